@@ -1,0 +1,110 @@
+/*
+ * main.c: scorch's entry point and command table.
+ *
+ * A command is one row in commands[] and one file in this folder defining cmd_NAME(argc, argv),
+ * where argv[0] is the command's name. `scorch help CMD` runs `scorch CMD --help`, so help has one
+ * path. After the command returns, main checks that stdout was written successfully (a full disk
+ * or a closed pipe must not pass for success).
+ */
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SCORCH_VERSION
+#define SCORCH_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"record", cmd_record, "profile a command's (or a running process's) CPU time"},
+	{"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
+};
+
+void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "scorch %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: scorch COMMAND [options] [args]\n\n"
+		   "scorch profiles programs on Linux: where CPU time goes, with flamegraphs.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "show a command's help: scorch help record");
+	fprintf(f, "  %-10s %s\n", "version", "print scorch's version");
+	fprintf(f, "\nEXAMPLES\n"
+		   "  scorch record -- ./myprog arg1 arg2\n"
+		   "  scorch record -p 1234 --duration 10\n"
+		   "  scorch report scorch-out/myprog-20261122-101500/profile.pb.gz --top 20\n");
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
+		printf("scorch %s\n", SCORCH_VERSION);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	}
+	int rc;
+	if (strcmp(name, "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		const struct command *c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n", argv[2]);
+			return 2;
+		}
+		char *hargv[] = {(char *)c->name, "--help", NULL};
+		rc = c->fn(2, hargv);
+	} else {
+		const struct command *c = find(name);
+		if (!c) {
+			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n", name);
+			return 2;
+		}
+		rc = c->fn(argc - 1, argv + 1);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "scorch %s: cannot write standard output: %s\n", name,
+				strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc;
+}

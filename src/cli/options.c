@@ -1,0 +1,168 @@
+/*
+ * options.c: the option-table parser and help generator (see options.h).
+ *
+ * Hand-rolled rather than getopt_long so that "--opt=value", "--opt value", "-Fvalue", "-F value"
+ * and the help text all come from one table, and so that parsing never reorders argv (getopt's
+ * permutation would steal the profiled command's options).
+ */
+#include "cli/options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int set_value(const char *cmd, const sc_option *o, const char *arg)
+{
+	char *end;
+	switch (o->type) {
+	case SC_OPTION_INT: {
+		errno = 0;
+		long v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < INT_MIN || v > INT_MAX) {
+			fprintf(stderr, "scorch %s: --%s expects an integer, not '%s'\n", cmd,
+				o->long_name, arg);
+			return -1;
+		}
+		*(int *)o->value = (int)v;
+		return 0;
+	}
+	case SC_OPTION_DOUBLE: {
+		errno = 0;
+		double v = strtod(arg, &end);
+		if (errno || end == arg || *end) {
+			fprintf(stderr, "scorch %s: --%s expects a number, not '%s'\n", cmd,
+				o->long_name, arg);
+			return -1;
+		}
+		*(double *)o->value = v;
+		return 0;
+	}
+	case SC_OPTION_STR:
+		*(const char **)o->value = arg;
+		return 0;
+	case SC_OPTION_LIST: {
+		sc_option_list *l = o->value;
+		const char **items = realloc(l->items, (size_t)(l->len + 1) * sizeof(*items));
+		if (!items) {
+			fprintf(stderr, "scorch %s: out of memory\n", cmd);
+			return -1;
+		}
+		items[l->len++] = arg;
+		l->items = items;
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+static bool takes_arg(const sc_option *o)
+{
+	return o->type != SC_OPTION_FLAG && o->type != SC_OPTION_NFLAG;
+}
+
+int sc_options_parse(const char *cmd, const char *const *usage, const sc_option *opts,
+		     const char *const *examples, int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1;
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			sc_options_help(cmd, usage, opts, examples);
+			return SC_OPTIONS_HELP;
+		}
+		const sc_option *o = NULL;
+		const char *inline_arg = NULL;
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t n = eq ? (size_t)(eq - name) : strlen(name);
+			for (const sc_option *p = opts; p->type != SC_OPTION_END; p++)
+				if (p->long_name && strlen(p->long_name) == n &&
+				    strncmp(p->long_name, name, n) == 0)
+					o = p;
+			if (o && eq) {
+				if (!takes_arg(o)) {
+					fprintf(stderr, "scorch %s: --%s takes no value\n", cmd,
+						o->long_name);
+					return -1;
+				}
+				inline_arg = eq + 1;
+			}
+		} else {
+			for (const sc_option *p = opts; p->type != SC_OPTION_END; p++)
+				if (p->short_name && p->short_name == a[1])
+					o = p;
+			if (o && a[2]) {
+				if (!takes_arg(o)) {
+					fprintf(stderr, "scorch %s: unknown option '%s'\n", cmd, a);
+					return -1;
+				}
+				inline_arg = a + 2;
+			}
+		}
+		if (!o) {
+			fprintf(stderr, "scorch %s: unknown option '%s' (see 'scorch %s --help')\n",
+				cmd, a, cmd);
+			return -1;
+		}
+		i++;
+		if (o->type == SC_OPTION_FLAG || o->type == SC_OPTION_NFLAG) {
+			*(bool *)o->value = o->type == SC_OPTION_FLAG;
+			continue;
+		}
+		if (!inline_arg) {
+			if (i >= argc) {
+				fprintf(stderr, "scorch %s: option '%s' needs a value (%s)\n", cmd, a,
+					o->argname ? o->argname : "ARG");
+				return -1;
+			}
+			inline_arg = argv[i++];
+		}
+		if (set_value(cmd, o, inline_arg) < 0)
+			return -1;
+	}
+	return i;
+}
+
+void sc_options_help(const char *cmd, const char *const *usage, const sc_option *opts,
+		     const char *const *examples)
+{
+	(void)cmd;
+	for (int i = 0; usage && usage[i]; i++)
+		printf("%s %s\n", i == 0 ? "usage:" : "      ", usage[i]);
+	printf("\noptions:\n");
+	for (const sc_option *o = opts; o->type != SC_OPTION_END; o++) {
+		char left[80];
+		char s[8] = "    ";
+		if (o->short_name)
+			snprintf(s, sizeof(s), "-%c, ", o->short_name);
+		if (takes_arg(o))
+			snprintf(left, sizeof(left), "%s--%s %s", s, o->long_name,
+				 o->argname ? o->argname : "ARG");
+		else
+			snprintf(left, sizeof(left), "%s--%s", s, o->long_name);
+		printf("  %-28s %s\n", left, o->help);
+	}
+	printf("  %-28s %s\n", "-h, --help", "show this help");
+	if (examples && examples[0]) {
+		printf("\nEXAMPLES\n");
+		for (int i = 0; examples[i]; i++)
+			printf("  %s\n", examples[i]);
+	}
+}
+
+void sc_option_list_release(sc_option_list *l)
+{
+	if (!l)
+		return;
+	free(l->items);
+	l->items = NULL;
+	l->len = 0;
+}

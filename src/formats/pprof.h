@@ -1,0 +1,32 @@
+/*
+ * pprof.h: the pprof format (gzip-compressed profile.proto), scorch's native profile file.
+ *
+ * Writing is a field-by-field copy of sc_profile (profile.proto in this folder is the schema,
+ * written from the published spec). Reading accepts any producer's file (Go's runtime/pprof,
+ * pprof-rs, our own), gzip-compressed or not.
+ */
+#ifndef SC_FORMATS_PPROF_H
+#define SC_FORMATS_PPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile/profile.h"
+#include "util/diag.h"
+
+/* Serializes `p` as an uncompressed profile.proto message into a malloc'd buffer the caller
+ * frees. Returns 0 or -ENOMEM. */
+int sc_pprof_encode(const sc_profile *p, uint8_t **out, size_t *n);
+/* Writes `p` gzip-compressed to `path` atomically (temporary file renamed into place).
+ * Returns 0 or -errno; the file is untouched on failure. */
+int sc_pprof_write(const sc_profile *p, const char *path);
+/* Parses a profile from memory, gzip-compressed or not. Returns 0 and a new profile in *out,
+ * or -EINVAL (with `d` filled: byte offset and what was wrong) / -ENOMEM. */
+int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d);
+/* Reads a file ("-" for stdin). Returns as sc_pprof_decode, or -errno if it cannot be read. */
+int sc_pprof_read(const char *path, sc_profile **out, sc_diag *d);
+/* True when the buffer looks like pprof (gzip magic, or a protobuf whose first field is
+ * sample_type). Used to detect the input format. */
+int sc_pprof_sniff(const void *data, size_t n);
+
+#endif

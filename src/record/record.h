@@ -1,0 +1,56 @@
+/*
+ * record.h: CPU sampling of a command or of running processes with perf_event_open.
+ *
+ * sc_record_run() launches the command (or attaches to a pid and all its threads), samples it with
+ * the cpu-clock software event at `frequency` Hz with user (and kernel) call chains, follows its
+ * threads and forked children, tracks mmap events so code loaded later is attributed, fixes the
+ * caller of frameless leaf functions with .eh_frame CFI over a small copy of the user stack, and
+ * fills `p` with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
+ *
+ * The profile gets sample types (samples, count) and (cpu, nanoseconds), period type
+ * (cpu, nanoseconds), and comments "command: ...", "host: ...". Addresses of caller frames are
+ * stored as return address - 1 (inside the call instruction), leaf addresses as sampled.
+ *
+ * The target's stdout/stderr pass through. SIGINT/SIGTERM to scorch stop the recording (the
+ * target receives SIGINT from the terminal itself); a target that crashes or is killed still
+ * leaves every sample taken until then. Never prints: failures are returned with `err` filled.
+ */
+#ifndef SC_RECORD_RECORD_H
+#define SC_RECORD_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profile/profile.h"
+
+typedef struct sc_record_options {
+	char *const *argv; /* command to run, NULL-terminated; NULL when attaching */
+	pid_t pid;	   /* process to attach to when argv is NULL */
+	double duration;   /* seconds; 0 = until the command exits (or scorch is interrupted) */
+	int frequency;	   /* samples per second per thread, default 1000 */
+	int max_depth;	   /* frames kept per stack, default 127 */
+	bool kernel;	   /* kernel call chains too */
+	bool follow_children;
+	int user_stack_bytes; /* bytes of user stack copied per sample for the leaf fix; 0 = off */
+} sc_record_options;
+
+typedef struct sc_record_result {
+	int wait_status;     /* of the launched command, as from waitpid (valid if exited) */
+	bool exited;	     /* the launched command was reaped */
+	uint64_t samples;    /* samples stored */
+	uint64_t lost;	     /* samples the kernel reported lost */
+	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
+	uint64_t processes, threads;
+	double duration;   /* seconds recorded */
+	char err[512];	   /* what went wrong, when sc_record_run returns < 0 */
+} sc_record_result;
+
+void sc_record_options_init(sc_record_options *o);
+/* Returns 0 when the recording completed (whatever the target's exit status), or -errno with
+ * r->err explaining (e.g. -ENOENT for a missing command, -EACCES with the perf_event_paranoid
+ * value in force and how to lower it). */
+int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r);
+
+#endif
