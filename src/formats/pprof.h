@@ -15,15 +15,18 @@
 #include "util/diag.h"
 
 /* Serializes `p` as an uncompressed profile.proto message into a malloc'd buffer the caller
- * frees. Returns 0 or -ENOMEM. */
+ * frees. Samples that differ only in time_ns (which pprof cannot hold) are written as one sample
+ * with summed values; pid/tid become numeric labels "pid"/"tid". Returns 0 or -ENOMEM. */
 int sc_pprof_encode(const sc_profile *p, uint8_t **out, size_t *n);
 /* Writes `p` gzip-compressed to `path` atomically (temporary file renamed into place).
  * Returns 0 or -errno; the file is untouched on failure. */
 int sc_pprof_write(const sc_profile *p, const char *path);
 /* Parses a profile from memory, gzip-compressed or not. Returns 0 and a new profile in *out,
- * or -EINVAL (with `d` filled: byte offset and what was wrong) / -ENOMEM. */
+ * or -EINVAL (with `d` filled: what was wrong, and the byte offset when known, else -1) /
+ * -ENOMEM; *out is NULL on failure. Numeric labels "pid"/"tid" become sample.pid/tid. */
 int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d);
-/* Reads a file ("-" for stdin). Returns as sc_pprof_decode, or -errno if it cannot be read. */
+/* Reads a file ("-" for stdin). Returns as sc_pprof_decode (setting the diag's file to `path`),
+ * or -errno if it cannot be read. */
 int sc_pprof_read(const char *path, sc_profile **out, sc_diag *d);
 /* True when the buffer looks like pprof (gzip magic, or a protobuf whose first field is
  * sample_type). Used to detect the input format. */

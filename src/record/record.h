@@ -43,6 +43,7 @@ typedef struct sc_record_result {
 	uint64_t lost;	     /* samples the kernel reported lost */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
 	uint64_t processes, threads;
+	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;   /* seconds recorded */
 	char err[512];	   /* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;

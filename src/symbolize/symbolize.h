@@ -22,13 +22,27 @@ typedef struct sc_sym_options {
 } sc_sym_options;
 
 typedef struct sc_sym_stats {
-	size_t locations, resolved, unresolved, files, files_missing;
+	size_t locations;     /* locations looked at (no lines, mapping not yet symbolized) */
+	size_t resolved;      /* ... given at least one function from symbols or DWARF */
+	size_t unresolved;    /* ... given a "module+0xoffset" / "0xaddr" fallback function */
+	size_t files;	      /* distinct files looked at (kallsyms counts as one) */
+	size_t files_missing; /* ... that could not be read as ELF (kallsyms: no symbols) */
 } sc_sym_stats;
 
 /* Fills in the lines of every location without lines that belongs to a mapping not yet marked
- * symbolized, then marks those mappings. Locations that cannot be resolved are given a function
- * named "module+0xoffset" (never dropped). Also fills every mapping's build_id when the file has
- * one. Returns 0 or -ENOMEM; missing files are not errors (they count in stats). */
+ * symbolized (or to no mapping), then marks every mapping symbolized. Lines are innermost first,
+ * as profile.h says; with o->no_inline only the real function's line is kept. Locations that
+ * cannot be resolved are given a function named "module+0xoffset" (module: the file's basename,
+ * offset: the file offset), "[kernel]+0xaddr" or "0xaddr" without a mapping: never dropped.
+ * Kernel functions have filename "" or "[module]" for loadable modules.
+ *
+ * Also fills the build_id of each mapping it symbolizes when the file has one and the mapping had
+ * none. A mapping whose recorded build_id differs from its file's is not symbolized from that
+ * file (its locations get fallback names): wrong names are worse than none.
+ *
+ * `o` and `stats` may be NULL. Returns 0 or -ENOMEM; missing files are not errors (they count in
+ * stats). After -ENOMEM the locations done so far keep their lines. Not thread-safe; the
+ * profile is only touched from the calling thread. */
 int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *stats);
 
 /* Demangles a C++ (Itanium) or Rust (legacy or v0) symbol into a malloc'd string, or returns NULL

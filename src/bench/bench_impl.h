@@ -1,0 +1,97 @@
+/*
+ * bench_impl.h: what the files of src/bench/ share and the public header does not show.
+ *
+ * The suite (registered benchmarks), the per-call context, the environment probes, the JSON
+ * reader that loads saved reports (baselines) and the file comparison the CLI wires up as
+ * `scorch bench compare A.json B.json`. Everything here is internal (`sc_bench_`) and hidden.
+ *
+ * Read next: runner.c (sampling), env.c (environment), json.c (the file format), baseline.c.
+ */
+#ifndef SC_BENCH_IMPL_H
+#define SC_BENCH_IMPL_H
+
+#include "scorch/bench.h"
+#include "util/diag.h"
+#include "util/vec.h"
+
+/* One registered instance: a def at one argument (or an A/B pair). Owns its strings. */
+typedef struct sc_bench_entry {
+	char *id, *group, *name;
+	int64_t arg;
+	bool has_arg;
+	scorch_bench_def def; /* name/group point at the entry's copies; args NULL */
+	bool is_ab;
+	scorch_bench_def def_b;
+	char *name_a, *name_b;
+} sc_bench_entry;
+
+struct scorch_bench_suite {
+	SC_VEC(sc_bench_entry) entries;
+};
+
+struct scorch_bench_ctx {
+	const sc_bench_entry *entry;
+	const scorch_bench_def *def; /* the variant being run (A or B) */
+	void *fixture;
+	int error;
+	enum scorch_bench_throughput tp_kind;
+	uint64_t tp;
+};
+
+/* --- env.c --- */
+
+/* Counters of the aggregate "cpu" line of /proc/stat. */
+typedef struct sc_bench_cpu_times {
+	unsigned long long steal, total;
+	bool valid;
+} sc_bench_cpu_times;
+
+/* Parses /proc/stat text. Returns 0 or -EINVAL when there is no "cpu " line. */
+int sc_bench_parse_proc_stat(const char *text, sc_bench_cpu_times *t);
+void sc_bench_read_cpu_times(sc_bench_cpu_times *t);
+/* Fills what can be known at the start; returns 0 or -ENOMEM. */
+int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug_build);
+/* Fills the end-of-run figures and the warnings. */
+int sc_bench_env_finish(scorch_bench_env *env, const sc_bench_cpu_times *t0);
+void sc_bench_env_release(scorch_bench_env *env);
+
+/* --- perf.c --- */
+
+/* Opens a user-space instruction counter for this thread; returns the fd or -errno. */
+int sc_bench_instr_open(void);
+uint64_t sc_bench_instr_read(void *fdp);
+
+/* --- runner.c --- */
+
+/* Fills the estimates of a result from its samples (used by the runner and by tests). */
+int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint64_t seed);
+void sc_bench_result_release(scorch_bench_result *r);
+uint64_t sc_bench_hash(const char *s);
+
+/* --- json.c --- */
+
+/* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1). Fills
+ * *out (release it even after failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
+int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out,
+			      sc_diag *d);
+int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d);
+
+/* --- baseline.c --- */
+
+/* Compares report `cur` against `base` by id, filling each matched result's comparison. */
+int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report *base);
+
+/* `scorch bench compare A.json B.json`: loads both files, compares B (new) against A (base)
+ * and leaves the result in *out (B's results with comparisons filled, baseline_name = A's path);
+ * print it with scorch_bench_write_table(). `noise` < 0 keeps B's recorded threshold. Returns 0,
+ * -ENOENT/-errno (d names the file), -EINVAL (not a scorch.bench file, d says why), -ENOMEM. */
+int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
+			   scorch_bench_report *out, sc_diag *d);
+
+/* --- output.c --- */
+
+const char *sc_bench_verdict_name(enum scorch_bench_verdict v);
+/* "12.3 ns", "4.56 µs", ... into buf. */
+const char *sc_bench_fmt_time(double ns, const char *unit, char *buf, size_t size);
+
+#endif

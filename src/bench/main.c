@@ -1,0 +1,409 @@
+/*
+ * main.c: scorch_bench_main(), the command line of every benchmark program (SCORCH_BENCH_MAIN).
+ *
+ * This is the top layer of a benchmark program, so unlike the rest of src/bench it prints:
+ * progress to stderr, the chosen format to stdout, errors as "PROGRAM: what went wrong". The
+ * usage text below is the reference for the options; --help prints it.
+ *
+ * Exit status: 0 ok, 1 error, 2 usage, 3 a regression beyond --fail-on-regression.
+ */
+#include "bench/bench_impl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: %s [OPTIONS] [REGEX]\n"
+	"\n"
+	"Runs the benchmarks whose id ([group/]name[/arg]) matches REGEX (POSIX extended).\n"
+	"\n"
+	"  -l, --list                  list the benchmark ids and exit\n"
+	"      --filter REGEX          same as the positional REGEX\n"
+	"  -t, --measurement-time S    target measurement time per benchmark (default 2)\n"
+	"  -w, --warm-up-time S        warm-up per benchmark (default 0.5)\n"
+	"  -n, --samples N             samples (batches of d, 2d, ... N*d iterations; default 50)\n"
+	"      --quick                 -w 0.1 -t 0.5 -n 30: a fast, rougher run\n"
+	"      --resamples N           bootstrap resamples (default 10000)\n"
+	"      --confidence C          confidence level of intervals (default 0.95)\n"
+	"      --seed N                seed of the bootstrap PRNG (default 1)\n"
+	"  -f, --format FMT            stdout format: table (default), json, csv, none\n"
+	"      --json FILE             also write the JSON report (schema scorch.bench v1)\n"
+	"      --csv FILE              also write CSV\n"
+	"      --html FILE             also write an HTML report with SVG plots\n"
+	"      --save-baseline NAME    save this run as DIR/NAME.json\n"
+	"      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
+	"      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
+	"      --noise PCT             changes smaller than PCT%% are no change (default 2)\n"
+	"      --fail-on-regression PCT  exit 3 if a benchmark regressed by more than PCT%%\n"
+	"      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
+	"      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
+	"                              each estimate\n"
+	"      --measure WHAT          time (default) or instructions (hardware counter)\n"
+	"  -q, --quiet                 no progress on stderr\n"
+	"  -h, --help                  this text\n"
+	"\n"
+	"EXAMPLES\n"
+	"  %s --list\n"
+	"  %s --quick 'similarity'\n"
+	"  %s --save-baseline main            # on the main branch\n"
+	"  %s --baseline main --fail-on-regression 5\n"
+	"  %s --json out.json --html out.html\n";
+
+static void usage(FILE *fp, const char *prog)
+{
+	fprintf(fp, usage_text, prog, prog, prog, prog, prog, prog);
+}
+
+static void progress(const scorch_bench_result *r, void *data)
+{
+	(void)data;
+	char a[32];
+	if (r->error)
+		fprintf(stderr, "  %-44s failed: %s\n", r->id, strerror(-r->error));
+	else if (r->is_ab)
+		fprintf(stderr, "  %-44s B/A %.3f\n", r->id, r->ratio.point);
+	else
+		fprintf(stderr, "  %-44s %s%s\n", r->id,
+			sc_bench_fmt_time(r->slope.point, r->unit, a, sizeof(a)),
+			r->unstable ? "  (unstable)" : "");
+}
+
+static int parse_double(const char *s, double *v)
+{
+	char *e;
+	errno = 0;
+	*v = strtod(s, &e);
+	return errno || e == s || *e || isnan(*v) ? -EINVAL : 0;
+}
+
+static int write_file(const char *prog, const char *path, const scorch_bench_report *rep,
+		      int (*writer)(const scorch_bench_report *, FILE *))
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp) {
+		fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	int r = writer(rep, fp);
+	if (fclose(fp) != 0 || r < 0) {
+		fprintf(stderr, "%s: cannot write '%s': %s\n", prog, path, strerror(EIO));
+		return -1;
+	}
+	return 0;
+}
+
+/* --ab A,B: finds both registered entries and adds an interleaved pair "A-vs-B". */
+static int add_ab_flag(scorch_bench_suite *s, const char *spec, const char *prog)
+{
+	const char *comma = strchr(spec, ',');
+	if (!comma) {
+		fprintf(stderr, "%s: --ab wants two ids separated by a comma\n", prog);
+		return -1;
+	}
+	char *ida = strndup(spec, (size_t)(comma - spec));
+	const char *idb = comma + 1;
+	const sc_bench_entry *a = NULL, *b = NULL;
+	for (size_t i = 0; ida && i < s->entries.len; i++) {
+		if (!strcmp(s->entries.data[i].id, ida))
+			a = &s->entries.data[i];
+		if (!strcmp(s->entries.data[i].id, idb))
+			b = &s->entries.data[i];
+	}
+	int r = -1;
+	if (!a || !b || a->is_ab || b->is_ab) {
+		fprintf(stderr, "%s: --ab %s: both must be registered, non-A/B benchmark ids (see "
+				"--list)\n",
+			prog, spec);
+		goto out;
+	}
+	char name[256];
+	snprintf(name, sizeof(name), "%s-vs-%s", a->name, b->name);
+	scorch_bench_def da = a->def, db = b->def;
+	int64_t arg = a->arg;
+	/* The pair runs at A's argument; B's own argument is not passed separately. */
+	da.args = db.args = a->has_arg ? &arg : NULL;
+	da.nargs = db.nargs = a->has_arg ? 1 : 0;
+	da.group = NULL;
+	db.group = NULL;
+	int e = scorch_bench_add_ab(s, name, &da, &db);
+	if (e < 0) {
+		fprintf(stderr, "%s: --ab %s: %s\n", prog, spec, strerror(-e));
+		goto out;
+	}
+	r = 0;
+out:
+	free(ida);
+	return r;
+}
+
+int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool debug_build)
+{
+	const char *prog = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+	prog = prog ? prog + 1 : (argc > 0 && argv[0] ? argv[0] : "bench");
+	enum { O_FILTER = 256, O_QUICK, O_RESAMPLES, O_CONF, O_SEED, O_JSON, O_CSV, O_HTML,
+	       O_SAVE, O_BASE, O_BASEDIR, O_NOISE, O_FAIL, O_AB, O_REPEAT, O_MEASURE };
+	static const struct option opts[] = {
+		{"list", no_argument, NULL, 'l'},
+		{"filter", required_argument, NULL, O_FILTER},
+		{"measurement-time", required_argument, NULL, 't'},
+		{"warm-up-time", required_argument, NULL, 'w'},
+		{"samples", required_argument, NULL, 'n'},
+		{"quick", no_argument, NULL, O_QUICK},
+		{"resamples", required_argument, NULL, O_RESAMPLES},
+		{"confidence", required_argument, NULL, O_CONF},
+		{"seed", required_argument, NULL, O_SEED},
+		{"format", required_argument, NULL, 'f'},
+		{"json", required_argument, NULL, O_JSON},
+		{"csv", required_argument, NULL, O_CSV},
+		{"html", required_argument, NULL, O_HTML},
+		{"save-baseline", required_argument, NULL, O_SAVE},
+		{"baseline", required_argument, NULL, O_BASE},
+		{"baseline-dir", required_argument, NULL, O_BASEDIR},
+		{"noise", required_argument, NULL, O_NOISE},
+		{"fail-on-regression", required_argument, NULL, O_FAIL},
+		{"ab", required_argument, NULL, O_AB},
+		{"repeat", required_argument, NULL, O_REPEAT},
+		{"measure", required_argument, NULL, O_MEASURE},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	scorch_bench_config c;
+	scorch_bench_config_init(&c);
+	c.debug_build = debug_build;
+	bool list = false, quiet = false;
+	const char *format = "table", *json = NULL, *csv = NULL, *html = NULL, *save = NULL,
+		   *base = NULL, *dir = "scorch-bench", *ab[16];
+	size_t nab = 0;
+	double fail_pct = NAN, v;
+	int opt, status = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "lt:w:n:f:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			list = true;
+			break;
+		case O_FILTER:
+			c.filter = optarg;
+			break;
+		case 't':
+			if (parse_double(optarg, &c.measure_s) < 0 || c.measure_s < 0)
+				goto bad_value;
+			break;
+		case 'w':
+			if (parse_double(optarg, &c.warmup_s) < 0 || c.warmup_s < 0)
+				goto bad_value;
+			break;
+		case 'n':
+			if (parse_double(optarg, &v) < 0 || v < 5 || v > 100000)
+				goto bad_value;
+			c.samples = (unsigned)v;
+			break;
+		case O_QUICK:
+			c.warmup_s = 0.1;
+			c.measure_s = 0.5;
+			c.samples = 30;
+			break;
+		case O_RESAMPLES:
+			if (parse_double(optarg, &v) < 0 || v < 100 || v > 1e7)
+				goto bad_value;
+			c.resamples = (unsigned)v;
+			break;
+		case O_CONF:
+			if (parse_double(optarg, &c.confidence) < 0 || c.confidence <= 0 ||
+			    c.confidence >= 1)
+				goto bad_value;
+			break;
+		case O_SEED:
+			c.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'f':
+			format = optarg;
+			if (strcmp(format, "table") && strcmp(format, "json") &&
+			    strcmp(format, "csv") && strcmp(format, "none"))
+				goto bad_value;
+			break;
+		case O_JSON:
+			json = optarg;
+			break;
+		case O_CSV:
+			csv = optarg;
+			break;
+		case O_HTML:
+			html = optarg;
+			break;
+		case O_SAVE:
+			save = optarg;
+			break;
+		case O_BASE:
+			base = optarg;
+			break;
+		case O_BASEDIR:
+			dir = optarg;
+			break;
+		case O_NOISE:
+			if (parse_double(optarg, &v) < 0 || v < 0)
+				goto bad_value;
+			c.noise = v / 100;
+			break;
+		case O_FAIL:
+			if (parse_double(optarg, &fail_pct) < 0 || fail_pct < 0)
+				goto bad_value;
+			break;
+		case O_AB:
+			if (nab == sizeof(ab) / sizeof(ab[0]))
+				goto bad_value;
+			ab[nab++] = optarg;
+			break;
+		case O_REPEAT:
+			if (parse_double(optarg, &v) < 0 || v < 1 || v > 1000)
+				goto bad_value;
+			c.repeat = (unsigned)v;
+			break;
+		case O_MEASURE:
+			if (!strcmp(optarg, "time"))
+				c.measure = SCORCH_BENCH_MEASURE_TIME;
+			else if (!strcmp(optarg, "instructions"))
+				c.measure = SCORCH_BENCH_MEASURE_INSTRUCTIONS;
+			else
+				goto bad_value;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout, prog);
+			return 0;
+		default:
+			usage(stderr, prog);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		c.filter = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return 2;
+	}
+	if (fail_pct == fail_pct && !base) {
+		fprintf(stderr, "%s: --fail-on-regression needs --baseline NAME\n", prog);
+		return 2;
+	}
+	if (c.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS) {
+		int e = scorch_bench_instructions_available();
+		if (e < 0) {
+			fprintf(stderr,
+				"%s: instruction counting is unavailable here: "
+				"perf_event_open(PERF_COUNT_HW_INSTRUCTIONS) failed: %s.\n"
+				"%s: this machine exposes no hardware performance counters (usual "
+				"on virtual machines without a virtual PMU); measure time instead, "
+				"or count instructions under valgrind --tool=callgrind.\n",
+				prog, strerror(-e), prog);
+			return 1;
+		}
+	}
+
+	scorch_bench_suite *s = scorch_bench_suite_new();
+	scorch_bench_report rep = {0};
+	if (!s) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	int e = reg ? reg(s) : 0;
+	if (e < 0) {
+		fprintf(stderr, "%s: registering the benchmarks failed: %s\n", prog, strerror(-e));
+		goto out;
+	}
+	for (size_t i = 0; i < nab; i++)
+		if (add_ab_flag(s, ab[i], prog) < 0) {
+			status = 2;
+			goto out;
+		}
+	if (list) {
+		for (size_t i = 0; i < scorch_bench_count(s); i++)
+			printf("%s\n", scorch_bench_id(s, i));
+		status = 0;
+		goto out;
+	}
+	if (!quiet) {
+		c.on_result = progress;
+		fprintf(stderr, "%s: running (warm-up %.3g s, measurement %.3g s, %u samples%s)\n",
+			prog, c.warmup_s, c.measure_s, c.samples,
+			c.repeat > 1 ? ", repeated" : "");
+	}
+	e = scorch_bench_run(s, &c, &rep);
+	if (e == -EINVAL && c.filter) {
+		fprintf(stderr, "%s: bad filter regex '%s'\n", prog, c.filter);
+		status = 2;
+		goto out;
+	}
+	if (e < 0) {
+		fprintf(stderr, "%s: the run failed: %s\n", prog, strerror(-e));
+		goto out;
+	}
+	if (rep.nresults == 0) {
+		fprintf(stderr, "%s: no benchmark matches '%s' (see --list)\n", prog,
+			c.filter ? c.filter : "");
+		goto out;
+	}
+	if (base) {
+		char msg[600];
+		e = scorch_bench_compare_baseline(&rep, dir, base, msg, sizeof(msg));
+		if (e < 0) {
+			fprintf(stderr, "%s: cannot compare with baseline '%s' in '%s': %s\n", prog,
+				base, dir, msg[0] ? msg : strerror(-e));
+			goto out;
+		}
+	}
+	if (!strcmp(format, "table"))
+		e = scorch_bench_write_table(&rep, stdout);
+	else if (!strcmp(format, "json"))
+		e = scorch_bench_write_json(&rep, stdout);
+	else if (!strcmp(format, "csv"))
+		e = scorch_bench_write_csv(&rep, stdout);
+	else
+		e = 0;
+	if (e < 0) {
+		fprintf(stderr, "%s: cannot write to standard output\n", prog);
+		goto out;
+	}
+	if ((json && write_file(prog, json, &rep, scorch_bench_write_json) < 0) ||
+	    (csv && write_file(prog, csv, &rep, scorch_bench_write_csv) < 0) ||
+	    (html && write_file(prog, html, &rep, scorch_bench_write_html) < 0))
+		goto out;
+	if (save) {
+		e = scorch_bench_save_baseline(&rep, dir, save);
+		if (e < 0) {
+			fprintf(stderr, "%s: cannot save baseline '%s' in '%s': %s\n", prog, save,
+				dir, strerror(-e));
+			goto out;
+		}
+		if (!quiet)
+			fprintf(stderr, "%s: saved baseline %s/%s.json\n", prog, dir, save);
+	}
+	status = 0;
+	if (fail_pct == fail_pct) {
+		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
+		if (n) {
+			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%\n", prog, n,
+				n == 1 ? "" : "s", fail_pct);
+			status = 3;
+		}
+	}
+out:
+	scorch_bench_report_release(&rep);
+	scorch_bench_suite_free(s);
+	if (fflush(stdout) != 0 && status == 0) {
+		fprintf(stderr, "%s: cannot write to standard output\n", prog);
+		status = 1;
+	}
+	return status;
+bad_value:
+	fprintf(stderr, "%s: bad value '%s' for an option\n", prog, optarg);
+	usage(stderr, prog);
+	return 2;
+}

@@ -1,0 +1,436 @@
+/*
+ * top.c: hot spots, functions ranked by self and by total cost (see top.h for the contract).
+ *
+ * How the numbers are made, in one pass over the stack tree rather than over the samples:
+ *
+ *   1. sc_node_values folds the samples into per-node self values and subtree totals.
+ *   2. A depth-first walk keeps, per function key, how many times it is on the current path.
+ *      Entering a node, each of its frames (inline chain expanded) whose function is not yet on
+ *      the path adds the node's subtree total to that function's total; the innermost frame gets
+ *      the node's self value. Leaving the node undoes the counters. A recursive function is thus
+ *      counted once per stack, at its outermost occurrence, and the work is proportional to the
+ *      number of distinct frames in the tree, not to the number of samples.
+ *
+ * Functions are keyed by (display name, module) through sc_fkeys (frames.h), so an unsymbolized
+ * frame shows as "module+0xoffset" and call sites of one function merge into one row.
+ *
+ * Not for: call trees or caller/callee views (those are other walks over the same tree).
+ */
+#include "report/top.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/frames.h"
+#include "util/strbuf.h"
+
+struct top_priv {
+	sc_fkeys keys;
+};
+
+/* Per-key accumulators of the walk. */
+struct acc {
+	int64_t self, total;
+	int64_t best_weight; /* subtree total of the heaviest occurrence seen so far */
+	int64_t best_line;   /* its source line, 0 when unknown */
+	uint32_t best_function;
+	uint32_t on_path;
+	bool seen;
+};
+
+static int walk(const sc_profile *p, const sc_fkeys *keys, const int64_t *self,
+		const int64_t *total, struct acc *acc)
+{
+	uint32_t cap = sc_fkeys_max_lines(p);
+	uint32_t *fk = malloc(cap * sizeof(*fk));
+	/* Entries are node ids shifted left by one; the low bit marks "leaving this node". */
+	SC_VEC(uint64_t) stack = {0};
+	int r = -ENOMEM;
+	if (!fk || sc_vec_push(&stack, 0) < 0)
+		goto out;
+	while (stack.len) {
+		uint64_t x = stack.data[--stack.len];
+		sc_stack_id id = (sc_stack_id)(x >> 1);
+		const sc_stack_node *node = sc_profile_node(p, id);
+		uint32_t nf = sc_fkeys_location(keys, p, node->location, fk, cap);
+		if (x & 1) {
+			for (uint32_t i = 0; i < nf; i++)
+				acc[fk[i]].on_path--;
+			continue;
+		}
+		const sc_location *l = sc_profile_location(p, node->location);
+		for (uint32_t i = 0; i < nf; i++) {
+			struct acc *a = &acc[fk[i]];
+			if (a->on_path++ == 0)
+				a->total += total[id];
+			if (!a->seen || total[id] > a->best_weight) {
+				const sc_line *ln =
+				    l->nlines ? &p->lines.data[l->first_line + l->nlines - 1 - i]
+					      : NULL;
+				a->seen = true;
+				a->best_weight = total[id];
+				a->best_line = ln ? ln->line : 0;
+				a->best_function = ln ? ln->function : 0;
+			}
+		}
+		if (nf)
+			acc[fk[nf - 1]].self += self[id];
+		if (sc_vec_push(&stack, x | 1) < 0)
+			goto out;
+		for (sc_stack_id c = node->first_child; c; c = sc_profile_node(p, c)->next_sibling)
+			if (sc_vec_push(&stack, (uint64_t)c << 1) < 0)
+				goto out;
+	}
+	r = 0;
+out:
+	sc_vec_release(&stack);
+	free(fk);
+	return r;
+}
+
+static int cmp_name(const sc_top_entry *a, const sc_top_entry *b)
+{
+	int c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->module, b->module);
+}
+
+static int cmp_self(const void *x, const void *y)
+{
+	const sc_top_entry *a = x, *b = y;
+	if (a->self != b->self)
+		return a->self > b->self ? -1 : 1;
+	if (a->total != b->total)
+		return a->total > b->total ? -1 : 1;
+	return cmp_name(a, b);
+}
+
+static int cmp_total(const void *x, const void *y)
+{
+	const sc_top_entry *a = x, *b = y;
+	if (a->total != b->total)
+		return a->total > b->total ? -1 : 1;
+	if (a->self != b->self)
+		return a->self > b->self ? -1 : 1;
+	return cmp_name(a, b);
+}
+
+static int cmp_self_ptr(const void *x, const void *y)
+{
+	return cmp_self(*(const sc_top_entry *const *)x, *(const sc_top_entry *const *)y);
+}
+
+static int cmp_total_ptr(const void *x, const void *y)
+{
+	return cmp_total(*(const sc_top_entry *const *)x, *(const sc_top_entry *const *)y);
+}
+
+int sc_top_compute(const sc_profile *p, int type, sc_top *t)
+{
+	*t = (sc_top){.type = type};
+	if (type < 0 || (size_t)type >= p->nsample_types)
+		return -EINVAL;
+	struct top_priv *priv = calloc(1, sizeof(*priv));
+	int64_t *self = NULL, *total = NULL;
+	struct acc *acc = NULL;
+	int r = -ENOMEM;
+	if (!priv)
+		goto out;
+	t->priv = priv;
+	if ((r = sc_fkeys_init(&priv->keys, p)) < 0 ||
+	    (r = sc_node_values(p, type, &self, &total)) < 0)
+		goto out;
+	r = -ENOMEM;
+	size_t nkeys = priv->keys.keys.len;
+	acc = calloc(nkeys ? nkeys : 1, sizeof(*acc));
+	t->entries = calloc(nkeys ? nkeys : 1, sizeof(*t->entries));
+	if (!acc || !t->entries)
+		goto out;
+	if ((r = walk(p, &priv->keys, self, total, acc)) < 0)
+		goto out;
+	t->grand_total = total[0];
+	for (size_t k = 0; k < nkeys; k++) {
+		if (!acc[k].self && !acc[k].total)
+			continue;
+		const sc_fkey *key = &priv->keys.keys.data[k];
+		const sc_function *fn = sc_profile_function(p, acc[k].best_function);
+		if (!fn)
+			fn = sc_profile_function(p, key->function);
+		sc_top_entry *e = &t->entries[t->len++];
+		e->name = key->name;
+		e->module = key->module;
+		e->file = fn ? sc_profile_str(p, fn->filename) : "";
+		e->line = fn && fn->start_line > 0 ? fn->start_line : acc[k].best_line;
+		e->self = acc[k].self;
+		e->total = acc[k].total;
+	}
+	qsort(t->entries, t->len, sizeof(*t->entries), cmp_self);
+	r = 0;
+out:
+	free(self);
+	free(total);
+	free(acc);
+	if (r < 0)
+		sc_top_release(t);
+	return r;
+}
+
+void sc_top_release(sc_top *t)
+{
+	if (!t)
+		return;
+	struct top_priv *priv = t->priv;
+	if (priv) {
+		sc_fkeys_release(&priv->keys);
+		free(priv);
+	}
+	free(t->entries);
+	*t = (sc_top){0};
+}
+
+void sc_top_sort_total(sc_top *t)
+{
+	qsort(t->entries, t->len, sizeof(*t->entries), cmp_total);
+}
+
+/* The first n entries in the given order, as a malloc'd array of pointers (NULL: -ENOMEM). */
+static const sc_top_entry **ranked(const sc_top *t, size_t n, bool by_total, size_t *len)
+{
+	const sc_top_entry **v = malloc((t->len ? t->len : 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->len; i++)
+		v[i] = &t->entries[i];
+	qsort(v, t->len, sizeof(*v), by_total ? cmp_total_ptr : cmp_self_ptr);
+	*len = n < t->len ? n : t->len;
+	return v;
+}
+
+static double pct(int64_t v, int64_t total)
+{
+	return total ? 100.0 * (double)v / (double)total : 0.0;
+}
+
+/* `d` with three significant digits (two decimals at most) and a unit suffix. */
+static void scaled(char *buf, size_t size, double d, const char *suffix)
+{
+	double a = d < 0 ? -d : d;
+	snprintf(buf, size, "%.*f%s", a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2, d, suffix);
+}
+
+/* A value in its unit, scaled for reading: "1.25s", "723ms", "3.00MiB", or the plain number. */
+static void fmt_value(char *buf, size_t size, int64_t v, const char *unit)
+{
+	double a = (double)(v < 0 ? -v : v), d = (double)v;
+	if (v != 0 && strcmp(unit, "nanoseconds") == 0) {
+		if (a >= 1e9)
+			scaled(buf, size, d / 1e9, "s");
+		else if (a >= 1e6)
+			scaled(buf, size, d / 1e6, "ms");
+		else if (a >= 1e3)
+			scaled(buf, size, d / 1e3, "us");
+		else
+			snprintf(buf, size, "%" PRId64 "ns", v);
+	} else if (v != 0 && strcmp(unit, "bytes") == 0) {
+		if (a >= 1024.0 * 1024 * 1024)
+			scaled(buf, size, d / (1024.0 * 1024 * 1024), "GiB");
+		else if (a >= 1024.0 * 1024)
+			scaled(buf, size, d / (1024.0 * 1024), "MiB");
+		else if (a >= 1024.0)
+			scaled(buf, size, d / 1024.0, "KiB");
+		else
+			snprintf(buf, size, "%" PRId64 "B", v);
+	} else {
+		snprintf(buf, size, "%" PRId64, v);
+	}
+}
+
+/* Display width of UTF-8 text, counting each code point as one column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* Appends `s` padded to `width` columns, or cut to width - 1 columns plus "…" when longer. */
+static int add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad)
+{
+	size_t w = text_width(s);
+	if (w <= width) {
+		if (sc_strbuf_adds(sb, s) < 0)
+			return -ENOMEM;
+		for (; pad && w < width; w++)
+			if (sc_strbuf_addc(sb, ' ') < 0)
+				return -ENOMEM;
+		return 0;
+	}
+	size_t cols = 0;
+	const char *q = s;
+	while (*q) {
+		if (((unsigned char)*q & 0xc0) != 0x80 && cols++ == width - 1)
+			break;
+		q++;
+	}
+	if (sc_strbuf_add(sb, s, (size_t)(q - s)) < 0 || sc_strbuf_adds(sb, "\u2026") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+#define LINE_WIDTH   120
+#define MODULE_MAX   28
+#define FUNCTION_MIN 24
+
+struct layout {
+	int self_w, total_w;
+	size_t func_w, mod_w;
+	bool modules; /* false when no row knows its module (e.g. folded input): no column */
+	const char *unit;
+};
+
+static int add_row(sc_strbuf *sb, const struct layout *lo, const char *selfp, const char *self,
+		   const char *totalp, const char *total, const char *func, const char *mod)
+{
+	if (sc_strbuf_addf(sb, "%7s %*s  %7s %*s  ", selfp, lo->self_w, self, totalp, lo->total_w,
+			   total) < 0 ||
+	    add_cell(sb, func, lo->func_w, lo->modules) < 0 ||
+	    (lo->modules &&
+	     (sc_strbuf_adds(sb, "  ") < 0 || add_cell(sb, mod, lo->mod_w, false) < 0)) ||
+	    sc_strbuf_addc(sb, '\n') < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_table(sc_strbuf *sb, const sc_top *t, const struct layout *lo, const char *title,
+		     const sc_top_entry *const *rows, size_t n)
+{
+	if (sc_strbuf_addf(sb, "\n%s:\n", title) < 0 ||
+	    add_row(sb, lo, "self%", "self", "total%", "total", "function", "module") < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char sp[16], s[32], tp[16], tt[32];
+		snprintf(sp, sizeof(sp), "%.2f%%", pct(rows[i]->self, t->grand_total));
+		snprintf(tp, sizeof(tp), "%.2f%%", pct(rows[i]->total, t->grand_total));
+		fmt_value(s, sizeof(s), rows[i]->self, lo->unit);
+		fmt_value(tt, sizeof(tt), rows[i]->total, lo->unit);
+		if (add_row(sb, lo, sp, s, tp, tt, rows[i]->name, rows[i]->module) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int write_out(const sc_strbuf *sb, FILE *f)
+{
+	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
+		return -EIO;
+	return ferror(f) ? -EIO : 0;
+}
+
+int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
+{
+	const char *type = sc_profile_str(p, p->sample_types[t->type].type);
+	struct layout lo = {.self_w = 4, .total_w = 5, .func_w = 8, .mod_w = 6};
+	lo.unit = sc_profile_str(p, p->sample_types[t->type].unit);
+	size_t ns = 0, nt = 0;
+	const sc_top_entry **by_self = ranked(t, n, false, &ns);
+	const sc_top_entry **by_total = ranked(t, n, true, &nt);
+	sc_strbuf sb = {0};
+	int r = -ENOMEM;
+	if (!by_self || !by_total)
+		goto out;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const sc_top_entry *const *rows = pass ? by_total : by_self;
+		for (size_t i = 0; i < (pass ? nt : ns); i++) {
+			char buf[32];
+			fmt_value(buf, sizeof(buf), rows[i]->self, lo.unit);
+			if ((int)strlen(buf) > lo.self_w)
+				lo.self_w = (int)strlen(buf);
+			fmt_value(buf, sizeof(buf), rows[i]->total, lo.unit);
+			if ((int)strlen(buf) > lo.total_w)
+				lo.total_w = (int)strlen(buf);
+			size_t w = text_width(rows[i]->name);
+			lo.func_w = w > lo.func_w ? w : lo.func_w;
+			w = text_width(rows[i]->module);
+			lo.mod_w = w > lo.mod_w ? w : lo.mod_w;
+			lo.modules |= strcmp(rows[i]->module, "?") != 0;
+		}
+	}
+	/* Fit the line: modules give way first (to a limit), then function names. */
+	if (lo.mod_w > MODULE_MAX)
+		lo.mod_w = MODULE_MAX;
+	size_t fixed = 7 + 1 + (size_t)lo.self_w + 2 + 7 + 1 + (size_t)lo.total_w + 2 +
+		       (lo.modules ? 2 + lo.mod_w : 0);
+	size_t room = fixed + FUNCTION_MIN < LINE_WIDTH ? LINE_WIDTH - fixed : FUNCTION_MIN;
+	if (lo.func_w > room)
+		lo.func_w = room;
+
+	char total[32];
+	fmt_value(total, sizeof(total), t->grand_total, lo.unit);
+	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu functions\n", total, type, lo.unit,
+			   t->len) < 0)
+		goto out;
+	if (ns && (add_table(&sb, t, &lo, "by self", by_self, ns) < 0 ||
+		   add_table(&sb, t, &lo, "by total", by_total, nt) < 0))
+		goto out;
+	r = write_out(&sb, f);
+out:
+	free(by_self);
+	free(by_total);
+	sc_strbuf_release(&sb);
+	return r;
+}
+
+static int add_json_rows(sc_strbuf *sb, const sc_top *t, const char *key,
+			 const sc_top_entry *const *rows, size_t n)
+{
+	if (sc_strbuf_addf(sb, ",\n\"%s\":[", key) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const sc_top_entry *e = rows[i];
+		if (sc_strbuf_adds(sb, i ? ",\n{\"name\":\"" : "\n{\"name\":\"") < 0 ||
+		    sc_strbuf_add_json(sb, e->name) < 0 ||
+		    sc_strbuf_adds(sb, "\",\"module\":\"") < 0 ||
+		    sc_strbuf_add_json(sb, e->module) < 0 ||
+		    sc_strbuf_adds(sb, "\",\"file\":\"") < 0 ||
+		    sc_strbuf_add_json(sb, e->file) < 0 ||
+		    sc_strbuf_addf(sb,
+				   "\",\"line\":%" PRId64 ",\"self\":%" PRId64 ",\"self_pct\":%.2f"
+				   ",\"total\":%" PRId64 ",\"total_pct\":%.2f}",
+				   e->line, e->self, pct(e->self, t->grand_total), e->total,
+				   pct(e->total, t->grand_total)) < 0)
+			return -ENOMEM;
+	}
+	return sc_strbuf_adds(sb, n ? "\n]" : "]");
+}
+
+int sc_top_print_json(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
+{
+	size_t ns = 0, nt = 0;
+	const sc_top_entry **by_self = ranked(t, n, false, &ns);
+	const sc_top_entry **by_total = ranked(t, n, true, &nt);
+	sc_strbuf sb = {0};
+	int r = -ENOMEM;
+	if (!by_self || !by_total)
+		goto out;
+	if (sc_strbuf_adds(&sb, "{\"schema\":\"scorch.top\",\"version\":1,\"sample_type\":\"") <
+		0 ||
+	    sc_strbuf_add_json(&sb, sc_profile_str(p, p->sample_types[t->type].type)) < 0 ||
+	    sc_strbuf_adds(&sb, "\",\"unit\":\"") < 0 ||
+	    sc_strbuf_add_json(&sb, sc_profile_str(p, p->sample_types[t->type].unit)) < 0 ||
+	    sc_strbuf_addf(&sb, "\",\"total\":%" PRId64 ",\"functions\":%zu", t->grand_total,
+			   t->len) < 0 ||
+	    add_json_rows(&sb, t, "by_self", by_self, ns) < 0 ||
+	    add_json_rows(&sb, t, "by_total", by_total, nt) < 0 || sc_strbuf_adds(&sb, "}\n") < 0)
+		goto out;
+	r = write_out(&sb, f);
+out:
+	free(by_self);
+	free(by_total);
+	sc_strbuf_release(&sb);
+	return r;
+}

@@ -1,0 +1,804 @@
+/*
+ * symbolize.c: sc_symbolize_profile, addresses to inline chains of (function, line).
+ *
+ * The flow, per location that has no lines yet:
+ *
+ *   mapping  -> the file it names, opened once per path with libdwfl in offline mode (the process
+ *               is usually gone; only the file on disk matters). Separate debug files are found
+ *               by dwfl_standard_find_debuginfo: build-id under /usr/lib/debug/.build-id/ and
+ *               .gnu_debuglink beside the file or under /usr/lib/debug.
+ *   address  -> file offset (address - start + mapping offset) -> ELF virtual address through the
+ *               PT_LOAD segment holding that offset -> libdwfl address (plus the module's bias).
+ *               The same arithmetic serves PIE executables, shared libraries and fixed-address
+ *               executables, and lets every process that mapped a file share one cache.
+ *   vaddr    -> the chain: the subprogram holding the address (from a per-CU index of subprogram
+ *               ranges, built on first use), then the lexical blocks and inlined_subroutine DIEs
+ *               below it that hold the address, listed innermost first. The innermost frame's
+ *               line comes from the line table; each outer frame's line is the call site
+ *               (DW_AT_call_line) of the frame inside it. The real function is named from the
+ *               symbol table when a symbol covers the address (so clones like "foo.cold" keep
+ *               their name), else from DWARF. Symbols are looked up in a sorted copy of the
+ *               module's table (libdwfl's own lookup is a linear scan per address).
+ *
+ * Each distinct (file, vaddr) is resolved once and each (file, DIE, symbol) becomes a function
+ * once, so the cost follows the number of distinct addresses, not of samples or processes.
+ * Anything that cannot be resolved still gets a function, named "module+0xoffset" (or "0xaddr"
+ * without a mapping), so no sample loses its frame. Kernel addresses go to kallsyms.c.
+ *
+ * Not here: unwinding (src/unwind/), reading mappings (src/record/), JIT maps (perf-PID.map).
+ */
+#include "symbolize/symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "symbolize/kallsyms.h"
+#include "util/strbuf.h"
+
+struct seg {
+	uint64_t off, filesz, vaddr;
+};
+
+/* An address range of a CU or of a subprogram with code, in DWARF addresses. */
+struct sub_range {
+	uint64_t lo, hi;
+	Dwarf_Die die;
+};
+
+typedef SC_VEC(struct sub_range) range_vec;
+
+/* One file on disk, shared by every mapping that names it. */
+struct sym_file {
+	sc_str path;
+	Dwfl *dwfl; /* NULL when the file is missing or not ELF */
+	Dwfl_Module *mod;
+	GElf_Addr bias;
+	struct seg *segs; /* PT_LOAD segments */
+	size_t nsegs;
+	sc_str build_id;   /* 0 without a build-id note */
+	struct fsym *syms; /* function symbols by address, read on first use */
+	size_t nsyms;
+	bool syms_read;
+	struct sub_range *cu_ranges; /* CUs by address, read when .debug_aranges falls short */
+	size_t ncu_ranges;
+	Dwarf_Addr cu_bias;
+	bool cu_ranges_read;
+};
+
+/* A function symbol, in libdwfl's address space (ELF value + bias). */
+struct fsym {
+	uint64_t addr, size;
+	const char *name; /* owned by libdwfl */
+	uint32_t rank;	  /* of aliases at one address the lowest rank is kept */
+};
+
+/* A cache entry: a three-word key and what it resolved to. For addresses, (file, vaddr, 0) ->
+ * lines chains[first, first + n) (n == 0: unresolved); for functions, (file, DIE offset, symbol
+ * address + 1 or 0) -> function id `first`. */
+struct cache_ent {
+	uint64_t a, b, c;
+	uint32_t first, n;
+};
+
+typedef SC_VEC(struct cache_ent) cache_vec;
+
+struct sym {
+	sc_profile *p;
+	sc_sym_options o;
+	sc_sym_stats st;
+	SC_VEC(struct sym_file) files;
+	sc_hashmap file_index; /* path string id -> index in files */
+	cache_vec addrs;
+	sc_hashmap addr_index;
+	cache_vec funcs;
+	sc_hashmap func_index;
+	cache_vec cus; /* (file, CU offset) -> subs[first, first + n) */
+	sc_hashmap cu_index;
+	range_vec subs;
+	SC_VEC(sc_line) chains; /* resolved chains, innermost first */
+	SC_VEC(Dwarf_Die) dies; /* scratch: the frames of one address */
+	sc_ksyms ksyms;
+	int ksyms_state; /* 0: not read yet, 1: read */
+	sc_strbuf sb;
+};
+
+static char *debuginfo_path; /* NULL: libdwfl's default, ":.debug:/usr/lib/debug" */
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static bool cache_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const cache_vec *v = ctx;
+	const struct cache_ent *e = &v->data[value], *k = key;
+	return e->a == k->a && e->b == k->b && e->c == k->c;
+}
+
+static uint64_t cache_hash(const struct cache_ent *k)
+{
+	return sc_hash_combine(sc_hash_combine(sc_hash_u64(k->a), k->b), k->c);
+}
+
+static struct cache_ent *cache_get(const sc_hashmap *m, const cache_vec *v,
+				   const struct cache_ent *k)
+{
+	uint64_t i;
+	return sc_hashmap_get(m, cache_hash(k), cache_eq, k, v, &i) ? &v->data[i] : NULL;
+}
+
+static int cache_put(sc_hashmap *m, cache_vec *v, const struct cache_ent *k)
+{
+	if (sc_vec_reserve(v, 1) < 0 || sc_hashmap_put(m, cache_hash(k), v->len) < 0)
+		return -ENOMEM;
+	v->data[v->len++] = *k;
+	return 0;
+}
+
+static bool file_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct sym *s = ctx;
+	return s->files.data[value].path == *(const sc_str *)key;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Reads what we need from an opened module: its bias, load segments and build-id. */
+static int describe_file(struct sym *s, struct sym_file *f)
+{
+	Elf *elf = dwfl_module_getelf(f->mod, &f->bias);
+	size_t n;
+	if (!elf || elf_getphdrnum(elf, &n) != 0)
+		return -ENOENT;
+	f->segs = calloc(n ? n : 1, sizeof(*f->segs));
+	if (!f->segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->segs[f->nsegs++] = (struct seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
+	}
+	const unsigned char *bits;
+	GElf_Addr where;
+	int len = dwfl_module_build_id(f->mod, &bits, &where);
+	if (len > 0) {
+		static const char hex[] = "0123456789abcdef";
+		sc_strbuf_reset(&s->sb);
+		for (int i = 0; i < len; i++)
+			if (sc_strbuf_addc(&s->sb, hex[bits[i] >> 4]) < 0 ||
+			    sc_strbuf_addc(&s->sb, hex[bits[i] & 15]) < 0)
+				return -ENOMEM;
+		int64_t id = sc_profile_intern(s->p, sc_strbuf_cstr(&s->sb));
+		if (id < 0)
+			return -ENOMEM;
+		f->build_id = (sc_str)id;
+	}
+	return 0;
+}
+
+/* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. */
+static int open_file(struct sym *s, struct sym_file *f)
+{
+	const char *path = sc_profile_str(s->p, f->path);
+	struct stat st;
+	/* Mappings also name "[vdso]", "//anon", devices and FIFOs: only regular files are read,
+	 * since opening a FIFO would block. */
+	if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	f->dwfl = dwfl_begin(&offline_callbacks);
+	if (!f->dwfl)
+		return -ENOMEM;
+	f->mod = dwfl_report_offline(f->dwfl, base_name(path), path, -1);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	int r = f->mod ? describe_file(s, f) : -ENOENT;
+	if (r < 0) {
+		dwfl_end(f->dwfl);
+		f->dwfl = NULL;
+		f->mod = NULL;
+		free(f->segs);
+		f->segs = NULL;
+		f->nsegs = 0;
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
+/* The file of a mapping, opened on first use. Returns its index or -ENOMEM. */
+static int64_t file_for(struct sym *s, const sc_mapping *m)
+{
+	uint64_t v;
+	if (sc_hashmap_get(&s->file_index, sc_hash_u64(m->file), file_eq, &m->file, s, &v))
+		return (int64_t)v;
+	struct sym_file f = {.path = m->file};
+	int r = open_file(s, &f);
+	if (r < 0)
+		return r;
+	if (sc_vec_reserve(&s->files, 1) < 0 ||
+	    sc_hashmap_put(&s->file_index, sc_hash_u64(m->file), s->files.len) < 0) {
+		if (f.dwfl)
+			dwfl_end(f.dwfl);
+		free(f.segs);
+		return -ENOMEM;
+	}
+	s->files.data[s->files.len] = f;
+	s->st.files++;
+	if (!f.dwfl)
+		s->st.files_missing++;
+	return (int64_t)s->files.len++;
+}
+
+static const char *attr_string(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute a;
+	return dwarf_attr_integrate(die, name, &a) ? dwarf_formstring(&a) : NULL;
+}
+
+static int64_t attr_udata(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	if (!dwarf_attr(die, name, &a) || dwarf_formudata(&a, &w) != 0)
+		return 0;
+	return (int64_t)w;
+}
+
+/* DW_AT_decl_file as a path. dwarf_decl_file of elfutils 0.188 rejects file index 0, which DWARF 5
+ * makes valid (the CU's primary file, as clang uses it). */
+static const char *decl_file(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Die cu;
+	Dwarf_Files *files;
+	Dwarf_Half version;
+	size_t nfiles;
+	if (!dwarf_attr_integrate(die, DW_AT_decl_file, &a) || dwarf_formudata(&a, &idx) != 0 ||
+	    !dwarf_cu_die(a.cu, &cu, &version, NULL, NULL, NULL, NULL, NULL) ||
+	    (idx == 0 && version < 5) || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 ||
+	    idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static int64_t intern(struct sym *s, const char *str)
+{
+	return sc_profile_intern(s->p, str ? str : "");
+}
+
+static int64_t add_function(struct sym *s, const char *name, const char *system_name,
+			    const char *filename, int64_t start_line)
+{
+	int64_t n = intern(s, name), sn = intern(s, system_name), fn = intern(s, filename);
+	if (n < 0 || sn < 0 || fn < 0)
+		return -ENOMEM;
+	sc_function f = {(sc_str)n, (sc_str)sn, (sc_str)fn, start_line};
+	return sc_profile_add_function(s->p, &f);
+}
+
+/* Adds a function named by `system_name` (demangled when mangled). */
+static int64_t add_named_function(struct sym *s, const char *system_name, const char *plain,
+				  const char *filename, int64_t start_line)
+{
+	char *dem = sc_demangle(system_name);
+	int64_t id = add_function(s, dem ? dem : plain, system_name, filename, start_line);
+	free(dem);
+	return id;
+}
+
+/* The function of a frame DIE (subprogram or inlined_subroutine; names, declaration file and line
+ * come through DW_AT_abstract_origin / DW_AT_specification). `symname` overrides the name with the
+ * symbol table's, for the outermost frame. */
+static int64_t die_function(struct sym *s, uint32_t file, Dwarf_Die *die, const char *symname,
+			    uint64_t symaddr)
+{
+	struct cache_ent k = {file, dwarf_dieoffset(die), symname ? symaddr + 1 : 0, 0, 0};
+	struct cache_ent *hit = cache_get(&s->func_index, &s->funcs, &k);
+	if (hit)
+		return hit->first;
+	const char *link = attr_string(die, DW_AT_linkage_name);
+	if (!link)
+		link = attr_string(die, DW_AT_MIPS_linkage_name);
+	const char *name = attr_string(die, DW_AT_name);
+	const char *sys = symname ? symname : link ? link : name ? name : "??";
+	const char *plain = symname ? symname : name ? name : sys;
+	int line = 0;
+	if (dwarf_decl_line(die, &line) != 0)
+		line = 0;
+	int64_t id = add_named_function(s, sys, plain, decl_file(die), line);
+	if (id < 0)
+		return id;
+	k.first = (uint32_t)id;
+	return cache_put(&s->func_index, &s->funcs, &k) < 0 ? -ENOMEM : id;
+}
+
+static int add_ranges(range_vec *v, Dwarf_Die *die)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		struct sub_range r = {lo, hi, *die};
+		if (hi > lo && sc_vec_push(v, r) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int sub_cmp(const void *a, const void *b)
+{
+	const struct sub_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The entry of sorted ranges v[0, n) holding pc, or NULL. Ranges seldom overlap (nested functions
+ * live elsewhere), but look back a little anyway. */
+static const struct sub_range *find_range(const struct sub_range *v, size_t n, uint64_t pc)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, tries = 0; i > 0 && tries < 8; i--, tries++)
+		if (pc < v[i - 1].hi)
+			return &v[i - 1];
+	return NULL;
+}
+
+/* The CU holding `addr` (a libdwfl address). libdwfl finds CUs through .debug_aranges, which
+ * clang does not emit by default; then every CU's own ranges are indexed once. */
+static int find_cu(struct sym_file *f, Dwarf_Addr addr, Dwarf_Die **cudie, Dwarf_Addr *bias)
+{
+	*cudie = dwfl_module_addrdie(f->mod, addr, bias);
+	if (*cudie)
+		return 0;
+	if (!f->cu_ranges_read) {
+		range_vec v = {0};
+		Dwarf_Die *cu = NULL;
+		f->cu_ranges_read = true;
+		while ((cu = dwfl_module_nextcu(f->mod, cu, &f->cu_bias)))
+			if (add_ranges(&v, cu) < 0) {
+				sc_vec_release(&v);
+				return -ENOMEM;
+			}
+		qsort(v.data, v.len, sizeof(*v.data), sub_cmp);
+		f->cu_ranges = v.data;
+		f->ncu_ranges = v.len;
+	}
+	const struct sub_range *r = find_range(f->cu_ranges, f->ncu_ranges, addr - f->cu_bias);
+	if (r) {
+		/* dwfl_module_nextcu's DIEs live as long as the module */
+		*cudie = (Dwarf_Die *)&r->die;
+		*bias = f->cu_bias;
+	}
+	return 0;
+}
+
+/* Collects the subprograms with code among `die` and its siblings, looking inside namespaces and
+ * classes (C++ may define functions there) but not inside functions. */
+static int index_dies(struct sym *s, Dwarf_Die *first, int depth)
+{
+	Dwarf_Die d = *first, child;
+	int r = 0;
+	do {
+		switch (dwarf_tag(&d)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_entry_point:
+			r = add_ranges(&s->subs, &d);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_module:
+			if (depth < 64 && dwarf_child(&d, &child) == 0)
+				r = index_dies(s, &child, depth + 1);
+			break;
+		}
+	} while (r == 0 && dwarf_siblingof(&d, &d) == 0);
+	return r;
+}
+
+/* The subprogram DIE whose code holds `pc` (CU-relative), through an index of the CU's
+ * subprogram ranges built on first use: dwarf_getscopes would walk the whole CU for every address,
+ * which costs seconds on a CU of a few thousand functions. */
+static int find_subprogram(struct sym *s, uint32_t fi, Dwarf_Die *cudie, Dwarf_Addr pc,
+			   Dwarf_Die *out)
+{
+	struct cache_ent k = {fi, dwarf_dieoffset(cudie), 0, 0, 0};
+	struct cache_ent *cu = cache_get(&s->cu_index, &s->cus, &k);
+	if (!cu) {
+		Dwarf_Die child;
+		k.first = (uint32_t)s->subs.len;
+		if (dwarf_child(cudie, &child) == 0 && index_dies(s, &child, 0) < 0)
+			return -ENOMEM;
+		k.n = (uint32_t)(s->subs.len - k.first);
+		qsort(s->subs.data + k.first, k.n, sizeof(*s->subs.data), sub_cmp);
+		if (cache_put(&s->cu_index, &s->cus, &k) < 0)
+			return -ENOMEM;
+		cu = &s->cus.data[s->cus.len - 1];
+	}
+	const struct sub_range *r = find_range(s->subs.data + cu->first, cu->n, pc);
+	if (r)
+		*out = r->die;
+	return r != NULL;
+}
+
+/* Fills s->dies with the frame DIEs at `pc`, innermost first, ending with the subprogram: from
+ * the subprogram down through the lexical blocks and inlined subroutines that hold pc. */
+static int collect_frames(struct sym *s, uint32_t fi, Dwarf_Die *cudie, Dwarf_Addr pc)
+{
+	Dwarf_Die cur, child;
+	int r = find_subprogram(s, fi, cudie, pc, &cur);
+	s->dies.len = 0;
+	if (r <= 0)
+		return r;
+	if (sc_vec_push(&s->dies, cur) < 0)
+		return -ENOMEM;
+	for (int depth = 0; depth < 256 && dwarf_child(&cur, &child) == 0; depth++) {
+		bool found = false;
+		do {
+			int tag = dwarf_tag(&child);
+			if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block &&
+			    tag != DW_TAG_try_block && tag != DW_TAG_catch_block)
+				continue;
+			if (dwarf_haspc(&child, pc) == 1) {
+				found = true;
+				break;
+			}
+		} while (dwarf_siblingof(&child, &child) == 0);
+		if (!found)
+			break;
+		cur = child;
+		if (dwarf_tag(&cur) == DW_TAG_inlined_subroutine && sc_vec_push(&s->dies, cur) < 0)
+			return -ENOMEM;
+	}
+	/* innermost first */
+	for (size_t i = 0, j = s->dies.len - 1; i < j; i++, j--) {
+		Dwarf_Die t = s->dies.data[i];
+		s->dies.data[i] = s->dies.data[j];
+		s->dies.data[j] = t;
+	}
+	return 0;
+}
+
+static int fsym_cmp(const void *a, const void *b)
+{
+	const struct fsym *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* Reads the module's function symbols (from .symtab, the debug file's or .dynsym: libdwfl picks
+ * the best table) into an array sorted by address, one symbol per address. libdwfl's own
+ * dwfl_module_addrinfo scans the whole table for each address. */
+static int read_symbols(struct sym_file *f)
+{
+	f->syms_read = true;
+	int n = dwfl_module_getsymtab(f->mod);
+	if (n <= 1)
+		return 0;
+	f->syms = malloc((size_t)n * sizeof(*f->syms));
+	if (!f->syms)
+		return -ENOMEM;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name =
+		    dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
+		if (!name || !*name || shndx == SHN_UNDEF || shndx == SHN_ABS ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		/* Prefer global over weak over local names, sized over sizeless, then fewer leading
+		 * underscores ("getppid" over "__getppid"), then the table's order. */
+		uint32_t rank = (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2) << 28;
+		rank |= (sym.st_size ? 0u : 1u) << 27;
+		uint32_t under = 0;
+		while (name[under] == '_' && under < 15)
+			under++;
+		rank |= under << 23 | (uint32_t)i;
+		f->syms[f->nsyms++] = (struct fsym){addr, sym.st_size, name, rank};
+	}
+	qsort(f->syms, f->nsyms, sizeof(*f->syms), fsym_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < f->nsyms; i++)
+		if (!k || f->syms[k - 1].addr != f->syms[i].addr)
+			f->syms[k++] = f->syms[i];
+	f->nsyms = k;
+	return 0;
+}
+
+/* The symbol for `addr`: one whose [addr, addr + size) holds it (*covers = true), else the
+ * nearest sizeless symbol below it (*covers = false), else NULL. */
+static const struct fsym *find_symbol(const struct sym_file *f, uint64_t addr, bool *covers)
+{
+	size_t lo = 0, hi = f->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*covers = false;
+	if (!lo)
+		return NULL;
+	const struct fsym *best = &f->syms[lo - 1];
+	if (!best->size)
+		return best;
+	/* A symbol may nest inside a bigger one (rare): look back a little. */
+	for (size_t i = lo, tries = 0; i > 0 && tries < 4; i--, tries++) {
+		const struct fsym *c = &f->syms[i - 1];
+		if (c->size && addr - c->addr < c->size) {
+			*covers = true;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int push_line(struct sym *s, int64_t function, int64_t line, int64_t column)
+{
+	if (function < 0)
+		return -ENOMEM;
+	sc_line l = {(uint32_t)function, line, column};
+	return sc_vec_push(&s->chains, l);
+}
+
+/* Resolves one (file, vaddr) into s->chains. Returns the number of lines appended (0: nothing
+ * known about the address) or -ENOMEM. */
+static int resolve(struct sym *s, uint32_t fi, uint64_t vaddr)
+{
+	struct sym_file *f = &s->files.data[fi];
+	Dwarf_Addr addr = vaddr + f->bias;
+	size_t first = s->chains.len;
+	int r;
+
+	if (!f->syms_read && (r = read_symbols(f)) < 0)
+		return r;
+	bool covers;
+	const struct fsym *sym = find_symbol(f, addr, &covers);
+
+	int lineno = 0, col = 0;
+	const char *srcfile = NULL;
+	Dwarf_Addr cubias = 0;
+	Dwarf_Die *cudie;
+	if ((r = find_cu(f, addr, &cudie, &cubias)) < 0)
+		return r;
+	s->dies.len = 0;
+	if (cudie) {
+		Dwarf_Line *dl = dwarf_getsrc_die(cudie, addr - cubias);
+		if (dl) {
+			srcfile = dwarf_linesrc(dl, NULL, NULL);
+			dwarf_lineno(dl, &lineno);
+			dwarf_linecol(dl, &col);
+		}
+		if ((r = collect_frames(s, fi, cudie, addr - cubias)) < 0)
+			return r;
+	}
+
+	size_t n = s->dies.len;
+	if (!n) {
+		/* Symbols only (no DWARF here, or a CU without subprograms such as assembly). */
+		if (!sym)
+			return 0;
+		r = push_line(s, add_named_function(s, sym->name, sym->name, srcfile, 0), lineno,
+			      col);
+		return r < 0 ? r : 1;
+	}
+	/* The real function keeps the symbol table's name when a symbol covers the address (clones
+	 * such as "foo.cold" or "foo.isra.0" stay apart); a sizeless symbol is only the nearest
+	 * one below, so DWARF wins over it. */
+	const char *outer_sym = covers ? sym->name : NULL;
+	int64_t line = lineno, column = col;
+	for (size_t j = 0; j < n; j++) {
+		if (j > 0) {
+			line = attr_udata(&s->dies.data[j - 1], DW_AT_call_line);
+			column = attr_udata(&s->dies.data[j - 1], DW_AT_call_column);
+		}
+		int64_t fn = die_function(s, fi, &s->dies.data[j], j == n - 1 ? outer_sym : NULL,
+					  covers ? sym->addr : 0);
+		if ((r = push_line(s, fn, line, column)) < 0)
+			return r;
+	}
+	if (s->o.no_inline && n > 1) {
+		s->chains.data[first] = s->chains.data[s->chains.len - 1];
+		s->chains.len = first + 1;
+	}
+	return (int)(s->chains.len - first);
+}
+
+static int set_lines(struct sym *s, uint32_t loc, const sc_line *lines, size_t n)
+{
+	return sc_profile_set_location_lines(s->p, loc, lines, n);
+}
+
+/* Gives a location one line whose function is named by s->sb ("libc.so.6+0x1234"). */
+static int set_fallback(struct sym *s, uint32_t loc)
+{
+	s->st.unresolved++;
+	int64_t fn = add_function(s, sc_strbuf_cstr(&s->sb), "", "", 0);
+	if (fn < 0)
+		return -ENOMEM;
+	sc_line l = {(uint32_t)fn, 0, 0};
+	return set_lines(s, loc, &l, 1);
+}
+
+static int symbolize_kernel(struct sym *s, uint32_t loc, uint64_t addr)
+{
+	if (!s->ksyms_state) {
+		s->ksyms_state = 1;
+		s->st.files++;
+		int r = sc_ksyms_load(&s->ksyms,
+				      s->o.kallsyms_path ? s->o.kallsyms_path : "/proc/kallsyms");
+		if (r == -ENOMEM)
+			return r;
+		if (!s->ksyms.n)
+			s->st.files_missing++;
+	}
+	const sc_ksym *k = sc_ksyms_find(&s->ksyms, addr);
+	if (!k) {
+		sc_strbuf_reset(&s->sb);
+		if (sc_strbuf_addf(&s->sb, "[kernel]+0x%" PRIx64, addr) < 0)
+			return -ENOMEM;
+		return set_fallback(s, loc);
+	}
+	sc_strbuf_reset(&s->sb);
+	if (*k->module && sc_strbuf_addf(&s->sb, "[%s]", k->module) < 0)
+		return -ENOMEM;
+	int64_t fn = add_function(s, k->name, k->name, sc_strbuf_cstr(&s->sb), 0);
+	if (fn < 0)
+		return -ENOMEM;
+	s->st.resolved++;
+	sc_line l = {(uint32_t)fn, 0, 0};
+	return set_lines(s, loc, &l, 1);
+}
+
+static bool vaddr_of(const struct sym_file *f, uint64_t fileoff, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct seg *g = &f->segs[i];
+		if (fileoff >= g->off && fileoff - g->off < g->filesz) {
+			*vaddr = g->vaddr + (fileoff - g->off);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uint64_t addr)
+{
+	const sc_mapping *m = sc_profile_mapping(s->p, mapping);
+	if (!m) {
+		sc_strbuf_reset(&s->sb);
+		if (sc_strbuf_addf(&s->sb, "0x%" PRIx64, addr) < 0)
+			return -ENOMEM;
+		return set_fallback(s, loc);
+	}
+	if (m->kernel)
+		return symbolize_kernel(s, loc, addr);
+	int64_t fi = file_for(s, m);
+	if (fi < 0)
+		return (int)fi;
+	m = sc_profile_mapping(s->p, mapping); /* interning may not move mappings, but be safe */
+	const struct sym_file *f = &s->files.data[fi];
+	uint64_t fileoff = addr - m->start + m->offset, vaddr;
+	bool stale =
+	    m->build_id && f->build_id &&
+	    strcasecmp(sc_profile_str(s->p, m->build_id), sc_profile_str(s->p, f->build_id)) != 0;
+	if (f->dwfl && !stale && vaddr_of(f, fileoff, &vaddr)) {
+		struct cache_ent k = {(uint64_t)fi, vaddr, 0, 0, 0};
+		struct cache_ent *hit = cache_get(&s->addr_index, &s->addrs, &k);
+		if (!hit) {
+			k.first = (uint32_t)s->chains.len;
+			int n = resolve(s, (uint32_t)fi, vaddr);
+			if (n < 0)
+				return n;
+			k.n = (uint32_t)n;
+			if (cache_put(&s->addr_index, &s->addrs, &k) < 0)
+				return -ENOMEM;
+			hit = &s->addrs.data[s->addrs.len - 1];
+		}
+		if (hit->n) {
+			s->st.resolved++;
+			return set_lines(s, loc, &s->chains.data[hit->first], hit->n);
+		}
+	}
+	sc_strbuf_reset(&s->sb);
+	if (sc_strbuf_addf(&s->sb, "%s+0x%" PRIx64, base_name(sc_profile_str(s->p, m->file)),
+			   fileoff) < 0)
+		return -ENOMEM;
+	return set_fallback(s, loc);
+}
+
+static bool needs_work(const sc_profile *p, const sc_location *l)
+{
+	const sc_mapping *m = sc_profile_mapping(p, l->mapping);
+	return !l->nlines && !(m && m->symbolized);
+}
+
+int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *stats)
+{
+	struct sym s = {.p = p};
+	size_t total = 0, done = 0;
+	int r = 0;
+
+	if (o)
+		s.o = *o;
+	for (size_t i = 0; i < p->locations.len; i++)
+		total += needs_work(p, &p->locations.data[i]);
+	for (size_t i = 0; i < p->locations.len; i++) {
+		const sc_location *l = &p->locations.data[i];
+		if (!needs_work(p, l))
+			continue;
+		s.st.locations++;
+		r = symbolize_location(&s, (uint32_t)(i + 1), l->mapping, l->address);
+		if (r < 0)
+			goto out;
+		if (++done % 1000 == 0 && s.o.progress)
+			s.o.progress(done, total, s.o.progress_ctx);
+	}
+	/* Build-ids of the mappings we were asked about, including those without locations. */
+	for (size_t i = 0; i < p->mappings.len; i++) {
+		sc_mapping *m = &p->mappings.data[i];
+		if (m->symbolized || m->kernel)
+			continue;
+		int64_t fi = file_for(&s, m);
+		if (fi < 0) {
+			r = (int)fi;
+			goto out;
+		}
+		m = &p->mappings.data[i];
+		if (!m->build_id)
+			m->build_id = s.files.data[fi].build_id;
+		m->symbolized = true;
+	}
+	for (size_t i = 0; i < p->mappings.len; i++)
+		p->mappings.data[i].symbolized = true;
+	if (s.o.progress)
+		s.o.progress(done, total, s.o.progress_ctx);
+out:
+	if (stats)
+		*stats = s.st;
+	for (size_t i = 0; i < s.files.len; i++) {
+		if (s.files.data[i].dwfl)
+			dwfl_end(s.files.data[i].dwfl);
+		free(s.files.data[i].segs);
+		free(s.files.data[i].syms);
+		free(s.files.data[i].cu_ranges);
+	}
+	sc_vec_release(&s.files);
+	sc_hashmap_release(&s.file_index);
+	sc_vec_release(&s.addrs);
+	sc_hashmap_release(&s.addr_index);
+	sc_vec_release(&s.funcs);
+	sc_hashmap_release(&s.func_index);
+	sc_vec_release(&s.cus);
+	sc_hashmap_release(&s.cu_index);
+	sc_vec_release(&s.subs);
+	sc_vec_release(&s.chains);
+	sc_vec_release(&s.dies);
+	sc_ksyms_release(&s.ksyms);
+	sc_strbuf_release(&s.sb);
+	return r;
+}

@@ -1,0 +1,436 @@
+/*
+ * test_record.c: the CPU recorder on known-answer workloads (tests/unit/record_helper.c).
+ *
+ * Each test runs record_helper under sc_record_run and checks what the profile must contain:
+ * the frameless leaf attributed to each of its three callers (and, without the leaf fix, to
+ * main), samples of a forked child under its own pid and of a thread under its own tid, the
+ * samples of a command that crashes, attaching to a running process, and the errors. Workloads
+ * burn fixed amounts of CPU time, so the counts asserted are far from any boundary. Skips when
+ * perf_event_open is refused here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper_elf.h"
+#include "record/record.h"
+
+static char helper[PATH_MAX];
+static struct helper_syms syms;
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *h = helper_path();
+	if (!h || !realpath(h, helper)) {
+		fprintf(stderr, "record_helper not found next to the test: build it first\n");
+		return -1;
+	}
+	if (helper_syms_load(helper, &syms) < 0 || !helper_sym(&syms, "leaf")) {
+		fprintf(stderr, "cannot read the symbols of %s\n", helper);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Records `argv`; skips the test when this machine refuses perf events. */
+#define RECORD(o, p, r)                                                                            \
+	do {                                                                                       \
+		int rc_ = sc_record_run((o), (p), (r));                                            \
+		if (rc_ == -EACCES || rc_ == -ENOSYS || rc_ == -EOPNOTSUPP) {                      \
+			printf("skipped: %s\n", (r)->err);                                         \
+			sc_profile_free(p);                                                        \
+			skip();                                                                    \
+		}                                                                                  \
+		if (rc_ < 0)                                                                       \
+			print_error("sc_record_run: %d %s\n", rc_, (r)->err);                      \
+		assert_int_equal(rc_, 0);                                                          \
+	} while (0)
+
+/* The helper function a location is in, or NULL when it is not in the helper. */
+static const char *loc_func(const sc_profile *p, uint32_t loc)
+{
+	const sc_location *l = sc_profile_location(p, loc);
+	const sc_mapping *m = l ? sc_profile_mapping(p, l->mapping) : NULL;
+	if (!m || strcmp(sc_profile_str(p, m->file), helper) != 0)
+		return NULL;
+	return helper_sym_at(&syms, l->address - m->start + m->offset);
+}
+
+static const char *leaf_func(const sc_profile *p, size_t i)
+{
+	const sc_stack_node *n = sc_profile_node(p, p->samples.data[i].stack);
+	return n->location ? loc_func(p, n->location) : NULL;
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && !strcmp(a, b);
+}
+
+static size_t count_leaf(const sc_profile *p, const char *fn)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->samples.len; i++)
+		n += is(leaf_func(p, i), fn);
+	return n;
+}
+
+/* What every recording must satisfy, whatever the workload. */
+static void check_common(const sc_profile *p, const sc_record_result *r, uint64_t t0, uint64_t t1)
+{
+	assert_int_equal(r->samples, p->samples.len);
+	assert_int_equal(p->nsample_types, 2);
+	assert_string_equal(sc_profile_str(p, p->sample_types[0].type), "samples");
+	assert_string_equal(sc_profile_str(p, p->sample_types[1].type), "cpu");
+	assert_string_equal(sc_profile_str(p, p->sample_types[1].unit), "nanoseconds");
+	assert_string_equal(sc_profile_str(p, p->period_type.type), "cpu");
+	assert_int_equal(p->period, 1000000); /* 1e9 / 1000 Hz */
+	assert_true(p->time_nanos > 1600000000LL * 1000000000LL);
+	assert_true(p->duration_nanos > 0);
+	/* Every sample counts one period of CPU time (cpu-clock's period is fixed at 1/freq). */
+	int64_t tot[2];
+	sc_profile_totals(p, tot);
+	assert_int_equal(tot[0], (int64_t)p->samples.len);
+	assert_true(tot[1] >= (int64_t)p->samples.len * 900000);
+	assert_true(tot[1] <= (int64_t)p->samples.len * 1100000);
+	/* In time order, on CLOCK_MONOTONIC, within the recording. */
+	for (size_t i = 0; i < p->samples.len; i++) {
+		uint64_t t = p->samples.data[i].time_ns;
+		assert_true(t >= t0 && t <= t1);
+		if (i)
+			assert_true(t >= p->samples.data[i - 1].time_ns);
+	}
+	bool helper_mapped = false;
+	for (size_t i = 0; i < p->mappings.len; i++)
+		helper_mapped |= !strcmp(sc_profile_str(p, p->mappings.data[i].file), helper);
+	assert_true(helper_mapped);
+	bool command = false, host = false;
+	for (size_t i = 0; i < p->comments.len; i++) {
+		const char *c = sc_profile_str(p, p->comments.data[i]);
+		command |= !strncmp(c, "command: ", 9) && strstr(c, "record_helper");
+		host |= !strncmp(c, "host: ", 6);
+	}
+	assert_true(command);
+	assert_true(host);
+}
+
+struct parents {
+	size_t leaf, a, b, c, main, other;
+};
+
+static struct parents leaf_parents(const sc_profile *p)
+{
+	struct parents c = {0};
+	for (size_t i = 0; i < p->samples.len; i++) {
+		const sc_stack_node *n = sc_profile_node(p, p->samples.data[i].stack);
+		if (!n->location || !is(loc_func(p, n->location), "leaf"))
+			continue;
+		c.leaf++;
+		const sc_stack_node *up = sc_profile_node(p, n->parent);
+		const char *f = up->location ? loc_func(p, up->location) : NULL;
+		if (is(f, "caller_a"))
+			c.a++;
+		else if (is(f, "caller_b"))
+			c.b++;
+		else if (is(f, "caller_c"))
+			c.c++;
+		else if (is(f, "main"))
+			c.main++;
+		else
+			c.other++;
+	}
+	return c;
+}
+
+static void test_leaf_callers_restored(void **state)
+{
+	(void)state;
+	char *argv[] = {helper, "leaf", "400", NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	RECORD(&o, p, &r);
+	uint64_t t1 = mono_ns();
+	check_common(p, &r, t0, t1);
+	assert_true(r.exited);
+	assert_true(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0);
+	struct parents c = leaf_parents(p);
+	printf("leaf %zu: caller_a %zu caller_b %zu caller_c %zu main %zu other %zu; fixed %llu\n",
+	       c.leaf, c.a, c.b, c.c, c.main, c.other, (unsigned long long)r.leaf_fixed);
+	/* 400 ms at 1 kHz, nearly all in leaf; its callers share it 1:2:3. */
+	assert_true(c.leaf >= 200);
+	assert_true(c.a > 0 && c.b > 0 && c.c > 0);
+	assert_true((c.a + c.b + c.c) * 10 >= c.leaf * 9);
+	assert_true(c.a < c.b && c.b < c.c);
+	assert_true(r.leaf_fixed >= c.a + c.b + c.c);
+	sc_profile_free(p);
+}
+
+/* The control: without the stack copy, the frame-pointer chain skips the leaf's caller. */
+static void test_leaf_callers_lost_without_fix(void **state)
+{
+	(void)state;
+	char *argv[] = {helper, "leaf", "300", NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	o.user_stack_bytes = 0;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	RECORD(&o, p, &r);
+	check_common(p, &r, t0, mono_ns());
+	struct parents c = leaf_parents(p);
+	printf("leaf %zu: caller_a %zu caller_b %zu caller_c %zu main %zu other %zu\n", c.leaf, c.a,
+	       c.b, c.c, c.main, c.other);
+	assert_true(c.leaf >= 150);
+	assert_true(c.main * 10 >= c.leaf * 9);
+	assert_int_equal(r.leaf_fixed, 0);
+	sc_profile_free(p);
+}
+
+static void test_missing_command(void **state)
+{
+	(void)state;
+	char *argv[] = {"scorch-test-no-such-command", "x", NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	int rc = sc_record_run(&o, p, &r);
+	if (rc == -EACCES) {
+		sc_profile_free(p);
+		skip();
+	}
+	assert_int_equal(rc, -ENOENT);
+	assert_string_equal(r.err,
+			    "cannot run 'scorch-test-no-such-command': No such file or directory");
+	assert_int_equal(p->samples.len, 0);
+	sc_profile_free(p);
+}
+
+static void test_crash_keeps_samples(void **state)
+{
+	(void)state;
+	char *argv[] = {helper, "segv", "200", NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	RECORD(&o, p, &r);
+	check_common(p, &r, t0, mono_ns());
+	assert_true(r.exited);
+	assert_true(WIFSIGNALED(r.wait_status));
+	assert_int_equal(WTERMSIG(r.wait_status), SIGSEGV);
+	size_t n = count_leaf(p, "spin_crash");
+	printf("spin_crash %zu of %zu samples\n", n, p->samples.len);
+	assert_true(n >= 100);
+	sc_profile_free(p);
+}
+
+static long read_id(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long id = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &id) != 1)
+			id = -1;
+		fclose(f);
+	}
+	return id;
+}
+
+static void test_forked_child_has_own_pid(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-test-record-XXXXXX";
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[] = {helper, "fork", "200", file, NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	RECORD(&o, p, &r);
+	check_common(p, &r, t0, mono_ns());
+	long child = read_id(file);
+	unlink(file);
+	assert_true(child > 0);
+	size_t in_child = 0, in_parent = 0;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		const char *f = leaf_func(p, i);
+		uint32_t pid = p->samples.data[i].pid;
+		if (is(f, "child_spin")) {
+			assert_int_equal(pid, child);
+			in_child++;
+		} else if (is(f, "parent_spin")) {
+			assert_int_not_equal(pid, child);
+			in_parent++;
+		}
+	}
+	printf("child_spin %zu parent_spin %zu; %llu processes\n", in_child, in_parent,
+	       (unsigned long long)r.processes);
+	assert_true(in_child >= 100 && in_parent >= 100);
+	assert_true(r.processes >= 2);
+	sc_profile_free(p);
+}
+
+static void test_no_children(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-test-record-XXXXXX";
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[] = {helper, "fork", "150", file, NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	o.follow_children = false;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	RECORD(&o, p, &r);
+	long child = read_id(file);
+	unlink(file);
+	assert_true(child > 0);
+	for (size_t i = 0; i < p->samples.len; i++)
+		assert_int_not_equal(p->samples.data[i].pid, child);
+	assert_int_equal(count_leaf(p, "child_spin"), 0);
+	assert_true(count_leaf(p, "parent_spin") >= 75);
+	sc_profile_free(p);
+}
+
+static void test_thread_has_own_tid(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-test-record-XXXXXX";
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[] = {helper, "thread", "200", file, NULL};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	RECORD(&o, p, &r);
+	check_common(p, &r, t0, mono_ns());
+	long tid = read_id(file);
+	unlink(file);
+	assert_true(tid > 0);
+	size_t in_thread = 0, in_main = 0;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		const sc_sample *s = &p->samples.data[i];
+		const char *f = leaf_func(p, i);
+		if (is(f, "thread_spin")) {
+			assert_int_equal(s->tid, tid);
+			assert_int_not_equal(s->pid, tid);
+			in_thread++;
+		} else if (is(f, "main_spin")) {
+			assert_int_equal(s->tid, s->pid);
+			in_main++;
+		}
+	}
+	printf("thread_spin %zu main_spin %zu; %llu threads\n", in_thread, in_main,
+	       (unsigned long long)r.threads);
+	assert_true(in_thread >= 100 && in_main >= 100);
+	assert_true(r.threads >= 2);
+	assert_int_equal(r.processes, 1);
+	sc_profile_free(p);
+}
+
+static void test_attach(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(helper, helper, "spin", "5000", (char *)NULL);
+		_exit(127);
+	}
+	usleep(100000); /* let it exec */
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.pid = pid;
+	o.duration = 0.3;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	uint64_t t0 = mono_ns();
+	int rc = sc_record_run(&o, p, &r);
+	uint64_t t1 = mono_ns();
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (rc == -EACCES) {
+		printf("skipped: %s\n", r.err);
+		sc_profile_free(p);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	check_common(p, &r, t0, t1);
+	assert_false(r.exited);
+	size_t n = count_leaf(p, "plain_spin");
+	printf("attached: plain_spin %zu of %zu samples in %.2f s\n", n, p->samples.len,
+	       r.duration);
+	assert_true(n >= 100);
+	for (size_t i = 0; i < p->samples.len; i++)
+		assert_int_equal(p->samples.data[i].pid, pid);
+	sc_profile_free(p);
+}
+
+static void test_attach_no_process(void **state)
+{
+	(void)state;
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.pid = 999999999;
+	sc_profile *p = sc_profile_new();
+	sc_record_result r;
+	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_string_equal(r.err, "no process 999999999");
+	sc_profile_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_leaf_callers_restored),
+		cmocka_unit_test(test_leaf_callers_lost_without_fix),
+		cmocka_unit_test(test_missing_command),
+		cmocka_unit_test(test_crash_keeps_samples),
+		cmocka_unit_test(test_forked_child_has_own_pid),
+		cmocka_unit_test(test_no_children),
+		cmocka_unit_test(test_thread_has_own_tid),
+		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_attach_no_process),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

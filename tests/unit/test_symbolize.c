@@ -1,0 +1,599 @@
+/*
+ * test_symbolize.c: symbolization of this very binary, of libc, of missing files and of a fake
+ * kallsyms, plus demangling.
+ *
+ * The known code below is compiled with -g into the test program. Each function records the
+ * return address of a call to probe() and the line of that call (__LINE__ on the same line), so
+ * the expected function names, inline chains and lines are written here, beside their cause.
+ * The profile's mapping for the executable is read from /proc/self/maps, as a recorder would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "symbolize/symbolize.h"
+
+/* ---- Known code (keep the __LINE__ markers on the lines they describe) ---- */
+
+int sym_test_leaf(int x);
+int sym_test_outer(int x);
+
+static volatile uintptr_t probe_ret;
+static volatile int sink;
+static int leaf_call_line, inner_call_line, outer_call_line;
+
+/* Evaluates `call` after storing the line it is written on (the line of the call instruction). */
+#define AT_LINE(var, call) ((var) = __LINE__, (call))
+
+__attribute__((noinline, noclone)) static void probe(void)
+{
+	probe_ret = (uintptr_t)__builtin_return_address(0);
+	__asm__ volatile("" ::: "memory");
+}
+
+static const int leaf_decl_line = __LINE__ + 1;
+__attribute__((noinline)) int sym_test_leaf(int x)
+{
+	AT_LINE(leaf_call_line, probe());
+	return x * 7 + sink;
+}
+
+static const int inner_decl_line = __LINE__ + 1;
+static inline __attribute__((always_inline)) int sym_test_inner(int x)
+{
+	AT_LINE(inner_call_line, probe());
+	return x * 3 + sink;
+}
+
+static const int outer_decl_line = __LINE__ + 1;
+__attribute__((noinline)) int sym_test_outer(int x)
+{
+	int r = AT_LINE(outer_call_line, sym_test_inner(x));
+	return r + 1;
+}
+
+/* ---- Helpers ---- */
+
+struct map {
+	uint64_t start, limit, offset;
+	char path[4096];
+};
+
+/* Finds the /proc/self/maps line whose range holds `addr`. */
+static bool find_map(uintptr_t addr, struct map *out)
+{
+	FILE *fp = fopen("/proc/self/maps", "r");
+	char line[4352];
+	bool found = false;
+	if (!fp)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		uint64_t start, limit, offset;
+		char perms[8];
+		int pos = 0;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s%n", &start,
+			   &limit, perms, &offset, &pos) < 4 ||
+		    addr < start || addr >= limit)
+			continue;
+		char *path = line + pos;
+		while (*path == ' ')
+			path++;
+		path[strcspn(path, "\n")] = '\0';
+		*out = (struct map){start, limit, offset, ""};
+		snprintf(out->path, sizeof(out->path), "%s", path);
+		found = true;
+	}
+	fclose(fp);
+	return found;
+}
+
+static uint32_t add_mapping(sc_profile *p, uint64_t start, uint64_t limit, uint64_t offset,
+			    const char *path, bool kernel)
+{
+	sc_mapping m = {.start = start, .limit = limit, .offset = offset, .kernel = kernel};
+	m.file = (sc_str)sc_profile_intern(p, path);
+	int64_t id = sc_profile_add_mapping(p, &m);
+	assert_true(id > 0);
+	return (uint32_t)id;
+}
+
+static uint32_t add_loc(sc_profile *p, uint32_t mapping, uint64_t addr)
+{
+	int64_t id = sc_profile_location_for_address(p, mapping, addr);
+	assert_true(id > 0);
+	return (uint32_t)id;
+}
+
+static const sc_line *loc_lines(const sc_profile *p, uint32_t loc, uint32_t *n)
+{
+	const sc_location *l = sc_profile_location(p, loc);
+	*n = l->nlines;
+	return sc_profile_location_lines(p, l);
+}
+
+static const sc_function *line_fn(const sc_profile *p, const sc_line *l)
+{
+	const sc_function *f = sc_profile_function(p, l->function);
+	assert_non_null(f);
+	return f;
+}
+
+static void assert_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	if (n < k || strcmp(s + n - k, suffix) != 0)
+		fail_msg("'%s' does not end with '%s'", s, suffix);
+}
+
+/* One line naming `name`, with the fallback's empty file. */
+static void assert_single_name(const sc_profile *p, uint32_t loc, const char *name)
+{
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sc_profile_str(p, line_fn(p, l)->name), name);
+}
+
+/* ---- Tests ---- */
+
+struct known {
+	uintptr_t leaf_ret, outer_ret;
+	struct map exe;
+};
+
+static void run_known(struct known *k)
+{
+	sink += sym_test_leaf(sink);
+	k->leaf_ret = probe_ret;
+	sink += sym_test_outer(sink);
+	k->outer_ret = probe_ret;
+	assert_true(find_map((uintptr_t)&sym_test_leaf, &k->exe));
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	assert_string_equal(k->exe.path, self);
+	/* the callers' return addresses must lie inside the functions we think they do */
+	assert_true(k->leaf_ret > (uintptr_t)&sym_test_leaf);
+	assert_true(k->outer_ret > (uintptr_t)&sym_test_outer);
+}
+
+static void progress(size_t done, size_t total, void *ctx)
+{
+	size_t *calls = ctx;
+	assert_true(done <= total);
+	calls[0]++;
+	calls[1] = done;
+	calls[2] = total;
+}
+
+static void test_own_binary(void **state)
+{
+	(void)state;
+	struct known k;
+	run_known(&k);
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, k.exe.path, false);
+	/* Caller frames arrive as return address - 1. */
+	uint32_t leaf = add_loc(p, m, k.leaf_ret - 1);
+	uint32_t outer = add_loc(p, m, k.outer_ret - 1);
+	uint32_t entry = add_loc(p, m, (uintptr_t)&sym_test_leaf + 1);
+	/* The same file mapped by another process elsewhere: resolved from the same cache. */
+	uint64_t shift = 0x100000000000ULL;
+	uint32_t m2 = add_mapping(p, k.exe.start + shift, k.exe.limit + shift, k.exe.offset,
+				  k.exe.path, false);
+	uint32_t outer2 = add_loc(p, m2, k.outer_ret - 1 + shift);
+
+	size_t calls[3] = {0};
+	sc_sym_options o = {.progress = progress, .progress_ctx = calls};
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.locations, 4);
+	assert_int_equal(st.resolved, 4);
+	assert_int_equal(st.unresolved, 0);
+	assert_int_equal(st.files, 1);
+	assert_int_equal(st.files_missing, 0);
+	assert_true(calls[0] >= 1);
+	assert_int_equal(calls[1], 4);
+	assert_int_equal(calls[2], 4);
+
+	uint32_t n;
+	const sc_line *l = loc_lines(p, leaf, &n);
+	assert_int_equal(n, 1);
+	const sc_function *f = line_fn(p, &l[0]);
+	assert_string_equal(sc_profile_str(p, f->name), "sym_test_leaf");
+	assert_string_equal(sc_profile_str(p, f->system_name), "sym_test_leaf");
+	assert_ends_with(sc_profile_str(p, f->filename), "test_symbolize.c");
+	assert_int_equal(f->start_line, leaf_decl_line);
+	assert_int_equal(l[0].line, leaf_call_line);
+	uint32_t leaf_fn = l[0].function;
+
+	/* The inline chain: innermost (the inlined function, at the probe() call) first, then its
+	 * caller at the call site of the inlined function. */
+	l = loc_lines(p, outer, &n);
+	assert_int_equal(n, 2);
+	f = line_fn(p, &l[0]);
+	assert_string_equal(sc_profile_str(p, f->name), "sym_test_inner");
+	assert_ends_with(sc_profile_str(p, f->filename), "test_symbolize.c");
+	assert_int_equal(f->start_line, inner_decl_line);
+	assert_int_equal(l[0].line, inner_call_line);
+	f = line_fn(p, &l[1]);
+	assert_string_equal(sc_profile_str(p, f->name), "sym_test_outer");
+	assert_ends_with(sc_profile_str(p, f->filename), "test_symbolize.c");
+	assert_int_equal(f->start_line, outer_decl_line);
+	assert_int_equal(l[1].line, outer_call_line);
+
+	const sc_line *l2 = loc_lines(p, outer2, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(l2[0].function, l[0].function);
+	assert_int_equal(l2[1].function, l[1].function);
+	assert_int_equal(l2[1].line, l[1].line);
+
+	l = loc_lines(p, entry, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].function, leaf_fn);
+	assert_in_range(l[0].line, leaf_decl_line, leaf_call_line);
+
+	/* Build-id from the note, as lowercase hex (GNU ld's default is a 20-byte SHA-1). */
+	const char *bid = sc_profile_str(p, sc_profile_mapping(p, m)->build_id);
+	assert_int_equal(strlen(bid), 40);
+	for (const char *c = bid; *c; c++)
+		assert_true(isxdigit((unsigned char)*c) && !isupper((unsigned char)*c));
+	assert_true(sc_profile_mapping(p, m)->symbolized);
+	assert_true(sc_profile_mapping(p, m2)->symbolized);
+
+	/* A second pass has nothing left to do and changes nothing. */
+	size_t nlines = p->lines.len, nfuncs = p->functions.len;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.locations, 0);
+	assert_int_equal(p->lines.len, nlines);
+	assert_int_equal(p->functions.len, nfuncs);
+	sc_profile_free(p);
+}
+
+static void test_no_inline(void **state)
+{
+	(void)state;
+	struct known k;
+	run_known(&k);
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, k.exe.path, false);
+	uint32_t outer = add_loc(p, m, k.outer_ret - 1);
+	sc_sym_options o = {.no_inline = 1};
+	assert_int_equal(sc_symbolize_profile(p, &o, NULL), 0);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, outer, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sc_profile_str(p, line_fn(p, &l[0])->name), "sym_test_outer");
+	assert_int_equal(l[0].line, outer_call_line);
+	sc_profile_free(p);
+}
+
+static void test_shared_library(void **state)
+{
+	(void)state;
+	uintptr_t addr = (uintptr_t)&getppid + 1;
+	struct map lib;
+	assert_true(find_map(addr, &lib));
+	if (!strstr(lib.path, "libc"))
+		skip(); /* getppid was interposed (a sanitizer runtime?): nothing to check */
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, lib.start, lib.limit, lib.offset, lib.path, false);
+	uint32_t loc = add_loc(p, m, addr);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.resolved, 1);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_true(n >= 1);
+	const sc_function *f = line_fn(p, &l[n - 1]);
+	const char *name = sc_profile_str(p, f->name);
+	if (!strstr(name, "getppid"))
+		fail_msg("libc address resolved to '%s'", name);
+	/* With libc's detached debug file installed (found by build-id), lines come with it. */
+	const char *bid = sc_profile_str(p, sc_profile_mapping(p, m)->build_id);
+	char debug[256];
+	struct stat sb;
+	snprintf(debug, sizeof(debug), "/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
+	if (strlen(bid) > 2 && stat(debug, &sb) == 0) {
+		assert_true(*sc_profile_str(p, f->filename));
+		assert_true(f->start_line > 0);
+		assert_true(l[n - 1].line > 0);
+	}
+	sc_profile_free(p);
+}
+
+/* Checks the chains of test_own_binary on a profile whose mapping names `path`. */
+static void check_known(sc_profile *p, uint32_t leaf, uint32_t outer)
+{
+	uint32_t n;
+	const sc_line *l = loc_lines(p, leaf, &n);
+	assert_int_equal(n, 1);
+	const sc_function *f = line_fn(p, &l[0]);
+	assert_string_equal(sc_profile_str(p, f->name), "sym_test_leaf");
+	assert_ends_with(sc_profile_str(p, f->filename), "test_symbolize.c");
+	assert_int_equal(f->start_line, leaf_decl_line);
+	assert_int_equal(l[0].line, leaf_call_line);
+	l = loc_lines(p, outer, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(sc_profile_str(p, line_fn(p, &l[0])->name), "sym_test_inner");
+	assert_int_equal(l[0].line, inner_call_line);
+	assert_string_equal(sc_profile_str(p, line_fn(p, &l[1])->name), "sym_test_outer");
+	assert_int_equal(l[1].line, outer_call_line);
+}
+
+/* A copy of this binary without any symbol table or DWARF, pointing by .gnu_debuglink to a
+ * detached debug file beside it: names, files and lines all come from the debug file's DWARF. */
+static void test_separate_debug_file(void **state)
+{
+	(void)state;
+	if (system("command -v objcopy >/dev/null 2>&1") != 0)
+		skip(); /* needs binutils' objcopy to make the stripped copy */
+	struct known k;
+	run_known(&k);
+	char dir[] = "/tmp/scorch-symdebug-XXXXXX", cmd[16384], stripped[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && cp '%s' full && objcopy --only-keep-debug full full.debug && "
+		 "objcopy --strip-all --add-gnu-debuglink=full.debug full stripped && rm full",
+		 dir, k.exe.path);
+	assert_int_equal(system(cmd), 0);
+	snprintf(stripped, sizeof(stripped), "%s/stripped", dir);
+
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, stripped, false);
+	uint32_t leaf = add_loc(p, m, k.leaf_ret - 1);
+	uint32_t outer = add_loc(p, m, k.outer_ret - 1);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.resolved, 2);
+	check_known(p, leaf, outer);
+	/* the build-id survives stripping */
+	assert_int_equal(strlen(sc_profile_str(p, sc_profile_mapping(p, m)->build_id)), 40);
+	sc_profile_free(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* data_sym_nopie is mapped at its link-time addresses: its mapping is made here from its
+ * executable PT_LOAD segment exactly as the kernel would map it. */
+static void test_fixed_address_executable(void **state)
+{
+	(void)state;
+	char path[4096];
+	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	assert_true(len > 0);
+	path[len] = '\0';
+	strcpy(strrchr(path, '/'), "/data_sym_nopie");
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		skip(); /* not built: `ninja tests/unit/data_sym_nopie` */
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(e);
+	GElf_Ehdr eh;
+	assert_non_null(gelf_getehdr(e, &eh));
+	assert_int_equal(eh.e_type, ET_EXEC);
+	uint64_t start = 0, limit = 0, offset = 0, func = 0;
+	size_t nph;
+	assert_int_equal(elf_getphdrnum(e, &nph), 0);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			start = ph.p_vaddr & ~0xfffULL;
+			offset = ph.p_offset & ~0xfffULL;
+			limit = (ph.p_vaddr + ph.p_memsz + 0xfff) & ~0xfffULL;
+		}
+	}
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		assert_non_null(gelf_getshdr(scn, &sh));
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			gelf_getsym(d, (int)i, &sym);
+			const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (name && strcmp(name, "sym_nopie_func") == 0)
+				func = sym.st_value;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	assert_true(start && func >= start && func < limit);
+
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, start, limit, offset, path, false);
+	uint32_t loc = add_loc(p, m, func + 1);
+	assert_int_equal(sc_symbolize_profile(p, NULL, NULL), 0);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_int_equal(n, 1);
+	const sc_function *f = line_fn(p, &l[0]);
+	assert_string_equal(sc_profile_str(p, f->name), "sym_nopie_func");
+	assert_ends_with(sc_profile_str(p, f->filename), "data_sym_nopie.c");
+	assert_int_equal(f->start_line, 9); /* see data_sym_nopie.c */
+	assert_in_range(l[0].line, 9, 12);
+	sc_profile_free(p);
+}
+
+static void test_missing_file_and_no_mapping(void **state)
+{
+	(void)state;
+	sc_profile *p = sc_profile_new();
+	uint64_t start = 0x7f0000000000ULL;
+	uint32_t m =
+	    add_mapping(p, start, start + 0x10000, 0x2000, "/nonexistent/dir/libgone.so.1", false);
+	uint32_t vdso = add_mapping(p, start + 0x20000, start + 0x22000, 0, "[vdso]", false);
+	uint32_t a = add_loc(p, m, start + 0x345);
+	uint32_t b = add_loc(p, vdso, start + 0x20010);
+	uint32_t c = add_loc(p, 0, 0x1234);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.locations, 3);
+	assert_int_equal(st.resolved, 0);
+	assert_int_equal(st.unresolved, 3);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.files_missing, 2);
+	assert_single_name(p, a, "libgone.so.1+0x2345");
+	assert_single_name(p, b, "[vdso]+0x10");
+	assert_single_name(p, c, "0x1234");
+	assert_int_equal(sc_profile_mapping(p, m)->build_id, 0);
+	sc_profile_free(p);
+}
+
+static void test_build_id_mismatch(void **state)
+{
+	(void)state;
+	struct known k;
+	run_known(&k);
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, k.exe.path, false);
+	sc_profile_mapping(p, m)->build_id =
+	    (sc_str)sc_profile_intern(p, "0123456789abcdef0123456789abcdef01234567");
+	uint32_t loc = add_loc(p, m, k.leaf_ret - 1);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.unresolved, 1);
+	char want[64];
+	const char *base = strrchr(k.exe.path, '/') + 1;
+	snprintf(want, sizeof(want), "%s+0x%" PRIx64, base,
+		 (uint64_t)(k.leaf_ret - 1 - k.exe.start + k.exe.offset));
+	assert_single_name(p, loc, want);
+	sc_profile_free(p);
+}
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/scorch-kallsyms-XXXXXX");
+	assert_non_null(path);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_kallsyms(void **state)
+{
+	(void)state;
+	char *path = write_temp("ffffffff81000000 T _stext\n"
+				"ffffffff81000000 t __alias_of_stext\n"
+				"ffffffff81001000 T do_one\n"
+				"ffffffff81002000 t do_two\n"
+				"ffffffff81002000 T __do_two\n"
+				"ffffffff81003000 D some_data\n"
+				"ffffffff81004000 W weak_three\n"
+				"ffffffffc0000000 t ext4_thing\t[ext4]\n"
+				"ffffffffc0000100 T ext4_other\t[ext4]\n");
+	sc_profile *p = sc_profile_new();
+	uint32_t m =
+	    add_mapping(p, 0xffffffff80000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]", true);
+	uint32_t a = add_loc(p, m, 0xffffffff81001010ULL);
+	uint32_t b = add_loc(p, m, 0xffffffff81003010ULL); /* data symbols are not functions */
+	uint32_t c = add_loc(p, m, 0xffffffffc0000010ULL);
+	uint32_t d = add_loc(p, m, 0xffffffff80000001ULL); /* below the first symbol */
+	uint32_t e = add_loc(p, m, 0xffffffff81000000ULL);
+	uint32_t f = add_loc(p, m, 0xffffffff81004000ULL);
+	sc_sym_options o = {.kallsyms_path = path};
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.locations, 6);
+	assert_int_equal(st.resolved, 5);
+	assert_int_equal(st.unresolved, 1);
+	assert_int_equal(st.files, 1);
+	assert_int_equal(st.files_missing, 0);
+
+	uint32_t n;
+	const sc_function *fn = line_fn(p, loc_lines(p, a, &n));
+	assert_string_equal(sc_profile_str(p, fn->name), "do_one");
+	assert_string_equal(sc_profile_str(p, fn->filename), "");
+	assert_single_name(p, b, "__do_two");
+	fn = line_fn(p, loc_lines(p, c, &n));
+	assert_string_equal(sc_profile_str(p, fn->name), "ext4_thing");
+	assert_string_equal(sc_profile_str(p, fn->filename), "[ext4]");
+	assert_single_name(p, d, "[kernel]+0xffffffff80000001");
+	assert_single_name(p, e, "_stext"); /* the global alias wins */
+	assert_single_name(p, f, "weak_three");
+	sc_profile_free(p);
+	unlink(path);
+	free(path);
+
+	/* Without privilege every address reads 0: no symbols, raw addresses. */
+	path = write_temp("0000000000000000 T _stext\n0000000000000000 T do_one\n");
+	p = sc_profile_new();
+	m = add_mapping(p, 0xffffffff80000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]", true);
+	a = add_loc(p, m, 0xffffffff81001010ULL);
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.files_missing, 1);
+	assert_single_name(p, a, "[kernel]+0xffffffff81001010");
+	sc_profile_free(p);
+	unlink(path);
+	free(path);
+}
+
+static void assert_demangles(const char *sym, const char *want)
+{
+	char *got = sc_demangle(sym);
+	if (!sym) {
+		assert_null(got);
+		return;
+	}
+	if (!want) {
+		if (got)
+			fail_msg("'%s' demangled to '%s', expected nothing", sym, got);
+		return;
+	}
+	if (!got)
+		fail_msg("'%s' did not demangle", sym);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_demangle(void **state)
+{
+	(void)state;
+	assert_demangles("_ZN2ns6MatrixIfE3mulEv", "ns::Matrix<float>::mul()");
+	assert_demangles("_ZNSt6vectorIiSaIiEE9push_backERKi",
+			 "std::vector<int, std::allocator<int> >::push_back(int const&)");
+	assert_demangles("_Z3fooi.isra.0", "foo(int) [clone .isra.0]");
+	/* Rust legacy: the trailing hash goes, as in perf. */
+	assert_demangles("_ZN4core3fmt9Formatter3pad17h5e3a5f0c4ed8b2a1E",
+			 "core::fmt::Formatter::pad");
+	/* Rust v0 */
+	assert_demangles("_RNvNtCs1234_7mycrate3foo3bar", "mycrate::foo::bar");
+	assert_demangles("main", NULL);
+	assert_demangles("_start", NULL);
+	assert_demangles("_Dmain", NULL);
+	assert_demangles(NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_own_binary),
+	    cmocka_unit_test(test_no_inline),
+	    cmocka_unit_test(test_shared_library),
+	    cmocka_unit_test(test_separate_debug_file),
+	    cmocka_unit_test(test_fixed_address_executable),
+	    cmocka_unit_test(test_missing_file_and_no_mapping),
+	    cmocka_unit_test(test_build_id_mismatch),
+	    cmocka_unit_test(test_kallsyms),
+	    cmocka_unit_test(test_demangle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
