@@ -161,18 +161,18 @@ enum scorch_bench_measure {
 typedef struct scorch_bench_result scorch_bench_result;
 
 typedef struct scorch_bench_config {
-	double warmup_s;	/* warm-up per benchmark, default 0.5 */
-	double measure_s;	/* target measurement time per benchmark, default 2 */
-	unsigned samples;	/* n of the 1d..nd batches, default 50 (>= 5) */
-	unsigned resamples;	/* bootstrap resamples, default 10000 */
-	double confidence;	/* of every interval, default 0.95 */
-	double noise;		/* relative change below which it is "no change", default 0.02 */
-	double unstable_mad;	/* MAD/median above which a result is unstable, default 0.05 */
-	double unstable_ci;	/* slope CI width/slope above which it is unstable, default 0.10 */
-	uint64_t seed;		/* of the bootstrap PRNG, default 1 */
-	const char *filter;	/* POSIX extended regex over ids; NULL = all */
-	unsigned repeat;	/* run the suite this many times and report CVs, default 1 */
-	double repeat_cv;	/* CV above which a repeated estimate is flagged, default 0.05 */
+	double warmup_s;     /* warm-up per benchmark, default 0.5 */
+	double measure_s;    /* target measurement time per benchmark, default 2 */
+	unsigned samples;    /* n of the 1d..nd batches, default 50 (>= 5) */
+	unsigned resamples;  /* bootstrap resamples, default 10000 */
+	double confidence;   /* of every interval, default 0.95 */
+	double noise;	     /* relative change below which it is "no change", default 0.02 */
+	double unstable_mad; /* MAD/median above which a result is unstable, default 0.05 */
+	double unstable_ci;  /* slope CI width/slope above which it is unstable, default 0.10 */
+	uint64_t seed;	     /* of the bootstrap PRNG, default 1 */
+	const char *filter;  /* POSIX extended regex over ids; NULL = all */
+	unsigned repeat;     /* run the suite this many times and report CVs, default 1 */
+	double repeat_cv;    /* CV above which a repeated estimate is flagged, default 0.05 */
 	enum scorch_bench_measure measure;
 	const scorch_bench_clock *clock; /* NULL: the real clocks of `measure` */
 	/* Called after each result is complete (progress output); may be NULL. */
@@ -254,18 +254,18 @@ typedef struct scorch_bench_complexity {
 /* What the run saw around it. Strings are owned by the report. */
 typedef struct scorch_bench_env {
 	char *hostname, *kernel, *cpu_model;
-	char *governor;	       /* NULL when /sys shows no cpufreq (typical of VMs) */
+	char *governor; /* NULL when /sys shows no cpufreq (typical of VMs) */
 	int ncpus;
-	bool hypervisor;       /* the "hypervisor" cpuinfo flag */
-	double loadavg[3];     /* at the start */
-	double loadavg_end;    /* 1-minute, at the end */
-	double steal;	       /* steal time / total CPU time between start and end, or NaN */
-	bool debug_build;      /* benchmarks compiled without optimization */
-	bool lib_debug_build;  /* this library compiled without optimization */
-	double timer_res_ns;   /* clock_getres(CLOCK_MONOTONIC) */
-	double timer_step_ns;  /* smallest nonzero difference of two consecutive readings */
-	double timer_cost_ns;  /* mean cost of one clock reading */
-	char **warnings;       /* human-readable, nwarnings of them */
+	bool hypervisor;      /* the "hypervisor" cpuinfo flag */
+	double loadavg[3];    /* at the start */
+	double loadavg_end;   /* 1-minute, at the end */
+	double steal;	      /* steal time / total CPU time between start and end, or NaN */
+	bool debug_build;     /* benchmarks compiled without optimization */
+	bool lib_debug_build; /* this library compiled without optimization */
+	double timer_res_ns;  /* clock_getres(CLOCK_MONOTONIC) */
+	double timer_step_ns; /* smallest nonzero difference of two consecutive readings */
+	double timer_cost_ns; /* mean cost of one clock reading */
+	char **warnings;      /* human-readable, nwarnings of them */
 	size_t nwarnings;
 } scorch_bench_env;
 
@@ -289,7 +289,8 @@ SCORCH_API int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config
 				scorch_bench_report *out);
 SCORCH_API void scorch_bench_report_release(scorch_bench_report *r); /* NULL-safe */
 
-/* Whether perf_event_open(PERF_COUNT_HW_INSTRUCTIONS) works here; 0 or the -errno it failed with. */
+/* Whether perf_event_open(PERF_COUNT_HW_INSTRUCTIONS) works here; 0 or the -errno it failed with.
+ */
 SCORCH_API int scorch_bench_instructions_available(void);
 
 /* --- Output (each writes to a caller's stream and returns 0 or -EIO) --- */

@@ -82,7 +82,8 @@ int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report
 		int err = -ENOMEM;
 		if (pa && pb) {
 			sc_bench_rng rng;
-			sc_bench_rng_seed(&rng, cur->config.seed ^ sc_bench_hash(r->id) ^ 0x5bd1e995);
+			sc_bench_rng_seed(&rng,
+					  cur->config.seed ^ sc_bench_hash(r->id) ^ 0x5bd1e995);
 			err = sc_bench_compare(pa, b->nsamples, pb, r->nsamples, cur->config.noise,
 					       0.05, cur->config.resamples, cur->config.confidence,
 					       &rng, &r->cmp);

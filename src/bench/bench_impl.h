@@ -22,6 +22,7 @@ typedef struct sc_bench_entry {
 	scorch_bench_def def; /* name/group point at the entry's copies; args NULL */
 	bool is_ab;
 	scorch_bench_def def_b;
+	int64_t arg_b; /* B's argument: `arg` for scorch_bench_add_ab, B's own for --ab */
 	char *name_a, *name_b;
 } sc_bench_entry;
 
@@ -32,6 +33,7 @@ struct scorch_bench_suite {
 struct scorch_bench_ctx {
 	const sc_bench_entry *entry;
 	const scorch_bench_def *def; /* the variant being run (A or B) */
+	int64_t arg;		     /* its argument */
 	void *fixture;
 	int error;
 	enum scorch_bench_throughput tp_kind;
@@ -67,13 +69,14 @@ uint64_t sc_bench_instr_read(void *fdp);
 int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint64_t seed);
 void sc_bench_result_release(scorch_bench_result *r);
 uint64_t sc_bench_hash(const char *s);
+/* Pairs two registered instances (each at its own argument) as an A/B entry named `name`. */
+int sc_bench_add_ab_entries(scorch_bench_suite *s, const char *name, size_t ia, size_t ib);
 
 /* --- json.c --- */
 
 /* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1). Fills
  * *out (release it even after failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
-int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out,
-			      sc_diag *d);
+int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d);
 int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d);
 
 /* --- baseline.c --- */

@@ -92,8 +92,8 @@ static void measure_timer(scorch_bench_env *env)
 {
 	struct timespec res, a, b;
 	env->timer_res_ns = clock_getres(CLOCK_MONOTONIC, &res) == 0
-				    ? (double)res.tv_sec * 1e9 + (double)res.tv_nsec
-				    : NAN;
+				? (double)res.tv_sec * 1e9 + (double)res.tv_nsec
+				: NAN;
 	double step = INFINITY;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < 2000; i++) {
@@ -129,7 +129,8 @@ int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	env->hostname = strdup(host);
-	if (uname(&u) == 0 && asprintf(&env->kernel, "%s %s %s", u.sysname, u.release, u.machine) < 0)
+	if (uname(&u) == 0 &&
+	    asprintf(&env->kernel, "%s %s %s", u.sysname, u.release, u.machine) < 0)
 		env->kernel = NULL;
 	env->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -150,7 +151,8 @@ int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug
 		}
 		free(cpuinfo);
 	}
-	env->governor = trimmed(read_small("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+	env->governor =
+	    trimmed(read_small("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
 
 	double la[3] = {NAN, NAN, NAN};
 	if (getloadavg(la, 3) < 3)
@@ -206,11 +208,11 @@ int sc_bench_env_finish(scorch_bench_env *env, const sc_bench_cpu_times *t0)
 		r |= warn(env, "the hypervisor stole %.1f%% of CPU time during the run",
 			  env->steal * 100);
 	if (env->governor && strcmp(env->governor, "performance"))
-		r |= warn(env, "CPU frequency governor is '%s' (not 'performance')",
-			  env->governor);
+		r |= warn(env, "CPU frequency governor is '%s' (not 'performance')", env->governor);
 	if (env->timer_step_ns > 100)
-		r |= warn(env, "the clock advances in steps of %.0f ns: short batches are imprecise",
-			  env->timer_step_ns);
+		r |=
+		    warn(env, "the clock advances in steps of %.0f ns: short batches are imprecise",
+			 env->timer_step_ns);
 	return r < 0 ? -ENOMEM : 0;
 }
 

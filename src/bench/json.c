@@ -55,9 +55,9 @@ enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 typedef struct jnode {
 	enum jtype type;
 	double num;
-	char *str;	      /* J_STR; also the key when a member of an object */
+	char *str; /* J_STR; also the key when a member of an object */
 	char *key;
-	struct jnode *kids;   /* J_ARR, J_OBJ */
+	struct jnode *kids; /* J_ARR, J_OBJ */
 	size_t nkids;
 } jnode;
 
@@ -394,8 +394,8 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	if (tp && tp->type == J_OBJ) {
 		const jnode *k = jget(tp, "kind");
 		r->throughput_kind = k && k->type == J_STR && !strcmp(k->str, "bytes")
-					     ? SCORCH_BENCH_TP_BYTES
-					     : SCORCH_BENCH_TP_ELEMENTS;
+					 ? SCORCH_BENCH_TP_BYTES
+					 : SCORCH_BENCH_TP_ELEMENTS;
 		r->throughput_per_iter = jnum_of(tp, "per_iter");
 		r->throughput = jnum_of(tp, "per_second");
 	}
@@ -458,13 +458,15 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	}
 	const jnode *schema = jget(&root, "schema");
 	if (!schema || schema->type != J_STR || strcmp(schema->str, "scorch.bench")) {
-		r = sc_diag_error(d, 0, 0, -1, "not a scorch.bench report (no \"schema\": "
-					       "\"scorch.bench\")");
+		r = sc_diag_error(d, 0, 0, -1,
+				  "not a scorch.bench report (no \"schema\": "
+				  "\"scorch.bench\")");
 		goto out;
 	}
 	if (jnum_of(&root, "version") != 1) {
-		r = sc_diag_error(d, 0, 0, -1, "unsupported scorch.bench version %g (this reader "
-					       "knows version 1)",
+		r = sc_diag_error(d, 0, 0, -1,
+				  "unsupported scorch.bench version %g (this reader "
+				  "knows version 1)",
 				  jnum_of(&root, "version"));
 		goto out;
 	}

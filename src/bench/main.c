@@ -12,45 +12,46 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: %s [OPTIONS] [REGEX]\n"
-	"\n"
-	"Runs the benchmarks whose id ([group/]name[/arg]) matches REGEX (POSIX extended).\n"
-	"\n"
-	"  -l, --list                  list the benchmark ids and exit\n"
-	"      --filter REGEX          same as the positional REGEX\n"
-	"  -t, --measurement-time S    target measurement time per benchmark (default 2)\n"
-	"  -w, --warm-up-time S        warm-up per benchmark (default 0.5)\n"
-	"  -n, --samples N             samples (batches of d, 2d, ... N*d iterations; default 50)\n"
-	"      --quick                 -w 0.1 -t 0.5 -n 30: a fast, rougher run\n"
-	"      --resamples N           bootstrap resamples (default 10000)\n"
-	"      --confidence C          confidence level of intervals (default 0.95)\n"
-	"      --seed N                seed of the bootstrap PRNG (default 1)\n"
-	"  -f, --format FMT            stdout format: table (default), json, csv, none\n"
-	"      --json FILE             also write the JSON report (schema scorch.bench v1)\n"
-	"      --csv FILE              also write CSV\n"
-	"      --html FILE             also write an HTML report with SVG plots\n"
-	"      --save-baseline NAME    save this run as DIR/NAME.json\n"
-	"      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
-	"      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
-	"      --noise PCT             changes smaller than PCT%% are no change (default 2)\n"
-	"      --fail-on-regression PCT  exit 3 if a benchmark regressed by more than PCT%%\n"
-	"      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
-	"      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
-	"                              each estimate\n"
-	"      --measure WHAT          time (default) or instructions (hardware counter)\n"
-	"  -q, --quiet                 no progress on stderr\n"
-	"  -h, --help                  this text\n"
-	"\n"
-	"EXAMPLES\n"
-	"  %s --list\n"
-	"  %s --quick 'similarity'\n"
-	"  %s --save-baseline main            # on the main branch\n"
-	"  %s --baseline main --fail-on-regression 5\n"
-	"  %s --json out.json --html out.html\n";
+    "usage: %s [OPTIONS] [REGEX]\n"
+    "\n"
+    "Runs the benchmarks whose id ([group/]name[/arg]) matches REGEX (POSIX extended).\n"
+    "\n"
+    "  -l, --list                  list the benchmark ids and exit\n"
+    "      --filter REGEX          same as the positional REGEX\n"
+    "  -t, --measurement-time S    target measurement time per benchmark (default 2)\n"
+    "  -w, --warm-up-time S        warm-up per benchmark (default 0.5)\n"
+    "  -n, --samples N             samples (batches of d, 2d, ... N*d iterations; default 50)\n"
+    "      --quick                 -w 0.1 -t 0.5 -n 30: a fast, rougher run\n"
+    "      --resamples N           bootstrap resamples (default 10000)\n"
+    "      --confidence C          confidence level of intervals (default 0.95)\n"
+    "      --seed N                seed of the bootstrap PRNG (default 1)\n"
+    "  -f, --format FMT            stdout format: table (default), json, csv, none\n"
+    "      --json FILE             also write the JSON report (schema scorch.bench v1)\n"
+    "      --csv FILE              also write CSV\n"
+    "      --html FILE             also write an HTML report with SVG plots\n"
+    "      --save-baseline NAME    save this run as DIR/NAME.json\n"
+    "      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
+    "      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
+    "      --noise PCT             changes smaller than PCT%% are no change (default 2)\n"
+    "      --fail-on-regression PCT  exit 3 if a benchmark regressed by more than PCT%%\n"
+    "      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
+    "      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
+    "                              each estimate\n"
+    "      --measure WHAT          time (default) or instructions (hardware counter)\n"
+    "  -q, --quiet                 no progress on stderr\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "EXAMPLES\n"
+    "  %s --list\n"
+    "  %s --quick 'similarity'\n"
+    "  %s --save-baseline main            # on the main branch\n"
+    "  %s --baseline main --fail-on-regression 5\n"
+    "  %s --json out.json --html out.html\n";
 
 static void usage(FILE *fp, const char *prog)
 {
@@ -95,7 +96,8 @@ static int write_file(const char *prog, const char *path, const scorch_bench_rep
 	return 0;
 }
 
-/* --ab A,B: finds both registered entries and adds an interleaved pair "A-vs-B". */
+/* --ab A,B: finds both registered entries and adds an interleaved pair named from their ids
+ * ("g.x.10-vs-g.y.20"); each variant runs at its own argument. */
 static int add_ab_flag(scorch_bench_suite *s, const char *spec, const char *prog)
 {
 	const char *comma = strchr(spec, ',');
@@ -103,73 +105,77 @@ static int add_ab_flag(scorch_bench_suite *s, const char *spec, const char *prog
 		fprintf(stderr, "%s: --ab wants two ids separated by a comma\n", prog);
 		return -1;
 	}
-	char *ida = strndup(spec, (size_t)(comma - spec));
-	const char *idb = comma + 1;
-	const sc_bench_entry *a = NULL, *b = NULL;
-	for (size_t i = 0; ida && i < s->entries.len; i++) {
-		if (!strcmp(s->entries.data[i].id, ida))
-			a = &s->entries.data[i];
-		if (!strcmp(s->entries.data[i].id, idb))
-			b = &s->entries.data[i];
-	}
-	int r = -1;
-	if (!a || !b || a->is_ab || b->is_ab) {
-		fprintf(stderr, "%s: --ab %s: both must be registered, non-A/B benchmark ids (see "
-				"--list)\n",
-			prog, spec);
-		goto out;
+	size_t la = (size_t)(comma - spec), ia = SIZE_MAX, ib = SIZE_MAX;
+	for (size_t i = 0; i < scorch_bench_count(s); i++) {
+		const char *id = scorch_bench_id(s, i);
+		if (strlen(id) == la && !strncmp(id, spec, la))
+			ia = i;
+		if (!strcmp(id, comma + 1))
+			ib = i;
 	}
 	char name[256];
-	snprintf(name, sizeof(name), "%s-vs-%s", a->name, b->name);
-	scorch_bench_def da = a->def, db = b->def;
-	int64_t arg = a->arg;
-	/* The pair runs at A's argument; B's own argument is not passed separately. */
-	da.args = db.args = a->has_arg ? &arg : NULL;
-	da.nargs = db.nargs = a->has_arg ? 1 : 0;
-	da.group = NULL;
-	db.group = NULL;
-	int e = scorch_bench_add_ab(s, name, &da, &db);
+	snprintf(name, sizeof(name), "%.*s-vs-%s", (int)la, spec, comma + 1);
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	int e =
+	    ia == SIZE_MAX || ib == SIZE_MAX ? -ENOENT : sc_bench_add_ab_entries(s, name, ia, ib);
 	if (e < 0) {
-		fprintf(stderr, "%s: --ab %s: %s\n", prog, spec, strerror(-e));
-		goto out;
+		fprintf(stderr, "%s: --ab %s: %s\n", prog, spec,
+			e == -ENOENT ? "both must be registered benchmark ids (see --list)"
+				     : "cannot pair these (A/B pairs or bad names)");
+		return -1;
 	}
-	r = 0;
-out:
-	free(ida);
-	return r;
+	return 0;
 }
 
 int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool debug_build)
 {
 	const char *prog = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	prog = prog ? prog + 1 : (argc > 0 && argv[0] ? argv[0] : "bench");
-	enum { O_FILTER = 256, O_QUICK, O_RESAMPLES, O_CONF, O_SEED, O_JSON, O_CSV, O_HTML,
-	       O_SAVE, O_BASE, O_BASEDIR, O_NOISE, O_FAIL, O_AB, O_REPEAT, O_MEASURE };
+	enum {
+		O_FILTER = 256,
+		O_QUICK,
+		O_RESAMPLES,
+		O_CONF,
+		O_SEED,
+		O_JSON,
+		O_CSV,
+		O_HTML,
+		O_SAVE,
+		O_BASE,
+		O_BASEDIR,
+		O_NOISE,
+		O_FAIL,
+		O_AB,
+		O_REPEAT,
+		O_MEASURE
+	};
 	static const struct option opts[] = {
-		{"list", no_argument, NULL, 'l'},
-		{"filter", required_argument, NULL, O_FILTER},
-		{"measurement-time", required_argument, NULL, 't'},
-		{"warm-up-time", required_argument, NULL, 'w'},
-		{"samples", required_argument, NULL, 'n'},
-		{"quick", no_argument, NULL, O_QUICK},
-		{"resamples", required_argument, NULL, O_RESAMPLES},
-		{"confidence", required_argument, NULL, O_CONF},
-		{"seed", required_argument, NULL, O_SEED},
-		{"format", required_argument, NULL, 'f'},
-		{"json", required_argument, NULL, O_JSON},
-		{"csv", required_argument, NULL, O_CSV},
-		{"html", required_argument, NULL, O_HTML},
-		{"save-baseline", required_argument, NULL, O_SAVE},
-		{"baseline", required_argument, NULL, O_BASE},
-		{"baseline-dir", required_argument, NULL, O_BASEDIR},
-		{"noise", required_argument, NULL, O_NOISE},
-		{"fail-on-regression", required_argument, NULL, O_FAIL},
-		{"ab", required_argument, NULL, O_AB},
-		{"repeat", required_argument, NULL, O_REPEAT},
-		{"measure", required_argument, NULL, O_MEASURE},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"list", no_argument, NULL, 'l'},
+	    {"filter", required_argument, NULL, O_FILTER},
+	    {"measurement-time", required_argument, NULL, 't'},
+	    {"warm-up-time", required_argument, NULL, 'w'},
+	    {"samples", required_argument, NULL, 'n'},
+	    {"quick", no_argument, NULL, O_QUICK},
+	    {"resamples", required_argument, NULL, O_RESAMPLES},
+	    {"confidence", required_argument, NULL, O_CONF},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"format", required_argument, NULL, 'f'},
+	    {"json", required_argument, NULL, O_JSON},
+	    {"csv", required_argument, NULL, O_CSV},
+	    {"html", required_argument, NULL, O_HTML},
+	    {"save-baseline", required_argument, NULL, O_SAVE},
+	    {"baseline", required_argument, NULL, O_BASE},
+	    {"baseline-dir", required_argument, NULL, O_BASEDIR},
+	    {"noise", required_argument, NULL, O_NOISE},
+	    {"fail-on-regression", required_argument, NULL, O_FAIL},
+	    {"ab", required_argument, NULL, O_AB},
+	    {"repeat", required_argument, NULL, O_REPEAT},
+	    {"measure", required_argument, NULL, O_MEASURE},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	scorch_bench_config c;
 	scorch_bench_config_init(&c);
@@ -332,8 +338,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	if (!quiet) {
 		c.on_result = progress;
 		fprintf(stderr, "%s: running (warm-up %.3g s, measurement %.3g s, %u samples%s)\n",
-			prog, c.warmup_s, c.measure_s, c.samples,
-			c.repeat > 1 ? ", repeated" : "");
+			prog, c.warmup_s, c.measure_s, c.samples, c.repeat > 1 ? ", repeated" : "");
 	}
 	e = scorch_bench_run(s, &c, &rep);
 	if (e == -EINVAL && c.filter) {
@@ -389,8 +394,8 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	if (fail_pct == fail_pct) {
 		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
 		if (n) {
-			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%\n", prog, n,
-				n == 1 ? "" : "s", fail_pct);
+			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%\n", prog,
+				n, n == 1 ? "" : "s", fail_pct);
 			status = 3;
 		}
 	}

@@ -117,27 +117,31 @@ static void table_result(const scorch_bench_report *rep, const scorch_bench_resu
 		return;
 	}
 	if (r->is_ab) {
-		fprintf(fp, "  A %-12s [%s %s %s]\n", r->name_a, sc_bench_fmt_time(r->slope.lo, u, a, 32),
+		fprintf(fp, "  A %-12s [%s %s %s]\n", r->name_a,
+			sc_bench_fmt_time(r->slope.lo, u, a, 32),
 			sc_bench_fmt_time(r->slope.point, u, b, 32),
 			sc_bench_fmt_time(r->slope.hi, u, c, 32));
 		fprintf(fp, "  B %-12s [%s %s %s]\n", r->name_b,
 			sc_bench_fmt_time(r->slope_b.lo, u, a, 32),
 			sc_bench_fmt_time(r->slope_b.point, u, b, 32),
 			sc_bench_fmt_time(r->slope_b.hi, u, c, 32));
-		fprintf(fp, "  B/A  [%.4f %.4f %.4f]  %s\n", r->ratio.lo, r->ratio.point, r->ratio.hi,
+		fprintf(fp, "  B/A  [%.4f %.4f %.4f]  %s\n", r->ratio.lo, r->ratio.point,
+			r->ratio.hi,
 			r->ratio.hi < 1	  ? "B is faster"
 			: r->ratio.lo > 1 ? "B is slower"
 					  : "no significant difference");
 		return;
 	}
 	fprintf(fp, "  time    [%s %s %s]  slope of %zu samples, R^2 %.4f",
-		sc_bench_fmt_time(r->slope.lo, u, a, 32), sc_bench_fmt_time(r->slope.point, u, b, 32),
+		sc_bench_fmt_time(r->slope.lo, u, a, 32),
+		sc_bench_fmt_time(r->slope.point, u, b, 32),
 		sc_bench_fmt_time(r->slope.hi, u, c, 32), r->nsamples, r->r2);
 	if (!isnan(r->cpu_slope))
 		fprintf(fp, ", cpu %s", sc_bench_fmt_time(r->cpu_slope, u, d, 32));
-	fprintf(fp, "\n  median  %s [%s %s]  mean %s\n", sc_bench_fmt_time(r->median.point, u, a, 32),
-		sc_bench_fmt_time(r->median.lo, u, b, 32), sc_bench_fmt_time(r->median.hi, u, c, 32),
-		sc_bench_fmt_time(r->mean.point, u, d, 32));
+	fprintf(
+	    fp, "\n  median  %s [%s %s]  mean %s\n", sc_bench_fmt_time(r->median.point, u, a, 32),
+	    sc_bench_fmt_time(r->median.lo, u, b, 32), sc_bench_fmt_time(r->median.hi, u, c, 32),
+	    sc_bench_fmt_time(r->mean.point, u, d, 32));
 	fprintf(fp, "  spread  min %s  p10 %s  MAD %s (%.1f%%)  sd %s\n",
 		sc_bench_fmt_time(r->min, u, a, 32), sc_bench_fmt_time(r->p10, u, b, 32),
 		sc_bench_fmt_time(r->mad, u, c, 32),
@@ -158,21 +162,27 @@ static void table_result(const scorch_bench_report *rep, const scorch_bench_resu
 			r->cmp.p_value, sc_bench_fmt_time(r->cmp.base_median, u, a, 32),
 			sc_bench_verdict_name(r->cmp.verdict));
 	if (r->runs > 1)
-		fprintf(fp, "  repeat  %u runs, CV slope %.1f%% median %.1f%% mean %.1f%% min %.1f%%%s\n",
-			r->runs, r->cv[0] * 100, r->cv[1] * 100, r->cv[2] * 100, r->cv[3] * 100,
-			r->repeat_unstable ? "  (above the 5% flag)" : "");
+		fprintf(
+		    fp,
+		    "  repeat  %u runs, CV slope %.1f%% median %.1f%% mean %.1f%% min %.1f%%%s\n",
+		    r->runs, r->cv[0] * 100, r->cv[1] * 100, r->cv[2] * 100, r->cv[3] * 100,
+		    r->repeat_unstable ? "  (above the 5% flag)" : "");
 	if (r->unstable)
-		fprintf(fp, "  UNSTABLE: MAD/median %.1f%% (limit %.0f%%), CI width %.1f%% (limit %.0f%%)\n",
+		fprintf(fp,
+			"  UNSTABLE: MAD/median %.1f%% (limit %.0f%%), CI width %.1f%% (limit "
+			"%.0f%%)\n",
 			r->median.point > 0 ? 100 * r->mad / r->median.point : 0.0,
 			rep->config.unstable_mad * 100,
-			r->slope.point > 0 ? 100 * (r->slope.hi - r->slope.lo) / r->slope.point : 0.0,
+			r->slope.point > 0 ? 100 * (r->slope.hi - r->slope.lo) / r->slope.point
+					   : 0.0,
 			rep->config.unstable_ci * 100);
 }
 
 int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 {
-	fprintf(fp, "%zu benchmark%s, %u samples each, %.3g s target, %.0f%% intervals from %u "
-		    "bootstrap resamples (seed %llu)\n",
+	fprintf(fp,
+		"%zu benchmark%s, %u samples each, %.3g s target, %.0f%% intervals from %u "
+		"bootstrap resamples (seed %llu)\n",
 		r->nresults, r->nresults == 1 ? "" : "s", r->config.samples, r->config.measure_s,
 		r->config.confidence * 100, r->config.resamples,
 		(unsigned long long)r->config.seed);
@@ -189,7 +199,8 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 		char a[32];
 		fprintf(fp, "  %-40s %-11s coefficient %s, RMS %.1f%%\n", c->base_id,
 			sc_bench_big_o_name(c->best),
-			sc_bench_fmt_time(c->coef[c->best], "ns", a, sizeof(a)), c->rms[c->best] * 100);
+			sc_bench_fmt_time(c->coef[c->best], "ns", a, sizeof(a)),
+			c->rms[c->best] * 100);
 	}
 	if (r->baseline_name) {
 		size_t n[3] = {0};
@@ -197,7 +208,8 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 			if (r->results[i].has_comparison)
 				n[r->results[i].cmp.verdict]++;
 		fprintf(fp, "\nsummary: %zu improved, %zu regressed, %zu no change\n",
-			n[SCORCH_BENCH_IMPROVED], n[SCORCH_BENCH_REGRESSED], n[SCORCH_BENCH_NO_CHANGE]);
+			n[SCORCH_BENCH_IMPROVED], n[SCORCH_BENCH_REGRESSED],
+			n[SCORCH_BENCH_NO_CHANGE]);
 	}
 	return finish(fp);
 }
@@ -251,7 +263,9 @@ static void jarray(FILE *fp, const double *v, size_t n)
 
 static const char *tp_name(enum scorch_bench_throughput k)
 {
-	return k == SCORCH_BENCH_TP_BYTES ? "bytes" : k == SCORCH_BENCH_TP_ELEMENTS ? "elements" : NULL;
+	return k == SCORCH_BENCH_TP_BYTES      ? "bytes"
+	       : k == SCORCH_BENCH_TP_ELEMENTS ? "elements"
+					       : NULL;
 }
 
 static void json_result(const scorch_bench_result *r, FILE *fp)
@@ -280,14 +294,15 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 	const struct {
 		const char *k;
 		double v;
-	} plain[] = {{"min", r->min}, {"p10", r->p10},	   {"mad", r->mad},
-		     {"stddev", r->stddev}, {"r2", r->r2}, {"cpu_slope", r->cpu_slope}};
+	} plain[] = {{"min", r->min},	    {"p10", r->p10}, {"mad", r->mad},
+		     {"stddev", r->stddev}, {"r2", r->r2},   {"cpu_slope", r->cpu_slope}};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		fprintf(fp, ", \"%s\": ", plain[i].k);
 		jnum(fp, plain[i].v);
 	}
-	fprintf(fp, "},\n     \"outliers\": {\"low_severe\": %u, \"low_mild\": %u, \"high_mild\": %u, "
-		    "\"high_severe\": %u}, \"unstable\": %s",
+	fprintf(fp,
+		"},\n     \"outliers\": {\"low_severe\": %u, \"low_mild\": %u, \"high_mild\": %u, "
+		"\"high_severe\": %u}, \"unstable\": %s",
 		r->outliers[0], r->outliers[1], r->outliers[2], r->outliers[3],
 		r->unstable ? "true" : "false");
 	fputs(",\n     \"throughput\": ", fp);
@@ -358,9 +373,10 @@ int scorch_bench_write_json(const scorch_bench_report *r, FILE *fp)
 	const scorch_bench_env *e = &r->env;
 	fputs("{\"schema\": \"scorch.bench\", \"version\": 1, \"created\": ", fp);
 	jstr(fp, r->created);
-	fprintf(fp, ",\n \"config\": {\"warmup_s\": %.17g, \"measure_s\": %.17g, \"samples\": %u, "
-		    "\"resamples\": %u, \"confidence\": %.17g, \"noise\": %.17g, \"seed\": %llu, "
-		    "\"repeat\": %u, \"measure\": \"%s\"},\n",
+	fprintf(fp,
+		",\n \"config\": {\"warmup_s\": %.17g, \"measure_s\": %.17g, \"samples\": %u, "
+		"\"resamples\": %u, \"confidence\": %.17g, \"noise\": %.17g, \"seed\": %llu, "
+		"\"repeat\": %u, \"measure\": \"%s\"},\n",
 		c->warmup_s, c->measure_s, c->samples, c->resamples, c->confidence, c->noise,
 		(unsigned long long)c->seed, c->repeat,
 		c->measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS ? "instructions" : "time");
@@ -459,9 +475,9 @@ int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp)
 		if (x->has_arg)
 			fprintf(fp, "%lld", (long long)x->arg);
 		fprintf(fp, ",%s,%zu", x->unit, x->nsamples);
-		double v[] = {x->slope.point, x->slope.lo,  x->slope.hi,    x->mean.point,
+		double v[] = {x->slope.point,  x->slope.lo,  x->slope.hi,  x->mean.point,
 			      x->median.point, x->median.lo, x->median.hi, x->min,
-			      x->p10,	       x->mad,	     x->stddev,	    x->r2,
+			      x->p10,	       x->mad,	     x->stddev,	   x->r2,
 			      x->cpu_slope};
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			fputc(',', fp);
@@ -494,8 +510,8 @@ int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp)
 
 /* --- HTML --- */
 
-#define PW 420
-#define PH 240
+#define PW  420
+#define PH  240
 #define PAD 40
 
 /* Samples (iterations, total time) with the fitted line through the origin. */
@@ -509,15 +525,17 @@ static void svg_regression(const scorch_bench_result *r, FILE *fp)
 	my = fmax(my, r->slope.hi * mx);
 	if (mx <= 0 || my <= 0)
 		return;
-	fprintf(fp, "<svg width='%d' height='%d' class='plot'><text x='%d' y='14'>total time vs "
-		    "iterations (line: slope, band: %.0f%% CI)</text>\n",
+	fprintf(fp,
+		"<svg width='%d' height='%d' class='plot'><text x='%d' y='14'>total time vs "
+		"iterations (line: slope, band: %.0f%% CI)</text>\n",
 		PW, PH, PAD, 95.0);
 	double sx = (PW - PAD - 10) / mx, sy = (PH - PAD - 20) / my;
-#define X(v) (PAD + (v) * sx)
-#define Y(v) (PH - PAD - (v) * sy)
+#define X(v) (PAD + (v)*sx)
+#define Y(v) (PH - PAD - (v)*sy)
 	fprintf(fp, "<line x1='%d' y1='%d' x2='%d' y2='%d' class='axis'/>", PAD, PH - PAD, PW - 10,
 		PH - PAD);
-	fprintf(fp, "<line x1='%d' y1='%d' x2='%d' y2='%d' class='axis'/>\n", PAD, PH - PAD, PAD, 20);
+	fprintf(fp, "<line x1='%d' y1='%d' x2='%d' y2='%d' class='axis'/>\n", PAD, PH - PAD, PAD,
+		20);
 	fprintf(fp, "<polygon class='band' points='%.1f,%.1f %.1f,%.1f %.1f,%.1f'/>\n", X(0), Y(0),
 		X(mx), Y(r->slope.lo * mx), X(mx), Y(r->slope.hi * mx));
 	fprintf(fp, "<line class='fit' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f'/>\n", X(0), Y(0),
@@ -525,8 +543,9 @@ static void svg_regression(const scorch_bench_result *r, FILE *fp)
 	for (size_t i = 0; i < r->nsamples; i++)
 		fprintf(fp, "<circle cx='%.1f' cy='%.1f' r='2.5'/>", X(r->iters[i]), Y(r->wall[i]));
 	char a[32], b[32];
-	fprintf(fp, "\n<text x='%d' y='%d'>%.3g iterations</text><text x='2' y='30'>%s</text>"
-		    "<text x='%d' y='%d' class='muted'>slope %s</text></svg>\n",
+	fprintf(fp,
+		"\n<text x='%d' y='%d'>%.3g iterations</text><text x='2' y='30'>%s</text>"
+		"<text x='%d' y='%d' class='muted'>slope %s</text></svg>\n",
 		PW - 150, PH - 8, mx, sc_bench_fmt_time(my, r->unit, a, 32), PAD + 10, 34,
 		sc_bench_fmt_time(r->slope.point, r->unit, b, 32));
 #undef X
@@ -555,22 +574,26 @@ static void svg_distribution(const scorch_bench_result *r, FILE *fp)
 		if (++bins[b] > top)
 			top = bins[b];
 	}
-	fprintf(fp, "<svg width='%d' height='%d' class='plot'><text x='%d' y='14'>per-iteration "
-		    "time distribution (%zu samples)</text>\n",
+	fprintf(fp,
+		"<svg width='%d' height='%d' class='plot'><text x='%d' y='14'>per-iteration "
+		"time distribution (%zu samples)</text>\n",
 		PW, PH, PAD, n);
 	double bw = (double)(PW - PAD - 10) / BINS, sy = (double)(PH - PAD - 30) / top;
 	for (int b = 0; b < BINS; b++)
 		if (bins[b])
-			fprintf(fp, "<rect class='bar' x='%.1f' y='%.1f' width='%.1f' height='%.1f'/>",
+			fprintf(fp,
+				"<rect class='bar' x='%.1f' y='%.1f' width='%.1f' height='%.1f'/>",
 				PAD + b * bw, PH - PAD - bins[b] * sy, bw - 1, bins[b] * sy);
 	double med = r->median.point;
 	double xm = PAD + (med - lo) / (hi - lo) * (PW - PAD - 10);
-	fprintf(fp, "\n<line class='fit' x1='%.1f' y1='%d' x2='%.1f' y2='%d'/>", xm, PH - PAD, xm, 25);
+	fprintf(fp, "\n<line class='fit' x1='%.1f' y1='%d' x2='%.1f' y2='%d'/>", xm, PH - PAD, xm,
+		25);
 	fprintf(fp, "<line x1='%d' y1='%d' x2='%d' y2='%d' class='axis'/>", PAD, PH - PAD, PW - 10,
 		PH - PAD);
 	char a[32], b2[32], c[32];
-	fprintf(fp, "<text x='%d' y='%d'>%s</text><text x='%d' y='%d'>%s</text>"
-		    "<text x='%.1f' y='%d' class='muted'>median %s</text></svg>\n",
+	fprintf(fp,
+		"<text x='%d' y='%d'>%s</text><text x='%d' y='%d'>%s</text>"
+		"<text x='%.1f' y='%d' class='muted'>median %s</text></svg>\n",
 		PAD, PH - PAD + 16, sc_bench_fmt_time(lo, r->unit, a, 32), PW - 90, PH - PAD + 16,
 		sc_bench_fmt_time(hi, r->unit, b2, 32), fmin(xm + 4, PW - 120.0), 36,
 		sc_bench_fmt_time(med, r->unit, c, 32));
@@ -593,9 +616,9 @@ int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp)
 	const scorch_bench_env *e = &r->env;
 	sc_strbuf_reset(&sb);
 	sc_strbuf_addf(&sb, "%s, %s, %d CPUs%s, %s; load %.2f; steal %s; governor %s",
-		       e->hostname ?: "?", e->kernel ?: "?", e->ncpus,
-		       e->hypervisor ? " (VM)" : "", e->cpu_model ?: "?", e->loadavg[0],
-		       isnan(e->steal) ? "unknown" : "", e->governor ?: "unavailable");
+		       e->hostname ?: "?", e->kernel ?: "?", e->ncpus, e->hypervisor ? " (VM)" : "",
+		       e->cpu_model ?: "?", e->loadavg[0], isnan(e->steal) ? "unknown" : "",
+		       e->governor ?: "unavailable");
 	if (!isnan(e->steal))
 		sc_strbuf_addf(&sb, " (steal %.2f%%)", e->steal * 100);
 	fputs("<p>", fp);
@@ -623,16 +646,19 @@ int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp)
 				sc_strbuf_cstr(&sb));
 			continue;
 		}
-		fprintf(fp, "<tr><td><a href='#b%zu'>%s</a>%s</td><td>%s</td><td>%s – %s</td><td>%s</td>"
-			    "<td>%s</td><td>%s</td><td>%u</td>",
-			i, sc_strbuf_cstr(&sb), x->unstable ? " <span class='unstable'>unstable</span>" : "",
-			sc_bench_fmt_time(x->slope.point, x->unit, a, 32),
-			sc_bench_fmt_time(x->slope.lo, x->unit, b, 32),
-			sc_bench_fmt_time(x->slope.hi, x->unit, c, 32),
-			sc_bench_fmt_time(x->median.point, x->unit, d, 32),
-			sc_bench_fmt_time(x->min, x->unit, f, 32),
-			sc_bench_fmt_time(x->mad, x->unit, g, 32),
-			x->outliers[0] + x->outliers[1] + x->outliers[2] + x->outliers[3]);
+		fprintf(
+		    fp,
+		    "<tr><td><a href='#b%zu'>%s</a>%s</td><td>%s</td><td>%s – %s</td><td>%s</td>"
+		    "<td>%s</td><td>%s</td><td>%u</td>",
+		    i, sc_strbuf_cstr(&sb),
+		    x->unstable ? " <span class='unstable'>unstable</span>" : "",
+		    sc_bench_fmt_time(x->slope.point, x->unit, a, 32),
+		    sc_bench_fmt_time(x->slope.lo, x->unit, b, 32),
+		    sc_bench_fmt_time(x->slope.hi, x->unit, c, 32),
+		    sc_bench_fmt_time(x->median.point, x->unit, d, 32),
+		    sc_bench_fmt_time(x->min, x->unit, f, 32),
+		    sc_bench_fmt_time(x->mad, x->unit, g, 32),
+		    x->outliers[0] + x->outliers[1] + x->outliers[2] + x->outliers[3]);
 		if (x->has_comparison)
 			fprintf(fp, "<td>%+.2f%% %s</td></tr>\n", x->cmp.change.point * 100,
 				sc_bench_verdict_name(x->cmp.verdict));

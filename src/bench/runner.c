@@ -104,8 +104,11 @@ static int add_entries(scorch_bench_suite *s, const char *name, const scorch_ben
 			free(id);
 			goto inval;
 		}
-		sc_bench_entry e = {.id = id, .arg = a->nargs ? a->args[k] : 0,
-				    .has_arg = a->nargs > 0, .def = *a};
+		sc_bench_entry e = {.id = id,
+				    .arg = a->nargs ? a->args[k] : 0,
+				    .arg_b = a->nargs ? a->args[k] : 0,
+				    .has_arg = a->nargs > 0,
+				    .def = *a};
 		e.name = strdup(name);
 		e.group = a->group ? strdup(a->group) : NULL;
 		if (b) {
@@ -149,6 +152,30 @@ int scorch_bench_add_ab(scorch_bench_suite *s, const char *name, const scorch_be
 	return add_entries(s, name, a, b);
 }
 
+int sc_bench_add_ab_entries(scorch_bench_suite *s, const char *name, size_t ia, size_t ib)
+{
+	if (ia >= s->entries.len || ib >= s->entries.len)
+		return -EINVAL;
+	const sc_bench_entry *a = &s->entries.data[ia], *b = &s->entries.data[ib];
+	if (a->is_ab || b->is_ab)
+		return -EINVAL;
+	scorch_bench_def da = a->def, db = b->def;
+	int64_t arg_b = b->arg;
+	da.group = NULL;
+	da.args = NULL;
+	da.nargs = 0;
+	db.args = NULL;
+	db.nargs = 0;
+	int r = add_entries(s, name, &da, &db);
+	if (r < 0)
+		return r;
+	/* The pair's ids carry no argument: each variant keeps its own. */
+	sc_bench_entry *e = &s->entries.data[s->entries.len - 1];
+	e->arg = s->entries.data[ia].arg;
+	e->arg_b = arg_b;
+	return 0;
+}
+
 size_t scorch_bench_count(const scorch_bench_suite *s)
 {
 	return s ? s->entries.len : 0;
@@ -163,7 +190,7 @@ const char *scorch_bench_id(const scorch_bench_suite *s, size_t i)
 
 int64_t scorch_bench_arg(const scorch_bench_ctx *ctx)
 {
-	return ctx->entry->arg;
+	return ctx->arg;
 }
 
 void *scorch_bench_user(const scorch_bench_ctx *ctx)
@@ -234,6 +261,7 @@ static void run_batch(scorch_bench_ctx *ctx, const scorch_bench_def *def, uint64
 		      const scorch_bench_clock *clk, double *w, double *c)
 {
 	ctx->def = def;
+	ctx->arg = def == &ctx->entry->def_b ? ctx->entry->arg_b : ctx->entry->arg;
 	ctx->fixture = def->setup ? def->setup(ctx) : NULL;
 	if (ctx->error)
 		goto teardown;
@@ -282,8 +310,8 @@ static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
 		     const scorch_bench_clock *clk, scorch_bench_result *r)
 {
 	int err = 0;
-	scorch_bench_ctx ctx = {.entry = e, .def = &e->def, .tp_kind = e->def.throughput_kind,
-				.tp = e->def.throughput};
+	scorch_bench_ctx ctx = {
+	    .entry = e, .def = &e->def, .tp_kind = e->def.throughput_kind, .tp = e->def.throughput};
 	if (ctx.tp_kind && !ctx.tp && e->has_arg && e->arg > 0)
 		ctx.tp = (uint64_t)e->arg;
 
@@ -395,8 +423,8 @@ int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint
 	r->cpu_slope = r->cpu ? sc_bench_slope(r->iters, r->cpu, n, NULL) : NAN;
 	if ((err = sc_bench_bootstrap(r->iters, r->wall, n, SC_BENCH_STAT_SLOPE, c->resamples,
 				      c->confidence, &rng, &r->slope.lo, &r->slope.hi)) < 0 ||
-	    (err = sc_bench_bootstrap(NULL, per, n, SC_BENCH_STAT_MEAN, c->resamples,
-				      c->confidence, &rng, &r->mean.lo, &r->mean.hi)) < 0 ||
+	    (err = sc_bench_bootstrap(NULL, per, n, SC_BENCH_STAT_MEAN, c->resamples, c->confidence,
+				      &rng, &r->mean.lo, &r->mean.hi)) < 0 ||
 	    (err = sc_bench_bootstrap(NULL, per, n, SC_BENCH_STAT_MEDIAN, c->resamples,
 				      c->confidence, &rng, &r->median.lo, &r->median.hi)) < 0)
 		goto out;
@@ -473,8 +501,8 @@ static int fit_complexities(scorch_bench_report *rep)
 		cx.base_id = make_id(r->group, r->name, false, 0);
 		if (!cx.base_id)
 			return -ENOMEM;
-		scorch_bench_complexity *p = realloc(rep->complexity,
-						     (rep->ncomplexity + 1) * sizeof(*p));
+		scorch_bench_complexity *p =
+		    realloc(rep->complexity, (rep->ncomplexity + 1) * sizeof(*p));
 		if (!p) {
 			free(cx.base_id);
 			return -ENOMEM;

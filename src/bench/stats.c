@@ -415,7 +415,7 @@ int sc_bench_compare(const double *a, size_t na, const double *b, size_t nb, dou
 	out->verdict = SCORCH_BENCH_NO_CHANGE;
 	if (out->p_value < alpha && fabs(out->change.point) > noise)
 		out->verdict =
-			out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
+		    out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
 	r = 0;
 out:
 	free(est);

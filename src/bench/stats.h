@@ -28,9 +28,9 @@ typedef struct sc_bench_rng {
 
 void sc_bench_rng_seed(sc_bench_rng *r, uint64_t seed);
 uint64_t sc_bench_rng_next(sc_bench_rng *r);
-double sc_bench_rng_uniform(sc_bench_rng *r);	    /* [0, 1) */
+double sc_bench_rng_uniform(sc_bench_rng *r);	      /* [0, 1) */
 size_t sc_bench_rng_below(sc_bench_rng *r, size_t n); /* [0, n), n > 0 */
-double sc_bench_rng_normal(sc_bench_rng *r);	    /* standard normal */
+double sc_bench_rng_normal(sc_bench_rng *r);	      /* standard normal */
 
 /* Least squares through the origin, y = slope * x: slope = sum(xy) / sum(x^2). *r2 (may be NULL)
  * receives 1 - SSres/SStot about the mean of y. NaN when n == 0 or all x are 0. */

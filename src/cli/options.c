@@ -63,10 +63,9 @@ static bool takes_arg(const sc_option *o)
 	return o->type != SC_OPTION_FLAG && o->type != SC_OPTION_NFLAG;
 }
 
-int sc_options_parse(const char *cmd, const char *const *usage, const sc_option *opts,
-		     const char *const *examples, int argc, char **argv)
+static int parse_from(const char *cmd, const char *const *usage, const sc_option *opts,
+		      const char *const *examples, int argc, char **argv, int i)
 {
-	int i = 1;
 	while (i < argc) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0)
@@ -129,6 +128,32 @@ int sc_options_parse(const char *cmd, const char *const *usage, const sc_option 
 			return -1;
 	}
 	return i;
+}
+
+int sc_options_parse(const char *cmd, const char *const *usage, const sc_option *opts,
+		     const char *const *examples, int argc, char **argv)
+{
+	return parse_from(cmd, usage, opts, examples, argc, argv, 1);
+}
+
+int sc_options_parse_args(const char *cmd, const char *const *usage, const sc_option *opts,
+			  const char *const *examples, int argc, char **argv, char **args)
+{
+	int nargs = 0, i = 1;
+	bool dashdash = false;
+	while (i < argc) {
+		if (!dashdash) {
+			int r = parse_from(cmd, usage, opts, examples, argc, argv, i);
+			if (r < 0)
+				return r;
+			dashdash = r > 1 && strcmp(argv[r - 1], "--") == 0 && r - 1 >= i;
+			i = r;
+			if (i >= argc)
+				break;
+		}
+		args[nargs++] = argv[i++];
+	}
+	return nargs;
 }
 
 void sc_options_help(const char *cmd, const char *const *usage, const sc_option *opts,

@@ -63,6 +63,11 @@ typedef struct sc_option {
  * help to stdout, or -1 after printing an error. `examples` may be NULL. */
 int sc_options_parse(const char *cmd, const char *const *usage, const sc_option *opts,
 		     const char *const *examples, int argc, char **argv);
+/* Like sc_options_parse, but options may come before or after the positional arguments (which
+ * keep their order): these are stored in `args` (room for argc entries). Everything after "--"
+ * is positional. Returns the number of positional arguments, SC_OPTIONS_HELP or -1. */
+int sc_options_parse_args(const char *cmd, const char *const *usage, const sc_option *opts,
+			  const char *const *examples, int argc, char **argv, char **args);
 void sc_options_help(const char *cmd, const char *const *usage, const sc_option *opts,
 		     const char *const *examples);
 void sc_option_list_release(sc_option_list *l);

@@ -178,10 +178,17 @@ int cmd_report(int argc, char **argv)
 	    SC_OPT_STR('o', "output", &out, "FILE", "write to FILE instead of standard output"),
 	    SC_OPT_END(),
 	};
-	int argi = sc_options_parse("report", usage, opts, examples, argc, argv);
-	if (argi == SC_OPTIONS_HELP)
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args) {
+		sc_cli_error("report", -ENOMEM, "cannot start");
+		return 1;
+	}
+	int nargs = sc_options_parse_args("report", usage, opts, examples, argc, argv, args);
+	const char *path = nargs == 1 ? args[0] : NULL;
+	free(args);
+	if (nargs == SC_OPTIONS_HELP)
 		return 0;
-	if (argi < 0)
+	if (nargs < 0)
 		return 2;
 	if (top < 0) {
 		sc_cli_error("report", 0, "--top must be 0 (all) or more, not %d", top);
@@ -193,16 +200,15 @@ int cmd_report(int argc, char **argv)
 			     format);
 		return 2;
 	}
-	if (argi >= argc) {
+	if (nargs == 0) {
 		sc_cli_error("report", 0, "no input file (usage: %s; '-' reads standard input)",
 			     usage[0]);
 		return 2;
 	}
-	if (argc - argi > 1) {
-		sc_cli_error("report", 0, "give one input file, not %d", argc - argi);
+	if (nargs > 1) {
+		sc_cli_error("report", 0, "give one input file, not %d", nargs);
 		return 2;
 	}
-	const char *path = argv[argi];
 
 	sc_profile *p = NULL;
 	int rc = load(path, &p);

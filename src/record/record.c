@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,8 +67,9 @@
 #endif
 
 /* Data pages per ring (plus one header page): 512 KiB, which is also what an unprivileged user may
- * lock per CPU by default (kernel.perf_event_mlock_kb = 516). Smaller rings are tried if refused. */
-#define RING_PAGES 128
+ * lock per CPU by default (kernel.perf_event_mlock_kb = 516). Smaller rings are tried if refused.
+ */
+#define RING_PAGES     128
 #define RING_MIN_PAGES 16
 /* Longest sleep in poll(): bounds the lag of the time-ordered flush and of stop requests. */
 #define POLL_MS 250
@@ -116,7 +118,7 @@ struct rec {
 	int err; /* sticky -ENOMEM from record processing */
 
 	SC_VEC(int) cpus;
-	SC_VEC(int) fds;	  /* every event fd, rings' included */
+	SC_VEC(int) fds;	   /* every event fd, rings' included */
 	SC_VEC(struct ring) rings; /* by CPU index; fd -1 while that CPU has none */
 
 	SC_VEC(unsigned char) arena, spare;
@@ -169,7 +171,7 @@ static uint32_t get32(const unsigned char *p)
 }
 
 static int fail(sc_record_result *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(sc_record_result *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -275,7 +277,8 @@ static struct proc *get_proc(struct rec *s, uint32_t pid, bool create)
 	}
 	if (!create)
 		return NULL;
-	if (sc_vec_reserve(&s->procs, 1) < 0 || sc_hashmap_put(&s->proc_index, h, s->procs.len) < 0) {
+	if (sc_vec_reserve(&s->procs, 1) < 0 ||
+	    sc_hashmap_put(&s->proc_index, h, s->procs.len) < 0) {
 		s->err = -ENOMEM;
 		return NULL;
 	}
@@ -391,7 +394,9 @@ static uint32_t kernel_mapping(struct rec *s)
 {
 	if (!s->kernel_mapping) {
 		int64_t f = sc_profile_intern(s->p, "[kernel.kallsyms]");
-		sc_mapping m = {.start = 0, .limit = UINT64_MAX, .file = (sc_str)(f < 0 ? 0 : f),
+		sc_mapping m = {.start = 0,
+				.limit = UINT64_MAX,
+				.file = (sc_str)(f < 0 ? 0 : f),
 				.kernel = true};
 		int64_t id = f < 0 ? -ENOMEM : sc_profile_add_mapping(s->p, &m);
 		if (id < 0)
@@ -576,7 +581,8 @@ static void on_sample(struct rec *s, const unsigned char *rec, size_t len)
 	s->values[1] = (int64_t)period;
 	if (stack_id < 0 ||
 	    sc_profile_add_sample(s->p, (sc_stack_id)stack_id, s->values, pid, tid, time) < 0 ||
-	    set_add(&s->pids, pid, &s->r->processes) < 0 || set_add(&s->tids, tid, &s->r->threads) < 0) {
+	    set_add(&s->pids, pid, &s->r->processes) < 0 ||
+	    set_add(&s->tids, tid, &s->r->threads) < 0) {
 		s->err = -ENOMEM;
 		return;
 	}
@@ -625,11 +631,13 @@ static void on_fork(struct rec *s, const unsigned char *rec, size_t len)
 	uint32_t pid = get32(rec + 8), ppid = get32(rec + 12), tid = get32(rec + 16);
 	if (!s->o->follow_children && pid != (uint32_t)s->target)
 		return;
-	if (set_add(&s->pids, pid, &s->r->processes) < 0 || set_add(&s->tids, tid, &s->r->threads) < 0)
+	if (set_add(&s->pids, pid, &s->r->processes) < 0 ||
+	    set_add(&s->tids, tid, &s->r->threads) < 0)
 		s->err = -ENOMEM;
 	if (pid == ppid)
 		return; /* a new thread shares its process's table */
-	/* A new process starts with a copy of its parent's mappings (a reused pid loses its old). */
+	/* A new process starts with a copy of its parent's mappings (a reused pid loses its old).
+	 */
 	struct proc *child = get_proc(s, pid, true);
 	if (!child)
 		return;
@@ -705,8 +713,8 @@ static void read_ring(struct rec *s, struct ring *rg)
 		default:
 			keep = false;
 		}
-		if (keep && hdr.size >= 32 &&
-		    sc_vec_reserve(&s->arena, hdr.size) == 0 && sc_vec_reserve(&s->queue, 1) == 0) {
+		if (keep && hdr.size >= 32 && sc_vec_reserve(&s->arena, hdr.size) == 0 &&
+		    sc_vec_reserve(&s->queue, 1) == 0) {
 			unsigned char *dst = s->arena.data + s->arena.len;
 			uint64_t at = tail & rg->mask, first = rg->mask + 1 - at;
 			if (first >= hdr.size) {
@@ -717,9 +725,10 @@ static void read_ring(struct rec *s, struct ring *rg)
 			}
 			/* Samples carry TIME after IP and TID; the others end with sample_id {tid,
 			 * time}. */
-			time = get64(hdr.type == PERF_RECORD_SAMPLE ? dst + 24 : dst + hdr.size - 8);
+			time =
+			    get64(hdr.type == PERF_RECORD_SAMPLE ? dst + 24 : dst + hdr.size - 8);
 			s->queue.data[s->queue.len++] =
-				(struct qent){time, s->seq++, s->arena.len, hdr.size};
+			    (struct qent){time, s->seq++, s->arena.len, hdr.size};
 			s->arena.len += hdr.size;
 			if (time > s->seen_max)
 				s->seen_max = time;
@@ -836,8 +845,8 @@ static void setup_attr(struct rec *s)
 static int open_event(struct rec *s, pid_t pid, int cpu)
 {
 	for (;;) {
-		int fd = (int)syscall(SYS_perf_event_open, &s->attr, pid, cpu, -1,
-				      PERF_FLAG_FD_CLOEXEC);
+		int fd =
+		    (int)syscall(SYS_perf_event_open, &s->attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 		int e = errno;
@@ -862,6 +871,15 @@ static int open_failed(struct rec *s, int err)
 	char val[32] = "unknown";
 	if (read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid))
 		snprintf(val, sizeof(val), "%ld", paranoid);
+	char proc[64];
+	struct stat st;
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)s->target);
+	if ((err == -EACCES || err == -EPERM) && !s->launched && geteuid() != 0 &&
+	    stat(proc, &st) == 0 && st.st_uid != geteuid())
+		return fail(s->r, -EACCES,
+			    "perf_event_open was refused: process %d belongs to another user; run "
+			    "as root or as its owner",
+			    (int)s->target);
 	if (err == -EACCES || err == -EPERM)
 		return fail(s->r, -EACCES,
 			    "perf_event_open was refused (kernel.perf_event_paranoid = %s); run as "
@@ -869,8 +887,9 @@ static int open_failed(struct rec *s, int err)
 			    val);
 	if (err == -ESRCH)
 		return fail(s->r, -ESRCH, "no process %d", (int)s->target);
+	/* Not -ENOENT even when that is the errno: it would read as "no such command". */
 	if (err == -ENOENT || err == -ENOSYS || err == -EOPNOTSUPP || err == -ENODEV)
-		return fail(s->r, err,
+		return fail(s->r, -EOPNOTSUPP,
 			    "perf_event_open is not available: %s (no perf events in this kernel, "
 			    "or a sandbox blocks them)",
 			    strerror(-err));
@@ -918,8 +937,9 @@ static int add_event(struct rec *s, pid_t pid, size_t ci)
 	if (rg->fd < 0) {
 		int r = map_ring(rg, fd);
 		if (r < 0)
-			return fail(s->r, r, "cannot map the perf ring buffer: %s (see "
-					     "kernel.perf_event_mlock_kb)",
+			return fail(s->r, r,
+				    "cannot map the perf ring buffer: %s (see "
+				    "kernel.perf_event_mlock_kb)",
 				    strerror(-r));
 		return 0;
 	}
@@ -940,7 +960,6 @@ static int init_rings(struct rec *s)
 /* Launch mode: one event per CPU on the (still waiting) child. */
 static int open_launch_events(struct rec *s)
 {
-	int first_err = 0;
 	size_t opened = 0;
 	for (size_t i = 0; i < s->cpus.len; i++) {
 		int r = add_event(s, s->target, i);
@@ -953,9 +972,7 @@ static int open_launch_events(struct rec *s)
 		/* A CPU that went offline is not fatal; a refusal is. */
 		if (r == -ENODEV && opened)
 			continue;
-		if (!first_err)
-			first_err = r;
-		return open_failed(s, first_err);
+		return open_failed(s, r);
 	}
 	return opened ? 0 : open_failed(s, -ENODEV);
 }
@@ -988,7 +1005,8 @@ static int open_attach_events(struct rec *s)
 		while ((de = readdir(d))) {
 			char *end;
 			long tid = strtol(de->d_name, &end, 10);
-			if (end == de->d_name || *end || tid <= 0 || tid_opened(&opened, (uint32_t)tid))
+			if (end == de->d_name || *end || tid <= 0 ||
+			    tid_opened(&opened, (uint32_t)tid))
 				continue;
 			bool any = false;
 			for (size_t i = 0; i < s->cpus.len; i++) {
@@ -1004,7 +1022,8 @@ static int open_attach_events(struct rec *s)
 				any = true;
 			}
 			r = 0;
-			if (any && set_add(&opened, (uint32_t)tid, &nopened) < 0) {
+			if (any && (set_add(&opened, (uint32_t)tid, &nopened) < 0 ||
+				    set_add(&s->tids, (uint32_t)tid, &s->r->threads) < 0)) {
 				closedir(d);
 				r = -ENOMEM;
 				goto out;
@@ -1167,7 +1186,9 @@ static int record_loop(struct rec *s, double start)
 			break;
 		}
 		t = now_mono();
-		bool stop = sc_record_nsigterm || (!s->launched && sc_record_nsigint) ||
+		/* The terminal sends SIGINT to the command too: the first one is the command's to
+		 * act on; a second one means the user really wants us to stop. */
+		bool stop = sc_record_nsigterm || sc_record_nsigint >= (s->launched ? 2 : 1) ||
 			    (deadline && t >= deadline);
 		if (!stop)
 			continue;
@@ -1258,7 +1279,6 @@ static int launch(struct rec *s)
 		}
 		return fail(s->r, e, "cannot create a pipe: %s", strerror(-e));
 	}
-	fflush(NULL); /* or buffered output of ours would be written twice */
 	pid_t pid = spawn(s->o->argv, go[0], go[1], ep[0], ep[1]);
 	close(go[0]);
 	close(ep[1]);
@@ -1317,6 +1337,16 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	}
 	if (!s.launched && kill(o->pid, 0) < 0 && errno == ESRCH) {
 		ret = fail(r, -ESRCH, "no process %d", (int)o->pid);
+		goto out;
+	}
+	long max_rate;
+	if (read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) &&
+	    o->frequency > max_rate) {
+		ret = fail(r, -EINVAL,
+			   "%d Hz is above the kernel's limit (kernel.perf_event_max_sample_rate = "
+			   "%ld); sample less often or: sudo sysctl "
+			   "kernel.perf_event_max_sample_rate=%d",
+			   o->frequency, max_rate, o->frequency);
 		goto out;
 	}
 	setup_attr(&s);

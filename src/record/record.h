@@ -14,6 +14,13 @@
  * The target's stdout/stderr pass through. SIGINT/SIGTERM to scorch stop the recording (the
  * target receives SIGINT from the terminal itself); a target that crashes or is killed still
  * leaves every sample taken until then. Never prints: failures are returned with `err` filled.
+ *
+ * Stopping, precisely. A launched command is recorded until it exits; the first SIGINT is left to
+ * it (the terminal sent it there too), while SIGTERM, a second SIGINT or the end of `duration`
+ * stop the recording by sending it SIGTERM (SIGKILL 2 s later) and waiting for it, so `exited`
+ * is then true as well. An attached process is recorded until it exits, `duration` ends, or
+ * SIGINT/SIGTERM arrive, and is left running. The handlers are installed only for the duration
+ * of sc_record_run() and the previous ones restored; not thread-safe (one recording at a time).
  */
 #ifndef SC_RECORD_RECORD_H
 #define SC_RECORD_RECORD_H
@@ -44,8 +51,8 @@ typedef struct sc_record_result {
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
-	double duration;   /* seconds recorded */
-	char err[512];	   /* what went wrong, when sc_record_run returns < 0 */
+	double duration;      /* seconds recorded */
+	char err[512];	      /* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;
 
 void sc_record_options_init(sc_record_options *o);

@@ -108,7 +108,7 @@ struct sym {
 	SC_VEC(Dwarf_Die) dies; /* scratch: the frames of one address */
 	sc_ksyms ksyms;
 	int ksyms_state; /* 0: not read yet, 1: read */
-	sc_strbuf sb;
+	sc_strbuf sb, path;
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default, ":.debug:/usr/lib/debug" */
@@ -257,9 +257,72 @@ static int64_t attr_udata(Dwarf_Die *die, int name)
 	return (int64_t)w;
 }
 
-/* DW_AT_decl_file as a path. dwarf_decl_file of elfutils 0.188 rejects file index 0, which DWARF 5
+static int64_t intern(struct sym *s, const char *str)
+{
+	return sc_profile_intern(s->p, str ? str : "");
+}
+
+/* Removes "." and empty components and resolves ".." lexically, in place: "/b/obj/../src/./x.c"
+ * becomes "/b/src/x.c". A relative path keeps its leading "..". */
+static void clean_path(char *buf)
+{
+	bool abs = buf[0] == '/';
+	char *out = buf + abs, *in = buf + abs;
+	size_t depth = 0; /* components written that a ".." may remove */
+	for (bool more = *in != '\0'; more;) {
+		char *end = strchrnul(in, '/');
+		size_t n = (size_t)(end - in);
+		more = *end != '\0';
+		char *next = end + more;
+		if (n == 2 && in[0] == '.' && in[1] == '.') {
+			if (depth) {
+				out--; /* past the previous component's '/' */
+				while (out > buf + abs && out[-1] != '/')
+					out--;
+				depth--;
+			} else if (!abs) {
+				memmove(out, "../", 3);
+				out += 3;
+			}
+		} else if (n && !(n == 1 && in[0] == '.')) {
+			memmove(out, in, n);
+			out += n;
+			*out++ = '/';
+			depth++;
+		}
+		in = next;
+	}
+	if (out > buf + abs && out[-1] == '/')
+		out--;
+	if (out == buf)
+		*out++ = '.';
+	*out = '\0';
+}
+
+/* Interns a source path from `cu`'s tables, made absolute with the CU's DW_AT_comp_dir (if that is)
+ * and cleaned, so that one file has one name whichever directory it was compiled from. Returns the
+ * string id (0 for NULL) or -ENOMEM. */
+static int64_t intern_path(struct sym *s, Dwarf_Die *cu, const char *name)
+{
+	if (!name || !*name)
+		return 0;
+	Dwarf_Attribute a;
+	const char *dir = NULL;
+	if (name[0] != '/' && dwarf_attr(cu, DW_AT_comp_dir, &a))
+		dir = dwarf_formstring(&a);
+	sc_strbuf_reset(&s->path);
+	/* a relative comp_dir (-fdebug-prefix-map) would only garble the name */
+	if ((dir && dir[0] == '/' && sc_strbuf_addf(&s->path, "%s/", dir) < 0) ||
+	    sc_strbuf_adds(&s->path, name) < 0)
+		return -ENOMEM;
+	clean_path(s->path.buf);
+	return sc_profile_intern(s->p, s->path.buf);
+}
+
+/* A file attribute (DW_AT_decl_file, through abstract origins; DW_AT_call_file) as an interned
+ * path, 0 when absent. dwarf_decl_file of elfutils 0.188 rejects file index 0, which DWARF 5
  * makes valid (the CU's primary file, as clang uses it). */
-static const char *decl_file(Dwarf_Die *die)
+static int64_t file_attr(struct sym *s, Dwarf_Die *die, int name)
 {
 	Dwarf_Attribute a;
 	Dwarf_Word idx;
@@ -267,44 +330,54 @@ static const char *decl_file(Dwarf_Die *die)
 	Dwarf_Files *files;
 	Dwarf_Half version;
 	size_t nfiles;
-	if (!dwarf_attr_integrate(die, DW_AT_decl_file, &a) || dwarf_formudata(&a, &idx) != 0 ||
+	bool found = name == DW_AT_decl_file ? dwarf_attr_integrate(die, name, &a) != NULL
+					     : dwarf_attr(die, name, &a) != NULL;
+	if (!found || dwarf_formudata(&a, &idx) != 0 ||
 	    !dwarf_cu_die(a.cu, &cu, &version, NULL, NULL, NULL, NULL, NULL) ||
 	    (idx == 0 && version < 5) || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 ||
 	    idx >= nfiles)
-		return NULL;
-	return dwarf_filesrc(files, idx, NULL, NULL);
-}
-
-static int64_t intern(struct sym *s, const char *str)
-{
-	return sc_profile_intern(s->p, str ? str : "");
+		return 0;
+	return intern_path(s, &cu, dwarf_filesrc(files, idx, NULL, NULL));
 }
 
 static int64_t add_function(struct sym *s, const char *name, const char *system_name,
-			    const char *filename, int64_t start_line)
+			    int64_t filename, int64_t start_line)
 {
-	int64_t n = intern(s, name), sn = intern(s, system_name), fn = intern(s, filename);
-	if (n < 0 || sn < 0 || fn < 0)
+	int64_t n = intern(s, name), sn = intern(s, system_name);
+	if (n < 0 || sn < 0 || filename < 0)
 		return -ENOMEM;
-	sc_function f = {(sc_str)n, (sc_str)sn, (sc_str)fn, start_line};
+	sc_function f = {(sc_str)n, (sc_str)sn, (sc_str)filename, start_line};
 	return sc_profile_add_function(s->p, &f);
 }
 
-/* Adds a function named by `system_name` (demangled when mangled). */
+/* Adds a function named by `system_name`, demangled when mangled, else `plain`. A symbol version
+ * ("exp@@GLIBC_2.29", "memcpy@GLIBC_2.2.5") stays in the system name only. */
 static int64_t add_named_function(struct sym *s, const char *system_name, const char *plain,
-				  const char *filename, int64_t start_line)
+				  int64_t filename, int64_t start_line)
 {
-	char *dem = sc_demangle(system_name);
-	int64_t id = add_function(s, dem ? dem : plain, system_name, filename, start_line);
+	const char *at = strchr(system_name, '@');
+	char *bare = NULL, *dem;
+	int64_t id = -ENOMEM;
+	if (at && at != system_name) {
+		bare = strndup(system_name, (size_t)(at - system_name));
+		if (!bare)
+			return -ENOMEM;
+		if (plain == system_name)
+			plain = bare;
+	}
+	dem = sc_demangle(bare ? bare : system_name);
+	id = add_function(s, dem ? dem : plain, system_name, filename, start_line);
 	free(dem);
+	free(bare);
 	return id;
 }
 
 /* The function of a frame DIE (subprogram or inlined_subroutine; names, declaration file and line
  * come through DW_AT_abstract_origin / DW_AT_specification). `symname` overrides the name with the
- * symbol table's, for the outermost frame. */
+ * symbol table's, for the outermost frame. `file_hint` (the file of the frame's line) stands in
+ * for a missing DW_AT_decl_file: the assembler describes functions without one. */
 static int64_t die_function(struct sym *s, uint32_t file, Dwarf_Die *die, const char *symname,
-			    uint64_t symaddr)
+			    uint64_t symaddr, int64_t file_hint)
 {
 	struct cache_ent k = {file, dwarf_dieoffset(die), symname ? symaddr + 1 : 0, 0, 0};
 	struct cache_ent *hit = cache_get(&s->func_index, &s->funcs, &k);
@@ -319,7 +392,8 @@ static int64_t die_function(struct sym *s, uint32_t file, Dwarf_Die *die, const 
 	int line = 0;
 	if (dwarf_decl_line(die, &line) != 0)
 		line = 0;
-	int64_t id = add_named_function(s, sys, plain, decl_file(die), line);
+	int64_t filename = file_attr(s, die, DW_AT_decl_file);
+	int64_t id = add_named_function(s, sys, plain, filename ? filename : file_hint, line);
 	if (id < 0)
 		return id;
 	k.first = (uint32_t)id;
@@ -580,7 +654,7 @@ static int resolve(struct sym *s, uint32_t fi, uint64_t vaddr)
 	const struct fsym *sym = find_symbol(f, addr, &covers);
 
 	int lineno = 0, col = 0;
-	const char *srcfile = NULL;
+	int64_t srcfile = 0;
 	Dwarf_Addr cubias = 0;
 	Dwarf_Die *cudie;
 	if ((r = find_cu(f, addr, &cudie, &cubias)) < 0)
@@ -589,7 +663,7 @@ static int resolve(struct sym *s, uint32_t fi, uint64_t vaddr)
 	if (cudie) {
 		Dwarf_Line *dl = dwarf_getsrc_die(cudie, addr - cubias);
 		if (dl) {
-			srcfile = dwarf_linesrc(dl, NULL, NULL);
+			srcfile = intern_path(s, cudie, dwarf_linesrc(dl, NULL, NULL));
 			dwarf_lineno(dl, &lineno);
 			dwarf_linecol(dl, &col);
 		}
@@ -615,9 +689,10 @@ static int resolve(struct sym *s, uint32_t fi, uint64_t vaddr)
 		if (j > 0) {
 			line = attr_udata(&s->dies.data[j - 1], DW_AT_call_line);
 			column = attr_udata(&s->dies.data[j - 1], DW_AT_call_column);
+			srcfile = file_attr(s, &s->dies.data[j - 1], DW_AT_call_file);
 		}
 		int64_t fn = die_function(s, fi, &s->dies.data[j], j == n - 1 ? outer_sym : NULL,
-					  covers ? sym->addr : 0);
+					  covers ? sym->addr : 0, srcfile);
 		if ((r = push_line(s, fn, line, column)) < 0)
 			return r;
 	}
@@ -637,7 +712,7 @@ static int set_lines(struct sym *s, uint32_t loc, const sc_line *lines, size_t n
 static int set_fallback(struct sym *s, uint32_t loc)
 {
 	s->st.unresolved++;
-	int64_t fn = add_function(s, sc_strbuf_cstr(&s->sb), "", "", 0);
+	int64_t fn = add_function(s, sc_strbuf_cstr(&s->sb), "", 0, 0);
 	if (fn < 0)
 		return -ENOMEM;
 	sc_line l = {(uint32_t)fn, 0, 0};
@@ -666,7 +741,7 @@ static int symbolize_kernel(struct sym *s, uint32_t loc, uint64_t addr)
 	sc_strbuf_reset(&s->sb);
 	if (*k->module && sc_strbuf_addf(&s->sb, "[%s]", k->module) < 0)
 		return -ENOMEM;
-	int64_t fn = add_function(s, k->name, k->name, sc_strbuf_cstr(&s->sb), 0);
+	int64_t fn = add_function(s, k->name, k->name, intern(s, sc_strbuf_cstr(&s->sb)), 0);
 	if (fn < 0)
 		return -ENOMEM;
 	s->st.resolved++;
@@ -700,7 +775,6 @@ static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uin
 	int64_t fi = file_for(s, m);
 	if (fi < 0)
 		return (int)fi;
-	m = sc_profile_mapping(s->p, mapping); /* interning may not move mappings, but be safe */
 	const struct sym_file *f = &s->files.data[fi];
 	uint64_t fileoff = addr - m->start + m->offset, vaddr;
 	bool stale =
@@ -800,5 +874,6 @@ out:
 	sc_vec_release(&s.dies);
 	sc_ksyms_release(&s.ksyms);
 	sc_strbuf_release(&s.sb);
+	sc_strbuf_release(&s.path);
 	return r;
 }

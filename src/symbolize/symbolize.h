@@ -36,6 +36,13 @@ typedef struct sc_sym_stats {
  * offset: the file offset), "[kernel]+0xaddr" or "0xaddr" without a mapping: never dropped.
  * Kernel functions have filename "" or "[module]" for loadable modules.
  *
+ * Function names: the demangled symbol with its parameters ("ns::Matrix<float>::mul() const"),
+ * or the plain name; a symbol version ("exp@@GLIBC_2.29") is kept in system_name only. The real
+ * function is named from the symbol table when a symbol covers the address (clones such as
+ * "foo.cold" keep their suffix), inlined ones from DWARF. Filenames are absolute when the CU's
+ * compilation directory is, with "." and ".." removed. With DEBUGINFOD_URLS set, libdwfl may
+ * fetch missing debug files over the network (slow the first time).
+ *
  * Also fills the build_id of each mapping it symbolizes when the file has one and the mapping had
  * none. A mapping whose recorded build_id differs from its file's is not symbolized from that
  * file (its locations get fallback names): wrong names are worse than none.

@@ -108,7 +108,7 @@ static int load_file(struct ufile *f)
 		GElf_Phdr ph;
 		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_filesz)
 			f->segs[f->nsegs++] =
-				(struct segment){ph.p_offset, ph.p_filesz, ph.p_vaddr};
+			    (struct segment){ph.p_offset, ph.p_filesz, ph.p_vaddr};
 	}
 	f->cfi = dwarf_getcfi_elf(f->elf);
 	if (f->nsegs && f->cfi)
@@ -256,7 +256,8 @@ int sc_unwind_return_address(sc_unwind *u, int file, uint64_t file_offset,
 		return -ENOMEM;
 	if (rule->cfa_reg < 0)
 		return 0;
-	uint64_t cfa = (rule->cfa_reg == DW_X86_64_RSP ? regs->sp : regs->bp) + (int64_t)rule->cfa_off;
+	uint64_t cfa =
+	    (rule->cfa_reg == DW_X86_64_RSP ? regs->sp : regs->bp) + (int64_t)rule->cfa_off;
 	uint64_t slot = cfa + (int64_t)rule->ra_off;
 	/* The copy starts at sp: anything below it or past its end was not captured. */
 	if (slot < regs->sp || slot - regs->sp > stack_size || stack_size - (slot - regs->sp) < 8)

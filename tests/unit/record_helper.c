@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 		sink = s;
 	} else if (!strcmp(mode, "segv")) {
 		spin_crash(ms);
-		signal(SIGSEGV, SIG_DFL); /* a sanitizer runtime would turn the crash into exit(1) */
+		signal(SIGSEGV,
+		       SIG_DFL); /* a sanitizer runtime would turn the crash into exit(1) */
 		/* Through a volatile pointer: a literal NULL store would be compiled into ud2. */
 		int *volatile bad = NULL;
 		*bad = 1;

@@ -111,18 +111,17 @@ static void test_bootstrap_slope(void **state)
 		y[i] = 5.0 * x[i] * (1 + 0.02 * sc_bench_rng_normal(&rng));
 	}
 	assert_int_equal(
-		sc_bench_bootstrap(x, y, 60, SC_BENCH_STAT_SLOPE, 2000, 0.95, &rng, &lo, &hi), 0);
+	    sc_bench_bootstrap(x, y, 60, SC_BENCH_STAT_SLOPE, 2000, 0.95, &rng, &lo, &hi), 0);
 	assert_true(lo < 5.0 && 5.0 < hi);
 	assert_true(hi - lo < 0.1);
 	for (int i = 0; i < 60; i++)
 		y[i] = 5.0 * x[i];
 	assert_int_equal(
-		sc_bench_bootstrap(x, y, 60, SC_BENCH_STAT_SLOPE, 500, 0.95, &rng, &lo2, &hi2), 0);
+	    sc_bench_bootstrap(x, y, 60, SC_BENCH_STAT_SLOPE, 500, 0.95, &rng, &lo2, &hi2), 0);
 	assert_near(lo2, 5.0, 1e-9);
 	assert_near(hi2, 5.0, 1e-9);
-	assert_int_equal(sc_bench_bootstrap(x, y, 0, SC_BENCH_STAT_SLOPE, 500, 0.95, &rng, &lo,
-					    &hi),
-			 -EINVAL);
+	assert_int_equal(
+	    sc_bench_bootstrap(x, y, 0, SC_BENCH_STAT_SLOPE, 500, 0.95, &rng, &lo, &hi), -EINVAL);
 }
 
 static void test_bootstrap_ratio(void **state)
@@ -161,10 +160,10 @@ static void test_tukey_crafted(void **state)
 	 * q3 at h = 17.25: 16 + 0.25 * 1 = 16.25; IQR 11.5. */
 	assert_near(t.q1, 4.75, 1e-12);
 	assert_near(t.q3, 16.25, 1e-12);
-	assert_near(t.low_mild, 4.75 - 17.25, 1e-12);	  /* -12.5 */
-	assert_near(t.low_severe, 4.75 - 34.5, 1e-12);	  /* -29.75 */
-	assert_near(t.high_mild, 16.25 + 17.25, 1e-12);	  /* 33.5 */
-	assert_near(t.high_severe, 16.25 + 34.5, 1e-12);  /* 50.75 */
+	assert_near(t.low_mild, 4.75 - 17.25, 1e-12);	    /* -12.5 */
+	assert_near(t.low_severe, 4.75 - 34.5, 1e-12);	    /* -29.75 */
+	assert_near(t.high_mild, 16.25 + 17.25, 1e-12);	    /* 33.5 */
+	assert_near(t.high_severe, 16.25 + 34.5, 1e-12);    /* 50.75 */
 	assert_int_equal(t.count[SC_BENCH_LOW_SEVERE], 1);  /* -30 */
 	assert_int_equal(t.count[SC_BENCH_LOW_MILD], 1);    /* -20 */
 	assert_int_equal(t.count[SC_BENCH_HIGH_MILD], 1);   /* 50: above 33.5, below 50.75 */
@@ -299,17 +298,12 @@ static void test_complexity_fits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slope_exact_linear),
-		cmocka_unit_test(test_quantiles_median_mad),
-		cmocka_unit_test(test_median_matches_sort),
-		cmocka_unit_test(test_bootstrap_coverage),
-		cmocka_unit_test(test_bootstrap_slope),
-		cmocka_unit_test(test_bootstrap_ratio),
-		cmocka_unit_test(test_tukey_crafted),
-		cmocka_unit_test(test_mann_whitney_known),
-		cmocka_unit_test(test_compare_verdicts),
-		cmocka_unit_test(test_compare_within_noise),
-		cmocka_unit_test(test_complexity_fits),
+	    cmocka_unit_test(test_slope_exact_linear),	cmocka_unit_test(test_quantiles_median_mad),
+	    cmocka_unit_test(test_median_matches_sort), cmocka_unit_test(test_bootstrap_coverage),
+	    cmocka_unit_test(test_bootstrap_slope),	cmocka_unit_test(test_bootstrap_ratio),
+	    cmocka_unit_test(test_tukey_crafted),	cmocka_unit_test(test_mann_whitney_known),
+	    cmocka_unit_test(test_compare_verdicts),	cmocka_unit_test(test_compare_within_noise),
+	    cmocka_unit_test(test_complexity_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

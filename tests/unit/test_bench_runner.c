@@ -95,9 +95,14 @@ static void test_fake_clock_exact(void **state)
 	(void)state;
 	fake f = {.per_iter = 10};
 	scorch_bench_suite *s = scorch_bench_suite_new();
-	scorch_bench_def d = {.name = "count", .group = "g", .fn = body, .setup = setup,
-			      .teardown = teardown, .user = &f,
-			      .throughput_kind = SCORCH_BENCH_TP_BYTES, .throughput = 64};
+	scorch_bench_def d = {.name = "count",
+			      .group = "g",
+			      .fn = body,
+			      .setup = setup,
+			      .teardown = teardown,
+			      .user = &f,
+			      .throughput_kind = SCORCH_BENCH_TP_BYTES,
+			      .throughput = 64};
 	assert_int_equal(scorch_bench_add(s, &d), 0);
 	assert_int_equal(scorch_bench_add(s, &d), -EINVAL); /* duplicate id */
 	d.name = "bad name";
@@ -145,8 +150,13 @@ static void test_filter_and_args_complexity(void **state)
 	fake f = {.per_iter = 3};
 	scorch_bench_suite *s = scorch_bench_suite_new();
 	const int64_t sizes[] = {10, 100, 1000, 10000};
-	scorch_bench_def d = {.name = "scan", .fn = body, .setup = setup, .teardown = teardown,
-			      .args = sizes, .nargs = 4, .user = &f,
+	scorch_bench_def d = {.name = "scan",
+			      .fn = body,
+			      .setup = setup,
+			      .teardown = teardown,
+			      .args = sizes,
+			      .nargs = 4,
+			      .user = &f,
 			      .throughput_kind = SCORCH_BENCH_TP_ELEMENTS};
 	assert_int_equal(scorch_bench_add(s, &d), 0);
 	d.name = "other";
@@ -186,8 +196,8 @@ static void test_ab_interleaved(void **state)
 	(void)state;
 	fake f = {.per_iter = 10, .per_iter_b = 15};
 	scorch_bench_suite *s = scorch_bench_suite_new();
-	scorch_bench_def a = {.name = "old", .fn = body, .setup = setup, .teardown = teardown,
-			      .user = &f};
+	scorch_bench_def a = {
+	    .name = "old", .fn = body, .setup = setup, .teardown = teardown, .user = &f};
 	scorch_bench_def b = {.name = "new", .fn = body_b, .user = &f};
 	assert_int_equal(scorch_bench_add_ab(s, "old-vs-new", &a, &b), 0);
 	scorch_bench_config c;
@@ -212,8 +222,8 @@ static void test_failure_and_repeat(void **state)
 	(void)state;
 	fake f = {.per_iter = 10, .fail_setup = true};
 	scorch_bench_suite *s = scorch_bench_suite_new();
-	scorch_bench_def d = {.name = "x", .fn = body, .setup = setup, .teardown = teardown,
-			      .user = &f};
+	scorch_bench_def d = {
+	    .name = "x", .fn = body, .setup = setup, .teardown = teardown, .user = &f};
 	assert_int_equal(scorch_bench_add(s, &d), 0);
 	scorch_bench_config c;
 	scorch_bench_clock clk;
@@ -250,8 +260,14 @@ static void run_fake(fake *f, scorch_bench_report *rep)
 {
 	scorch_bench_suite *s = scorch_bench_suite_new();
 	const int64_t sizes[] = {1, 2, 4};
-	scorch_bench_def d = {.name = "a", .group = "grp", .fn = body, .setup = setup,
-			      .teardown = teardown, .user = f, .args = sizes, .nargs = 3};
+	scorch_bench_def d = {.name = "a",
+			      .group = "grp",
+			      .fn = body,
+			      .setup = setup,
+			      .teardown = teardown,
+			      .user = f,
+			      .args = sizes,
+			      .nargs = 3};
 	assert_int_equal(scorch_bench_add(s, &d), 0);
 	scorch_bench_config c;
 	scorch_bench_clock clk;
@@ -411,14 +427,14 @@ static void test_do_not_optimize_compiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fake_clock_exact),
-		cmocka_unit_test(test_filter_and_args_complexity),
-		cmocka_unit_test(test_ab_interleaved),
-		cmocka_unit_test(test_failure_and_repeat),
-		cmocka_unit_test(test_json_roundtrip_and_outputs),
-		cmocka_unit_test(test_baseline_save_compare),
-		cmocka_unit_test(test_proc_stat_parse),
-		cmocka_unit_test(test_do_not_optimize_compiles),
+	    cmocka_unit_test(test_fake_clock_exact),
+	    cmocka_unit_test(test_filter_and_args_complexity),
+	    cmocka_unit_test(test_ab_interleaved),
+	    cmocka_unit_test(test_failure_and_repeat),
+	    cmocka_unit_test(test_json_roundtrip_and_outputs),
+	    cmocka_unit_test(test_baseline_save_compare),
+	    cmocka_unit_test(test_proc_stat_parse),
+	    cmocka_unit_test(test_do_not_optimize_compiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

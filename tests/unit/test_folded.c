@@ -21,7 +21,12 @@
 
 /* Allocation failure injection, as in test_pprof.c: fail the Nth allocation, count live blocks.
  * Not under ASan, which brings its own malloc. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SC_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(SC_UNDER_ASAN)
 #define ALLOC_TORTURE 0
 #else
 #define ALLOC_TORTURE 1
@@ -129,8 +134,9 @@ static void test_parse_whitespace(void **state)
 {
 	(void)state;
 	/* CRLF, blank and whitespace-only lines, tabs, a frame with spaces, no final newline. */
-	sc_profile *p = parse_ok("\r\nmain;do work 5\r\n\n   \nmain;x\t7  \r\n\nstd::map<int, int>::find 0\n"
-				 "main;a 1");
+	sc_profile *p =
+	    parse_ok("\r\nmain;do work 5\r\n\n   \nmain;x\t7  \r\n\nstd::map<int, int>::find 0\n"
+		     "main;a 1");
 	assert_int_equal(p->samples.len, 4);
 	assert_string_equal(stack_text(p, 0), "main;do work");
 	assert_int_equal(sc_profile_sample_values(p, 0)[0], 5);
@@ -155,8 +161,8 @@ static void test_parse_whitespace(void **state)
 static void test_parse_prefix_reuse(void **state)
 {
 	(void)state;
-	const char *stacks[] = {"a;b;c", "a;b;d",   "a;bb;c", "a;b", "a;b;c;e", "a",
-				"ab",	 "ab;b;c", "a;b;c", "b;c", "a;;c",	"a;b;c;"};
+	const char *stacks[] = {"a;b;c", "a;b;d",  "a;bb;c", "a;b", "a;b;c;e", "a",
+				"ab",	 "ab;b;c", "a;b;c",  "b;c", "a;;c",    "a;b;c;"};
 	sc_strbuf sb = {0};
 	for (size_t i = 0; i < sizeof(stacks) / sizeof(*stacks); i++)
 		assert_int_equal(sc_strbuf_addf(&sb, "%s %zu\n", stacks[i], i + 1), 0);
@@ -203,7 +209,8 @@ static void test_parse_errors(void **state)
 	(void)state;
 	expect_error("main;a\n", 1, 7, "expected a space and a count");
 	expect_error("main;a 1\n\nmain;b\r\n", 3, 7, "expected a space and a count");
-	expect_error("main;a 1\nmain;b 12x\n", 2, 8, "the count '12x' is not a non-negative integer");
+	expect_error("main;a 1\nmain;b 12x\n", 2, 8,
+		     "the count '12x' is not a non-negative integer");
 	expect_error("main;a -5\n", 1, 8, "'-5'");
 	expect_error("main;a 1.5\n", 1, 8, "'1.5'");
 	expect_error("main;a 99999999999999999999\n", 1, 8, "not a non-negative integer");
@@ -336,7 +343,7 @@ static void test_parse_large(void **state)
 			y = y * 6364136223846793005ULL + 1442695040888963407ULL;
 			int which = (int)((y >> 33) % (k < 3 ? 3 : 50));
 			assert_int_equal(sc_strbuf_addf(&sb, "%sns::Module%d::function_%d",
-							 k ? ";" : "", k, which),
+							k ? ";" : "", k, which),
 					 0);
 		}
 		int64_t c = (int64_t)(x % 1000);
@@ -418,10 +425,14 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_basic),	    cmocka_unit_test(test_parse_whitespace),
-		cmocka_unit_test(test_parse_prefix_reuse), cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_write),		    cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_parse_large),	    cmocka_unit_test(test_allocation_failures),
+	    cmocka_unit_test(test_parse_basic),
+	    cmocka_unit_test(test_parse_whitespace),
+	    cmocka_unit_test(test_parse_prefix_reuse),
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_write),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_parse_large),
+	    cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

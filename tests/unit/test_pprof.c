@@ -27,7 +27,12 @@
  * turn and check that it returns -ENOMEM and frees everything it took. Not under ASan, which
  * brings its own malloc.
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SC_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(SC_UNDER_ASAN)
 #define ALLOC_TORTURE 0
 #else
 #define ALLOC_TORTURE 1
@@ -130,11 +135,12 @@ static sc_profile *fixture(void)
 	sc_line l_work[] = {{f_helper, 12, 3}, {f_work, 22, 9}}; /* innermost first */
 	uint32_t loc_main = (uint32_t)sc_profile_add_location(p, m_app, 0x401000, &l_main, 1);
 	uint32_t loc_work = (uint32_t)sc_profile_add_location(p, m_app, 0x401100, l_work, 2);
-	uint32_t loc_kern = (uint32_t)sc_profile_location_for_address(p, m_kern,
-								     0xffffffff81000010ULL);
+	uint32_t loc_kern =
+	    (uint32_t)sc_profile_location_for_address(p, m_kern, 0xffffffff81000010ULL);
 	uint32_t loc_raw = (uint32_t)sc_profile_location_for_address(p, m_app, 0x401200);
 
-	uint32_t s1[] = {loc_work, loc_main}, s2[] = {loc_kern, loc_main}, s3[] = {loc_raw, loc_main};
+	uint32_t s1[] = {loc_work, loc_main}, s2[] = {loc_kern, loc_main},
+		 s3[] = {loc_raw, loc_main};
 	sc_stack_id k1 = (sc_stack_id)sc_profile_intern_stack(p, s1, 2);
 	sc_stack_id k2 = (sc_stack_id)sc_profile_intern_stack(p, s2, 2);
 	sc_stack_id k3 = (sc_stack_id)sc_profile_intern_stack(p, s3, 2);
@@ -739,7 +745,8 @@ static bool top_row(const char *out, const char *name, long *flat, long *cum)
 	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		char fname[128];
 		float fp, sp, cp;
-		if (sscanf(l, "%ld %f%% %f%% %ld %f%% %127s", flat, &fp, &sp, cum, &cp, fname) == 6 &&
+		if (sscanf(l, "%ld %f%% %f%% %ld %f%% %127s", flat, &fp, &sp, cum, &cp, fname) ==
+			6 &&
 		    strcmp(fname, name) == 0)
 			return true;
 	}
@@ -828,8 +835,8 @@ static void test_large_profile(void **state)
 		char name[64];
 		snprintf(name, sizeof(name), "ns::Class%d::method%d", i % NFUNC / 10, i % NFUNC);
 		sc_line l = {fn(p, name, "src/big.cc", i % NFUNC), 100 + i, 0};
-		locs[i] = (uint32_t)sc_profile_add_location(p, mid, 0x400000 + 16 * (uint64_t)i, &l,
-							     1);
+		locs[i] =
+		    (uint32_t)sc_profile_add_location(p, mid, 0x400000 + 16 * (uint64_t)i, &l, 1);
 	}
 	uint64_t x = 1;
 	int64_t want = 0;
@@ -860,7 +867,8 @@ static void test_large_profile(void **state)
 	assert_int_equal(sc_pprof_read(path, &q, &d), 0);
 	struct timespec t2;
 	clock_gettime(CLOCK_MONOTONIC, &t2);
-	double rms = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
+	double rms =
+	    (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
 	print_message("large profile: %zu samples, %zu stack nodes: write %.1f ms, read %.1f ms\n",
 		      p->samples.len, p->nodes.len, ms, rms);
 	int64_t tot[2];
@@ -941,17 +949,17 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_memory),
-		cmocka_unit_test(test_round_trip_file),
-		cmocka_unit_test(test_sniff),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_sparse_ids),
-		cmocka_unit_test(test_bad_references),
-		cmocka_unit_test(test_go_profile),
-		cmocka_unit_test(test_go_tool_pprof_reads_ours),
-		cmocka_unit_test(test_large_profile),
-		cmocka_unit_test(test_allocation_failures),
+	    cmocka_unit_test(test_round_trip_memory),
+	    cmocka_unit_test(test_round_trip_file),
+	    cmocka_unit_test(test_sniff),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_sparse_ids),
+	    cmocka_unit_test(test_bad_references),
+	    cmocka_unit_test(test_go_profile),
+	    cmocka_unit_test(test_go_tool_pprof_reads_ours),
+	    cmocka_unit_test(test_large_profile),
+	    cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,14 @@ static int leaf_call_line, inner_call_line, outer_call_line;
 /* Evaluates `call` after storing the line it is written on (the line of the call instruction). */
 #define AT_LINE(var, call) ((var) = __LINE__, (call))
 
-__attribute__((noinline, noclone)) static void probe(void)
+/* GCC could otherwise specialize probe() for its callers; clang has no such attribute. */
+#ifdef __clang__
+#define NOCLONE
+#else
+#define NOCLONE __attribute__((noclone))
+#endif
+
+__attribute__((noinline)) NOCLONE static void probe(void)
 {
 	probe_ret = (uintptr_t)__builtin_return_address(0);
 	__asm__ volatile("" ::: "memory");
@@ -215,7 +223,10 @@ static void test_own_binary(void **state)
 	const sc_function *f = line_fn(p, &l[0]);
 	assert_string_equal(sc_profile_str(p, f->name), "sym_test_leaf");
 	assert_string_equal(sc_profile_str(p, f->system_name), "sym_test_leaf");
-	assert_ends_with(sc_profile_str(p, f->filename), "test_symbolize.c");
+	/* meson compiles "../tests/unit/test_symbolize.c" from the build directory: the name is
+	 * made absolute with DW_AT_comp_dir and cleaned of the "..". */
+	assert_string_equal(sc_profile_str(p, f->filename),
+			    SC_TEST_SRCDIR "/tests/unit/test_symbolize.c");
 	assert_int_equal(f->start_line, leaf_decl_line);
 	assert_int_equal(l[0].line, leaf_call_line);
 	uint32_t leaf_fn = l[0].function;
@@ -308,8 +319,8 @@ static void test_shared_library(void **state)
 	struct stat sb;
 	snprintf(debug, sizeof(debug), "/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
 	if (strlen(bid) > 2 && stat(debug, &sb) == 0) {
+		/* getppid is assembly (syscall-template.S): no declaration line, but a file */
 		assert_true(*sc_profile_str(p, f->filename));
-		assert_true(f->start_line > 0);
 		assert_true(l[n - 1].line > 0);
 	}
 	sc_profile_free(p);
@@ -332,6 +343,30 @@ static void check_known(sc_profile *p, uint32_t leaf, uint32_t outer)
 	assert_int_equal(l[0].line, inner_call_line);
 	assert_string_equal(sc_profile_str(p, line_fn(p, &l[1])->name), "sym_test_outer");
 	assert_int_equal(l[1].line, outer_call_line);
+}
+
+/* libm's exp is the versioned symbol "exp@@GLIBC_2.29": the version stays in the system name. */
+static void test_symbol_version(void **state)
+{
+	(void)state;
+	double (*volatile fn)(double) = exp;
+	struct map lib;
+	assert_true(find_map((uintptr_t)fn + 1, &lib));
+	if (!strstr(lib.path, "libm"))
+		skip(); /* exp is not libm's here */
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, lib.start, lib.limit, lib.offset, lib.path, false);
+	uint32_t loc = add_loc(p, m, (uintptr_t)fn + 1);
+	assert_int_equal(sc_symbolize_profile(p, NULL, NULL), 0);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_true(n >= 1);
+	const sc_function *f = line_fn(p, &l[n - 1]);
+	const char *name = sc_profile_str(p, f->name), *sys = sc_profile_str(p, f->system_name);
+	if (strchr(name, '@') || strncmp(sys, name, strlen(name)) != 0)
+		fail_msg("exp resolved to '%s' (system name '%s')", name, sys);
+	assert_true(strstr(name, "exp") != NULL);
+	sc_profile_free(p);
 }
 
 /* A copy of this binary without any symbol table or DWARF, pointing by .gnu_debuglink to a
@@ -535,10 +570,12 @@ static void test_kallsyms(void **state)
 
 	/* Without privilege every address reads 0: no symbols, raw addresses. */
 	path = write_temp("0000000000000000 T _stext\n0000000000000000 T do_one\n");
+	o.kallsyms_path = path;
 	p = sc_profile_new();
 	m = add_mapping(p, 0xffffffff80000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]", true);
 	a = add_loc(p, m, 0xffffffff81001010ULL);
 	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.files, 1);
 	assert_int_equal(st.files_missing, 1);
 	assert_single_name(p, a, "[kernel]+0xffffffff81001010");
 	sc_profile_free(p);
@@ -588,6 +625,7 @@ int main(void)
 	    cmocka_unit_test(test_own_binary),
 	    cmocka_unit_test(test_no_inline),
 	    cmocka_unit_test(test_shared_library),
+	    cmocka_unit_test(test_symbol_version),
 	    cmocka_unit_test(test_separate_debug_file),
 	    cmocka_unit_test(test_fixed_address_executable),
 	    cmocka_unit_test(test_missing_file_and_no_mapping),

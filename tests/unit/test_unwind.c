@@ -67,8 +67,8 @@ static void test_frameless_entry(void **state)
 	/* leaf, anywhere in its body: no frame, so CFA = sp + 8 throughout */
 	uint64_t leaf = sym_offset("leaf");
 	for (uint64_t pc = leaf; pc < leaf + 8; pc++) {
-		assert_int_equal(sc_unwind_return_address(u, f, pc, &regs, stack, sizeof(stack), &ra),
-				 1);
+		assert_int_equal(
+		    sc_unwind_return_address(u, f, pc, &regs, stack, sizeof(stack), &ra), 1);
 		assert_int_equal(ra, 0x5555deadbeefULL);
 	}
 	/* the slot must lie inside the copy */
@@ -112,12 +112,12 @@ static void test_framed_prologue(void **state)
 	/* after push %rbp: at sp + 8 */
 	put64(stack, 8, 0x2222);
 	assert_int_equal(
-		sc_unwind_return_address(u, f, fn + at + 1, &regs, stack, sizeof(stack), &ra), 1);
+	    sc_unwind_return_address(u, f, fn + at + 1, &regs, stack, sizeof(stack), &ra), 1);
 	assert_int_equal(ra, 0x2222);
 	/* after mov %rsp,%rbp: CFA = bp + 16, return address at bp + 8 */
 	put64(stack, 56, 0x3333);
 	assert_int_equal(
-		sc_unwind_return_address(u, f, fn + at + 4, &regs, stack, sizeof(stack), &ra), 1);
+	    sc_unwind_return_address(u, f, fn + at + 4, &regs, stack, sizeof(stack), &ra), 1);
 	assert_int_equal(ra, 0x3333);
 	sc_unwind_free(u);
 }
@@ -149,9 +149,9 @@ static void test_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frameless_entry),
-		cmocka_unit_test(test_framed_prologue),
-		cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_frameless_entry),
+	    cmocka_unit_test(test_framed_prologue),
+	    cmocka_unit_test(test_bad_files),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -22,7 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define DIM 768
+#define DIM  768
 #define TOPK 10
 
 /* Graphs shared by all batches of a benchmark; freed at exit. */
@@ -159,14 +159,24 @@ static int register_benches(scorch_bench_suite *s)
 		return -ENOMEM;
 
 	int r;
-	scorch_bench_def sim = {.group = "memgraph", .name = "similarity", .fn = bench_similarity,
-				.setup = similarity_graph, .args = sim_sizes, .nargs = 3,
+	scorch_bench_def sim = {.group = "memgraph",
+				.name = "similarity",
+				.fn = bench_similarity,
+				.setup = similarity_graph,
+				.args = sim_sizes,
+				.nargs = 3,
 				.throughput_kind = SCORCH_BENCH_TP_ELEMENTS};
-	scorch_bench_def act = {.group = "memgraph", .name = "activation", .fn = bench_activation,
+	scorch_bench_def act = {.group = "memgraph",
+				.name = "activation",
+				.fn = bench_activation,
 				.setup = activation_graph};
-	scorch_bench_def dec = {.group = "memgraph", .name = "decay", .fn = bench_decay,
-				.setup = decay_setup, .teardown = decay_teardown,
-				.throughput_kind = SCORCH_BENCH_TP_ELEMENTS, .throughput = 10000};
+	scorch_bench_def dec = {.group = "memgraph",
+				.name = "decay",
+				.fn = bench_decay,
+				.setup = decay_setup,
+				.teardown = decay_teardown,
+				.throughput_kind = SCORCH_BENCH_TP_ELEMENTS,
+				.throughput = 10000};
 	if ((r = scorch_bench_add(s, &sim)) < 0 || (r = scorch_bench_add(s, &act)) < 0 ||
 	    (r = scorch_bench_add(s, &dec)) < 0)
 		return r;
