@@ -636,8 +636,7 @@ static void on_fork(struct rec *s, const unsigned char *rec, size_t len)
 		s->err = -ENOMEM;
 	if (pid == ppid)
 		return; /* a new thread shares its process's table */
-	/* A new process starts with a copy of its parent's mappings (a reused pid loses its old).
-	 */
+	/* A new process starts with a copy of its parent's table (replacing a reused pid's). */
 	struct proc *child = get_proc(s, pid, true);
 	if (!child)
 		return;
