@@ -27,6 +27,8 @@ struct command {
 static const struct command commands[] = {
 	{"record", cmd_record, "profile a command's (or a running process's) CPU time"},
 	{"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
+	{"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
+	{"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
 };
 
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)

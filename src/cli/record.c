@@ -255,20 +255,25 @@ int cmd_record(int argc, char **argv)
 		werr = -1;
 	if (write_artifact(dir.buf, "flamegraph.html", p, flamegraph_fn, &fo) < 0)
 		werr = -1;
-	double t_write = now() - t0;
 	if (werr && rc == 0)
 		rc = 1;
+	sc_top t;
+	bool have_top = !quiet && res.samples && sc_top_compute(p, 0, &t) == 0;
+	/* From the end of the run to written artifacts and a ready summary. */
+	double t_post = now() - t0;
 
 	if (!quiet) {
 		fprintf(stderr,
 			"scorch record: %llu samples in %.2f s (%llu lost), %llu process%s, %llu "
-			"thread%s; symbolized %zu/%zu addresses in %.2f s\n",
+			"thread%s; symbolized %zu/%zu addresses, wrote the profile in %.2f s\n",
 			(unsigned long long)res.samples, res.duration, (unsigned long long)res.lost,
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
-			st.locations, t_write);
-		sc_top t;
-		if (res.samples && sc_top_compute(p, 0, &t) == 0) {
+			st.locations, t_post);
+		if (res.kernel_excluded)
+			fprintf(stderr, "scorch record: kernel call chains were refused "
+					"(kernel.perf_event_paranoid); recorded user space only\n");
+		if (have_top) {
 			fflush(stdout);
 			sc_top_print_text(p, &t, (size_t)(top > 0 ? top : 0), stderr);
 			sc_top_release(&t);

@@ -342,6 +342,9 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	int r = -ENOMEM;
 	if (!by_self || !by_total)
 		goto out;
+	/* A function with no self cost says nothing in the "by self" table; it is in "by total". */
+	while (ns && by_self[ns - 1]->self == 0)
+		ns--;
 
 	for (int pass = 0; pass < 2; pass++) {
 		const sc_top_entry *const *rows = pass ? by_total : by_self;
@@ -374,8 +377,8 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu functions\n", total, type, lo.unit,
 			   t->len) < 0)
 		goto out;
-	if (ns && (add_table(&sb, t, &lo, "by self", by_self, ns) < 0 ||
-		   add_table(&sb, t, &lo, "by total", by_total, nt) < 0))
+	if ((ns && add_table(&sb, t, &lo, "by self", by_self, ns) < 0) ||
+	    (nt && add_table(&sb, t, &lo, "by total", by_total, nt) < 0))
 		goto out;
 	r = write_out(&sb, f);
 out:
@@ -417,6 +420,9 @@ int sc_top_print_json(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	int r = -ENOMEM;
 	if (!by_self || !by_total)
 		goto out;
+	/* A function with no self cost says nothing in the "by self" table; it is in "by total". */
+	while (ns && by_self[ns - 1]->self == 0)
+		ns--;
 	if (sc_strbuf_adds(&sb, "{\"schema\":\"scorch.top\",\"version\":1,\"sample_type\":\"") <
 		0 ||
 	    sc_strbuf_add_json(&sb, sc_profile_str(p, p->sample_types[t->type].type)) < 0 ||

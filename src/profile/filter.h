@@ -1,0 +1,39 @@
+/*
+ * filter.h: transformations of a profile before any view reads it (pprof's focus/ignore, perf's
+ * --tid/--pid/--time, FlameGraph-style folding).
+ *
+ * sc_profile_filter() builds a NEW profile from `in` (which is not modified): samples outside the
+ * thread/process/time selection are dropped; focus keeps samples with a frame matching the regex;
+ * ignore drops samples with a matching frame; fold removes matching frames from stacks (their cost
+ * goes to the caller); merge_recursion collapses runs of the same function into one frame. Frames
+ * are the inline-expanded frames of sc_profile_stack_frames; the output has one location per
+ * (original location, frame) with a single line, so views see the same names.
+ */
+#ifndef SC_PROFILE_FILTER_H
+#define SC_PROFILE_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profile/profile.h"
+#include "util/diag.h"
+
+typedef struct sc_filter {
+	const char *focus;   /* regex (POSIX extended) on frame names, NULL = none */
+	const char *ignore;  /* regex, NULL = none */
+	const char *fold;    /* regex of frames to remove, NULL = none */
+	bool merge_recursion;
+	const uint32_t *tids; /* keep only these threads (ntids = 0: all) */
+	size_t ntids;
+	const uint32_t *pids;
+	size_t npids;
+	double from, to; /* seconds since the first sample; to <= 0 = until the end. Needs times. */
+} sc_filter;
+
+/* Returns 0 and a new profile in *out, -EINVAL with `d` set (bad regex; a time window on a
+ * profile without per-sample times), or -ENOMEM. */
+int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out, sc_diag *d);
+/* True when the filter would change anything. */
+bool sc_filter_active(const sc_filter *f);
+
+#endif
