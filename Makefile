@@ -47,7 +47,11 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 bench: build
-	bash bench/run-all.sh
+	@mkdir -p scorch-out
+	$(BUILD)/examples/memgraph/bench/bench_memgraph --json scorch-out/bench-memgraph.json \
+	  --html scorch-out/bench-memgraph.html
+	@echo "reports: scorch-out/bench-memgraph.json, .html; compare two runs with" \
+	  "$(BUILD)/scorch bench compare OLD.json NEW.json"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

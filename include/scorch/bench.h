@@ -166,7 +166,7 @@ typedef struct scorch_bench_config {
 	unsigned samples;    /* n of the 1d..nd batches, default 50 (>= 5) */
 	unsigned resamples;  /* bootstrap resamples, default 10000 */
 	double confidence;   /* of every interval, default 0.95 */
-	double noise;	     /* relative change below which it is "no change", default 0.02 */
+	double noise;	     /* relative change below which it is "no change", default 0.05 */
 	double unstable_mad; /* MAD/median above which a result is unstable, default 0.05 */
 	double unstable_ci;  /* slope CI width/slope above which it is unstable, default 0.10 */
 	uint64_t seed;	     /* of the bootstrap PRNG, default 1 */
@@ -197,9 +197,10 @@ enum scorch_bench_verdict {
 /* The comparison of one benchmark against a baseline (or file A against file B). */
 typedef struct scorch_bench_comparison {
 	double base_median, new_median; /* per-iteration, in the result's unit */
-	scorch_bench_estimate change;	/* new/base - 1 of the medians, with bootstrap CI */
-	double p_value;			/* Mann-Whitney U, two-sided */
+	scorch_bench_estimate change;	/* new/base - 1 of the headline estimates, bootstrap CI */
+	double p_value;			/* two-sided, bootstrap test of the headline estimates */
 	enum scorch_bench_verdict verdict;
+	double base_value, new_value; /* the headline estimates compared */
 } scorch_bench_comparison;
 
 struct scorch_bench_result {
@@ -211,7 +212,10 @@ struct scorch_bench_result {
 	/* The samples: batch sizes and the measured totals per batch. */
 	size_t nsamples;
 	double *iters, *wall, *cpu; /* cpu is NULL when not recorded */
-	/* Per iteration, in `unit`. */
+	/* Per iteration, in `unit`. The headline is the estimate named by headline_name (see
+	 * scorch_bench_headline_name), with its bootstrap interval. */
+	scorch_bench_estimate headline;
+	const char *headline_name; /* "min_cpu", "min" or "slope" (static) */
 	scorch_bench_estimate slope, mean, median;
 	double min, p10, mad, stddev, r2; /* r2 of the fit through the origin */
 	double cpu_slope;		  /* CPU time per iteration (NaN if not recorded) */
@@ -219,7 +223,7 @@ struct scorch_bench_result {
 	bool unstable;
 	enum scorch_bench_throughput throughput_kind;
 	double throughput_per_iter; /* units per iteration */
-	double throughput;	    /* units per second from the slope (time only) */
+	double throughput;	    /* units per second from the headline (time only) */
 	/* A/B pairs: the B samples (wall only) and slope(B)/slope(A). */
 	bool is_ab;
 	char *name_a, *name_b;
@@ -228,10 +232,12 @@ struct scorch_bench_result {
 	/* Baseline comparison (filled by scorch_bench_compare_baseline). */
 	bool has_comparison;
 	scorch_bench_comparison cmp;
-	/* --repeat: coefficient of variation of slope, median, mean, min across the runs. */
+	/* --repeat: coefficient of variation of slope, median, mean, min across the runs, and of
+	 * the headline; repeat_unstable when one of them is above config.repeat_cv. */
 	unsigned runs;
 	double cv[4];
 	bool repeat_unstable;
+	double cv_headline;
 };
 
 /* One asymptotic model fitted to a parameterized benchmark's slopes. */
@@ -288,6 +294,20 @@ typedef struct scorch_bench_report {
 SCORCH_API int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *c,
 				scorch_bench_report *out);
 SCORCH_API void scorch_bench_report_release(scorch_bench_report *r); /* NULL-safe */
+
+/* The estimator a report leads with and compares baselines on:
+ *   "min_cpu"  when timing (the default): the smallest CPU time per iteration among the batches.
+ *              The thread's CPU time leaves out the time it waited while other processes ran,
+ *              and the fastest of many short batches leaves out what CPU time still catches
+ *              (interrupts, caches disturbed by a context switch): noise only ever adds time.
+ *              Measured on a shared 2-CPU VM, its run-to-run spread stays at 1-2% where the
+ *              wall-clock slope, mean and median vary by 20-40% under load (docs/bench.md).
+ *              Not for code that sleeps or blocks: read the wall-clock estimates then.
+ *   "min"      the same on wall-clock time, when the clock records no CPU time;
+ *   "slope"    when counting instructions (deterministic; the slope drops the constant
+ *              per-batch overhead).
+ * Returns the name of r's first result, or of what a run with r's config would use. */
+SCORCH_API const char *scorch_bench_headline_name(const scorch_bench_report *r);
 
 /* Whether perf_event_open(PERF_COUNT_HW_INSTRUCTIONS) works here; 0 or the -errno it failed with.
  */

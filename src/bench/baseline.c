@@ -3,8 +3,10 @@
  *
  * A baseline is a whole JSON report (json.c describes it) stored as DIR/NAME.json, so it keeps
  * the environment it was measured in and every sample. Comparing matches benchmarks by id and
- * runs sc_bench_compare (Mann-Whitney + noise threshold, stats.c) on the per-iteration times of
- * the two sample sets (total / iterations of each batch).
+ * runs sc_bench_compare_headline (stats.c) on the two sample sets: the change of the headline
+ * estimate (the minimum CPU time per iteration, or the slope for instruction counts; see
+ * scorch_bench_headline_name) with a bootstrap interval and p-value, and a noise threshold below
+ * which any change is "no change".
  *
  * Not for: printing the verdicts (output.c), choosing exit codes (main.c).
  */
@@ -55,15 +57,6 @@ out:
 	return err;
 }
 
-static double *per_iter(const double *total, const double *iters, size_t n)
-{
-	double *v = malloc((n ? n : 1) * sizeof(*v));
-	if (v)
-		for (size_t i = 0; i < n; i++)
-			v[i] = total[i] / iters[i];
-	return v;
-}
-
 int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report *base)
 {
 	for (size_t i = 0; i < cur->nresults; i++) {
@@ -77,19 +70,18 @@ int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report
 				b = &base->results[j];
 		if (!b || b->error || !b->nsamples || strcmp(b->unit, r->unit))
 			continue;
-		double *pa = per_iter(b->wall, b->iters, b->nsamples);
-		double *pb = per_iter(r->wall, r->iters, r->nsamples);
-		int err = -ENOMEM;
-		if (pa && pb) {
-			sc_bench_rng rng;
-			sc_bench_rng_seed(&rng,
-					  cur->config.seed ^ sc_bench_hash(r->id) ^ 0x5bd1e995);
-			err = sc_bench_compare(pa, b->nsamples, pb, r->nsamples, cur->config.noise,
-					       0.05, cur->config.resamples, cur->config.confidence,
-					       &rng, &r->cmp);
-		}
-		free(pa);
-		free(pb);
+		sc_bench_rng rng;
+		sc_bench_rng_seed(&rng, cur->config.seed ^ sc_bench_hash(r->id) ^ 0x5bd1e995);
+		/* The new run's headline; the CPU minimum needs CPU times on both sides. */
+		const char *h = r->headline_name ? r->headline_name : "min_cpu";
+		bool slope = !strcmp(h, "slope"), cpu = !strcmp(h, "min_cpu") && r->cpu && b->cpu;
+		enum sc_bench_stat stat = slope ? SC_BENCH_STAT_SLOPE : SC_BENCH_STAT_MIN;
+		int err = sc_bench_compare_headline(
+		    stat, b->iters, cpu ? b->cpu : b->wall, b->nsamples, r->iters,
+		    cpu ? r->cpu : r->wall, r->nsamples, cur->config.noise, 0.05,
+		    cur->config.resamples, cur->config.confidence, &rng, &r->cmp);
+		if (err == -EINVAL)
+			continue; /* a base estimate of 0: nothing to compare with */
 		if (err < 0)
 			return err;
 		r->has_comparison = true;

@@ -63,6 +63,26 @@ void sc_bench_env_release(scorch_bench_env *env);
 int sc_bench_instr_open(void);
 uint64_t sc_bench_instr_read(void *fdp);
 
+/* --- callgrind.c --- */
+
+/* The callgrind clock's state: readings alternate start / stop-and-read (see callgrind.c). */
+typedef struct sc_bench_callgrind {
+	const char *out; /* the --callgrind-out-file path; dumps are OUT.1, OUT.2, ... */
+	unsigned dumps;
+	bool on;
+	uint64_t total; /* instructions counted so far */
+	int error;	/* -EIO once a dump could not be read */
+} sc_bench_callgrind;
+
+/* True in the child that sc_bench_callgrind_exec started (under valgrind, variable set). */
+bool sc_bench_callgrind_active(void);
+void sc_bench_callgrind_init(sc_bench_callgrind *cg);
+uint64_t sc_bench_callgrind_read(void *cg);
+/* Runs this program again with argv[1..] under callgrind and waits; *status gets its exit status
+ * (128 + signal when killed). Returns 0, -ENOENT (valgrind could not be run), -EOPNOTSUPP (built
+ * without <valgrind/callgrind.h>) or -errno. */
+int sc_bench_callgrind_exec(int argc, char **argv, int *status);
+
 /* --- runner.c --- */
 
 /* Fills the estimates of a result from its samples (used by the runner and by tests). */
@@ -92,6 +112,10 @@ int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
 			   scorch_bench_report *out, sc_diag *d);
 
 /* --- output.c --- */
+
+/* The compact table of `scorch bench compare`: one row per benchmark of r (the new run, with
+ * comparisons filled and baseline_name set): base, new, change with interval, p, verdict. */
+int sc_bench_write_comparison(const scorch_bench_report *r, FILE *fp);
 
 const char *sc_bench_verdict_name(enum scorch_bench_verdict v);
 /* "12.3 ns", "4.56 µs", ... into buf. */

@@ -358,7 +358,19 @@ static const char *static_unit(const char *u)
 	return u && !strcmp(u, "instructions") ? "instructions" : "ns";
 }
 
-static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_t idx)
+/* The static name of a file's "headline" (see scorch_bench_headline_name). */
+static const char *static_headline(const jnode *root, bool counted)
+{
+	const jnode *h = jget(root, "headline");
+	const char *names[] = {"min_cpu", "min", "slope"};
+	for (int i = 0; h && h->type == J_STR && i < 3; i++)
+		if (!strcmp(h->str, names[i]))
+			return names[i];
+	return counted ? "slope" : "min"; /* files from before the field */
+}
+
+static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_t idx,
+		       const char *headline)
 {
 	bool bad = false;
 	r->id = jstrdup(b, "id", &bad);
@@ -377,12 +389,16 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	jest(est, "slope", &r->slope);
 	jest(est, "mean", &r->mean);
 	jest(est, "median", &r->median);
+	jest(est, "headline", &r->headline);
 	r->min = jnum_of(est, "min");
 	r->p10 = jnum_of(est, "p10");
 	r->mad = jnum_of(est, "mad");
 	r->stddev = jnum_of(est, "stddev");
 	r->r2 = jnum_of(est, "r2");
 	r->cpu_slope = jnum_of(est, "cpu_slope");
+	if (isnan(r->headline.point)) /* written before the headline existed */
+		r->headline = (scorch_bench_estimate){r->min, r->min, r->min};
+	r->headline_name = headline;
 	const jnode *o = jget(b, "outliers");
 	const char *okeys[] = {"low_severe", "low_mild", "high_mild", "high_severe"};
 	for (int k = 0; k < 4; k++) {
@@ -438,6 +454,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		r->cv[1] = jnum_of(cv, "median");
 		r->cv[2] = jnum_of(cv, "mean");
 		r->cv[3] = jnum_of(cv, "min");
+		r->cv_headline = jnum_of(cv, "headline");
 		r->repeat_unstable = jbool_of(rep, "unstable");
 	}
 	return 0;
@@ -527,7 +544,10 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	}
 	for (size_t i = 0; i < bs->nkids; i++) {
 		out->nresults++;
-		if ((r = load_result(&bs->kids[i], &out->results[i], d, i)) < 0)
+		if ((r = load_result(
+			 &bs->kids[i], &out->results[i], d, i,
+			 static_headline(&root, out->config.measure ==
+						    SCORCH_BENCH_MEASURE_INSTRUCTIONS))) < 0)
 			goto out;
 	}
 	r = 0;

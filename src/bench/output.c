@@ -132,10 +132,19 @@ static void table_result(const scorch_bench_report *rep, const scorch_bench_resu
 					  : "no significant difference");
 		return;
 	}
-	fprintf(fp, "  time    [%s %s %s]  slope of %zu samples, R^2 %.4f",
+	bool counted = rep->config.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS;
+	bool cpu = r->headline_name && !strcmp(r->headline_name, "min_cpu");
+	if (!counted)
+		fprintf(fp,
+			"  %-7s [%s %s %s]  headline: the fastest batch's %s time per iteration\n",
+			cpu ? "min cpu" : "min", sc_bench_fmt_time(r->headline.lo, u, a, 32),
+			sc_bench_fmt_time(r->headline.point, u, b, 32),
+			sc_bench_fmt_time(r->headline.hi, u, c, 32), cpu ? "CPU" : "wall-clock");
+	fprintf(fp, "  slope   [%s %s %s]  %sof %zu samples, R^2 %.4f",
 		sc_bench_fmt_time(r->slope.lo, u, a, 32),
 		sc_bench_fmt_time(r->slope.point, u, b, 32),
-		sc_bench_fmt_time(r->slope.hi, u, c, 32), r->nsamples, r->r2);
+		sc_bench_fmt_time(r->slope.hi, u, c, 32), counted ? "headline, " : "", r->nsamples,
+		r->r2);
 	if (!isnan(r->cpu_slope))
 		fprintf(fp, ", cpu %s", sc_bench_fmt_time(r->cpu_slope, u, d, 32));
 	fprintf(
@@ -159,14 +168,15 @@ static void table_result(const scorch_bench_report *rep, const scorch_bench_resu
 	if (r->has_comparison)
 		fprintf(fp, "  change  [%+.2f%% %+.2f%% %+.2f%%] (p = %.3g) vs %s: %s\n",
 			r->cmp.change.lo * 100, r->cmp.change.point * 100, r->cmp.change.hi * 100,
-			r->cmp.p_value, sc_bench_fmt_time(r->cmp.base_median, u, a, 32),
+			r->cmp.p_value, sc_bench_fmt_time(r->cmp.base_value, u, a, 32),
 			sc_bench_verdict_name(r->cmp.verdict));
 	if (r->runs > 1)
 		fprintf(
 		    fp,
-		    "  repeat  %u runs, CV slope %.1f%% median %.1f%% mean %.1f%% min %.1f%%%s\n",
-		    r->runs, r->cv[0] * 100, r->cv[1] * 100, r->cv[2] * 100, r->cv[3] * 100,
-		    r->repeat_unstable ? "  (above the 5% flag)" : "");
+		    "  repeat  %u runs, CV headline %.1f%%, slope %.1f%% median %.1f%% mean %.1f%% "
+		    "min %.1f%%%s\n",
+		    r->runs, r->cv_headline * 100, r->cv[0] * 100, r->cv[1] * 100, r->cv[2] * 100,
+		    r->cv[3] * 100, r->repeat_unstable ? "  (above the 5% flag)" : "");
 	if (r->unstable)
 		fprintf(fp,
 			"  UNSTABLE: MAD/median %.1f%% (limit %.0f%%), CI width %.1f%% (limit "
@@ -182,10 +192,10 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 {
 	fprintf(fp,
 		"%zu benchmark%s, %u samples each, %.3g s target, %.0f%% intervals from %u "
-		"bootstrap resamples (seed %llu)\n",
+		"bootstrap resamples (seed %llu), headline estimate: %s\n",
 		r->nresults, r->nresults == 1 ? "" : "s", r->config.samples, r->config.measure_s,
-		r->config.confidence * 100, r->config.resamples,
-		(unsigned long long)r->config.seed);
+		r->config.confidence * 100, r->config.resamples, (unsigned long long)r->config.seed,
+		scorch_bench_headline_name(r));
 	if (r->baseline_name)
 		fprintf(fp, "compared with baseline '%s' (noise threshold %.1f%%)\n",
 			r->baseline_name, r->config.noise * 100);
@@ -199,7 +209,11 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 		char a[32];
 		fprintf(fp, "  %-40s %-11s coefficient %s, RMS %.1f%%\n", c->base_id,
 			sc_bench_big_o_name(c->best),
-			sc_bench_fmt_time(c->coef[c->best], "ns", a, sizeof(a)),
+			sc_bench_fmt_time(c->coef[c->best],
+					  r->config.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS
+					      ? "instructions"
+					      : "ns",
+					  a, sizeof(a)),
 			c->rms[c->best] * 100);
 	}
 	if (r->baseline_name) {
@@ -211,6 +225,57 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 			n[SCORCH_BENCH_IMPROVED], n[SCORCH_BENCH_REGRESSED],
 			n[SCORCH_BENCH_NO_CHANGE]);
 	}
+	return finish(fp);
+}
+
+/* --- Comparison of two runs (`scorch bench compare`) --- */
+
+/* Writes s right-aligned in `width` columns, counting UTF-8 characters (µs), not bytes. */
+static void put_right(FILE *fp, const char *s, int width)
+{
+	int cols = 0;
+	for (const char *p = s; *p; p++)
+		cols += ((unsigned char)*p & 0xc0) != 0x80;
+	fprintf(fp, "%*s%s", width > cols ? width - cols : 0, "", s);
+}
+
+int sc_bench_write_comparison(const scorch_bench_report *r, FILE *fp)
+{
+	const char *h = scorch_bench_headline_name(r);
+	fprintf(fp,
+		"new run (created %s) against base %s\nheadline estimate: %s; noise threshold "
+		"%.1f%%; %.0f%% intervals and p from %u bootstrap resamples\n",
+		r->created ? r->created : "?", r->baseline_name ? r->baseline_name : "?", h,
+		r->config.noise * 100, r->config.confidence * 100, r->config.resamples);
+	for (size_t i = 0; i < r->env.nwarnings; i++)
+		fprintf(fp, "warning (new run): %s\n", r->env.warnings[i]);
+	fprintf(fp, "\n%-32s %12s %12s %9s  %-21s %7s  %s\n", "benchmark", "base", "new", "change",
+		"interval", "p", "verdict");
+	size_t n[3] = {0}, missing = 0;
+	for (size_t i = 0; i < r->nresults; i++) {
+		const scorch_bench_result *x = &r->results[i];
+		if (!x->has_comparison) {
+			fprintf(fp, "%-32s %12s %12s %9s  %-21s %7s  %s\n", x->id, "-", "-", "-",
+				"", "", x->error ? "failed" : "not in base");
+			missing++;
+			continue;
+		}
+		char a[32], b[32], ci[48];
+		snprintf(ci, sizeof(ci), "[%+.2f%%, %+.2f%%]", x->cmp.change.lo * 100,
+			 x->cmp.change.hi * 100);
+		fprintf(fp, "%-32s ", x->id);
+		put_right(fp, sc_bench_fmt_time(x->cmp.base_value, x->unit, a, 32), 12);
+		fputc(' ', fp);
+		put_right(fp, sc_bench_fmt_time(x->cmp.new_value, x->unit, b, 32), 12);
+		fprintf(fp, " %+8.2f%%  %-21s %7.3g  %s\n", x->cmp.change.point * 100, ci,
+			x->cmp.p_value, sc_bench_verdict_name(x->cmp.verdict));
+		n[x->cmp.verdict]++;
+	}
+	fprintf(fp, "\nsummary: %zu improved, %zu regressed, %zu no change",
+		n[SCORCH_BENCH_IMPROVED], n[SCORCH_BENCH_REGRESSED], n[SCORCH_BENCH_NO_CHANGE]);
+	if (missing)
+		fprintf(fp, ", %zu not compared", missing);
+	fputc('\n', fp);
 	return finish(fp);
 }
 
@@ -286,6 +351,8 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 	fprintf(fp, ", \"error\": ");
 	jstr(fp, r->error ? strerror(-r->error) : NULL);
 	fputs(",\n     \"estimates\": {", fp);
+	jest(fp, "headline", &r->headline);
+	fputs(", ", fp);
 	jest(fp, "slope", &r->slope);
 	fputs(", ", fp);
 	jest(fp, "mean", &r->mean);
@@ -345,6 +412,10 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 		jnum(fp, r->cmp.base_median);
 		fputs(", \"new_median\": ", fp);
 		jnum(fp, r->cmp.new_median);
+		fputs(", \"base\": ", fp);
+		jnum(fp, r->cmp.base_value);
+		fputs(", \"new\": ", fp);
+		jnum(fp, r->cmp.new_value);
 		fputs(", ", fp);
 		jest(fp, "change", &r->cmp.change);
 		fputs(", \"p_value\": ", fp);
@@ -362,6 +433,8 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 		jnum(fp, r->cv[2]);
 		fputs(", \"min\": ", fp);
 		jnum(fp, r->cv[3]);
+		fputs(", \"headline\": ", fp);
+		jnum(fp, r->cv_headline);
 		fprintf(fp, "}, \"unstable\": %s}", r->repeat_unstable ? "true" : "false");
 	}
 	fputs("}", fp);
@@ -373,6 +446,7 @@ int scorch_bench_write_json(const scorch_bench_report *r, FILE *fp)
 	const scorch_bench_env *e = &r->env;
 	fputs("{\"schema\": \"scorch.bench\", \"version\": 1, \"created\": ", fp);
 	jstr(fp, r->created);
+	fprintf(fp, ", \"headline\": \"%s\"", scorch_bench_headline_name(r));
 	fprintf(fp,
 		",\n \"config\": {\"warmup_s\": %.17g, \"measure_s\": %.17g, \"samples\": %u, "
 		"\"resamples\": %u, \"confidence\": %.17g, \"noise\": %.17g, \"seed\": %llu, "
@@ -458,7 +532,8 @@ static void csv_num(FILE *fp, double v)
 
 int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp)
 {
-	fputs("id,group,name,arg,unit,samples,slope,slope_lo,slope_hi,mean,median,median_lo,"
+	fputs("id,group,name,arg,unit,samples,headline,headline_lo,headline_hi,slope,slope_lo,"
+	      "slope_hi,mean,median,median_lo,"
 	      "median_hi,min,p10,mad,stddev,r2,cpu_slope,outliers_low_severe,outliers_low_mild,"
 	      "outliers_high_mild,outliers_high_severe,unstable,throughput_kind,throughput_per_s,"
 	      "ab_ratio,ab_ratio_lo,ab_ratio_hi,change,change_lo,change_hi,p_value,verdict,"
@@ -475,9 +550,21 @@ int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp)
 		if (x->has_arg)
 			fprintf(fp, "%lld", (long long)x->arg);
 		fprintf(fp, ",%s,%zu", x->unit, x->nsamples);
-		double v[] = {x->slope.point,  x->slope.lo,  x->slope.hi,  x->mean.point,
-			      x->median.point, x->median.lo, x->median.hi, x->min,
-			      x->p10,	       x->mad,	     x->stddev,	   x->r2,
+		double v[] = {x->headline.point,
+			      x->headline.lo,
+			      x->headline.hi,
+			      x->slope.point,
+			      x->slope.lo,
+			      x->slope.hi,
+			      x->mean.point,
+			      x->median.point,
+			      x->median.lo,
+			      x->median.hi,
+			      x->min,
+			      x->p10,
+			      x->mad,
+			      x->stddev,
+			      x->r2,
 			      x->cpu_slope};
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			fputc(',', fp);
@@ -633,9 +720,10 @@ int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp)
 		sc_strbuf_add_html(&sb, e->warnings[i]);
 		fprintf(fp, "<p class='warn'>warning: %s</p>\n", sc_strbuf_cstr(&sb));
 	}
-	fputs("<table><tr><th>benchmark</th><th>slope</th><th>95% CI</th><th>median</th>"
-	      "<th>min</th><th>MAD</th><th>outliers</th><th>change</th></tr>\n",
-	      fp);
+	fprintf(fp,
+		"<table><tr><th>benchmark</th><th>%s (headline)</th><th>95%% CI</th><th>slope</th>"
+		"<th>median</th><th>MAD</th><th>outliers</th><th>change</th></tr>\n",
+		scorch_bench_headline_name(r));
 	for (size_t i = 0; i < r->nresults; i++) {
 		const scorch_bench_result *x = &r->results[i];
 		char a[32], b[32], c[32], d[32], f[32], g[32];
@@ -652,11 +740,11 @@ int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp)
 		    "<td>%s</td><td>%s</td><td>%u</td>",
 		    i, sc_strbuf_cstr(&sb),
 		    x->unstable ? " <span class='unstable'>unstable</span>" : "",
-		    sc_bench_fmt_time(x->slope.point, x->unit, a, 32),
-		    sc_bench_fmt_time(x->slope.lo, x->unit, b, 32),
-		    sc_bench_fmt_time(x->slope.hi, x->unit, c, 32),
-		    sc_bench_fmt_time(x->median.point, x->unit, d, 32),
-		    sc_bench_fmt_time(x->min, x->unit, f, 32),
+		    sc_bench_fmt_time(x->headline.point, x->unit, a, 32),
+		    sc_bench_fmt_time(x->headline.lo, x->unit, b, 32),
+		    sc_bench_fmt_time(x->headline.hi, x->unit, c, 32),
+		    sc_bench_fmt_time(x->slope.point, x->unit, d, 32),
+		    sc_bench_fmt_time(x->median.point, x->unit, f, 32),
 		    sc_bench_fmt_time(x->mad, x->unit, g, 32),
 		    x->outliers[0] + x->outliers[1] + x->outliers[2] + x->outliers[3]);
 		if (x->has_comparison)

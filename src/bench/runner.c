@@ -215,6 +215,14 @@ void scorch_bench_fail(scorch_bench_ctx *ctx, int err)
 	ctx->error = err < 0 ? err : -EIO;
 }
 
+const char *scorch_bench_headline_name(const scorch_bench_report *r)
+{
+	for (size_t i = 0; r && i < r->nresults; i++)
+		if (r->results[i].headline_name)
+			return r->results[i].headline_name;
+	return r && r->config.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS ? "slope" : "min_cpu";
+}
+
 /* --- Config --- */
 
 void scorch_bench_config_init(scorch_bench_config *c)
@@ -225,7 +233,7 @@ void scorch_bench_config_init(scorch_bench_config *c)
 	c->samples = 50;
 	c->resamples = 10000;
 	c->confidence = 0.95;
-	c->noise = 0.02;
+	c->noise = 0.05;
 	c->unstable_mad = 0.05;
 	c->unstable_ci = 0.10;
 	c->seed = 1;
@@ -306,8 +314,10 @@ uint64_t sc_bench_hash(const char *s)
 	return h;
 }
 
+/* `paired`: the clock must be read exactly twice per batch (callgrind.c), so the warm-up is one
+ * batch of one iteration instead of a timed loop; a count needs no warming anyway. */
 static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
-		     const scorch_bench_clock *clk, scorch_bench_result *r)
+		     const scorch_bench_clock *clk, bool paired, scorch_bench_result *r)
 {
 	int err = 0;
 	scorch_bench_ctx ctx = {
@@ -340,7 +350,7 @@ static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
 
 	/* 1. Warm-up, estimating the time per iteration (of A plus B for pairs). */
 	double warm_iters = 0, warm_time = 0;
-	uint64_t start = clk->wall(clk->data), iters = 1;
+	uint64_t start = paired ? 0 : clk->wall(clk->data), iters = 1;
 	double limit = c->warmup_s * 1e9;
 	do {
 		double w = 0, cpu = 0, wb = 0;
@@ -353,7 +363,7 @@ static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
 		warm_time += w + wb;
 		if (iters < (1ull << 40))
 			iters *= 2;
-	} while ((double)(clk->wall(clk->data) - start) < limit);
+	} while (!paired && (double)(clk->wall(clk->data) - start) < limit);
 	double per_iter = warm_time / warm_iters;
 	if (!(per_iter > 1e-3))
 		per_iter = 1e-3; /* a body too fast for the clock: batches as big as allowed */
@@ -421,6 +431,7 @@ int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint
 	r->stddev = sc_bench_stddev(per, n);
 	r->mad = sc_bench_mad(per, n);
 	r->cpu_slope = r->cpu ? sc_bench_slope(r->iters, r->cpu, n, NULL) : NAN;
+	bool counted = !strcmp(r->unit, "instructions");
 	if ((err = sc_bench_bootstrap(r->iters, r->wall, n, SC_BENCH_STAT_SLOPE, c->resamples,
 				      c->confidence, &rng, &r->slope.lo, &r->slope.hi)) < 0 ||
 	    (err = sc_bench_bootstrap(NULL, per, n, SC_BENCH_STAT_MEAN, c->resamples, c->confidence,
@@ -428,6 +439,23 @@ int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint
 	    (err = sc_bench_bootstrap(NULL, per, n, SC_BENCH_STAT_MEDIAN, c->resamples,
 				      c->confidence, &rng, &r->median.lo, &r->median.hi)) < 0)
 		goto out;
+	if (counted) {
+		r->headline = r->slope;
+		r->headline_name = "slope";
+	} else {
+		/* min_cpu when the CPU time was recorded, else the wall-clock minimum */
+		r->headline_name = r->cpu ? "min_cpu" : "min";
+		double *h = sorted; /* no longer needed as such: scratch */
+		for (size_t i = 0; i < n; i++)
+			h[i] = r->cpu ? r->cpu[i] / r->iters[i] : per[i];
+		r->headline.point = h[0];
+		for (size_t i = 1; i < n; i++)
+			r->headline.point = fmin(r->headline.point, h[i]);
+		if ((err = sc_bench_bootstrap(NULL, h, n, SC_BENCH_STAT_MIN, c->resamples,
+					      c->confidence, &rng, &r->headline.lo,
+					      &r->headline.hi)) < 0)
+			goto out;
+	}
 	sc_bench_tukey t;
 	if ((err = sc_bench_tukey_classify(per, n, &t, NULL)) < 0)
 		goto out;
@@ -437,9 +465,9 @@ int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint
 	double spread = r->median.point > 0 ? r->mad / r->median.point : 0;
 	r->unstable = spread > c->unstable_mad || width > c->unstable_ci;
 
-	r->throughput = NAN;
-	if (r->throughput_kind && r->slope.point > 0 && !strcmp(r->unit, "ns"))
-		r->throughput = r->throughput_per_iter / (r->slope.point * 1e-9);
+	r->throughput = NAN; /* from the headline: the rate the code runs at, undisturbed */
+	if (r->throughput_kind && r->headline.point > 0 && !strcmp(r->unit, "ns"))
+		r->throughput = r->throughput_per_iter / (r->headline.point * 1e-9);
 
 	if (r->is_ab && r->wall_b) {
 		r->slope_b.point = sc_bench_slope(r->iters, r->wall_b, n, NULL);
@@ -514,15 +542,15 @@ static int fit_complexities(scorch_bench_report *rep)
 }
 
 static int run_once(scorch_bench_suite *s, const scorch_bench_config *c,
-		    const scorch_bench_clock *clk, const bool *selected, scorch_bench_result *out,
-		    size_t *nout)
+		    const scorch_bench_clock *clk, bool paired, const bool *selected,
+		    scorch_bench_result *out, size_t *nout)
 {
 	*nout = 0;
 	for (size_t i = 0; i < s->entries.len; i++) {
 		if (!selected[i])
 			continue;
 		scorch_bench_result *r = &out[(*nout)++];
-		int err = run_entry(&s->entries.data[i], c, clk, r);
+		int err = run_entry(&s->entries.data[i], c, clk, paired, r);
 		if (err < 0)
 			return err;
 		if (c->on_result)
@@ -561,8 +589,14 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 	out->config.on_result_data = NULL;
 
 	scorch_bench_clock clk = {mono_ns, thread_cpu_ns, NULL};
+	sc_bench_callgrind cg;
+	bool paired = false;
 	if (c.clock) {
 		clk = *c.clock;
+	} else if (c.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS && sc_bench_callgrind_active()) {
+		sc_bench_callgrind_init(&cg);
+		clk = (scorch_bench_clock){sc_bench_callgrind_read, NULL, &cg};
+		paired = true;
 	} else if (c.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS) {
 		instr_fd = sc_bench_instr_open();
 		if (instr_fd < 0) {
@@ -607,13 +641,13 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = run_once(s, &c, &clk, selected, out->results, &out->nresults)) < 0)
+	if ((err = run_once(s, &c, &clk, paired, selected, out->results, &out->nresults)) < 0)
 		goto out;
 
 	if (c.repeat > 1) {
-		/* est[(i * repeat + k) * 4 + m]: estimate m of result i in run k. */
+		/* est[(i * repeat + k) * 5 + m]: estimate m of result i in run k. */
 		extra = calloc(nsel ? nsel : 1, sizeof(*extra));
-		est = calloc((nsel ? nsel : 1) * c.repeat * 4, sizeof(*est));
+		est = calloc((nsel ? nsel : 1) * c.repeat * 5, sizeof(*est));
 		if (!extra || !est) {
 			err = -ENOMEM;
 			goto out;
@@ -622,15 +656,16 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 			scorch_bench_result *rs = out->results;
 			size_t nr = out->nresults;
 			if (k > 0) {
-				err = run_once(s, &c, &clk, selected, extra, &nr);
+				err = run_once(s, &c, &clk, paired, selected, extra, &nr);
 				rs = extra;
 			}
 			for (size_t i = 0; i < nr && err >= 0; i++) {
-				double *e = &est[(i * c.repeat + k) * 4];
+				double *e = &est[(i * c.repeat + k) * 5];
 				e[0] = rs[i].slope.point;
 				e[1] = rs[i].median.point;
 				e[2] = rs[i].mean.point;
 				e[3] = rs[i].min;
+				e[4] = rs[i].headline.point;
 				if (k > 0)
 					result_release(&rs[i]);
 			}
@@ -643,15 +678,23 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 		for (size_t i = 0; i < out->nresults; i++) {
 			scorch_bench_result *r = &out->results[i];
 			r->runs = c.repeat;
-			for (int m = 0; m < 4; m++) {
+			for (int m = 0; m < 5; m++) {
 				double v[c.repeat];
 				for (unsigned k = 0; k < c.repeat; k++)
-					v[k] = est[(i * c.repeat + k) * 4 + m];
-				r->cv[m] = cv_of(v, c.repeat);
-				if (r->cv[m] > c.repeat_cv)
+					v[k] = est[(i * c.repeat + k) * 5 + m];
+				double cv = cv_of(v, c.repeat);
+				if (m < 4)
+					r->cv[m] = cv;
+				else
+					r->cv_headline = cv;
+				if (cv > c.repeat_cv)
 					r->repeat_unstable = true;
 			}
 		}
+	}
+	if (paired && cg.error) {
+		err = cg.error; /* a callgrind dump could not be read: the counts are wrong */
+		goto out;
 	}
 	if ((err = fit_complexities(out)) < 0)
 		goto out;

@@ -243,6 +243,11 @@ int sc_bench_bootstrap(const double *x, const double *y, size_t n, enum sc_bench
 		case SC_BENCH_STAT_SLOPE:
 			est[b] = sc_bench_slope(rx, ry, n, NULL);
 			break;
+		case SC_BENCH_STAT_MIN:
+			est[b] = ry[0];
+			for (size_t i = 1; i < n; i++)
+				est[b] = fmin(est[b], ry[i]);
+			break;
 		}
 	}
 	sc_bench_sort(est, resamples);
@@ -391,6 +396,8 @@ int sc_bench_compare(const double *a, size_t na, const double *b, size_t nb, dou
 	if (isnan(out->base_median) || isnan(out->new_median) || isnan(out->p_value))
 		return -ENOMEM;
 	out->change.point = out->new_median / out->base_median - 1;
+	out->base_value = out->base_median;
+	out->new_value = out->new_median;
 
 	double *est = malloc(resamples * sizeof(*est));
 	double *ra = malloc(na * sizeof(*ra));
@@ -421,6 +428,94 @@ out:
 	free(est);
 	free(ra);
 	free(rb);
+	return r;
+}
+
+/* The headline estimator of one sample set (batch sizes x, batch totals y). */
+static double headline_of(enum sc_bench_stat stat, const double *x, const double *y, size_t n,
+			  double *scratch)
+{
+	if (stat == SC_BENCH_STAT_SLOPE)
+		return sc_bench_slope(x, y, n, NULL);
+	double m = INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		scratch[i] = y[i] / x[i];
+		if (scratch[i] < m)
+			m = scratch[i];
+	}
+	if (stat == SC_BENCH_STAT_MIN)
+		return m;
+	if (stat == SC_BENCH_STAT_MEDIAN)
+		return median_inplace(scratch, n);
+	return sc_bench_mean(scratch, n);
+}
+
+int sc_bench_compare_headline(enum sc_bench_stat stat, const double *xa, const double *ya,
+			      size_t na, const double *xb, const double *yb, size_t nb,
+			      double noise, double alpha, unsigned resamples, double conf,
+			      sc_bench_rng *rng, scorch_bench_comparison *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (na == 0 || nb == 0 || resamples == 0)
+		return -EINVAL;
+	size_t nmax = na > nb ? na : nb;
+	double *est = malloc(resamples * sizeof(*est));
+	double *scratch = malloc(nmax * sizeof(*scratch));
+	double *rx = malloc(nmax * sizeof(*rx)), *ry = malloc(nmax * sizeof(*ry));
+	double *pa = malloc(na * sizeof(*pa)), *pb = malloc(nb * sizeof(*pb));
+	int r = -ENOMEM;
+	if (!est || !scratch || !rx || !ry || !pa || !pb)
+		goto out;
+	for (size_t i = 0; i < na; i++)
+		pa[i] = ya[i] / xa[i];
+	for (size_t i = 0; i < nb; i++)
+		pb[i] = yb[i] / xb[i];
+	out->base_median = sc_bench_median(pa, na);
+	out->new_median = sc_bench_median(pb, nb);
+	out->base_value = headline_of(stat, xa, ya, na, scratch);
+	out->new_value = headline_of(stat, xb, yb, nb, scratch);
+	if (!(out->base_value > 0) || isnan(out->new_value)) {
+		r = -EINVAL;
+		goto out;
+	}
+	out->change.point = out->new_value / out->base_value - 1;
+
+	/* Each run resampled on its own; the share of resampled changes on either side of zero
+	 * (ties on both) gives a two-sided bootstrap p-value. */
+	size_t below = 0, above = 0;
+	for (unsigned k = 0; k < resamples; k++) {
+		double h[2];
+		for (int side = 0; side < 2; side++) {
+			const double *x = side ? xb : xa, *y = side ? yb : ya;
+			size_t n = side ? nb : na;
+			for (size_t i = 0; i < n; i++) {
+				size_t j = sc_bench_rng_below(rng, n);
+				rx[i] = x[j];
+				ry[i] = y[j];
+			}
+			h[side] = headline_of(stat, rx, ry, n, scratch);
+		}
+		est[k] = h[1] / h[0] - 1;
+		below += est[k] <= 0; /* ties count on both sides: the conservative p */
+		above += est[k] >= 0;
+	}
+	size_t tail = below < above ? below : above;
+	out->p_value = fmin(1, 2.0 * (double)(tail + 1) / (resamples + 1));
+	sc_bench_sort(est, resamples);
+	out->change.lo = sc_bench_quantile_sorted(est, resamples, (1 - conf) / 2);
+	out->change.hi = sc_bench_quantile_sorted(est, resamples, (1 + conf) / 2);
+	out->verdict = SCORCH_BENCH_NO_CHANGE;
+	if (out->p_value < alpha && fabs(out->change.point) > noise)
+		out->verdict =
+		    out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
+	r = 0;
+out:
+	free(est);
+	free(scratch);
+	free(rx);
+	free(ry);
+	free(pa);
+	free(pb);
 	return r;
 }
 

@@ -50,6 +50,7 @@ enum sc_bench_stat {
 	SC_BENCH_STAT_MEAN,   /* of y */
 	SC_BENCH_STAT_MEDIAN, /* of y */
 	SC_BENCH_STAT_SLOPE,  /* of the (x, y) pairs */
+	SC_BENCH_STAT_MIN,    /* of y / x (sc_bench_compare_headline only) */
 };
 
 /* Percentile bootstrap: resamples n items with replacement `resamples` times, computes the
@@ -94,6 +95,19 @@ double sc_bench_mann_whitney(const double *a, size_t na, const double *b, size_t
 int sc_bench_compare(const double *a, size_t na, const double *b, size_t nb, double noise,
 		     double alpha, unsigned resamples, double conf, sc_bench_rng *rng,
 		     scorch_bench_comparison *out);
+
+/* Compares two runs, each given as batch sizes x and batch totals y, on one estimator of the time
+ * per iteration: SLOPE (of the pairs), MIN, MEDIAN or MEAN (of y / x). change = estimate(b) /
+ * estimate(a) - 1; its CI and the two-sided p-value come from a percentile bootstrap that
+ * resamples each run's batches on its own (p = 2 * the smaller share of resampled changes on one
+ * side of zero, counting zeros on both sides, at most 1). Verdict as sc_bench_compare: "no change"
+ * unless p < alpha and |change| > noise. base_value/new_value get the estimates,
+ * base_median/new_median the medians of y / x. Returns 0, -EINVAL (empty, or a base estimate <= 0)
+ * or -ENOMEM. */
+int sc_bench_compare_headline(enum sc_bench_stat stat, const double *xa, const double *ya,
+			      size_t na, const double *xb, const double *yb, size_t nb,
+			      double noise, double alpha, unsigned resamples, double conf,
+			      sc_bench_rng *rng, scorch_bench_comparison *out);
 
 /* Fits t = c * g(N) for each g of enum scorch_bench_big_o by least squares through the origin
  * and picks the model with the smallest normalized RMS of residuals (log is natural; ties go to

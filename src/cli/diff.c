@@ -1,10 +1,195 @@
-/* diff.c: `scorch diff` (being written). */
+/*
+ * diff.c: `scorch diff BASE NEW`, what got slower and what got faster between two profiles.
+ *
+ * Flow: load both inputs (pprof or folded, src/cli/load.h) -> pick the sample type of each (the
+ * one named by --sample-type, else each profile's default) -> compare shares function by function
+ * (src/report/diff.h) -> write the text or JSON table, or the differential flamegraph
+ * (src/report/flamegraph.h), to standard output or atomically to -o FILE; --html FILE also writes
+ * the flamegraph beside the table. With --fail-above POINTS the exit status tells a CI job whether
+ * any function's self share grew by more than POINTS.
+ *
+ * Exit status: 0; 1 when an input cannot be read or an output written; 2 for bad usage; 3 when
+ * --fail-above was exceeded (the outputs are written first).
+ */
 #include "cli/commands.h"
+#include "cli/load.h"
+#include "cli/options.h"
+#include "report/diff.h"
+#include "report/flamegraph.h"
+#include "util/fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const usage[] = {
+    "scorch diff [options] BASE NEW",
+    NULL,
+};
+
+static const char *const examples[] = {
+    "scorch diff before/profile.pb.gz after/profile.pb.gz",
+    "scorch diff -n 20 --html diff.html base.folded new.folded",
+    "scorch diff -o diff.html before.pb.gz after.pb.gz",
+    "scorch diff --format json --fail-above 2 main.pb.gz branch.pb.gz > diff.json",
+    NULL,
+};
+
+enum format { TEXT, JSON, HTML };
+
+struct job {
+	const sc_profile *base, *new;
+	int base_type, new_type;
+	const sc_diff *diff;
+	size_t top;
+	const char *title;
+};
+
+static int write_view(const struct job *j, enum format fmt, FILE *f)
+{
+	if (fmt == HTML) {
+		sc_flamegraph_options o = {.title = j->title, .type = j->new_type};
+		return sc_flamegraph_write_diff_html(j->base, j->base_type, j->new, &o, f);
+	}
+	return fmt == JSON ? sc_diff_print_json(j->diff, j->top, f)
+			   : sc_diff_print_text(j->diff, j->top, f);
+}
+
+/* Writes one view to `path` atomically, or to standard output when `path` is NULL. Returns 0 or 1
+ * after printing the error. */
+static int output(const struct job *j, enum format fmt, const char *path)
+{
+	if (!path) {
+		int r = write_view(j, fmt, stdout);
+		if (r < 0)
+			sc_cli_error("diff", r, "cannot write the comparison");
+		return r < 0;
+	}
+	sc_afile f;
+	int r = sc_afile_open(&f, path);
+	if (r >= 0) {
+		r = write_view(j, fmt, f.fp);
+		if (r < 0)
+			sc_afile_abort(&f);
+		else
+			r = sc_afile_commit(&f);
+	}
+	if (r < 0)
+		sc_cli_error("diff", r, "cannot write '%s'", path);
+	return r < 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return strcmp(path, "-") == 0 ? "stdin" : slash && slash[1] ? slash + 1 : path;
+}
 
 int cmd_diff(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	sc_cli_error("diff", 0, "not built yet");
-	return 1;
+	int top = 10;
+	double fail_above = -1;
+	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL;
+	sc_option opts[] = {
+	    SC_OPT_INT('n', "top", &top, "N",
+		       "show the N biggest changes each way (default 10, 0 for all)"),
+	    SC_OPT_STR(0, "format", &format, "FMT",
+		       "text (default), json, or html (the differential flamegraph)"),
+	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
+		       "value to compare, e.g. cpu (default: each profile's default)"),
+	    SC_OPT_STR('o', "output", &out, "FILE",
+		       "write to FILE instead of standard output (FILE.html: the flamegraph)"),
+	    SC_OPT_STR(0, "html", &html, "FILE", "also write the differential flamegraph to FILE"),
+	    SC_OPT_DOUBLE(0, "fail-above", &fail_above, "POINTS",
+			  "exit 3 if a function's self share grew by more than POINTS"),
+	    SC_OPT_END(),
+	};
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args) {
+		sc_cli_error("diff", -ENOMEM, "cannot start");
+		return 1;
+	}
+	int nargs = sc_options_parse_args("diff", usage, opts, examples, argc, argv, args);
+	const char *base_path = nargs == 2 ? args[0] : NULL,
+		   *new_path = nargs == 2 ? args[1] : NULL;
+	free(args);
+	if (nargs == SC_OPTIONS_HELP)
+		return 0;
+	if (nargs < 0)
+		return 2;
+	if (nargs != 2) {
+		sc_cli_error("diff", 0, "give two profiles, BASE and NEW, not %d (usage: %s)",
+			     nargs, usage[0]);
+		return 2;
+	}
+	if (top < 0) {
+		sc_cli_error("diff", 0, "--top must be 0 (all) or more, not %d", top);
+		return 2;
+	}
+	if (fail_above != -1 && !(fail_above >= 0)) {
+		sc_cli_error("diff", 0, "--fail-above must be 0 or more points, not %g",
+			     fail_above);
+		return 2;
+	}
+	enum format fmt = TEXT;
+	if (!format)
+		fmt = out && ends_with(out, ".html") ? HTML : TEXT;
+	else if (strcmp(format, "text") == 0)
+		fmt = TEXT;
+	else if (strcmp(format, "json") == 0)
+		fmt = JSON;
+	else if (strcmp(format, "html") == 0)
+		fmt = HTML;
+	else {
+		sc_cli_error("diff", 0, "unknown format '%s' (valid: text, json, html)", format);
+		return 2;
+	}
+
+	sc_profile *base = NULL, *new = NULL;
+	sc_diff diff = {0};
+	int rc = sc_cli_load_profile("diff", base_path, &base);
+	if (!rc)
+		rc = sc_cli_load_profile("diff", new_path, &new);
+	if (rc)
+		goto out;
+	struct job j = {.base = base, .new = new, .diff = &diff, .top = (size_t)top};
+	if ((j.base_type = sc_cli_pick_sample_type("diff", base, sample_type)) < 0 ||
+	    (j.new_type = sc_cli_pick_sample_type("diff", new, sample_type)) < 0) {
+		rc = base->nsample_types && new->nsample_types ? 2 : 1;
+		goto out;
+	}
+	int r = sc_diff_compute(base, j.base_type, new, j.new_type, &diff);
+	if (r < 0) {
+		sc_cli_error("diff", r, "cannot compare the profiles");
+		rc = 1;
+		goto out;
+	}
+	char title[512];
+	diff.base_name = basename_of(base_path);
+	diff.new_name = basename_of(new_path);
+	snprintf(title, sizeof(title), "scorch diff: %s \u2192 %s", diff.base_name, diff.new_name);
+	j.title = title;
+	if ((rc = output(&j, fmt, out)) != 0 || (html && (rc = output(&j, HTML, html)) != 0))
+		goto out;
+	const sc_diff_row *max = sc_diff_max_self_growth(&diff);
+	if (fail_above >= 0 && max && max->self_pts > fail_above) {
+		sc_cli_error("diff", 0,
+			     "%s's self share grew by %.2f points (%.2f%% -> %.2f%%), more than "
+			     "--fail-above %g",
+			     max->name, max->self_pts, max->base_self_pct, max->new_self_pct,
+			     fail_above);
+		rc = 3;
+	}
+out:
+	sc_diff_release(&diff);
+	sc_profile_free(base);
+	sc_profile_free(new);
+	return rc;
 }

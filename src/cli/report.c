@@ -1,29 +1,47 @@
 /*
- * report.c: `scorch report`, read a profile and show where the time goes.
+ * report.c: `scorch report`, read a profile and show where the time goes, and why.
  *
- * Flow: read the whole input (a file, or "-" for standard input) -> detect its format (pprof when
- * sc_pprof_sniff says so, folded stacks otherwise) -> pick the sample type -> write one view to
- * standard output or, through a temporary file renamed into place, to -o FILE:
+ * Flow: read the input (src/cli/load.h: pprof or folded, "-" for standard input) -> pick the
+ * sample type -> apply the filters (src/profile/filter.h: --focus, --ignore, --fold,
+ * --merge-recursion, --tid, --pid, --from/--to), which build a new profile -> write one view of it
+ * to standard output or, through a temporary file renamed into place, to -o FILE:
  *
- *   text    hottest functions by self and by total (src/report/top.h)
- *   json    the same as a "scorch.top" document
- *   folded  FlameGraph's folded stacks (src/formats/folded.h), e.g. to convert pprof to folded
- *   html    the self-contained flamegraph page (src/report/flamegraph.h)
+ *   hot spots    (default) functions, source lines (--by line) or addresses (--by address)
+ *                ranked by self and by total cost (src/report/top.h)
+ *   --butterfly  callers and callees of the functions matching a regex (src/report/butterfly.h;
+ *                the html form is the butterfly page, src/report/butterfly_html.h)
+ *   --modules    cost by executable / shared object / kernel (src/report/modules.h)
+ *   --group      cost by named component (src/report/groups.h); with --format html the
+ *                flamegraph is coloured by component instead
  *
- * Exit status: 0, 1 when the input cannot be read or parsed or the output written, 2 for bad
- * usage (unknown option, format or sample type: the message lists the valid ones).
+ * in one of the formats: text, json (each view is a JSON document with "schema" and "version"),
+ * folded (the filtered profile as FlameGraph's folded stacks) or html (the flamegraph page).
+ *
+ * Exit status: 0; 1 when the input (or a --groups file) cannot be read or parsed, the output
+ * cannot be written, or --butterfly matches no function; 2 for bad usage (unknown option, format
+ * or sample type, a bad regex or group, conflicting views, a time window the profile cannot
+ * answer).
  */
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "cli/options.h"
+#include "formats/chrome.h"
 #include "formats/folded.h"
-#include "formats/pprof.h"
+#include "formats/speedscope.h"
+#include "profile/filter.h"
+#include "report/butterfly.h"
+#include "report/butterfly_html.h"
 #include "report/flamegraph.h"
+#include "report/groups.h"
+#include "report/modules.h"
+#include "report/reportset.h"
 #include "report/top.h"
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,148 +54,338 @@ static const char *const usage[] = {
 static const char *const examples[] = {
     "scorch report scorch-out/myprog-20261122-101500/profile.pb.gz",
     "scorch report -n 20 --sample-type cpu profile.pb.gz",
+    "scorch report --by line --focus 'parse_' profile.pb.gz",
+    "scorch report --butterfly '^malloc$' profile.pb.gz",
+    "scorch report --modules --format json profile.pb.gz",
+    "scorch report --group similarity='cosine|dot' --group activation=spread_ profile.pb.gz",
+    "scorch report --fold '^__libc|^_dl_' --merge-recursion --format html -o fg.html FILE",
+    "scorch report --tid 4242 --from 2.5 --to 4 profile.pb.gz",
     "scorch report --format html -o flamegraph.html stacks.folded",
     "scorch report --format folded profile.pb.gz > stacks.folded",
     "cat stacks.folded | scorch report --format json -",
     NULL,
 };
 
-static const char *const formats[] = {"text", "json", "folded", "html", NULL};
+static const char *const formats[] = {"text",	"json",	  "folded",
+				      "html",	"speedscope", "chrome", NULL};
+static const char *const keys[] = {"function", "line", "address", NULL};
 
-enum format { TEXT, JSON, FOLDED, HTML };
+enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME };
+enum kind { TOP, BUTTERFLY, MODULES, GROUPS };
 
 struct view {
+	enum kind kind;
 	enum format format;
 	int type;
 	size_t top;
+	sc_key_mode by;
 	const char *title;
+	const char *butterfly;
+	const sc_groups *groups;
 };
 
-static int find_format(const char *name)
+static int find(const char *const *names, const char *name)
 {
-	for (int i = 0; formats[i]; i++)
-		if (strcmp(formats[i], name) == 0)
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
 			return i;
 	return -1;
 }
 
-/* The sample type to show: the one asked for, else the profile's default, else the last one (as
- * pprof does). Returns its index, or -1 after printing why there is none. */
-static int pick_sample_type(const sc_profile *p, const char *name)
+static int write_butterfly(const sc_profile *p, const struct view *v, FILE *f)
 {
-	if (!p->nsample_types) {
-		sc_cli_error("report", 0, "the profile has no sample types");
-		return -1;
+	sc_butterfly b;
+	int r = sc_butterfly_compute(p, v->type, v->butterfly, &b);
+	if (r < 0)
+		return r;
+	if (v->format == HTML) {
+		sc_butterfly_html_options o = {
+		    .title = v->title, .type = v->type, .focus = b.matched[0]};
+		r = sc_butterfly_html_write(p, &o, f);
+	} else if (v->format == JSON) {
+		r = sc_butterfly_print_json(p, &b, v->top, f);
+	} else {
+		r = sc_butterfly_print_text(p, &b, v->top, f);
 	}
-	if (!name) {
-		int t =
-		    p->default_sample_type
-			? sc_profile_find_sample_type(p, sc_profile_str(p, p->default_sample_type))
-			: -1;
-		return t >= 0 ? t : (int)p->nsample_types - 1;
-	}
-	int t = sc_profile_find_sample_type(p, name);
-	if (t >= 0)
-		return t;
-	sc_strbuf valid = {0};
-	for (size_t i = 0; i < p->nsample_types; i++)
-		sc_strbuf_addf(&valid, "%s%s", i ? ", " : "",
-			       sc_profile_str(p, p->sample_types[i].type));
-	sc_cli_error("report", 0, "unknown sample type '%s' (this profile has: %s)", name,
-		     sc_strbuf_cstr(&valid));
-	sc_strbuf_release(&valid);
-	return -1;
-}
-
-/* Reads and parses the input. Returns 0, or 1 after printing what went wrong. */
-static int load(const char *path, sc_profile **out)
-{
-	char *data = NULL;
-	size_t n = 0;
-	*out = NULL;
-	int r = sc_read_file(path, &data, &n);
-	if (r < 0) {
-		sc_cli_error("report", r, "cannot read '%s'", path);
-		return 1;
-	}
-	sc_diag d;
-	sc_diag_clear(&d);
-	sc_diag_set_file(&d, strcmp(path, "-") == 0 ? "<stdin>" : path);
-	if (sc_pprof_sniff(data, n))
-		r = sc_pprof_decode(data, n, out, &d);
-	else
-		r = sc_folded_parse(data, n, out, &d);
-	free(data);
-	if (r == -EINVAL) {
-		char buf[1024];
-		sc_cli_error("report", 0, "%s", sc_diag_format(&d, buf, sizeof(buf)));
-		return 1;
-	}
-	if (r < 0) {
-		sc_cli_error("report", r, "cannot load '%s'", path);
-		return 1;
-	}
-	return 0;
+	sc_butterfly_release(&b);
+	return r;
 }
 
 static int write_view(const sc_profile *p, const struct view *v, FILE *f)
 {
+	if (v->kind == BUTTERFLY)
+		return write_butterfly(p, v, f);
 	if (v->format == FOLDED)
 		return sc_folded_write(p, v->type, f);
+	if (v->format == SPEEDSCOPE) {
+		sc_speedscope_options o = {.type = v->type, .name = v->title};
+		return sc_speedscope_write(p, &o, f);
+	}
+	if (v->format == CHROME) {
+		sc_chrome_options o = {.type = v->type, .name = v->title};
+		return sc_chrome_write(p, &o, f);
+	}
 	if (v->format == HTML) {
-		sc_flamegraph_options o = {.title = v->title, .type = v->type};
+		sc_flamegraph_options o = {.title = v->title, .type = v->type, .groups = v->groups};
 		return sc_flamegraph_write_html(p, &o, f);
 	}
+	bool json = v->format == JSON;
+	if (v->kind == GROUPS)
+		return json ? sc_groups_print_json(v->groups, p, v->type, f)
+			    : sc_groups_print_text(v->groups, p, v->type, f);
+	if (v->kind == MODULES) {
+		sc_modules m;
+		int r = sc_modules_compute(p, v->type, &m);
+		if (r < 0)
+			return r;
+		r = json ? sc_modules_print_json(p, &m, v->top, f)
+			 : sc_modules_print_text(p, &m, v->top, f);
+		sc_modules_release(&m);
+		return r;
+	}
 	sc_top t;
-	int r = sc_top_compute(p, v->type, &t);
+	int r = sc_top_compute_by(p, v->type, v->by, &t);
 	if (r < 0)
 		return r;
 	size_t n = v->top ? v->top : t.len;
-	r = v->format == JSON ? sc_top_print_json(p, &t, n, f) : sc_top_print_text(p, &t, n, f);
+	r = json ? sc_top_print_json(p, &t, n, f) : sc_top_print_text(p, &t, n, f);
 	sc_top_release(&t);
 	return r;
+}
+
+/* Says why a view failed; returns the exit status. */
+static int view_error(const struct view *v, int r, const char *what)
+{
+	if (v->kind == BUTTERFLY && r == -ENOENT) {
+		sc_cli_error("report", 0, "--butterfly '%s': no function matches", v->butterfly);
+		return 1;
+	}
+	if (v->kind == BUTTERFLY && r == -EINVAL) {
+		sc_cli_error("report", 0, "--butterfly '%s': not a valid regex", v->butterfly);
+		return 2;
+	}
+	sc_cli_error("report", r, "%s", what);
+	return 1;
 }
 
 /* Writes the view to `path` (atomically) or, when it is NULL, to standard output. */
 static int output(const sc_profile *p, const struct view *v, const char *path)
 {
+	char what[1100];
+	snprintf(what, sizeof(what), "cannot write '%s'", path ? path : "the report");
 	if (!path) {
 		int r = write_view(p, v, stdout);
-		if (r < 0)
-			sc_cli_error("report", r, "cannot write the report");
-		return r < 0 ? 1 : 0;
+		return r < 0 ? view_error(v, r, what) : 0;
 	}
 	sc_afile f;
 	int r = sc_afile_open(&f, path);
 	if (r < 0)
-		goto fail;
+		return view_error(v, r, what);
 	r = write_view(p, v, f.fp);
 	if (r < 0) {
 		sc_afile_abort(&f);
-		goto fail;
+		return view_error(v, r, what);
 	}
 	r = sc_afile_commit(&f);
-	if (r < 0)
-		goto fail;
+	return r < 0 ? view_error(v, r, what) : 0;
+}
+
+/* Parses the ids of --tid/--pid (each occurrence a comma-separated list). Returns 0, or 2 after
+ * saying what is wrong. */
+static int parse_ids(const char *opt, const sc_option_list *l, uint32_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	for (int i = 0; i < l->len; i++) {
+		const char *s = l->items[i];
+		do {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(s, &end, 10);
+			if (errno || end == s || (*end && *end != ',') || v > UINT32_MAX ||
+			    *s == '-') {
+				sc_cli_error("report", 0,
+					     "--%s expects ids (numbers, comma-separated), "
+					     "not '%s'",
+					     opt, l->items[i]);
+				return 2;
+			}
+			uint32_t *grown = realloc(*ids, (*n + 1) * sizeof(**ids));
+			if (!grown) {
+				sc_cli_error("report", -ENOMEM, "cannot start");
+				return 1;
+			}
+			*ids = grown;
+			(*ids)[(*n)++] = (uint32_t)v;
+			s = *end ? end + 1 : end;
+		} while (*s);
+	}
 	return 0;
-fail:
-	sc_cli_error("report", r, "cannot write '%s'", path);
-	return 1;
+}
+
+/* Builds the set of --group specs and --groups files. Returns 0 (*out NULL when none), or the
+ * exit status after saying what is wrong. */
+static int load_groups(const sc_option_list *specs, const char *file, sc_groups **out)
+{
+	*out = NULL;
+	if (!specs->len && !file)
+		return 0;
+	sc_diag d;
+	sc_diag_clear(&d);
+	char buf[1024];
+	int r = sc_groups_new(specs->items, (size_t)specs->len, out, &d);
+	if (r == -EINVAL) {
+		sc_cli_error("report", 0, "--group %s", sc_diag_format(&d, buf, sizeof(buf)));
+		return 2;
+	}
+	if (r == 0 && file)
+		r = sc_groups_add_file(*out, file, &d);
+	if (r == -EINVAL) {
+		sc_cli_error("report", 0, "--groups %s", sc_diag_format(&d, buf, sizeof(buf)));
+	} else if (r < 0) {
+		sc_cli_error("report", r, "--groups: cannot read '%s'", file ? file : "");
+	}
+	if (r < 0) {
+		sc_groups_free(*out);
+		*out = NULL;
+		return r == -EINVAL ? 2 : 1;
+	}
+	return 0;
+}
+
+/* Applies the filters: *p is replaced by the filtered profile. Returns 0 or the exit status. */
+static int apply_filter(sc_profile **p, const sc_filter *f)
+{
+	if (!sc_filter_active(f))
+		return 0;
+	sc_diag d;
+	sc_diag_clear(&d);
+	sc_profile *out = NULL;
+	int r = sc_profile_filter(*p, f, &out, &d);
+	if (r == -EINVAL) {
+		char buf[1024];
+		sc_cli_error("report", 0, "%s", sc_diag_format(&d, buf, sizeof(buf)));
+		return 2;
+	}
+	if (r < 0) {
+		sc_cli_error("report", r, "cannot filter the profile");
+		return 1;
+	}
+	if (!out->samples.len && (*p)->samples.len)
+		fprintf(stderr, "scorch report: note: the filters leave no samples\n");
+	sc_profile_free(*p);
+	*p = out;
+	return 0;
+}
+
+/* Returns 0 when `re` is a valid POSIX extended regex (or NULL), else 2 after saying why. */
+static int check_regex(const char *opt, const char *re)
+{
+	regex_t compiled;
+	int r = re ? regcomp(&compiled, re, REG_EXTENDED | REG_NOSUB) : 0;
+	if (!re)
+		return 0;
+	if (r) {
+		char msg[256];
+		regerror(r, &compiled, msg, sizeof(msg));
+		sc_cli_error("report", 0, "%s '%s': %s", opt, re, msg);
+		return 2;
+	}
+	regfree(&compiled);
+	return 0;
+}
+
+/* Checks that the options ask for one view in a format it has; fills v. Returns 0 or 2. */
+static int pick_view(struct view *v, const char *format, const char *by, bool modules, bool groups)
+{
+	int fmt = find(formats, format);
+	if (fmt < 0) {
+		sc_cli_error("report", 0, "unknown format '%s' (valid: text, json, folded, html, speedscope, chrome)",
+			     format);
+		return 2;
+	}
+	v->format = (enum format)fmt;
+	int k = find(keys, by ? by : "function");
+	if (k < 0) {
+		sc_cli_error("report", 0, "unknown --by '%s' (valid: function, line, address)", by);
+		return 2;
+	}
+	v->by = (sc_key_mode)k;
+	bool tables = v->format == TEXT || v->format == JSON;
+	/* With html, groups colour the flamegraph rather than being a view of their own. */
+	int nviews = !!v->butterfly + modules + (groups && tables);
+	if (nviews > 1) {
+		sc_cli_error("report", 0,
+			     "--butterfly, --modules and --group are separate views: "
+			     "give one of them");
+		return 2;
+	}
+	v->kind = v->butterfly ? BUTTERFLY : modules ? MODULES : groups && tables ? GROUPS : TOP;
+	const char *bad = NULL;
+	if (by && (v->kind != TOP || !tables))
+		bad = "--by";
+	else if (v->kind == MODULES && !tables)
+		bad = "--modules";
+	else if (v->kind == BUTTERFLY && !tables && v->format != HTML)
+		bad = "--butterfly";
+	else if (groups && !tables && v->format != HTML)
+		bad = "--group";
+	if (bad) {
+		sc_cli_error("report", 0, "%s has no %s form (use --format text or json)", bad,
+			     format);
+		return 2;
+	}
+	return 0;
 }
 
 int cmd_report(int argc, char **argv)
 {
 	int top = 10;
-	const char *format = "text", *sample_type = NULL, *out = NULL;
+	bool modules = false, merge_recursion = false, all = false;
+	double from = 0, to = 0;
+	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
+	const char *butterfly = NULL, *groups_file = NULL;
+	const char *focus = NULL, *ignore = NULL, *fold = NULL;
+	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
 	sc_option opts[] = {
-	    SC_OPT_INT('n', "top", &top, "N",
-		       "show the N hottest functions (default 10, 0 for all)"),
-	    SC_OPT_STR(0, "format", &format, "FMT", "text (default), json, folded or html"),
+	    SC_OPT_INT('n', "top", &top, "N", "show the N hottest rows (default 10, 0 for all)"),
+	    SC_OPT_STR(0, "format", &format, "FMT",
+		       "text (default), json, folded, html, speedscope or chrome"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
 		       "value to show, e.g. cpu (default: the profile's default)"),
 	    SC_OPT_STR('o', "output", &out, "FILE", "write to FILE instead of standard output"),
+	    SC_OPT_FLAG(0, "all", &all,
+			"write the report set (summary, hotspots.json, flamegraph, butterfly, "
+			"report.md) into the folder -o DIR"),
+	    SC_OPT_STR(0, "by", &by, "KEY",
+		       "rank hot spots by function (default), line (file:line) or address"),
+	    SC_OPT_STR(0, "butterfly", &butterfly, "REGEX",
+		       "callers and callees of the functions matching REGEX"),
+	    SC_OPT_FLAG(0, "modules", &modules,
+			"time by module: executable, shared objects, [kernel]"),
+	    SC_OPT_LIST(0, "group", &group_specs, "NAME=REGEX",
+			"time by component: frames matching REGEX count as NAME (repeatable)"),
+	    SC_OPT_STR(0, "groups", &groups_file, "FILE", "read NAME=REGEX lines from FILE"),
+	    SC_OPT_STR(0, "focus", &focus, "REGEX",
+		       "keep only samples with a frame matching REGEX"),
+	    SC_OPT_STR(0, "ignore", &ignore, "REGEX", "drop samples with a frame matching REGEX"),
+	    SC_OPT_STR(0, "fold", &fold, "REGEX",
+		       "remove frames matching REGEX (their cost goes to their caller)"),
+	    SC_OPT_FLAG(0, "merge-recursion", &merge_recursion,
+			"merge directly recursive calls into one frame"),
+	    SC_OPT_LIST(0, "tid", &tids, "TID[,TID]", "keep only these threads (repeatable)"),
+	    SC_OPT_LIST(0, "pid", &pids, "PID[,PID]", "keep only these processes (repeatable)"),
+	    SC_OPT_DOUBLE(0, "from", &from, "SECONDS",
+			  "keep samples from SECONDS after the first sample on"),
+	    SC_OPT_DOUBLE(0, "to", &to, "SECONDS",
+			  "keep samples up to SECONDS after the first sample"),
 	    SC_OPT_END(),
 	};
+	sc_profile *p = NULL;
+	sc_groups *groups = NULL;
+	uint32_t *tid_ids = NULL, *pid_ids = NULL;
+	size_t ntids = 0, npids = 0;
+	int rc = 2;
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args) {
 		sc_cli_error("report", -ENOMEM, "cannot start");
@@ -186,46 +394,97 @@ int cmd_report(int argc, char **argv)
 	int nargs = sc_options_parse_args("report", usage, opts, examples, argc, argv, args);
 	const char *path = nargs == 1 ? args[0] : NULL;
 	free(args);
-	if (nargs == SC_OPTIONS_HELP)
-		return 0;
+	if (nargs == SC_OPTIONS_HELP) {
+		rc = 0;
+		goto out;
+	}
 	if (nargs < 0)
-		return 2;
+		goto out;
 	if (top < 0) {
 		sc_cli_error("report", 0, "--top must be 0 (all) or more, not %d", top);
-		return 2;
+		goto out;
 	}
-	int fmt = find_format(format);
-	if (fmt < 0) {
-		sc_cli_error("report", 0, "unknown format '%s' (valid: text, json, folded, html)",
-			     format);
-		return 2;
+	if (from < 0 || to < 0 || (to > 0 && to <= from)) {
+		sc_cli_error("report", 0, "--from %g --to %g: the window must have 0 <= from < to",
+			     from, to);
+		goto out;
 	}
+	if (all && !out) {
+		sc_cli_error("report", 0, "--all writes a folder: give it with -o DIR");
+		goto out;
+	}
+	struct view v = {.top = (size_t)top, .butterfly = butterfly};
+	/* Regexes are checked before the input is read: a typo should not wait for a big file. */
+	if ((rc = check_regex("--butterfly", butterfly)) != 0 ||
+	    (rc = check_regex("--focus", focus)) != 0 ||
+	    (rc = check_regex("--ignore", ignore)) != 0 ||
+	    (rc = check_regex("--fold", fold)) != 0 ||
+	    (rc = pick_view(&v, format, by, modules, group_specs.len || groups_file)) != 0 ||
+	    (rc = parse_ids("tid", &tids, &tid_ids, &ntids)) != 0 ||
+	    (rc = parse_ids("pid", &pids, &pid_ids, &npids)) != 0 ||
+	    (rc = load_groups(&group_specs, groups_file, &groups)) != 0)
+		goto out;
 	if (nargs == 0) {
 		sc_cli_error("report", 0, "no input file (usage: %s; '-' reads standard input)",
 			     usage[0]);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (nargs > 1) {
 		sc_cli_error("report", 0, "give one input file, not %d", nargs);
-		return 2;
-	}
-
-	sc_profile *p = NULL;
-	int rc = load(path, &p);
-	if (rc)
+		rc = 2;
 		goto out;
-	struct view v = {.format = (enum format)fmt, .top = (size_t)top};
-	if ((v.type = pick_sample_type(p, sample_type)) < 0) {
+	}
+	/* Timelines and time windows need every sample's time, which merging would lose. */
+	bool keep_times = v.format == CHROME || from > 0 || to > 0;
+	if ((rc = sc_cli_load_profile_times("report", path, keep_times, &p)) != 0)
+		goto out;
+	if ((v.type = sc_cli_pick_sample_type("report", p, sample_type)) < 0) {
 		rc = p->nsample_types ? 2 : 1;
 		goto out;
 	}
-	const char *base = strcmp(path, "-") == 0 ? "stdin" : path;
-	const char *slash = strrchr(base, '/');
+	sc_filter f = {.focus = focus,
+		       .ignore = ignore,
+		       .fold = fold,
+		       .merge_recursion = merge_recursion,
+		       .tids = tid_ids,
+		       .ntids = ntids,
+		       .pids = pid_ids,
+		       .npids = npids,
+		       .from = from,
+		       .to = to};
+	if ((rc = apply_filter(&p, &f)) != 0)
+		goto out;
 	char title[256];
-	snprintf(title, sizeof(title), "scorch: %s", slash && slash[1] ? slash + 1 : base);
-	v.title = title;
+	v.title = sc_cli_title(path, title, sizeof(title));
+	v.groups = groups;
+	if (all) {
+		sc_reportset_options ro = {.type = v.type,
+					   .top = (size_t)top,
+					   .title = v.title,
+					   .source = path,
+					   .groups = groups};
+		sc_diag d;
+		sc_diag_clear(&d);
+		int r = sc_reportset_write(p, &ro, out, &d);
+		rc = 0;
+		if (r < 0) {
+			char buf[1024];
+			sc_cli_error("report", d.message[0] ? 0 : r, "%s",
+				     d.message[0] ? sc_diag_format(&d, buf, sizeof(buf))
+						  : "cannot write the report set");
+			rc = 1;
+		}
+		goto out;
+	}
 	rc = output(p, &v, out);
 out:
 	sc_profile_free(p);
+	sc_groups_free(groups);
+	free(tid_ids);
+	free(pid_ids);
+	sc_option_list_release(&group_specs);
+	sc_option_list_release(&tids);
+	sc_option_list_release(&pids);
 	return rc;
 }

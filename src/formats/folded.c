@@ -85,7 +85,9 @@ static int add_stack(struct writer *w, sc_stack_id id, int64_t total)
 	struct line l = {off, w->text.len - off, total};
 	uint64_t h = sc_hash_bytes(w->text.buf ? w->text.buf + off : "", l.len, 0), v;
 	if (sc_hashmap_get(&w->index, h, line_eq, &l, w, &v)) {
-		w->lines.data[v].total += total;
+		int64_t *t = &w->lines.data[v].total;
+		if (__builtin_add_overflow(*t, total, t))
+			*t = total > 0 ? INT64_MAX : INT64_MIN;
 		w->text.len = off; /* a duplicate: drop its text */
 		return 0;
 	}
@@ -114,8 +116,12 @@ int sc_folded_write(const sc_profile *p, int type, FILE *f)
 	int64_t *totals = calloc(p->nodes.len, sizeof(*totals));
 	if (!totals)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->samples.len; i++)
-		totals[p->samples.data[i].stack] += sc_profile_sample_values(p, i)[type];
+	/* Saturating sums: a hostile file's values must not overflow into undefined behaviour. */
+	for (size_t i = 0; i < p->samples.len; i++) {
+		int64_t *t = &totals[p->samples.data[i].stack];
+		if (__builtin_add_overflow(*t, sc_profile_sample_values(p, i)[type], t))
+			*t = sc_profile_sample_values(p, i)[type] > 0 ? INT64_MAX : INT64_MIN;
+	}
 	/* The root (empty stack) has no frames to print: skip it. */
 	for (size_t id = 1; id < p->nodes.len; id++)
 		if (totals[id] && (r = add_stack(&w, (sc_stack_id)id, totals[id])) < 0)

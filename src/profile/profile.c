@@ -27,6 +27,8 @@ static bool str_eq(uint64_t value, const void *key, const void *ctx)
 
 int64_t sc_profile_intern_n(sc_profile *p, const char *s, size_t n)
 {
+	if (!s || !n) /* protobuf hands empty strings over as (NULL, 0) */
+		s = "", n = 0;
 	struct str_key k = {s, n};
 	uint64_t h = sc_hash_bytes(s, n, 0);
 	uint64_t v;

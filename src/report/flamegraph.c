@@ -1,9 +1,10 @@
 /*
- * flamegraph.c: writes the self-contained flamegraph page (see flamegraph.h).
+ * flamegraph.c: writes the self-contained flamegraph page and its differential variant (see
+ * flamegraph.h).
  *
- * The page is one HTML file with everything inside: the CSS and the renderer (flamegraph.css and
- * flamegraph.js in this folder, embedded at build time by embed.py as sc_asset_flamegraph_*), and
- * the profile as JSON in a <script type="application/json"> element. It needs no network.
+ * The page is one HTML file with everything inside: the CSS and the renderer (flamegraph.css,
+ * tree.js and flamegraph.js in this folder, embedded at build time by embed.py as sc_asset_*),
+ * and the profile as JSON in a <script type="application/json"> element. It needs no network.
  *
  * The tree is the profile's stack tree with inline chains expanded and frames merged by
  * (display name, module), so two call sites of `a` in `main` are one box. The JSON, annotated:
@@ -12,16 +13,30 @@
  *    "title":"scorch: myprog",            page title
  *    "type":"samples","unit":"count",     the sample type shown
  *    "total":65,                          the root's value
+ *    "icicle":false,                      initial orientation (root on top when true)
+ *    "tree":[-1,65,2, 0,65,1, 1,50,0],    preorder, three numbers per node: key (-1 for the
+ *                                         root), inclusive value, number of descendants
  *    "names":["main","a"],                display name of each frame key...
  *    "mod":[0,0],                         ...and its module, as an index into "modules"
  *    "modules":["myprog"],
- *    "tree":[-1,65,2, 0,65,1, 1,50,0]}    preorder, three numbers per node: key (-1 for the
- *                                         root), inclusive value, number of descendants
+ *    optional, with components (sc_flamegraph_options.groups):
+ *    "groups":["sim","other"],            component names, "other" last
+ *    "group_totals":[40,25],              each component's cost over the whole profile
+ *    "grp":[1,1,0],                       per node (preorder): the component most of its
+ *                                         inclusive cost belongs to (ties: the first)
+ *    optional, in a differential page:
+ *    "diff":true,"base_total":80,         the base profile's total
+ *    "base":[80,80,60]}                   per node (preorder): its inclusive value in the base
+ *                                         profile; "tree" holds the new one, 0 for frames
+ *                                         only the base has
  *
  * Preorder with descendant counts lets the renderer skip a subtree too narrow to draw in one step,
  * which keeps it fast with hundreds of thousands of nodes. Children are sorted by name (as
  * FlameGraph does), so the output is deterministic. '<' is escaped in JSON strings, so no function
  * name can close the <script> element.
+ *
+ * The tree is built over "merged keys": (name, module) pairs interned across the profiles drawn,
+ * so the two trees of a diff meet frame by frame.
  *
  * Not for: the renderer's behaviour (read flamegraph.js).
  */
@@ -38,19 +53,35 @@
 
 #define NONE UINT32_MAX
 
+struct mkey {
+	const char *name, *module; /* borrowed from the profiles' sc_fkeys */
+};
+
 struct fnode {
 	uint32_t key, parent;
 	uint32_t first_child; /* index into the sorted child array, after sort_children */
 	uint32_t nchildren;
 	int64_t value; /* self while building, inclusive after fold */
+	int64_t base;  /* the same in the base profile of a diff */
 	uint64_t ndescendants;
+};
+
+/* A sample stack's contribution to one component, recorded while building. */
+struct gself {
+	uint32_t node, group;
+	int64_t value;
 };
 
 struct tree {
 	SC_VEC(struct fnode) nodes; /* nodes.data[0] is the root */
 	sc_hashmap index;	    /* hash(parent, key) -> node */
 	uint32_t *children;	    /* all child ids, grouped by parent */
-	const sc_fkeys *keys;
+	SC_VEC(struct mkey) keys;
+	sc_hashmap key_index; /* hash(name, module) -> merged key */
+	/* Components: ngroups + 1 values per node ("other" last), folded like the values. */
+	size_t ngroups;
+	SC_VEC(struct gself) gself;
+	int64_t *gval;
 };
 
 struct child_probe {
@@ -79,22 +110,67 @@ static int64_t child(struct tree *t, uint32_t parent, uint32_t key)
 	return (int64_t)t->nodes.len++;
 }
 
-static int build(struct tree *t, const sc_profile *p, int type)
+static bool mkey_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct tree *t = ctx;
+	const struct mkey *probe = key, *e = &t->keys.data[value];
+	return strcmp(e->name, probe->name) == 0 && strcmp(e->module, probe->module) == 0;
+}
+
+/* Maps each key of `k` to a merged key, adding new ones. Returns a malloc'd array or NULL. */
+static uint32_t *merge_keys(struct tree *t, const sc_fkeys *k)
+{
+	uint32_t *remap = malloc((k->keys.len ? k->keys.len : 1) * sizeof(*remap));
+	if (!remap)
+		return NULL;
+	for (size_t i = 0; i < k->keys.len; i++) {
+		struct mkey probe = {k->keys.data[i].name, k->keys.data[i].module};
+		uint64_t h = sc_hash_combine(sc_hash_bytes(probe.name, strlen(probe.name), 0),
+					     sc_hash_bytes(probe.module, strlen(probe.module), 1));
+		uint64_t v;
+		if (!sc_hashmap_get(&t->key_index, h, mkey_eq, &probe, t, &v)) {
+			v = t->keys.len;
+			if (v >= NONE || sc_vec_push(&t->keys, probe) < 0 ||
+			    sc_hashmap_put(&t->key_index, h, v) < 0) {
+				free(remap);
+				return NULL;
+			}
+		}
+		remap[i] = (uint32_t)v;
+	}
+	return remap;
+}
+
+/*
+ * Adds profile `p`'s stacks of sample type `type` to the tree: their self values go to each
+ * node's `value`, or to `base` when `is_base`. With `g`, each sample stack's self value is also
+ * recorded for its component.
+ */
+static int build(struct tree *t, const sc_profile *p, const sc_fkeys *keys, int type, bool is_base,
+		 const sc_groups *g)
 {
 	int64_t *self = NULL, *total = NULL;
-	uint32_t *map = NULL, *fk = NULL;
+	uint32_t *map = NULL, *fk = NULL, *remap = NULL, *cls = NULL;
 	uint32_t cap = sc_fkeys_max_lines(p);
 	int r = sc_node_values(p, type, &self, &total);
 	if (r < 0)
 		return r;
+	if (g && (r = sc_groups_classify_nodes(g, p, &cls)) < 0)
+		goto out;
 	r = -ENOMEM;
 	map = malloc(p->nodes.len * sizeof(*map));
 	fk = malloc(cap * sizeof(*fk));
-	if (!map || !fk ||
+	remap = merge_keys(t, keys);
+	if (!map || !fk || !remap)
+		goto out;
+	if (!t->nodes.len &&
 	    sc_vec_push(&t->nodes, ((struct fnode){.key = NONE, .parent = NONE})) < 0)
 		goto out;
 	map[0] = 0;
-	t->nodes.data[0].value = self[0];
+	if (is_base)
+		t->nodes.data[0].base += self[0];
+	else
+		t->nodes.data[0].value += self[0];
 	/* Parents come before children in the stack tree, so map[parent] is always set. */
 	for (size_t n = 1; n < p->nodes.len; n++) {
 		const sc_stack_node *sn = sc_profile_node(p, (sc_stack_id)n);
@@ -102,15 +178,23 @@ static int build(struct tree *t, const sc_profile *p, int type)
 		if (!total[n] || map[sn->parent] == NONE)
 			continue;
 		uint32_t cur = map[sn->parent];
-		uint32_t nf = sc_fkeys_location(t->keys, p, sn->location, fk, cap);
+		uint32_t nf = sc_fkeys_location(keys, p, sn->location, fk, cap);
 		for (uint32_t i = 0; i < nf; i++) {
-			int64_t c = child(t, cur, fk[i]);
+			int64_t c = child(t, cur, remap[fk[i]]);
 			if (c < 0)
 				goto out;
 			cur = (uint32_t)c;
 		}
 		map[n] = cur;
-		t->nodes.data[cur].value += self[n];
+		if (is_base)
+			t->nodes.data[cur].base += self[n];
+		else
+			t->nodes.data[cur].value += self[n];
+		if (g && self[n]) {
+			struct gself s = {cur, cls[n], self[n]};
+			if (sc_vec_push(&t->gself, s) < 0)
+				goto out;
+		}
 	}
 	r = 0;
 out:
@@ -118,6 +202,8 @@ out:
 	free(total);
 	free(map);
 	free(fk);
+	free(remap);
+	free(cls);
 	return r;
 }
 
@@ -127,22 +213,35 @@ static int cmp_child(const void *x, const void *y, void *ctx)
 	const struct tree *t = ctx;
 	const struct fnode *a = &t->nodes.data[*(const uint32_t *)x];
 	const struct fnode *b = &t->nodes.data[*(const uint32_t *)y];
-	const sc_fkey *ka = &t->keys->keys.data[a->key], *kb = &t->keys->keys.data[b->key];
+	const struct mkey *ka = &t->keys.data[a->key], *kb = &t->keys.data[b->key];
 	int c = strcmp(ka->name, kb->name);
 	return c ? c : strcmp(ka->module, kb->module);
 }
 
-/* Folds values and descendant counts up the tree and groups children by parent, sorted. */
+/* Folds values, components and descendant counts up the tree and groups children by parent,
+ * sorted. */
 static int finish(struct tree *t)
 {
-	size_t n = t->nodes.len;
+	size_t n = t->nodes.len, gw = t->ngroups + 1;
 	struct fnode *nodes = t->nodes.data;
+	if (t->ngroups) {
+		t->gval = calloc(n * gw, sizeof(*t->gval));
+		if (!t->gval)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->gself.len; i++) {
+			const struct gself *s = &t->gself.data[i];
+			t->gval[s->node * gw + (s->group < gw ? s->group : gw - 1)] += s->value;
+		}
+	}
 	/* Children are created after their parents, so a backwards pass folds each subtree. */
 	for (size_t i = n; i-- > 1;) {
 		struct fnode *par = &nodes[nodes[i].parent];
 		par->value += nodes[i].value;
+		par->base += nodes[i].base;
 		par->ndescendants += nodes[i].ndescendants + 1;
 		par->nchildren++;
+		for (size_t g = 0; t->gval && g < gw; g++)
+			t->gval[nodes[i].parent * gw + g] += t->gval[i * gw + g];
 	}
 	t->children = malloc((n ? n : 1) * sizeof(*t->children));
 	if (!t->children)
@@ -169,6 +268,10 @@ static void tree_release(struct tree *t)
 	sc_vec_release(&t->nodes);
 	sc_hashmap_release(&t->index);
 	free(t->children);
+	sc_vec_release(&t->keys);
+	sc_hashmap_release(&t->key_index);
+	sc_vec_release(&t->gself);
+	free(t->gval);
 }
 
 /* Writes the buffer out when it has grown large, to keep memory flat on big profiles. */
@@ -196,33 +299,56 @@ static bool module_eq(uint64_t value, const void *key, const void *ctx)
 	return strcmp(mods[value], key) == 0;
 }
 
-/* Writes "names", "mod", "modules" and "tree". Keys are renumbered in order of first use so the
- * tables hold only frames that are drawn. */
-static int write_tree(const struct tree *t, sc_strbuf *sb, FILE *f)
+/* The nodes in preorder (children by name), as a malloc'd array of t->nodes.len ids or NULL. */
+static uint32_t *preorder(const struct tree *t)
 {
-	size_t nkeys = t->keys->keys.len;
+	uint32_t *order = malloc((t->nodes.len ? t->nodes.len : 1) * sizeof(*order));
+	SC_VEC(uint32_t) stack = {0};
+	size_t len = 0;
+	if (!order || sc_vec_push(&stack, 0) < 0)
+		goto fail;
+	/* Children pushed in reverse so the first (by name) is visited first. */
+	while (stack.len) {
+		uint32_t i = stack.data[--stack.len];
+		const struct fnode *n = &t->nodes.data[i];
+		order[len++] = i;
+		for (uint32_t j = n->nchildren; j-- > 0;)
+			if (sc_vec_push(&stack, t->children[n->first_child + j]) < 0)
+				goto fail;
+	}
+	sc_vec_release(&stack);
+	return order;
+fail:
+	sc_vec_release(&stack);
+	free(order);
+	return NULL;
+}
+
+/* Writes "tree", "names", "mod", "modules" and the optional arrays. Keys are renumbered in order
+ * of first use so the tables hold only frames that are drawn. */
+static int write_tree(const struct tree *t, bool diff, sc_strbuf *sb, FILE *f)
+{
+	size_t nkeys = t->keys.len, gw = t->ngroups + 1;
 	uint32_t *remap = malloc((nkeys ? nkeys : 1) * sizeof(*remap));
 	uint32_t *order = malloc(t->nodes.len * sizeof(*order)); /* used keys, in new order */
 	uint32_t *key_mod = malloc(t->nodes.len * sizeof(*key_mod));
+	uint32_t *pre = preorder(t);
 	SC_VEC(const char *) mods = {0};
 	sc_hashmap mod_index = {0};
-	SC_VEC(uint32_t) stack = {0};
 	size_t nused = 0;
 	int r = -ENOMEM;
-	if (!remap || !order || !key_mod)
+	if (!remap || !order || !key_mod || !pre)
 		goto out;
 	memset(remap, 0xff, (nkeys ? nkeys : 1) * sizeof(*remap));
 
-	/* Preorder: children pushed in reverse so the first (by name) is visited first. */
-	if (sc_strbuf_adds(sb, ",\n\"tree\":[") < 0 || sc_vec_push(&stack, 0) < 0)
+	if (sc_strbuf_adds(sb, ",\n\"tree\":[") < 0)
 		goto out;
-	bool first = true;
-	while (stack.len) {
-		const struct fnode *n = &t->nodes.data[stack.data[--stack.len]];
+	for (size_t i = 0; i < t->nodes.len; i++) {
+		const struct fnode *n = &t->nodes.data[pre[i]];
 		int64_t key = -1;
 		if (n->key != NONE) {
 			if (remap[n->key] == NONE) {
-				const char *m = t->keys->keys.data[n->key].module;
+				const char *m = t->keys.data[n->key].module;
 				uint64_t h = sc_hash_bytes(m, strlen(m), 0), v;
 				if (!sc_hashmap_get(&mod_index, h, module_eq, m, mods.data, &v)) {
 					v = mods.len;
@@ -236,21 +362,16 @@ static int write_tree(const struct tree *t, sc_strbuf *sb, FILE *f)
 			}
 			key = remap[n->key];
 		}
-		if (sc_strbuf_addf(sb, "%s%" PRId64 ",%" PRId64 ",%" PRIu64, first ? "" : ",", key,
+		if (sc_strbuf_addf(sb, "%s%" PRId64 ",%" PRId64 ",%" PRIu64, i ? "," : "", key,
 				   n->value, n->ndescendants) < 0 ||
 		    flush(sb, f, false) < 0)
 			goto out;
-		first = false;
-		for (uint32_t j = n->nchildren; j-- > 0;)
-			if (sc_vec_push(&stack, t->children[n->first_child + j]) < 0)
-				goto out;
 	}
 	if (sc_strbuf_adds(sb, "],\n\"names\":[") < 0)
 		goto out;
 	for (size_t i = 0; i < nused; i++)
 		if ((i && sc_strbuf_addc(sb, ',') < 0) ||
-		    add_json_str(sb, t->keys->keys.data[order[i]].name) < 0 ||
-		    flush(sb, f, false) < 0)
+		    add_json_str(sb, t->keys.data[order[i]].name) < 0 || flush(sb, f, false) < 0)
 			goto out;
 	if (sc_strbuf_adds(sb, "],\n\"mod\":[") < 0)
 		goto out;
@@ -263,34 +384,126 @@ static int write_tree(const struct tree *t, sc_strbuf *sb, FILE *f)
 	for (size_t i = 0; i < mods.len; i++)
 		if ((i && sc_strbuf_addc(sb, ',') < 0) || add_json_str(sb, mods.data[i]) < 0)
 			goto out;
-	r = sc_strbuf_adds(sb, "]");
+	if (sc_strbuf_adds(sb, "]") < 0)
+		goto out;
+	if (t->gval) {
+		if (sc_strbuf_adds(sb, ",\n\"group_totals\":[") < 0)
+			goto out;
+		for (size_t g = 0; g < gw; g++)
+			if (sc_strbuf_addf(sb, "%s%" PRId64, g ? "," : "", t->gval[g]) < 0)
+				goto out;
+		if (sc_strbuf_adds(sb, "],\n\"grp\":[") < 0)
+			goto out;
+		for (size_t i = 0; i < t->nodes.len; i++) {
+			const int64_t *v = &t->gval[(size_t)pre[i] * gw];
+			size_t best = 0;
+			for (size_t g = 1; g < gw; g++)
+				if (v[g] > v[best])
+					best = g;
+			if (sc_strbuf_addf(sb, "%s%zu", i ? "," : "", best) < 0 ||
+			    flush(sb, f, false) < 0)
+				goto out;
+		}
+		if (sc_strbuf_adds(sb, "]") < 0)
+			goto out;
+	}
+	if (diff) {
+		if (sc_strbuf_addf(sb, ",\n\"diff\":true,\"base_total\":%" PRId64 ",\n\"base\":[",
+				   t->nodes.data[0].base) < 0)
+			goto out;
+		for (size_t i = 0; i < t->nodes.len; i++)
+			if (sc_strbuf_addf(sb, "%s%" PRId64, i ? "," : "",
+					   t->nodes.data[pre[i]].base) < 0 ||
+			    flush(sb, f, false) < 0)
+				goto out;
+		if (sc_strbuf_adds(sb, "]") < 0)
+			goto out;
+	}
+	r = 0;
 out:
 	free(remap);
 	free(order);
 	free(key_mod);
+	free(pre);
 	sc_vec_release(&mods);
 	sc_hashmap_release(&mod_index);
-	sc_vec_release(&stack);
 	return r;
 }
 
-int sc_flamegraph_write_html(const sc_profile *p, const sc_flamegraph_options *o, FILE *f)
+/* Writes the JSON document into `sb` (flushing to `f` as it grows). */
+static int write_data(const sc_profile *base, int base_type, const sc_profile *p,
+		      const sc_flamegraph_options *o, sc_strbuf *sb, FILE *f)
 {
 	const char *title = o && o->title ? o->title : "scorch flamegraph";
 	int type = o ? o->type : 0;
-	if (type < 0 || (size_t)type >= p->nsample_types)
+	const sc_groups *g = o && !base ? o->groups : NULL;
+	if (type < 0 || (size_t)type >= p->nsample_types ||
+	    (base && (base_type < 0 || (size_t)base_type >= base->nsample_types)))
 		return -EINVAL;
-	sc_fkeys keys;
+	sc_fkeys keys, base_keys;
 	struct tree t = {0};
-	sc_strbuf sb = {0};
 	int r = sc_fkeys_init(&keys, p);
 	if (r < 0)
 		return r;
-	t.keys = &keys;
-	if ((r = build(&t, p, type)) < 0 || (r = finish(&t)) < 0)
+	if (base && (r = sc_fkeys_init(&base_keys, base)) < 0) {
+		sc_fkeys_release(&keys);
+		return r;
+	}
+	t.ngroups = g ? sc_groups_count(g) : 0;
+	if ((r = build(&t, p, &keys, type, false, g)) < 0 ||
+	    (base && (r = build(&t, base, &base_keys, base_type, true, NULL)) < 0) ||
+	    (r = finish(&t)) < 0)
 		goto out;
 
 	r = -ENOMEM;
+	if (sc_strbuf_adds(sb, "{\"schema\":\"scorch.flamegraph\",\"version\":1,\"title\":") < 0 ||
+	    add_json_str(sb, title) < 0 || sc_strbuf_adds(sb, ",\"type\":") < 0 ||
+	    add_json_str(sb, sc_profile_str(p, p->sample_types[type].type)) < 0 ||
+	    sc_strbuf_adds(sb, ",\"unit\":") < 0 ||
+	    add_json_str(sb, sc_profile_str(p, p->sample_types[type].unit)) < 0 ||
+	    sc_strbuf_addf(sb, ",\"total\":%" PRId64 ",\"icicle\":%s", t.nodes.data[0].value,
+			   o && o->icicle ? "true" : "false") < 0)
+		goto out;
+	if (t.ngroups) {
+		if (sc_strbuf_adds(sb, ",\n\"groups\":[") < 0)
+			goto out;
+		for (size_t i = 0; i <= t.ngroups; i++)
+			if ((i && sc_strbuf_addc(sb, ',') < 0) ||
+			    add_json_str(sb, sc_groups_name(g, i)) < 0)
+				goto out;
+		if (sc_strbuf_adds(sb, "]") < 0)
+			goto out;
+	}
+	if ((r = write_tree(&t, base != NULL, sb, f)) < 0)
+		goto out;
+	r = sc_strbuf_adds(sb, "}");
+out:
+	tree_release(&t);
+	sc_fkeys_release(&keys);
+	if (base)
+		sc_fkeys_release(&base_keys);
+	return r;
+}
+
+int sc_flamegraph_write_data(const sc_profile *base, int base_type, const sc_profile *p,
+			     const sc_flamegraph_options *o, FILE *f)
+{
+	sc_strbuf sb = {0};
+	int r = write_data(base, base_type, p, o, &sb, f);
+	if (!r)
+		r = flush(&sb, f, true);
+	if (!r && ferror(f))
+		r = -EIO;
+	sc_strbuf_release(&sb);
+	return r;
+}
+
+static int write_page(const sc_profile *base, int base_type, const sc_profile *p,
+		      const sc_flamegraph_options *o, FILE *f)
+{
+	const char *title = o && o->title ? o->title : "scorch flamegraph";
+	sc_strbuf sb = {0};
+	int r = -ENOMEM;
 	if (sc_strbuf_adds(
 		&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		     "<meta name=\"viewport\" content=\"width=device-width\">\n<title>") < 0 ||
@@ -304,21 +517,19 @@ int sc_flamegraph_write_html(const sc_profile *p, const sc_flamegraph_options *o
 		     "<span id=\"matched\"></span>\n"
 		     "<input id=\"search\" type=\"search\" placeholder=\"search (regex)\" "
 		     "spellcheck=\"false\" autocomplete=\"off\">\n"
+		     "<label>colour <select id=\"colour\"></select></label>\n"
+		     "<button id=\"flip\" type=\"button\" title=\"i\">Icicle</button>\n"
 		     "<button id=\"reset\" type=\"button\" title=\"Escape\">Reset zoom</button>\n"
-		     "</header>\n<main id=\"chart\"><canvas id=\"canvas\"></canvas></main>\n"
+		     "</header>\n<div id=\"legend\" hidden></div>\n"
+		     "<main id=\"chart\"><canvas id=\"canvas\"></canvas></main>\n"
 		     "<div id=\"tip\" hidden></div>\n<footer id=\"details\">&nbsp;</footer>\n"
-		     "<script type=\"application/json\" id=\"scorch-data\">\n"
-		     "{\"schema\":\"scorch.flamegraph\",\"version\":1,\"title\":") < 0 ||
-	    add_json_str(&sb, title) < 0 || sc_strbuf_adds(&sb, ",\"type\":") < 0 ||
-	    add_json_str(&sb, sc_profile_str(p, p->sample_types[type].type)) < 0 ||
-	    sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
-	    add_json_str(&sb, sc_profile_str(p, p->sample_types[type].unit)) < 0 ||
-	    sc_strbuf_addf(&sb, ",\"total\":%" PRId64, t.nodes.data[0].value) < 0)
+		     "<script type=\"application/json\" id=\"scorch-data\">\n") < 0)
 		goto out;
-	if ((r = write_tree(&t, &sb, f)) < 0)
+	if ((r = write_data(base, base_type, p, o, &sb, f)) < 0)
 		goto out;
 	r = -ENOMEM;
-	if (sc_strbuf_adds(&sb, "}\n</script>\n<script>\n") < 0 ||
+	if (sc_strbuf_adds(&sb, "\n</script>\n<script>\n") < 0 ||
+	    sc_strbuf_adds(&sb, sc_asset_tree_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
 	    sc_strbuf_adds(&sb, sc_asset_flamegraph_js) < 0 ||
 	    sc_strbuf_adds(&sb, "</script>\n</body>\n</html>\n") < 0)
 		goto out;
@@ -327,7 +538,16 @@ int sc_flamegraph_write_html(const sc_profile *p, const sc_flamegraph_options *o
 		r = -EIO;
 out:
 	sc_strbuf_release(&sb);
-	tree_release(&t);
-	sc_fkeys_release(&keys);
 	return r;
+}
+
+int sc_flamegraph_write_html(const sc_profile *p, const sc_flamegraph_options *o, FILE *f)
+{
+	return write_page(NULL, 0, p, o, f);
+}
+
+int sc_flamegraph_write_diff_html(const sc_profile *base, int base_type, const sc_profile *p,
+				  const sc_flamegraph_options *o, FILE *f)
+{
+	return write_page(base, base_type, p, o, f);
 }

@@ -1,21 +1,48 @@
 /*
- * flamegraph.h: the self-contained interactive flamegraph page (no network access needed).
+ * flamegraph.h: the self-contained interactive flamegraph page (no network access needed), and
+ * its differential variant comparing two profiles.
  *
  * Hover shows name, value and percentage; click zooms into a frame; the search box takes a regex,
  * highlights matching frames and shows their total share; reset returns to the whole profile.
+ * The page can flip between a flame graph (root at the bottom) and an icicle (root on top), and
+ * colour frames by name, by module or by component (with a legend); frames too narrow to draw are
+ * merged into one grey box per run of siblings.
+ *
+ * The differential page (sc_flamegraph_write_diff_html) draws the union of both profiles' trees
+ * with widths from NEW and colours from the change in each frame's share of its profile's total:
+ * red grew, blue shrank, white unchanged.
+ *
+ * Read flamegraph.c for the embedded JSON, flamegraph.js for the renderer.
  */
 #ifndef SC_REPORT_FLAMEGRAPH_H
 #define SC_REPORT_FLAMEGRAPH_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "profile/profile.h"
+#include "report/groups.h"
 
 typedef struct sc_flamegraph_options {
 	const char *title; /* NULL: "scorch flamegraph" */
 	int type;	   /* sample type index */
+	bool icicle;	   /* start with the root on top (the page has a toggle) */
+	/* Optional components: each frame can be coloured by the component (group) that most of
+	 * its cost belongs to, with a legend of the components' shares. Borrowed. */
+	const sc_groups *groups;
 } sc_flamegraph_options;
 
+/* Writes the page to `f`. Returns 0, -EINVAL for a bad sample type, -ENOMEM or -EIO. */
 int sc_flamegraph_write_html(const sc_profile *p, const sc_flamegraph_options *o, FILE *f);
+
+/* Writes the differential page of `base` (sample type `base_type`) against `p` (o->type);
+ * o->groups is ignored. Returns as sc_flamegraph_write_html. */
+int sc_flamegraph_write_diff_html(const sc_profile *base, int base_type, const sc_profile *p,
+				  const sc_flamegraph_options *o, FILE *f);
+
+/* For the other pages of src/report/ (butterfly_html.c): writes only the JSON document the page
+ * embeds (described in flamegraph.c), for `p` and, when `base` is not NULL, the diff against it. */
+int sc_flamegraph_write_data(const sc_profile *base, int base_type, const sc_profile *p,
+			     const sc_flamegraph_options *o, FILE *f);
 
 #endif

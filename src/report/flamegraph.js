@@ -1,57 +1,49 @@
 /*
- * flamegraph.js: the renderer of scorch's flamegraph page.
+ * flamegraph.js: the renderer of scorch's flamegraph page (plain and differential).
  *
- * Embedded into the page by src/report/flamegraph.c (via embed.py at build time), which also
- * writes the markup and the profile as JSON in <script id="scorch-data">; flamegraph.c's opening
- * comment describes that JSON. In short: "names"/"mod"/"modules" describe frame keys, and "tree"
- * is the call tree in preorder, three numbers per node: key (-1 = root), inclusive value, and
- * number of descendants.
+ * Embedded into the page by src/report/flamegraph.c (via embed.py at build time) after tree.js,
+ * which has already read the profile (ScorchTree: the call tree in preorder with descendant
+ * counts; flamegraph.c's opening comment describes the JSON).
  *
- * Drawing: one canvas, root at the bottom, callers below callees, widths proportional to value.
- * A frame narrower than MIN_WIDTH pixels is not drawn and neither is anything above it: its
- * share shows as the uncovered remainder of its parent. Because preorder plus descendant counts
- * lets the walk jump over a subtree in one step, a redraw costs about (canvas width x depth)
- * however many nodes the profile has.
+ * Drawing: one canvas, widths proportional to value; root at the bottom (flame graph) or on top
+ * (icicle), toggled with the "Icicle" button or "i". A frame narrower than MIN_WIDTH pixels is
+ * not drawn on its own: each run of such siblings is drawn as one grey, hatched box (hover says how
+ * many frames it holds and their cost), and nothing above it is drawn. Because preorder plus
+ * descendant counts lets the walk jump over a subtree in one step, a redraw costs about (canvas
+ * width x depth) however many nodes the profile has.
+ *
+ * Colours (the "colour" menu): "name" (warm colours, one family per module), "module" (one hue
+ * per module, with a legend of the modules' self shares), "component" when the page has
+ * components (the component most of a frame's cost belongs to, legend with their shares), and in
+ * a differential page "change" (red: the frame's share of the total grew, blue: shrank, white:
+ * unchanged; saturation relative to the largest change, shown in the legend).
  *
  * Interaction: hover shows name, module, value and share; click zooms into a frame (its
  * ancestors stay drawn full width, dimmed, and clicking one zooms out to it); the search box
  * takes a regex, highlights matching frames and reports their share of the total, counting each
  * sample once even when matches nest; "Reset zoom" or Escape returns to the whole profile; "/"
  * focuses the search box.
+ *
+ * For tests and tools, window.scorchFlamegraph has find(name) (the first drawn box of that name:
+ * {x, y, w} in canvas pixels), zoomed() (the zoomed frame's name) and icicle(); <body> carries
+ * data-zoom and data-matched attributes.
  */
 (function () {
 	"use strict";
 
+	var T = ScorchTree, data = T.data;
+	var N = T.N, key = T.key, val = T.val, size = T.size, depth = T.depth, parent = T.parent;
+	var base = T.base, names = data.names, modules = data.modules, keyModule = data.mod;
+	var label = T.label, moduleOf = T.moduleOf, fmt = T.fmt, pct = T.pct, hash = T.hash;
+
 	var ROW = 17; /* px per frame row */
-	var MIN_WIDTH = 0.5; /* px below which a frame is left undrawn */
+	var MIN_WIDTH = 0.5; /* px below which a frame is merged with its narrow siblings */
 	var LABEL_MIN = 28; /* px a frame needs to carry a label */
 	var MATCH_COLOUR = "#c23fc2";
 	var ROOT_COLOUR = "#d9d2bd";
-
-	var data = JSON.parse(document.getElementById("scorch-data").textContent);
-	var names = data.names, modules = data.modules, keyModule = data.mod;
-	var N = data.tree.length / 3;
-
-	/* Flat arrays are much lighter than one object per node. */
-	var key = new Int32Array(N), val = new Float64Array(N), size = new Int32Array(N);
-	var depth = new Int32Array(N), parent = new Int32Array(N);
-	var maxDepth = 0;
-	(function index(tree) {
-		var path = []; /* ancestors of the node being read */
-		for (var i = 0; i < N; i++) {
-			key[i] = tree[3 * i];
-			val[i] = tree[3 * i + 1];
-			size[i] = tree[3 * i + 2];
-			while (path.length && path[path.length - 1] + size[path[path.length - 1]] < i)
-				path.pop();
-			parent[i] = path.length ? path[path.length - 1] : -1;
-			depth[i] = path.length;
-			if (depth[i] > maxDepth)
-				maxDepth = depth[i];
-			path.push(i);
-		}
-	})(data.tree);
-	data.tree = null;
+	var MERGED_COLOUR = "#bdbab0";
+	var OTHER_COLOUR = "#c8c4b8";
+	var LEGEND_MAX = 12; /* modules named in the legend; the rest are "other modules" */
 
 	var canvas = document.getElementById("canvas");
 	var ctx = canvas.getContext("2d");
@@ -60,91 +52,80 @@
 	var search = document.getElementById("search");
 	var matched = document.getElementById("matched");
 	var resetButton = document.getElementById("reset");
+	var flipButton = document.getElementById("flip");
+	var colourMenu = document.getElementById("colour");
+	var legend = document.getElementById("legend");
 	var info = document.getElementById("info");
 
 	var zoom = 0; /* node drawn full width */
+	var icicle = !!data.icicle;
 	var matchKey = null; /* Uint8Array over keys while a search is active */
-	var rows = []; /* rows[d]: frames drawn at depth d, as flat [x, w, node, ...] */
+	var rows = []; /* rows[d]: boxes drawn at depth d, as flat [x, w, node, ...] */
+	var merged = []; /* merged runs drawn: {count, value, first}; node -2 - index in rows */
 	var width = 0, height = 0, charWidth = 7;
-	var colours = [];
+	var mode = data.diff ? "change" : data.groups ? "component" : "name";
+	var colours = {}; /* mode -> per key or per node cache */
+	var moduleColour = null; /* module index -> colour, for "module" mode */
+	var maxDelta = 0; /* largest |change| in points, for "change" mode */
+	var hatch = null;
 
-	function group(digits) {
-		return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+	/* Change of node i's share of its profile's total, in points. */
+	function delta(i) {
+		var now = data.total > 0 ? (100 * val[i]) / data.total : 0;
+		var was = data.base_total > 0 ? (100 * base[i]) / data.base_total : 0;
+		return now - was;
 	}
 
-	/* Three significant digits (two decimals at most), then the unit. */
-	function scaled(v, unit) {
-		var a = Math.abs(v);
-		return v.toFixed(a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2) + " " + unit;
+	function mix(a, b, t) {
+		return Math.round(a + (b - a) * t);
 	}
 
-	/* A value in the profile's unit, scaled for reading. */
-	function fmt(v) {
-		var a = Math.abs(v);
-		if (data.unit === "nanoseconds" && a >= 1e3)
-			return a >= 1e9 ? scaled(v / 1e9, "s")
-					: a >= 1e6 ? scaled(v / 1e6, "ms") : scaled(v / 1e3, "us");
-		if (data.unit === "nanoseconds")
-			return v + " ns";
-		if (data.unit === "bytes" && a >= 1024)
-			return a >= 1073741824 ? scaled(v / 1073741824, "GiB")
-					       : a >= 1048576 ? scaled(v / 1048576, "MiB")
-							      : scaled(v / 1024, "KiB");
-		if (data.unit === "bytes")
-			return v + " B";
-		return group(String(v)) + " " + data.type;
+	function warm(k) {
+		var m = hash(modules[keyModule[k]]), n = hash(names[k]);
+		var hue = Math.round(m * 36 + n * 16);
+		var sat = 72 + Math.round(((n * 7) % 1) * 22);
+		var light = 52 + Math.round(((m * 13) % 1) * 6) + Math.round(((n * 17) % 1) * 10);
+		return "hsl(" + hue + "," + sat + "%," + light + "%)";
 	}
 
-	function pct(v, of) {
-		return of > 0 ? ((100 * v) / of).toFixed(2) + "%" : "0.00%";
+	/* Distinct hues spread by the golden angle, in order of rank. */
+	function paletteColour(rank) {
+		var hue = Math.round((rank * 137.508 + 20) % 360);
+		return "hsl(" + hue + ",62%," + (rank % 2 ? 62 : 70) + "%)";
 	}
 
-	/* FNV-1a with a final mix (short names differ in few bits), mapped to [0, 1). */
-	function hash(s) {
-		var h = 2166136261;
-		for (var i = 0; i < s.length; i++) {
-			h ^= s.charCodeAt(i);
-			h = Math.imul(h, 16777619);
-		}
-		h ^= h >>> 16;
-		h = Math.imul(h, 0x85ebca6b);
-		h ^= h >>> 13;
-		h = Math.imul(h, 0xc2b2ae35);
-		h ^= h >>> 16;
-		return (h >>> 0) / 4294967296;
-	}
-
-	function label(i) {
-		return key[i] < 0 ? "all" : names[key[i]];
-	}
-
-	/* "" for the root and for frames of no known module (folded input has none). */
-	function moduleOf(i) {
-		var m = key[i] < 0 ? "" : modules[keyModule[key[i]]];
-		return m === "?" ? "" : m;
-	}
-
-	/* Warm colours: the module picks the hue and base lightness, the name varies it a little,
-	 * so one library's frames read as one family. */
 	function colour(i) {
 		var k = key[i];
 		if (k < 0)
 			return ROOT_COLOUR;
 		if (matchKey && matchKey[k])
 			return MATCH_COLOUR;
-		var c = colours[k];
-		if (!c) {
-			var m = hash(modules[keyModule[k]]), n = hash(names[k]);
-			var hue = Math.round(m * 36 + n * 16);
-			var sat = 72 + Math.round(((n * 7) % 1) * 22);
-			var light = 52 + Math.round(((m * 13) % 1) * 6) + Math.round(((n * 17) % 1) * 10);
-			c = colours[k] = "hsl(" + hue + "," + sat + "%," + light + "%)";
+		if (mode === "change") {
+			var d = delta(i), t = maxDelta > 0 ? Math.min(1, Math.abs(d) / maxDelta) : 0;
+			if (Math.abs(d) < 0.005)
+				t = 0;
+			/* From a light neutral (unchanged) to red (grew) or blue (shrank). */
+			return d >= 0 ? "rgb(" + mix(245, 255, t) + "," + mix(243, 60, t) + "," +
+						mix(238, 50, t) + ")"
+				      : "rgb(" + mix(245, 60, t) + "," + mix(243, 110, t) + "," +
+						mix(238, 255, t) + ")";
 		}
+		if (mode === "component")
+			return paletteColour(data.grp[i]);
+		if (mode === "module")
+			return moduleColour[keyModule[k]];
+		var c = colours.name[k];
+		if (!c)
+			c = colours.name[k] = warm(k);
 		return c;
 	}
 
+	function rowY(d) {
+		return icicle ? d * ROW : height - (d + 1) * ROW;
+	}
+
 	function box(i, x, w, ancestor) {
-		var d = depth[i], y = height - (d + 1) * ROW;
+		var d = depth[i], y = rowY(d);
 		ctx.globalAlpha = ancestor ? 0.55 : 1;
 		ctx.fillStyle = colour(i);
 		ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW - 1);
@@ -160,15 +141,41 @@
 		rows[d].push(x, w, i);
 	}
 
+	/* A run of siblings each too narrow to draw, as one box. */
+	function mergedBox(d, x, w, count, value, first) {
+		var y = rowY(d);
+		ctx.globalAlpha = 1;
+		ctx.fillStyle = hatch || MERGED_COLOUR;
+		ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW - 1);
+		rows[d].push(x, w, -2 - merged.length);
+		merged.push({count: count, value: value, first: first});
+	}
+
 	function drawSubtree(i, x, scale) {
 		box(i, x, val[i] * scale, false);
-		var end = i + size[i];
+		var end = i + size[i], d = depth[i] + 1;
+		var runX = 0, runW = 0, runN = 0, runV = 0, runFirst = -1;
 		for (var c = i + 1; c <= end; c += size[c] + 1) {
 			var w = Math.max(val[c] * scale, 0);
-			if (w >= MIN_WIDTH)
+			if (w >= MIN_WIDTH) {
+				if (runN && runW >= MIN_WIDTH)
+					mergedBox(d, runX, runW, runN, runV, runFirst);
+				runN = 0;
 				drawSubtree(c, x, scale);
+			} else if (w > 0) {
+				if (!runN) {
+					runX = x;
+					runW = runV = 0;
+					runFirst = c;
+				}
+				runN++;
+				runW += w;
+				runV += val[c];
+			}
 			x += w;
 		}
+		if (runN && runW >= MIN_WIDTH)
+			mergedBox(d, runX, runW, runN, runV, runFirst);
 	}
 
 	function draw() {
@@ -180,30 +187,48 @@
 		ctx.textBaseline = "middle";
 		charWidth = ctx.measureText("mmmmmmmmmm").width / 10 || 7;
 		rows = [];
-		for (var d = 0; d <= maxDepth; d++)
+		merged = [];
+		for (var d = 0; d <= T.maxDepth; d++)
 			rows.push([]);
 		for (var a = parent[zoom]; a >= 0; a = parent[a])
 			box(a, 0, width, true);
 		drawSubtree(zoom, 0, val[zoom] > 0 ? width / val[zoom] : 0);
 		ctx.globalAlpha = 1;
 		resetButton.disabled = zoom === 0;
+		flipButton.textContent = icicle ? "Flame" : "Icicle";
+		document.body.setAttribute("data-zoom", label(zoom));
+	}
+
+	function makeHatch() {
+		var c = document.createElement("canvas");
+		c.width = c.height = 6;
+		var g = c.getContext("2d");
+		g.fillStyle = MERGED_COLOUR;
+		g.fillRect(0, 0, 6, 6);
+		g.strokeStyle = "#a19d92";
+		g.beginPath();
+		g.moveTo(0, 6);
+		g.lineTo(6, 0);
+		g.stroke();
+		hatch = ctx.createPattern(c, "repeat");
 	}
 
 	function resize() {
 		var dpr = window.devicePixelRatio || 1;
 		width = canvas.clientWidth || 800;
-		height = (maxDepth + 1) * ROW;
+		height = (T.maxDepth + 1) * ROW;
 		canvas.style.height = height + "px";
 		canvas.width = Math.round(width * dpr);
 		canvas.height = Math.round(height * dpr);
 		draw();
 	}
 
-	/* The node drawn under a mouse event, or -1. */
+	/* The node (>= 0), merged run (<= -2) or nothing (-1) drawn under a mouse event. */
 	function hit(ev) {
 		var r = canvas.getBoundingClientRect();
 		var x = ev.clientX - r.left, y = ev.clientY - r.top;
-		var row = rows[Math.floor((height - 1 - y) / ROW)];
+		var d = icicle ? Math.floor(y / ROW) : Math.floor((height - 1 - y) / ROW);
+		var row = rows[d];
 		if (!row)
 			return -1;
 		for (var j = 0; j < row.length; j += 3)
@@ -216,12 +241,17 @@
 		var s = fmt(val[i]) + " (" + pct(val[i], val[0]) + " of total";
 		if (zoom !== 0 && i !== zoom && parent[zoom] >= 0 && depth[i] > depth[zoom])
 			s += ", " + pct(val[i], val[zoom]) + " of " + label(zoom);
-		return s + ")";
+		s += ")";
+		if (base) {
+			var d = delta(i);
+			s += "; base " + pct(base[i], data.base_total) + " \u2192 new " +
+			     pct(val[i], data.total) + " (" + (d >= 0 ? "+" : "") + d.toFixed(2) +
+			     " pts)";
+		}
+		return s;
 	}
 
-	function showTip(i, ev) {
-		var mod = moduleOf(i);
-		tip.textContent = label(i) + "\n" + (mod ? "module: " + mod + "\n" : "") + describe(i);
+	function placeTip(ev) {
 		tip.hidden = false;
 		var x = ev.clientX + 14, y = ev.clientY + 14;
 		var w = tip.offsetWidth, h = tip.offsetHeight;
@@ -231,6 +261,23 @@
 			y = Math.max(4, ev.clientY - h - 14);
 		tip.style.left = x + "px";
 		tip.style.top = y + "px";
+	}
+
+	function showTip(i, ev) {
+		if (i <= -2) {
+			var m = merged[-2 - i];
+			var s = m.count + " frames too narrow to draw, merged: " + fmt(m.value) + " (" +
+				pct(m.value, val[0]) + " of total); click to zoom into their caller";
+			tip.textContent = s;
+			details.textContent = s;
+			placeTip(ev);
+			return;
+		}
+		var mod = moduleOf(i);
+		var comp = data.groups ? data.groups[data.grp[i]] : "";
+		tip.textContent = label(i) + "\n" + (mod ? "module: " + mod + "\n" : "") +
+				  (comp ? "component: " + comp + "\n" : "") + describe(i);
+		placeTip(ev);
 		details.textContent = label(i) + (mod ? "  [" + mod + "]" : "") + "  " + describe(i);
 	}
 
@@ -245,11 +292,11 @@
 		draw();
 	}
 
-	/* Share of the total under frames matching `re`, each sample once: a matching frame's
+	/* Share of the total under frames matching the search, each sample once: a matching frame's
 	 * value covers everything above it, so its subtree is skipped. */
 	function matchedTotal() {
 		var sum = 0;
-		for (var i = 1; i < N; ) {
+		for (var i = 1; i < N;) {
 			if (matchKey[key[i]]) {
 				sum += val[i];
 				i += size[i] + 1;
@@ -265,6 +312,7 @@
 		matchKey = null;
 		search.classList.remove("invalid");
 		matched.textContent = "";
+		document.body.removeAttribute("data-matched");
 		if (q) {
 			var re = null;
 			try {
@@ -278,16 +326,105 @@
 				for (var k = 0; k < names.length; k++)
 					if (re.test(names[k]))
 						matchKey[k] = 1;
-				matched.textContent =
-					"matched: " + pct(matchedTotal(), val[0]) + " of total";
+				var share = pct(matchedTotal(), val[0]);
+				matched.textContent = "matched: " + share + " of total";
+				document.body.setAttribute("data-matched", share);
 			}
 		}
 		draw();
 	}
 
+	/* Self cost per module, for the legend and the module palette (largest first). */
+	function moduleShares() {
+		var self = new Float64Array(modules.length);
+		for (var i = 1; i < N; i++)
+			self[keyModule[key[i]]] += T.selfOf(i);
+		var order = [];
+		for (var m = 0; m < modules.length; m++)
+			order.push(m);
+		order.sort(function (a, b) {
+			return self[b] - self[a] || (modules[a] < modules[b] ? -1 : 1);
+		});
+		return {self: self, order: order};
+	}
+
+	function legendItem(colourCss, text) {
+		var item = document.createElement("span");
+		item.className = "item";
+		var sw = document.createElement("span");
+		sw.className = "swatch";
+		sw.style.background = colourCss;
+		item.appendChild(sw);
+		item.appendChild(document.createTextNode(text));
+		legend.appendChild(item);
+	}
+
+	function buildLegend() {
+		legend.textContent = "";
+		legend.hidden = mode === "name";
+		if (mode === "module") {
+			var ms = moduleShares(), rest = 0;
+			moduleColour = [];
+			for (var r = 0; r < ms.order.length; r++) {
+				var m = ms.order[r];
+				if (r < LEGEND_MAX) {
+					moduleColour[m] = paletteColour(r);
+					legendItem(moduleColour[m], (modules[m] === "?" ? "(unknown)"
+							: modules[m]) + " " + pct(ms.self[m], val[0]));
+				} else {
+					moduleColour[m] = OTHER_COLOUR;
+					rest += ms.self[m];
+				}
+			}
+			if (ms.order.length > LEGEND_MAX)
+				legendItem(OTHER_COLOUR, "other modules " + pct(rest, val[0]));
+		} else if (mode === "component") {
+			for (var g = 0; g < data.groups.length; g++)
+				legendItem(paletteColour(g), data.groups[g] + " " +
+						pct(data.group_totals[g], val[0]));
+		} else if (mode === "change") {
+			legendItem("rgb(60,110,255)", "shrank (\u2212" + maxDelta.toFixed(2) + " pts)");
+			legendItem("rgb(245,243,238)", "unchanged");
+			legendItem("rgb(255,60,50)", "grew (+" + maxDelta.toFixed(2) + " pts)");
+			legendItem(MERGED_COLOUR, "merged narrow frames");
+			var note = document.createElement("span");
+			note.className = "note";
+			note.textContent = "widths: new profile; colour: change of each frame's share " +
+					   "of its profile's total (base total " + fmt(data.base_total) + ")";
+			legend.appendChild(note);
+		}
+		if (mode !== "change" && mode !== "name")
+			legendItem(MERGED_COLOUR, "merged narrow frames");
+	}
+
+	function setMode(m) {
+		mode = m;
+		colourMenu.value = m;
+		buildLegend();
+		draw();
+	}
+
+	(function setupColours() {
+		colours.name = [];
+		var opts = [["name", "by name"], ["module", "by module"]];
+		if (data.groups)
+			opts.push(["component", "by component"]);
+		if (base) {
+			opts.push(["change", "by change"]);
+			for (var i = 1; i < N; i++)
+				maxDelta = Math.max(maxDelta, Math.abs(delta(i)));
+		}
+		for (var j = 0; j < opts.length; j++) {
+			var o = document.createElement("option");
+			o.value = opts[j][0];
+			o.textContent = opts[j][1];
+			colourMenu.appendChild(o);
+		}
+	})();
+
 	canvas.addEventListener("mousemove", function (ev) {
 		var i = hit(ev);
-		if (i < 0) {
+		if (i === -1) {
 			hideTip();
 			return;
 		}
@@ -297,6 +434,8 @@
 	canvas.addEventListener("mouseleave", hideTip);
 	canvas.addEventListener("click", function (ev) {
 		var i = hit(ev);
+		if (i <= -2)
+			i = parent[merged[-2 - i].first];
 		if (i >= 0 && i !== zoom) {
 			setZoom(i);
 			showTip(i, ev);
@@ -304,6 +443,13 @@
 	});
 	resetButton.addEventListener("click", function () {
 		setZoom(0);
+	});
+	flipButton.addEventListener("click", function () {
+		icicle = !icicle;
+		draw();
+	});
+	colourMenu.addEventListener("change", function () {
+		setMode(colourMenu.value);
 	});
 	var searchTimer = 0;
 	search.addEventListener("input", function () {
@@ -320,12 +466,36 @@
 		} else if (ev.key === "/" && document.activeElement !== search) {
 			ev.preventDefault();
 			search.focus();
+		} else if (ev.key === "i" && document.activeElement !== search &&
+			   document.activeElement !== colourMenu) {
+			icicle = !icicle;
+			draw();
 		}
 	});
 	window.addEventListener("resize", resize);
 
-	info.textContent = "total " + fmt(val[0]) + ", " + group(String(N - 1)) + " frames";
+	window.scorchFlamegraph = {
+		find: function (name) {
+			for (var d = 0; d < rows.length; d++)
+				for (var j = 0; j < rows[d].length; j += 3)
+					if (rows[d][j + 2] >= 0 && label(rows[d][j + 2]) === name)
+						return {x: rows[d][j], y: rowY(d), w: rows[d][j + 1]};
+			return null;
+		},
+		zoomed: function () {
+			return label(zoom);
+		},
+		icicle: function () {
+			return icicle;
+		}
+	};
+
+	info.textContent = "total " + fmt(val[0]) + ", " + T.group(String(N - 1)) + " frames" +
+			   (base ? " (base total " + fmt(data.base_total) + ")" : "");
+	makeHatch();
+	setMode(mode);
 	resize();
-	/* The root is at the bottom: start there on deep graphs. */
-	window.scrollTo(0, document.body.scrollHeight);
+	/* The root is at the bottom of a flame graph: start there on deep graphs. */
+	if (!icicle)
+		window.scrollTo(0, document.body.scrollHeight);
 })();

@@ -7,22 +7,36 @@
  * caller in a flamegraph. sc_fkeys gives each distinct pair a small integer once, up front, so the
  * walks over the stack tree compare integers instead of strings.
  *
+ * Keys can also be made per source line or per address (sc_key_mode, top.h), for hot spots at a
+ * finer grain. The printers' shared helpers (value scaling, column cells, JSON heads) are here too.
+ *
  * Internal to src/report/ (not for the CLI). Read top.c for a walk that uses both halves.
  */
 #ifndef SC_REPORT_FRAMES_H
 #define SC_REPORT_FRAMES_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "profile/profile.h"
+#include "report/top.h" /* sc_key_mode */
+#include "util/strbuf.h"
 
 typedef struct sc_fkey {
 	const char *name;   /* borrowed from the profile, or a copy owned by sc_fkeys */
 	const char *module; /* borrowed from the profile (or a static string) */
 	uint32_t function;  /* a function id showing under this key, 0 for unsymbolized frames */
+	/* SC_KEY_LINE and SC_KEY_ADDRESS only (else "" and 0): the source file and line (for an
+	 * address, of its innermost inlined frame), borrowed. */
+	const char *file;
+	int64_t line;
+	/* SC_KEY_ADDRESS only: the offset of the address in its module's file (the absolute
+	 * address for kernel frames and frames without a mapping). */
+	uint64_t address;
 } sc_fkey;
 
 typedef struct sc_fkeys {
+	sc_key_mode mode;
 	SC_VEC(sc_fkey) keys; /* key id = index */
 	uint32_t *line_key;   /* key of each profile line (p->lines), by line index */
 	uint32_t *loc_key;    /* key of each location without lines, by location id - 1 */
@@ -33,6 +47,8 @@ typedef struct sc_fkeys {
 /* Assigns a key to every frame of every location of `p`. The profile must not change while the
  * keys are in use (names and modules are borrowed). Returns 0 or -ENOMEM (`k` is released then). */
 int sc_fkeys_init(sc_fkeys *k, const sc_profile *p);
+/* The same with another key mode (sc_fkeys_init is SC_KEY_FUNCTION). */
+int sc_fkeys_init_mode(sc_fkeys *k, const sc_profile *p, sc_key_mode mode);
 void sc_fkeys_release(sc_fkeys *k);
 
 /* Writes the keys of a location's own frames, outermost first (the function the address belongs
@@ -61,5 +77,29 @@ uint32_t sc_fkeys_max_lines(const sc_profile *p);
  * and (when `total` is not NULL) total[n] = self of n and of all its descendants. Both arrays have
  * p->nodes.len entries and are allocated here (the caller frees them). Returns 0 or -ENOMEM. */
 int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **total);
+
+/*
+ * Text and JSON helpers of the views' printers.
+ */
+
+/* 100 * v / total, 0 when total is 0. */
+double sc_pct(int64_t v, int64_t total);
+/* A value in its unit, scaled for reading: "1.25s", "723ms", "3.00MiB", or the plain number. */
+void sc_fmt_value(char *buf, size_t size, int64_t v, const char *unit);
+/* Display width of UTF-8 text, counting each code point as one column. */
+size_t sc_text_width(const char *s);
+/* Appends `s` padded to `width` columns (when `pad`), or cut to width - 1 columns plus "…" when
+ * longer. Returns 0 or -ENOMEM. */
+int sc_add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad);
+/* Writes the buffer to `f`. Returns 0 or -EIO. */
+int sc_write_strbuf(const sc_strbuf *sb, FILE *f);
+/* Appends `"key":"escaped value"` (JSON). Returns 0 or -ENOMEM. */
+int sc_add_json_str(sc_strbuf *sb, const char *key, const char *value);
+/* Appends the common head of a view's JSON document: {"schema":"SCHEMA","version":VERSION,
+ * "sample_type":..,"unit":..,"total":TOTAL (no closing brace). Returns 0 or -ENOMEM. */
+int sc_add_json_head(sc_strbuf *sb, const char *schema, int version, const sc_profile *p, int type,
+		     int64_t total);
+/* The last path component of a source file name ("" stays ""). */
+const char *sc_basename(const char *path);
 
 #endif

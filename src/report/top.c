@@ -12,7 +12,10 @@
  *      number of distinct frames in the tree, not to the number of samples.
  *
  * Functions are keyed by (display name, module) through sc_fkeys (frames.h), so an unsymbolized
- * frame shows as "module+0xoffset" and call sites of one function merge into one row.
+ * frame shows as "module+0xoffset" and call sites of one function merge into one row. The same
+ * walk ranks source lines or addresses when the keys are made in another sc_key_mode: only what
+ * counts as "the same row" changes (an address's inline chain shares one key, which the on-path
+ * counter then counts once).
  *
  * Not for: call trees or caller/callee views (those are other walks over the same tree).
  */
@@ -94,7 +97,15 @@ out:
 static int cmp_name(const sc_top_entry *a, const sc_top_entry *b)
 {
 	int c = strcmp(a->name, b->name);
-	return c ? c : strcmp(a->module, b->module);
+	if (!c)
+		c = strcmp(a->module, b->module);
+	if (!c)
+		c = strcmp(a->file, b->file);
+	if (!c && a->line != b->line)
+		c = a->line < b->line ? -1 : 1;
+	if (!c && a->address != b->address)
+		c = a->address < b->address ? -1 : 1;
+	return c;
 }
 
 static int cmp_self(const void *x, const void *y)
@@ -129,7 +140,12 @@ static int cmp_total_ptr(const void *x, const void *y)
 
 int sc_top_compute(const sc_profile *p, int type, sc_top *t)
 {
-	*t = (sc_top){.type = type};
+	return sc_top_compute_by(p, type, SC_KEY_FUNCTION, t);
+}
+
+int sc_top_compute_by(const sc_profile *p, int type, sc_key_mode mode, sc_top *t)
+{
+	*t = (sc_top){.type = type, .mode = mode};
 	if (type < 0 || (size_t)type >= p->nsample_types)
 		return -EINVAL;
 	struct top_priv *priv = calloc(1, sizeof(*priv));
@@ -139,7 +155,7 @@ int sc_top_compute(const sc_profile *p, int type, sc_top *t)
 	if (!priv)
 		goto out;
 	t->priv = priv;
-	if ((r = sc_fkeys_init(&priv->keys, p)) < 0 ||
+	if ((r = sc_fkeys_init_mode(&priv->keys, p, mode)) < 0 ||
 	    (r = sc_node_values(p, type, &self, &total)) < 0)
 		goto out;
 	r = -ENOMEM;
@@ -161,8 +177,14 @@ int sc_top_compute(const sc_profile *p, int type, sc_top *t)
 		sc_top_entry *e = &t->entries[t->len++];
 		e->name = key->name;
 		e->module = key->module;
-		e->file = fn ? sc_profile_str(p, fn->filename) : "";
-		e->line = fn && fn->start_line > 0 ? fn->start_line : acc[k].best_line;
+		if (mode == SC_KEY_FUNCTION) {
+			e->file = fn ? sc_profile_str(p, fn->filename) : "";
+			e->line = fn && fn->start_line > 0 ? fn->start_line : acc[k].best_line;
+		} else {
+			e->file = key->file;
+			e->line = key->line;
+			e->address = key->address;
+		}
 		e->self = acc[k].self;
 		e->total = acc[k].total;
 	}
@@ -208,133 +230,89 @@ static const sc_top_entry **ranked(const sc_top *t, size_t n, bool by_total, siz
 	return v;
 }
 
-static double pct(int64_t v, int64_t total)
-{
-	return total ? 100.0 * (double)v / (double)total : 0.0;
-}
-
-/* `d` with three significant digits (two decimals at most) and a unit suffix. */
-static void scaled(char *buf, size_t size, double d, const char *suffix)
-{
-	double a = d < 0 ? -d : d;
-	snprintf(buf, size, "%.*f%s", a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2, d, suffix);
-}
-
-/* A value in its unit, scaled for reading: "1.25s", "723ms", "3.00MiB", or the plain number. */
-static void fmt_value(char *buf, size_t size, int64_t v, const char *unit)
-{
-	double a = (double)(v < 0 ? -v : v), d = (double)v;
-	if (v != 0 && strcmp(unit, "nanoseconds") == 0) {
-		if (a >= 1e9)
-			scaled(buf, size, d / 1e9, "s");
-		else if (a >= 1e6)
-			scaled(buf, size, d / 1e6, "ms");
-		else if (a >= 1e3)
-			scaled(buf, size, d / 1e3, "us");
-		else
-			snprintf(buf, size, "%" PRId64 "ns", v);
-	} else if (v != 0 && strcmp(unit, "bytes") == 0) {
-		if (a >= 1024.0 * 1024 * 1024)
-			scaled(buf, size, d / (1024.0 * 1024 * 1024), "GiB");
-		else if (a >= 1024.0 * 1024)
-			scaled(buf, size, d / (1024.0 * 1024), "MiB");
-		else if (a >= 1024.0)
-			scaled(buf, size, d / 1024.0, "KiB");
-		else
-			snprintf(buf, size, "%" PRId64 "B", v);
-	} else {
-		snprintf(buf, size, "%" PRId64, v);
-	}
-}
-
-/* Display width of UTF-8 text, counting each code point as one column. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-/* Appends `s` padded to `width` columns, or cut to width - 1 columns plus "…" when longer. */
-static int add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad)
-{
-	size_t w = text_width(s);
-	if (w <= width) {
-		if (sc_strbuf_adds(sb, s) < 0)
-			return -ENOMEM;
-		for (; pad && w < width; w++)
-			if (sc_strbuf_addc(sb, ' ') < 0)
-				return -ENOMEM;
-		return 0;
-	}
-	size_t cols = 0;
-	const char *q = s;
-	while (*q) {
-		if (((unsigned char)*q & 0xc0) != 0x80 && cols++ == width - 1)
-			break;
-		q++;
-	}
-	if (sc_strbuf_add(sb, s, (size_t)(q - s)) < 0 || sc_strbuf_adds(sb, "\u2026") < 0)
-		return -ENOMEM;
-	return 0;
-}
-
 #define LINE_WIDTH   120
 #define MODULE_MAX   28
+#define SOURCE_MAX   32
 #define FUNCTION_MIN 24
+
+static const char *const mode_names[] = {"function", "line", "address"};
 
 struct layout {
 	int self_w, total_w;
-	size_t func_w, mod_w;
+	size_t addr_w, func_w, mod_w, src_w;
 	bool modules; /* false when no row knows its module (e.g. folded input): no column */
+	bool sources; /* false when no row knows its source file: no column */
+	bool addresses;
 	const char *unit;
 };
 
-static int add_row(sc_strbuf *sb, const struct layout *lo, const char *selfp, const char *self,
-		   const char *totalp, const char *total, const char *func, const char *mod)
+/* "file.c:123" (basename), "file.c" without a line, "" when unknown. */
+static void fmt_source(char *buf, size_t size, const sc_top_entry *e)
 {
-	if (sc_strbuf_addf(sb, "%7s %*s  %7s %*s  ", selfp, lo->self_w, self, totalp, lo->total_w,
-			   total) < 0 ||
-	    add_cell(sb, func, lo->func_w, lo->modules) < 0 ||
+	if (!*e->file)
+		snprintf(buf, size, "%s", "");
+	else if (e->line > 0)
+		snprintf(buf, size, "%s:%" PRId64, sc_basename(e->file), e->line);
+	else
+		snprintf(buf, size, "%s", sc_basename(e->file));
+}
+
+struct cells {
+	const char *selfp, *self, *totalp, *total, *addr, *func, *mod, *src;
+};
+
+static int add_row(sc_strbuf *sb, const struct layout *lo, const struct cells *c)
+{
+	bool more_mod = lo->sources, more_func = lo->modules || lo->sources;
+	if (sc_strbuf_addf(sb, "%7s %*s  %7s %*s  ", c->selfp, lo->self_w, c->self, c->totalp,
+			   lo->total_w, c->total) < 0 ||
+	    (lo->addresses &&
+	     (sc_add_cell(sb, c->addr, lo->addr_w, true) < 0 || sc_strbuf_adds(sb, "  ") < 0)) ||
+	    sc_add_cell(sb, c->func, lo->func_w, more_func) < 0 ||
 	    (lo->modules &&
-	     (sc_strbuf_adds(sb, "  ") < 0 || add_cell(sb, mod, lo->mod_w, false) < 0)) ||
-	    sc_strbuf_addc(sb, '\n') < 0)
+	     (sc_strbuf_adds(sb, "  ") < 0 || sc_add_cell(sb, c->mod, lo->mod_w, more_mod) < 0)) ||
+	    (lo->sources &&
+	     (sc_strbuf_adds(sb, "  ") < 0 || sc_add_cell(sb, c->src, lo->src_w, false) < 0)))
 		return -ENOMEM;
-	return 0;
+	/* Rows whose last cells are empty would end in blanks. */
+	while (sb->len && sb->buf[sb->len - 1] == ' ')
+		sb->buf[--sb->len] = '\0';
+	return sc_strbuf_addc(sb, '\n');
 }
 
 static int add_table(sc_strbuf *sb, const sc_top *t, const struct layout *lo, const char *title,
 		     const sc_top_entry *const *rows, size_t n)
 {
-	if (sc_strbuf_addf(sb, "\n%s:\n", title) < 0 ||
-	    add_row(sb, lo, "self%", "self", "total%", "total", "function", "module") < 0)
+	struct cells head = {"self%",	"self",
+			     "total%",	"total",
+			     "address", t->mode == SC_KEY_LINE ? "function (line)" : "function",
+			     "module",	"source"};
+	if (sc_strbuf_addf(sb, "\n%s:\n", title) < 0 || add_row(sb, lo, &head) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		char sp[16], s[32], tp[16], tt[32];
-		snprintf(sp, sizeof(sp), "%.2f%%", pct(rows[i]->self, t->grand_total));
-		snprintf(tp, sizeof(tp), "%.2f%%", pct(rows[i]->total, t->grand_total));
-		fmt_value(s, sizeof(s), rows[i]->self, lo->unit);
-		fmt_value(tt, sizeof(tt), rows[i]->total, lo->unit);
-		if (add_row(sb, lo, sp, s, tp, tt, rows[i]->name, rows[i]->module) < 0)
+		char sp[16], s[32], tp[16], tt[32], addr[24], src[512];
+		snprintf(sp, sizeof(sp), "%.2f%%", sc_pct(rows[i]->self, t->grand_total));
+		snprintf(tp, sizeof(tp), "%.2f%%", sc_pct(rows[i]->total, t->grand_total));
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, rows[i]->address);
+		sc_fmt_value(s, sizeof(s), rows[i]->self, lo->unit);
+		sc_fmt_value(tt, sizeof(tt), rows[i]->total, lo->unit);
+		fmt_source(src, sizeof(src), rows[i]);
+		struct cells c = {sp, s, tp, tt, addr, rows[i]->name, rows[i]->module, src};
+		if (add_row(sb, lo, &c) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static int write_out(const sc_strbuf *sb, FILE *f)
-{
-	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
-		return -EIO;
-	return ferror(f) ? -EIO : 0;
-}
-
 int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 {
 	const char *type = sc_profile_str(p, p->sample_types[t->type].type);
-	struct layout lo = {.self_w = 4, .total_w = 5, .func_w = 8, .mod_w = 6};
+	struct layout lo = {
+	    .self_w = 4, .total_w = 5, .addr_w = 7, .func_w = 8, .mod_w = 6, .src_w = 6};
 	lo.unit = sc_profile_str(p, p->sample_types[t->type].unit);
+	lo.addresses = t->mode == SC_KEY_ADDRESS;
+	if (t->mode == SC_KEY_LINE)
+		lo.func_w = strlen("function (line)");
 	size_t ns = 0, nt = 0;
 	const sc_top_entry **by_self = ranked(t, n, false, &ns);
 	const sc_top_entry **by_total = ranked(t, n, true, &nt);
@@ -349,38 +327,48 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	for (int pass = 0; pass < 2; pass++) {
 		const sc_top_entry *const *rows = pass ? by_total : by_self;
 		for (size_t i = 0; i < (pass ? nt : ns); i++) {
-			char buf[32];
-			fmt_value(buf, sizeof(buf), rows[i]->self, lo.unit);
+			char buf[512];
+			sc_fmt_value(buf, sizeof(buf), rows[i]->self, lo.unit);
 			if ((int)strlen(buf) > lo.self_w)
 				lo.self_w = (int)strlen(buf);
-			fmt_value(buf, sizeof(buf), rows[i]->total, lo.unit);
+			sc_fmt_value(buf, sizeof(buf), rows[i]->total, lo.unit);
 			if ((int)strlen(buf) > lo.total_w)
 				lo.total_w = (int)strlen(buf);
-			size_t w = text_width(rows[i]->name);
+			size_t w = sc_text_width(rows[i]->name);
 			lo.func_w = w > lo.func_w ? w : lo.func_w;
-			w = text_width(rows[i]->module);
+			w = sc_text_width(rows[i]->module);
 			lo.mod_w = w > lo.mod_w ? w : lo.mod_w;
 			lo.modules |= strcmp(rows[i]->module, "?") != 0;
+			fmt_source(buf, sizeof(buf), rows[i]);
+			w = sc_text_width(buf);
+			lo.src_w = w > lo.src_w ? w : lo.src_w;
+			lo.sources |= w > 0;
+			snprintf(buf, sizeof(buf), "0x%" PRIx64, rows[i]->address);
+			lo.addr_w = strlen(buf) > lo.addr_w ? strlen(buf) : lo.addr_w;
 		}
 	}
-	/* Fit the line: modules give way first (to a limit), then function names. */
+	/* Fit the line: modules and sources give way first (to a limit), then function names. */
 	if (lo.mod_w > MODULE_MAX)
 		lo.mod_w = MODULE_MAX;
+	if (lo.src_w > SOURCE_MAX)
+		lo.src_w = SOURCE_MAX;
 	size_t fixed = 7 + 1 + (size_t)lo.self_w + 2 + 7 + 1 + (size_t)lo.total_w + 2 +
-		       (lo.modules ? 2 + lo.mod_w : 0);
+		       (lo.addresses ? lo.addr_w + 2 : 0) + (lo.modules ? 2 + lo.mod_w : 0) +
+		       (lo.sources ? 2 + lo.src_w : 0);
 	size_t room = fixed + FUNCTION_MIN < LINE_WIDTH ? LINE_WIDTH - fixed : FUNCTION_MIN;
 	if (lo.func_w > room)
 		lo.func_w = room;
 
 	char total[32];
-	fmt_value(total, sizeof(total), t->grand_total, lo.unit);
-	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu functions\n", total, type, lo.unit,
-			   t->len) < 0)
+	sc_fmt_value(total, sizeof(total), t->grand_total, lo.unit);
+	static const char *const what[] = {"functions", "lines", "addresses"};
+	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu %s\n", total, type, lo.unit, t->len,
+			   what[t->mode]) < 0)
 		goto out;
 	if ((ns && add_table(&sb, t, &lo, "by self", by_self, ns) < 0) ||
 	    (nt && add_table(&sb, t, &lo, "by total", by_total, nt) < 0))
 		goto out;
-	r = write_out(&sb, f);
+	r = sc_write_strbuf(&sb, f);
 out:
 	free(by_self);
 	free(by_total);
@@ -401,11 +389,14 @@ static int add_json_rows(sc_strbuf *sb, const sc_top *t, const char *key,
 		    sc_strbuf_add_json(sb, e->module) < 0 ||
 		    sc_strbuf_adds(sb, "\",\"file\":\"") < 0 ||
 		    sc_strbuf_add_json(sb, e->file) < 0 ||
+		    sc_strbuf_addf(sb, "\",\"line\":%" PRId64, e->line) < 0 ||
+		    (t->mode == SC_KEY_ADDRESS &&
+		     sc_strbuf_addf(sb, ",\"address\":\"0x%" PRIx64 "\"", e->address) < 0) ||
 		    sc_strbuf_addf(sb,
-				   "\",\"line\":%" PRId64 ",\"self\":%" PRId64 ",\"self_pct\":%.2f"
+				   ",\"self\":%" PRId64 ",\"self_pct\":%.2f"
 				   ",\"total\":%" PRId64 ",\"total_pct\":%.2f}",
-				   e->line, e->self, pct(e->self, t->grand_total), e->total,
-				   pct(e->total, t->grand_total)) < 0)
+				   e->self, sc_pct(e->self, t->grand_total), e->total,
+				   sc_pct(e->total, t->grand_total)) < 0)
 			return -ENOMEM;
 	}
 	return sc_strbuf_adds(sb, n ? "\n]" : "]");
@@ -428,12 +419,14 @@ int sc_top_print_json(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	    sc_strbuf_add_json(&sb, sc_profile_str(p, p->sample_types[t->type].type)) < 0 ||
 	    sc_strbuf_adds(&sb, "\",\"unit\":\"") < 0 ||
 	    sc_strbuf_add_json(&sb, sc_profile_str(p, p->sample_types[t->type].unit)) < 0 ||
-	    sc_strbuf_addf(&sb, "\",\"total\":%" PRId64 ",\"functions\":%zu", t->grand_total,
-			   t->len) < 0 ||
+	    sc_strbuf_addf(&sb, "\",\"total\":%" PRId64, t->grand_total) < 0 ||
+	    (t->mode == SC_KEY_FUNCTION ? sc_strbuf_addf(&sb, ",\"functions\":%zu", t->len)
+					: sc_strbuf_addf(&sb, ",\"by\":\"%s\",\"rows\":%zu",
+							 mode_names[t->mode], t->len)) < 0 ||
 	    add_json_rows(&sb, t, "by_self", by_self, ns) < 0 ||
 	    add_json_rows(&sb, t, "by_total", by_total, nt) < 0 || sc_strbuf_adds(&sb, "}\n") < 0)
 		goto out;
-	r = write_out(&sb, f);
+	r = sc_write_strbuf(&sb, f);
 out:
 	free(by_self);
 	free(by_total);

@@ -260,6 +260,77 @@ static void test_compare_within_noise(void **state)
 	assert_int_equal(sc_bench_compare(a, 0, b, 200, 0.02, 0.05, 500, 0.95, &rng, &c), -EINVAL);
 }
 
+/* The headline comparison on the minimum: known changes, identical runs, the noise threshold. */
+static void test_compare_headline_min(void **state)
+{
+	(void)state;
+	double x[40], ya[40], yb[40];
+	sc_bench_rng rng;
+	sc_bench_rng_seed(&rng, 3);
+	for (int i = 0; i < 40; i++) {
+		x[i] = 10.0 * (i + 1);
+		/* 100 ns per iteration plus positive noise of up to 30% (interruptions only add).
+		 */
+		ya[i] = x[i] * (100 + 30 * sc_bench_rng_uniform(&rng));
+		if (i % 4 == 0)
+			ya[i] = x[i] * 100; /* a quarter undisturbed: exactly 100 ns */
+		yb[i] = ya[i] * 1.2;
+	}
+	scorch_bench_comparison c;
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, ya, 40, x, yb, 40, 0.05,
+						   0.05, 2000, 0.95, &rng, &c),
+			 0);
+	assert_near(c.base_value, 100, 1e-9);
+	assert_near(c.new_value, 120, 1e-9);
+	assert_near(c.change.point, 0.2, 1e-12);
+	/* Every resample of b is a resample of a scaled by 1.2: both bounds are near +20%. */
+	assert_true(c.change.lo > 0.1 && c.change.hi < 0.35);
+	assert_true(c.p_value < 0.01);
+	assert_int_equal(c.verdict, SCORCH_BENCH_REGRESSED);
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, yb, 40, x, ya, 40, 0.05,
+						   0.05, 2000, 0.95, &rng, &c),
+			 0);
+	assert_int_equal(c.verdict, SCORCH_BENCH_IMPROVED);
+	assert_near(c.change.point, 1 / 1.2 - 1, 1e-12);
+
+	/* The same run against itself: change 0; the resampled changes straddle it (p > 0.5). */
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, ya, 40, x, ya, 40, 0.05,
+						   0.05, 2000, 0.95, &rng, &c),
+			 0);
+	assert_near(c.change.point, 0, 0);
+	assert_true(c.p_value > 0.5);
+	assert_int_equal(c.verdict, SCORCH_BENCH_NO_CHANGE);
+
+	/* +3%: clearly significant, but below a 5% threshold; above a 2% one. */
+	for (int i = 0; i < 40; i++)
+		yb[i] = ya[i] * 1.03;
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, ya, 40, x, yb, 40, 0.05,
+						   0.05, 2000, 0.95, &rng, &c),
+			 0);
+	assert_near(c.change.point, 0.03, 1e-12);
+	assert_int_equal(c.verdict, SCORCH_BENCH_NO_CHANGE);
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, ya, 40, x, yb, 40, 0.02,
+						   0.05, 2000, 0.95, &rng, &c),
+			 0);
+	assert_int_equal(c.verdict, SCORCH_BENCH_REGRESSED);
+
+	/* Slope: exact linear counts (instructions) 1000 and 1100 per iteration: +10%. */
+	for (int i = 0; i < 40; i++) {
+		ya[i] = 1000 * x[i];
+		yb[i] = 1100 * x[i];
+	}
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_SLOPE, x, ya, 40, x, yb, 40, 0.05,
+						   0.05, 500, 0.95, &rng, &c),
+			 0);
+	assert_near(c.change.point, 0.1, 1e-12);
+	assert_near(c.change.lo, 0.1, 1e-12);
+	assert_near(c.change.hi, 0.1, 1e-12);
+	assert_int_equal(c.verdict, SCORCH_BENCH_REGRESSED);
+	assert_int_equal(sc_bench_compare_headline(SC_BENCH_STAT_MIN, x, ya, 0, x, yb, 40, 0.05,
+						   0.05, 500, 0.95, &rng, &c),
+			 -EINVAL);
+}
+
 static void test_complexity_fits(void **state)
 {
 	(void)state;
@@ -298,11 +369,17 @@ static void test_complexity_fits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_slope_exact_linear),	cmocka_unit_test(test_quantiles_median_mad),
-	    cmocka_unit_test(test_median_matches_sort), cmocka_unit_test(test_bootstrap_coverage),
-	    cmocka_unit_test(test_bootstrap_slope),	cmocka_unit_test(test_bootstrap_ratio),
-	    cmocka_unit_test(test_tukey_crafted),	cmocka_unit_test(test_mann_whitney_known),
-	    cmocka_unit_test(test_compare_verdicts),	cmocka_unit_test(test_compare_within_noise),
+	    cmocka_unit_test(test_slope_exact_linear),
+	    cmocka_unit_test(test_quantiles_median_mad),
+	    cmocka_unit_test(test_median_matches_sort),
+	    cmocka_unit_test(test_bootstrap_coverage),
+	    cmocka_unit_test(test_bootstrap_slope),
+	    cmocka_unit_test(test_bootstrap_ratio),
+	    cmocka_unit_test(test_tukey_crafted),
+	    cmocka_unit_test(test_mann_whitney_known),
+	    cmocka_unit_test(test_compare_verdicts),
+	    cmocka_unit_test(test_compare_within_noise),
+	    cmocka_unit_test(test_compare_headline_min),
 	    cmocka_unit_test(test_complexity_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,12 +130,15 @@ static void test_fake_clock_exact(void **state)
 	/* setup and teardown (1.5 ms per batch) are excluded: exactly 10 ns per iteration */
 	assert_true(r->slope.point == 10 && r->slope.lo == 10 && r->slope.hi == 10);
 	assert_true(r->median.point == 10 && r->min == 10 && r->p10 == 10 && r->mad == 0);
+	/* the headline of a time measurement is the minimum CPU time, with its interval */
+	assert_string_equal(scorch_bench_headline_name(&rep), "min_cpu");
+	assert_true(r->headline.point == 5 && r->headline.lo == 5 && r->headline.hi == 5);
 	assert_true(r->cpu_slope == 5);
 	assert_true(r->r2 == 1);
 	assert_false(r->unstable);
 	assert_int_equal(r->outliers[0] + r->outliers[1] + r->outliers[2] + r->outliers[3], 0);
-	/* 64 bytes per 10 ns = 6.4e9 B/s */
-	assert_true(fabs(r->throughput - 6.4e9) < 1);
+	/* from the headline: 64 bytes per 5 ns of CPU = 12.8e9 B/s */
+	assert_true(fabs(r->throughput - 12.8e9) < 1);
 	assert_non_null(rep.created);
 	assert_true(rep.env.ncpus >= 1);
 	scorch_bench_report_release(&rep);
@@ -176,8 +179,9 @@ static void test_filter_and_args_complexity(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		assert_true(rep.results[i].has_arg);
 		assert_true(rep.results[i].slope.point == 3.0 * (double)sizes[i]);
-		/* throughput defaults to the argument: N elements per 3N ns */
-		assert_true(fabs(rep.results[i].throughput - 1e9 / 3) < 1e-3);
+		/* throughput defaults to the argument: N elements per 1.5N ns of CPU (the
+		 * headline; the fake CPU clock is half the wall clock, rounded down) */
+		assert_true(fabs(rep.results[i].throughput / (2e9 / 3) - 1) < 1e-6);
 	}
 	assert_int_equal(rep.ncomplexity, 1);
 	assert_string_equal(rep.complexity[0].base_id, "scan");
@@ -239,7 +243,8 @@ static void test_failure_and_repeat(void **state)
 	c.repeat = 3;
 	assert_int_equal(scorch_bench_run(s, &c, &rep), 0);
 	assert_int_equal(rep.results[0].runs, 3);
-	assert_true(rep.results[0].cv[0] == 0 && !rep.results[0].repeat_unstable);
+	assert_true(rep.results[0].cv[0] == 0 && rep.results[0].cv_headline == 0 &&
+		    !rep.results[0].repeat_unstable);
 	assert_int_equal(f.calls, 33);
 	scorch_bench_report_release(&rep);
 	scorch_bench_suite_free(s);
@@ -285,6 +290,7 @@ static void test_json_roundtrip_and_outputs(void **state)
 	size_t len;
 	char *json = render(scorch_bench_write_json, &rep, &len);
 	assert_non_null(strstr(json, "\"schema\": \"scorch.bench\", \"version\": 1"));
+	assert_non_null(strstr(json, "\"headline\": \"min_cpu\""));
 	sc_diag d;
 	sc_diag_clear(&d);
 	assert_int_equal(sc_bench_report_from_json(json, len, &back, &d), 0);
@@ -296,6 +302,9 @@ static void test_json_roundtrip_and_outputs(void **state)
 		assert_true(x->slope.point == y->slope.point && x->slope.lo == y->slope.lo);
 		assert_true(x->median.point == y->median.point && x->mad == y->mad);
 		assert_true(y->has_arg && y->arg == x->arg);
+		assert_true(x->headline.point == y->headline.point &&
+			    x->headline.hi == y->headline.hi);
+		assert_string_equal(y->headline_name, "min_cpu");
 		assert_memory_equal(x->wall, y->wall, x->nsamples * sizeof(double));
 		assert_memory_equal(x->cpu, y->cpu, x->nsamples * sizeof(double));
 	}
@@ -316,7 +325,8 @@ static void test_json_roundtrip_and_outputs(void **state)
 	free(json);
 
 	char *csv = render(scorch_bench_write_csv, &rep, &len);
-	assert_non_null(strstr(csv, "\"grp/a/2\",\"grp\",\"a\",2,ns,10,20,20,20,"));
+	/* headline (CPU minimum) 10 [10, 10], then the slope 20 [20, 20] */
+	assert_non_null(strstr(csv, "\"grp/a/2\",\"grp\",\"a\",2,ns,10,10,10,10,20,20,20,"));
 	free(csv);
 	char *html = render(scorch_bench_write_html, &rep, &len);
 	assert_non_null(strstr(html, "<svg"));
@@ -362,6 +372,10 @@ static void test_baseline_save_compare(void **state)
 	for (size_t i = 0; i < rep.nresults; i++) {
 		assert_int_equal(rep.results[i].cmp.verdict, SCORCH_BENCH_REGRESSED);
 		assert_true(fabs(rep.results[i].cmp.change.point - 0.2) < 1e-12);
+		/* the headline (minimum CPU time, half the wall clock here) of each: 5 and 6 ns
+		 * per unit of the argument */
+		assert_true(rep.results[i].cmp.base_value == 5.0 * (double)rep.results[i].arg);
+		assert_true(rep.results[i].cmp.new_value == 6.0 * (double)rep.results[i].arg);
 	}
 	assert_int_equal(scorch_bench_count_regressions(&rep, 5), 3);
 	assert_int_equal(scorch_bench_count_regressions(&rep, 25), 0);

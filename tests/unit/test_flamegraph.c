@@ -211,12 +211,48 @@ static void test_empty(void **state)
 	sc_profile_free(p);
 }
 
+/* Components: each node carries the group most of its cost belongs to; totals per group. */
+static void test_groups(void **state)
+{
+	(void)state;
+	uint32_t m;
+	sc_profile *p = new_profile(&m);
+	uint32_t main_ = fn_location(p, m, "main"), a = fn_location(p, m, "a");
+	uint32_t b = fn_location(p, m, "b"), c = fn_location(p, m, "c");
+	add_stack(p, 30, 3, (uint32_t[]){main_, a, c});
+	add_stack(p, 10, 3, (uint32_t[]){main_, b, c});
+	add_stack(p, 20, 2, (uint32_t[]){main_, a});
+	const char *specs[] = {"alpha=^a$", "beta=^b$"};
+	sc_groups *g = NULL;
+	assert_int_equal(sc_groups_new(specs, 2, &g, NULL), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	sc_flamegraph_options o = {.title = "t", .type = 0, .icicle = true, .groups = g};
+	assert_int_equal(sc_flamegraph_write_html(p, &o, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "\"icicle\":true"));
+	assert_non_null(strstr(buf, "\"groups\":[\"alpha\",\"beta\",\"other\"]"));
+	/* alpha 50 (a and c under a), beta 10, other 0 */
+	assert_non_null(strstr(buf, "\"group_totals\":[50,10,0]"));
+	/* preorder: all, main, a, c, b, c */
+	char *tree = between(buf, "\"tree\":[", "]");
+	assert_string_equal(tree, "-1,60,5,0,60,4,1,50,1,2,30,0,3,10,1,2,10,0");
+	char *grp = between(buf, "\"grp\":[", "]");
+	assert_string_equal(grp, "0,0,0,0,1,1");
+	free(tree);
+	free(grp);
+	free(buf);
+	sc_groups_free(g);
+	sc_profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_embedded_tree), cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_no_network),	  cmocka_unit_test(test_unsymbolized_and_inline),
-	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_empty),	  cmocka_unit_test(test_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -436,6 +436,83 @@ static void test_empty_profile(void **state)
 	sc_profile_free(fx.p);
 }
 
+/* Rows by source line and by address (sc_top_compute_by). f runs at two lines (0x401800: line
+ * 105, 3 samples; 0x401900: line 107, 5 samples) and has g inlined at 0x401a00 (g:200 in f:108,
+ * 2 samples); main calls all three. */
+static const sc_top_entry *find_at(const sc_top *t, const char *name, int64_t line)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (strcmp(t->entries[i].name, name) == 0 && t->entries[i].line == line)
+			return &t->entries[i];
+	return NULL;
+}
+
+static void test_key_modes(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_init(&fx);
+	uint32_t main_ = fn_location(&fx, "main", 10);
+	sc_str file = (sc_str)sc_profile_intern(fx.p, "src/f.c");
+	sc_function ff = {(sc_str)sc_profile_intern(fx.p, "f"), 0, file, 100};
+	sc_function gf = {(sc_str)sc_profile_intern(fx.p, "g"), 0, file, 199};
+	uint32_t f = (uint32_t)sc_profile_add_function(fx.p, &ff);
+	uint32_t g = (uint32_t)sc_profile_add_function(fx.p, &gf);
+	sc_line l1 = {f, 105, 0}, l2 = {f, 107, 0}, l3[2] = {{g, 200, 0}, {f, 108, 0}};
+	uint32_t a = (uint32_t)sc_profile_add_location(fx.p, fx.mapping, 0x401800, &l1, 1);
+	uint32_t b = (uint32_t)sc_profile_add_location(fx.p, fx.mapping, 0x401900, &l2, 1);
+	uint32_t c = (uint32_t)sc_profile_add_location(fx.p, fx.mapping, 0x401a00, l3, 2);
+	add_stack(&fx, 3, 2, (uint32_t[]){main_, a});
+	add_stack(&fx, 5, 2, (uint32_t[]){main_, b});
+	add_stack(&fx, 2, 2, (uint32_t[]){main_, c});
+
+	sc_top t;
+	assert_int_equal(sc_top_compute(fx.p, 0, &t), 0);
+	assert_int_equal(t.mode, SC_KEY_FUNCTION);
+	assert_int_equal(find(&t, "f")->self, 8);
+	assert_int_equal(find(&t, "f")->total, 10);
+	assert_int_equal(find(&t, "f")->line, 100);
+	sc_top_release(&t);
+
+	assert_int_equal(sc_top_compute_by(fx.p, 0, SC_KEY_LINE, &t), 0);
+	assert_int_equal(t.len, 5); /* f:105, f:107, f:108, g:200, main:12 */
+	assert_int_equal(find_at(&t, "f", 107)->self, 5);
+	assert_int_equal(find_at(&t, "f", 105)->self, 3);
+	assert_int_equal(find_at(&t, "f", 108)->self, 0);
+	assert_int_equal(find_at(&t, "f", 108)->total, 2);
+	assert_int_equal(find_at(&t, "g", 200)->self, 2);
+	assert_string_equal(find_at(&t, "g", 200)->file, "src/f.c");
+	assert_string_equal(t.entries[0].name, "f");
+	assert_int_equal(t.entries[0].line, 107);
+	char *s = print_to_string(sc_top_print_text, fx.p, &t, 10);
+	assert_non_null(strstr(s, "total: 10 samples (count), 5 lines\n"));
+	assert_non_null(
+	    strstr(s, " 50.00%    5   50.00%     5  f                prog    f.c:107\n"));
+	free(s);
+	sc_top_release(&t);
+
+	assert_int_equal(sc_top_compute_by(fx.p, 0, SC_KEY_ADDRESS, &t), 0);
+	assert_int_equal(t.len, 4); /* 0x1800, 0x1900, 0x1a00 (g in f: one row), main's */
+	assert_int_equal(t.entries[0].address, 0x1900);
+	assert_int_equal(t.entries[0].self, 5);
+	const sc_top_entry *e = find_at(&t, "g", 200);
+	assert_non_null(e);
+	assert_int_equal(e->address, 0x1a00);
+	assert_int_equal(e->self, 2);
+	assert_int_equal(e->total, 2); /* the inline chain counts once */
+	s = print_to_string(sc_top_print_json, fx.p, &t, 1);
+	assert_non_null(strstr(s, "\"total\":10,\"by\":\"address\",\"rows\":4,"));
+	assert_non_null(strstr(s, "{\"name\":\"f\",\"module\":\"prog\",\"file\":\"src/f.c\","
+				  "\"line\":107,\"address\":\"0x1900\",\"self\":5,"));
+	free(s);
+	s = print_to_string(sc_top_print_text, fx.p, &t, 10);
+	assert_non_null(
+	    strstr(s, " 50.00%    5   50.00%     5  0x1900   f         prog    f.c:107\n"));
+	free(s);
+	sc_top_release(&t);
+	sc_profile_free(fx.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,7 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_unsymbolized_names), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_escaping),      cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_text_truncates),     cmocka_unit_test(test_many_stacks),
-	    cmocka_unit_test(test_empty_profile),
+	    cmocka_unit_test(test_empty_profile),      cmocka_unit_test(test_key_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

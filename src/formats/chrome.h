@@ -1,0 +1,34 @@
+/*
+ * chrome.h: the Chrome trace event format (JSON), written, for Perfetto UI (ui.perfetto.dev) and
+ * chrome://tracing: one flame chart per thread along real time.
+ *
+ * Consecutive samples of a thread that share their outer frames become one "ph":"X" (complete)
+ * slice per frame, nested by depth. We write X events rather than the format's "samples" and
+ * "stackFrames" tables because Perfetto's JSON importer does not read those (it drops them; see
+ * docs/formats.md), while it draws X events of one thread as a nested flame chart. chrome.c has
+ * an annotated example; otherData.version holds our format version. Not read back by scorch.
+ */
+#ifndef SC_FORMATS_CHROME_H
+#define SC_FORMATS_CHROME_H
+
+#include <stdio.h>
+
+#include "profile/profile.h"
+
+typedef struct sc_chrome_options {
+	int type;	  /* sample type whose values give a sample's width (see below) */
+	const char *name; /* process name shown for every pid (metadata events); NULL for none */
+} sc_chrome_options;
+
+/*
+ * Writes `p` to `f`. A sample covers [time, time + width): width is its value when the type's
+ * unit is nanoseconds, else the thread's median interval between samples, and never reaches past
+ * the thread's next sample. A sample later than the previous one's end plus one median interval
+ * ends every open slice (the thread was off CPU). Threads whose samples carry no time
+ * (aggregated profiles: pprof, folded, perf script without SC_PERFSCRIPT_TIMES) get a synthetic
+ * timeline starting at 0: samples laid end to end in call-tree order, a count of 1 lasting 1 ms.
+ * Samples with a value <= 0 are skipped. Returns 0, -EINVAL for a bad type, -ENOMEM or -EIO.
+ */
+int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f);
+
+#endif

@@ -1,0 +1,882 @@
+/*
+ * perfscript.c: `perf script` text read into a profile (see perfscript.h for the contract).
+ *
+ * The grammar, as perf 6.x prints it (fields in [] may be absent, depending on `perf script -F`
+ * and on what was recorded):
+ *
+ *     header  := [comm] [pid/]tid [ "[" cpu "]" ] [ secs.frac ":" ] [period] [event ":"] [frame]
+ *                (with at least a cpu, a time or an event: a line "main;f 12" is no header)
+ *     frame   := hexaddr [symbol[+0xoff]] [ "(" dso ")" ]
+ *     sample  := header NL { TAB frame NL } [ NL ]
+ *
+ *     hot 14457/14457 [001]  1857.244490:    1001001 cpu-clock:u:
+ *     	            127b hot_a+0x2b (/work/build/tests/programs/hot)
+ *     	           2724a __libc_start_call_main+0x7a (/usr/lib/x86_64-linux-gnu/libc.so.6)
+ *
+ * The command name may contain spaces, so the header is read around anchors: the pid is the token
+ * just before the first "[cpu]" or "secs.frac:" token (or before the event, or the first number
+ * after the command name). The symbol may contain spaces and parentheses (C++), so the dso is the
+ * balanced parenthesized group that ends the line. Lines starting with '#' are comments (perf
+ * script --header). A header without callchain carries its one frame after the event.
+ *
+ * Built for perf.data files of millions of samples (>= 200 MiB/s on one core): the text is never
+ * copied or split into strings; lines are found with memchr, frames are hashed as byte ranges
+ * (symbol without its +0xoff, dso) and interned once as a location; a stack shares its outer
+ * frames' nodes with the previous sample's when they agree; samples with equal (stack, pid, tid,
+ * event) become one record, so memory grows with distinct stacks, not with samples. Records are
+ * turned into profile samples at the end, once every event (= sample type) is known.
+ */
+#include "formats/perfscript.h"
+#include "util/hashmap.h"
+#include "util/vec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EVENTS (SC_MAX_SAMPLE_TYPES - 1)
+
+/* An interned byte string: its profile string id and length (for comparisons without strlen). */
+struct name {
+	sc_str str;
+	uint32_t len;
+};
+
+struct frame_ent {
+	struct name sym, dso;
+	uint32_t location;
+};
+
+struct dso_ent {
+	struct name name;
+	uint32_t mapping;
+};
+
+/* Aggregated samples: one per (stack, pid, tid, event), or one per sample with times. */
+struct rec {
+	sc_stack_id stack;
+	uint32_t pid, tid;
+	int32_t event; /* index in events, -1 when the header names none */
+	uint64_t time_ns;
+	int64_t count, period;
+};
+
+/* A sample header as parsed. */
+struct header {
+	uint32_t pid, tid;
+	uint64_t time_ns;
+	int64_t period;
+	bool has_period;
+	int32_t event;
+	/* The frame on the header line (samples without callchain), as a location; 0 if none. */
+	uint32_t tail_location;
+};
+
+struct range {
+	const char *s;
+	size_t n;
+};
+
+struct parser {
+	sc_profile *p;
+	unsigned flags;
+	sc_diag *d;
+	int64_t lineno;
+
+	sc_hashmap frame_index; /* hash(sym, dso) -> index in frames */
+	SC_VEC(struct frame_ent) frames;
+	sc_hashmap dso_index; /* hash(dso) -> index in dsos */
+	SC_VEC(struct dso_ent) dsos;
+	int64_t unknown_fn; /* the function "[unknown]", 0 until needed */
+
+	struct name events[MAX_EVENTS];
+	size_t nevents;
+	bool any_period, event_less_period;
+
+	/* The sample being read. */
+	bool in_sample;
+	struct header hdr;
+	SC_VEC(uint32_t) stack; /* its locations, leaf first */
+
+	/* The previous sample's stack, outermost first, with the node of each prefix. */
+	SC_VEC(uint32_t) prev_locs;
+	SC_VEC(sc_stack_id) prev_nodes;
+
+	sc_hashmap rec_index; /* hash(stack, pid, tid, event) -> index in recs */
+	SC_VEC(struct rec) recs;
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Small lexing helpers over byte ranges
+ */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] - '0' > 9)
+			return false;
+	return true;
+}
+
+/* Parses decimal s[0..n) into *v; false on overflow or a non-digit. */
+static bool parse_u64(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dgt = (unsigned char)s[i] - '0';
+		if (dgt > 9 || x > (UINT64_MAX - dgt) / 10)
+			return false;
+		x = x * 10 + dgt;
+	}
+	*v = x;
+	return true;
+}
+
+/* "pid/tid" or "tid". */
+static bool is_pid(struct range t)
+{
+	const char *slash = memchr(t.s, '/', t.n);
+	if (!slash)
+		return all_digits(t.s, t.n);
+	size_t a = (size_t)(slash - t.s);
+	return all_digits(t.s, a) && all_digits(slash + 1, t.n - a - 1);
+}
+
+/* "[001]" */
+static bool is_cpu(struct range t)
+{
+	return t.n >= 3 && t.s[0] == '[' && t.s[t.n - 1] == ']' && all_digits(t.s + 1, t.n - 2);
+}
+
+/* "1857.244490:" */
+static bool is_time(struct range t)
+{
+	if (t.n < 4 || t.s[t.n - 1] != ':')
+		return false;
+	const char *dot = memchr(t.s, '.', t.n);
+	if (!dot)
+		return false;
+	size_t a = (size_t)(dot - t.s);
+	return all_digits(t.s, a) && all_digits(dot + 1, t.n - a - 2);
+}
+
+/* "cpu-clock:" "cycles:ppp:" "sched:sched_switch:" (not a time) */
+static bool is_event(struct range t)
+{
+	return t.n >= 2 && t.s[t.n - 1] == ':' && !is_time(t);
+}
+
+static bool is_hex(struct range t)
+{
+	if (!t.n || t.n > 16)
+		return false;
+	for (size_t i = 0; i < t.n; i++)
+		if (hexval(t.s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* The next space-separated token at or after *pos in line[0..n); false at the end. */
+static bool next_token(const char *line, size_t n, size_t *pos, struct range *t)
+{
+	size_t i = *pos;
+	while (i < n && is_space(line[i]))
+		i++;
+	if (i == n)
+		return false;
+	size_t start = i;
+	while (i < n && !is_space(line[i]))
+		i++;
+	t->s = line + start;
+	t->n = i - start;
+	*pos = i;
+	return true;
+}
+
+static int syntax_error(struct parser *ps, const char *line, const char *at, const char *what)
+{
+	return sc_diag_error(ps->d, ps->lineno, (int64_t)(at - line) + 1, -1, "%s", what);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Interning
+ */
+
+static bool name_eq(const sc_profile *p, struct name a, const char *s, size_t n)
+{
+	return a.len == n && memcmp(p->strings.data[a.str], s, n) == 0;
+}
+
+static int intern_name(sc_profile *p, const char *s, size_t n, struct name *out)
+{
+	if (n > UINT32_MAX)
+		return -ENOMEM;
+	int64_t id = sc_profile_intern_n(p, s, n);
+	if (id < 0)
+		return (int)id;
+	out->str = (sc_str)id;
+	out->len = (uint32_t)n;
+	return 0;
+}
+
+/* A hash of s[0..n) for the frame table: 8 bytes at a time, the tail read as the last 8 bytes
+ * (overlapping) rather than byte by byte: frames are hashed once per line, millions of times. */
+static uint64_t hash_range(const char *s, size_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+	if (n < 8) {
+		w = 0;
+		memcpy(&w, s, n);
+		return sc_hash_u64(h ^ w);
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	memcpy(&w, s + n - 8, 8);
+	return sc_hash_u64(h ^ w);
+}
+
+struct frame_key {
+	struct range sym, dso;
+};
+
+static bool frame_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct parser *ps = ctx;
+	const struct frame_ent *e = &ps->frames.data[value];
+	const struct frame_key *k = key;
+	return name_eq(ps->p, e->sym, k->sym.s, k->sym.n) &&
+	       name_eq(ps->p, e->dso, k->dso.s, k->dso.n);
+}
+
+static bool dso_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct parser *ps = ctx;
+	const struct range *k = key;
+	return name_eq(ps->p, ps->dsos.data[value].name, k->s, k->n);
+}
+
+/* The mapping standing for dso d (0 for an empty dso), created on first sight. */
+static int64_t dso_mapping(struct parser *ps, struct range d)
+{
+	if (!d.n)
+		return 0;
+	uint64_t h = hash_range(d.s, d.n, 0x5eed), v;
+	if (sc_hashmap_get(&ps->dso_index, h, dso_eq, &d, ps, &v))
+		return ps->dsos.data[v].mapping;
+	struct dso_ent e;
+	int r = intern_name(ps->p, d.s, d.n, &e.name);
+	if (r < 0)
+		return r;
+	sc_mapping m = {.file = e.name.str, .symbolized = true};
+	m.kernel = d.n >= 7 && memcmp(d.s, "[kernel", 7) == 0;
+	int64_t id = sc_profile_add_mapping(ps->p, &m);
+	if (id < 0)
+		return id;
+	e.mapping = (uint32_t)id;
+	if (sc_vec_push(&ps->dsos, e) < 0 ||
+	    sc_hashmap_put(&ps->dso_index, h, ps->dsos.len - 1) < 0)
+		return -ENOMEM;
+	return id;
+}
+
+/* The location of frame (sym, dso) at address addr, created on first sight. */
+static int64_t frame_location(struct parser *ps, struct range sym, struct range dso, uint64_t addr)
+{
+	struct frame_key k = {sym, dso};
+	uint64_t h = hash_range(sym.s, sym.n, dso.n), v;
+	if (dso.n)
+		h ^= hash_range(dso.s, dso.n, h);
+	if (sc_hashmap_get(&ps->frame_index, h, frame_eq, &k, ps, &v))
+		return ps->frames.data[v].location;
+
+	struct frame_ent e;
+	int r;
+	if ((r = intern_name(ps->p, sym.s, sym.n, &e.sym)) < 0 ||
+	    (r = intern_name(ps->p, dso.s, dso.n, &e.dso)) < 0)
+		return r;
+	int64_t mapping = dso_mapping(ps, dso);
+	if (mapping < 0)
+		return mapping;
+	sc_function fn = {.name = e.sym.str, .system_name = e.sym.str};
+	int64_t f = sc_profile_add_function(ps->p, &fn);
+	if (f < 0)
+		return f;
+	sc_line line = {.function = (uint32_t)f};
+	int64_t loc = sc_profile_add_location(ps->p, (uint32_t)mapping, addr, &line, 1);
+	if (loc < 0)
+		return loc;
+	e.location = (uint32_t)loc;
+	if (sc_vec_push(&ps->frames, e) < 0 ||
+	    sc_hashmap_put(&ps->frame_index, h, ps->frames.len - 1) < 0)
+		return -ENOMEM;
+	return loc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Frames
+ */
+
+/*
+ * Parses "hexaddr [symbol[+0xoff]] [(dso)]" in s[0..n) (no leading blanks) and returns its
+ * location, or -EINVAL (diag set; `line` is the start of the line, for the column) / -ENOMEM.
+ */
+static int64_t parse_frame(struct parser *ps, const char *line, const char *s, size_t n)
+{
+	while (n && (is_space(s[n - 1]) || s[n - 1] == '\r'))
+		n--;
+	size_t i = 0;
+	uint64_t addr = 0;
+	while (i < n && !is_space(s[i])) {
+		int x = hexval(s[i]);
+		if (x < 0 || i >= 16)
+			return syntax_error(ps, line, s + i,
+					    "expected a frame: a hex address, a symbol and (dso)");
+		addr = addr << 4 | (uint64_t)x;
+		i++;
+	}
+	if (!i)
+		return syntax_error(ps, line, s,
+				    "expected a frame: a hex address, a symbol and (dso)");
+	while (i < n && is_space(s[i]))
+		i++;
+	struct range sym = {s + i, n - i}, dso = {"", 0};
+	/* The dso is the balanced "(...)" group ending the line, preceded by a space. Most dsos
+	 * have no parentheses inside: the last '(' is then the group's start. */
+	if (sym.n && sym.s[sym.n - 1] == ')') {
+		const char *open = memrchr(sym.s, '(', sym.n - 1);
+		size_t j = open ? (size_t)(open - sym.s) : sym.n;
+		if (open && memchr(open, ')', sym.n - 1 - j)) {
+			size_t depth = 0;
+			for (j = sym.n; j-- > 0;) {
+				if (sym.s[j] == ')')
+					depth++;
+				else if (sym.s[j] == '(' && --depth == 0)
+					break;
+			}
+		}
+		if (j < sym.n && (j == 0 || is_space(sym.s[j - 1]))) {
+			dso.s = sym.s + j + 1;
+			dso.n = sym.n - j - 2;
+			sym.n = j;
+			while (sym.n && is_space(sym.s[sym.n - 1]))
+				sym.n--;
+		}
+	}
+	/* Drop "+0x1f" (the offset in the symbol): the frame is the function. */
+	for (size_t j = sym.n; j-- > 0 && sym.n - j <= 19;) {
+		if (sym.s[j] == '+') {
+			if (sym.n - j >= 4 && sym.s[j + 1] == '0' && sym.s[j + 2] == 'x' &&
+			    is_hex((struct range){sym.s + j + 3, sym.n - j - 3}))
+				sym.n = j;
+			break;
+		}
+	}
+	if (!sym.n)
+		sym = (struct range){"[unknown]", 9};
+	if (dso.n == 9 && memcmp(dso.s, "[unknown]", 9) == 0)
+		dso.n = 0;
+	return frame_location(ps, sym, dso, addr);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Headers
+ */
+
+/* The index of event token t ("cpu-clock:u:"), added if new; -EINVAL when there are too many. */
+static int event_index(struct parser *ps, const char *line, struct range t)
+{
+	t.n--; /* the ':' ending the token */
+	/* Drop a modifier suffix (":u", ":ppp", ":uk"), keeping tracepoints' "sys:name". */
+	const char *colon = memrchr(t.s, ':', t.n);
+	if (colon && colon > t.s) {
+		size_t a = (size_t)(colon - t.s), k;
+		for (k = a + 1; k < t.n && strchr("ukhIGHpPSDWe", t.s[k]); k++)
+			;
+		if (k == t.n && k > a + 1)
+			t.n = a;
+	}
+	for (size_t i = 0; i < ps->nevents; i++)
+		if (name_eq(ps->p, ps->events[i], t.s, t.n))
+			return (int)i;
+	/* Event-less periods take a sample type of their own: keep one for them. */
+	if (ps->nevents + ps->event_less_period == MAX_EVENTS)
+		return sc_diag_error(ps->d, ps->lineno, (int64_t)(t.s - line) + 1, -1,
+				     "more than %d different events", MAX_EVENTS);
+	int r = intern_name(ps->p, t.s, t.n, &ps->events[ps->nevents]);
+	if (r < 0)
+		return r;
+	return (int)ps->nevents++;
+}
+
+#define MAX_TOKENS 48
+
+/* Parses a header line into ps->hdr. Returns 0, -EINVAL (diag set) or -ENOMEM. */
+static int parse_header(struct parser *ps, const char *line, size_t n)
+{
+	struct header *h = &ps->hdr;
+	struct range tok[MAX_TOKENS];
+	size_t ntok = 0, pos = 0;
+	memset(h, 0, sizeof(*h));
+	h->event = -1;
+	h->period = 1; /* an event printed without a period counts 1 per sample */
+	while (ntok < MAX_TOKENS && next_token(line, n, &pos, &tok[ntok]))
+		ntok++;
+
+	/* Find the pid: before the first cpu or time token, else before the event (or the first of
+	 * two numbers before it: "pid period event:"), else the first number after the comm. */
+	size_t anchor = ntok, pidx = ntok;
+	for (size_t i = 0; i < ntok && anchor == ntok; i++)
+		if (is_cpu(tok[i]) || is_time(tok[i]))
+			anchor = i;
+	if (anchor < ntok) {
+		if (anchor > 0 && is_pid(tok[anchor - 1]))
+			pidx = anchor - 1;
+	} else {
+		size_t ev = ntok;
+		for (size_t i = 0; i < ntok && ev == ntok; i++)
+			if (is_event(tok[i]))
+				ev = i;
+		for (size_t i = 1; i < ev && pidx == ntok; i++)
+			if (is_pid(tok[i]))
+				pidx = i;
+		if (pidx == ntok && ev > 0 && is_pid(tok[0]))
+			pidx = 0;
+		anchor = pidx < ntok ? pidx + 1 : ev;
+	}
+	size_t k = anchor;
+	if (pidx < ntok) {
+		struct range t = tok[pidx];
+		const char *slash = memchr(t.s, '/', t.n);
+		uint64_t pid, tid;
+		size_t a = slash ? (size_t)(slash - t.s) : t.n;
+		if (!parse_u64(t.s, a, &pid) || pid > UINT32_MAX ||
+		    (slash && (!parse_u64(slash + 1, t.n - a - 1, &tid) || tid > UINT32_MAX)))
+			return syntax_error(ps, line, t.s, "the pid/tid is out of range");
+		h->pid = (uint32_t)pid;
+		h->tid = slash ? (uint32_t)tid : (uint32_t)pid;
+		k = pidx + 1;
+	}
+	bool known = false; /* a header has a cpu, a time or an event (a pid is just a number) */
+	if (k < ntok && is_cpu(tok[k]))
+		k++, known = true;
+	if (k < ntok && is_time(tok[k])) {
+		struct range t = tok[k];
+		const char *dot = memchr(t.s, '.', t.n);
+		size_t a = (size_t)(dot - t.s), fn = t.n - a - 2;
+		uint64_t secs, frac;
+		if (!parse_u64(t.s, a, &secs) || fn > 9 || !parse_u64(dot + 1, fn, &frac) ||
+		    secs > UINT64_MAX / 1000000000 - 1)
+			return syntax_error(ps, line, t.s, "the time is out of range");
+		for (size_t i = fn; i < 9; i++)
+			frac *= 10;
+		h->time_ns = secs * 1000000000 + frac;
+		k++, known = true;
+	}
+	/* A number is a period when an event or the end of the line follows it (a frame's address
+	 * may be all digits too). */
+	if (k < ntok && all_digits(tok[k].s, tok[k].n) && (k + 1 == ntok || is_event(tok[k + 1]))) {
+		uint64_t period;
+		if (!parse_u64(tok[k].s, tok[k].n, &period) || period > INT64_MAX)
+			return syntax_error(ps, line, tok[k].s, "the period is out of range");
+		h->period = (int64_t)period;
+		h->has_period = true;
+		k++;
+	}
+	if (k < ntok && is_event(tok[k])) {
+		int e = event_index(ps, line, tok[k]);
+		if (e < 0)
+			return e;
+		h->event = e;
+		k++, known = true;
+	}
+	if (!known)
+		return syntax_error(ps, line, ntok ? tok[0].s : line,
+				    "expected a sample header: [comm] [pid/]tid [[cpu]] [time:] "
+				    "[period] [event:], with a cpu, a time or an event");
+	if (h->has_period) {
+		if (h->event < 0 && !ps->event_less_period && ps->nevents == MAX_EVENTS)
+			return syntax_error(ps, line, line,
+					    "a period without an event, after 7 events");
+		ps->any_period = true;
+		if (h->event < 0)
+			ps->event_less_period = true;
+	}
+	/* What follows is the sample's frame when there is no callchain, or an event's payload
+	 * (tracepoint fields), which we do not read. */
+	if (k < ntok) {
+		size_t start = (size_t)(tok[k].s - line);
+		if (is_hex(tok[k])) {
+			int64_t loc = parse_frame(ps, line, line + start, n - start);
+			if (loc < 0)
+				return (int)loc;
+			h->tail_location = (uint32_t)loc;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Samples
+ */
+
+/* Interns ps->stack (leaf first), reusing the outer frames it shares with the previous sample. */
+static int64_t intern_stack(struct parser *ps)
+{
+	size_t n = ps->stack.len, same = 0;
+	const uint32_t *leaf_first = ps->stack.data;
+	while (same < n && same < ps->prev_locs.len &&
+	       ps->prev_locs.data[same] == leaf_first[n - 1 - same])
+		same++;
+	if (sc_vec_reserve(&ps->prev_locs, n) < 0 || sc_vec_reserve(&ps->prev_nodes, n) < 0)
+		return -ENOMEM;
+	sc_stack_id node = same ? ps->prev_nodes.data[same - 1] : 0;
+	for (size_t i = same; i < n; i++) {
+		uint32_t loc = leaf_first[n - 1 - i];
+		int64_t c = sc_profile_stack_child(ps->p, node, loc);
+		if (c < 0) {
+			ps->prev_locs.len = ps->prev_nodes.len = i;
+			return c;
+		}
+		node = (sc_stack_id)c;
+		ps->prev_locs.data[i] = loc;
+		ps->prev_nodes.data[i] = node;
+	}
+	ps->prev_locs.len = ps->prev_nodes.len = n;
+	return node;
+}
+
+static bool rec_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct parser *ps = ctx;
+	const struct rec *a = &ps->recs.data[value], *b = key;
+	return a->stack == b->stack && a->pid == b->pid && a->tid == b->tid && a->event == b->event;
+}
+
+/* Ends the sample being read: interns its stack and adds it to the records. */
+static int end_sample(struct parser *ps)
+{
+	if (!ps->in_sample)
+		return 0;
+	ps->in_sample = false;
+	const struct header *h = &ps->hdr;
+	if (!ps->stack.len && h->tail_location && sc_vec_push(&ps->stack, h->tail_location) < 0)
+		return -ENOMEM;
+	int64_t stack = intern_stack(ps);
+	ps->stack.len = 0;
+	if (stack < 0)
+		return (int)stack;
+	struct rec r = {.stack = (sc_stack_id)stack,
+			.pid = h->pid,
+			.tid = h->tid,
+			.event = h->event,
+			.count = 1,
+			.period = h->period};
+	if (ps->flags & SC_PERFSCRIPT_TIMES) {
+		r.time_ns = h->time_ns;
+		return sc_vec_push(&ps->recs, r);
+	}
+	uint64_t hash = sc_hash_combine(sc_hash_combine(sc_hash_u64(r.stack), r.pid),
+					(uint64_t)r.tid << 8 ^ (uint64_t)(r.event + 1)),
+		 v;
+	if (sc_hashmap_get(&ps->rec_index, hash, rec_eq, &r, ps, &v)) {
+		struct rec *old = &ps->recs.data[v];
+		old->count++;
+		/* Saturate rather than wrap: a sum past 2^63 is not a real profile anyway. */
+		old->period =
+		    old->period > INT64_MAX - r.period ? INT64_MAX : old->period + r.period;
+		return 0;
+	}
+	if (sc_vec_push(&ps->recs, r) < 0 || sc_hashmap_put(&ps->rec_index, hash, ps->recs.len - 1))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Turns the records into the profile's sample types and samples. */
+static int emit_samples(struct parser *ps)
+{
+	sc_profile *p = ps->p;
+	if (sc_profile_add_sample_type(p, "samples", "count") < 0)
+		return -ENOMEM;
+	p->default_sample_type = p->sample_types[0].type;
+	/* Sample type index of each event (0 = only counted), and of event-less periods. */
+	int type_of[MAX_EVENTS] = {0}, anon = 0;
+	if (ps->any_period) {
+		for (size_t i = 0; i < ps->nevents; i++) {
+			const char *name = p->strings.data[ps->events[i].str];
+			bool ns = strcmp(name, "cpu-clock") == 0 || strcmp(name, "task-clock") == 0;
+			int t = sc_profile_add_sample_type(p, name, ns ? "nanoseconds" : "count");
+			if (t < 0)
+				return t;
+			type_of[i] = t;
+		}
+		if (ps->event_less_period || !ps->nevents) {
+			if ((anon = sc_profile_add_sample_type(p, "events", "count")) < 0)
+				return anon;
+		}
+		p->default_sample_type = p->sample_types[ps->nevents ? type_of[0] : anon].type;
+	}
+	int64_t values[SC_MAX_SAMPLE_TYPES];
+	for (size_t i = 0; i < ps->recs.len; i++) {
+		const struct rec *r = &ps->recs.data[i];
+		memset(values, 0, sizeof(values));
+		values[0] = r->count;
+		int t = r->event >= 0 ? type_of[r->event] : anon;
+		if (t)
+			values[t] = r->period;
+		if (sc_profile_add_sample(p, r->stack, values, r->pid, r->tid, r->time_ns) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_space(s[i]) && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Is this line a frame of the current sample? Callchain frames are tab-indented; we also take
+ * space-indented "hexaddr sym" lines inside a callchain (text whose tabs were expanded). */
+static bool is_frame_line(const struct parser *ps, const char *s, size_t n)
+{
+	if (!n || !is_space(s[0]))
+		return false;
+	if (s[0] == '\t')
+		return true;
+	if (!ps->in_sample || ps->hdr.tail_location)
+		return false;
+	size_t pos = 0;
+	struct range t;
+	return next_token(s, n, &pos, &t) && is_hex(t) && (pos == n || is_space(s[pos]));
+}
+
+/* Reads one line (without its '\n'). Returns 0, -EINVAL (diag set) or -ENOMEM. */
+static int parse_line(struct parser *ps, const char *line, size_t len)
+{
+	int r;
+	ps->lineno++;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (is_frame_line(ps, line, len)) {
+		size_t i = 0;
+		while (i < len && is_space(line[i]))
+			i++;
+		if (i == len)
+			return end_sample(ps);
+		/* A callchain without a header (perf script -F ip,sym): a sample of its own, with
+		 * no pid, time or event. */
+		if (!ps->in_sample) {
+			memset(&ps->hdr, 0, sizeof(ps->hdr));
+			ps->hdr.event = -1;
+			ps->in_sample = true;
+		}
+		int64_t loc = parse_frame(ps, line, line + i, len - i);
+		if (loc < 0)
+			return (int)loc;
+		return sc_vec_push(&ps->stack, (uint32_t)loc);
+	}
+	if ((r = end_sample(ps)) < 0)
+		return r;
+	if (blank(line, len) || line[0] == '#')
+		return 0;
+	if ((r = parse_header(ps, line, len)) < 0)
+		return r;
+	ps->in_sample = true;
+	return 0;
+}
+
+/* Reads the complete lines of data[0..n), and the last one too when `final`. Sets *used to the
+ * bytes consumed. Returns 0 or an error of parse_line. */
+static int parse_lines(struct parser *ps, const char *data, size_t n, bool final, size_t *used)
+{
+	size_t pos = 0;
+	int r = 0;
+	while (pos < n) {
+		const char *line = data + pos;
+		const char *nl = memchr(line, '\n', n - pos);
+		if (!nl && !final)
+			break;
+		size_t len = nl ? (size_t)(nl - line) : n - pos;
+		if ((r = parse_line(ps, line, len)) < 0)
+			break;
+		pos += nl ? len + 1 : len;
+	}
+	*used = pos;
+	return r;
+}
+
+static int parser_init(struct parser *ps, unsigned flags, sc_diag *d)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->flags = flags;
+	ps->d = d;
+	ps->p = sc_profile_new();
+	return ps->p ? 0 : -ENOMEM;
+}
+
+/* Finishes the profile (when r is 0) and frees the parser. Returns r or the finishing error. */
+static int parser_finish(struct parser *ps, int r, sc_profile **out)
+{
+	if (r == 0 && (r = end_sample(ps)) == 0)
+		r = emit_samples(ps);
+	sc_hashmap_release(&ps->frame_index);
+	sc_vec_release(&ps->frames);
+	sc_hashmap_release(&ps->dso_index);
+	sc_vec_release(&ps->dsos);
+	sc_vec_release(&ps->stack);
+	sc_vec_release(&ps->prev_locs);
+	sc_vec_release(&ps->prev_nodes);
+	sc_hashmap_release(&ps->rec_index);
+	sc_vec_release(&ps->recs);
+	if (r < 0)
+		sc_profile_free(ps->p);
+	else
+		*out = ps->p;
+	ps->p = NULL;
+	return r;
+}
+
+int sc_perfscript_parse_flags(const char *data, size_t n, unsigned flags, sc_profile **out,
+			      sc_diag *d)
+{
+	struct parser ps;
+	size_t used;
+	*out = NULL;
+	if (parser_init(&ps, flags, d) < 0)
+		return -ENOMEM;
+	return parser_finish(&ps, parse_lines(&ps, data, n, true, &used), out);
+}
+
+int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,
+			      sc_profile **out, sc_diag *d)
+{
+	struct parser ps;
+	size_t cap = 1 << 20, len = 0, used;
+	char *buf = NULL;
+	int r = 0;
+	*out = NULL;
+	if (parser_init(&ps, flags, d) < 0 || !(buf = malloc(cap))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* The buffer holds the unread end of the previous chunk (a partial line) plus new data:
+	 * memory stays one chunk, or the longest line, whatever the input's size. */
+	for (bool eof = false; !eof;) {
+		if (len == cap) {
+			char *grown = cap * 2 > cap ? realloc(buf, cap * 2) : NULL;
+			if (!grown) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		size_t got;
+		if (nhead) {
+			got = nhead < cap - len ? nhead : cap - len;
+			memcpy(buf + len, head, got);
+			head = (const char *)head + got;
+			nhead -= got;
+		} else {
+			got = fread(buf + len, 1, cap - len, f);
+			if (got == 0 && ferror(f)) {
+				r = errno ? -errno : -EIO;
+				goto out;
+			}
+			eof = got == 0;
+		}
+		len += got;
+		if ((r = parse_lines(&ps, buf, len, eof, &used)) < 0)
+			goto out;
+		memmove(buf, buf + used, len - used);
+		len -= used;
+	}
+out:
+	free(buf);
+	if (!ps.p)
+		return r;
+	return parser_finish(&ps, r, out);
+}
+
+int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d)
+{
+	return sc_perfscript_parse_flags(data, n, 0, out, d);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sniffing
+ */
+
+/* Does line s[0..n) look like a frame ("hexaddr sym...")? */
+static bool looks_like_frame(const char *s, size_t n)
+{
+	size_t pos = 0;
+	struct range t;
+	return next_token(s, n, &pos, &t) && is_hex(t) && pos < n;
+}
+
+int sc_perfscript_sniff(const char *data, size_t n)
+{
+	size_t pos = 0;
+	const char *line = NULL;
+	size_t len = 0;
+	/* The first line that is neither blank nor a comment. */
+	while (pos < n) {
+		line = data + pos;
+		const char *nl = memchr(line, '\n', n - pos);
+		len = nl ? (size_t)(nl - line) : n - pos;
+		pos += len + 1;
+		if (!blank(line, len) && line[0] != '#')
+			break;
+		line = NULL;
+	}
+	if (!line)
+		return 0;
+	if (line[0] == '\t')
+		return looks_like_frame(line, len);
+	/* A header: needs an event token, and a frame after it or on the next line. */
+	size_t p = 0, after_event = 0;
+	struct range t;
+	bool event = false;
+	while (next_token(line, len, &p, &t))
+		if (is_event(t)) {
+			event = true;
+			after_event = p;
+		}
+	if (!event)
+		return 0;
+	if (looks_like_frame(line + after_event, len - after_event))
+		return 1;
+	if (pos >= n || data[pos] != '\t')
+		return 0;
+	const char *next = data + pos;
+	const char *nl = memchr(next, '\n', n - pos);
+	return looks_like_frame(next, nl ? (size_t)(nl - next) : n - pos);
+}

@@ -1,0 +1,65 @@
+/*
+ * perfscript.h: the text `perf script` prints, read into a profile, so that an existing perf.data
+ * gets every view:  perf script | scorch report -
+ *
+ * One sample is a header line and, when the data has callchains, one tab-indented frame line per
+ * frame, leaf first, then a blank line:
+ *
+ *     hot 14457/14457 [001]  1857.244490:    1001001 cpu-clock:
+ *     	            127b hot_a+0x2b (/work/build/tests/programs/hot)
+ *     	           2724a __libc_start_call_main+0x7a (/usr/lib/x86_64-linux-gnu/libc.so.6)
+ *
+ * Without callchains the one frame follows the event on the header line itself. Every header
+ * field perf can leave out is optional (tid, cpu, time, period, event); see perfscript.c for the
+ * exact grammar and docs/formats.md for examples. Not for perf.data itself (binary) nor for
+ * `perf script -F` outputs with fields reordered by hand.
+ */
+#ifndef SC_FORMATS_PERFSCRIPT_H
+#define SC_FORMATS_PERFSCRIPT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "profile/profile.h"
+#include "util/diag.h"
+
+enum {
+	/* Keep every sample with its time (perf's seconds.micro- or nanoseconds, as ns) instead of
+	 * merging samples of equal (stack, pid, tid) into one. Memory then grows with samples;
+	 * for timelines (the Chrome trace writer). */
+	SC_PERFSCRIPT_TIMES = 1 << 0,
+};
+
+/*
+ * Parses `perf script` text into a new profile:
+ *   - sample types (samples, count) and, when the headers carry periods, one type per event
+ *     named after it without modifiers ("cpu-clock:u" -> "cpu-clock"), unit "nanoseconds" for
+ *     cpu-clock and task-clock, "count" otherwise; (events, count) when periods come without an
+ *     event name. The default sample type is the first event's.
+ *   - one function per symbol name ("[unknown]" when perf has none), one location per distinct
+ *     (symbol, dso) pair, one mapping per dso (its file; `kernel` set for "[kernel.kallsyms]"
+ *     and other "[kernel...]" dsos), marked symbolized so nobody symbolizes them again.
+ *   - samples with equal (stack, pid, tid) merged into one (time 0), unless SC_PERFSCRIPT_TIMES;
+ *     pid is the thread's process when the header has "pid/tid", else pid = tid.
+ * Returns 0, or -EINVAL with `d` set to the line and column of the first malformed line, or
+ * -ENOMEM. *out is NULL on failure. `flags` is a set of SC_PERFSCRIPT_*.
+ */
+int sc_perfscript_parse_flags(const char *data, size_t n, unsigned flags, sc_profile **out,
+			      sc_diag *d);
+/* sc_perfscript_parse_flags with flags 0 (samples merged). */
+int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d);
+/*
+ * As sc_perfscript_parse_flags, for inputs too big to hold: parses `head` (bytes the caller has
+ * already read from the stream, e.g. to sniff it; may be NULL with nhead 0) and then the rest of
+ * `f` to its end, in 1 MiB chunks, so memory grows with distinct stacks and never with the size
+ * of the text. Returns as sc_perfscript_parse_flags, or -errno when reading fails.
+ */
+int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,
+			      sc_profile **out, sc_diag *d);
+
+/* True when the first non-blank line looks like a `perf script` sample header followed by a
+ * tab-indented frame line, or like a header carrying its frame ("comm pid time: event: addr
+ * sym (dso)"). Folded stacks and pprof never match. */
+int sc_perfscript_sniff(const char *data, size_t n);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * speedscope.c: speedscope's JSON format, written (see speedscope.h for the contract).
+ *
+ *     {"$schema":"https://www.speedscope.app/file-format-schema.json",   <- the format's version
+ *      "exporter":"scorch 1",                                            <- ours (SC_SPEEDSCOPE_V)
+ *      "name":"hot",
+ *      "activeProfileIndex":0,                                           <- the heaviest thread
+ *      "shared":{"frames":[                                              <- one per function
+ *        {"name":"main","file":"hot.c","line":38},
+ *        {"name":"hot_a","file":"hot.c","line":14}]},
+ *      "profiles":[
+ *        {"type":"sampled","name":"pid 14457 tid 14457","unit":"nanoseconds",
+ *         "startValue":0,"endValue":3000000,                             <- sum of the weights
+ *         "samples":[[0,1],[0,1],[0]],                                   <- frame indexes,
+ *         "weights":[1000000,1000000,1000000]}]}                            outermost first
+ *
+ * Units other than speedscope's (nanoseconds, microseconds, milliseconds, seconds, bytes) become
+ * "none". Frames are numbered in order of first use, so equal profiles give equal files.
+ */
+#include "formats/speedscope.h"
+#include "util/strbuf.h"
+#include "util/vec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SC_SPEEDSCOPE_V "scorch 1"
+
+struct writer {
+	const sc_profile *p;
+	int type;
+	FILE *f;
+	sc_strbuf out;		/* the file, built in memory then written at once */
+	uint32_t *frame_of_fn;	/* function id -> frame index + 1 */
+	uint32_t *frame_of_loc; /* location id -> frame index + 1 (unsymbolized frames) */
+	sc_strbuf frames;	/* the "frames" array's elements */
+	uint32_t nframes;
+	SC_VEC(sc_frame) buf;
+};
+
+/* The frame index of f, added to w->frames on first use; or -ENOMEM. */
+static int64_t frame_index(struct writer *w, const sc_frame *f)
+{
+	uint32_t *slot = f->function ? &w->frame_of_fn[f->function] : &w->frame_of_loc[f->location];
+	if (*slot)
+		return *slot - 1;
+	const sc_function *fn = sc_profile_function(w->p, f->function);
+	sc_strbuf *sb = &w->frames;
+	int r = 0;
+	r |= sc_strbuf_adds(sb, w->nframes ? ",\n{\"name\":\"" : "{\"name\":\"");
+	r |= sc_strbuf_add_json(sb, sc_profile_frame_name(w->p, f));
+	r |= sc_strbuf_addc(sb, '"');
+	if (fn && fn->filename) {
+		r |= sc_strbuf_adds(sb, ",\"file\":\"");
+		r |= sc_strbuf_add_json(sb, sc_profile_str(w->p, fn->filename));
+		r |= sc_strbuf_addc(sb, '"');
+	}
+	if (fn && fn->start_line > 0)
+		r |= sc_strbuf_addf(sb, ",\"line\":%" PRId64, fn->start_line);
+	r |= sc_strbuf_addc(sb, '}');
+	if (r)
+		return -ENOMEM;
+	*slot = ++w->nframes;
+	return *slot - 1;
+}
+
+static int by_thread_time(const void *a, const void *b, void *ctx)
+{
+	const sc_profile *p = ctx;
+	const sc_sample *x = &p->samples.data[*(const size_t *)a];
+	const sc_sample *y = &p->samples.data[*(const size_t *)b];
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	return i < j ? -1 : i > j;
+}
+
+static const char *unit_name(const char *unit)
+{
+	static const char *const units[] = {"nanoseconds", "microseconds", "milliseconds",
+					    "seconds",	   "bytes",	   NULL};
+	for (int i = 0; units[i]; i++)
+		if (strcmp(unit, units[i]) == 0)
+			return units[i];
+	return "none";
+}
+
+/* Appends one thread's profile: samples order[0..n). Returns its total weight or -ENOMEM. */
+static int64_t add_profile(struct writer *w, const size_t *order, size_t n, const char *name,
+			   bool first)
+{
+	const sc_profile *p = w->p;
+	sc_strbuf *sb = &w->out, weights = {0};
+	int r = 0;
+	int64_t total = 0;
+	r |= sc_strbuf_adds(sb, first ? "\n{\"type\":\"sampled\",\"name\":\""
+				      : ",\n{\"type\":\"sampled\",\"name\":\"");
+	r |= sc_strbuf_add_json(sb, name);
+	r |= sc_strbuf_addf(sb, "\",\"unit\":\"%s\",\"startValue\":0,\n\"samples\":[",
+			    unit_name(sc_profile_str(p, p->sample_types[w->type].unit)));
+	size_t written = 0;
+	for (size_t k = 0; k < n && !r; k++) {
+		int64_t v = sc_profile_sample_values(p, order[k])[w->type];
+		if (v <= 0)
+			continue;
+		sc_stack_id id = p->samples.data[order[k]].stack;
+		size_t nf = sc_profile_stack_frames(p, id, w->buf.data, w->buf.cap);
+		if (nf > w->buf.cap) {
+			if (sc_vec_reserve(&w->buf, nf) < 0)
+				goto nomem;
+			sc_profile_stack_frames(p, id, w->buf.data, w->buf.cap);
+		}
+		r |= sc_strbuf_adds(sb, written ? ",[" : "[");
+		for (size_t i = 0; i < nf; i++) {
+			int64_t fi = frame_index(w, &w->buf.data[i]);
+			if (fi < 0)
+				goto nomem;
+			r |= sc_strbuf_addf(sb, i ? ",%" PRId64 : "%" PRId64, fi);
+		}
+		r |= sc_strbuf_addc(sb, ']');
+		r |= sc_strbuf_addf(&weights, written ? ",%" PRId64 : "%" PRId64, v);
+		total = total > INT64_MAX - v ? INT64_MAX : total + v;
+		written++;
+	}
+	r |= sc_strbuf_adds(sb, "],\n\"weights\":[");
+	if (weights.len)
+		r |= sc_strbuf_add(sb, weights.buf, weights.len);
+	r |= sc_strbuf_addf(sb, "],\n\"endValue\":%" PRId64 "}", total);
+	sc_strbuf_release(&weights);
+	return r ? -ENOMEM : total;
+nomem:
+	sc_strbuf_release(&weights);
+	return -ENOMEM;
+}
+
+int sc_speedscope_write(const sc_profile *p, const sc_speedscope_options *o, FILE *f)
+{
+	if (o->type < 0 || (size_t)o->type >= p->nsample_types)
+		return -EINVAL;
+	struct writer w = {.p = p, .type = o->type, .f = f};
+	const char *group = o->name ? o->name : "scorch";
+	sc_strbuf head = {0};
+	int r = -ENOMEM;
+	size_t *order = malloc((p->samples.len + 1) * sizeof(*order));
+	w.frame_of_fn = calloc(p->functions.len + 1, sizeof(*w.frame_of_fn));
+	w.frame_of_loc = calloc(p->locations.len + 1, sizeof(*w.frame_of_loc));
+	if (!order || !w.frame_of_fn || !w.frame_of_loc)
+		goto out;
+	for (size_t i = 0; i < p->samples.len; i++)
+		order[i] = i;
+	if (p->samples.len)
+		qsort_r(order, p->samples.len, sizeof(*order), by_thread_time, (void *)p);
+
+	int64_t best = 0;
+	size_t nprofiles = 0, active = 0;
+	for (size_t start = 0; start < p->samples.len;) {
+		size_t end = start, mark = w.out.len;
+		const sc_sample *s = &p->samples.data[order[start]];
+		while (end < p->samples.len && p->samples.data[order[end]].pid == s->pid &&
+		       p->samples.data[order[end]].tid == s->tid)
+			end++;
+		char name[64];
+		if (!s->pid && !s->tid)
+			snprintf(name, sizeof(name), "%s", "all samples");
+		else
+			snprintf(name, sizeof(name), "pid %" PRIu32 " tid %" PRIu32, s->pid,
+				 s->tid);
+		int64_t total = add_profile(&w, order + start, end - start, name, !nprofiles);
+		if (total < 0)
+			goto out;
+		start = end;
+		if (!total) {
+			w.out.len = mark; /* a thread with nothing to draw */
+			w.out.buf[mark] = '\0';
+			continue;
+		}
+		if (total > best) {
+			best = total;
+			active = nprofiles;
+		}
+		nprofiles++;
+	}
+	/* Nothing to draw at all: one empty profile, so the file still opens. */
+	if (!nprofiles && add_profile(&w, order, 0, "all samples", true) < 0)
+		goto out;
+	if (sc_strbuf_adds(&head, "{\"$schema\":\"https://www.speedscope.app/"
+				  "file-format-schema.json\",\n\"exporter\":\"" SC_SPEEDSCOPE_V
+				  "\",\n\"name\":\"") < 0 ||
+	    sc_strbuf_add_json(&head, group) < 0 ||
+	    sc_strbuf_addf(&head, "\",\n\"activeProfileIndex\":%zu,\n\"shared\":{\"frames\":[\n",
+			   active) < 0)
+		goto out;
+	r = 0;
+	if (fwrite(head.buf, 1, head.len, f) != head.len ||
+	    (w.frames.len && fwrite(w.frames.buf, 1, w.frames.len, f) != w.frames.len) ||
+	    fputs("]},\n\"profiles\":[", f) < 0 ||
+	    (w.out.len && fwrite(w.out.buf, 1, w.out.len, f) != w.out.len) ||
+	    fputs("]}\n", f) < 0 || ferror(f))
+		r = -EIO;
+out:
+	free(order);
+	free(w.frame_of_fn);
+	free(w.frame_of_loc);
+	sc_strbuf_release(&w.out);
+	sc_strbuf_release(&w.frames);
+	sc_strbuf_release(&head);
+	sc_vec_release(&w.buf);
+	return r;
+}

@@ -1,0 +1,179 @@
+/*
+ * test_diff.c: comparing two profiles (report/diff.h) and the differential flamegraph's data.
+ *
+ * Profiles, as folded stacks (module "?" everywhere, so functions match by name):
+ *
+ *   base (100):  main;work;a 50   main;work;b 30   main;c 20
+ *   new  (200):  main;work;a 60   main;work;b 100  main;c 30  main;d 10
+ *
+ *   a  self 50% -> 30%   -20 pts, -40% relative
+ *   b  self 30% -> 50%   +20 pts, +66.67%
+ *   c  self 20% -> 15%    -5 pts, -25%
+ *   d  self  0% ->  5%    +5 pts, no relative change (new)
+ *   work total 80% -> 80%, main 100% -> 100%
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/folded.h"
+#include "report/diff.h"
+#include "report/flamegraph.h"
+
+static sc_profile *folded(const char *text)
+{
+	sc_profile *p = NULL;
+	assert_int_equal(sc_folded_parse(text, strlen(text), &p, NULL), 0);
+	return p;
+}
+
+static const char BASE[] = "main;work;a 50\nmain;work;b 30\nmain;c 20\n";
+static const char NEW[] = "main;work;a 60\nmain;work;b 100\nmain;c 30\nmain;d 10\n";
+
+static const sc_diff_row *row(const sc_diff *d, const char *name)
+{
+	for (size_t i = 0; i < d->len; i++)
+		if (strcmp(d->rows[i].name, name) == 0)
+			return &d->rows[i];
+	fail_msg("no row %s", name);
+	return NULL;
+}
+
+static void test_shares(void **state)
+{
+	(void)state;
+	sc_profile *b = folded(BASE), *n = folded(NEW);
+	sc_diff d;
+	assert_int_equal(sc_diff_compute(b, 0, n, 0, &d), 0);
+	assert_true(d.by_name);
+	assert_int_equal(d.base_total, 100);
+	assert_int_equal(d.new_total, 200);
+	assert_int_equal(d.len, 6); /* main work a b c d */
+	const sc_diff_row *a = row(&d, "a"), *bb = row(&d, "b"), *c = row(&d, "c");
+	const sc_diff_row *dd = row(&d, "d"), *w = row(&d, "work");
+	assert_float_equal(a->self_pts, -20.0, 1e-9);
+	assert_float_equal(sc_diff_relative(a->base_self_pct, a->new_self_pct), -40.0, 1e-9);
+	assert_float_equal(bb->self_pts, 20.0, 1e-9);
+	assert_float_equal(bb->new_self_pct, 50.0, 1e-9);
+	assert_float_equal(c->self_pts, -5.0, 1e-9);
+	assert_float_equal(dd->self_pts, 5.0, 1e-9);
+	assert_true(isnan(sc_diff_relative(dd->base_self_pct, dd->new_self_pct)));
+	assert_int_equal(dd->base_total, 0);
+	assert_int_equal(dd->new_total, 10);
+	assert_float_equal(w->total_pts, 0.0, 1e-9);
+	assert_float_equal(w->base_total_pct, 80.0, 1e-9);
+	/* biggest self change first: b (+20) before a (-20), then d (+5) before c (-5) */
+	assert_string_equal(d.rows[0].name, "b");
+	assert_string_equal(d.rows[1].name, "a");
+	assert_string_equal(d.rows[2].name, "d");
+	assert_string_equal(d.rows[3].name, "c");
+	assert_string_equal(sc_diff_max_self_growth(&d)->name, "b");
+	sc_diff_release(&d);
+	sc_diff_release(&d); /* released twice is harmless */
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
+static char *print(const sc_diff *d, bool json, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(json ? sc_diff_print_json(d, n, f) : sc_diff_print_text(d, n, f), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_outputs(void **state)
+{
+	(void)state;
+	sc_profile *b = folded(BASE), *n = folded(NEW);
+	sc_diff d;
+	assert_int_equal(sc_diff_compute(b, 0, n, 0, &d), 0);
+	d.base_name = "base.folded";
+	d.new_name = "new.folded";
+	char *json = print(&d, true, 0);
+	assert_non_null(strstr(json, "\"schema\":\"scorch.diff\",\"version\":1"));
+	assert_non_null(strstr(json, "\"max_self_growth\":{\"name\":\"b\",\"module\":\"?\","
+				     "\"self_pts\":20.00}"));
+	/* d is new: relative change null */
+	assert_non_null(strstr(json, "{\"name\":\"d\",\"module\":\"?\",\"base_self\":0,"
+				     "\"new_self\":10,\"base_self_pct\":0.00,\"new_self_pct\":5.00,"
+				     "\"self_pts\":5.00,\"self_rel\":null"));
+	/* slower lists b then d; faster lists a then c */
+	const char *slower = strstr(json, "\"slower\":["), *faster = strstr(json, "\"faster\":[");
+	assert_non_null(slower);
+	assert_non_null(faster);
+	assert_true(strstr(slower, "\"name\":\"b\"") < strstr(slower, "\"name\":\"d\""));
+	assert_true(strstr(faster, "\"name\":\"a\"") < strstr(faster, "\"name\":\"c\""));
+	assert_true(strstr(json, "\"name\":\"d\"") < faster);
+	char *text = print(&d, false, 1);
+	assert_non_null(strstr(text, "largest self growth: b +20.00 pts (30.00% -> 50.00%)\n"));
+	assert_null(strstr(text, " d\n")); /* -n 1: only b and a */
+	assert_non_null(strstr(text, " b\n"));
+	assert_non_null(strstr(text, " a\n"));
+	free(json);
+	free(text);
+	sc_diff_release(&d);
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
+/* Identical profiles: nothing slower or faster. */
+static void test_same(void **state)
+{
+	(void)state;
+	sc_profile *b = folded(BASE), *n = folded(BASE);
+	sc_diff d;
+	assert_int_equal(sc_diff_compute(b, 0, n, 0, &d), 0);
+	assert_null(sc_diff_max_self_growth(&d));
+	char *text = print(&d, false, 0);
+	assert_non_null(strstr(text, "no function's self share grew\n"));
+	free(text);
+	sc_diff_release(&d);
+	assert_int_equal(sc_diff_compute(b, 1, n, 0, &d), -EINVAL);
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
+/* The differential flamegraph's tree: union of both trees, "tree" from new, "base" from base. */
+static void test_flamegraph_data(void **state)
+{
+	(void)state;
+	sc_profile *b = folded(BASE), *n = folded(NEW);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	sc_flamegraph_options o = {.title = "t", .type = 0};
+	assert_int_equal(sc_flamegraph_write_data(b, 0, n, &o, f), 0);
+	assert_int_equal(fclose(f), 0);
+	/* preorder, children by name: all, main, c, d, work, a, b */
+	assert_non_null(strstr(buf, "\"tree\":[-1,200,6,0,200,5,1,30,0,2,10,0,3,160,2,4,60,0,"
+				    "5,100,0]"));
+	assert_non_null(strstr(buf, "\"names\":[\"main\",\"c\",\"d\",\"work\",\"a\",\"b\"]"));
+	assert_non_null(strstr(buf, "\"diff\":true,\"base_total\":100,\n\"base\":[100,100,20,0,80,"
+				    "50,30]"));
+	free(buf);
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_shares),
+	    cmocka_unit_test(test_outputs),
+	    cmocka_unit_test(test_same),
+	    cmocka_unit_test(test_flamegraph_data),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
