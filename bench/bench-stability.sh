@@ -42,7 +42,8 @@ for cond in $conditions; do
 	for i in $(seq "$runs"); do
 		"$bench" -q --format none --json "$tmp/$cond.$i.json" "${extra[@]}"
 	done
-	echo "$cond: $runs runs in $(($(date +%s) - start)) s, load average $load0 -> $(cut -d' ' -f1 /proc/loadavg)" >&2
+	load1=$(cut -d' ' -f1 /proc/loadavg)
+	echo "$cond: $runs runs in $(($(date +%s) - start)) s, load average $load0 -> $load1" >&2
 	if [ -n "$spinner" ]; then
 		kill "$spinner"
 		wait "$spinner" 2>/dev/null || true

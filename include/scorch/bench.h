@@ -7,8 +7,11 @@
  * "linear" sampling), records wall-clock and CPU time of each batch, and estimates the time per
  * iteration as the slope of time = slope * iters (least squares through the origin) and by robust
  * estimators of the per-iteration times (median, minimum, 10th percentile, MAD), with bootstrap
- * confidence intervals, Tukey outlier counts and an "unstable" flag. Baselines saved as JSON are
- * compared with a Mann-Whitney test plus a noise threshold.
+ * confidence intervals, Tukey outlier counts and an "unstable" flag. One estimate is the
+ * headline, the one reports lead with and baselines are compared on: the smallest CPU time per
+ * iteration among the batches (scorch_bench_headline_name says why). Baselines saved as JSON are
+ * compared on it with a bootstrap test plus a noise threshold. Instruction counts come from a
+ * hardware counter or, without one, from re-running the program under valgrind's callgrind.
  *
  * The smallest program:
  *
@@ -109,7 +112,7 @@ typedef struct scorch_bench_def {
 	scorch_bench_setup_fn setup;	   /* optional, per batch, untimed */
 	scorch_bench_teardown_fn teardown; /* optional, per batch, untimed */
 	/* Parameters, e.g. sizes: the benchmark runs once per value (scorch_bench_arg()). With
-	 * three or more values the report fits O(1) .. O(N^2) to the slopes. Copied. */
+	 * three or more values the report fits O(1) .. O(N^2) to the headline estimates. Copied. */
 	const int64_t *args;
 	size_t nargs;
 	/* Units processed per iteration; with args and throughput == 0, the argument is used. */

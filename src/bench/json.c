@@ -7,6 +7,7 @@
  *
  *   {"schema": "scorch.bench", "version": 1,        // bump version on incompatible change
  *    "created": "2024-05-01T12:00:00Z",
+ *    "headline": "min_cpu",                        // or "min", "slope": what estimates.headline is
  *    "config": {"warmup_s": 0.5, "measure_s": 2, "samples": 50, "resamples": 10000,
  *               "confidence": 0.95, "noise": 0.02, "seed": 1, "repeat": 1, "measure": "time"},
  *    "environment": {"hostname": "h", "kernel": "Linux 6.1 x86_64", "cpu_model": "...",
@@ -19,7 +20,8 @@
  *    "benchmarks": [
  *     {"id": "memgraph/similarity/1000", "group": "memgraph", "name": "similarity",
  *      "arg": 1000, "unit": "ns", "error": null,
- *      "estimates": {"slope": {"point": 812.5, "lo": 810, "hi": 815},   // per iteration
+ *      "estimates": {"headline": {"point": 801, "lo": 801, "hi": 803},  // per iteration
+ *                    "slope": {"point": 812.5, "lo": 810, "hi": 815},
  *                    "mean": {...}, "median": {...}, "min": 805, "p10": 807, "mad": 2.1,
  *                    "stddev": 3.3, "r2": 0.9999, "cpu_slope": 811},
  *      "outliers": {"low_severe": 0, "low_mild": 0, "high_mild": 2, "high_severe": 1},
@@ -28,9 +30,11 @@
  *      "samples": {"iters": [d, 2d, ...], "wall": [total per batch], "cpu": [...] | null},
  *      "ab": {"a": "...", "b": "...", "slope_b": {...}, "ratio": {...}, "wall_b": [...]},
  *                                                  // A/B pairs only
- *      "comparison": {"base_median": .., "new_median": .., "change": {...}, "p_value": ..,
+ *      "comparison": {"base_median": .., "new_median": .., "base": .., "new": ..,  // headlines
+ *                     "change": {...}, "p_value": ..,
  *                     "verdict": "improved" | "regressed" | "no change"},   // with a baseline
- *      "repeat": {"runs": 3, "cv": {"slope": .., "median": .., "mean": .., "min": ..},
+ *      "repeat": {"runs": 3, "cv": {"slope": .., "median": .., "mean": .., "min": ..,
+ *                                   "headline": ..},
  *                 "unstable": false}}                                   // with --repeat
  *    ],
  *    "complexity": [{"benchmark": "g/name", "best": "O(N)",

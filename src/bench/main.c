@@ -377,8 +377,17 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	}
 	if (!quiet) {
 		c.on_result = progress;
-		fprintf(stderr, "%s: running (warm-up %.3g s, measurement %.3g s, %u samples%s)\n",
-			prog, c.warmup_s, c.measure_s, c.samples, c.repeat > 1 ? ", repeated" : "");
+		if (c.measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS)
+			fprintf(stderr,
+				"%s: counting (about %.3g instructions per benchmark, %u "
+				"samples%s)\n",
+				prog, c.measure_s * 1e9, c.samples,
+				c.repeat > 1 ? ", repeated" : "");
+		else
+			fprintf(stderr,
+				"%s: running (warm-up %.3g s, measurement %.3g s, %u samples%s)\n",
+				prog, c.warmup_s, c.measure_s, c.samples,
+				c.repeat > 1 ? ", repeated" : "");
 	}
 	e = scorch_bench_run(s, &c, &rep);
 	if (e == -EINVAL && c.filter) {

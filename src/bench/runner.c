@@ -8,7 +8,10 @@
  *      d = ceil(measure / (t * n(n+1)/2)), at least 1;
  *   3. takes the samples, each with its own untimed setup and teardown around the timed call,
  *      recording wall (innermost) and CPU time;
- *   4. computes the estimates (sc_bench_estimate) with stats.c.
+ *   4. computes the estimates (sc_bench_estimate) with stats.c, the headline among them (the
+ *      smallest CPU time per iteration, or the slope when counting instructions).
+ * Counting instructions under callgrind (callgrind.c) reads the clock in start/stop pairs, so
+ * the warm-up is then a single one-iteration batch.
  * A/B pairs run both variants in each batch, alternating which goes first.
  *
  * The clock is injectable (scorch_bench_config.clock): the tests drive the runner with a fake
@@ -518,7 +521,7 @@ static int fit_complexities(scorch_bench_report *rep)
 			    !strcmp(q->name, r->name) &&
 			    !strcmp(q->group ? q->group : "", r->group ? r->group : "")) {
 				ns[k] = (double)q->arg;
-				ts[k++] = q->slope.point;
+				ts[k++] = q->headline.point;
 			}
 		}
 		if (k < 3)

@@ -21,6 +21,7 @@
 #include "formats/perfscript.h"
 #include "profile/profile.h"
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 /* Allocation failure injection, as in test_folded.c. Not under ASan (its own malloc). */
 #if defined(__has_feature)
@@ -422,6 +423,172 @@ static void test_stream(void **state)
 	free(one);
 }
 
+/* Asserts that a and b are the same profile, id for id. */
+static void assert_same_profile(const sc_profile *a, const sc_profile *b)
+{
+	assert_int_equal(a->strings.len, b->strings.len);
+	for (size_t i = 0; i < a->strings.len; i++)
+		assert_string_equal(a->strings.data[i], b->strings.data[i]);
+	assert_int_equal(a->nsample_types, b->nsample_types);
+	assert_memory_equal(a->sample_types, b->sample_types,
+			    a->nsample_types * sizeof(a->sample_types[0]));
+	assert_int_equal(a->default_sample_type, b->default_sample_type);
+	assert_int_equal(a->mappings.len, b->mappings.len);
+	assert_int_equal(a->functions.len, b->functions.len);
+	assert_int_equal(a->locations.len, b->locations.len);
+	for (size_t i = 0; i < a->locations.len; i++) {
+		const sc_location *x = &a->locations.data[i], *y = &b->locations.data[i];
+		assert_int_equal(x->mapping, y->mapping);
+		assert_int_equal(x->address, y->address);
+		assert_int_equal(x->first_line, y->first_line);
+	}
+	assert_int_equal(a->nodes.len, b->nodes.len);
+	for (size_t i = 0; i < a->nodes.len; i++) {
+		assert_int_equal(a->nodes.data[i].parent, b->nodes.data[i].parent);
+		assert_int_equal(a->nodes.data[i].location, b->nodes.data[i].location);
+	}
+	assert_int_equal(a->samples.len, b->samples.len);
+	for (size_t i = 0; i < a->samples.len; i++) {
+		const sc_sample *x = &a->samples.data[i], *y = &b->samples.data[i];
+		assert_int_equal(x->stack, y->stack);
+		assert_int_equal(x->pid, y->pid);
+		assert_int_equal(x->tid, y->tid);
+		assert_int_equal(x->time_ns, y->time_ns);
+		assert_memory_equal(sc_profile_sample_values(a, i), sc_profile_sample_values(b, i),
+				    a->nsample_types * sizeof(int64_t));
+	}
+}
+
+/* Parses text[0..n) with the caches and line by line (also as a stream), with and without
+ * times, and asserts the same profile or the same error. Returns the cached parse's result. */
+static int parse_both_ways(const char *text, size_t n)
+{
+	int first = 0;
+	for (unsigned times = 0; times <= SC_PERFSCRIPT_TIMES; times += SC_PERFSCRIPT_TIMES) {
+		sc_profile *p = NULL, *q = NULL, *s = NULL;
+		sc_diag dp, dq, ds;
+		sc_diag_clear(&dp);
+		sc_diag_clear(&dq);
+		sc_diag_clear(&ds);
+		int rp = sc_perfscript_parse_flags(text, n, times, &p, &dp);
+		int rq =
+		    sc_perfscript_parse_flags(text, n, times | SC_PERFSCRIPT_LINE_BY_LINE, &q, &dq);
+		FILE *f = fmemopen((void *)text, n ? n : 1, "r");
+		assert_non_null(f);
+		/* The first 7 bytes as the head: the rest cuts a line. */
+		size_t nhead = n < 7 ? n : 7;
+		if (n && fseek(f, (long)nhead, SEEK_SET) < 0)
+			fail();
+		int rs = n ? sc_perfscript_read_stream(f, text, nhead, times, &s, &ds)
+			   : sc_perfscript_parse_flags(text, n, times, &s, &ds);
+		fclose(f);
+		assert_int_equal(rp, rq);
+		assert_int_equal(rp, rs);
+		if (rp == 0) {
+			assert_same_profile(p, q);
+			assert_same_profile(p, s);
+		} else {
+			assert_int_equal(dp.line, dq.line);
+			assert_int_equal(dp.column, dq.column);
+			assert_string_equal(dp.message, dq.message);
+			assert_int_equal(dp.line, ds.line);
+			assert_int_equal(dp.column, ds.column);
+		}
+		sc_profile_free(p);
+		sc_profile_free(q);
+		sc_profile_free(s);
+		first = times ? first : rp;
+	}
+	return first;
+}
+
+static void test_caches_agree(void **state)
+{
+	(void)state;
+	static const char *const fixtures[] = {"hot-callchain.txt", "hot-nocallchain.txt",
+					       "threads-pid-tid-cpu-ns.txt", "variants.txt"};
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		size_t n;
+		char *data = read_fixture(fixtures[i], &n);
+		assert_int_equal(parse_both_ways(data, n), 0);
+		free(data);
+	}
+	/* Shapes around the block and header caches, each repeated so the second copy hits. */
+	static const struct {
+		const char *text;
+		int ok;
+	} cases[] = {
+	    /* the same block after headers differing in time (and its width), period, pid,
+	     * event; then one address changed (a new block, the same stack) */
+	    {"x 7 1.5: 10 cpu-clock:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 7 1.6: 10 cpu-clock:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 7 10.75: 10 cpu-clock:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 7 10.8: 20 cpu-clock:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 8 10.9: 20 cpu-clock:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 8 11.0: 20 page-faults:\n\t1 a (/x)\n\t2 main (/x)\n\n"
+	     "x 8 11.1: 20 page-faults:\n\t3 a+0x2 (/x)\n\t2 main (/x)\n\n",
+	     1},
+	    /* blocks ended by the next header (no blank line), CRLF, at the end without '\n' */
+	    {"x 7 1.5: e:\r\n\t1 a (/x)\r\n\t2 main (/x)\r\nx 7 1.6: e:\r\n\t1 a (/x)\r\n"
+	     "\t2 main (/x)\r\n\r\nx 7 1.7: e:\n\t1 a (/x)\n\t2 main (/x)\nx 7 1.8: e:\n"
+	     "\t1 a (/x)\n\t2 main (/x)",
+	     1},
+	    /* a tab-indented blank line inside the callchain ends the sample; the frames after it
+	     * are a sample without header */
+	    {"x 7 1.5: e:\n\t1 a\n\t\n\t2 main\n\nx 7 1.6: e:\n\t1 a\n\t\n\t2 main\n\n", 1},
+	    /* a space-indented frame line continues the tab-indented callchain */
+	    {"x 7 1.5: e:\n\t1 a\n    2 main\n\nx 7 1.6: e:\n\t1 a\n    2 main\n\n", 1},
+	    /* a frame on the header line, then a callchain (which wins) */
+	    {"x 7 1.5: e: 5 f (/x)\n\t1 a\n\nx 7 1.6: e: 5 f (/x)\n\t1 a\n\n"
+	     "x 7 1.7: e: 5 f (/x)\n\n",
+	     1},
+	    /* a time out of range in a header that is the last one but for its time */
+	    {"x 7 1.5: e:\n\t1 a\n\nx 7 1.0000000001: e:\n\t1 a\n\n", 0},
+	    /* "1.x:" is no time but an event (a header parsed in full) */
+	    {"x 7 1.5: e:\n\t1 a\n\nx 7 1.x: e:\n\t1 a\n\n", 1},
+	    /* a bad frame in a block like a cached one */
+	    {"x 7 1.5: e:\n\t1 a\n\t2 b\n\nx 7 1.6: e:\n\t1 a\n\tz b\n\n", 0},
+	    /* headers without time are parsed in full */
+	    {"x 7 [001] e:\n\t1 a\n\nx 7 [001] e:\n\t1 a\n\nx 7 [002] e:\n\t1 a\n\n", 1},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		int r = parse_both_ways(cases[c].text, strlen(cases[c].text));
+		if ((r == 0) != cases[c].ok)
+			fail_msg("case %zu: %d", c, r);
+	}
+}
+
+/* More distinct callchain text than the block cache holds (it starts over): every sample still
+ * counts, with the same profile as line by line. */
+static void test_block_cache_full(void **state)
+{
+	(void)state;
+	enum { BLOCKS = 120000, ROUNDS = 2 };
+	sc_strbuf text = {0};
+	for (int round = 0; round < ROUNDS; round++)
+		for (int i = 0; i < BLOCKS; i++)
+			assert_int_equal(
+			    sc_strbuf_addf(&text,
+					   "prog 42 1.%06d: 1000 cpu-clock:\n"
+					   "\t%16x leaf_%d+0x1 (/usr/lib/libsomething.so.1)\n"
+					   "\t%16x middle+0x22 (/usr/lib/libsomething.so.1)\n"
+					   "\t%16x main+0x33 (/usr/bin/prog)\n\n",
+					   i, 0x1000 + i, i % 3, 0x2000 + i / 7, 0x3000),
+			    0);
+	sc_profile *p = NULL, *q = NULL;
+	assert_int_equal(sc_perfscript_parse_flags(text.buf, text.len, 0, &p, NULL), 0);
+	assert_int_equal(
+	    sc_perfscript_parse_flags(text.buf, text.len, SC_PERFSCRIPT_LINE_BY_LINE, &q, NULL), 0);
+	assert_same_profile(p, q);
+	assert_int_equal(p->samples.len, 3);
+	assert_int_equal(leaf_total(p, 0, NULL), BLOCKS * ROUNDS);
+	assert_int_equal(leaf_total(p, 0, "leaf_1"), BLOCKS / 3 * ROUNDS);
+	assert_int_equal(leaf_total(p, 1, NULL), BLOCKS * ROUNDS * 1000LL);
+	sc_profile_free(p);
+	sc_profile_free(q);
+	sc_strbuf_release(&text);
+}
+
 static void test_alloc_failures(void **state)
 {
 	(void)state;
@@ -459,11 +626,12 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hot_callchain), cmocka_unit_test(test_times),
-	    cmocka_unit_test(test_no_callchain),  cmocka_unit_test(test_threads),
-	    cmocka_unit_test(test_variants),	  cmocka_unit_test(test_small_shapes),
-	    cmocka_unit_test(test_errors),	  cmocka_unit_test(test_sniff),
-	    cmocka_unit_test(test_stream),	  cmocka_unit_test(test_alloc_failures),
+	    cmocka_unit_test(test_hot_callchain),    cmocka_unit_test(test_times),
+	    cmocka_unit_test(test_no_callchain),     cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_variants),	     cmocka_unit_test(test_small_shapes),
+	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_sniff),
+	    cmocka_unit_test(test_stream),	     cmocka_unit_test(test_caches_agree),
+	    cmocka_unit_test(test_block_cache_full), cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
