@@ -149,6 +149,8 @@ struct parser {
 	SC_VEC(struct block) blocks;
 	SC_VEC(char) block_text;
 	size_t block_bytes; /* what the cache costs, counted as BLOCK_CACHE_BYTES says */
+	size_t block_hits, block_misses; /* since the cache last started over */
+	size_t block_pause;		 /* samples still to read without the cache */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -943,8 +945,16 @@ static int remember_block(struct parser *ps, struct range k, uint64_t hash, sc_s
 	if (k.n > BLOCK_CACHE_BYTES / 4)
 		return 0;
 	if (ps->block_bytes + k.n + BLOCK_COST > BLOCK_CACHE_BYTES) {
+		/* Filled mostly with blocks never seen again (every sample's callchain differs,
+		 * say): the cache cost more than it saved, so read the next 3 times as many samples
+		 * without it, which bounds that cost to a quarter, before trying it again. */
+		if (ps->block_hits * 3 < ps->block_misses)
+			ps->block_pause = 3 * ps->block_misses;
 		sc_hashmap_release(&ps->block_index);
 		ps->blocks.len = ps->block_text.len = ps->block_bytes = 0;
+		ps->block_hits = ps->block_misses = 0;
+		if (ps->block_pause)
+			return 0;
 	}
 	struct block b = {.off = (uint32_t)ps->block_text.len,
 			  .len = (uint32_t)k.n,
@@ -983,6 +993,7 @@ static int read_block(struct parser *ps, const char *data, size_t n, bool final,
 	*pos = end;
 	if (sc_hashmap_get(&ps->block_index, hash, block_eq, &k, ps, &v)) {
 		struct block *b = &ps->blocks.data[v];
+		ps->block_hits++;
 		const struct header *h = &ps->hdr;
 		ps->lineno += b->nlines;
 		ps->in_sample = false;
@@ -995,6 +1006,7 @@ static int read_block(struct parser *ps, const char *data, size_t n, bool final,
 		return add_record(ps, b->stack, &b->rec);
 	}
 	int r;
+	ps->block_misses++;
 	for (size_t i = start; i < end; nlines++) {
 		size_t len = (size_t)((const char *)memchr(data + i, '\n', end - i) - (data + i));
 		if ((r = parse_line(ps, data + i, len)) < 0)
@@ -1031,8 +1043,11 @@ static int parse_lines(struct parser *ps, const char *data, size_t n, bool final
 		if ((r = parse_line(ps, line, len)) < 0)
 			break;
 		pos += nl ? len + 1 : len;
-		if (ps->just_header && !(ps->flags & SC_PERFSCRIPT_LINE_BY_LINE) &&
-		    (r = read_block(ps, data, n, final, &pos)) < 0)
+		if (!ps->just_header || (ps->flags & SC_PERFSCRIPT_LINE_BY_LINE))
+			continue;
+		if (ps->block_pause)
+			ps->block_pause--;
+		else if ((r = read_block(ps, data, n, final, &pos)) < 0)
 			break;
 	}
 	*used = pos;
