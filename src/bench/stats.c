@@ -210,6 +210,14 @@ double sc_bench_mad(const double *v, size_t n)
 
 /* --- Bootstrap --- */
 
+/* The percentile interval at level `conf` of the resampled estimates est[0..n) (sorted here). */
+static void percentile_interval(double *est, size_t n, double conf, double *lo, double *hi)
+{
+	sc_bench_sort(est, n);
+	*lo = sc_bench_quantile_sorted(est, n, (1 - conf) / 2);
+	*hi = sc_bench_quantile_sorted(est, n, (1 + conf) / 2);
+}
+
 /*
  * The percentile bootstrap: simple, needs no distributional assumption, and with the 50-100
  * samples we take its intervals cover close to their nominal level (the unit test measures it).
@@ -250,9 +258,7 @@ int sc_bench_bootstrap(const double *x, const double *y, size_t n, enum sc_bench
 			break;
 		}
 	}
-	sc_bench_sort(est, resamples);
-	*lo = sc_bench_quantile_sorted(est, resamples, (1 - conf) / 2);
-	*hi = sc_bench_quantile_sorted(est, resamples, (1 + conf) / 2);
+	percentile_interval(est, resamples, conf, lo, hi);
 	r = 0;
 out:
 	free(est);
@@ -280,9 +286,7 @@ int sc_bench_bootstrap_ratio(const double *x, const double *ya, const double *yb
 		}
 		est[b] = sxa > 0 ? sxb / sxa : NAN; /* the sum(x^2) of both slopes cancels */
 	}
-	sc_bench_sort(est, resamples);
-	*lo = sc_bench_quantile_sorted(est, resamples, (1 - conf) / 2);
-	*hi = sc_bench_quantile_sorted(est, resamples, (1 + conf) / 2);
+	percentile_interval(est, resamples, conf, lo, hi);
 	free(est);
 	return 0;
 }
@@ -383,6 +387,22 @@ double sc_bench_mann_whitney(const double *a, size_t na, const double *b, size_t
 	return erfc(d / sqrt(var) / M_SQRT2);
 }
 
+/* The end of both comparisons: the interval of the change from its resampled values est[0..n)
+ * (sorted here), and the verdict from out->p_value and out->change.point. */
+static void conclude(scorch_bench_comparison *out, double *est, unsigned n, double conf,
+		     double noise, double alpha)
+{
+	percentile_interval(est, n, conf, &out->change.lo, &out->change.hi);
+
+	/* Significance alone is not enough: with many samples a 0.3% shift from a different code
+	 * alignment is "significant" and nobody should act on it. The noise threshold says how
+	 * large a change must be to matter. */
+	out->verdict = SCORCH_BENCH_NO_CHANGE;
+	if (out->p_value < alpha && fabs(out->change.point) > noise)
+		out->verdict =
+		    out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
+}
+
 int sc_bench_compare(const double *a, size_t na, const double *b, size_t nb, double noise,
 		     double alpha, unsigned resamples, double conf, sc_bench_rng *rng,
 		     scorch_bench_comparison *out)
@@ -412,17 +432,7 @@ int sc_bench_compare(const double *a, size_t na, const double *b, size_t nb, dou
 			rb[i] = b[sc_bench_rng_below(rng, nb)];
 		est[k] = median_inplace(rb, nb) / median_inplace(ra, na) - 1;
 	}
-	sc_bench_sort(est, resamples);
-	out->change.lo = sc_bench_quantile_sorted(est, resamples, (1 - conf) / 2);
-	out->change.hi = sc_bench_quantile_sorted(est, resamples, (1 + conf) / 2);
-
-	/* Significance alone is not enough: with many samples a 0.3% shift from a different code
-	 * alignment is "significant" and nobody should act on it. The noise threshold says how
-	 * large a change must be to matter. */
-	out->verdict = SCORCH_BENCH_NO_CHANGE;
-	if (out->p_value < alpha && fabs(out->change.point) > noise)
-		out->verdict =
-		    out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
+	conclude(out, est, resamples, conf, noise, alpha);
 	r = 0;
 out:
 	free(est);
@@ -501,13 +511,7 @@ int sc_bench_compare_headline(enum sc_bench_stat stat, const double *xa, const d
 	}
 	size_t tail = below < above ? below : above;
 	out->p_value = fmin(1, 2.0 * (double)(tail + 1) / (resamples + 1));
-	sc_bench_sort(est, resamples);
-	out->change.lo = sc_bench_quantile_sorted(est, resamples, (1 - conf) / 2);
-	out->change.hi = sc_bench_quantile_sorted(est, resamples, (1 + conf) / 2);
-	out->verdict = SCORCH_BENCH_NO_CHANGE;
-	if (out->p_value < alpha && fabs(out->change.point) > noise)
-		out->verdict =
-		    out->change.point > 0 ? SCORCH_BENCH_REGRESSED : SCORCH_BENCH_IMPROVED;
+	conclude(out, est, resamples, conf, noise, alpha);
 	r = 0;
 out:
 	free(est);

@@ -22,17 +22,35 @@ int sc_cli_load_profile(const char *cmd, const char *path, sc_profile **out)
 	return sc_cli_load_profile_times(cmd, path, false, out);
 }
 
-int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times,
-			      sc_profile **out)
+/* How a load ended, in the command's voice: the parser's diagnostic for -EINVAL, the error for
+ * others. Returns 0 when r is 0, else 1 (the commands' exit status). */
+static int loaded(const char *cmd, const char *path, int r, const sc_diag *d)
+{
+	if (r == -EINVAL) {
+		char buf[1024];
+		sc_cli_error(cmd, 0, "%s", sc_diag_format(d, buf, sizeof(buf)));
+		return 1;
+	}
+	if (r < 0) {
+		sc_cli_error(cmd, r, "cannot load '%s'", path);
+		return 1;
+	}
+	return 0;
+}
+
+int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times, sc_profile **out)
 {
 	char *data = NULL;
 	size_t n = 0;
 	*out = NULL;
 	int r;
+	bool in = strcmp(path, "-") == 0;
+	sc_diag d;
+	sc_diag_clear(&d);
+	sc_diag_set_file(&d, in ? "<stdin>" : path);
 	/* perf script text can be GiBs: look at its head, then stream it (memory grows with
 	 * distinct stacks, not with the text). */
 	{
-		bool in = strcmp(path, "-") == 0;
 		FILE *f = in ? stdin : fopen(path, "r");
 		if (!f) {
 			sc_cli_error(cmd, -errno, "cannot read '%s'", path);
@@ -41,23 +59,11 @@ int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times
 		static char head[65536];
 		size_t nh = fread(head, 1, sizeof(head), f);
 		if (sc_perfscript_sniff(head, nh)) {
-			sc_diag d;
-			sc_diag_clear(&d);
-			sc_diag_set_file(&d, in ? "<stdin>" : path);
-			r = sc_perfscript_read_stream(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
-						      out, &d);
+			r = sc_perfscript_read_stream(
+			    f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0, out, &d);
 			if (!in)
 				fclose(f);
-			if (r == -EINVAL) {
-				char buf[1024];
-				sc_cli_error(cmd, 0, "%s", sc_diag_format(&d, buf, sizeof(buf)));
-				return 1;
-			}
-			if (r < 0) {
-				sc_cli_error(cmd, r, "cannot load '%s'", path);
-				return 1;
-			}
-			return 0;
+			return loaded(cmd, path, r, &d);
 		}
 		/* Not perf script: the whole file, head first. */
 		sc_strbuf all = {0};
@@ -79,24 +85,12 @@ int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times
 		sc_cli_error(cmd, r, "cannot read '%s'", path);
 		return 1;
 	}
-	sc_diag d;
-	sc_diag_clear(&d);
-	sc_diag_set_file(&d, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	if (sc_pprof_sniff(data, n))
 		r = sc_pprof_decode(data, n, out, &d);
 	else
 		r = sc_folded_parse(data, n, out, &d);
 	free(data);
-	if (r == -EINVAL) {
-		char buf[1024];
-		sc_cli_error(cmd, 0, "%s", sc_diag_format(&d, buf, sizeof(buf)));
-		return 1;
-	}
-	if (r < 0) {
-		sc_cli_error(cmd, r, "cannot load '%s'", path);
-		return 1;
-	}
-	return 0;
+	return loaded(cmd, path, r, &d);
 }
 
 int sc_cli_pick_sample_type(const char *cmd, const sc_profile *p, const char *name)

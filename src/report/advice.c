@@ -87,14 +87,9 @@ static const struct rule rules[] = {
 
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
-static double pct(int64_t v, int64_t total)
+static bool is_kernel(const char *module)
 {
-	return total ? 100.0 * (double)v / (double)total : 0.0;
-}
-
-static bool is_kernel_key(const sc_fkey *k)
-{
-	return strcmp(k->module, "[kernel]") == 0 || strncmp(k->module, "[kernel.", 8) == 0;
+	return strcmp(module, "[kernel]") == 0 || strncmp(module, "[kernel.", 8) == 0;
 }
 
 /* Per-key rule masks. Returns a malloc'd array or NULL (-ENOMEM). */
@@ -110,7 +105,7 @@ static uint16_t *key_masks(const sc_fkeys *keys, regex_t *re, const bool *compil
 				m[k] |= (uint16_t)(1u << r);
 		for (size_t r = 0; r < NRULES; r++)
 			if (rules[r].kind == LEAF && strcmp(rules[r].id, "kernel") == 0 &&
-			    is_kernel_key(key))
+			    is_kernel(key->module))
 				m[k] |= (uint16_t)(1u << r);
 	}
 	return m;
@@ -127,8 +122,7 @@ static void add_evidence(sc_advice_finding *f, const sc_top *t, regex_t *re, boo
 	for (size_t i = 0; i < t->len; i++) {
 		const sc_top_entry *e = &t->entries[i];
 		bool match = (compiled && regexec(re, e->name, 0, NULL, 0) == 0) ||
-			     (kernel && (strcmp(e->module, "[kernel]") == 0 ||
-					 strncmp(e->module, "[kernel.", 8) == 0));
+			     (kernel && is_kernel(e->module));
 		int64_t v = by_self ? e->self : e->total;
 		if (!match || !v)
 			continue;
@@ -147,7 +141,7 @@ static void add_evidence(sc_advice_finding *f, const sc_top *t, regex_t *re, boo
 	for (size_t i = 0; i < n && used < sizeof(f->evidence); i++) {
 		int w = snprintf(f->evidence + used, sizeof(f->evidence) - used, "%s%s %.2f%% %s",
 				 i ? ", " : "", best[i]->name,
-				 pct(by_self ? best[i]->self : best[i]->total, t->grand_total),
+				 sc_pct(by_self ? best[i]->self : best[i]->total, t->grand_total),
 				 by_self ? "self" : "total");
 		if (w < 0)
 			break;
@@ -192,7 +186,7 @@ static int inlined_rule(const sc_profile *p, const int64_t *self, sc_advice_find
 	if (best) {
 		const sc_function *fi = sc_profile_function(p, best->inl);
 		const sc_function *fh = sc_profile_function(p, best->host);
-		f->pct = pct(best->self, grand);
+		f->pct = sc_pct(best->self, grand);
 		snprintf(f->evidence, sizeof(f->evidence), "%s inlined into %s: %.2f%% self",
 			 fi ? sc_profile_str(p, fi->name) : "?",
 			 fh ? sc_profile_str(p, fh->name) : "?", f->pct);
@@ -262,7 +256,7 @@ int sc_advice_compute(const sc_profile *p, int type, sc_advice *a)
 		f->threshold = rules[i].threshold;
 		if (rules[i].kind == HOT) {
 			if (top.len) {
-				f->pct = pct(top.entries[0].self, grand);
+				f->pct = sc_pct(top.entries[0].self, grand);
 				snprintf(f->evidence, sizeof(f->evidence), "%s %.2f%% self",
 					 top.entries[0].name, f->pct);
 			}
@@ -270,7 +264,7 @@ int sc_advice_compute(const sc_profile *p, int type, sc_advice *a)
 			if ((r = inlined_rule(p, self, f, grand)) < 0)
 				goto out;
 		} else {
-			f->pct = pct(sums[i], grand);
+			f->pct = sc_pct(sums[i], grand);
 			add_evidence(f, &top, &re[i], compiled[i], rules[i].kind == LEAF,
 				     rules[i].kind == LEAF);
 		}

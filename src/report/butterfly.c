@@ -1,8 +1,8 @@
 /*
  * butterfly.c: callers and callees of a focus (see butterfly.h for the contract).
  *
- * One depth-first walk over the stack tree, like top.c, with per-node values from sc_node_values
- * and per-key counters of what is on the current path:
+ * One depth-first walk over the stack tree (sc_walk_tree), like top.c, with per-node values from
+ * sc_node_values and per-key counters of what is on the current path:
  *
  *   - entering a focus frame: the first focus frame on the path adds the node's subtree total to
  *     the focus total; its caller (the frame before it, inside the node's inline chain or the
@@ -44,6 +44,7 @@ struct walk {
 	const bool *focus;
 	const int64_t *self, *total;
 	struct acc *acc;
+	uint32_t *fk, cap; /* the node's frame keys (sc_fkeys_location) */
 	int64_t root_caller;
 	uint32_t root_on, focus_on;
 	sc_butterfly *b;
@@ -60,8 +61,12 @@ static uint32_t innermost_key(const sc_profile *p, const sc_fkeys *k, sc_stack_i
 }
 
 /* Applies (leave = false) or undoes (leave = true) the counters of node `id`. */
-static void visit(struct walk *w, sc_stack_id id, const uint32_t *fk, uint32_t nf, bool leave)
+static int visit(void *ctx, sc_stack_id id, bool leave)
 {
+	struct walk *w = ctx;
+	const uint32_t *fk = w->fk;
+	uint32_t nf =
+	    sc_fkeys_location(w->keys, w->p, sc_profile_node(w->p, id)->location, w->fk, w->cap);
 	uint32_t prev = innermost_key(w->p, w->keys, sc_profile_node(w->p, id)->parent);
 	int64_t t = w->total[id];
 	for (uint32_t j = 0; j < nf; prev = fk[j++]) {
@@ -93,44 +98,24 @@ static void visit(struct walk *w, sc_stack_id id, const uint32_t *fk, uint32_t n
 	}
 	if (!leave && nf && w->focus[fk[nf - 1]])
 		w->b->self += w->self[id];
+	return 0;
 }
 
 static int walk_tree(struct walk *w)
 {
-	uint32_t cap = sc_fkeys_max_lines(w->p);
-	uint32_t *fk = malloc(cap * sizeof(*fk));
-	SC_VEC(uint64_t) stack = {0}; /* node ids shifted left by one; low bit: leaving */
-	int r = -ENOMEM;
-	if (!fk || sc_vec_push(&stack, 0) < 0)
-		goto out;
-	while (stack.len) {
-		uint64_t x = stack.data[--stack.len];
-		sc_stack_id id = (sc_stack_id)(x >> 1);
-		const sc_stack_node *node = sc_profile_node(w->p, id);
-		uint32_t nf = sc_fkeys_location(w->keys, w->p, node->location, fk, cap);
-		visit(w, id, fk, nf, x & 1);
-		if (x & 1)
-			continue;
-		if (sc_vec_push(&stack, x | 1) < 0)
-			goto out;
-		for (sc_stack_id c = node->first_child; c;
-		     c = sc_profile_node(w->p, c)->next_sibling)
-			if (sc_vec_push(&stack, (uint64_t)c << 1) < 0)
-				goto out;
-	}
-	r = 0;
-out:
-	sc_vec_release(&stack);
-	free(fk);
+	w->cap = sc_fkeys_max_lines(w->p);
+	w->fk = malloc(w->cap * sizeof(*w->fk));
+	int r = w->fk ? sc_walk_tree(w->p, visit, w) : -ENOMEM;
+	free(w->fk);
 	return r;
 }
 
 static int cmp_edge(const void *x, const void *y)
 {
 	const sc_butterfly_edge *a = x, *b = y;
-	if (a->value != b->value)
-		return a->value > b->value ? -1 : 1;
-	int c = strcmp(a->name, b->name);
+	int c = sc_cmp_desc(a->value, b->value);
+	if (!c)
+		c = strcmp(a->name, b->name);
 	return c ? c : strcmp(a->module, b->module);
 }
 
@@ -252,9 +237,7 @@ struct layout {
 static void measure(struct layout *lo, const sc_butterfly_edge *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char buf[32];
-		sc_fmt_value(buf, sizeof(buf), e[i].value, lo->unit);
-		lo->value_w = strlen(buf) > lo->value_w ? strlen(buf) : lo->value_w;
+		sc_fit_value(&lo->value_w, e[i].value, lo->unit);
 		size_t w = sc_text_width(e[i].name);
 		lo->name_w = w > lo->name_w ? w : lo->name_w;
 		w = sc_text_width(e[i].module);
@@ -271,9 +254,7 @@ static int add_row(sc_strbuf *sb, const struct layout *lo, const char *share, co
 	    (lo->modules &&
 	     (sc_strbuf_adds(sb, "  ") < 0 || sc_add_cell(sb, module, lo->mod_w, false) < 0)))
 		return -ENOMEM;
-	while (sb->len && sb->buf[sb->len - 1] == ' ')
-		sb->buf[--sb->len] = '\0';
-	return sc_strbuf_addc(sb, '\n');
+	return sc_end_row(sb);
 }
 
 static int add_edges(sc_strbuf *sb, const struct layout *lo, const sc_butterfly *b,
@@ -292,16 +273,11 @@ static int add_edges(sc_strbuf *sb, const struct layout *lo, const sc_butterfly 
 	return 0;
 }
 
-static size_t limit(size_t len, size_t n)
-{
-	return n && n < len ? n : len;
-}
-
 int sc_butterfly_print_text(const sc_profile *p, const sc_butterfly *b, size_t n, FILE *f)
 {
 	struct layout lo = {.value_w = 5, .name_w = 8, .mod_w = 6};
 	lo.unit = sc_profile_str(p, p->sample_types[b->type].unit);
-	size_t nc = limit(b->ncallers, n), ne = limit(b->ncallees, n);
+	size_t nc = sc_limit(b->ncallers, n), ne = sc_limit(b->ncallees, n);
 	measure(&lo, b->callers, nc);
 	measure(&lo, b->callees, ne);
 	lo.name_w = lo.name_w > NAME_MAX_W ? NAME_MAX_W : lo.name_w;
@@ -380,8 +356,8 @@ int sc_butterfly_print_json(const sc_profile *p, const sc_butterfly *b, size_t n
 			   ",\"self\":%" PRId64 ",\"self_pct\":%.2f",
 			   b->grand_total, b->total, sc_pct(b->total, b->grand_total), b->self,
 			   sc_pct(b->self, b->grand_total)) < 0 ||
-	    add_json_edges(&sb, "callers", b, b->callers, limit(b->ncallers, n)) < 0 ||
-	    add_json_edges(&sb, "callees", b, b->callees, limit(b->ncallees, n)) < 0 ||
+	    add_json_edges(&sb, "callers", b, b->callers, sc_limit(b->ncallers, n)) < 0 ||
+	    add_json_edges(&sb, "callees", b, b->callees, sc_limit(b->ncallees, n)) < 0 ||
 	    sc_strbuf_adds(&sb, "}\n") < 0)
 		goto out;
 	r = sc_write_strbuf(&sb, f);

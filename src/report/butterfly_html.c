@@ -1,9 +1,10 @@
 /*
  * butterfly_html.c: writes the butterfly page (see butterfly_html.h).
  *
- * The page is the markup below, the shared CSS (flamegraph.css) plus butterfly.css, the call tree
- * as the flamegraph's JSON in <script id="scorch-data"> (written by sc_flamegraph_write_data),
- * the page's settings in <script id="scorch-page">, and the scripts tree.js and butterfly.js:
+ * The page is the markup below in the frame both pages share (sc_flamegraph_page_head and _end:
+ * the shared CSS, flamegraph.css, plus butterfly.css; the scripts tree.js and butterfly.js), the
+ * call tree as the flamegraph's JSON in <script id="scorch-data"> (written by
+ * sc_flamegraph_write_data), and the page's settings in <script id="scorch-page">:
  *
  *   {"focus":"main","top":50}     focus: the function shown first ("" for the hottest by self);
  *                                 top: how many functions the side bar lists
@@ -16,15 +17,8 @@
 
 #include "report/assets.h"
 #include "report/flamegraph.h"
+#include "report/frames.h"
 #include "util/strbuf.h"
-
-static int put(sc_strbuf *sb, FILE *f)
-{
-	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
-		return -EIO;
-	sc_strbuf_reset(sb);
-	return 0;
-}
 
 int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options *o, FILE *f)
 {
@@ -34,19 +28,9 @@ int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options
 		return -EINVAL;
 	sc_strbuf sb = {0};
 	int r = -ENOMEM;
-	if (sc_strbuf_adds(
-		&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width\">\n<title>") < 0 ||
-	    sc_strbuf_add_html(&sb, title) < 0 || sc_strbuf_adds(&sb, "</title>\n<style>\n") < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_flamegraph_css) < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_butterfly_css) < 0 ||
-	    sc_strbuf_adds(&sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">") < 0 ||
-	    sc_strbuf_add_html(&sb, title) < 0 ||
+	if (sc_flamegraph_page_head(&sb, title, sc_asset_butterfly_css) < 0 ||
 	    sc_strbuf_adds(
-		&sb, "</h1>\n<span id=\"info\"></span>\n"
-		     "<span class=\"spacer\"></span>\n"
-		     "<span id=\"matched\"></span>\n"
-		     "<input id=\"search\" type=\"search\" placeholder=\"function (regex), Enter\" "
+		&sb, "<input id=\"search\" type=\"search\" placeholder=\"function (regex), Enter\" "
 		     "spellcheck=\"false\" autocomplete=\"off\">\n"
 		     "<label>list by <select id=\"order\"><option value=\"self\">self</option>"
 		     "<option value=\"total\">total</option></select></label>\n"
@@ -61,7 +45,7 @@ int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options
 		     "<th class=\"name\">callee</th></tr></thead><tbody></tbody></table>\n"
 		     "</section>\n</div>\n"
 		     "<script type=\"application/json\" id=\"scorch-data\">\n") < 0 ||
-	    put(&sb, f) < 0)
+	    sc_flush_strbuf(&sb, f) < 0)
 		goto out;
 	sc_flamegraph_options fo = {.title = title, .type = type};
 	if ((r = sc_flamegraph_write_data(NULL, 0, p, &fo, f)) < 0)
@@ -70,13 +54,10 @@ int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options
 	if (sc_strbuf_adds(&sb, "\n</script>\n<script type=\"application/json\" "
 				"id=\"scorch-page\">\n{\"focus\":\"") < 0 ||
 	    sc_strbuf_add_json(&sb, o && o->focus ? o->focus : "") < 0 ||
-	    sc_strbuf_addf(&sb, "\",\"top\":%zu}\n</script>\n<script>\n",
-			   o && o->top ? o->top : 50) < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_tree_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_butterfly_js) < 0 ||
-	    sc_strbuf_adds(&sb, "</script>\n</body>\n</html>\n") < 0)
+	    sc_strbuf_addf(&sb, "\",\"top\":%zu}\n</script>\n", o && o->top ? o->top : 50) < 0 ||
+	    sc_flamegraph_page_end(&sb, sc_asset_butterfly_js) < 0)
 		goto out;
-	r = put(&sb, f);
+	r = sc_flush_strbuf(&sb, f);
 	if (!r && ferror(f))
 		r = -EIO;
 out:

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/frames.h"
 #include "report/top.h"
 #include "util/hashmap.h"
 #include "util/strbuf.h"
@@ -72,11 +73,6 @@ static bool has_modules(const sc_top *t)
 		if (strcmp(t->entries[i].module, "?") != 0)
 			return true;
 	return false;
-}
-
-static double pct(int64_t v, int64_t total)
-{
-	return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
 double sc_diff_relative(double base_pct, double new_pct)
@@ -182,10 +178,10 @@ int sc_diff_compute(const sc_profile *base, int base_type, const sc_profile *p, 
 			continue;
 		sc_diff_row *row = &d->rows[out++];
 		*row = d->rows[i];
-		row->base_self_pct = pct(row->base_self, d->base_total);
-		row->base_total_pct = pct(row->base_total, d->base_total);
-		row->new_self_pct = pct(row->new_self, d->new_total);
-		row->new_total_pct = pct(row->new_total, d->new_total);
+		row->base_self_pct = sc_pct(row->base_self, d->base_total);
+		row->base_total_pct = sc_pct(row->base_total, d->base_total);
+		row->new_self_pct = sc_pct(row->new_self, d->new_total);
+		row->new_total_pct = sc_pct(row->new_total, d->new_total);
 		row->self_pts = row->new_self_pct - row->base_self_pct;
 		row->total_pts = row->new_total_pct - row->base_total_pct;
 	}
@@ -258,15 +254,8 @@ static const sc_diff_row **list(const sc_diff *d, int sign, size_t n, size_t *le
 		if (in_list(&d->rows[i], sign))
 			v[k++] = &d->rows[i];
 	qsort(v, k, sizeof(*v), sign > 0 ? cmp_slower : cmp_faster);
-	*len = n && n < k ? n : k;
+	*len = sc_limit(k, n);
 	return v;
-}
-
-static int write_out(const sc_strbuf *sb, FILE *f)
-{
-	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
-		return -EIO;
-	return ferror(f) ? -EIO : 0;
 }
 
 static void rel_text(char *buf, size_t size, double base_pct, double new_pct)
@@ -334,20 +323,12 @@ int sc_diff_print_text(const sc_diff *d, size_t n, FILE *f)
 	} else if (sc_strbuf_adds(&sb, "\nno function's self share grew\n") < 0) {
 		goto out;
 	}
-	r = write_out(&sb, f);
+	r = sc_write_strbuf(&sb, f);
 out:
 	free(slower);
 	free(faster);
 	sc_strbuf_release(&sb);
 	return r;
-}
-
-static int add_json_str(sc_strbuf *sb, const char *s)
-{
-	if (sc_strbuf_addc(sb, '"') < 0 || sc_strbuf_add_json(sb, s) < 0 ||
-	    sc_strbuf_addc(sb, '"') < 0)
-		return -ENOMEM;
-	return 0;
 }
 
 static int add_json_rel(sc_strbuf *sb, const char *key, double base_pct, double new_pct)
@@ -364,8 +345,8 @@ static int add_json_rows(sc_strbuf *sb, const char *key, const sc_diff_row *cons
 	for (size_t i = 0; i < n; i++) {
 		const sc_diff_row *r = rows[i];
 		if (sc_strbuf_adds(sb, i ? ",\n{\"name\":" : "\n{\"name\":") < 0 ||
-		    add_json_str(sb, r->name) < 0 || sc_strbuf_adds(sb, ",\"module\":") < 0 ||
-		    add_json_str(sb, r->module) < 0 ||
+		    sc_add_json_quoted(sb, r->name) < 0 || sc_strbuf_adds(sb, ",\"module\":") < 0 ||
+		    sc_add_json_quoted(sb, r->module) < 0 ||
 		    sc_strbuf_addf(
 			sb,
 			",\"base_self\":%" PRId64 ",\"new_self\":%" PRId64
@@ -396,24 +377,27 @@ int sc_diff_print_json(const sc_diff *d, size_t n, FILE *f)
 	if (!slower || !faster)
 		goto out;
 	if (sc_strbuf_adds(&sb, "{\"schema\":\"scorch.diff\",\"version\":1,\"sample_type\":") < 0 ||
-	    add_json_str(&sb, d->type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
-	    add_json_str(&sb, d->unit) < 0 || sc_strbuf_adds(&sb, ",\n\"base\":{\"name\":") < 0 ||
-	    add_json_str(&sb, d->base_name ? d->base_name : "base") < 0 ||
+	    sc_add_json_quoted(&sb, d->type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
+	    sc_add_json_quoted(&sb, d->unit) < 0 ||
+	    sc_strbuf_adds(&sb, ",\n\"base\":{\"name\":") < 0 ||
+	    sc_add_json_quoted(&sb, d->base_name ? d->base_name : "base") < 0 ||
 	    sc_strbuf_addf(&sb, ",\"total\":%" PRId64 ",\"sample_type\":", d->base_total) < 0 ||
-	    add_json_str(&sb, d->base_type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
-	    add_json_str(&sb, d->base_unit) < 0 ||
+	    sc_add_json_quoted(&sb, d->base_type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
+	    sc_add_json_quoted(&sb, d->base_unit) < 0 ||
 	    sc_strbuf_adds(&sb, "},\n\"new\":{\"name\":") < 0 ||
-	    add_json_str(&sb, d->new_name ? d->new_name : "new") < 0 ||
+	    sc_add_json_quoted(&sb, d->new_name ? d->new_name : "new") < 0 ||
 	    sc_strbuf_addf(&sb, ",\"total\":%" PRId64 ",\"sample_type\":", d->new_total) < 0 ||
-	    add_json_str(&sb, d->type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
-	    add_json_str(&sb, d->unit) < 0 ||
+	    sc_add_json_quoted(&sb, d->type) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
+	    sc_add_json_quoted(&sb, d->unit) < 0 ||
 	    sc_strbuf_addf(&sb, "},\n\"matched_by\":\"%s\",\"functions\":%zu",
 			   d->by_name ? "name" : "name+module", d->len) < 0 ||
 	    sc_strbuf_adds(&sb, ",\n\"max_self_growth\":") < 0)
 		goto out;
 	if (max) {
-		if (sc_strbuf_adds(&sb, "{\"name\":") < 0 || add_json_str(&sb, max->name) < 0 ||
-		    sc_strbuf_adds(&sb, ",\"module\":") < 0 || add_json_str(&sb, max->module) < 0 ||
+		if (sc_strbuf_adds(&sb, "{\"name\":") < 0 ||
+		    sc_add_json_quoted(&sb, max->name) < 0 ||
+		    sc_strbuf_adds(&sb, ",\"module\":") < 0 ||
+		    sc_add_json_quoted(&sb, max->module) < 0 ||
 		    sc_strbuf_addf(&sb, ",\"self_pts\":%.2f}", max->self_pts) < 0)
 			goto out;
 	} else if (sc_strbuf_adds(&sb, "null") < 0) {
@@ -422,7 +406,7 @@ int sc_diff_print_json(const sc_diff *d, size_t n, FILE *f)
 	if (add_json_rows(&sb, "slower", slower, ns) < 0 ||
 	    add_json_rows(&sb, "faster", faster, nf) < 0 || sc_strbuf_adds(&sb, "}\n") < 0)
 		goto out;
-	r = write_out(&sb, f);
+	r = sc_write_strbuf(&sb, f);
 out:
 	free(slower);
 	free(faster);

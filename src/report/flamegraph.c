@@ -38,6 +38,9 @@
  * The tree is built over "merged keys": (name, module) pairs interned across the profiles drawn,
  * so the two trees of a diff meet frame by frame.
  *
+ * The page's frame (head, shared CSS, tree.js, closing tags) is written by sc_flamegraph_page_head
+ * and sc_flamegraph_page_end, which the butterfly page (butterfly_html.c) uses too.
+ *
  * Not for: the renderer's behaviour (read flamegraph.js).
  */
 #include "report/flamegraph.h"
@@ -277,20 +280,7 @@ static void tree_release(struct tree *t)
 /* Writes the buffer out when it has grown large, to keep memory flat on big profiles. */
 static int flush(sc_strbuf *sb, FILE *f, bool force)
 {
-	if (!force && sb->len < (1 << 16))
-		return 0;
-	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
-		return -EIO;
-	sc_strbuf_reset(sb);
-	return 0;
-}
-
-static int add_json_str(sc_strbuf *sb, const char *s)
-{
-	if (sc_strbuf_addc(sb, '"') < 0 || sc_strbuf_add_json(sb, s) < 0 ||
-	    sc_strbuf_addc(sb, '"') < 0)
-		return -ENOMEM;
-	return 0;
+	return !force && sb->len < (1 << 16) ? 0 : sc_flush_strbuf(sb, f);
 }
 
 static bool module_eq(uint64_t value, const void *key, const void *ctx)
@@ -371,7 +361,8 @@ static int write_tree(const struct tree *t, bool diff, sc_strbuf *sb, FILE *f)
 		goto out;
 	for (size_t i = 0; i < nused; i++)
 		if ((i && sc_strbuf_addc(sb, ',') < 0) ||
-		    add_json_str(sb, t->keys.data[order[i]].name) < 0 || flush(sb, f, false) < 0)
+		    sc_add_json_quoted(sb, t->keys.data[order[i]].name) < 0 ||
+		    flush(sb, f, false) < 0)
 			goto out;
 	if (sc_strbuf_adds(sb, "],\n\"mod\":[") < 0)
 		goto out;
@@ -382,7 +373,7 @@ static int write_tree(const struct tree *t, bool diff, sc_strbuf *sb, FILE *f)
 	if (sc_strbuf_adds(sb, "],\n\"modules\":[") < 0)
 		goto out;
 	for (size_t i = 0; i < mods.len; i++)
-		if ((i && sc_strbuf_addc(sb, ',') < 0) || add_json_str(sb, mods.data[i]) < 0)
+		if ((i && sc_strbuf_addc(sb, ',') < 0) || sc_add_json_quoted(sb, mods.data[i]) < 0)
 			goto out;
 	if (sc_strbuf_adds(sb, "]") < 0)
 		goto out;
@@ -457,10 +448,10 @@ static int write_data(const sc_profile *base, int base_type, const sc_profile *p
 
 	r = -ENOMEM;
 	if (sc_strbuf_adds(sb, "{\"schema\":\"scorch.flamegraph\",\"version\":1,\"title\":") < 0 ||
-	    add_json_str(sb, title) < 0 || sc_strbuf_adds(sb, ",\"type\":") < 0 ||
-	    add_json_str(sb, sc_profile_str(p, p->sample_types[type].type)) < 0 ||
+	    sc_add_json_quoted(sb, title) < 0 || sc_strbuf_adds(sb, ",\"type\":") < 0 ||
+	    sc_add_json_quoted(sb, sc_profile_str(p, p->sample_types[type].type)) < 0 ||
 	    sc_strbuf_adds(sb, ",\"unit\":") < 0 ||
-	    add_json_str(sb, sc_profile_str(p, p->sample_types[type].unit)) < 0 ||
+	    sc_add_json_quoted(sb, sc_profile_str(p, p->sample_types[type].unit)) < 0 ||
 	    sc_strbuf_addf(sb, ",\"total\":%" PRId64 ",\"icicle\":%s", t.nodes.data[0].value,
 			   o && o->icicle ? "true" : "false") < 0)
 		goto out;
@@ -469,7 +460,7 @@ static int write_data(const sc_profile *base, int base_type, const sc_profile *p
 			goto out;
 		for (size_t i = 0; i <= t.ngroups; i++)
 			if ((i && sc_strbuf_addc(sb, ',') < 0) ||
-			    add_json_str(sb, sc_groups_name(g, i)) < 0)
+			    sc_add_json_quoted(sb, sc_groups_name(g, i)) < 0)
 				goto out;
 		if (sc_strbuf_adds(sb, "]") < 0)
 			goto out;
@@ -498,24 +489,41 @@ int sc_flamegraph_write_data(const sc_profile *base, int base_type, const sc_pro
 	return r;
 }
 
+int sc_flamegraph_page_head(sc_strbuf *sb, const char *title, const char *css)
+{
+	if (sc_strbuf_adds(
+		sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>") < 0 ||
+	    sc_strbuf_add_html(sb, title) < 0 || sc_strbuf_adds(sb, "</title>\n<style>\n") < 0 ||
+	    sc_strbuf_adds(sb, sc_asset_flamegraph_css) < 0 ||
+	    (css && sc_strbuf_adds(sb, css) < 0) ||
+	    sc_strbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">") < 0 ||
+	    sc_strbuf_add_html(sb, title) < 0 ||
+	    sc_strbuf_adds(sb, "</h1>\n<span id=\"info\"></span>\n"
+			       "<span class=\"spacer\"></span>\n"
+			       "<span id=\"matched\"></span>\n") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int sc_flamegraph_page_end(sc_strbuf *sb, const char *js)
+{
+	if (sc_strbuf_adds(sb, "<script>\n") < 0 || sc_strbuf_adds(sb, sc_asset_tree_js) < 0 ||
+	    sc_strbuf_adds(sb, "\n") < 0 || sc_strbuf_adds(sb, js) < 0 ||
+	    sc_strbuf_adds(sb, "</script>\n</body>\n</html>\n") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int write_page(const sc_profile *base, int base_type, const sc_profile *p,
 		      const sc_flamegraph_options *o, FILE *f)
 {
 	const char *title = o && o->title ? o->title : "scorch flamegraph";
 	sc_strbuf sb = {0};
 	int r = -ENOMEM;
-	if (sc_strbuf_adds(
-		&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width\">\n<title>") < 0 ||
-	    sc_strbuf_add_html(&sb, title) < 0 || sc_strbuf_adds(&sb, "</title>\n<style>\n") < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_flamegraph_css) < 0 ||
-	    sc_strbuf_adds(&sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">") < 0 ||
-	    sc_strbuf_add_html(&sb, title) < 0 ||
+	if (sc_flamegraph_page_head(&sb, title, NULL) < 0 ||
 	    sc_strbuf_adds(
-		&sb, "</h1>\n<span id=\"info\"></span>\n"
-		     "<span class=\"spacer\"></span>\n"
-		     "<span id=\"matched\"></span>\n"
-		     "<input id=\"search\" type=\"search\" placeholder=\"search (regex)\" "
+		&sb, "<input id=\"search\" type=\"search\" placeholder=\"search (regex)\" "
 		     "spellcheck=\"false\" autocomplete=\"off\">\n"
 		     "<label>colour <select id=\"colour\"></select></label>\n"
 		     "<button id=\"flip\" type=\"button\" title=\"i\">Icicle</button>\n"
@@ -528,10 +536,8 @@ static int write_page(const sc_profile *base, int base_type, const sc_profile *p
 	if ((r = write_data(base, base_type, p, o, &sb, f)) < 0)
 		goto out;
 	r = -ENOMEM;
-	if (sc_strbuf_adds(&sb, "\n</script>\n<script>\n") < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_tree_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
-	    sc_strbuf_adds(&sb, sc_asset_flamegraph_js) < 0 ||
-	    sc_strbuf_adds(&sb, "</script>\n</body>\n</html>\n") < 0)
+	if (sc_strbuf_adds(&sb, "\n</script>\n") < 0 ||
+	    sc_flamegraph_page_end(&sb, sc_asset_flamegraph_js) < 0)
 		goto out;
 	r = flush(&sb, f, true);
 	if (!r && ferror(f))

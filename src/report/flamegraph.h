@@ -22,6 +22,7 @@
 
 #include "profile/profile.h"
 #include "report/groups.h"
+#include "util/strbuf.h"
 
 typedef struct sc_flamegraph_options {
 	const char *title; /* NULL: "scorch flamegraph" */
@@ -44,5 +45,13 @@ int sc_flamegraph_write_diff_html(const sc_profile *base, int base_type, const s
  * embeds (described in flamegraph.c), for `p` and, when `base` is not NULL, the diff against it. */
 int sc_flamegraph_write_data(const sc_profile *base, int base_type, const sc_profile *p,
 			     const sc_flamegraph_options *o, FILE *f);
+
+/* For the same pages, the markup every page starts with: the head (`title`, the shared
+ * flamegraph.css then `css` when not NULL) and the header's title and first spans (info, spacer,
+ * matched), the header left open for the page's own controls. */
+int sc_flamegraph_page_head(sc_strbuf *sb, const char *title, const char *css);
+/* The markup every page ends with: one <script> with the shared tree.js then `js`, and the closing
+ * tags. Both return 0 or -ENOMEM. */
+int sc_flamegraph_page_end(sc_strbuf *sb, const char *js);
 
 #endif

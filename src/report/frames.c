@@ -1,5 +1,5 @@
 /*
- * frames.c: frame keys and per-node values shared by the views (see frames.h).
+ * frames.c: frame keys, the tree walk and per-node values shared by the views (see frames.h).
  *
  * Keys are interned through an sc_hashmap keyed by a hash of what makes a key in the mode
  * (name and module; plus file and line; or module and offset); the value is the key's index and
@@ -173,6 +173,37 @@ uint32_t sc_fkeys_max_lines(const sc_profile *p)
 	return max;
 }
 
+int sc_walk_tree(const sc_profile *p, int (*visit)(void *ctx, sc_stack_id id, bool leave),
+		 void *ctx)
+{
+	/* Entries are node ids shifted left by one; the low bit marks "leaving this node". Each
+	 * node is pushed twice (entering, then leaving below its children), so no recursion: stacks
+	 * can be deep. */
+	SC_VEC(uint64_t) stack = {0};
+	int r = -ENOMEM;
+	if (sc_vec_push(&stack, 0) < 0)
+		goto out;
+	while (stack.len) {
+		uint64_t x = stack.data[--stack.len];
+		sc_stack_id id = (sc_stack_id)(x >> 1);
+		if ((r = visit(ctx, id, x & 1)) < 0)
+			goto out;
+		r = -ENOMEM;
+		if (x & 1)
+			continue;
+		if (sc_vec_push(&stack, x | 1) < 0)
+			goto out;
+		for (sc_stack_id c = sc_profile_node(p, id)->first_child; c;
+		     c = sc_profile_node(p, c)->next_sibling)
+			if (sc_vec_push(&stack, (uint64_t)c << 1) < 0)
+				goto out;
+	}
+	r = 0;
+out:
+	sc_vec_release(&stack);
+	return r;
+}
+
 int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **total)
 {
 	size_t n = p->nodes.len;
@@ -238,6 +269,14 @@ void sc_fmt_value(char *buf, size_t size, int64_t v, const char *unit)
 	}
 }
 
+void sc_fit_value(size_t *width, int64_t v, const char *unit)
+{
+	char buf[32];
+	sc_fmt_value(buf, sizeof(buf), v, unit);
+	if (strlen(buf) > *width)
+		*width = strlen(buf);
+}
+
 size_t sc_text_width(const char *s)
 {
 	size_t w = 0;
@@ -270,6 +309,13 @@ int sc_add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad)
 	return 0;
 }
 
+int sc_end_row(sc_strbuf *sb)
+{
+	while (sb->len && sb->buf[sb->len - 1] == ' ')
+		sb->buf[--sb->len] = '\0';
+	return sc_strbuf_addc(sb, '\n');
+}
+
 int sc_write_strbuf(const sc_strbuf *sb, FILE *f)
 {
 	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
@@ -277,10 +323,25 @@ int sc_write_strbuf(const sc_strbuf *sb, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+int sc_flush_strbuf(sc_strbuf *sb, FILE *f)
+{
+	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
+		return -EIO;
+	sc_strbuf_reset(sb);
+	return 0;
+}
+
+int sc_add_json_quoted(sc_strbuf *sb, const char *value)
+{
+	if (sc_strbuf_addc(sb, '"') < 0 || sc_strbuf_add_json(sb, value) < 0 ||
+	    sc_strbuf_addc(sb, '"') < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int sc_add_json_str(sc_strbuf *sb, const char *key, const char *value)
 {
-	if (sc_strbuf_addf(sb, "\"%s\":\"", key) < 0 || sc_strbuf_add_json(sb, value) < 0 ||
-	    sc_strbuf_addc(sb, '"') < 0)
+	if (sc_strbuf_addf(sb, "\"%s\":", key) < 0 || sc_add_json_quoted(sb, value) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -8,7 +8,8 @@
  * walks over the stack tree compare integers instead of strings.
  *
  * Keys can also be made per source line or per address (sc_key_mode, top.h), for hot spots at a
- * finer grain. The printers' shared helpers (value scaling, column cells, JSON heads) are here too.
+ * finer grain. The depth-first walk of the stack tree the views share (sc_walk_tree) and the
+ * printers' shared helpers (value scaling, column cells, JSON heads) are here too.
  *
  * Internal to src/report/ (not for the CLI). Read top.c for a walk that uses both halves.
  */
@@ -73,6 +74,13 @@ static inline uint32_t sc_fkeys_location(const sc_fkeys *k, const sc_profile *p,
 /* The largest inline chain of any location (the capacity sc_fkeys_location needs). */
 uint32_t sc_fkeys_max_lines(const sc_profile *p);
 
+/* Visits the stack tree depth first, parents before children: visit(ctx, id, false) on entering
+ * node `id` (the root, 0, first), visit(ctx, id, true) on leaving it, once all its descendants are
+ * left. The views' walks keep per-key "on the current path" counters with it. Returns 0, -ENOMEM,
+ * or the first negative value visit returned (which stops the walk). */
+int sc_walk_tree(const sc_profile *p, int (*visit)(void *ctx, sc_stack_id id, bool leave),
+		 void *ctx);
+
 /* Per stack node values of sample type `type`: self[n] = sum over samples whose stack is node n,
  * and (when `total` is not NULL) total[n] = self of n and of all its descendants. Both arrays have
  * p->nodes.len entries and are allocated here (the caller frees them). Returns 0 or -ENOMEM. */
@@ -84,15 +92,35 @@ int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **tota
 
 /* 100 * v / total, 0 when total is 0. */
 double sc_pct(int64_t v, int64_t total);
+/* Sort order "larger first": -1 when a > b, 1 when a < b, 0 when equal. */
+static inline int sc_cmp_desc(int64_t a, int64_t b)
+{
+	return a > b ? -1 : a < b;
+}
+/* How many of `len` rows to show for a "top n" option: n, or all of them when n is 0. */
+static inline size_t sc_limit(size_t len, size_t n)
+{
+	return n && n < len ? n : len;
+}
 /* A value in its unit, scaled for reading: "1.25s", "723ms", "3.00MiB", or the plain number. */
 void sc_fmt_value(char *buf, size_t size, int64_t v, const char *unit);
+/* Widens *width to fit `v` as sc_fmt_value writes it. */
+void sc_fit_value(size_t *width, int64_t v, const char *unit);
 /* Display width of UTF-8 text, counting each code point as one column. */
 size_t sc_text_width(const char *s);
 /* Appends `s` padded to `width` columns (when `pad`), or cut to width - 1 columns plus "…" when
  * longer. Returns 0 or -ENOMEM. */
 int sc_add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad);
-/* Writes the buffer to `f`. Returns 0 or -EIO. */
+/* Ends a text table's row: drops the blanks its last (empty or padded) cells left, adds '\n'.
+ * Returns 0 or -ENOMEM. */
+int sc_end_row(sc_strbuf *sb);
+/* Writes the buffer to `f`. Returns 0 or -EIO (a short write, or the stream's error flag). */
 int sc_write_strbuf(const sc_strbuf *sb, FILE *f);
+/* Writes the buffer to `f` and empties it, for writers that stream a large document in pieces.
+ * Returns 0 or -EIO (a short write; the stream's error flag is left to the caller). */
+int sc_flush_strbuf(sc_strbuf *sb, FILE *f);
+/* Appends `"escaped value"` (a JSON string). Returns 0 or -ENOMEM. */
+int sc_add_json_quoted(sc_strbuf *sb, const char *value);
 /* Appends `"key":"escaped value"` (JSON). Returns 0 or -ENOMEM. */
 int sc_add_json_str(sc_strbuf *sb, const char *key, const char *value);
 /* Appends the common head of a view's JSON document: {"schema":"SCHEMA","version":VERSION,

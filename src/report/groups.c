@@ -41,6 +41,15 @@ struct sc_groups {
 	SC_VEC(struct rule) rules;
 };
 
+/* Narrows [*s, *e) past its leading blanks (spaces, tabs) and its trailing characters of `tail`. */
+static void trim(const char **s, const char **e, const char *tail)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && (*e)[-1] && strchr(tail, (*e)[-1]))
+		(*e)--;
+}
+
 static int add_spec(sc_groups *g, const char *spec, size_t len, sc_diag *d)
 {
 	const char *eq = memchr(spec, '=', len);
@@ -48,17 +57,10 @@ static int add_spec(sc_groups *g, const char *spec, size_t len, sc_diag *d)
 		return sc_diag_error(d, d ? d->line : 0, 0, -1, "'%.*s': expected NAME=REGEX",
 				     (int)len, spec);
 	/* Blanks around the name and the regex are layout ("sim = cosine"), not part of them. */
-	const char *name = spec, *re = eq + 1, *end = spec + len;
-	size_t nlen = (size_t)(eq - spec);
-	while (nlen && (*name == ' ' || *name == '\t'))
-		name++, nlen--;
-	while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'))
-		nlen--;
-	while (re < end && (*re == ' ' || *re == '\t'))
-		re++;
-	while (end > re && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	size_t rlen = (size_t)(end - re);
+	const char *name = spec, *name_end = eq, *re = eq + 1, *end = spec + len;
+	trim(&name, &name_end, " \t");
+	trim(&re, &end, " \t");
+	size_t nlen = (size_t)(name_end - name), rlen = (size_t)(end - re);
 	if (!nlen || !rlen)
 		return sc_diag_error(d, d ? d->line : 0, 0, -1, "'%.*s': %s is empty", (int)len,
 				     spec, nlen ? "the regex" : "the name");
@@ -134,11 +136,8 @@ int sc_groups_add_file(sc_groups *g, const char *path, sc_diag *d)
 		if (!end)
 			end = data + n;
 		lineno++;
-		char *s = line, *e = end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			e--;
+		const char *s = line, *e = end;
+		trim(&s, &e, " \t\r");
 		if (s == e || *s == '#')
 			continue;
 		if (d)
@@ -350,9 +349,7 @@ int sc_groups_print_text(const sc_groups *g, const sc_profile *p, int type, FILE
 	const char *unit = sc_profile_str(p, p->sample_types[type].unit);
 	size_t ng = sc_groups_count(g), value_w = 5, name_w = 5;
 	for (size_t k = 0; k <= ng; k++) {
-		char buf[32];
-		sc_fmt_value(buf, sizeof(buf), rows[k].value, unit);
-		value_w = strlen(buf) > value_w ? strlen(buf) : value_w;
+		sc_fit_value(&value_w, rows[k].value, unit);
 		size_t w = sc_text_width(rows[k].name);
 		name_w = w > name_w ? w : name_w;
 	}

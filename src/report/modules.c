@@ -2,9 +2,10 @@
  * modules.c: time by module (see modules.h for the contract).
  *
  * Each location's module gets a small index first (a hashmap on the module name), so the walk
- * compares integers. The walk is top.c's: depth first over the stack tree with per-node self and
- * subtree totals from sc_node_values; entering a node whose module is not yet on the path adds the
- * node's subtree total to the module's total, and the node's self value goes to its own module.
+ * compares integers. The walk is top.c's (sc_walk_tree): depth first over the stack tree with
+ * per-node self and subtree totals from sc_node_values; entering a node whose module is not yet on
+ * the path adds the node's subtree total to the module's total, and the node's self value goes to
+ * its own module.
  * Every frame of a location (inline chain) is in the location's module, so a node is one module.
  */
 #include "report/modules.h"
@@ -43,48 +44,38 @@ static int64_t module_index(struct index *ix, const char *name, const char *path
 	return (int64_t)ix->rows.len++;
 }
 
-static int walk(const sc_profile *p, const uint32_t *loc_mod, const int64_t *self,
-		const int64_t *total, sc_module_row *rows, uint32_t *on_path)
+struct walk {
+	const sc_profile *p;
+	const uint32_t *loc_mod;
+	const int64_t *self, *total;
+	sc_module_row *rows;
+	uint32_t *on_path;
+};
+
+static int visit(void *ctx, sc_stack_id id, bool leave)
 {
-	SC_VEC(uint64_t) stack = {0}; /* node ids shifted left by one; low bit: leaving */
-	int r = -ENOMEM;
-	if (sc_vec_push(&stack, 0) < 0)
-		goto out;
-	while (stack.len) {
-		uint64_t x = stack.data[--stack.len];
-		sc_stack_id id = (sc_stack_id)(x >> 1);
-		const sc_stack_node *node = sc_profile_node(p, id);
-		bool real = node->location != 0;
-		uint32_t m = real ? loc_mod[node->location - 1] : 0;
-		if (x & 1) {
-			on_path[m] -= real;
-			continue;
-		}
-		if (real) {
-			if (on_path[m]++ == 0)
-				rows[m].total += total[id];
-			rows[m].self += self[id];
-		}
-		if (sc_vec_push(&stack, x | 1) < 0)
-			goto out;
-		for (sc_stack_id c = node->first_child; c; c = sc_profile_node(p, c)->next_sibling)
-			if (sc_vec_push(&stack, (uint64_t)c << 1) < 0)
-				goto out;
+	struct walk *w = ctx;
+	uint32_t loc = sc_profile_node(w->p, id)->location;
+	if (!loc) /* the root */
+		return 0;
+	uint32_t m = w->loc_mod[loc - 1];
+	if (leave) {
+		w->on_path[m]--;
+		return 0;
 	}
-	r = 0;
-out:
-	sc_vec_release(&stack);
-	return r;
+	if (w->on_path[m]++ == 0)
+		w->rows[m].total += w->total[id];
+	w->rows[m].self += w->self[id];
+	return 0;
 }
 
 static int cmp_row(const void *x, const void *y)
 {
 	const sc_module_row *a = x, *b = y;
-	if (a->self != b->self)
-		return a->self > b->self ? -1 : 1;
-	if (a->total != b->total)
-		return a->total > b->total ? -1 : 1;
-	return strcmp(a->name, b->name);
+	int c = sc_cmp_desc(a->self, b->self);
+	if (!c)
+		c = sc_cmp_desc(a->total, b->total);
+	return c ? c : strcmp(a->name, b->name);
 }
 
 int sc_modules_compute(const sc_profile *p, int type, sc_modules *m)
@@ -108,8 +99,10 @@ int sc_modules_compute(const sc_profile *p, int type, sc_modules *m)
 		loc_mod[id - 1] = (uint32_t)k;
 	}
 	on_path = calloc(ix.rows.len + 1, sizeof(*on_path));
-	if (!on_path || (r = sc_node_values(p, type, &self, &total)) < 0 ||
-	    (r = walk(p, loc_mod, self, total, ix.rows.data, on_path)) < 0)
+	if (!on_path || (r = sc_node_values(p, type, &self, &total)) < 0)
+		goto out;
+	struct walk w = {p, loc_mod, self, total, ix.rows.data, on_path};
+	if ((r = sc_walk_tree(p, visit, &w)) < 0)
 		goto out;
 	m->grand_total = total[0];
 	/* Modules no sample reached (e.g. after filtering) are left out. */
@@ -138,21 +131,13 @@ void sc_modules_release(sc_modules *m)
 	*m = (sc_modules){0};
 }
 
-static size_t limit(size_t len, size_t n)
-{
-	return n && n < len ? n : len;
-}
-
 int sc_modules_print_text(const sc_profile *p, const sc_modules *m, size_t n, FILE *f)
 {
 	const char *unit = sc_profile_str(p, p->sample_types[m->type].unit);
-	size_t rows = limit(m->len, n), self_w = 4, total_w = 5;
+	size_t rows = sc_limit(m->len, n), self_w = 4, total_w = 5;
 	for (size_t i = 0; i < rows; i++) {
-		char buf[32];
-		sc_fmt_value(buf, sizeof(buf), m->rows[i].self, unit);
-		self_w = strlen(buf) > self_w ? strlen(buf) : self_w;
-		sc_fmt_value(buf, sizeof(buf), m->rows[i].total, unit);
-		total_w = strlen(buf) > total_w ? strlen(buf) : total_w;
+		sc_fit_value(&self_w, m->rows[i].self, unit);
+		sc_fit_value(&total_w, m->rows[i].total, unit);
 	}
 	sc_strbuf sb = {0};
 	char tot[32];
@@ -185,7 +170,7 @@ int sc_modules_print_json(const sc_profile *p, const sc_modules *m, size_t n, FI
 {
 	sc_strbuf sb = {0};
 	int r = -ENOMEM;
-	size_t rows = limit(m->len, n);
+	size_t rows = sc_limit(m->len, n);
 	if (sc_add_json_head(&sb, "scorch.modules", 1, p, m->type, m->grand_total) < 0 ||
 	    sc_strbuf_adds(&sb, ",\n\"modules\":[") < 0)
 		goto out;

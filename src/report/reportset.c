@@ -37,6 +37,7 @@
 #include "report/advice.h"
 #include "report/butterfly_html.h"
 #include "report/flamegraph.h"
+#include "report/frames.h"
 #include "report/top.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -60,11 +61,6 @@ struct ctx {
 	sc_advice advice;
 	int64_t samples;
 };
-
-static double pct(int64_t v, int64_t total)
-{
-	return total ? 100.0 * (double)v / (double)total : 0.0;
-}
 
 /* A value in its unit, scaled for reading: "1.25 s", "723 ms", "3.00 MiB", "12" (a count). */
 static const char *fmt_value(char *buf, size_t size, int64_t v, const char *unit)
@@ -162,9 +158,8 @@ static void release(struct ctx *x)
 
 static int put(sc_strbuf *sb, FILE *f)
 {
-	if (sb->len && fwrite(sb->buf, 1, sb->len, f) != sb->len)
+	if (sc_flush_strbuf(sb, f) < 0)
 		return -EIO;
-	sc_strbuf_reset(sb);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -192,7 +187,7 @@ static int summary_txt(struct ctx *x, FILE *f)
 			goto out;
 		for (size_t i = 0; i < x->mods.len; i++)
 			if (sc_strbuf_addf(&sb, "%7.2f%%  %s\n",
-					   pct(x->mods.data[i].self, x->t.grand_total),
+					   sc_pct(x->mods.data[i].self, x->t.grand_total),
 					   x->mods.data[i].name) < 0)
 				goto out;
 	}
@@ -220,14 +215,6 @@ out:
 	return r;
 }
 
-static int json_str(sc_strbuf *sb, const char *s)
-{
-	if (sc_strbuf_addc(sb, '"') < 0 || sc_strbuf_add_json(sb, s) < 0 ||
-	    sc_strbuf_addc(sb, '"') < 0)
-		return -ENOMEM;
-	return 0;
-}
-
 static int json_functions(sc_strbuf *sb, const struct ctx *x, const char *key, bool by_total)
 {
 	const sc_top_entry **v = malloc((x->t.len ? x->t.len : 1) * sizeof(*v));
@@ -252,14 +239,14 @@ static int json_functions(sc_strbuf *sb, const struct ctx *x, const char *key, b
 	for (size_t i = 0; i < n; i++) {
 		const sc_top_entry *e = v[i];
 		if (sc_strbuf_addf(sb, "%s\n{\"rank\":%zu,\"name\":", i ? "," : "", i + 1) < 0 ||
-		    json_str(sb, e->name) < 0 || sc_strbuf_adds(sb, ",\"module\":") < 0 ||
-		    json_str(sb, e->module) < 0 || sc_strbuf_adds(sb, ",\"file\":") < 0 ||
-		    json_str(sb, e->file) < 0 ||
+		    sc_add_json_quoted(sb, e->name) < 0 || sc_strbuf_adds(sb, ",\"module\":") < 0 ||
+		    sc_add_json_quoted(sb, e->module) < 0 || sc_strbuf_adds(sb, ",\"file\":") < 0 ||
+		    sc_add_json_quoted(sb, e->file) < 0 ||
 		    sc_strbuf_addf(sb,
 				   ",\"line\":%" PRId64 ",\"self\":%" PRId64 ",\"self_pct\":%.2f"
 				   ",\"total\":%" PRId64 ",\"total_pct\":%.2f}",
-				   e->line, e->self, pct(e->self, x->t.grand_total), e->total,
-				   pct(e->total, x->t.grand_total)) < 0)
+				   e->line, e->self, sc_pct(e->self, x->t.grand_total), e->total,
+				   sc_pct(e->total, x->t.grand_total)) < 0)
 			goto out;
 	}
 	r = sc_strbuf_adds(sb, n ? "\n]" : "]");
@@ -273,9 +260,10 @@ static int hotspots_json(struct ctx *x, FILE *f)
 	sc_strbuf sb = {0};
 	int r = -ENOMEM;
 	if (sc_strbuf_adds(&sb, "{\"schema\":\"scorch.hotspots\",\"version\":1,\"source\":") < 0 ||
-	    json_str(&sb, x->source) < 0 || sc_strbuf_adds(&sb, ",\"sample_type\":") < 0 ||
-	    json_str(&sb, x->type_name) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
-	    json_str(&sb, x->unit) < 0 ||
+	    sc_add_json_quoted(&sb, x->source) < 0 ||
+	    sc_strbuf_adds(&sb, ",\"sample_type\":") < 0 ||
+	    sc_add_json_quoted(&sb, x->type_name) < 0 || sc_strbuf_adds(&sb, ",\"unit\":") < 0 ||
+	    sc_add_json_quoted(&sb, x->unit) < 0 ||
 	    sc_strbuf_addf(
 		&sb, ",\n\"total\":%" PRId64 ",\"samples\":%" PRId64 ",\"duration_ns\":%" PRId64,
 		x->t.grand_total, x->samples,
@@ -286,10 +274,10 @@ static int hotspots_json(struct ctx *x, FILE *f)
 		goto out;
 	for (size_t i = 0; i < x->mods.len; i++)
 		if (sc_strbuf_adds(&sb, i ? ",\n{\"name\":" : "\n{\"name\":") < 0 ||
-		    json_str(&sb, x->mods.data[i].name) < 0 ||
+		    sc_add_json_quoted(&sb, x->mods.data[i].name) < 0 ||
 		    sc_strbuf_addf(&sb, ",\"self\":%" PRId64 ",\"self_pct\":%.2f}",
 				   x->mods.data[i].self,
-				   pct(x->mods.data[i].self, x->t.grand_total)) < 0)
+				   sc_pct(x->mods.data[i].self, x->t.grand_total)) < 0)
 			goto out;
 	if (sc_strbuf_adds(&sb, x->mods.len ? "\n]" : "]") < 0)
 		goto out;
@@ -298,7 +286,7 @@ static int hotspots_json(struct ctx *x, FILE *f)
 			goto out;
 		for (size_t i = 0; i <= x->ngroups; i++)
 			if (sc_strbuf_adds(&sb, i ? ",\n{\"name\":" : "\n{\"name\":") < 0 ||
-			    json_str(&sb, x->groups[i].name) < 0 ||
+			    sc_add_json_quoted(&sb, x->groups[i].name) < 0 ||
 			    sc_strbuf_addf(&sb, ",\"value\":%" PRId64 ",\"pct\":%.2f}",
 					   x->groups[i].value, x->groups[i].pct) < 0)
 				goto out;
@@ -310,14 +298,16 @@ static int hotspots_json(struct ctx *x, FILE *f)
 	for (size_t i = 0; i < x->advice.nall; i++) {
 		const sc_advice_finding *a = &x->advice.all[i];
 		if (sc_strbuf_adds(&sb, i ? ",\n{\"rule\":" : "\n{\"rule\":") < 0 ||
-		    json_str(&sb, a->rule) < 0 || sc_strbuf_adds(&sb, ",\"title\":") < 0 ||
-		    json_str(&sb, a->title) < 0 ||
+		    sc_add_json_quoted(&sb, a->rule) < 0 ||
+		    sc_strbuf_adds(&sb, ",\"title\":") < 0 ||
+		    sc_add_json_quoted(&sb, a->title) < 0 ||
 		    sc_strbuf_addf(
 			&sb, ",\"pct\":%.2f,\"threshold\":%.2f,\"fired\":%s,\"evidence\":", a->pct,
 			a->threshold,
 			x->t.grand_total > 0 && a->pct >= a->threshold ? "true" : "false") < 0 ||
-		    json_str(&sb, a->evidence) < 0 || sc_strbuf_adds(&sb, ",\"advice\":") < 0 ||
-		    json_str(&sb, a->advice) < 0 || sc_strbuf_addc(&sb, '}') < 0)
+		    sc_add_json_quoted(&sb, a->evidence) < 0 ||
+		    sc_strbuf_adds(&sb, ",\"advice\":") < 0 ||
+		    sc_add_json_quoted(&sb, a->advice) < 0 || sc_strbuf_addc(&sb, '}') < 0)
 			goto out;
 	}
 	if (sc_strbuf_adds(&sb, "\n]}\n") < 0)
@@ -372,7 +362,7 @@ static int report_md(struct ctx *x, FILE *f)
 	size_t shown = 0;
 	for (size_t i = 0; i < x->t.len && shown < 5; i++) {
 		const sc_top_entry *e = &x->t.entries[i];
-		if (!e->self || (shown && pct(e->self, grand) < 1.0))
+		if (!e->self || (shown && sc_pct(e->self, grand) < 1.0))
 			break;
 		if (sc_strbuf_addf(&sb, "%zu. **", ++shown) < 0 || md_code(&sb, e->name) < 0 ||
 		    sc_strbuf_adds(&sb, "**") < 0 ||
@@ -381,7 +371,7 @@ static int report_md(struct ctx *x, FILE *f)
 		    sc_strbuf_addf(&sb,
 				   ": %.1f%% of the time in the function itself, %.1f%% including "
 				   "what it calls.\n",
-				   pct(e->self, grand), pct(e->total, grand)) < 0)
+				   sc_pct(e->self, grand), sc_pct(e->total, grand)) < 0)
 			goto out;
 	}
 	if (!shown && sc_strbuf_adds(&sb, "The profile is empty.\n") < 0)
@@ -393,8 +383,8 @@ static int report_md(struct ctx *x, FILE *f)
 		for (size_t i = 0; i < x->mods.len && i < 8; i++)
 			if (sc_strbuf_adds(&sb, "| ") < 0 ||
 			    md_code(&sb, x->mods.data[i].name) < 0 ||
-			    sc_strbuf_addf(&sb, " | %.1f%% |\n", pct(x->mods.data[i].self, grand)) <
-				0)
+			    sc_strbuf_addf(&sb, " | %.1f%% |\n",
+					   sc_pct(x->mods.data[i].self, grand)) < 0)
 				goto out;
 	}
 	if (x->groups) {

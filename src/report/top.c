@@ -4,9 +4,9 @@
  * How the numbers are made, in one pass over the stack tree rather than over the samples:
  *
  *   1. sc_node_values folds the samples into per-node self values and subtree totals.
- *   2. A depth-first walk keeps, per function key, how many times it is on the current path.
- *      Entering a node, each of its frames (inline chain expanded) whose function is not yet on
- *      the path adds the node's subtree total to that function's total; the innermost frame gets
+ *   2. A depth-first walk (sc_walk_tree) keeps, per function key, how many times it is on the
+ * current path. Entering a node, each of its frames (inline chain expanded) whose function is not
+ * yet on the path adds the node's subtree total to that function's total; the innermost frame gets
  *      the node's self value. Leaving the node undoes the counters. A recursive function is thus
  *      counted once per stack, at its outermost occurrence, and the work is proportional to the
  *      number of distinct frames in the tree, not to the number of samples.
@@ -44,53 +44,52 @@ struct acc {
 	bool seen;
 };
 
+struct walk {
+	const sc_profile *p;
+	const sc_fkeys *keys;
+	const int64_t *self, *total;
+	struct acc *acc;
+	uint32_t *fk, cap; /* the node's frame keys (sc_fkeys_location) */
+};
+
+static int visit(void *ctx, sc_stack_id id, bool leave)
+{
+	struct walk *w = ctx;
+	const sc_stack_node *node = sc_profile_node(w->p, id);
+	uint32_t nf = sc_fkeys_location(w->keys, w->p, node->location, w->fk, w->cap);
+	struct acc *acc = w->acc;
+	if (leave) {
+		for (uint32_t i = 0; i < nf; i++)
+			acc[w->fk[i]].on_path--;
+		return 0;
+	}
+	const sc_location *l = sc_profile_location(w->p, node->location);
+	int64_t total = w->total[id];
+	for (uint32_t i = 0; i < nf; i++) {
+		struct acc *a = &acc[w->fk[i]];
+		if (a->on_path++ == 0)
+			a->total += total;
+		if (!a->seen || total > a->best_weight) {
+			const sc_line *ln =
+			    l->nlines ? &w->p->lines.data[l->first_line + l->nlines - 1 - i] : NULL;
+			a->seen = true;
+			a->best_weight = total;
+			a->best_line = ln ? ln->line : 0;
+			a->best_function = ln ? ln->function : 0;
+		}
+	}
+	if (nf)
+		acc[w->fk[nf - 1]].self += w->self[id];
+	return 0;
+}
+
 static int walk(const sc_profile *p, const sc_fkeys *keys, const int64_t *self,
 		const int64_t *total, struct acc *acc)
 {
-	uint32_t cap = sc_fkeys_max_lines(p);
-	uint32_t *fk = malloc(cap * sizeof(*fk));
-	/* Entries are node ids shifted left by one; the low bit marks "leaving this node". */
-	SC_VEC(uint64_t) stack = {0};
-	int r = -ENOMEM;
-	if (!fk || sc_vec_push(&stack, 0) < 0)
-		goto out;
-	while (stack.len) {
-		uint64_t x = stack.data[--stack.len];
-		sc_stack_id id = (sc_stack_id)(x >> 1);
-		const sc_stack_node *node = sc_profile_node(p, id);
-		uint32_t nf = sc_fkeys_location(keys, p, node->location, fk, cap);
-		if (x & 1) {
-			for (uint32_t i = 0; i < nf; i++)
-				acc[fk[i]].on_path--;
-			continue;
-		}
-		const sc_location *l = sc_profile_location(p, node->location);
-		for (uint32_t i = 0; i < nf; i++) {
-			struct acc *a = &acc[fk[i]];
-			if (a->on_path++ == 0)
-				a->total += total[id];
-			if (!a->seen || total[id] > a->best_weight) {
-				const sc_line *ln =
-				    l->nlines ? &p->lines.data[l->first_line + l->nlines - 1 - i]
-					      : NULL;
-				a->seen = true;
-				a->best_weight = total[id];
-				a->best_line = ln ? ln->line : 0;
-				a->best_function = ln ? ln->function : 0;
-			}
-		}
-		if (nf)
-			acc[fk[nf - 1]].self += self[id];
-		if (sc_vec_push(&stack, x | 1) < 0)
-			goto out;
-		for (sc_stack_id c = node->first_child; c; c = sc_profile_node(p, c)->next_sibling)
-			if (sc_vec_push(&stack, (uint64_t)c << 1) < 0)
-				goto out;
-	}
-	r = 0;
-out:
-	sc_vec_release(&stack);
-	free(fk);
+	struct walk w = {p, keys, self, total, acc, NULL, sc_fkeys_max_lines(p)};
+	w.fk = malloc(w.cap * sizeof(*w.fk));
+	int r = w.fk ? sc_walk_tree(p, visit, &w) : -ENOMEM;
+	free(w.fk);
 	return r;
 }
 
@@ -111,21 +110,19 @@ static int cmp_name(const sc_top_entry *a, const sc_top_entry *b)
 static int cmp_self(const void *x, const void *y)
 {
 	const sc_top_entry *a = x, *b = y;
-	if (a->self != b->self)
-		return a->self > b->self ? -1 : 1;
-	if (a->total != b->total)
-		return a->total > b->total ? -1 : 1;
-	return cmp_name(a, b);
+	int c = sc_cmp_desc(a->self, b->self);
+	if (!c)
+		c = sc_cmp_desc(a->total, b->total);
+	return c ? c : cmp_name(a, b);
 }
 
 static int cmp_total(const void *x, const void *y)
 {
 	const sc_top_entry *a = x, *b = y;
-	if (a->total != b->total)
-		return a->total > b->total ? -1 : 1;
-	if (a->self != b->self)
-		return a->self > b->self ? -1 : 1;
-	return cmp_name(a, b);
+	int c = sc_cmp_desc(a->total, b->total);
+	if (!c)
+		c = sc_cmp_desc(a->self, b->self);
+	return c ? c : cmp_name(a, b);
 }
 
 static int cmp_self_ptr(const void *x, const void *y)
@@ -238,8 +235,7 @@ static const sc_top_entry **ranked(const sc_top *t, size_t n, bool by_total, siz
 static const char *const mode_names[] = {"function", "line", "address"};
 
 struct layout {
-	int self_w, total_w;
-	size_t addr_w, func_w, mod_w, src_w;
+	size_t self_w, total_w, addr_w, func_w, mod_w, src_w;
 	bool modules; /* false when no row knows its module (e.g. folded input): no column */
 	bool sources; /* false when no row knows its source file: no column */
 	bool addresses;
@@ -264,8 +260,8 @@ struct cells {
 static int add_row(sc_strbuf *sb, const struct layout *lo, const struct cells *c)
 {
 	bool more_mod = lo->sources, more_func = lo->modules || lo->sources;
-	if (sc_strbuf_addf(sb, "%7s %*s  %7s %*s  ", c->selfp, lo->self_w, c->self, c->totalp,
-			   lo->total_w, c->total) < 0 ||
+	if (sc_strbuf_addf(sb, "%7s %*s  %7s %*s  ", c->selfp, (int)lo->self_w, c->self, c->totalp,
+			   (int)lo->total_w, c->total) < 0 ||
 	    (lo->addresses &&
 	     (sc_add_cell(sb, c->addr, lo->addr_w, true) < 0 || sc_strbuf_adds(sb, "  ") < 0)) ||
 	    sc_add_cell(sb, c->func, lo->func_w, more_func) < 0 ||
@@ -274,10 +270,7 @@ static int add_row(sc_strbuf *sb, const struct layout *lo, const struct cells *c
 	    (lo->sources &&
 	     (sc_strbuf_adds(sb, "  ") < 0 || sc_add_cell(sb, c->src, lo->src_w, false) < 0)))
 		return -ENOMEM;
-	/* Rows whose last cells are empty would end in blanks. */
-	while (sb->len && sb->buf[sb->len - 1] == ' ')
-		sb->buf[--sb->len] = '\0';
-	return sc_strbuf_addc(sb, '\n');
+	return sc_end_row(sb);
 }
 
 static int add_table(sc_strbuf *sb, const sc_top *t, const struct layout *lo, const char *title,
@@ -328,12 +321,8 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 		const sc_top_entry *const *rows = pass ? by_total : by_self;
 		for (size_t i = 0; i < (pass ? nt : ns); i++) {
 			char buf[512];
-			sc_fmt_value(buf, sizeof(buf), rows[i]->self, lo.unit);
-			if ((int)strlen(buf) > lo.self_w)
-				lo.self_w = (int)strlen(buf);
-			sc_fmt_value(buf, sizeof(buf), rows[i]->total, lo.unit);
-			if ((int)strlen(buf) > lo.total_w)
-				lo.total_w = (int)strlen(buf);
+			sc_fit_value(&lo.self_w, rows[i]->self, lo.unit);
+			sc_fit_value(&lo.total_w, rows[i]->total, lo.unit);
 			size_t w = sc_text_width(rows[i]->name);
 			lo.func_w = w > lo.func_w ? w : lo.func_w;
 			w = sc_text_width(rows[i]->module);
@@ -352,7 +341,7 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 		lo.mod_w = MODULE_MAX;
 	if (lo.src_w > SOURCE_MAX)
 		lo.src_w = SOURCE_MAX;
-	size_t fixed = 7 + 1 + (size_t)lo.self_w + 2 + 7 + 1 + (size_t)lo.total_w + 2 +
+	size_t fixed = 7 + 1 + lo.self_w + 2 + 7 + 1 + lo.total_w + 2 +
 		       (lo.addresses ? lo.addr_w + 2 : 0) + (lo.modules ? 2 + lo.mod_w : 0) +
 		       (lo.sources ? 2 + lo.src_w : 0);
 	size_t room = fixed + FUNCTION_MIN < LINE_WIDTH ? LINE_WIDTH - fixed : FUNCTION_MIN;

@@ -8,6 +8,7 @@
  *     uint32_t a = fx_fn(&fx, "a", FX_LIBC, 20);      three mappings: prog, libc.so.6, kernel
  *     fx_add(&fx, 30, (struct fx_s){.tid = 1}, 2, (uint32_t[]){m, a});   30 samples main -> a
  *
+ * fx_main_profile() builds the profile test_filter, test_butterfly and test_groups share;
  * fx_print() runs a printer into a string (the caller frees it).
  */
 #ifndef SC_TESTS_HELPER_PROFILE_H
@@ -112,6 +113,37 @@ static inline sc_stack_id fx_add(struct fx *fx, int count, struct fx_s s, size_t
 		    sc_profile_add_sample(fx->p, (sc_stack_id)id, values, s.pid, s.tid,
 					  s.time_ns ? s.time_ns + (uint64_t)i * 1000000 : 0) >= 0);
 	return (sc_stack_id)id;
+}
+
+/*
+ * The views' main profile, all in prog (main, a, b, c, r at lines 10, 20, ..., 50):
+ *
+ *   main -> a -> c       x 30
+ *   main -> b -> c       x 10
+ *   main -> a            x 20
+ *   main -> r -> r -> r  x 5
+ *
+ * `s` (NULL: all zero) gives each of the four stacks its pid, tid and first time; `stacks` (when
+ * not NULL) receives their ids, in that order.
+ */
+static inline sc_profile *fx_main_profile(const struct fx_s *s, sc_stack_id *stacks)
+{
+	static const struct fx_s none[4];
+	struct fx fx;
+	sc_stack_id ids[4];
+	fx_init(&fx);
+	if (!s)
+		s = none;
+	uint32_t m = fx_fn(&fx, "main", FX_PROG, 10), a = fx_fn(&fx, "a", FX_PROG, 20);
+	uint32_t b = fx_fn(&fx, "b", FX_PROG, 30), c = fx_fn(&fx, "c", FX_PROG, 40);
+	uint32_t r = fx_fn(&fx, "r", FX_PROG, 50);
+	ids[0] = fx_add(&fx, 30, s[0], 3, (uint32_t[]){m, a, c});
+	ids[1] = fx_add(&fx, 10, s[1], 3, (uint32_t[]){m, b, c});
+	ids[2] = fx_add(&fx, 20, s[2], 2, (uint32_t[]){m, a});
+	ids[3] = fx_add(&fx, 5, s[3], 4, (uint32_t[]){m, r, r, r});
+	if (stacks)
+		memcpy(stacks, ids, sizeof(ids));
+	return fx.p;
 }
 
 /* The output of a printer as a malloc'd string. */

@@ -1,7 +1,7 @@
 /*
  * test_butterfly.c: sc_butterfly, callers and callees of a focus, on hand-built profiles.
  *
- * The main profile (1 ms of cpu per sample):
+ * The main profile (fx_main_profile, helper_profile.h; 1 ms of cpu per sample):
  *
  *   main -> a -> c       x 30     butterfly c: total 40 = self 40; callers a 30, b 10
  *   main -> b -> c       x 10     butterfly a: total 50, self 20; callers main 50;
@@ -19,20 +19,6 @@
 
 #include "helper_profile.h"
 #include "report/butterfly.h"
-
-static sc_profile *main_profile(void)
-{
-	struct fx fx;
-	fx_init(&fx);
-	uint32_t m = fx_fn(&fx, "main", FX_PROG, 10), a = fx_fn(&fx, "a", FX_PROG, 20);
-	uint32_t b = fx_fn(&fx, "b", FX_PROG, 30), c = fx_fn(&fx, "c", FX_PROG, 40);
-	uint32_t r = fx_fn(&fx, "r", FX_PROG, 50);
-	fx_add(&fx, 30, (struct fx_s){0}, 3, (uint32_t[]){m, a, c});
-	fx_add(&fx, 10, (struct fx_s){0}, 3, (uint32_t[]){m, b, c});
-	fx_add(&fx, 20, (struct fx_s){0}, 2, (uint32_t[]){m, a});
-	fx_add(&fx, 5, (struct fx_s){0}, 4, (uint32_t[]){m, r, r, r});
-	return fx.p;
-}
 
 /* Checks an edge list against "name=value" strings, in order. */
 static void check_edges(const sc_butterfly_edge *e, size_t n, size_t want_n, const char **want)
@@ -54,7 +40,7 @@ static void check_edges(const sc_butterfly_edge *e, size_t n, size_t want_n, con
 static void test_leaf(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "^c$", &b), 0);
 	assert_int_equal(b.nmatched, 1);
@@ -79,7 +65,7 @@ static void test_leaf(void **state)
 static void test_middle(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "^a$", &b), 0);
 	assert_int_equal(b.total, 50);
@@ -94,7 +80,7 @@ static void test_middle(void **state)
 static void test_exact_and_root(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "main", &b), 0);
 	assert_int_equal(b.nmatched, 1);
@@ -117,7 +103,7 @@ static void test_exact_and_root(void **state)
 static void test_several(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "^(a|b)$", &b), 0);
 	assert_int_equal(b.nmatched, 2);
@@ -139,7 +125,7 @@ static void test_several(void **state)
 static void test_recursion(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "^r$", &b), 0);
 	assert_int_equal(b.total, 5);
@@ -192,7 +178,7 @@ static void test_inline(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 0, "nosuchfunction", &b), -ENOENT);
 	assert_int_equal(sc_butterfly_compute(p, 0, "a(", &b), -EINVAL);
@@ -205,7 +191,7 @@ static void test_errors(void **state)
 static void test_print(void **state)
 {
 	(void)state;
-	sc_profile *p = main_profile();
+	sc_profile *p = fx_main_profile(NULL, NULL);
 	sc_butterfly b;
 	assert_int_equal(sc_butterfly_compute(p, 1, "^c$", &b), 0);
 	char *s = fx_print(sc_butterfly_print_json(p, &b, 0, f));

@@ -17,43 +17,13 @@
 
 #include "formats/chrome.h"
 #include "formats/perfscript.h"
+#include "helper_check.h"
 #include "profile/profile.h"
 #include "util/fileio.h"
 
-static bool have_python(void)
-{
-	return system("python3 -c 'import json' >/dev/null 2>&1") == 0;
-}
-
 static char *write_and_check(const sc_profile *p, const sc_chrome_options *o)
 {
-	char path[] = "/tmp/test_chrome.XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_int_equal(sc_chrome_write(p, o, f), 0);
-	assert_int_equal(fclose(f), 0);
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "python3 %s/tests/unit/check_formats.py chrome %s",
-		 SC_TEST_SRCDIR, path);
-	FILE *out = popen(cmd, "r");
-	assert_non_null(out);
-	char *buf = calloc(1, 65536);
-	size_t n = fread(buf, 1, 65535, out);
-	buf[n] = '\0';
-	int rc = pclose(out);
-	if (rc != 0)
-		fail_msg("checker rejected %s: %s", path, buf);
-	unlink(path);
-	return buf;
-}
-
-static void expect_line(const char *out, const char *line)
-{
-	char want[512];
-	snprintf(want, sizeof(want), "%s\n", line);
-	if (!strstr(out, want))
-		fail_msg("missing line '%s' in:\n%s", line, out);
+	return check_written("chrome", sc_chrome_write(p, o, f));
 }
 
 static uint32_t fn_loc(sc_profile *p, const char *name)

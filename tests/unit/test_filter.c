@@ -2,7 +2,7 @@
  * test_filter.c: sc_profile_filter on hand-built profiles, checked through the folded stacks of
  * the result (exact text) and the copied fields.
  *
- * The main profile (helper_profile.h: 1 ms of cpu per sample; times start at 1 s):
+ * The main profile (fx_main_profile, helper_profile.h; 1 ms of cpu per sample; times from 1 s):
  *
  *   main -> a -> c       x 30   pid 100 tid 1   t = 1.000 .. 1.029 s
  *   main -> b -> c       x 10   pid 100 tid 2   t = 1.030 .. 1.039 s
@@ -25,17 +25,10 @@
 
 static sc_profile *main_profile(bool times)
 {
-	struct fx fx;
-	fx_init(&fx);
-	uint32_t m = fx_fn(&fx, "main", FX_PROG, 10), a = fx_fn(&fx, "a", FX_PROG, 20);
-	uint32_t b = fx_fn(&fx, "b", FX_PROG, 30), c = fx_fn(&fx, "c", FX_PROG, 40);
-	uint32_t r = fx_fn(&fx, "r", FX_PROG, 50);
 	uint64_t t = times ? S : 0, ms = times ? 1000000 : 0;
-	fx_add(&fx, 30, (struct fx_s){100, 1, t}, 3, (uint32_t[]){m, a, c});
-	fx_add(&fx, 10, (struct fx_s){100, 2, t + 30 * ms}, 3, (uint32_t[]){m, b, c});
-	fx_add(&fx, 20, (struct fx_s){200, 3, t + 40 * ms}, 2, (uint32_t[]){m, a});
-	fx_add(&fx, 5, (struct fx_s){200, 4, t + 60 * ms}, 4, (uint32_t[]){m, r, r, r});
-	return fx.p;
+	struct fx_s s[4] = {
+	    {100, 1, t}, {100, 2, t + 30 * ms}, {200, 3, t + 40 * ms}, {200, 4, t + 60 * ms}};
+	return fx_main_profile(s, NULL);
 }
 
 /* Filters `p` with `f` and returns the result's folded stacks (sample type 0). */

@@ -1,7 +1,7 @@
 /*
  * test_groups.c: sc_groups, time by named component, on hand-built profiles.
  *
- * The main profile (1 ms of cpu per sample):
+ * The main profile (fx_main_profile, helper_profile.h; 1 ms of cpu per sample):
  *
  *   main -> a -> c       x 30     with leafy=^c$ and mid=^a$ (in that order):
  *   main -> b -> c       x 10       leafy 40 (innermost match c), mid 20, other 5;
@@ -25,16 +25,7 @@ static sc_stack_id stacks[4];
 
 static sc_profile *main_profile(void)
 {
-	struct fx fx;
-	fx_init(&fx);
-	uint32_t m = fx_fn(&fx, "main", FX_PROG, 10), a = fx_fn(&fx, "a", FX_PROG, 20);
-	uint32_t b = fx_fn(&fx, "b", FX_PROG, 30), c = fx_fn(&fx, "c", FX_PROG, 40);
-	uint32_t r = fx_fn(&fx, "r", FX_PROG, 50);
-	stacks[0] = fx_add(&fx, 30, (struct fx_s){0}, 3, (uint32_t[]){m, a, c});
-	stacks[1] = fx_add(&fx, 10, (struct fx_s){0}, 3, (uint32_t[]){m, b, c});
-	stacks[2] = fx_add(&fx, 20, (struct fx_s){0}, 2, (uint32_t[]){m, a});
-	stacks[3] = fx_add(&fx, 5, (struct fx_s){0}, 4, (uint32_t[]){m, r, r, r});
-	return fx.p;
+	return fx_main_profile(NULL, stacks);
 }
 
 static sc_groups *make(size_t n, const char **specs)

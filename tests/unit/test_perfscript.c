@@ -23,57 +23,7 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
-/* Allocation failure injection, as in test_folded.c. Not under ASan (its own malloc). */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SC_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(SC_UNDER_ASAN)
-#define ALLOC_TORTURE 0
-#else
-#define ALLOC_TORTURE 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static long fail_countdown = -1;
-static long live_blocks;
-
-static bool should_fail(void)
-{
-	return fail_countdown >= 0 && fail_countdown-- == 0;
-}
-
-void *malloc(size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_malloc(n);
-	live_blocks += p != NULL;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p = should_fail() ? NULL : __libc_calloc(n, size);
-	live_blocks += p != NULL;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live_blocks += !old && p;
-	return p;
-}
-
-void free(void *p)
-{
-	live_blocks -= p != NULL;
-	__libc_free(p);
-}
-#endif
+#include "alloc_torture.h"
 
 static char *read_fixture(const char *name, size_t *n)
 {

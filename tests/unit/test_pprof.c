@@ -16,67 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_torture.h"
 #include "formats/pprof.h"
 #include "formats/profile.pb-c.h"
 #include "profile/profile.h"
 #include "util/fileio.h"
-
-/*
- * Allocation failure injection: this program replaces malloc & co. (glibc allows that) to fail
- * the Nth allocation and to count live blocks, so a test can fail each allocation of a call in
- * turn and check that it returns -ENOMEM and frees everything it took. Not under ASan, which
- * brings its own malloc.
- */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SC_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(SC_UNDER_ASAN)
-#define ALLOC_TORTURE 0
-#else
-#define ALLOC_TORTURE 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static long fail_countdown = -1; /* fail when it reaches 0; -1: never */
-static long live_blocks;
-
-static bool should_fail(void)
-{
-	return fail_countdown >= 0 && fail_countdown-- == 0;
-}
-
-void *malloc(size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_malloc(n);
-	live_blocks += p != NULL;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p = should_fail() ? NULL : __libc_calloc(n, size);
-	live_blocks += p != NULL;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live_blocks += !old && p;
-	return p;
-}
-
-void free(void *p)
-{
-	live_blocks -= p != NULL;
-	__libc_free(p);
-}
-#endif
 
 static uint32_t fn(sc_profile *p, const char *name, const char *file, int64_t start)
 {

@@ -51,19 +51,16 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Records `argv`; skips the test when this machine refuses perf events. */
-#define RECORD(o, p, r)                                                                            \
-	do {                                                                                       \
-		int rc_ = sc_record_run((o), (p), (r));                                            \
-		if (rc_ < 0 && strstr((r)->err, "perf_event_open")) {                              \
-			printf("skipped: %s\n", (r)->err);                                         \
-			sc_profile_free(p);                                                        \
-			skip();                                                                    \
-		}                                                                                  \
-		if (rc_ < 0)                                                                       \
-			print_error("sc_record_run: %d %s\n", rc_, (r)->err);                      \
-		assert_int_equal(rc_, 0);                                                          \
-	} while (0)
+/* Skips the test (freeing `p`) when sc_record_run failed because this machine refuses perf
+ * events. */
+static void skip_if_refused(int rc, const sc_record_result *r, sc_profile *p)
+{
+	if (rc < 0 && strstr(r->err, "perf_event_open")) {
+		printf("skipped: %s\n", r->err);
+		sc_profile_free(p);
+		skip();
+	}
+}
 
 /* The helper function a location is in, or NULL when it is not in the helper. */
 static const char *loc_func(const sc_profile *p, uint32_t loc)
@@ -133,6 +130,31 @@ static void check_common(const sc_profile *p, const sc_record_result *r, uint64_
 	assert_true(host);
 }
 
+/* The default options, launching `argv`. */
+static sc_record_options launch(char **argv)
+{
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.argv = argv;
+	return o;
+}
+
+/* Records with `o` into a new profile, which it returns; skips the test when this machine refuses
+ * perf events. With `check`, checks what every recording must satisfy (check_common). */
+static sc_profile *record(const sc_record_options *o, sc_record_result *r, bool check)
+{
+	sc_profile *p = sc_profile_new();
+	uint64_t t0 = mono_ns();
+	int rc = sc_record_run(o, p, r);
+	skip_if_refused(rc, r, p);
+	if (rc < 0)
+		print_error("sc_record_run: %d %s\n", rc, r->err);
+	assert_int_equal(rc, 0);
+	if (check)
+		check_common(p, r, t0, mono_ns());
+	return p;
+}
+
 struct parents {
 	size_t leaf, a, b, c, main, other;
 };
@@ -165,15 +187,9 @@ static void test_leaf_callers_restored(void **state)
 {
 	(void)state;
 	char *argv[] = {helper, "leaf", "400", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
-	sc_profile *p = sc_profile_new();
+	sc_record_options o = launch(argv);
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	uint64_t t1 = mono_ns();
-	check_common(p, &r, t0, t1);
+	sc_profile *p = record(&o, &r, true);
 	assert_true(r.exited);
 	assert_true(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0);
 	struct parents c = leaf_parents(p);
@@ -193,15 +209,10 @@ static void test_leaf_callers_lost_without_fix(void **state)
 {
 	(void)state;
 	char *argv[] = {helper, "leaf", "300", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
+	sc_record_options o = launch(argv);
 	o.user_stack_bytes = 0;
-	sc_profile *p = sc_profile_new();
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	check_common(p, &r, t0, mono_ns());
+	sc_profile *p = record(&o, &r, true);
 	struct parents c = leaf_parents(p);
 	printf("leaf %zu: caller_a %zu caller_b %zu caller_c %zu main %zu other %zu\n", c.leaf, c.a,
 	       c.b, c.c, c.main, c.other);
@@ -215,17 +226,11 @@ static void test_missing_command(void **state)
 {
 	(void)state;
 	char *argv[] = {"scorch-test-no-such-command", "x", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
+	sc_record_options o = launch(argv);
 	sc_profile *p = sc_profile_new();
 	sc_record_result r;
 	int rc = sc_record_run(&o, p, &r);
-	if (rc < 0 && strstr(r.err, "perf_event_open")) {
-		printf("skipped: %s\n", r.err);
-		sc_profile_free(p);
-		skip();
-	}
+	skip_if_refused(rc, &r, p);
 	assert_int_equal(rc, -ENOENT);
 	assert_string_equal(r.err,
 			    "cannot run 'scorch-test-no-such-command': No such file or directory");
@@ -237,14 +242,9 @@ static void test_crash_keeps_samples(void **state)
 {
 	(void)state;
 	char *argv[] = {helper, "segv", "200", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
-	sc_profile *p = sc_profile_new();
+	sc_record_options o = launch(argv);
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	check_common(p, &r, t0, mono_ns());
+	sc_profile *p = record(&o, &r, true);
 	assert_true(r.exited);
 	assert_true(WIFSIGNALED(r.wait_status));
 	assert_int_equal(WTERMSIG(r.wait_status), SIGSEGV);
@@ -254,7 +254,16 @@ static void test_crash_keeps_samples(void **state)
 	sc_profile_free(p);
 }
 
-static long read_id(const char *file)
+/* The file the helper writes a child's pid or a thread's tid into: made empty here (`file` is a
+ * mkstemp template), read and removed by take_id (-1 when it holds no number). */
+static void make_id_file(char *file)
+{
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static long take_id(const char *file)
 {
 	FILE *f = fopen(file, "r");
 	long id = -1;
@@ -263,6 +272,7 @@ static long read_id(const char *file)
 			id = -1;
 		fclose(f);
 	}
+	unlink(file);
 	return id;
 }
 
@@ -270,20 +280,12 @@ static void test_forked_child_has_own_pid(void **state)
 {
 	(void)state;
 	char file[] = "/tmp/scorch-test-record-XXXXXX";
-	int fd = mkstemp(file);
-	assert_true(fd >= 0);
-	close(fd);
+	make_id_file(file);
 	char *argv[] = {helper, "fork", "200", file, NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
-	sc_profile *p = sc_profile_new();
+	sc_record_options o = launch(argv);
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	check_common(p, &r, t0, mono_ns());
-	long child = read_id(file);
-	unlink(file);
+	sc_profile *p = record(&o, &r, true);
+	long child = take_id(file);
 	assert_true(child > 0);
 	size_t in_child = 0, in_parent = 0;
 	for (size_t i = 0; i < p->samples.len; i++) {
@@ -308,19 +310,13 @@ static void test_no_children(void **state)
 {
 	(void)state;
 	char file[] = "/tmp/scorch-test-record-XXXXXX";
-	int fd = mkstemp(file);
-	assert_true(fd >= 0);
-	close(fd);
+	make_id_file(file);
 	char *argv[] = {helper, "fork", "150", file, NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
+	sc_record_options o = launch(argv);
 	o.follow_children = false;
-	sc_profile *p = sc_profile_new();
 	sc_record_result r;
-	RECORD(&o, p, &r);
-	long child = read_id(file);
-	unlink(file);
+	sc_profile *p = record(&o, &r, false);
+	long child = take_id(file);
 	assert_true(child > 0);
 	for (size_t i = 0; i < p->samples.len; i++)
 		assert_int_not_equal(p->samples.data[i].pid, child);
@@ -333,20 +329,12 @@ static void test_thread_has_own_tid(void **state)
 {
 	(void)state;
 	char file[] = "/tmp/scorch-test-record-XXXXXX";
-	int fd = mkstemp(file);
-	assert_true(fd >= 0);
-	close(fd);
+	make_id_file(file);
 	char *argv[] = {helper, "thread", "200", file, NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
-	sc_profile *p = sc_profile_new();
+	sc_record_options o = launch(argv);
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	check_common(p, &r, t0, mono_ns());
-	long tid = read_id(file);
-	unlink(file);
+	sc_profile *p = record(&o, &r, true);
+	long tid = take_id(file);
 	assert_true(tid > 0);
 	size_t in_thread = 0, in_main = 0;
 	for (size_t i = 0; i < p->samples.len; i++) {
@@ -374,15 +362,10 @@ static void test_duration_stops_command(void **state)
 {
 	(void)state;
 	char *argv[] = {helper, "spin", "20000", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
+	sc_record_options o = launch(argv);
 	o.duration = 0.2;
-	sc_profile *p = sc_profile_new();
 	sc_record_result r;
-	uint64_t t0 = mono_ns();
-	RECORD(&o, p, &r);
-	check_common(p, &r, t0, mono_ns());
+	sc_profile *p = record(&o, &r, true);
 	assert_true(r.exited);
 	assert_true(WIFSIGNALED(r.wait_status));
 	assert_int_equal(WTERMSIG(r.wait_status), SIGTERM);
@@ -399,15 +382,12 @@ static void test_sigterm_stops_recording(void **state)
 	assert_int_equal(timer_create(CLOCK_MONOTONIC, &ev, &timer), 0);
 	struct itimerspec at = {.it_value = {.tv_nsec = 300 * 1000000}};
 	char *argv[] = {helper, "spin", "20000", NULL};
-	sc_record_options o;
-	sc_record_options_init(&o);
-	o.argv = argv;
-	sc_profile *p = sc_profile_new();
+	sc_record_options o = launch(argv);
 	sc_record_result r;
 	/* Armed only now: sc_record_run installs its handler before it launches anything, and the
 	 * helper needs far longer than 300 ms. */
 	assert_int_equal(timer_settime(timer, 0, &at, NULL), 0);
-	RECORD(&o, p, &r);
+	sc_profile *p = record(&o, &r, false);
 	timer_delete(timer);
 	assert_true(r.exited);
 	assert_true(WIFSIGNALED(r.wait_status));
@@ -440,11 +420,7 @@ static void test_attach(void **state)
 	uint64_t t1 = mono_ns();
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	if (rc < 0 && strstr(r.err, "perf_event_open")) {
-		printf("skipped: %s\n", r.err);
-		sc_profile_free(p);
-		skip();
-	}
+	skip_if_refused(rc, &r, p);
 	assert_int_equal(rc, 0);
 	check_common(p, &r, t0, t1);
 	assert_false(r.exited);
