@@ -8,11 +8,14 @@
 #      includes the kernel's sampling work done on its behalf) is read by bench/cputime;
 #   2. start-up + shut-down cost on `true` (wall clock, median of ROUNDS);
 #   3. bytes stored per sample: profile.pb.gz vs perf.data, divided by the samples taken;
+#      (and, as the floor, under `perf record -F 1000` with no call chains at all);
 #   4. the time from the end of a run to a written profile, flamegraph and summary, for about 100k
 #      samples over a few thousand functions (scorch's own report of it), beside `perf report`'s
 #      time on the same workload.
 #
-# Usage: bench/record.sh [BUILD_DIR]      environment: ROUNDS (default 5), WORKLOAD (a command)
+# Usage: bench/record.sh [BUILD_DIR]      environment: ROUNDS (default 5), WORKLOAD (a command),
+#   FREQ (sampling rate of part 1, default 1000: a higher rate magnifies per-sample costs above the
+#   machine's noise), OVERHEAD_ONLY=1 (part 1 only)
 # Needs root (or perf_event_paranoid <= 1) and perf. Prints a Markdown table.
 set -euo pipefail
 build=${1:-build}
@@ -20,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 scorch="$top/$build/scorch"
 rounds=${ROUNDS:-5}
+freq=${FREQ:-1000}
 [ -x "$scorch" ] || { echo "bench: build first ($scorch missing)" >&2; exit 1; }
 command -v perf >/dev/null || { echo "bench: perf is not installed; skipping" >&2; exit 0; }
 tmp=$(mktemp -d)
@@ -34,17 +38,28 @@ now() { date +%s.%N; }
 # 1. overhead, interleaved so that drift in machine speed hits every configuration alike.
 for r in $(seq "$rounds"); do
 	"$tmp/cputime" "$tmp/bare.$r" "${wl[@]}" >/dev/null
-	"$scorch" record -q -F 1000 -o "$tmp/sc" -- "$tmp/cputime" "$tmp/scorch.$r" "${wl[@]}" >/dev/null
-	perf record -q -F 1000 -g -o "$tmp/fp.data" -- "$tmp/cputime" "$tmp/perffp.$r" "${wl[@]}" >/dev/null 2>&1
-	perf record -q -F 1000 --call-graph dwarf -o "$tmp/dw.data" -- "$tmp/cputime" "$tmp/perfdw.$r" "${wl[@]}" >/dev/null 2>&1
+	"$scorch" record -q -F "$freq" -o "$tmp/sc" -- "$tmp/cputime" "$tmp/scorch.$r" "${wl[@]}" >/dev/null
+	perf record -q -F "$freq" -g -o "$tmp/fp.data" -- "$tmp/cputime" "$tmp/perffp.$r" "${wl[@]}" >/dev/null 2>&1
+	perf record -q -F "$freq" --call-graph dwarf -o "$tmp/dw.data" -- "$tmp/cputime" "$tmp/perfdw.$r" "${wl[@]}" >/dev/null 2>&1
+	# The floor: the same sampling with no call chain at all, i.e. the timer interrupt's own cost.
+	perf record -q -F "$freq" -o "$tmp/nocg.data" -- "$tmp/cputime" "$tmp/perfnocg.$r" "${wl[@]}" >/dev/null 2>&1
 done
-for c in bare scorch perffp perfdw; do
+for c in bare scorch perffp perfdw perfnocg; do
 	cat "$tmp/$c".[0-9]* | median >"$tmp/$c.med"
 	cat "$tmp/$c".[0-9]* | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f-%.3f", lo, hi}' >"$tmp/$c.range"
 done
 bare=$(cat "$tmp/bare.med")
 pct() { awk -v a="$1" -v b="$bare" 'BEGIN {printf "%+.2f%%", (a / b - 1) * 100}'; }
 cell() { echo "$(cat "$tmp/$1.med") s ($(pct "$(cat "$tmp/$1.med")"); range $(cat "$tmp/$1.range") s)"; }
+
+if [ "${OVERHEAD_ONLY:-0}" = 1 ]; then
+	cat <<EOF
+| target CPU time at $freq Hz, median of $rounds | bare | scorch | perf -g (fp) | perf --call-graph dwarf | perf, no call chains |
+|---|---|---|---|---|---|
+| | $(cell bare) | $(cell scorch) | $(cell perffp) | $(cell perfdw) | $(cell perfnocg) |
+EOF
+	exit 0
+fi
 
 # 3. bytes per sample, from the last round's files.
 sc_samples=$("$scorch" report "$tmp/sc/profile.pb.gz" --sample-type samples --format json --top 1 |
@@ -82,6 +97,7 @@ cat <<EOF
 | measure | scorch | perf -g (fp) | perf --call-graph dwarf | goal |
 |---|---|---|---|---|
 | target CPU time, median of $rounds (bare: $(cell bare)) | $(cell scorch) | $(cell perffp) | $(cell perfdw) | <= 2%, <= perf |
+| floor: target CPU time under \`perf record -F 1000\` without call chains | $(cell perfnocg) | | | |
 | start + stop on \`true\`, median of $((rounds * 2)) | ${true_sc} ms | ${true_perf} ms | | < 50 ms |
 | bytes stored per sample | $(per "$sc_bytes" "$sc_samples") ($sc_bytes B / $sc_samples) | $(per "$fp_bytes" "$fp_samples") ($fp_bytes B / $fp_samples) | $(per "$dw_bytes" "$dw_samples") ($dw_bytes B / $dw_samples) | < 300 |
 | end of run to profile + flamegraph + summary ($many_samples samples, $many_funcs functions) | ${post} s | ${perf_post} s (perf report --stdio) | | < 0.5 s |

@@ -163,6 +163,9 @@ enum scorch_bench_measure {
 
 typedef struct scorch_bench_result scorch_bench_result;
 
+/* The most re-measurements scorch_bench_config.confirm may ask for. */
+#define SCORCH_BENCH_CONFIRM_MAX 9
+
 typedef struct scorch_bench_config {
 	double warmup_s;     /* warm-up per benchmark, default 0.5 */
 	double measure_s;    /* target measurement time per benchmark, default 2 */
@@ -176,6 +179,10 @@ typedef struct scorch_bench_config {
 	const char *filter;  /* POSIX extended regex over ids; NULL = all */
 	unsigned repeat;     /* run the suite this many times and report CVs, default 1 */
 	double repeat_cv;    /* CV above which a repeated estimate is flagged, default 0.05 */
+	/* Re-measurements of a verdict other than "no change" against a baseline before it is
+	 * believed (scorch_bench_confirm_baseline), default 1; 0 disables. At most
+	 * SCORCH_BENCH_CONFIRM_MAX. */
+	unsigned confirm;
 	enum scorch_bench_measure measure;
 	const scorch_bench_clock *clock; /* NULL: the real clocks of `measure` */
 	/* Called after each result is complete (progress output); may be NULL. */
@@ -235,6 +242,15 @@ struct scorch_bench_result {
 	/* Baseline comparison (filled by scorch_bench_compare_baseline). */
 	bool has_comparison;
 	scorch_bench_comparison cmp;
+	/* Confirmation (scorch_bench_confirm_baseline): the benchmark was measured again
+	 * confirm_runs times (0: never) because cmp said improved or regressed. `confirmed` when
+	 * every re-measurement gave the same verdict; otherwise cmp.verdict was set to no change.
+	 * confirm_change[0] is the first measurement's change (cmp.change.point), [1..confirm_runs]
+	 * the re-measurements' (NaN where one failed). cmp otherwise stays the first measurement's,
+	 * like the samples and estimates. */
+	unsigned confirm_runs;
+	bool confirmed;
+	double confirm_change[1 + SCORCH_BENCH_CONFIRM_MAX];
 	/* --repeat: coefficient of variation of slope, median, mean, min across the runs, and of
 	 * the headline; repeat_unstable when one of them is above config.repeat_cv. */
 	unsigned runs;
@@ -337,7 +353,22 @@ SCORCH_API int scorch_bench_save_baseline(const scorch_bench_report *r, const ch
  * -EINVAL (not a scorch.bench v1 file; see msg) or -ENOMEM. */
 SCORCH_API int scorch_bench_compare_baseline(scorch_bench_report *r, const char *dir,
 					     const char *name, char *msg, size_t msgsize);
-/* Counts results that regressed by more than `pct` percent (median change). */
+/* Confirms the verdicts scorch_bench_compare_baseline(r, dir, name) gave, the way a careful
+ * person re-runs a surprising benchmark before believing it: each result whose verdict is
+ * improved or regressed is measured again (a fresh warm-up and sample set, with c's settings,
+ * clock and on_result callback) and compared with DIR/NAME.json again, up to c->confirm times.
+ * The verdict stands only if every re-measurement gives the same one; otherwise it becomes no
+ * change with `confirmed` false (see scorch_bench_result). Interference that lasts a whole run
+ * (another VM on the host) is invisible to any statistic within that run; a second measurement
+ * at another time sees it. s must be the suite r was run from. Does nothing when c->confirm is 0
+ * or when counting instructions with the real counter (counts are deterministic). Returns 0,
+ * -ENOENT, -EINVAL (msg says why), -ENOMEM or an error of the re-measurement; after a failure
+ * some verdicts may be confirmed and others not yet. */
+SCORCH_API int scorch_bench_confirm_baseline(scorch_bench_suite *s, const scorch_bench_config *c,
+					     scorch_bench_report *r, const char *dir,
+					     const char *name, char *msg, size_t msgsize);
+/* Counts results whose verdict is regressed (after confirmation, confirmed ones only) by more
+ * than `pct` percent: the change of the headline, and of every re-measurement, exceeds it. */
 SCORCH_API size_t scorch_bench_count_regressions(const scorch_bench_report *r, double pct);
 
 /* --- The program's main --- */

@@ -91,6 +91,13 @@ void sc_bench_result_release(scorch_bench_result *r);
 uint64_t sc_bench_hash(const char *s);
 /* Pairs two registered instances (each at its own argument) as an A/B entry named `name`. */
 int sc_bench_add_ab_entries(scorch_bench_suite *s, const char *name, size_t ia, size_t ib);
+/* Measures the registered instance `id` of s once more (warm-up and samples, with c's clock or
+ * the real time clocks) into *out, which the caller releases (sc_bench_result_release) even
+ * after a failure; calls c->on_result. Returns 0 (a benchmark failing through
+ * scorch_bench_fail leaves out->error set), -ENOENT (no such id), -EOPNOTSUPP (counting
+ * instructions without c->clock) or -ENOMEM. */
+int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_config *c,
+			   const char *id, scorch_bench_result *out);
 
 /* --- json.c --- */
 
@@ -103,6 +110,9 @@ int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d)
 
 /* Compares report `cur` against `base` by id, filling each matched result's comparison. */
 int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report *base);
+/* scorch_bench_confirm_baseline with the baseline already loaded. */
+int sc_bench_confirm_reports(scorch_bench_suite *s, const scorch_bench_config *c,
+			     scorch_bench_report *cur, const scorch_bench_report *base);
 
 /* `scorch bench compare A.json B.json`: loads both files, compares B (new) against A (base)
  * and leaves the result in *out (B's results with comparisons filled, baseline_name = A's path);

@@ -9,7 +9,9 @@
  *    "created": "2024-05-01T12:00:00Z",
  *    "headline": "min_cpu",                        // or "min", "slope": what estimates.headline is
  *    "config": {"warmup_s": 0.5, "measure_s": 2, "samples": 50, "resamples": 10000,
- *               "confidence": 0.95, "noise": 0.02, "seed": 1, "repeat": 1, "measure": "time"},
+ *               "confidence": 0.95, "noise": 0.02, "seed": 1, "repeat": 1,
+ *               "confirm": 1,                      // --confirm; absent in older files
+ *               "measure": "time"},
  *    "environment": {"hostname": "h", "kernel": "Linux 6.1 x86_64", "cpu_model": "...",
  *               "ncpus": 2, "hypervisor": true, "governor": null,      // null: no cpufreq
  *               "loadavg": [0.3, 0.2, 0.1], "loadavg_end": 0.9,
@@ -32,7 +34,10 @@
  *                                                  // A/B pairs only
  *      "comparison": {"base_median": .., "new_median": .., "base": .., "new": ..,  // headlines
  *                     "change": {...}, "p_value": ..,
- *                     "verdict": "improved" | "regressed" | "no change"},   // with a baseline
+ *                     "verdict": "improved" | "regressed" | "no change",   // with a baseline
+ *                     "confirmed": false,          // only if measured again (--confirm):
+ *                     "changes": [0.086, 0.019]},  // the first change, then each re-run's;
+ *                                                  // verdict is "no change" when unconfirmed
  *      "repeat": {"runs": 3, "cv": {"slope": .., "median": .., "mean": .., "min": ..,
  *                                   "headline": ..},
  *                 "unstable": false}}                                   // with --repeat
@@ -508,6 +513,7 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	CFG(noise, "noise");
 	CFG(seed, "seed");
 	CFG(repeat, "repeat");
+	CFG(confirm, "confirm");
 #undef CFG
 	const jnode *m = jget(c, "measure");
 	if (m && m->type == J_STR && !strcmp(m->str, "instructions"))

@@ -5,7 +5,8 @@
  * progress to stderr, the chosen format to stdout, errors as "PROGRAM: what went wrong". The
  * usage text below is the reference for the options; --help prints it.
  *
- * Exit status: 0 ok, 1 error, 2 usage, 3 a regression beyond --fail-on-regression.
+ * Exit status: 0 ok, 1 error, 2 usage, 3 a regression beyond --fail-on-regression (confirmed
+ * by measuring again unless --confirm 0).
  */
 #include "bench/bench_impl.h"
 
@@ -40,7 +41,11 @@ static const char usage_text[] =
     "      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
     "      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
     "      --noise PCT             changes smaller than PCT%% are no change (default 5)\n"
-    "      --fail-on-regression PCT  exit 3 if a benchmark regressed by more than PCT%%\n"
+    "      --confirm N             measure a benchmark that improved or regressed against the\n"
+    "                              baseline N more times (default 1; 0: never); the verdict\n"
+    "                              stands only if each re-run agrees, else it is no change\n"
+    "      --fail-on-regression PCT  exit 3 if a benchmark regressed (confirmed) by more than\n"
+    "                              PCT%%\n"
     "      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
     "      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
     "                              each estimate\n"
@@ -154,7 +159,8 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 		O_FAIL,
 		O_AB,
 		O_REPEAT,
-		O_MEASURE
+		O_MEASURE,
+		O_CONFIRM
 	};
 	static const struct option opts[] = {
 	    {"list", no_argument, NULL, 'l'},
@@ -175,6 +181,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	    {"baseline-dir", required_argument, NULL, O_BASEDIR},
 	    {"noise", required_argument, NULL, O_NOISE},
 	    {"fail-on-regression", required_argument, NULL, O_FAIL},
+	    {"confirm", required_argument, NULL, O_CONFIRM},
 	    {"ab", required_argument, NULL, O_AB},
 	    {"repeat", required_argument, NULL, O_REPEAT},
 	    {"measure", required_argument, NULL, O_MEASURE},
@@ -266,6 +273,12 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 		case O_FAIL:
 			if (parse_double(optarg, &fail_pct) < 0 || fail_pct < 0)
 				goto bad_value;
+			break;
+		case O_CONFIRM:
+			if (parse_double(optarg, &v) < 0 || v < 0 || v > SCORCH_BENCH_CONFIRM_MAX ||
+			    v != floor(v))
+				goto bad_value;
+			c.confirm = (unsigned)v;
 			break;
 		case O_AB:
 			if (nab == sizeof(ab) / sizeof(ab[0]))
@@ -412,6 +425,23 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 				base, dir, msg[0] ? msg : strerror(-e));
 			goto out;
 		}
+		size_t changed = 0;
+		for (size_t i = 0; i < rep.nresults; i++)
+			changed += rep.results[i].has_comparison &&
+				   rep.results[i].cmp.verdict != SCORCH_BENCH_NO_CHANGE;
+		if (changed && c.confirm && c.measure == SCORCH_BENCH_MEASURE_TIME) {
+			if (!quiet)
+				fprintf(stderr,
+					"%s: %zu benchmark%s changed against '%s': measuring again "
+					"to confirm\n",
+					prog, changed, changed == 1 ? "" : "s", base);
+			e = scorch_bench_confirm_baseline(s, &c, &rep, dir, base, msg, sizeof(msg));
+			if (e < 0) {
+				fprintf(stderr, "%s: cannot confirm the changes against '%s': %s\n",
+					prog, base, msg[0] ? msg : strerror(-e));
+				goto out;
+			}
+		}
 	}
 	if (!strcmp(format, "table"))
 		e = scorch_bench_write_table(&rep, stdout);
@@ -443,8 +473,11 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	if (fail_pct == fail_pct) {
 		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
 		if (n) {
-			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%\n", prog,
-				n, n == 1 ? "" : "s", fail_pct);
+			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%%s\n", prog,
+				n, n == 1 ? "" : "s", fail_pct,
+				c.confirm && c.measure == SCORCH_BENCH_MEASURE_TIME
+				    ? " (confirmed by measuring again)"
+				    : "");
 			status = 3;
 		}
 	}

@@ -170,6 +170,16 @@ static void table_result(const scorch_bench_report *rep, const scorch_bench_resu
 			r->cmp.change.lo * 100, r->cmp.change.point * 100, r->cmp.change.hi * 100,
 			r->cmp.p_value, sc_bench_fmt_time(r->cmp.base_value, u, a, 32),
 			sc_bench_verdict_name(r->cmp.verdict));
+	if (r->has_comparison && r->confirm_runs) {
+		fprintf(fp, "  %s: %+.2f%%", r->confirmed ? "confirmed" : "unconfirmed",
+			r->confirm_change[0] * 100);
+		for (unsigned k = 1; k <= r->confirm_runs; k++)
+			fprintf(fp, "%s%+.2f%%", k == 1 ? " then " : ", ",
+				r->confirm_change[k] * 100);
+		fputs(r->confirmed ? " (measured again)\n"
+				   : " (measured again: reported as no change)\n",
+		      fp);
+	}
 	if (r->runs > 1)
 		fprintf(
 		    fp,
@@ -217,13 +227,19 @@ int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp)
 			c->rms[c->best] * 100);
 	}
 	if (r->baseline_name) {
-		size_t n[3] = {0};
+		size_t n[3] = {0}, unconfirmed = 0;
 		for (size_t i = 0; i < r->nresults; i++)
-			if (r->results[i].has_comparison)
+			if (r->results[i].has_comparison) {
 				n[r->results[i].cmp.verdict]++;
-		fprintf(fp, "\nsummary: %zu improved, %zu regressed, %zu no change\n",
+				unconfirmed +=
+				    r->results[i].confirm_runs && !r->results[i].confirmed;
+			}
+		fprintf(fp, "\nsummary: %zu improved, %zu regressed, %zu no change",
 			n[SCORCH_BENCH_IMPROVED], n[SCORCH_BENCH_REGRESSED],
 			n[SCORCH_BENCH_NO_CHANGE]);
+		if (unconfirmed)
+			fprintf(fp, " (%zu of them unconfirmed)", unconfirmed);
+		fputc('\n', fp);
 	}
 	return finish(fp);
 }
@@ -422,6 +438,11 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 		jnum(fp, r->cmp.p_value);
 		fputs(", \"verdict\": ", fp);
 		jstr(fp, sc_bench_verdict_name(r->cmp.verdict));
+		if (r->confirm_runs) {
+			fprintf(fp, ", \"confirmed\": %s, \"changes\": ",
+				r->confirmed ? "true" : "false");
+			jarray(fp, r->confirm_change, 1 + (size_t)r->confirm_runs);
+		}
 		fputs("}", fp);
 	}
 	if (r->runs > 1) {
@@ -450,9 +471,9 @@ int scorch_bench_write_json(const scorch_bench_report *r, FILE *fp)
 	fprintf(fp,
 		",\n \"config\": {\"warmup_s\": %.17g, \"measure_s\": %.17g, \"samples\": %u, "
 		"\"resamples\": %u, \"confidence\": %.17g, \"noise\": %.17g, \"seed\": %llu, "
-		"\"repeat\": %u, \"measure\": \"%s\"},\n",
+		"\"repeat\": %u, \"confirm\": %u, \"measure\": \"%s\"},\n",
 		c->warmup_s, c->measure_s, c->samples, c->resamples, c->confidence, c->noise,
-		(unsigned long long)c->seed, c->repeat,
+		(unsigned long long)c->seed, c->repeat, c->confirm,
 		c->measure == SCORCH_BENCH_MEASURE_INSTRUCTIONS ? "instructions" : "time");
 	fputs(" \"environment\": {\"hostname\": ", fp);
 	jstr(fp, e->hostname);

@@ -13,6 +13,8 @@
  * Counting instructions under callgrind (callgrind.c) reads the clock in start/stop pairs, so
  * the warm-up is then a single one-iteration batch.
  * A/B pairs run both variants in each batch, alternating which goes first.
+ * sc_bench_measure_again repeats all of this for one instance: baseline.c uses it to confirm a
+ * verdict against a baseline with a second, independent measurement.
  *
  * The clock is injectable (scorch_bench_config.clock): the tests drive the runner with a fake
  * clock the benchmark itself advances, which makes every figure exact. Instruction counting is
@@ -242,6 +244,7 @@ void scorch_bench_config_init(scorch_bench_config *c)
 	c->seed = 1;
 	c->repeat = 1;
 	c->repeat_cv = 0.05;
+	c->confirm = 1;
 }
 
 /* --- Clocks --- */
@@ -408,6 +411,27 @@ failed:
 	r->error = ctx.error;
 	r->nsamples = 0;
 	return 0;
+}
+
+int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_config *c,
+			   const char *id, scorch_bench_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c->measure != SCORCH_BENCH_MEASURE_TIME && !c->clock)
+		return -EOPNOTSUPP; /* the counter and callgrind belong to scorch_bench_run */
+	const sc_bench_entry *e = NULL;
+	for (size_t i = 0; i < s->entries.len && !e; i++)
+		if (!strcmp(s->entries.data[i].id, id))
+			e = &s->entries.data[i];
+	if (!e)
+		return -ENOENT;
+	scorch_bench_clock clk = {mono_ns, thread_cpu_ns, NULL};
+	if (c->clock)
+		clk = *c->clock;
+	int err = run_entry(e, c, &clk, false, out);
+	if (err >= 0 && c->on_result)
+		c->on_result(out, c->on_result_data);
+	return err;
 }
 
 int sc_bench_estimate(scorch_bench_result *r, const scorch_bench_config *c, uint64_t seed)

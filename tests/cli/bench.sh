@@ -100,7 +100,13 @@ grep -q "none.json" "$TMP/err.txt" || fail "the message does not name the missin
 [ $? -eq 2 ] || fail "one file did not exit 2 (usage)"
 "$SCORCH" bench frobnicate 2>/dev/null
 [ $? -eq 2 ] || fail "an unknown subcommand did not exit 2"
-ok "errors: missing file 1, not a report 1, usage 2"
+for bad in x -1 1.5 10; do
+	"$BENCH" --confirm "$bad" --list >/dev/null 2>&1
+	[ $? -eq 2 ] || fail "--confirm $bad did not exit 2 (usage)"
+done
+"$BENCH" --confirm 0 --list >/dev/null || fail "--confirm 0 was refused"
+"$BENCH" --help | grep -q -- '--confirm N' || fail "--help does not document --confirm"
+ok "errors: missing file 1, not a report 1, usage 2 (bench compare, --confirm)"
 
 # 6. Instruction counts under callgrind: identical in two runs.
 if ! command -v valgrind >/dev/null; then

@@ -32,6 +32,10 @@ typedef struct fake {
 	unsigned calls, setups, teardowns, calls_b;
 	uint64_t iters;
 	bool fail_setup;
+	/* The first slow_calls calls of body run at per_iter_slow ns per iteration: a measurement
+	 * disturbed by something that later went away. */
+	unsigned slow_calls;
+	uint64_t per_iter_slow;
 } fake;
 
 static uint64_t fake_wall(void *data)
@@ -49,7 +53,7 @@ static void body(scorch_bench_ctx *ctx, uint64_t iters)
 	fake *f = scorch_bench_user(ctx);
 	assert_ptr_equal(scorch_bench_fixture(ctx), &f->setups); /* setup's fixture arrives */
 	uint64_t n = scorch_bench_arg(ctx) > 0 ? (uint64_t)scorch_bench_arg(ctx) : 1;
-	f->now += f->per_iter * iters * n;
+	f->now += (f->calls < f->slow_calls ? f->per_iter_slow : f->per_iter) * iters * n;
 	f->calls++;
 	f->iters += iters;
 }
@@ -407,6 +411,168 @@ static void test_baseline_save_compare(void **state)
 	rmdir(dir);
 }
 
+/* Checks that p is "A, B]" with A and B within 1e-12 of a and b. */
+static void json_pair(const char *p, double a, double b)
+{
+	char *end;
+	assert_true(fabs(strtod(p, &end) - a) < 1e-12);
+	assert_true(end[0] == ',' && end[1] == ' ');
+	assert_true(fabs(strtod(end + 2, &end) - b) < 1e-12);
+	assert_true(*end == ']');
+}
+
+/* Runs one benchmark ("grp/one") with the fake f and, unless dir is NULL, compares it with
+ * DIR/main.json and confirms with `confirm` re-measurements. Each measurement is 11 calls of body
+ * (1 warm-up + 10). */
+static void run_confirmed(fake *f, const char *dir, unsigned confirm, scorch_bench_report *rep)
+{
+	scorch_bench_suite *s = scorch_bench_suite_new();
+	scorch_bench_def d = {.name = "one",
+			      .group = "grp",
+			      .fn = body,
+			      .setup = setup,
+			      .teardown = teardown,
+			      .user = f};
+	assert_int_equal(scorch_bench_add(s, &d), 0);
+	scorch_bench_config c;
+	scorch_bench_clock clk;
+	config(&c, &clk, f);
+	assert_int_equal(c.confirm, 1); /* the default */
+	c.confirm = confirm;
+	assert_int_equal(scorch_bench_run(s, &c, rep), 0);
+	if (dir) {
+		assert_int_equal(scorch_bench_compare_baseline(rep, dir, "main", NULL, 0), 0);
+		assert_int_equal(scorch_bench_confirm_baseline(s, &c, rep, dir, "main", NULL, 0),
+				 0);
+	}
+	scorch_bench_suite_free(s);
+}
+
+static void test_confirm_verdicts(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/scorch-bench-confirm-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	fake f = {.per_iter = 10};
+	scorch_bench_report rep;
+	run_confirmed(&f, NULL, 0, &rep);
+	assert_int_equal(scorch_bench_save_baseline(&rep, dir, "main"), 0);
+	scorch_bench_report_release(&rep);
+
+	/* 1. The first measurement is 20% slower, the re-measurement matches the baseline: the
+	 * regression is not believed. */
+	f = (fake){.per_iter = 10, .per_iter_slow = 12, .slow_calls = 11};
+	run_confirmed(&f, dir, 1, &rep);
+	assert_int_equal(f.calls, 22);
+	const scorch_bench_result *r = &rep.results[0];
+	assert_true(r->has_comparison);
+	assert_int_equal(r->cmp.verdict, SCORCH_BENCH_NO_CHANGE);
+	assert_int_equal(r->confirm_runs, 1);
+	assert_false(r->confirmed);
+	assert_true(fabs(r->confirm_change[0] - 0.2) < 1e-12);
+	assert_true(r->confirm_change[1] == 0);
+	/* the first measurement is what the report keeps */
+	assert_true(fabs(r->cmp.change.point - 0.2) < 1e-12 && r->cmp.new_value == 6);
+	assert_int_equal(scorch_bench_count_regressions(&rep, 0), 0);
+	size_t len;
+	char *out = render(scorch_bench_write_table, &rep, &len);
+	assert_non_null(strstr(out, "vs 5 ns: no change\n"));
+	assert_non_null(strstr(
+	    out, "  unconfirmed: +20.00% then +0.00% (measured again: reported as no change)"));
+	assert_non_null(strstr(out, "summary: 0 improved, 0 regressed, 1 no change (1 of them "
+				    "unconfirmed)"));
+	free(out);
+	out = render(scorch_bench_write_json, &rep, &len);
+	const char *ch = strstr(out, "\"verdict\": \"no change\", \"confirmed\": false, "
+				     "\"changes\": [");
+	assert_non_null(ch);
+	json_pair(strchr(ch, '[') + 1, 0.2, 0);
+	assert_non_null(strstr(out, "\"confirm\": 1,"));
+	sc_diag d;
+	sc_diag_clear(&d);
+	scorch_bench_report back;
+	assert_int_equal(sc_bench_report_from_json(out, len, &back, &d), 0);
+	assert_int_equal(back.config.confirm, 1);
+	scorch_bench_report_release(&back);
+	free(out);
+	scorch_bench_report_release(&rep);
+
+	/* 2. 20% slower both times: regressed, confirmed, and counted for --fail-on-regression. */
+	f = (fake){.per_iter = 12};
+	run_confirmed(&f, dir, 1, &rep);
+	assert_int_equal(f.calls, 22);
+	r = &rep.results[0];
+	assert_int_equal(r->cmp.verdict, SCORCH_BENCH_REGRESSED);
+	assert_int_equal(r->confirm_runs, 1);
+	assert_true(r->confirmed);
+	assert_true(fabs(r->confirm_change[0] - 0.2) < 1e-12);
+	assert_true(fabs(r->confirm_change[1] - 0.2) < 1e-12);
+	assert_int_equal(scorch_bench_count_regressions(&rep, 5), 1);
+	assert_int_equal(scorch_bench_count_regressions(&rep, 25), 0);
+	out = render(scorch_bench_write_table, &rep, &len);
+	assert_non_null(strstr(out, "  confirmed: +20.00% then +20.00% (measured again)\n"));
+	assert_non_null(strstr(out, "summary: 0 improved, 1 regressed, 0 no change\n"));
+	free(out);
+	out = render(scorch_bench_write_json, &rep, &len);
+	ch = strstr(out, "\"verdict\": \"regressed\", \"confirmed\": true, \"changes\": [");
+	assert_non_null(ch);
+	json_pair(strchr(ch, '[') + 1, 0.2, 0.2);
+	free(out);
+	scorch_bench_report_release(&rep);
+
+	/* 3. --confirm 0: the old behaviour, one measurement and its verdict. */
+	f = (fake){.per_iter = 10, .per_iter_slow = 12, .slow_calls = 11};
+	run_confirmed(&f, dir, 0, &rep);
+	assert_int_equal(f.calls, 11);
+	r = &rep.results[0];
+	assert_int_equal(r->cmp.verdict, SCORCH_BENCH_REGRESSED);
+	assert_int_equal(r->confirm_runs, 0);
+	assert_int_equal(scorch_bench_count_regressions(&rep, 5), 1);
+	out = render(scorch_bench_write_json, &rep, &len);
+	assert_null(strstr(out, "\"confirmed\""));
+	free(out);
+	out = render(scorch_bench_write_table, &rep, &len);
+	assert_null(strstr(out, "confirmed"));
+	free(out);
+	scorch_bench_report_release(&rep);
+
+	/* 4. --confirm 2: the first re-measurement agrees, the second does not; improvements are
+	 * confirmed the same way. */
+	f = (fake){.per_iter = 10, .per_iter_slow = 12, .slow_calls = 22};
+	run_confirmed(&f, dir, 2, &rep);
+	assert_int_equal(f.calls, 33);
+	r = &rep.results[0];
+	assert_int_equal(r->confirm_runs, 2);
+	assert_false(r->confirmed);
+	assert_int_equal(r->cmp.verdict, SCORCH_BENCH_NO_CHANGE);
+	assert_true(fabs(r->confirm_change[1] - 0.2) < 1e-12 && r->confirm_change[2] == 0);
+	scorch_bench_report_release(&rep);
+	f = (fake){.per_iter = 8};
+	run_confirmed(&f, dir, 2, &rep);
+	assert_int_equal(f.calls, 33);
+	assert_int_equal(rep.results[0].cmp.verdict, SCORCH_BENCH_IMPROVED);
+	assert_true(rep.results[0].confirmed && rep.results[0].confirm_runs == 2);
+	scorch_bench_report_release(&rep);
+
+	/* No change needs no confirmation; a missing baseline is refused. */
+	f = (fake){.per_iter = 10};
+	run_confirmed(&f, dir, 1, &rep);
+	assert_int_equal(f.calls, 11);
+	assert_int_equal(rep.results[0].confirm_runs, 0);
+	scorch_bench_suite *s = scorch_bench_suite_new();
+	scorch_bench_config c;
+	scorch_bench_config_init(&c);
+	assert_int_equal(scorch_bench_confirm_baseline(s, &c, &rep, dir, "missing", NULL, 0),
+			 -ENOENT);
+	scorch_bench_suite_free(s);
+	scorch_bench_report_release(&rep);
+
+	char path[96];
+	snprintf(path, sizeof(path), "%s/main.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_proc_stat_parse(void **state)
 {
 	(void)state;
@@ -448,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(test_failure_and_repeat),
 	    cmocka_unit_test(test_json_roundtrip_and_outputs),
 	    cmocka_unit_test(test_baseline_save_compare),
+	    cmocka_unit_test(test_confirm_verdicts),
 	    cmocka_unit_test(test_proc_stat_parse),
 	    cmocka_unit_test(test_do_not_optimize_compiles),
 	};
