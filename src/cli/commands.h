@@ -14,6 +14,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 /* Prints "scorch CMD: MESSAGE: strerror(-err)" to stderr. */
-void sc_cli_error(const char *cmd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -18,8 +18,7 @@
 int sc_cli_load_profile(const char *cmd, const char *path, sc_profile **out);
 /* As sc_cli_load_profile; with `keep_times`, a `perf script` input keeps every sample with its
  * time (for timelines and --from/--to) instead of merging equal stacks. */
-int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times,
-			      sc_profile **out);
+int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times, sc_profile **out);
 
 /* The sample type to show: the one named `name`, else (name NULL) the profile's default, else its
  * last one, as pprof does. Returns its index, or -1 after printing why there is none (an unknown

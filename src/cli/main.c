@@ -25,10 +25,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"record", cmd_record, "profile a command's (or a running process's) CPU time"},
-	{"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
-	{"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
-	{"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
+    {"record", cmd_record, "profile a command's (or a running process's) CPU time"},
+    {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
+    {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
+    {"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
 };
 
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 		}
 		const struct command *c = find(argv[2]);
 		if (!c) {
-			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n", argv[2]);
+			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n",
+				argv[2]);
 			return 2;
 		}
 		char *hargv[] = {(char *)c->name, "--help", NULL};
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
 	} else {
 		const struct command *c = find(name);
 		if (!c) {
-			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n", name);
+			fprintf(stderr, "scorch: unknown command '%s' (see 'scorch --help')\n",
+				name);
 			return 2;
 		}
 		rc = c->fn(argc - 1, argv + 1);

@@ -118,8 +118,8 @@ static int parse_from(const char *cmd, const char *const *usage, const sc_option
 		}
 		if (!inline_arg) {
 			if (i >= argc) {
-				fprintf(stderr, "scorch %s: option '%s' needs a value (%s)\n", cmd, a,
-					o->argname ? o->argname : "ARG");
+				fprintf(stderr, "scorch %s: option '%s' needs a value (%s)\n", cmd,
+					a, o->argname ? o->argname : "ARG");
 				return -1;
 			}
 			inline_arg = argv[i++];

@@ -49,13 +49,34 @@ typedef struct sc_option {
 	const char *help;
 } sc_option;
 
-#define SC_OPT_FLAG(s, l, v, h)	     {SC_OPTION_FLAG, s, l, v, NULL, h}
-#define SC_OPT_NFLAG(s, l, v, h)     {SC_OPTION_NFLAG, s, l, v, NULL, h}
-#define SC_OPT_INT(s, l, v, a, h)    {SC_OPTION_INT, s, l, v, a, h}
-#define SC_OPT_DOUBLE(s, l, v, a, h) {SC_OPTION_DOUBLE, s, l, v, a, h}
-#define SC_OPT_STR(s, l, v, a, h)    {SC_OPTION_STR, s, l, v, a, h}
-#define SC_OPT_LIST(s, l, v, a, h)   {SC_OPTION_LIST, s, l, v, a, h}
-#define SC_OPT_END()		     {SC_OPTION_END, 0, NULL, NULL, NULL, NULL}
+#define SC_OPT_FLAG(s, l, v, h)                                                                    \
+	{                                                                                          \
+		SC_OPTION_FLAG, s, l, v, NULL, h                                                   \
+	}
+#define SC_OPT_NFLAG(s, l, v, h)                                                                   \
+	{                                                                                          \
+		SC_OPTION_NFLAG, s, l, v, NULL, h                                                  \
+	}
+#define SC_OPT_INT(s, l, v, a, h)                                                                  \
+	{                                                                                          \
+		SC_OPTION_INT, s, l, v, a, h                                                       \
+	}
+#define SC_OPT_DOUBLE(s, l, v, a, h)                                                               \
+	{                                                                                          \
+		SC_OPTION_DOUBLE, s, l, v, a, h                                                    \
+	}
+#define SC_OPT_STR(s, l, v, a, h)                                                                  \
+	{                                                                                          \
+		SC_OPTION_STR, s, l, v, a, h                                                       \
+	}
+#define SC_OPT_LIST(s, l, v, a, h)                                                                 \
+	{                                                                                          \
+		SC_OPTION_LIST, s, l, v, a, h                                                      \
+	}
+#define SC_OPT_END()                                                                               \
+	{                                                                                          \
+		SC_OPTION_END, 0, NULL, NULL, NULL, NULL                                           \
+	}
 
 #define SC_OPTIONS_HELP (-1000)
 

@@ -28,16 +28,16 @@
 #include <unistd.h>
 
 static const char *const usage[] = {
-	"scorch record [options] -- COMMAND [ARGS...]",
-	"scorch record [options] -p PID [--duration SECONDS]",
-	NULL,
+    "scorch record [options] -- COMMAND [ARGS...]",
+    "scorch record [options] -p PID [--duration SECONDS]",
+    NULL,
 };
 
 static const char *const examples[] = {
-	"scorch record -- ./myprog arg1 arg2",
-	"scorch record -F 4000 --depth 64 -o out/ -- make -j2",
-	"scorch record -p 1234 --duration 10",
-	NULL,
+    "scorch record -- ./myprog arg1 arg2",
+    "scorch record -F 4000 --depth 64 -o out/ -- make -j2",
+    "scorch record -p 1234 --duration 10",
+    NULL,
 };
 
 struct progress {
@@ -142,21 +142,23 @@ int cmd_record(int argc, char **argv)
 	double duration = 0;
 	bool no_kernel = false, no_children = false, quiet = false;
 	sc_option opts[] = {
-		SC_OPT_INT('F', "frequency", &o.frequency, "HZ",
-			   "samples per second per thread (default 1000)"),
-		SC_OPT_INT(0, "depth", &o.max_depth, "N", "keep at most N frames per stack (default 127)"),
-		SC_OPT_INT('p', "pid", &pid, "PID", "attach to a running process and all its threads"),
-		SC_OPT_DOUBLE(0, "duration", &duration, "SECONDS",
-			      "stop after SECONDS (default: when the command exits)"),
-		SC_OPT_STR('o', "output", &outdir, "DIR",
-			   "output folder (default scorch-out/COMMAND-TIMESTAMP)"),
-		SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
-		SC_OPT_FLAG(0, "no-children", &no_children, "do not follow forked child processes"),
-		SC_OPT_INT(0, "leaf-stack", &o.user_stack_bytes, "BYTES",
-			   "user stack copied per sample to fix frameless leaves (default 512, 0 = off)"),
-		SC_OPT_INT('n', "top", &top, "N", "functions shown in the summary (default 10)"),
-		SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
-		SC_OPT_END(),
+	    SC_OPT_INT('F', "frequency", &o.frequency, "HZ",
+		       "samples per second per thread (default 1000)"),
+	    SC_OPT_INT(0, "depth", &o.max_depth, "N",
+		       "keep at most N frames per stack (default 127)"),
+	    SC_OPT_INT('p', "pid", &pid, "PID", "attach to a running process and all its threads"),
+	    SC_OPT_DOUBLE(0, "duration", &duration, "SECONDS",
+			  "stop after SECONDS (default: when the command exits)"),
+	    SC_OPT_STR('o', "output", &outdir, "DIR",
+		       "output folder (default scorch-out/COMMAND-TIMESTAMP)"),
+	    SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
+	    SC_OPT_FLAG(0, "no-children", &no_children, "do not follow forked child processes"),
+	    SC_OPT_INT(
+		0, "leaf-stack", &o.user_stack_bytes, "BYTES",
+		"user stack copied per sample to fix frameless leaves (default 512, 0 = off)"),
+	    SC_OPT_INT('n', "top", &top, "N", "functions shown in the summary (default 10)"),
+	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
+	    SC_OPT_END(),
 	};
 	int argi = sc_options_parse("record", usage, opts, examples, argc, argv);
 	if (argi == SC_OPTIONS_HELP)
@@ -169,7 +171,8 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 	if (o.max_depth < 1 || o.max_depth > 1024) {
-		sc_cli_error("record", 0, "--depth must be between 1 and 1024, not %d", o.max_depth);
+		sc_cli_error("record", 0, "--depth must be between 1 and 1024, not %d",
+			     o.max_depth);
 		return 2;
 	}
 	if (o.user_stack_bytes < 0 || o.user_stack_bytes > 65528 || o.user_stack_bytes % 8) {
@@ -278,7 +281,8 @@ int cmd_record(int argc, char **argv)
 			sc_top_print_text(p, &t, (size_t)(top > 0 ? top : 0), stderr);
 			sc_top_release(&t);
 		}
-		fprintf(stderr, "scorch record: wrote %s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
+		fprintf(stderr,
+			"scorch record: wrote %s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
 			dir.buf);
 	}
 out:

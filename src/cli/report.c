@@ -66,8 +66,8 @@ static const char *const examples[] = {
     NULL,
 };
 
-static const char *const formats[] = {"text",	"json",	  "folded",
-				      "html",	"speedscope", "chrome", NULL};
+static const char *const formats[] = {"text",	    "json",   "folded", "html",
+				      "speedscope", "chrome", NULL};
 static const char *const keys[] = {"function", "line", "address", NULL};
 
 enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME };
@@ -300,8 +300,10 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 {
 	int fmt = find(formats, format);
 	if (fmt < 0) {
-		sc_cli_error("report", 0, "unknown format '%s' (valid: text, json, folded, html, speedscope, chrome)",
-			     format);
+		sc_cli_error(
+		    "report", 0,
+		    "unknown format '%s' (valid: text, json, folded, html, speedscope, chrome)",
+		    format);
 		return 2;
 	}
 	v->format = (enum format)fmt;

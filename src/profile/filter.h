@@ -19,9 +19,9 @@
 #include "util/diag.h"
 
 typedef struct sc_filter {
-	const char *focus;   /* regex (POSIX extended) on frame names, NULL = none */
-	const char *ignore;  /* regex, NULL = none */
-	const char *fold;    /* regex of frames to remove, NULL = none */
+	const char *focus;  /* regex (POSIX extended) on frame names, NULL = none */
+	const char *ignore; /* regex, NULL = none */
+	const char *fold;   /* regex of frames to remove, NULL = none */
 	bool merge_recursion;
 	const uint32_t *tids; /* keep only these threads (ntids = 0: all) */
 	size_t ntids;

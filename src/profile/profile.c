@@ -262,8 +262,8 @@ int64_t sc_profile_intern_stack(sc_profile *p, const uint32_t *locations_leaf_fi
 	return id;
 }
 
-int64_t sc_profile_add_sample(sc_profile *p, sc_stack_id stack, const int64_t *values,
-			      uint32_t pid, uint32_t tid, uint64_t time_ns)
+int64_t sc_profile_add_sample(sc_profile *p, sc_stack_id stack, const int64_t *values, uint32_t pid,
+			      uint32_t tid, uint64_t time_ns)
 {
 	if (sc_vec_reserve(&p->samples, 1) < 0 || sc_vec_reserve(&p->values, p->nsample_types) < 0)
 		return -ENOMEM;
@@ -336,8 +336,9 @@ size_t sc_profile_stack_frames(const sc_profile *p, sc_stack_id id, sc_frame *ou
 		for (uint32_t i = 0; i < l->nlines; i++) {
 			pos--;
 			if (pos < cap)
-				out[pos] = (sc_frame){loc, i, p->lines.data[l->first_line + i].function,
-						      i + 1 < l->nlines};
+				out[pos] =
+				    (sc_frame){loc, i, p->lines.data[l->first_line + i].function,
+					       i + 1 < l->nlines};
 		}
 	}
 	return total;
@@ -377,8 +378,8 @@ const char *sc_profile_frame_name(const sc_profile *p, const sc_frame *f)
 		snprintf(buf, sizeof(buf), "[kernel]+0x%" PRIx64, l->address);
 	} else {
 		uint64_t off = l->address - m->start + m->offset;
-		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, sc_profile_location_module(p, f->location),
-			 off);
+		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64,
+			 sc_profile_location_module(p, f->location), off);
 	}
 	return buf;
 }

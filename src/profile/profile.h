@@ -93,7 +93,7 @@ typedef struct sc_label {
 typedef struct sc_sample {
 	sc_stack_id stack;
 	uint32_t pid, tid;
-	uint64_t time_ns;	     /* 0 when unknown; CLOCK_MONOTONIC for recorded profiles */
+	uint64_t time_ns;	       /* 0 when unknown; CLOCK_MONOTONIC for recorded profiles */
 	uint32_t first_label, nlabels; /* into the profile's label array */
 } sc_sample;
 
@@ -186,8 +186,8 @@ static inline const sc_stack_node *sc_profile_node(const sc_profile *p, sc_stack
 }
 
 /* Appends a sample with one value per sample type. Returns its index or -ENOMEM. */
-int64_t sc_profile_add_sample(sc_profile *p, sc_stack_id stack, const int64_t *values,
-			      uint32_t pid, uint32_t tid, uint64_t time_ns);
+int64_t sc_profile_add_sample(sc_profile *p, sc_stack_id stack, const int64_t *values, uint32_t pid,
+			      uint32_t tid, uint64_t time_ns);
 /* Adds a label to the most recently added sample. */
 int sc_profile_add_label(sc_profile *p, const char *key, const char *str, int64_t num,
 			 const char *num_unit);

@@ -23,7 +23,7 @@ void sc_diag_set_file(sc_diag *d, const char *file);
 /* Sets the position (line/column 0 = unset, offset -1 = unset) and message. Returns -EINVAL for
  * convenient `return sc_diag_error(d, ...)` in parsers. */
 int sc_diag_error(sc_diag *d, int64_t line, int64_t column, int64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 /* Formats "FILE:LINE:COL: MESSAGE" (or "FILE: at byte N: MESSAGE", or just the message). */
 const char *sc_diag_format(const sc_diag *d, char *buf, unsigned long size);
 

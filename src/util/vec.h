@@ -28,8 +28,7 @@ int sc_vec_grow_(void **data, size_t *cap, size_t len, size_t n, size_t elem);
 #define sc_vec_reserve(v, n)                                                                       \
 	sc_vec_grow_((void **)&(v)->data, &(v)->cap, (v)->len, (n), sizeof(*(v)->data))
 
-#define sc_vec_push(v, x)                                                                          \
-	(sc_vec_reserve((v), 1) < 0 ? -ENOMEM : ((v)->data[(v)->len++] = (x), 0))
+#define sc_vec_push(v, x) (sc_vec_reserve((v), 1) < 0 ? -ENOMEM : ((v)->data[(v)->len++] = (x), 0))
 
 #define sc_vec_release(v)                                                                          \
 	do {                                                                                       \

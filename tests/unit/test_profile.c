@@ -85,7 +85,9 @@ static void test_frames_expand_inlines(void **state)
 {
 	(void)state;
 	sc_profile *p = sc_profile_new();
-	sc_mapping m = {.start = 0x400000, .limit = 0x500000, .offset = 0,
+	sc_mapping m = {.start = 0x400000,
+			.limit = 0x500000,
+			.offset = 0,
 			.file = (sc_str)sc_profile_intern(p, "/usr/bin/prog")};
 	uint32_t mid = (uint32_t)sc_profile_add_mapping(p, &m);
 	sc_function fmain = {.name = (sc_str)sc_profile_intern(p, "main")};
@@ -122,10 +124,10 @@ static void test_frames_expand_inlines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strings_interned_once),
-		cmocka_unit_test(test_stacks_shared_prefix),
-		cmocka_unit_test(test_samples_and_totals),
-		cmocka_unit_test(test_frames_expand_inlines),
+	    cmocka_unit_test(test_strings_interned_once),
+	    cmocka_unit_test(test_stacks_shared_prefix),
+	    cmocka_unit_test(test_samples_and_totals),
+	    cmocka_unit_test(test_frames_expand_inlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
