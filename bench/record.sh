@@ -97,7 +97,7 @@ cat <<EOF
 | measure | scorch | perf -g (fp) | perf --call-graph dwarf | goal |
 |---|---|---|---|---|
 | target CPU time, median of $rounds (bare: $(cell bare)) | $(cell scorch) | $(cell perffp) | $(cell perfdw) | <= 2%, <= perf |
-| floor: target CPU time under \`perf record -F 1000\` without call chains | $(cell perfnocg) | | | |
+| floor: target CPU time under \`perf record -F $freq\` without call chains | - | $(cell perfnocg) (no call chains) | | |
 | start + stop on \`true\`, median of $((rounds * 2)) | ${true_sc} ms | ${true_perf} ms | | < 50 ms |
 | bytes stored per sample | $(per "$sc_bytes" "$sc_samples") ($sc_bytes B / $sc_samples) | $(per "$fp_bytes" "$fp_samples") ($fp_bytes B / $fp_samples) | $(per "$dw_bytes" "$dw_samples") ($dw_bytes B / $dw_samples) | < 300 |
 | end of run to profile + flamegraph + summary ($many_samples samples, $many_funcs functions) | ${post} s | ${perf_post} s (perf report --stdio) | | < 0.5 s |
