@@ -56,8 +56,7 @@ int scorch_bench_save_baseline(const scorch_bench_report *r, const char *dir, co
 	if ((err = sc_afile_open(&f, path)) < 0)
 		goto out;
 	if (scorch_bench_write_json(r, f.fp) < 0) {
-		sc_afile_abort(&f);
-		err = -EIO;
+		err = sc_afile_fail(&f, -EIO);
 		goto out;
 	}
 	err = sc_afile_commit(&f);

@@ -70,10 +70,7 @@ static int output(const struct job *j, enum format fmt, const char *path)
 	int r = sc_afile_open(&f, path);
 	if (r >= 0) {
 		r = write_view(j, fmt, f.fp);
-		if (r < 0)
-			sc_afile_abort(&f);
-		else
-			r = sc_afile_commit(&f);
+		r = r < 0 ? sc_afile_fail(&f, r) : sc_afile_commit(&f);
 	}
 	if (r < 0)
 		sc_cli_error("diff", r, "cannot write '%s'", path);

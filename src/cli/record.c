@@ -84,31 +84,10 @@ static int default_outdir(const sc_record_options *o, sc_strbuf *out)
 	return sc_strbuf_addf(out, "scorch-out/%s-%s", name, stamp);
 }
 
-/* Writes one artifact through a temporary file renamed into place. */
-static int write_artifact(const char *dir, const char *file, const sc_profile *p,
-			  int (*fn)(const sc_profile *, FILE *, const void *), const void *arg)
+static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
 {
-	sc_strbuf path = {0};
-	if (sc_strbuf_addf(&path, "%s/%s", dir, file) < 0)
-		return -ENOMEM;
-	sc_afile f;
-	int r = sc_afile_open(&f, path.buf);
-	if (r < 0) {
-		sc_cli_error("record", r, "cannot write '%s'", path.buf);
-		goto out;
-	}
-	r = fn(p, f.fp, arg);
-	if (r < 0) {
-		sc_afile_abort(&f);
-		sc_cli_error("record", r, "cannot write '%s'", path.buf);
-		goto out;
-	}
-	r = sc_afile_commit(&f);
-	if (r < 0)
-		sc_cli_error("record", r, "cannot write '%s'", path.buf);
-out:
-	sc_strbuf_release(&path);
-	return r;
+	(void)arg;
+	return sc_pprof_write_stream(p, f);
 }
 
 static int folded_fn(const sc_profile *p, FILE *f, const void *arg)
@@ -120,6 +99,46 @@ static int folded_fn(const sc_profile *p, FILE *f, const void *arg)
 static int flamegraph_fn(const sc_profile *p, FILE *f, const void *arg)
 {
 	return sc_flamegraph_write_html(p, arg, f);
+}
+
+/* Writes the recording's files as one set (sc_afile_commit_all): when any of them cannot be
+ * written, the folder keeps its previous set whole. Returns 0 or -errno after saying which file
+ * failed. */
+static int write_artifacts(const char *dir, const sc_profile *p, const sc_flamegraph_options *fo)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(const sc_profile *, FILE *, const void *);
+	} set[] = {
+	    {"profile.pb.gz", pprof_fn},
+	    {"flamegraph.html", flamegraph_fn},
+	    {"stacks.folded", folded_fn},
+	};
+	enum { N = sizeof(set) / sizeof(set[0]) };
+	sc_afile files[N];
+	sc_strbuf path = {0};
+	size_t i, failed = 0;
+	int r = 0;
+	memset(files, 0, sizeof(files));
+	for (i = 0; i < N && !r; i++) {
+		failed = i;
+		sc_strbuf_reset(&path);
+		if (sc_strbuf_addf(&path, "%s/%s", dir, set[i].name) < 0)
+			r = -ENOMEM;
+		else if ((r = sc_afile_open(&files[i], path.buf)) == 0 &&
+			 (r = set[i].fn(p, files[i].fp, fo)) < 0)
+			r = sc_afile_fail(&files[i], r);
+	}
+	if (r == 0)
+		r = sc_afile_commit_all(files, N, &failed);
+	for (i = 0; i < N; i++)
+		sc_afile_abort(&files[i]);
+	if (r < 0)
+		sc_cli_error("record", r,
+			     "cannot write '%s/%s' (the folder keeps its previous files)", dir,
+			     set[failed].name);
+	sc_strbuf_release(&path);
+	return r;
 }
 
 static int exit_code(const sc_record_result *r)
@@ -244,20 +263,10 @@ int cmd_record(int argc, char **argv)
 	if (r < 0)
 		sc_cli_error("record", r, "symbolization failed; writing unsymbolized addresses");
 
-	sc_strbuf path = {0};
-	int werr = 0;
-	if (sc_strbuf_addf(&path, "%s/profile.pb.gz", dir.buf) < 0)
-		werr = -ENOMEM;
-	else if ((werr = sc_pprof_write(p, path.buf)) < 0)
-		sc_cli_error("record", werr, "cannot write '%s'", path.buf);
-	sc_strbuf_release(&path);
 	char title[256], name[128];
 	snprintf(title, sizeof(title), "scorch: %s", command_basename(&o, name, sizeof(name)));
 	sc_flamegraph_options fo = {.title = title, .type = 0};
-	if (write_artifact(dir.buf, "stacks.folded", p, folded_fn, NULL) < 0)
-		werr = -1;
-	if (write_artifact(dir.buf, "flamegraph.html", p, flamegraph_fn, &fo) < 0)
-		werr = -1;
+	int werr = write_artifacts(dir.buf, p, &fo);
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
@@ -281,9 +290,11 @@ int cmd_record(int argc, char **argv)
 			sc_top_print_text(p, &t, (size_t)(top > 0 ? top : 0), stderr);
 			sc_top_release(&t);
 		}
-		fprintf(stderr,
-			"scorch record: wrote %s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
-			dir.buf);
+		if (!werr)
+			fprintf(stderr,
+				"scorch record: wrote "
+				"%s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
+				dir.buf);
 	}
 out:
 	sc_strbuf_release(&dir);

@@ -182,10 +182,8 @@ static int output(const sc_profile *p, const struct view *v, const char *path)
 	if (r < 0)
 		return view_error(v, r, what);
 	r = write_view(p, v, f.fp);
-	if (r < 0) {
-		sc_afile_abort(&f);
-		return view_error(v, r, what);
-	}
+	if (r < 0)
+		return view_error(v, sc_afile_fail(&f, r), what);
 	r = sc_afile_commit(&f);
 	return r < 0 ? view_error(v, r, what) : 0;
 }

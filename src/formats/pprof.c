@@ -474,21 +474,37 @@ out:
 	return r;
 }
 
-int sc_pprof_write(const sc_profile *p, const char *path)
+/* The gzip-compressed encoding of `p`, malloc'd. */
+static int encode_gz(const sc_profile *p, uint8_t **gz, size_t *ngz)
 {
-	uint8_t *raw = NULL, *gz = NULL;
-	size_t nraw, ngz;
+	uint8_t *raw = NULL;
+	size_t nraw;
 	int r = sc_pprof_encode(p, &raw, &nraw);
 	if (r < 0)
-		goto out;
-	r = gzip_compress(raw, nraw, &gz, &ngz);
+		return r;
+	r = gzip_compress(raw, nraw, gz, ngz);
 	free(raw);
-	raw = NULL;
-	if (r < 0)
-		goto out;
-	r = sc_write_file(path, gz, ngz);
-out:
-	free(raw);
+	return r;
+}
+
+int sc_pprof_write(const sc_profile *p, const char *path)
+{
+	uint8_t *gz = NULL;
+	size_t ngz;
+	int r = encode_gz(p, &gz, &ngz);
+	if (r == 0)
+		r = sc_write_file(path, gz, ngz);
+	free(gz);
+	return r;
+}
+
+int sc_pprof_write_stream(const sc_profile *p, FILE *f)
+{
+	uint8_t *gz = NULL;
+	size_t ngz;
+	int r = encode_gz(p, &gz, &ngz);
+	if (r == 0 && fwrite(gz, 1, ngz, f) != ngz)
+		r = -EIO;
 	free(gz);
 	return r;
 }

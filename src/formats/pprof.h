@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "profile/profile.h"
 #include "util/diag.h"
@@ -21,6 +22,8 @@ int sc_pprof_encode(const sc_profile *p, uint8_t **out, size_t *n);
 /* Writes `p` gzip-compressed to `path` atomically (temporary file renamed into place).
  * Returns 0 or -errno; the file is untouched on failure. */
 int sc_pprof_write(const sc_profile *p, const char *path);
+/* Writes `p` gzip-compressed to the stream `f` (e.g. an sc_afile's). Returns 0, -ENOMEM or -EIO. */
+int sc_pprof_write_stream(const sc_profile *p, FILE *f);
 /* Parses a profile from memory, gzip-compressed or not. Returns 0 and a new profile in *out,
  * or -EINVAL (with `d` filled: what was wrong, and the byte offset when known, else -1) /
  * -ENOMEM; *out is NULL on failure. Numeric labels "pid"/"tid" become sample.pid/tid. */

@@ -452,30 +452,47 @@ static int butterfly_html(struct ctx *x, FILE *f)
 	return sc_butterfly_html_write(x->p, &o, f);
 }
 
-static int write_one(struct ctx *x, const char *dir, const char *name,
-		     int (*fn)(struct ctx *, FILE *), sc_diag *d)
+static const struct artifact {
+	const char *name;
+	int (*fn)(struct ctx *, FILE *);
+} artifacts[] = {
+    {"summary.txt", summary_txt},
+    {"hotspots.json", hotspots_json},
+    {"flamegraph.html", flamegraph_html},
+    {"butterfly.html", butterfly_html},
+    {"report.md", report_md},
+};
+#define NARTIFACTS (sizeof(artifacts) / sizeof(artifacts[0]))
+
+/* Writes every artifact, then renames them into place together: the folder holds the whole old
+ * set or the whole new one, never a mix. */
+static int write_set(struct ctx *x, const char *dir, sc_diag *d)
 {
+	sc_afile files[NARTIFACTS];
 	sc_strbuf path = {0};
-	sc_afile f;
-	int r = -ENOMEM;
-	if (sc_strbuf_addf(&path, "%s/%s", dir, name) < 0)
-		goto out;
-	if ((r = sc_afile_open(&f, sc_strbuf_cstr(&path))) < 0)
-		goto fail;
-	if ((r = fn(x, f.fp)) < 0) {
-		sc_afile_abort(&f);
-		goto fail;
+	size_t i, failed = 0;
+	int r = 0;
+	memset(files, 0, sizeof(files));
+	for (i = 0; i < NARTIFACTS && !r; i++) {
+		sc_strbuf_reset(&path);
+		failed = i;
+		if (sc_strbuf_addf(&path, "%s/%s", dir, artifacts[i].name) < 0)
+			r = -ENOMEM;
+		else if ((r = sc_afile_open(&files[i], sc_strbuf_cstr(&path))) == 0 &&
+			 (r = artifacts[i].fn(x, files[i].fp)) < 0)
+			r = sc_afile_fail(&files[i], r);
 	}
-	if ((r = sc_afile_commit(&f)) < 0)
-		goto fail;
-	goto out;
-fail:
-	if (d) {
+	if (r == 0)
+		r = sc_afile_commit_all(files, NARTIFACTS, &failed);
+	for (i = 0; i < NARTIFACTS; i++)
+		sc_afile_abort(&files[i]);
+	if (r < 0 && d) {
+		sc_strbuf_reset(&path);
+		sc_strbuf_addf(&path, "%s/%s", dir, artifacts[failed].name);
 		sc_diag_clear(d);
 		sc_diag_set_file(d, sc_strbuf_cstr(&path));
 		sc_diag_error(d, 0, 0, -1, "cannot write: %s", strerror(-r));
 	}
-out:
 	sc_strbuf_release(&path);
 	return r;
 }
@@ -503,15 +520,8 @@ int sc_reportset_write(const sc_profile *p, const sc_reportset_options *o, const
 		}
 		return r;
 	}
-	if ((r = compute(&x)) < 0)
-		goto out;
-	if ((r = write_one(&x, dir, "summary.txt", summary_txt, d)) < 0 ||
-	    (r = write_one(&x, dir, "hotspots.json", hotspots_json, d)) < 0 ||
-	    (r = write_one(&x, dir, "flamegraph.html", flamegraph_html, d)) < 0 ||
-	    (r = write_one(&x, dir, "butterfly.html", butterfly_html, d)) < 0 ||
-	    (r = write_one(&x, dir, "report.md", report_md, d)) < 0)
-		goto out;
-out:
+	if ((r = compute(&x)) == 0)
+		r = write_set(&x, dir, d);
 	release(&x);
 	return r;
 }

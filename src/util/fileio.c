@@ -4,64 +4,323 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The stream's state, on the heap so that an sc_afile may be copied (arrays of them). */
+struct sc_afile_io {
+	int fd;
+	int err;      /* first write error (errno), 0 if none */
+	bool own_fd;  /* close fd at the end (not for standard output) */
+	bool regular; /* fsync it */
+};
+
+/* Live temporaries, for sc_afile_unlink_temporaries() from a signal handler. A slot is cleared
+ * before its string is freed, so the handler never sees a freed name. */
+#define MAX_TEMPS 64
+static char *volatile temps[MAX_TEMPS];
+
+static int register_temp(char *name)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (!temps[i]) {
+			temps[i] = name;
+			return i;
+		}
+	return -1; /* more than MAX_TEMPS at once: still written, just not cleaned on a signal */
+}
+
+static void unregister_temp(int slot)
+{
+	if (slot >= 0 && slot < MAX_TEMPS)
+		temps[slot] = NULL;
+}
+
+void sc_afile_unlink_temporaries(void)
+{
+	int e = errno;
+	for (int i = 0; i < MAX_TEMPS; i++) {
+		char *t = temps[i];
+		if (t)
+			unlink(t);
+	}
+	errno = e;
+}
+
+static ssize_t io_write(void *cookie, const char *buf, size_t size)
+{
+	struct sc_afile_io *io = cookie;
+	if (io->err) {
+		errno = io->err;
+		return 0;
+	}
+	size_t done = 0;
+	while (done < size) {
+		ssize_t k = write(io->fd, buf + done, size - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			io->err = k < 0 ? errno : EIO;
+			errno = io->err;
+			return 0;
+		}
+		done += (size_t)k;
+	}
+	return (ssize_t)size;
+}
+
+static int io_close(void *cookie)
+{
+	struct sc_afile_io *io = cookie;
+	int r = 0;
+	if (io->own_fd && io->fd >= 0 && close(io->fd) < 0 && errno != EINTR) {
+		if (!io->err)
+			io->err = errno;
+		r = -1;
+	}
+	io->fd = -1;
+	return r;
+}
+
+static void release(sc_afile *f)
+{
+	unregister_temp(f->slot);
+	free(f->tmp);
+	free(f->path);
+	free(f->final);
+	free(f->io);
+	memset(f, 0, sizeof(*f));
+	f->slot = -1;
+}
+
+static mode_t default_mode(void)
+{
+	mode_t m = umask(0);
+	umask(m);
+	return 0666 & ~m;
+}
+
+/* Creates the exclusive temporary beside `target`. Returns its fd or -errno; *name is malloc'd. */
+static int make_temp(const char *target, mode_t mode, char **name)
+{
+	char *copy1 = strdup(target), *copy2 = strdup(target);
+	sc_strbuf sb = {0};
+	int fd = -ENOMEM;
+	if (!copy1 || !copy2)
+		goto out;
+	const char *dir = dirname(copy1), *base = basename(copy2);
+	if (sc_strbuf_addf(&sb, "%s/.%s.XXXXXX", dir, base) < 0)
+		goto out;
+	fd = mkostemp(sb.buf, O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0) {
+		int e = -errno;
+		close(fd);
+		unlink(sb.buf);
+		fd = e;
+		goto out;
+	}
+	*name = sc_strbuf_detach(&sb);
+	if (!*name) {
+		close(fd);
+		fd = -ENOMEM;
+	}
+out:
+	sc_strbuf_release(&sb);
+	free(copy1);
+	free(copy2);
+	return fd;
+}
+
 int sc_afile_open(sc_afile *f, const char *path)
 {
 	memset(f, 0, sizeof(*f));
-	sc_strbuf sb = {0};
-	if (sc_strbuf_addf(&sb, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	f->tmp = sc_strbuf_detach(&sb);
+	f->slot = -1;
+	int r = -ENOMEM;
 	f->path = strdup(path);
-	if (!f->tmp || !f->path) {
-		sc_afile_abort(f);
-		return -ENOMEM;
+	f->io = calloc(1, sizeof(*f->io));
+	if (!f->path || !f->io)
+		goto fail;
+	f->io->fd = -1;
+	struct stat st;
+	bool is_stdout = strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0;
+	if (is_stdout) {
+		fflush(stdout); /* keep what was printed before in front */
+		f->io->fd = 1;
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto fail;
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A FIFO, device or socket: write into it, never replace it. */
+		f->io->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->io->fd < 0) {
+			r = -errno;
+			goto fail;
+		}
+		f->io->own_fd = true;
+	} else {
+		struct stat lst;
+		mode_t mode = default_mode();
+		if (stat(path, &st) == 0)
+			mode = st.st_mode & 07777;
+		/* Replace what a symlink points to, not the link itself. */
+		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(path, &st) == 0)
+			f->final = realpath(path, NULL);
+		else
+			f->final = strdup(path);
+		if (!f->final) {
+			r = -errno;
+			goto fail;
+		}
+		int fd = make_temp(f->final, mode, &f->tmp);
+		if (fd < 0) {
+			r = fd;
+			goto fail;
+		}
+		f->slot = register_temp(f->tmp);
+		f->io->fd = fd;
+		f->io->own_fd = true;
+		f->io->regular = true;
 	}
-	f->fp = fopen(f->tmp, "wb");
+	cookie_io_functions_t fns = {.write = io_write, .close = io_close};
+	f->fp = fopencookie(f->io, "w", fns);
 	if (!f->fp) {
-		int e = errno;
-		free(f->tmp);
-		free(f->path);
-		memset(f, 0, sizeof(*f));
-		return -e;
+		r = -errno;
+		if (f->io->own_fd)
+			close(f->io->fd);
+		if (f->tmp)
+			unlink(f->tmp);
+		goto fail;
 	}
 	return 0;
+fail:
+	release(f);
+	return r;
 }
 
 void sc_afile_abort(sc_afile *f)
 {
-	if (!f)
+	if (!f || !f->path)
 		return;
-	if (f->fp) {
+	if (f->fp)
 		fclose(f->fp);
+	if (f->tmp)
+		unlink(f->tmp);
+	release(f);
+}
+
+int sc_afile_fail(sc_afile *f, int r)
+{
+	if (f && f->io && f->io->err)
+		r = -f->io->err;
+	sc_afile_abort(f);
+	return r;
+}
+
+int sc_afile_finish(sc_afile *f)
+{
+	if (f->finished)
+		return 0;
+	int r = 0;
+	if (fflush(f->fp) != 0 || ferror(f->fp))
+		r = f->io->err ? -f->io->err : errno ? -errno : -EIO;
+	if (!r && f->io->regular && fsync(f->io->fd) < 0 && errno != EINVAL)
+		r = -errno;
+	if (fclose(f->fp) != 0 && !r)
+		r = f->io->err ? -f->io->err : errno ? -errno : -EIO;
+	f->fp = NULL;
+	if (r) {
+		if (f->tmp)
+			unlink(f->tmp);
+		release(f);
+		return r;
+	}
+	f->finished = true;
+	return 0;
+}
+
+/* Makes renames in `path`'s folder durable. Best effort: the data itself is already synced. */
+static void sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+static int rename_one(sc_afile *f)
+{
+	int r = 0;
+	if (f->tmp && rename(f->tmp, f->final) < 0) {
+		r = -errno;
 		unlink(f->tmp);
 	}
-	free(f->tmp);
-	free(f->path);
-	memset(f, 0, sizeof(*f));
+	return r;
+}
+
+int sc_afile_rename(sc_afile *f)
+{
+	int r = rename_one(f);
+	if (!r && f->tmp)
+		sync_dir(f->final);
+	release(f);
+	return r;
 }
 
 int sc_afile_commit(sc_afile *f)
 {
+	int r = sc_afile_finish(f);
+	return r < 0 ? r : sc_afile_rename(f);
+}
+
+int sc_afile_commit_all(sc_afile *files, size_t n, size_t *failed)
+{
 	int r = 0;
-	if (fflush(f->fp) != 0 || ferror(f->fp))
-		r = errno ? -errno : -EIO;
-	if (!r && fsync(fileno(f->fp)) < 0 && errno != EINVAL)
-		r = -errno;
-	if (fclose(f->fp) != 0 && !r)
-		r = errno ? -errno : -EIO;
-	f->fp = NULL;
-	if (!r && rename(f->tmp, f->path) < 0)
-		r = -errno;
-	if (r)
-		unlink(f->tmp);
-	free(f->tmp);
-	free(f->path);
-	memset(f, 0, sizeof(*f));
+	size_t i;
+	for (i = 0; i < n && !r; i++)
+		r = sc_afile_finish(&files[i]);
+	if (r) {
+		if (failed)
+			*failed = i - 1;
+		for (size_t j = 0; j < n; j++)
+			sc_afile_abort(&files[j]);
+		return r;
+	}
+	/* All written and synced: the renames are quick; let no signal cut the set in two. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (i = 0; i < n; i++) {
+		int e = rename_one(&files[i]);
+		if (e && !r) {
+			r = e;
+			if (failed)
+				*failed = i;
+		}
+		if (!e && files[i].tmp && (i + 1 == n || !files[i + 1].tmp))
+			sync_dir(files[i].final);
+		unregister_temp(files[i].slot);
+		files[i].slot = -1;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < n; i++)
+		release(&files[i]);
 	return r;
 }
 
@@ -71,32 +330,37 @@ int sc_write_file(const char *path, const void *data, size_t n)
 	int r = sc_afile_open(&f, path);
 	if (r < 0)
 		return r;
-	if (n && fwrite(data, 1, n, f.fp) != n) {
-		r = errno ? -errno : -EIO;
-		sc_afile_abort(&f);
-		return r;
-	}
+	if (n && fwrite(data, 1, n, f.fp) != n)
+		return sc_afile_fail(&f, -EIO);
 	return sc_afile_commit(&f);
 }
 
-int sc_read_file(const char *path, char **data, size_t *n)
+int sc_read_file_max(const char *path, size_t max, char **data, size_t *n)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
+		if (fd != 0)
+			close(fd);
 		return -EISDIR;
 	}
 	sc_strbuf sb = {0};
 	int r = 0;
 	for (;;) {
+		if (max && sb.len > max) {
+			r = -EFBIG;
+			break;
+		}
 		if (sc_strbuf_grow(&sb, 1 << 16) < 0) {
 			r = -ENOMEM;
 			break;
 		}
-		ssize_t k = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
+		size_t room = sb.cap - sb.len - 1;
+		if (max && room > max + 1 - sb.len)
+			room = max + 1 - sb.len;
+		ssize_t k = read(fd, sb.buf + sb.len, room);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -117,6 +381,11 @@ int sc_read_file(const char *path, char **data, size_t *n)
 	*n = sb.len;
 	*data = sc_strbuf_detach(&sb);
 	return *data ? 0 : -ENOMEM;
+}
+
+int sc_read_file(const char *path, char **data, size_t *n)
+{
+	return sc_read_file_max(path, 0, data, n);
 }
 
 int sc_mkdir_p(const char *path)

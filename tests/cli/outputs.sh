@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# outputs.sh: where scorch's output files go and what a failed write leaves (issue 8, items 1, 2,
+# 11): `-o -` and `-o /dev/stdout` write standard output, a FIFO is written into and a device is
+# never replaced by a regular file, a full disk says "No space left on device" and leaves the
+# previous file (or the previous recording's whole set), and no temporary file is left behind.
+. "$(dirname "$0")/lib.sh"
+make_tmp
+fw=$BUILD/tests/programs/libfailwrite.so
+[ -f "$fw" ] || fail "libfailwrite.so is not built ($fw)"
+folded=$TMP/in.folded
+printf 'main;a 3\nmain;b 1\n' >"$folded"
+
+# -o - and -o /dev/stdout: standard output, not files named so.
+(cd "$TMP" && "$SCORCH" report --format folded -o - "$folded") >"$TMP/dash.out" ||
+	fail "report -o - failed"
+[ ! -e "$TMP/-" ] || fail "report -o - created a file named '-'"
+grep -q '^main;a 3$' "$TMP/dash.out" || fail "report -o - did not write standard output"
+"$SCORCH" report --format folded -o /dev/stdout "$folded" | grep -q '^main;b 1$' ||
+	fail "report -o /dev/stdout through a pipe did not reach the pipe"
+[ -L /dev/stdout ] || [ ! -e /dev/stdout ] || [ -c /dev/stdout ] ||
+	fail "/dev/stdout was replaced by a regular file"
+ok "-o - and -o /dev/stdout write standard output"
+
+# A FIFO is written into and stays a FIFO.
+mkfifo "$TMP/fifo"
+cat "$TMP/fifo" >"$TMP/fifo.out" &
+reader=$!
+"$SCORCH" report --format folded -o "$TMP/fifo" "$folded" || fail "report -o FIFO failed"
+wait $reader
+[ -p "$TMP/fifo" ] || fail "the FIFO was replaced"
+grep -q '^main;a 3$' "$TMP/fifo.out" || fail "nothing came through the FIFO"
+ok "-o FIFO writes into the FIFO"
+
+# A full device: the real cause, exit 1, the device untouched.
+rc=0
+"$SCORCH" report --format folded -o /dev/full "$folded" 2>"$TMP/full.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "report -o /dev/full exited $rc, expected 1"
+grep -q 'No space left on device' "$TMP/full.err" || fail "/dev/full: $(cat "$TMP/full.err")"
+[ -c /dev/full ] || fail "/dev/full is no longer a device"
+ok "-o /dev/full: $(head -1 "$TMP/full.err")"
+
+# A full disk under report -o: the old file survives, no temporary is left.
+"$SCORCH" report --format folded -o "$TMP/out.folded" "$folded" || fail "report -o failed"
+cp "$TMP/out.folded" "$TMP/expected"
+printf 'other 5\n' >"$TMP/other.folded"
+rc=0
+LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=out.folded \
+	"$SCORCH" report --format folded -o "$TMP/out.folded" "$TMP/other.folded" 2>"$TMP/enospc.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "a full disk under report -o exited $rc"
+grep -q "out.folded.*No space left on device" "$TMP/enospc.err" ||
+	fail "report -o on a full disk: $(cat "$TMP/enospc.err")"
+cmp -s "$TMP/out.folded" "$TMP/expected" || fail "the previous output was damaged"
+left=$(find "$TMP" -name '.out.folded.*' -o -name '*.tmp.*' | head -1)
+[ -z "$left" ] || fail "a temporary was left behind: $left"
+ok "full disk under report -o: old file kept, $(head -1 "$TMP/enospc.err")"
+
+# report --all -o DIR: a set, all new or all old.
+"$SCORCH" report --all -o "$TMP/set" "$folded" >/dev/null || fail "report --all failed"
+(cd "$TMP/set" && md5sum ./* >"$TMP/set.md5")
+rc=0
+LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=butterfly.html \
+	"$SCORCH" report --all -o "$TMP/set" "$TMP/other.folded" >/dev/null 2>"$TMP/set.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "report --all on a full disk exited $rc"
+(cd "$TMP/set" && md5sum -c --quiet "$TMP/set.md5") || fail "report --all left a mixed set"
+grep -q 'No space left on device' "$TMP/set.err" || fail "report --all: $(cat "$TMP/set.err")"
+[ "$(ls -A "$TMP/set" | wc -l)" -eq 5 ] || fail "report --all left extra files: $(ls -A "$TMP/set")"
+ok "report --all on a full disk keeps the previous set whole"
+
+require_perf
+hot=$(prog hot)
+# A recording's files are one set: all new or all old.
+"$SCORCH" record -q -o "$TMP/rec" -- true || fail "record -- true failed"
+(cd "$TMP/rec" && md5sum ./* >"$TMP/rec.md5")
+for victim in profile.pb.gz flamegraph.html stacks.folded; do
+	rc=0
+	LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=$victim \
+		"$SCORCH" record -o "$TMP/rec" -- "$hot" >/dev/null 2>"$TMP/rec.err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "record on a full disk ($victim) exited $rc"
+	grep -q "$victim.*No space left on device" "$TMP/rec.err" ||
+		fail "record on a full disk ($victim): $(grep 'scorch record: cannot' "$TMP/rec.err")"
+	if grep -q 'scorch record: wrote' "$TMP/rec.err"; then
+		fail "record claims to have written the set though $victim failed"
+	fi
+	(cd "$TMP/rec" && md5sum -c --quiet "$TMP/rec.md5") ||
+		fail "a failed $victim left the folder mixing two recordings"
+	[ "$(ls -A "$TMP/rec" | wc -l)" -eq 3 ] || fail "extra files left: $(ls -A "$TMP/rec")"
+done
+ok "record on a full disk: the previous set stays whole; $(grep -m1 'cannot write' "$TMP/rec.err")"
