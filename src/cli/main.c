@@ -4,11 +4,16 @@
  * A command is one row in commands[] and one file in this folder defining cmd_NAME(argc, argv),
  * where argv[0] is the command's name. `scorch help CMD` runs `scorch CMD --help`, so help has one
  * path. After the command returns, main checks that stdout was written successfully (a full disk
- * or a closed pipe must not pass for success).
+ * or a closed pipe must not pass for success). SIGINT, SIGTERM, SIGHUP and SIGPIPE remove the
+ * temporaries of outputs being written (util/fileio.h) before they end scorch as usual; commands
+ * that need more (record finishes its profile first) install their own handlers meanwhile.
  */
 #include "cli/commands.h"
 
+#include "util/fileio.h"
+
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,8 +71,32 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
+/* A signal that ends scorch must not leave half-written temporaries beside the outputs. */
+static void on_fatal_signal(int sig)
+{
+	sc_afile_unlink_temporaries();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_cleanup(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fatal_signal;
+		sigemptyset(&sa.sa_mask);
+		/* Keep a signal ignored by whoever started us (nohup, a shell's `&`) ignored. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	install_cleanup();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -66,6 +66,35 @@ grep -q 'No space left on device' "$TMP/set.err" || fail "report --all: $(cat "$
 [ "$(ls -A "$TMP/set" | wc -l)" -eq 5 ] || fail "report --all left extra files: $(ls -A "$TMP/set")"
 ok "report --all on a full disk keeps the previous set whole"
 
+# A signal in the middle of writing: scorch ends as the signal says and leaves no temporary.
+for sig in TERM INT HUP; do
+	rm -f "$TMP/sig.folded"
+	# A non-interactive shell starts background jobs with SIGINT ignored: undo that.
+	LD_PRELOAD=$fw SC_STALL_WRITE_MATCH=sig.folded env --default-signal=INT,TERM,HUP \
+		"$SCORCH" report --format folded -o "$TMP/sig.folded" "$folded" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 600); do
+		[ -n "$(find "$TMP" -maxdepth 1 -name '.sig.folded.*' | head -1)" ] && break
+		sleep 0.05
+	done
+	[ -n "$(find "$TMP" -maxdepth 1 -name '.sig.folded.*' | head -1)" ] ||
+		fail "the stalled write never created its temporary"
+	kill -$sig $pid
+	for _ in $(seq 600); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "SIG$sig did not end scorch"; }
+	rc=0
+	wait $pid || rc=$?
+	want=$((128 + $(kill -l $sig)))
+	[ "$rc" -eq "$want" ] || fail "SIG$sig while writing: exit $rc, expected $want"
+	left=$(find "$TMP" -maxdepth 1 -name '.sig.folded.*' | head -1)
+	[ -z "$left" ] || fail "SIG$sig while writing left $left"
+	[ ! -e "$TMP/sig.folded" ] || fail "SIG$sig while writing left a partial sig.folded"
+done
+ok "SIGTERM/SIGINT/SIGHUP while writing: no temporary left, exit 128+signal"
+
 require_perf
 hot=$(prog hot)
 # A recording's files are one set: all new or all old.
