@@ -3,7 +3,8 @@
 #   make deps    install the Debian packages we build with (only what is missing)
 #   make         build into build/ (meson + ninja)
 #   make demo    build, profile the bundled memgraph workload, print its hot spots
-#   make check   build, run every test suite (unit, CLI, unit under ASan+UBSan), print the totals
+#   make check   build, run every test suite (unit, CLI, browser, fuzz; unit and CLI again under
+#                ASan+UBSan, whose scorch the CLI tests then run), print the totals
 #   make format  clang-format the sources
 
 BUILD ?= build
@@ -36,8 +37,10 @@ check: build $(ASAN_BUILD)/build.ninja
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 > $(BUILD)/check.log 2>&1 || rc=1; \
 	cat $(BUILD)/check.log; \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs > $(ASAN_BUILD)/check.log 2>&1 || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(ASAN_BUILD) --suite unit --suite cli --print-errorlogs --num-processes 2 \
+	  > $(ASAN_BUILD)/check.log 2>&1 || rc=1; \
 	sed 's/^/asan: /' $(ASAN_BUILD)/check.log | grep -v '^asan: *$$' | tail -40; \
 	sed -i 's/^asan: //' $(ASAN_BUILD)/check.log; \
 	bash tools/sum-tests.sh $(BUILD)/check.log $(ASAN_BUILD)/check.log || rc=1; \

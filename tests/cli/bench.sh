@@ -113,6 +113,10 @@ if ! command -v valgrind >/dev/null; then
 	echo "SKIP part 6: valgrind is not installed (instruction counting under callgrind)"
 	exit 0
 fi
+if ldd "$BENCH" 2>/dev/null | grep -q libasan; then
+	echo "SKIP part 6: the bench program is built with AddressSanitizer, which valgrind cannot run"
+	exit 0
+fi
 for i in 1 2; do
 	"$BENCH" -q --measure callgrind --format none --json "$TMP/cg$i.json" 'similarity/250' ||
 		fail "--measure callgrind run $i exited $?"
