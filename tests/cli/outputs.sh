@@ -10,6 +10,20 @@ fw=$BUILD/tests/programs/libfailwrite.so
 folded=$TMP/in.folded
 printf 'main;a 3\nmain;b 1\n' >"$folded"
 
+# Item 1: another user plants symlinks at the names a writer might use for its temporary; scorch
+# (here exec'd by the shell, so its pid is the shell's $$ and the old name "OUT.tmp.PID" is known
+# exactly) must not write through them.
+printf 'precious\n' >"$TMP/victim"
+rc=0
+bash -c 'cd "$1" && ln -s victim flame.html.tmp.$$ && ln -s victim .flame.html.tmp &&
+	exec "$2" report --format html -o flame.html in.folded' _ "$TMP" "$SCORCH" || rc=$?
+[ "$rc" -eq 0 ] || fail "report -o beside planted symlinks exited $rc"
+[ "$(cat "$TMP/victim")" = precious ] || fail "scorch wrote through a planted symlink"
+[ -f "$TMP/flame.html" ] && [ ! -L "$TMP/flame.html" ] || fail "flame.html was not written as a file"
+grep -q '<html' "$TMP/flame.html" || fail "flame.html is not the page"
+rm -f "$TMP"/flame.html.tmp.* "$TMP/.flame.html.tmp"
+ok "planted symlinks at temporary names are not followed"
+
 # -o - and -o /dev/stdout: standard output, not files named so.
 (cd "$TMP" && "$SCORCH" report --format folded -o - "$folded") >"$TMP/dash.out" ||
 	fail "report -o - failed"
