@@ -98,8 +98,8 @@ int cmd_diff(int argc, char **argv)
 	double fail_above = -1;
 	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL;
 	sc_option opts[] = {
-	    SC_OPT_INT('n', "top", &top, "N",
-		       "show the N biggest changes each way (default 10, 0 for all)"),
+	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
+			     "show the N biggest changes each way (default 10, 0 for all)"),
 	    SC_OPT_STR(0, "format", &format, "FMT",
 		       "text (default), json, or html (the differential flamegraph)"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
@@ -107,8 +107,8 @@ int cmd_diff(int argc, char **argv)
 	    SC_OPT_STR('o', "output", &out, "FILE",
 		       "write to FILE instead of standard output (FILE.html: the flamegraph)"),
 	    SC_OPT_STR(0, "html", &html, "FILE", "also write the differential flamegraph to FILE"),
-	    SC_OPT_DOUBLE(0, "fail-above", &fail_above, "POINTS",
-			  "exit 3 if a function's self share grew by more than POINTS"),
+	    SC_OPT_DOUBLE_RANGE(0, "fail-above", &fail_above, "POINTS", 0, 100,
+				"exit 3 if a function's self share grew by more than POINTS"),
 	    SC_OPT_END(),
 	};
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
@@ -127,15 +127,6 @@ int cmd_diff(int argc, char **argv)
 	if (nargs != 2) {
 		sc_cli_error("diff", 0, "give two profiles, BASE and NEW, not %d (usage: %s)",
 			     nargs, usage[0]);
-		return 2;
-	}
-	if (top < 0) {
-		sc_cli_error("diff", 0, "--top must be 0 (all) or more, not %d", top);
-		return 2;
-	}
-	if (fail_above != -1 && !(fail_above >= 0)) {
-		sc_cli_error("diff", 0, "--fail-above must be 0 or more points, not %g",
-			     fail_above);
 		return 2;
 	}
 	enum format fmt = TEXT;
