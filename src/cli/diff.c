@@ -129,6 +129,15 @@ int cmd_diff(int argc, char **argv)
 			     nargs, usage[0]);
 		return 2;
 	}
+	/* Standard input can be read once: the second read would see an empty profile, and
+	 * every function would look faster. */
+	if (strcmp(base_path, "-") == 0 && strcmp(new_path, "-") == 0) {
+		sc_cli_error(
+		    "diff", 0,
+		    "BASE and NEW are both '-': standard input can be read only once; give "
+		    "at least one of them as a file");
+		return 2;
+	}
 	enum format fmt = TEXT;
 	if (!format)
 		fmt = out && ends_with(out, ".html") ? HTML : TEXT;

@@ -226,21 +226,29 @@ static bool in_list(const sc_diff_row *r, int sign)
 	return s >= EPS || (fabs(r->self_pts) < EPS && t >= EPS);
 }
 
-static int cmp_slower(const void *x, const void *y)
+/* The order of both lists: rows whose self share changed first, by the size of that change
+ * (largest first in the list's direction: `sign` 1 for slower, -1 for faster), then the rows
+ * whose total alone changed, likewise; then by name. */
+static int cmp_list(const sc_diff_row *a, const sc_diff_row *b, int sign)
 {
-	const sc_diff_row *a = *(const sc_diff_row *const *)x, *b = *(const sc_diff_row *const *)y;
 	bool sa = fabs(a->self_pts) >= EPS, sb = fabs(b->self_pts) >= EPS;
 	if (sa != sb)
 		return sa ? -1 : 1;
-	double ka = sa ? a->self_pts : a->total_pts, kb = sb ? b->self_pts : b->total_pts;
+	double ka = sign * (sa ? a->self_pts : a->total_pts);
+	double kb = sign * (sb ? b->self_pts : b->total_pts);
 	if (ka != kb)
 		return ka > kb ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
+static int cmp_slower(const void *x, const void *y)
+{
+	return cmp_list(*(const sc_diff_row *const *)x, *(const sc_diff_row *const *)y, 1);
+}
+
 static int cmp_faster(const void *x, const void *y)
 {
-	return cmp_slower(y, x) ? -cmp_slower(x, y) : 0;
+	return cmp_list(*(const sc_diff_row *const *)x, *(const sc_diff_row *const *)y, -1);
 }
 
 /* The rows of one list, ordered, at most n; a malloc'd array (NULL: -ENOMEM). */
