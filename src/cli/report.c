@@ -20,7 +20,7 @@
  * Exit status: 0; 1 when the input (or a --groups file) cannot be read or parsed, the output
  * cannot be written, or --butterfly matches no function; 2 for bad usage (unknown option, format
  * or sample type, a bad regex or group, conflicting views, a time window the profile cannot
- * answer).
+ * answer, --format chrome on a profile without per-sample times).
  */
 #include "cli/commands.h"
 #include "cli/load.h"
@@ -454,6 +454,16 @@ int cmd_report(int argc, char **argv)
 		       .to = to};
 	if ((rc = apply_filter(&p, &f)) != 0)
 		goto out;
+	if (v.format == CHROME && sc_chrome_check(p, v.type) == -ENODATA) {
+		sc_cli_error(
+		    "report", 0,
+		    "--format chrome is a timeline and needs per-sample times, which '%s' "
+		    "does not have (perf script output has them; folded stacks never; pprof "
+		    "files only as a numeric label \"time\"): use --format speedscope or html",
+		    path);
+		rc = 2;
+		goto out;
+	}
 	char title[256];
 	v.title = sc_cli_title(path, title, sizeof(title));
 	v.groups = groups;
