@@ -75,29 +75,29 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 			if (leave)
 				w->focus_on--;
 			else if (w->focus_on++ == 0)
-				w->b->total += t;
+				w->b->total = sc_sat_add(w->b->total, t);
 			if (prev == NONE) {
 				if (leave)
 					w->root_on--;
 				else if (w->root_on++ == 0)
-					w->root_caller += t;
+					w->root_caller = sc_sat_add(w->root_caller, t);
 			} else if (!w->focus[prev]) {
 				struct acc *a = &w->acc[prev];
 				if (leave)
 					a->caller_on--;
 				else if (a->caller_on++ == 0)
-					a->caller += t;
+					a->caller = sc_sat_add(a->caller, t);
 			}
 		} else if (prev != NONE && w->focus[prev]) {
 			struct acc *a = &w->acc[k];
 			if (leave)
 				a->callee_on--;
 			else if (a->callee_on++ == 0)
-				a->callee += t;
+				a->callee = sc_sat_add(a->callee, t);
 		}
 	}
 	if (!leave && nf && w->focus[fk[nf - 1]])
-		w->b->self += w->self[id];
+		w->b->self = sc_sat_add(w->b->self, w->self[id]);
 	return 0;
 }
 

@@ -149,8 +149,8 @@ int sc_diff_compute(const sc_profile *base, int base_type, const sc_profile *p, 
 			row->module = e->module;
 			used[v] = true;
 		}
-		row->base_self += e->self;
-		row->base_total += e->total;
+		row->base_self = sc_sat_add(row->base_self, e->self);
+		row->base_total = sc_sat_add(row->base_total, e->total);
 	}
 	size_t len = tb->len;
 	for (size_t i = 0; i < tn->len; i++) {
@@ -168,8 +168,8 @@ int sc_diff_compute(const sc_profile *base, int base_type, const sc_profile *p, 
 			row->name = e->name;
 			row->module = e->module;
 		}
-		row->new_self += e->self;
-		row->new_total += e->total;
+		row->new_self = sc_sat_add(row->new_self, e->self);
+		row->new_total = sc_sat_add(row->new_total, e->total);
 	}
 	/* Drop the empty slots left by merged base rows. */
 	size_t out = 0;

@@ -213,7 +213,8 @@ int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **tota
 		return -ENOMEM;
 	if (type >= 0 && (size_t)type < p->nsample_types)
 		for (size_t i = 0; i < p->samples.len; i++)
-			s[p->samples.data[i].stack] += sc_profile_sample_values(p, i)[type];
+			s[p->samples.data[i].stack] = sc_sat_add(
+			    s[p->samples.data[i].stack], sc_profile_sample_values(p, i)[type]);
 	if (total) {
 		t = malloc((n ? n : 1) * sizeof(*t));
 		if (!t) {
@@ -224,7 +225,7 @@ int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **tota
 		/* A child's id is always larger than its parent's (the tree only grows at the
 		 * leaves), so one backwards pass folds every subtree into its root. */
 		for (size_t i = n; i-- > 1;)
-			t[p->nodes.data[i].parent] += t[i];
+			t[p->nodes.data[i].parent] = sc_sat_add(t[p->nodes.data[i].parent], t[i]);
 		*total = t;
 	}
 	*self = s;

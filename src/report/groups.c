@@ -306,11 +306,11 @@ int64_t sc_groups_totals(const sc_groups *g, const sc_profile *p, int type, sc_g
 		rows[k] = (sc_group_row){sc_groups_name(g, k), 0, 0, 0, 0, sc_groups_regex(g, k)};
 	int64_t total = 0;
 	for (size_t n = 0; n < nn; n++) {
-		total += self[n];
-		rows[cls[n]].value += self[n];
+		total = sc_sat_add(total, self[n]);
+		rows[cls[n]].value = sc_sat_add(rows[cls[n]].value, self[n]);
 		for (size_t k = 0; k < ng; k++)
 			if (incl[n * ng + k])
-				rows[k].inclusive += self[n];
+				rows[k].inclusive = sc_sat_add(rows[k].inclusive, self[n]);
 	}
 	for (size_t k = 0; k <= ng; k++) {
 		rows[k].pct = sc_pct(rows[k].value, total);

@@ -64,8 +64,8 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 		return 0;
 	}
 	if (w->on_path[m]++ == 0)
-		w->rows[m].total += w->total[id];
-	w->rows[m].self += w->self[id];
+		w->rows[m].total = sc_sat_add(w->rows[m].total, w->total[id]);
+	w->rows[m].self = sc_sat_add(w->rows[m].self, w->self[id]);
 	return 0;
 }
 

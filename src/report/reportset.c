@@ -122,7 +122,7 @@ static int compute(struct ctx *x)
 			    sc_hashmap_put(&index, h, v) < 0)
 				goto out;
 		}
-		x->mods.data[v].self += e->self;
+		x->mods.data[v].self = sc_sat_add(x->mods.data[v].self, e->self);
 		x->has_modules |= strcmp(e->module, "?") != 0;
 	}
 	qsort(x->mods.data, x->mods.len, sizeof(*x->mods.data), cmp_module);
@@ -140,7 +140,7 @@ static int compute(struct ctx *x)
 	if (s >= 0) {
 		x->samples = 0;
 		for (size_t i = 0; i < p->samples.len; i++)
-			x->samples += sc_profile_sample_values(p, i)[s];
+			x->samples = sc_sat_add(x->samples, sc_profile_sample_values(p, i)[s]);
 	}
 	r = 0;
 out:

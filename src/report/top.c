@@ -68,7 +68,7 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 	for (uint32_t i = 0; i < nf; i++) {
 		struct acc *a = &acc[w->fk[i]];
 		if (a->on_path++ == 0)
-			a->total += total;
+			a->total = sc_sat_add(a->total, total);
 		if (!a->seen || total > a->best_weight) {
 			const sc_line *ln =
 			    l->nlines ? &w->p->lines.data[l->first_line + l->nlines - 1 - i] : NULL;
@@ -79,7 +79,7 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 		}
 	}
 	if (nf)
-		acc[w->fk[nf - 1]].self += w->self[id];
+		acc[w->fk[nf - 1]].self = sc_sat_add(acc[w->fk[nf - 1]].self, w->self[id]);
 	return 0;
 }
 
