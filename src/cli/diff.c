@@ -17,6 +17,7 @@
 #include "report/diff.h"
 #include "report/flamegraph.h"
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -180,11 +181,14 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	const sc_diff_row *max = sc_diff_max_self_growth(&diff);
 	if (fail_above >= 0 && max && max->self_pts > fail_above) {
+		sc_strbuf name = {0}; /* the profile's bytes: no control character reaches stderr */
+		bool ok = sc_strbuf_add_text(&name, max->name) == 0;
 		sc_cli_error("diff", 0,
 			     "%s's self share grew by %.2f points (%.2f%% -> %.2f%%), more than "
 			     "--fail-above %g",
-			     max->name, max->self_pts, max->base_self_pct, max->new_self_pct,
-			     fail_above);
+			     ok ? sc_strbuf_cstr(&name) : "a function", max->self_pts,
+			     max->base_self_pct, max->new_self_pct, fail_above);
+		sc_strbuf_release(&name);
 		rc = 3;
 	}
 out:

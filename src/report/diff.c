@@ -292,11 +292,13 @@ static int add_text_rows(sc_strbuf *sb, const char *title, const sc_diff_row *co
 		rel_text(tr, sizeof(tr), r->base_total_pct, r->new_total_pct);
 		if (sc_strbuf_addf(sb,
 				   "  %+8.2f %7s  %6.2f%% -> %6.2f%%   %+9.2f %7s  %6.2f%% -> "
-				   "%6.2f%%  %s",
+				   "%6.2f%%  ",
 				   r->self_pts, sr, r->base_self_pct, r->new_self_pct, r->total_pts,
-				   tr, r->base_total_pct, r->new_total_pct, r->name) < 0 ||
+				   tr, r->base_total_pct, r->new_total_pct) < 0 ||
+		    sc_strbuf_add_text(sb, r->name) < 0 ||
 		    (modules && strcmp(r->module, "?") != 0 &&
-		     sc_strbuf_addf(sb, "  [%s]", r->module) < 0) ||
+		     (sc_strbuf_adds(sb, "  [") < 0 || sc_strbuf_add_text(sb, r->module) < 0 ||
+		      sc_strbuf_addc(sb, ']') < 0)) ||
 		    sc_strbuf_addc(sb, '\n') < 0)
 			return -ENOMEM;
 	}
@@ -312,21 +314,26 @@ int sc_diff_print_text(const sc_diff *d, size_t n, FILE *f)
 	int r = -ENOMEM;
 	if (!slower || !faster)
 		goto out;
-	if (sc_strbuf_addf(
-		&sb,
-		"base: %s, total %" PRId64 " %s (%s)\nnew:  %s, total %" PRId64
-		" %s (%s)\nshares are of each profile's own total; pts = new%% - base%%; "
-		"functions matched by %s\n",
-		d->base_name ? d->base_name : "base", d->base_total, d->base_type, d->base_unit,
-		d->new_name ? d->new_name : "new", d->new_total, d->type, d->unit,
-		d->by_name ? "name" : "name and module") < 0 ||
+	if (sc_strbuf_adds(&sb, "base: ") < 0 ||
+	    sc_strbuf_add_text(&sb, d->base_name ? d->base_name : "base") < 0 ||
+	    sc_strbuf_addf(&sb, ", total %" PRId64 " ", d->base_total) < 0 ||
+	    sc_add_type_unit(&sb, d->base_type, d->base_unit) < 0 ||
+	    sc_strbuf_adds(&sb, "\nnew:  ") < 0 ||
+	    sc_strbuf_add_text(&sb, d->new_name ? d->new_name : "new") < 0 ||
+	    sc_strbuf_addf(&sb, ", total %" PRId64 " ", d->new_total) < 0 ||
+	    sc_add_type_unit(&sb, d->type, d->unit) < 0 ||
+	    sc_strbuf_addf(&sb,
+			   "\nshares are of each profile's own total; pts = new%% - base%%; "
+			   "functions matched by %s\n",
+			   d->by_name ? "name" : "name and module") < 0 ||
 	    add_text_rows(&sb, "slower (share grew)", slower, ns, !d->by_name) < 0 ||
 	    add_text_rows(&sb, "faster (share shrank)", faster, nf, !d->by_name) < 0)
 		goto out;
 	if (max) {
-		if (sc_strbuf_addf(&sb, "\nlargest self growth: %s +%.2f pts (%.2f%% -> %.2f%%)\n",
-				   max->name, max->self_pts, max->base_self_pct,
-				   max->new_self_pct) < 0)
+		if (sc_strbuf_adds(&sb, "\nlargest self growth: ") < 0 ||
+		    sc_strbuf_add_text(&sb, max->name) < 0 ||
+		    sc_strbuf_addf(&sb, " +%.2f pts (%.2f%% -> %.2f%%)\n", max->self_pts,
+				   max->base_self_pct, max->new_self_pct) < 0)
 			goto out;
 	} else if (sc_strbuf_adds(&sb, "\nno function's self share grew\n") < 0) {
 		goto out;

@@ -20,6 +20,7 @@
 
 #include "profile/profile.h"
 #include "report/top.h"
+#include "util/strbuf.h"
 
 struct fixture {
 	sc_profile *p;
@@ -305,6 +306,43 @@ static void test_json_escaping(void **state)
 	sc_profile_free(fx.p);
 }
 
+/* Hostile names (issue 8, item 7): JSON stays valid UTF-8 (ill-formed bytes become U+FFFD, DEL
+ * and C1 controls are escaped), text shows control characters and ill-formed bytes as \xNN and
+ * sizes its columns by what it shows. */
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_init(&fx);
+	uint32_t l = fn_location(&fx, "a\xff\x1b[31m\x7f\xc2\x9b\xed\xa0\x80\xc3\xa9", 1);
+	add_stack(&fx, 1, 1, (uint32_t[]){l});
+	sc_top t;
+	assert_int_equal(sc_top_compute(fx.p, 0, &t), 0);
+	char *s = print_to_string(sc_top_print_json, fx.p, &t, 10);
+	assert_non_null(strstr(
+	    s, "\"name\":\"a\\ufffd\\u001b[31m\\u007f\\u009b\\ufffd\\ufffd\\ufffd\xc3\xa9\""));
+	free(s);
+	s = print_to_string(sc_top_print_text, fx.p, &t, 10);
+	assert_non_null(strstr(s, "  a\\xff\\x1b[31m\\x7f\\xc2\\x9b\\xed\\xa0\\x80\xc3\xa9"));
+	assert_null(strchr(s, 0x1b));
+	free(s);
+	sc_top_release(&t);
+	sc_profile_free(fx.p);
+
+	sc_strbuf sb = {0};
+	assert_int_equal(sc_strbuf_add_text(&sb, "x\ny\tz"), 0);
+	assert_string_equal(sc_strbuf_cstr(&sb), "x\\x0ay\\x09z");
+	assert_int_equal(sc_text_columns("x\ny\xc3\xa9"), 1 + 4 + 1 + 1);
+	sc_strbuf_reset(&sb);
+	assert_int_equal(sc_strbuf_add_html(&sb, "<\xf4\x90\x80\x80>"), 0);
+	assert_string_equal(sc_strbuf_cstr(&sb),
+			    "&lt;\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd&gt;");
+	sc_strbuf_release(&sb);
+	assert_int_equal(sc_utf8_len("\xf0\x9f\x94\xa5"), 4); /* U+1F525 */
+	assert_int_equal(sc_utf8_len("\xc0\x80"), 0);	      /* overlong NUL */
+	assert_int_equal(sc_utf8_len("\xe2\x82"), 0);	      /* truncated */
+}
+
 static void test_text(void **state)
 {
 	(void)state;
@@ -556,7 +594,7 @@ int main(void)
 	    cmocka_unit_test(test_json_escaping),      cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_text_truncates),     cmocka_unit_test(test_many_stacks),
 	    cmocka_unit_test(test_empty_profile),      cmocka_unit_test(test_key_modes),
-	    cmocka_unit_test(test_saturating_sums),
+	    cmocka_unit_test(test_saturating_sums),    cmocka_unit_test(test_hostile_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
