@@ -38,9 +38,11 @@ static void bad_number(const char *cmd, const sc_option *o, const char *arg)
 {
 	char unit[64];
 	unit_of(o, unit, sizeof(unit));
-	const char *kind = o->type != SC_OPTION_INT ? "a number"
-			   : unit[0]		    ? "a whole number"
-						    : "an integer";
+	const char *kind;
+	if (o->type != SC_OPTION_INT)
+		kind = o->ranged ? "a number" : "a finite number";
+	else
+		kind = unit[0] ? "a whole number" : "an integer";
 	if (o->ranged)
 		fprintf(stderr, "scorch %s: --%s must be %s%s between %.15g and %.15g, not '%s'\n",
 			cmd, o->long_name, kind, unit, o->min, o->max, arg);

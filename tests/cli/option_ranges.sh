@@ -48,6 +48,10 @@ refused "scorch record: --leaf-stack must be a whole number of bytes between 0 a
 	record --leaf-stack 70000 -- true
 refused "scorch report: --top must be an integer between 0 and 1000000, not 'ten'" \
 	report --top ten "$folded"
+# Options without a declared range still never take inf or nan (bench compare's gates).
+refused "scorch bench: --noise must be a finite number, not 'nan'" bench compare --noise nan a b
+refused "scorch bench: --fail-on-regression must be a finite number, not 'inf'" \
+	bench compare --fail-on-regression inf a b
 
 # The bounds themselves and ordinary values are accepted.
 "$SCORCH" report --from 0.001 --to 1e9 "$timed" >/dev/null || fail "report --from 0.001 --to 1e9 refused"
