@@ -107,8 +107,18 @@ size_t sc_utf8_len(const char *s)
 	return n;
 }
 
+/* Undoes a partial append after a failure: appends leave the contents unchanged. */
+static int undo(sc_strbuf *sb, size_t len, int r)
+{
+	sb->len = len;
+	if (sb->buf)
+		sb->buf[len] = '\0';
+	return r;
+}
+
 int sc_strbuf_add_json(sc_strbuf *sb, const char *s)
 {
+	size_t start = sb->len;
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		int r;
 		size_t n = 1;
@@ -143,7 +153,7 @@ int sc_strbuf_add_json(sc_strbuf *sb, const char *s)
 				r = sc_strbuf_add(sb, p, n);
 		}
 		if (r < 0)
-			return r;
+			return undo(sb, start, r);
 		p += n;
 	}
 	return 0;
@@ -151,6 +161,7 @@ int sc_strbuf_add_json(sc_strbuf *sb, const char *s)
 
 int sc_strbuf_add_html(sc_strbuf *sb, const char *s)
 {
+	size_t start = sb->len;
 	for (const char *p = s; *p;) {
 		int r;
 		size_t n = 1;
@@ -178,7 +189,7 @@ int sc_strbuf_add_html(sc_strbuf *sb, const char *s)
 				r = sc_strbuf_add(sb, p, n);
 		}
 		if (r < 0)
-			return r;
+			return undo(sb, start, r);
 		p += n;
 	}
 	return 0;
@@ -200,14 +211,15 @@ static size_t text_piece(const unsigned char *p, bool *escape)
 
 int sc_strbuf_add_text(sc_strbuf *sb, const char *s)
 {
+	size_t start = sb->len;
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		bool escape;
 		size_t n = text_piece(p, &escape);
 		for (size_t i = 0; escape && i < n; i++)
 			if (sc_strbuf_addf(sb, "\\x%02x", p[i]) < 0)
-				return -ENOMEM;
+				return undo(sb, start, -ENOMEM);
 		if (!escape && sc_strbuf_add(sb, p, n) < 0)
-			return -ENOMEM;
+			return undo(sb, start, -ENOMEM);
 		p += n;
 	}
 	return 0;
