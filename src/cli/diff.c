@@ -17,6 +17,7 @@
 #include "report/diff.h"
 #include "report/flamegraph.h"
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,8 +96,8 @@ int cmd_diff(int argc, char **argv)
 	double fail_above = -1;
 	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL;
 	sc_option opts[] = {
-	    SC_OPT_INT('n', "top", &top, "N",
-		       "show the N biggest changes each way (default 10, 0 for all)"),
+	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
+			     "show the N biggest changes each way (default 10, 0 for all)"),
 	    SC_OPT_STR(0, "format", &format, "FMT",
 		       "text (default), json, or html (the differential flamegraph)"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
@@ -104,8 +105,8 @@ int cmd_diff(int argc, char **argv)
 	    SC_OPT_STR('o', "output", &out, "FILE",
 		       "write to FILE instead of standard output (FILE.html: the flamegraph)"),
 	    SC_OPT_STR(0, "html", &html, "FILE", "also write the differential flamegraph to FILE"),
-	    SC_OPT_DOUBLE(0, "fail-above", &fail_above, "POINTS",
-			  "exit 3 if a function's self share grew by more than POINTS"),
+	    SC_OPT_DOUBLE_RANGE(0, "fail-above", &fail_above, "POINTS", 0, 100,
+				"exit 3 if a function's self share grew by more than POINTS"),
 	    SC_OPT_END(),
 	};
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
@@ -126,13 +127,13 @@ int cmd_diff(int argc, char **argv)
 			     nargs, usage[0]);
 		return 2;
 	}
-	if (top < 0) {
-		sc_cli_error("diff", 0, "--top must be 0 (all) or more, not %d", top);
-		return 2;
-	}
-	if (fail_above != -1 && !(fail_above >= 0)) {
-		sc_cli_error("diff", 0, "--fail-above must be 0 or more points, not %g",
-			     fail_above);
+	/* Standard input can be read once: the second read would see an empty profile, and
+	 * every function would look faster. */
+	if (strcmp(base_path, "-") == 0 && strcmp(new_path, "-") == 0) {
+		sc_cli_error(
+		    "diff", 0,
+		    "BASE and NEW are both '-': standard input can be read only once; give "
+		    "at least one of them as a file");
 		return 2;
 	}
 	enum format fmt = TEXT;
@@ -177,11 +178,14 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	const sc_diff_row *max = sc_diff_max_self_growth(&diff);
 	if (fail_above >= 0 && max && max->self_pts > fail_above) {
+		sc_strbuf name = {0}; /* the profile's bytes: no control character reaches stderr */
+		bool ok = sc_strbuf_add_text(&name, max->name) == 0;
 		sc_cli_error("diff", 0,
 			     "%s's self share grew by %.2f points (%.2f%% -> %.2f%%), more than "
 			     "--fail-above %g",
-			     max->name, max->self_pts, max->base_self_pct, max->new_self_pct,
-			     fail_above);
+			     ok ? sc_strbuf_cstr(&name) : "a function", max->self_pts,
+			     max->base_self_pct, max->new_self_pct, fail_above);
+		sc_strbuf_release(&name);
 		rc = 3;
 	}
 out:

@@ -7,11 +7,49 @@
  */
 #include "cli/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Writes the unit of `o` for a message: its argname in lower case when that is a word of four
+ * or more capitals (SECONDS -> " of seconds"), else nothing (N, PID, HZ are not units). */
+static void unit_of(const sc_option *o, char *buf, size_t size)
+{
+	const char *a = o->argname;
+	size_t n = a ? strlen(a) : 0;
+	buf[0] = '\0';
+	if (n < 4 || n + 5 > size)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!isupper((unsigned char)a[i]))
+			return;
+	memcpy(buf, " of ", 4);
+	for (size_t i = 0; i < n; i++)
+		buf[4 + i] = (char)tolower((unsigned char)a[i]);
+	buf[4 + n] = '\0';
+}
+
+/* Says that `arg` is not a valid value for `o`, naming the range when it has one. */
+static void bad_number(const char *cmd, const sc_option *o, const char *arg)
+{
+	char unit[64];
+	unit_of(o, unit, sizeof(unit));
+	const char *kind;
+	if (o->type != SC_OPTION_INT)
+		kind = o->ranged ? "a number" : "a finite number";
+	else
+		kind = unit[0] ? "a whole number" : "an integer";
+	if (o->ranged)
+		fprintf(stderr, "scorch %s: --%s must be %s%s between %.15g and %.15g, not '%s'\n",
+			cmd, o->long_name, kind, unit, o->min, o->max, arg);
+	else
+		fprintf(stderr, "scorch %s: --%s must be %s%s, not '%s'\n", cmd, o->long_name, kind,
+			unit, arg);
+}
 
 static int set_value(const char *cmd, const sc_option *o, const char *arg)
 {
@@ -20,9 +58,9 @@ static int set_value(const char *cmd, const sc_option *o, const char *arg)
 	case SC_OPTION_INT: {
 		errno = 0;
 		long v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < INT_MIN || v > INT_MAX) {
-			fprintf(stderr, "scorch %s: --%s expects an integer, not '%s'\n", cmd,
-				o->long_name, arg);
+		if (errno || end == arg || *end || v < INT_MIN || v > INT_MAX ||
+		    (o->ranged && ((double)v < o->min || (double)v > o->max))) {
+			bad_number(cmd, o, arg);
 			return -1;
 		}
 		*(int *)o->value = (int)v;
@@ -31,9 +69,11 @@ static int set_value(const char *cmd, const sc_option *o, const char *arg)
 	case SC_OPTION_DOUBLE: {
 		errno = 0;
 		double v = strtod(arg, &end);
-		if (errno || end == arg || *end) {
-			fprintf(stderr, "scorch %s: --%s expects a number, not '%s'\n", cmd,
-				o->long_name, arg);
+		/* inf and nan parse, but no option means them: nan fails every comparison, so a
+		 * gate or a window given nan would silently switch off. */
+		if (errno || end == arg || *end || !isfinite(v) ||
+		    (o->ranged && (v < o->min || v > o->max))) {
+			bad_number(cmd, o, arg);
 			return -1;
 		}
 		*(double *)o->value = v;

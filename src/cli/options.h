@@ -8,7 +8,7 @@
  *     static const char *const usage[] = {"scorch report [options] FILE", NULL};
  *     int top = 10; const char *format = "text";
  *     sc_option opts[] = {
- *         SC_OPT_INT('n', "top", &top, "N", "show the N hottest functions (default 10)"),
+ *         SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000, "show the N hottest functions"),
  *         SC_OPT_STR(0, "format", &format, "FMT", "text, json, folded or html"),
  *         SC_OPT_END(),
  *     };
@@ -18,6 +18,14 @@
  * Parsing stops at the first non-option argument or at "--" (which is consumed), so
  * `scorch record -F 99 -- ./prog -x` leaves "./prog -x" to the caller. Errors are printed as
  * "scorch CMD: ..." on stderr.
+ *
+ * Numbers: a double option never accepts inf or nan (they would silently turn gates and windows
+ * off). An option declared with a range (SC_OPT_INT_RANGE, SC_OPT_DOUBLE_RANGE; bounds inclusive)
+ * is refused outside it with a message that names the option and the range, e.g.
+ * "scorch report: --from must be a number of seconds between 0 and 1000000000, not 'inf'"; the
+ * unit ("seconds") is the argname in lower case when it is a word, as in SECONDS or POINTS.
+ * A variable's initial value is not checked, so a default outside the range (e.g. -1 for
+ * "not given") stays distinguishable from every value the user can type.
  */
 #ifndef SC_CLI_OPTIONS_H
 #define SC_CLI_OPTIONS_H
@@ -27,12 +35,12 @@
 
 enum sc_option_type {
 	SC_OPTION_END,
-	SC_OPTION_FLAG,	 /* bool, set to true */
-	SC_OPTION_NFLAG, /* bool, set to false (for --no-xxx) */
-	SC_OPTION_INT,	 /* int, decimal, range-checked by the command */
-	SC_OPTION_STR,	 /* const char *, borrowed from argv */
-	SC_OPTION_LIST,	 /* sc_option_list, each occurrence appended */
-	SC_OPTION_DOUBLE,
+	SC_OPTION_FLAG,	  /* bool, set to true */
+	SC_OPTION_NFLAG,  /* bool, set to false (for --no-xxx) */
+	SC_OPTION_INT,	  /* int, decimal; within [min, max] when `ranged` */
+	SC_OPTION_STR,	  /* const char *, borrowed from argv */
+	SC_OPTION_LIST,	  /* sc_option_list, each occurrence appended */
+	SC_OPTION_DOUBLE, /* double, finite; within [min, max] when `ranged` */
 };
 
 typedef struct sc_option_list {
@@ -47,35 +55,45 @@ typedef struct sc_option {
 	void *value;
 	const char *argname;
 	const char *help;
+	bool ranged;	 /* SC_OPT_*_RANGE: check min <= value <= max */
+	double min, max; /* inclusive bounds (an int's are whole numbers) */
 } sc_option;
 
 #define SC_OPT_FLAG(s, l, v, h)                                                                    \
 	{                                                                                          \
-		SC_OPTION_FLAG, s, l, v, NULL, h                                                   \
+		SC_OPTION_FLAG, s, l, v, NULL, h, false, 0, 0                                      \
 	}
 #define SC_OPT_NFLAG(s, l, v, h)                                                                   \
 	{                                                                                          \
-		SC_OPTION_NFLAG, s, l, v, NULL, h                                                  \
+		SC_OPTION_NFLAG, s, l, v, NULL, h, false, 0, 0                                     \
 	}
 #define SC_OPT_INT(s, l, v, a, h)                                                                  \
 	{                                                                                          \
-		SC_OPTION_INT, s, l, v, a, h                                                       \
+		SC_OPTION_INT, s, l, v, a, h, false, 0, 0                                          \
 	}
 #define SC_OPT_DOUBLE(s, l, v, a, h)                                                               \
 	{                                                                                          \
-		SC_OPTION_DOUBLE, s, l, v, a, h                                                    \
+		SC_OPTION_DOUBLE, s, l, v, a, h, false, 0, 0                                       \
+	}
+#define SC_OPT_INT_RANGE(s, l, v, a, lo, hi, h)                                                    \
+	{                                                                                          \
+		SC_OPTION_INT, s, l, v, a, h, true, lo, hi                                         \
+	}
+#define SC_OPT_DOUBLE_RANGE(s, l, v, a, lo, hi, h)                                                 \
+	{                                                                                          \
+		SC_OPTION_DOUBLE, s, l, v, a, h, true, lo, hi                                      \
 	}
 #define SC_OPT_STR(s, l, v, a, h)                                                                  \
 	{                                                                                          \
-		SC_OPTION_STR, s, l, v, a, h                                                       \
+		SC_OPTION_STR, s, l, v, a, h, false, 0, 0                                          \
 	}
 #define SC_OPT_LIST(s, l, v, a, h)                                                                 \
 	{                                                                                          \
-		SC_OPTION_LIST, s, l, v, a, h                                                      \
+		SC_OPTION_LIST, s, l, v, a, h, false, 0, 0                                         \
 	}
 #define SC_OPT_END()                                                                               \
 	{                                                                                          \
-		SC_OPTION_END, 0, NULL, NULL, NULL, NULL                                           \
+		SC_OPTION_END, 0, NULL, NULL, NULL, NULL, false, 0, 0                              \
 	}
 
 #define SC_OPTIONS_HELP (-1000)

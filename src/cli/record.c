@@ -161,21 +161,23 @@ int cmd_record(int argc, char **argv)
 	double duration = 0;
 	bool no_kernel = false, no_children = false, quiet = false;
 	sc_option opts[] = {
-	    SC_OPT_INT('F', "frequency", &o.frequency, "HZ",
-		       "samples per second per thread (default 1000)"),
-	    SC_OPT_INT(0, "depth", &o.max_depth, "N",
-		       "keep at most N frames per stack (default 127)"),
-	    SC_OPT_INT('p', "pid", &pid, "PID", "attach to a running process and all its threads"),
-	    SC_OPT_DOUBLE(0, "duration", &duration, "SECONDS",
-			  "stop after SECONDS (default: when the command exits)"),
+	    SC_OPT_INT_RANGE('F', "frequency", &o.frequency, "HZ", 1, 100000,
+			     "samples per second per thread (default 1000)"),
+	    SC_OPT_INT_RANGE(0, "depth", &o.max_depth, "N", 1, 1024,
+			     "keep at most N frames per stack (default 127)"),
+	    SC_OPT_INT_RANGE('p', "pid", &pid, "PID", 1, 4194304,
+			     "attach to a running process and all its threads"),
+	    SC_OPT_DOUBLE_RANGE(0, "duration", &duration, "SECONDS", 0, 1e9,
+				"stop after SECONDS (default: when the command exits)"),
 	    SC_OPT_STR('o', "output", &outdir, "DIR",
 		       "output folder (default scorch-out/COMMAND-TIMESTAMP)"),
 	    SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
 	    SC_OPT_FLAG(0, "no-children", &no_children, "do not follow forked child processes"),
-	    SC_OPT_INT(
-		0, "leaf-stack", &o.user_stack_bytes, "BYTES",
+	    SC_OPT_INT_RANGE(
+		0, "leaf-stack", &o.user_stack_bytes, "BYTES", 0, 65528,
 		"user stack copied per sample to fix frameless leaves (default 512, 0 = off)"),
-	    SC_OPT_INT('n', "top", &top, "N", "functions shown in the summary (default 10)"),
+	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
+			     "functions shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
 	    SC_OPT_END(),
 	};

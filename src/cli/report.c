@@ -20,7 +20,7 @@
  * Exit status: 0; 1 when the input (or a --groups file) cannot be read or parsed, the output
  * cannot be written, or --butterfly matches no function; 2 for bad usage (unknown option, format
  * or sample type, a bad regex or group, conflicting views, a time window the profile cannot
- * answer).
+ * answer, --format chrome on a profile without per-sample times).
  */
 #include "cli/commands.h"
 #include "cli/load.h"
@@ -348,7 +348,8 @@ int cmd_report(int argc, char **argv)
 	const char *focus = NULL, *ignore = NULL, *fold = NULL;
 	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
 	sc_option opts[] = {
-	    SC_OPT_INT('n', "top", &top, "N", "show the N hottest rows (default 10, 0 for all)"),
+	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
+			     "show the N hottest rows (default 10, 0 for all)"),
 	    SC_OPT_STR(0, "format", &format, "FMT",
 		       "text (default), json, folded, html, speedscope or chrome"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
@@ -375,10 +376,10 @@ int cmd_report(int argc, char **argv)
 			"merge directly recursive calls into one frame"),
 	    SC_OPT_LIST(0, "tid", &tids, "TID[,TID]", "keep only these threads (repeatable)"),
 	    SC_OPT_LIST(0, "pid", &pids, "PID[,PID]", "keep only these processes (repeatable)"),
-	    SC_OPT_DOUBLE(0, "from", &from, "SECONDS",
-			  "keep samples from SECONDS after the first sample on"),
-	    SC_OPT_DOUBLE(0, "to", &to, "SECONDS",
-			  "keep samples up to SECONDS after the first sample"),
+	    SC_OPT_DOUBLE_RANGE(0, "from", &from, "SECONDS", 0, 1e9,
+				"keep samples from SECONDS after the first sample on"),
+	    SC_OPT_DOUBLE_RANGE(0, "to", &to, "SECONDS", 0, 1e9,
+				"keep samples up to SECONDS after the first sample"),
 	    SC_OPT_END(),
 	};
 	sc_profile *p = NULL;
@@ -400,10 +401,6 @@ int cmd_report(int argc, char **argv)
 	}
 	if (nargs < 0)
 		goto out;
-	if (top < 0) {
-		sc_cli_error("report", 0, "--top must be 0 (all) or more, not %d", top);
-		goto out;
-	}
 	if (from < 0 || to < 0 || (to > 0 && to <= from)) {
 		sc_cli_error("report", 0, "--from %g --to %g: the window must have 0 <= from < to",
 			     from, to);
@@ -455,6 +452,16 @@ int cmd_report(int argc, char **argv)
 		       .to = to};
 	if ((rc = apply_filter(&p, &f)) != 0)
 		goto out;
+	if (v.format == CHROME && sc_chrome_check(p, v.type) == -ENODATA) {
+		sc_cli_error(
+		    "report", 0,
+		    "--format chrome is a timeline and needs per-sample times, which '%s' "
+		    "does not have (perf script output has them; folded stacks never; pprof "
+		    "files only as a numeric label \"time\"): use --format speedscope or html",
+		    path);
+		rc = 2;
+		goto out;
+	}
 	char title[256];
 	v.title = sc_cli_title(path, title, sizeof(title));
 	v.groups = groups;

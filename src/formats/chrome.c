@@ -75,7 +75,7 @@ static int by_thread_time(const void *a, const void *b, void *ctx)
 		return x->tid < y->tid ? -1 : 1;
 	if (x->time_ns != y->time_ns)
 		return x->time_ns < y->time_ns ? -1 : 1;
-	/* Equal times (0 in aggregated profiles): call-tree order, then recording order. */
+	/* Equal times: call-tree order, then recording order. */
 	uint32_t u = w->preorder[x->stack], v = w->preorder[y->stack];
 	if (u != v)
 		return u < v ? -1 : 1;
@@ -174,13 +174,12 @@ static int add_thread(struct writer *w, const size_t *order, size_t n)
 {
 	const sc_profile *p = w->p;
 	const sc_sample *first = &p->samples.data[order[0]];
-	bool timed = first->time_ns || p->samples.data[order[n - 1]].time_ns;
 	int r;
 
 	/* The typical interval: the median gap between samples (1 ms when unknown). */
 	uint64_t typical = 1000000;
 	w->gaps.len = 0;
-	for (size_t k = 1; timed && k < n; k++) {
+	for (size_t k = 1; k < n; k++) {
 		uint64_t g =
 		    p->samples.data[order[k]].time_ns - p->samples.data[order[k - 1]].time_ns;
 		if (g && sc_vec_push(&w->gaps, g) < 0)
@@ -191,28 +190,18 @@ static int add_thread(struct writer *w, const size_t *order, size_t n)
 		typical = w->gaps.data[w->gaps.len / 2];
 	}
 
-	uint64_t clock = 0, prev_end = 0; /* clock: the synthetic timeline's position */
+	uint64_t prev_end = 0;
 	bool any = false;
 	for (size_t k = 0; k < n; k++) {
 		const sc_sample *s = &p->samples.data[order[k]];
 		int64_t v = sc_profile_sample_values(p, order[k])[w->type];
 		if (v <= 0)
 			continue;
-		uint64_t start, width;
-		if (timed) {
-			start = s->time_ns;
-			width = w->ns ? (uint64_t)v : typical;
-			if (k + 1 < n) {
-				uint64_t next = p->samples.data[order[k + 1]].time_ns;
-				if (next >= start && next - start < width)
-					width = next - start;
-			}
-		} else {
-			start = clock;
-			width = w->ns ? (uint64_t)v : (uint64_t)v * 1000000;
-			if (!w->ns && width / 1000000 != (uint64_t)v)
-				width = UINT64_MAX / 4;
-			clock = start + width < start ? UINT64_MAX / 2 : start + width;
+		uint64_t start = s->time_ns, width = w->ns ? (uint64_t)v : typical;
+		if (k + 1 < n) {
+			uint64_t next = p->samples.data[order[k + 1]].time_ns;
+			if (next >= start && next - start < width)
+				width = next - start;
 		}
 		size_t nf = sc_profile_stack_frames(p, s->stack, w->frames.data, w->frames.cap);
 		if (nf > w->frames.cap) {
@@ -243,13 +232,25 @@ static int add_thread(struct writer *w, const size_t *order, size_t n)
 	return flush_slices(w, first->pid, first->tid);
 }
 
+int sc_chrome_check(const sc_profile *p, int type)
+{
+	if (type < 0 || (size_t)type >= p->nsample_types)
+		return -EINVAL;
+	for (size_t i = 0; i < p->samples.len; i++)
+		if (!p->samples.data[i].time_ns && sc_profile_sample_values(p, i)[type] > 0)
+			return -ENODATA;
+	return 0;
+}
+
 int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f)
 {
-	if (o->type < 0 || (size_t)o->type >= p->nsample_types)
-		return -EINVAL;
+	/* A timeline without times would put every slice at 0, or at made-up places. */
+	int r = sc_chrome_check(p, o->type);
+	if (r < 0)
+		return r;
 	struct writer w = {.p = p, .type = o->type};
 	w.ns = strcmp(sc_profile_str(p, p->sample_types[o->type].unit), "nanoseconds") == 0;
-	int r = -ENOMEM;
+	r = -ENOMEM;
 	size_t *order = malloc((p->samples.len + 1) * sizeof(*order));
 	if (!order || rank_nodes(&w) < 0)
 		goto out;

@@ -21,13 +21,20 @@ typedef struct sc_chrome_options {
 } sc_chrome_options;
 
 /*
+ * Whether `p` can be written as a timeline of sample type `type`: 0 when every sample that counts
+ * (value > 0) carries its time, -ENODATA when one does not (aggregated profiles: folded stacks,
+ * pprof without a "time" label, perf script read without SC_PERFSCRIPT_TIMES), -EINVAL for a bad
+ * type. A profile without samples passes (its trace is empty).
+ */
+int sc_chrome_check(const sc_profile *p, int type);
+
+/*
  * Writes `p` to `f`. A sample covers [time, time + width): width is its value when the type's
  * unit is nanoseconds, else the thread's median interval between samples, and never reaches past
  * the thread's next sample. A sample later than the previous one's end plus one median interval
- * ends every open slice (the thread was off CPU). Threads whose samples carry no time
- * (aggregated profiles: pprof, folded, perf script without SC_PERFSCRIPT_TIMES) get a synthetic
- * timeline starting at 0: samples laid end to end in call-tree order, a count of 1 lasting 1 ms.
- * Samples with a value <= 0 are skipped. Returns 0, -EINVAL for a bad type, -ENOMEM or -EIO.
+ * ends every open slice (the thread was off CPU). Samples with a value <= 0 are skipped.
+ * Returns 0, or what sc_chrome_check returns (-EINVAL, -ENODATA: nothing is written), -ENOMEM or
+ * -EIO.
  */
 int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f);
 

@@ -125,7 +125,7 @@ static int64_t add_profile(struct writer *w, const size_t *order, size_t n, cons
 		}
 		r |= sc_strbuf_addc(sb, ']');
 		r |= sc_strbuf_addf(&weights, written ? ",%" PRId64 : "%" PRId64, v);
-		total = total > INT64_MAX - v ? INT64_MAX : total + v;
+		total = sc_sat_add(total, v);
 		written++;
 	}
 	r |= sc_strbuf_adds(sb, "],\n\"weights\":[");

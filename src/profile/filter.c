@@ -413,11 +413,22 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 	int r = compile(&x, d);
 	if (r < 0)
 		goto done;
+	/* Bounds become nanoseconds in a uint64_t: nan (which would turn the window off), inf and
+	 * anything past SC_FILTER_MAX_SECONDS could not. */
+	if (!(f->from >= 0 && f->from <= SC_FILTER_MAX_SECONDS) ||
+	    !(f->to >= 0 && f->to <= SC_FILTER_MAX_SECONDS)) {
+		r = sc_diag_error(
+		    d, 0, 0, -1,
+		    "--from %g --to %g: each must be a number of seconds between 0 and "
+		    "%.0f",
+		    f->from, f->to, SC_FILTER_MAX_SECONDS);
+		goto done;
+	}
 	bool window = f->from > 0 || f->to > 0;
 	struct timesrc ts = {0};
 	uint64_t t0 = 0, from_ns = 0, to_ns = UINT64_MAX;
 	if (window) {
-		if (f->from < 0 || (f->to > 0 && f->to <= f->from)) {
+		if (f->to > 0 && f->to <= f->from) {
 			r = sc_diag_error(d, 0, 0, -1,
 					  "--from %g --to %g: the time window is empty", f->from,
 					  f->to);

@@ -18,6 +18,9 @@
 #include "profile/profile.h"
 #include "util/diag.h"
 
+/* The latest --from/--to bound (about 31 years): nanoseconds from it still fit a uint64_t. */
+#define SC_FILTER_MAX_SECONDS 1e9
+
 typedef struct sc_filter {
 	const char *focus;  /* regex (POSIX extended) on frame names, NULL = none */
 	const char *ignore; /* regex, NULL = none */
@@ -27,7 +30,8 @@ typedef struct sc_filter {
 	size_t ntids;
 	const uint32_t *pids;
 	size_t npids;
-	double from, to; /* seconds since the first sample; to <= 0 = until the end. Needs times. */
+	double from, to; /* seconds since the first sample, 0..SC_FILTER_MAX_SECONDS (else
+			  * -EINVAL); to 0 = until the end. Needs times. */
 } sc_filter;
 
 /* Returns 0 and a new profile in *out, -EINVAL with `d` set (bad regex; a time window on a

@@ -310,7 +310,7 @@ void sc_profile_totals(const sc_profile *p, int64_t *out)
 	for (size_t i = 0; i < p->samples.len; i++) {
 		const int64_t *v = sc_profile_sample_values(p, i);
 		for (size_t t = 0; t < p->nsample_types; t++)
-			out[t] += v[t];
+			out[t] = sc_sat_add(out[t], v[t]);
 	}
 }
 

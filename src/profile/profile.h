@@ -191,6 +191,18 @@ int64_t sc_profile_add_sample(sc_profile *p, sc_stack_id stack, const int64_t *v
 /* Adds a label to the most recently added sample. */
 int sc_profile_add_label(sc_profile *p, const char *key, const char *str, int64_t num,
 			 const char *num_unit);
+/* a + b saturated at INT64_MAX (or INT64_MIN): every sum of sample values goes through it, so a
+ * total never wraps (two folded lines of 2^63-1 once made "total: -2 samples") and a part never
+ * exceeds its whole (saturation keeps sums of non-negative values monotone, so shares stay within
+ * 0..100%). */
+static inline int64_t sc_sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 static inline const int64_t *sc_profile_sample_values(const sc_profile *p, size_t i)
 {
 	return &p->values.data[i * p->nsample_types];

@@ -173,7 +173,7 @@ static int inlined_rule(const sc_profile *p, const int64_t *self, sc_advice_find
 		       (pairs.data[i].inl != pr.inl || pairs.data[i].host != pr.host))
 			i++;
 		if (i < pairs.len)
-			pairs.data[i].self += pr.self;
+			pairs.data[i].self = sc_sat_add(pairs.data[i].self, pr.self);
 		else if (sc_vec_push(&pairs, pr) < 0) {
 			sc_vec_release(&pairs);
 			return -ENOMEM;
@@ -246,7 +246,7 @@ int sc_advice_compute(const sc_profile *p, int type, sc_advice *a)
 			continue;
 		for (size_t i = 0; i < NRULES; i++)
 			if ((rules[i].kind == ON_STACK ? nmask[n] : lmask[n]) & (1u << i))
-				sums[i] += self[n];
+				sums[i] = sc_sat_add(sums[i], self[n]);
 	}
 	for (size_t i = 0; i < NRULES; i++) {
 		sc_advice_finding *f = &a->all[i];

@@ -75,29 +75,29 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 			if (leave)
 				w->focus_on--;
 			else if (w->focus_on++ == 0)
-				w->b->total += t;
+				w->b->total = sc_sat_add(w->b->total, t);
 			if (prev == NONE) {
 				if (leave)
 					w->root_on--;
 				else if (w->root_on++ == 0)
-					w->root_caller += t;
+					w->root_caller = sc_sat_add(w->root_caller, t);
 			} else if (!w->focus[prev]) {
 				struct acc *a = &w->acc[prev];
 				if (leave)
 					a->caller_on--;
 				else if (a->caller_on++ == 0)
-					a->caller += t;
+					a->caller = sc_sat_add(a->caller, t);
 			}
 		} else if (prev != NONE && w->focus[prev]) {
 			struct acc *a = &w->acc[k];
 			if (leave)
 				a->callee_on--;
 			else if (a->callee_on++ == 0)
-				a->callee += t;
+				a->callee = sc_sat_add(a->callee, t);
 		}
 	}
 	if (!leave && nf && w->focus[fk[nf - 1]])
-		w->b->self += w->self[id];
+		w->b->self = sc_sat_add(w->b->self, w->self[id]);
 	return 0;
 }
 
@@ -289,20 +289,26 @@ int sc_butterfly_print_text(const sc_profile *p, const sc_butterfly *b, size_t n
 	sc_fmt_value(grand, sizeof(grand), b->grand_total, lo.unit);
 	int r = -ENOMEM;
 	if (b->nmatched == 1) {
-		if (sc_strbuf_addf(&sb, "function: %s", b->matched[0]) < 0 ||
+		if (sc_strbuf_adds(&sb, "function: ") < 0 ||
+		    sc_strbuf_add_text(&sb, b->matched[0]) < 0 ||
 		    (strcmp(b->matched_modules[0], "?") != 0 &&
-		     sc_strbuf_addf(&sb, " (%s)", b->matched_modules[0]) < 0))
+		     (sc_strbuf_adds(&sb, " (") < 0 ||
+		      sc_strbuf_add_text(&sb, b->matched_modules[0]) < 0 ||
+		      sc_strbuf_addc(&sb, ')') < 0)))
 			goto out;
 	} else {
-		if (sc_strbuf_addf(&sb, "functions matching '%s' (%zu):", b->pattern, b->nmatched) <
-		    0)
+		if (sc_strbuf_adds(&sb, "functions matching '") < 0 ||
+		    sc_strbuf_add_text(&sb, b->pattern) < 0 ||
+		    sc_strbuf_addf(&sb, "' (%zu):", b->nmatched) < 0)
 			goto out;
 		for (size_t i = 0; i < b->nmatched; i++)
-			if (sc_strbuf_addf(&sb, "%s %s", i ? "," : "", b->matched[i]) < 0)
+			if (sc_strbuf_adds(&sb, i ? ", " : " ") < 0 ||
+			    sc_strbuf_add_text(&sb, b->matched[i]) < 0)
 				goto out;
 	}
-	if (sc_strbuf_addf(&sb, "\ntotal: %s %s (%.2f%% of %s), self: %s (%.2f%%)\n", total,
-			   sc_profile_str(p, p->sample_types[b->type].type),
+	if (sc_strbuf_addf(&sb, "\ntotal: %s ", total) < 0 ||
+	    sc_strbuf_add_text(&sb, sc_profile_str(p, p->sample_types[b->type].type)) < 0 ||
+	    sc_strbuf_addf(&sb, " (%.2f%% of %s), self: %s (%.2f%%)\n",
 			   sc_pct(b->total, b->grand_total), grand, self,
 			   sc_pct(b->self, b->grand_total)) < 0 ||
 	    add_edges(&sb, &lo, b, "callers", b->callers, nc) < 0 ||

@@ -149,8 +149,8 @@ int sc_diff_compute(const sc_profile *base, int base_type, const sc_profile *p, 
 			row->module = e->module;
 			used[v] = true;
 		}
-		row->base_self += e->self;
-		row->base_total += e->total;
+		row->base_self = sc_sat_add(row->base_self, e->self);
+		row->base_total = sc_sat_add(row->base_total, e->total);
 	}
 	size_t len = tb->len;
 	for (size_t i = 0; i < tn->len; i++) {
@@ -168,8 +168,8 @@ int sc_diff_compute(const sc_profile *base, int base_type, const sc_profile *p, 
 			row->name = e->name;
 			row->module = e->module;
 		}
-		row->new_self += e->self;
-		row->new_total += e->total;
+		row->new_self = sc_sat_add(row->new_self, e->self);
+		row->new_total = sc_sat_add(row->new_total, e->total);
 	}
 	/* Drop the empty slots left by merged base rows. */
 	size_t out = 0;
@@ -226,21 +226,29 @@ static bool in_list(const sc_diff_row *r, int sign)
 	return s >= EPS || (fabs(r->self_pts) < EPS && t >= EPS);
 }
 
-static int cmp_slower(const void *x, const void *y)
+/* The order of both lists: rows whose self share changed first, by the size of that change
+ * (largest first in the list's direction: `sign` 1 for slower, -1 for faster), then the rows
+ * whose total alone changed, likewise; then by name. */
+static int cmp_list(const sc_diff_row *a, const sc_diff_row *b, int sign)
 {
-	const sc_diff_row *a = *(const sc_diff_row *const *)x, *b = *(const sc_diff_row *const *)y;
 	bool sa = fabs(a->self_pts) >= EPS, sb = fabs(b->self_pts) >= EPS;
 	if (sa != sb)
 		return sa ? -1 : 1;
-	double ka = sa ? a->self_pts : a->total_pts, kb = sb ? b->self_pts : b->total_pts;
+	double ka = sign * (sa ? a->self_pts : a->total_pts);
+	double kb = sign * (sb ? b->self_pts : b->total_pts);
 	if (ka != kb)
 		return ka > kb ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
+static int cmp_slower(const void *x, const void *y)
+{
+	return cmp_list(*(const sc_diff_row *const *)x, *(const sc_diff_row *const *)y, 1);
+}
+
 static int cmp_faster(const void *x, const void *y)
 {
-	return cmp_slower(y, x) ? -cmp_slower(x, y) : 0;
+	return cmp_list(*(const sc_diff_row *const *)x, *(const sc_diff_row *const *)y, -1);
 }
 
 /* The rows of one list, ordered, at most n; a malloc'd array (NULL: -ENOMEM). */
@@ -284,11 +292,13 @@ static int add_text_rows(sc_strbuf *sb, const char *title, const sc_diff_row *co
 		rel_text(tr, sizeof(tr), r->base_total_pct, r->new_total_pct);
 		if (sc_strbuf_addf(sb,
 				   "  %+8.2f %7s  %6.2f%% -> %6.2f%%   %+9.2f %7s  %6.2f%% -> "
-				   "%6.2f%%  %s",
+				   "%6.2f%%  ",
 				   r->self_pts, sr, r->base_self_pct, r->new_self_pct, r->total_pts,
-				   tr, r->base_total_pct, r->new_total_pct, r->name) < 0 ||
+				   tr, r->base_total_pct, r->new_total_pct) < 0 ||
+		    sc_strbuf_add_text(sb, r->name) < 0 ||
 		    (modules && strcmp(r->module, "?") != 0 &&
-		     sc_strbuf_addf(sb, "  [%s]", r->module) < 0) ||
+		     (sc_strbuf_adds(sb, "  [") < 0 || sc_strbuf_add_text(sb, r->module) < 0 ||
+		      sc_strbuf_addc(sb, ']') < 0)) ||
 		    sc_strbuf_addc(sb, '\n') < 0)
 			return -ENOMEM;
 	}
@@ -304,21 +314,26 @@ int sc_diff_print_text(const sc_diff *d, size_t n, FILE *f)
 	int r = -ENOMEM;
 	if (!slower || !faster)
 		goto out;
-	if (sc_strbuf_addf(
-		&sb,
-		"base: %s, total %" PRId64 " %s (%s)\nnew:  %s, total %" PRId64
-		" %s (%s)\nshares are of each profile's own total; pts = new%% - base%%; "
-		"functions matched by %s\n",
-		d->base_name ? d->base_name : "base", d->base_total, d->base_type, d->base_unit,
-		d->new_name ? d->new_name : "new", d->new_total, d->type, d->unit,
-		d->by_name ? "name" : "name and module") < 0 ||
+	if (sc_strbuf_adds(&sb, "base: ") < 0 ||
+	    sc_strbuf_add_text(&sb, d->base_name ? d->base_name : "base") < 0 ||
+	    sc_strbuf_addf(&sb, ", total %" PRId64 " ", d->base_total) < 0 ||
+	    sc_add_type_unit(&sb, d->base_type, d->base_unit) < 0 ||
+	    sc_strbuf_adds(&sb, "\nnew:  ") < 0 ||
+	    sc_strbuf_add_text(&sb, d->new_name ? d->new_name : "new") < 0 ||
+	    sc_strbuf_addf(&sb, ", total %" PRId64 " ", d->new_total) < 0 ||
+	    sc_add_type_unit(&sb, d->type, d->unit) < 0 ||
+	    sc_strbuf_addf(&sb,
+			   "\nshares are of each profile's own total; pts = new%% - base%%; "
+			   "functions matched by %s\n",
+			   d->by_name ? "name" : "name and module") < 0 ||
 	    add_text_rows(&sb, "slower (share grew)", slower, ns, !d->by_name) < 0 ||
 	    add_text_rows(&sb, "faster (share shrank)", faster, nf, !d->by_name) < 0)
 		goto out;
 	if (max) {
-		if (sc_strbuf_addf(&sb, "\nlargest self growth: %s +%.2f pts (%.2f%% -> %.2f%%)\n",
-				   max->name, max->self_pts, max->base_self_pct,
-				   max->new_self_pct) < 0)
+		if (sc_strbuf_adds(&sb, "\nlargest self growth: ") < 0 ||
+		    sc_strbuf_add_text(&sb, max->name) < 0 ||
+		    sc_strbuf_addf(&sb, " +%.2f pts (%.2f%% -> %.2f%%)\n", max->self_pts,
+				   max->base_self_pct, max->new_self_pct) < 0)
 			goto out;
 	} else if (sc_strbuf_adds(&sb, "\nno function's self share grew\n") < 0) {
 		goto out;

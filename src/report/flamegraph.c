@@ -171,9 +171,9 @@ static int build(struct tree *t, const sc_profile *p, const sc_fkeys *keys, int 
 		goto out;
 	map[0] = 0;
 	if (is_base)
-		t->nodes.data[0].base += self[0];
+		t->nodes.data[0].base = sc_sat_add(t->nodes.data[0].base, self[0]);
 	else
-		t->nodes.data[0].value += self[0];
+		t->nodes.data[0].value = sc_sat_add(t->nodes.data[0].value, self[0]);
 	/* Parents come before children in the stack tree, so map[parent] is always set. */
 	for (size_t n = 1; n < p->nodes.len; n++) {
 		const sc_stack_node *sn = sc_profile_node(p, (sc_stack_id)n);
@@ -190,9 +190,9 @@ static int build(struct tree *t, const sc_profile *p, const sc_fkeys *keys, int 
 		}
 		map[n] = cur;
 		if (is_base)
-			t->nodes.data[cur].base += self[n];
+			t->nodes.data[cur].base = sc_sat_add(t->nodes.data[cur].base, self[n]);
 		else
-			t->nodes.data[cur].value += self[n];
+			t->nodes.data[cur].value = sc_sat_add(t->nodes.data[cur].value, self[n]);
 		if (g && self[n]) {
 			struct gself s = {cur, cls[n], self[n]};
 			if (sc_vec_push(&t->gself, s) < 0)
@@ -233,18 +233,20 @@ static int finish(struct tree *t)
 			return -ENOMEM;
 		for (size_t i = 0; i < t->gself.len; i++) {
 			const struct gself *s = &t->gself.data[i];
-			t->gval[s->node * gw + (s->group < gw ? s->group : gw - 1)] += s->value;
+			int64_t *v = &t->gval[s->node * gw + (s->group < gw ? s->group : gw - 1)];
+			*v = sc_sat_add(*v, s->value);
 		}
 	}
 	/* Children are created after their parents, so a backwards pass folds each subtree. */
 	for (size_t i = n; i-- > 1;) {
 		struct fnode *par = &nodes[nodes[i].parent];
-		par->value += nodes[i].value;
-		par->base += nodes[i].base;
+		par->value = sc_sat_add(par->value, nodes[i].value);
+		par->base = sc_sat_add(par->base, nodes[i].base);
 		par->ndescendants += nodes[i].ndescendants + 1;
 		par->nchildren++;
 		for (size_t g = 0; t->gval && g < gw; g++)
-			t->gval[nodes[i].parent * gw + g] += t->gval[i * gw + g];
+			t->gval[nodes[i].parent * gw + g] =
+			    sc_sat_add(t->gval[nodes[i].parent * gw + g], t->gval[i * gw + g]);
 	}
 	t->children = malloc((n ? n : 1) * sizeof(*t->children));
 	if (!t->children)

@@ -213,7 +213,8 @@ int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **tota
 		return -ENOMEM;
 	if (type >= 0 && (size_t)type < p->nsample_types)
 		for (size_t i = 0; i < p->samples.len; i++)
-			s[p->samples.data[i].stack] += sc_profile_sample_values(p, i)[type];
+			s[p->samples.data[i].stack] = sc_sat_add(
+			    s[p->samples.data[i].stack], sc_profile_sample_values(p, i)[type]);
 	if (total) {
 		t = malloc((n ? n : 1) * sizeof(*t));
 		if (!t) {
@@ -224,7 +225,7 @@ int sc_node_values(const sc_profile *p, int type, int64_t **self, int64_t **tota
 		/* A child's id is always larger than its parent's (the tree only grows at the
 		 * leaves), so one backwards pass folds every subtree into its root. */
 		for (size_t i = n; i-- > 1;)
-			t[p->nodes.data[i].parent] += t[i];
+			t[p->nodes.data[i].parent] = sc_sat_add(t[p->nodes.data[i].parent], t[i]);
 		*total = t;
 	}
 	*self = s;
@@ -245,7 +246,7 @@ static void scaled(char *buf, size_t size, double d, const char *suffix)
 
 void sc_fmt_value(char *buf, size_t size, int64_t v, const char *unit)
 {
-	double a = (double)(v < 0 ? -v : v), d = (double)v;
+	double d = (double)v, a = d < 0 ? -d : d; /* -v would overflow for INT64_MIN */
 	if (v != 0 && strcmp(unit, "nanoseconds") == 0) {
 		if (a >= 1e9)
 			scaled(buf, size, d / 1e9, "s");
@@ -279,32 +280,43 @@ void sc_fit_value(size_t *width, int64_t v, const char *unit)
 
 size_t sc_text_width(const char *s)
 {
-	size_t w = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
+	return sc_text_columns(s);
 }
 
 int sc_add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad)
 {
-	size_t w = sc_text_width(s);
+	/* Neutralised first (control characters and ill-formed UTF-8 as \xNN), then measured and
+	 * cut: what is left is well-formed UTF-8, one column per code point. */
+	size_t start = sb->len;
+	if (sc_strbuf_add_text(sb, s) < 0)
+		return -ENOMEM;
+	const char *t = sb->buf ? sb->buf + start : "";
+	size_t w = 0;
+	for (const char *q = t; *q; q++)
+		if (((unsigned char)*q & 0xc0) != 0x80)
+			w++;
 	if (w <= width) {
-		if (sc_strbuf_adds(sb, s) < 0)
-			return -ENOMEM;
 		for (; pad && w < width; w++)
 			if (sc_strbuf_addc(sb, ' ') < 0)
 				return -ENOMEM;
 		return 0;
 	}
 	size_t cols = 0;
-	const char *q = s;
+	const char *q = t;
 	while (*q) {
 		if (((unsigned char)*q & 0xc0) != 0x80 && cols++ == width - 1)
 			break;
 		q++;
 	}
-	if (sc_strbuf_add(sb, s, (size_t)(q - s)) < 0 || sc_strbuf_adds(sb, "\u2026") < 0)
+	sb->len = start + (size_t)(q - t);
+	sb->buf[sb->len] = '\0';
+	return sc_strbuf_adds(sb, "\u2026") < 0 ? -ENOMEM : 0;
+}
+
+int sc_add_type_unit(sc_strbuf *sb, const char *type, const char *unit)
+{
+	if (sc_strbuf_add_text(sb, type) < 0 || sc_strbuf_adds(sb, " (") < 0 ||
+	    sc_strbuf_add_text(sb, unit) < 0 || sc_strbuf_addc(sb, ')') < 0)
 		return -ENOMEM;
 	return 0;
 }

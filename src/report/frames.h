@@ -106,11 +106,15 @@ static inline size_t sc_limit(size_t len, size_t n)
 void sc_fmt_value(char *buf, size_t size, int64_t v, const char *unit);
 /* Widens *width to fit `v` as sc_fmt_value writes it. */
 void sc_fit_value(size_t *width, int64_t v, const char *unit);
-/* Display width of UTF-8 text, counting each code point as one column. */
+/* Display width of `s` as text views show it (sc_strbuf_add_text: one column per code point,
+ * four per escaped byte). */
 size_t sc_text_width(const char *s);
-/* Appends `s` padded to `width` columns (when `pad`), or cut to width - 1 columns plus "…" when
- * longer. Returns 0 or -ENOMEM. */
+/* Appends `s` neutralised for text (sc_strbuf_add_text), padded to `width` columns (when `pad`),
+ * or cut to width - 1 columns plus "…" when longer. Every name a text table shows goes through
+ * it. Returns 0 or -ENOMEM. */
 int sc_add_cell(sc_strbuf *sb, const char *s, size_t width, bool pad);
+/* Appends "TYPE (UNIT)", both neutralised for text: a sample type's names come from the file. */
+int sc_add_type_unit(sc_strbuf *sb, const char *type, const char *unit);
 /* Ends a text table's row: drops the blanks its last (empty or padded) cells left, adds '\n'.
  * Returns 0 or -ENOMEM. */
 int sc_end_row(sc_strbuf *sb);

@@ -306,11 +306,11 @@ int64_t sc_groups_totals(const sc_groups *g, const sc_profile *p, int type, sc_g
 		rows[k] = (sc_group_row){sc_groups_name(g, k), 0, 0, 0, 0, sc_groups_regex(g, k)};
 	int64_t total = 0;
 	for (size_t n = 0; n < nn; n++) {
-		total += self[n];
-		rows[cls[n]].value += self[n];
+		total = sc_sat_add(total, self[n]);
+		rows[cls[n]].value = sc_sat_add(rows[cls[n]].value, self[n]);
 		for (size_t k = 0; k < ng; k++)
 			if (incl[n * ng + k])
-				rows[k].inclusive += self[n];
+				rows[k].inclusive = sc_sat_add(rows[k].inclusive, self[n]);
 	}
 	for (size_t k = 0; k <= ng; k++) {
 		rows[k].pct = sc_pct(rows[k].value, total);
@@ -358,9 +358,9 @@ int sc_groups_print_text(const sc_groups *g, const sc_profile *p, int type, FILE
 	char tot[32];
 	sc_fmt_value(tot, sizeof(tot), total, unit);
 	int r = -ENOMEM;
-	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu group%s\n\n", tot,
-			   sc_profile_str(p, p->sample_types[type].type), unit, ng,
-			   ng == 1 ? "" : "s") < 0 ||
+	if (sc_strbuf_addf(&sb, "total: %s ", tot) < 0 ||
+	    sc_add_type_unit(&sb, sc_profile_str(p, p->sample_types[type].type), unit) < 0 ||
+	    sc_strbuf_addf(&sb, ", %zu group%s\n\n", ng, ng == 1 ? "" : "s") < 0 ||
 	    sc_strbuf_addf(&sb, "%7s %*s  %9s  ", "share", (int)value_w, "value", "inclusive") <
 		0 ||
 	    sc_add_cell(&sb, "group", name_w, true) < 0 || sc_strbuf_adds(&sb, "  regex\n") < 0)
@@ -374,8 +374,8 @@ int sc_groups_print_text(const sc_groups *g, const sc_profile *p, int type, FILE
 		if (sc_strbuf_addf(&sb, "%7s %*s  %9s  ", share, (int)value_w, value, inclusive) <
 			0 ||
 		    sc_add_cell(&sb, rows[k].name, name_w, k < ng) < 0 ||
-		    (k < ng &&
-		     (sc_strbuf_adds(&sb, "  ") < 0 || sc_strbuf_adds(&sb, rows[k].regex) < 0)) ||
+		    (k < ng && (sc_strbuf_adds(&sb, "  ") < 0 ||
+				sc_strbuf_add_text(&sb, rows[k].regex) < 0)) ||
 		    sc_strbuf_addc(&sb, '\n') < 0)
 			goto out;
 	}

@@ -64,8 +64,8 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 		return 0;
 	}
 	if (w->on_path[m]++ == 0)
-		w->rows[m].total += w->total[id];
-	w->rows[m].self += w->self[id];
+		w->rows[m].total = sc_sat_add(w->rows[m].total, w->total[id]);
+	w->rows[m].self = sc_sat_add(w->rows[m].self, w->self[id]);
 	return 0;
 }
 
@@ -143,9 +143,9 @@ int sc_modules_print_text(const sc_profile *p, const sc_modules *m, size_t n, FI
 	char tot[32];
 	sc_fmt_value(tot, sizeof(tot), m->grand_total, unit);
 	int r = -ENOMEM;
-	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu module%s\n\n", tot,
-			   sc_profile_str(p, p->sample_types[m->type].type), unit, m->len,
-			   m->len == 1 ? "" : "s") < 0 ||
+	if (sc_strbuf_addf(&sb, "total: %s ", tot) < 0 ||
+	    sc_add_type_unit(&sb, sc_profile_str(p, p->sample_types[m->type].type), unit) < 0 ||
+	    sc_strbuf_addf(&sb, ", %zu module%s\n\n", m->len, m->len == 1 ? "" : "s") < 0 ||
 	    sc_strbuf_addf(&sb, "%7s %*s  %7s %*s  module\n", "self%", (int)self_w, "self",
 			   "total%", (int)total_w, "total") < 0)
 		goto out;
@@ -156,8 +156,9 @@ int sc_modules_print_text(const sc_profile *p, const sc_modules *m, size_t n, FI
 		snprintf(tp, sizeof(tp), "%.2f%%", sc_pct(row->total, m->grand_total));
 		sc_fmt_value(s, sizeof(s), row->self, unit);
 		sc_fmt_value(t, sizeof(t), row->total, unit);
-		if (sc_strbuf_addf(&sb, "%7s %*s  %7s %*s  %s\n", sp, (int)self_w, s, tp,
-				   (int)total_w, t, row->name) < 0)
+		if (sc_strbuf_addf(&sb, "%7s %*s  %7s %*s  ", sp, (int)self_w, s, tp, (int)total_w,
+				   t) < 0 ||
+		    sc_strbuf_add_text(&sb, row->name) < 0 || sc_strbuf_addc(&sb, '\n') < 0)
 			goto out;
 	}
 	r = sc_write_strbuf(&sb, f);

@@ -84,8 +84,15 @@ static const char *fmt_value(char *buf, size_t size, int64_t v, const char *unit
 					   : "KiB");
 	else if (strcmp(unit, "count") == 0)
 		snprintf(buf, size, "%" PRId64, v);
-	else
-		snprintf(buf, size, "%" PRId64 " %s", v, unit);
+	else {
+		/* Any other unit is the file's text: neutralised like every name. */
+		sc_strbuf u = {0};
+		if (sc_strbuf_add_text(&u, unit) < 0)
+			snprintf(buf, size, "%" PRId64, v);
+		else
+			snprintf(buf, size, "%" PRId64 " %s", v, sc_strbuf_cstr(&u));
+		sc_strbuf_release(&u);
+	}
 	return buf;
 }
 
@@ -122,7 +129,7 @@ static int compute(struct ctx *x)
 			    sc_hashmap_put(&index, h, v) < 0)
 				goto out;
 		}
-		x->mods.data[v].self += e->self;
+		x->mods.data[v].self = sc_sat_add(x->mods.data[v].self, e->self);
 		x->has_modules |= strcmp(e->module, "?") != 0;
 	}
 	qsort(x->mods.data, x->mods.len, sizeof(*x->mods.data), cmp_module);
@@ -140,7 +147,7 @@ static int compute(struct ctx *x)
 	if (s >= 0) {
 		x->samples = 0;
 		for (size_t i = 0; i < p->samples.len; i++)
-			x->samples += sc_profile_sample_values(p, i)[s];
+			x->samples = sc_sat_add(x->samples, sc_profile_sample_values(p, i)[s]);
 	}
 	r = 0;
 out:
@@ -168,11 +175,13 @@ static int summary_txt(struct ctx *x, FILE *f)
 	sc_strbuf sb = {0};
 	char total[48], dur[48];
 	int r = -ENOMEM;
-	if (sc_strbuf_addf(&sb,
-			   "%s: %s\nsample type: %s (%s); total %s %s from %" PRId64 " samples",
-			   x->title, x->source, x->type_name, x->unit,
-			   fmt_value(total, sizeof(total), x->t.grand_total, x->unit), x->type_name,
-			   x->samples) < 0 ||
+	if (sc_strbuf_add_text(&sb, x->title) < 0 || sc_strbuf_adds(&sb, ": ") < 0 ||
+	    sc_strbuf_add_text(&sb, x->source) < 0 || sc_strbuf_adds(&sb, "\nsample type: ") < 0 ||
+	    sc_add_type_unit(&sb, x->type_name, x->unit) < 0 ||
+	    sc_strbuf_addf(&sb, "; total %s ",
+			   fmt_value(total, sizeof(total), x->t.grand_total, x->unit)) < 0 ||
+	    sc_strbuf_add_text(&sb, x->type_name) < 0 ||
+	    sc_strbuf_addf(&sb, " from %" PRId64 " samples", x->samples) < 0 ||
 	    (x->p->duration_nanos > 0 &&
 	     sc_strbuf_addf(&sb, "; recorded for %s",
 			    fmt_value(dur, sizeof(dur), x->p->duration_nanos, "nanoseconds")) <
@@ -186,17 +195,19 @@ static int summary_txt(struct ctx *x, FILE *f)
 		if (sc_strbuf_adds(&sb, "\nby module (self):\n") < 0)
 			goto out;
 		for (size_t i = 0; i < x->mods.len; i++)
-			if (sc_strbuf_addf(&sb, "%7.2f%%  %s\n",
-					   sc_pct(x->mods.data[i].self, x->t.grand_total),
-					   x->mods.data[i].name) < 0)
+			if (sc_strbuf_addf(&sb, "%7.2f%%  ",
+					   sc_pct(x->mods.data[i].self, x->t.grand_total)) < 0 ||
+			    sc_strbuf_add_text(&sb, x->mods.data[i].name) < 0 ||
+			    sc_strbuf_addc(&sb, '\n') < 0)
 				goto out;
 	}
 	if (x->groups) {
 		if (sc_strbuf_adds(&sb, "\nby component:\n") < 0)
 			goto out;
 		for (size_t i = 0; i <= x->ngroups; i++)
-			if (sc_strbuf_addf(&sb, "%7.2f%%  %s\n", x->groups[i].pct,
-					   x->groups[i].name) < 0)
+			if (sc_strbuf_addf(&sb, "%7.2f%%  ", x->groups[i].pct) < 0 ||
+			    sc_strbuf_add_text(&sb, x->groups[i].name) < 0 ||
+			    sc_strbuf_addc(&sb, '\n') < 0)
 				goto out;
 	}
 	if (sc_strbuf_addf(&sb, "\nfindings (details in report.md):\n") < 0)
@@ -318,28 +329,40 @@ out:
 	return r;
 }
 
-/* Markdown text: backslash-escapes the characters that would start markup in a table or line. */
+/* Markdown text: neutralised like any text (control characters and newlines as \xNN, so a name
+ * cannot end a line or a table row), then the characters that would start markup in a table or
+ * line backslash-escaped. */
 static int md(sc_strbuf *sb, const char *s)
 {
-	for (; *s; s++) {
-		if (strchr("\\`*_[]<>|#", *s) && sc_strbuf_addc(sb, '\\') < 0)
-			return -ENOMEM;
-		if (sc_strbuf_addc(sb, *s) < 0)
-			return -ENOMEM;
+	sc_strbuf t = {0};
+	int r = sc_strbuf_add_text(&t, s);
+	for (const char *q = sc_strbuf_cstr(&t); !r && *q; q++) {
+		if (strchr("\\`*_[]<>|#", *q))
+			r = sc_strbuf_addc(sb, '\\');
+		if (!r)
+			r = sc_strbuf_addc(sb, *q);
 	}
-	return 0;
+	sc_strbuf_release(&t);
+	return r;
 }
 
-/* A code span for a function or module name (backticks in it are replaced: names rarely have
- * them, and a longer fence would be noise). */
-static int md_code(sc_strbuf *sb, const char *s)
+/* A code span for a function or module name, neutralised like any text. Backticks in it are
+ * replaced (names rarely have them, and a longer fence would be noise); in a table cell, '|' is
+ * escaped as GFM asks even inside code spans, or it would end the cell. */
+static int md_code(sc_strbuf *sb, const char *s, bool in_table)
 {
-	if (sc_strbuf_addc(sb, '`') < 0)
-		return -ENOMEM;
-	for (; *s; s++)
-		if (sc_strbuf_addc(sb, *s == '`' ? '\'' : *s) < 0)
-			return -ENOMEM;
-	return sc_strbuf_addc(sb, '`');
+	sc_strbuf t = {0};
+	int r = sc_strbuf_addc(sb, '`');
+	if (!r)
+		r = sc_strbuf_add_text(&t, s);
+	for (const char *q = sc_strbuf_cstr(&t); !r && *q; q++) {
+		if (*q == '|' && in_table)
+			r = sc_strbuf_addc(sb, '\\');
+		if (!r)
+			r = sc_strbuf_addc(sb, *q == '`' ? '\'' : *q);
+	}
+	sc_strbuf_release(&t);
+	return r ? r : sc_strbuf_addc(sb, '`');
 }
 
 static int report_md(struct ctx *x, FILE *f)
@@ -349,9 +372,10 @@ static int report_md(struct ctx *x, FILE *f)
 	int64_t grand = x->t.grand_total;
 	int r = -ENOMEM;
 	if (sc_strbuf_adds(&sb, "# Profile report: ") < 0 || md(&sb, x->source) < 0 ||
-	    sc_strbuf_addf(&sb, "\n\n**Total:** %s %s from %" PRId64 " samples",
-			   fmt_value(total, sizeof(total), grand, x->unit), x->type_name,
-			   x->samples) < 0 ||
+	    sc_strbuf_addf(&sb, "\n\n**Total:** %s ",
+			   fmt_value(total, sizeof(total), grand, x->unit)) < 0 ||
+	    md(&sb, x->type_name) < 0 ||
+	    sc_strbuf_addf(&sb, " from %" PRId64 " samples", x->samples) < 0 ||
 	    (x->p->duration_nanos > 0 &&
 	     sc_strbuf_addf(&sb, ", recorded for %s",
 			    fmt_value(dur, sizeof(dur), x->p->duration_nanos, "nanoseconds")) <
@@ -364,10 +388,10 @@ static int report_md(struct ctx *x, FILE *f)
 		const sc_top_entry *e = &x->t.entries[i];
 		if (!e->self || (shown && sc_pct(e->self, grand) < 1.0))
 			break;
-		if (sc_strbuf_addf(&sb, "%zu. **", ++shown) < 0 || md_code(&sb, e->name) < 0 ||
-		    sc_strbuf_adds(&sb, "**") < 0 ||
+		if (sc_strbuf_addf(&sb, "%zu. **", ++shown) < 0 ||
+		    md_code(&sb, e->name, false) < 0 || sc_strbuf_adds(&sb, "**") < 0 ||
 		    (strcmp(e->module, "?") != 0 &&
-		     (sc_strbuf_adds(&sb, " in ") < 0 || md_code(&sb, e->module) < 0)) ||
+		     (sc_strbuf_adds(&sb, " in ") < 0 || md_code(&sb, e->module, false) < 0)) ||
 		    sc_strbuf_addf(&sb,
 				   ": %.1f%% of the time in the function itself, %.1f%% including "
 				   "what it calls.\n",
@@ -382,7 +406,7 @@ static int report_md(struct ctx *x, FILE *f)
 			goto out;
 		for (size_t i = 0; i < x->mods.len && i < 8; i++)
 			if (sc_strbuf_adds(&sb, "| ") < 0 ||
-			    md_code(&sb, x->mods.data[i].name) < 0 ||
+			    md_code(&sb, x->mods.data[i].name, true) < 0 ||
 			    sc_strbuf_addf(&sb, " | %.1f%% |\n",
 					   sc_pct(x->mods.data[i].self, grand)) < 0)
 				goto out;

@@ -68,7 +68,7 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 	for (uint32_t i = 0; i < nf; i++) {
 		struct acc *a = &acc[w->fk[i]];
 		if (a->on_path++ == 0)
-			a->total += total;
+			a->total = sc_sat_add(a->total, total);
 		if (!a->seen || total > a->best_weight) {
 			const sc_line *ln =
 			    l->nlines ? &w->p->lines.data[l->first_line + l->nlines - 1 - i] : NULL;
@@ -79,7 +79,7 @@ static int visit(void *ctx, sc_stack_id id, bool leave)
 		}
 	}
 	if (nf)
-		acc[w->fk[nf - 1]].self += w->self[id];
+		acc[w->fk[nf - 1]].self = sc_sat_add(acc[w->fk[nf - 1]].self, w->self[id]);
 	return 0;
 }
 
@@ -351,8 +351,9 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 	char total[32];
 	sc_fmt_value(total, sizeof(total), t->grand_total, lo.unit);
 	static const char *const what[] = {"functions", "lines", "addresses"};
-	if (sc_strbuf_addf(&sb, "total: %s %s (%s), %zu %s\n", total, type, lo.unit, t->len,
-			   what[t->mode]) < 0)
+	if (sc_strbuf_addf(&sb, "total: %s ", total) < 0 ||
+	    sc_add_type_unit(&sb, type, lo.unit) < 0 ||
+	    sc_strbuf_addf(&sb, ", %zu %s\n", t->len, what[t->mode]) < 0)
 		goto out;
 	if ((ns && add_table(&sb, t, &lo, "by self", by_self, ns) < 0) ||
 	    (nt && add_table(&sb, t, &lo, "by total", by_total, nt) < 0))

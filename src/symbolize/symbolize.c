@@ -452,7 +452,9 @@ static int find_cu(struct sym_file *f, Dwarf_Addr addr, Dwarf_Die **cudie, Dwarf
 				sc_vec_release(&v);
 				return -ENOMEM;
 			}
-		qsort(v.data, v.len, sizeof(*v.data), sub_cmp);
+		/* A stripped or static binary may have no CU at all: qsort must not see NULL. */
+		if (v.len)
+			qsort(v.data, v.len, sizeof(*v.data), sub_cmp);
 		f->cu_ranges = v.data;
 		f->ncu_ranges = v.len;
 	}
@@ -504,7 +506,8 @@ static int find_subprogram(struct sym *s, uint32_t fi, Dwarf_Die *cudie, Dwarf_A
 		if (dwarf_child(cudie, &child) == 0 && index_dies(s, &child, 0) < 0)
 			return -ENOMEM;
 		k.n = (uint32_t)(s->subs.len - k.first);
-		qsort(s->subs.data + k.first, k.n, sizeof(*s->subs.data), sub_cmp);
+		if (k.n) /* else subs.data may still be NULL */
+			qsort(s->subs.data + k.first, k.n, sizeof(*s->subs.data), sub_cmp);
 		if (cache_put(&s->cu_index, &s->cus, &k) < 0)
 			return -ENOMEM;
 		cu = &s->cus.data[s->cus.len - 1];

@@ -103,13 +103,13 @@ static void test_slices(void **state)
 	sc_profile_free(p);
 }
 
-static void test_synthetic_timeline(void **state)
+/* A timeline needs times: an aggregated profile (no per-sample time) is refused with -ENODATA
+ * and nothing written, instead of every slice at ts 0 (issue 8, item 16). */
+static void test_needs_times(void **state)
 {
 	(void)state;
 	if (!have_python())
 		skip();
-	/* Aggregated samples (no times): laid end to end in call-tree order, so each function is
-	 * one slice as long as its total. */
 	char path[512], *data;
 	size_t n;
 	snprintf(path, sizeof(path), "%s/tests/data/perfscript/hot-callchain.txt", SC_TEST_SRCDIR);
@@ -117,20 +117,29 @@ static void test_synthetic_timeline(void **state)
 	sc_profile *p;
 	assert_int_equal(sc_perfscript_parse(data, n, &p, NULL), 0);
 	sc_chrome_options o = {.type = 1};
-	char *out = write_and_check(p, &o);
-	/* 76 samples of 1001001 ns: hot_a 38, hot_b 23, hot_c 15 (see test_perfscript.c) */
-	expect_line(out, "THREAD\t18291\t18291\t4\t76076076");
-	expect_line(out, "NAME\t__libc_start_call_main\t1\t76076076");
-	expect_line(out, "NAME\thot_a\t1\t38038038");
-	expect_line(out, "NAME\thot_c\t1\t15015015");
-	free(out);
+	assert_int_equal(sc_chrome_check(p, 1), -ENODATA);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(sc_chrome_write(p, &o, f), -ENODATA);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(len, 0);
+	free(buf);
+	assert_int_equal(sc_chrome_check(p, 2), -EINVAL);
 	sc_profile_free(p);
 
-	/* The same file with every sample's time: real slices, as many samples in total. */
+	/* The same file with every sample's time: real slices. 76 samples of 1001001 ns: hot_a
+	 * 38, hot_b 23, hot_c 15 (see test_perfscript.c). */
 	assert_int_equal(sc_perfscript_parse_flags(data, n, SC_PERFSCRIPT_TIMES, &p, NULL), 0);
-	out = write_and_check(p, &o);
+	assert_int_equal(sc_chrome_check(p, 1), 0);
+	char *out = write_and_check(p, &o);
 	expect_line(out, "NAME\thot_b\t4\t23030004");
 	free(out);
+
+	/* One sample without a time among timed ones is enough to refuse: it would sit at 0. */
+	p->samples.data[3].time_ns = 0;
+	assert_int_equal(sc_chrome_check(p, 1), -ENODATA);
 	sc_profile_free(p);
 	free(data);
 }
@@ -152,7 +161,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_slices),
-	    cmocka_unit_test(test_synthetic_timeline),
+	    cmocka_unit_test(test_needs_times),
 	    cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -127,6 +127,39 @@ static void test_outputs(void **state)
 	sc_profile_free(n);
 }
 
+/* "faster" mirrors "slower": rows whose self share fell come first, then the rows whose total
+ * alone fell, so a real drop is never hidden behind a total-only row (issue 8, item 9).
+ *
+ *   base (100): m;w;a 30  m;b 50  m;w 20      new (100): m;w;a 10  m;b 70  m;w 20
+ *   a self 30% -> 10% (-20 pts);  w self 20% -> 20%, total 50% -> 30% (-20 pts);  b +20 pts */
+static void test_faster_order(void **state)
+{
+	(void)state;
+	sc_profile *b = folded("m;w;a 30\nm;b 50\nm;w 20\n");
+	sc_profile *n = folded("m;w;a 10\nm;b 70\nm;w 20\n");
+	sc_diff d;
+	assert_int_equal(sc_diff_compute(b, 0, n, 0, &d), 0);
+	d.base_name = "base";
+	d.new_name = "new";
+	char *json = print(&d, true, 0);
+	const char *faster = strstr(json, "\"faster\":[");
+	assert_non_null(faster);
+	const char *a = strstr(faster, "\"name\":\"a\""), *w = strstr(faster, "\"name\":\"w\"");
+	assert_non_null(a);
+	assert_non_null(w);
+	assert_true(a < w);
+	char *text = print(&d, false, 1);
+	const char *ftext = strstr(text, "faster");
+	assert_non_null(ftext);
+	assert_non_null(strstr(ftext, " a\n"));
+	assert_null(strstr(ftext, " w\n"));
+	free(json);
+	free(text);
+	sc_diff_release(&d);
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
 /* Identical profiles: nothing slower or faster. */
 static void test_same(void **state)
 {
@@ -170,9 +203,8 @@ static void test_flamegraph_data(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_shares),
-	    cmocka_unit_test(test_outputs),
-	    cmocka_unit_test(test_same),
+	    cmocka_unit_test(test_shares),	    cmocka_unit_test(test_outputs),
+	    cmocka_unit_test(test_faster_order),    cmocka_unit_test(test_same),
 	    cmocka_unit_test(test_flamegraph_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 
 #include "formats/folded.h"
 #include "helper_profile.h"
@@ -139,6 +140,17 @@ static void test_time_window(void **state)
 	assert_int_equal(sc_profile_filter(p, &bad, &out, &d), -EINVAL);
 	assert_null(out);
 	assert_non_null(strstr(d.message, "empty"));
+
+	/* nan would turn the window off and inf does not fit in nanoseconds: both refused
+	 * (issue 8, item 10), as is a negative bound. */
+	sc_filter odd[] = {{.from = NAN},   {.to = NAN},  {.from = INFINITY}, {.to = INFINITY},
+			   {.from = 1e308}, {.from = -1}, {.to = 2e9}};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+		sc_diag_clear(&d);
+		assert_int_equal(sc_profile_filter(p, &odd[i], &out, &d), -EINVAL);
+		assert_null(out);
+		assert_non_null(strstr(d.message, "between 0 and 1000000000"));
+	}
 	sc_profile_free(p);
 
 	/* no times at all: a clear error */

@@ -20,6 +20,7 @@
 
 #include "profile/profile.h"
 #include "report/top.h"
+#include "util/strbuf.h"
 
 struct fixture {
 	sc_profile *p;
@@ -305,6 +306,43 @@ static void test_json_escaping(void **state)
 	sc_profile_free(fx.p);
 }
 
+/* Hostile names (issue 8, item 7): JSON stays valid UTF-8 (ill-formed bytes become U+FFFD, DEL
+ * and C1 controls are escaped), text shows control characters and ill-formed bytes as \xNN and
+ * sizes its columns by what it shows. */
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_init(&fx);
+	uint32_t l = fn_location(&fx, "a\xff\x1b[31m\x7f\xc2\x9b\xed\xa0\x80\xc3\xa9", 1);
+	add_stack(&fx, 1, 1, (uint32_t[]){l});
+	sc_top t;
+	assert_int_equal(sc_top_compute(fx.p, 0, &t), 0);
+	char *s = print_to_string(sc_top_print_json, fx.p, &t, 10);
+	assert_non_null(strstr(
+	    s, "\"name\":\"a\\ufffd\\u001b[31m\\u007f\\u009b\\ufffd\\ufffd\\ufffd\xc3\xa9\""));
+	free(s);
+	s = print_to_string(sc_top_print_text, fx.p, &t, 10);
+	assert_non_null(strstr(s, "  a\\xff\\x1b[31m\\x7f\\xc2\\x9b\\xed\\xa0\\x80\xc3\xa9"));
+	assert_null(strchr(s, 0x1b));
+	free(s);
+	sc_top_release(&t);
+	sc_profile_free(fx.p);
+
+	sc_strbuf sb = {0};
+	assert_int_equal(sc_strbuf_add_text(&sb, "x\ny\tz"), 0);
+	assert_string_equal(sc_strbuf_cstr(&sb), "x\\x0ay\\x09z");
+	assert_int_equal(sc_text_columns("x\ny\xc3\xa9"), 1 + 4 + 1 + 1);
+	sc_strbuf_reset(&sb);
+	assert_int_equal(sc_strbuf_add_html(&sb, "<\xf4\x90\x80\x80>"), 0);
+	assert_string_equal(sc_strbuf_cstr(&sb),
+			    "&lt;\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd&gt;");
+	sc_strbuf_release(&sb);
+	assert_int_equal(sc_utf8_len("\xf0\x9f\x94\xa5"), 4); /* U+1F525 */
+	assert_int_equal(sc_utf8_len("\xc0\x80"), 0);	      /* overlong NUL */
+	assert_int_equal(sc_utf8_len("\xe2\x82"), 0);	      /* truncated */
+}
+
 static void test_text(void **state)
 {
 	(void)state;
@@ -436,6 +474,40 @@ static void test_empty_profile(void **state)
 	sc_profile_free(fx.p);
 }
 
+/* Values near 2^63 saturate instead of wrapping (issue 8, item 8): two samples of INT64_MAX once
+ * made "total: -2 samples" (and UBSan stop in frames.c). main -> a, main -> b, each INT64_MAX. */
+static void test_saturating_sums(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_init(&fx);
+	uint32_t main_ = fn_location(&fx, "main", 10), a = fn_location(&fx, "a", 20);
+	uint32_t b = fn_location(&fx, "b", 30);
+	int64_t big[2] = {INT64_MAX, INT64_MAX};
+	uint32_t sa[2] = {a, main_}, sb[2] = {b, main_};
+	int64_t ia = sc_profile_intern_stack(fx.p, sa, 2),
+		ib = sc_profile_intern_stack(fx.p, sb, 2);
+	assert_true(sc_profile_add_sample(fx.p, (sc_stack_id)ia, big, 1, 1, 0) >= 0);
+	assert_true(sc_profile_add_sample(fx.p, (sc_stack_id)ib, big, 1, 1, 0) >= 0);
+	sc_top t;
+	assert_int_equal(sc_top_compute(fx.p, 0, &t), 0);
+	assert_int_equal(t.grand_total, INT64_MAX);
+	assert_int_equal(find(&t, "main")->total, INT64_MAX);
+	assert_int_equal(find(&t, "a")->self, INT64_MAX);
+	int64_t totals[2];
+	sc_profile_totals(fx.p, totals);
+	assert_int_equal(totals[0], INT64_MAX);
+	char *s = print_to_string(sc_top_print_text, fx.p, &t, 10);
+	assert_non_null(strstr(s, "total: 9223372036854775807 samples (count), 3 functions\n"));
+	assert_null(strstr(s, "-"));
+	free(s);
+	sc_top_release(&t);
+	sc_profile_free(fx.p);
+	assert_int_equal(sc_sat_add(INT64_MAX, 1), INT64_MAX);
+	assert_int_equal(sc_sat_add(INT64_MIN, -1), INT64_MIN);
+	assert_int_equal(sc_sat_add(-5, 3), -2);
+}
+
 /* Rows by source line and by address (sc_top_compute_by). f runs at two lines (0x401800: line
  * 105, 3 samples; 0x401900: line 107, 5 samples) and has g inlined at 0x401a00 (g:200 in f:108,
  * 2 samples); main calls all three. */
@@ -522,6 +594,7 @@ int main(void)
 	    cmocka_unit_test(test_json_escaping),      cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_text_truncates),     cmocka_unit_test(test_many_stacks),
 	    cmocka_unit_test(test_empty_profile),      cmocka_unit_test(test_key_modes),
+	    cmocka_unit_test(test_saturating_sums),    cmocka_unit_test(test_hostile_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
