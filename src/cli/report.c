@@ -347,7 +347,7 @@ int cmd_report(int argc, char **argv)
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
 	const char *butterfly = NULL, *groups_file = NULL;
-	const char *focus = NULL, *ignore = NULL, *fold = NULL;
+	const char *focus = NULL, *ignore = NULL, *fold = NULL, *max_input = NULL;
 	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
 	sc_option opts[] = {
 	    SC_OPT_INT('n', "top", &top, "N", "show the N hottest rows (default 10, 0 for all)"),
@@ -381,6 +381,9 @@ int cmd_report(int argc, char **argv)
 			  "keep samples from SECONDS after the first sample on"),
 	    SC_OPT_DOUBLE(0, "to", &to, "SECONDS",
 			  "keep samples up to SECONDS after the first sample"),
+	    SC_OPT_STR(0, "max-input", &max_input, "SIZE",
+		       "refuse inputs that need more than SIZE bytes in memory (K, M, G; "
+		       "default 1G)"),
 	    SC_OPT_END(),
 	};
 	sc_profile *p = NULL;
@@ -438,8 +441,9 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	/* Timelines and time windows need every sample's time, which merging would lose. */
-	bool keep_times = v.format == CHROME || from > 0 || to > 0;
-	if ((rc = sc_cli_load_profile_times("report", path, keep_times, &p)) != 0)
+	sc_cli_load_options lo = {.keep_times = v.format == CHROME || from > 0 || to > 0};
+	if ((max_input && (rc = sc_cli_parse_max_input("report", max_input, &lo.max_input)) != 0) ||
+	    (rc = sc_cli_load_profile_opts("report", path, &lo, &p)) != 0)
 		goto out;
 	if ((v.type = sc_cli_pick_sample_type("report", p, sample_type)) < 0) {
 		rc = p->nsample_types ? 2 : 1;

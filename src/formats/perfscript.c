@@ -53,6 +53,8 @@
 #endif
 
 #define MAX_EVENTS (SC_MAX_SAMPLE_TYPES - 1)
+/* The longest line a stream may have: the buffer grows to hold one, so this bounds memory. */
+#define MAX_LINE ((size_t)64 << 20)
 
 /* An interned byte string: its profile string id and length (for comparisons without strlen). */
 struct name {
@@ -1115,7 +1117,13 @@ int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned 
 	 * memory stays one chunk, or the longest line, whatever the input's size. */
 	for (bool eof = false; !eof;) {
 		if (len == cap) {
-			char *grown = cap * 2 > cap ? realloc(buf, cap * 2) : NULL;
+			if (cap >= MAX_LINE) {
+				r = sc_diag_error(d, ps.lineno + 1, 0, -1,
+						  "a line longer than %d MiB: not perf script text",
+						  (int)(MAX_LINE >> 20));
+				goto out;
+			}
+			char *grown = realloc(buf, cap * 2);
 			if (!grown) {
 				r = -ENOMEM;
 				goto out;
