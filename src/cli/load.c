@@ -1,7 +1,8 @@
 /*
  * load.c: loading a profile of any format and picking its sample type, for the commands (see
  * load.h). The format is told from the first 64 KiB, never from the file name: gzip magic or
- * raw protobuf -> pprof; other binary data -> refused at once; text -> `perf script` when
+ * raw protobuf -> pprof; gperftools' header -> its CPU profile (symbolized here from the files
+ * its maps text names); other binary data -> refused at once; text -> `perf script` when
  * sc_perfscript_sniff says so (streamed), else folded stacks. Only pprof and folded stacks are
  * held in memory whole, so only they meet the --max-input cap (pprof twice: the file and what it
  * decompresses to).
@@ -17,15 +18,19 @@
 
 #include "cli/commands.h"
 #include "formats/folded.h"
+#include "formats/gperftools.h"
 #include "formats/perfscript.h"
 #include "formats/pprof.h"
+#include "symbolize/symbolize.h"
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
 /* How much of the input is looked at to tell its format. */
 #define HEAD_BYTES 65536
-#define FORMATS	   "pprof (gzip-compressed or not), perf script text or folded stacks"
+#define FORMATS                                                                                    \
+	"pprof (gzip-compressed or not), gperftools CPU profiles, perf script text or folded "     \
+	"stacks"
 
 int sc_cli_load_profile(const char *cmd, const char *path, sc_profile **out)
 {
@@ -178,7 +183,8 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	 * protobuf. */
 	bool pprof =
 	    (nh >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (!text && sc_pprof_sniff(head, nh));
-	if (pprof) {
+	bool gperf = !pprof && !text && sc_gperftools_sniff(head, nh);
+	if (pprof || gperf) {
 	} else if (!text) {
 		sc_cli_error(cmd, 0,
 			     "'%s' is not a profile scorch reads (" FORMATS
@@ -208,6 +214,18 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	}
 	if (r < 0)
 		goto read_failed;
+	if (gperf) {
+		/* Its addresses are raw: name them from the files its maps text lists (those
+		 * missing get "module+0xoffset" names). */
+		if ((r = loaded(cmd, path, sc_gperftools_parse(data, n, out, &d), &d)) == 0 &&
+		    (r = sc_symbolize_profile(*out, NULL, NULL)) < 0) {
+			sc_cli_error(cmd, r, "cannot symbolize '%s'", path);
+			sc_profile_free(*out);
+			*out = NULL;
+			r = 1;
+		}
+		goto close;
+	}
 	if (!pprof) {
 		r = loaded(cmd, path, sc_folded_parse(data, n, out, &d), &d);
 		goto close;

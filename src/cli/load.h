@@ -3,12 +3,13 @@
  * the sample type to show.
  *
  * The format is told from the first bytes (never from the name): pprof (gzip-compressed or raw
- * protobuf), `perf script` text (streamed), FlameGraph folded stacks. Binary data that is none
- * of these (a NUL byte or control characters in the first 64 KiB: /dev/zero, an executable) is
- * refused at once. What is held in memory is capped (--max-input, default
- * SC_CLI_MAX_INPUT_DEFAULT): the file itself for pprof and folded stacks, and what gzip data
- * decompresses to. `perf script` text is streamed, so its size is not capped (memory grows with
- * distinct stacks), but one line of it is (64 MiB). "-" reads standard input. These helpers
+ * protobuf), gperftools' binary CPU profile (libprofiler's CPUPROFILE=; symbolized on loading
+ * from the files its maps list), `perf script` text (streamed), FlameGraph folded stacks. Binary
+ * data that is none of these (a NUL byte or control characters in the first 64 KiB: /dev/zero, an
+ * executable) is refused at once. What is held in memory is capped (--max-input, default
+ * SC_CLI_MAX_INPUT_DEFAULT): the file itself for pprof, gperftools and folded stacks, and what gzip
+ * data decompresses to. `perf script` text is streamed, so its size is not capped (memory grows
+ * with distinct stacks), but one line of it is (64 MiB). "-" reads standard input. These helpers
  * print their errors in the command's voice ("scorch CMD: ..."), so they live in src/cli/ and
  * nowhere else.
  */
