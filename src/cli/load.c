@@ -121,6 +121,19 @@ static bool is_text(const unsigned char *b, size_t n)
 	return ctl * 100 <= n;
 }
 
+/* Does the text start like one of the legacy text profiles of gperftools, Go and Java that pprof
+ * reads ("heap profile: ...", "--- contentionz 1 ---", "threadcreate profile: total 7")? */
+static bool legacy_text(const char *s, size_t n)
+{
+	static const char *const heads[] = {"heap profile:",	     "--- contention",
+					    "--- threadz",	     "--- heapz",
+					    "threadcreate profile:", "goroutine profile:"};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		if (n >= strlen(heads[i]) && memcmp(s, heads[i], strlen(heads[i])) == 0)
+			return true;
+	return false;
+}
+
 /* Reads the rest of f after the head[0..nh) already read, into one malloc'd buffer (NUL-terminated)
  * of at most `max` bytes. Returns 0, -EFBIG past max, -ENOMEM or -errno. */
 static int read_rest(FILE *f, const char *head, size_t nh, uint64_t max, char **data, size_t *n)
@@ -189,6 +202,14 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 		sc_cli_error(cmd, 0,
 			     "'%s' is not a profile scorch reads (" FORMATS
 			     "): it starts with binary data",
+			     path);
+		r = 1;
+		goto close;
+	} else if (legacy_text(head, nh)) {
+		sc_cli_error(cmd, 0,
+			     "'%s' is a legacy pprof text profile (heap, growth, contention or "
+			     "threads), which scorch does not read: convert it with "
+			     "'go tool pprof -proto FILE > FILE.pb.gz'",
 			     path);
 		r = 1;
 		goto close;

@@ -80,7 +80,7 @@ struct rec {
 	uint32_t pid, tid;
 	sc_str comm;	  /* the process name, 0 when the header has none */
 	bool pid_unknown; /* the header had only the tid */
-	int32_t event; /* index in events, -1 when the header names none */
+	int32_t event;	  /* index in events, -1 when the header names none */
 	uint64_t time_ns;
 	int64_t count, period;
 };
@@ -89,8 +89,8 @@ struct rec {
 struct header {
 	uint32_t pid, tid; /* pid = tid when the header has only the tid (pid_unknown) */
 	bool pid_unknown;
-	sc_str comm;	   /* the command name, 0 when the header has none */
-	bool java;	   /* the command name starts with "java" (see frame_ent) */
+	sc_str comm; /* the command name, 0 when the header has none */
+	bool java;   /* the command name starts with "java" (see frame_ent) */
 	uint64_t time_ns;
 	int64_t period;
 	bool has_period;
@@ -238,10 +238,12 @@ static bool is_time(struct range t)
 	return all_digits(t.s, a) && all_digits(dot + 1, t.n - a - 2);
 }
 
-/* "cpu-clock:" "cycles:ppp:" "sched:sched_switch:" (not a time) */
+/* "cpu-clock:" "cycles:ppp:" "sched:sched_switch:" "r003c:": a name, so it starts with a letter or
+ * '_' (not a time, nor "[3:" or "13:" of pprof's legacy heap profiles) */
 static bool is_event(struct range t)
 {
-	return t.n >= 2 && t.s[t.n - 1] == ':' && !is_time(t);
+	char c = (char)(t.s[0] | 0x20);
+	return t.n >= 2 && t.s[t.n - 1] == ':' && ((c >= 'a' && c <= 'z') || t.s[0] == '_');
 }
 
 static bool is_hex(struct range t)
@@ -459,7 +461,8 @@ static int display_name(sc_strbuf *sb, struct range sym, struct range dso, bool 
 			static const char anon[] = "(anonymous namespace)";
 			if (sym.s[i] != '(')
 				continue;
-			if (n - i >= sizeof(anon) - 1 && memcmp(sym.s + i, anon, sizeof(anon) - 1) == 0)
+			if (n - i >= sizeof(anon) - 1 &&
+			    memcmp(sym.s + i, anon, sizeof(anon) - 1) == 0)
 				continue;
 			n = i;
 			break;
@@ -496,8 +499,8 @@ static int64_t frame_location(struct parser *ps, struct range sym, struct range 
 		return mapping;
 	if ((r = display_name(&ps->name_buf, sym, dso, java)) < 0)
 		return r;
-	int64_t name = sc_profile_intern_n(ps->p, ps->name_buf.buf ? ps->name_buf.buf : "",
-					   ps->name_buf.len);
+	int64_t name =
+	    sc_profile_intern_n(ps->p, ps->name_buf.buf ? ps->name_buf.buf : "", ps->name_buf.len);
 	if (name < 0)
 		return name;
 	sc_function fn = {.name = (sc_str)name, .system_name = e.sym.str};
@@ -926,10 +929,10 @@ static int emit_samples(struct parser *ps)
 		 * no "samples" type that would add them up. */
 		for (size_t i = 0; i < ps->nevents; i++) {
 			const char *name = p->strings.data[ps->events[i].str];
-			bool ns = ps->any_period &&
-				  (strcmp(name, "cpu-clock") == 0 || strcmp(name, "task-clock") == 0);
-			if ((type_of[i] = sc_profile_add_sample_type(p, name,
-								     ns ? "nanoseconds" : "count")) < 0)
+			bool ns = ps->any_period && (strcmp(name, "cpu-clock") == 0 ||
+						     strcmp(name, "task-clock") == 0);
+			if ((type_of[i] = sc_profile_add_sample_type(
+				 p, name, ns ? "nanoseconds" : "count")) < 0)
 				return type_of[i];
 		}
 		if (ps->event_less_period || ps->event_less_sample) {
@@ -960,7 +963,8 @@ static int emit_samples(struct parser *ps)
 				if ((anon = sc_profile_add_sample_type(p, "events", "count")) < 0)
 					return anon;
 			}
-			p->default_sample_type = p->sample_types[ps->nevents ? type_of[0] : anon].type;
+			p->default_sample_type =
+			    p->sample_types[ps->nevents ? type_of[0] : anon].type;
 		}
 	}
 	int64_t values[SC_MAX_SAMPLE_TYPES];
@@ -973,7 +977,8 @@ static int emit_samples(struct parser *ps)
 		if (t >= 0)
 			values[t] = counted >= 0 || ps->any_period ? r->period : r->count;
 		if (sc_profile_add_sample(p, r->stack, values, r->pid, r->tid, r->time_ns) < 0 ||
-		    (r->comm && sc_profile_add_label(p, "comm", p->strings.data[r->comm], 0, NULL) < 0) ||
+		    (r->comm &&
+		     sc_profile_add_label(p, "comm", p->strings.data[r->comm], 0, NULL) < 0) ||
 		    (r->pid_unknown && sc_profile_add_label(p, "pid_unknown", NULL, 1, NULL) < 0))
 			return -ENOMEM;
 	}
@@ -1327,7 +1332,8 @@ static bool looks_like_header(const char *s, size_t n, bool *last_colon, size_t 
 			k++;
 		if (k < ntok && is_time(tok[k]))
 			k++, timed = true;
-		if (k < ntok && all_digits(tok[k].s, tok[k].n) && k + 1 < ntok && is_event(tok[k + 1]))
+		if (k < ntok && all_digits(tok[k].s, tok[k].n) && k + 1 < ntok &&
+		    is_event(tok[k + 1]))
 			k++;
 		if (k < ntok && is_event(tok[k])) {
 			*after_event = (size_t)(tok[k].s + tok[k].n - s);
@@ -1371,8 +1377,7 @@ int sc_perfscript_sniff(const char *data, size_t n)
 		return 0;
 	/* A header line that ends with ':' (the event, or the time of `-F comm,tid,time`) is no
 	 * folded line; nor one that carries its frame after the event. */
-	if (last_colon ||
-	    (after_event && looks_like_frame(line + after_event, len - after_event)))
+	if (last_colon || (after_event && looks_like_frame(line + after_event, len - after_event)))
 		return 1;
 	/* Else the next line decides: a frame (indented or not), or another header (samples without
 	 * callchains whose headers end with a period: `-F comm,tid,time,period`). */

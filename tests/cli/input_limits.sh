@@ -82,3 +82,11 @@ ok "a file under the cap loads"
 run 2 "bad value '0' for --max-input" report --max-input 0 "$TMP/stacks.folded"
 run 2 "bad value '12X' for --max-input: expected a number of bytes" report --max-input 12X x
 run 2 "bad value '99999999999G' for --max-input: too large" diff --max-input 99999999999G x y
+
+# The legacy text profiles pprof reads (hand-written header lines of that shape) are named as
+# such, not misread as perf script ("[3:" is no event) nor as folded stacks.
+printf 'heap profile: 2: 1048576 [3: 1572864] @ heap/1048576\n1: 524288 [3: 1572864] @ 0x420cef 0x422151\n' >"$TMP/old.heap"
+run 1 "'$TMP/old.heap' is a legacy pprof text profile (heap, growth, contention or threads), which scorch does not read: convert it with 'go tool pprof -proto FILE > FILE.pb.gz'" \
+	report "$TMP/old.heap"
+printf -- '--- threadz 1 ---\n\n--- Thread 7f (name: main/1) stack: ---\n  PC: 0x40 0x41\n' >"$TMP/old.thread"
+run 1 "is a legacy pprof text profile" report "$TMP/old.thread"
