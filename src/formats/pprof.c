@@ -511,8 +511,9 @@ static bool is_gzip(const uint8_t *b, size_t n)
  * Looks at `max_fields` fields at most. Zeros, text and other formats fail on the first tag. */
 static bool looks_like_profile(const uint8_t *b, size_t n, bool prefix, int max_fields)
 {
-	/* Wire types of fields 1..15: 2 = length-delimited only, 0 = varint (or packed). */
-	static const uint8_t wire[16] = {9, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0};
+	/* Fields 1..15: 2 = length-delimited (messages, strings), 0 = a varint (int64 scalars),
+	 * 1 = varint or length-delimited (comment: repeated int64, which may be packed). */
+	static const uint8_t wire[16] = {9, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2, 0, 1, 0, 0};
 	size_t i = 0;
 	int fields = 0;
 	if (!n)
@@ -531,12 +532,12 @@ static bool looks_like_profile(const uint8_t *b, size_t n, bool prefix, int max_
 		uint64_t field = tag >> 3, type = tag & 7;
 		if (field < 1 || field > 15)
 			return false;
-		if (type == 0 && wire[field] == 0) {
+		if (type == 0 && wire[field] != 2) {
 			do {
 				if (i == n)
 					return prefix;
 			} while (b[i++] & 0x80);
-		} else if (type == 2) {
+		} else if (type == 2 && wire[field] != 0) {
 			shift = 0;
 			do {
 				if (i == n)
