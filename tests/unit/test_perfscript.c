@@ -243,8 +243,9 @@ static void test_variants(void **state)
 			assert_int_equal(sc_profile_node(p, s->stack)->depth, 1);
 		}
 	}
-	assert_string_equal(folded(p, 0),
-			    "[unknown];run;std::vector<int, std::allocator<int> >::push_back 500000\n");
+	assert_string_equal(
+	    folded(p, 0),
+	    "[unknown];run;std::vector<int, std::allocator<int> >::push_back 500000\n");
 	/* The process name is the root frame by default, as in FlameGraph (blanks as '_'). */
 	assert_string_equal(folded_root(p, 0, SC_FOLDED_ROOT_COMM),
 			    "Web_Content_2;[unknown];run;std::vector<int, std::allocator<int> "
