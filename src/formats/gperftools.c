@@ -212,6 +212,122 @@ static void drop_handler_frames(struct record *recs, size_t nrecs, uint64_t *add
 	}
 }
 
+struct addr_loc {
+	uint64_t addr;
+	uint32_t loc;
+};
+
+static int addr_loc_cmp(const void *a, const void *b)
+{
+	const struct addr_loc *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The location of `addr` in index[0..n) sorted by address, 0 if none. */
+static uint32_t find_location(const struct addr_loc *index, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (index[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && index[lo].addr == addr ? index[lo].loc : 0;
+}
+
+/*
+ * The Java variant's names: after the trailer, lines " 0xID NAME" where NAME is
+ * "method (File.java:LINE)", "function (/path/lib.so)", "... generated stub/JIT ..." or a state
+ * ("GC", "VM"), read as pprof reads them. Each named location gets its function and line; lines
+ * of other shapes, and ids no sample uses, are skipped.
+ */
+static int java_names(sc_profile *p, const char *text, size_t left)
+{
+	/* Location ids by address (all without mapping here), sorted for the lookups. */
+	size_t nidx = p->locations.len;
+	struct addr_loc *index = malloc((nidx ? nidx : 1) * sizeof(*index));
+	int r = 0;
+	if (!index)
+		return -ENOMEM;
+	for (size_t i = 0; i < nidx; i++)
+		index[i] = (struct addr_loc){p->locations.data[i].address, (uint32_t)(i + 1)};
+	qsort(index, nidx, sizeof(*index), addr_loc_cmp);
+	while (left) {
+		const char *nl = memchr(text, '\n', left);
+		size_t len = nl ? (size_t)(nl - text) : left, i = 0;
+		const char *s = text;
+		text += len + (nl != NULL);
+		left -= len + (nl != NULL);
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+			len--;
+		skip_blanks(s, len, &i);
+		uint64_t addr;
+		if (len - i < 3 || s[i] != '0' || s[i + 1] != 'x')
+			continue;
+		i += 2;
+		if (!hex(s, len, &i, &addr) || i == len || (s[i] != ' ' && s[i] != '\t'))
+			continue;
+		skip_blanks(s, len, &i);
+		uint32_t loc = find_location(index, nidx, addr);
+		if (!loc)
+			continue;
+		const char *name = s + i, *file = "";
+		size_t nname = len - i, nfile = 0;
+		int64_t line = 0;
+		const char *open =
+		    nname && name[nname - 1] == ')' ? memrchr(name, '(', nname) : NULL;
+		if (open && open > name && (open[-1] == ' ' || open[-1] == '\t')) {
+			const char *in = open + 1;
+			size_t nin = (size_t)(name + nname - 1 - in);
+			const char *colon = memrchr(in, ':', nin);
+			size_t k = colon ? (size_t)(colon + 1 - in) : nin;
+			bool num = colon && k < nin;
+			int64_t v = 0;
+			for (size_t j = k; num && j < nin; j++) {
+				if (in[j] < '0' || in[j] > '9' || v > INT64_MAX / 10 - 9)
+					num = false;
+				else
+					v = v * 10 + (in[j] - '0');
+			}
+			if (num) { /* "method (File.java:LINE)" */
+				file = in;
+				nfile = (size_t)(colon - in);
+				line = v;
+			} else { /* "function (/path/lib.so)": the library's base name */
+				const char *slash = memrchr(in, '/', nin);
+				file = slash ? slash + 1 : in;
+				nfile = (size_t)(in + nin - file);
+			}
+			nname = (size_t)(open - name);
+			while (nname && (name[nname - 1] == ' ' || name[nname - 1] == '\t'))
+				nname--;
+		} else if (memmem(name, nname, "generated stub/JIT", 18)) {
+			name = "STUB";
+			nname = 4;
+		}
+		int64_t fname = sc_profile_intern_n(p, name, nname);
+		int64_t ffile = sc_profile_intern_n(p, file, nfile);
+		if (fname < 0 || ffile < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		sc_function f = {
+		    .name = (sc_str)fname, .system_name = (sc_str)fname, .filename = (sc_str)ffile};
+		int64_t fn = sc_profile_add_function(p, &f);
+		if (fn < 0) {
+			r = (int)fn;
+			break;
+		}
+		sc_line l = {.function = (uint32_t)fn, .line = line};
+		if ((r = sc_profile_set_location_lines(p, loc, &l, 1)) < 0)
+			break;
+	}
+	free(index);
+	return r;
+}
+
 int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d)
 {
 	struct reader rd = {.b = data, .n = n};
@@ -228,12 +344,7 @@ int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d
 				  "not a gperftools CPU profile: no header 0, 3, 0, PERIOD, 0");
 		goto out;
 	}
-	if (version == 1) {
-		r = sc_diag_error(d, 0, 0, 0,
-				  "a Java CPU profile (header version 1): not supported, only "
-				  "gperftools' (version 0)");
-		goto out;
-	}
+	bool java = version == 1;
 	if (period_us > INT64_MAX / 1000) {
 		r = sc_diag_error(d, 0, 0, (int64_t)(3 * rd.word),
 				  "the sampling period %" PRIu64 " us is out of range", period_us);
@@ -266,15 +377,17 @@ int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d
 					  "a sample count of %" PRIu64 " is out of range", count);
 			goto out;
 		}
-		/* Return addresses point after the call: step back into it. */
-		for (size_t i = 1; i < rec.depth; i++)
+		/* Return addresses point after the call: step back into it. (The Java variant's
+		 * "addresses" are method ids.) */
+		for (size_t i = 1; !java && i < rec.depth; i++)
 			addrs.data[rec.first + i]--;
 		if (sc_vec_push(&recs, rec) < 0) {
 			r = -ENOMEM;
 			goto out;
 		}
 	}
-	drop_handler_frames(recs.data, recs.len, addrs.data);
+	if (!java)
+		drop_handler_frames(recs.data, recs.len, addrs.data);
 
 	if (!(p = sc_profile_new())) {
 		r = -ENOMEM;
@@ -294,10 +407,10 @@ int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d
 	p->period_type = (sc_value_type){(sc_str)cpu, (sc_str)ns};
 	p->period = (int64_t)period_us * 1000;
 
-	/* The maps text after the trailer. */
+	/* The maps text after the trailer (gperftools), or the method names (Java). */
 	const char *text = (const char *)rd.b + rd.pos;
 	size_t left = n - rd.pos;
-	while (left) {
+	while (!java && left) {
 		const char *nl = memchr(text, '\n', left);
 		size_t len = nl ? (size_t)(nl - text) : left;
 		if ((r = add_maps_line(p, text, len, &maps)) < 0)
@@ -334,6 +447,8 @@ int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d
 			goto out;
 		}
 	}
+	if (java && (r = java_names(p, text, left)) < 0)
+		goto out;
 out:
 	sc_vec_release(&recs);
 	sc_vec_release(&addrs);

@@ -10,7 +10,10 @@
  *     0  1  0                                trailer
  *     text of /proc/self/maps                where the code was: maps the PCs to files
  *
- * Not here: the Java variant of the header (version 1) and gperftools' heap profiles (text).
+ * The Java variant (header version 1, from Google's Java CPU profiler agent) has method ids for
+ * PCs and, after the trailer, lines " 0xID method (File.java:LINE)" naming them instead of maps.
+ *
+ * Not here: gperftools' heap profiles and the other legacy text profiles.
  */
 #ifndef SC_FORMATS_GPERFTOOLS_H
 #define SC_FORMATS_GPERFTOOLS_H
@@ -34,8 +37,10 @@ int sc_gperftools_sniff(const void *data, size_t n);
  *   - one mapping per executable line of the maps text (start, limit, file offset, path), and
  *     one unsymbolized location per distinct address, in the mapping that holds it (none when
  *     no mapping does): sc_symbolize_profile can then name them from the files.
+ * The Java variant: ids as they are (no minus 1, no frame dropped), no mappings, each id named by
+ * its line after the trailer (function, file and line; a state such as "GC" or "VM" as is).
  * Returns 0, or -EINVAL with `d` set (the byte offset of the problem: a header that is not one,
- * the Java variant, a record running past the end), or -ENOMEM. *out is NULL on failure.
+ * a record running past the end), or -ENOMEM. *out is NULL on failure.
  */
 int sc_gperftools_parse(const void *data, size_t n, sc_profile **out, sc_diag *d);
 
