@@ -198,6 +198,7 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	    (nh >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (!text && sc_pprof_sniff(head, nh));
 	bool gperf = !pprof && !text && sc_gperftools_sniff(head, nh);
 	if (pprof || gperf) {
+		/* Read whole below. */
 	} else if (!text) {
 		sc_cli_error(cmd, 0,
 			     "'%s' is not a profile scorch reads (" FORMATS

@@ -14,8 +14,8 @@
 /* The root frame the writer puts above each stack, as FlameGraph's stackcollapse-perf.pl does for
  * `perf script` input: none; the sample's "comm" string label (the process name, blanks as '_');
  * "comm-PID" (an unknown pid, 0 or with a numeric label "pid_unknown" of 1, prints '?');
- * "comm-PID/TID". Samples without a comm label get
- * "[unknown]" for comm in the PID and TID forms and no root in the COMM form. */
+ * "comm-PID/TID". Samples without a comm label get "[unknown]" for comm in the PID and TID forms
+ * and no root in the COMM form. */
 typedef enum sc_folded_root {
 	SC_FOLDED_ROOT_NONE,
 	SC_FOLDED_ROOT_COMM,
