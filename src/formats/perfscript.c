@@ -32,7 +32,7 @@
  *     pid, cpu, period, event) is the previous one with a new time; only the time is read.
  *
  * Both give exactly what parsing every line would (SC_PERFSCRIPT_LINE_BY_LINE turns them off, so
- * the tests can compare). Samples with equal (stack, pid, tid, event) become one record, so memory
+ * the tests can compare). Samples with equal (stack, pid, tid, comm, event) become one record, so memory
  * grows with distinct stacks, not with samples. Records are turned into profile samples at the
  * end, once every event (= sample type) is known. Streams are read in 1 MiB chunks (reading
  * regular files through a sliding mmap window instead was measured slower: the page table work
