@@ -94,7 +94,8 @@ int cmd_diff(int argc, char **argv)
 {
 	int top = 10;
 	double fail_above = -1;
-	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL;
+	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL,
+		   *max_input = NULL;
 	sc_option opts[] = {
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "show the N biggest changes each way (default 10, 0 for all)"),
@@ -107,6 +108,9 @@ int cmd_diff(int argc, char **argv)
 	    SC_OPT_STR(0, "html", &html, "FILE", "also write the differential flamegraph to FILE"),
 	    SC_OPT_DOUBLE_RANGE(0, "fail-above", &fail_above, "POINTS", 0, 100,
 				"exit 3 if a function's self share grew by more than POINTS"),
+	    SC_OPT_STR(0, "max-input", &max_input, "SIZE",
+		       "refuse inputs that need more than SIZE bytes in memory (K, M, G; "
+		       "default 1G)"),
 	    SC_OPT_END(),
 	};
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
@@ -152,9 +156,12 @@ int cmd_diff(int argc, char **argv)
 
 	sc_profile *base = NULL, *new = NULL;
 	sc_diff diff = {0};
-	int rc = sc_cli_load_profile("diff", base_path, &base);
+	sc_cli_load_options lo = {0};
+	if (max_input && sc_cli_parse_max_input("diff", max_input, &lo.max_input) != 0)
+		return 2;
+	int rc = sc_cli_load_profile_opts("diff", base_path, &lo, &base);
 	if (!rc)
-		rc = sc_cli_load_profile("diff", new_path, &new);
+		rc = sc_cli_load_profile_opts("diff", new_path, &lo, &new);
 	if (rc)
 		goto out;
 	struct job j = {.base = base, .new = new, .diff = &diff, .top = (size_t)top};

@@ -1,25 +1,46 @@
 /*
  * load.c: loading a profile of any format and picking its sample type, for the commands (see
- * load.h). The format is told from the content, never from the file name.
+ * load.h). The format is told from the first 64 KiB, never from the file name: gzip magic or
+ * raw protobuf -> pprof; gperftools' header -> its CPU profile (symbolized here from the files
+ * its maps text names); other binary data -> refused at once; text -> `perf script` when
+ * sc_perfscript_sniff says so (streamed), else folded stacks. Only pprof and folded stacks are
+ * held in memory whole, so only they meet the --max-input cap (pprof twice: the file and what it
+ * decompresses to).
  */
 #include "cli/load.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "formats/folded.h"
+#include "formats/gperftools.h"
 #include "formats/perfscript.h"
 #include "formats/pprof.h"
+#include "symbolize/symbolize.h"
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
+/* How much of the input is looked at to tell its format. */
+#define HEAD_BYTES 65536
+#define FORMATS                                                                                    \
+	"pprof (gzip-compressed or not), gperftools CPU profiles, perf script text or folded "     \
+	"stacks"
+
 int sc_cli_load_profile(const char *cmd, const char *path, sc_profile **out)
 {
-	return sc_cli_load_profile_times(cmd, path, false, out);
+	return sc_cli_load_profile_opts(cmd, path, NULL, out);
+}
+
+int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times, sc_profile **out)
+{
+	sc_cli_load_options o = {.keep_times = keep_times};
+	return sc_cli_load_profile_opts(cmd, path, &o, out);
 }
 
 /* How a load ended, in the command's voice: the parser's diagnostic for -EINVAL, the error for
@@ -38,59 +59,218 @@ static int loaded(const char *cmd, const char *path, int r, const sc_diag *d)
 	return 0;
 }
 
-int sc_cli_load_profile_times(const char *cmd, const char *path, bool keep_times, sc_profile **out)
+/* A byte count as --max-input takes it: "1G", "512M", "64K" when exact, else the bytes. */
+static const char *format_size(uint64_t v, char *buf, size_t size)
 {
-	char *data = NULL;
-	size_t n = 0;
-	*out = NULL;
+	static const char units[] = "KMG";
+	int u = -1;
+	while (u < 2 && v && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%" PRIu64 " bytes", v);
+	else
+		snprintf(buf, size, "%" PRIu64 "%c", v, units[u]);
+	return buf;
+}
+
+int sc_cli_parse_max_input(const char *cmd, const char *arg, uint64_t *out)
+{
+	const char *why = NULL;
+	char *end;
+	errno = 0;
+	if (!arg[0] || arg[0] < '0' || arg[0] > '9') {
+		why = "expected a number of bytes with an optional K, M or G suffix";
+	} else {
+		uint64_t v = strtoull(arg, &end, 10), mul = 1;
+		if (*end == 'K' || *end == 'k')
+			mul = (uint64_t)1 << 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			mul = (uint64_t)1 << 20, end++;
+		else if (*end == 'G' || *end == 'g')
+			mul = (uint64_t)1 << 30, end++;
+		if (*end)
+			why = "expected a number of bytes with an optional K, M or G suffix";
+		else if (errno == ERANGE || v > UINT64_MAX / mul ||
+			 v * mul > (uint64_t)SIZE_MAX / 2)
+			why = "too large";
+		else if (v == 0)
+			why = "must be at least 1 byte";
+		else
+			*out = v * mul;
+	}
+	if (why) {
+		sc_cli_error(cmd, 0, "bad value '%s' for --max-input: %s", arg, why);
+		return 2;
+	}
+	return 0;
+}
+
+/* Text, or binary data? A NUL byte, or more than 1% of control characters other than the
+ * blanks and ESC, make it binary (a text format never has them; pprof and perf.data always do). */
+static bool is_text(const unsigned char *b, size_t n)
+{
+	size_t ctl = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == 0)
+			return false;
+		if (b[i] < 0x20 && !strchr("\t\n\r\f\v\x1b", b[i]))
+			ctl++;
+	}
+	return ctl * 100 <= n;
+}
+
+/* Does the text start like one of the legacy text profiles of gperftools, Go and Java that pprof
+ * reads ("heap profile: ...", "--- contentionz 1 ---", "threadcreate profile: total 7")? */
+static bool legacy_text(const char *s, size_t n)
+{
+	static const char *const heads[] = {"heap profile:",	     "--- contention",
+					    "--- threadz",	     "--- heapz",
+					    "threadcreate profile:", "goroutine profile:"};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		if (n >= strlen(heads[i]) && memcmp(s, heads[i], strlen(heads[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Reads the rest of f after the head[0..nh) already read, into one malloc'd buffer (NUL-terminated)
+ * of at most `max` bytes. Returns 0, -EFBIG past max, -ENOMEM or -errno. */
+static int read_rest(FILE *f, const char *head, size_t nh, uint64_t max, char **data, size_t *n)
+{
+	sc_strbuf all = {0};
+	char chunk[65536];
+	size_t got;
+	int r = nh > max ? -EFBIG : sc_strbuf_add(&all, head, nh);
+	while (r == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (all.len + got > max)
+			r = -EFBIG;
+		else
+			r = sc_strbuf_add(&all, chunk, got);
+	}
+	if (r == 0 && ferror(f))
+		r = errno ? -errno : -EIO;
+	*n = all.len;
+	*data = sc_strbuf_detach(&all);
+	if (r == 0 && !*data && !(*data = calloc(1, 1)))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*data);
+		*data = NULL;
+	}
+	return r;
+}
+
+int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_load_options *o,
+			     sc_profile **out)
+{
+	static char head[HEAD_BYTES];
+	char *data = NULL, size[32];
+	size_t n = 0, nh;
+	bool in = strcmp(path, "-") == 0, keep_times = o && o->keep_times;
+	uint64_t max = o && o->max_input ? o->max_input : SC_CLI_MAX_INPUT_DEFAULT;
+	struct stat st;
 	int r;
-	bool in = strcmp(path, "-") == 0;
 	sc_diag d;
+	*out = NULL;
 	sc_diag_clear(&d);
 	sc_diag_set_file(&d, in ? "<stdin>" : path);
-	/* perf script text can be GiBs: look at its head, then stream it (memory grows with
-	 * distinct stacks, not with the text). */
-	{
-		FILE *f = in ? stdin : fopen(path, "r");
-		if (!f) {
-			sc_cli_error(cmd, -errno, "cannot read '%s'", path);
-			return 1;
-		}
-		static char head[65536];
-		size_t nh = fread(head, 1, sizeof(head), f);
-		if (sc_perfscript_sniff(head, nh)) {
-			r = sc_perfscript_read_stream(
-			    f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0, out, &d);
-			if (!in)
-				fclose(f);
-			return loaded(cmd, path, r, &d);
-		}
-		/* Not perf script: the whole file, head first. */
-		sc_strbuf all = {0};
-		char chunk[65536];
-		size_t got;
-		r = sc_strbuf_add(&all, head, nh);
-		while (r == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			r = sc_strbuf_add(&all, chunk, got);
-		if (r == 0 && ferror(f))
-			r = -EIO;
-		if (!in)
-			fclose(f);
-		n = all.len;
-		data = sc_strbuf_detach(&all);
-		if (r == 0 && !data)
-			data = calloc(1, 1);
-	}
-	if (r < 0) {
-		sc_cli_error(cmd, r, "cannot read '%s'", path);
+	FILE *f = in ? stdin : fopen(path, "r");
+	if (!f) {
+		sc_cli_error(cmd, -errno, "cannot read '%s'", path);
 		return 1;
 	}
-	if (sc_pprof_sniff(data, n))
-		r = sc_pprof_decode(data, n, out, &d);
-	else
-		r = sc_folded_parse(data, n, out, &d);
+	/* fopen() opens a directory, and reading it then fails with EIO from stdio. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto read_failed;
+	}
+	nh = fread(head, 1, sizeof(head), f);
+	if (ferror(f)) {
+		r = errno ? -errno : -EIO;
+		goto read_failed;
+	}
+	const unsigned char *b = (const unsigned char *)head;
+	bool text = is_text(b, nh);
+	/* gzip (pprof's usual form; its decompressed size is capped inside the decoder) or raw
+	 * protobuf. */
+	bool pprof =
+	    (nh >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (!text && sc_pprof_sniff(head, nh));
+	bool gperf = !pprof && !text && sc_gperftools_sniff(head, nh);
+	if (pprof || gperf) {
+		/* Read whole below. */
+	} else if (!text) {
+		sc_cli_error(cmd, 0,
+			     "'%s' is not a profile scorch reads (" FORMATS
+			     "): it starts with binary data",
+			     path);
+		r = 1;
+		goto close;
+	} else if (legacy_text(head, nh)) {
+		sc_cli_error(cmd, 0,
+			     "'%s' is a legacy pprof text profile (heap, growth, contention or "
+			     "threads), which scorch does not read: convert it with "
+			     "'go tool pprof -proto FILE > FILE.pb.gz'",
+			     path);
+		r = 1;
+		goto close;
+	} else if (sc_perfscript_sniff(head, nh)) {
+		/* perf script text can be GiBs: streamed (memory grows with distinct stacks, not
+		 * with the text). */
+		r = sc_perfscript_read_stream(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
+					      out, &d);
+		if (r < 0 && r != -EINVAL && r != -ENOMEM)
+			goto read_failed;
+		r = loaded(cmd, path, r, &d);
+		goto close;
+	}
+	/* pprof or folded stacks: the whole file, head first, up to the cap. */
+	r = read_rest(f, head, nh, max, &data, &n);
+	if (r == -EFBIG) {
+		sc_cli_error(cmd, 0,
+			     "'%s' is larger than %s, the cap on an input held in memory (raise it "
+			     "with --max-input SIZE)",
+			     path, format_size(max, size, sizeof(size)));
+		r = 1;
+		goto close;
+	}
+	if (r < 0)
+		goto read_failed;
+	if (gperf) {
+		/* Its addresses are raw: name them from the files its maps text lists (those
+		 * missing get "module+0xoffset" names). */
+		if ((r = loaded(cmd, path, sc_gperftools_parse(data, n, out, &d), &d)) == 0 &&
+		    (r = sc_symbolize_profile(*out, NULL, NULL)) < 0) {
+			sc_cli_error(cmd, r, "cannot symbolize '%s'", path);
+			sc_profile_free(*out);
+			*out = NULL;
+			r = 1;
+		}
+		goto close;
+	}
+	if (!pprof) {
+		r = loaded(cmd, path, sc_folded_parse(data, n, out, &d), &d);
+		goto close;
+	}
+	r = sc_pprof_decode_max(data, n, max, out, &d);
+	if (r == -EFBIG) {
+		sc_cli_error(cmd, 0,
+			     "'%s' decompresses to more than %s, the cap on an input held in "
+			     "memory (raise it with --max-input SIZE)",
+			     path, format_size(max, size, sizeof(size)));
+		r = 1;
+		goto close;
+	}
+	r = loaded(cmd, path, r, &d);
+	goto close;
+read_failed:
+	sc_cli_error(cmd, r, "cannot read '%s'", path);
+	r = 1;
+close:
 	free(data);
-	return loaded(cmd, path, r, &d);
+	if (!in)
+		fclose(f);
+	return r;
 }
 
 int sc_cli_pick_sample_type(const char *cmd, const sc_profile *p, const char *name)

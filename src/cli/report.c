@@ -82,6 +82,7 @@ struct view {
 	const char *title;
 	const char *butterfly;
 	const sc_groups *groups;
+	sc_folded_root root;
 };
 
 static int find(const char *const *names, const char *name)
@@ -116,7 +117,7 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f)
 	if (v->kind == BUTTERFLY)
 		return write_butterfly(p, v, f);
 	if (v->format == FOLDED)
-		return sc_folded_write(p, v->type, f);
+		return sc_folded_write_root(p, v->type, v->root, f);
 	if (v->format == SPEEDSCOPE) {
 		sc_speedscope_options o = {.type = v->type, .name = v->title};
 		return sc_speedscope_write(p, &o, f);
@@ -345,7 +346,7 @@ int cmd_report(int argc, char **argv)
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
 	const char *butterfly = NULL, *groups_file = NULL;
-	const char *focus = NULL, *ignore = NULL, *fold = NULL;
+	const char *focus = NULL, *ignore = NULL, *fold = NULL, *max_input = NULL, *root = NULL;
 	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
 	sc_option opts[] = {
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
@@ -380,6 +381,12 @@ int cmd_report(int argc, char **argv)
 				"keep samples from SECONDS after the first sample on"),
 	    SC_OPT_DOUBLE_RANGE(0, "to", &to, "SECONDS", 0, 1e9,
 				"keep samples up to SECONDS after the first sample"),
+	    SC_OPT_STR(0, "root", &root, "MODE",
+		       "folded output's root frame: comm (default: the process name of perf "
+		       "script input), pid (comm-PID), tid (comm-PID/TID) or none"),
+	    SC_OPT_STR(0, "max-input", &max_input, "SIZE",
+		       "refuse inputs that need more than SIZE bytes in memory (K, M, G; "
+		       "default 1G)"),
 	    SC_OPT_END(),
 	};
 	sc_profile *p = NULL;
@@ -410,7 +417,17 @@ int cmd_report(int argc, char **argv)
 		sc_cli_error("report", 0, "--all writes a folder: give it with -o DIR");
 		goto out;
 	}
-	struct view v = {.top = (size_t)top, .butterfly = butterfly};
+	struct view v = {.top = (size_t)top, .butterfly = butterfly, .root = SC_FOLDED_ROOT_COMM};
+	if (root) {
+		static const char *const roots[] = {"none", "comm", "pid", "tid", NULL};
+		int i = find(roots, root);
+		if (i < 0) {
+			sc_cli_error("report", 0,
+				     "unknown --root '%s' (valid: comm, pid, tid, none)", root);
+			goto out;
+		}
+		v.root = (sc_folded_root)i;
+	}
 	/* Regexes are checked before the input is read: a typo should not wait for a big file. */
 	if ((rc = check_regex("--butterfly", butterfly)) != 0 ||
 	    (rc = check_regex("--focus", focus)) != 0 ||
@@ -433,8 +450,9 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	/* Timelines and time windows need every sample's time, which merging would lose. */
-	bool keep_times = v.format == CHROME || from > 0 || to > 0;
-	if ((rc = sc_cli_load_profile_times("report", path, keep_times, &p)) != 0)
+	sc_cli_load_options lo = {.keep_times = v.format == CHROME || from > 0 || to > 0};
+	if ((max_input && (rc = sc_cli_parse_max_input("report", max_input, &lo.max_input)) != 0) ||
+	    (rc = sc_cli_load_profile_opts("report", path, &lo, &p)) != 0)
 		goto out;
 	if ((v.type = sc_cli_pick_sample_type("report", p, sample_type)) < 0) {
 		rc = p->nsample_types ? 2 : 1;

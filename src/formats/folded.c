@@ -67,8 +67,8 @@ static int add_frame_name(sc_strbuf *sb, const char *name)
 	return 0;
 }
 
-/* Renders stack `id` at the end of w->text and merges it into w->lines. */
-static int add_stack(struct writer *w, sc_stack_id id, int64_t total)
+/* Renders the frames of stack `id` at the end of w->text, each preceded by ';' when `sep`. */
+static int render_stack(struct writer *w, sc_stack_id id, bool sep)
 {
 	size_t nf = sc_profile_stack_frames(w->p, id, w->frames.data, w->frames.cap);
 	if (nf > w->frames.cap) {
@@ -76,12 +76,17 @@ static int add_stack(struct writer *w, sc_stack_id id, int64_t total)
 			return -ENOMEM;
 		sc_profile_stack_frames(w->p, id, w->frames.data, w->frames.cap);
 	}
-	size_t off = w->text.len;
 	for (size_t i = 0; i < nf; i++) {
-		if ((i && sc_strbuf_addc(&w->text, ';') < 0) ||
+		if (((i || sep) && sc_strbuf_addc(&w->text, ';') < 0) ||
 		    add_frame_name(&w->text, sc_profile_frame_name(w->p, &w->frames.data[i])) < 0)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Merges the line whose text is w->text[off..] into w->lines with `total`. */
+static int merge_line(struct writer *w, size_t off, int64_t total)
+{
 	struct line l = {off, w->text.len - off, total};
 	uint64_t h = sc_hash_bytes(w->text.buf ? w->text.buf + off : "", l.len, 0), v;
 	if (sc_hashmap_get(&w->index, h, line_eq, &l, w, &v)) {
@@ -93,6 +98,85 @@ static int add_stack(struct writer *w, sc_stack_id id, int64_t total)
 	}
 	if (sc_vec_push(&w->lines, l) < 0 || sc_hashmap_put(&w->index, h, w->lines.len - 1) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+/* Renders stack `id` at the end of w->text and merges it into w->lines. */
+static int add_stack(struct writer *w, sc_stack_id id, int64_t total)
+{
+	size_t off = w->text.len;
+	int r = render_stack(w, id, false);
+	return r < 0 ? r : merge_line(w, off, total);
+}
+
+/* Sample i's label `key`, or NULL. */
+static const sc_label *sample_label(const sc_profile *p, size_t i, const char *key)
+{
+	const sc_sample *s = &p->samples.data[i];
+	for (uint32_t k = 0; k < s->nlabels; k++) {
+		const sc_label *l = &p->labels.data[s->first_label + k];
+		if (strcmp(sc_profile_str(p, l->key), key) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* Sample i's "comm" string label, or NULL. */
+static const char *sample_comm(const sc_profile *p, size_t i)
+{
+	const sc_label *l = sample_label(p, i, "comm");
+	return l && l->str ? sc_profile_str(p, l->str) : NULL;
+}
+
+/* Renders sample i's root frame ("comm", "comm-PID" or "comm-PID/TID", blanks in comm as '_')
+ * at the end of w->text. Sets *has to false (rendering nothing) when `root` is COMM and the
+ * sample has no comm label. */
+static int render_root(struct writer *w, size_t i, sc_folded_root root, bool *has)
+{
+	const sc_sample *s = &w->p->samples.data[i];
+	const char *comm = sample_comm(w->p, i);
+	*has = comm || root != SC_FOLDED_ROOT_COMM;
+	if (!*has)
+		return 0;
+	size_t start = w->text.len;
+	if (add_frame_name(&w->text, comm ? comm : "[unknown]") < 0)
+		return -ENOMEM;
+	for (size_t k = start; k < w->text.len; k++)
+		if (w->text.buf[k] == ' ' || w->text.buf[k] == '\t')
+			w->text.buf[k] = '_';
+	int r = 0;
+	if (root == SC_FOLDED_ROOT_PID || root == SC_FOLDED_ROOT_TID) {
+		/* Unknown (perf script with only the tid): '?', as FlameGraph prints it. */
+		const sc_label *unknown = sample_label(w->p, i, "pid_unknown");
+		if (s->pid && !(unknown && unknown->num))
+			r = sc_strbuf_addf(&w->text, "-%" PRIu32, s->pid);
+		else
+			r = sc_strbuf_adds(&w->text, "-?");
+	}
+	if (r == 0 && root == SC_FOLDED_ROOT_TID)
+		r = sc_strbuf_addf(&w->text, "/%" PRIu32, s->tid);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* One line per sample (roots differ between samples of one stack). */
+static int add_samples_with_roots(struct writer *w, int type, sc_folded_root root)
+{
+	const sc_profile *p = w->p;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		int64_t v = sc_profile_sample_values(p, i)[type];
+		size_t off = w->text.len;
+		bool has;
+		int r;
+		if (!v)
+			continue;
+		if ((r = render_root(w, i, root, &has)) < 0 ||
+		    (r = render_stack(w, p->samples.data[i].stack, has)) < 0)
+			return r;
+		if (w->text.len == off)
+			continue; /* no root and the empty stack: nothing to print */
+		if ((r = merge_line(w, off, v)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -109,11 +193,32 @@ static int line_cmp(const void *a, const void *b, void *ctx)
 
 int sc_folded_write(const sc_profile *p, int type, FILE *f)
 {
-	if (type < 0 || (size_t)type >= p->nsample_types)
+	return sc_folded_write_root(p, type, SC_FOLDED_ROOT_COMM, f);
+}
+
+/* Does any sample carry a "comm" label? */
+static bool any_comm(const sc_profile *p)
+{
+	for (size_t i = 0; i < p->samples.len; i++)
+		if (sample_comm(p, i))
+			return true;
+	return false;
+}
+
+int sc_folded_write_root(const sc_profile *p, int type, sc_folded_root root, FILE *f)
+{
+	if (type < 0 || (size_t)type >= p->nsample_types || root < SC_FOLDED_ROOT_NONE ||
+	    root > SC_FOLDED_ROOT_TID)
 		return -EINVAL;
 	struct writer w = {.p = p};
 	int r = 0;
-	int64_t *totals = calloc(p->nodes.len, sizeof(*totals));
+	int64_t *totals = NULL;
+	if (root != SC_FOLDED_ROOT_NONE && (root != SC_FOLDED_ROOT_COMM || any_comm(p))) {
+		if ((r = add_samples_with_roots(&w, type, root)) < 0)
+			goto out;
+		goto print;
+	}
+	totals = calloc(p->nodes.len, sizeof(*totals));
 	if (!totals)
 		return -ENOMEM;
 	/* Saturating sums: a hostile file's values must not overflow into undefined behaviour. */
@@ -126,6 +231,7 @@ int sc_folded_write(const sc_profile *p, int type, FILE *f)
 	for (size_t id = 1; id < p->nodes.len; id++)
 		if (totals[id] && (r = add_stack(&w, (sc_stack_id)id, totals[id])) < 0)
 			goto out;
+print:
 	if (w.lines.len)
 		qsort_r(w.lines.data, w.lines.len, sizeof(*w.lines.data), line_cmp, w.text.buf);
 	for (size_t i = 0; i < w.lines.len; i++) {

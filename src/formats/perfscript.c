@@ -32,7 +32,7 @@
  *     pid, cpu, period, event) is the previous one with a new time; only the time is read.
  *
  * Both give exactly what parsing every line would (SC_PERFSCRIPT_LINE_BY_LINE turns them off, so
- * the tests can compare). Samples with equal (stack, pid, tid, event) become one record, so memory
+ * the tests can compare). Samples with equal (stack, pid, tid, comm, event) become one record, so memory
  * grows with distinct stacks, not with samples. Records are turned into profile samples at the
  * end, once every event (= sample type) is known. Streams are read in 1 MiB chunks (reading
  * regular files through a sliding mmap window instead was measured slower: the page table work
@@ -40,6 +40,7 @@
  */
 #include "formats/perfscript.h"
 #include "util/hashmap.h"
+#include "util/strbuf.h"
 #include "util/vec.h"
 
 #include <errno.h>
@@ -53,6 +54,8 @@
 #endif
 
 #define MAX_EVENTS (SC_MAX_SAMPLE_TYPES - 1)
+/* The longest line a stream may have: the buffer grows to hold one, so this bounds memory. */
+#define MAX_LINE ((size_t)64 << 20)
 
 /* An interned byte string: its profile string id and length (for comparisons without strlen). */
 struct name {
@@ -62,6 +65,7 @@ struct name {
 
 struct frame_ent {
 	struct name sym, dso;
+	bool java; /* read in a java process: a JIT "Lpkg/Class;::m" name loses its 'L' */
 	uint32_t location;
 };
 
@@ -74,14 +78,19 @@ struct dso_ent {
 struct rec {
 	sc_stack_id stack;
 	uint32_t pid, tid;
-	int32_t event; /* index in events, -1 when the header names none */
+	sc_str comm;	  /* the process name, 0 when the header has none */
+	bool pid_unknown; /* the header had only the tid */
+	int32_t event;	  /* index in events, -1 when the header names none */
 	uint64_t time_ns;
 	int64_t count, period;
 };
 
 /* A sample header as parsed. */
 struct header {
-	uint32_t pid, tid;
+	uint32_t pid, tid; /* pid = tid when the header has only the tid (pid_unknown) */
+	bool pid_unknown;
+	sc_str comm; /* the command name, 0 when the header has none */
+	bool java;   /* the command name starts with "java" (see frame_ent) */
 	uint64_t time_ns;
 	int64_t period;
 	bool has_period;
@@ -102,6 +111,7 @@ struct last_header {
 /* A callchain block already parsed: its bytes (in block_text) and the stack they gave. */
 struct block {
 	uint32_t off, len;
+	bool java; /* the stack's names depend on it (see frame_ent) */
 	sc_stack_id stack;
 	uint32_t nlines;
 	size_t rec; /* 1 + the record its last sample went to (0: none yet), tried first */
@@ -126,10 +136,12 @@ struct parser {
 	sc_hashmap dso_index; /* hash(dso) -> index in dsos */
 	SC_VEC(struct dso_ent) dsos;
 	int64_t unknown_fn; /* the function "[unknown]", 0 until needed */
+	sc_strbuf name_buf; /* a frame's display name being built */
 
 	struct name events[MAX_EVENTS];
 	size_t nevents;
 	bool any_period, event_less_period;
+	bool event_less_sample; /* a header without an event */
 
 	/* The sample being read. */
 	bool in_sample;
@@ -226,10 +238,12 @@ static bool is_time(struct range t)
 	return all_digits(t.s, a) && all_digits(dot + 1, t.n - a - 2);
 }
 
-/* "cpu-clock:" "cycles:ppp:" "sched:sched_switch:" (not a time) */
+/* "cpu-clock:" "cycles:ppp:" "sched:sched_switch:" "r003c:": a name, so it starts with a letter or
+ * '_' (not a time, nor "[3:" or "13:" of pprof's legacy heap profiles) */
 static bool is_event(struct range t)
 {
-	return t.n >= 2 && t.s[t.n - 1] == ':' && !is_time(t);
+	char c = (char)(t.s[0] | 0x20);
+	return t.n >= 2 && t.s[t.n - 1] == ':' && ((c >= 'a' && c <= 'z') || t.s[0] == '_');
 }
 
 static bool is_hex(struct range t)
@@ -374,6 +388,7 @@ static size_t block_end(const char *s, size_t i, size_t n)
 
 struct frame_key {
 	struct range sym, dso;
+	bool java;
 };
 
 static bool frame_eq(uint64_t value, const void *key, const void *ctx)
@@ -381,7 +396,7 @@ static bool frame_eq(uint64_t value, const void *key, const void *ctx)
 	const struct parser *ps = ctx;
 	const struct frame_ent *e = &ps->frames.data[value];
 	const struct frame_key *k = key;
-	return name_eq(ps->p, e->sym, k->sym.s, k->sym.n) &&
+	return e->java == k->java && name_eq(ps->p, e->sym, k->sym.s, k->sym.n) &&
 	       name_eq(ps->p, e->dso, k->dso.s, k->dso.n);
 }
 
@@ -416,17 +431,65 @@ static int64_t dso_mapping(struct parser *ps, struct range d)
 	return id;
 }
 
+/*
+ * The name a person reads for raw symbol `sym` of `dso`, as FlameGraph's stackcollapse-perf.pl
+ * shows it (so that folded output agrees with it), into sb:
+ *   - "[unknown]" with a known dso becomes "[BASENAME]" of the dso ("[perf-10939.map]");
+ *   - the argument list goes: everything from the first '(' that does not open
+ *     "(anonymous namespace)", unless the name is a Go method ("pkg.(*T).M");
+ *   - quotes (" and ') are dropped;
+ *   - in a java process, a JIT name with a '/' loses its leading 'L' ("Ljava/io/File;::read").
+ * The raw symbol stays the function's system name.
+ */
+static int display_name(sc_strbuf *sb, struct range sym, struct range dso, bool java)
+{
+	sb->len = 0;
+	if (sym.n == 9 && memcmp(sym.s, "[unknown]", 9) == 0 && dso.n) {
+		const char *slash = memrchr(dso.s, '/', dso.n);
+		size_t a = slash ? (size_t)(slash + 1 - dso.s) : 0;
+		if (sc_strbuf_addc(sb, '[') < 0 || sc_strbuf_add(sb, dso.s + a, dso.n - a) < 0 ||
+		    sc_strbuf_addc(sb, ']') < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	size_t n = sym.n;
+	/* A Go method: ".(" and later ")." */
+	const char *go = memmem(sym.s, sym.n, ".(", 2);
+	bool is_go = go && memmem(go + 2, sym.n - (size_t)(go + 2 - sym.s), ").", 2);
+	if (!is_go) {
+		for (size_t i = 0; i < n; i++) {
+			static const char anon[] = "(anonymous namespace)";
+			if (sym.s[i] != '(')
+				continue;
+			if (n - i >= sizeof(anon) - 1 &&
+			    memcmp(sym.s + i, anon, sizeof(anon) - 1) == 0)
+				continue;
+			n = i;
+			break;
+		}
+	}
+	size_t from = 0;
+	if (java && n && sym.s[0] == 'L' && memchr(sym.s, '/', n))
+		from = 1;
+	for (size_t i = from; i < n; i++)
+		if (sym.s[i] != '"' && sym.s[i] != '\'' && sc_strbuf_addc(sb, sym.s[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 /* The location of frame (sym, dso) at address addr, created on first sight. */
 static int64_t frame_location(struct parser *ps, struct range sym, struct range dso, uint64_t addr)
 {
-	struct frame_key k = {sym, dso};
-	uint64_t h = hash_range(sym.s, sym.n, dso.n), v;
+	/* Only a JIT name's reading depends on the process. */
+	bool java = ps->hdr.java && sym.n && sym.s[0] == 'L' && memchr(sym.s, '/', sym.n);
+	struct frame_key k = {sym, dso, java};
+	uint64_t h = hash_range(sym.s, sym.n, dso.n + java), v;
 	if (dso.n)
 		h ^= hash_range(dso.s, dso.n, h);
 	if (sc_hashmap_get(&ps->frame_index, h, frame_eq, &k, ps, &v))
 		return ps->frames.data[v].location;
 
-	struct frame_ent e;
+	struct frame_ent e = {.java = java};
 	int r;
 	if ((r = intern_name(ps->p, sym.s, sym.n, &e.sym)) < 0 ||
 	    (r = intern_name(ps->p, dso.s, dso.n, &e.dso)) < 0)
@@ -434,7 +497,13 @@ static int64_t frame_location(struct parser *ps, struct range sym, struct range 
 	int64_t mapping = dso_mapping(ps, dso);
 	if (mapping < 0)
 		return mapping;
-	sc_function fn = {.name = e.sym.str, .system_name = e.sym.str};
+	if ((r = display_name(&ps->name_buf, sym, dso, java)) < 0)
+		return r;
+	int64_t name =
+	    sc_profile_intern_n(ps->p, ps->name_buf.buf ? ps->name_buf.buf : "", ps->name_buf.len);
+	if (name < 0)
+		return name;
+	sc_function fn = {.name = (sc_str)name, .system_name = e.sym.str};
 	int64_t f = sc_profile_add_function(ps->p, &fn);
 	if (f < 0)
 		return f;
@@ -672,7 +741,17 @@ static int parse_header(struct parser *ps, const char *line, size_t n)
 			return syntax_error(ps, line, t.s, "the pid/tid is out of range");
 		h->pid = (uint32_t)pid;
 		h->tid = slash ? (uint32_t)tid : (uint32_t)pid;
+		h->pid_unknown = !slash;
 		k = pidx + 1;
+		/* The command name: everything before the pid (it may hold spaces). */
+		if (pidx > 0) {
+			size_t len = (size_t)(tok[pidx - 1].s + tok[pidx - 1].n - tok[0].s);
+			int64_t c = sc_profile_intern_n(ps->p, tok[0].s, len);
+			if (c < 0)
+				return (int)c;
+			h->comm = (sc_str)c;
+			h->java = len >= 4 && memcmp(tok[0].s, "java", 4) == 0;
+		}
 	}
 	bool known = false; /* a header has a cpu, a time or an event (a pid is just a number) */
 	if (k < ntok && is_cpu(tok[k]))
@@ -701,6 +780,8 @@ static int parse_header(struct parser *ps, const char *line, size_t n)
 		h->event = e;
 		k++, known = true;
 	}
+	if (h->event < 0)
+		ps->event_less_sample = true;
 	if (!known)
 		return syntax_error(ps, line, ntok ? tok[0].s : line,
 				    "expected a sample header: [comm] [pid/]tid [[cpu]] [time:] "
@@ -770,7 +851,8 @@ static bool rec_eq(uint64_t value, const void *key, const void *ctx)
 {
 	const struct parser *ps = ctx;
 	const struct rec *a = &ps->recs.data[value], *b = key;
-	return a->stack == b->stack && a->pid == b->pid && a->tid == b->tid && a->event == b->event;
+	return a->stack == b->stack && a->pid == b->pid && a->tid == b->tid &&
+	       a->event == b->event && a->comm == b->comm && a->pid_unknown == b->pid_unknown;
 }
 
 static void merge_record(struct rec *r, int64_t period)
@@ -788,6 +870,8 @@ static int add_record(struct parser *ps, sc_stack_id stack, size_t *index)
 	struct rec r = {.stack = stack,
 			.pid = h->pid,
 			.tid = h->tid,
+			.comm = h->comm,
+			.pid_unknown = h->pid_unknown,
 			.event = h->event,
 			.count = 1,
 			.period = h->period};
@@ -798,7 +882,8 @@ static int add_record(struct parser *ps, sc_stack_id stack, size_t *index)
 		return sc_vec_push(&ps->recs, r);
 	}
 	uint64_t hash = sc_hash_combine(sc_hash_combine(sc_hash_u64(r.stack), r.pid),
-					(uint64_t)r.tid << 8 ^ (uint64_t)(r.event + 1)),
+					((uint64_t)r.comm << 40) ^ (uint64_t)r.tid << 8 ^
+					    (uint64_t)(r.event + 1)),
 		 v;
 	if (sc_hashmap_get(&ps->rec_index, hash, rec_eq, &r, ps, &v)) {
 		merge_record(&ps->recs.data[v], r.period);
@@ -836,35 +921,65 @@ static int end_sample(struct parser *ps, sc_stack_id *stack_out, size_t *rec_out
 static int emit_samples(struct parser *ps)
 {
 	sc_profile *p = ps->p;
-	if (sc_profile_add_sample_type(p, "samples", "count") < 0)
-		return -ENOMEM;
-	p->default_sample_type = p->sample_types[0].type;
-	/* Sample type index of each event (0 = only counted), and of event-less periods. */
-	int type_of[MAX_EVENTS] = {0}, anon = 0;
-	if (ps->any_period) {
+	/* Sample type index of each event, and of samples without an event; -1: none. */
+	int type_of[MAX_EVENTS], anon = -1, counted = -1;
+	if (ps->nevents >= 2) {
+		/* Different events are different quantities (cycles, instructions): each is a type
+		 * of its own, valued by its periods (1 per sample without periods), and there is
+		 * no "samples" type that would add them up. */
 		for (size_t i = 0; i < ps->nevents; i++) {
 			const char *name = p->strings.data[ps->events[i].str];
-			bool ns = strcmp(name, "cpu-clock") == 0 || strcmp(name, "task-clock") == 0;
-			int t = sc_profile_add_sample_type(p, name, ns ? "nanoseconds" : "count");
-			if (t < 0)
-				return t;
-			type_of[i] = t;
+			bool ns = ps->any_period && (strcmp(name, "cpu-clock") == 0 ||
+						     strcmp(name, "task-clock") == 0);
+			if ((type_of[i] = sc_profile_add_sample_type(
+				 p, name, ns ? "nanoseconds" : "count")) < 0)
+				return type_of[i];
 		}
-		if (ps->event_less_period || !ps->nevents) {
-			if ((anon = sc_profile_add_sample_type(p, "events", "count")) < 0)
+		if (ps->event_less_period || ps->event_less_sample) {
+			anon = sc_profile_add_sample_type(p, ps->any_period ? "events" : "samples",
+							  "count");
+			if (anon < 0)
 				return anon;
 		}
-		p->default_sample_type = p->sample_types[ps->nevents ? type_of[0] : anon].type;
+		p->default_sample_type = p->sample_types[type_of[0]].type;
+	} else {
+		/* One event or none: (samples, count), and the periods as a second type. */
+		if ((counted = sc_profile_add_sample_type(p, "samples", "count")) < 0)
+			return -ENOMEM;
+		p->default_sample_type = p->sample_types[0].type;
+		type_of[0] = -1;
+		if (ps->any_period) {
+			for (size_t i = 0; i < ps->nevents; i++) {
+				const char *name = p->strings.data[ps->events[i].str];
+				bool ns = strcmp(name, "cpu-clock") == 0 ||
+					  strcmp(name, "task-clock") == 0;
+				int t = sc_profile_add_sample_type(p, name,
+								   ns ? "nanoseconds" : "count");
+				if (t < 0)
+					return t;
+				type_of[i] = t;
+			}
+			if (ps->event_less_period || !ps->nevents) {
+				if ((anon = sc_profile_add_sample_type(p, "events", "count")) < 0)
+					return anon;
+			}
+			p->default_sample_type =
+			    p->sample_types[ps->nevents ? type_of[0] : anon].type;
+		}
 	}
 	int64_t values[SC_MAX_SAMPLE_TYPES];
 	for (size_t i = 0; i < ps->recs.len; i++) {
 		const struct rec *r = &ps->recs.data[i];
 		memset(values, 0, sizeof(values));
-		values[0] = r->count;
+		if (counted >= 0)
+			values[counted] = r->count;
 		int t = r->event >= 0 ? type_of[r->event] : anon;
-		if (t)
-			values[t] = r->period;
-		if (sc_profile_add_sample(p, r->stack, values, r->pid, r->tid, r->time_ns) < 0)
+		if (t >= 0)
+			values[t] = counted >= 0 || ps->any_period ? r->period : r->count;
+		if (sc_profile_add_sample(p, r->stack, values, r->pid, r->tid, r->time_ns) < 0 ||
+		    (r->comm &&
+		     sc_profile_add_label(p, "comm", p->strings.data[r->comm], 0, NULL) < 0) ||
+		    (r->pid_unknown && sc_profile_add_label(p, "pid_unknown", NULL, 1, NULL) < 0))
 			return -ENOMEM;
 	}
 	return 0;
@@ -878,11 +993,29 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+/* Does s[0..n) read as a frame without indentation, "hexaddr sym (dso)" (callchains whose
+ * indentation was lost)? Not when a token reads as a header's cpu, time or event: the line
+ * "4242 1.5: cycles: 4005b1 main (/bin/x)" is a header whose tid is all hex digits. */
+static bool unindented_frame(const char *s, size_t n)
+{
+	size_t pos = 0;
+	struct range t;
+	if (!n || s[n - 1] != ')' || !next_token(s, n, &pos, &t) || !is_hex(t) || pos == n)
+		return false;
+	while (next_token(s, n, &pos, &t))
+		if (is_cpu(t) || is_time(t) || is_event(t))
+			return false;
+	return true;
+}
+
 /* Is this line a frame of the current sample? Callchain frames are tab-indented; we also take
- * space-indented "hexaddr sym" lines inside a callchain (text whose tabs were expanded). */
+ * space-indented "hexaddr sym" lines inside a callchain (text whose tabs were expanded), and
+ * unindented "hexaddr sym (dso)" lines right after a header or another frame. */
 static bool is_frame_line(const struct parser *ps, const char *s, size_t n)
 {
-	if (!n || !is_space(s[0]))
+	if (n && !is_space(s[0]))
+		return ps->in_sample && !ps->hdr.tail_location && unindented_frame(s, n);
+	if (!n)
 		return false;
 	if (s[0] == '\t')
 		return true;
@@ -912,6 +1045,7 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 			memset(&ps->hdr, 0, sizeof(ps->hdr));
 			ps->hdr.event = -1;
 			ps->in_sample = true;
+			ps->event_less_sample = true;
 		}
 		int64_t loc = parse_frame(ps, line, line + i, len - i);
 		if (loc < 0)
@@ -934,7 +1068,8 @@ static bool block_eq(uint64_t value, const void *key, const void *ctx)
 	const struct parser *ps = ctx;
 	const struct block *b = &ps->blocks.data[value];
 	const struct range *k = key;
-	return b->len == k->n && memcmp(ps->block_text.data + b->off, k->s, k->n) == 0;
+	return b->len == k->n && b->java == ps->hdr.java &&
+	       memcmp(ps->block_text.data + b->off, k->s, k->n) == 0;
 }
 
 /* Remembers that block k (parsed line by line, `nlines` lines) gave `stack` and went to record
@@ -958,6 +1093,7 @@ static int remember_block(struct parser *ps, struct range k, uint64_t hash, sc_s
 	}
 	struct block b = {.off = (uint32_t)ps->block_text.len,
 			  .len = (uint32_t)k.n,
+			  .java = ps->hdr.java,
 			  .stack = stack,
 			  .nlines = (uint32_t)nlines,
 			  .rec = rec};
@@ -989,7 +1125,7 @@ static int read_block(struct parser *ps, const char *data, size_t n, bool final,
 	    (end == n ? !final : data[end] == ' '))
 		return 0;
 	struct range k = {data + start, end - start};
-	uint64_t hash = hash_block(k.s, k.n), v;
+	uint64_t hash = hash_block(k.s, k.n) ^ ps->hdr.java, v;
 	*pos = end;
 	if (sc_hashmap_get(&ps->block_index, hash, block_eq, &k, ps, &v)) {
 		struct block *b = &ps->blocks.data[v];
@@ -999,7 +1135,8 @@ static int read_block(struct parser *ps, const char *data, size_t n, bool final,
 		ps->in_sample = false;
 		/* Most often the sample goes where this block's last one went. */
 		struct rec *last = b->rec ? &ps->recs.data[b->rec - 1] : NULL;
-		if (last && last->pid == h->pid && last->tid == h->tid && last->event == h->event) {
+		if (last && last->pid == h->pid && last->tid == h->tid && last->event == h->event &&
+		    last->comm == h->comm && last->pid_unknown == h->pid_unknown) {
 			merge_record(last, h->period);
 			return 0;
 		}
@@ -1080,6 +1217,7 @@ static int parser_finish(struct parser *ps, int r, sc_profile **out)
 	sc_hashmap_release(&ps->block_index);
 	sc_vec_release(&ps->blocks);
 	sc_vec_release(&ps->block_text);
+	sc_strbuf_release(&ps->name_buf);
 	if (r < 0)
 		sc_profile_free(ps->p);
 	else
@@ -1115,7 +1253,13 @@ int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned 
 	 * memory stays one chunk, or the longest line, whatever the input's size. */
 	for (bool eof = false; !eof;) {
 		if (len == cap) {
-			char *grown = cap * 2 > cap ? realloc(buf, cap * 2) : NULL;
+			if (cap >= MAX_LINE) {
+				r = sc_diag_error(d, ps.lineno + 1, 0, -1,
+						  "a line longer than %d MiB: not perf script text",
+						  (int)(MAX_LINE >> 20));
+				goto out;
+			}
+			char *grown = realloc(buf, cap * 2);
 			if (!grown) {
 				r = -ENOMEM;
 				goto out;
@@ -1167,41 +1311,87 @@ static bool looks_like_frame(const char *s, size_t n)
 	return next_token(s, n, &pos, &t) && is_hex(t) && pos < n;
 }
 
+/* Does line s[0..n) look like a sample header: a pid token ("tid" or "pid/tid"), then only cpu,
+ * time and period tokens up to an event or time token? Sets *last_colon when its last token ends
+ * with ':' (a folded line ends with its count, never so) and *after_event to where what follows
+ * the event starts (0 without an event). */
+static bool looks_like_header(const char *s, size_t n, bool *last_colon, size_t *after_event)
+{
+	struct range tok[MAX_TOKENS];
+	size_t ntok = 0, pos = 0;
+	while (ntok < MAX_TOKENS && next_token(s, n, &pos, &tok[ntok]))
+		ntok++;
+	*after_event = 0;
+	*last_colon = ntok && tok[ntok - 1].s[tok[ntok - 1].n - 1] == ':';
+	for (size_t i = 0; i < ntok; i++) {
+		if (!is_pid(tok[i]))
+			continue;
+		size_t k = i + 1;
+		bool timed = false;
+		if (k < ntok && is_cpu(tok[k]))
+			k++;
+		if (k < ntok && is_time(tok[k]))
+			k++, timed = true;
+		if (k < ntok && all_digits(tok[k].s, tok[k].n) && k + 1 < ntok &&
+		    is_event(tok[k + 1]))
+			k++;
+		if (k < ntok && is_event(tok[k])) {
+			*after_event = (size_t)(tok[k].s + tok[k].n - s);
+			return true;
+		}
+		if (timed)
+			return true;
+	}
+	return false;
+}
+
+/* The line at data[*pos..n) that is neither blank nor a comment, advancing *pos past it; false
+ * at the end. */
+static bool next_significant(const char *data, size_t n, size_t *pos, const char **line,
+			     size_t *len)
+{
+	while (*pos < n) {
+		const char *l = data + *pos;
+		const char *nl = memchr(l, '\n', n - *pos);
+		size_t ln = nl ? (size_t)(nl - l) : n - *pos;
+		*pos += ln + 1;
+		if (!blank(l, ln) && l[0] != '#') {
+			*line = l;
+			*len = ln;
+			return true;
+		}
+	}
+	return false;
+}
+
 int sc_perfscript_sniff(const char *data, size_t n)
 {
-	size_t pos = 0;
-	const char *line = NULL;
-	size_t len = 0;
-	/* The first line that is neither blank nor a comment. */
-	while (pos < n) {
-		line = data + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		len = nl ? (size_t)(nl - line) : n - pos;
-		pos += len + 1;
-		if (!blank(line, len) && line[0] != '#')
-			break;
-		line = NULL;
-	}
-	if (!line)
+	size_t pos = 0, len, after_event;
+	const char *line;
+	bool last_colon;
+	if (!next_significant(data, n, &pos, &line, &len))
 		return 0;
 	if (line[0] == '\t')
 		return looks_like_frame(line, len);
-	/* A header: needs an event token, and a frame after it or on the next line. */
-	size_t p = 0, after_event = 0;
-	struct range t;
-	bool event = false;
-	while (next_token(line, len, &p, &t))
-		if (is_event(t)) {
-			event = true;
-			after_event = p;
-		}
-	if (!event)
+	if (!looks_like_header(line, len, &last_colon, &after_event))
 		return 0;
-	if (looks_like_frame(line + after_event, len - after_event))
+	/* A header line that ends with ':' (the event, or the time of `-F comm,tid,time`) is no
+	 * folded line; nor one that carries its frame after the event. */
+	if (last_colon || (after_event && looks_like_frame(line + after_event, len - after_event)))
 		return 1;
-	if (pos >= n || data[pos] != '\t')
+	/* Else the next line decides: a frame (indented or not), or another header (samples without
+	 * callchains whose headers end with a period: `-F comm,tid,time,period`). */
+	if (pos < n && is_space(data[pos])) {
+		const char *next = data + pos;
+		const char *nl = memchr(next, '\n', n - pos);
+		size_t nn = nl ? (size_t)(nl - next) : n - pos;
+		size_t i = 0;
+		while (i < nn && is_space(next[i]))
+			i++;
+		return i < nn && looks_like_frame(next + i, nn - i);
+	}
+	if (!next_significant(data, n, &pos, &line, &len))
 		return 0;
-	const char *next = data + pos;
-	const char *nl = memchr(next, '\n', n - pos);
-	return looks_like_frame(next, nl ? (size_t)(nl - next) : n - pos);
+	return unindented_frame(line, len) ||
+	       looks_like_header(line, len, &last_colon, &after_event);
 }

@@ -35,15 +35,23 @@ enum {
 
 /*
  * Parses `perf script` text into a new profile:
- *   - sample types (samples, count) and, when the headers carry periods, one type per event
- *     named after it without modifiers ("cpu-clock:u" -> "cpu-clock"), unit "nanoseconds" for
- *     cpu-clock and task-clock, "count" otherwise; (events, count) when periods come without an
- *     event name. The default sample type is the first event's.
- *   - one function per symbol name ("[unknown]" when perf has none), one location per distinct
- *     (symbol, dso) pair, one mapping per dso (its file; `kernel` set for "[kernel.kallsyms]"
- *     and other "[kernel...]" dsos), marked symbolized so nobody symbolizes them again.
- *   - samples with equal (stack, pid, tid) merged into one (time 0), unless SC_PERFSCRIPT_TIMES;
- *     pid is the thread's process when the header has "pid/tid", else pid = tid.
+ *   - with one event or none: sample types (samples, count) and, when the headers carry
+ *     periods, the event's type named after it without modifiers ("cpu-clock:u" ->
+ *     "cpu-clock"), unit "nanoseconds" for cpu-clock and task-clock, "count" otherwise;
+ *     (events, count) when periods come without an event name;
+ *   - with two events or more: one type per event (its periods, 1 per sample without), and no
+ *     (samples, count) type, which would add different quantities up; (samples or events,
+ *     count) for headers without an event. The default sample type is the first event's.
+ *   - one function per (symbol, dso, java process) named as FlameGraph's stackcollapse-perf
+ *     shows it (no "+0x" offset, no argument list, no quotes, "[dso-basename]" for an unknown
+ *     symbol of a known dso, a java JIT name without its 'L'), the raw symbol as its system
+ *     name; one location per distinct frame, one mapping per dso (its file; `kernel` set for
+ *     "[kernel.kallsyms]" and other "[kernel...]" dsos), marked symbolized so nobody
+ *     symbolizes them again.
+ *   - samples with equal (stack, pid, tid, comm, event) merged into one (time 0), unless
+ *     SC_PERFSCRIPT_TIMES; pid is the thread's process when the header has "pid/tid", else
+ *     pid = tid and the sample has a numeric label "pid_unknown" = 1; each sample whose header
+ *     names its command has it as a string label "comm".
  * Returns 0, or -EINVAL with `d` set to the line and column of the first malformed line, or
  * -ENOMEM. *out is NULL on failure. `flags` is a set of SC_PERFSCRIPT_*.
  */
@@ -61,9 +69,11 @@ int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d
 int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,
 			      sc_profile **out, sc_diag *d);
 
-/* True when the first non-blank line looks like a `perf script` sample header followed by a
- * tab-indented frame line, or like a header carrying its frame ("comm pid time: event: addr
- * sym (dso)"). Folded stacks and pprof never match. */
+/* True when the first line that is not blank or a comment is a tab-indented frame (`-F ip,sym`),
+ * or reads as a sample header ("[comm] pid[/tid] [[cpu]] [time:] [period] event:" or with a
+ * time) that ends with ':', carries its frame after the event, or is followed by a frame line
+ * (tab-, space- or not indented) or by another header. Looks at three lines at most. Folded
+ * stacks (whose lines end with a count) and pprof never match. */
 int sc_perfscript_sniff(const char *data, size_t n);
 
 #endif

@@ -49,9 +49,11 @@ typedef Perftools__Profiles__Location pb_location;
 typedef Perftools__Profiles__Line pb_line;
 typedef Perftools__Profiles__Function pb_function;
 
-/* Decompressed size above which a gzip stream is refused rather than inflated into memory
- * (a bomb, not a profile). */
+/* Decompressed size above which a gzip stream is refused when the caller sets no cap (a bomb,
+ * not a profile). */
 #define MAX_RAW_SIZE ((size_t)4 << 30)
+/* Decompressed bytes looked at before going on: enough for the first field's tag and length. */
+#define EARLY_CHECK_BYTES 16
 
 /* Level 1: on our profiles level 6 made files about 15% smaller for three times the CPU. */
 #define GZIP_LEVEL 1
@@ -518,38 +520,114 @@ static bool is_gzip(const uint8_t *b, size_t n)
 	return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
 }
 
-/* Inflates one or more concatenated gzip members. */
-static int gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outn, sc_diag *d)
+/* Does raw protobuf data start like a Profile message? Walks the top-level fields in b[0..n)
+ * (a prefix of the message when `prefix`): each tag must be a Profile field (1..15) with that
+ * field's wire type (varint, or length-delimited: repeated scalars may be packed), and each
+ * length must fit what follows (when not `prefix`, the last field must end exactly at n).
+ * Looks at `max_fields` fields at most. Zeros, text and other formats fail on the first tag. */
+static bool looks_like_profile(const uint8_t *b, size_t n, bool prefix, int max_fields)
+{
+	/* Fields 1..15: 2 = length-delimited (messages, strings), 0 = a varint (int64 scalars),
+	 * 1 = varint or length-delimited (comment: repeated int64, which may be packed). */
+	static const uint8_t wire[16] = {9, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2, 0, 1, 0, 0};
+	size_t i = 0;
+	int fields = 0;
+	if (!n)
+		return false;
+	while (i < n && fields < max_fields) {
+		uint64_t tag = 0, len = 0;
+		int shift = 0;
+		do {
+			if (i == n)
+				return prefix;
+			if (shift > 28)
+				return false;
+			tag |= (uint64_t)(b[i] & 0x7f) << shift;
+			shift += 7;
+		} while (b[i++] & 0x80);
+		uint64_t field = tag >> 3, type = tag & 7;
+		if (field < 1 || field > 15)
+			return false;
+		if (type == 0 && wire[field] != 2) {
+			do {
+				if (i == n)
+					return prefix;
+			} while (b[i++] & 0x80);
+		} else if (type == 2 && wire[field] != 0) {
+			shift = 0;
+			do {
+				if (i == n)
+					return prefix;
+				if (shift > 56)
+					return false;
+				len |= (uint64_t)(b[i] & 0x7f) << shift;
+				shift += 7;
+			} while (b[i++] & 0x80);
+			if (len > n - i) {
+				if (!prefix)
+					return false;
+				return true; /* the field goes on past what we have */
+			}
+			i += len;
+		} else {
+			return false;
+		}
+		fields++;
+	}
+	return true;
+}
+
+/* Inflates one or more concatenated gzip members, refusing more than `max` bytes of output
+ * (-EFBIG), and refusing at once (-EINVAL, diag set) output that does not start like a
+ * profile.proto message. */
+static int gunzip(const uint8_t *in, size_t n, size_t max, uint8_t **out, size_t *outn, sc_diag *d)
 {
 	z_stream z = {0};
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return -ENOMEM;
+	/* Start small: the first bytes are checked before anything big is allocated. */
 	size_t cap = n < (SIZE_MAX / 8) ? n * 4 + 4096 : n, len = 0, pos = 0;
+	if (cap > max && max >= EARLY_CHECK_BYTES)
+		cap = max;
+	if (cap < EARLY_CHECK_BYTES)
+		cap = EARLY_CHECK_BYTES;
 	uint8_t *buf = malloc(cap);
+	bool checked = false;
 	int r = 0;
 	if (!buf) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_RAW_SIZE) {
-				r = sc_diag_error(d, 0, 0, (int64_t)pos,
-						  "the gzip data decompresses to more than %d GiB, "
-						  "which is no plausible profile",
-						  (int)(MAX_RAW_SIZE >> 30));
+		if (!checked && len >= EARLY_CHECK_BYTES) {
+			checked = true;
+			if (!looks_like_profile(buf, len, true, 4)) {
+				r = sc_diag_error(
+				    d, 0, 0, -1,
+				    "not a pprof profile: the gzip data does not hold a "
+				    "profile.proto message");
 				goto out;
 			}
-			uint8_t *nb = realloc(buf, cap * 2);
+		}
+		if (len == cap) {
+			if (cap >= max) {
+				r = -EFBIG;
+				goto out;
+			}
+			size_t ncap = cap > max / 2 ? max : cap * 2;
+			uint8_t *nb = realloc(buf, ncap);
 			if (!nb) {
 				r = -ENOMEM;
 				goto out;
 			}
 			buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 		size_t ci = n - pos > UINT_MAX ? UINT_MAX : n - pos;
 		size_t co = cap - len > UINT_MAX ? UINT_MAX : cap - len;
+		/* Before the check, inflate only the bytes it needs. */
+		if (!checked && co > EARLY_CHECK_BYTES - len)
+			co = EARLY_CHECK_BYTES - len;
 		z.next_in = (Bytef *)in + pos;
 		z.avail_in = (uInt)ci;
 		z.next_out = buf + len;
@@ -574,13 +652,20 @@ static int gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outn, sc_d
 					  z.msg ? z.msg : "inflate failed");
 			goto out;
 		}
-		if (pos == n && len < cap) {
+		if (pos == n && z.avail_out) {
 			/* All input consumed, output room left, and no end of stream. */
 			r = sc_diag_error(d, 0, 0, (int64_t)n,
 					  "truncated gzip data: the file ends inside the "
 					  "compressed stream");
 			goto out;
 		}
+	}
+	if (!checked && len && !looks_like_profile(buf, len, false, 4)) {
+		r = sc_diag_error(
+		    d, 0, 0, -1,
+		    "not a pprof profile: the gzip data does not hold a profile.proto "
+		    "message");
+		goto out;
 	}
 	*out = buf;
 	*outn = len;
@@ -952,6 +1037,11 @@ static void pb_free(void *oom, void *p)
 
 int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d)
 {
+	return sc_pprof_decode_max(data, n, 0, out, d);
+}
+
+int sc_pprof_decode_max(const void *data, size_t n, size_t max, sc_profile **out, sc_diag *d)
+{
 	const uint8_t *bytes = data;
 	uint8_t *raw = NULL;
 	size_t nraw = n;
@@ -960,7 +1050,7 @@ int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d)
 	if (n == 0)
 		return sc_diag_error(d, 0, 0, -1, "empty file: not a pprof profile");
 	if (is_gzip(bytes, n)) {
-		if ((r = gunzip(bytes, n, &raw, &nraw, d)) < 0)
+		if ((r = gunzip(bytes, n, max ? max : MAX_RAW_SIZE, &raw, &nraw, d)) < 0)
 			return r;
 		bytes = raw;
 		if (nraw == 0) {
@@ -1005,9 +1095,8 @@ int sc_pprof_sniff(const void *data, size_t n)
 	const uint8_t *b = data;
 	if (is_gzip(b, n))
 		return 1;
-	/* Field 1 (sample_type), length-delimited, holding a ValueType that starts with its field
-	 * 1 or 2 as a varint: 0x0a LEN (0x08|0x10)... Text formats never start like that. */
-	if (n < 2 || b[0] != 0x0a || b[1] > 0x7f || (size_t)b[1] + 2 > n)
-		return 0;
-	return b[1] == 0 || b[2] == 0x08 || b[2] == 0x10;
+	/* Raw protobuf: the first fields must be Profile fields with their wire types. Text never
+	 * passes: printable bytes are tags of fields above 15 or of wire types 3..7 ('#' is field 4
+	 * type 3), and a NUL byte (field 0) is no tag. Producers write fields in any order. */
+	return looks_like_profile(b, n, true, 8);
 }

@@ -28,11 +28,16 @@ int sc_pprof_write_stream(const sc_profile *p, FILE *f);
  * or -EINVAL (with `d` filled: what was wrong, and the byte offset when known, else -1) /
  * -ENOMEM; *out is NULL on failure. Numeric labels "pid"/"tid" become sample.pid/tid. */
 int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d);
+/* As sc_pprof_decode, refusing gzip data that decompresses to more than `max` bytes (0: 4 GiB)
+ * with -EFBIG (diag untouched: the caller names its own cap). Gzip data whose first decompressed
+ * bytes are not a profile.proto message is refused at once (-EINVAL), before inflating more. */
+int sc_pprof_decode_max(const void *data, size_t n, size_t max, sc_profile **out, sc_diag *d);
 /* Reads a file ("-" for stdin). Returns as sc_pprof_decode (setting the diag's file to `path`),
  * or -errno if it cannot be read. */
 int sc_pprof_read(const char *path, sc_profile **out, sc_diag *d);
-/* True when the buffer looks like pprof (gzip magic, or a protobuf whose first field is
- * sample_type). Used to detect the input format. */
+/* True when the buffer (the start of a file, or all of it) looks like pprof: gzip magic, or raw
+ * protobuf whose first fields (up to 8, as far as the buffer goes) are Profile fields with their
+ * wire types and lengths that fit. Used to detect the input format. */
 int sc_pprof_sniff(const void *data, size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * fuzz_readers.c: the libFuzzer entry point for every reader of outside files: pprof, folded
- * stacks and `perf script` text. SC_FUZZ_TARGET (pprof, folded or perfscript) picks the reader,
+ * fuzz_readers.c: the libFuzzer entry point for every reader of outside files: pprof (gzipped
+ * or raw protobuf, with its sniffer), folded stacks, `perf script` text and gperftools' CPU
+ * profile. SC_FUZZ_TARGET (pprof, folded, perfscript or gperftools) picks the reader,
  * so one binary serves every campaign; tests/fuzz/run.sh builds it with clang and runs it.
  *
  * Beyond "no crash, hang or leak" (ASan, UBSan and libFuzzer's own checks), each input must
@@ -17,11 +18,12 @@
 
 #include "formats/chrome.h"
 #include "formats/folded.h"
+#include "formats/gperftools.h"
 #include "formats/perfscript.h"
 #include "formats/pprof.h"
 #include "formats/speedscope.h"
 
-enum target { PPROF, FOLDED, PERFSCRIPT };
+enum target { PPROF, FOLDED, PERFSCRIPT, GPERFTOOLS };
 static enum target target = PERFSCRIPT;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -38,6 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		target = PPROF;
 	else if (strcmp(t, "folded") == 0)
 		target = FOLDED;
+	else if (strcmp(t, "gperftools") == 0)
+		target = GPERFTOOLS;
 	else {
 		fprintf(stderr, "fuzz_readers: unknown SC_FUZZ_TARGET '%s'\n", t);
 		exit(2);
@@ -89,7 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	int r;
 	switch (target) {
 	case PPROF:
+		/* The sniffer walks raw protobuf fields: it must survive any bytes too. */
+		sc_pprof_sniff(data, n);
 		r = sc_pprof_decode(data, n, &p, &d);
+		break;
+	case GPERFTOOLS:
+		sc_gperftools_sniff(data, n);
+		r = sc_gperftools_parse(data, n, &p, &d);
 		break;
 	case FOLDED:
 		r = sc_folded_parse((const char *)data, n, &p, &d);
@@ -111,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		break;
 	}
 	if (r == -EINVAL)
-		check_diag(&d, target != PPROF);
+		check_diag(&d, target != PPROF && target != GPERFTOOLS);
 	else if (r < 0) {
 		fprintf(stderr, "unexpected error %d\n", r);
 		abort();

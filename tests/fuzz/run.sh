@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh: builds the reader fuzzer with clang + libFuzzer and runs one campaign.
 #
-#   tests/fuzz/run.sh TARGET [SECONDS]      TARGET: pprof, folded or perfscript
+#   tests/fuzz/run.sh TARGET [SECONDS]      TARGET: pprof, folded, perfscript or gperftools
 #
 # Environment: SRCDIR (source root; default: this script's ../..), BUILD (a meson build dir whose
 # src/formats/profile.pb-c.c exists; default $SRCDIR/build), FUZZ_TIME (seconds, default 20;
@@ -19,7 +19,7 @@ SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=$(cd "${BUILD:-$SRCDIR/build}" && pwd) || exit 2
 secs=${2:-${FUZZ_TIME:-20}}
 case $target in
-pprof | folded | perfscript) ;;
+pprof | folded | perfscript | gperftools) ;;
 *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 seeds=$SRCDIR/tests/fuzz/corpus/$target
@@ -41,7 +41,8 @@ mkdir -p "$out" "$out/corpus-$target"
 bin=$out/fuzz_readers${FUZZ_CFLAGS:+-$(printf %s "$FUZZ_CFLAGS" | md5sum | cut -c1-8)}
 sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
 	src/profile/profile.c src/formats/folded.c src/formats/pprof.c src/formats/perfscript.c
-	src/formats/speedscope.c src/formats/chrome.c tests/fuzz/fuzz_readers.c)
+	src/formats/speedscope.c src/formats/chrome.c src/formats/gperftools.c
+	tests/fuzz/fuzz_readers.c)
 
 # Build under a lock: the suite's tests may start together and share the binary.
 (

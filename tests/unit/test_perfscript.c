@@ -65,13 +65,25 @@ static int64_t leaf_total(const sc_profile *p, int type, const char *leaf)
 	return sum;
 }
 
-/* The folded text of sample type `type`, in a static buffer. */
+/* The folded text of sample type `type` with root frames `root`, in a static buffer. */
+static const char *folded_root(const sc_profile *p, int type, sc_folded_root root)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(f);
+	assert_int_equal(sc_folded_write_root(p, type, root, f), 0);
+	fputc('\0', f);
+	fclose(f);
+	return buf;
+}
+
+/* The folded text of sample type `type` without root frames, in a static buffer. */
 static const char *folded(const sc_profile *p, int type)
 {
 	static char buf[8192];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	assert_non_null(f);
-	assert_int_equal(sc_folded_write(p, type, f), 0);
+	assert_int_equal(sc_folded_write_root(p, type, SC_FOLDED_ROOT_NONE, f), 0);
 	fputc('\0', f);
 	fclose(f);
 	return buf;
@@ -96,6 +108,11 @@ static void test_hot_callchain(void **state)
 	assert_string_equal(folded(p, 0), "__libc_start_call_main;hot_a 38\n"
 					  "__libc_start_call_main;hot_b 23\n"
 					  "__libc_start_call_main;hot_c 15\n");
+	/* The header has only the tid: FlameGraph's --pid root says '?'. */
+	assert_string_equal(folded_root(p, 0, SC_FOLDED_ROOT_PID),
+			    "hot-?;__libc_start_call_main;hot_a 38\n"
+			    "hot-?;__libc_start_call_main;hot_b 23\n"
+			    "hot-?;__libc_start_call_main;hot_c 15\n");
 	for (size_t i = 0; i < p->samples.len; i++) {
 		assert_int_equal(p->samples.data[i].pid, 18291);
 		assert_int_equal(p->samples.data[i].tid, 18291);
@@ -185,48 +202,56 @@ static void test_variants(void **state)
 {
 	(void)state;
 	sc_profile *p = parse_fixture("variants.txt", 0);
-	/* Types: samples, then one per event in order of appearance (modifiers dropped). */
-	assert_int_equal(p->nsample_types, 4);
-	assert_string_equal(sc_profile_str(p, p->sample_types[1].type), "cpu-clock");
-	assert_string_equal(sc_profile_str(p, p->sample_types[2].type), "page-faults");
-	assert_string_equal(sc_profile_str(p, p->sample_types[2].unit), "count");
-	assert_string_equal(sc_profile_str(p, p->sample_types[3].type), "sched:sched_switch");
+	/* Types: one per event in order of appearance (modifiers dropped), and no "samples" type
+	 * that would add different events up (issue 8 item 20). */
+	assert_int_equal(p->nsample_types, 3);
+	assert_string_equal(sc_profile_str(p, p->sample_types[0].type), "cpu-clock");
+	assert_string_equal(sc_profile_str(p, p->sample_types[0].unit), "nanoseconds");
+	assert_string_equal(sc_profile_str(p, p->sample_types[1].type), "page-faults");
+	assert_string_equal(sc_profile_str(p, p->sample_types[1].unit), "count");
+	assert_string_equal(sc_profile_str(p, p->sample_types[2].type), "sched:sched_switch");
+	assert_string_equal(sc_profile_str(p, p->default_sample_type), "cpu-clock");
 	/* Two cpu-clock samples of "Web Content 2" 100/101 at different offsets merge. */
 	assert_int_equal(p->samples.len, 3);
 	const char *module = NULL;
+	/* Names as FlameGraph shows them: no argument list (the raw symbol is the system name). */
 	assert_int_equal(
-	    locations_of(p, "std::vector<int, std::allocator<int> >::push_back(int const&)",
-			 &module),
-	    1);
+	    locations_of(p, "std::vector<int, std::allocator<int> >::push_back", &module), 1);
 	assert_string_equal(module, "libxul.so");
-	assert_int_equal(locations_of(p, "run(int)", &module), 1);
+	assert_int_equal(locations_of(p, "run", &module), 1);
 	assert_string_equal(module, "app (deleted)");
 	assert_int_equal(locations_of(p, "[unknown]", &module), 1);
 	assert_string_equal(module, "?"); /* "([unknown])": no mapping */
 	assert_int_equal(locations_of(p, "clear_page_erms", &module), 1);
 	assert_string_equal(module, "[kernel]");
-	int64_t totals[4];
+	int64_t totals[3];
 	sc_profile_totals(p, totals);
-	assert_int_equal(totals[0], 4);
-	assert_int_equal(totals[1], 500000);
-	assert_int_equal(totals[2], 1000);
-	assert_int_equal(totals[3], 1); /* no period printed: 1 per sample */
+	assert_int_equal(totals[0], 500000);
+	assert_int_equal(totals[1], 1000);
+	assert_int_equal(totals[2], 1); /* no period printed: 1 per sample */
 	for (size_t i = 0; i < p->samples.len; i++) {
 		const sc_sample *s = &p->samples.data[i];
 		const int64_t *v = sc_profile_sample_values(p, i);
-		if (v[2]) {
+		if (v[1]) {
 			assert_int_equal(s->pid, 100);
 			assert_int_equal(s->tid, 102);
-		} else if (v[1]) {
-			assert_int_equal(v[0], 2);
+		} else if (v[0]) {
+			assert_int_equal(v[0], 500000);
 			assert_int_equal(s->tid, 101);
 		} else {
 			assert_int_equal(s->pid, 0);
 			assert_int_equal(sc_profile_node(p, s->stack)->depth, 1);
 		}
 	}
-	assert_string_equal(folded(p, 1), "[unknown];run(int);std::vector<int, std::allocator<int> "
-					  ">::push_back(int const&) 500000\n");
+	assert_string_equal(
+	    folded(p, 0),
+	    "[unknown];run;std::vector<int, std::allocator<int> >::push_back 500000\n");
+	/* The process name is the root frame by default, as in FlameGraph (blanks as '_'). */
+	assert_string_equal(folded_root(p, 0, SC_FOLDED_ROOT_COMM),
+			    "Web_Content_2;[unknown];run;std::vector<int, std::allocator<int> "
+			    ">::push_back 500000\n");
+	assert_string_equal(folded_root(p, 1, SC_FOLDED_ROOT_TID),
+			    "Web_Content_2-100/102;run;clear_page_erms 1000\n");
 	sc_profile_free(p);
 }
 
@@ -316,10 +341,23 @@ static void test_sniff(void **state)
 	    "hot 1 1.0: 10 cpu-clock:\n\t 127b hot_a+0x2b (/x)\n",
 	    "# comment\n\n   hot 1  1.0: 10 cpu-clock:   55bb60f0b278 hot_a (/x)\n",
 	    "\n\t 127b hot_a\n",
+	    /* A header ending with ':' is no folded line (it has no count), whatever follows. */
+	    "hot 1 1.0: 10 cpu-clock:\nmain;a 1\n",
+	    /* Issue 8 item 16: the first sample has no frames (perf script -F
+	     * comm,tid,time,period,event), nor the next. */
+	    "hot 1 1.0: 10 cpu-clock:\nhot 1 1.1: 10 cpu-clock:\n",
+	    /* ... and headers that end with the period (-F comm,tid,time,period) */
+	    "hot 1 1.0: 10\nhot 1 1.1: 10\n",
+	    /* Item 19: frames indented with spaces after a header without time, and frames not
+	     * indented at all. */
+	    "node 31912 cpu-clock: \n            13a80b608e0a RegExp:[&<>] (/tmp/perf-7539.map)\n",
+	    "java 19983 cycles:\nffffffff8103d0ca native_write_msr_safe ([kernel.kallsyms])\n",
 	};
 	static const char *const no[] = {
 	    "main;a;b 12\nmain 3\n",
-	    "hot 1 1.0: 10 cpu-clock:\nmain;a 1\n",
+	    "hot 1 1.0: 10\nmain;a 1\n",
+	    "main 1\nmain 2\n",
+	    "x 1 y 3\n",
 	    "\x1f\x8b\x08\x00",
 	    "",
 	    "\n\n",
@@ -494,8 +532,9 @@ static void test_caches_agree(void **state)
 	     1},
 	    /* a time out of range in a header that is the last one but for its time */
 	    {"x 7 1.5: e:\n\t1 a\n\nx 7 1.0000000001: e:\n\t1 a\n\n", 0},
-	    /* "1.x:" is no time but an event (a header parsed in full) */
-	    {"x 7 1.5: e:\n\t1 a\n\nx 7 1.x: e:\n\t1 a\n\n", 1},
+	    /* "1.x:" is neither a time nor an event (events start with a letter): the header
+	     * that is the last one but for its time token is an error, with or without caches */
+	    {"x 7 1.5: e:\n\t1 a\n\nx 7 1.x: e:\n\t1 a\n\n", 0},
 	    /* a bad frame in a block like a cached one */
 	    {"x 7 1.5: e:\n\t1 a\n\t2 b\n\nx 7 1.6: e:\n\t1 a\n\tz b\n\n", 0},
 	    /* headers without time are parsed in full */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "alloc_torture.h"
 #include "formats/pprof.h"
@@ -331,6 +332,69 @@ static void test_sniff(void **state)
 	assert_false(sc_pprof_sniff("# perf script\n", 14));
 	assert_true(sc_pprof_sniff("\x1f\x8b\x08", 3));
 	assert_true(sc_pprof_sniff("\x0a\x04\x08\x01\x10\x02", 6));
+	/* Raw protobuf in another field order (issue 8 item 22): string_table first, then a
+	 * varint field; what the buffer holds of a longer field is enough. */
+	assert_true(sc_pprof_sniff("\x32\x00\x32\x03cpu\x48\x96\x01", 10));
+	assert_true(sc_pprof_sniff("\x12\x40\x0a", 3));
+	/* Zeros, a field above 15, a wrong wire type, a length past the end of a whole message. */
+	assert_false(sc_pprof_sniff("\x00\x00\x00\x00", 4));
+	assert_false(sc_pprof_sniff("\x82\x01\x00", 3));
+	assert_false(sc_pprof_sniff("\x0b\x00", 2));
+	assert_false(sc_pprof_sniff("\x4a\x00", 2)); /* field 9 (time_nanos) is a varint */
+}
+
+/* gzip-compresses n bytes into a malloc'd buffer. */
+static uint8_t *gzip_bytes(const void *in, size_t n, size_t *outn)
+{
+	z_stream z = {0};
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	size_t cap = deflateBound(&z, n) + 64;
+	uint8_t *out = malloc(cap);
+	assert_non_null(out);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	*outn = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static void test_gzip_caps(void **state)
+{
+	(void)state;
+	/* 16 MiB of zeros: refused from its first decompressed bytes (item 4). */
+	size_t big = 16u << 20, ngz;
+	uint8_t *zeros = calloc(1, big);
+	assert_non_null(zeros);
+	uint8_t *gz = gzip_bytes(zeros, big, &ngz);
+	sc_profile *q = (sc_profile *)1;
+	sc_diag d;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_pprof_decode_max(gz, ngz, 0, &q, &d), -EINVAL);
+	assert_null(q);
+	assert_non_null(strstr(d.message, "not a pprof profile"));
+	free(gz);
+	/* A string table entry of 16 MiB: a plausible start, so the cap decides. */
+	memcpy(zeros, "\x32\x80\x80\x80\x08", 5);
+	gz = gzip_bytes(zeros, big, &ngz);
+	assert_int_equal(sc_pprof_decode_max(gz, ngz, 1u << 20, &q, NULL), -EFBIG);
+	assert_null(q);
+	free(gz);
+	free(zeros);
+	/* Our own profile decodes under a cap just above its size, not under one below. */
+	sc_profile *p = fixture();
+	uint8_t *raw;
+	size_t n;
+	assert_int_equal(sc_pprof_encode(p, &raw, &n), 0);
+	gz = gzip_bytes(raw, n, &ngz);
+	assert_int_equal(sc_pprof_decode_max(gz, ngz, n, &q, NULL), 0);
+	sc_profile_free(q);
+	assert_int_equal(sc_pprof_decode_max(gz, ngz, n - 1, &q, NULL), -EFBIG);
+	free(gz);
+	free(raw);
+	sc_profile_free(p);
 }
 
 /* Decodes `buf` expecting -EINVAL with a message containing `want`. */
@@ -896,6 +960,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_memory),
 	    cmocka_unit_test(test_round_trip_file),
 	    cmocka_unit_test(test_sniff),
+	    cmocka_unit_test(test_gzip_caps),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_sparse_ids),
