@@ -107,8 +107,10 @@ int sc_cli_parse_max_input(const char *cmd, const char *arg, uint64_t *out)
 	return 0;
 }
 
-/* Text, or binary data? A NUL byte, or more than 1% of control characters other than the
- * blanks and ESC, make it binary (a text format never has them; pprof and perf.data always do). */
+/* Text, or binary data? A NUL byte (which pprof, perf.data, executables and /dev/zero all have
+ * early, and no text format does), or mostly control characters, make it binary. Names in a text
+ * profile may hold any other byte, control characters included (a hostile program's symbols), so
+ * a few of them do not. */
 static bool is_text(const unsigned char *b, size_t n)
 {
 	size_t ctl = 0;
@@ -118,7 +120,7 @@ static bool is_text(const unsigned char *b, size_t n)
 		if (b[i] < 0x20 && !strchr("\t\n\r\f\v\x1b", b[i]))
 			ctl++;
 	}
-	return ctl * 100 <= n;
+	return ctl * 10 <= n * 3;
 }
 
 /* Does the text start like one of the legacy text profiles of gperftools, Go and Java that pprof
