@@ -220,10 +220,9 @@ static int merge_samples(struct enc *e, const sc_profile *p, struct groups *g)
 			memcpy(&e->sums[grp * nt], v, nt * sizeof(*v));
 			continue;
 		}
-		/* Unsigned addition: wraps instead of overflowing into undefined behaviour. */
+		/* Saturating, as every sum of sample values (profile.h). */
 		for (size_t t = 0; t < nt; t++)
-			e->sums[grp * nt + t] =
-			    (int64_t)((uint64_t)e->sums[grp * nt + t] + (uint64_t)v[t]);
+			e->sums[grp * nt + t] = sc_sat_add(e->sums[grp * nt + t], v[t]);
 	}
 	return 0;
 }
