@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +74,46 @@ static const char *command_basename(const sc_record_options *o, char *buf, size_
 	return buf;
 }
 
-static int default_outdir(const sc_record_options *o, sc_strbuf *out)
+/* The output folder, and the shallowest folder of its path that this run created itself: those
+ * are removed again when the run ends with nothing in them (a command that could not be run, a
+ * refused perf_event_open), never a folder that existed before. */
+struct outdir {
+	sc_strbuf path;
+	char *created; /* NULL when every folder of the path existed already */
+};
+
+/* Creates `path` and its parents like mkdir -p, remembering in d->created the shallowest folder
+ * that did not exist yet (kept if already set). Returns 0 or -errno. */
+static int mkdir_tracked(struct outdir *d, const char *path)
+{
+	if (!d->created) {
+		char *p = strdup(path);
+		if (!p)
+			return -ENOMEM;
+		struct stat st;
+		for (char *s = p + 1;; s++) {
+			if (*s != '/' && *s != '\0')
+				continue;
+			char c = *s;
+			*s = '\0';
+			if (stat(p, &st) < 0 && errno == ENOENT) {
+				d->created = p;
+				break;
+			}
+			*s = c;
+			if (!c) {
+				free(p);
+				break;
+			}
+		}
+	}
+	return sc_mkdir_p(path);
+}
+
+/* The default folder, scorch-out/COMMAND-YYYYmmdd-HHMMSS, created exclusively: when it exists
+ * already (another recording started in the same second, here or in another scorch), the next
+ * free one of NAME-2, NAME-3, ... is taken, so that two recordings never share a folder. */
+static int make_default_outdir(const sc_record_options *o, struct outdir *d)
 {
 	char name[128], stamp[32];
 	time_t t = time(NULL);
@@ -81,7 +121,63 @@ static int default_outdir(const sc_record_options *o, sc_strbuf *out)
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	command_basename(o, name, sizeof(name));
-	return sc_strbuf_addf(out, "scorch-out/%s-%s", name, stamp);
+	int r = 0;
+	for (int n = 1; n <= 10000; n++) {
+		sc_strbuf_reset(&d->path);
+		if (sc_strbuf_addf(&d->path, "scorch-out/%s-%s", name, stamp) < 0 ||
+		    (n > 1 && sc_strbuf_addf(&d->path, "-%d", n) < 0))
+			return -ENOMEM;
+		if (mkdir(d->path.buf, 0777) == 0) {
+			if (!d->created && !(d->created = strdup(d->path.buf)))
+				return -ENOMEM;
+			return 0;
+		}
+		r = -errno;
+		/* scorch-out is missing, or another scorch just removed it as empty: (re)create. */
+		if (r == -ENOENT && (r = mkdir_tracked(d, "scorch-out")) == 0) {
+			n--;
+			continue;
+		}
+		if (r != -EEXIST)
+			return r;
+	}
+	return r;
+}
+
+/* Creates the output folder: -o DIR as given (and its parents; an existing one is reused), or
+ * the default one. Returns 0 or -errno. */
+static int make_outdir(const sc_record_options *o, const char *outdir, struct outdir *d)
+{
+	if (!outdir)
+		return make_default_outdir(o, d);
+	if (sc_strbuf_adds(&d->path, outdir) < 0)
+		return -ENOMEM;
+	return mkdir_tracked(d, d->path.buf);
+}
+
+/* Removes the folders this run created, deepest first, as long as they are empty. */
+static void outdir_remove_if_empty(const struct outdir *d)
+{
+	if (!d->created || !d->path.buf)
+		return;
+	char *p = strdup(d->path.buf);
+	if (!p)
+		return;
+	size_t stop = strlen(d->created);
+	while (strlen(p) >= stop && rmdir(p) == 0) {
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+}
+
+static void outdir_release(struct outdir *d)
+{
+	sc_strbuf_release(&d->path);
+	free(d->created);
+	d->created = NULL;
 }
 
 static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
@@ -226,21 +322,22 @@ int cmd_record(int argc, char **argv)
 		o.argv = argv + argi;
 	}
 
-	sc_strbuf dir = {0};
+	struct outdir dir = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
-	if (!p || (outdir ? sc_strbuf_adds(&dir, outdir) : default_outdir(&o, &dir)) < 0) {
+	if (!p) {
 		sc_cli_error("record", -ENOMEM, "cannot start");
 		goto out;
 	}
 	/* Create the folder first: better to refuse now than to lose a long recording. */
-	int r = sc_mkdir_p(dir.buf);
+	int r = make_outdir(&o, outdir, &dir);
 	if (r < 0) {
-		sc_cli_error("record", r, "cannot create output folder '%s'", dir.buf);
+		sc_cli_error("record", r, "cannot create output folder '%s'",
+			     dir.path.buf ? dir.path.buf : outdir);
 		goto out;
 	}
-	if (access(dir.buf, W_OK) < 0) {
-		sc_cli_error("record", -errno, "cannot write to output folder '%s'", dir.buf);
+	if (access(dir.path.buf, W_OK) < 0) {
+		sc_cli_error("record", -errno, "cannot write to output folder '%s'", dir.path.buf);
 		goto out;
 	}
 
@@ -248,7 +345,9 @@ int cmd_record(int argc, char **argv)
 	r = sc_record_run(&o, p, &res);
 	if (r < 0) {
 		sc_cli_error("record", 0, "%s", res.err);
-		rc = r == -ENOENT ? 127 : 1;
+		/* As a shell reports it: 127 for a command not found, 126 for one found but not
+		 * runnable (not executable, a directory, not a program). */
+		rc = res.exec_errno == ENOENT ? 127 : res.exec_errno ? 126 : 1;
 		goto out;
 	}
 	rc = exit_code(&res);
@@ -266,7 +365,7 @@ int cmd_record(int argc, char **argv)
 	char title[256], name[128];
 	snprintf(title, sizeof(title), "scorch: %s", command_basename(&o, name, sizeof(name)));
 	sc_flamegraph_options fo = {.title = title, .type = 0};
-	int werr = write_artifacts(dir.buf, p, &fo);
+	int werr = write_artifacts(dir.path.buf, p, &fo);
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
@@ -294,10 +393,11 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr,
 				"scorch record: wrote "
 				"%s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
-				dir.buf);
+				dir.path.buf);
 	}
 out:
-	sc_strbuf_release(&dir);
+	outdir_remove_if_empty(&dir);
+	outdir_release(&dir);
 	sc_profile_free(p);
 	return rc;
 }

@@ -1299,9 +1299,11 @@ static int launch(struct rec *s)
 		ssize_t n;
 		while ((n = read(ep[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
 			;
-		if (n == (ssize_t)sizeof(child_errno))
+		if (n == (ssize_t)sizeof(child_errno)) {
+			s->r->exec_errno = child_errno;
 			r = fail(s->r, -child_errno, "cannot run '%s': %s", cmd,
 				 strerror(child_errno));
+		}
 	}
 	close(ep[0]);
 	if (r < 0) {

@@ -52,12 +52,14 @@ typedef struct sc_record_result {
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */
+	int exec_errno;	      /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
 	char err[512];	      /* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;
 
 void sc_record_options_init(sc_record_options *o);
 /* Returns 0 when the recording completed (whatever the target's exit status), or -errno with
- * r->err explaining (e.g. -ENOENT for a missing command, -EACCES with the perf_event_paranoid
+ * r->err explaining (e.g. -ENOENT for a missing command, with r->exec_errno set whenever exec
+ * itself failed, -EACCES with the perf_event_paranoid
  * value in force and how to lower it). */
 int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r);
 
