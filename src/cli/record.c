@@ -343,6 +343,13 @@ int cmd_record(int argc, char **argv)
 
 	sc_record_result res;
 	r = sc_record_run(&o, p, &res);
+	if (r == 0 && res.depth_limit)
+		fprintf(
+		    stderr,
+		    "scorch record: warning: stacks were cut at %d frames, not --depth %d: "
+		    "kernel.perf_event_max_stack is %d; raise it (as root, while no other profiler "
+		    "runs) with: sysctl kernel.perf_event_max_stack=%d\n",
+		    res.depth_limit, o.max_depth, res.depth_limit, o.max_depth);
 	if (r < 0) {
 		sc_cli_error("record", 0, "%s", res.err);
 		/* As a shell reports it: 127 for a command not found, 126 for one found but not

@@ -75,6 +75,8 @@
 #define POLL_MS 250
 /* After SIGTERM to a command we stop, how long before SIGKILL. */
 #define KILL_GRACE_S 2.0
+/* The kernel's cap on call-chain entries; a --depth above it is cut there (see check_max_stack). */
+#define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
 
 struct ring {
 	int fd;
@@ -834,9 +836,19 @@ static void setup_attr(struct rec *s)
 	a->watermark = 1;
 	a->wakeup_watermark = (uint32_t)(RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
 	long max_stack = 127;
-	read_int("/proc/sys/kernel/perf_event_max_stack", &max_stack);
+	read_int(MAX_STACK_SYSCTL, &max_stack);
 	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
 	a->sample_max_stack = (uint16_t)(depth > 0 && depth <= 0xffff ? depth : 127);
+}
+
+/* --depth above the kernel's limit: the kernel cuts every call chain at the limit. We do not raise
+ * it, even as root: it is system-wide, and the kernel refuses to change it (EBUSY) while any
+ * profiler's call-chain events exist, so it could not be put back reliably. */
+static void check_max_stack(const sc_record_options *o, sc_record_result *r)
+{
+	long limit;
+	if (read_int(MAX_STACK_SYSCTL, &limit) && limit > 0 && o->max_depth > limit)
+		r->depth_limit = (int)limit;
 }
 
 /* Opens one event, dropping in turn the optional attributes an older kernel refuses, and kernel
@@ -1350,6 +1362,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 			   o->frequency, max_rate, o->frequency);
 		goto out;
 	}
+	check_max_stack(o, r);
 	setup_attr(&s);
 	sc_record_signals_install(&sigs);
 	sigs_installed = true;

@@ -15,6 +15,11 @@
  * target receives SIGINT from the terminal itself); a target that crashes or is killed still
  * leaves every sample taken until then. Never prints: failures are returned with `err` filled.
  *
+ * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). When
+ * max_depth is above it, the result says so (depth_limit) and stacks keep that many frames; the
+ * sysctl is not raised here: it is system-wide, and the kernel refuses to change it while any
+ * call-chain event exists (anyone's), so it could not be put back reliably.
+ *
  * Stopping, precisely. A launched command is recorded until it exits; the first SIGINT is left to
  * it (the terminal sent it there too), while SIGTERM, a second SIGINT or the end of `duration`
  * stop the recording by sending it SIGTERM (SIGKILL 2 s later) and waiting for it, so `exited`
@@ -52,6 +57,7 @@ typedef struct sc_record_result {
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */
+	int depth_limit;      /* kernel.perf_event_max_stack when it is below max_depth, else 0 */
 	int exec_errno;	      /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
 	char err[512];	      /* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;
