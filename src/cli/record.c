@@ -180,6 +180,69 @@ static void outdir_release(struct outdir *d)
 	d->created = NULL;
 }
 
+/* ---- signals while symbolizing and writing (signal context) ----------------------------------
+ *
+ * Once the recording is over, the first SIGINT, SIGTERM or SIGHUP lets the profile be finished
+ * (symbolization and writing take seconds on a large recording, and the set is written
+ * all-or-nothing anyway); the second abandons it: the temporaries are removed, with the folders
+ * this run created if they are left empty, and scorch exits 128 + the signal. The handler only
+ * uses async-signal-safe calls and the buffer below, filled before it is installed.
+ */
+static volatile sig_atomic_t finish_signals;
+static char abandon_path[4096]; /* the output folder, when this run created it */
+static size_t abandon_stop;	/* length of the shallowest folder this run created */
+
+static void on_finish_signal(int sig)
+{
+	int saved = errno;
+	if (++finish_signals == 1) {
+		static const char msg[] = "\nscorch record: finishing writing the profile (signal "
+					  "again, e.g. Ctrl-C, to abandon it)\n";
+		ssize_t n = write(2, msg, sizeof(msg) - 1);
+		(void)n;
+		errno = saved;
+		return;
+	}
+	sc_afile_unlink_temporaries();
+	size_t len = strlen(abandon_path);
+	while (abandon_stop && len >= abandon_stop && rmdir(abandon_path) == 0) {
+		while (len > 0 && abandon_path[len - 1] != '/')
+			len--;
+		if (len == 0)
+			break;
+		abandon_path[--len] = '\0';
+	}
+	static const char gone[] = "scorch record: abandoned: no profile written\n";
+	ssize_t n = write(2, gone, sizeof(gone) - 1);
+	(void)n;
+	_exit(128 + sig);
+}
+
+static void finish_signals_set(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Installs the handler for `d` (the recorder puts it back after its own). */
+static void finish_signals_install(const struct outdir *d)
+{
+	abandon_path[0] = '\0';
+	abandon_stop = 0;
+	size_t len = d->created ? strlen(d->path.buf) : 0;
+	if (len && len < sizeof(abandon_path)) {
+		memcpy(abandon_path, d->path.buf, len + 1);
+		abandon_stop = strlen(d->created);
+	}
+	finish_signals = 0;
+	finish_signals_set(on_finish_signal);
+}
+
 static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
 {
 	(void)arg;
@@ -341,8 +404,12 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* In place before the recording, which keeps its own handlers meanwhile and restores
+	 * these; counted from the end of the recording. */
+	finish_signals_install(&dir);
 	sc_record_result res;
 	r = sc_record_run(&o, p, &res);
+	finish_signals = 0;
 	if (r == 0 && res.depth_limit)
 		fprintf(
 		    stderr,
@@ -403,6 +470,7 @@ int cmd_record(int argc, char **argv)
 				dir.path.buf);
 	}
 out:
+	finish_signals_set(SIG_DFL);
 	outdir_remove_if_empty(&dir);
 	outdir_release(&dir);
 	sc_profile_free(p);

@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ struct rec {
 	struct perf_event_attr attr;
 	pid_t target; /* the launched child or the attached pid */
 	bool launched;
+	int tty; /* terminal handed to the command's process group, or -1 */
 	int err; /* sticky -ENOMEM from record processing */
 
 	SC_VEC(int) cpus;
@@ -1128,6 +1130,60 @@ static int add_metadata(struct rec *s)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* ---- the command's process group and the terminal -------------------------------------------
+ *
+ * The command runs in a process group of its own, so that stopping it reaches everything it
+ * started (`sh -c './a & ./b & wait'`): SIGTERM and SIGKILL go to the group. When scorch is in the
+ * foreground of a terminal, the terminal is handed to that group, as a shell does for a job: the
+ * keys (Ctrl-C, Ctrl-Z, Ctrl-\) reach the command and its children, and it may read the terminal.
+ * A Ctrl-Z that stops the command stops scorch too (the shell then shows the job stopped), and `fg`
+ * continues both. The terminal is taken back when the command has exited.
+ */
+
+/* The terminal whose foreground scorch is, or -1. */
+static int foreground_tty(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
+			return fd;
+	return -1;
+}
+
+/* Hands the terminal to the command's group when scorch holds it. */
+static void give_terminal(struct rec *s)
+{
+	s->tty = foreground_tty();
+	if (s->tty >= 0 && tcsetpgrp(s->tty, s->target) < 0)
+		s->tty = -1;
+}
+
+/* Makes scorch's group the terminal's foreground again. From a background group this would send
+ * SIGTTOU, hence the mask. */
+static void take_terminal(struct rec *s)
+{
+	if (s->tty < 0)
+		return;
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(s->tty, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The command was stopped by a terminal's stop key: stop scorch as well, so that the shell sees
+ * the job stopped; once continued (fg or bg), continue the command, in the foreground if scorch
+ * is. */
+static void follow_stop(struct rec *s, int sig)
+{
+	if (s->tty < 0 || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		return;
+	take_terminal(s);
+	raise(SIGSTOP);
+	give_terminal(s);
+	kill(-s->target, SIGCONT);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -1159,7 +1215,7 @@ static int record_loop(struct rec *s, double start)
 	if (pidfd >= 0)
 		pf[npf++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
 	double deadline = s->o->duration > 0 ? start + s->o->duration : 0, kill_at = 0;
-	bool stopping = false, killed = false;
+	bool stopping = false, killed = false, forwarded_int = false;
 	for (;;) {
 		int timeout = POLL_MS;
 		double t = now_mono();
@@ -1187,7 +1243,11 @@ static int record_loop(struct rec *s, double start)
 			break;
 		if (s->launched) {
 			int st;
-			if (waitpid(s->target, &st, WNOHANG) == s->target) {
+			if (waitpid(s->target, &st, WNOHANG | WUNTRACED) == s->target) {
+				if (WIFSTOPPED(st)) {
+					follow_stop(s, WSTOPSIG(st));
+					continue;
+				}
 				s->r->exited = true;
 				s->r->wait_status = st;
 				break;
@@ -1197,8 +1257,13 @@ static int record_loop(struct rec *s, double start)
 			break;
 		}
 		t = now_mono();
-		/* The terminal sends SIGINT to the command too: the first one is the command's to
-		 * act on; a second one means the user really wants us to stop. */
+		/* A SIGINT that reaches scorch did not reach the command's group (the terminal's
+		 * goes to that group alone): the first one is passed on, for the command to act
+		 * on; a second one means the user really wants us to stop. */
+		if (s->launched && sc_record_nsigint == 1 && !forwarded_int) {
+			kill(-s->target, SIGINT);
+			forwarded_int = true;
+		}
 		bool stop = sc_record_nsigterm || sc_record_nsigint >= (s->launched ? 2 : 1) ||
 			    (deadline && t >= deadline);
 		if (!stop)
@@ -1206,11 +1271,13 @@ static int record_loop(struct rec *s, double start)
 		if (!s->launched)
 			break;
 		if (!stopping) {
-			kill(s->target, SIGTERM);
+			kill(-s->target, SIGTERM);
+			kill(-s->target,
+			     SIGCONT); /* a stopped group acts on it only when running */
 			stopping = true;
 			kill_at = t + KILL_GRACE_S;
 		} else if (!killed && t >= kill_at) {
-			kill(s->target, SIGKILL);
+			kill(-s->target, SIGKILL);
 			killed = true;
 		}
 	}
@@ -1231,6 +1298,7 @@ static pid_t spawn(char *const *argv, int go_fd, int go_wr, int err_rd, int err_
 		return pid < 0 ? -errno : pid;
 	close(go_wr);
 	close(err_rd);
+	setpgid(0, 0); /* the parent does it too: whichever runs first */
 	char c;
 	ssize_t n;
 	while ((n = read(go_fd, &c, 1)) < 0 && errno == EINTR)
@@ -1299,8 +1367,10 @@ static int launch(struct rec *s)
 		return fail(s->r, pid, "cannot run '%s': %s", cmd, strerror(-pid));
 	}
 	s->target = pid;
+	setpgid(pid, pid);
 	int r = open_launch_events(s);
 	if (r == 0) {
+		give_terminal(s);
 		char c = 'g';
 		if (write(go[1], &c, 1) != 1)
 			r = fail(s->r, -errno, "cannot start '%s': %s", cmd, strerror(errno));
@@ -1339,7 +1409,8 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
 
-	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .target = o->pid};
+	struct rec s = {
+	    .o = o, .p = p, .r = r, .launched = o->argv != NULL, .target = o->pid, .tty = -1};
 	sc_record_sigsave sigs;
 	bool sigs_installed = false;
 	int ret;
@@ -1387,7 +1458,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 stop:
 	if (ret < 0 && s.launched && !r->exited) {
 		/* We cannot record any more: do not leave the command running unobserved. */
-		kill(s.target, SIGKILL);
+		kill(-s.target, SIGKILL);
 		int st = 0;
 		while (waitpid(s.target, &st, 0) < 0 && errno == EINTR)
 			;
@@ -1399,6 +1470,7 @@ stop:
 	if (ret == -ENOMEM && !r->err[0])
 		fail(r, ret, "out of memory while recording");
 out:
+	take_terminal(&s);
 	if (sigs_installed)
 		sc_record_signals_restore(&sigs);
 	rec_release(&s);

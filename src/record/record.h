@@ -11,21 +11,26 @@
  * (cpu, nanoseconds), and comments "command: ...", "host: ...". Addresses of caller frames are
  * stored as return address - 1 (inside the call instruction), leaf addresses as sampled.
  *
- * The target's stdout/stderr pass through. SIGINT/SIGTERM to scorch stop the recording (the
- * target receives SIGINT from the terminal itself); a target that crashes or is killed still
- * leaves every sample taken until then. Never prints: failures are returned with `err` filled.
+ * The target's stdout/stderr pass through. A launched command runs in a process group of its own
+ * (so that stopping it reaches its children too); when scorch is the foreground of a terminal,
+ * the terminal is handed to that group for the run, as a shell does for a job, and taken back
+ * after it (a Ctrl-Z that stops the command stops scorch too; `fg` continues both). A target that
+ * crashes or is killed still leaves every sample taken until then. Never prints: failures are
+ * returned with `err` filled.
+ *
+ * Stopping, precisely. A launched command is recorded until it exits. A SIGINT that reaches scorch
+ * (the terminal's own goes to the command's group alone) is passed on to the command's group the
+ * first time; SIGTERM, SIGHUP, a second SIGINT or the end of `duration` stop the recording by
+ * sending the group SIGTERM (SIGKILL 2 s later) and waiting for the command, so `exited` is then
+ * true as well. An attached process is recorded until it exits, `duration` ends, or
+ * SIGINT/SIGTERM/SIGHUP arrive, and is left running. The handlers are installed only for the
+ * duration of sc_record_run() and the previous ones restored; not thread-safe (one recording at a
+ * time).
  *
  * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). When
  * max_depth is above it, the result says so (depth_limit) and stacks keep that many frames; the
  * sysctl is not raised here: it is system-wide, and the kernel refuses to change it while any
  * call-chain event exists (anyone's), so it could not be put back reliably.
- *
- * Stopping, precisely. A launched command is recorded until it exits; the first SIGINT is left to
- * it (the terminal sent it there too), while SIGTERM, a second SIGINT or the end of `duration`
- * stop the recording by sending it SIGTERM (SIGKILL 2 s later) and waiting for it, so `exited`
- * is then true as well. An attached process is recorded until it exits, `duration` ends, or
- * SIGINT/SIGTERM arrive, and is left running. The handlers are installed only for the duration
- * of sc_record_run() and the previous ones restored; not thread-safe (one recording at a time).
  */
 #ifndef SC_RECORD_RECORD_H
 #define SC_RECORD_RECORD_H
