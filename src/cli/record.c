@@ -243,6 +243,58 @@ static void finish_signals_install(const struct outdir *d)
 	finish_signals_set(on_finish_signal);
 }
 
+/* Where symbolization reads the files deleted or replaced while the command ran: the descriptor
+ * the recorder kept, or nothing. `paths` holds the "/proc/self/fd/N" strings; the caller frees
+ * both. Returns 0 or -ENOMEM. */
+static int gone_aliases(const sc_record_result *res, sc_sym_file_alias **out, char **paths)
+{
+	*out = NULL;
+	*paths = NULL;
+	if (!res->ngone)
+		return 0;
+	enum { SLOT = 32 };
+	sc_sym_file_alias *a = calloc(res->ngone, sizeof(*a));
+	char *buf = calloc(res->ngone, SLOT);
+	if (!a || !buf) {
+		free(a);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < res->ngone; i++) {
+		a[i].file = res->gone[i].file;
+		if (res->gone[i].fd >= 0) {
+			snprintf(buf + i * SLOT, SLOT, "/proc/self/fd/%d", res->gone[i].fd);
+			a[i].read_path = buf + i * SLOT;
+		}
+	}
+	*out = a;
+	*paths = buf;
+	return 0;
+}
+
+/* Says which deleted files could not be read, and how many addresses lost their names. */
+static void report_gone(const sc_profile *p, const sc_record_result *res)
+{
+	for (size_t i = 0; i < res->ngone; i++) {
+		const sc_record_gone *g = &res->gone[i];
+		if (g->fd >= 0)
+			continue;
+		size_t n = 0;
+		for (size_t l = 0; l < p->locations.len; l++) {
+			const sc_mapping *m = sc_profile_mapping(p, p->locations.data[l].mapping);
+			n += m && m->file == g->file;
+		}
+		if (!n)
+			continue;
+		fprintf(
+		    stderr,
+		    "scorch record: %zu address%s in deleted file %s could not be symbolized: it "
+		    "was gone before scorch could open it, and /proc/PID/map_files said: %s%s\n",
+		    n, n == 1 ? "" : "es", sc_profile_str(p, g->file), strerror(-g->err),
+		    g->err == -EPERM ? " (run scorch as root to read deleted files that way)" : "");
+	}
+}
+
 static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
 {
 	(void)arg;
@@ -386,6 +438,7 @@ int cmd_record(int argc, char **argv)
 	}
 
 	struct outdir dir = {0};
+	sc_record_result res = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
 	if (!p) {
@@ -407,7 +460,6 @@ int cmd_record(int argc, char **argv)
 	/* In place before the recording, which keeps its own handlers meanwhile and restores
 	 * these; counted from the end of the recording. */
 	finish_signals_install(&dir);
-	sc_record_result res;
 	r = sc_record_run(&o, p, &res);
 	finish_signals = 0;
 	if (r == 0 && res.depth_limit)
@@ -430,7 +482,15 @@ int cmd_record(int argc, char **argv)
 	sc_sym_options so = {.progress = show_progress, .progress_ctx = &pr};
 	sc_sym_stats st = {0};
 	double t0 = now();
-	r = sc_symbolize_profile(p, &so, &st);
+	sc_sym_file_alias *aliases = NULL;
+	char *alias_paths = NULL;
+	r = gone_aliases(&res, &aliases, &alias_paths);
+	so.aliases = aliases;
+	so.naliases = aliases ? res.ngone : 0;
+	if (r == 0)
+		r = sc_symbolize_profile(p, &so, &st);
+	free(aliases);
+	free(alias_paths);
 	if (pr.shown)
 		fputc('\n', stderr);
 	if (r < 0)
@@ -455,6 +515,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
+		report_gone(p, &res);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");
@@ -470,6 +531,7 @@ int cmd_record(int argc, char **argv)
 				dir.path.buf);
 	}
 out:
+	sc_record_result_release(&res);
 	finish_signals_set(SIG_DFL);
 	outdir_remove_if_empty(&dir);
 	outdir_release(&dir);

@@ -72,12 +72,15 @@
  */
 #define RING_PAGES     128
 #define RING_MIN_PAGES 16
-/* Longest sleep in poll(): bounds the lag of the time-ordered flush and of stop requests. */
-#define POLL_MS 250
+/* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
+ * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
+#define POLL_MS 50
 /* After SIGTERM to a command we stop, how long before SIGKILL. */
 #define KILL_GRACE_S 2.0
 /* The kernel's cap on call-chain entries; a --depth above it is cut there (see check_max_stack). */
 #define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
+/* Mapped files kept open at most (one descriptor each), against RLIMIT_NOFILE's usual 1024. */
+#define MAX_KEPT_FILES 256
 
 struct ring {
 	int fd;
@@ -97,6 +100,15 @@ struct vma {
 struct proc {
 	uint32_t pid;
 	SC_VEC(struct vma) vmas; /* sorted by start, non-overlapping */
+};
+
+/* A mapped file, opened when first seen so that it can still be read if it is deleted or replaced
+ * before the recording ends (see record.h, "Deleted files"). */
+struct kept {
+	sc_str file;
+	int fd;	     /* -1 when it could not be opened (or too many are open) */
+	bool gone;   /* it was already gone from its path when first seen */
+	int alt_err; /* then: why /proc/PID/map_files and /proc/PID/exe failed too */
 };
 
 /* A record copied out of a ring, waiting for its turn. */
@@ -137,6 +149,10 @@ struct rec {
 	uint32_t kernel_mapping;
 	sc_unwind *unwind;
 	sc_hashmap pids, tids; /* sets, for the result's counts */
+
+	SC_VEC(struct kept) kept;
+	sc_hashmap kept_index; /* file string id -> index into kept */
+	size_t nkept_open;
 
 	SC_VEC(struct frame) frames;
 	SC_VEC(uint32_t) locs;
@@ -429,6 +445,128 @@ static int unwind_file(struct rec *s, uint32_t mapping)
 	return *h;
 }
 
+/* ---- mapped files kept open --------------------------------------------------------------- */
+
+static bool kept_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct rec *s = ctx;
+	return s->kept.data[value].file == *(const sc_str *)key;
+}
+
+/* `a` and `b` name the same file, ignoring a " (deleted)" suffix the kernel adds. */
+static bool same_name(const char *a, const char *b)
+{
+	static const char del[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(del) - 1;
+	if (la >= ld && !strcmp(a + la - ld, del))
+		la -= ld;
+	if (lb >= ld && !strcmp(b + lb - ld, del))
+		lb -= ld;
+	return la == lb && !memcmp(a, b, la);
+}
+
+/* Opens what process `pid` mapped at [start, end) from `name`, which is no longer at its path:
+ * through map_files (the mapping itself; CAP_SYS_ADMIN only), or /proc/PID/exe when that is the
+ * file. Returns the fd, or -1 with *err set to map_files' error. */
+static int open_mapped(const char *name, uint32_t pid, uint64_t start, uint64_t end, int *err)
+{
+	char path[96], link[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	*err = -errno;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	if (!same_name(link, name))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Called for each file mapping as it is first seen, while its process (probably) lives. */
+static void keep_file(struct rec *s, const char *name, uint32_t pid, uint64_t start, uint64_t end)
+{
+	if (name[0] != '/' || name[1] == '/')
+		return; /* [vdso], //anon, memfd:...: nothing to read by name */
+	int64_t f = sc_profile_intern(s->p, name);
+	if (f < 0) {
+		s->err = -ENOMEM;
+		return;
+	}
+	sc_str file = (sc_str)f;
+	uint64_t h = sc_hash_u64(file), v;
+	if (sc_hashmap_get(&s->kept_index, h, kept_eq, &file, s, &v))
+		return;
+	struct kept k = {.file = file, .fd = -1};
+	if (s->nkept_open < MAX_KEPT_FILES) {
+		k.fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (k.fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+			k.gone = true;
+			k.fd = open_mapped(name, pid, start, end, &k.alt_err);
+		}
+	}
+	if (k.fd >= 0)
+		s->nkept_open++;
+	if (sc_vec_push(&s->kept, k) < 0 ||
+	    sc_hashmap_put(&s->kept_index, h, s->kept.len - 1) < 0) {
+		if (s->kept.len && s->kept.data[s->kept.len - 1].file == file)
+			s->kept.len--;
+		if (k.fd >= 0)
+			close(k.fd);
+		s->err = -ENOMEM;
+	}
+}
+
+/* At the end: the files still at their path are closed; the others go to r->gone. */
+static int finish_kept(struct rec *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->kept.len; i++) {
+		struct kept *k = &s->kept.data[i];
+		struct stat a, b;
+		if (k->fd >= 0 && !k->gone) {
+			const char *name = sc_profile_str(s->p, k->file);
+			if (stat(name, &a) == 0 && fstat(k->fd, &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino) {
+				close(k->fd);
+				k->fd = -1;
+				continue;
+			}
+		} else if (!k->gone) {
+			continue; /* not opened (too many, or unreadable): no worse than before */
+		}
+		s->kept.data[n++] = *k;
+	}
+	s->kept.len = n;
+	if (!n)
+		return 0;
+	s->r->gone = calloc(n, sizeof(*s->r->gone));
+	if (!s->r->gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct kept *k = &s->kept.data[i];
+		s->r->gone[i] = (sc_record_gone){k->file, k->fd, k->fd < 0 ? k->alt_err : 0};
+	}
+	s->r->ngone = n;
+	s->kept.len = 0; /* the descriptors are the result's now */
+	return 0;
+}
+
+void sc_record_result_release(sc_record_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->ngone; i++)
+		if (r->gone[i].fd >= 0)
+			close(r->gone[i].fd);
+	free(r->gone);
+	r->gone = NULL;
+	r->ngone = 0;
+}
+
 /* ---- records ----------------------------------------------------------------------------- */
 
 struct cursor {
@@ -593,28 +731,53 @@ static void on_sample(struct rec *s, const unsigned char *rec, size_t len)
 	s->r->samples++;
 }
 
-static void on_mmap(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+/* An MMAP or MMAP2 record of user code we follow: its fields and file name (in `name`). */
+static bool parse_mmap(const struct rec *s, const unsigned char *rec, size_t len, bool v2,
+		       uint32_t *pid, uint64_t *addr, uint64_t *size, uint64_t *pgoff, char *name,
+		       size_t name_size)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	size_t name_off = v2 ? 72 : 40;
 	if (len <= name_off || (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL)
-		return;
-	uint32_t pid = get32(rec + 8);
-	uint64_t addr = get64(rec + 16), size = get64(rec + 24), pgoff = get64(rec + 32);
+		return false;
+	*pid = get32(rec + 8);
+	*addr = get64(rec + 16);
+	*size = get64(rec + 24);
+	*pgoff = get64(rec + 32);
 	if (v2 && !(get32(rec + 64) & PROT_EXEC))
-		return;
-	if (pid == UINT32_MAX || (!s->o->follow_children && pid != (uint32_t)s->target))
-		return;
-	char name[PATH_MAX];
+		return false;
+	if (*pid == UINT32_MAX || (!s->o->follow_children && *pid != (uint32_t)s->target))
+		return false;
 	size_t n = strnlen((const char *)rec + name_off, len - name_off);
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
+	if (n >= name_size)
+		n = name_size - 1;
 	memcpy(name, rec + name_off, n);
 	name[n] = 0;
+	return true;
+}
+
+static void on_mmap(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+{
+	uint32_t pid;
+	uint64_t addr, size, pgoff;
+	char name[PATH_MAX];
+	if (!parse_mmap(s, rec, len, v2, &pid, &addr, &size, &pgoff, name, sizeof(name)))
+		return;
 	uint32_t m = intern_mapping(s, name, addr, addr + size, pgoff);
 	struct proc *pr = m ? get_proc(s, pid, true) : NULL;
 	if (pr && proc_add_vma(pr, addr, addr + size, m) < 0)
 		s->err = -ENOMEM;
+}
+
+/* As soon as a mapping is read from a ring (not when its turn comes), its file is opened: the
+ * sooner, the likelier the process still lives to show it if it is already deleted. */
+static void keep_mmap_file(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+{
+	uint32_t pid;
+	uint64_t addr, size, pgoff;
+	char name[PATH_MAX];
+	if (parse_mmap(s, rec, len, v2, &pid, &addr, &size, &pgoff, name, sizeof(name)))
+		keep_file(s, name, pid, addr, addr + size);
 }
 
 static void on_comm(struct rec *s, const unsigned char *rec, size_t len)
@@ -730,6 +893,8 @@ static void read_ring(struct rec *s, struct ring *rg)
 			 * time}. */
 			time =
 			    get64(hdr.type == PERF_RECORD_SAMPLE ? dst + 24 : dst + hdr.size - 8);
+			if (hdr.type == PERF_RECORD_MMAP || hdr.type == PERF_RECORD_MMAP2)
+				keep_mmap_file(s, dst, hdr.size, hdr.type == PERF_RECORD_MMAP2);
 			s->queue.data[s->queue.len++] =
 			    (struct qent){time, s->seq++, s->arena.len, hdr.size};
 			s->arena.len += hdr.size;
@@ -1082,6 +1247,7 @@ static int read_proc_maps(struct rec *s)
 		pr = get_proc(s, (uint32_t)s->target, true); /* interning may not move procs, but */
 		if (m && pr && proc_add_vma(pr, start, end, m) < 0)
 			s->err = -ENOMEM;
+		keep_file(s, name, (uint32_t)s->target, start, end);
 	}
 	free(line);
 	fclose(f);
@@ -1341,6 +1507,11 @@ static void rec_release(struct rec *s)
 	sc_unwind_free(s->unwind);
 	sc_hashmap_release(&s->pids);
 	sc_hashmap_release(&s->tids);
+	for (size_t i = 0; i < s->kept.len; i++)
+		if (s->kept.data[i].fd >= 0)
+			close(s->kept.data[i].fd);
+	sc_vec_release(&s->kept);
+	sc_hashmap_release(&s->kept_index);
 	sc_vec_release(&s->frames);
 	sc_vec_release(&s->locs);
 }
@@ -1455,6 +1626,8 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	}
 	p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
 	ret = record_loop(&s, start);
+	if (ret == 0)
+		ret = finish_kept(&s);
 stop:
 	if (ret < 0 && s.launched && !r->exited) {
 		/* We cannot record any more: do not leave the command running unobserved. */

@@ -27,6 +27,13 @@
  * duration of sc_record_run() and the previous ones restored; not thread-safe (one recording at a
  * time).
  *
+ * Deleted files. Symbolization happens after the run, from the files the mappings name; a binary
+ * deleted or replaced meanwhile would lose its names. So each mapped file is opened while its
+ * process lives (by its path when that is still the file mapped, else through
+ * /proc/PID/map_files/START-END, which needs CAP_SYS_ADMIN, or /proc/PID/exe); at the end, the
+ * descriptors of files still at their path are closed and the others listed in r->gone, with the
+ * reason for any that could not be opened. At most MAX_KEPT_FILES (record.c) files are kept open.
+ *
  * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). When
  * max_depth is above it, the result says so (depth_limit) and stacks keep that many frames; the
  * sysctl is not raised here: it is system-wide, and the kernel refuses to change it while any
@@ -53,6 +60,13 @@ typedef struct sc_record_options {
 	int user_stack_bytes; /* bytes of user stack copied per sample for the leaf fix; 0 = off */
 } sc_record_options;
 
+/* A mapped file that was deleted or replaced while the recording ran. */
+typedef struct sc_record_gone {
+	sc_str file; /* the mapping's file name (a string of the profile) */
+	int fd;	     /* open on the file as it was mapped (read it as /proc/self/fd/FD), or -1 */
+	int err;     /* when fd is -1: why it could not be kept open (-errno) */
+} sc_record_gone;
+
 typedef struct sc_record_result {
 	int wait_status;     /* of the launched command, as from waitpid (valid if exited) */
 	bool exited;	     /* the launched command was reaped */
@@ -63,11 +77,17 @@ typedef struct sc_record_result {
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */
 	int depth_limit;      /* kernel.perf_event_max_stack when it is below max_depth, else 0 */
-	int exec_errno;	      /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
-	char err[512];	      /* what went wrong, when sc_record_run returns < 0 */
+	sc_record_gone
+	    *gone; /* files deleted or replaced meanwhile; see sc_record_result_release */
+	size_t ngone;
+	int exec_errno; /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
+	char err[512];	/* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;
 
 void sc_record_options_init(sc_record_options *o);
+/* Closes the descriptors of r->gone and frees it (r->gone is NULL when nothing was deleted, and
+ * after a failed sc_record_run). NULL-safe, idempotent. */
+void sc_record_result_release(sc_record_result *r);
 /* Returns 0 when the recording completed (whatever the target's exit status), or -errno with
  * r->err explaining (e.g. -ENOENT for a missing command, with r->exec_errno set whenever exec
  * itself failed, -EACCES with the perf_event_paranoid

@@ -81,11 +81,20 @@ wait_finishing()
 stalled_record()
 {
 	rm -f "$TMP/$1.ready" "$TMP/$1.go"
+	# verify_asan_link_order=0: a sanitizer build of scorch accepts the preload.
 	LD_PRELOAD=$sw SC_STALL_WRITE_MATCH=flamegraph SC_STALL_READY="$TMP/$1.ready" \
-		SC_STALL_GO="$TMP/$1.go" "$SCORCH" record -q -o "$2" -- "$(prog hot)" 0.05 \
-		>"$TMP/$1.log" 2>&1 &
+		SC_STALL_GO="$TMP/$1.go" ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$SCORCH" record -q -o "$2" -- "$(prog hot)" 0.05 >"$TMP/$1.log" 2>&1 &
 	spid=$!
-	wait_for "scorch to write flamegraph.html" test -e "$TMP/$1.ready"
+	wait_for "scorch to write flamegraph.html" ready_or_gone "$TMP/$1.ready" "$TMP/$1.log"
+}
+
+# The stalled write began; fails at once if scorch ended before it.
+ready_or_gone()
+{
+	[ -e "$1" ] && return 0
+	kill -0 "$spid" 2>/dev/null || fail "scorch ended before writing flamegraph.html: $(cat "$2")"
+	return 1
 }
 
 # 2. One signal while writing: the set is finished.
