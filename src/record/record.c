@@ -427,24 +427,6 @@ static uint32_t kernel_mapping(struct rec *s)
 	return s->kernel_mapping;
 }
 
-/* The unwinder's handle for a model mapping's file (or -errno), opened once per mapping. */
-static int unwind_file(struct rec *s, uint32_t mapping)
-{
-	if (!mapping || mapping > s->unwind_files.len)
-		return -ENOENT;
-	int *h = &s->unwind_files.data[mapping - 1];
-	if (*h == INT_MIN) {
-		const char *file = sc_profile_str(s->p, s->p->mappings.data[mapping - 1].file);
-		/* [vdso], //anon, memfd:... name nothing we can open by that name. */
-		*h = file[0] == '/' && file[1] != '/' ? sc_unwind_file(s->unwind, file) : -ENOENT;
-		if (*h == -ENOMEM) {
-			*h = INT_MIN;
-			s->err = -ENOMEM;
-		}
-	}
-	return *h;
-}
-
 /* ---- mapped files kept open --------------------------------------------------------------- */
 
 static bool kept_eq(uint64_t value, const void *key, const void *ctx)
@@ -565,6 +547,33 @@ void sc_record_result_release(sc_record_result *r)
 	free(r->gone);
 	r->gone = NULL;
 	r->ngone = 0;
+}
+
+/* The unwinder's handle for a model mapping's file (or -errno), opened once per mapping. */
+static int unwind_file(struct rec *s, uint32_t mapping)
+{
+	if (!mapping || mapping > s->unwind_files.len)
+		return -ENOENT;
+	int *h = &s->unwind_files.data[mapping - 1];
+	if (*h == INT_MIN) {
+		sc_str name = s->p->mappings.data[mapping - 1].file;
+		const char *file = sc_profile_str(s->p, name);
+		/* The file as it was mapped, when we hold it open (it may be deleted by now). */
+		char kept[32];
+		uint64_t k;
+		if (sc_hashmap_get(&s->kept_index, sc_hash_u64(name), kept_eq, &name, s, &k) &&
+		    s->kept.data[k].fd >= 0) {
+			snprintf(kept, sizeof(kept), "/proc/self/fd/%d", s->kept.data[k].fd);
+			file = kept;
+		}
+		/* [vdso], //anon, memfd:... name nothing we can open by that name. */
+		*h = file[0] == '/' && file[1] != '/' ? sc_unwind_file(s->unwind, file) : -ENOENT;
+		if (*h == -ENOMEM) {
+			*h = INT_MIN;
+			s->err = -ENOMEM;
+		}
+	}
+	return *h;
 }
 
 /* ---- records ----------------------------------------------------------------------------- */
@@ -1337,12 +1346,15 @@ static void take_terminal(struct rec *s)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-/* The command was stopped by a terminal's stop key: stop scorch as well, so that the shell sees
- * the job stopped; once continued (fg or bg), continue the command, in the foreground if scorch
- * is. */
+/* The command was stopped by a terminal's stop key (or by reading or writing the terminal from the
+ * background): stop scorch as well, so that the shell sees the job stopped; once continued (fg or
+ * bg), continue the command, in the foreground if scorch is. A plain SIGSTOP is left to whoever
+ * sent it, and without a terminal there is no job control to follow. */
 static void follow_stop(struct rec *s, int sig)
 {
-	if (s->tty < 0 || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return;
+	if (s->tty < 0 && !isatty(0) && !isatty(1) && !isatty(2))
 		return;
 	take_terminal(s);
 	raise(SIGSTOP);
