@@ -4,7 +4,13 @@
  * Flow: parse options -> sc_record_run (src/record) fills a profile with raw addresses ->
  * sc_symbolize_profile (src/symbolize) -> write profile.pb.gz, stacks.folded, flamegraph.html into
  * the output folder -> print a short summary with the hottest functions. The profiled command's
- * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it).
+ * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it;
+ * 127 when it does not exist, 126 when it cannot be run).
+ *
+ * Also here: the output folder (the default one created exclusively, folders this run created
+ * removed again when nothing was written), the signal handling of the symbolize-and-write phase
+ * (first signal: finish; second: abandon), the aliases that let symbolization read files deleted
+ * while the command ran, and the warnings about cut stacks and unreadable deleted files.
  */
 #include "cli/commands.h"
 #include "cli/options.h"
