@@ -1315,6 +1315,14 @@ static int add_metadata(struct rec *s)
  * continues both. The terminal is taken back when the command has exited.
  */
 
+/* Sends `sig` to the command's process group, and to the command itself when it has left that
+ * group (a shell with job control makes its own). */
+static void signal_command(const struct rec *s, int sig)
+{
+	if (kill(-s->target, sig) < 0 || getpgid(s->target) != s->target)
+		kill(s->target, sig);
+}
+
 /* The terminal whose foreground scorch is, or -1. */
 static int foreground_tty(void)
 {
@@ -1359,7 +1367,7 @@ static void follow_stop(struct rec *s, int sig)
 	take_terminal(s);
 	raise(SIGSTOP);
 	give_terminal(s);
-	kill(-s->target, SIGCONT);
+	signal_command(s, SIGCONT);
 }
 
 static int pidfd_open_(pid_t pid)
@@ -1439,7 +1447,7 @@ static int record_loop(struct rec *s, double start)
 		 * goes to that group alone): the first one is passed on, for the command to act
 		 * on; a second one means the user really wants us to stop. */
 		if (s->launched && sc_record_nsigint == 1 && !forwarded_int) {
-			kill(-s->target, SIGINT);
+			signal_command(s, SIGINT);
 			forwarded_int = true;
 		}
 		bool stop = sc_record_nsigterm || sc_record_nsigint >= (s->launched ? 2 : 1) ||
@@ -1449,13 +1457,13 @@ static int record_loop(struct rec *s, double start)
 		if (!s->launched)
 			break;
 		if (!stopping) {
-			kill(-s->target, SIGTERM);
-			kill(-s->target,
-			     SIGCONT); /* a stopped group acts on it only when running */
+			signal_command(s, SIGTERM);
+			signal_command(s,
+				       SIGCONT); /* a stopped group acts on it only when running */
 			stopping = true;
 			kill_at = t + KILL_GRACE_S;
 		} else if (!killed && t >= kill_at) {
-			kill(-s->target, SIGKILL);
+			signal_command(s, SIGKILL);
 			killed = true;
 		}
 	}
@@ -1643,7 +1651,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 stop:
 	if (ret < 0 && s.launched && !r->exited) {
 		/* We cannot record any more: do not leave the command running unobserved. */
-		kill(-s.target, SIGKILL);
+		signal_command(&s, SIGKILL);
 		int st = 0;
 		while (waitpid(s.target, &st, 0) < 0 && errno == EINTR)
 			;
