@@ -4,7 +4,8 @@
 # Recordings started in the same second never share a folder: with the clock stopped
 # (libfixedtime.so), two recordings in a row and two at once get four folders, NAME-STAMP,
 # NAME-STAMP-2, -3, -4, each with its whole set of files. A recording that records nothing (a
-# missing or non-executable command, a process that does not exist) leaves no folder it created
+# missing or non-executable command, a process that does not exist, a refused perf_event_open)
+# leaves no folder it created
 # behind, but never removes one the user made. A command found but not executable exits 126, a
 # missing one 127, as a shell says.
 . "$(dirname "$0")/lib.sh"
@@ -83,3 +84,18 @@ echo keep >"$TMP/mine-full/notes.txt"
 [ -d "$TMP/mine-empty" ] || fail "the user's empty folder was removed"
 [ "$(cat "$TMP/mine-full/notes.txt")" = keep ] || fail "the user's folder lost its file"
 ok "the user's own folders are kept"
+
+# perf_event_open refused (an unprivileged user attaching to root's process 1): no folder left.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkdir "$TMP/refused"
+	chmod 777 "$TMP" "$TMP/refused"
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SCORCH" record -o "$TMP/refused/out" -p 1 >/dev/null 2>"$TMP/refused.err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "a refused perf_event_open exited $rc: $(cat "$TMP/refused.err")"
+	grep -q 'perf_event_open' "$TMP/refused.err" || fail "not refused: $(cat "$TMP/refused.err")"
+	[ ! -e "$TMP/refused/out" ] || fail "a refused perf_event_open left $TMP/refused/out behind"
+	ok "refused perf_event_open: $(cat "$TMP/refused.err"), no folder left"
+else
+	ok "refused perf_event_open not tried: needs root and setpriv"
+fi

@@ -261,6 +261,7 @@ static void test_missing_command(void **state)
 	assert_int_equal(rc, -ENOENT);
 	assert_string_equal(r.err,
 			    "cannot run 'scorch-test-no-such-command': No such file or directory");
+	assert_int_equal(r.exec_errno, ENOENT);
 	assert_int_equal(p->samples.len, 0);
 }
 
@@ -299,6 +300,24 @@ static long take_id(const char *file)
 	}
 	unlink(file);
 	return id;
+}
+
+/* A command found but not executable: exec's own errno, so that the CLI exits 126 as a shell. */
+static void test_not_executable(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-test-record-XXXXXX";
+	make_id_file(file); /* an empty file, mode 0600: not executable */
+	char *argv[] = {file, NULL};
+	sc_record_options o = launch(argv);
+	sc_profile *p = new_profile();
+	sc_record_result r;
+	int rc = sc_record_run(&o, p, &r);
+	unlink(file);
+	skip_if_refused(rc, &r);
+	assert_int_equal(rc, -EACCES);
+	assert_int_equal(r.exec_errno, EACCES);
+	assert_non_null(strstr(r.err, "Permission denied"));
 }
 
 static void test_forked_child_has_own_pid(void **state)
@@ -549,6 +568,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_leaf_callers_restored, teardown),
 	    cmocka_unit_test_teardown(test_leaf_callers_lost_without_fix, teardown),
 	    cmocka_unit_test_teardown(test_missing_command, teardown),
+	    cmocka_unit_test_teardown(test_not_executable, teardown),
 	    cmocka_unit_test_teardown(test_crash_keeps_samples, teardown),
 	    cmocka_unit_test_teardown(test_forked_child_has_own_pid, teardown),
 	    cmocka_unit_test_teardown(test_no_children, teardown),
