@@ -5,8 +5,7 @@
 # (libfixedtime.so), two recordings in a row and two at once get four folders, NAME-STAMP,
 # NAME-STAMP-2, -3, -4, each with its whole set of files. A recording that records nothing (a
 # missing or non-executable command, a process that does not exist, a refused perf_event_open)
-# leaves no folder it created
-# behind, but never removes one the user made. A command found but not executable exits 126, a
+# leaves no folder it created behind, but never removes one the user made. A command found but not executable exits 126, a
 # missing one 127, as a shell says.
 . "$(dirname "$0")/lib.sh"
 make_tmp
