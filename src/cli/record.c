@@ -4,7 +4,13 @@
  * Flow: parse options -> sc_record_run (src/record) fills a profile with raw addresses ->
  * sc_symbolize_profile (src/symbolize) -> write profile.pb.gz, stacks.folded, flamegraph.html into
  * the output folder -> print a short summary with the hottest functions. The profiled command's
- * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it).
+ * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it;
+ * 127 when it does not exist, 126 when it cannot be run).
+ *
+ * Also here: the output folder (the default one created exclusively, folders this run created
+ * removed again when nothing was written), the signal handling of the symbolize-and-write phase
+ * (first signal: finish; second: abandon), the aliases that let symbolization read files deleted
+ * while the command ran, and the warnings about cut stacks and unreadable deleted files.
  */
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +80,46 @@ static const char *command_basename(const sc_record_options *o, char *buf, size_
 	return buf;
 }
 
-static int default_outdir(const sc_record_options *o, sc_strbuf *out)
+/* The output folder, and the shallowest folder of its path that this run created itself: those
+ * are removed again when the run ends with nothing in them (a command that could not be run, a
+ * refused perf_event_open), never a folder that existed before. */
+struct outdir {
+	sc_strbuf path;
+	char *created; /* NULL when every folder of the path existed already */
+};
+
+/* Creates `path` and its parents like mkdir -p, remembering in d->created the shallowest folder
+ * that did not exist yet (kept if already set). Returns 0 or -errno. */
+static int mkdir_tracked(struct outdir *d, const char *path)
+{
+	if (!d->created) {
+		char *p = strdup(path);
+		if (!p)
+			return -ENOMEM;
+		struct stat st;
+		for (char *s = p + 1;; s++) {
+			if (*s != '/' && *s != '\0')
+				continue;
+			char c = *s;
+			*s = '\0';
+			if (stat(p, &st) < 0 && errno == ENOENT) {
+				d->created = p;
+				break;
+			}
+			*s = c;
+			if (!c) {
+				free(p);
+				break;
+			}
+		}
+	}
+	return sc_mkdir_p(path);
+}
+
+/* The default folder, scorch-out/COMMAND-YYYYmmdd-HHMMSS, created exclusively: when it exists
+ * already (another recording started in the same second, here or in another scorch), the next
+ * free one of NAME-2, NAME-3, ... is taken, so that two recordings never share a folder. */
+static int make_default_outdir(const sc_record_options *o, struct outdir *d)
 {
 	char name[128], stamp[32];
 	time_t t = time(NULL);
@@ -81,7 +127,178 @@ static int default_outdir(const sc_record_options *o, sc_strbuf *out)
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	command_basename(o, name, sizeof(name));
-	return sc_strbuf_addf(out, "scorch-out/%s-%s", name, stamp);
+	int r = 0;
+	for (int n = 1; n <= 10000; n++) {
+		sc_strbuf_reset(&d->path);
+		if (sc_strbuf_addf(&d->path, "scorch-out/%s-%s", name, stamp) < 0 ||
+		    (n > 1 && sc_strbuf_addf(&d->path, "-%d", n) < 0))
+			return -ENOMEM;
+		if (mkdir(d->path.buf, 0777) == 0) {
+			if (!d->created && !(d->created = strdup(d->path.buf)))
+				return -ENOMEM;
+			return 0;
+		}
+		r = -errno;
+		/* scorch-out is missing, or another scorch just removed it as empty: (re)create. */
+		if (r == -ENOENT && (r = mkdir_tracked(d, "scorch-out")) == 0) {
+			n--;
+			continue;
+		}
+		if (r != -EEXIST)
+			return r;
+	}
+	return r;
+}
+
+/* Creates the output folder: -o DIR as given (and its parents; an existing one is reused), or
+ * the default one. Returns 0 or -errno. */
+static int make_outdir(const sc_record_options *o, const char *outdir, struct outdir *d)
+{
+	if (!outdir)
+		return make_default_outdir(o, d);
+	if (sc_strbuf_adds(&d->path, outdir) < 0)
+		return -ENOMEM;
+	return mkdir_tracked(d, d->path.buf);
+}
+
+/* Removes the folders this run created, deepest first, as long as they are empty. */
+static void outdir_remove_if_empty(const struct outdir *d)
+{
+	if (!d->created || !d->path.buf)
+		return;
+	char *p = strdup(d->path.buf);
+	if (!p)
+		return;
+	size_t stop = strlen(d->created);
+	while (strlen(p) >= stop && rmdir(p) == 0) {
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+}
+
+static void outdir_release(struct outdir *d)
+{
+	sc_strbuf_release(&d->path);
+	free(d->created);
+	d->created = NULL;
+}
+
+/* ---- signals while symbolizing and writing (signal context) ----------------------------------
+ *
+ * Once the recording is over, the first SIGINT, SIGTERM or SIGHUP lets the profile be finished
+ * (symbolization and writing take seconds on a large recording, and the set is written
+ * all-or-nothing anyway); the second abandons it: the temporaries are removed, with the folders
+ * this run created if they are left empty, and scorch exits 128 + the signal. The handler only
+ * uses async-signal-safe calls and the buffer below, filled before it is installed.
+ */
+static volatile sig_atomic_t finish_signals;
+static char abandon_path[4096]; /* the output folder, when this run created it */
+static size_t abandon_stop;	/* length of the shallowest folder this run created */
+
+static void on_finish_signal(int sig)
+{
+	int saved = errno;
+	if (++finish_signals == 1) {
+		static const char msg[] = "\nscorch record: finishing writing the profile (signal "
+					  "again, e.g. Ctrl-C, to abandon it)\n";
+		ssize_t n = write(2, msg, sizeof(msg) - 1);
+		(void)n;
+		errno = saved;
+		return;
+	}
+	sc_afile_unlink_temporaries();
+	size_t len = strlen(abandon_path);
+	while (abandon_stop && len >= abandon_stop && rmdir(abandon_path) == 0) {
+		while (len > 0 && abandon_path[len - 1] != '/')
+			len--;
+		if (len == 0)
+			break;
+		abandon_path[--len] = '\0';
+	}
+	static const char gone[] = "scorch record: abandoned: no profile written\n";
+	ssize_t n = write(2, gone, sizeof(gone) - 1);
+	(void)n;
+	_exit(128 + sig);
+}
+
+static void finish_signals_set(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Installs the handler for `d` (the recorder puts it back after its own). */
+static void finish_signals_install(const struct outdir *d)
+{
+	abandon_path[0] = '\0';
+	abandon_stop = 0;
+	size_t len = d->created ? strlen(d->path.buf) : 0;
+	if (len && len < sizeof(abandon_path)) {
+		memcpy(abandon_path, d->path.buf, len + 1);
+		abandon_stop = strlen(d->created);
+	}
+	finish_signals = 0;
+	finish_signals_set(on_finish_signal);
+}
+
+/* Where symbolization reads the files deleted or replaced while the command ran: the descriptor
+ * the recorder kept, or nothing. `paths` holds the "/proc/self/fd/N" strings; the caller frees
+ * both. Returns 0 or -ENOMEM. */
+static int gone_aliases(const sc_record_result *res, sc_sym_file_alias **out, char **paths)
+{
+	*out = NULL;
+	*paths = NULL;
+	if (!res->ngone)
+		return 0;
+	enum { SLOT = 32 };
+	sc_sym_file_alias *a = calloc(res->ngone, sizeof(*a));
+	char *buf = calloc(res->ngone, SLOT);
+	if (!a || !buf) {
+		free(a);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < res->ngone; i++) {
+		a[i].file = res->gone[i].file;
+		if (res->gone[i].fd >= 0) {
+			snprintf(buf + i * SLOT, SLOT, "/proc/self/fd/%d", res->gone[i].fd);
+			a[i].read_path = buf + i * SLOT;
+		}
+	}
+	*out = a;
+	*paths = buf;
+	return 0;
+}
+
+/* Says which deleted files could not be read, and how many addresses lost their names. */
+static void report_gone(const sc_profile *p, const sc_record_result *res)
+{
+	for (size_t i = 0; i < res->ngone; i++) {
+		const sc_record_gone *g = &res->gone[i];
+		if (g->fd >= 0)
+			continue;
+		size_t n = 0;
+		for (size_t l = 0; l < p->locations.len; l++) {
+			const sc_mapping *m = sc_profile_mapping(p, p->locations.data[l].mapping);
+			n += m && m->file == g->file;
+		}
+		if (!n)
+			continue;
+		fprintf(
+		    stderr,
+		    "scorch record: %zu address%s in deleted file %s could not be symbolized: it "
+		    "was gone before scorch could open it, and /proc/PID/map_files said: %s%s\n",
+		    n, n == 1 ? "" : "es", sc_profile_str(p, g->file), strerror(-g->err),
+		    g->err == -EPERM ? " (run scorch as root to read deleted files that way)" : "");
+	}
 }
 
 static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
@@ -228,29 +445,43 @@ int cmd_record(int argc, char **argv)
 		o.argv = argv + argi;
 	}
 
-	sc_strbuf dir = {0};
+	struct outdir dir = {0};
+	sc_record_result res = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
-	if (!p || (outdir ? sc_strbuf_adds(&dir, outdir) : default_outdir(&o, &dir)) < 0) {
+	if (!p) {
 		sc_cli_error("record", -ENOMEM, "cannot start");
 		goto out;
 	}
 	/* Create the folder first: better to refuse now than to lose a long recording. */
-	int r = sc_mkdir_p(dir.buf);
+	int r = make_outdir(&o, outdir, &dir);
 	if (r < 0) {
-		sc_cli_error("record", r, "cannot create output folder '%s'", dir.buf);
+		sc_cli_error("record", r, "cannot create output folder '%s'",
+			     dir.path.buf ? dir.path.buf : outdir);
 		goto out;
 	}
-	if (access(dir.buf, W_OK) < 0) {
-		sc_cli_error("record", -errno, "cannot write to output folder '%s'", dir.buf);
+	if (access(dir.path.buf, W_OK) < 0) {
+		sc_cli_error("record", -errno, "cannot write to output folder '%s'", dir.path.buf);
 		goto out;
 	}
 
-	sc_record_result res;
+	/* In place before the recording, which keeps its own handlers meanwhile and restores
+	 * these; counted from the end of the recording. */
+	finish_signals_install(&dir);
 	r = sc_record_run(&o, p, &res);
+	finish_signals = 0;
+	if (r == 0 && res.depth_limit)
+		fprintf(
+		    stderr,
+		    "scorch record: warning: stacks were cut at %d frames, not --depth %d: "
+		    "kernel.perf_event_max_stack is %d; raise it (as root, while no other profiler "
+		    "runs) with: sysctl kernel.perf_event_max_stack=%d\n",
+		    res.depth_limit, o.max_depth, res.depth_limit, o.max_depth);
 	if (r < 0) {
 		sc_cli_error("record", 0, "%s", res.err);
-		rc = r == -ENOENT ? 127 : 1;
+		/* As a shell reports it: 127 for a command not found, 126 for one found but not
+		 * runnable (not executable, a directory, not a program). */
+		rc = res.exec_errno == ENOENT ? 127 : res.exec_errno ? 126 : 1;
 		goto out;
 	}
 	rc = exit_code(&res);
@@ -259,7 +490,15 @@ int cmd_record(int argc, char **argv)
 	sc_sym_options so = {.progress = show_progress, .progress_ctx = &pr};
 	sc_sym_stats st = {0};
 	double t0 = now();
-	r = sc_symbolize_profile(p, &so, &st);
+	sc_sym_file_alias *aliases = NULL;
+	char *alias_paths = NULL;
+	r = gone_aliases(&res, &aliases, &alias_paths);
+	so.aliases = aliases;
+	so.naliases = aliases ? res.ngone : 0;
+	if (r == 0)
+		r = sc_symbolize_profile(p, &so, &st);
+	free(aliases);
+	free(alias_paths);
 	if (pr.shown)
 		fputc('\n', stderr);
 	if (r < 0)
@@ -268,7 +507,7 @@ int cmd_record(int argc, char **argv)
 	char title[256], name[128];
 	snprintf(title, sizeof(title), "scorch: %s", command_basename(&o, name, sizeof(name)));
 	sc_flamegraph_options fo = {.title = title, .type = 0};
-	int werr = write_artifacts(dir.buf, p, &fo);
+	int werr = write_artifacts(dir.path.buf, p, &fo);
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
@@ -284,6 +523,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
+		report_gone(p, &res);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");
@@ -296,10 +536,13 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr,
 				"scorch record: wrote "
 				"%s/{profile.pb.gz,flamegraph.html,stacks.folded}\n",
-				dir.buf);
+				dir.path.buf);
 	}
 out:
-	sc_strbuf_release(&dir);
+	sc_record_result_release(&res);
+	finish_signals_set(SIG_DFL);
+	outdir_remove_if_empty(&dir);
+	outdir_release(&dir);
 	sc_profile_free(p);
 	return rc;
 }

@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,10 +72,15 @@
  */
 #define RING_PAGES     128
 #define RING_MIN_PAGES 16
-/* Longest sleep in poll(): bounds the lag of the time-ordered flush and of stop requests. */
-#define POLL_MS 250
+/* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
+ * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
+#define POLL_MS 50
 /* After SIGTERM to a command we stop, how long before SIGKILL. */
 #define KILL_GRACE_S 2.0
+/* The kernel's cap on call-chain entries; a --depth above it is cut there (see check_max_stack). */
+#define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
+/* Mapped files kept open at most (one descriptor each), against RLIMIT_NOFILE's usual 1024. */
+#define MAX_KEPT_FILES 256
 
 struct ring {
 	int fd;
@@ -96,6 +102,15 @@ struct proc {
 	SC_VEC(struct vma) vmas; /* sorted by start, non-overlapping */
 };
 
+/* A mapped file, opened when first seen so that it can still be read if it is deleted or replaced
+ * before the recording ends (see record.h, "Deleted files"). */
+struct kept {
+	sc_str file;
+	int fd;	     /* -1 when it could not be opened (or too many are open) */
+	bool gone;   /* it was already gone from its path when first seen */
+	int alt_err; /* then: why /proc/PID/map_files and /proc/PID/exe failed too */
+};
+
 /* A record copied out of a ring, waiting for its turn. */
 struct qent {
 	uint64_t time, seq;
@@ -115,6 +130,7 @@ struct rec {
 	struct perf_event_attr attr;
 	pid_t target; /* the launched child or the attached pid */
 	bool launched;
+	int tty; /* terminal handed to the command's process group, or -1 */
 	int err; /* sticky -ENOMEM from record processing */
 
 	SC_VEC(int) cpus;
@@ -133,6 +149,10 @@ struct rec {
 	uint32_t kernel_mapping;
 	sc_unwind *unwind;
 	sc_hashmap pids, tids; /* sets, for the result's counts */
+
+	SC_VEC(struct kept) kept;
+	sc_hashmap kept_index; /* file string id -> index into kept */
+	size_t nkept_open;
 
 	SC_VEC(struct frame) frames;
 	SC_VEC(uint32_t) locs;
@@ -407,6 +427,128 @@ static uint32_t kernel_mapping(struct rec *s)
 	return s->kernel_mapping;
 }
 
+/* ---- mapped files kept open --------------------------------------------------------------- */
+
+static bool kept_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct rec *s = ctx;
+	return s->kept.data[value].file == *(const sc_str *)key;
+}
+
+/* `a` and `b` name the same file, ignoring a " (deleted)" suffix the kernel adds. */
+static bool same_name(const char *a, const char *b)
+{
+	static const char del[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(del) - 1;
+	if (la >= ld && !strcmp(a + la - ld, del))
+		la -= ld;
+	if (lb >= ld && !strcmp(b + lb - ld, del))
+		lb -= ld;
+	return la == lb && !memcmp(a, b, la);
+}
+
+/* Opens what process `pid` mapped at [start, end) from `name`, which is no longer at its path:
+ * through map_files (the mapping itself; CAP_SYS_ADMIN only), or /proc/PID/exe when that is the
+ * file. Returns the fd, or -1 with *err set to map_files' error. */
+static int open_mapped(const char *name, uint32_t pid, uint64_t start, uint64_t end, int *err)
+{
+	char path[96], link[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	*err = -errno;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	if (!same_name(link, name))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Called for each file mapping as it is first seen, while its process (probably) lives. */
+static void keep_file(struct rec *s, const char *name, uint32_t pid, uint64_t start, uint64_t end)
+{
+	if (name[0] != '/' || name[1] == '/')
+		return; /* [vdso], //anon, memfd:...: nothing to read by name */
+	int64_t f = sc_profile_intern(s->p, name);
+	if (f < 0) {
+		s->err = -ENOMEM;
+		return;
+	}
+	sc_str file = (sc_str)f;
+	uint64_t h = sc_hash_u64(file), v;
+	if (sc_hashmap_get(&s->kept_index, h, kept_eq, &file, s, &v))
+		return;
+	struct kept k = {.file = file, .fd = -1};
+	if (s->nkept_open < MAX_KEPT_FILES) {
+		k.fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (k.fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+			k.gone = true;
+			k.fd = open_mapped(name, pid, start, end, &k.alt_err);
+		}
+	}
+	if (k.fd >= 0)
+		s->nkept_open++;
+	if (sc_vec_push(&s->kept, k) < 0 ||
+	    sc_hashmap_put(&s->kept_index, h, s->kept.len - 1) < 0) {
+		if (s->kept.len && s->kept.data[s->kept.len - 1].file == file)
+			s->kept.len--;
+		if (k.fd >= 0)
+			close(k.fd);
+		s->err = -ENOMEM;
+	}
+}
+
+/* At the end: the files still at their path are closed; the others go to r->gone. */
+static int finish_kept(struct rec *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->kept.len; i++) {
+		struct kept *k = &s->kept.data[i];
+		struct stat a, b;
+		if (k->fd >= 0 && !k->gone) {
+			const char *name = sc_profile_str(s->p, k->file);
+			if (stat(name, &a) == 0 && fstat(k->fd, &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino) {
+				close(k->fd);
+				k->fd = -1;
+				continue;
+			}
+		} else if (!k->gone) {
+			continue; /* not opened (too many, or unreadable): no worse than before */
+		}
+		s->kept.data[n++] = *k;
+	}
+	s->kept.len = n;
+	if (!n)
+		return 0;
+	s->r->gone = calloc(n, sizeof(*s->r->gone));
+	if (!s->r->gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct kept *k = &s->kept.data[i];
+		s->r->gone[i] = (sc_record_gone){k->file, k->fd, k->fd < 0 ? k->alt_err : 0};
+	}
+	s->r->ngone = n;
+	s->kept.len = 0; /* the descriptors are the result's now */
+	return 0;
+}
+
+void sc_record_result_release(sc_record_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->ngone; i++)
+		if (r->gone[i].fd >= 0)
+			close(r->gone[i].fd);
+	free(r->gone);
+	r->gone = NULL;
+	r->ngone = 0;
+}
+
 /* The unwinder's handle for a model mapping's file (or -errno), opened once per mapping. */
 static int unwind_file(struct rec *s, uint32_t mapping)
 {
@@ -414,7 +556,16 @@ static int unwind_file(struct rec *s, uint32_t mapping)
 		return -ENOENT;
 	int *h = &s->unwind_files.data[mapping - 1];
 	if (*h == INT_MIN) {
-		const char *file = sc_profile_str(s->p, s->p->mappings.data[mapping - 1].file);
+		sc_str name = s->p->mappings.data[mapping - 1].file;
+		const char *file = sc_profile_str(s->p, name);
+		/* The file as it was mapped, when we hold it open (it may be deleted by now). */
+		char kept[32];
+		uint64_t k;
+		if (sc_hashmap_get(&s->kept_index, sc_hash_u64(name), kept_eq, &name, s, &k) &&
+		    s->kept.data[k].fd >= 0) {
+			snprintf(kept, sizeof(kept), "/proc/self/fd/%d", s->kept.data[k].fd);
+			file = kept;
+		}
 		/* [vdso], //anon, memfd:... name nothing we can open by that name. */
 		*h = file[0] == '/' && file[1] != '/' ? sc_unwind_file(s->unwind, file) : -ENOENT;
 		if (*h == -ENOMEM) {
@@ -589,28 +740,53 @@ static void on_sample(struct rec *s, const unsigned char *rec, size_t len)
 	s->r->samples++;
 }
 
-static void on_mmap(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+/* An MMAP or MMAP2 record of user code we follow: its fields and file name (in `name`). */
+static bool parse_mmap(const struct rec *s, const unsigned char *rec, size_t len, bool v2,
+		       uint32_t *pid, uint64_t *addr, uint64_t *size, uint64_t *pgoff, char *name,
+		       size_t name_size)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	size_t name_off = v2 ? 72 : 40;
 	if (len <= name_off || (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL)
-		return;
-	uint32_t pid = get32(rec + 8);
-	uint64_t addr = get64(rec + 16), size = get64(rec + 24), pgoff = get64(rec + 32);
+		return false;
+	*pid = get32(rec + 8);
+	*addr = get64(rec + 16);
+	*size = get64(rec + 24);
+	*pgoff = get64(rec + 32);
 	if (v2 && !(get32(rec + 64) & PROT_EXEC))
-		return;
-	if (pid == UINT32_MAX || (!s->o->follow_children && pid != (uint32_t)s->target))
-		return;
-	char name[PATH_MAX];
+		return false;
+	if (*pid == UINT32_MAX || (!s->o->follow_children && *pid != (uint32_t)s->target))
+		return false;
 	size_t n = strnlen((const char *)rec + name_off, len - name_off);
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
+	if (n >= name_size)
+		n = name_size - 1;
 	memcpy(name, rec + name_off, n);
 	name[n] = 0;
+	return true;
+}
+
+static void on_mmap(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+{
+	uint32_t pid;
+	uint64_t addr, size, pgoff;
+	char name[PATH_MAX];
+	if (!parse_mmap(s, rec, len, v2, &pid, &addr, &size, &pgoff, name, sizeof(name)))
+		return;
 	uint32_t m = intern_mapping(s, name, addr, addr + size, pgoff);
 	struct proc *pr = m ? get_proc(s, pid, true) : NULL;
 	if (pr && proc_add_vma(pr, addr, addr + size, m) < 0)
 		s->err = -ENOMEM;
+}
+
+/* As soon as a mapping is read from a ring (not when its turn comes), its file is opened: the
+ * sooner, the likelier the process still lives to show it if it is already deleted. */
+static void keep_mmap_file(struct rec *s, const unsigned char *rec, size_t len, bool v2)
+{
+	uint32_t pid;
+	uint64_t addr, size, pgoff;
+	char name[PATH_MAX];
+	if (parse_mmap(s, rec, len, v2, &pid, &addr, &size, &pgoff, name, sizeof(name)))
+		keep_file(s, name, pid, addr, addr + size);
 }
 
 static void on_comm(struct rec *s, const unsigned char *rec, size_t len)
@@ -726,6 +902,8 @@ static void read_ring(struct rec *s, struct ring *rg)
 			 * time}. */
 			time =
 			    get64(hdr.type == PERF_RECORD_SAMPLE ? dst + 24 : dst + hdr.size - 8);
+			if (hdr.type == PERF_RECORD_MMAP || hdr.type == PERF_RECORD_MMAP2)
+				keep_mmap_file(s, dst, hdr.size, hdr.type == PERF_RECORD_MMAP2);
 			s->queue.data[s->queue.len++] =
 			    (struct qent){time, s->seq++, s->arena.len, hdr.size};
 			s->arena.len += hdr.size;
@@ -834,9 +1012,19 @@ static void setup_attr(struct rec *s)
 	a->watermark = 1;
 	a->wakeup_watermark = (uint32_t)(RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
 	long max_stack = 127;
-	read_int("/proc/sys/kernel/perf_event_max_stack", &max_stack);
+	read_int(MAX_STACK_SYSCTL, &max_stack);
 	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
 	a->sample_max_stack = (uint16_t)(depth > 0 && depth <= 0xffff ? depth : 127);
+}
+
+/* --depth above the kernel's limit: the kernel cuts every call chain at the limit. We do not raise
+ * it, even as root: it is system-wide, and the kernel refuses to change it (EBUSY) while any
+ * profiler's call-chain events exist, so it could not be put back reliably. */
+static void check_max_stack(const sc_record_options *o, sc_record_result *r)
+{
+	long limit;
+	if (read_int(MAX_STACK_SYSCTL, &limit) && limit > 0 && o->max_depth > limit)
+		r->depth_limit = (int)limit;
 }
 
 /* Opens one event, dropping in turn the optional attributes an older kernel refuses, and kernel
@@ -1068,6 +1256,7 @@ static int read_proc_maps(struct rec *s)
 		pr = get_proc(s, (uint32_t)s->target, true); /* interning may not move procs, but */
 		if (m && pr && proc_add_vma(pr, start, end, m) < 0)
 			s->err = -ENOMEM;
+		keep_file(s, name, (uint32_t)s->target, start, end);
 	}
 	free(line);
 	fclose(f);
@@ -1116,6 +1305,71 @@ static int add_metadata(struct rec *s)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* ---- the command's process group and the terminal -------------------------------------------
+ *
+ * The command runs in a process group of its own, so that stopping it reaches everything it
+ * started (`sh -c './a & ./b & wait'`): SIGTERM and SIGKILL go to the group. When scorch is in the
+ * foreground of a terminal, the terminal is handed to that group, as a shell does for a job: the
+ * keys (Ctrl-C, Ctrl-Z, Ctrl-\) reach the command and its children, and it may read the terminal.
+ * A Ctrl-Z that stops the command stops scorch too (the shell then shows the job stopped), and `fg`
+ * continues both. The terminal is taken back when the command has exited.
+ */
+
+/* Sends `sig` to the command's process group, and to the command itself when it has left that
+ * group (a shell with job control makes its own). */
+static void signal_command(const struct rec *s, int sig)
+{
+	if (kill(-s->target, sig) < 0 || getpgid(s->target) != s->target)
+		kill(s->target, sig);
+}
+
+/* The terminal whose foreground scorch is, or -1. */
+static int foreground_tty(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
+			return fd;
+	return -1;
+}
+
+/* Hands the terminal to the command's group when scorch holds it. */
+static void give_terminal(struct rec *s)
+{
+	s->tty = foreground_tty();
+	if (s->tty >= 0 && tcsetpgrp(s->tty, s->target) < 0)
+		s->tty = -1;
+}
+
+/* Makes scorch's group the terminal's foreground again. From a background group this would send
+ * SIGTTOU, hence the mask. */
+static void take_terminal(struct rec *s)
+{
+	if (s->tty < 0)
+		return;
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(s->tty, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The command was stopped by a terminal's stop key (or by reading or writing the terminal from the
+ * background): stop scorch as well, so that the shell sees the job stopped; once continued (fg or
+ * bg), continue the command, in the foreground if scorch is. A plain SIGSTOP is left to whoever
+ * sent it, and without a terminal there is no job control to follow. */
+static void follow_stop(struct rec *s, int sig)
+{
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return;
+	if (s->tty < 0 && !isatty(0) && !isatty(1) && !isatty(2))
+		return;
+	take_terminal(s);
+	raise(SIGSTOP);
+	give_terminal(s);
+	signal_command(s, SIGCONT);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -1147,7 +1401,7 @@ static int record_loop(struct rec *s, double start)
 	if (pidfd >= 0)
 		pf[npf++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
 	double deadline = s->o->duration > 0 ? start + s->o->duration : 0, kill_at = 0;
-	bool stopping = false, killed = false;
+	bool stopping = false, killed = false, forwarded_int = false;
 	for (;;) {
 		int timeout = POLL_MS;
 		double t = now_mono();
@@ -1175,7 +1429,11 @@ static int record_loop(struct rec *s, double start)
 			break;
 		if (s->launched) {
 			int st;
-			if (waitpid(s->target, &st, WNOHANG) == s->target) {
+			if (waitpid(s->target, &st, WNOHANG | WUNTRACED) == s->target) {
+				if (WIFSTOPPED(st)) {
+					follow_stop(s, WSTOPSIG(st));
+					continue;
+				}
 				s->r->exited = true;
 				s->r->wait_status = st;
 				break;
@@ -1185,8 +1443,13 @@ static int record_loop(struct rec *s, double start)
 			break;
 		}
 		t = now_mono();
-		/* The terminal sends SIGINT to the command too: the first one is the command's to
-		 * act on; a second one means the user really wants us to stop. */
+		/* A SIGINT that reaches scorch did not reach the command's group (the terminal's
+		 * goes to that group alone): the first one is passed on, for the command to act
+		 * on; a second one means the user really wants us to stop. */
+		if (s->launched && sc_record_nsigint == 1 && !forwarded_int) {
+			signal_command(s, SIGINT);
+			forwarded_int = true;
+		}
 		bool stop = sc_record_nsigterm || sc_record_nsigint >= (s->launched ? 2 : 1) ||
 			    (deadline && t >= deadline);
 		if (!stop)
@@ -1194,11 +1457,13 @@ static int record_loop(struct rec *s, double start)
 		if (!s->launched)
 			break;
 		if (!stopping) {
-			kill(s->target, SIGTERM);
+			signal_command(s, SIGTERM);
+			signal_command(s,
+				       SIGCONT); /* a stopped group acts on it only when running */
 			stopping = true;
 			kill_at = t + KILL_GRACE_S;
 		} else if (!killed && t >= kill_at) {
-			kill(s->target, SIGKILL);
+			signal_command(s, SIGKILL);
 			killed = true;
 		}
 	}
@@ -1219,6 +1484,7 @@ static pid_t spawn(char *const *argv, int go_fd, int go_wr, int err_rd, int err_
 		return pid < 0 ? -errno : pid;
 	close(go_wr);
 	close(err_rd);
+	setpgid(0, 0); /* the parent does it too: whichever runs first */
 	char c;
 	ssize_t n;
 	while ((n = read(go_fd, &c, 1)) < 0 && errno == EINTR)
@@ -1261,6 +1527,11 @@ static void rec_release(struct rec *s)
 	sc_unwind_free(s->unwind);
 	sc_hashmap_release(&s->pids);
 	sc_hashmap_release(&s->tids);
+	for (size_t i = 0; i < s->kept.len; i++)
+		if (s->kept.data[i].fd >= 0)
+			close(s->kept.data[i].fd);
+	sc_vec_release(&s->kept);
+	sc_hashmap_release(&s->kept_index);
 	sc_vec_release(&s->frames);
 	sc_vec_release(&s->locs);
 }
@@ -1287,8 +1558,10 @@ static int launch(struct rec *s)
 		return fail(s->r, pid, "cannot run '%s': %s", cmd, strerror(-pid));
 	}
 	s->target = pid;
+	setpgid(pid, pid);
 	int r = open_launch_events(s);
 	if (r == 0) {
+		give_terminal(s);
 		char c = 'g';
 		if (write(go[1], &c, 1) != 1)
 			r = fail(s->r, -errno, "cannot start '%s': %s", cmd, strerror(errno));
@@ -1299,9 +1572,11 @@ static int launch(struct rec *s)
 		ssize_t n;
 		while ((n = read(ep[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
 			;
-		if (n == (ssize_t)sizeof(child_errno))
+		if (n == (ssize_t)sizeof(child_errno)) {
+			s->r->exec_errno = child_errno;
 			r = fail(s->r, -child_errno, "cannot run '%s': %s", cmd,
 				 strerror(child_errno));
+		}
 	}
 	close(ep[0]);
 	if (r < 0) {
@@ -1325,7 +1600,8 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
 
-	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .target = o->pid};
+	struct rec s = {
+	    .o = o, .p = p, .r = r, .launched = o->argv != NULL, .target = o->pid, .tty = -1};
 	sc_record_sigsave sigs;
 	bool sigs_installed = false;
 	int ret;
@@ -1348,6 +1624,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 			   o->frequency, max_rate, o->frequency);
 		goto out;
 	}
+	check_max_stack(o, r);
 	setup_attr(&s);
 	sc_record_signals_install(&sigs);
 	sigs_installed = true;
@@ -1369,10 +1646,12 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	}
 	p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
 	ret = record_loop(&s, start);
+	if (ret == 0)
+		ret = finish_kept(&s);
 stop:
 	if (ret < 0 && s.launched && !r->exited) {
 		/* We cannot record any more: do not leave the command running unobserved. */
-		kill(s.target, SIGKILL);
+		signal_command(&s, SIGKILL);
 		int st = 0;
 		while (waitpid(s.target, &st, 0) < 0 && errno == EINTR)
 			;
@@ -1384,6 +1663,7 @@ stop:
 	if (ret == -ENOMEM && !r->err[0])
 		fail(r, ret, "out of memory while recording");
 out:
+	take_terminal(&s);
 	if (sigs_installed)
 		sc_record_signals_restore(&sigs);
 	rec_release(&s);

@@ -1,5 +1,6 @@
 /*
- * sigsafe.c: signal-context code of the recorder: two counters and the handler that bumps them.
+ * sigsafe.c: signal-context code of the recorder: two counters and the handler that bumps them
+ * (SIGHUP counts as SIGTERM: both ask the recording to stop).
  * Nothing here allocates, locks or calls anything but sigaction(). See sigsafe.h.
  */
 #include "record/sigsafe.h"
@@ -29,10 +30,12 @@ void sc_record_signals_install(sc_record_sigsave *save)
 	sc_record_nsigterm = 0;
 	sigaction(SIGINT, &sa, &save->old_int);
 	sigaction(SIGTERM, &sa, &save->old_term);
+	sigaction(SIGHUP, &sa, &save->old_hup);
 }
 
 void sc_record_signals_restore(const sc_record_sigsave *save)
 {
 	sigaction(SIGINT, &save->old_int, NULL);
 	sigaction(SIGTERM, &save->old_term, NULL);
+	sigaction(SIGHUP, &save->old_hup, NULL);
 }

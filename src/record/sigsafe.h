@@ -1,9 +1,9 @@
 /*
  * sigsafe.h: the recorder's signal handlers, kept apart because they run in signal context.
  *
- * While recording, SIGINT and SIGTERM only bump counters that the poll loop in record.c reads
- * (poll() returns EINTR, so the loop notices at once). The handlers are installed without
- * SA_RESTART and restored to what they were when the recording ends.
+ * While recording, SIGINT, SIGTERM and SIGHUP only bump counters (SIGHUP counts as SIGTERM) that
+ * the poll loop in record.c reads (poll() returns EINTR, so the loop notices at once). The handlers
+ * are installed without SA_RESTART and restored to what they were when the recording ends.
  */
 #ifndef SC_RECORD_SIGSAFE_H
 #define SC_RECORD_SIGSAFE_H
@@ -11,7 +11,7 @@
 #include <signal.h>
 
 typedef struct sc_record_sigsave {
-	struct sigaction old_int, old_term;
+	struct sigaction old_int, old_term, old_hup;
 } sc_record_sigsave;
 
 /* Counts of signals received since sc_record_signals_install(). */

@@ -192,10 +192,18 @@ static int describe_file(struct sym *s, struct sym_file *f)
 	return 0;
 }
 
-/* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. */
+/* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. The
+ * caller's aliases may name another path to read (a deleted binary kept open) or none. */
 static int open_file(struct sym *s, struct sym_file *f)
 {
-	const char *path = sc_profile_str(s->p, f->path);
+	const char *name = sc_profile_str(s->p, f->path), *path = name;
+	for (size_t i = 0; i < s->o.naliases; i++)
+		if (s->o.aliases[i].file == f->path) {
+			path = s->o.aliases[i].read_path;
+			if (!path)
+				return 0;
+			break;
+		}
 	struct stat st;
 	/* Mappings also name "[vdso]", "//anon", devices and FIFOs: only regular files are read,
 	 * since opening a FIFO would block. */
@@ -204,7 +212,7 @@ static int open_file(struct sym *s, struct sym_file *f)
 	f->dwfl = dwfl_begin(&offline_callbacks);
 	if (!f->dwfl)
 		return -ENOMEM;
-	f->mod = dwfl_report_offline(f->dwfl, base_name(path), path, -1);
+	f->mod = dwfl_report_offline(f->dwfl, base_name(name), path, -1);
 	dwfl_report_end(f->dwfl, NULL, NULL);
 	int r = f->mod ? describe_file(s, f) : -ENOENT;
 	if (r < 0) {

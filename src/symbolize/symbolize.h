@@ -13,12 +13,23 @@
 
 #include "profile/profile.h"
 
+/* A file to read in place of the one a mapping names: for a binary deleted or replaced while it
+ * ran, a path that still reaches the file as it was mapped ("/proc/self/fd/7"); read_path NULL:
+ * read nothing (the file now at that path is not the one that was mapped, and wrong names are
+ * worse than none). Both borrowed. */
+typedef struct sc_sym_file_alias {
+	sc_str file;	       /* the mapping's file name */
+	const char *read_path; /* what to read instead, or NULL */
+} sc_sym_file_alias;
+
 typedef struct sc_sym_options {
 	/* Called now and then with (done, total) locations; may be NULL. */
 	void (*progress)(size_t done, size_t total, void *ctx);
 	void *progress_ctx;
-	const char *kallsyms_path; /* NULL: /proc/kallsyms */
-	int no_inline;		   /* do not expand inlined frames */
+	const char *kallsyms_path;	  /* NULL: /proc/kallsyms */
+	int no_inline;			  /* do not expand inlined frames */
+	const sc_sym_file_alias *aliases; /* may be NULL */
+	size_t naliases;
 } sc_sym_options;
 
 typedef struct sc_sym_stats {

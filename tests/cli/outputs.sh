@@ -81,18 +81,22 @@ grep -q 'No space left on device' "$TMP/set.err" || fail "report --all: $(cat "$
 ok "report --all on a full disk keeps the previous set whole"
 
 # A signal in the middle of writing: scorch ends as the signal says and leaves no temporary.
+sw=$BUILD/tests/programs/libstallwrite.so
+[ -f "$sw" ] || fail "libstallwrite.so is not built ($sw)"
 for sig in TERM INT HUP; do
-	rm -f "$TMP/sig.folded"
+	rm -f "$TMP/sig.folded" "$TMP/ready"
 	# A non-interactive shell starts background jobs with SIGINT ignored: undo that.
-	LD_PRELOAD=$fw SC_STALL_WRITE_MATCH=sig.folded env --default-signal=INT,TERM,HUP \
+	LD_PRELOAD=$sw SC_STALL_WRITE_MATCH=sig.folded SC_STALL_READY=$TMP/ready SC_STALL_GO=$TMP/never \
+		env --default-signal=INT,TERM,HUP \
 		"$SCORCH" report --format folded -o "$TMP/sig.folded" "$folded" 2>/dev/null &
 	pid=$!
 	for _ in $(seq 600); do
-		[ -n "$(find "$TMP" -maxdepth 1 -name '.sig.folded.*' | head -1)" ] && break
+		[ -e "$TMP/ready" ] && break
 		sleep 0.05
 	done
+	[ -e "$TMP/ready" ] || { kill -KILL $pid; fail "the write was never stalled"; }
 	[ -n "$(find "$TMP" -maxdepth 1 -name '.sig.folded.*' | head -1)" ] ||
-		fail "the stalled write never created its temporary"
+		fail "the stalled write has no temporary"
 	kill -$sig $pid
 	for _ in $(seq 600); do
 		kill -0 $pid 2>/dev/null || break

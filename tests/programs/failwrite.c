@@ -5,9 +5,8 @@
  *   SC_FAIL_WRITE_MATCH=SUBSTRING   write(2) to a file whose path (as /proc/self/fd shows it)
  *                                   contains SUBSTRING fails with ENOSPC ...
  *   SC_FAIL_WRITE_AFTER=BYTES       ... once BYTES bytes have gone to such files (default 0)
- *   SC_STALL_WRITE_MATCH=SUBSTRING  write(2) to such a file blocks forever (in pause()), so that a
- *                                   test can signal scorch in the middle of writing it
  *
+ * (tests/programs/stallwrite.c holds a write instead, for signals in the middle of one.)
  * Only write(2) is wrapped: scorch's output streams write through it (util/fileio.c), so the error
  * shows up where a real full disk shows it first. Without SC_FAIL_WRITE_MATCH nothing changes.
  */
@@ -25,18 +24,6 @@ ssize_t write(int fd, const void *buf, size_t n)
 	static ssize_t (*real)(int, const void *, size_t);
 	if (!real)
 		real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-	const char *stall = getenv("SC_STALL_WRITE_MATCH");
-	if (stall && *stall && fd > 2) {
-		char link[64], path[4096];
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		ssize_t k = readlink(link, path, sizeof(path) - 1);
-		if (k > 0) {
-			path[k] = 0;
-			if (strstr(path, stall))
-				for (;;)
-					pause();
-		}
-	}
 	const char *match = getenv("SC_FAIL_WRITE_MATCH");
 	if (match && *match && fd > 2) {
 		char link[64], path[4096];

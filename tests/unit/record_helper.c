@@ -9,7 +9,13 @@
  *                                  parent_spin, MS ms each; the child's pid is written to FILE
  *   record_helper thread MS FILE   a thread spins in thread_spin, main in main_spin, MS ms each;
  *                                  the thread's tid is written to FILE
- *   record_helper spin MS          spins in plain_spin for MS ms (test_record attaches to it)
+ *   record_helper spin MS          spins in plain_spin for MS ms
+ *   record_helper stopped MS       stops itself (SIGSTOP), then, once continued, spins in
+ *                                  plain_spin for MS ms: test_record attaches to it while it is
+ *                                  stopped, so every millisecond of the spin is recorded
+ *   record_helper ready MS FD      spins in plain_spin for MS ms, writes one byte to file
+ *                                  descriptor FD, then spins in plain_spin until killed: what
+ *                                  happens after the byte is sure to follow MS ms of samples
  *
  * Built with -O2 -fno-omit-frame-pointer -momit-leaf-frame-pointer whatever the build type (see
  * tests/unit/meson.build): `leaf` then sets up no frame, which is what the leaf fix must repair,
@@ -105,7 +111,9 @@ static void *thread_fn(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: record_helper leaf|segv|fork|thread|spin MS [FILE]\n");
+		fprintf(
+		    stderr,
+		    "usage: record_helper leaf|segv|fork|thread|spin|stopped|ready MS [FILE|FD]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -152,6 +160,15 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 	} else if (!strcmp(mode, "spin")) {
 		plain_spin(ms);
+	} else if (!strcmp(mode, "stopped")) {
+		raise(SIGSTOP);
+		plain_spin(ms);
+	} else if (!strcmp(mode, "ready") && argc > 3) {
+		plain_spin(ms);
+		if (write(atoi(argv[3]), "r", 1) != 1)
+			return 3;
+		for (;;)
+			plain_spin(1000);
 	} else {
 		fprintf(stderr, "record_helper: unknown mode '%s'\n", mode);
 		return 2;

@@ -5,7 +5,12 @@
  * the frameless leaf attributed to each of its three callers (and, without the leaf fix, to
  * main), samples of a forked child under its own pid and of a thread under its own tid, the
  * samples of a command that crashes, attaching to a running process, and the errors. Workloads
- * burn fixed amounts of CPU time, so the counts asserted are far from any boundary. Skips when
+ * burn fixed amounts of CPU time, so the counts asserted are far from any boundary.
+ *
+ * Nothing here depends on timing: the cpu-clock event samples CPU time, so a loaded machine only
+ * stretches a recording; whatever must happen after the helper has worked (a SIGTERM, an attach)
+ * waits for the helper to say so or to stop itself, never for a while. Each test's profile (and
+ * helper process) is released by the teardown, so a failed assertion leaks nothing. Skips when
  * perf_event_open is refused here.
  */
 #include <setjmp.h>
@@ -14,7 +19,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,13 +58,35 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Skips the test (freeing `p`) when sc_record_run failed because this machine refuses perf
- * events. */
-static void skip_if_refused(int rc, const sc_record_result *r, sc_profile *p)
+/* The running test's profile and helper process, released by teardown() whatever the outcome. */
+static sc_profile *prof;
+static pid_t helper_pid;
+
+static int teardown(void **state)
+{
+	(void)state;
+	sc_profile_free(prof);
+	prof = NULL;
+	if (helper_pid > 0) {
+		kill(helper_pid, SIGKILL);
+		waitpid(helper_pid, NULL, 0);
+		helper_pid = 0;
+	}
+	return 0;
+}
+
+static sc_profile *new_profile(void)
+{
+	prof = sc_profile_new();
+	assert_non_null(prof);
+	return prof;
+}
+
+/* Skips the test when sc_record_run failed because this machine refuses perf events. */
+static void skip_if_refused(int rc, const sc_record_result *r)
 {
 	if (rc < 0 && strstr(r->err, "perf_event_open")) {
 		printf("skipped: %s\n", r->err);
-		sc_profile_free(p);
 		skip();
 	}
 }
@@ -143,10 +172,10 @@ static sc_record_options launch(char **argv)
  * perf events. With `check`, checks what every recording must satisfy (check_common). */
 static sc_profile *record(const sc_record_options *o, sc_record_result *r, bool check)
 {
-	sc_profile *p = sc_profile_new();
+	sc_profile *p = new_profile();
 	uint64_t t0 = mono_ns();
 	int rc = sc_record_run(o, p, r);
-	skip_if_refused(rc, r, p);
+	skip_if_refused(rc, r);
 	if (rc < 0)
 		print_error("sc_record_run: %d %s\n", rc, r->err);
 	assert_int_equal(rc, 0);
@@ -201,7 +230,6 @@ static void test_leaf_callers_restored(void **state)
 	assert_true((c.a + c.b + c.c) * 10 >= c.leaf * 9);
 	assert_true(c.a < c.b && c.b < c.c);
 	assert_true(r.leaf_fixed >= c.a + c.b + c.c);
-	sc_profile_free(p);
 }
 
 /* The control: without the stack copy, the frame-pointer chain skips the leaf's caller. */
@@ -219,7 +247,6 @@ static void test_leaf_callers_lost_without_fix(void **state)
 	assert_true(c.leaf >= 150);
 	assert_true(c.main * 10 >= c.leaf * 9);
 	assert_int_equal(r.leaf_fixed, 0);
-	sc_profile_free(p);
 }
 
 static void test_missing_command(void **state)
@@ -227,15 +254,15 @@ static void test_missing_command(void **state)
 	(void)state;
 	char *argv[] = {"scorch-test-no-such-command", "x", NULL};
 	sc_record_options o = launch(argv);
-	sc_profile *p = sc_profile_new();
+	sc_profile *p = new_profile();
 	sc_record_result r;
 	int rc = sc_record_run(&o, p, &r);
-	skip_if_refused(rc, &r, p);
+	skip_if_refused(rc, &r);
 	assert_int_equal(rc, -ENOENT);
 	assert_string_equal(r.err,
 			    "cannot run 'scorch-test-no-such-command': No such file or directory");
+	assert_int_equal(r.exec_errno, ENOENT);
 	assert_int_equal(p->samples.len, 0);
-	sc_profile_free(p);
 }
 
 static void test_crash_keeps_samples(void **state)
@@ -251,7 +278,6 @@ static void test_crash_keeps_samples(void **state)
 	size_t n = count_leaf(p, "spin_crash");
 	printf("spin_crash %zu of %zu samples\n", n, p->samples.len);
 	assert_true(n >= 100);
-	sc_profile_free(p);
 }
 
 /* The file the helper writes a child's pid or a thread's tid into: made empty here (`file` is a
@@ -274,6 +300,24 @@ static long take_id(const char *file)
 	}
 	unlink(file);
 	return id;
+}
+
+/* A command found but not executable: exec's own errno, so that the CLI exits 126 as a shell. */
+static void test_not_executable(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-test-record-XXXXXX";
+	make_id_file(file); /* an empty file, mode 0600: not executable */
+	char *argv[] = {file, NULL};
+	sc_record_options o = launch(argv);
+	sc_profile *p = new_profile();
+	sc_record_result r;
+	int rc = sc_record_run(&o, p, &r);
+	unlink(file);
+	skip_if_refused(rc, &r);
+	assert_int_equal(rc, -EACCES);
+	assert_int_equal(r.exec_errno, EACCES);
+	assert_non_null(strstr(r.err, "Permission denied"));
 }
 
 static void test_forked_child_has_own_pid(void **state)
@@ -303,7 +347,6 @@ static void test_forked_child_has_own_pid(void **state)
 	       (unsigned long long)r.processes);
 	assert_true(in_child >= 100 && in_parent >= 100);
 	assert_true(r.processes >= 2);
-	sc_profile_free(p);
 }
 
 static void test_no_children(void **state)
@@ -322,7 +365,6 @@ static void test_no_children(void **state)
 		assert_int_not_equal(p->samples.data[i].pid, child);
 	assert_int_equal(count_leaf(p, "child_spin"), 0);
 	assert_true(count_leaf(p, "parent_spin") >= 75);
-	sc_profile_free(p);
 }
 
 static void test_thread_has_own_tid(void **state)
@@ -354,7 +396,6 @@ static void test_thread_has_own_tid(void **state)
 	assert_true(in_thread >= 100 && in_main >= 100);
 	assert_true(r.threads >= 2);
 	assert_int_equal(r.processes, 1);
-	sc_profile_free(p);
 }
 
 /* A duration ends the recording of a launched command by terminating it; it is still reaped. */
@@ -369,68 +410,144 @@ static void test_duration_stops_command(void **state)
 	assert_true(r.exited);
 	assert_true(WIFSIGNALED(r.wait_status));
 	assert_int_equal(WTERMSIG(r.wait_status), SIGTERM);
-	assert_true(count_leaf(p, "plain_spin") > 0);
-	sc_profile_free(p);
+	/* Not how many samples: 0.2 s of wall time is no amount of CPU time on a loaded machine. */
+	assert_true(r.duration >= 0.2);
+	(void)p;
 }
 
-/* SIGTERM to the recorder stops it the same way, and its own handlers are gone afterwards. */
+/* Reads the helper's byte from `fd`, then sends SIGTERM to this process (the recorder's handler
+ * is installed by then: the helper was launched after it). Nothing when the helper never wrote. */
+static void *sigterm_when_ready(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* delivered to the recording thread */
+	ssize_t n;
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+/* SIGTERM to the recorder stops it the same way, and its own handlers are gone afterwards. The
+ * signal comes once the helper has spun 200 ms of CPU time in plain_spin. */
 static void test_sigterm_stops_recording(void **state)
 {
 	(void)state;
-	timer_t timer;
-	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, &ev, &timer), 0);
-	struct itimerspec at = {.it_value = {.tv_nsec = 300 * 1000000}};
-	char *argv[] = {helper, "spin", "20000", NULL};
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	char fdarg[16];
+	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+	char *argv[] = {helper, "ready", "200", fdarg, NULL};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, sigterm_when_ready, &pfd[0]), 0);
 	sc_record_options o = launch(argv);
 	sc_record_result r;
-	/* Armed only now: sc_record_run installs its handler before it launches anything, and the
-	 * helper needs far longer than 300 ms. */
-	assert_int_equal(timer_settime(timer, 0, &at, NULL), 0);
-	sc_profile *p = record(&o, &r, false);
-	timer_delete(timer);
+	sc_profile *p = new_profile();
+	int rc = sc_record_run(&o, p, &r);
+	close(pfd[1]); /* the helper is gone: the thread's read ends */
+	pthread_join(t, NULL);
+	close(pfd[0]);
+	skip_if_refused(rc, &r);
+	assert_int_equal(rc, 0);
 	assert_true(r.exited);
 	assert_true(WIFSIGNALED(r.wait_status));
 	assert_int_equal(WTERMSIG(r.wait_status), SIGTERM);
-	assert_true(count_leaf(p, "plain_spin") > 0);
+	size_t n = count_leaf(p, "plain_spin");
+	printf("plain_spin %zu of %zu samples\n", n, p->samples.len);
+	assert_true(n >= 100);
 	struct sigaction sa;
 	assert_int_equal(sigaction(SIGTERM, NULL, &sa), 0);
 	assert_true(sa.sa_handler == SIG_DFL);
-	sc_profile_free(p);
 }
 
+/* Perf event descriptors open in this process. */
+static long perf_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char link[300], target[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		if (k > 0) {
+			target[k] = 0;
+			n += !strcmp(target, "anon_inode:[perf_event]");
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+struct release {
+	pid_t pid;
+	int done; /* set by the test when sc_record_run has returned */
+};
+
+/* Continues the stopped helper once the recorder has opened its events on every CPU (one per
+ * CPU for a one-thread process), so that all of its spin is recorded. */
+static void *continue_when_attached(void *arg)
+{
+	struct release *rl = arg;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	while (!__atomic_load_n(&rl->done, __ATOMIC_ACQUIRE)) {
+		if (perf_fds() >= (ncpu > 0 ? ncpu : 1)) {
+			kill(rl->pid, SIGCONT);
+			break;
+		}
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Attaches to a helper that stopped itself, continues it once attached, and records it until it
+ * exits: its 300 ms of CPU time in plain_spin are all there, however loaded the machine is. */
 static void test_attach(void **state)
 {
 	(void)state;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		execl(helper, helper, "spin", "5000", (char *)NULL);
+		execl(helper, helper, "stopped", "300", (char *)NULL);
 		_exit(127);
 	}
-	usleep(100000); /* let it exec */
+	helper_pid = pid;
+	int st;
+	assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(st)); /* exec'd and stopped itself */
+	struct release rl = {.pid = pid};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, continue_when_attached, &rl), 0);
 	sc_record_options o;
 	sc_record_options_init(&o);
 	o.pid = pid;
-	o.duration = 0.3;
-	sc_profile *p = sc_profile_new();
+	sc_profile *p = new_profile();
 	sc_record_result r;
 	uint64_t t0 = mono_ns();
 	int rc = sc_record_run(&o, p, &r);
 	uint64_t t1 = mono_ns();
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	skip_if_refused(rc, &r, p);
+	__atomic_store_n(&rl.done, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	skip_if_refused(rc, &r);
 	assert_int_equal(rc, 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	helper_pid = 0;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	check_common(p, &r, t0, t1);
 	assert_false(r.exited);
 	size_t n = count_leaf(p, "plain_spin");
 	printf("attached: plain_spin %zu of %zu samples in %.2f s\n", n, p->samples.len,
 	       r.duration);
-	assert_true(n >= 100);
+	assert_true(n >= 150);
 	for (size_t i = 0; i < p->samples.len; i++)
 		assert_int_equal(p->samples.data[i].pid, pid);
-	sc_profile_free(p);
 }
 
 static void test_attach_no_process(void **state)
@@ -439,27 +556,27 @@ static void test_attach_no_process(void **state)
 	sc_record_options o;
 	sc_record_options_init(&o);
 	o.pid = 999999999;
-	sc_profile *p = sc_profile_new();
+	sc_profile *p = new_profile();
 	sc_record_result r;
 	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
 	assert_string_equal(r.err, "no process 999999999");
-	sc_profile_free(p);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_leaf_callers_restored),
-	    cmocka_unit_test(test_leaf_callers_lost_without_fix),
-	    cmocka_unit_test(test_missing_command),
-	    cmocka_unit_test(test_crash_keeps_samples),
-	    cmocka_unit_test(test_forked_child_has_own_pid),
-	    cmocka_unit_test(test_no_children),
-	    cmocka_unit_test(test_thread_has_own_tid),
-	    cmocka_unit_test(test_duration_stops_command),
-	    cmocka_unit_test(test_sigterm_stops_recording),
-	    cmocka_unit_test(test_attach),
-	    cmocka_unit_test(test_attach_no_process),
+	    cmocka_unit_test_teardown(test_leaf_callers_restored, teardown),
+	    cmocka_unit_test_teardown(test_leaf_callers_lost_without_fix, teardown),
+	    cmocka_unit_test_teardown(test_missing_command, teardown),
+	    cmocka_unit_test_teardown(test_not_executable, teardown),
+	    cmocka_unit_test_teardown(test_crash_keeps_samples, teardown),
+	    cmocka_unit_test_teardown(test_forked_child_has_own_pid, teardown),
+	    cmocka_unit_test_teardown(test_no_children, teardown),
+	    cmocka_unit_test_teardown(test_thread_has_own_tid, teardown),
+	    cmocka_unit_test_teardown(test_duration_stops_command, teardown),
+	    cmocka_unit_test_teardown(test_sigterm_stops_recording, teardown),
+	    cmocka_unit_test_teardown(test_attach, teardown),
+	    cmocka_unit_test_teardown(test_attach_no_process, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
