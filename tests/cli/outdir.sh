@@ -70,7 +70,9 @@ rc=0
 ok "a directory as the command: exit 126"
 
 rc=0
-"$SCORCH" record -o "$TMP/dead" -p 999999999 >/dev/null 2>"$TMP/dead.err" || rc=$?
+# A pid in range that no process has: one that just exited.
+dead=$(sh -c 'echo $$')
+"$SCORCH" record -o "$TMP/dead" -p "$dead" >/dev/null 2>"$TMP/dead.err" || rc=$?
 [ "$rc" -eq 1 ] || fail "-p of no process exited $rc, expected 1"
 [ ! -e "$TMP/dead" ] || fail "-p of no process left $TMP/dead behind"
 ok "-p of no process: exit 1, no folder left"
