@@ -403,24 +403,11 @@ int cmd_record(int argc, char **argv)
 		return 0;
 	if (argi < 0)
 		return 2;
-	if (o.frequency < 1 || o.frequency > 100000) {
-		sc_cli_error("record", 0, "--frequency must be between 1 and 100000 Hz, not %d",
-			     o.frequency);
-		return 2;
-	}
-	if (o.max_depth < 1 || o.max_depth > 1024) {
-		sc_cli_error("record", 0, "--depth must be between 1 and 1024, not %d",
-			     o.max_depth);
-		return 2;
-	}
-	if (o.user_stack_bytes < 0 || o.user_stack_bytes > 65528 || o.user_stack_bytes % 8) {
+	/* The ranges are checked by the option table; the multiple of 8 is not a range. */
+	if (o.user_stack_bytes % 8) {
 		sc_cli_error("record", 0,
 			     "--leaf-stack must be a multiple of 8 between 0 and 65528, not %d",
 			     o.user_stack_bytes);
-		return 2;
-	}
-	if (duration < 0) {
-		sc_cli_error("record", 0, "--duration must not be negative");
 		return 2;
 	}
 	o.duration = duration;
@@ -429,10 +416,6 @@ int cmd_record(int argc, char **argv)
 	if (pid) {
 		if (argi < argc) {
 			sc_cli_error("record", 0, "give either -p PID or a command, not both");
-			return 2;
-		}
-		if (pid < 0) {
-			sc_cli_error("record", 0, "-p expects a process id, not %d", pid);
 			return 2;
 		}
 		o.pid = pid;
