@@ -9,6 +9,7 @@
  * by measuring again unless --confirm 0).
  */
 #include "bench/bench_impl.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -110,17 +111,23 @@ static int parse_double(const char *s, double *v)
 	return errno || e == s || *e || isnan(*v) ? -EINVAL : 0;
 }
 
+/* Writes one output file through the atomic writer: the previous file stays whole unless the new
+ * one was written completely; the message gives the real cause (No space left on device). */
 static int write_file(const char *prog, const char *path, const scorch_bench_report *rep,
 		      int (*writer)(const scorch_bench_report *, FILE *))
 {
-	FILE *fp = fopen(path, "w");
-	if (!fp) {
-		fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(errno));
+	sc_afile f;
+	int r = sc_afile_open(&f, path);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(-r));
 		return -1;
 	}
-	int r = writer(rep, fp);
-	if (fclose(fp) != 0 || r < 0) {
-		fprintf(stderr, "%s: cannot write '%s': %s\n", prog, path, strerror(EIO));
+	r = writer(rep, f.fp);
+	r = r < 0 ? sc_afile_fail(&f, r) : sc_afile_commit(&f);
+	if (r < 0) {
+		fprintf(stderr,
+			"%s: cannot write '%s' (the previous file, if any, is unchanged): %s\n",
+			prog, path, strerror(-r));
 		return -1;
 	}
 	return 0;
@@ -490,8 +497,11 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	if (save) {
 		e = scorch_bench_save_baseline(&rep, dir, save);
 		if (e < 0) {
-			fprintf(stderr, "%s: cannot save baseline '%s' in '%s': %s\n", prog, save,
-				dir, strerror(-e));
+			fprintf(
+			    stderr,
+			    "%s: cannot save baseline '%s/%s.json' (the previous one, if any, is "
+			    "unchanged): %s\n",
+			    prog, dir, save, strerror(-e));
 			goto out;
 		}
 		if (!quiet)

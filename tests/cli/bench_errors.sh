@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench_errors.sh: what libscorch-bench programs and `scorch bench compare` do when things go wrong
+# (issue 8, items 3, 6 and 10): full disks under --json/--csv/--html/--save-baseline, failing,
+# crashing, slow and empty benchmarks, bad option values, malformed baselines, endless inputs.
+#
+# The program is tests/programs/bench_cases.c (its comment lists the benchmarks). Nothing here
+# depends on timing: the slow benchmark sleeps, so it is at least as slow as it says on any machine,
+# and only counts of samples and exit statuses are checked.
+set -u
+. "$(dirname "$0")/lib.sh"
+make_tmp
+
+BC=$(prog bench_cases)
+fw=$BUILD/tests/programs/libfailwrite.so
+[ -f "$fw" ] || fail "libfailwrite.so is not built ($fw)"
+DATA="$SRCDIR/tests/data"
+short=(-q --aslr -w 0.01 -t 0.05 -n 5 --resamples 100)
+
+# 1. Item 3: a full disk while writing --json/--csv/--html/--save-baseline keeps the previous file,
+#    says "No space left on device" naming the file, and exits non-zero.
+"$BC" "${short[@]}" --format none --json "$TMP/out.json" --csv "$TMP/out.csv" \
+	--html "$TMP/out.html" --save-baseline base --baseline-dir "$TMP/bl" 'ok/add' ||
+	fail "the first run exited $?"
+for f in out.json out.csv out.html bl/base.json; do
+	[ -s "$TMP/$f" ] || fail "the first run wrote no $f"
+	cp "$TMP/$f" "$TMP/$f.prev"
+done
+for f in out.json out.csv out.html bl/base.json; do
+	rc=0
+	LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=$(basename "$f") "$BC" "${short[@]}" --format none \
+		--json "$TMP/out.json" --csv "$TMP/out.csv" --html "$TMP/out.html" \
+		--save-baseline base --baseline-dir "$TMP/bl" 'ok/add' 2>"$TMP/err" || rc=$?
+	[ $rc = 1 ] || fail "a full disk writing $f exited $rc, expected 1: $(cat "$TMP/err")"
+	grep -q "$f.*No space left on device" "$TMP/err" ||
+		fail "the message does not name $f and ENOSPC: $(cat "$TMP/err")"
+	cmp -s "$TMP/$f" "$TMP/$f.prev" || fail "a failed write changed the previous $f"
+	left=$(find "$TMP" -name ".$(basename "$f").*")
+	[ -z "$left" ] || fail "temporaries left behind: $left"
+done
+ok "a full disk keeps the previous --json/--csv/--html/baseline file and says ENOSPC (exit 1)"
