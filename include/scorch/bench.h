@@ -349,8 +349,9 @@ SCORCH_API int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp);
 SCORCH_API int scorch_bench_save_baseline(const scorch_bench_report *r, const char *dir,
 					  const char *name);
 /* Loads DIR/NAME.json and fills each result's comparison (results absent from the baseline are
- * left without one). msg (may be NULL) receives a reason on failure. Returns 0, -ENOENT,
- * -EINVAL (not a scorch.bench v1 file; see msg) or -ENOMEM. */
+ * left without one). msg (may be NULL) receives a reason on failure, naming the file. Returns 0,
+ * -ENOENT, -EINVAL (not a well-formed scorch.bench v1 file; see msg), -EFBIG (larger than 64 MiB)
+ * or -ENOMEM. */
 SCORCH_API int scorch_bench_compare_baseline(scorch_bench_report *r, const char *dir,
 					     const char *name, char *msg, size_t msgsize);
 /* Confirms the verdicts scorch_bench_compare_baseline(r, dir, name) gave, the way a careful

@@ -169,7 +169,7 @@ int scorch_bench_compare_baseline(scorch_bench_report *r, const char *dir, const
 		return -ENOMEM;
 	scorch_bench_report base;
 	int err = sc_bench_load_report(path, &base, &d);
-	if (err == -EINVAL && msg)
+	if (err < 0 && d.message[0] && msg)
 		sc_diag_format(&d, msg, msgsize);
 	if (err >= 0)
 		err = sc_bench_compare_reports(r, &base);
@@ -199,7 +199,7 @@ int scorch_bench_confirm_baseline(scorch_bench_suite *s, const scorch_bench_conf
 		return -ENOMEM;
 	scorch_bench_report base;
 	int err = sc_bench_load_report(path, &base, &d);
-	if (err == -EINVAL && msg)
+	if (err < 0 && d.message[0] && msg)
 		sc_diag_format(&d, msg, msgsize);
 	if (err >= 0)
 		err = sc_bench_confirm_reports(s, c, r, &base);

@@ -101,9 +101,19 @@ int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_confi
 
 /* --- json.c --- */
 
-/* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1). Fills
- * *out (release it even after failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
+/* The most a report may be: 64 MiB of text and 4Mi values (numbers, strings, ...), which
+ * bounds the reader's memory at a few hundred MB whatever the input (`/dev/zero` included). A
+ * run of 100000 samples (--samples' maximum) holds some 300000 values per benchmark. */
+#define SC_BENCH_JSON_MAX_BYTES	 (64 << 20)
+#define SC_BENCH_JSON_MAX_VALUES ((size_t)4 << 20)
+
+/* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1) from
+ * `text`, which must be NUL-terminated at text[len]. Fills *out (release it even after
+ * failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
 int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d);
+/* Reads `path` and loads it as above. Returns 0, -EINVAL (d says why, naming the file), -EFBIG
+ * (larger than SC_BENCH_JSON_MAX_BYTES; d says so), -ENOMEM or -errno of reading (d names the
+ * file). */
 int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d);
 
 /* --- baseline.c --- */

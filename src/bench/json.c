@@ -74,6 +74,7 @@ typedef struct jparser {
 	const char *p, *end, *start;
 	sc_diag *d;
 	int depth;
+	size_t values; /* parsed so far, against SC_BENCH_JSON_MAX_VALUES */
 } jparser;
 
 static void jfree(jnode *n)
@@ -267,6 +268,10 @@ static int parse_value(jparser *ps, jnode *n)
 		return jerr(ps, "unexpected end of input");
 	if (++ps->depth > 64)
 		return jerr(ps, "nested too deeply");
+	/* Each value costs a node of some 50 bytes: without a bound, 32 MiB of "0," would take
+	 * more than a gigabyte. */
+	if (++ps->values > SC_BENCH_JSON_MAX_VALUES)
+		return jerr(ps, "more values than a scorch.bench report may hold (4194304)");
 	int r = 0;
 	char c = *ps->p;
 	size_t left = (size_t)(ps->end - ps->p);
@@ -572,7 +577,11 @@ int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d)
 	size_t n = 0;
 	memset(out, 0, sizeof(*out));
 	sc_diag_set_file(d, path);
-	int r = sc_read_file(path, &text, &n);
+	int r = sc_read_file_max(path, SC_BENCH_JSON_MAX_BYTES, &text, &n);
+	if (r == -EFBIG)
+		sc_diag_error(d, 0, 0, -1,
+			      "larger than %d MiB, the most a scorch.bench report may be",
+			      SC_BENCH_JSON_MAX_BYTES >> 20);
 	if (r < 0)
 		return r;
 	r = sc_bench_report_from_json(text, n, out, d);

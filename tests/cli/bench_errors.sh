@@ -38,3 +38,24 @@ for f in out.json out.csv out.html bl/base.json; do
 	[ -z "$left" ] || fail "temporaries left behind: $left"
 done
 ok "a full disk keeps the previous --json/--csv/--html/baseline file and says ENOSPC (exit 1)"
+
+# 2. Item 10 (and 4): bench compare refuses non-finite and out-of-range percentages naming the
+#    option and its range (exit 2), and endless input with the file and the cap (exit 1).
+for opt in noise fail-on-regression; do
+	for bad in nan NaN inf -inf -1 1001 1e308 x ''; do
+		rc=0
+		"$SCORCH" bench compare --$opt "$bad" "$DATA/bench-base.json" \
+			"$DATA/bench-slower.json" >/dev/null 2>"$TMP/err" || rc=$?
+		[ $rc = 2 ] || fail "bench compare --$opt '$bad' exited $rc, expected 2"
+		grep -q -- "--$opt must be a number between 0 and 1000 (a percentage), not '$bad'" "$TMP/err" ||
+			fail "bench compare --$opt '$bad': the message names no option or range: $(cat "$TMP/err")"
+	done
+done
+"$SCORCH" bench compare --noise 0 --fail-on-regression 1000 "$DATA/bench-base.json" \
+	"$DATA/bench-slower.json" >/dev/null || fail "the bounds 0 and 1000 were refused"
+rc=0
+timeout 60 "$SCORCH" bench compare /dev/zero "$DATA/bench-base.json" >/dev/null 2>"$TMP/err" || rc=$?
+[ $rc = 1 ] || fail "bench compare /dev/zero exited $rc, expected 1"
+grep -q "/dev/zero: larger than 64 MiB" "$TMP/err" ||
+	fail "bench compare /dev/zero: the message names no file or cap: $(cat "$TMP/err")"
+ok "bench compare: NaN, inf and out-of-range percentages exit 2; /dev/zero is capped (exit 1)"
