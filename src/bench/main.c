@@ -29,12 +29,13 @@ static const char usage_text[] =
     "\n"
     "  -l, --list                  list the benchmark ids and exit\n"
     "      --filter REGEX          same as the positional REGEX\n"
-    "  -t, --measurement-time S    target measurement time per benchmark (default 2)\n"
-    "  -w, --warm-up-time S        warm-up per benchmark (default 0.5)\n"
-    "  -n, --samples N             samples (batches of d, 2d, ... N*d iterations; default 50)\n"
+    "  -t, --measurement-time S    target measurement time per benchmark, 0 to 3600 (default 2)\n"
+    "  -w, --warm-up-time S        warm-up per benchmark, 0 to 3600 (default 0.5)\n"
+    "  -n, --samples N             samples (batches of d, 2d, ... N*d iterations), 5 to 100000\n"
+    "                              (default 50)\n"
     "      --quick                 -w 0.1 -t 0.5 -n 30: a fast, rougher run\n"
-    "      --resamples N           bootstrap resamples (default 10000)\n"
-    "      --confidence C          confidence level of intervals (default 0.95)\n"
+    "      --resamples N           bootstrap resamples, 100 to 10000000 (default 10000)\n"
+    "      --confidence C          confidence level of intervals, 0.5 to 0.9999 (default 0.95)\n"
     "      --seed N                seed of the bootstrap PRNG (default 1)\n"
     "  -f, --format FMT            stdout format: table (default), json, csv, none\n"
     "      --json FILE             also write the JSON report (schema scorch.bench v1)\n"
@@ -43,14 +44,16 @@ static const char usage_text[] =
     "      --save-baseline NAME    save this run as DIR/NAME.json\n"
     "      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
     "      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
-    "      --noise PCT             changes smaller than PCT%% are no change (default 5)\n"
+    "      --noise PCT             changes smaller than PCT%% (0 to 1000) are no change\n"
+    "                              (default 5)\n"
     "      --confirm N             measure a benchmark that improved or regressed against the\n"
     "                              baseline N more times (default 1; 0: never); the verdict\n"
     "                              stands only if each re-run agrees, else it is no change\n"
     "      --fail-on-regression PCT  exit 3 if a benchmark regressed (confirmed) by more than\n"
-    "                              PCT%%\n"
+    "                              PCT%% (0 to 1000)\n"
     "      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
-    "      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
+    "      --repeat N              run the suite N times (1 to 1000); report and flag (>5%%) the "
+    "CV of\n"
     "                              each estimate\n"
     "      --measure WHAT          time (default); instructions (hardware counter, or callgrind\n"
     "                              where there is none); callgrind (always under callgrind)\n"
@@ -103,12 +106,34 @@ static void progress(const scorch_bench_result *r, void *data)
 			r->unstable ? "  (unstable)" : "");
 }
 
-static int parse_double(const char *s, double *v)
+/* A numeric option's value: finite, within [lo, hi], whole when `whole`. Prints "PROG: --NAME
+ * must be ... between LO and HI, not 'ARG'" and returns -1 otherwise. */
+static int num_opt(const char *prog, const char *name, const char *arg, double lo, double hi,
+		   bool whole, double *out)
 {
 	char *e;
 	errno = 0;
-	*v = strtod(s, &e);
-	return errno || e == s || *e || isnan(*v) ? -EINVAL : 0;
+	double v = strtod(arg, &e);
+	if (errno || e == arg || *e || !isfinite(v) || v < lo || v > hi ||
+	    (whole && v != floor(v))) {
+		fprintf(stderr, "%s: %s must be %s between %g and %g, not '%s'\n", prog, name,
+			whole ? "an integer" : "a number", lo, hi, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A baseline name becomes DIR/NAME.json: one path component, not hidden. */
+static int name_opt(const char *prog, const char *opt, const char *arg)
+{
+	if (*arg && arg[0] != '.' && !strchr(arg, '/'))
+		return 0;
+	fprintf(stderr,
+		"%s: %s must be a name that is not empty, has no '/' and does not start with "
+		"'.', not '%s'\n",
+		prog, opt, arg);
+	return -1;
 }
 
 /* Writes one output file through the atomic writer: the previous file stays whole unless the new
@@ -239,17 +264,19 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.filter = optarg;
 			break;
 		case 't':
-			if (parse_double(optarg, &c.measure_s) < 0 || c.measure_s < 0)
-				goto bad_value;
+			if (num_opt(prog, "-t/--measurement-time", optarg, 0, 3600, false,
+				    &c.measure_s) < 0)
+				return 2;
 			set_t = true;
 			break;
 		case 'w':
-			if (parse_double(optarg, &c.warmup_s) < 0 || c.warmup_s < 0)
-				goto bad_value;
+			if (num_opt(prog, "-w/--warm-up-time", optarg, 0, 3600, false,
+				    &c.warmup_s) < 0)
+				return 2;
 			break;
 		case 'n':
-			if (parse_double(optarg, &v) < 0 || v < 5 || v > 100000)
-				goto bad_value;
+			if (num_opt(prog, "-n/--samples", optarg, 5, 100000, true, &v) < 0)
+				return 2;
 			c.samples = (unsigned)v;
 			set_n = true;
 			break;
@@ -259,23 +286,38 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.samples = 30;
 			break;
 		case O_RESAMPLES:
-			if (parse_double(optarg, &v) < 0 || v < 100 || v > 1e7)
-				goto bad_value;
+			if (num_opt(prog, "--resamples", optarg, 100, 1e7, true, &v) < 0)
+				return 2;
 			c.resamples = (unsigned)v;
 			break;
 		case O_CONF:
-			if (parse_double(optarg, &c.confidence) < 0 || c.confidence <= 0 ||
-			    c.confidence >= 1)
-				goto bad_value;
+			if (num_opt(prog, "--confidence", optarg, 0.5, 0.9999, false,
+				    &c.confidence) < 0)
+				return 2;
 			break;
-		case O_SEED:
-			c.seed = strtoull(optarg, NULL, 0);
+		case O_SEED: {
+			char *e;
+			errno = 0;
+			c.seed = strtoull(optarg, &e, 0);
+			if (errno || e == optarg || *e || optarg[strspn(optarg, " ")] == '-') {
+				fprintf(stderr,
+					"%s: --seed must be an integer between 0 and 2^64-1, not "
+					"'%s'\n",
+					prog, optarg);
+				return 2;
+			}
 			break;
+		}
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json") &&
-			    strcmp(format, "csv") && strcmp(format, "none"))
-				goto bad_value;
+			    strcmp(format, "csv") && strcmp(format, "none")) {
+				fprintf(
+				    stderr,
+				    "%s: -f/--format must be table, json, csv or none, not '%s'\n",
+				    prog, format);
+				return 2;
+			}
 			break;
 		case O_JSON:
 			json = optarg;
@@ -287,37 +329,45 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			html = optarg;
 			break;
 		case O_SAVE:
+			if (name_opt(prog, "--save-baseline", optarg) < 0)
+				return 2;
 			save = optarg;
 			break;
 		case O_BASE:
+			if (name_opt(prog, "--baseline", optarg) < 0)
+				return 2;
 			base = optarg;
 			break;
 		case O_BASEDIR:
 			dir = optarg;
 			break;
 		case O_NOISE:
-			if (parse_double(optarg, &v) < 0 || v < 0)
-				goto bad_value;
+			if (num_opt(prog, "--noise", optarg, 0, 1000, false, &v) < 0)
+				return 2;
 			c.noise = v / 100;
 			break;
 		case O_FAIL:
-			if (parse_double(optarg, &fail_pct) < 0 || fail_pct < 0)
-				goto bad_value;
+			if (num_opt(prog, "--fail-on-regression", optarg, 0, 1000, false,
+				    &fail_pct) < 0)
+				return 2;
 			break;
 		case O_CONFIRM:
-			if (parse_double(optarg, &v) < 0 || v < 0 || v > SCORCH_BENCH_CONFIRM_MAX ||
-			    v != floor(v))
-				goto bad_value;
+			if (num_opt(prog, "--confirm", optarg, 0, SCORCH_BENCH_CONFIRM_MAX, true,
+				    &v) < 0)
+				return 2;
 			c.confirm = (unsigned)v;
 			break;
 		case O_AB:
-			if (nab == sizeof(ab) / sizeof(ab[0]))
-				goto bad_value;
+			if (nab == sizeof(ab) / sizeof(ab[0])) {
+				fprintf(stderr, "%s: --ab may be given at most %zu times\n", prog,
+					sizeof(ab) / sizeof(ab[0]));
+				return 2;
+			}
 			ab[nab++] = optarg;
 			break;
 		case O_REPEAT:
-			if (parse_double(optarg, &v) < 0 || v < 1 || v > 1000)
-				goto bad_value;
+			if (num_opt(prog, "--repeat", optarg, 1, 1000, true, &v) < 0)
+				return 2;
 			c.repeat = (unsigned)v;
 			break;
 		case O_MEASURE:
@@ -328,8 +378,14 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			else if (!strcmp(optarg, "callgrind")) {
 				c.measure = SCORCH_BENCH_MEASURE_INSTRUCTIONS;
 				force_cg = true;
-			} else
-				goto bad_value;
+			} else {
+				fprintf(
+				    stderr,
+				    "%s: --measure must be time, instructions or callgrind, not "
+				    "'%s'\n",
+				    prog, optarg);
+				return 2;
+			}
 			break;
 		case 'q':
 			quiet = true;
@@ -527,8 +583,4 @@ out:
 		status = 1;
 	}
 	return status;
-bad_value:
-	fprintf(stderr, "%s: bad value '%s' for an option\n", prog, optarg);
-	usage(stderr, prog);
-	return 2;
 }

@@ -59,3 +59,27 @@ timeout 60 "$SCORCH" bench compare /dev/zero "$DATA/bench-base.json" >/dev/null 
 grep -q "/dev/zero: larger than 64 MiB" "$TMP/err" ||
 	fail "bench compare /dev/zero: the message names no file or cap: $(cat "$TMP/err")"
 ok "bench compare: NaN, inf and out-of-range percentages exit 2; /dev/zero is capped (exit 1)"
+
+# 3. Item 6: a bad option value names the option and its range (exit 2).
+check_opt()
+{
+	local want=$1
+	shift
+	rc=0
+	"$BC" "$@" --list >/dev/null 2>"$TMP/err" || rc=$?
+	[ $rc = 2 ] || fail "$* exited $rc, expected 2"
+	grep -qF -- "$want" "$TMP/err" || fail "$*: expected '$want', got: $(cat "$TMP/err")"
+}
+check_opt "-n/--samples must be an integer between 5 and 100000, not '3'" -n 3
+check_opt "-n/--samples must be an integer between 5 and 100000, not '1e9'" --samples 1e9
+check_opt "-t/--measurement-time must be a number between 0 and 3600, not 'nan'" -t nan
+check_opt "-w/--warm-up-time must be a number between 0 and 3600, not 'inf'" -w inf
+check_opt "--noise must be a number between 0 and 1000, not 'nan'" --noise nan
+check_opt "--fail-on-regression must be a number between 0 and 1000, not 'inf'" \
+	--fail-on-regression inf
+check_opt "--confidence must be a number between 0.5 and 0.9999, not '1'" --confidence 1
+check_opt "--seed must be an integer between 0 and 2^64-1, not 'x'" --seed x
+check_opt "--repeat must be an integer between 1 and 1000, not '0'" --repeat 0
+check_opt "-f/--format must be table, json, csv or none, not 'xml'" -f xml
+check_opt "--save-baseline must be a name that is not empty, has no '/'" --save-baseline a/b
+ok "bad option values name the option and its range (exit 2)"
