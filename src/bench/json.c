@@ -429,21 +429,37 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		r->throughput_per_iter = jnum_of(tp, "per_iter");
 		r->throughput = jnum_of(tp, "per_second");
 	}
-	const jnode *s = jget(b, "samples");
+	/* A benchmark that did not fail must bring its samples: without them a comparison would
+	 * quietly find nothing to compare and call the run fine. */
+	const jnode *s = jget(b, "samples"), *si = jget(s, "iters"), *sw = jget(s, "wall"),
+		    *sc = jget(s, "cpu");
+	if (!r->error && (!s || s->type != J_OBJ || !si || si->type != J_ARR || !si->nkids || !sw ||
+			  sw->type != J_ARR || (sc && sc->type != J_ARR && sc->type != J_NULL)))
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): \"samples\" must be an object "
+				     "with non-empty \"iters\" and \"wall\" arrays (and \"cpu\", "
+				     "an array or null) unless the benchmark has an \"error\"",
+				     r->id, idx);
 	size_t ni = 0, nw = 0, nc = 0;
-	r->iters = jarr(jget(s, "iters"), &ni, &bad);
-	r->wall = jarr(jget(s, "wall"), &nw, &bad);
-	r->cpu = jarr(jget(s, "cpu"), &nc, &bad);
+	r->iters = jarr(si, &ni, &bad);
+	r->wall = jarr(sw, &nw, &bad);
+	r->cpu = jarr(sc, &nc, &bad);
 	if (bad)
 		return -ENOMEM;
 	if (ni != nw || (r->cpu && nc != ni))
-		return sc_diag_error(d, 0, 0, -1, "benchmark '%s': sample arrays differ in length",
-				     r->id);
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): sample arrays differ in length",
+				     r->id, idx);
 	r->nsamples = ni;
 	for (size_t i = 0; i < ni; i++)
-		if (!(r->iters[i] > 0) || isnan(r->wall[i]))
-			return sc_diag_error(d, 0, 0, -1, "benchmark '%s': bad sample %zu", r->id,
-					     i);
+		if (!(r->iters[i] >= 1 && r->iters[i] <= 1e18) ||
+		    !(r->wall[i] >= 0 && isfinite(r->wall[i])) ||
+		    (r->cpu && !(r->cpu[i] >= 0 && isfinite(r->cpu[i]))))
+			return sc_diag_error(
+			    d, 0, 0, -1,
+			    "benchmark '%s' (entry %zu): bad sample %zu (iters must "
+			    "be at least 1, times finite and not negative)",
+			    r->id, idx, i);
 	const jnode *ab = jget(b, "ab");
 	if (ab && ab->type == J_OBJ) {
 		size_t nb = 0;
@@ -456,8 +472,16 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		if (bad)
 			return -ENOMEM;
 		if (nb != ni)
-			return sc_diag_error(d, 0, 0, -1, "benchmark '%s': wall_b length differs",
-					     r->id);
+			return sc_diag_error(d, 0, 0, -1,
+					     "benchmark '%s' (entry %zu): wall_b length differs",
+					     r->id, idx);
+		for (size_t i = 0; i < nb; i++)
+			if (!(r->wall_b[i] >= 0 && isfinite(r->wall_b[i])))
+				return sc_diag_error(
+				    d, 0, 0, -1,
+				    "benchmark '%s' (entry %zu): bad wall_b sample "
+				    "%zu",
+				    r->id, idx, i);
 	}
 	const jnode *rep = jget(b, "repeat");
 	r->runs = 1;

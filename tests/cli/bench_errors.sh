@@ -83,3 +83,29 @@ check_opt "--repeat must be an integer between 1 and 1000, not '0'" --repeat 0
 check_opt "-f/--format must be table, json, csv or none, not 'xml'" -f xml
 check_opt "--save-baseline must be a name that is not empty, has no '/'" --save-baseline a/b
 ok "bad option values name the option and its range (exit 2)"
+
+# 4. Item 6: a baseline entry with "samples": null (or other malformed samples) is an error naming
+#    the file and the entry, not a benchmark quietly left without comparison (exit 1).
+for mangle in 'b["samples"] = None' 'del b["samples"]' 'b["samples"]["iters"] = []' \
+	'b["samples"]["wall"][0] = None' 'b["samples"]["cpu"] = "x"'; do
+	mkdir -p "$TMP/bad"
+	python3 - "$TMP/bl/base.json" "$TMP/bad/base.json" "$mangle" <<'PY' || fail "python: $mangle"
+import json, sys
+r = json.load(open(sys.argv[1]))
+b = r["benchmarks"][0]
+exec(sys.argv[3])
+json.dump(r, open(sys.argv[2], "w"))
+PY
+	rc=0
+	"$BC" "${short[@]}" --format none --baseline base --baseline-dir "$TMP/bad" 'ok/add' \
+		2>"$TMP/err" || rc=$?
+	[ $rc = 1 ] || fail "a baseline with $mangle: the program exited $rc, expected 1"
+	grep -q "bad/base.json: benchmark 'ok/add' (entry 0): .*sample" "$TMP/err" ||
+		fail "a baseline with $mangle: the message names no file and entry: $(cat "$TMP/err")"
+	rc=0
+	"$SCORCH" bench compare "$TMP/bad/base.json" "$TMP/out.json" >/dev/null 2>"$TMP/err" || rc=$?
+	[ $rc = 1 ] || fail "bench compare of a baseline with $mangle exited $rc, expected 1"
+	grep -q "bad/base.json: benchmark 'ok/add' (entry 0)" "$TMP/err" ||
+		fail "bench compare, $mangle: the message names no file and entry: $(cat "$TMP/err")"
+done
+ok "malformed samples in a baseline: an error naming the file and the entry (exit 1)"
