@@ -56,6 +56,9 @@ int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug
 /* Fills the end-of-run figures and the warnings. */
 int sc_bench_env_finish(scorch_bench_env *env, const sc_bench_cpu_times *t0);
 void sc_bench_env_release(scorch_bench_env *env);
+/* Appends a warning (printf format) to env->warnings. Returns 0 or -ENOMEM. */
+int sc_bench_env_warn(scorch_bench_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- perf.c --- */
 
@@ -82,6 +85,16 @@ uint64_t sc_bench_callgrind_read(void *cg);
  * (128 + signal when killed). Returns 0, -ENOENT (valgrind could not be run), -EOPNOTSUPP (built
  * without <valgrind/callgrind.h>) or -errno. */
 int sc_bench_callgrind_exec(int argc, char **argv, int *status);
+
+/* --- guard.c --- */
+
+/* Runs fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught (on an alternate stack, so
+ * that a stack overflow is caught too). Returns 0 after fn returned, the signal number when one
+ * of them interrupted fn (fn's frames are abandoned: what it allocated is lost, the process
+ * may be damaged), or -errno when the handlers could not be installed. The previous handlers
+ * and signal stack are restored either way. Not reentrant: one guarded call at a time per
+ * process (the handler's jump target is process-wide). */
+int sc_bench_guarded_call(void (*fn)(void *), void *arg);
 
 /* --- runner.c --- */
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,16 @@ static void progress(const scorch_bench_result *r, void *data)
 			r->headline_name ? r->headline_name : "",
 			sc_bench_fmt_time(r->headline.point, r->unit, a, sizeof(a)),
 			r->unstable ? "  (unstable)" : "");
+	if (r->few_samples)
+		fprintf(stderr,
+			"  %-44s warning: slow, only %zu samples fit in the measurement time: the "
+			"estimates rest on few samples (raise -t for more)\n",
+			"", r->nsamples);
+	if (r->below_resolution)
+		fprintf(stderr,
+			"  %-44s warning: the batches take about as long as reading the clock: the "
+			"body does nothing measurable (optimized away?)\n",
+			"");
 }
 
 /* A numeric option's value: finite, within [lo, hi], whole when `whole`. Prints "PROG: --NAME
@@ -156,6 +167,40 @@ static int write_file(const char *prog, const char *path, const scorch_bench_rep
 		return -1;
 	}
 	return 0;
+}
+
+/* Said first, before anything that could trip over what the crash damaged. */
+static void report_crash(const char *prog, const scorch_bench_report *rep)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < rep->nresults; i++)
+		done += !rep->results[i].crash_signal;
+	fprintf(stderr,
+		"%s: benchmark '%s' crashed: signal %d (%s); the run stops there, writing the "
+		"results of the %zu benchmark%s that finished\n",
+		prog, rep->crashed_id ? rep->crashed_id : "?", rep->crash_signal,
+		strsignal(rep->crash_signal), done, done == 1 ? "" : "s");
+}
+
+/* After a crash, the outputs are written by a process the crash may have damaged: should that
+ * fail with a second fatal signal, remove the temporaries and die of that signal. Signal
+ * context: only async-signal-safe calls. */
+static void on_second_crash(int sig)
+{
+	sc_afile_unlink_temporaries();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void die_cleanly_on_crash(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_second_crash;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 /* --ab A,B: finds both registered entries and adds an interleaved pair named from their ids
@@ -246,6 +291,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	scorch_bench_config c;
 	scorch_bench_config_init(&c);
 	c.debug_build = debug_build;
+	c.catch_crashes = true;
 	bool list = false, quiet = false, force_cg = false, set_t = false, set_n = false;
 	bool keep_aslr = false;
 	const char *format = "table", *json = NULL, *csv = NULL, *html = NULL, *save = NULL,
@@ -499,7 +545,10 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 		status = 2;
 		goto out;
 	}
-	if (e < 0) {
+	bool crash = e == -ECANCELED;
+	if (crash)
+		report_crash(prog, &rep);
+	else if (e < 0) {
 		fprintf(stderr, "%s: the run failed: %s\n", prog, strerror(-e));
 		goto out;
 	}
@@ -508,7 +557,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.filter ? c.filter : "");
 		goto out;
 	}
-	if (base) {
+	if (base && !crash) {
 		char msg[600];
 		e = scorch_bench_compare_baseline(&rep, dir, base, msg, sizeof(msg));
 		if (e < 0) {
@@ -527,13 +576,18 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 					"to confirm\n",
 					prog, changed, changed == 1 ? "" : "s", base);
 			e = scorch_bench_confirm_baseline(s, &c, &rep, dir, base, msg, sizeof(msg));
-			if (e < 0) {
+			if (e == -ECANCELED) {
+				crash = true;
+				report_crash(prog, &rep);
+			} else if (e < 0) {
 				fprintf(stderr, "%s: cannot confirm the changes against '%s': %s\n",
 					prog, base, msg[0] ? msg : strerror(-e));
 				goto out;
 			}
 		}
 	}
+	if (crash)
+		die_cleanly_on_crash();
 	if (!strcmp(format, "table"))
 		e = scorch_bench_write_table(&rep, stdout);
 	else if (!strcmp(format, "json"))
@@ -550,7 +604,10 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	    (csv && write_file(prog, csv, &rep, scorch_bench_write_csv) < 0) ||
 	    (html && write_file(prog, html, &rep, scorch_bench_write_html) < 0))
 		goto out;
-	if (save) {
+	if (save && crash) {
+		fprintf(stderr, "%s: not saving baseline '%s/%s.json': the run did not finish\n",
+			prog, dir, save);
+	} else if (save) {
 		e = scorch_bench_save_baseline(&rep, dir, save);
 		if (e < 0) {
 			fprintf(
@@ -564,7 +621,22 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			fprintf(stderr, "%s: saved baseline %s/%s.json\n", prog, dir, save);
 	}
 	status = 0;
-	if (fail_pct == fail_pct) {
+	/* Failures through scorch_bench_fail: the run went on, the program reports them (exit 1).
+	 */
+	size_t nfailed = 0;
+	for (size_t i = 0; i < rep.nresults; i++) {
+		const scorch_bench_result *x = &rep.results[i];
+		if (x->error && !x->crash_signal) {
+			fprintf(stderr, "%s: benchmark '%s' failed: %s\n", prog, x->id,
+				strerror(-x->error));
+			nfailed++;
+		}
+	}
+	if (nfailed)
+		status = 1;
+	if (crash) {
+		status = 128 + rep.crash_signal;
+	} else if (fail_pct == fail_pct) {
 		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
 		if (n) {
 			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%%s\n", prog,
@@ -572,7 +644,8 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 				c.confirm && c.measure == SCORCH_BENCH_MEASURE_TIME
 				    ? " (confirmed by measuring again)"
 				    : "");
-			status = 3;
+			if (!status)
+				status = 3;
 		}
 	}
 out:

@@ -109,3 +109,71 @@ PY
 		fail "bench compare, $mangle: the message names no file and entry: $(cat "$TMP/err")"
 done
 ok "malformed samples in a baseline: an error naming the file and the entry (exit 1)"
+
+# 5. Item 6: a benchmark failing through scorch_bench_fail makes the program exit 1 (as documented),
+#    naming it, after writing the results of all.
+rc=0
+"$BC" "${short[@]}" --format none --json "$TMP/f.json" 'ok/add|fail/setup' 2>"$TMP/err" || rc=$?
+[ $rc = 1 ] || fail "a benchmark calling scorch_bench_fail: exit $rc, expected 1"
+grep -q "benchmark 'fail/setup' failed: Cannot allocate memory" "$TMP/err" ||
+	fail "the failed benchmark is not named: $(cat "$TMP/err")"
+python3 - "$TMP/f.json" <<'PY' || fail "the JSON of a run with a failed benchmark is wrong"
+import json, sys
+a, f = json.load(open(sys.argv[1]))["benchmarks"]
+assert a["id"] == "ok/add" and a["error"] is None and len(a["samples"]["iters"]) == 5, a
+assert f["id"] == "fail/setup" and f["error"] == "Cannot allocate memory", f
+PY
+ok "scorch_bench_fail: the run goes on, the program names the benchmark and exits 1"
+
+# 6. Item 6: a crashing benchmark (SIGSEGV, SIGABRT, SIGFPE, stack overflow) is named, the
+#    benchmarks that finished are written, and the program exits 128 + the signal.
+for c in segv:11 abort:6 fpe:8 stack:11; do
+	name=${c%:*} sig=${c#*:}
+	rm -f "$TMP/c.json" "$TMP/c.csv"
+	rc=0
+	timeout 120 "$BC" "${short[@]}" --format table --json "$TMP/c.json" --csv "$TMP/c.csv" \
+		--save-baseline crash --baseline-dir "$TMP/bl" "ok/add|crash/$name" \
+		>"$TMP/c.txt" 2>"$TMP/err" || rc=$?
+	[ $rc = $((128 + sig)) ] || fail "crash/$name: exit $rc, expected $((128 + sig)): $(cat "$TMP/err")"
+	grep -q "benchmark 'crash/$name' crashed: signal $sig (.*); the run stops there, writing the results of the 1 benchmark that finished" \
+		"$TMP/err" || fail "crash/$name: the message does not name the benchmark: $(cat "$TMP/err")"
+	grep -q "not saving baseline '$TMP/bl/crash.json': the run did not finish" "$TMP/err" ||
+		fail "crash/$name: no word about the baseline: $(cat "$TMP/err")"
+	[ ! -e "$TMP/bl/crash.json" ] || fail "crash/$name: a partial run was saved as a baseline"
+	grep -q "^ok/add" "$TMP/c.txt" || fail "crash/$name: the table lacks the finished benchmark"
+	grep -q "^  failed: crashed: signal $sig" "$TMP/c.txt" ||
+		fail "crash/$name: the table does not show the crash: $(cat "$TMP/c.txt")"
+	[ "$(grep -c '^"' "$TMP/c.csv")" = 2 ] || fail "crash/$name: the CSV lacks rows"
+	python3 - "$TMP/c.json" "$name" "$sig" <<'PY' || fail "crash/$name: wrong JSON"
+import json, sys
+a, c = json.load(open(sys.argv[1]))["benchmarks"]
+assert a["id"] == "ok/add" and a["error"] is None and len(a["samples"]["iters"]) == 5, a
+assert c["id"] == "crash/" + sys.argv[2], c
+assert c["error"].startswith("crashed: signal %s " % sys.argv[3]), c["error"]
+PY
+done
+[ -z "$(find "$TMP" -name '.c.*')" ] || fail "temporaries left after a crash"
+ok "crashing benchmarks: named, finished results written, exit 128 + signal"
+
+# 7. Item 6: a slow benchmark (0.2 s per iteration, a sleep) ends with fewer samples and a warning
+#    instead of running 1275 iterations (over 4 minutes); an empty one gets a warning.
+rc=0
+timeout 120 "$BC" --aslr -w 0 -t 0.1 --resamples 100 --format none --json "$TMP/s.json" \
+	'slow/sleep|empty/nothing' 2>"$TMP/err" || rc=$?
+[ $rc = 0 ] || fail "the slow and empty benchmarks exited $rc: $(cat "$TMP/err")"
+grep -q "warning: slow, only 3 samples fit in the measurement time" "$TMP/err" ||
+	fail "no warning about the slow benchmark on stderr: $(cat "$TMP/err")"
+grep -q "warning: the batches take about as long as reading the clock" "$TMP/err" ||
+	fail "no warning about the empty benchmark on stderr: $(cat "$TMP/err")"
+python3 - "$TMP/s.json" <<'PY' || fail "the JSON of the slow and empty benchmarks is wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+slow, empty = r["benchmarks"]
+# 3 batches of 1, 2, 3 iterations: 0.2 s * 6 > 5 * 0.1 s already at 2 batches
+assert slow["samples"]["iters"] == [1, 2, 3], slow["samples"]["iters"]
+w = r["environment"]["warnings"]
+assert any(x.startswith("slow/sleep: ") and "only 3 of 50 samples" in x for x in w), w
+assert any(x.startswith("empty/nothing: ") and "nothing measurable" in x for x in w), w
+assert len(empty["samples"]["iters"]) == 50
+PY
+ok "slow benchmark: 3 samples and a warning; empty benchmark: a warning"

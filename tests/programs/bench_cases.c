@@ -58,7 +58,7 @@ static void bench_nothing(scorch_bench_ctx *ctx, uint64_t iters)
 static void bench_segv(scorch_bench_ctx *ctx, uint64_t iters)
 {
 	(void)ctx;
-	int *volatile p = NULL;
+	volatile int *volatile p = NULL;
 	for (uint64_t i = 0; i < iters; i++)
 		*p = (int)i;
 }
