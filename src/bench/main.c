@@ -5,8 +5,9 @@
  * progress to stderr, the chosen format to stdout, errors as "PROGRAM: what went wrong". The
  * usage text below is the reference for the options; --help prints it.
  *
- * Exit status: 0 ok, 1 error, 2 usage, 3 a regression beyond --fail-on-regression (confirmed
- * by measuring again unless --confirm 0).
+ * Exit status: 0 ok, 1 error (a benchmark failed through scorch_bench_fail included), 2 usage,
+ * 3 a regression beyond --fail-on-regression (confirmed by measuring again unless --confirm 0),
+ * 128 + N when a benchmark crashed with signal N (the outputs then hold what finished).
  */
 #include "bench/bench_impl.h"
 #include "util/fileio.h"
@@ -60,6 +61,10 @@ static const char usage_text[] =
     "                              where there is none); callgrind (always under callgrind)\n"
     "  -q, --quiet                 no progress on stderr\n"
     "  -h, --help                  this text\n"
+    "\n"
+    "Exit status: 0; 1 error (a benchmark that failed included); 2 usage; 3 a regression beyond\n"
+    "--fail-on-regression; 128+N a benchmark crashed with signal N (the outputs hold the\n"
+    "benchmarks that finished; no baseline is saved).\n"
     "\n"
     "EXAMPLES\n"
     "  %s --list\n"
