@@ -343,6 +343,13 @@ static char *jstrdup(const jnode *o, const char *key, bool *bad)
 	return s;
 }
 
+/* A count read as a double: its value when it is a whole number within [0, max], else `dflt`
+ * (converting anything else to an integer type would be undefined). For fields only shown. */
+static double jcount(double v, double max, double dflt)
+{
+	return v >= 0 && v <= max && v == floor(v) ? v : dflt;
+}
+
 static void jest(const jnode *o, const char *key, scorch_bench_estimate *e)
 {
 	const jnode *n = jget(o, key);
@@ -383,10 +390,25 @@ static const char *static_headline(const jnode *root, bool counted)
 	return counted ? "slope" : "min"; /* files from before the field */
 }
 
+/* An id as a message may show it: control characters (a newline would split the message, an
+ * escape sequence reach the terminal) become '?', and a long one is cut with "...". */
+static const char *shown(const char *id, char *buf, size_t size)
+{
+	size_t i = 0, n = strlen(id);
+	for (; i < n && i + 4 < size; i++)
+		buf[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' : id[i];
+	if (i < n)
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = 0;
+	return buf;
+}
+
 static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_t idx,
 		       const char *headline)
 {
 	bool bad = false;
+	char idb[100];
 	r->id = jstrdup(b, "id", &bad);
 	r->group = jstrdup(b, "group", &bad);
 	r->name = jstrdup(b, "name", &bad);
@@ -394,6 +416,10 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		return sc_diag_error(d, 0, 0, -1, "benchmark %zu has no id or name", idx);
 	const jnode *arg = jget(b, "arg");
 	r->has_arg = arg && arg->type == J_NUM;
+	if (r->has_arg && !(arg->num >= -9e18 && arg->num <= 9e18 && arg->num == floor(arg->num)))
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): \"arg\" is not a 64-bit integer",
+				     shown(r->id, idb, sizeof(idb)), idx);
 	r->arg = r->has_arg ? (int64_t)arg->num : 0;
 	const jnode *u = jget(b, "unit");
 	r->unit = static_unit(u && u->type == J_STR ? u->str : NULL);
@@ -417,7 +443,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	const char *okeys[] = {"low_severe", "low_mild", "high_mild", "high_severe"};
 	for (int k = 0; k < 4; k++) {
 		double v = jnum_of(o, okeys[k]);
-		r->outliers[k] = isnan(v) ? 0 : (unsigned)v;
+		r->outliers[k] = (unsigned)jcount(v, UINT32_MAX, 0);
 	}
 	r->unstable = jbool_of(b, "unstable");
 	const jnode *tp = jget(b, "throughput");
@@ -439,7 +465,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 				     "benchmark '%s' (entry %zu): \"samples\" must be an object "
 				     "with non-empty \"iters\" and \"wall\" arrays (and \"cpu\", "
 				     "an array or null) unless the benchmark has an \"error\"",
-				     r->id, idx);
+				     shown(r->id, idb, sizeof(idb)), idx);
 	size_t ni = 0, nw = 0, nc = 0;
 	r->iters = jarr(si, &ni, &bad);
 	r->wall = jarr(sw, &nw, &bad);
@@ -449,7 +475,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	if (ni != nw || (r->cpu && nc != ni))
 		return sc_diag_error(d, 0, 0, -1,
 				     "benchmark '%s' (entry %zu): sample arrays differ in length",
-				     r->id, idx);
+				     shown(r->id, idb, sizeof(idb)), idx);
 	r->nsamples = ni;
 	for (size_t i = 0; i < ni; i++)
 		if (!(r->iters[i] >= 1 && r->iters[i] <= 1e18) ||
@@ -459,7 +485,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 			    d, 0, 0, -1,
 			    "benchmark '%s' (entry %zu): bad sample %zu (iters must "
 			    "be at least 1, times finite and not negative)",
-			    r->id, idx, i);
+			    shown(r->id, idb, sizeof(idb)), idx, i);
 	const jnode *ab = jget(b, "ab");
 	if (ab && ab->type == J_OBJ) {
 		size_t nb = 0;
@@ -474,20 +500,20 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		if (nb != ni)
 			return sc_diag_error(d, 0, 0, -1,
 					     "benchmark '%s' (entry %zu): wall_b length differs",
-					     r->id, idx);
+					     shown(r->id, idb, sizeof(idb)), idx);
 		for (size_t i = 0; i < nb; i++)
 			if (!(r->wall_b[i] >= 0 && isfinite(r->wall_b[i])))
 				return sc_diag_error(
 				    d, 0, 0, -1,
 				    "benchmark '%s' (entry %zu): bad wall_b sample "
 				    "%zu",
-				    r->id, idx, i);
+				    shown(r->id, idb, sizeof(idb)), idx, i);
 	}
 	const jnode *rep = jget(b, "repeat");
 	r->runs = 1;
 	if (rep && rep->type == J_OBJ) {
 		const jnode *cv = jget(rep, "cv");
-		r->runs = (unsigned)jnum_of(rep, "runs");
+		r->runs = (unsigned)jcount(jnum_of(rep, "runs"), UINT32_MAX, 1);
 		r->cv[0] = jnum_of(cv, "slope");
 		r->cv[1] = jnum_of(cv, "median");
 		r->cv[2] = jnum_of(cv, "mean");
@@ -530,19 +556,52 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	out->baseline_name = jstrdup(&root, "baseline", &bad);
 	scorch_bench_config_init(&out->config);
 	const jnode *c = jget(&root, "config");
-	double v;
-#define CFG(field, key)                                                                            \
-	if (!isnan(v = jnum_of(c, key)))                                                           \
-	out->config.field = v
-	CFG(warmup_s, "warmup_s");
-	CFG(measure_s, "measure_s");
-	CFG(samples, "samples");
-	CFG(resamples, "resamples");
-	CFG(confidence, "confidence");
-	CFG(noise, "noise");
-	CFG(seed, "seed");
-	CFG(repeat, "repeat");
-	CFG(confirm, "confirm");
+	/* The settings a comparison uses (noise, resamples, confidence, seed) must be sane: a
+	 * resample count of 1e12 read from a file would make the comparison run for days. */
+	static const struct {
+		const char *key;
+		double lo, hi;
+		bool whole;
+	} cfg_keys[] = {
+	    {"warmup_s", 0, 1e6, false},
+	    {"measure_s", 0, 1e6, false},
+	    {"samples", 1, 1e5, true},
+	    {"resamples", 100, 1e7, true},
+	    {"confidence", 1e-6, 1 - 1e-9, false},
+	    {"noise", 0, 10, false},
+	    {"seed", 0, 18446744073709549568.0, true},
+	    {"repeat", 1, 1000, true},
+	    {"confirm", 0, SCORCH_BENCH_CONFIRM_MAX, true},
+	};
+	double cv[sizeof(cfg_keys) / sizeof(cfg_keys[0])];
+	for (size_t k = 0; k < sizeof(cfg_keys) / sizeof(cfg_keys[0]); k++) {
+		const jnode *x = jget(c, cfg_keys[k].key);
+		cv[k] = NAN;
+		if (!x || x->type == J_NULL)
+			continue;
+		double v = x->type == J_NUM ? x->num : NAN;
+		if (!(v >= cfg_keys[k].lo && v <= cfg_keys[k].hi) ||
+		    (cfg_keys[k].whole && v != floor(v))) {
+			r = sc_diag_error(
+			    d, 0, 0, -1, "\"config\": \"%s\" must be %s between %g and %g",
+			    cfg_keys[k].key, cfg_keys[k].whole ? "an integer" : "a number",
+			    cfg_keys[k].lo, cfg_keys[k].hi);
+			goto out;
+		}
+		cv[k] = v;
+	}
+#define CFG(field, k)                                                                              \
+	if (!isnan(cv[k]))                                                                         \
+	out->config.field = cv[k]
+	CFG(warmup_s, 0);
+	CFG(measure_s, 1);
+	CFG(samples, 2);
+	CFG(resamples, 3);
+	CFG(confidence, 4);
+	CFG(noise, 5);
+	CFG(seed, 6);
+	CFG(repeat, 7);
+	CFG(confirm, 8);
 #undef CFG
 	const jnode *m = jget(c, "measure");
 	if (m && m->type == J_STR && !strcmp(m->str, "instructions"))
@@ -554,7 +613,7 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	env->kernel = jstrdup(e, "kernel", &bad);
 	env->cpu_model = jstrdup(e, "cpu_model", &bad);
 	env->governor = jstrdup(e, "governor", &bad);
-	env->ncpus = (int)jnum_of(e, "ncpus");
+	env->ncpus = (int)jcount(jnum_of(e, "ncpus"), 1 << 20, 0);
 	env->hypervisor = jbool_of(e, "hypervisor");
 	const jnode *la = jget(e, "loadavg");
 	for (size_t i = 0; i < 3; i++)

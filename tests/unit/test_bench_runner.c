@@ -286,6 +286,56 @@ static void run_fake(fake *f, scorch_bench_report *rep)
 	scorch_bench_suite_free(s);
 }
 
+/* What the fuzzer (tests/fuzz/fuzz_bench.c) found in the reader: numbers outside an integer
+ * field's range were converted anyway (undefined behaviour; a resample count of 1e12 would make
+ * a comparison run for days), and control characters of an id reached the one-line message. */
+static void test_json_reader_hostile_values(void **state)
+{
+	(void)state;
+	static const char head[] = "{\"schema\": \"scorch.bench\", \"version\": 1, ";
+	static const char one[] =
+	    "\"benchmarks\": [{\"id\": \"%s\", \"name\": \"n\", \"arg\": %s, \"samples\": "
+	    "{\"iters\": [1, 2], \"wall\": [1, 2], \"cpu\": null}}]}";
+	const struct {
+		const char *config, *id, *arg, *want;
+	} cases[] = {
+	    {"{\"resamples\": 1e12}", "a", "null", "\"resamples\" must be an integer between 100"},
+	    {"{\"samples\": -1}", "a", "null", "\"samples\" must be an integer between 1"},
+	    {"{\"noise\": -0.5}", "a", "null", "\"noise\" must be a number between 0 and 10"},
+	    {"{\"confidence\": 1}", "a", "null", "\"confidence\" must be a number"},
+	    {"{\"seed\": 1e30}", "a", "null", "\"seed\" must be an integer"},
+	    {"{}", "a", "1e300", "benchmark 'a' (entry 0): \"arg\" is not a 64-bit integer"},
+	    {"{}", "x\\ny\\u001b[2J", "1e300", "benchmark 'x?y?[2J' (entry 0)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], body[512];
+		snprintf(body, sizeof(body), one, cases[i].id, cases[i].arg);
+		snprintf(text, sizeof(text), "%s\"config\": %s, %s", head, cases[i].config, body);
+		scorch_bench_report r;
+		sc_diag d;
+		sc_diag_clear(&d);
+		assert_int_equal(sc_bench_report_from_json(text, strlen(text), &r, &d), -EINVAL);
+		if (!strstr(d.message, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, d.message, cases[i].want);
+		assert_null(strpbrk(d.message, "\n\x1b"));
+		scorch_bench_report_release(&r);
+	}
+	/* In range, the same fields load; an out-of-range count that is only shown is dropped. */
+	char text[1024], body[512];
+	snprintf(body, sizeof(body), one, "a", "7");
+	snprintf(text, sizeof(text),
+		 "%s\"config\": {\"resamples\": 200, \"seed\": 5}, \"environment\": "
+		 "{\"ncpus\": 1e300}, %s",
+		 head, body);
+	scorch_bench_report r;
+	assert_int_equal(sc_bench_report_from_json(text, strlen(text), &r, NULL), 0);
+	assert_int_equal(r.config.resamples, 200);
+	assert_int_equal(r.config.seed, 5);
+	assert_int_equal(r.env.ncpus, 0);
+	assert_int_equal(r.results[0].arg, 7);
+	scorch_bench_report_release(&r);
+}
+
 static void test_json_roundtrip_and_outputs(void **state)
 {
 	(void)state;
@@ -613,6 +663,7 @@ int main(void)
 	    cmocka_unit_test(test_ab_interleaved),
 	    cmocka_unit_test(test_failure_and_repeat),
 	    cmocka_unit_test(test_json_roundtrip_and_outputs),
+	    cmocka_unit_test(test_json_reader_hostile_values),
 	    cmocka_unit_test(test_baseline_save_compare),
 	    cmocka_unit_test(test_confirm_verdicts),
 	    cmocka_unit_test(test_proc_stat_parse),
