@@ -41,7 +41,8 @@
  *
  * What it is not: a profiler (use `scorch record` on the benchmark program for that), nor
  * thread-safe: one suite is run by one thread at a time; different suites are independent. The
- * library keeps no global state.
+ * library keeps no global state, except, during a run with config.catch_crashes, the signal
+ * handlers and their jump target (src/bench/guard.c): one such run at a time per process.
  *
  * Ownership, in one place: scorch_bench_add() copies the def's strings and args; `user` stays
  * borrowed. scorch_bench_run() fills a caller-owned scorch_bench_report whose arrays and strings

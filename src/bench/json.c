@@ -21,7 +21,9 @@
  *    "baseline": null,                             // name compared against, if any
  *    "benchmarks": [
  *     {"id": "memgraph/similarity/1000", "group": "memgraph", "name": "similarity",
- *      "arg": 1000, "unit": "ns", "error": null,
+ *      "arg": 1000, "unit": "ns", "error": null,   // or why it failed: "Cannot allocate
+ *                                                  // memory", "crashed: signal 11 (...)";
+ *                                                  // then "samples" may be empty
  *      "estimates": {"headline": {"point": 801, "lo": 801, "hi": 803},  // per iteration
  *                    "slope": {"point": 812.5, "lo": 810, "hi": 815},
  *                    "mean": {...}, "median": {...}, "min": 805, "p10": 807, "mad": 2.1,

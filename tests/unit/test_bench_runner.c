@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,65 @@ static void run_fake(fake *f, scorch_bench_report *rep)
 	scorch_bench_clock clk;
 	config(&c, &clk, f);
 	assert_int_equal(scorch_bench_run(s, &c, rep), 0);
+	scorch_bench_suite_free(s);
+}
+
+/* catch_crashes: a body that dies of SIGFPE stops the run at that benchmark; the results before
+ * it are complete, the report names it, and the previous SIGFPE disposition is back. A slow
+ * body (fake clock: 1 s per iteration) keeps 3 samples of 1, 2, 3 iterations and says so. */
+static void body_fpe(scorch_bench_ctx *ctx, uint64_t iters)
+{
+	(void)ctx;
+	(void)iters;
+	raise(SIGFPE);
+}
+
+static void body_slow(scorch_bench_ctx *ctx, uint64_t iters)
+{
+	fake *f = scorch_bench_user(ctx);
+	f->now += 1000000000ull * iters;
+}
+
+static void test_crash_caught_and_slow_cut(void **state)
+{
+	(void)state;
+	fake f = {.per_iter = 10};
+	scorch_bench_suite *s = scorch_bench_suite_new();
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "slow", .fn = body_slow, .user = &f}),
+	    0);
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "fpe", .fn = body_fpe, .user = &f}), 0);
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "never", .fn = body, .user = &f}), 0);
+	scorch_bench_config c;
+	scorch_bench_clock clk;
+	config(&c, &clk, &f);
+	c.catch_crashes = true;
+	struct sigaction before, after;
+	sigaction(SIGFPE, NULL, &before);
+	scorch_bench_report rep;
+	assert_int_equal(scorch_bench_run(s, &c, &rep), -ECANCELED);
+	sigaction(SIGFPE, NULL, &after);
+	assert_ptr_equal(before.sa_handler, after.sa_handler);
+	assert_string_equal(rep.crashed_id, "fpe");
+	assert_int_equal(rep.crash_signal, SIGFPE);
+	assert_int_equal(rep.nresults, 2);
+	const scorch_bench_result *slow = &rep.results[0], *fpe = &rep.results[1];
+	assert_int_equal(slow->error, 0);
+	assert_true(slow->few_samples);
+	assert_int_equal(slow->nsamples, 3);
+	assert_true(slow->iters[0] == 1 && slow->iters[1] == 2 && slow->iters[2] == 3);
+	assert_int_equal(fpe->error, -ECANCELED);
+	assert_int_equal(fpe->crash_signal, SIGFPE);
+	assert_int_equal(fpe->nsamples, 0);
+	assert_int_equal(f.calls, 0); /* "never" did not run */
+	bool warned = false;
+	for (size_t i = 0; i < rep.env.nwarnings; i++)
+		warned |= !strncmp(rep.env.warnings[i], "slow: ", 6) &&
+			  strstr(rep.env.warnings[i], "only 3 of 10 samples") != NULL;
+	assert_true(warned);
+	scorch_bench_report_release(&rep);
 	scorch_bench_suite_free(s);
 }
 
@@ -664,6 +724,7 @@ int main(void)
 	    cmocka_unit_test(test_failure_and_repeat),
 	    cmocka_unit_test(test_json_roundtrip_and_outputs),
 	    cmocka_unit_test(test_json_reader_hostile_values),
+	    cmocka_unit_test(test_crash_caught_and_slow_cut),
 	    cmocka_unit_test(test_baseline_save_compare),
 	    cmocka_unit_test(test_confirm_verdicts),
 	    cmocka_unit_test(test_proc_stat_parse),
