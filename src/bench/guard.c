@@ -11,8 +11,10 @@
  * benchmark's frames are abandoned.
  *
  * Signal context: the handler only stores the signal number and siglongjmps; it takes no lock and
- * allocates nothing. The jump target is the one piece of process-wide state of the library, live
- * only during a guarded call; guarded calls do not nest.
+ * allocates nothing. Only a crash of the thread that runs the benchmark is caught; one in a thread
+ * the benchmark started kills the program as before (its frames cannot be jumped out of). The jump
+ * target is the one piece of process-wide state of the library, live only during a guarded call;
+ * guarded calls do not nest.
  *
  * What this cannot promise: a crash that corrupted the heap or left a lock held (abort() from
  * malloc's consistency checks) may make what the program does next fail too. The caller says
@@ -27,6 +29,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static const int guarded_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define NSIGNALS (sizeof(guarded_signals) / sizeof(guarded_signals[0]))
@@ -36,14 +40,16 @@ static const int guarded_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 static sigjmp_buf *volatile jump_target;
 static volatile sig_atomic_t caught_signal;
+static volatile pid_t guarded_tid; /* the thread that may jump back */
 
 static void on_crash(int sig)
 {
-	caught_signal = sig;
-	if (jump_target)
+	/* Only the guarded thread can jump back to its own frames; a crash in a thread the
+	 * benchmark started kills the program as it would without us. */
+	if (jump_target && (pid_t)syscall(SYS_gettid) == guarded_tid) {
+		caught_signal = sig;
 		siglongjmp(*jump_target, 1);
-	/* Not in a guarded call (cannot happen: the handler is installed only during one): die
-	 * of the signal as if there were no handler. */
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -54,6 +60,7 @@ static __attribute__((noinline)) int call_with_jump(void (*fn)(void *), void *ar
 {
 	sigjmp_buf jb;
 	caught_signal = 0;
+	guarded_tid = (pid_t)syscall(SYS_gettid);
 	if (sigsetjmp(jb, 1) != 0) {
 		jump_target = NULL;
 		return caught_signal;
