@@ -114,20 +114,22 @@ int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_confi
 
 /* --- json.c --- */
 
-/* The most a report may be: 64 MiB of text and 4Mi values (numbers, strings, ...), which
- * bounds the reader's memory at a few hundred MB whatever the input (`/dev/zero` included). A
- * run of 100000 samples (--samples' maximum) holds some 300000 values per benchmark. */
-#define SC_BENCH_JSON_MAX_BYTES	 (64 << 20)
+/* The most a report may be by default: 64 MiB of text and 4Mi values (numbers, strings, ...),
+ * which bounds the reader's memory at a few hundred MB whatever the input (`/dev/zero`
+ * included). A run of 100000 samples (--samples' maximum) holds some 300000 values per
+ * benchmark. A larger byte cap allows one value per 16 bytes of it (a value costs a node of
+ * some 50 bytes: memory stays about three times the cap). */
+#define SC_BENCH_JSON_MAX_BYTES	 ((size_t)64 << 20)
 #define SC_BENCH_JSON_MAX_VALUES ((size_t)4 << 20)
 
 /* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1) from
  * `text`, which must be NUL-terminated at text[len]. Fills *out (release it even after
  * failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
 int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d);
-/* Reads `path` and loads it as above. Returns 0, -EINVAL (d says why, naming the file), -EFBIG
- * (larger than SC_BENCH_JSON_MAX_BYTES; d says so), -ENOMEM or -errno of reading (d names the
- * file). */
-int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d);
+/* Reads `path` (at most max_bytes, 0: SC_BENCH_JSON_MAX_BYTES) and loads it as above. Returns 0,
+ * -EINVAL (d says why, naming the file), -EFBIG (over the byte or value cap; d says which),
+ * -ENOMEM or -errno of reading (d names the file). */
+int sc_bench_load_report(const char *path, size_t max_bytes, scorch_bench_report *out, sc_diag *d);
 
 /* --- baseline.c --- */
 
@@ -137,11 +139,12 @@ int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report
 int sc_bench_confirm_reports(scorch_bench_suite *s, const scorch_bench_config *c,
 			     scorch_bench_report *cur, const scorch_bench_report *base);
 
-/* `scorch bench compare A.json B.json`: loads both files, compares B (new) against A (base)
- * and leaves the result in *out (B's results with comparisons filled, baseline_name = A's path);
- * print it with scorch_bench_write_table(). `noise` < 0 keeps B's recorded threshold. Returns 0,
- * -ENOENT/-errno (d names the file), -EINVAL (not a scorch.bench file, d says why), -ENOMEM. */
-int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
+/* `scorch bench compare A.json B.json`: loads both files (each under max_bytes, 0: the
+ * default), compares B (new) against A (base) and leaves the result in *out (B's results with
+ * comparisons filled, baseline_name = A's path); print it with scorch_bench_write_table().
+ * `noise` < 0 keeps B's recorded threshold. Returns 0, -ENOENT/-errno (d names the file), -EINVAL
+ * (not a scorch.bench file, d says why), -EFBIG (over the cap, d says so), -ENOMEM. */
+int sc_bench_compare_files(const char *a_path, const char *b_path, double noise, size_t max_bytes,
 			   scorch_bench_report *out, sc_diag *d);
 
 /* --- output.c --- */

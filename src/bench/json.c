@@ -76,7 +76,7 @@ typedef struct jparser {
 	const char *p, *end, *start;
 	sc_diag *d;
 	int depth;
-	size_t values; /* parsed so far, against SC_BENCH_JSON_MAX_VALUES */
+	size_t values, max_values; /* parsed so far, and the cap */
 } jparser;
 
 static void jfree(jnode *n)
@@ -272,8 +272,13 @@ static int parse_value(jparser *ps, jnode *n)
 		return jerr(ps, "nested too deeply");
 	/* Each value costs a node of some 50 bytes: without a bound, 32 MiB of "0," would take
 	 * more than a gigabyte. */
-	if (++ps->values > SC_BENCH_JSON_MAX_VALUES)
-		return jerr(ps, "more values than a scorch.bench report may hold (4194304)");
+	if (++ps->values > ps->max_values) {
+		char m[96];
+		snprintf(m, sizeof(m), "more than %zu values, the cap on a scorch.bench report",
+			 ps->max_values);
+		jerr(ps, m);
+		return -EFBIG;
+	}
 	int r = 0;
 	char c = *ps->p;
 	size_t left = (size_t)(ps->end - ps->p);
@@ -526,11 +531,13 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	return 0;
 }
 
-int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d)
+static int parse_report(const char *text, size_t len, size_t max_values, scorch_bench_report *out,
+			sc_diag *d)
 {
 	memset(out, 0, sizeof(*out));
 	jnode root = {0};
-	jparser ps = {.p = text, .end = text + len, .start = text, .d = d};
+	jparser ps = {
+	    .p = text, .end = text + len, .start = text, .d = d, .max_values = max_values};
 	int r = parse_value(&ps, &root);
 	if (r < 0)
 		goto out;
@@ -656,20 +663,45 @@ out:
 	return r;
 }
 
-int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d)
+int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d)
 {
-	char *text = NULL;
+	return parse_report(text, len, SC_BENCH_JSON_MAX_VALUES, out, d);
+}
+
+/* "64M", "1G", "1000 bytes" */
+static const char *fmt_size(size_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+	while (u < 2 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%zu bytes", v);
+	else
+		snprintf(buf, size, "%zu%c", v, units[u]);
+	return buf;
+}
+
+int sc_bench_load_report(const char *path, size_t max_bytes, scorch_bench_report *out, sc_diag *d)
+{
+	char *text = NULL, sz[32];
 	size_t n = 0;
 	memset(out, 0, sizeof(*out));
 	sc_diag_set_file(d, path);
-	int r = sc_read_file_max(path, SC_BENCH_JSON_MAX_BYTES, &text, &n);
+	if (!max_bytes)
+		max_bytes = SC_BENCH_JSON_MAX_BYTES;
+	int r = sc_read_file_max(path, max_bytes, &text, &n);
 	if (r == -EFBIG)
-		sc_diag_error(d, 0, 0, -1,
-			      "larger than %d MiB, the most a scorch.bench report may be",
-			      SC_BENCH_JSON_MAX_BYTES >> 20);
+		sc_diag_error(d, 0, 0, -1, "larger than %s, the cap on a scorch.bench report",
+			      fmt_size(max_bytes, sz, sizeof(sz)));
 	if (r < 0)
 		return r;
-	r = sc_bench_report_from_json(text, n, out, d);
+	size_t max_values = max_bytes / 16;
+	r = parse_report(
+	    text, n, max_values > SC_BENCH_JSON_MAX_VALUES ? max_values : SC_BENCH_JSON_MAX_VALUES,
+	    out, d);
 	free(text);
 	return r;
 }

@@ -56,9 +56,23 @@ done
 rc=0
 timeout 60 "$SCORCH" bench compare /dev/zero "$DATA/bench-base.json" >/dev/null 2>"$TMP/err" || rc=$?
 [ $rc = 1 ] || fail "bench compare /dev/zero exited $rc, expected 1"
-grep -q "/dev/zero: larger than 64 MiB" "$TMP/err" ||
-	fail "bench compare /dev/zero: the message names no file or cap: $(cat "$TMP/err")"
-ok "bench compare: NaN, inf and out-of-range percentages exit 2; /dev/zero is capped (exit 1)"
+grep -qF "/dev/zero: larger than 64M, the cap on a scorch.bench report (raise it with --max-input SIZE)" \
+	"$TMP/err" || fail "bench compare /dev/zero: the message names no file or cap: $(cat "$TMP/err")"
+rc=0
+"$SCORCH" bench compare --max-input 1K "$DATA/bench-base.json" "$DATA/bench-slower.json" \
+	>/dev/null 2>"$TMP/err" || rc=$?
+[ $rc = 1 ] || fail "--max-input 1K on a 2 KiB report exited $rc, expected 1"
+grep -q "bench-base.json: larger than 1K, the cap" "$TMP/err" || fail "--max-input 1K: $(cat "$TMP/err")"
+"$SCORCH" bench compare --max-input 64k "$DATA/bench-base.json" "$DATA/bench-slower.json" \
+	>/dev/null || fail "--max-input 64k refused a 2 KiB report"
+for bad in 0 -1 1T x ''; do
+	rc=0
+	"$SCORCH" bench compare --max-input "$bad" "$DATA/bench-base.json" "$DATA/bench-slower.json" \
+		>/dev/null 2>"$TMP/err" || rc=$?
+	[ $rc = 2 ] && grep -q "bad value '$bad' for --max-input" "$TMP/err" ||
+		fail "--max-input '$bad': exit $rc: $(cat "$TMP/err")"
+done
+ok "bench compare: NaN, inf and out-of-range percentages exit 2; /dev/zero is capped (exit 1, --max-input)"
 
 # 3. Item 6: a bad option value names the option and its range (exit 2).
 check_opt()

@@ -505,13 +505,13 @@ static void test_baseline_save_compare(void **state)
 	scorch_bench_report_release(&rep);
 	sc_diag d;
 	sc_diag_clear(&d);
-	assert_int_equal(sc_bench_compare_files(apath, bpath, -1, &rep, &d), 0);
+	assert_int_equal(sc_bench_compare_files(apath, bpath, -1, 0, &rep, &d), 0);
 	assert_int_equal(rep.nresults, 3);
 	assert_int_equal(rep.results[0].cmp.verdict, SCORCH_BENCH_REGRESSED);
 	assert_string_equal(rep.baseline_name, apath);
 	scorch_bench_report_release(&rep);
 	/* Improvement the other way round. */
-	assert_int_equal(sc_bench_compare_files(bpath, apath, -1, &rep, &d), 0);
+	assert_int_equal(sc_bench_compare_files(bpath, apath, -1, 0, &rep, &d), 0);
 	assert_int_equal(rep.results[0].cmp.verdict, SCORCH_BENCH_IMPROVED);
 	scorch_bench_report_release(&rep);
 
