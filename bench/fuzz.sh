@@ -16,7 +16,7 @@ secs=${2:-600}
 [ -d "$BUILD" ] || { echo "fuzz.sh: no build directory '$BUILD' (run make first)" >&2; exit 2; }
 BUILD=$(cd "$BUILD" && pwd)
 # The targets run.sh accepts, from its own case line, unless TARGETS names some.
-targets=${TARGETS:-$(sed -n 's/^\([a-z_ |]*\)) ;;$/\1/p' "$top/tests/fuzz/run.sh" | head -1 | tr -d '|')}
+targets=${TARGETS:-$(sed -n 's/^\([a-z_ |]*\)) ;;$/\1/p' "$top/tests/fuzz/run.sh" | tr -d '|' | tr '\n' ' ')}
 [ -n "$targets" ] || { echo "fuzz.sh: cannot find the targets in tests/fuzz/run.sh" >&2; exit 2; }
 printf '%-12s %14s %8s %8s  %s\n' target executions units rss_mb verdict
 bad=0

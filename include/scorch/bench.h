@@ -41,7 +41,8 @@
  *
  * What it is not: a profiler (use `scorch record` on the benchmark program for that), nor
  * thread-safe: one suite is run by one thread at a time; different suites are independent. The
- * library keeps no global state.
+ * library keeps no global state, except, during a run with config.catch_crashes, the signal
+ * handlers and their jump target (src/bench/guard.c): one such run at a time per process.
  *
  * Ownership, in one place: scorch_bench_add() copies the def's strings and args; `user` stays
  * borrowed. scorch_bench_run() fills a caller-owned scorch_bench_report whose arrays and strings
@@ -189,6 +190,14 @@ typedef struct scorch_bench_config {
 	void (*on_result)(const scorch_bench_result *r, void *data);
 	void *on_result_data;
 	bool debug_build; /* the benchmark was compiled without optimization (set by the macro) */
+	/* Catch SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT while a benchmark's callbacks run (its
+	 * setup, body and teardown): the run then stops at that benchmark instead of the program
+	 * dying, and scorch_bench_run (or scorch_bench_confirm_baseline) returns -ECANCELED with
+	 * the report's crashed_id and crash_signal set. Handlers and an alternate signal stack are
+	 * installed around each benchmark and the previous ones restored; one such run at a time
+	 * per process. Off by default (the library installs no handler unless asked);
+	 * scorch_bench_main turns it on. */
+	bool catch_crashes;
 } scorch_bench_config;
 
 SCORCH_API void scorch_bench_config_init(scorch_bench_config *c);
@@ -218,7 +227,12 @@ struct scorch_bench_result {
 	int64_t arg;
 	bool has_arg;
 	int error;	  /* 0, or the -errno a callback reported; then no estimates */
-	const char *unit; /* "ns" or "instructions" (static) */
+	int crash_signal; /* with error -ECANCELED: the signal that crashed it (catch_crashes) */
+	/* Warnings, also added to the report's env.warnings as text: */
+	bool few_samples;      /* slow: fewer batches than config.samples fit in measure_s */
+	bool below_resolution; /* the batches took about as long as reading the clock: the
+				  body does nothing measurable (optimized away?) */
+	const char *unit;      /* "ns" or "instructions" (static) */
 	/* The samples: batch sizes and the measured totals per batch. */
 	size_t nsamples;
 	double *iters, *wall, *cpu; /* cpu is NULL when not recorded */
@@ -303,13 +317,24 @@ typedef struct scorch_bench_report {
 	scorch_bench_config config; /* a copy; filter/clock/on_result pointers are not kept */
 	char *created;		    /* ISO 8601 UTC */
 	char *baseline_name;	    /* set by scorch_bench_compare_baseline */
+	/* After -ECANCELED (config.catch_crashes): the id of the benchmark that crashed and the
+	 * signal. The results before it are complete; a crash in the first run leaves the crashed
+	 * one last among results, with error -ECANCELED; the benchmarks after it were not run. */
+	char *crashed_id;
+	int crash_signal;
 } scorch_bench_report;
 
 /* Runs every benchmark whose id matches config->filter (all when c is NULL or the filter is
  * NULL) and fills *out, which the caller releases even after a failure. Returns 0, -EINVAL (bad
- * regex or config), -ENOMEM, or -EOPNOTSUPP when config->measure asks for a counter this
- * machine lacks (a VM without a PMU: then nothing was run). A benchmark that fails through
- * scorch_bench_fail() does not fail the run: its result carries `error`. */
+ * regex or config), -ENOMEM, -EOPNOTSUPP when config->measure asks for a counter this
+ * machine lacks (a VM without a PMU: then nothing was run), or -ECANCELED when a benchmark
+ * crashed (config.catch_crashes; out holds what finished, see crashed_id). A benchmark that
+ * fails through scorch_bench_fail() does not fail the run: its result carries `error`.
+ *
+ * A slow benchmark is measured on fewer batches than config.samples when the linear batches
+ * (1, 2, ... n iterations) would take longer than measure_s, but on at least 3: a body of 2 s
+ * takes 12 s rather than 42 minutes. Such results have few_samples set, and the report a
+ * warning. */
 SCORCH_API int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *c,
 				scorch_bench_report *out);
 SCORCH_API void scorch_bench_report_release(scorch_bench_report *r); /* NULL-safe */
@@ -349,11 +374,13 @@ SCORCH_API int scorch_bench_write_html(const scorch_bench_report *r, FILE *fp);
 SCORCH_API int scorch_bench_save_baseline(const scorch_bench_report *r, const char *dir,
 					  const char *name);
 /* Loads DIR/NAME.json and fills each result's comparison (results absent from the baseline are
- * left without one). msg (may be NULL) receives a reason on failure. Returns 0, -ENOENT,
- * -EINVAL (not a scorch.bench v1 file; see msg) or -ENOMEM. */
+ * left without one). msg (may be NULL) receives a reason on failure, naming the file. Returns 0,
+ * -ENOENT, -EINVAL (not a well-formed scorch.bench v1 file; see msg), -EFBIG (larger than 64 MiB)
+ * or -ENOMEM. */
 SCORCH_API int scorch_bench_compare_baseline(scorch_bench_report *r, const char *dir,
 					     const char *name, char *msg, size_t msgsize);
-/* Confirms the verdicts scorch_bench_compare_baseline(r, dir, name) gave, the way a careful
+/* Confirms the verdicts scorch_bench_compare_baseline(r, dir, name) gave (-ECANCELED with
+ * r->crashed_id set when a re-measured benchmark crashed under c->catch_crashes), the way a careful
  * person re-runs a surprising benchmark before believing it: each result whose verdict is
  * improved or regressed is measured again (a fresh warm-up and sample set, with c's settings,
  * clock and on_result callback) and compared with DIR/NAME.json again, up to c->confirm times.

@@ -168,8 +168,8 @@ int scorch_bench_compare_baseline(scorch_bench_report *r, const char *dir, const
 	if (!path)
 		return -ENOMEM;
 	scorch_bench_report base;
-	int err = sc_bench_load_report(path, &base, &d);
-	if (err == -EINVAL && msg)
+	int err = sc_bench_load_report(path, 0, &base, &d);
+	if (err < 0 && d.message[0] && msg)
 		sc_diag_format(&d, msg, msgsize);
 	if (err >= 0)
 		err = sc_bench_compare_reports(r, &base);
@@ -198,8 +198,8 @@ int scorch_bench_confirm_baseline(scorch_bench_suite *s, const scorch_bench_conf
 	if (!path)
 		return -ENOMEM;
 	scorch_bench_report base;
-	int err = sc_bench_load_report(path, &base, &d);
-	if (err == -EINVAL && msg)
+	int err = sc_bench_load_report(path, 0, &base, &d);
+	if (err < 0 && d.message[0] && msg)
 		sc_diag_format(&d, msg, msgsize);
 	if (err >= 0)
 		err = sc_bench_confirm_reports(s, c, r, &base);
@@ -225,15 +225,15 @@ size_t scorch_bench_count_regressions(const scorch_bench_report *r, double pct)
 	return n;
 }
 
-int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
+int sc_bench_compare_files(const char *a_path, const char *b_path, double noise, size_t max_bytes,
 			   scorch_bench_report *out, sc_diag *d)
 {
 	scorch_bench_report a;
 	memset(out, 0, sizeof(*out));
-	int err = sc_bench_load_report(a_path, &a, d);
+	int err = sc_bench_load_report(a_path, max_bytes, &a, d);
 	if (err < 0)
 		goto out;
-	if ((err = sc_bench_load_report(b_path, out, d)) < 0)
+	if ((err = sc_bench_load_report(b_path, max_bytes, out, d)) < 0)
 		goto out;
 	if (noise >= 0)
 		out->config.noise = noise;

@@ -56,6 +56,9 @@ int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug
 /* Fills the end-of-run figures and the warnings. */
 int sc_bench_env_finish(scorch_bench_env *env, const sc_bench_cpu_times *t0);
 void sc_bench_env_release(scorch_bench_env *env);
+/* Appends a warning (printf format) to env->warnings. Returns 0 or -ENOMEM. */
+int sc_bench_env_warn(scorch_bench_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- perf.c --- */
 
@@ -83,6 +86,16 @@ uint64_t sc_bench_callgrind_read(void *cg);
  * without <valgrind/callgrind.h>) or -errno. */
 int sc_bench_callgrind_exec(int argc, char **argv, int *status);
 
+/* --- guard.c --- */
+
+/* Runs fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught (on an alternate stack, so
+ * that a stack overflow is caught too). Returns 0 after fn returned, the signal number when one
+ * of them interrupted fn (fn's frames are abandoned: what it allocated is lost, the process
+ * may be damaged), or -errno when the handlers could not be installed. The previous handlers
+ * and signal stack are restored either way. Not reentrant: one guarded call at a time per
+ * process (the handler's jump target is process-wide). */
+int sc_bench_guarded_call(void (*fn)(void *), void *arg);
+
 /* --- runner.c --- */
 
 /* Fills the estimates of a result from its samples (used by the runner and by tests). */
@@ -101,10 +114,22 @@ int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_confi
 
 /* --- json.c --- */
 
-/* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1). Fills
- * *out (release it even after failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
+/* The most a report may be by default: 64 MiB of text and 4Mi values (numbers, strings, ...),
+ * which bounds the reader's memory at a few hundred MB whatever the input (`/dev/zero`
+ * included). A run of 100000 samples (--samples' maximum) holds some 300000 values per
+ * benchmark. A larger byte cap allows one value per 16 bytes of it (a value costs a node of
+ * some 50 bytes: memory stays about three times the cap). */
+#define SC_BENCH_JSON_MAX_BYTES	 ((size_t)64 << 20)
+#define SC_BENCH_JSON_MAX_VALUES ((size_t)4 << 20)
+
+/* Loads a report written by scorch_bench_write_json (schema "scorch.bench" version 1) from
+ * `text`, which must be NUL-terminated at text[len]. Fills *out (release it even after
+ * failure); returns 0, -EINVAL with a diagnostic, or -ENOMEM. */
 int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d);
-int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d);
+/* Reads `path` (at most max_bytes, 0: SC_BENCH_JSON_MAX_BYTES) and loads it as above. Returns 0,
+ * -EINVAL (d says why, naming the file), -EFBIG (over the byte or value cap; d says which),
+ * -ENOMEM or -errno of reading (d names the file). */
+int sc_bench_load_report(const char *path, size_t max_bytes, scorch_bench_report *out, sc_diag *d);
 
 /* --- baseline.c --- */
 
@@ -114,11 +139,12 @@ int sc_bench_compare_reports(scorch_bench_report *cur, const scorch_bench_report
 int sc_bench_confirm_reports(scorch_bench_suite *s, const scorch_bench_config *c,
 			     scorch_bench_report *cur, const scorch_bench_report *base);
 
-/* `scorch bench compare A.json B.json`: loads both files, compares B (new) against A (base)
- * and leaves the result in *out (B's results with comparisons filled, baseline_name = A's path);
- * print it with scorch_bench_write_table(). `noise` < 0 keeps B's recorded threshold. Returns 0,
- * -ENOENT/-errno (d names the file), -EINVAL (not a scorch.bench file, d says why), -ENOMEM. */
-int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
+/* `scorch bench compare A.json B.json`: loads both files (each under max_bytes, 0: the
+ * default), compares B (new) against A (base) and leaves the result in *out (B's results with
+ * comparisons filled, baseline_name = A's path); print it with scorch_bench_write_table().
+ * `noise` < 0 keeps B's recorded threshold. Returns 0, -ENOENT/-errno (d names the file), -EINVAL
+ * (not a scorch.bench file, d says why), -EFBIG (over the cap, d says so), -ENOMEM. */
+int sc_bench_compare_files(const char *a_path, const char *b_path, double noise, size_t max_bytes,
 			   scorch_bench_report *out, sc_diag *d);
 
 /* --- output.c --- */

@@ -165,7 +165,7 @@ int sc_bench_env_start(scorch_bench_env *env, sc_bench_cpu_times *t0, bool debug
 	return 0;
 }
 
-static int warn(scorch_bench_env *env, const char *fmt, ...)
+int sc_bench_env_warn(scorch_bench_env *env, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -197,22 +197,26 @@ int sc_bench_env_finish(scorch_bench_env *env, const sc_bench_cpu_times *t0)
 	int r = 0;
 	double load = fmax(env->loadavg[0], env->loadavg_end);
 	if (env->debug_build)
-		r |= warn(env, "benchmarks compiled without optimization (no __OPTIMIZE__): "
-			       "results do not describe a release build");
+		r |= sc_bench_env_warn(
+		    env, "benchmarks compiled without optimization (no __OPTIMIZE__): "
+			 "results do not describe a release build");
 	if (env->lib_debug_build)
-		r |= warn(env, "libscorch-bench compiled without optimization");
+		r |= sc_bench_env_warn(env, "libscorch-bench compiled without optimization");
 	if (env->ncpus > 0 && load > 0.5 * env->ncpus)
-		r |= warn(env, "load average %.2f on %d CPUs: other work competed with the run",
-			  load, env->ncpus);
+		r |= sc_bench_env_warn(
+		    env, "load average %.2f on %d CPUs: other work competed with the run", load,
+		    env->ncpus);
 	if (env->steal > 0.01)
-		r |= warn(env, "the hypervisor stole %.1f%% of CPU time during the run",
-			  env->steal * 100);
-	if (env->governor && strcmp(env->governor, "performance"))
-		r |= warn(env, "CPU frequency governor is '%s' (not 'performance')", env->governor);
-	if (env->timer_step_ns > 100)
 		r |=
-		    warn(env, "the clock advances in steps of %.0f ns: short batches are imprecise",
-			 env->timer_step_ns);
+		    sc_bench_env_warn(env, "the hypervisor stole %.1f%% of CPU time during the run",
+				      env->steal * 100);
+	if (env->governor && strcmp(env->governor, "performance"))
+		r |= sc_bench_env_warn(env, "CPU frequency governor is '%s' (not 'performance')",
+				       env->governor);
+	if (env->timer_step_ns > 100)
+		r |= sc_bench_env_warn(
+		    env, "the clock advances in steps of %.0f ns: short batches are imprecise",
+		    env->timer_step_ns);
 	return r < 0 ? -ENOMEM : 0;
 }
 

@@ -21,7 +21,9 @@
  *    "baseline": null,                             // name compared against, if any
  *    "benchmarks": [
  *     {"id": "memgraph/similarity/1000", "group": "memgraph", "name": "similarity",
- *      "arg": 1000, "unit": "ns", "error": null,
+ *      "arg": 1000, "unit": "ns", "error": null,   // or why it failed: "Cannot allocate
+ *                                                  // memory", "crashed: signal 11 (...)";
+ *                                                  // then "samples" may be empty
  *      "estimates": {"headline": {"point": 801, "lo": 801, "hi": 803},  // per iteration
  *                    "slope": {"point": 812.5, "lo": 810, "hi": 815},
  *                    "mean": {...}, "median": {...}, "min": 805, "p10": 807, "mad": 2.1,
@@ -74,6 +76,7 @@ typedef struct jparser {
 	const char *p, *end, *start;
 	sc_diag *d;
 	int depth;
+	size_t values, max_values; /* parsed so far, and the cap */
 } jparser;
 
 static void jfree(jnode *n)
@@ -267,6 +270,15 @@ static int parse_value(jparser *ps, jnode *n)
 		return jerr(ps, "unexpected end of input");
 	if (++ps->depth > 64)
 		return jerr(ps, "nested too deeply");
+	/* Each value costs a node of some 50 bytes: without a bound, 32 MiB of "0," would take
+	 * more than a gigabyte. */
+	if (++ps->values > ps->max_values) {
+		char m[96];
+		snprintf(m, sizeof(m), "more than %zu values, the cap on a scorch.bench report",
+			 ps->max_values);
+		jerr(ps, m);
+		return -EFBIG;
+	}
 	int r = 0;
 	char c = *ps->p;
 	size_t left = (size_t)(ps->end - ps->p);
@@ -338,6 +350,13 @@ static char *jstrdup(const jnode *o, const char *key, bool *bad)
 	return s;
 }
 
+/* A count read as a double: its value when it is a whole number within [0, max], else `dflt`
+ * (converting anything else to an integer type would be undefined). For fields only shown. */
+static double jcount(double v, double max, double dflt)
+{
+	return v >= 0 && v <= max && v == floor(v) ? v : dflt;
+}
+
 static void jest(const jnode *o, const char *key, scorch_bench_estimate *e)
 {
 	const jnode *n = jget(o, key);
@@ -378,10 +397,25 @@ static const char *static_headline(const jnode *root, bool counted)
 	return counted ? "slope" : "min"; /* files from before the field */
 }
 
+/* An id as a message may show it: control characters (a newline would split the message, an
+ * escape sequence reach the terminal) become '?', and a long one is cut with "...". */
+static const char *shown(const char *id, char *buf, size_t size)
+{
+	size_t i = 0, n = strlen(id);
+	for (; i < n && i + 4 < size; i++)
+		buf[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' : id[i];
+	if (i < n)
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = 0;
+	return buf;
+}
+
 static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_t idx,
 		       const char *headline)
 {
 	bool bad = false;
+	char idb[100];
 	r->id = jstrdup(b, "id", &bad);
 	r->group = jstrdup(b, "group", &bad);
 	r->name = jstrdup(b, "name", &bad);
@@ -389,6 +423,10 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		return sc_diag_error(d, 0, 0, -1, "benchmark %zu has no id or name", idx);
 	const jnode *arg = jget(b, "arg");
 	r->has_arg = arg && arg->type == J_NUM;
+	if (r->has_arg && !(arg->num >= -9e18 && arg->num <= 9e18 && arg->num == floor(arg->num)))
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): \"arg\" is not a 64-bit integer",
+				     shown(r->id, idb, sizeof(idb)), idx);
 	r->arg = r->has_arg ? (int64_t)arg->num : 0;
 	const jnode *u = jget(b, "unit");
 	r->unit = static_unit(u && u->type == J_STR ? u->str : NULL);
@@ -412,7 +450,7 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	const char *okeys[] = {"low_severe", "low_mild", "high_mild", "high_severe"};
 	for (int k = 0; k < 4; k++) {
 		double v = jnum_of(o, okeys[k]);
-		r->outliers[k] = isnan(v) ? 0 : (unsigned)v;
+		r->outliers[k] = (unsigned)jcount(v, UINT32_MAX, 0);
 	}
 	r->unstable = jbool_of(b, "unstable");
 	const jnode *tp = jget(b, "throughput");
@@ -424,21 +462,37 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		r->throughput_per_iter = jnum_of(tp, "per_iter");
 		r->throughput = jnum_of(tp, "per_second");
 	}
-	const jnode *s = jget(b, "samples");
+	/* A benchmark that did not fail must bring its samples: without them a comparison would
+	 * quietly find nothing to compare and call the run fine. */
+	const jnode *s = jget(b, "samples"), *si = jget(s, "iters"), *sw = jget(s, "wall"),
+		    *sc = jget(s, "cpu");
+	if (!r->error && (!s || s->type != J_OBJ || !si || si->type != J_ARR || !si->nkids || !sw ||
+			  sw->type != J_ARR || (sc && sc->type != J_ARR && sc->type != J_NULL)))
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): \"samples\" must be an object "
+				     "with non-empty \"iters\" and \"wall\" arrays (and \"cpu\", "
+				     "an array or null) unless the benchmark has an \"error\"",
+				     shown(r->id, idb, sizeof(idb)), idx);
 	size_t ni = 0, nw = 0, nc = 0;
-	r->iters = jarr(jget(s, "iters"), &ni, &bad);
-	r->wall = jarr(jget(s, "wall"), &nw, &bad);
-	r->cpu = jarr(jget(s, "cpu"), &nc, &bad);
+	r->iters = jarr(si, &ni, &bad);
+	r->wall = jarr(sw, &nw, &bad);
+	r->cpu = jarr(sc, &nc, &bad);
 	if (bad)
 		return -ENOMEM;
 	if (ni != nw || (r->cpu && nc != ni))
-		return sc_diag_error(d, 0, 0, -1, "benchmark '%s': sample arrays differ in length",
-				     r->id);
+		return sc_diag_error(d, 0, 0, -1,
+				     "benchmark '%s' (entry %zu): sample arrays differ in length",
+				     shown(r->id, idb, sizeof(idb)), idx);
 	r->nsamples = ni;
 	for (size_t i = 0; i < ni; i++)
-		if (!(r->iters[i] > 0) || isnan(r->wall[i]))
-			return sc_diag_error(d, 0, 0, -1, "benchmark '%s': bad sample %zu", r->id,
-					     i);
+		if (!(r->iters[i] >= 1 && r->iters[i] <= 1e18) ||
+		    !(r->wall[i] >= 0 && isfinite(r->wall[i])) ||
+		    (r->cpu && !(r->cpu[i] >= 0 && isfinite(r->cpu[i]))))
+			return sc_diag_error(
+			    d, 0, 0, -1,
+			    "benchmark '%s' (entry %zu): bad sample %zu (iters must "
+			    "be at least 1, times finite and not negative)",
+			    shown(r->id, idb, sizeof(idb)), idx, i);
 	const jnode *ab = jget(b, "ab");
 	if (ab && ab->type == J_OBJ) {
 		size_t nb = 0;
@@ -451,14 +505,22 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 		if (bad)
 			return -ENOMEM;
 		if (nb != ni)
-			return sc_diag_error(d, 0, 0, -1, "benchmark '%s': wall_b length differs",
-					     r->id);
+			return sc_diag_error(d, 0, 0, -1,
+					     "benchmark '%s' (entry %zu): wall_b length differs",
+					     shown(r->id, idb, sizeof(idb)), idx);
+		for (size_t i = 0; i < nb; i++)
+			if (!(r->wall_b[i] >= 0 && isfinite(r->wall_b[i])))
+				return sc_diag_error(
+				    d, 0, 0, -1,
+				    "benchmark '%s' (entry %zu): bad wall_b sample "
+				    "%zu",
+				    shown(r->id, idb, sizeof(idb)), idx, i);
 	}
 	const jnode *rep = jget(b, "repeat");
 	r->runs = 1;
 	if (rep && rep->type == J_OBJ) {
 		const jnode *cv = jget(rep, "cv");
-		r->runs = (unsigned)jnum_of(rep, "runs");
+		r->runs = (unsigned)jcount(jnum_of(rep, "runs"), UINT32_MAX, 1);
 		r->cv[0] = jnum_of(cv, "slope");
 		r->cv[1] = jnum_of(cv, "median");
 		r->cv[2] = jnum_of(cv, "mean");
@@ -469,11 +531,13 @@ static int load_result(const jnode *b, scorch_bench_result *r, sc_diag *d, size_
 	return 0;
 }
 
-int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d)
+static int parse_report(const char *text, size_t len, size_t max_values, scorch_bench_report *out,
+			sc_diag *d)
 {
 	memset(out, 0, sizeof(*out));
 	jnode root = {0};
-	jparser ps = {.p = text, .end = text + len, .start = text, .d = d};
+	jparser ps = {
+	    .p = text, .end = text + len, .start = text, .d = d, .max_values = max_values};
 	int r = parse_value(&ps, &root);
 	if (r < 0)
 		goto out;
@@ -501,19 +565,52 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	out->baseline_name = jstrdup(&root, "baseline", &bad);
 	scorch_bench_config_init(&out->config);
 	const jnode *c = jget(&root, "config");
-	double v;
-#define CFG(field, key)                                                                            \
-	if (!isnan(v = jnum_of(c, key)))                                                           \
-	out->config.field = v
-	CFG(warmup_s, "warmup_s");
-	CFG(measure_s, "measure_s");
-	CFG(samples, "samples");
-	CFG(resamples, "resamples");
-	CFG(confidence, "confidence");
-	CFG(noise, "noise");
-	CFG(seed, "seed");
-	CFG(repeat, "repeat");
-	CFG(confirm, "confirm");
+	/* The settings a comparison uses (noise, resamples, confidence, seed) must be sane: a
+	 * resample count of 1e12 read from a file would make the comparison run for days. */
+	static const struct {
+		const char *key;
+		double lo, hi;
+		bool whole;
+	} cfg_keys[] = {
+	    {"warmup_s", 0, 1e6, false},
+	    {"measure_s", 0, 1e6, false},
+	    {"samples", 1, 1e5, true},
+	    {"resamples", 100, 1e7, true},
+	    {"confidence", 1e-6, 1 - 1e-9, false},
+	    {"noise", 0, 10, false},
+	    {"seed", 0, 18446744073709549568.0, true},
+	    {"repeat", 1, 1000, true},
+	    {"confirm", 0, SCORCH_BENCH_CONFIRM_MAX, true},
+	};
+	double cv[sizeof(cfg_keys) / sizeof(cfg_keys[0])];
+	for (size_t k = 0; k < sizeof(cfg_keys) / sizeof(cfg_keys[0]); k++) {
+		const jnode *x = jget(c, cfg_keys[k].key);
+		cv[k] = NAN;
+		if (!x || x->type == J_NULL)
+			continue;
+		double v = x->type == J_NUM ? x->num : NAN;
+		if (!(v >= cfg_keys[k].lo && v <= cfg_keys[k].hi) ||
+		    (cfg_keys[k].whole && v != floor(v))) {
+			r = sc_diag_error(
+			    d, 0, 0, -1, "\"config\": \"%s\" must be %s between %g and %g",
+			    cfg_keys[k].key, cfg_keys[k].whole ? "an integer" : "a number",
+			    cfg_keys[k].lo, cfg_keys[k].hi);
+			goto out;
+		}
+		cv[k] = v;
+	}
+#define CFG(field, k)                                                                              \
+	if (!isnan(cv[k]))                                                                         \
+	out->config.field = cv[k]
+	CFG(warmup_s, 0);
+	CFG(measure_s, 1);
+	CFG(samples, 2);
+	CFG(resamples, 3);
+	CFG(confidence, 4);
+	CFG(noise, 5);
+	CFG(seed, 6);
+	CFG(repeat, 7);
+	CFG(confirm, 8);
 #undef CFG
 	const jnode *m = jget(c, "measure");
 	if (m && m->type == J_STR && !strcmp(m->str, "instructions"))
@@ -525,7 +622,7 @@ int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report 
 	env->kernel = jstrdup(e, "kernel", &bad);
 	env->cpu_model = jstrdup(e, "cpu_model", &bad);
 	env->governor = jstrdup(e, "governor", &bad);
-	env->ncpus = (int)jnum_of(e, "ncpus");
+	env->ncpus = (int)jcount(jnum_of(e, "ncpus"), 1 << 20, 0);
 	env->hypervisor = jbool_of(e, "hypervisor");
 	const jnode *la = jget(e, "loadavg");
 	for (size_t i = 0; i < 3; i++)
@@ -566,16 +663,45 @@ out:
 	return r;
 }
 
-int sc_bench_load_report(const char *path, scorch_bench_report *out, sc_diag *d)
+int sc_bench_report_from_json(const char *text, size_t len, scorch_bench_report *out, sc_diag *d)
 {
-	char *text = NULL;
+	return parse_report(text, len, SC_BENCH_JSON_MAX_VALUES, out, d);
+}
+
+/* "64M", "1G", "1000 bytes" */
+static const char *fmt_size(size_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+	while (u < 2 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%zu bytes", v);
+	else
+		snprintf(buf, size, "%zu%c", v, units[u]);
+	return buf;
+}
+
+int sc_bench_load_report(const char *path, size_t max_bytes, scorch_bench_report *out, sc_diag *d)
+{
+	char *text = NULL, sz[32];
 	size_t n = 0;
 	memset(out, 0, sizeof(*out));
 	sc_diag_set_file(d, path);
-	int r = sc_read_file(path, &text, &n);
+	if (!max_bytes)
+		max_bytes = SC_BENCH_JSON_MAX_BYTES;
+	int r = sc_read_file_max(path, max_bytes, &text, &n);
+	if (r == -EFBIG)
+		sc_diag_error(d, 0, 0, -1, "larger than %s, the cap on a scorch.bench report",
+			      fmt_size(max_bytes, sz, sizeof(sz)));
 	if (r < 0)
 		return r;
-	r = sc_bench_report_from_json(text, n, out, d);
+	size_t max_values = max_bytes / 16;
+	r = parse_report(
+	    text, n, max_values > SC_BENCH_JSON_MAX_VALUES ? max_values : SC_BENCH_JSON_MAX_VALUES,
+	    out, d);
 	free(text);
 	return r;
 }

@@ -5,14 +5,17 @@
  * progress to stderr, the chosen format to stdout, errors as "PROGRAM: what went wrong". The
  * usage text below is the reference for the options; --help prints it.
  *
- * Exit status: 0 ok, 1 error, 2 usage, 3 a regression beyond --fail-on-regression (confirmed
- * by measuring again unless --confirm 0).
+ * Exit status: 0 ok, 1 error (a benchmark failed through scorch_bench_fail included), 2 usage,
+ * 3 a regression beyond --fail-on-regression (confirmed by measuring again unless --confirm 0),
+ * 128 + N when a benchmark crashed with signal N (the outputs then hold what finished).
  */
 #include "bench/bench_impl.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +31,13 @@ static const char usage_text[] =
     "\n"
     "  -l, --list                  list the benchmark ids and exit\n"
     "      --filter REGEX          same as the positional REGEX\n"
-    "  -t, --measurement-time S    target measurement time per benchmark (default 2)\n"
-    "  -w, --warm-up-time S        warm-up per benchmark (default 0.5)\n"
-    "  -n, --samples N             samples (batches of d, 2d, ... N*d iterations; default 50)\n"
+    "  -t, --measurement-time S    target measurement time per benchmark, 0 to 3600 (default 2)\n"
+    "  -w, --warm-up-time S        warm-up per benchmark, 0 to 3600 (default 0.5)\n"
+    "  -n, --samples N             samples (batches of d, 2d, ... N*d iterations), 5 to 100000\n"
+    "                              (default 50)\n"
     "      --quick                 -w 0.1 -t 0.5 -n 30: a fast, rougher run\n"
-    "      --resamples N           bootstrap resamples (default 10000)\n"
-    "      --confidence C          confidence level of intervals (default 0.95)\n"
+    "      --resamples N           bootstrap resamples, 100 to 10000000 (default 10000)\n"
+    "      --confidence C          confidence level of intervals, 0.5 to 0.9999 (default 0.95)\n"
     "      --seed N                seed of the bootstrap PRNG (default 1)\n"
     "  -f, --format FMT            stdout format: table (default), json, csv, none\n"
     "      --json FILE             also write the JSON report (schema scorch.bench v1)\n"
@@ -42,19 +46,24 @@ static const char usage_text[] =
     "      --save-baseline NAME    save this run as DIR/NAME.json\n"
     "      --baseline NAME         compare with DIR/NAME.json: improved/regressed/no change\n"
     "      --baseline-dir DIR      where baselines live (default scorch-bench)\n"
-    "      --noise PCT             changes smaller than PCT%% are no change (default 5)\n"
+    "      --noise PCT             changes smaller than PCT%% (0 to 1000) are no change\n"
+    "                              (default 5)\n"
     "      --confirm N             measure a benchmark that improved or regressed against the\n"
     "                              baseline N more times (default 1; 0: never); the verdict\n"
     "                              stands only if each re-run agrees, else it is no change\n"
     "      --fail-on-regression PCT  exit 3 if a benchmark regressed (confirmed) by more than\n"
-    "                              PCT%%\n"
+    "                              PCT%% (0 to 1000)\n"
     "      --ab A,B                run registered benchmarks A and B interleaved, report B/A\n"
-    "      --repeat N              run the suite N times; report and flag (>5%%) the CV of\n"
-    "                              each estimate\n"
+    "      --repeat N              run the suite N times (1 to 1000); report and flag (>5%%)\n"
+    "                              the CV of each estimate\n"
     "      --measure WHAT          time (default); instructions (hardware counter, or callgrind\n"
     "                              where there is none); callgrind (always under callgrind)\n"
     "  -q, --quiet                 no progress on stderr\n"
     "  -h, --help                  this text\n"
+    "\n"
+    "Exit status: 0; 1 error (a benchmark that failed included); 2 usage; 3 a regression beyond\n"
+    "--fail-on-regression; 128+N a benchmark crashed with signal N (the outputs hold the\n"
+    "benchmarks that finished; no baseline is saved).\n"
     "\n"
     "EXAMPLES\n"
     "  %s --list\n"
@@ -100,30 +109,102 @@ static void progress(const scorch_bench_result *r, void *data)
 			r->headline_name ? r->headline_name : "",
 			sc_bench_fmt_time(r->headline.point, r->unit, a, sizeof(a)),
 			r->unstable ? "  (unstable)" : "");
+	if (r->few_samples)
+		fprintf(stderr,
+			"  %-44s warning: slow, only %zu samples fit in the measurement time: the "
+			"estimates rest on few samples (raise -t for more)\n",
+			"", r->nsamples);
+	if (r->below_resolution)
+		fprintf(stderr,
+			"  %-44s warning: the batches take about as long as reading the clock: the "
+			"body does nothing measurable (optimized away?)\n",
+			"");
 }
 
-static int parse_double(const char *s, double *v)
+/* A numeric option's value: finite, within [lo, hi], whole when `whole`. Prints "PROG: --NAME
+ * must be ... between LO and HI, not 'ARG'" and returns -1 otherwise. */
+static int num_opt(const char *prog, const char *name, const char *arg, double lo, double hi,
+		   bool whole, double *out)
 {
 	char *e;
 	errno = 0;
-	*v = strtod(s, &e);
-	return errno || e == s || *e || isnan(*v) ? -EINVAL : 0;
+	double v = strtod(arg, &e);
+	if (errno || e == arg || *e || !isfinite(v) || v < lo || v > hi ||
+	    (whole && v != floor(v))) {
+		fprintf(stderr, "%s: %s must be %s between %g and %g, not '%s'\n", prog, name,
+			whole ? "an integer" : "a number", lo, hi, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
+/* A baseline name becomes DIR/NAME.json: one path component, not hidden. */
+static int name_opt(const char *prog, const char *opt, const char *arg)
+{
+	if (*arg && arg[0] != '.' && !strchr(arg, '/'))
+		return 0;
+	fprintf(stderr,
+		"%s: %s must be a name that is not empty, has no '/' and does not start with "
+		"'.', not '%s'\n",
+		prog, opt, arg);
+	return -1;
+}
+
+/* Writes one output file through the atomic writer: the previous file stays whole unless the new
+ * one was written completely; the message gives the real cause (No space left on device). */
 static int write_file(const char *prog, const char *path, const scorch_bench_report *rep,
 		      int (*writer)(const scorch_bench_report *, FILE *))
 {
-	FILE *fp = fopen(path, "w");
-	if (!fp) {
-		fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(errno));
+	sc_afile f;
+	int r = sc_afile_open(&f, path);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(-r));
 		return -1;
 	}
-	int r = writer(rep, fp);
-	if (fclose(fp) != 0 || r < 0) {
-		fprintf(stderr, "%s: cannot write '%s': %s\n", prog, path, strerror(EIO));
+	r = writer(rep, f.fp);
+	r = r < 0 ? sc_afile_fail(&f, r) : sc_afile_commit(&f);
+	if (r < 0) {
+		fprintf(stderr,
+			"%s: cannot write '%s' (the previous file, if any, is unchanged): %s\n",
+			prog, path, strerror(-r));
 		return -1;
 	}
 	return 0;
+}
+
+/* Said first, before anything that could trip over what the crash damaged. */
+static void report_crash(const char *prog, const scorch_bench_report *rep)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < rep->nresults; i++)
+		done += !rep->results[i].crash_signal;
+	fprintf(stderr,
+		"%s: benchmark '%s' crashed: signal %d (%s); the run stops there, writing the "
+		"results of the %zu benchmark%s that finished\n",
+		prog, rep->crashed_id ? rep->crashed_id : "?", rep->crash_signal,
+		strsignal(rep->crash_signal), done, done == 1 ? "" : "s");
+}
+
+/* After a crash, the outputs are written by a process the crash may have damaged: should that
+ * fail with a second fatal signal, remove the temporaries and die of that signal. Signal
+ * context: only async-signal-safe calls. */
+static void on_second_crash(int sig)
+{
+	sc_afile_unlink_temporaries();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void die_cleanly_on_crash(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_second_crash;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 /* --ab A,B: finds both registered entries and adds an interleaved pair named from their ids
@@ -214,6 +295,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	scorch_bench_config c;
 	scorch_bench_config_init(&c);
 	c.debug_build = debug_build;
+	c.catch_crashes = true;
 	bool list = false, quiet = false, force_cg = false, set_t = false, set_n = false;
 	bool keep_aslr = false;
 	const char *format = "table", *json = NULL, *csv = NULL, *html = NULL, *save = NULL,
@@ -232,17 +314,19 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.filter = optarg;
 			break;
 		case 't':
-			if (parse_double(optarg, &c.measure_s) < 0 || c.measure_s < 0)
-				goto bad_value;
+			if (num_opt(prog, "-t/--measurement-time", optarg, 0, 3600, false,
+				    &c.measure_s) < 0)
+				return 2;
 			set_t = true;
 			break;
 		case 'w':
-			if (parse_double(optarg, &c.warmup_s) < 0 || c.warmup_s < 0)
-				goto bad_value;
+			if (num_opt(prog, "-w/--warm-up-time", optarg, 0, 3600, false,
+				    &c.warmup_s) < 0)
+				return 2;
 			break;
 		case 'n':
-			if (parse_double(optarg, &v) < 0 || v < 5 || v > 100000)
-				goto bad_value;
+			if (num_opt(prog, "-n/--samples", optarg, 5, 100000, true, &v) < 0)
+				return 2;
 			c.samples = (unsigned)v;
 			set_n = true;
 			break;
@@ -252,23 +336,38 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.samples = 30;
 			break;
 		case O_RESAMPLES:
-			if (parse_double(optarg, &v) < 0 || v < 100 || v > 1e7)
-				goto bad_value;
+			if (num_opt(prog, "--resamples", optarg, 100, 1e7, true, &v) < 0)
+				return 2;
 			c.resamples = (unsigned)v;
 			break;
 		case O_CONF:
-			if (parse_double(optarg, &c.confidence) < 0 || c.confidence <= 0 ||
-			    c.confidence >= 1)
-				goto bad_value;
+			if (num_opt(prog, "--confidence", optarg, 0.5, 0.9999, false,
+				    &c.confidence) < 0)
+				return 2;
 			break;
-		case O_SEED:
-			c.seed = strtoull(optarg, NULL, 0);
+		case O_SEED: {
+			char *e;
+			errno = 0;
+			c.seed = strtoull(optarg, &e, 0);
+			if (errno || e == optarg || *e || optarg[strspn(optarg, " ")] == '-') {
+				fprintf(stderr,
+					"%s: --seed must be an integer between 0 and 2^64-1, not "
+					"'%s'\n",
+					prog, optarg);
+				return 2;
+			}
 			break;
+		}
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json") &&
-			    strcmp(format, "csv") && strcmp(format, "none"))
-				goto bad_value;
+			    strcmp(format, "csv") && strcmp(format, "none")) {
+				fprintf(
+				    stderr,
+				    "%s: -f/--format must be table, json, csv or none, not '%s'\n",
+				    prog, format);
+				return 2;
+			}
 			break;
 		case O_JSON:
 			json = optarg;
@@ -280,37 +379,45 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			html = optarg;
 			break;
 		case O_SAVE:
+			if (name_opt(prog, "--save-baseline", optarg) < 0)
+				return 2;
 			save = optarg;
 			break;
 		case O_BASE:
+			if (name_opt(prog, "--baseline", optarg) < 0)
+				return 2;
 			base = optarg;
 			break;
 		case O_BASEDIR:
 			dir = optarg;
 			break;
 		case O_NOISE:
-			if (parse_double(optarg, &v) < 0 || v < 0)
-				goto bad_value;
+			if (num_opt(prog, "--noise", optarg, 0, 1000, false, &v) < 0)
+				return 2;
 			c.noise = v / 100;
 			break;
 		case O_FAIL:
-			if (parse_double(optarg, &fail_pct) < 0 || fail_pct < 0)
-				goto bad_value;
+			if (num_opt(prog, "--fail-on-regression", optarg, 0, 1000, false,
+				    &fail_pct) < 0)
+				return 2;
 			break;
 		case O_CONFIRM:
-			if (parse_double(optarg, &v) < 0 || v < 0 || v > SCORCH_BENCH_CONFIRM_MAX ||
-			    v != floor(v))
-				goto bad_value;
+			if (num_opt(prog, "--confirm", optarg, 0, SCORCH_BENCH_CONFIRM_MAX, true,
+				    &v) < 0)
+				return 2;
 			c.confirm = (unsigned)v;
 			break;
 		case O_AB:
-			if (nab == sizeof(ab) / sizeof(ab[0]))
-				goto bad_value;
+			if (nab == sizeof(ab) / sizeof(ab[0])) {
+				fprintf(stderr, "%s: --ab may be given at most %zu times\n", prog,
+					sizeof(ab) / sizeof(ab[0]));
+				return 2;
+			}
 			ab[nab++] = optarg;
 			break;
 		case O_REPEAT:
-			if (parse_double(optarg, &v) < 0 || v < 1 || v > 1000)
-				goto bad_value;
+			if (num_opt(prog, "--repeat", optarg, 1, 1000, true, &v) < 0)
+				return 2;
 			c.repeat = (unsigned)v;
 			break;
 		case O_MEASURE:
@@ -321,8 +428,14 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			else if (!strcmp(optarg, "callgrind")) {
 				c.measure = SCORCH_BENCH_MEASURE_INSTRUCTIONS;
 				force_cg = true;
-			} else
-				goto bad_value;
+			} else {
+				fprintf(
+				    stderr,
+				    "%s: --measure must be time, instructions or callgrind, not "
+				    "'%s'\n",
+				    prog, optarg);
+				return 2;
+			}
 			break;
 		case 'q':
 			quiet = true;
@@ -436,7 +549,10 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 		status = 2;
 		goto out;
 	}
-	if (e < 0) {
+	bool crash = e == -ECANCELED;
+	if (crash)
+		report_crash(prog, &rep);
+	else if (e < 0) {
 		fprintf(stderr, "%s: the run failed: %s\n", prog, strerror(-e));
 		goto out;
 	}
@@ -445,7 +561,7 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 			c.filter ? c.filter : "");
 		goto out;
 	}
-	if (base) {
+	if (base && !crash) {
 		char msg[600];
 		e = scorch_bench_compare_baseline(&rep, dir, base, msg, sizeof(msg));
 		if (e < 0) {
@@ -464,13 +580,18 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 					"to confirm\n",
 					prog, changed, changed == 1 ? "" : "s", base);
 			e = scorch_bench_confirm_baseline(s, &c, &rep, dir, base, msg, sizeof(msg));
-			if (e < 0) {
+			if (e == -ECANCELED) {
+				crash = true;
+				report_crash(prog, &rep);
+			} else if (e < 0) {
 				fprintf(stderr, "%s: cannot confirm the changes against '%s': %s\n",
 					prog, base, msg[0] ? msg : strerror(-e));
 				goto out;
 			}
 		}
 	}
+	if (crash)
+		die_cleanly_on_crash();
 	if (!strcmp(format, "table"))
 		e = scorch_bench_write_table(&rep, stdout);
 	else if (!strcmp(format, "json"))
@@ -487,18 +608,39 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	    (csv && write_file(prog, csv, &rep, scorch_bench_write_csv) < 0) ||
 	    (html && write_file(prog, html, &rep, scorch_bench_write_html) < 0))
 		goto out;
-	if (save) {
+	if (save && crash) {
+		fprintf(stderr, "%s: not saving baseline '%s/%s.json': the run did not finish\n",
+			prog, dir, save);
+	} else if (save) {
 		e = scorch_bench_save_baseline(&rep, dir, save);
 		if (e < 0) {
-			fprintf(stderr, "%s: cannot save baseline '%s' in '%s': %s\n", prog, save,
-				dir, strerror(-e));
+			fprintf(
+			    stderr,
+			    "%s: cannot save baseline '%s/%s.json' (the previous one, if any, is "
+			    "unchanged): %s\n",
+			    prog, dir, save, strerror(-e));
 			goto out;
 		}
 		if (!quiet)
 			fprintf(stderr, "%s: saved baseline %s/%s.json\n", prog, dir, save);
 	}
 	status = 0;
-	if (fail_pct == fail_pct) {
+	/* Failures through scorch_bench_fail: the run went on, the program reports them (exit 1).
+	 */
+	size_t nfailed = 0;
+	for (size_t i = 0; i < rep.nresults; i++) {
+		const scorch_bench_result *x = &rep.results[i];
+		if (x->error && !x->crash_signal) {
+			fprintf(stderr, "%s: benchmark '%s' failed: %s\n", prog, x->id,
+				strerror(-x->error));
+			nfailed++;
+		}
+	}
+	if (nfailed)
+		status = 1;
+	if (crash) {
+		status = 128 + rep.crash_signal;
+	} else if (fail_pct == fail_pct) {
 		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
 		if (n) {
 			fprintf(stderr, "%s: %zu benchmark%s regressed by more than %g%%%s\n", prog,
@@ -506,7 +648,8 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 				c.confirm && c.measure == SCORCH_BENCH_MEASURE_TIME
 				    ? " (confirmed by measuring again)"
 				    : "");
-			status = 3;
+			if (!status)
+				status = 3;
 		}
 	}
 out:
@@ -517,8 +660,4 @@ out:
 		status = 1;
 	}
 	return status;
-bad_value:
-	fprintf(stderr, "%s: bad value '%s' for an option\n", prog, optarg);
-	usage(stderr, prog);
-	return 2;
 }

@@ -107,13 +107,25 @@ static void table_env(const scorch_bench_report *r, FILE *fp)
 		fprintf(fp, "warning: %s\n", e->warnings[i]);
 }
 
+/* What went wrong with a failed result, for every format: the errno's text, or the crash. */
+static const char *error_text(const scorch_bench_result *r, char *buf, size_t size)
+{
+	if (r->crash_signal) {
+		snprintf(buf, size, "crashed: signal %d (%s)", r->crash_signal,
+			 strsignal(r->crash_signal));
+		return buf;
+	}
+	return strerror(-r->error);
+}
+
 static void table_result(const scorch_bench_report *rep, const scorch_bench_result *r, FILE *fp)
 {
 	char a[32], b[32], c[32], d[32];
 	const char *u = r->unit;
 	fprintf(fp, "\n%s\n", r->id);
 	if (r->error) {
-		fprintf(fp, "  failed: %s\n", strerror(-r->error));
+		char eb[64];
+		fprintf(fp, "  failed: %s\n", error_text(r, eb, sizeof(eb)));
 		return;
 	}
 	if (r->is_ab) {
@@ -365,7 +377,8 @@ static void json_result(const scorch_bench_result *r, FILE *fp)
 	fputs(", \"unit\": ", fp);
 	jstr(fp, r->unit);
 	fprintf(fp, ", \"error\": ");
-	jstr(fp, r->error ? strerror(-r->error) : NULL);
+	char eb[64];
+	jstr(fp, r->error ? error_text(r, eb, sizeof(eb)) : NULL);
 	fputs(",\n     \"estimates\": {", fp);
 	jest(fp, "headline", &r->headline);
 	fputs(", ", fp);
@@ -609,8 +622,9 @@ int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp)
 		if (x->has_comparison)
 			fputs(sc_bench_verdict_name(x->cmp.verdict), fp);
 		fputc(',', fp);
+		char eb[64];
 		if (x->error)
-			csv_str(fp, strerror(-x->error));
+			csv_str(fp, error_text(x, eb, sizeof(eb)));
 		fputc('\n', fp);
 	}
 	return finish(fp);

@@ -320,10 +320,17 @@ uint64_t sc_bench_hash(const char *s)
 	return h;
 }
 
+/* A slow body may overrun measure_s this many times before its samples are cut (see below). */
+#define SLOW_SLACK 5
+/* ... but never to fewer samples than this. */
+#define SLOW_MIN_SAMPLES 3
+
 /* `paired`: the clock must be read exactly twice per batch (callgrind.c), so the warm-up is one
- * batch of one iteration instead of a timed loop; a count needs no warming anyway. */
+ * batch of one iteration instead of a timed loop; a count needs no warming anyway.
+ * `floor_ns` > 0: flag the result below_resolution when most batches took less than it. */
 static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
-		     const scorch_bench_clock *clk, bool paired, scorch_bench_result *r)
+		     const scorch_bench_clock *clk, bool paired, double floor_ns,
+		     scorch_bench_result *r)
 {
 	int err = 0;
 	scorch_bench_ctx ctx = {
@@ -381,6 +388,16 @@ static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
 		d = 1;
 	if (d > 1e12)
 		d = 1e12;
+	/* A slow body: even at d = 1 the batches 1..n would take far longer than asked (2 s per
+	 * iteration and 50 samples: 1275 iterations, 42 minutes, without a word). Keep the
+	 * samples that fit in SLOW_SLACK times the measurement time, at least SLOW_MIN_SAMPLES;
+	 * the result says it rests on few samples. */
+	double budget = SLOW_SLACK * c->measure_s * 1e9;
+	if (d <= 1 && per_iter * tri > budget && n > SLOW_MIN_SAMPLES) {
+		while (n > SLOW_MIN_SAMPLES && per_iter * (double)n * (double)(n + 1) / 2 > budget)
+			n--;
+		r->few_samples = true;
+	}
 
 	/* 3. Samples. */
 	for (size_t i = 0; i < n; i++) {
@@ -403,6 +420,14 @@ static int run_entry(const sc_bench_entry *e, const scorch_bench_config *c,
 			r->wall_b[i] = wb;
 	}
 	r->nsamples = n;
+	if (floor_ns > 0) {
+		/* Batches of millions of iterations that take as long as reading the clock: the
+		 * body does nothing the clock can see (the compiler removed it?). */
+		size_t below = 0;
+		for (size_t i = 0; i < n; i++)
+			below += r->wall[i] < floor_ns;
+		r->below_resolution = below * 2 > n;
+	}
 	r->throughput_kind = ctx.tp_kind;
 	r->throughput_per_iter = (double)ctx.tp;
 	err = sc_bench_estimate(r, c, c->seed ^ sc_bench_hash(e->id));
@@ -411,6 +436,43 @@ failed:
 	r->error = ctx.error;
 	r->nsamples = 0;
 	return 0;
+}
+
+struct entry_call {
+	const sc_bench_entry *e;
+	const scorch_bench_config *c;
+	const scorch_bench_clock *clk;
+	bool paired;
+	double floor_ns;
+	scorch_bench_result *r;
+	int err;
+};
+
+static void entry_call_fn(void *p)
+{
+	struct entry_call *a = p;
+	a->err = run_entry(a->e, a->c, a->clk, a->paired, a->floor_ns, a->r);
+}
+
+/* run_entry, under sc_bench_guarded_call when c->catch_crashes: a crash leaves r with error
+ * -ECANCELED and crash_signal set, and returns -ECANCELED. */
+static int run_entry_guarded(const sc_bench_entry *e, const scorch_bench_config *c,
+			     const scorch_bench_clock *clk, bool paired, double floor_ns,
+			     scorch_bench_result *r)
+{
+	if (!c->catch_crashes)
+		return run_entry(e, c, clk, paired, floor_ns, r);
+	struct entry_call a = {e, c, clk, paired, floor_ns, r, 0};
+	int sig = sc_bench_guarded_call(entry_call_fn, &a);
+	if (sig < 0)
+		return sig;
+	if (sig > 0) {
+		r->error = -ECANCELED;
+		r->crash_signal = sig;
+		r->nsamples = 0;
+		return -ECANCELED;
+	}
+	return a.err;
 }
 
 int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_config *c,
@@ -428,7 +490,7 @@ int sc_bench_measure_again(const scorch_bench_suite *s, const scorch_bench_confi
 	scorch_bench_clock clk = {mono_ns, thread_cpu_ns, NULL};
 	if (c->clock)
 		clk = *c->clock;
-	int err = run_entry(e, c, &clk, false, out);
+	int err = run_entry_guarded(e, c, &clk, false, 0, out);
 	if (err >= 0 && c->on_result)
 		c->on_result(out, c->on_result_data);
 	return err;
@@ -568,16 +630,52 @@ static int fit_complexities(scorch_bench_report *rep)
 	return 0;
 }
 
+/* Runs the selected entries into out[0..*nout). After -ECANCELED (a crash) the crashed result is
+ * the last one. */
+/* The report's warnings about single results (the environment's come from env.c). */
+static int result_warnings(scorch_bench_report *rep)
+{
+	char a[32];
+	for (size_t i = 0; i < rep->nresults; i++) {
+		const scorch_bench_result *r = &rep->results[i];
+		int e = 0;
+		if (r->few_samples)
+			e = sc_bench_env_warn(
+			    &rep->env,
+			    "%s: %s per iteration: only %zu of %u samples fit in %d times the "
+			    "measurement time (%.3g s); its estimates rest on few samples",
+			    r->id, sc_bench_fmt_time(r->median.point, r->unit, a, sizeof(a)),
+			    r->nsamples, rep->config.samples, SLOW_SLACK, rep->config.measure_s);
+		if (e >= 0 && r->below_resolution)
+			e = sc_bench_env_warn(&rep->env,
+					      "%s: its batches take about as long as reading the "
+					      "clock: the body does nothing measurable (optimized "
+					      "away? see SCORCH_DO_NOT_OPTIMIZE)",
+					      r->id);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+/* Records which benchmark crashed (catch_crashes) in the report. */
+static int crashed(scorch_bench_report *rep, const char *id, int sig)
+{
+	rep->crash_signal = sig;
+	rep->crashed_id = strdup(id ? id : "?");
+	return rep->crashed_id ? 0 : -ENOMEM;
+}
+
 static int run_once(scorch_bench_suite *s, const scorch_bench_config *c,
-		    const scorch_bench_clock *clk, bool paired, const bool *selected,
-		    scorch_bench_result *out, size_t *nout)
+		    const scorch_bench_clock *clk, bool paired, double floor_ns,
+		    const bool *selected, scorch_bench_result *out, size_t *nout)
 {
 	*nout = 0;
 	for (size_t i = 0; i < s->entries.len; i++) {
 		if (!selected[i])
 			continue;
 		scorch_bench_result *r = &out[(*nout)++];
-		int err = run_entry(&s->entries.data[i], c, clk, paired, r);
+		int err = run_entry_guarded(&s->entries.data[i], c, clk, paired, floor_ns, r);
 		if (err < 0)
 			return err;
 		if (c->on_result)
@@ -668,7 +766,21 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = run_once(s, &c, &clk, paired, selected, out->results, &out->nresults)) < 0)
+	/* Most batches shorter than ten clock readings: nothing measurable ran (real clocks only:
+	 * an injected clock is not the one env measured). */
+	double floor_ns = 0;
+	if (!c.clock && c.measure == SCORCH_BENCH_MEASURE_TIME)
+		floor_ns = 10 * fmax(fmax(out->env.timer_cost_ns, out->env.timer_step_ns),
+				     fmax(out->env.timer_res_ns, 1));
+	err = run_once(s, &c, &clk, paired, floor_ns, selected, out->results, &out->nresults);
+	if (err == -ECANCELED) {
+		const scorch_bench_result *x = &out->results[out->nresults - 1];
+		if ((err = crashed(out, x->id, x->crash_signal)) < 0)
+			goto out;
+		err = -ECANCELED;
+		goto finish;
+	}
+	if (err < 0)
 		goto out;
 
 	if (c.repeat > 1) {
@@ -683,8 +795,19 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 			scorch_bench_result *rs = out->results;
 			size_t nr = out->nresults;
 			if (k > 0) {
-				err = run_once(s, &c, &clk, paired, selected, extra, &nr);
+				err = run_once(s, &c, &clk, paired, 0, selected, extra, &nr);
 				rs = extra;
+				if (err == -ECANCELED) {
+					int e2 = crashed(out, extra[nr - 1].id,
+							 extra[nr - 1].crash_signal);
+					for (size_t i = 0; i < nr; i++)
+						result_release(&extra[i]);
+					if (e2 < 0) {
+						err = e2;
+						goto out;
+					}
+					goto finish;
+				}
 			}
 			for (size_t i = 0; i < nr && err >= 0; i++) {
 				double *e = &est[(i * c.repeat + k) * 5];
@@ -723,9 +846,17 @@ int scorch_bench_run(scorch_bench_suite *s, const scorch_bench_config *cfg,
 		err = cg.error; /* a callgrind dump could not be read: the counts are wrong */
 		goto out;
 	}
-	if ((err = fit_complexities(out)) < 0)
-		goto out;
-	err = sc_bench_env_finish(&out->env, &t0);
+finish:
+	/* After a crash too: the report of what finished is complete, and says how it ended. */
+	{
+		int e2 = result_warnings(out);
+		if (e2 >= 0)
+			e2 = fit_complexities(out);
+		if (e2 >= 0)
+			e2 = sc_bench_env_finish(&out->env, &t0);
+		if (e2 < 0 || !out->crashed_id)
+			err = e2;
+	}
 out:
 	if (have_re)
 		regfree(&re);
@@ -750,5 +881,6 @@ void scorch_bench_report_release(scorch_bench_report *r)
 	sc_bench_env_release(&r->env);
 	free(r->created);
 	free(r->baseline_name);
+	free(r->crashed_id);
 	memset(r, 0, sizeof(*r));
 }

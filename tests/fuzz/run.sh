@@ -1,7 +1,9 @@
 #!/bin/bash
 # run.sh: builds the reader fuzzer with clang + libFuzzer and runs one campaign.
 #
-#   tests/fuzz/run.sh TARGET [SECONDS]      TARGET: pprof, folded, perfscript or gperftools
+#   tests/fuzz/run.sh TARGET [SECONDS]      TARGET: pprof, folded, perfscript, gperftools
+#                                           (fuzz_readers.c), bench or baseline (fuzz_bench.c,
+#                                           seeds corpus/bench)
 #
 # Environment: SRCDIR (source root; default: this script's ../..), BUILD (a meson build dir whose
 # src/formats/profile.pb-c.c exists; default $SRCDIR/build), FUZZ_TIME (seconds, default 20;
@@ -20,9 +22,11 @@ BUILD=$(cd "${BUILD:-$SRCDIR/build}" && pwd) || exit 2
 secs=${2:-${FUZZ_TIME:-20}}
 case $target in
 pprof | folded | perfscript | gperftools) ;;
+bench | baseline) ;;
 *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 seeds=$SRCDIR/tests/fuzz/corpus/$target
+case $target in bench | baseline) seeds=$SRCDIR/tests/fuzz/corpus/bench ;; esac
 
 CLANG=${CLANG:-clang}
 if ! command -v "$CLANG" >/dev/null 2>&1; then
@@ -43,6 +47,15 @@ sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
 	src/profile/profile.c src/formats/folded.c src/formats/pprof.c src/formats/perfscript.c
 	src/formats/speedscope.c src/formats/chrome.c src/formats/gperftools.c
 	tests/fuzz/fuzz_readers.c)
+libs=("$gen" -lprotobuf-c -lz)
+case $target in bench | baseline)
+	# The benchmark library and its util files only (as src/bench/meson.build builds it).
+	bin=$out/fuzz_bench${FUZZ_CFLAGS:+-$(printf %s "$FUZZ_CFLAGS" | md5sum | cut -c1-8)}
+	sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
+		$(cd "$SRCDIR" && ls src/bench/*.c) tests/fuzz/fuzz_bench.c)
+	libs=(-lm)
+	;;
+esac
 
 # Build under a lock: the suite's tests may start together and share the binary.
 (
@@ -57,8 +70,8 @@ sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
 	cd "$SRCDIR" || exit 2
 	"$CLANG" -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer ${FUZZ_CFLAGS:-} \
-		-Isrc -I"$BUILD/src" \
-		"${sources[@]}" "$gen" -lprotobuf-c -lz -o "$bin.tmp" >"$out/build.log" 2>&1 ||
+		-Isrc -Iinclude -I"$BUILD/src" \
+		"${sources[@]}" "${libs[@]}" -o "$bin.tmp" >"$out/build.log" 2>&1 ||
 		exit 3
 	mv "$bin.tmp" "$bin"
 ) 9>"$out/.lock"

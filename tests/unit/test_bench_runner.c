@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,115 @@ static void run_fake(fake *f, scorch_bench_report *rep)
 	scorch_bench_suite_free(s);
 }
 
+/* catch_crashes: a body that dies of SIGFPE stops the run at that benchmark; the results before
+ * it are complete, the report names it, and the previous SIGFPE disposition is back. A slow
+ * body (fake clock: 1 s per iteration) keeps 3 samples of 1, 2, 3 iterations and says so. */
+static void body_fpe(scorch_bench_ctx *ctx, uint64_t iters)
+{
+	(void)ctx;
+	(void)iters;
+	raise(SIGFPE);
+}
+
+static void body_slow(scorch_bench_ctx *ctx, uint64_t iters)
+{
+	fake *f = scorch_bench_user(ctx);
+	f->now += 1000000000ull * iters;
+}
+
+static void test_crash_caught_and_slow_cut(void **state)
+{
+	(void)state;
+	fake f = {.per_iter = 10};
+	scorch_bench_suite *s = scorch_bench_suite_new();
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "slow", .fn = body_slow, .user = &f}),
+	    0);
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "fpe", .fn = body_fpe, .user = &f}), 0);
+	assert_int_equal(
+	    scorch_bench_add(s, &(scorch_bench_def){.name = "never", .fn = body, .user = &f}), 0);
+	scorch_bench_config c;
+	scorch_bench_clock clk;
+	config(&c, &clk, &f);
+	c.catch_crashes = true;
+	struct sigaction before, after;
+	sigaction(SIGFPE, NULL, &before);
+	scorch_bench_report rep;
+	assert_int_equal(scorch_bench_run(s, &c, &rep), -ECANCELED);
+	sigaction(SIGFPE, NULL, &after);
+	assert_ptr_equal(before.sa_handler, after.sa_handler);
+	assert_string_equal(rep.crashed_id, "fpe");
+	assert_int_equal(rep.crash_signal, SIGFPE);
+	assert_int_equal(rep.nresults, 2);
+	const scorch_bench_result *slow = &rep.results[0], *fpe = &rep.results[1];
+	assert_int_equal(slow->error, 0);
+	assert_true(slow->few_samples);
+	assert_int_equal(slow->nsamples, 3);
+	assert_true(slow->iters[0] == 1 && slow->iters[1] == 2 && slow->iters[2] == 3);
+	assert_int_equal(fpe->error, -ECANCELED);
+	assert_int_equal(fpe->crash_signal, SIGFPE);
+	assert_int_equal(fpe->nsamples, 0);
+	assert_int_equal(f.calls, 0); /* "never" did not run */
+	bool warned = false;
+	for (size_t i = 0; i < rep.env.nwarnings; i++)
+		warned |= !strncmp(rep.env.warnings[i], "slow: ", 6) &&
+			  strstr(rep.env.warnings[i], "only 3 of 10 samples") != NULL;
+	assert_true(warned);
+	scorch_bench_report_release(&rep);
+	scorch_bench_suite_free(s);
+}
+
+/* What the fuzzer (tests/fuzz/fuzz_bench.c) found in the reader: numbers outside an integer
+ * field's range were converted anyway (undefined behaviour; a resample count of 1e12 would make
+ * a comparison run for days), and control characters of an id reached the one-line message. */
+static void test_json_reader_hostile_values(void **state)
+{
+	(void)state;
+	static const char head[] = "{\"schema\": \"scorch.bench\", \"version\": 1, ";
+	static const char one[] =
+	    "\"benchmarks\": [{\"id\": \"%s\", \"name\": \"n\", \"arg\": %s, \"samples\": "
+	    "{\"iters\": [1, 2], \"wall\": [1, 2], \"cpu\": null}}]}";
+	const struct {
+		const char *config, *id, *arg, *want;
+	} cases[] = {
+	    {"{\"resamples\": 1e12}", "a", "null", "\"resamples\" must be an integer between 100"},
+	    {"{\"samples\": -1}", "a", "null", "\"samples\" must be an integer between 1"},
+	    {"{\"noise\": -0.5}", "a", "null", "\"noise\" must be a number between 0 and 10"},
+	    {"{\"confidence\": 1}", "a", "null", "\"confidence\" must be a number"},
+	    {"{\"seed\": 1e30}", "a", "null", "\"seed\" must be an integer"},
+	    {"{}", "a", "1e300", "benchmark 'a' (entry 0): \"arg\" is not a 64-bit integer"},
+	    {"{}", "x\\ny\\u001b[2J", "1e300", "benchmark 'x?y?[2J' (entry 0)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], body[512];
+		snprintf(body, sizeof(body), one, cases[i].id, cases[i].arg);
+		snprintf(text, sizeof(text), "%s\"config\": %s, %s", head, cases[i].config, body);
+		scorch_bench_report r;
+		sc_diag d;
+		sc_diag_clear(&d);
+		assert_int_equal(sc_bench_report_from_json(text, strlen(text), &r, &d), -EINVAL);
+		if (!strstr(d.message, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, d.message, cases[i].want);
+		assert_null(strpbrk(d.message, "\n\x1b"));
+		scorch_bench_report_release(&r);
+	}
+	/* In range, the same fields load; an out-of-range count that is only shown is dropped. */
+	char text[1024], body[512];
+	snprintf(body, sizeof(body), one, "a", "7");
+	snprintf(text, sizeof(text),
+		 "%s\"config\": {\"resamples\": 200, \"seed\": 5}, \"environment\": "
+		 "{\"ncpus\": 1e300}, %s",
+		 head, body);
+	scorch_bench_report r;
+	assert_int_equal(sc_bench_report_from_json(text, strlen(text), &r, NULL), 0);
+	assert_int_equal(r.config.resamples, 200);
+	assert_int_equal(r.config.seed, 5);
+	assert_int_equal(r.env.ncpus, 0);
+	assert_int_equal(r.results[0].arg, 7);
+	scorch_bench_report_release(&r);
+}
+
 static void test_json_roundtrip_and_outputs(void **state)
 {
 	(void)state;
@@ -395,13 +505,13 @@ static void test_baseline_save_compare(void **state)
 	scorch_bench_report_release(&rep);
 	sc_diag d;
 	sc_diag_clear(&d);
-	assert_int_equal(sc_bench_compare_files(apath, bpath, -1, &rep, &d), 0);
+	assert_int_equal(sc_bench_compare_files(apath, bpath, -1, 0, &rep, &d), 0);
 	assert_int_equal(rep.nresults, 3);
 	assert_int_equal(rep.results[0].cmp.verdict, SCORCH_BENCH_REGRESSED);
 	assert_string_equal(rep.baseline_name, apath);
 	scorch_bench_report_release(&rep);
 	/* Improvement the other way round. */
-	assert_int_equal(sc_bench_compare_files(bpath, apath, -1, &rep, &d), 0);
+	assert_int_equal(sc_bench_compare_files(bpath, apath, -1, 0, &rep, &d), 0);
 	assert_int_equal(rep.results[0].cmp.verdict, SCORCH_BENCH_IMPROVED);
 	scorch_bench_report_release(&rep);
 
@@ -613,6 +723,8 @@ int main(void)
 	    cmocka_unit_test(test_ab_interleaved),
 	    cmocka_unit_test(test_failure_and_repeat),
 	    cmocka_unit_test(test_json_roundtrip_and_outputs),
+	    cmocka_unit_test(test_json_reader_hostile_values),
+	    cmocka_unit_test(test_crash_caught_and_slow_cut),
 	    cmocka_unit_test(test_baseline_save_compare),
 	    cmocka_unit_test(test_confirm_verdicts),
 	    cmocka_unit_test(test_proc_stat_parse),
