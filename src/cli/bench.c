@@ -14,6 +14,7 @@
  */
 #include "bench/bench_impl.h"
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "cli/options.h"
 
 #include <errno.h>
@@ -27,39 +28,6 @@ static const char *const usage[] = {
     NULL,
 };
 
-/* --max-input SIZE: bytes, with an optional K, M or G suffix (powers of 1024), at least 1, as
- * `scorch report --max-input`. Prints and returns -1 when ARG is not one. */
-static int parse_size(const char *arg, size_t *out)
-{
-	const char *why = NULL;
-	char *end;
-	errno = 0;
-	if (arg[0] < '0' || arg[0] > '9') {
-		why = "expected a number of bytes with an optional K, M or G suffix";
-	} else {
-		unsigned long long v = strtoull(arg, &end, 10), mul = 1;
-		if (*end == 'K' || *end == 'k')
-			mul = 1ull << 10, end++;
-		else if (*end == 'M' || *end == 'm')
-			mul = 1ull << 20, end++;
-		else if (*end == 'G' || *end == 'g')
-			mul = 1ull << 30, end++;
-		if (*end)
-			why = "expected a number of bytes with an optional K, M or G suffix";
-		else if (errno == ERANGE || v > (unsigned long long)(SIZE_MAX / 2) / mul)
-			why = "too large";
-		else if (v == 0)
-			why = "must be at least 1 byte";
-		else
-			*out = (size_t)(v * mul);
-	}
-	if (why) {
-		sc_cli_error("bench", 0, "bad value '%s' for --max-input: %s", arg, why);
-		return -1;
-	}
-	return 0;
-}
-
 static const char *const examples[] = {
     "scorch bench compare scorch-bench/main.json new.json",
     "scorch bench compare --noise 3 --fail-on-regression 5 base.json new.json",
@@ -67,35 +35,20 @@ static const char *const examples[] = {
     NULL,
 };
 
-/* The percentages: finite, 0 to 1000. Parsed here rather than as SC_OPT_DOUBLE so that "nan",
- * which would read as "not given" (and turn the gate off), is refused like any bad value. */
+/* The percentages' range; -1 (the default, outside it) means "not given". */
 #define PCT_MAX 1000.0
-
-static int parse_pct(const char *opt, const char *arg, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = arg ? strtod(arg, &end) : NAN;
-	if (!arg || errno || end == arg || *end || !isfinite(v) || v < 0 || v > PCT_MAX) {
-		sc_cli_error("bench", 0,
-			     "--%s must be a number between 0 and %g (a percentage), not '%s'", opt,
-			     PCT_MAX, arg ? arg : "");
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 int cmd_bench(int argc, char **argv)
 {
-	double noise = NAN, fail_pct = NAN;
-	const char *format = "table", *noise_arg = NULL, *fail_arg = NULL, *max_arg = NULL;
-	size_t max_bytes = 0;
+	double noise = -1, fail_pct = -1;
+	const char *format = "table", *max_arg = NULL;
+	uint64_t max_bytes = 0;
 	sc_option opts[] = {
-	    SC_OPT_STR(0, "noise", &noise_arg, "PCT",
-		       "changes smaller than PCT% (0 to 1000) are no change (default: B's own, 5)"),
-	    SC_OPT_STR(0, "fail-on-regression", &fail_arg, "PCT",
-		       "exit 3 if a benchmark regressed by more than PCT% (0 to 1000)"),
+	    SC_OPT_DOUBLE_RANGE(
+		0, "noise", &noise, "PCT", 0, PCT_MAX,
+		"changes smaller than PCT% (0 to 1000) are no change (default: B's own, 5)"),
+	    SC_OPT_DOUBLE_RANGE(0, "fail-on-regression", &fail_pct, "PCT", 0, PCT_MAX,
+				"exit 3 if a benchmark regressed by more than PCT% (0 to 1000)"),
 	    SC_OPT_STR(0, "format", &format, "FMT",
 		       "table (default) or json (B's report with the comparisons)"),
 	    SC_OPT_STR(0, "max-input", &max_arg, "SIZE",
@@ -133,14 +86,12 @@ int cmd_bench(int argc, char **argv)
 		sc_cli_error("bench", 0, "unknown format '%s' (valid: table, json)", format);
 		goto out;
 	}
-	if ((noise_arg && parse_pct("noise", noise_arg, &noise) < 0) ||
-	    (fail_arg && parse_pct("fail-on-regression", fail_arg, &fail_pct) < 0) ||
-	    (max_arg && parse_size(max_arg, &max_bytes) < 0))
+	if (max_arg && sc_cli_parse_max_input("bench", max_arg, &max_bytes) != 0)
 		goto out;
 
 	sc_diag d;
 	sc_diag_clear(&d);
-	int e = sc_bench_compare_files(args[1], args[2], noise_arg ? noise / 100 : -1, max_bytes,
+	int e = sc_bench_compare_files(args[1], args[2], noise >= 0 ? noise / 100 : -1, max_bytes,
 				       &rep, &d);
 	rc = 1;
 	if (e < 0 && d.message[0]) {
@@ -172,7 +123,7 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "scorch bench: warning: no benchmark of '%s' is in '%s'\n", args[2],
 			args[1]);
 	rc = 0;
-	if (fail_arg) {
+	if (fail_pct >= 0) {
 		size_t n = scorch_bench_count_regressions(&rep, fail_pct);
 		if (n) {
 			fprintf(stderr,

@@ -47,7 +47,7 @@ for opt in noise fail-on-regression; do
 		"$SCORCH" bench compare --$opt "$bad" "$DATA/bench-base.json" \
 			"$DATA/bench-slower.json" >/dev/null 2>"$TMP/err" || rc=$?
 		[ $rc = 2 ] || fail "bench compare --$opt '$bad' exited $rc, expected 2"
-		grep -q -- "--$opt must be a number between 0 and 1000 (a percentage), not '$bad'" "$TMP/err" ||
+		grep -q -- "--$opt must be a number between 0 and 1000, not '$bad'" "$TMP/err" ||
 			fail "bench compare --$opt '$bad': the message names no option or range: $(cat "$TMP/err")"
 	done
 done
