@@ -48,7 +48,7 @@ refused "scorch record: --leaf-stack must be a whole number of bytes between 0 a
 	record --leaf-stack 70000 -- true
 refused "scorch report: --top must be an integer between 0 and 1000000, not 'ten'" \
 	report --top ten "$folded"
-# Options without a declared range still never take inf or nan (bench compare's gates).
+# bench compare's gates: nan and inf never turn them off.
 refused "scorch bench: --noise must be a number between 0 and 1000, not 'nan'" bench compare --noise nan a b
 refused "scorch bench: --fail-on-regression must be a number between 0 and 1000, not 'inf'" \
 	bench compare --fail-on-regression inf a b
