@@ -8,6 +8,7 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/symsummary.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
 #include "record/record.h"
@@ -284,6 +285,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
+		sc_cli_print_unnamed(p, &st, stderr);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");
