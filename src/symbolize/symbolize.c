@@ -87,7 +87,10 @@ struct sym_file {
 	size_t ncu_ranges;
 	Dwarf_Addr cu_bias;
 	bool cu_ranges_read;
-	sc_plt plt;   /* names of the PLT stubs, read with the symbols */
+	sc_plt plt;	      /* names of the PLT stubs, read with the symbols */
+	uint64_t *fde_starts; /* function starts from .eh_frame_hdr, read on first use */
+	size_t nfde;
+	bool fde_read;
 	int stripped; /* 0: not known yet, 1: no .symtab nor DWARF, 2: has one */
 };
 
@@ -855,36 +858,85 @@ static bool file_stripped(struct sym_file *f)
 	return f->stripped == 1;
 }
 
-/* The start (a libdwfl address) of the function that the module's CFI says holds `addr`. */
-static bool cfi_start(const struct sym_file *f, Dwarf_Addr addr, Dwarf_Addr *start)
+/* Reads the starts of the functions that .eh_frame describes, from the binary search table of
+ * .eh_frame_hdr (PT_GNU_EH_FRAME), sorted by address as the linker writes it. Only the table
+ * encoding every linker uses (4-byte offsets from the header) is read; other files get none. */
+static int read_fde_starts(struct sym_file *f)
 {
-	for (int i = 0; i < 2; i++) {
-		Dwarf_Addr bias, lo, hi;
-		Dwarf_CFI *cfi =
-		    i ? dwfl_module_dwarf_cfi(f->mod, &bias) : dwfl_module_eh_cfi(f->mod, &bias);
-		Dwarf_Frame *frame = NULL;
-		if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &frame) != 0)
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(f->mod, &bias);
+	size_t nph;
+	f->fde_read = true;
+	if (!elf || elf_getphdrnum(elf, &nph) != 0)
+		return 0;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME ||
+		    ph.p_filesz < 12)
 			continue;
-		bool ok = dwarf_frame_info(frame, &lo, &hi, NULL) >= 0 && lo <= addr - bias;
-		free(frame);
-		if (ok) {
-			*start = lo + bias;
-			return true;
+		Elf_Data *d =
+		    elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+		const unsigned char *h = d ? d->d_buf : NULL;
+		/* version 1; eh_frame_ptr as 4 bytes; fde_count udata4; table datarel|sdata4 */
+		if (!h || h[0] != 1 || (h[1] & 0x0f) != DW_EH_PE_sdata4 ||
+		    h[2] != DW_EH_PE_udata4 || h[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+			return 0;
+		uint32_t n;
+		memcpy(&n, h + 8, 4);
+		if (n > (ph.p_filesz - 12) / 8)
+			return 0;
+		f->fde_starts = malloc((n ? n : 1) * sizeof(*f->fde_starts));
+		if (!f->fde_starts)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < n; k++) {
+			int32_t rel;
+			memcpy(&rel, h + 12 + 8 * (size_t)k, 4);
+			f->fde_starts[k] = ph.p_vaddr + (uint64_t)(int64_t)rel;
 		}
+		f->nfde = n;
+		return 0;
 	}
-	return false;
+	return 0;
+}
+
+/* The start (an ELF virtual address) of the function holding `vaddr`, as the module's CFI
+ * bounds it: some FDE must cover the address (libdw's lookup), and since FDEs do not overlap,
+ * it is the one with the greatest start at or below it. Returns 1, 0 (none), or -ENOMEM. */
+static int cfi_start(struct sym_file *f, uint64_t vaddr, uint64_t *start)
+{
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(f->mod, &bias);
+	Dwarf_Frame *frame = NULL;
+	if (!cfi || dwarf_cfi_addrframe(cfi, vaddr + f->bias - bias, &frame) != 0)
+		return 0;
+	free(frame);
+	if (!f->fde_read && read_fde_starts(f) < 0)
+		return -ENOMEM;
+	size_t lo = 0, hi = f->nfde;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->fde_starts[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return 0;
+	*start = f->fde_starts[lo - 1];
+	return 1;
 }
 
 /* Names, in s->sb, the unnamed region holding `vaddr` of mapping `m`: "module+0xSTART" for the
  * CFI function holding it (f: its readable, matching file, else NULL), else "[module]". */
-static int unnamed_name(struct sym *s, const sc_mapping *m, const struct sym_file *f,
-			uint64_t vaddr)
+static int unnamed_name(struct sym *s, const sc_mapping *m, struct sym_file *f, uint64_t vaddr)
 {
 	const char *base = base_name(sc_profile_str(s->p, m->file));
-	Dwarf_Addr start;
+	uint64_t sv;
+	int r = f ? cfi_start(f, vaddr, &sv) : 0;
 	sc_strbuf_reset(&s->sb);
-	if (f && cfi_start(f, vaddr + f->bias, &start)) {
-		uint64_t sv = start - f->bias;
+	if (r < 0)
+		return r;
+	if (r) {
 		for (size_t i = 0; i < f->nsegs; i++) {
 			const struct seg *g = &f->segs[i];
 			if (sv >= g->vaddr && sv - g->vaddr < g->filesz)
@@ -1197,6 +1249,7 @@ out:
 		free(s.files.data[i].syms);
 		free(s.files.data[i].cu_ranges);
 		sc_plt_release(&s.files.data[i].plt);
+		free(s.files.data[i].fde_starts);
 	}
 	for (size_t i = 0; i < s.jit_maps.len; i++)
 		sc_perfmap_release(&s.jit_maps.data[i].map);

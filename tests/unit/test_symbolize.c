@@ -547,7 +547,7 @@ static void test_build_id_debug_file(void **state)
 
 struct nopie {
 	char path[4096];
-	uint64_t start, limit, offset, func;
+	uint64_t start, limit, offset, func, main;
 };
 
 /* Finds data_sym_nopie beside this test and the mapping the kernel would make of its executable
@@ -591,6 +591,8 @@ static bool nopie_layout(struct nopie *n)
 			const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
 			if (name && strcmp(name, "sym_nopie_func") == 0)
 				func = sym.st_value;
+			if (name && strcmp(name, "main") == 0)
+				n->main = sym.st_value;
 		}
 	}
 	elf_end(e);
@@ -649,12 +651,15 @@ static void test_stripped_executable(void **state)
 	uint32_t m = add_mapping(p, nl.start, nl.limit, nl.offset, stripped, false);
 	uint32_t loc = add_loc(p, m, nl.func + 1);
 	uint32_t loc2 = add_loc(p, m, nl.func + 4);
+	/* main sets up a frame: its CFI has rows at +1, +4 and +10; +5 and +10 lie in different
+	 * rows of the one FDE, and must still make one function */
+	uint32_t main5 = add_loc(p, m, nl.main + 5), main10 = add_loc(p, m, nl.main + 10);
 	add_stack_sample(p, loc, 1);
 	add_stack_sample(p, loc2, 1);
 	add_stack_sample(p, loc2, 1);
 	sc_sym_stats st;
 	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
-	assert_int_equal(st.locations, 2);
+	assert_int_equal(st.locations, 4);
 	assert_int_equal(st.resolved, 0);
 	/* Both addresses lie in sym_nopie_func, which .eh_frame still bounds: one row named after
 	 * the function's start, not one per address. */
@@ -662,6 +667,9 @@ static void test_stripped_executable(void **state)
 	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nl.func - nl.start + nl.offset);
 	assert_single_name(p, loc, want);
 	assert_single_name(p, loc2, want);
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nl.main - nl.start + nl.offset);
+	assert_single_name(p, main5, want);
+	assert_single_name(p, main10, want);
 	/* the summary's figures: every sample unnamed, because the file is stripped */
 	assert_int_equal(st.samples, 3);
 	assert_int_equal(st.unnamed_samples, 3);
