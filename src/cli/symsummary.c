@@ -32,12 +32,15 @@ void sc_cli_print_unnamed(const sc_profile *p, const sc_sym_stats *st, FILE *f)
 		else if (u->why == SC_SYM_KERNEL)
 			name = "the kernel";
 		else if (!u->module)
-			name = "no mapping";
+			name = "[unknown]";
 		fprintf(f, "scorch record:   %.0f%% of samples in %s have no symbol (",
 			100.0 * (double)u->unnamed / (double)u->samples, name);
 		switch (u->why) {
 		case SC_SYM_NO_MAPPING:
-			fputs("addresses outside any mapped file", f);
+			fputs("addresses outside any mapped file: a broken stack, or code mapped "
+			      "before "
+			      "recording started",
+			      f);
 			break;
 		case SC_SYM_NO_FILE:
 			fprintf(f, "cannot read '%s' as ELF: gone, replaced or not a file", file);

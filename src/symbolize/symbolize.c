@@ -26,9 +26,10 @@
  * Each distinct (file, vaddr) is resolved once and each (file, DIE, symbol) becomes a function
  * once, so the cost follows the number of distinct addresses, not of samples or processes.
  * Anything that cannot be resolved still gets a function, so no sample loses its frame: the
- * unnamed function of the module's CFI (an FDE's range) holding the address, "module+0xSTART",
- * else "[module]" (unnamed_name()). One stripped library thus shows as one row per hot function
- * instead of one row per sampled address. Kernel addresses go to kallsyms.c.
+ * unnamed function of the module's CFI (the .eh_frame FDE) holding the address,
+ * "module+0xSTART", else "[module]" (unnamed_name()), or "[unknown]" outside any mapping. One
+ * stripped library thus shows as one row per hot function instead of one row per sampled
+ * address. Kernel addresses go to kallsyms.c.
  *
  * JIT code: addresses in anonymous executable memory (or in no mapping) are named from
  * perf-PID.map files (perfmap.c). Locations do not carry a pid (one location may serve several
@@ -1136,8 +1137,9 @@ static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uin
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (!m) {
+		/* junk from a broken stack, mostly: one row, not one per address */
 		sc_strbuf_reset(&s->sb);
-		if (sc_strbuf_addf(&s->sb, "0x%" PRIx64, addr) < 0)
+		if (sc_strbuf_adds(&s->sb, "[unknown]") < 0)
 			return -ENOMEM;
 		return set_fallback(s, loc, SC_SYM_NO_MAPPING);
 	}

@@ -55,7 +55,7 @@ typedef struct sc_sym_unnamed {
 typedef struct sc_sym_stats {
 	size_t locations;     /* locations looked at (no lines, mapping not yet symbolized) */
 	size_t resolved;      /* ... given at least one function from symbols or DWARF */
-	size_t unresolved;    /* ... given a "module+0xoffset" / "0xaddr" fallback function */
+	size_t unresolved;    /* ... given a fallback function (no symbol): see below */
 	size_t files;	      /* distinct files looked at (kallsyms counts as one) */
 	size_t files_missing; /* ... that could not be read as ELF (kallsyms: no symbols) */
 	/* Samples whose innermost frame was symbolized by this call, those of them whose innermost
@@ -71,12 +71,13 @@ typedef struct sc_sym_stats {
  * as profile.h says; with o->no_inline only the real function's line is kept. Locations are never
  * dropped: those that no symbol names get a function with an empty system_name, one per unnamed
  * region so that a stripped library shows as a few rows, not one row per address:
- *   "module+0xoffset"  the function of the module's unwind tables (.eh_frame, .debug_frame) that
+ *   "module+0xoffset"  the function of the module's unwind tables (.eh_frame's FDEs) that
  *                      holds the address, named after its start (module: the file's basename,
  *                      offset: the file offset of the function's first byte);
  *   "[module]"         the rest of the module: outside any such function, or its file unreadable,
  *                      or anonymous memory ("[anon]") that no perf-PID.map names;
- *   "[kernel]+0xaddr"  a kernel address without kallsyms, "0xaddr" an address without a mapping.
+ *   "[unknown]"        an address in no mapping (mostly junk from a broken stack);
+ *   "[kernel]+0xaddr"  a kernel address without kallsyms.
  * Stubs in .plt, .plt.sec and .plt.got are named "memcpy@plt" (x86-64). Addresses in anonymous
  * executable memory ("//anon", "[anon:...]", "/memfd:...") or in no mapping are looked up in
  * PERF_MAP_DIR/perf-PID.map of each process whose samples hold them (perfmap.h says which files
