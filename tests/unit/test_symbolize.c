@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "symbolize/perfmap.h"
 #include "symbolize/symbolize.h"
 
 /* ---- Known code (keep the __LINE__ markers on the lines they describe) ---- */
@@ -803,6 +805,96 @@ static void test_kallsyms(void **state)
 	free(path);
 }
 
+/* perf-PID.map parsing: hex with or without 0x, names with spaces, CRLF, bad lines skipped, a
+ * later line for the same start wins, [start, start + size) is what an entry holds. */
+static void test_perfmap_parse(void **state)
+{
+	(void)state;
+	char *path = write_temp("7f0000001000 40 JIT:foo [tier 2]\n"
+				"0x7f0000002000 0x10 bar\n"
+				"garbage line\n"
+				"7f0000003000 0 zero_size\n"
+				"7f0000004000 20\n"
+				"  7f0000005000\t8\tbaz qux\n"
+				"7f0000001000 40 foo_recompiled\r\n");
+	sc_perfmap m;
+	assert_int_equal(sc_perfmap_load(&m, path), 0);
+	assert_int_equal(m.n, 3);
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000001000)->name, "foo_recompiled");
+	assert_string_equal(sc_perfmap_find(&m, 0x7f000000103f)->name, "foo_recompiled");
+	assert_null(sc_perfmap_find(&m, 0x7f0000001040));
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000002005)->name, "bar");
+	assert_null(sc_perfmap_find(&m, 0x7f0000002010));
+	assert_null(sc_perfmap_find(&m, 0x7f0000003000));
+	assert_null(sc_perfmap_find(&m, 0x7f0000004000));
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000005007)->name, "baz qux");
+	assert_null(sc_perfmap_find(&m, 0x1000));
+	sc_perfmap_release(&m);
+	sc_perfmap_release(&m); /* twice is fine */
+
+	/* /tmp is everyone's: no symbolic links, no FIFOs (and no blocking on one), no files of
+	 * other users */
+	char link[64], fifo[64];
+	snprintf(link, sizeof(link), "%s.link", path);
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(sc_perfmap_load(&m, link), -ELOOP);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(sc_perfmap_load(&m, fifo), -EINVAL);
+	assert_int_equal(sc_perfmap_load(&m, "/nonexistent/perf-1.map"), -ENOENT);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(sc_perfmap_load(&m, path), -EPERM);
+	}
+	unlink(link);
+	unlink(fifo);
+	unlink(path);
+	free(path);
+}
+
+/* JIT locations are named from the map of a process whose samples hold them: location A is in
+ * samples of pids 4242 (which has a map naming it) and 4343 (which has none); B is only in
+ * 4343's samples, so stays "[anon]"; C lies in no mapping but 4242's map names it. */
+static void test_perfmap_symbolize(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/scorch-perfmap-XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/perf-4242.map", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "7f5500001000 100 LazyCompile:*add /app/math.js:3\n1234000 10 stub\n");
+	assert_int_equal(fclose(f), 0);
+
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, 0x7f5500000000, 0x7f5500010000, 0, "//anon", false);
+	uint32_t a = add_loc(p, m, 0x7f5500001080);
+	uint32_t b = add_loc(p, m, 0x7f5500002000);
+	uint32_t c = add_loc(p, 0, 0x1234008);
+	add_stack_sample(p, a, 4343);
+	add_stack_sample(p, a, 4242);
+	add_stack_sample(p, b, 4343);
+	add_stack_sample(p, c, 4242);
+	sc_sym_options o = {.perf_map_dir = dir};
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_single_name(p, a, "LazyCompile:*add /app/math.js:3");
+	assert_single_name(p, b, "[anon]");
+	assert_single_name(p, c, "stub");
+	assert_int_equal(st.resolved, 2);
+	assert_int_equal(st.samples, 4);
+	assert_int_equal(st.unnamed_samples, 1);
+	assert_int_equal(st.nworst, 1);
+	assert_int_equal(st.worst[0].why, SC_SYM_JIT);
+	assert_int_equal(st.worst[0].pid, 4343);
+	assert_int_equal(st.worst[0].samples, 3);
+	assert_int_equal(st.worst[0].unnamed, 1);
+	sc_profile_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void assert_demangles(const char *sym, const char *want)
 {
 	char *got = sc_demangle(sym);
@@ -854,6 +946,8 @@ int main(void)
 	    cmocka_unit_test(test_missing_file_and_no_mapping),
 	    cmocka_unit_test(test_build_id_mismatch),
 	    cmocka_unit_test(test_kallsyms),
+	    cmocka_unit_test(test_perfmap_parse),
+	    cmocka_unit_test(test_perfmap_symbolize),
 	    cmocka_unit_test(test_demangle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
