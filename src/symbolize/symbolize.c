@@ -1020,7 +1020,7 @@ static const sc_perfmap *jit_map(struct sym *s, uint32_t pid)
 	if (sc_vec_reserve(&s->jit_maps, 1) < 0)
 		return NULL;
 	struct jit_map *j = &s->jit_maps.data[s->jit_maps.len++];
-	j->pid = pid;
+	*j = (struct jit_map){.pid = pid}; /* an empty map until loaded */
 	sc_strbuf_reset(&s->path);
 	if (sc_strbuf_addf(&s->path, "%s/perf-%" PRIu32 ".map",
 			   s->o.perf_map_dir ? s->o.perf_map_dir : "/tmp", pid) < 0)
