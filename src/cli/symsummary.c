@@ -15,12 +15,23 @@ static const char *basename_of(const char *path)
 	return slash && slash[1] ? slash + 1 : path;
 }
 
+/* part/whole in whole percent, never rounded up to 100 nor down to 0 */
+static int percent(uint64_t part, uint64_t whole)
+{
+	int pc = (int)(100.0 * (double)part / (double)whole + 0.5);
+	if (pc >= 100 && part < whole)
+		pc = 99;
+	if (pc <= 0 && part > 0)
+		pc = 1;
+	return pc;
+}
+
 void sc_cli_print_unnamed(const sc_profile *p, const sc_sym_stats *st, FILE *f)
 {
 	if (!st->samples || st->unnamed_samples * 100 < st->samples)
 		return;
-	fprintf(f, "scorch record: %.0f%% of samples have no symbol\n",
-		100.0 * (double)st->unnamed_samples / (double)st->samples);
+	fprintf(f, "scorch record: %d%% of samples have no symbol\n",
+		percent(st->unnamed_samples, st->samples));
 	for (size_t i = 0; i < st->nworst; i++) {
 		const sc_sym_unnamed *u = &st->worst[i];
 		if (u->unnamed * 100 < st->samples)
@@ -33,8 +44,8 @@ void sc_cli_print_unnamed(const sc_profile *p, const sc_sym_stats *st, FILE *f)
 			name = "the kernel";
 		else if (!u->module)
 			name = "[unknown]";
-		fprintf(f, "scorch record:   %.0f%% of samples in %s have no symbol (",
-			100.0 * (double)u->unnamed / (double)u->samples, name);
+		fprintf(f, "scorch record:   %d%% of samples in %s have no symbol (",
+			percent(u->unnamed, u->samples), name);
 		switch (u->why) {
 		case SC_SYM_NO_MAPPING:
 			fputs("addresses outside any mapped file: a broken stack, or code mapped "
