@@ -6,6 +6,7 @@
  */
 #include "cli/symsummary.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -24,6 +25,37 @@ static int percent(uint64_t part, uint64_t whole)
 	if (pc <= 0 && part > 0)
 		pc = 1;
 	return pc;
+}
+
+/* Why generated code has no name: its process's perf map, and what was wrong with it. */
+static void jit_reason(const sc_sym_unnamed *u, FILE *f)
+{
+	fputs("generated code", f);
+	switch (u->map_error) {
+	case 0:
+		fprintf(f, " not named in /tmp/perf-%" PRIu32 ".map", u->pid);
+		break;
+	case -ENOENT:
+		fprintf(f,
+			" and no /tmp/perf-%" PRIu32 ".map: start the runtime with its perf map "
+			"on, e.g. node --perf-basic-prof",
+			u->pid);
+		break;
+	case -EPERM:
+		fprintf(f, "; /tmp/perf-%" PRIu32 ".map was ignored: owned by another user",
+			u->pid);
+		break;
+	case -ELOOP:
+		fprintf(f, "; /tmp/perf-%" PRIu32 ".map was ignored: a symbolic link", u->pid);
+		break;
+	case -EINVAL:
+		fprintf(f, "; /tmp/perf-%" PRIu32 ".map was ignored: not a regular file", u->pid);
+		break;
+	default:
+		fprintf(f, "; cannot read /tmp/perf-%" PRIu32 ".map: %s", u->pid,
+			strerror(-u->map_error));
+		break;
+	}
 }
 
 void sc_cli_print_unnamed(const sc_profile *p, const sc_sym_stats *st, FILE *f)
@@ -65,10 +97,7 @@ void sc_cli_print_unnamed(const sc_profile *p, const sc_sym_stats *st, FILE *f)
 			      f);
 			break;
 		case SC_SYM_JIT:
-			fprintf(f,
-				"generated code not named in /tmp/perf-%" PRIu32 ".map: start the "
-				"runtime with its perf map on, e.g. node --perf-basic-prof",
-				u->pid);
+			jit_reason(u, f);
 			break;
 		case SC_SYM_KERNEL:
 			fputs(

@@ -110,6 +110,7 @@ struct loc_pid {
 /* The perf-PID.map of one process, read on first use. */
 struct jit_map {
 	uint32_t pid;
+	int err; /* of sc_perfmap_load */
 	sc_perfmap map;
 };
 
@@ -1025,9 +1026,8 @@ static const sc_perfmap *jit_map(struct sym *s, uint32_t pid)
 	if (sc_strbuf_addf(&s->path, "%s/perf-%" PRIu32 ".map",
 			   s->o.perf_map_dir ? s->o.perf_map_dir : "/tmp", pid) < 0)
 		return NULL;
-	if (sc_perfmap_load(&j->map, s->path.buf) == -ENOMEM)
-		return NULL;
-	return &j->map;
+	j->err = sc_perfmap_load(&j->map, s->path.buf);
+	return j->err == -ENOMEM ? NULL : &j->map;
 }
 
 /* Names a location in anonymous memory (or in no mapping) from the perf map of a process whose
@@ -1105,6 +1105,10 @@ static int unnamed_shares(struct sym *s)
 		if (!u->unnamed) {
 			u->why = (enum sc_sym_reason)s->why[loc];
 			u->pid = p->samples.data[i].pid;
+			u->map_error = -ENOENT;
+			for (size_t k = 0; k < s->jit_maps.len; k++)
+				if (s->jit_maps.data[k].pid == u->pid)
+					u->map_error = s->jit_maps.data[k].err;
 		}
 		u->unnamed++;
 		s->st.unnamed_samples++;

@@ -48,6 +48,9 @@ typedef struct sc_sym_unnamed {
 	uint64_t unnamed;	/* ... of them with no symbol there */
 	enum sc_sym_reason why; /* of the module's first unnamed address */
 	uint32_t pid;		/* SC_SYM_JIT: one process that ran the code */
+	/* SC_SYM_JIT: reading that process's perf map gave 0 or perfmap.h's -errno (-ENOENT: no
+	 * map, -EPERM: another user's, -ELOOP: a symbolic link, -EINVAL: not a regular file) */
+	int map_error;
 } sc_sym_unnamed;
 
 #define SC_SYM_WORST 4

@@ -888,6 +888,7 @@ static void test_perfmap_symbolize(void **state)
 	assert_int_equal(st.nworst, 1);
 	assert_int_equal(st.worst[0].why, SC_SYM_JIT);
 	assert_int_equal(st.worst[0].pid, 4343);
+	assert_int_equal(st.worst[0].map_error, -ENOENT); /* 4343 wrote no map */
 	assert_int_equal(st.worst[0].samples, 3);
 	assert_int_equal(st.worst[0].unnamed, 1);
 	sc_profile_free(p);
