@@ -10,7 +10,7 @@
  *     START SIZE JIT:hot_loop [tier 2]     (a name with spaces and brackets: the rest of the line)
  *     START SIZE jit_warm
  *
- * The third copy is left out of the map.  It then runs the three for 6:2:2 units of work, so a CPU
+ * The third copy is left out of the map. It then runs the three for 6:2:2 units of work, so a CPU
  * profile must give "JIT:hot_loop [tier 2]" 60% of the samples as self time, jit_warm 20% and the
  * unnamed copy 20% (shown as "[anon]"). It prints the map's path so that tests/cli/jit.sh can
  * remove it afterwards (the runtime's map outlives the process, as perf expects). x86-64 and
