@@ -83,10 +83,52 @@ static bool is_plt_section(const char *name)
 	       (!strcmp(name, ".plt") || !strcmp(name, ".plt.sec") || !strcmp(name, ".plt.got"));
 }
 
+/* The defined functions of .dynsym by value, for IRELATIVE slots, built on first use. */
+struct ifuncs {
+	slot_vec v; /* (value, name): `got` holds the symbol's value */
+	bool built;
+};
+
+static int value_cmp(const void *a, const void *b)
+{
+	const struct slot *x = a, *y = b;
+	if (x->got != y->got)
+		return x->got < y->got ? -1 : 1;
+	/* of aliases, fewer leading underscores first ("memmove" before "__memmove") */
+	size_t ux = strspn(x->sym, "_"), uy = strspn(y->sym, "_");
+	return ux != uy ? (ux < uy ? -1 : 1) : strcmp(x->sym, y->sym);
+}
+
+/* The name of the function at `value` (an IRELATIVE slot's resolver: the GNU indirect function
+ * itself, such as libc's memmove), or NULL. */
+static const char *ifunc_name(struct ifuncs *t, Elf *elf, Elf_Data *syms, size_t dynstr,
+			      uint64_t value, int *err)
+{
+	if (!t->built) {
+		t->built = true;
+		GElf_Sym sym;
+		for (int i = 1; gelf_getsym(syms, i, &sym); i++) {
+			int type = GELF_ST_TYPE(sym.st_info);
+			const char *name = elf_strptr(elf, dynstr, sym.st_name);
+			if (!name || !*name || sym.st_shndx == SHN_UNDEF ||
+			    (type != STT_FUNC && type != STT_GNU_IFUNC))
+				continue;
+			if (sc_vec_push(&t->v, ((struct slot){sym.st_value, name})) < 0) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+		}
+		if (t->v.len)
+			qsort(t->v.data, t->v.len, sizeof(*t->v.data), value_cmp);
+	}
+	return slot_find(t->v.data, t->v.len, value);
+}
+
 /* Collects the JUMP_SLOT/GLOB_DAT relocations of one SHT_RELA section against the dynamic
- * symbols; those of .rela.plt also go, in order, to `lazy`. */
+ * symbols, and the IRELATIVE ones named after their indirect function; those of .rela.plt also
+ * go, in order, to `lazy`. */
 static int read_relocs(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Scn *dynsym, size_t dynstr,
-		       slot_vec *slots, name_vec *lazy, bool is_rela_plt)
+		       slot_vec *slots, name_vec *lazy, bool is_rela_plt, struct ifuncs *ifn)
 {
 	Elf_Data *d = elf_getdata(scn, NULL), *syms = elf_getdata(dynsym, NULL);
 	if (!d || !syms || !sh->sh_entsize)
@@ -103,9 +145,17 @@ static int read_relocs(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Scn *dyn
 			name = elf_strptr(elf, dynstr, sym.st_name);
 		if (name && !*name)
 			name = NULL;
+		if (type == R_X86_64_IRELATIVE && !si) {
+			int err = 0;
+			name = ifunc_name(ifn, elf, syms, dynstr, (uint64_t)r.r_addend, &err);
+			if (err)
+				return err;
+		}
 		if (is_rela_plt && sc_vec_push(lazy, name) < 0)
 			return -ENOMEM;
-		if (name && (type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT) &&
+		if (name &&
+		    (type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT ||
+		     type == R_X86_64_IRELATIVE) &&
 		    sc_vec_push(slots, ((struct slot){r.r_offset, name})) < 0)
 			return -ENOMEM;
 	}
@@ -135,6 +185,7 @@ int sc_plt_read(sc_plt *p, Elf *elf)
 
 	slot_vec slots = {0};
 	name_vec lazy = {0};
+	struct ifuncs ifn = {0};
 	SC_VEC(struct stub) stubs = {0};
 	sc_strbuf names = {0};
 	int r = 0;
@@ -145,7 +196,7 @@ int sc_plt_read(sc_plt *p, Elf *elf)
 			continue;
 		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
 		r = read_relocs(elf, scn, &sh, dynsym, dynstr, &slots, &lazy,
-				name && !strcmp(name, ".rela.plt"));
+				name && !strcmp(name, ".rela.plt"), &ifn);
 	}
 	if (r < 0)
 		goto out;
@@ -202,6 +253,7 @@ out:
 	sc_vec_release(&stubs);
 	sc_vec_release(&lazy);
 	sc_vec_release(&slots);
+	sc_vec_release(&ifn.v);
 	return r;
 }
 

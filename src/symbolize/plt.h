@@ -7,6 +7,8 @@
  * after the symbol whose GOT slot the stub jumps through: each stub's first instruction (after an
  * endbr64 and a bnd prefix) is decoded; "jmp *GOT(%rip)" names it by the relocation (JUMP_SLOT or
  * GLOB_DAT) of that slot, and "push $N" (the lazy stub of an IBT .plt) by the Nth .rela.plt entry.
+ * An IRELATIVE slot (libc calling its own memmove through the PLT) is named after the indirect
+ * function whose resolver it names ("memmove@plt", where objdump says "*ABS*+0x9f550@plt").
  * The header stub (PLT0) and stubs that decode to neither stay unnamed.
  *
  * x86-64 only for now: on other machines no stub is named. Not part of scorch's contract; read
