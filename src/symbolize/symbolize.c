@@ -800,8 +800,10 @@ static int symbolize_kernel(struct sym *s, uint32_t loc, uint64_t addr)
 	}
 	const sc_ksym *k = sc_ksyms_find(&s->ksyms, addr);
 	if (!k) {
+		/* one row, not one per address: without kallsyms (kptr_restrict) every kernel
+		 * address lands here */
 		sc_strbuf_reset(&s->sb);
-		if (sc_strbuf_addf(&s->sb, "[kernel]+0x%" PRIx64, addr) < 0)
+		if (sc_strbuf_adds(&s->sb, "[kernel]") < 0)
 			return -ENOMEM;
 		return set_fallback(s, loc, SC_SYM_KERNEL);
 	}

@@ -80,7 +80,8 @@ typedef struct sc_sym_stats {
  *   "[module]"         the rest of the module: outside any such function, or its file unreadable,
  *                      or anonymous memory ("[anon]") that no perf-PID.map names;
  *   "[unknown]"        an address in no mapping (mostly junk from a broken stack);
- *   "[kernel]+0xaddr"  a kernel address without kallsyms.
+ *   "[kernel]"         a kernel address that no kallsyms symbol holds (all of them when
+ *                      kernel.kptr_restrict hides the addresses).
  * Stubs in .plt, .plt.sec and .plt.got are named "memcpy@plt" (x86-64). Addresses in anonymous
  * executable memory ("//anon", "[anon:...]", "/memfd:...") or in no mapping are looked up in
  * PERF_MAP_DIR/perf-PID.map of each process whose samples hold them (perfmap.h says which files

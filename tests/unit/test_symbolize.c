@@ -800,23 +800,29 @@ static void test_kallsyms(void **state)
 	fn = line_fn(p, loc_lines(p, c, &n));
 	assert_string_equal(sc_profile_str(p, fn->name), "ext4_thing");
 	assert_string_equal(sc_profile_str(p, fn->filename), "[ext4]");
-	assert_single_name(p, d, "[kernel]+0xffffffff80000001");
+	assert_single_name(p, d, "[kernel]");
 	assert_single_name(p, e, "_stext"); /* the global alias wins */
 	assert_single_name(p, f, "weak_three");
 	sc_profile_free(p);
 	unlink(path);
 	free(path);
 
-	/* Without privilege every address reads 0: no symbols, raw addresses. */
+	/* Without privilege every address reads 0: no symbols, one "[kernel]" row for them all. */
 	path = write_temp("0000000000000000 T _stext\n0000000000000000 T do_one\n");
 	o.kallsyms_path = path;
 	p = sc_profile_new();
 	m = add_mapping(p, 0xffffffff80000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]", true);
 	a = add_loc(p, m, 0xffffffff81001010ULL);
+	b = add_loc(p, m, 0xffffffff81003010ULL);
+	add_stack_sample(p, a, 1);
+	add_stack_sample(p, b, 1);
 	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
 	assert_int_equal(st.files, 1);
 	assert_int_equal(st.files_missing, 1);
-	assert_single_name(p, a, "[kernel]+0xffffffff81001010");
+	assert_single_name(p, a, "[kernel]");
+	assert_single_name(p, b, "[kernel]");
+	assert_int_equal(st.unnamed_samples, 2);
+	assert_int_equal(st.worst[0].why, SC_SYM_KERNEL);
 	sc_profile_free(p);
 	unlink(path);
 	free(path);
