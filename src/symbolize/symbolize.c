@@ -23,6 +23,8 @@
  * PLT stubs join the symbol table as sized symbols "memcpy@plt" (plt.c), so that they neither
  * stay unnamed nor borrow the sizeless symbol before them (often _init).
  *
+ * "[vdso]" is read from this process's own vDSO image (open_vdso()).
+ *
  * Each distinct (file, vaddr) is resolved once and each (file, DIE, symbol) becomes a function
  * once, so the cost follows the number of distinct addresses, not of samples or processes.
  * Anything that cannot be resolved still gets a function, so no sample loses its frame: the
@@ -53,6 +55,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #include "symbolize/kallsyms.h"
@@ -93,6 +97,7 @@ struct sym_file {
 	size_t nfde;
 	bool fde_read;
 	int stripped; /* 0: not known yet, 1: no .symtab nor DWARF, 2: has one */
+	char *image;  /* "[vdso]": the copy of the image libdwfl reads */
 };
 
 /* A function symbol, in libdwfl's address space (ELF value + bias). */
@@ -231,11 +236,65 @@ static int describe_file(struct sym *s, struct sym_file *f)
 	return 0;
 }
 
+/* The size of the ELF image at `img` (in memory, as the kernel maps the vDSO): up to the end of
+ * its last segment or of its section headers. 0 when it does not look like ours. */
+static size_t image_size(const unsigned char *img)
+{
+	const ElfW(Ehdr) *eh = (const void *)img;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)))
+		return 0;
+	size_t end = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	const ElfW(Phdr) *ph = (const void *)(img + eh->e_phoff);
+	for (size_t i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	return end <= (1u << 20) ? end : 0;
+}
+
+/* "[vdso]": the kernel's virtual shared object (clock_gettime, gettimeofday...) is no file, but
+ * every process of one kernel and word size maps the same image, so this process's own copy
+ * (AT_SYSINFO_EHDR) names the target's. Read from a private copy (libelf wants a writable
+ * buffer). Leaves f->dwfl NULL when there is no vDSO. */
+static int open_vdso(struct sym *s, struct sym_file *f)
+{
+	const unsigned char *img = (const void *)getauxval(AT_SYSINFO_EHDR);
+	size_t size = img ? image_size(img) : 0;
+	if (!size)
+		return 0;
+	f->image = malloc(size);
+	if (!f->image)
+		return -ENOMEM;
+	memcpy(f->image, img, size);
+	f->dwfl = dwfl_begin(&offline_callbacks);
+	int r = -ENOMEM;
+	if (f->dwfl) {
+		f->mod = dwfl_report_offline_memory(f->dwfl, "[vdso]", "[vdso]", f->image, size);
+		dwfl_report_end(f->dwfl, NULL, NULL);
+		r = f->mod ? describe_file(s, f) : -ENOENT;
+	}
+	if (r < 0) {
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
+		f->dwfl = NULL;
+		f->mod = NULL;
+		free(f->segs);
+		f->segs = NULL;
+		f->nsegs = 0;
+		free(f->image);
+		f->image = NULL;
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
 /* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. */
 static int open_file(struct sym *s, struct sym_file *f)
 {
 	const char *path = sc_profile_str(s->p, f->path);
 	struct stat st;
+	if (!strcmp(path, "[vdso]"))
+		return open_vdso(s, f);
 	/* Mappings also name "[vdso]", "//anon", devices and FIFOs: only regular files are read,
 	 * since opening a FIFO would block. */
 	if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -1254,6 +1313,7 @@ out:
 		if (s.files.data[i].dwfl)
 			dwfl_end(s.files.data[i].dwfl);
 		free(s.files.data[i].segs);
+		free(s.files.data[i].image);
 		free(s.files.data[i].syms);
 		free(s.files.data[i].cu_ranges);
 		sc_plt_release(&s.files.data[i].plt);

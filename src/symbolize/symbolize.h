@@ -3,8 +3,8 @@
  *
  * Offline, from the files the mappings name (the target may have exited): ELF symbol tables and
  * DWARF through elfutils libdwfl, separate debug files found by build-id and .gnu_debuglink,
- * PLT stubs named "memcpy@plt", JIT code from perf's /tmp/perf-PID.map files, kernel addresses
- * from /proc/kallsyms. Names are demangled (C++ and Rust); the raw symbol is kept as the
+ * PLT stubs named "memcpy@plt", JIT code from perf's /tmp/perf-PID.map files, the vDSO from this
+ * process's own copy (the same kernel maps the same image), kernel addresses from /proc/kallsyms. Names are demangled (C++ and Rust); the raw symbol is kept as the
  * function's system_name. Each distinct (file, address) is resolved once.
  */
 #ifndef SC_SYMBOLIZE_SYMBOLIZE_H

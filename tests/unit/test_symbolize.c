@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -709,9 +710,9 @@ static void test_missing_file_and_no_mapping(void **state)
 	uint64_t start = 0x7f0000000000ULL;
 	uint32_t m =
 	    add_mapping(p, start, start + 0x10000, 0x2000, "/nonexistent/dir/libgone.so.1", false);
-	uint32_t vdso = add_mapping(p, start + 0x20000, start + 0x22000, 0, "[vdso]", false);
+	uint32_t vsys = add_mapping(p, start + 0x20000, start + 0x22000, 0, "[vsyscall]", false);
 	uint32_t a = add_loc(p, m, start + 0x345);
-	uint32_t b = add_loc(p, vdso, start + 0x20010);
+	uint32_t b = add_loc(p, vsys, start + 0x20010);
 	uint32_t c = add_loc(p, 0, 0x1234);
 	sc_sym_stats st;
 	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
@@ -722,10 +723,38 @@ static void test_missing_file_and_no_mapping(void **state)
 	assert_int_equal(st.files_missing, 2);
 	/* one row per module whose file cannot be read */
 	assert_single_name(p, a, "[libgone.so.1]");
-	assert_single_name(p, b, "[vdso]");
+	assert_single_name(p, b, "[vsyscall]");
 	assert_single_name(p, c, "[unknown]");
 	assert_int_equal(sc_profile_mapping(p, m)->build_id, 0);
 	sc_profile_free(p);
+}
+
+/* "[vdso]" is no file: the kernel maps the same image into every process, so this test's own
+ * vDSO names an address of it, e.g. clock_gettime's. */
+static void test_vdso(void **state)
+{
+	(void)state;
+	void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+	void *fn = h ? dlsym(h, "__vdso_clock_gettime") : NULL;
+	if (!fn)
+		skip(); /* no vDSO here, or it exports no __vdso_clock_gettime (not x86-64) */
+	struct map vdso;
+	assert_true(find_map((uintptr_t)fn, &vdso));
+	assert_string_equal(vdso.path, "[vdso]");
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, vdso.start, vdso.limit, vdso.offset, "[vdso]", false);
+	uint32_t loc = add_loc(p, m, (uintptr_t)fn + 4);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.resolved, 1);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_true(n >= 1);
+	assert_ends_with(sc_profile_str(p, line_fn(p, &l[n - 1])->name), "clock_gettime");
+	/* the image's build-id, as for a file */
+	assert_int_equal(strlen(sc_profile_str(p, sc_profile_mapping(p, m)->build_id)), 40);
+	sc_profile_free(p);
+	dlclose(h);
 }
 
 static void test_build_id_mismatch(void **state)
@@ -968,6 +997,7 @@ int main(void)
 	    cmocka_unit_test(test_fixed_address_executable),
 	    cmocka_unit_test(test_stripped_executable),
 	    cmocka_unit_test(test_missing_file_and_no_mapping),
+	    cmocka_unit_test(test_vdso),
 	    cmocka_unit_test(test_build_id_mismatch),
 	    cmocka_unit_test(test_kallsyms),
 	    cmocka_unit_test(test_perfmap_parse),
