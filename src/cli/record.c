@@ -14,6 +14,7 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/symsummary.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
 #include "record/record.h"
@@ -507,6 +508,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
 		report_gone(p, &res);
+		sc_cli_print_unnamed(p, &st, stderr);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");

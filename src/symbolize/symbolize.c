@@ -20,12 +20,28 @@
  *               their name), else from DWARF. Symbols are looked up in a sorted copy of the
  *               module's table (libdwfl's own lookup is a linear scan per address).
  *
+ * PLT stubs join the symbol table as sized symbols "memcpy@plt" (plt.c), so that they neither
+ * stay unnamed nor borrow the sizeless symbol before them (often _init).
+ *
+ * "[vdso]" is read from this process's own vDSO image (open_vdso()).
+ *
  * Each distinct (file, vaddr) is resolved once and each (file, DIE, symbol) becomes a function
  * once, so the cost follows the number of distinct addresses, not of samples or processes.
- * Anything that cannot be resolved still gets a function, named "module+0xoffset" (or "0xaddr"
- * without a mapping), so no sample loses its frame. Kernel addresses go to kallsyms.c.
+ * Anything that cannot be resolved still gets a function, so no sample loses its frame: the
+ * unnamed function of the module's CFI (the .eh_frame FDE) holding the address,
+ * "module+0xSTART", else "[module]" (unnamed_name()), or "[unknown]" outside any mapping. One
+ * stripped library thus shows as one row per hot function instead of one row per sampled
+ * address. Kernel addresses go to kallsyms.c.
  *
- * Not here: unwinding (src/unwind/), reading mappings (src/record/), JIT maps (perf-PID.map).
+ * JIT code: addresses in anonymous executable memory (or in no mapping) are named from
+ * perf-PID.map files (perfmap.c). Locations do not carry a pid (one location may serve several
+ * processes), so the pids come from the samples: jit_pids() walks each sample's stack once per
+ * (node, pid) and lists the (location, pid) pairs of candidate locations.
+ *
+ * Afterwards unnamed_shares() counts, per module, the samples whose innermost frame got no
+ * symbol, for the summary the CLI prints ("97% of samples in liblzma.so.5 have no symbol").
+ *
+ * Not here: unwinding (src/unwind/), reading mappings (src/record/).
  */
 #include "symbolize/symbolize.h"
 
@@ -39,9 +55,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #include "symbolize/kallsyms.h"
+#include "symbolize/perfmap.h"
+#include "symbolize/plt.h"
 #include "util/strbuf.h"
 
 struct seg {
@@ -72,6 +92,12 @@ struct sym_file {
 	size_t ncu_ranges;
 	Dwarf_Addr cu_bias;
 	bool cu_ranges_read;
+	sc_plt plt;	      /* names of the PLT stubs, read with the symbols */
+	uint64_t *fde_starts; /* function starts from .eh_frame_hdr, read on first use */
+	size_t nfde;
+	bool fde_read;
+	int stripped; /* 0: not known yet, 1: no .symtab nor DWARF, 2: has one */
+	char *image;  /* "[vdso]": the copy of the image libdwfl reads */
 };
 
 /* A function symbol, in libdwfl's address space (ELF value + bias). */
@@ -79,6 +105,18 @@ struct fsym {
 	uint64_t addr, size;
 	const char *name; /* owned by libdwfl */
 	uint32_t rank;	  /* of aliases at one address the lowest rank is kept */
+};
+
+/* A (location, pid) pair: a process whose samples hold the location (JIT candidates only). */
+struct loc_pid {
+	uint32_t loc, pid;
+};
+
+/* The perf-PID.map of one process, read on first use. */
+struct jit_map {
+	uint32_t pid;
+	int err; /* of sc_perfmap_load */
+	sc_perfmap map;
 };
 
 /* A cache entry: a three-word key and what it resolved to. For addresses, (file, vaddr, 0) ->
@@ -90,6 +128,9 @@ struct cache_ent {
 };
 
 typedef SC_VEC(struct cache_ent) cache_vec;
+
+/* s->why[] of a location this call did not symbolize */
+#define NOT_LOOKED_AT 0xff
 
 struct sym {
 	sc_profile *p;
@@ -109,6 +150,9 @@ struct sym {
 	sc_ksyms ksyms;
 	int ksyms_state; /* 0: not read yet, 1: read */
 	sc_strbuf sb, path;
+	uint8_t *why;			 /* by location id: enum sc_sym_reason of its fallback */
+	SC_VEC(struct loc_pid) loc_pids; /* sorted */
+	SC_VEC(struct jit_map) jit_maps; /* by pid, in the order first needed */
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default, ":.debug:/usr/lib/debug" */
@@ -192,6 +236,58 @@ static int describe_file(struct sym *s, struct sym_file *f)
 	return 0;
 }
 
+/* The size of the ELF image at `img` (in memory, as the kernel maps the vDSO): up to the end of
+ * its last segment or of its section headers. 0 when it does not look like ours. */
+static size_t image_size(const unsigned char *img)
+{
+	const ElfW(Ehdr) *eh = (const void *)img;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)))
+		return 0;
+	size_t end = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	const ElfW(Phdr) *ph = (const void *)(img + eh->e_phoff);
+	for (size_t i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	return end <= (1u << 20) ? end : 0;
+}
+
+/* "[vdso]": the kernel's virtual shared object (clock_gettime, gettimeofday...) is no file, but
+ * every process of one kernel and word size maps the same image, so this process's own copy
+ * (AT_SYSINFO_EHDR) names the target's. Read from a private copy (libelf wants a writable
+ * buffer). Leaves f->dwfl NULL when there is no vDSO. */
+static int open_vdso(struct sym *s, struct sym_file *f)
+{
+	const unsigned char *img = (const void *)getauxval(AT_SYSINFO_EHDR);
+	size_t size = img ? image_size(img) : 0;
+	if (!size)
+		return 0;
+	f->image = malloc(size);
+	if (!f->image)
+		return -ENOMEM;
+	memcpy(f->image, img, size);
+	f->dwfl = dwfl_begin(&offline_callbacks);
+	int r = -ENOMEM;
+	if (f->dwfl) {
+		f->mod = dwfl_report_offline_memory(f->dwfl, "[vdso]", "[vdso]", f->image, size);
+		dwfl_report_end(f->dwfl, NULL, NULL);
+		r = f->mod ? describe_file(s, f) : -ENOENT;
+	}
+	if (r < 0) {
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
+		f->dwfl = NULL;
+		f->mod = NULL;
+		free(f->segs);
+		f->segs = NULL;
+		f->nsegs = 0;
+		free(f->image);
+		f->image = NULL;
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
 /* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. The
  * caller's aliases may name another path to read (a deleted binary kept open) or none. */
 static int open_file(struct sym *s, struct sym_file *f)
@@ -205,6 +301,8 @@ static int open_file(struct sym *s, struct sym_file *f)
 			break;
 		}
 	struct stat st;
+	if (!strcmp(path, "[vdso]"))
+		return open_vdso(s, f);
 	/* Mappings also name "[vdso]", "//anon", devices and FIFOs: only regular files are read,
 	 * since opening a FIFO would block. */
 	if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -374,7 +472,18 @@ static int64_t add_named_function(struct sym *s, const char *system_name, const 
 			plain = bare;
 	}
 	dem = sc_demangle(bare ? bare : system_name);
-	id = add_function(s, dem ? dem : plain, system_name, filename, start_line);
+	if (at && !strcmp(at, "@plt")) {
+		/* a PLT stub (plt.h) keeps its suffix, after the demangled name */
+		sc_strbuf_reset(&s->path);
+		if (sc_strbuf_addf(&s->path, "%s@plt", dem ? dem : plain) < 0) {
+			free(dem);
+			free(bare);
+			return -ENOMEM;
+		}
+		id = add_function(s, s->path.buf, system_name, filename, start_line);
+	} else {
+		id = add_function(s, dem ? dem : plain, system_name, filename, start_line);
+	}
 	free(dem);
 	free(bare);
 	return id;
@@ -573,15 +682,20 @@ static int fsym_cmp(const void *a, const void *b)
 }
 
 /* Reads the module's function symbols (from .symtab, the debug file's or .dynsym: libdwfl picks
- * the best table) into an array sorted by address, one symbol per address. libdwfl's own
- * dwfl_module_addrinfo scans the whole table for each address. */
+ * the best table) and its PLT stubs into an array sorted by address, one symbol per address.
+ * libdwfl's own dwfl_module_addrinfo scans the whole table for each address. */
 static int read_symbols(struct sym_file *f)
 {
 	f->syms_read = true;
 	int n = dwfl_module_getsymtab(f->mod);
-	if (n <= 1)
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(f->mod, &bias);
+	if (elf && sc_plt_read(&f->plt, elf) < 0)
+		return -ENOMEM;
+	size_t cap = (n > 1 ? (size_t)n : 0) + f->plt.n;
+	if (!cap)
 		return 0;
-	f->syms = malloc((size_t)n * sizeof(*f->syms));
+	f->syms = malloc(cap * sizeof(*f->syms));
 	if (!f->syms)
 		return -ENOMEM;
 	for (int i = 1; i < n; i++) {
@@ -604,6 +718,13 @@ static int read_symbols(struct sym_file *f)
 		rank |= under << 23 | (uint32_t)i;
 		f->syms[f->nsyms++] = (struct fsym){addr, sym.st_size, name, rank};
 	}
+	/* after any real symbol at the same address */
+	for (size_t i = 0; i < f->plt.n; i++)
+		f->syms[f->nsyms++] =
+		    (struct fsym){f->plt.syms[i].addr + f->bias, f->plt.syms[i].size,
+				  f->plt.syms[i].name, 3u << 28 | (uint32_t)i};
+	if (!f->nsyms)
+		return 0;
 	qsort(f->syms, f->nsyms, sizeof(*f->syms), fsym_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < f->nsyms; i++)
@@ -719,10 +840,12 @@ static int set_lines(struct sym *s, uint32_t loc, const sc_line *lines, size_t n
 	return sc_profile_set_location_lines(s->p, loc, lines, n);
 }
 
-/* Gives a location one line whose function is named by s->sb ("libc.so.6+0x1234"). */
-static int set_fallback(struct sym *s, uint32_t loc)
+/* Gives a location one line whose function is named by s->sb ("libc.so.6+0x1234"), noting why
+ * it has no better name. */
+static int set_fallback(struct sym *s, uint32_t loc, enum sc_sym_reason why)
 {
 	s->st.unresolved++;
+	s->why[loc] = (uint8_t)why;
 	int64_t fn = add_function(s, sc_strbuf_cstr(&s->sb), "", 0, 0);
 	if (fn < 0)
 		return -ENOMEM;
@@ -744,10 +867,12 @@ static int symbolize_kernel(struct sym *s, uint32_t loc, uint64_t addr)
 	}
 	const sc_ksym *k = sc_ksyms_find(&s->ksyms, addr);
 	if (!k) {
+		/* one row, not one per address: without kallsyms (kptr_restrict) every kernel
+		 * address lands here */
 		sc_strbuf_reset(&s->sb);
-		if (sc_strbuf_addf(&s->sb, "[kernel]+0x%" PRIx64, addr) < 0)
+		if (sc_strbuf_adds(&s->sb, "[kernel]") < 0)
 			return -ENOMEM;
-		return set_fallback(s, loc);
+		return set_fallback(s, loc, SC_SYM_KERNEL);
 	}
 	sc_strbuf_reset(&s->sb);
 	if (*k->module && sc_strbuf_addf(&s->sb, "[%s]", k->module) < 0)
@@ -772,14 +897,324 @@ static bool vaddr_of(const struct sym_file *f, uint64_t fileoff, uint64_t *vaddr
 	return false;
 }
 
+/* ---- Unnamed regions ---- */
+
+/* Whether a mapping names anonymous memory (where JIT compilers put code) rather than a file. */
+static bool anon_name(const char *path)
+{
+	return !*path || !strcmp(path, "//anon") || !strncmp(path, "[anon", 5) ||
+	       !strncmp(path, "/memfd:", 7) || !strcmp(path, "/dev/zero") ||
+	       !strncmp(path, "/anon_hugepage", 14);
+}
+
+static bool is_anon(const struct sym *s, const sc_mapping *m)
+{
+	return m && !m->kernel && anon_name(sc_profile_str(s->p, m->file));
+}
+
+/* Whether the file has neither a full symbol table nor DWARF (in itself or a debug file): then
+ * only .dynsym's exported functions have names. Decided once per file. */
+static bool file_stripped(struct sym_file *f)
+{
+	if (!f->stripped) {
+		GElf_Addr bias;
+		Elf *elf = dwfl_module_getelf(f->mod, &bias);
+		bool symtab = false;
+		for (Elf_Scn *scn = NULL; elf && !symtab && (scn = elf_nextscn(elf, scn));) {
+			GElf_Shdr sh;
+			symtab = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB;
+		}
+		f->stripped = symtab || dwfl_module_getdwarf(f->mod, &bias) ? 2 : 1;
+	}
+	return f->stripped == 1;
+}
+
+/* Reads the starts of the functions that .eh_frame describes, from the binary search table of
+ * .eh_frame_hdr (PT_GNU_EH_FRAME), sorted by address as the linker writes it. Only the table
+ * encoding every linker uses (4-byte offsets from the header) is read; other files get none. */
+static int read_fde_starts(struct sym_file *f)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(f->mod, &bias);
+	size_t nph;
+	f->fde_read = true;
+	if (!elf || elf_getphdrnum(elf, &nph) != 0)
+		return 0;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME ||
+		    ph.p_filesz < 12)
+			continue;
+		Elf_Data *d =
+		    elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+		const unsigned char *h = d ? d->d_buf : NULL;
+		/* version 1; eh_frame_ptr as 4 bytes; fde_count udata4; table datarel|sdata4 */
+		if (!h || h[0] != 1 || (h[1] & 0x0f) != DW_EH_PE_sdata4 ||
+		    h[2] != DW_EH_PE_udata4 || h[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+			return 0;
+		uint32_t n;
+		memcpy(&n, h + 8, 4);
+		if (n > (ph.p_filesz - 12) / 8)
+			return 0;
+		f->fde_starts = malloc((n ? n : 1) * sizeof(*f->fde_starts));
+		if (!f->fde_starts)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < n; k++) {
+			int32_t rel;
+			memcpy(&rel, h + 12 + 8 * (size_t)k, 4);
+			f->fde_starts[k] = ph.p_vaddr + (uint64_t)(int64_t)rel;
+		}
+		f->nfde = n;
+		return 0;
+	}
+	return 0;
+}
+
+/* The start (an ELF virtual address) of the function holding `vaddr`, as the module's CFI
+ * bounds it: some FDE must cover the address (libdw's lookup), and since FDEs do not overlap,
+ * it is the one with the greatest start at or below it. Returns 1, 0 (none), or -ENOMEM. */
+static int cfi_start(struct sym_file *f, uint64_t vaddr, uint64_t *start)
+{
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(f->mod, &bias);
+	Dwarf_Frame *frame = NULL;
+	if (!cfi || dwarf_cfi_addrframe(cfi, vaddr + f->bias - bias, &frame) != 0)
+		return 0;
+	free(frame);
+	if (!f->fde_read && read_fde_starts(f) < 0)
+		return -ENOMEM;
+	size_t lo = 0, hi = f->nfde;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->fde_starts[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return 0;
+	*start = f->fde_starts[lo - 1];
+	return 1;
+}
+
+/* Names, in s->sb, the unnamed region holding `vaddr` of mapping `m`: "module+0xSTART" for the
+ * CFI function holding it (f: its readable, matching file, else NULL), else "[module]". */
+static int unnamed_name(struct sym *s, const sc_mapping *m, struct sym_file *f, uint64_t vaddr)
+{
+	const char *base = base_name(sc_profile_str(s->p, m->file));
+	uint64_t sv;
+	int r = f ? cfi_start(f, vaddr, &sv) : 0;
+	sc_strbuf_reset(&s->sb);
+	if (r < 0)
+		return r;
+	if (r) {
+		for (size_t i = 0; i < f->nsegs; i++) {
+			const struct seg *g = &f->segs[i];
+			if (sv >= g->vaddr && sv - g->vaddr < g->filesz)
+				return sc_strbuf_addf(&s->sb, "%s+0x%" PRIx64, base,
+						      g->off + (sv - g->vaddr));
+		}
+	}
+	if (!*base)
+		base = "anon";
+	return sc_strbuf_addf(&s->sb, base[0] == '[' ? "%s" : "[%s]", base);
+}
+
+/* ---- JIT maps ---- */
+
+static int loc_pid_cmp(const void *a, const void *b)
+{
+	const struct loc_pid *x = a, *y = b;
+	if (x->loc != y->loc)
+		return x->loc < y->loc ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* Lists in s->loc_pids the (location, pid) pairs of the locations to symbolize that lie in
+ * anonymous memory or in no mapping, from the samples holding them. */
+static int jit_pids(struct sym *s, bool (*todo)(const sc_profile *, const sc_location *))
+{
+	sc_profile *p = s->p;
+	bool *cand = calloc(p->locations.len + 1, sizeof(*cand));
+	uint32_t *seen = NULL; /* by node: 1 + the pid that last walked it */
+	bool any = false;
+	int r = -ENOMEM;
+	if (!cand)
+		return r;
+	for (size_t i = 0; i < p->locations.len; i++) {
+		const sc_location *l = &p->locations.data[i];
+		const sc_mapping *m = sc_profile_mapping(p, l->mapping);
+		cand[i + 1] = todo(p, l) && (!m || is_anon(s, m));
+		any |= cand[i + 1];
+	}
+	r = 0;
+	if (!any)
+		goto out;
+	r = -ENOMEM;
+	seen = calloc(p->nodes.len, sizeof(*seen));
+	if (!seen)
+		goto out;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		uint32_t pid = p->samples.data[i].pid, mark = pid + 1;
+		for (sc_stack_id n = p->samples.data[i].stack; n && n < p->nodes.len;
+		     n = p->nodes.data[n].parent) {
+			if (seen[n] == mark)
+				break; /* this pid has walked the rest already */
+			seen[n] = mark;
+			uint32_t loc = p->nodes.data[n].location;
+			if (loc <= p->locations.len && cand[loc] &&
+			    sc_vec_push(&s->loc_pids, ((struct loc_pid){loc, pid})) < 0)
+				goto out;
+		}
+	}
+	if (s->loc_pids.len)
+		qsort(s->loc_pids.data, s->loc_pids.len, sizeof(*s->loc_pids.data), loc_pid_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < s->loc_pids.len; i++)
+		if (!k || loc_pid_cmp(&s->loc_pids.data[k - 1], &s->loc_pids.data[i]) != 0)
+			s->loc_pids.data[k++] = s->loc_pids.data[i];
+	s->loc_pids.len = k;
+	r = 0;
+out:
+	free(seen);
+	free(cand);
+	return r;
+}
+
+/* The perf map of `pid`, read on first use (empty when missing or refused). */
+static const sc_perfmap *jit_map(struct sym *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->jit_maps.len; i++)
+		if (s->jit_maps.data[i].pid == pid)
+			return &s->jit_maps.data[i].map;
+	if (sc_vec_reserve(&s->jit_maps, 1) < 0)
+		return NULL;
+	struct jit_map *j = &s->jit_maps.data[s->jit_maps.len++];
+	*j = (struct jit_map){.pid = pid}; /* an empty map until loaded */
+	sc_strbuf_reset(&s->path);
+	if (sc_strbuf_addf(&s->path, "%s/perf-%" PRIu32 ".map",
+			   s->o.perf_map_dir ? s->o.perf_map_dir : "/tmp", pid) < 0)
+		return NULL;
+	j->err = sc_perfmap_load(&j->map, s->path.buf);
+	return j->err == -ENOMEM ? NULL : &j->map;
+}
+
+/* Names a location in anonymous memory (or in no mapping) from the perf map of a process whose
+ * samples hold it. Returns 1 when named, 0 when no map names it, or -ENOMEM. */
+static int symbolize_jit(struct sym *s, uint32_t loc, const sc_mapping *m, uint64_t addr)
+{
+	if (m && !is_anon(s, m))
+		return 0;
+	struct loc_pid key = {loc, 0};
+	size_t lo = 0, hi = s->loc_pids.len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (loc_pid_cmp(&s->loc_pids.data[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->loc_pids.len && s->loc_pids.data[i].loc == loc; i++) {
+		const sc_perfmap *map = jit_map(s, s->loc_pids.data[i].pid);
+		if (!map)
+			return -ENOMEM;
+		const sc_jsym *j = sc_perfmap_find(map, addr);
+		if (!j)
+			continue;
+		int64_t fn = add_function(s, j->name, j->name, 0, 0);
+		if (fn < 0)
+			return -ENOMEM;
+		s->st.resolved++;
+		sc_line l = {(uint32_t)fn, 0, 0};
+		return set_lines(s, loc, &l, 1) < 0 ? -ENOMEM : 1;
+	}
+	return 0;
+}
+
+/* ---- The share of unnamed samples ---- */
+
+static bool worse(const sc_sym_unnamed *a, const sc_sym_unnamed *b)
+{
+	return a->unnamed != b->unnamed ? a->unnamed > b->unnamed : a->module < b->module;
+}
+
+/* Counts, per module, the samples whose innermost frame was symbolized here, and those of them
+ * that got no symbol; keeps the SC_SYM_WORST modules with the most unnamed samples. */
+static int unnamed_shares(struct sym *s)
+{
+	sc_profile *p = s->p;
+	SC_VEC(sc_sym_unnamed) mods = {0};
+	uint32_t *mod_of = calloc(p->mappings.len + 1, sizeof(*mod_of)); /* by mapping: 1 + index */
+	int r = -ENOMEM;
+	if (!mod_of)
+		return r;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		sc_stack_id n = p->samples.data[i].stack;
+		uint32_t loc = n && n < p->nodes.len ? p->nodes.data[n].location : 0;
+		if (!loc || loc > p->locations.len || s->why[loc] == NOT_LOOKED_AT)
+			continue;
+		uint32_t mapping = p->locations.data[loc - 1].mapping;
+		if (mapping > p->mappings.len)
+			mapping = 0;
+		if (!mod_of[mapping]) {
+			sc_str file = mapping ? p->mappings.data[mapping - 1].file : 0;
+			size_t k = 0;
+			while (k < mods.len && mods.data[k].module != file)
+				k++;
+			if (k == mods.len &&
+			    sc_vec_push(&mods, ((sc_sym_unnamed){.module = file})) < 0)
+				goto out;
+			mod_of[mapping] = (uint32_t)k + 1;
+		}
+		sc_sym_unnamed *u = &mods.data[mod_of[mapping] - 1];
+		u->samples++;
+		s->st.samples++;
+		if (s->why[loc] == SC_SYM_NAMED)
+			continue;
+		if (!u->unnamed) {
+			u->why = (enum sc_sym_reason)s->why[loc];
+			u->pid = p->samples.data[i].pid;
+			u->map_error = -ENOENT;
+			for (size_t k = 0; k < s->jit_maps.len; k++)
+				if (s->jit_maps.data[k].pid == u->pid)
+					u->map_error = s->jit_maps.data[k].err;
+		}
+		u->unnamed++;
+		s->st.unnamed_samples++;
+	}
+	for (size_t i = 0; i < mods.len; i++) {
+		if (!mods.data[i].unnamed)
+			continue;
+		size_t k = s->st.nworst;
+		if (k == SC_SYM_WORST && !worse(&mods.data[i], &s->st.worst[k - 1]))
+			continue;
+		if (k == SC_SYM_WORST)
+			k--;
+		for (; k > 0 && worse(&mods.data[i], &s->st.worst[k - 1]); k--)
+			s->st.worst[k] = s->st.worst[k - 1];
+		s->st.worst[k] = mods.data[i];
+		if (s->st.nworst < SC_SYM_WORST)
+			s->st.nworst++;
+	}
+	r = 0;
+out:
+	sc_vec_release(&mods);
+	free(mod_of);
+	return r;
+}
+
 static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uint64_t addr)
 {
 	const sc_mapping *m = sc_profile_mapping(s->p, mapping);
+	int r = symbolize_jit(s, loc, m, addr);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	if (!m) {
+		/* junk from a broken stack, mostly: one row, not one per address */
 		sc_strbuf_reset(&s->sb);
-		if (sc_strbuf_addf(&s->sb, "0x%" PRIx64, addr) < 0)
+		if (sc_strbuf_adds(&s->sb, "[unknown]") < 0)
 			return -ENOMEM;
-		return set_fallback(s, loc);
+		return set_fallback(s, loc, SC_SYM_NO_MAPPING);
 	}
 	if (m->kernel)
 		return symbolize_kernel(s, loc, addr);
@@ -787,11 +1222,12 @@ static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uin
 	if (fi < 0)
 		return (int)fi;
 	const struct sym_file *f = &s->files.data[fi];
-	uint64_t fileoff = addr - m->start + m->offset, vaddr;
+	uint64_t fileoff = addr - m->start + m->offset, vaddr = 0;
 	bool stale =
 	    m->build_id && f->build_id &&
 	    strcasecmp(sc_profile_str(s->p, m->build_id), sc_profile_str(s->p, f->build_id)) != 0;
-	if (f->dwfl && !stale && vaddr_of(f, fileoff, &vaddr)) {
+	bool have_vaddr = f->dwfl && !stale && vaddr_of(f, fileoff, &vaddr);
+	if (have_vaddr) {
 		struct cache_ent k = {(uint64_t)fi, vaddr, 0, 0, 0};
 		struct cache_ent *hit = cache_get(&s->addr_index, &s->addrs, &k);
 		if (!hit) {
@@ -809,11 +1245,13 @@ static int symbolize_location(struct sym *s, uint32_t loc, uint32_t mapping, uin
 			return set_lines(s, loc, &s->chains.data[hit->first], hit->n);
 		}
 	}
-	sc_strbuf_reset(&s->sb);
-	if (sc_strbuf_addf(&s->sb, "%s+0x%" PRIx64, base_name(sc_profile_str(s->p, m->file)),
-			   fileoff) < 0)
+	enum sc_sym_reason why = !f->dwfl ? (is_anon(s, m) ? SC_SYM_JIT : SC_SYM_NO_FILE)
+				 : stale  ? SC_SYM_STALE
+				 : file_stripped(&s->files.data[fi]) ? SC_SYM_STRIPPED
+								     : SC_SYM_NOT_COVERED;
+	if (unnamed_name(s, m, have_vaddr ? &s->files.data[fi] : NULL, vaddr) < 0)
 		return -ENOMEM;
-	return set_fallback(s, loc);
+	return set_fallback(s, loc, why);
 }
 
 static bool needs_work(const sc_profile *p, const sc_location *l)
@@ -830,6 +1268,16 @@ int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *s
 
 	if (o)
 		s.o = *o;
+	/* libdwfl reads it through offline_callbacks while this call runs */
+	debuginfo_path = (char *)s.o.debuginfo_path;
+	s.why = malloc(p->locations.len + 1);
+	if (!s.why) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(s.why, NOT_LOOKED_AT, p->locations.len + 1);
+	if ((r = jit_pids(&s, needs_work)) < 0)
+		goto out;
 	for (size_t i = 0; i < p->locations.len; i++)
 		total += needs_work(p, &p->locations.data[i]);
 	for (size_t i = 0; i < p->locations.len; i++) {
@@ -837,6 +1285,7 @@ int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *s
 		if (!needs_work(p, l))
 			continue;
 		s.st.locations++;
+		s.why[i + 1] = SC_SYM_NAMED;
 		r = symbolize_location(&s, (uint32_t)(i + 1), l->mapping, l->address);
 		if (r < 0)
 			goto out;
@@ -860,18 +1309,29 @@ int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *s
 	}
 	for (size_t i = 0; i < p->mappings.len; i++)
 		p->mappings.data[i].symbolized = true;
+	if ((r = unnamed_shares(&s)) < 0)
+		goto out;
 	if (s.o.progress)
 		s.o.progress(done, total, s.o.progress_ctx);
 out:
 	if (stats)
 		*stats = s.st;
+	debuginfo_path = NULL;
 	for (size_t i = 0; i < s.files.len; i++) {
 		if (s.files.data[i].dwfl)
 			dwfl_end(s.files.data[i].dwfl);
 		free(s.files.data[i].segs);
+		free(s.files.data[i].image);
 		free(s.files.data[i].syms);
 		free(s.files.data[i].cu_ranges);
+		sc_plt_release(&s.files.data[i].plt);
+		free(s.files.data[i].fde_starts);
 	}
+	for (size_t i = 0; i < s.jit_maps.len; i++)
+		sc_perfmap_release(&s.jit_maps.data[i].map);
+	sc_vec_release(&s.jit_maps);
+	sc_vec_release(&s.loc_pids);
+	free(s.why);
 	sc_vec_release(&s.files);
 	sc_hashmap_release(&s.file_index);
 	sc_vec_release(&s.addrs);

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "symbolize/perfmap.h"
 #include "symbolize/symbolize.h"
 
 /* ---- Known code (keep the __LINE__ markers on the lines they describe) ---- */
@@ -152,6 +155,17 @@ static void assert_single_name(const sc_profile *p, uint32_t loc, const char *na
 	const sc_line *l = loc_lines(p, loc, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(sc_profile_str(p, line_fn(p, l)->name), name);
+}
+
+/* Adds one sample whose stack is the single frame `loc`, from process `pid`. */
+static void add_stack_sample(sc_profile *p, uint32_t loc, uint32_t pid)
+{
+	if (!p->nsample_types)
+		assert_int_equal(sc_profile_add_sample_type(p, "samples", "count"), 0);
+	int64_t v = 1;
+	int64_t id = sc_profile_intern_stack(p, &loc, 1);
+	assert_true(id >= 0);
+	assert_true(sc_profile_add_sample(p, (sc_stack_id)id, &v, pid, pid, 0) >= 0);
 }
 
 /* ---- Tests ---- */
@@ -402,9 +416,158 @@ static void test_separate_debug_file(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The file offset of virtual address `vaddr` in the ELF file `path`, through its PT_LOAD
+ * segments. */
+static uint64_t file_offset_of(const char *path, uint64_t vaddr)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(e);
+	size_t nph;
+	uint64_t off = UINT64_MAX;
+	assert_int_equal(elf_getphdrnum(e, &nph), 0);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz)
+			off = ph.p_offset + (vaddr - ph.p_vaddr);
+	}
+	elf_end(e);
+	close(fd);
+	assert_true(off != UINT64_MAX);
+	return off;
+}
+
+/* Every PLT stub that objdump names ("memcpy@plt") gets that name, for an address inside the
+ * stub (not its first byte). Before the stubs were named, they took the sizeless symbol before
+ * them (_init) or stayed module+offset. Checked on this test (linked by meson), on a
+ * distribution binary when one is there (Debian's xz has .plt and .plt.got) and on libc. */
+static void check_plt_names(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "objdump -d -j .plt -j .plt.sec -j .plt.got '%s' 2>/dev/null",
+		 path);
+	FILE *fp = popen(cmd, "r");
+	assert_non_null(fp);
+	struct stub {
+		uint64_t vaddr;
+		char name[128];
+		uint32_t loc;
+	} stubs[64];
+	size_t n = 0;
+	char line[512];
+	while (fgets(line, sizeof(line), fp)) {
+		uint64_t vaddr;
+		char name[128];
+		if (n < 64 && sscanf(line, "%" SCNx64 " <%127[^>]>:", &vaddr, name) == 2 &&
+		    strstr(name, "@plt") && !strstr(name, "@plt-") && !strstr(name, "@plt+")) {
+			stubs[n].vaddr = vaddr;
+			snprintf(stubs[n].name, sizeof(stubs[n].name), "%s", name);
+			n++;
+		}
+	}
+	pclose(fp);
+	assert_true(n > 0);
+	sc_profile *p = sc_profile_new();
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	uint64_t base = 0x7f1200000000ULL, size = ((uint64_t)st.st_size + 0xfff) & ~0xfffULL;
+	uint32_t m = add_mapping(p, base, base + size, 0, path, false);
+	for (size_t i = 0; i < n; i++)
+		stubs[i].loc = add_loc(p, m, base + file_offset_of(path, stubs[i].vaddr) + 2);
+	sc_sym_stats sst;
+	/* no debug files (this machine may have libc6-dbg): the names must come from the stubs */
+	sc_sym_options o = {.debuginfo_path = "/nonexistent"};
+	assert_int_equal(sc_symbolize_profile(p, &o, &sst), 0);
+	assert_int_equal(sst.resolved, n);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(stubs[i].name, "*ABS*+", 6) != 0) {
+			assert_single_name(p, stubs[i].loc, stubs[i].name);
+			continue;
+		}
+		/* objdump's "*ABS*+0x9f550@plt", an IRELATIVE slot: we name the indirect function
+		 * (libc's own calls to "strnlen@plt") */
+		uint32_t nl;
+		const sc_line *l = loc_lines(p, stubs[i].loc, &nl);
+		const char *name = sc_profile_str(p, line_fn(p, l)->name);
+		assert_int_equal(nl, 1);
+		assert_true(name[0] != '*' && name[0] != '[');
+		assert_ends_with(name, "@plt");
+	}
+	sc_profile_free(p);
+}
+
+static void test_plt_stubs(void **state)
+{
+	(void)state;
+	if (system("command -v objdump >/dev/null 2>&1") != 0)
+		skip(); /* objdump (binutils) names the stubs we compare with */
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(len > 0);
+	self[len] = '\0';
+	check_plt_names(self);
+	if (access("/usr/bin/xz", R_OK) == 0)
+		check_plt_names("/usr/bin/xz");
+	struct map libc; /* Debian's libc calls its own string functions through IRELATIVE slots */
+	if (find_map((uintptr_t)fclose, &libc) && libc.path[0] == '/')
+		check_plt_names(libc.path);
+}
+
+/* A stripped copy of this binary (no .gnu_debuglink) whose debug file lies only under a build-id
+ * path of a debug root: ROOT/.build-id/xx/rest.debug, as -dbgsym packages install them under
+ * /usr/lib/debug. The root is given as debuginfo_path. */
+static void test_build_id_debug_file(void **state)
+{
+	(void)state;
+	if (system("command -v objcopy >/dev/null 2>&1") != 0)
+		skip(); /* needs binutils' objcopy to make the stripped copy */
+	struct known k;
+	run_known(&k);
+	char dir[] = "/tmp/scorch-symbuildid-XXXXXX", cmd[16384], stripped[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && objcopy --strip-all '%s' stripped && id=$(readelf -n stripped | "
+		 "sed -n 's/.*Build ID: *//p') && test -n \"$id\" && "
+		 "mkdir -p root/.build-id/$(echo $id | cut -c1-2) && "
+		 "objcopy --only-keep-debug '%s' root/.build-id/$(echo $id | cut -c1-2)/"
+		 "$(echo $id | cut -c3-).debug",
+		 dir, k.exe.path, k.exe.path);
+	if (system(cmd) != 0)
+		skip(); /* no build-id note (linked without --build-id) */
+	snprintf(stripped, sizeof(stripped), "%s/stripped", dir);
+	char root[128];
+	snprintf(root, sizeof(root), "/nonexistent:%s/root", dir);
+
+	/* without the root, the stripped copy has no names for these addresses */
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, stripped, false);
+	uint32_t leaf = add_loc(p, m, k.leaf_ret - 1);
+	uint32_t outer = add_loc(p, m, k.outer_ret - 1);
+	sc_sym_options o = {.debuginfo_path = "/nonexistent"};
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.resolved, 0);
+	sc_profile_free(p);
+
+	p = sc_profile_new();
+	m = add_mapping(p, k.exe.start, k.exe.limit, k.exe.offset, stripped, false);
+	leaf = add_loc(p, m, k.leaf_ret - 1);
+	outer = add_loc(p, m, k.outer_ret - 1);
+	o.debuginfo_path = root;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_int_equal(st.resolved, 2);
+	check_known(p, leaf, outer);
+	sc_profile_free(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 struct nopie {
 	char path[4096];
-	uint64_t start, limit, offset, func;
+	uint64_t start, limit, offset, func, main;
 };
 
 /* Finds data_sym_nopie beside this test and the mapping the kernel would make of its executable
@@ -448,6 +611,8 @@ static bool nopie_layout(struct nopie *n)
 			const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
 			if (name && strcmp(name, "sym_nopie_func") == 0)
 				func = sym.st_value;
+			if (name && strcmp(name, "main") == 0)
+				n->main = sym.st_value;
 		}
 	}
 	elf_end(e);
@@ -505,13 +670,34 @@ static void test_stripped_executable(void **state)
 	sc_profile *p = sc_profile_new();
 	uint32_t m = add_mapping(p, nl.start, nl.limit, nl.offset, stripped, false);
 	uint32_t loc = add_loc(p, m, nl.func + 1);
+	uint32_t loc2 = add_loc(p, m, nl.func + 4);
+	/* main sets up a frame: its CFI has rows at +1, +4 and +10; +5 and +10 lie in different
+	 * rows of the one FDE, and must still make one function */
+	uint32_t main5 = add_loc(p, m, nl.main + 5), main10 = add_loc(p, m, nl.main + 10);
+	add_stack_sample(p, loc, 1);
+	add_stack_sample(p, loc2, 1);
+	add_stack_sample(p, loc2, 1);
 	sc_sym_stats st;
 	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
-	assert_int_equal(st.locations, 1);
+	assert_int_equal(st.locations, 4);
 	assert_int_equal(st.resolved, 0);
+	/* Both addresses lie in sym_nopie_func, which .eh_frame still bounds: one row named after
+	 * the function's start, not one per address. */
 	char want[64];
-	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nl.func + 1 - nl.start + nl.offset);
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nl.func - nl.start + nl.offset);
 	assert_single_name(p, loc, want);
+	assert_single_name(p, loc2, want);
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nl.main - nl.start + nl.offset);
+	assert_single_name(p, main5, want);
+	assert_single_name(p, main10, want);
+	/* the summary's figures: every sample unnamed, because the file is stripped */
+	assert_int_equal(st.samples, 3);
+	assert_int_equal(st.unnamed_samples, 3);
+	assert_int_equal(st.nworst, 1);
+	assert_string_equal(sc_profile_str(p, st.worst[0].module), stripped);
+	assert_int_equal(st.worst[0].samples, 3);
+	assert_int_equal(st.worst[0].unnamed, 3);
+	assert_int_equal(st.worst[0].why, SC_SYM_STRIPPED);
 	sc_profile_free(p);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
@@ -524,9 +710,9 @@ static void test_missing_file_and_no_mapping(void **state)
 	uint64_t start = 0x7f0000000000ULL;
 	uint32_t m =
 	    add_mapping(p, start, start + 0x10000, 0x2000, "/nonexistent/dir/libgone.so.1", false);
-	uint32_t vdso = add_mapping(p, start + 0x20000, start + 0x22000, 0, "[vdso]", false);
+	uint32_t vsys = add_mapping(p, start + 0x20000, start + 0x22000, 0, "[vsyscall]", false);
 	uint32_t a = add_loc(p, m, start + 0x345);
-	uint32_t b = add_loc(p, vdso, start + 0x20010);
+	uint32_t b = add_loc(p, vsys, start + 0x20010);
 	uint32_t c = add_loc(p, 0, 0x1234);
 	sc_sym_stats st;
 	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
@@ -535,11 +721,40 @@ static void test_missing_file_and_no_mapping(void **state)
 	assert_int_equal(st.unresolved, 3);
 	assert_int_equal(st.files, 2);
 	assert_int_equal(st.files_missing, 2);
-	assert_single_name(p, a, "libgone.so.1+0x2345");
-	assert_single_name(p, b, "[vdso]+0x10");
-	assert_single_name(p, c, "0x1234");
+	/* one row per module whose file cannot be read */
+	assert_single_name(p, a, "[libgone.so.1]");
+	assert_single_name(p, b, "[vsyscall]");
+	assert_single_name(p, c, "[unknown]");
 	assert_int_equal(sc_profile_mapping(p, m)->build_id, 0);
 	sc_profile_free(p);
+}
+
+/* "[vdso]" is no file: the kernel maps the same image into every process, so this test's own
+ * vDSO names an address of it, e.g. clock_gettime's. */
+static void test_vdso(void **state)
+{
+	(void)state;
+	void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+	void *fn = h ? dlsym(h, "__vdso_clock_gettime") : NULL;
+	if (!fn)
+		skip(); /* no vDSO here, or it exports no __vdso_clock_gettime (not x86-64) */
+	struct map vdso;
+	assert_true(find_map((uintptr_t)fn, &vdso));
+	assert_string_equal(vdso.path, "[vdso]");
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, vdso.start, vdso.limit, vdso.offset, "[vdso]", false);
+	uint32_t loc = add_loc(p, m, (uintptr_t)fn + 4);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.resolved, 1);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_true(n >= 1);
+	assert_ends_with(sc_profile_str(p, line_fn(p, &l[n - 1])->name), "clock_gettime");
+	/* the image's build-id, as for a file */
+	assert_int_equal(strlen(sc_profile_str(p, sc_profile_mapping(p, m)->build_id)), 40);
+	sc_profile_free(p);
+	dlclose(h);
 }
 
 static void test_build_id_mismatch(void **state)
@@ -552,14 +767,16 @@ static void test_build_id_mismatch(void **state)
 	sc_profile_mapping(p, m)->build_id =
 	    (sc_str)sc_profile_intern(p, "0123456789abcdef0123456789abcdef01234567");
 	uint32_t loc = add_loc(p, m, k.leaf_ret - 1);
+	add_stack_sample(p, loc, 42);
 	sc_sym_stats st;
 	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
 	assert_int_equal(st.unresolved, 1);
-	char want[64];
-	const char *base = strrchr(k.exe.path, '/') + 1;
-	snprintf(want, sizeof(want), "%s+0x%" PRIx64, base,
-		 (uint64_t)(k.leaf_ret - 1 - k.exe.start + k.exe.offset));
+	/* not even the file's unwind tables are trusted: one row for the module */
+	char want[4200];
+	snprintf(want, sizeof(want), "[%s]", strrchr(k.exe.path, '/') + 1);
 	assert_single_name(p, loc, want);
+	assert_int_equal(st.nworst, 1);
+	assert_int_equal(st.worst[0].why, SC_SYM_STALE);
 	sc_profile_free(p);
 }
 
@@ -612,26 +829,123 @@ static void test_kallsyms(void **state)
 	fn = line_fn(p, loc_lines(p, c, &n));
 	assert_string_equal(sc_profile_str(p, fn->name), "ext4_thing");
 	assert_string_equal(sc_profile_str(p, fn->filename), "[ext4]");
-	assert_single_name(p, d, "[kernel]+0xffffffff80000001");
+	assert_single_name(p, d, "[kernel]");
 	assert_single_name(p, e, "_stext"); /* the global alias wins */
 	assert_single_name(p, f, "weak_three");
 	sc_profile_free(p);
 	unlink(path);
 	free(path);
 
-	/* Without privilege every address reads 0: no symbols, raw addresses. */
+	/* Without privilege every address reads 0: no symbols, one "[kernel]" row for them all. */
 	path = write_temp("0000000000000000 T _stext\n0000000000000000 T do_one\n");
 	o.kallsyms_path = path;
 	p = sc_profile_new();
 	m = add_mapping(p, 0xffffffff80000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]", true);
 	a = add_loc(p, m, 0xffffffff81001010ULL);
+	b = add_loc(p, m, 0xffffffff81003010ULL);
+	add_stack_sample(p, a, 1);
+	add_stack_sample(p, b, 1);
 	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
 	assert_int_equal(st.files, 1);
 	assert_int_equal(st.files_missing, 1);
-	assert_single_name(p, a, "[kernel]+0xffffffff81001010");
+	assert_single_name(p, a, "[kernel]");
+	assert_single_name(p, b, "[kernel]");
+	assert_int_equal(st.unnamed_samples, 2);
+	assert_int_equal(st.worst[0].why, SC_SYM_KERNEL);
 	sc_profile_free(p);
 	unlink(path);
 	free(path);
+}
+
+/* perf-PID.map parsing: hex with or without 0x, names with spaces, CRLF, bad lines skipped, a
+ * later line for the same start wins, [start, start + size) is what an entry holds. */
+static void test_perfmap_parse(void **state)
+{
+	(void)state;
+	char *path = write_temp("7f0000001000 40 JIT:foo [tier 2]\n"
+				"0x7f0000002000 0x10 bar\n"
+				"garbage line\n"
+				"7f0000003000 0 zero_size\n"
+				"7f0000004000 20\n"
+				"  7f0000005000\t8\tbaz qux\n"
+				"7f0000001000 40 foo_recompiled\r\n");
+	sc_perfmap m;
+	assert_int_equal(sc_perfmap_load(&m, path), 0);
+	assert_int_equal(m.n, 3);
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000001000)->name, "foo_recompiled");
+	assert_string_equal(sc_perfmap_find(&m, 0x7f000000103f)->name, "foo_recompiled");
+	assert_null(sc_perfmap_find(&m, 0x7f0000001040));
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000002005)->name, "bar");
+	assert_null(sc_perfmap_find(&m, 0x7f0000002010));
+	assert_null(sc_perfmap_find(&m, 0x7f0000003000));
+	assert_null(sc_perfmap_find(&m, 0x7f0000004000));
+	assert_string_equal(sc_perfmap_find(&m, 0x7f0000005007)->name, "baz qux");
+	assert_null(sc_perfmap_find(&m, 0x1000));
+	sc_perfmap_release(&m);
+	sc_perfmap_release(&m); /* twice is fine */
+
+	/* /tmp is everyone's: no symbolic links, no FIFOs (and no blocking on one), no files of
+	 * other users */
+	char link[64], fifo[64];
+	snprintf(link, sizeof(link), "%s.link", path);
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(sc_perfmap_load(&m, link), -ELOOP);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(sc_perfmap_load(&m, fifo), -EINVAL);
+	assert_int_equal(sc_perfmap_load(&m, "/nonexistent/perf-1.map"), -ENOENT);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(sc_perfmap_load(&m, path), -EPERM);
+	}
+	unlink(link);
+	unlink(fifo);
+	unlink(path);
+	free(path);
+}
+
+/* JIT locations are named from the map of a process whose samples hold them: location A is in
+ * samples of pids 4242 (which has a map naming it) and 4343 (which has none); B is only in
+ * 4343's samples, so stays "[anon]"; C lies in no mapping but 4242's map names it. */
+static void test_perfmap_symbolize(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/scorch-perfmap-XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/perf-4242.map", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "7f5500001000 100 LazyCompile:*add /app/math.js:3\n1234000 10 stub\n");
+	assert_int_equal(fclose(f), 0);
+
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, 0x7f5500000000, 0x7f5500010000, 0, "//anon", false);
+	uint32_t a = add_loc(p, m, 0x7f5500001080);
+	uint32_t b = add_loc(p, m, 0x7f5500002000);
+	uint32_t c = add_loc(p, 0, 0x1234008);
+	add_stack_sample(p, a, 4343);
+	add_stack_sample(p, a, 4242);
+	add_stack_sample(p, b, 4343);
+	add_stack_sample(p, c, 4242);
+	sc_sym_options o = {.perf_map_dir = dir};
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+	assert_single_name(p, a, "LazyCompile:*add /app/math.js:3");
+	assert_single_name(p, b, "[anon]");
+	assert_single_name(p, c, "stub");
+	assert_int_equal(st.resolved, 2);
+	assert_int_equal(st.samples, 4);
+	assert_int_equal(st.unnamed_samples, 1);
+	assert_int_equal(st.nworst, 1);
+	assert_int_equal(st.worst[0].why, SC_SYM_JIT);
+	assert_int_equal(st.worst[0].pid, 4343);
+	assert_int_equal(st.worst[0].map_error, -ENOENT); /* 4343 wrote no map */
+	assert_int_equal(st.worst[0].samples, 3);
+	assert_int_equal(st.worst[0].unnamed, 1);
+	sc_profile_free(p);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void assert_demangles(const char *sym, const char *want)
@@ -678,11 +992,16 @@ int main(void)
 	    cmocka_unit_test(test_shared_library),
 	    cmocka_unit_test(test_symbol_version),
 	    cmocka_unit_test(test_separate_debug_file),
+	    cmocka_unit_test(test_build_id_debug_file),
+	    cmocka_unit_test(test_plt_stubs),
 	    cmocka_unit_test(test_fixed_address_executable),
 	    cmocka_unit_test(test_stripped_executable),
 	    cmocka_unit_test(test_missing_file_and_no_mapping),
+	    cmocka_unit_test(test_vdso),
 	    cmocka_unit_test(test_build_id_mismatch),
 	    cmocka_unit_test(test_kallsyms),
+	    cmocka_unit_test(test_perfmap_parse),
+	    cmocka_unit_test(test_perfmap_symbolize),
 	    cmocka_unit_test(test_demangle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
