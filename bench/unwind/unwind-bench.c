@@ -10,6 +10,8 @@
  *   dwarf/libdw-each-step  libdw's dwarf_cfi_addrframe at every frame (no rule cache)
  *   dwarf/cold             a fresh unwinder: opening files and reading each pc's rule once
  *   dwarf, auto, fp        the same unwinder again (rules cached), several rounds
+ *   dwfl/per-stack         elfutils' unwinder (libdwfl), a new Dwfl per stack, as perf does
+ *   dwfl/one               elfutils' unwinder, one Dwfl for the whole run
  *
  * Usage: unwind-bench [SAMPLES [STACK_BYTES [ROUNDS]]]   (defaults 400, 16384, 20)
  * Needs ptrace on its own children. Timing output only; no test depends on it.
@@ -27,14 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "unwind/maps.h"
 #include "unwind/unwind.h"
-
-struct sample {
-	sc_unwind_regs regs;
-	unsigned char *stack;
-	size_t size;
-};
 
 struct workload {
 	const char *name;
@@ -44,10 +41,10 @@ struct workload {
 	char maps[64]; /* a copy of /proc/PID/maps taken before the process was killed */
 };
 
-static double now(void)
+double bench_now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: the machine is shared */
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -148,17 +145,12 @@ static int capture(struct workload *w, size_t want, size_t stack_bytes)
 	return w->n ? 0 : -EIO;
 }
 
-struct pass {
-	double seconds;
-	uint64_t frames, stacks, complete;
-};
-
 static int run(sc_unwind *u, sc_unwind_maps *maps, const struct workload *w,
 	       const sc_unwind_options *o, int rounds, struct pass *p)
 {
 	uint64_t pcs[512];
 	*p = (struct pass){0};
-	double t0 = now();
+	double t0 = bench_now();
 	for (int r = 0; r < rounds; r++)
 		for (size_t i = 0; i < w->n; i++) {
 			sc_unwind_result res;
@@ -171,7 +163,7 @@ static int run(sc_unwind *u, sc_unwind_maps *maps, const struct workload *w,
 			p->stacks++;
 			p->complete += res.stop == SC_UNWIND_STOP_OUTERMOST;
 		}
-	p->seconds = now() - t0;
+	p->seconds = bench_now() - t0;
 	return 0;
 }
 
@@ -227,11 +219,11 @@ int main(int argc, char **argv)
 		sc_unwind_maps_release(&maps);
 		sc_unwind_free(u);
 		/* cold: everything from scratch, files included */
-		double t0 = now();
+		double t0 = bench_now();
 		u = sc_unwind_new();
 		if (!u || sc_unwind_maps_load_file(&maps, u, w->maps, NULL) < 0)
 			return 1;
-		double open_s = now() - t0;
+		double open_s = bench_now() - t0;
 		o.no_rule_cache = false;
 		run(u, &maps, w, &o, 1, &p);
 		p.seconds += open_s;
@@ -247,6 +239,12 @@ int main(int argc, char **argv)
 			run(u, &maps, w, &o, rounds, &p);
 			report(w->name, names[m], &p);
 		}
+		/* elfutils' unwinder on the same stacks */
+		if (dwfl_pass(w->maps, w->samples, w->n, 1, true, &p) == 0)
+			report(w->name, "dwfl/per-stack", &p);
+		if (dwfl_pass(w->maps, w->samples, w->n, 1, false, &p) == 0 &&
+		    dwfl_pass(w->maps, w->samples, w->n, rounds, false, &p) == 0)
+			report(w->name, "dwfl/one", &p);
 		printf(
 		    "%-8s %llu files, %llu distinct pcs (%llu without a rule); cold pass %.1f ms "
 		    "of which opening files %.1f ms\n\n",
