@@ -12,7 +12,8 @@
  * missing mappings and full arrays stop where they should. And a distribution binary without frame
  * pointers: Debian's python3, stopped with ptrace in time.sleep under a few Python calls, unwinds
  * to Py_RunMain and _start. Function names come from the files' .symtab/.dynsym read here with
- * libelf, not from src/symbolize.
+ * libelf, not from src/symbolize. Allocation failures: each allocation of a cold unwind failed in
+ * turn gives -ENOMEM or a chain, and leaks nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "alloc_torture.h"
 #include "helper_elf.h"
 #include "unwind/maps.h"
 #include "unwind/unwind.h"
@@ -247,7 +249,7 @@ struct dump {
 static void run_qsort(const char *name, struct dump *d)
 {
 	memset(d, 0, sizeof(*d));
-	char dir[] = "/tmp/scorch-unwind-XXXXXX", cmd[PATH_MAX * 2], path[PATH_MAX];
+	char dir[] = "/tmp/scorch-unwind-XXXXXX", cmd[PATH_MAX * 2 + 16], path[PATH_MAX];
 	assert_non_null(mkdtemp(dir));
 	snprintf(d->exe, sizeof(d->exe), "%s", helper_path());
 	*strrchr(d->exe, '/') = 0;
@@ -547,12 +549,76 @@ static void test_python(void **state)
 	sc_unwind_free(u);
 }
 
+/* Each allocation of a cold walk (unwinder, module cache, maps, libelf, libdw, rule cache) fails
+ * in turn: the walk returns -ENOMEM or a chain (libelf and libdw report their own allocation
+ * failures as errors, which read as an unreadable file or a pc without CFI), nothing leaks, and
+ * an unwinder that saw -ENOMEM in the walk itself succeeds when asked again. */
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+#if !ALLOC_TORTURE
+	printf("skipped: allocation failure injection is off under ASan\n");
+	skip();
+#else
+	struct dump d;
+	run_qsort("unwind_qsort", &d);
+	uint64_t full[256], pcs[256];
+	int nfull;
+	{
+		sc_unwind *u = sc_unwind_new();
+		sc_unwind_maps maps = {0};
+		assert_int_equal(sc_unwind_maps_load_file(&maps, u, d.maps, NULL), 0);
+		nfull = sc_unwind_stack(u, NULL, &d.regs, d.stack, d.size, sc_unwind_maps_find,
+					&maps, full, 256, NULL);
+		assert_true(nfull >= 7);
+		sc_unwind_maps_release(&maps);
+		sc_unwind_free(u);
+	}
+	long failures = 0;
+	for (long i = 0;; i++) {
+		long before = live_blocks;
+		sc_unwind_maps maps = {0};
+		fail_countdown = i;
+		sc_unwind *u = sc_unwind_new();
+		int r = u ? sc_unwind_maps_load_file(&maps, u, d.maps, NULL) : -ENOMEM;
+		int n = r == 0 ? sc_unwind_stack(u, NULL, &d.regs, d.stack, d.size,
+						 sc_unwind_maps_find, &maps, pcs, 256, NULL)
+			       : r;
+		bool injected = fail_countdown < 0;
+		fail_countdown = -1;
+		if (!(n == -ENOMEM || n >= 1))
+			printf("allocation %ld: %d (maps %d)\n", i, n, r);
+		assert_true(n == -ENOMEM || n >= 1);
+		if (r == 0 && n == -ENOMEM) {
+			failures++;
+			assert_int_equal(sc_unwind_stack(u, NULL, &d.regs, d.stack, d.size,
+							 sc_unwind_maps_find, &maps, pcs, 256,
+							 NULL),
+					 nfull);
+			assert_memory_equal(pcs, full, (size_t)nfull * 8);
+		}
+		sc_unwind_maps_release(&maps);
+		sc_unwind_free(u);
+		assert_int_equal(live_blocks, before);
+		if (!injected) {
+			assert_int_equal(n, nfull);
+			assert_memory_equal(pcs, full, (size_t)nfull * 8);
+			printf("%ld allocations failed in turn, %ld of them in the walk itself\n",
+			       i, failures);
+			break;
+		}
+	}
+	dump_release(&d);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frameless_entry), cmocka_unit_test(test_framed_prologue),
 	    cmocka_unit_test(test_bad_files),	    cmocka_unit_test(test_qsort_chain),
 	    cmocka_unit_test(test_qsort_stops),	    cmocka_unit_test(test_python),
+	    cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
