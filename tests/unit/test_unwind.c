@@ -7,9 +7,10 @@
  * file, not ELF, a slot outside the copied stack) and the caches.
  *
  * Whole stacks (sc_unwind_stack): unwind_qsort's dump (registers and stack copied inside a qsort
- * callback, built -O2 -fomit-frame-pointer, and again with frame pointers) must give snap <-
- * cmp_fn <- libc <- sort_things <- main <- libc <- _start in DWARF and AUTO modes; cut copies,
- * missing mappings and full arrays stop where they should. And a distribution binary without frame
+ * callback, built -O2 -fomit-frame-pointer, again with frame pointers, and again with its CFI in
+ * .debug_frame only) must give snap <- cmp_fn <- libc <- sort_things <- main <- libc <- _start in
+ * DWARF and AUTO modes, also through a signal handler; cut copies, missing mappings and full
+ * arrays stop where they should. And a distribution binary without frame
  * pointers: Debian's python3, stopped with ptrace in time.sleep under a few Python calls, unwinds
  * to Py_RunMain and _start. Function names come from the files' .symtab/.dynsym read here with
  * libelf, not from src/symbolize. Allocation failures: each allocation of a cold unwind failed in
@@ -245,8 +246,9 @@ struct dump {
 	char exe[PATH_MAX];
 };
 
-/* Runs tests/unit/unwind_qsort{,_fp} (`name`) and loads its dump. */
-static void run_qsort(const char *name, struct dump *d)
+/* Runs tests/unit/unwind_qsort{,_fp,_dbg} (`name`, with argument `arg` unless NULL) and loads
+ * its dump. */
+static void run_qsort_arg(const char *name, const char *arg, struct dump *d)
 {
 	memset(d, 0, sizeof(*d));
 	char dir[] = "/tmp/scorch-unwind-XXXXXX", cmd[PATH_MAX * 2 + 16], path[PATH_MAX];
@@ -256,7 +258,7 @@ static void run_qsort(const char *name, struct dump *d)
 	snprintf(d->exe + strlen(d->exe), sizeof(d->exe) - strlen(d->exe), "/%s", name);
 	snprintf(path, sizeof(path), "%s/dump", dir);
 	snprintf(d->maps, sizeof(d->maps), "%s/dump.maps", dir);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s'", d->exe, path);
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' %s", d->exe, path, arg ? arg : "");
 	assert_int_equal(system(cmd), 0);
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
@@ -281,6 +283,11 @@ static void run_qsort(const char *name, struct dump *d)
 				   .r15 = r[7],
 				   .have = 31};
 	unlink(path);
+}
+
+static void run_qsort(const char *name, struct dump *d)
+{
+	run_qsort_arg(name, NULL, d);
 }
 
 static void dump_release(struct dump *d)
@@ -323,8 +330,8 @@ static void expect_qsort_chain(const struct chain *c, const char *exe)
 static void test_qsort_chain(void **state)
 {
 	(void)state;
-	const char *progs[] = {"unwind_qsort", "unwind_qsort_fp"};
-	for (int p = 0; p < 2; p++) {
+	const char *progs[] = {"unwind_qsort", "unwind_qsort_fp", "unwind_qsort_dbg"};
+	for (int p = 0; p < 3; p++) {
 		struct dump d;
 		run_qsort(progs[p], &d);
 		sc_unwind *u = sc_unwind_new();
@@ -366,6 +373,42 @@ static void test_qsort_chain(void **state)
 		sc_unwind_free(u);
 		dump_release(&d);
 	}
+}
+
+/* Through a signal handler: snap <- on_signal <- the signal frame (libc's __restore_rt, whose
+ * CFI is DWARF expressions over the saved context) <- libc's raise <- cmp_fn <- ... <- _start. */
+static void test_signal_frame(void **state)
+{
+	(void)state;
+	struct dump d;
+	run_qsort_arg("unwind_qsort", "signal", &d);
+	sc_unwind *u = sc_unwind_new();
+	sc_unwind_maps maps = {0};
+	assert_int_equal(sc_unwind_maps_load_file(&maps, u, d.maps, NULL), 0);
+	struct chain *c = calloc(1, sizeof(*c));
+	for (int mode = 0; mode < 2; mode++) {
+		unwind_and_name(u, &maps, mode ? SC_UNWIND_AUTO : SC_UNWIND_DWARF, &d.regs, d.stack,
+				d.size, c, 256);
+		assert_string_equal(c->names[0], "snap");
+		assert_string_equal(c->names[1], "on_signal");
+		int i = 2;
+		while (i < c->n && is_libc(c->files[i]))
+			i++;
+		assert_true(i >= 4); /* __restore_rt, then at least raise */
+		assert_true(i + 2 < c->n);
+		assert_string_equal(c->names[i], "cmp_fn");
+		for (i++; i < c->n && is_libc(c->files[i]); i++)
+			;
+		assert_true(i + 2 < c->n);
+		assert_string_equal(c->names[i], "sort_things");
+		assert_string_equal(c->names[i + 1], "main");
+		assert_string_equal(c->names[c->n - 1], "_start");
+		assert_int_equal(c->res.stop, SC_UNWIND_STOP_OUTERMOST);
+	}
+	free(c);
+	sc_unwind_maps_release(&maps);
+	sc_unwind_free(u);
+	dump_release(&d);
 }
 
 /* Where a walk stops: the end of the copy, a pc no mapping holds, a full array. */
@@ -617,8 +660,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frameless_entry), cmocka_unit_test(test_framed_prologue),
 	    cmocka_unit_test(test_bad_files),	    cmocka_unit_test(test_qsort_chain),
-	    cmocka_unit_test(test_qsort_stops),	    cmocka_unit_test(test_python),
-	    cmocka_unit_test(test_alloc_failures),
+	    cmocka_unit_test(test_qsort_stops),	    cmocka_unit_test(test_signal_frame),
+	    cmocka_unit_test(test_python),	    cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

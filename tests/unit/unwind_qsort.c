@@ -1,6 +1,8 @@
 /*
- * unwind_qsort.c: a known-answer stack for test_unwind, built twice: -O2 -fomit-frame-pointer
- * (unwind_qsort) and -O2 -fno-omit-frame-pointer (unwind_qsort_fp).
+ * unwind_qsort.c: a known-answer stack for test_unwind, built three times: -O2
+ * -fomit-frame-pointer (unwind_qsort), -O2 -fno-omit-frame-pointer (unwind_qsort_fp), and without
+ * frame pointers with its CFI in .debug_frame only (unwind_qsort_dbg: -g
+ * -fno-asynchronous-unwind-tables; only the C runtime's objects keep .eh_frame entries).
  *
  * main -> sort_things -> qsort (libc: qsort_r, msort_with_tmp...) -> cmp_fn -> snap. snap()
  * records its own registers (ip, sp, bp, rbx, r12-r15, all read at one instruction) and copies
@@ -9,8 +11,12 @@
  * was: nothing is mapped in between), and exits 0. The test unwinds the dump and expects, from
  * the innermost: snap, cmp_fn, one or more libc frames, sort_things, main, libc, _start.
  *
+ * With a second argument "signal", cmp_fn raises SIGUSR1 instead and the handler calls snap():
+ * snap, on_signal, the kernel's signal frame (libc's __restore_rt), libc's raise, cmp_fn, ...
+ *
  * Dump: "SCUWDMP1", 8 registers (u64: ip sp bp bx r12 r13 r14 r15), u64 stack size, the bytes.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +56,22 @@ __attribute__((noinline, noclone)) static void snap(void)
 	copied = n;
 }
 
+static int use_signal;
+
+__attribute__((noinline, noclone)) static void on_signal(int sig)
+{
+	(void)sig;
+	snap();
+	sink++;
+}
+
 __attribute__((noinline, noclone)) static int cmp_fn(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
-	snap();
+	if (!use_signal)
+		snap();
+	else if (!copied)
+		raise(SIGUSR1);
 	sink++;
 	return (x > y) - (x < y);
 }
@@ -80,10 +98,13 @@ static int find_stack_end(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || find_stack_end() < 0) {
-		fprintf(stderr, "usage: unwind_qsort DUMPFILE\n");
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "signal")) ||
+	    find_stack_end() < 0) {
+		fprintf(stderr, "usage: unwind_qsort DUMPFILE [signal]\n");
 		return 2;
 	}
+	use_signal = argc == 3;
+	signal(SIGUSR1, on_signal);
 	int v[64];
 	for (int i = 0; i < 64; i++)
 		v[i] = (i * 37) % 64;
