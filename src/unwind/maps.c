@@ -86,9 +86,11 @@ int sc_unwind_maps_load_file(sc_unwind_maps *m, sc_unwind *u, const char *path, 
 		if (name[0] == '/' && !strstr(name, " (deleted)")) {
 			snprintf(file, sizeof(file), "%s%s", root ? root : "", name);
 			h = sc_unwind_file(u, file);
-			if (h == -ENOMEM)
-				r = -ENOMEM;
+		} else if (!strcmp(name, "[vdso]")) {
+			h = sc_unwind_file(u, name);
 		}
+		if (h == -ENOMEM)
+			r = -ENOMEM;
 		if (r == 0)
 			r = sc_unwind_maps_add(m, start, end, off, h);
 	}

@@ -32,10 +32,10 @@ int sc_unwind_maps_add(sc_unwind_maps *m, uint64_t start, uint64_t end, uint64_t
 bool sc_unwind_maps_find(void *ctx, uint64_t addr, sc_unwind_map *out);
 
 /* Adds the executable mappings of process `pid` (0: this process) from /proc/PID/maps, opening
- * the files that back them through `u` (a file that cannot be read gets handle < 0; pseudo-files
- * such as [vdso] too). `root`: prefix for file paths (NULL or "" for none; "/proc/PID/root" reads
- * a process's files from its own mount namespace). Returns 0, -errno of reading the maps file, or
- * -ENOMEM (the table then holds some of the mappings). */
+ * the files that back them through `u` (a file that cannot be read gets handle < 0, as do
+ * pseudo-files other than [vdso], which is read from memory). `root`: prefix for file paths (NULL
+ * or "" for none; "/proc/PID/root" reads a process's files from its own mount namespace). Returns
+ * 0, -errno of reading the maps file, or -ENOMEM (the table then holds some of the mappings). */
 int sc_unwind_maps_load_proc(sc_unwind_maps *m, sc_unwind *u, pid_t pid, const char *root);
 /* The same from a file in /proc/PID/maps format (a copy saved earlier). */
 int sc_unwind_maps_load_file(sc_unwind_maps *m, sc_unwind *u, const char *path, const char *root);

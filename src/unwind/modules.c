@@ -15,6 +15,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 struct segment {
@@ -31,6 +32,7 @@ struct module {
 	Dwarf_CFI *eh;	/* from dwarf_getcfi_elf: ours to end */
 	Dwarf *dwarf;	/* for .debug_frame: its CFI belongs to it */
 	Dwarf_CFI *dbg; /* borrowed from dwarf */
+	void *image;	/* the vDSO's copy that elf reads, or NULL */
 };
 
 struct sc_modcache {
@@ -66,6 +68,7 @@ static void module_free(struct module *m)
 	if (m->elf)
 		elf_end(m->elf);
 	free(m->segs);
+	free(m->image);
 	free(m->path);
 	free(m);
 }
@@ -81,18 +84,10 @@ void sc_modcache_unref(sc_modcache *mc)
 	free(mc);
 }
 
-/* Opens m->path and fills the ELF handle and segments; returns 0, -ENOMEM or another -errno. */
-static int load(struct module *m)
+/* Fills the segments of m->elf; returns 0, -ENOMEM or -ENOEXEC. */
+static int read_segments(struct module *m)
 {
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	int r = -ENOEXEC;
-	m->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!m->elf)
-		goto out;
-	/* The whole file is mapped now; keeping the descriptor would cost one per library. */
-	elf_cntl(m->elf, ELF_C_FDDONE);
 	GElf_Ehdr eh;
 	if (elf_kind(m->elf) != ELF_K_ELF || !gelf_getehdr(m->elf, &eh) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
@@ -114,8 +109,51 @@ static int load(struct module *m)
 	if (m->nsegs)
 		r = 0;
 out:
+	return r;
+}
+
+/* Opens m->path and fills the ELF handle and segments; returns 0, -ENOMEM or another -errno. */
+static int load_file(struct module *m)
+{
+	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = -ENOEXEC;
+	m->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (m->elf) {
+		/* The whole file is mapped now; keeping the descriptor would cost one per
+		 * library. */
+		elf_cntl(m->elf, ELF_C_FDDONE);
+		r = read_segments(m);
+	}
 	close(fd);
 	return r;
+}
+
+/* The kernel maps one vDSO image into every process; this process's copy (found through the
+ * auxiliary vector) stands for all of them. Its size: up to the end of its section headers,
+ * which the kernel's build places last, or of its segments. */
+static int load_vdso(struct module *m)
+{
+	const unsigned char *base = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	if (!base)
+		return -ENOENT;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return -ENOEXEC;
+	uint64_t size = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_offset + ph[i].p_filesz > size)
+			size = ph[i].p_offset + ph[i].p_filesz;
+	if (size > (64u << 20))
+		return -ENOEXEC;
+	m->image = malloc(size);
+	if (!m->image)
+		return -ENOMEM;
+	memcpy(m->image, base, size);
+	m->elf = elf_memory(m->image, size);
+	return m->elf ? read_segments(m) : -ENOEXEC;
 }
 
 static bool path_eq(uint64_t value, const void *key, const void *ctx)
@@ -137,7 +175,7 @@ int sc_modcache_open(sc_modcache *mc, const char *path)
 	int r = -ENOMEM;
 	if (!m || !(m->path = strdup(path)) || sc_vec_reserve(&mc->mods, 1) < 0)
 		goto fail;
-	r = load(m);
+	r = strcmp(path, "[vdso]") ? load_file(m) : load_vdso(m);
 	if (r == -ENOMEM || sc_hashmap_put(&mc->index, h, mc->mods.len) < 0) {
 		r = -ENOMEM;
 		goto fail;
@@ -150,6 +188,8 @@ int sc_modcache_open(sc_modcache *mc, const char *path)
 		free(m->segs);
 		m->segs = NULL;
 		m->nsegs = 0;
+		free(m->image);
+		m->image = NULL;
 		m->err = r;
 		mc->stats.files_failed++;
 	}

@@ -37,6 +37,8 @@ sc_modcache *sc_modcache_ref(sc_modcache *mc);
 void sc_modcache_unref(sc_modcache *mc);
 
 /* The module number (>= 0) of the ELF file at `path` (absolute; borrowed), opened on first use,
+ * or of the kernel's vDSO when `path` is "[vdso]" (read from this process's memory: the kernel
+ * maps the same image into every process),
  * or -errno: -ENOENT/-EACCES... when it cannot be opened, -ENOEXEC when it is not an x86-64 ELF
  * file with loadable segments (both remembered), -ENOMEM (nothing remembered, may be retried). */
 int sc_modcache_open(sc_modcache *mc, const char *path);

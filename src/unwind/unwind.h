@@ -13,7 +13,7 @@
  *
  * How each frame is stepped (sc_unwind_mode):
  *   DWARF  the module's CFI: .eh_frame (through .eh_frame_hdr's table), else .debug_frame; for a
- *          pc no CFI covers (a module without CFI, anonymous or JIT code, [vdso]) one frame-pointer
+ *          pc no CFI covers (a module without CFI, anonymous or JIT code) one frame-pointer
  *          step: return address at bp + 8, caller's bp at bp.
  *   FP     frame pointers only (what the kernel's own callchain does, from the copy).
  *   AUTO   CFI for the sampled frame (a leaf or a prologue has no frame yet) and in modules

@@ -10,11 +10,11 @@
  * callback, built -O2 -fomit-frame-pointer, again with frame pointers, and again with its CFI in
  * .debug_frame only) must give snap <- cmp_fn <- libc <- sort_things <- main <- libc <- _start in
  * DWARF and AUTO modes, also through a signal handler; cut copies, missing mappings and full
- * arrays stop where they should. And a distribution binary without frame
- * pointers: Debian's python3, stopped with ptrace in time.sleep under a few Python calls, unwinds
- * to Py_RunMain and _start. Function names come from the files' .symtab/.dynsym read here with
- * libelf, not from src/symbolize. Allocation failures: each allocation of a cold unwind failed in
- * turn gives -ENOMEM or a chain, and leaks nothing.
+ * arrays stop where they should. A pc in the vDSO is unwound with the vDSO's CFI. And a
+ * distribution binary without frame pointers: Debian's python3, stopped with ptrace in time.sleep
+ * under a few Python calls, unwinds to Py_RunMain and _start. Function names come from the files'
+ * .symtab/.dynsym read here with libelf, not from src/symbolize. Allocation failures: each
+ * allocation of a cold unwind failed in turn gives -ENOMEM or a chain, and leaks nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +28,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -487,6 +488,71 @@ static void test_qsort_stops(void **state)
 	dump_release(&d);
 }
 
+/* A sample in the vDSO (clock_gettime and friends run there): [vdso] has no file, so its CFI is
+ * read from memory. Registers at __vdso_clock_gettime's first instruction, the return address at
+ * sp: the caller is found by CFI, not lost to a frame-pointer guess. */
+static void test_vdso(void **state)
+{
+	(void)state;
+	sc_unwind *u = sc_unwind_new();
+	sc_unwind_maps maps = {0};
+	assert_int_equal(sc_unwind_maps_load_proc(&maps, u, 0, NULL), 0);
+	if (!getauxval(AT_SYSINFO_EHDR)) {
+		printf("skipped: this process has no vDSO\n");
+		sc_unwind_maps_release(&maps);
+		sc_unwind_free(u);
+		skip();
+	}
+	int v = sc_unwind_file(u, "[vdso]");
+	assert_true(v >= 0);
+	/* the mapping and the function, from the vDSO's own .dynsym */
+	const sc_unwind_map *map = NULL;
+	for (size_t i = 0; i < maps.len; i++)
+		if (maps.data[i].file == v)
+			map = &maps.data[i];
+	assert_non_null(map);
+	Elf *e = sc_module_elf(sc_unwind_modules(u), v);
+	assert_non_null(e);
+	uint64_t fn = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			if (gelf_getsym(d, (int)i, &sym) &&
+			    !strcmp(elf_strptr(e, sh.sh_link, sym.st_name), "__vdso_clock_gettime"))
+				fn = sym.st_value;
+		}
+	}
+	assert_true(fn != 0);
+	size_t nph;
+	uint64_t pc = 0;
+	assert_int_equal(elf_getphdrnum(e, &nph), 0);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    fn - ph.p_vaddr < ph.p_filesz)
+			pc = map->start + (fn - ph.p_vaddr + ph.p_offset) - map->pgoff;
+	}
+	assert_true(pc >= map->start && pc < map->end);
+	uint64_t ra = (uint64_t)(uintptr_t)test_vdso + 16, stack[4] = {ra, 0, 0, 0}, pcs[8];
+	sc_unwind_regs regs = {.ip = pc, .sp = 0x7ffc0000, .bp = 0};
+	sc_unwind_options o = {.mode = SC_UNWIND_DWARF};
+	sc_unwind_result res;
+	int n = sc_unwind_stack(u, &o, &regs, stack, sizeof(stack), sc_unwind_maps_find, &maps, pcs,
+				8, &res);
+	printf("vdso at %#llx: %d frames, stop: %s\n", (unsigned long long)pc, n,
+	       sc_unwind_stop_name(res.stop));
+	assert_true(n >= 2);
+	assert_int_equal(pcs[1], ra);
+	assert_true(res.steps_cfi >= 1);
+	sc_unwind_maps_release(&maps);
+	sc_unwind_free(u);
+}
+
 /* Debian's python3 (no frame pointers, no debug info), stopped with ptrace inside time.sleep
  * under a few Python calls: the chain reaches Py_RunMain and ends at _start. */
 static void test_python(void **state)
@@ -658,10 +724,15 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_frameless_entry), cmocka_unit_test(test_framed_prologue),
-	    cmocka_unit_test(test_bad_files),	    cmocka_unit_test(test_qsort_chain),
-	    cmocka_unit_test(test_qsort_stops),	    cmocka_unit_test(test_signal_frame),
-	    cmocka_unit_test(test_python),	    cmocka_unit_test(test_alloc_failures),
+	    cmocka_unit_test(test_frameless_entry),
+	    cmocka_unit_test(test_framed_prologue),
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_qsort_chain),
+	    cmocka_unit_test(test_qsort_stops),
+	    cmocka_unit_test(test_signal_frame),
+	    cmocka_unit_test(test_vdso),
+	    cmocka_unit_test(test_python),
+	    cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
