@@ -10,11 +10,12 @@
  * callback, built -O2 -fomit-frame-pointer, again with frame pointers, and again with its CFI in
  * .debug_frame only) must give snap <- cmp_fn <- libc <- sort_things <- main <- libc <- _start in
  * DWARF and AUTO modes, also through a signal handler; cut copies, missing mappings and full
- * arrays stop where they should. A pc in the vDSO is unwound with the vDSO's CFI. And a
- * distribution binary without frame pointers: Debian's python3, stopped with ptrace in time.sleep
- * under a few Python calls, unwinds to Py_RunMain and _start. Function names come from the files'
- * .symtab/.dynsym read here with libelf, not from src/symbolize. Allocation failures: each
- * allocation of a cold unwind failed in turn gives -ENOMEM or a chain, and leaks nothing.
+ * arrays stop where they should; random junk ends quickly. A pc in the vDSO is unwound with the
+ * vDSO's CFI. And a distribution binary without frame pointers: Debian's python3, stopped with
+ * ptrace in time.sleep under a few Python calls, unwinds to Py_RunMain and _start. Function names
+ * come from the files' .symtab/.dynsym read here with libelf, not from src/symbolize. Allocation
+ * failures: each allocation of a cold unwind failed in turn gives -ENOMEM or a chain, and leaks
+ * nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -488,6 +489,66 @@ static void test_qsort_stops(void **state)
 	dump_release(&d);
 }
 
+/* Junk in, a short answer out: random registers over stack copies whose words are random, code
+ * addresses of the real mappings or pointers into the copy itself. Every walk ends (the sp must
+ * grow, reads stay inside the copy) and returns pcs[0] = ip and only mapped addresses after it. */
+static void test_junk(void **state)
+{
+	(void)state;
+	struct dump d;
+	run_qsort("unwind_qsort", &d);
+	sc_unwind *u = sc_unwind_new();
+	sc_unwind_maps maps = {0};
+	assert_int_equal(sc_unwind_maps_load_file(&maps, u, d.maps, NULL), 0);
+	uint64_t stack[512], pcs[64], x = 0x9e3779b97f4a7c15ULL;
+	const uint64_t sp = 0x7ffd00001000ULL;
+	unsigned long stops[SC_UNWIND_STOP_MAX_FRAMES + 1] = {0}, deeper = 0;
+	for (int round = 0; round < 3000; round++) {
+		for (size_t i = 0; i < 512; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const sc_unwind_map *m = &maps.data[x % maps.len];
+			switch ((x >> 32) % 4) {
+			case 0:
+				stack[i] = x;
+				break;
+			case 1:
+				stack[i] = m->start + (x >> 40) % (m->end - m->start);
+				break;
+			case 2:
+				stack[i] = sp + (x >> 40) % sizeof(stack);
+				break;
+			default:
+				stack[i] = i % 7 ? 0 : x;
+			}
+		}
+		const sc_unwind_map *m = &maps.data[(x >> 8) % maps.len];
+		sc_unwind_regs regs = {.ip = m->start + (x >> 20) % (m->end - m->start),
+				       .sp = sp,
+				       .bp = stack[(x >> 3) % 512],
+				       .bx = stack[1],
+				       .have = 1};
+		sc_unwind_options o = {.mode = (sc_unwind_mode)(round % 3)};
+		sc_unwind_result res;
+		int n = sc_unwind_stack(u, &o, &regs, stack, sizeof(stack) - (x >> 50) % 64,
+					sc_unwind_maps_find, &maps, pcs, 64, &res);
+		assert_true(n >= 1 && n <= 64);
+		assert_int_equal(pcs[0], regs.ip);
+		stops[res.stop]++;
+		deeper += n > 2;
+		for (int i = 1; i < n; i++) {
+			sc_unwind_map hit;
+			assert_true(sc_unwind_maps_find(&maps, pcs[i] - 1, &hit));
+		}
+	}
+	printf("3000 junk walks: %lu went past 2 frames; stops:", deeper);
+	for (int i = 0; i <= SC_UNWIND_STOP_MAX_FRAMES; i++)
+		printf(" %s %lu,", sc_unwind_stop_name((sc_unwind_stop)i), stops[i]);
+	printf("\n");
+	sc_unwind_maps_release(&maps);
+	sc_unwind_free(u);
+	dump_release(&d);
+}
+
 /* A sample in the vDSO (clock_gettime and friends run there): [vdso] has no file, so its CFI is
  * read from memory. Registers at __vdso_clock_gettime's first instruction, the return address at
  * sp: the caller is found by CFI, not lost to a frame-pointer guess. */
@@ -730,6 +791,7 @@ int main(void)
 	    cmocka_unit_test(test_qsort_chain),
 	    cmocka_unit_test(test_qsort_stops),
 	    cmocka_unit_test(test_signal_frame),
+	    cmocka_unit_test(test_junk),
 	    cmocka_unit_test(test_vdso),
 	    cmocka_unit_test(test_python),
 	    cmocka_unit_test(test_alloc_failures),
