@@ -229,6 +229,34 @@ int main(int argc, char **argv)
 		p.seconds += open_s;
 		report(w->name, "dwarf/cold", &p);
 		double cold_s = p.seconds;
+		/* the cache must not change an answer: compare with libdw at every step */
+		sc_unwind *fresh = sc_unwind_new_shared(sc_unwind_modules(u));
+		size_t differ = 0;
+		for (size_t i = 0; fresh && i < w->n; i++) {
+			uint64_t a[512], b[512];
+			const struct sample *s = &w->samples[i];
+			sc_unwind_options nc = {.mode = SC_UNWIND_DWARF, .no_rule_cache = true};
+			int na = sc_unwind_stack(u, &o, &s->regs, s->stack, s->size,
+						 sc_unwind_maps_find, &maps, a, 512, NULL);
+			int nb = sc_unwind_stack(fresh, &nc, &s->regs, s->stack, s->size,
+						 sc_unwind_maps_find, &maps, b, 512, NULL);
+			if (na != nb || memcmp(a, b, (size_t)(na > 0 ? na : 0) * 8)) {
+				int f = 0;
+				while (f < na && f < nb && a[f] == b[f])
+					f++;
+				if (!differ++)
+					fprintf(
+					    stderr,
+					    "%s: stack %zu: cached and uncached differ at frame %d "
+					    "(%#llx vs %#llx)\n",
+					    w->name, i, f, f < na ? (unsigned long long)a[f] : 0ULL,
+					    f < nb ? (unsigned long long)b[f] : 0ULL);
+			}
+		}
+		sc_unwind_free(fresh);
+		if (differ)
+			printf("%-8s %zu of %zu stacks differ between cached and uncached rules\n",
+			       w->name, differ, w->n);
 		sc_unwind_stats st;
 		sc_unwind_get_stats(u, &st);
 		const sc_unwind_mode modes[] = {SC_UNWIND_DWARF, SC_UNWIND_AUTO, SC_UNWIND_FP};
