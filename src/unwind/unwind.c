@@ -728,7 +728,9 @@ int sc_unwind_stack(sc_unwind *u, const sc_unwind_options *o, const sc_unwind_re
 	}
 	return (int)n;
 nomem:
-	u->ops.len = ops_mark;
+	/* Only the scratch rule's expressions go: cached rules of this walk keep theirs. */
+	if (o->no_rule_cache)
+		u->ops.len = ops_mark;
 	return -ENOMEM;
 }
 
