@@ -54,7 +54,8 @@ Elf *sc_module_elf(const sc_modcache *mc, int m); /* borrowed; NULL for a failed
 bool sc_module_vaddr(const sc_modcache *mc, int m, uint64_t off, uint64_t *vaddr);
 
 /* The module's CFI from .eh_frame and from .debug_frame, loaded on first call (borrowed; NULL
- * when the file has none). */
+ * when the file has none, and also, for good, when libdw ran out of memory loading it: libdw
+ * does not tell the two apart). */
 Dwarf_CFI *sc_module_eh_frame(sc_modcache *mc, int m);
 Dwarf_CFI *sc_module_debug_frame(sc_modcache *mc, int m);
 

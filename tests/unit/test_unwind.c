@@ -722,16 +722,14 @@ static void test_python(void **state)
 /* Each allocation of a cold walk (unwinder, module cache, maps, libelf, libdw, rule cache) fails
  * in turn: the walk returns -ENOMEM or a chain (libelf and libdw report their own allocation
  * failures as errors, which read as an unreadable file or a pc without CFI), nothing leaks, and
- * an unwinder that saw -ENOMEM in the walk itself succeeds when asked again. */
-static void test_alloc_failures(void **state)
+ * an unwinder that saw -ENOMEM in the walk itself succeeds when asked again, with the rules it
+ * cached before the failure intact (the signal frame's are DWARF expressions). */
+#if ALLOC_TORTURE
+/* arg: unwind_qsort's second argument, or NULL. */
+static void alloc_failures(const char *arg)
 {
-	(void)state;
-#if !ALLOC_TORTURE
-	printf("skipped: allocation failure injection is off under ASan\n");
-	skip();
-#else
 	struct dump d;
-	run_qsort("unwind_qsort", &d);
+	run_qsort_arg("unwind_qsort", arg, &d);
 	uint64_t full[256], pcs[256];
 	int nfull;
 	{
@@ -769,7 +767,13 @@ static void test_alloc_failures(void **state)
 		}
 		sc_unwind_maps_release(&maps);
 		sc_unwind_free(u);
-		assert_int_equal(live_blocks, before);
+		if (live_blocks != before)
+			printf("allocation %ld (%s): %ld blocks left, walk %d, maps %d\n", i,
+			       arg ? arg : "plain", live_blocks - before, n, r);
+		/* libdw (0.188) leaks the expression dwarf_frame_cfa translated when caching it
+		 * fails: leaks are only checked where no CFA is an expression. */
+		if (!arg)
+			assert_int_equal(live_blocks, before);
 		if (!injected) {
 			assert_int_equal(n, nfull);
 			assert_memory_equal(pcs, full, (size_t)nfull * 8);
@@ -779,6 +783,19 @@ static void test_alloc_failures(void **state)
 		}
 	}
 	dump_release(&d);
+}
+#endif
+
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+#if !ALLOC_TORTURE
+	printf("skipped: allocation failure injection is off under ASan\n");
+	skip();
+#else
+	alloc_failures(NULL);
+	/* through the signal frame: rules with DWARF expressions are cached during the walk */
+	alloc_failures("signal");
 #endif
 }
 
