@@ -21,6 +21,7 @@
 #ifndef SC_TESTS_ALLOC_TORTURE_H
 #define SC_TESTS_ALLOC_TORTURE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,7 +43,10 @@ static long live_blocks;
 
 static bool should_fail(void)
 {
-	return fail_countdown >= 0 && fail_countdown-- == 0;
+	if (fail_countdown < 0 || fail_countdown-- != 0)
+		return false;
+	errno = ENOMEM; /* as the real allocator does: fopen and strdup report it */
+	return true;
 }
 
 void *malloc(size_t n)
