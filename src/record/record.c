@@ -32,7 +32,7 @@
  * Not here: symbolization (src/symbolize), output (src/formats), anything that prints.
  */
 #include "record/record.h"
-#include "record/sigsafe.h"
+#include "session/session.h"
 #include "unwind/unwind.h"
 #include "util/hashmap.h"
 #include "util/strbuf.h"
@@ -45,8 +45,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/perf_event.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +52,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,8 +71,6 @@
 /* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
  * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
 #define POLL_MS 50
-/* After SIGTERM to a command we stop, how long before SIGKILL. */
-#define KILL_GRACE_S 2.0
 /* The kernel's cap on call-chain entries; a --depth above it is cut there (see check_max_stack). */
 #define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
 /* Mapped files kept open at most (one descriptor each), against RLIMIT_NOFILE's usual 1024. */
@@ -128,9 +122,8 @@ struct rec {
 	sc_profile *p;
 	sc_record_result *r;
 	struct perf_event_attr attr;
-	pid_t target; /* the launched child or the attached pid */
+	sc_session sess; /* the launched command or the attached process (sess.pid) */
 	bool launched;
-	int tty; /* terminal handed to the command's process group, or -1 */
 	int err; /* sticky -ENOMEM from record processing */
 
 	SC_VEC(int) cpus;
@@ -167,13 +160,6 @@ void sc_record_options_init(sc_record_options *o)
 	o->kernel = true;
 	o->follow_children = true;
 	o->user_stack_bytes = 512;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static uint64_t get64(const unsigned char *p)
@@ -672,7 +658,7 @@ static void on_sample(struct rec *s, const unsigned char *rec, size_t len)
 	}
 	if (c.bad || nr > 0xffff)
 		return;
-	if (!s->o->follow_children && pid != (uint32_t)s->target)
+	if (!s->o->follow_children && pid != (uint32_t)s->sess.pid)
 		return;
 
 	const struct proc *pr = get_proc(s, pid, false);
@@ -755,7 +741,7 @@ static bool parse_mmap(const struct rec *s, const unsigned char *rec, size_t len
 	*pgoff = get64(rec + 32);
 	if (v2 && !(get32(rec + 64) & PROT_EXEC))
 		return false;
-	if (*pid == UINT32_MAX || (!s->o->follow_children && *pid != (uint32_t)s->target))
+	if (*pid == UINT32_MAX || (!s->o->follow_children && *pid != (uint32_t)s->sess.pid))
 		return false;
 	size_t n = strnlen((const char *)rec + name_off, len - name_off);
 	if (n >= name_size)
@@ -805,7 +791,7 @@ static void on_fork(struct rec *s, const unsigned char *rec, size_t len)
 	if (len < 24)
 		return;
 	uint32_t pid = get32(rec + 8), ppid = get32(rec + 12), tid = get32(rec + 16);
-	if (!s->o->follow_children && pid != (uint32_t)s->target)
+	if (!s->o->follow_children && pid != (uint32_t)s->sess.pid)
 		return;
 	if (set_add(&s->pids, pid, &s->r->processes) < 0 ||
 	    set_add(&s->tids, tid, &s->r->threads) < 0)
@@ -1060,20 +1046,20 @@ static int open_failed(struct rec *s, int err)
 		snprintf(val, sizeof(val), "%ld", paranoid);
 	char proc[64];
 	struct stat st;
-	snprintf(proc, sizeof(proc), "/proc/%d", (int)s->target);
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)s->sess.pid);
 	if ((err == -EACCES || err == -EPERM) && !s->launched && geteuid() != 0 &&
 	    stat(proc, &st) == 0 && st.st_uid != geteuid())
 		return fail(s->r, -EACCES,
 			    "perf_event_open was refused: process %d belongs to another user; run "
 			    "as root or as its owner",
-			    (int)s->target);
+			    (int)s->sess.pid);
 	if (err == -EACCES || err == -EPERM)
 		return fail(s->r, -EACCES,
 			    "perf_event_open was refused (kernel.perf_event_paranoid = %s); run as "
 			    "root or: sudo sysctl kernel.perf_event_paranoid=1",
 			    val);
 	if (err == -ESRCH)
-		return fail(s->r, -ESRCH, "no process %d", (int)s->target);
+		return fail(s->r, -ESRCH, "no process %d", (int)s->sess.pid);
 	/* Not -ENOENT even when that is the errno: it would read as "no such command". */
 	if (err == -ENOENT || err == -ENOSYS || err == -EOPNOTSUPP || err == -ENODEV)
 		return fail(s->r, -EOPNOTSUPP,
@@ -1149,7 +1135,7 @@ static int open_launch_events(struct rec *s)
 {
 	size_t opened = 0;
 	for (size_t i = 0; i < s->cpus.len; i++) {
-		int r = add_event(s, s->target, i);
+		int r = add_event(s, s->sess.pid, i);
 		if (r == 0) {
 			opened++;
 			continue;
@@ -1175,7 +1161,7 @@ static bool tid_opened(const sc_hashmap *opened, uint32_t tid)
 static int open_attach_events(struct rec *s)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->sess.pid);
 	sc_hashmap opened = {0};
 	int r = 0;
 	uint64_t nopened = 0;
@@ -1233,13 +1219,13 @@ out:
 static int read_proc_maps(struct rec *s)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->target);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->sess.pid);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return 0; /* the events are open: a process gone now simply records nothing */
 	char *line = NULL;
 	size_t cap = 0;
-	struct proc *pr = get_proc(s, (uint32_t)s->target, true);
+	struct proc *pr = get_proc(s, (uint32_t)s->sess.pid, true);
 	while (pr && !s->err && getline(&line, &cap, f) > 0) {
 		unsigned long long start, end, off;
 		char perms[8];
@@ -1253,10 +1239,11 @@ static int read_proc_maps(struct rec *s)
 		if (!*name)
 			name = "//anon";
 		uint32_t m = intern_mapping(s, name, start, end, off);
-		pr = get_proc(s, (uint32_t)s->target, true); /* interning may not move procs, but */
+		pr = get_proc(s, (uint32_t)s->sess.pid,
+			      true); /* interning may not move procs, but */
 		if (m && pr && proc_add_vma(pr, start, end, m) < 0)
 			s->err = -ENOMEM;
-		keep_file(s, name, (uint32_t)s->target, start, end);
+		keep_file(s, name, (uint32_t)s->sess.pid, start, end);
 	}
 	free(line);
 	fclose(f);
@@ -1285,12 +1272,12 @@ static int add_metadata(struct rec *s)
 			r = sc_strbuf_addf(&sb, "%s%s", i ? " " : "", s->o->argv[i]);
 	} else {
 		char path[64], buf[4096];
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)s->target);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)s->sess.pid);
 		int n = read_small(path, buf, sizeof(buf));
 		for (int i = 0; i < n - 1; i++)
 			if (!buf[i])
 				buf[i] = ' ';
-		r = sc_strbuf_addf(&sb, "%s (pid %d)", n > 0 ? buf : "?", (int)s->target);
+		r = sc_strbuf_addf(&sb, "%s (pid %d)", n > 0 ? buf : "?", (int)s->sess.pid);
 	}
 	if (r == 0)
 		r = sc_profile_add_comment(p, sb.buf);
@@ -1305,197 +1292,35 @@ static int add_metadata(struct rec *s)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* ---- the command's process group and the terminal -------------------------------------------
- *
- * The command runs in a process group of its own, so that stopping it reaches everything it
- * started (`sh -c './a & ./b & wait'`): SIGTERM and SIGKILL go to the group. When scorch is in the
- * foreground of a terminal, the terminal is handed to that group, as a shell does for a job: the
- * keys (Ctrl-C, Ctrl-Z, Ctrl-\) reach the command and its children, and it may read the terminal.
- * A Ctrl-Z that stops the command stops scorch too (the shell then shows the job stopped), and `fg`
- * continues both. The terminal is taken back when the command has exited.
- */
-
-/* Sends `sig` to the command's process group, and to the command itself when it has left that
- * group (a shell with job control makes its own). */
-static void signal_command(const struct rec *s, int sig)
+/* One round of the session's loop: read every ring, then process what can no longer be overtaken
+ * (everything when `last`). */
+static int loop_round(void *ctx, bool last)
 {
-	if (kill(-s->target, sig) < 0 || getpgid(s->target) != s->target)
-		kill(s->target, sig);
-}
-
-/* The terminal whose foreground scorch is, or -1. */
-static int foreground_tty(void)
-{
-	for (int fd = 0; fd <= 2; fd++)
-		if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
-			return fd;
-	return -1;
-}
-
-/* Hands the terminal to the command's group when scorch holds it. */
-static void give_terminal(struct rec *s)
-{
-	s->tty = foreground_tty();
-	if (s->tty >= 0 && tcsetpgrp(s->tty, s->target) < 0)
-		s->tty = -1;
-}
-
-/* Makes scorch's group the terminal's foreground again. From a background group this would send
- * SIGTTOU, hence the mask. */
-static void take_terminal(struct rec *s)
-{
-	if (s->tty < 0)
-		return;
-	sigset_t ttou, old;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &ttou, &old);
-	tcsetpgrp(s->tty, getpgrp());
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-/* The command was stopped by a terminal's stop key (or by reading or writing the terminal from the
- * background): stop scorch as well, so that the shell sees the job stopped; once continued (fg or
- * bg), continue the command, in the foreground if scorch is. A plain SIGSTOP is left to whoever
- * sent it, and without a terminal there is no job control to follow. */
-static void follow_stop(struct rec *s, int sig)
-{
-	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
-		return;
-	if (s->tty < 0 && !isatty(0) && !isatty(1) && !isatty(2))
-		return;
-	take_terminal(s);
-	raise(SIGSTOP);
-	give_terminal(s);
-	signal_command(s, SIGCONT);
-}
-
-static int pidfd_open_(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/* Polls the rings until the command exits (launch) or the process is gone, the duration is over
- * or a signal asks to stop (attach). In launch mode a stop request sends SIGTERM, then SIGKILL,
- * to the command and waits for it, so its last samples are kept too. */
-static int record_loop(struct rec *s, double start)
-{
-	int pidfd = pidfd_open_(s->target);
-	struct pollfd *pf = calloc(s->rings.len + 1, sizeof(*pf));
-	if (!pf) {
-		if (pidfd >= 0)
-			close(pidfd);
-		return -ENOMEM;
-	}
-	size_t npf = 0;
-	for (size_t i = 0; i < s->rings.len; i++)
-		if (s->rings.data[i].fd >= 0)
-			pf[npf++] = (struct pollfd){.fd = s->rings.data[i].fd, .events = POLLIN};
-	size_t pidfd_at = npf;
-	if (pidfd >= 0)
-		pf[npf++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-	double deadline = s->o->duration > 0 ? start + s->o->duration : 0, kill_at = 0;
-	bool stopping = false, killed = false, forwarded_int = false;
-	for (;;) {
-		int timeout = POLL_MS;
-		double t = now_mono();
-		if (pidfd < 0 || stopping)
-			timeout = 50; /* no exit notification: look often */
-		if (deadline && !stopping) {
-			double left = (deadline - t) * 1000 + 1;
-			if (left < timeout)
-				timeout = left > 0 ? (int)left : 0;
-		}
-		if (poll(pf, npf, timeout) < 0 && errno != EINTR) {
-			int e = -errno;
-			fail(s->r, e, "poll failed: %s", strerror(errno));
-			free(pf);
-			if (pidfd >= 0)
-				close(pidfd);
-			return e;
-		}
-		/* A task event whose tasks are all gone reports POLLHUP forever: stop asking. */
-		for (size_t i = 0; i < pidfd_at; i++)
-			if (pf[i].revents & (POLLHUP | POLLERR))
-				pf[i].fd = -1;
-		round_trip(s, false);
-		if (s->err)
-			break;
-		if (s->launched) {
-			int st;
-			if (waitpid(s->target, &st, WNOHANG | WUNTRACED) == s->target) {
-				if (WIFSTOPPED(st)) {
-					follow_stop(s, WSTOPSIG(st));
-					continue;
-				}
-				s->r->exited = true;
-				s->r->wait_status = st;
-				break;
-			}
-		} else if (pidfd >= 0 ? (pf[pidfd_at].revents & POLLIN) != 0
-				      : kill(s->target, 0) < 0 && errno == ESRCH) {
-			break;
-		}
-		t = now_mono();
-		/* A SIGINT that reaches scorch did not reach the command's group (the terminal's
-		 * goes to that group alone): the first one is passed on, for the command to act
-		 * on; a second one means the user really wants us to stop. */
-		if (s->launched && sc_record_nsigint == 1 && !forwarded_int) {
-			signal_command(s, SIGINT);
-			forwarded_int = true;
-		}
-		bool stop = sc_record_nsigterm || sc_record_nsigint >= (s->launched ? 2 : 1) ||
-			    (deadline && t >= deadline);
-		if (!stop)
-			continue;
-		if (!s->launched)
-			break;
-		if (!stopping) {
-			signal_command(s, SIGTERM);
-			signal_command(s,
-				       SIGCONT); /* a stopped group acts on it only when running */
-			stopping = true;
-			kill_at = t + KILL_GRACE_S;
-		} else if (!killed && t >= kill_at) {
-			signal_command(s, SIGKILL);
-			killed = true;
-		}
-	}
-	/* Everything the target wrote before it exited is in the rings now: take it all. */
-	if (!s->err)
-		round_trip(s, true);
-	free(pf);
-	if (pidfd >= 0)
-		close(pidfd);
+	struct rec *s = ctx;
+	round_trip(s, last);
 	return s->err;
 }
 
-/* Forks the command, stopped before exec until `go` is written. Returns the pid or -errno. */
-static pid_t spawn(char *const *argv, int go_fd, int go_wr, int err_rd, int err_wr)
+/* Polls the rings until the session's target is done (see session.h for when that is). */
+static int record_loop(struct rec *s, double start)
 {
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid < 0 ? -errno : pid;
-	close(go_wr);
-	close(err_rd);
-	setpgid(0, 0); /* the parent does it too: whichever runs first */
-	char c;
-	ssize_t n;
-	while ((n = read(go_fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1)
-		_exit(127); /* the recorder gave up before starting us */
-	execvp(argv[0], argv);
-	int e = errno;
-	if (write(err_wr, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
+	SC_VEC(int) fds = {0};
+	for (size_t i = 0; i < s->rings.len; i++)
+		if (s->rings.data[i].fd >= 0 && sc_vec_push(&fds, s->rings.data[i].fd) < 0) {
+			sc_vec_release(&fds);
+			return -ENOMEM;
+		}
+	sc_session_loop l = {.fds = fds.data,
+			     .nfds = fds.len,
+			     .poll_ms = POLL_MS,
+			     .deadline = s->o->duration > 0 ? start + s->o->duration : 0,
+			     .round = loop_round,
+			     .ctx = s};
+	int r = sc_session_loop_run(&s->sess, &l);
+	sc_vec_release(&fds);
+	if (r < 0 && s->sess.err[0])
+		fail(s->r, r, "%s", s->sess.err);
+	return r;
 }
 
 static void close_events(struct rec *s)
@@ -1536,55 +1361,20 @@ static void rec_release(struct rec *s)
 	sc_vec_release(&s->locs);
 }
 
+static int before_exec(void *ctx, pid_t pid)
+{
+	(void)pid; /* s->sess.pid already */
+	return open_launch_events(ctx);
+}
+
 /* Launch: fork (child waits), open events on it, let it exec, learn whether exec worked. */
 static int launch(struct rec *s)
 {
-	const char *cmd = s->o->argv[0];
-	int go[2] = {-1, -1}, ep[2] = {-1, -1};
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		int e = -errno;
-		if (go[0] >= 0) {
-			close(go[0]);
-			close(go[1]);
-		}
-		return fail(s->r, e, "cannot create a pipe: %s", strerror(-e));
-	}
-	pid_t pid = spawn(s->o->argv, go[0], go[1], ep[0], ep[1]);
-	close(go[0]);
-	close(ep[1]);
-	if (pid < 0) {
-		close(go[1]);
-		close(ep[0]);
-		return fail(s->r, pid, "cannot run '%s': %s", cmd, strerror(-pid));
-	}
-	s->target = pid;
-	setpgid(pid, pid);
-	int r = open_launch_events(s);
-	if (r == 0) {
-		give_terminal(s);
-		char c = 'g';
-		if (write(go[1], &c, 1) != 1)
-			r = fail(s->r, -errno, "cannot start '%s': %s", cmd, strerror(errno));
-	}
-	close(go[1]);
-	int child_errno = 0;
-	if (r == 0) {
-		ssize_t n;
-		while ((n = read(ep[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
-			;
-		if (n == (ssize_t)sizeof(child_errno)) {
-			s->r->exec_errno = child_errno;
-			r = fail(s->r, -child_errno, "cannot run '%s': %s", cmd,
-				 strerror(child_errno));
-		}
-	}
-	close(ep[0]);
-	if (r < 0) {
-		/* The child exits by itself once the go pipe is closed or exec failed. */
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	sc_session_launch_options lo = {.argv = s->o->argv, .before_exec = before_exec, .ctx = s};
+	int r = sc_session_launch(&s->sess, &lo);
+	s->r->exec_errno = s->sess.exec_errno;
+	if (r < 0 && s->sess.err[0])
+		fail(s->r, r, "%s", s->sess.err);
 	return r;
 }
 
@@ -1600,9 +1390,9 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
 
-	struct rec s = {
-	    .o = o, .p = p, .r = r, .launched = o->argv != NULL, .target = o->pid, .tty = -1};
-	sc_record_sigsave sigs;
+	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL};
+	sc_session_init(&s.sess);
+	sc_session_sigsave sigs;
 	bool sigs_installed = false;
 	int ret;
 	s.unwind = sc_unwind_new();
@@ -1610,8 +1400,8 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!s.launched && kill(o->pid, 0) < 0 && errno == ESRCH) {
-		ret = fail(r, -ESRCH, "no process %d", (int)o->pid);
+	if (!s.launched && (ret = sc_session_attach(&s.sess, o->pid)) < 0) {
+		fail(r, ret, "%s", s.sess.err);
 		goto out;
 	}
 	long max_rate;
@@ -1626,12 +1416,12 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	}
 	check_max_stack(o, r);
 	setup_attr(&s);
-	sc_record_signals_install(&sigs);
+	sc_session_signals_install(&sigs);
 	sigs_installed = true;
 
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	double start = now_mono();
+	double start = sc_session_now();
 	ret = s.launched ? launch(&s) : open_attach_events(&s);
 	if (ret < 0)
 		goto out;
@@ -1639,8 +1429,8 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		ret = -ENOMEM;
 		goto stop;
 	}
-	if (set_add(&s.pids, (uint32_t)s.target, &r->processes) < 0 ||
-	    set_add(&s.tids, (uint32_t)s.target, &r->threads) < 0) {
+	if (set_add(&s.pids, (uint32_t)s.sess.pid, &r->processes) < 0 ||
+	    set_add(&s.tids, (uint32_t)s.sess.pid, &r->threads) < 0) {
 		ret = -ENOMEM;
 		goto stop;
 	}
@@ -1649,23 +1439,19 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (ret == 0)
 		ret = finish_kept(&s);
 stop:
-	if (ret < 0 && s.launched && !r->exited) {
-		/* We cannot record any more: do not leave the command running unobserved. */
-		signal_command(&s, SIGKILL);
-		int st = 0;
-		while (waitpid(s.target, &st, 0) < 0 && errno == EINTR)
-			;
-		r->exited = true;
-		r->wait_status = st;
-	}
-	r->duration = now_mono() - start;
+	/* We cannot record any more: do not leave the command running unobserved. */
+	if (ret < 0)
+		sc_session_kill(&s.sess);
+	r->exited = s.sess.exited;
+	r->wait_status = s.sess.wait_status;
+	r->duration = sc_session_now() - start;
 	p->duration_nanos = (int64_t)(r->duration * 1e9);
 	if (ret == -ENOMEM && !r->err[0])
 		fail(r, ret, "out of memory while recording");
 out:
-	take_terminal(&s);
+	sc_session_end(&s.sess);
 	if (sigs_installed)
-		sc_record_signals_restore(&sigs);
+		sc_session_signals_restore(&sigs);
 	rec_release(&s);
 	return ret < 0 ? ret : 0;
 }
