@@ -32,6 +32,8 @@
  * Not here: symbolization (src/symbolize), output (src/formats), anything that prints.
  */
 #include "record/record.h"
+#include "record/bytes.h"
+#include "record/ring.h"
 #include "session/session.h"
 #include "unwind/unwind.h"
 #include "util/hashmap.h"
@@ -63,11 +65,6 @@
 #define REGS_MASK 0ULL /* the leaf fix is x86-64 only */
 #endif
 
-/* Data pages per ring (plus one header page): 512 KiB, which is also what an unprivileged user may
- * lock per CPU by default (kernel.perf_event_mlock_kb = 516). Smaller rings are tried if refused.
- */
-#define RING_PAGES     128
-#define RING_MIN_PAGES 16
 /* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
  * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
 #define POLL_MS 50
@@ -75,14 +72,6 @@
 #define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
 /* Mapped files kept open at most (one descriptor each), against RLIMIT_NOFILE's usual 1024. */
 #define MAX_KEPT_FILES 256
-
-struct ring {
-	int fd;
-	struct perf_event_mmap_page *meta;
-	const unsigned char *data;
-	uint64_t mask;
-	size_t map_size;
-};
 
 /* One executable mapping of a process; the file offset of an address is computed from the model
  * mapping, so trimming an entry only moves start/end. */
@@ -105,13 +94,6 @@ struct kept {
 	int alt_err; /* then: why /proc/PID/map_files and /proc/PID/exe failed too */
 };
 
-/* A record copied out of a ring, waiting for its turn. */
-struct qent {
-	uint64_t time, seq;
-	size_t off;
-	uint32_t len;
-};
-
 struct frame {
 	uint64_t addr;
 	bool kernel;
@@ -127,12 +109,8 @@ struct rec {
 	int err; /* sticky -ENOMEM from record processing */
 
 	SC_VEC(int) cpus;
-	SC_VEC(int) fds;	   /* every event fd, rings' included */
-	SC_VEC(struct ring) rings; /* by CPU index; fd -1 while that CPU has none */
-
-	SC_VEC(unsigned char) arena, spare;
-	SC_VEC(struct qent) queue;
-	uint64_t seq, seen_max, flush_limit;
+	SC_VEC(int) fds; /* every event fd, rings' included */
+	sc_rings rings;	 /* by CPU index */
 
 	SC_VEC(struct proc) procs;
 	sc_hashmap proc_index; /* hash(pid) -> index into procs */
@@ -160,20 +138,6 @@ void sc_record_options_init(sc_record_options *o)
 	o->kernel = true;
 	o->follow_children = true;
 	o->user_stack_bytes = 512;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
 }
 
 static int fail(sc_record_result *r, int err, const char *fmt, ...)
@@ -575,7 +539,7 @@ static uint64_t take64(struct cursor *c)
 		c->bad = true;
 		return 0;
 	}
-	uint64_t v = get64(c->p);
+	uint64_t v = sc_get64(c->p);
 	c->p += 8;
 	return v;
 }
@@ -670,7 +634,7 @@ static void on_sample(struct rec *s, const unsigned char *rec, size_t len)
 	bool kernel = false, skip = false;
 	size_t user = SIZE_MAX;
 	for (uint64_t i = 0; i < nr; i++) {
-		uint64_t a = get64(ips + i * 8);
+		uint64_t a = sc_get64(ips + i * 8);
 		if (a >= PERF_CONTEXT_MAX) {
 			kernel = a == PERF_CONTEXT_KERNEL;
 			skip = a != PERF_CONTEXT_KERNEL && a != PERF_CONTEXT_USER; /* guest, hv */
@@ -735,11 +699,11 @@ static bool parse_mmap(const struct rec *s, const unsigned char *rec, size_t len
 	size_t name_off = v2 ? 72 : 40;
 	if (len <= name_off || (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL)
 		return false;
-	*pid = get32(rec + 8);
-	*addr = get64(rec + 16);
-	*size = get64(rec + 24);
-	*pgoff = get64(rec + 32);
-	if (v2 && !(get32(rec + 64) & PROT_EXEC))
+	*pid = sc_get32(rec + 8);
+	*addr = sc_get64(rec + 16);
+	*size = sc_get64(rec + 24);
+	*pgoff = sc_get64(rec + 32);
+	if (v2 && !(sc_get32(rec + 64) & PROT_EXEC))
 		return false;
 	if (*pid == UINT32_MAX || (!s->o->follow_children && *pid != (uint32_t)s->sess.pid))
 		return false;
@@ -781,7 +745,7 @@ static void on_comm(struct rec *s, const unsigned char *rec, size_t len)
 	if (len < 16 || !(h->misc & PERF_RECORD_MISC_COMM_EXEC))
 		return;
 	/* A new program image: the old mappings are gone; its own MMAP records follow. */
-	struct proc *pr = get_proc(s, get32(rec + 8), false);
+	struct proc *pr = get_proc(s, sc_get32(rec + 8), false);
 	if (pr)
 		pr->vmas.len = 0;
 }
@@ -790,7 +754,7 @@ static void on_fork(struct rec *s, const unsigned char *rec, size_t len)
 {
 	if (len < 24)
 		return;
-	uint32_t pid = get32(rec + 8), ppid = get32(rec + 12), tid = get32(rec + 16);
+	uint32_t pid = sc_get32(rec + 8), ppid = sc_get32(rec + 12), tid = sc_get32(rec + 16);
 	if (!s->o->follow_children && pid != (uint32_t)s->sess.pid)
 		return;
 	if (set_add(&s->pids, pid, &s->r->processes) < 0 ||
@@ -839,127 +803,30 @@ static void process(struct rec *s, const unsigned char *rec, size_t len)
 	}
 }
 
-/* ---- rings and the time-ordered queue ------------------------------------------------------ */
+/* ---- the rings ---------------------------------------------------------------------------- */
 
-/* Copies the new records of one ring into the queue and hands the space back to the kernel. */
-static void read_ring(struct rec *s, struct ring *rg)
+static int on_read(void *ctx, const unsigned char *rec, size_t len)
 {
-	uint64_t head = __atomic_load_n(&rg->meta->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = rg->meta->data_tail;
-	while (tail < head && !s->err) {
-		struct perf_event_header hdr;
-		/* Records are 8-byte aligned, so a header never wraps around the end. */
-		memcpy(&hdr, rg->data + (tail & rg->mask), sizeof(hdr));
-		if (hdr.size < sizeof(hdr) || hdr.size > head - tail)
-			break; /* corrupt: drop the rest of this ring's data */
-		uint64_t time = 0;
-		bool keep = true;
-		switch (hdr.type) {
-		case PERF_RECORD_LOST:
-		case PERF_RECORD_LOST_SAMPLES: {
-			unsigned char b[8];
-			uint64_t at = tail + (hdr.type == PERF_RECORD_LOST ? 16 : 8);
-			for (int i = 0; i < 8; i++)
-				b[i] = rg->data[(at + (uint64_t)i) & rg->mask];
-			s->r->lost += get64(b);
-			keep = false;
-			break;
-		}
-		case PERF_RECORD_SAMPLE:
-		case PERF_RECORD_MMAP:
-		case PERF_RECORD_MMAP2:
-		case PERF_RECORD_COMM:
-		case PERF_RECORD_FORK:
-			break;
-		default:
-			keep = false;
-		}
-		if (keep && hdr.size >= 32 && sc_vec_reserve(&s->arena, hdr.size) == 0 &&
-		    sc_vec_reserve(&s->queue, 1) == 0) {
-			unsigned char *dst = s->arena.data + s->arena.len;
-			uint64_t at = tail & rg->mask, first = rg->mask + 1 - at;
-			if (first >= hdr.size) {
-				memcpy(dst, rg->data + at, hdr.size);
-			} else {
-				memcpy(dst, rg->data + at, first);
-				memcpy(dst + first, rg->data, hdr.size - first);
-			}
-			/* Samples carry TIME after IP and TID; the others end with sample_id {tid,
-			 * time}. */
-			time =
-			    get64(hdr.type == PERF_RECORD_SAMPLE ? dst + 24 : dst + hdr.size - 8);
-			if (hdr.type == PERF_RECORD_MMAP || hdr.type == PERF_RECORD_MMAP2)
-				keep_mmap_file(s, dst, hdr.size, hdr.type == PERF_RECORD_MMAP2);
-			s->queue.data[s->queue.len++] =
-			    (struct qent){time, s->seq++, s->arena.len, hdr.size};
-			s->arena.len += hdr.size;
-			if (time > s->seen_max)
-				s->seen_max = time;
-		} else if (keep && hdr.size >= 32) {
-			s->err = -ENOMEM;
-		}
-		tail += hdr.size;
-	}
-	__atomic_store_n(&rg->meta->data_tail, head, __ATOMIC_RELEASE);
+	struct rec *s = ctx;
+	keep_mmap_file(s, rec, len,
+		       ((const struct perf_event_header *)rec)->type == PERF_RECORD_MMAP2);
+	return s->err;
 }
 
-static int qent_cmp(const void *a, const void *b)
+static int on_process(void *ctx, const unsigned char *rec, size_t len)
 {
-	const struct qent *x = a, *y = b;
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Processes queued records up to s->flush_limit (all of them if `all`), in time order. */
-static void flush(struct rec *s, bool all)
-{
-	if (!s->queue.len)
-		return;
-	qsort(s->queue.data, s->queue.len, sizeof(struct qent), qent_cmp);
-	size_t i = 0;
-	for (; i < s->queue.len && !s->err; i++) {
-		const struct qent *q = &s->queue.data[i];
-		if (!all && q->time > s->flush_limit)
-			break;
-		process(s, s->arena.data + q->off, q->len);
-	}
-	/* Keep the rest for the next round, packed at the front of the other arena. */
-	s->spare.len = 0;
-	size_t keep = s->queue.len - i, bytes = 0;
-	for (size_t j = i; j < s->queue.len; j++)
-		bytes += s->queue.data[j].len;
-	if (sc_vec_reserve(&s->spare, bytes) < 0) {
-		s->err = -ENOMEM;
-		return;
-	}
-	for (size_t j = 0; j < keep; j++) {
-		struct qent q = s->queue.data[i + j];
-		memcpy(s->spare.data + s->spare.len, s->arena.data + q.off, q.len);
-		q.off = s->spare.len;
-		s->spare.len += q.len;
-		s->queue.data[j] = q;
-	}
-	s->queue.len = keep;
-	unsigned char *d = s->arena.data;
-	size_t cap = s->arena.cap;
-	s->arena.data = s->spare.data;
-	s->arena.len = s->spare.len;
-	s->arena.cap = s->spare.cap;
-	s->spare.data = d;
-	s->spare.cap = cap;
-	s->spare.len = 0;
+	struct rec *s = ctx;
+	process(s, rec, len);
+	return s->err;
 }
 
 /* One round: read every ring, then process what can no longer be overtaken. */
 static void round_trip(struct rec *s, bool last)
 {
-	uint64_t limit = s->seen_max;
-	for (size_t i = 0; i < s->rings.len; i++)
-		if (s->rings.data[i].fd >= 0)
-			read_ring(s, &s->rings.data[i]);
-	s->flush_limit = limit;
-	flush(s, last);
+	sc_rings_sink sink = {.on_read = on_read, .process = on_process, .ctx = s};
+	int r = sc_rings_round(&s->rings, last, &sink);
+	if (r < 0 && !s->err)
+		s->err = r;
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -996,7 +863,7 @@ static void setup_attr(struct rec *s)
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
 	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)(RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	a->wakeup_watermark = (uint32_t)(SC_RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
 	long max_stack = 127;
 	read_int(MAX_STACK_SYSCTL, &max_stack);
 	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
@@ -1073,28 +940,6 @@ static int open_failed(struct rec *s, int err)
 	return fail(s->r, err, "perf_event_open failed: %s", strerror(-err));
 }
 
-static int map_ring(struct ring *rg, int fd)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	int e = ENOMEM;
-	for (size_t pages = RING_PAGES; pages >= RING_MIN_PAGES; pages /= 2) {
-		size_t size = (pages + 1) * page;
-		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED) {
-			rg->fd = fd;
-			rg->meta = m;
-			rg->data = (const unsigned char *)m + page;
-			rg->mask = pages * page - 1;
-			rg->map_size = size;
-			return 0;
-		}
-		e = errno;
-		if (e != EPERM && e != ENOMEM)
-			break;
-	}
-	return -e;
-}
-
 /* Opens the event of (pid, CPU index ci): the CPU's ring if it has none yet, else redirected into
  * it. Returns 0 or -errno. */
 static int add_event(struct rec *s, pid_t pid, size_t ci)
@@ -1106,9 +951,9 @@ static int add_event(struct rec *s, pid_t pid, size_t ci)
 		close(fd);
 		return -ENOMEM;
 	}
-	struct ring *rg = &s->rings.data[ci];
+	const sc_ring *rg = &s->rings.rings.data[ci];
 	if (rg->fd < 0) {
-		int r = map_ring(rg, fd);
+		int r = sc_rings_map(&s->rings, ci, fd);
 		if (r < 0)
 			return fail(s->r, r,
 				    "cannot map the perf ring buffer: %s (see "
@@ -1118,15 +963,6 @@ static int add_event(struct rec *s, pid_t pid, size_t ci)
 	}
 	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd) < 0)
 		return fail(s->r, -errno, "cannot share a perf ring buffer: %s", strerror(errno));
-	return 0;
-}
-
-static int init_rings(struct rec *s)
-{
-	if (sc_vec_reserve(&s->rings, s->cpus.len) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->cpus.len; i++)
-		s->rings.data[s->rings.len++] = (struct ring){.fd = -1};
 	return 0;
 }
 
@@ -1305,8 +1141,9 @@ static int loop_round(void *ctx, bool last)
 static int record_loop(struct rec *s, double start)
 {
 	SC_VEC(int) fds = {0};
-	for (size_t i = 0; i < s->rings.len; i++)
-		if (s->rings.data[i].fd >= 0 && sc_vec_push(&fds, s->rings.data[i].fd) < 0) {
+	for (size_t i = 0; i < s->rings.rings.len; i++)
+		if (s->rings.rings.data[i].fd >= 0 &&
+		    sc_vec_push(&fds, s->rings.rings.data[i].fd) < 0) {
 			sc_vec_release(&fds);
 			return -ENOMEM;
 		}
@@ -1325,12 +1162,9 @@ static int record_loop(struct rec *s, double start)
 
 static void close_events(struct rec *s)
 {
-	for (size_t i = 0; i < s->rings.len; i++)
-		if (s->rings.data[i].meta)
-			munmap(s->rings.data[i].meta, s->rings.data[i].map_size);
+	sc_rings_release(&s->rings);
 	for (size_t i = 0; i < s->fds.len; i++)
 		close(s->fds.data[i]);
-	s->rings.len = 0;
 	s->fds.len = 0;
 }
 
@@ -1339,10 +1173,6 @@ static void rec_release(struct rec *s)
 	close_events(s);
 	sc_vec_release(&s->cpus);
 	sc_vec_release(&s->fds);
-	sc_vec_release(&s->rings);
-	sc_vec_release(&s->arena);
-	sc_vec_release(&s->spare);
-	sc_vec_release(&s->queue);
 	for (size_t i = 0; i < s->procs.len; i++)
 		sc_vec_release(&s->procs.data[i].vmas);
 	sc_vec_release(&s->procs);
@@ -1396,7 +1226,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	bool sigs_installed = false;
 	int ret;
 	s.unwind = sc_unwind_new();
-	if (!s.unwind || list_cpus(&s) < 0 || init_rings(&s) < 0) {
+	if (!s.unwind || list_cpus(&s) < 0 || sc_rings_init(&s.rings, s.cpus.len) < 0) {
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1444,6 +1274,7 @@ stop:
 		sc_session_kill(&s.sess);
 	r->exited = s.sess.exited;
 	r->wait_status = s.sess.wait_status;
+	r->lost = s.rings.lost;
 	r->duration = sc_session_now() - start;
 	p->duration_nanos = (int64_t)(r->duration * 1e9);
 	if (ret == -ENOMEM && !r->err[0])
