@@ -513,8 +513,8 @@ static int record_loop(struct rec *s, double start)
 			     .ctx = s};
 	int r = sc_session_loop_run(&s->sess, &l);
 	sc_vec_release(&fds);
-	if (r < 0 && s->sess.err[0])
-		fail(s->r, r, "%s", s->sess.err);
+	if (r < 0 && s->sess.diag.message[0])
+		fail(s->r, r, "%s", s->sess.diag.message);
 	return r;
 }
 
@@ -547,8 +547,8 @@ static int launch(struct rec *s)
 	sc_session_launch_options lo = {.argv = s->o->argv, .before_exec = before_exec, .ctx = s};
 	int r = sc_session_launch(&s->sess, &lo);
 	s->r->exec_errno = s->sess.exec_errno;
-	if (r < 0 && s->sess.err[0])
-		fail(s->r, r, "%s", s->sess.err);
+	if (r < 0 && s->sess.diag.message[0])
+		fail(s->r, r, "%s", s->sess.diag.message);
 	return r;
 }
 
@@ -576,7 +576,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		goto out;
 	}
 	if (!s.launched && (ret = sc_session_attach(&s.sess, o->pid)) < 0) {
-		fail(r, ret, "%s", s.sess.err);
+		fail(r, ret, "%s", s.sess.diag.message);
 		goto out;
 	}
 	long max_rate;

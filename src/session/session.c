@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +38,8 @@
 
 extern char **environ;
 
-static int fail(sc_session *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(sc_session *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
-	va_end(ap);
-	return err;
-}
+/* Says what failed in s->diag and returns `err`. */
+#define FAIL(s, err, ...) (sc_diag_error(&(s)->diag, 0, 0, -1, __VA_ARGS__), (err))
 
 void sc_session_init(sc_session *s)
 {
@@ -195,7 +187,7 @@ int sc_session_launch(sc_session *s, const sc_session_launch_options *o)
 	const char *cmd = o->argv[0];
 	char **envp = NULL;
 	if (o->env && !(envp = build_env(o->env)))
-		return fail(s, -ENOMEM, "out of memory");
+		return FAIL(s, -ENOMEM, "out of memory");
 	int go[2] = {-1, -1}, ep[2] = {-1, -1};
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		int e = -errno;
@@ -204,7 +196,7 @@ int sc_session_launch(sc_session *s, const sc_session_launch_options *o)
 			close(go[1]);
 		}
 		free(envp);
-		return fail(s, e, "cannot create a pipe: %s", strerror(-e));
+		return FAIL(s, e, "cannot create a pipe: %s", strerror(-e));
 	}
 	pid_t pid = spawn(o->argv, envp, go[0], go[1], ep[0], ep[1]);
 	free(envp);
@@ -213,7 +205,7 @@ int sc_session_launch(sc_session *s, const sc_session_launch_options *o)
 	if (pid < 0) {
 		close(go[1]);
 		close(ep[0]);
-		return fail(s, pid, "cannot run '%s': %s", cmd, strerror(-pid));
+		return FAIL(s, pid, "cannot run '%s': %s", cmd, strerror(-pid));
 	}
 	s->pid = pid;
 	s->launched = true;
@@ -223,7 +215,7 @@ int sc_session_launch(sc_session *s, const sc_session_launch_options *o)
 		give_terminal(s);
 		char c = 'g';
 		if (write(go[1], &c, 1) != 1)
-			r = fail(s, -errno, "cannot start '%s': %s", cmd, strerror(errno));
+			r = FAIL(s, -errno, "cannot start '%s': %s", cmd, strerror(errno));
 	}
 	close(go[1]);
 	int child_errno = 0;
@@ -233,7 +225,7 @@ int sc_session_launch(sc_session *s, const sc_session_launch_options *o)
 			;
 		if (n == (ssize_t)sizeof(child_errno)) {
 			s->exec_errno = child_errno;
-			r = fail(s, -child_errno, "cannot run '%s': %s", cmd,
+			r = FAIL(s, -child_errno, "cannot run '%s': %s", cmd,
 				 strerror(child_errno));
 		}
 	}
@@ -252,7 +244,7 @@ int sc_session_attach(sc_session *s, pid_t pid)
 	s->pid = pid;
 	s->launched = false;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return fail(s, -ESRCH, "no process %d", (int)pid);
+		return FAIL(s, -ESRCH, "no process %d", (int)pid);
 	return 0;
 }
 
@@ -309,7 +301,7 @@ int sc_session_loop_run(sc_session *s, const sc_session_loop *l)
 				timeout = left > 0 ? (int)left : 0;
 		}
 		if (poll(pf, npf, timeout) < 0 && errno != EINTR) {
-			ret = fail(s, -errno, "poll failed: %s", strerror(errno));
+			ret = FAIL(s, -errno, "poll failed: %s", strerror(errno));
 			goto out;
 		}
 		/* A task event whose tasks are all gone reports POLLHUP forever: stop asking. */

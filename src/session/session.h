@@ -15,14 +15,14 @@
  * and SIGHUP only count (see sigsafe.h). sc_session_loop_run() then applies the policy: a launched
  * command is waited for until it exits; the first SIGINT that reaches scorch is passed on to its
  * group (the terminal's own goes to that group alone), while SIGTERM, SIGHUP, a second SIGINT or
- * the deadline send the group SIGTERM (SIGCONT with it, and SIGKILL KILL_GRACE_S later) and the
- * loop waits until the command is reaped. An attached process is watched until it exits, the
- * deadline passes or any of those signals arrives, and is left running. When the command stops on a
- * terminal's stop key, scorch stops too and continues it when continued itself (`fg`).
+ * the deadline send the group SIGTERM (SIGCONT with it, and SIGKILL 2 s later) and the loop waits
+ * until the command is reaped. An attached process is watched until it exits, the deadline passes
+ * or any of those signals arrives, and is left running. When the command stops on a terminal's stop
+ * key, scorch stops too and continues it when continued itself (`fg`).
  *
  * Errors. Functions return 0 or -errno and never print; where the caller needs words for a user,
- * s->err says what failed ("cannot run 'x': ..."). Not thread-safe: one session at a time per
- * process (the signal counters are process-wide).
+ * s->diag.message says what failed ("cannot run 'x': ..."). Not thread-safe: one session at a time
+ * per process (the signal counters are process-wide).
  *
  * Not here: perf events and rings (src/record), the output folders (outdir.h), printing (src/cli).
  */
@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include "session/sigsafe.h"
+#include "util/diag.h"
 
 typedef struct sc_session {
 	pid_t pid;	 /* the launched command, or the attached process */
@@ -42,7 +43,7 @@ typedef struct sc_session {
 	int wait_status; /* as from waitpid, when exited */
 	int exec_errno;	 /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
 	int tty;	 /* the terminal handed to the command's group, or -1 */
-	char err[256];	 /* what failed, when a function returned < 0 with it filled (else "") */
+	sc_diag diag;	 /* what failed, when a function returned < 0 with it filled (else empty) */
 } sc_session;
 
 typedef struct sc_session_launch_options {
@@ -60,9 +61,9 @@ typedef struct sc_session_launch_options {
 void sc_session_init(sc_session *s);
 
 /* Launches o->argv as described above. Returns 0 with s->pid running the command, or -errno: the
- * before_exec's error, or with s->err filled (-exec_errno, and s->exec_errno set, when exec itself
- * failed: -ENOENT for a missing command, -EACCES for one that cannot be run). On failure the
- * child has been reaped and nothing needs undoing but sc_session_end(). */
+ * before_exec's error, or with s->diag filled (-exec_errno, and s->exec_errno set, when exec
+ * itself failed: -ENOENT for a missing command, -EACCES for one that cannot be run). On failure
+ * the child has been reaped and nothing needs undoing but sc_session_end(). */
 int sc_session_launch(sc_session *s, const sc_session_launch_options *o);
 
 /* Watches the running process `pid` (not our child). Returns 0, or -ESRCH when there is none. */
@@ -85,7 +86,7 @@ typedef struct sc_session_loop {
 } sc_session_loop;
 
 /* Runs the poll loop with the stopping policy above until the target is done. Returns 0, a
- * round's error, or -errno with s->err filled (poll failed). Launched: s->exited and
+ * round's error, or -errno with s->diag filled (poll failed). Launched: s->exited and
  * s->wait_status are set when it returns 0. */
 int sc_session_loop_run(sc_session *s, const sc_session_loop *l);
 

@@ -41,9 +41,10 @@ static int count_round(void *ctx, bool last)
 	return 0;
 }
 
-/* Launches argv (with env) and runs the loop until it exits; returns the wait status. */
-static int run(char *const *argv, char *const *env)
+/* Launches `sh -c script` (with env) and runs the loop until it exits; returns the wait status. */
+static int run_sh(const char *script, char *const *env)
 {
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
 	sc_session s;
 	sc_session_init(&s);
 	sc_session_launch_options o = {.argv = argv, .env = env};
@@ -58,6 +59,14 @@ static int run(char *const *argv, char *const *env)
 	return s.wait_status;
 }
 
+/* A new empty file of mode 0600 (not executable) at `path` ("/tmp/scorch-session-XXXXXX"). */
+static void make_temp(char *path)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 static void test_missing_command(void **state)
 {
 	(void)state;
@@ -67,7 +76,7 @@ static void test_missing_command(void **state)
 	sc_session_launch_options o = {.argv = argv};
 	assert_int_equal(sc_session_launch(&s, &o), -ENOENT);
 	assert_int_equal(s.exec_errno, ENOENT);
-	assert_non_null(strstr(s.err, "cannot run '/nonexistent/scorch-test-command'"));
+	assert_non_null(strstr(s.diag.message, "cannot run '/nonexistent/scorch-test-command'"));
 	/* The child was reaped. */
 	assert_int_equal(waitpid(s.pid, NULL, WNOHANG), -1);
 	sc_session_end(&s);
@@ -77,9 +86,7 @@ static void test_not_executable(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/scorch-session-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd); /* mode 0600: not executable */
+	make_temp(path);
 	sc_session s;
 	sc_session_init(&s);
 	char *argv[] = {path, NULL};
@@ -93,13 +100,10 @@ static void test_not_executable(void **state)
 static void test_exit_status(void **state)
 {
 	(void)state;
-	char *argv[] = {"/bin/sh", "-c", "exit 3", NULL};
-	int st = run(argv, NULL);
+	int st = run_sh("exit 3", NULL);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 3);
-
-	char *killed[] = {"/bin/sh", "-c", "kill -USR1 $$", NULL};
-	st = run(killed, NULL);
+	st = run_sh("kill -USR1 $$", NULL);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGUSR1);
 }
@@ -110,18 +114,13 @@ static void test_env(void **state)
 	setenv("SC_SESSION_TEST", "no", 1);
 	setenv("SC_SESSION_KEPT", "kept", 1);
 	char *env[] = {"SC_SESSION_TEST=yes", "SC_SESSION_NEW=new", NULL};
-	char *argv[] = {"/bin/sh", "-c",
-			"test \"$SC_SESSION_TEST\" = yes && test \"$SC_SESSION_NEW\" = new && "
+	int st = run_sh("test \"$SC_SESSION_TEST\" = yes && test \"$SC_SESSION_NEW\" = new && "
 			"test \"$SC_SESSION_KEPT\" = kept",
-			NULL};
-	int st = run(argv, env);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+			env);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Without an env list, scorch's own environment. */
-	char *plain[] = {"/bin/sh", "-c", "test \"$SC_SESSION_TEST\" = no", NULL};
-	st = run(plain, NULL);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	st = run_sh("test \"$SC_SESSION_TEST\" = no", NULL);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	unsetenv("SC_SESSION_TEST");
 	unsetenv("SC_SESSION_KEPT");
 }
@@ -136,9 +135,7 @@ static void test_before_exec_fails(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/scorch-session-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	make_temp(path);
 	unlink(path);
 	/* The command would create `path`; it must never run. */
 	char script[128];
@@ -150,7 +147,7 @@ static void test_before_exec_fails(void **state)
 	sc_session_launch_options o = {.argv = argv, .before_exec = refuse, .ctx = &seen};
 	assert_int_equal(sc_session_launch(&s, &o), -EMFILE);
 	assert_int_equal(seen, s.pid);
-	assert_string_equal(s.err, "");
+	assert_string_equal(s.diag.message, "");
 	assert_int_equal(s.exec_errno, 0);
 	assert_int_equal(waitpid(s.pid, NULL, WNOHANG), -1);
 	assert_int_equal(access(path, F_OK), -1);
@@ -168,7 +165,7 @@ static void test_attach(void **state)
 	sc_session s;
 	sc_session_init(&s);
 	assert_int_equal(sc_session_attach(&s, dead), -ESRCH);
-	assert_non_null(strstr(s.err, "no process"));
+	assert_non_null(strstr(s.diag.message, "no process"));
 
 	/* A live process: the deadline ends the loop and the process is left running. */
 	pid_t child = fork();
