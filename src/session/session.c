@@ -248,6 +248,11 @@ int sc_session_attach(sc_session *s, pid_t pid)
 	return 0;
 }
 
+void sc_session_request_stop(sc_session *s)
+{
+	s->stop_requested = true;
+}
+
 void sc_session_kill(sc_session *s)
 {
 	if (!s->launched || s->exited)
@@ -333,7 +338,8 @@ int sc_session_loop_run(sc_session *s, const sc_session_loop *l)
 			signal_command(s, SIGINT);
 			forwarded_int = true;
 		}
-		bool stop = sc_session_nsigterm || sc_session_nsigint >= (s->launched ? 2 : 1) ||
+		bool stop = s->stop_requested || sc_session_nsigterm ||
+			    sc_session_nsigint >= (s->launched ? 2 : 1) ||
 			    (l->deadline && t >= l->deadline);
 		if (!stop)
 			continue;

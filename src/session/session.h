@@ -37,13 +37,14 @@
 #include "util/diag.h"
 
 typedef struct sc_session {
-	pid_t pid;	 /* the launched command, or the attached process */
-	bool launched;	 /* pid is our child, in a process group of its own */
-	bool exited;	 /* the launched command was reaped */
-	int wait_status; /* as from waitpid, when exited */
-	int exec_errno;	 /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
-	int tty;	 /* the terminal handed to the command's group, or -1 */
-	sc_diag diag;	 /* what failed, when a function returned < 0 with it filled (else empty) */
+	pid_t pid;	     /* the launched command, or the attached process */
+	bool launched;	     /* pid is our child, in a process group of its own */
+	bool exited;	     /* the launched command was reaped */
+	int wait_status;     /* as from waitpid, when exited */
+	int exec_errno;	     /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
+	int tty;	     /* the terminal handed to the command's group, or -1 */
+	bool stop_requested; /* by sc_session_request_stop() */
+	sc_diag diag; /* what failed, when a function returned < 0 with it filled (else empty) */
 } sc_session;
 
 typedef struct sc_session_launch_options {
@@ -78,9 +79,9 @@ typedef struct sc_session_loop {
 	size_t nfds;
 	int poll_ms;	 /* longest sleep between two rounds */
 	double deadline; /* sc_session_now() time to stop at, or 0 for none */
-	/* Called after every wake-up (last = false) and once more when the loop ends normally
-	 * (last = true: the target is gone or stopped, take everything). A negative return ends
-	 * the loop at once and is returned. */
+	/* Called after every wake-up (last = false), so at least every poll_ms (a timer), and once
+	 * more when the loop ends normally (last = true: the target is gone or stopped, take
+	 * everything). A negative return ends the loop at once and is returned. */
 	int (*round)(void *ctx, bool last);
 	void *ctx;
 } sc_session_loop;
@@ -89,6 +90,10 @@ typedef struct sc_session_loop {
  * round's error, or -errno with s->diag filled (poll failed). Launched: s->exited and
  * s->wait_status are set when it returns 0. */
 int sc_session_loop_run(sc_session *s, const sc_session_loop *l);
+
+/* Asks the loop to stop as a SIGTERM to scorch would (see "Stopping"): from a round callback, for
+ * instance. Takes effect after the current round. */
+void sc_session_request_stop(sc_session *s);
 
 /* Kills a launched command that is still running (SIGKILL to its group) and reaps it: for a caller
  * that cannot go on observing it. No-op when attached or already reaped. */

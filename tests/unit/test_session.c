@@ -1,8 +1,9 @@
 /*
  * test_session.c: the session layer (src/session/) without perf events: launching a missing or
  * non-executable command, exit statuses and signals seen through the poll loop, the environment
- * added for the command, a before_exec that fails, attaching, and the output folders (dated ones
- * never shared, created folders removed only while empty, never a folder that existed before).
+ * added for the command, a before_exec that fails, attaching, a stop requested by a round, and the
+ * output folders (dated ones never shared, created folders removed only while empty, never a folder
+ * that existed before).
  *
  * Commands are /bin/sh one-liners; nothing waits for a while or measures time: the loops end
  * because the command exits, or at a deadline whose length is not checked.
@@ -216,6 +217,32 @@ static void test_round_error_and_kill(void **state)
 	sc_session_end(&s);
 }
 
+static int stop_at_once(void *ctx, bool last)
+{
+	sc_session *s = ctx;
+	if (!last)
+		sc_session_request_stop(s);
+	return 0;
+}
+
+static void test_request_stop(void **state)
+{
+	(void)state;
+	/* A command that would run forever: the request sends its group SIGTERM, and the loop
+	 * waits for it. */
+	char *argv[] = {"/bin/sh", "-c", "while :; do sleep 1; done", NULL};
+	sc_session s;
+	sc_session_init(&s);
+	sc_session_launch_options o = {.argv = argv};
+	assert_int_equal(sc_session_launch(&s, &o), 0);
+	sc_session_loop l = {.poll_ms = 50, .round = stop_at_once, .ctx = &s};
+	assert_int_equal(sc_session_loop_run(&s, &l), 0);
+	assert_true(s.exited);
+	assert_true(WIFSIGNALED(s.wait_status));
+	assert_int_equal(WTERMSIG(s.wait_status), SIGTERM);
+	sc_session_end(&s);
+}
+
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -289,10 +316,15 @@ static void test_outdir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_missing_command),	 cmocka_unit_test(test_not_executable),
-	    cmocka_unit_test(test_exit_status),		 cmocka_unit_test(test_env),
-	    cmocka_unit_test(test_before_exec_fails),	 cmocka_unit_test(test_attach),
-	    cmocka_unit_test(test_round_error_and_kill), cmocka_unit_test(test_outdir),
+	    cmocka_unit_test(test_missing_command),
+	    cmocka_unit_test(test_not_executable),
+	    cmocka_unit_test(test_exit_status),
+	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_before_exec_fails),
+	    cmocka_unit_test(test_attach),
+	    cmocka_unit_test(test_round_error_and_kill),
+	    cmocka_unit_test(test_request_stop),
+	    cmocka_unit_test(test_outdir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
