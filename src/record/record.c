@@ -68,7 +68,6 @@ struct rec {
 	struct perf_event_attr attr;
 	sc_session sess; /* the launched command or the attached process (sess.pid) */
 	bool launched;
-	int err; /* sticky: the first error of a round (-ENOMEM, an unwinder failure) */
 
 	SC_VEC(int) cpus;
 	SC_VEC(int) fds; /* every event fd, rings' included */
@@ -185,13 +184,12 @@ static int on_process(void *ctx, const unsigned char *rec, size_t len)
 	return sc_sample_err(&s->dec);
 }
 
-/* One round: read every ring, then process what can no longer be overtaken. */
-static void round_trip(struct rec *s, bool last)
+/* One round of the session's loop: read every ring, then process what can no longer be overtaken
+ * (everything when `last`). An error ends the loop. */
+static int loop_round(void *ctx, bool last)
 {
-	sc_rings_sink sink = {.on_read = on_read, .process = on_process, .ctx = s};
-	int r = sc_rings_round(&s->rings, last, &sink);
-	if (r < 0 && !s->err)
-		s->err = r;
+	sc_rings_sink sink = {.on_read = on_read, .process = on_process, .ctx = ctx};
+	return sc_rings_round(&((struct rec *)ctx)->rings, last, &sink);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -484,15 +482,6 @@ static int add_metadata(struct rec *s)
 	}
 	sc_strbuf_release(&sb);
 	return r < 0 ? -ENOMEM : 0;
-}
-
-/* One round of the session's loop: read every ring, then process what can no longer be overtaken
- * (everything when `last`). */
-static int loop_round(void *ctx, bool last)
-{
-	struct rec *s = ctx;
-	round_trip(s, last);
-	return s->err;
 }
 
 /* Polls the rings until the session's target is done (see session.h for when that is). */
