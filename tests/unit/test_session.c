@@ -192,6 +192,15 @@ static void test_attach(void **state)
 	sc_session_end(&s);
 }
 
+/* Launches a command that runs until it is signalled. */
+static void launch_forever(sc_session *s)
+{
+	char *argv[] = {"/bin/sh", "-c", "while :; do sleep 1; done", NULL};
+	sc_session_init(s);
+	sc_session_launch_options o = {.argv = argv};
+	assert_int_equal(sc_session_launch(s, &o), 0);
+}
+
 static int fail_round(void *ctx, bool last)
 {
 	(void)ctx;
@@ -202,11 +211,8 @@ static int fail_round(void *ctx, bool last)
 static void test_round_error_and_kill(void **state)
 {
 	(void)state;
-	char *argv[] = {"/bin/sh", "-c", "while :; do sleep 1; done", NULL};
 	sc_session s;
-	sc_session_init(&s);
-	sc_session_launch_options o = {.argv = argv};
-	assert_int_equal(sc_session_launch(&s, &o), 0);
+	launch_forever(&s);
 	sc_session_loop l = {.poll_ms = 50, .round = fail_round};
 	assert_int_equal(sc_session_loop_run(&s, &l), -ENOSPC);
 	assert_false(s.exited);
@@ -230,11 +236,8 @@ static void test_request_stop(void **state)
 	(void)state;
 	/* A command that would run forever: the request sends its group SIGTERM, and the loop
 	 * waits for it. */
-	char *argv[] = {"/bin/sh", "-c", "while :; do sleep 1; done", NULL};
 	sc_session s;
-	sc_session_init(&s);
-	sc_session_launch_options o = {.argv = argv};
-	assert_int_equal(sc_session_launch(&s, &o), 0);
+	launch_forever(&s);
 	sc_session_loop l = {.poll_ms = 50, .round = stop_at_once, .ctx = &s};
 	assert_int_equal(sc_session_loop_run(&s, &l), 0);
 	assert_true(s.exited);
