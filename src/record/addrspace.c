@@ -248,7 +248,7 @@ void sc_addrspace_keep_file(sc_addrspace *as, const char *name, uint32_t pid, ui
 	}
 }
 
-/* At the end: the files still at their path are closed; the others go to r->gone. */
+/* At the end: the files still at their path are closed; the others go to *gone. */
 int sc_addrspace_finish(sc_addrspace *as, sc_record_gone **gone, size_t *ngone)
 {
 	size_t n = 0;

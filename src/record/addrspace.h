@@ -90,7 +90,8 @@ void sc_addrspace_keep_file(sc_addrspace *as, const char *file, uint32_t pid, ui
 /* The descriptor held open on the file whose name is `file` (a string of the profile), or -1. */
 int sc_addrspace_kept_fd(const sc_addrspace *as, sc_str file);
 /* At the end: closes the files still at their path and gives the others to *gone (a calloc'ed
- * array of *ngone entries that owns their descriptors; NULL when none). Returns 0 or -ENOMEM. */
+ * array of *ngone entries that owns their descriptors; NULL when none). Returns 0 or -ENOMEM.
+ * Afterwards only sc_addrspace_release() may be called. */
 int sc_addrspace_finish(sc_addrspace *as, sc_record_gone **gone, size_t *ngone);
 
 #endif

@@ -49,8 +49,9 @@ typedef struct sc_session {
 
 typedef struct sc_session_launch_options {
 	char *const *argv; /* the command, NULL-terminated, looked up in PATH like execvp */
-	char *const
-	    *env; /* NAME=VALUE entries added to (or replacing in) the environment; or NULL */
+	/* NAME=VALUE entries (each name once), NULL-terminated, added to or replacing theirs in
+	 * scorch's environment for the command; NULL for none. */
+	char *const *env;
 	/* Called with the forked pid while the child waits before exec; its failure (< 0) is
 	 * returned as is and the child exits 127 without running anything. May be NULL. */
 	int (*before_exec)(void *ctx, pid_t pid);
