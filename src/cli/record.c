@@ -7,10 +7,11 @@
  * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it;
  * 127 when it does not exist, 126 when it cannot be run).
  *
- * Also here: the output folder (the default one created exclusively, folders this run created
- * removed again when nothing was written), the signal handling of the symbolize-and-write phase
- * (first signal: finish; second: abandon), the aliases that let symbolization read files deleted
- * while the command ran, and the warnings about cut stacks and unreadable deleted files.
+ * Also here: the choice of output folder (made by src/session/outdir.h: the default one created
+ * exclusively, folders this run created removed again when nothing was written), the signal
+ * handling of the symbolize-and-write phase (first signal: finish; second: abandon), the aliases
+ * that let symbolization read files deleted while the command ran, and the warnings about cut
+ * stacks and unreadable deleted files.
  */
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -18,6 +19,7 @@
 #include "formats/folded.h"
 #include "formats/pprof.h"
 #include "record/record.h"
+#include "session/outdir.h"
 #include "report/flamegraph.h"
 #include "report/top.h"
 #include "symbolize/symbolize.h"
@@ -30,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,112 +82,6 @@ static const char *command_basename(const sc_record_options *o, char *buf, size_
 	return buf;
 }
 
-/* The output folder, and the shallowest folder of its path that this run created itself: those
- * are removed again when the run ends with nothing in them (a command that could not be run, a
- * refused perf_event_open), never a folder that existed before. */
-struct outdir {
-	sc_strbuf path;
-	char *created; /* NULL when every folder of the path existed already */
-};
-
-/* Creates `path` and its parents like mkdir -p, remembering in d->created the shallowest folder
- * that did not exist yet (kept if already set). Returns 0 or -errno. */
-static int mkdir_tracked(struct outdir *d, const char *path)
-{
-	if (!d->created) {
-		char *p = strdup(path);
-		if (!p)
-			return -ENOMEM;
-		struct stat st;
-		for (char *s = p + 1;; s++) {
-			if (*s != '/' && *s != '\0')
-				continue;
-			char c = *s;
-			*s = '\0';
-			if (stat(p, &st) < 0 && errno == ENOENT) {
-				d->created = p;
-				break;
-			}
-			*s = c;
-			if (!c) {
-				free(p);
-				break;
-			}
-		}
-	}
-	return sc_mkdir_p(path);
-}
-
-/* The default folder, scorch-out/COMMAND-YYYYmmdd-HHMMSS, created exclusively: when it exists
- * already (another recording started in the same second, here or in another scorch), the next
- * free one of NAME-2, NAME-3, ... is taken, so that two recordings never share a folder. */
-static int make_default_outdir(const sc_record_options *o, struct outdir *d)
-{
-	char name[128], stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	command_basename(o, name, sizeof(name));
-	int r = 0;
-	for (int n = 1; n <= 10000; n++) {
-		sc_strbuf_reset(&d->path);
-		if (sc_strbuf_addf(&d->path, "scorch-out/%s-%s", name, stamp) < 0 ||
-		    (n > 1 && sc_strbuf_addf(&d->path, "-%d", n) < 0))
-			return -ENOMEM;
-		if (mkdir(d->path.buf, 0777) == 0) {
-			if (!d->created && !(d->created = strdup(d->path.buf)))
-				return -ENOMEM;
-			return 0;
-		}
-		r = -errno;
-		/* scorch-out is missing, or another scorch just removed it as empty: (re)create. */
-		if (r == -ENOENT && (r = mkdir_tracked(d, "scorch-out")) == 0) {
-			n--;
-			continue;
-		}
-		if (r != -EEXIST)
-			return r;
-	}
-	return r;
-}
-
-/* Creates the output folder: -o DIR as given (and its parents; an existing one is reused), or
- * the default one. Returns 0 or -errno. */
-static int make_outdir(const sc_record_options *o, const char *outdir, struct outdir *d)
-{
-	if (!outdir)
-		return make_default_outdir(o, d);
-	if (sc_strbuf_adds(&d->path, outdir) < 0)
-		return -ENOMEM;
-	return mkdir_tracked(d, d->path.buf);
-}
-
-/* Removes the folders this run created, deepest first, as long as they are empty. */
-static void outdir_remove_if_empty(const struct outdir *d)
-{
-	if (!d->created || !d->path.buf)
-		return;
-	char *p = strdup(d->path.buf);
-	if (!p)
-		return;
-	size_t stop = strlen(d->created);
-	while (strlen(p) >= stop && rmdir(p) == 0) {
-		char *slash = strrchr(p, '/');
-		if (!slash || slash == p)
-			break;
-		*slash = '\0';
-	}
-	free(p);
-}
-
-static void outdir_release(struct outdir *d)
-{
-	sc_strbuf_release(&d->path);
-	free(d->created);
-	d->created = NULL;
-}
-
 /* ---- signals while symbolizing and writing (signal context) ----------------------------------
  *
  * Once the recording is over, the first SIGINT, SIGTERM or SIGHUP lets the profile be finished
@@ -196,8 +91,6 @@ static void outdir_release(struct outdir *d)
  * uses async-signal-safe calls and the buffer below, filled before it is installed.
  */
 static volatile sig_atomic_t finish_signals;
-static char abandon_path[4096]; /* the output folder, when this run created it */
-static size_t abandon_stop;	/* length of the shallowest folder this run created */
 
 static void on_finish_signal(int sig)
 {
@@ -211,14 +104,7 @@ static void on_finish_signal(int sig)
 		return;
 	}
 	sc_afile_unlink_temporaries();
-	size_t len = strlen(abandon_path);
-	while (abandon_stop && len >= abandon_stop && rmdir(abandon_path) == 0) {
-		while (len > 0 && abandon_path[len - 1] != '/')
-			len--;
-		if (len == 0)
-			break;
-		abandon_path[--len] = '\0';
-	}
+	sc_outdir_remove_armed();
 	static const char gone[] = "scorch record: abandoned: no profile written\n";
 	ssize_t n = write(2, gone, sizeof(gone) - 1);
 	(void)n;
@@ -237,15 +123,9 @@ static void finish_signals_set(void (*handler)(int))
 }
 
 /* Installs the handler for `d` (the recorder puts it back after its own). */
-static void finish_signals_install(const struct outdir *d)
+static void finish_signals_install(const sc_outdir *d)
 {
-	abandon_path[0] = '\0';
-	abandon_stop = 0;
-	size_t len = d->created ? strlen(d->path.buf) : 0;
-	if (len && len < sizeof(abandon_path)) {
-		memcpy(abandon_path, d->path.buf, len + 1);
-		abandon_stop = strlen(d->created);
-	}
+	sc_outdir_arm(d);
 	finish_signals = 0;
 	finish_signals_set(on_finish_signal);
 }
@@ -429,7 +309,7 @@ int cmd_record(int argc, char **argv)
 		o.argv = argv + argi;
 	}
 
-	struct outdir dir = {0};
+	sc_outdir dir = {0};
 	sc_record_result res = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
@@ -438,7 +318,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	/* Create the folder first: better to refuse now than to lose a long recording. */
-	int r = make_outdir(&o, outdir, &dir);
+	char name[128];
+	command_basename(&o, name, sizeof(name));
+	int r =
+	    outdir ? sc_outdir_make(&dir, outdir) : sc_outdir_make_dated(&dir, "scorch-out", name);
 	if (r < 0) {
 		sc_cli_error("record", r, "cannot create output folder '%s'",
 			     dir.path.buf ? dir.path.buf : outdir);
@@ -488,8 +371,8 @@ int cmd_record(int argc, char **argv)
 	if (r < 0)
 		sc_cli_error("record", r, "symbolization failed; writing unsymbolized addresses");
 
-	char title[256], name[128];
-	snprintf(title, sizeof(title), "scorch: %s", command_basename(&o, name, sizeof(name)));
+	char title[256];
+	snprintf(title, sizeof(title), "scorch: %s", name);
 	sc_flamegraph_options fo = {.title = title, .type = 0};
 	int werr = write_artifacts(dir.path.buf, p, &fo);
 	if (werr && rc == 0)
@@ -526,8 +409,8 @@ int cmd_record(int argc, char **argv)
 out:
 	sc_record_result_release(&res);
 	finish_signals_set(SIG_DFL);
-	outdir_remove_if_empty(&dir);
-	outdir_release(&dir);
+	sc_outdir_remove_if_empty(&dir);
+	sc_outdir_release(&dir);
 	sc_profile_free(p);
 	return rc;
 }

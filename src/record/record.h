@@ -18,21 +18,22 @@
  * crashes or is killed still leaves every sample taken until then. Never prints: failures are
  * returned with `err` filled.
  *
- * Stopping, precisely. A launched command is recorded until it exits. A SIGINT that reaches scorch
- * (the terminal's own goes to the command's group alone) is passed on to the command's group the
- * first time; SIGTERM, SIGHUP, a second SIGINT or the end of `duration` stop the recording by
- * sending the group SIGTERM (SIGKILL 2 s later) and waiting for the command, so `exited` is then
- * true as well. An attached process is recorded until it exits, `duration` ends, or
- * SIGINT/SIGTERM/SIGHUP arrive, and is left running. The handlers are installed only for the
- * duration of sc_record_run() and the previous ones restored; not thread-safe (one recording at a
- * time).
+ * Stopping, precisely (the policy of src/session/session.h). A launched command is recorded until
+ * it exits. A SIGINT that reaches scorch (the terminal's own goes to the command's group alone) is
+ * passed on to the command's group the first time; SIGTERM, SIGHUP, a second SIGINT or the end of
+ * `duration` stop the recording by sending the group SIGTERM (SIGKILL 2 s later) and waiting for
+ * the command, so `exited` is then true as well. An attached process is recorded until it exits,
+ * `duration` ends, or SIGINT/SIGTERM/SIGHUP arrive, and is left running. The handlers are installed
+ * only for the duration of sc_record_run() and the previous ones restored; not thread-safe (one
+ * recording at a time).
  *
  * Deleted files. Symbolization happens after the run, from the files the mappings name; a binary
  * deleted or replaced meanwhile would lose its names. So each mapped file is opened while its
  * process lives (by its path when that is still the file mapped, else through
  * /proc/PID/map_files/START-END, which needs CAP_SYS_ADMIN, or /proc/PID/exe); at the end, the
  * descriptors of files still at their path are closed and the others listed in r->gone, with the
- * reason for any that could not be opened. At most MAX_KEPT_FILES (record.c) files are kept open.
+ * reason for any that could not be opened. At most SC_MAX_KEPT_FILES (record/addrspace.h) files are
+ * kept open.
  *
  * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). When
  * max_depth is above it, the result says so (depth_limit) and stacks keep that many frames; the

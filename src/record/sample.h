@@ -1,0 +1,77 @@
+/*
+ * sample.h: decoding the perf records of a recording into the profile: SAMPLE records become
+ * stacks of locations (with the leaf fix), MMAP/MMAP2, COMM (exec) and FORK records update the
+ * address space (addrspace.h). Records come in time order from the rings (ring.h).
+ *
+ * Stacks. Kernel frames go to the kernel mapping, user frames to the mapping that holds them in
+ * the sampled process (0 when none does); caller frames are stored as return address - 1 (inside
+ * the call instruction) so they symbolize to the call's line; at most max_depth frames are kept.
+ *
+ * Leaf fix. When the sampled user function had no frame of its own (see src/unwind/unwind.h), the
+ * return address derived from its CFI over the sample's copy of the user stack differs from the
+ * chain's first caller; it is inserted as the missing caller when it lands in a known mapping.
+ * Needs PERF_SAMPLE_REGS_USER with (bp, sp, ip) and PERF_SAMPLE_STACK_USER (x86-64).
+ *
+ * Errors: out of memory (or an unwinder failure) sets the sticky d->err and the record is
+ * dropped; sc_sample_err() is the first error of the decoder or its address space. Not
+ * thread-safe.
+ */
+#ifndef SC_RECORD_SAMPLE_H
+#define SC_RECORD_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile/profile.h"
+#include "record/addrspace.h"
+#include "unwind/unwind.h"
+#include "util/hashmap.h"
+#include "util/vec.h"
+
+/* A frame of a call chain as sampled: an address, and whether it is the kernel's. */
+typedef struct sc_raw_frame {
+	uint64_t addr;
+	bool kernel;
+} sc_raw_frame;
+
+typedef struct sc_sample_decoder {
+	sc_profile *p;	      /* borrowed */
+	sc_addrspace *as;     /* borrowed */
+	uint64_t sample_type; /* the events' attr.sample_type: which fields samples carry */
+	uint32_t only_pid;    /* when not 0: records of other processes are ignored */
+	size_t max_depth;     /* frames kept per stack */
+
+	sc_unwind *unwind;
+	SC_VEC(int) unwind_files; /* by mapping id - 1: sc_unwind handle, -errno, or INT_MIN */
+	sc_hashmap pids, tids;	  /* sets, for the counts below */
+	SC_VEC(sc_raw_frame) frames;
+	SC_VEC(uint32_t) locs;
+
+	uint64_t samples;    /* samples stored */
+	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
+	uint64_t processes, threads;
+	int err; /* sticky */
+} sc_sample_decoder;
+
+/* Sets up `d` for profile `p` and address space `as` (both borrowed). Returns 0 or -ENOMEM;
+ * release `d` in any case. */
+int sc_sample_init(sc_sample_decoder *d, sc_profile *p, sc_addrspace *as, size_t max_depth);
+/* NULL-safe, idempotent. */
+void sc_sample_release(sc_sample_decoder *d);
+
+/* Processes one record of the ring, in time order. */
+void sc_sample_process(sc_sample_decoder *d, const unsigned char *rec, size_t len);
+/* An MMAP or MMAP2 record as soon as it is read: opens its file (sc_addrspace_keep_file). */
+void sc_sample_on_read(sc_sample_decoder *d, const unsigned char *rec, size_t len);
+/* Counts a process or thread that exists from the start (before any FORK record). */
+void sc_sample_count_process(sc_sample_decoder *d, uint32_t pid);
+void sc_sample_count_thread(sc_sample_decoder *d, uint32_t tid);
+/* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
+int sc_sample_err(const sc_sample_decoder *d);
+
+/* A set of ids in an sc_hashmap: adds `id`, counting it in *count when new. 0 or -ENOMEM. */
+int sc_idset_add(sc_hashmap *m, uint32_t id, uint64_t *count);
+bool sc_idset_has(const sc_hashmap *m, uint32_t id);
+
+#endif
