@@ -182,60 +182,38 @@ static void report_gone(const sc_profile *p, const sc_record_result *res)
 	}
 }
 
-static int pprof_fn(const sc_profile *p, FILE *f, const void *arg)
+/* A recording's files, in the order they are written. */
+static const char *const artifact_names[] = {"profile.pb.gz", "flamegraph.html", "stacks.folded"};
+
+struct artifacts {
+	const sc_profile *p;
+	const sc_flamegraph_options *fo;
+};
+
+static int write_artifact(FILE *f, size_t i, void *ctx)
 {
-	(void)arg;
-	return sc_pprof_write_stream(p, f);
+	const struct artifacts *a = ctx;
+	switch (i) {
+	case 0:
+		return sc_pprof_write_stream(a->p, f);
+	case 1:
+		return sc_flamegraph_write_html(a->p, a->fo, f);
+	default:
+		return sc_folded_write(a->p, 0, f);
+	}
 }
 
-static int folded_fn(const sc_profile *p, FILE *f, const void *arg)
-{
-	(void)arg;
-	return sc_folded_write(p, 0, f);
-}
-
-static int flamegraph_fn(const sc_profile *p, FILE *f, const void *arg)
-{
-	return sc_flamegraph_write_html(p, arg, f);
-}
-
-/* Writes the recording's files as one set (sc_afile_commit_all): when any of them cannot be
- * written, the folder keeps its previous set whole. Returns 0 or -errno after saying which file
- * failed. */
+/* Writes the recording's files as one set: when any of them cannot be written, the folder keeps
+ * its previous set whole. Returns 0 or -errno after saying which file failed. */
 static int write_artifacts(const char *dir, const sc_profile *p, const sc_flamegraph_options *fo)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(const sc_profile *, FILE *, const void *);
-	} set[] = {
-	    {"profile.pb.gz", pprof_fn},
-	    {"flamegraph.html", flamegraph_fn},
-	    {"stacks.folded", folded_fn},
-	};
-	enum { N = sizeof(set) / sizeof(set[0]) };
-	sc_afile files[N];
-	sc_strbuf path = {0};
-	size_t i, failed = 0;
-	int r = 0;
-	memset(files, 0, sizeof(files));
-	for (i = 0; i < N && !r; i++) {
-		failed = i;
-		sc_strbuf_reset(&path);
-		if (sc_strbuf_addf(&path, "%s/%s", dir, set[i].name) < 0)
-			r = -ENOMEM;
-		else if ((r = sc_afile_open(&files[i], path.buf)) == 0 &&
-			 (r = set[i].fn(p, files[i].fp, fo)) < 0)
-			r = sc_afile_fail(&files[i], r);
-	}
-	if (r == 0)
-		r = sc_afile_commit_all(files, N, &failed);
-	for (i = 0; i < N; i++)
-		sc_afile_abort(&files[i]);
+	struct artifacts a = {p, fo};
+	size_t failed = 0;
+	int r = sc_afile_write_set(dir, artifact_names, 3, write_artifact, &a, &failed);
 	if (r < 0)
 		sc_cli_error("record", r,
 			     "cannot write '%s/%s' (the folder keeps its previous files)", dir,
-			     set[failed].name);
-	sc_strbuf_release(&path);
+			     artifact_names[failed]);
 	return r;
 }
 

@@ -476,48 +476,31 @@ static int butterfly_html(struct ctx *x, FILE *f)
 	return sc_butterfly_html_write(x->p, &o, f);
 }
 
-static const struct artifact {
-	const char *name;
-	int (*fn)(struct ctx *, FILE *);
-} artifacts[] = {
-    {"summary.txt", summary_txt},
-    {"hotspots.json", hotspots_json},
-    {"flamegraph.html", flamegraph_html},
-    {"butterfly.html", butterfly_html},
-    {"report.md", report_md},
+static const char *const artifact_names[] = {"summary.txt", "hotspots.json", "flamegraph.html",
+					     "butterfly.html", "report.md"};
+static int (*const artifact_fns[])(struct ctx *, FILE *) = {
+    summary_txt, hotspots_json, flamegraph_html, butterfly_html, report_md,
 };
-#define NARTIFACTS (sizeof(artifacts) / sizeof(artifacts[0]))
+#define NARTIFACTS (sizeof(artifact_names) / sizeof(artifact_names[0]))
+
+static int write_artifact(FILE *f, size_t i, void *ctx)
+{
+	return artifact_fns[i](ctx, f);
+}
 
 /* Writes every artifact, then renames them into place together: the folder holds the whole old
  * set or the whole new one, never a mix. */
 static int write_set(struct ctx *x, const char *dir, sc_diag *d)
 {
-	sc_afile files[NARTIFACTS];
-	sc_strbuf path = {0};
-	size_t i, failed = 0;
-	int r = 0;
-	memset(files, 0, sizeof(files));
-	for (i = 0; i < NARTIFACTS && !r; i++) {
-		sc_strbuf_reset(&path);
-		failed = i;
-		if (sc_strbuf_addf(&path, "%s/%s", dir, artifacts[i].name) < 0)
-			r = -ENOMEM;
-		else if ((r = sc_afile_open(&files[i], sc_strbuf_cstr(&path))) == 0 &&
-			 (r = artifacts[i].fn(x, files[i].fp)) < 0)
-			r = sc_afile_fail(&files[i], r);
-	}
-	if (r == 0)
-		r = sc_afile_commit_all(files, NARTIFACTS, &failed);
-	for (i = 0; i < NARTIFACTS; i++)
-		sc_afile_abort(&files[i]);
+	size_t failed = 0;
+	int r = sc_afile_write_set(dir, artifact_names, NARTIFACTS, write_artifact, x, &failed);
 	if (r < 0 && d) {
-		sc_strbuf_reset(&path);
-		sc_strbuf_addf(&path, "%s/%s", dir, artifacts[failed].name);
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, artifact_names[failed]);
 		sc_diag_clear(d);
-		sc_diag_set_file(d, sc_strbuf_cstr(&path));
+		sc_diag_set_file(d, path);
 		sc_diag_error(d, 0, 0, -1, "cannot write: %s", strerror(-r));
 	}
-	sc_strbuf_release(&path);
 	return r;
 }
 

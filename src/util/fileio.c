@@ -324,6 +324,33 @@ int sc_afile_commit_all(sc_afile *files, size_t n, size_t *failed)
 	return r;
 }
 
+int sc_afile_write_set(const char *dir, const char *const *names, size_t n,
+		       int (*write)(FILE *f, size_t i, void *ctx), void *ctx, size_t *failed)
+{
+	sc_afile *files = calloc(n ? n : 1, sizeof(*files));
+	sc_strbuf path = {0};
+	size_t i, bad = 0;
+	int r = files ? 0 : -ENOMEM;
+	for (i = 0; i < n && !r; i++) {
+		bad = i;
+		sc_strbuf_reset(&path);
+		if (sc_strbuf_addf(&path, "%s/%s", dir, names[i]) < 0)
+			r = -ENOMEM;
+		else if ((r = sc_afile_open(&files[i], path.buf)) == 0 &&
+			 (r = write(files[i].fp, i, ctx)) < 0)
+			r = sc_afile_fail(&files[i], r);
+	}
+	if (r == 0)
+		r = sc_afile_commit_all(files, n, &bad);
+	for (i = 0; files && i < n; i++)
+		sc_afile_abort(&files[i]);
+	free(files);
+	sc_strbuf_release(&path);
+	if (r < 0 && failed)
+		*failed = bad;
+	return r;
+}
+
 int sc_write_file(const char *path, const void *data, size_t n)
 {
 	sc_afile f;

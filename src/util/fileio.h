@@ -72,6 +72,12 @@ int sc_afile_fail(sc_afile *f, int r);
  * off), so the targets end all new or all old. Every file is released. Returns 0, or the first
  * error with *failed (if not NULL) set to the index of the file that failed. */
 int sc_afile_commit_all(sc_afile *files, size_t n, size_t *failed);
+/* Writes the files DIR/names[0..n) as one set: each through sc_afile, its content from
+ * write(f, i, ctx) (0 or -errno), then sc_afile_commit_all. Returns 0, or the first error (the
+ * stream's real one, e.g. -ENOSPC) with *failed set to the index of the file that failed; the
+ * targets are then all as they were. */
+int sc_afile_write_set(const char *dir, const char *const *names, size_t n,
+		       int (*write)(FILE *f, size_t i, void *ctx), void *ctx, size_t *failed);
 /* Removes every live temporary of this process. Async-signal-safe: for signal handlers. */
 void sc_afile_unlink_temporaries(void);
 
