@@ -140,6 +140,51 @@ out:
 	return fd;
 }
 
+/* 1 for "-" and /dev/stdout, 2 for /dev/stderr: written through scorch's own descriptor. */
+static int standard_stream(const char *path)
+{
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout"))
+		return 1;
+	return strcmp(path, "/dev/stderr") ? -1 : 2;
+}
+
+/* The system's own links (/dev/fd/N, /proc/self/fd/N, /dev/tty...): followed, as users mean. */
+static bool system_link(const char *path)
+{
+	return !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+}
+
+/* May a FIFO, device or socket `st` at `path` be written into? Not when another user put it in a
+ * sticky, world-writable folder (the system's temp folder) that is not theirs either: the rule of
+ * the kernel's fs.protected_fifos=2, which guards O_CREAT opens only. */
+static bool may_write_in_place(const char *path, const struct stat *st)
+{
+	if (st->st_uid == geteuid())
+		return true;
+	char *copy = strdup(path);
+	struct stat dir;
+	bool ok = copy && stat(dirname(copy), &dir) == 0 &&
+		  !((dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH) && dir.st_uid != st->st_uid);
+	free(copy);
+	return ok;
+}
+
+/* The temporary beside `target`, to be renamed over it (not over what a link there names). */
+static int open_temp(sc_afile *f, const char *target, mode_t mode)
+{
+	f->final = strdup(target);
+	if (!f->final)
+		return -ENOMEM;
+	int fd = make_temp(f->final, mode, &f->tmp);
+	if (fd < 0)
+		return fd;
+	f->slot = register_temp(f->tmp);
+	f->io->fd = fd;
+	f->io->own_fd = true;
+	f->io->regular = true;
+	return 0;
+}
+
 int sc_afile_open(sc_afile *f, const char *path)
 {
 	memset(f, 0, sizeof(*f));
@@ -151,44 +196,43 @@ int sc_afile_open(sc_afile *f, const char *path)
 		goto fail;
 	f->io->fd = -1;
 	struct stat st;
-	bool is_stdout = strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0;
-	if (is_stdout) {
-		fflush(stdout); /* keep what was printed before in front */
-		f->io->fd = 1;
+	int std = standard_stream(path);
+	if (std >= 0) {
+		fflush(std == 1 ? stdout : stderr); /* keep what was printed before in front */
+		f->io->fd = std;
+	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !system_link(path)) {
+		/* A symlink at the output name is replaced, never followed: in a shared folder it
+		 * may have been planted by another user, and writing where it points (or into the
+		 * FIFO or device it names) would give them our privileges. */
+		if ((r = open_temp(f, path, default_mode())) < 0)
+			goto fail;
 	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
 		goto fail;
 	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* A FIFO, device or socket: write into it, never replace it. */
+		/* A FIFO, device or socket (or /dev/fd/N): write into it, never replace it. */
+		if (!may_write_in_place(path, &st)) {
+			r = -EACCES;
+			goto fail;
+		}
 		f->io->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (f->io->fd < 0) {
 			r = -errno;
 			goto fail;
 		}
 		f->io->own_fd = true;
-	} else {
-		struct stat lst;
-		mode_t mode = default_mode();
-		if (stat(path, &st) == 0)
-			mode = st.st_mode & 07777;
-		/* Replace what a symlink points to, not the link itself. */
-		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(path, &st) == 0)
-			f->final = realpath(path, NULL);
-		else
-			f->final = strdup(path);
-		if (!f->final) {
+	} else if (system_link(path)) {
+		/* /dev/fd/N or /proc/self/fd/N naming a regular file: as a shell's "> FILE". */
+		f->io->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+		if (f->io->fd < 0) {
 			r = -errno;
 			goto fail;
 		}
-		int fd = make_temp(f->final, mode, &f->tmp);
-		if (fd < 0) {
-			r = fd;
-			goto fail;
-		}
-		f->slot = register_temp(f->tmp);
-		f->io->fd = fd;
 		f->io->own_fd = true;
 		f->io->regular = true;
+	} else if ((r = open_temp(
+			f, path, stat(path, &st) == 0 ? st.st_mode & 07777 : default_mode())) < 0) {
+		goto fail;
 	}
 	cookie_io_functions_t fns = {.write = io_write, .close = io_close};
 	f->fp = fopencookie(f->io, "w", fns);

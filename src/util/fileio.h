@@ -12,11 +12,15 @@
  *     r = sc_afile_commit(&f);         // flush, fsync, close, rename; -errno on failure
  *
  * Where the bytes go, by what `path` names:
- *   - "-" and "/dev/stdout": standard output, written in place (no temporary, no rename).
- *   - an existing FIFO, character device or socket (after following symlinks): written in place,
- *     so `-o /dev/null`, `-o /dev/full` and `-o FIFO` behave as users expect; it is never
- *     replaced by a regular file.
- *   - a symlink to a regular file: the file it points to is replaced; the link stays.
+ *   - "-" and "/dev/stdout" (and "/dev/stderr"): scorch's own descriptor, written in place (no
+ *     temporary, no rename).
+ *   - an existing FIFO, character device or socket: written in place, so `-o /dev/null`,
+ *     `-o /dev/full` and `-o FIFO` behave as users expect; it is never replaced by a regular
+ *     file. Refused (-EACCES) when another user put it in a sticky, world-writable folder that is
+ *     not theirs either (the system's temp folder), as the kernel's fs.protected_fifos=2 does.
+ *   - a symlink: replaced by the new file, never followed, since in a shared folder it may have
+ *     been planted to make us write elsewhere. The system's own links under /dev and /proc
+ *     (/dev/fd/N, /proc/self/fd/N) are followed and written in place.
  *   - a directory: -EISDIR.
  *   - anything else: a temporary created exclusively (O_EXCL, mode 0600 until commit) in the
  *     target's own folder, named ".NAME.XXXXXX", renamed over the target by commit. It never
@@ -47,7 +51,7 @@ typedef struct sc_afile {
 	FILE *fp;		/* write here */
 	char *path;		/* the target, as given */
 	char *tmp;		/* the temporary, NULL when written in place */
-	char *final;		/* what the temporary is renamed to (path, or a symlink's target) */
+	char *final;		/* what the temporary is renamed to */
 	struct sc_afile_io *io; /* the stream's state: fd, first write error */
 	int slot;		/* index in the table of live temporaries, -1 */
 	bool finished;		/* flushed, synced and closed: only the rename is left */

@@ -24,6 +24,28 @@ grep -q '<html' "$TMP/flame.html" || fail "flame.html is not the page"
 rm -f "$TMP"/flame.html.tmp.* "$TMP/.flame.html.tmp"
 ok "planted symlinks at temporary names are not followed"
 
+# A symlink planted at the output name itself, in a sticky shared folder, by another user: the
+# link is replaced, its target never written (nor a device or FIFO it names waited on).
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	chmod o+x "$TMP"
+	mkdir -m 1777 "$TMP/shared"
+	printf 'precious\n' >"$TMP/victim2"
+	mkfifo "$TMP/fifo2"
+	su nobody -s /bin/sh -c "ln -s '$TMP/victim2' '$TMP/shared/flame.html' &&
+		ln -s '$TMP/fifo2' '$TMP/shared/hang.html' && mkdir '$TMP/shared/rec' &&
+		ln -s '$TMP/victim2' '$TMP/shared/rec/stacks.folded'" || fail "cannot plant links as nobody"
+	"$SCORCH" report --format html -o "$TMP/shared/flame.html" "$folded" ||
+		fail "report -o over a planted link failed"
+	timeout 60 "$SCORCH" report --format html -o "$TMP/shared/hang.html" "$folded" ||
+		fail "report -o over a planted link to a FIFO failed (or hung)"
+	[ "$(cat "$TMP/victim2")" = precious ] || fail "scorch wrote through a link planted at the output name"
+	[ -f "$TMP/shared/flame.html" ] && [ ! -L "$TMP/shared/flame.html" ] ||
+		fail "the planted link was not replaced by the output"
+	ok "links planted at the output name are replaced, not followed"
+else
+	echo "SKIP part: planting links as another user needs root and the user nobody"
+fi
+
 # -o - and -o /dev/stdout: standard output, not files named so.
 (cd "$TMP" && "$SCORCH" report --format folded -o - "$folded") >"$TMP/dash.out" ||
 	fail "report -o - failed"

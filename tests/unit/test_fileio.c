@@ -136,19 +136,51 @@ static void test_planted_symlinks_not_followed(void **state)
 	assert_true(S_ISREG(st.st_mode));
 }
 
-static void test_symlink_target_replaced_link_kept(void **state)
+/* A symlink at the output name itself (planted, or the user's): replaced, never followed. */
+static void test_symlink_at_target_replaced_not_followed(void **state)
 {
 	(void)state;
 	const char *real = path_in("real.txt"), *link = path_in("link.txt");
-	assert_int_equal(write_text(real, "old\n"), 0);
+	assert_int_equal(write_text(real, "precious\n"), 0);
 	assert_int_equal(symlink(real, link), 0);
 	assert_int_equal(write_text(link, "new\n"), 0);
 	struct stat st;
 	assert_int_equal(lstat(link, &st), 0);
-	assert_true(S_ISLNK(st.st_mode));
-	char *s = slurp(real);
-	assert_string_equal(s, "new\n");
+	assert_true(S_ISREG(st.st_mode));
+	char *s = slurp(real), *t = slurp(link);
+	assert_string_equal(s, "precious\n");
+	assert_string_equal(t, "new\n");
 	free(s);
+	free(t);
+	/* A link to a device or a FIFO is replaced too, not written into (nor waited on). */
+	const char *fifo = path_in("fifo"), *dev = path_in("dev");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, path_in("to-fifo")), 0);
+	assert_int_equal(symlink("/dev/full", dev), 0);
+	assert_int_equal(write_text(path_in("to-fifo"), "x\n"), 0);
+	assert_int_equal(write_text(dev, "y\n"), 0);
+	assert_int_equal(lstat(dev, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+}
+
+/* A FIFO another user put in a sticky, world-writable folder is not written into (it could hold
+ * root's scorch forever, or feed our output to them): protected_fifos' rule. Needs root to make
+ * a FIFO of another user. */
+static void test_foreign_fifo_in_sticky_folder_refused(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(chmod(dir, 01777), 0);
+	const char *fifo = path_in("theirs");
+	assert_int_equal(mkfifo(fifo, 0666), 0);
+	assert_int_equal(chown(fifo, 65534, 65534), 0);
+	sc_afile f;
+	assert_int_equal(sc_afile_open(&f, fifo), -EACCES);
+	/* Our own FIFO there is fine (opened in place: checked by the FIFO test). */
+	assert_int_equal(chmod(dir, 0700), 0);
 }
 
 static void test_mode_kept(void **state)
@@ -325,7 +357,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replaces_atomically, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abort_keeps_old, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_symlinks_not_followed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_symlink_target_replaced_link_kept, setup,
+	    cmocka_unit_test_setup_teardown(test_symlink_at_target_replaced_not_followed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_fifo_in_sticky_folder_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_mode_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fifo_written_in_place, setup, teardown),
