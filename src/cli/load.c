@@ -217,10 +217,21 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 		r = 1;
 		goto close;
 	} else if (sc_perfscript_sniff(head, nh)) {
-		/* perf script text can be GiBs: streamed (memory grows with distinct stacks, not
-		 * with the text). */
-		r = sc_perfscript_read_stream(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
-					      out, &d);
+		/* perf script text can be GiBs: streamed; what it builds (distinct stacks, or
+		 * every sample when times are kept) is what meets the cap. */
+		r = sc_perfscript_read_stream_max(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
+						  max, out, &d);
+		if (r == -EFBIG) {
+			sc_cli_error(
+			    cmd, 0,
+			    "'%s' needs more than %s of memory (its distinct stacks%s), the "
+			    "cap on an input held in memory (raise it with --max-input "
+			    "SIZE)",
+			    path, format_size(max, size, sizeof(size)),
+			    keep_times ? " and every sample's time" : "");
+			r = 1;
+			goto close;
+		}
 		if (r < 0 && r != -EINVAL && r != -ENOMEM)
 			goto read_failed;
 		r = loaded(cmd, path, r, &d);

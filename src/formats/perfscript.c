@@ -32,9 +32,9 @@
  *     pid, cpu, period, event) is the previous one with a new time; only the time is read.
  *
  * Both give exactly what parsing every line would (SC_PERFSCRIPT_LINE_BY_LINE turns them off, so
- * the tests can compare). Samples with equal (stack, pid, tid, comm, event) become one record, so memory
- * grows with distinct stacks, not with samples. Records are turned into profile samples at the
- * end, once every event (= sample type) is known. Streams are read in 1 MiB chunks (reading
+ * the tests can compare). Samples with equal (stack, pid, tid, comm, event) become one record, so
+ * memory grows with distinct stacks, not with samples. Records are turned into profile samples at
+ * the end, once every event (= sample type) is known. Streams are read in 1 MiB chunks (reading
  * regular files through a sliding mmap window instead was measured slower: the page table work
  * costs more than the copy).
  */
@@ -1237,8 +1237,24 @@ int sc_perfscript_parse_flags(const char *data, size_t n, unsigned flags, sc_pro
 	return parser_finish(&ps, parse_lines(&ps, data, n, true, &used), out);
 }
 
+/* What the parser holds besides its profile: the merge table and the caches. */
+static size_t parser_memory(const struct parser *ps)
+{
+	return sc_vec_bytes(ps->frames) + sc_hashmap_bytes(&ps->frame_index) +
+	       sc_vec_bytes(ps->dsos) + sc_hashmap_bytes(&ps->dso_index) + sc_vec_bytes(ps->recs) +
+	       sc_hashmap_bytes(&ps->rec_index) + sc_vec_bytes(ps->blocks) +
+	       sc_hashmap_bytes(&ps->block_index) + sc_vec_bytes(ps->block_text) +
+	       sc_vec_bytes(ps->prev_locs) + sc_vec_bytes(ps->prev_nodes) + sc_vec_bytes(ps->stack);
+}
+
 int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,
 			      sc_profile **out, sc_diag *d)
+{
+	return sc_perfscript_read_stream_max(f, head, nhead, flags, 0, out, d);
+}
+
+int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsigned flags,
+				  size_t max_memory, sc_profile **out, sc_diag *d)
 {
 	struct parser ps;
 	size_t cap = 1 << 20, len = 0, used;
@@ -1286,6 +1302,14 @@ int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned 
 			goto out;
 		memmove(buf, buf + used, len - used);
 		len -= used;
+		/* Text is streamed, but what it builds grows with distinct stacks (and with
+		 * samples when times are kept): an endless stream of new ones must not take all
+		 * memory. */
+		if (max_memory && ps.p &&
+		    sc_profile_memory(ps.p) + parser_memory(&ps) + cap > max_memory) {
+			r = -EFBIG;
+			goto out;
+		}
 	}
 out:
 	free(buf);

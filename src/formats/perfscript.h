@@ -68,6 +68,10 @@ int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d
  */
 int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,
 			      sc_profile **out, sc_diag *d);
+/* As sc_perfscript_read_stream, but stops with -EFBIG (nothing in *out) once what the profile
+ * and the parser hold passes `max_memory` bytes (0: no limit), checked after each chunk. */
+int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsigned flags,
+				  size_t max_memory, sc_profile **out, sc_diag *d);
 
 /* True when the first line that is not blank or a comment is a tab-indented frame (`-F ip,sym`),
  * or reads as a sample header ("[comm] pid[/tid] [[cpu]] [time:] [period] event:" or with a

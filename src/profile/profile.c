@@ -47,6 +47,7 @@ int64_t sc_profile_intern_n(sc_profile *p, const char *s, size_t n)
 		return -ENOMEM;
 	}
 	p->strings.data[p->strings.len++] = copy;
+	p->string_bytes += n + 1;
 	return (int64_t)id;
 }
 
@@ -71,6 +72,17 @@ sc_profile *sc_profile_new(void)
 		return NULL;
 	}
 	return p;
+}
+
+size_t sc_profile_memory(const sc_profile *p)
+{
+	return sizeof(*p) + p->string_bytes + sc_vec_bytes(p->strings) +
+	       sc_hashmap_bytes(&p->string_index) + sc_vec_bytes(p->mappings) +
+	       sc_vec_bytes(p->functions) + sc_hashmap_bytes(&p->function_index) +
+	       sc_vec_bytes(p->locations) + sc_hashmap_bytes(&p->location_index) +
+	       sc_vec_bytes(p->lines) + sc_vec_bytes(p->nodes) + sc_hashmap_bytes(&p->node_index) +
+	       sc_vec_bytes(p->samples) + sc_vec_bytes(p->values) + sc_vec_bytes(p->labels) +
+	       sc_vec_bytes(p->comments);
 }
 
 void sc_profile_free(sc_profile *p)

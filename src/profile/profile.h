@@ -99,6 +99,7 @@ typedef struct sc_sample {
 
 typedef struct sc_profile {
 	SC_VEC(char *) strings;
+	size_t string_bytes; /* what the strings themselves hold, NULs included */
 	sc_hashmap string_index;
 
 	sc_value_type sample_types[SC_MAX_SAMPLE_TYPES];
@@ -130,6 +131,9 @@ typedef struct sc_profile {
 
 sc_profile *sc_profile_new(void);
 void sc_profile_free(sc_profile *p);
+/* The bytes the profile holds on the heap, from its arrays' and tables' capacities (an estimate
+ * within allocator overhead): for readers that cap what an input may cost. */
+size_t sc_profile_memory(const sc_profile *p);
 
 /* Strings. intern returns the id (>= 0) or -ENOMEM. str() of an invalid id returns "". */
 int64_t sc_profile_intern(sc_profile *p, const char *s);

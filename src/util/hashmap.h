@@ -25,6 +25,11 @@ typedef struct sc_hashmap {
 typedef bool (*sc_hashmap_eq)(uint64_t value, const void *key, const void *ctx);
 
 void sc_hashmap_release(sc_hashmap *m);
+/* The bytes the table holds on the heap. */
+static inline size_t sc_hashmap_bytes(const sc_hashmap *m)
+{
+	return m->cap * (sizeof(*m->keys) + sizeof(*m->values));
+}
 
 /* Finds the value stored for a key whose hash is `hash`; `eq` may be NULL when hashes are the
  * keys themselves. Returns true and fills *value when found. */

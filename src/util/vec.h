@@ -30,6 +30,9 @@ int sc_vec_grow_(void **data, size_t *cap, size_t len, size_t n, size_t elem);
 
 #define sc_vec_push(v, x) (sc_vec_reserve((v), 1) < 0 ? -ENOMEM : ((v)->data[(v)->len++] = (x), 0))
 
+/* The bytes a vector holds on the heap (its capacity). */
+#define sc_vec_bytes(v) ((v).cap * sizeof(*(v).data))
+
 #define sc_vec_release(v)                                                                          \
 	do {                                                                                       \
 		free((v)->data);                                                                   \

@@ -100,3 +100,28 @@ run 1 "'$TMP/old.heap' is a legacy pprof text profile (heap, growth, contention 
 	report "$TMP/old.heap"
 printf -- '--- threadz 1 ---\n\n--- Thread 7f (name: main/1) stack: ---\n  PC: 0x40 0x41\n' >"$TMP/old.thread"
 run 1 "is a legacy pprof text profile" report "$TMP/old.thread"
+
+# perf script text is streamed, but an endless stream of distinct stacks must not take all memory:
+# what it builds meets the cap (the default 1G is above the 512 MiB limit here, so a small one).
+cat >"$TMP/distinct.py" <<'PY'
+import sys
+i = 0
+try:
+    while True:
+        sys.stdout.write("prog 1/1 [000] %d.%06d: 1 cpu-clock:\n\t%x fn_%d (/usr/bin/prog)\n"
+                         "\t9000 main (/usr/bin/prog)\n\n" % (i // 1000000, i % 1000000, 0x1000 + i, i))
+        i += 1
+except BrokenPipeError:
+    pass
+PY
+python3 "$TMP/distinct.py" | (
+	if [ $asan = 1 ]; then
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=512
+	else
+		ulimit -v 524288
+	fi
+	exec timeout 60 "$SCORCH" report --max-input 32M -
+) >"$TMP/out" 2>"$TMP/err" && fail "an endless perf script stream was accepted"
+grep -q "'-' needs more than 32M of memory (its distinct stacks), the cap on an input held in memory (raise it with --max-input SIZE)" "$TMP/err" ||
+	fail "endless perf script: $(cat "$TMP/err")"
+ok "endless perf script of distinct stacks -> $(cat "$TMP/err")"
