@@ -267,31 +267,45 @@ static void put_right(FILE *fp, const char *s, int width)
 	fprintf(fp, "%*s%s", width > cols ? width - cols : 0, "", s);
 }
 
+/* A string from a report file, for the terminal: control characters and ill-formed UTF-8 shown
+ * as \xNN (util/strbuf.h), into buf; a long one is cut. Returns buf. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	sc_strbuf sb = {0};
+	sc_strbuf_add_text(&sb, s ? s : "?");
+	snprintf(buf, size, "%s", sb.buf ? sb.buf : "?");
+	sc_strbuf_release(&sb);
+	return buf;
+}
+
 int sc_bench_write_comparison(const scorch_bench_report *r, FILE *fp)
 {
 	const char *h = scorch_bench_headline_name(r);
+	char created[128], base[256], id[256];
 	fprintf(fp,
 		"new run (created %s) against base %s\nheadline estimate: %s; noise threshold "
 		"%.1f%%; %.0f%% intervals and p from %u bootstrap resamples\n",
-		r->created ? r->created : "?", r->baseline_name ? r->baseline_name : "?", h,
-		r->config.noise * 100, r->config.confidence * 100, r->config.resamples);
+		shown(r->created, created, sizeof(created)),
+		shown(r->baseline_name, base, sizeof(base)), h, r->config.noise * 100,
+		r->config.confidence * 100, r->config.resamples);
 	for (size_t i = 0; i < r->env.nwarnings; i++)
-		fprintf(fp, "warning (new run): %s\n", r->env.warnings[i]);
+		fprintf(fp, "warning (new run): %s\n", shown(r->env.warnings[i], id, sizeof(id)));
 	fprintf(fp, "\n%-32s %12s %12s %9s  %-21s %7s  %s\n", "benchmark", "base", "new", "change",
 		"interval", "p", "verdict");
 	size_t n[3] = {0}, missing = 0;
 	for (size_t i = 0; i < r->nresults; i++) {
 		const scorch_bench_result *x = &r->results[i];
 		if (!x->has_comparison) {
-			fprintf(fp, "%-32s %12s %12s %9s  %-21s %7s  %s\n", x->id, "-", "-", "-",
-				"", "", x->error ? "failed" : "not in base");
+			fprintf(fp, "%-32s %12s %12s %9s  %-21s %7s  %s\n",
+				shown(x->id, id, sizeof(id)), "-", "-", "-", "", "",
+				x->error ? "failed" : "not in base");
 			missing++;
 			continue;
 		}
 		char a[32], b[32], ci[48];
 		snprintf(ci, sizeof(ci), "[%+.2f%%, %+.2f%%]", x->cmp.change.lo * 100,
 			 x->cmp.change.hi * 100);
-		fprintf(fp, "%-32s ", x->id);
+		fprintf(fp, "%-32s ", shown(x->id, id, sizeof(id)));
 		put_right(fp, sc_bench_fmt_time(x->cmp.base_value, x->unit, a, 32), 12);
 		fputc(' ', fp);
 		put_right(fp, sc_bench_fmt_time(x->cmp.new_value, x->unit, b, 32), 12);

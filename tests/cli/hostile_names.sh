@@ -101,3 +101,19 @@ sys.exit(1 if bad else 0)
 PY
 grep -qF 'esc\x1b[31mred\x1b[0m' "$TMP/out-evil.folded.top.txt" || fail "the text table does not show ESC as \\x1b"
 ok "every output of report and diff is valid UTF-8 and carries no control character"
+
+# bench compare: benchmark ids from a report file are shown escaped too.
+python3 - "$SRCDIR/tests/data/bench-base.json" "$TMP/hostile-bench.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["benchmarks"][0]["id"] = "ok/\x1b[31mRED\x1b]0;T\x07\nsplit"
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+"$SCORCH" bench compare "$TMP/hostile-bench.json" "$TMP/hostile-bench.json" >"$TMP/out-bench.txt" ||
+	fail "bench compare of a report with a hostile id failed"
+if LC_ALL=C grep -q "$(printf '\033')" "$TMP/out-bench.txt"; then
+	fail "bench compare printed an ESC from a benchmark id"
+fi
+grep -qF 'ok/\x1b[31mRED\x1b]0;T\x07\x0asplit' "$TMP/out-bench.txt" ||
+	fail "bench compare does not show the id escaped: $(cat "$TMP/out-bench.txt")"
+ok "bench compare shows benchmark ids escaped"
