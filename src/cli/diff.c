@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const usage[] = {
     "scorch diff [options] BASE NEW",
@@ -90,6 +91,17 @@ static const char *basename_of(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : slash && slash[1] ? slash + 1 : path;
 }
 
+/* Do a and b name one stream that is not a regular file ("-" is standard input)? */
+static bool same_stream(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if ((strcmp(a, "-") == 0 ? fstat(0, &sa) : stat(a, &sa)) != 0 ||
+	    (strcmp(b, "-") == 0 ? fstat(0, &sb) : stat(b, &sb)) != 0)
+		return false;
+	return !S_ISREG(sa.st_mode) && !S_ISDIR(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino && sa.st_rdev == sb.st_rdev;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	int top = 10;
@@ -138,6 +150,14 @@ int cmd_diff(int argc, char **argv)
 		    "diff", 0,
 		    "BASE and NEW are both '-': standard input can be read only once; give "
 		    "at least one of them as a file");
+		return 2;
+	}
+	/* The same for any one stream named twice (/dev/stdin and -, a FIFO). */
+	if (same_stream(base_path, new_path)) {
+		sc_cli_error("diff", 0,
+			     "BASE '%s' and NEW '%s' are the same pipe or stream, which can be read "
+			     "only once; give at least one of them as a file",
+			     base_path, new_path);
 		return 2;
 	}
 	enum format fmt = TEXT;

@@ -20,3 +20,14 @@ sed 's/stdin/base.folded/g' "$TMP/a.txt" | diff - "$TMP/b.txt" >/dev/null ||
 	fail "diff - NEW differs from diff BASE NEW"
 "$SCORCH" diff "$base" - <"$new" >/dev/null || fail "diff BASE - failed"
 ok "one '-' reads standard input once"
+
+# The same stream under other names: /dev/stdin and '-', twice /dev/stdin, a FIFO twice.
+for pair in "/dev/stdin -" "/dev/stdin /dev/stdin"; do
+	rc=0
+	# shellcheck disable=SC2086
+	cat "$base" | "$SCORCH" diff $pair >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "diff $pair exited $rc, expected 2 (stdout: $(head -3 "$TMP/out"))"
+	grep -qF "are the same pipe or stream, which can be read only once" "$TMP/err" ||
+		fail "diff $pair does not say why: $(cat "$TMP/err")"
+done
+ok "diff /dev/stdin - and /dev/stdin /dev/stdin: exit 2, $(cat "$TMP/err")"
