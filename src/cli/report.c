@@ -36,6 +36,7 @@
 #include "report/modules.h"
 #include "report/reportset.h"
 #include "report/top.h"
+#include "session/outdir.h"
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -491,15 +492,26 @@ int cmd_report(int argc, char **argv)
 					   .groups = groups};
 		sc_diag d;
 		sc_diag_clear(&d);
-		int r = sc_reportset_write(p, &ro, out, &d);
+		/* The folders this run creates go again if the set cannot be written. */
+		sc_outdir od = {0};
+		int r = sc_outdir_make(&od, out);
+		if (r < 0) {
+			sc_cli_error("report", r, "cannot create the folder '%s'", out);
+			sc_outdir_release(&od);
+			rc = 1;
+			goto out;
+		}
+		r = sc_reportset_write(p, &ro, out, &d);
 		rc = 0;
 		if (r < 0) {
 			char buf[1024];
 			sc_cli_error("report", d.message[0] ? 0 : r, "%s",
 				     d.message[0] ? sc_diag_format(&d, buf, sizeof(buf))
 						  : "cannot write the report set");
+			sc_outdir_remove_if_empty(&od);
 			rc = 1;
 		}
+		sc_outdir_release(&od);
 		goto out;
 	}
 	rc = output(p, &v, out);

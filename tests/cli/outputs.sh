@@ -100,7 +100,12 @@ LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=butterfly.html \
 (cd "$TMP/set" && md5sum -c --quiet "$TMP/set.md5") || fail "report --all left a mixed set"
 grep -q 'No space left on device' "$TMP/set.err" || fail "report --all: $(cat "$TMP/set.err")"
 [ "$(ls -A "$TMP/set" | wc -l)" -eq 5 ] || fail "report --all left extra files: $(ls -A "$TMP/set")"
-ok "report --all on a full disk keeps the previous set whole"
+rc=0
+LD_PRELOAD=$fw SC_FAIL_WRITE_MATCH=report.md \
+	"$SCORCH" report --all -o "$TMP/n1/n2/set" "$folded" >/dev/null 2>"$TMP/set2.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "report --all into new folders on a full disk exited $rc"
+[ ! -e "$TMP/n1" ] || fail "report --all left the folders it created: $(find "$TMP/n1")"
+ok "report --all on a full disk keeps the previous set whole, removes the folders it made"
 
 # A signal in the middle of writing: scorch ends as the signal says and leaves no temporary.
 sw=$BUILD/tests/programs/libstallwrite.so
