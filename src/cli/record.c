@@ -228,6 +228,16 @@ static int exit_code(const sc_record_result *r)
 	return 0;
 }
 
+/* The deepest stack of the profile, in frames. */
+static size_t max_depth(const sc_profile *p)
+{
+	size_t d = 0;
+	for (size_t i = 0; i < p->nodes.len; i++)
+		if (p->nodes.data[i].depth > d)
+			d = p->nodes.data[i].depth;
+	return d;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	sc_record_options o;
@@ -315,7 +325,12 @@ int cmd_record(int argc, char **argv)
 	finish_signals_install(&dir);
 	r = sc_record_run(&o, p, &res);
 	finish_signals = 0;
-	if (r == 0 && res.depth_limit)
+	if (r == 0 && res.killed)
+		fprintf(stderr, "scorch record: the command did not end on SIGTERM within 2 s; "
+				"killed it (SIGKILL)\n");
+	/* Only when a stack did reach the kernel's limit (the kernel and user context markers
+	 * count in it, hence the slack): a shallow program loses nothing. */
+	if (r == 0 && res.depth_limit && max_depth(p) + 2 >= (size_t)res.depth_limit)
 		fprintf(
 		    stderr,
 		    "scorch record: warning: stacks were cut at %d frames, not --depth %d: "

@@ -611,6 +611,7 @@ stop:
 		sc_session_kill(&s.sess);
 	r->exited = s.sess.exited;
 	r->wait_status = s.sess.wait_status;
+	r->killed = s.sess.killed;
 	r->lost = s.rings.lost;
 	r->samples = s.dec.samples;
 	r->leaf_fixed = s.dec.leaf_fixed;

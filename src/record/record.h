@@ -71,6 +71,7 @@ typedef struct sc_record_gone {
 typedef struct sc_record_result {
 	int wait_status;     /* of the launched command, as from waitpid (valid if exited) */
 	bool exited;	     /* the launched command was reaped */
+	bool killed;	     /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
 	uint64_t samples;    /* samples stored */
 	uint64_t lost;	     /* samples the kernel reported lost */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */

@@ -354,6 +354,7 @@ int sc_session_loop_run(sc_session *s, const sc_session_loop *l)
 		} else if (!killed && t >= kill_at) {
 			signal_command(s, SIGKILL);
 			killed = true;
+			s->killed = true;
 		}
 	}
 	/* Everything the target did before it exited is ready now: take it all. */

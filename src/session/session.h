@@ -44,6 +44,7 @@ typedef struct sc_session {
 	int exec_errno;	     /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
 	int tty;	     /* the terminal handed to the command's group, or -1 */
 	bool stop_requested; /* by sc_session_request_stop() */
+	bool killed;	     /* asked to stop, it outlived SIGTERM's grace and got SIGKILL */
 	sc_diag diag; /* what failed, when a function returned < 0 with it filled (else empty) */
 } sc_session;
 

@@ -44,3 +44,11 @@ else
 	[ "$n" -eq 200 ] || fail "--depth 200 under a limit of $limit kept $n frames"
 	ok "--depth 200 under the limit $limit: 200 frames, no warning"
 fi
+
+# A shallow program recorded with a --depth above the limit loses nothing: no warning.
+"$SCORCH" record -q --depth 1000 -o "$TMP/shallow" -- "$(prog hot)" >/dev/null 2>"$TMP/shallow.log" ||
+	fail "record --depth 1000 of hot failed: $(cat "$TMP/shallow.log")"
+if grep -q 'perf_event_max_stack' "$TMP/shallow.log"; then
+	fail "a warning about cut stacks though no stack was deep: $(cat "$TMP/shallow.log")"
+fi
+ok "--depth 1000 on a shallow program: no warning"

@@ -139,3 +139,22 @@ wait "$spid" || rc=$?
 [ "$rc" -eq 130 ] || fail "scorch record exited $rc after two SIGINTs while writing, expected 130"
 [ ! -e "$TMP/new" ] || fail "abandoned recording left $(find "$TMP/new" | tr '\n' ' ')"
 ok "two SIGINTs while writing into a new folder: exit 130, the folder is gone"
+
+# A command that ignores SIGTERM: killed after the grace time, and scorch says so.
+rm -f "$TMP/started"
+env --default-signal=INT,TERM "$SCORCH" record -q -o "$TMP/stubborn" -- \
+	sh -c "trap '' TERM INT; touch '$TMP/started'; sleep 60" >/dev/null 2>"$TMP/stubborn.err" &
+pid=$!
+for _ in $(seq 600); do
+	[ -e "$TMP/started" ] && break
+	sleep 0.05
+done
+[ -e "$TMP/started" ] || { kill -KILL $pid; fail "the stubborn command never started"; }
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+[ "$rc" -eq 137 ] || fail "a command that ignores SIGTERM: scorch exited $rc, expected 137"
+grep -q "the command did not end on SIGTERM within 2 s; killed it (SIGKILL)" "$TMP/stubborn.err" ||
+	fail "scorch did not say it killed the command: $(cat "$TMP/stubborn.err")"
+[ -s "$TMP/stubborn/profile.pb.gz" ] || fail "no profile after killing a stubborn command"
+ok "a command that ignores SIGTERM is killed after 2 s, and scorch says so"
