@@ -225,6 +225,26 @@ size_t scorch_bench_count_regressions(const scorch_bench_report *r, double pct)
 	return n;
 }
 
+/* Bootstrap draws a file comparison may make in all (about a second or two here): the files'
+ * own resamples, each within its range, times their samples could otherwise ask for hours. */
+#define COMPARE_DRAWS_MAX 5e8
+
+/* Lowers out->config.resamples so that comparing every result of `out` with `base` stays within
+ * COMPARE_DRAWS_MAX draws (never below 100, the smallest a run may ask for). */
+static void bound_resamples(scorch_bench_report *out, const scorch_bench_report *base)
+{
+	double per_resample = 0;
+	for (size_t i = 0; i < out->nresults; i++) {
+		const scorch_bench_result *b = find_base(base, out->results[i].id);
+		if (b)
+			per_resample += (double)out->results[i].nsamples + (double)b->nsamples;
+	}
+	if (per_resample * out->config.resamples <= COMPARE_DRAWS_MAX)
+		return;
+	double fit = COMPARE_DRAWS_MAX / per_resample;
+	out->config.resamples = fit < 100 ? 100 : (unsigned)fit;
+}
+
 int sc_bench_compare_files(const char *a_path, const char *b_path, double noise, size_t max_bytes,
 			   scorch_bench_report *out, sc_diag *d)
 {
@@ -237,6 +257,7 @@ int sc_bench_compare_files(const char *a_path, const char *b_path, double noise,
 		goto out;
 	if (noise >= 0)
 		out->config.noise = noise;
+	bound_resamples(out, &a);
 	if ((err = sc_bench_compare_reports(out, &a)) < 0)
 		goto out;
 	free(out->baseline_name);

@@ -142,7 +142,9 @@ int sc_bench_confirm_reports(scorch_bench_suite *s, const scorch_bench_config *c
 /* `scorch bench compare A.json B.json`: loads both files (each under max_bytes, 0: the
  * default), compares B (new) against A (base) and leaves the result in *out (B's results with
  * comparisons filled, baseline_name = A's path); print it with scorch_bench_write_table().
- * `noise` < 0 keeps B's recorded threshold. Returns 0, -ENOENT/-errno (d names the file), -EINVAL
+ * `noise` < 0 keeps B's recorded threshold. B's resamples are lowered (shown in the output's
+ * header) when the files' samples and resamples would ask for more than about 5e8 bootstrap draws
+ * in all, so that a hand-edited file cannot make a comparison run for hours. Returns 0, -ENOENT/-errno (d names the file), -EINVAL
  * (not a scorch.bench file, d says why), -EFBIG (over the cap, d says so), -ENOMEM. */
 int sc_bench_compare_files(const char *a_path, const char *b_path, double noise, size_t max_bytes,
 			   scorch_bench_report *out, sc_diag *d);

@@ -191,3 +191,25 @@ assert any(x.startswith("empty/nothing: ") and "nothing measurable" in x for x i
 assert len(empty["samples"]["iters"]) == 50
 PY
 ok "slow benchmark: 3 samples and a warning; empty benchmark: a warning"
+
+# A hand-edited report whose samples and resamples (each within its range) would ask for hours of
+# bootstrap: the comparison lowers the resamples and says how many it used.
+python3 - "$SRCDIR/tests/data/bench-base.json" "$TMP/huge.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["config"]["resamples"] = 10000000
+n = 100000
+b = doc["benchmarks"][0]
+b["samples"] = {"iters": [1000 * (1 + i % 50) for i in range(n)],
+                "wall": [100.0 * 1000 * (1 + i % 50) for i in range(n)],
+                "cpu": [98.0 * 1000 * (1 + i % 50) for i in range(n)]}
+doc["benchmarks"] = [b]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+rc=0
+timeout 300 "$SCORCH" bench compare "$TMP/huge.json" "$TMP/huge.json" >"$TMP/huge.out" 2>&1 || rc=$?
+[ "$rc" -ne 124 ] || fail "bench compare of a 10M-resample, 100k-sample report did not finish"
+[ "$rc" -eq 0 ] || fail "bench compare of the huge report exited $rc: $(cat "$TMP/huge.out")"
+grep -q "p from 2500 bootstrap resamples" "$TMP/huge.out" ||
+	fail "the comparison does not say it lowered the resamples: $(head -3 "$TMP/huge.out")"
+ok "bench compare bounds the bootstrap of a hand-edited report: $(sed -n 2p "$TMP/huge.out")"
