@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -38,11 +39,17 @@ static const struct command commands[] = {
 
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
 {
+	/* Messages quote file names and values as given, and names from files: shown escaped
+	 * (util/strbuf.h), so none can drive the terminal or split the line. */
+	char msg[4096];
 	va_list ap;
-	fprintf(stderr, "scorch %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	sc_strbuf sb = {0};
+	sc_strbuf_add_text(&sb, msg);
+	fprintf(stderr, "scorch %s: %s", cmd, sb.buf ? sb.buf : msg);
+	sc_strbuf_release(&sb);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
 	fputc('\n', stderr);

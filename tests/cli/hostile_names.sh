@@ -117,3 +117,12 @@ fi
 grep -qF 'ok/\x1b[31mRED\x1b]0;T\x07\x0asplit' "$TMP/out-bench.txt" ||
 	fail "bench compare does not show the id escaped: $(cat "$TMP/out-bench.txt")"
 ok "bench compare shows benchmark ids escaped"
+
+# Error messages quote what they were given (a file name here) escaped as well.
+"$SCORCH" report "$TMP/evil$(printf '\033')]0;PWN$(printf '\007')name" >/dev/null 2>"$TMP/out-err.txt" &&
+	fail "report of a missing file succeeded"
+if LC_ALL=C grep -q "$(printf '\033')" "$TMP/out-err.txt"; then
+	fail "an error message printed an ESC from a file name"
+fi
+grep -qF 'evil\x1b]0;PWN\x07name' "$TMP/out-err.txt" || fail "the file name is not shown escaped: $(cat -v "$TMP/out-err.txt")"
+ok "error messages show file names escaped"
