@@ -91,15 +91,16 @@ static const char *basename_of(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : slash && slash[1] ? slash + 1 : path;
 }
 
-/* Do a and b name one stream that is not a regular file ("-" is standard input)? */
+/* Do a and b name one pipe, FIFO or socket ("-" is standard input), which only one read can
+ * empty? (Files and devices such as /dev/zero read the same twice.) */
 static bool same_stream(const char *a, const char *b)
 {
 	struct stat sa, sb;
 	if ((strcmp(a, "-") == 0 ? fstat(0, &sa) : stat(a, &sa)) != 0 ||
 	    (strcmp(b, "-") == 0 ? fstat(0, &sb) : stat(b, &sb)) != 0)
 		return false;
-	return !S_ISREG(sa.st_mode) && !S_ISDIR(sa.st_mode) && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino && sa.st_rdev == sb.st_rdev;
+	return (S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode)) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
 }
 
 int cmd_diff(int argc, char **argv)
