@@ -601,7 +601,8 @@ int scorch_bench_main(int argc, char **argv, scorch_bench_register_fn reg, bool 
 	else
 		e = 0;
 	if (e < 0) {
-		fprintf(stderr, "%s: cannot write to standard output\n", prog);
+		fprintf(stderr, "%s: cannot write to standard output: %s\n", prog,
+			strerror(errno ? errno : EIO));
 		goto out;
 	}
 	if ((json && write_file(prog, json, &rep, scorch_bench_write_json) < 0) ||
@@ -656,7 +657,7 @@ out:
 	scorch_bench_report_release(&rep);
 	scorch_bench_suite_free(s);
 	if (fflush(stdout) != 0 && status == 0) {
-		fprintf(stderr, "%s: cannot write to standard output\n", prog);
+		fprintf(stderr, "%s: cannot write to standard output: %s\n", prog, strerror(errno));
 		status = 1;
 	}
 	return status;

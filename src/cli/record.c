@@ -204,16 +204,19 @@ static int write_artifact(FILE *f, size_t i, void *ctx)
 }
 
 /* Writes the recording's files as one set: when any of them cannot be written, the folder keeps
- * its previous set whole. Returns 0 or -errno after saying which file failed. */
-static int write_artifacts(const char *dir, const sc_profile *p, const sc_flamegraph_options *fo)
+ * its previous set whole (a folder this run made stays empty, and goes). Returns 0 or -errno
+ * after saying which file failed. */
+static int write_artifacts(const sc_outdir *dir, const sc_profile *p,
+			   const sc_flamegraph_options *fo)
 {
 	struct artifacts a = {p, fo};
 	size_t failed = 0;
-	int r = sc_afile_write_set(dir, artifact_names, 3, write_artifact, &a, &failed);
+	int r = sc_afile_write_set(dir->path.buf, artifact_names, 3, write_artifact, &a, &failed);
 	if (r < 0)
-		sc_cli_error("record", r,
-			     "cannot write '%s/%s' (the folder keeps its previous files)", dir,
-			     artifact_names[failed]);
+		sc_cli_error("record", r, "cannot write '%s/%s' (%s)", dir->path.buf,
+			     artifact_names[failed],
+			     dir->created ? "nothing of the recording was written"
+					  : "the folder keeps its previous files");
 	return r;
 }
 
@@ -367,7 +370,7 @@ int cmd_record(int argc, char **argv)
 	char title[256];
 	snprintf(title, sizeof(title), "scorch: %s", name);
 	sc_flamegraph_options fo = {.title = title, .type = 0};
-	int werr = write_artifacts(dir.path.buf, p, &fo);
+	int werr = write_artifacts(&dir, p, &fo);
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
