@@ -96,10 +96,10 @@ SC_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	-artifact_prefix="$out/crash-$target-" -print_final_stats=1 \
 	"$out/corpus-$target" "$seeds" >"$out/$target.log" 2>&1
 rc=$?
-grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done)" "$out/$target.log"
+grep -a -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done)" "$out/$target.log"
 if [ $rc != 0 ]; then
 	echo "FAIL: the fuzzer found a problem (rc $rc); log: $out/$target.log"
-	grep -E "ERROR|SUMMARY|bad diagnostic|Test unit written|artifact_prefix" "$out/$target.log" | head -20
+	grep -a -E "ERROR|SUMMARY|bad diagnostic|Test unit written|artifact_prefix" "$out/$target.log" | head -20
 	exit 1
 fi
 echo "PASS: no crash, leak, hang or bad diagnostic"
