@@ -26,7 +26,7 @@ for mode in auto dwarf; do
 	f="$TMP/$mode/stacks.folded"
 	near "$(folded_share "$f" 'main;sort_alpha')" 66.7 10 "$mode: main;sort_alpha"
 	near "$(folded_share "$f" 'main;sort_beta')" 33.3 10 "$mode: main;sort_beta"
-	near "$(folded_share "$f" 'by_key' leaf)" 100 5 "$mode: by_key as the leaf"
+	near "$(folded_share "$f" 'by_key')" 100 5 "$mode: by_key on the stacks"
 	near "$(folded_share "$f" 'main')" 100 5 "$mode: main on the stacks"
 	grep -q 'were cut at an address no mapping holds' "$TMP/$mode.log" &&
 		fail "$mode: stacks were cut: $(grep 'were cut' "$TMP/$mode.log")"

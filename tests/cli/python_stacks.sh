@@ -14,7 +14,7 @@ done
 RC=0
 "$SCORCH" record -F 1000 -o "$TMP/py" -- "$py" -c '
 import json
-for i in range(40000):
+for i in range(80000):
     json.dumps({"a": [1, 2, 3] * 10, "b": str(i)})
 ' >"$TMP/py.log" 2>&1 || RC=$?
 [ "$RC" -eq 0 ] || { sed 's/^/  | /' "$TMP/py.log" >&2; fail "scorch record python3 exited $RC"; }
