@@ -74,6 +74,9 @@ static void setup(struct fixture *f, bool cfi)
 {
 	f->p = sc_profile_new();
 	assert_non_null(f->p);
+	/* as the recorder sets them up: a sample carries (1, period) */
+	assert_true(sc_profile_add_sample_type(f->p, "samples", "count") >= 0);
+	assert_true(sc_profile_add_sample_type(f->p, "cpu", "nanoseconds") >= 0);
 	sc_addrspace_init(&f->as, f->p);
 	assert_int_equal(sc_sample_init(&f->d, f->p, &f->as, 127), 0);
 	f->d.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
