@@ -10,8 +10,9 @@
  * Also here: the choice of output folder (made by src/session/outdir.h: the default one created
  * exclusively, folders this run created removed again when nothing was written), the signal
  * handling of the symbolize-and-write phase (first signal: finish; second: abandon), the aliases
- * that let symbolization read files deleted while the command ran, and the warnings about cut
- * stacks and unreadable deleted files.
+ * that let symbolization read files deleted while the command ran, the warnings about cut
+ * stacks and unreadable deleted files, and the --call-graph MODE[,SIZE] parsing with the lines
+ * that count the user stacks which ended early (report_cuts).
  */
 #include "cli/commands.h"
 #include "cli/options.h"
