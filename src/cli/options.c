@@ -208,7 +208,11 @@ void sc_options_help(const char *cmd, const char *const *usage, const sc_option 
 		char s[8] = "    ";
 		if (o->short_name)
 			snprintf(s, sizeof(s), "-%c, ", o->short_name);
-		if (takes_arg(o))
+		if (!o->long_name) /* a short option alone, such as perf's -g */
+			snprintf(left, sizeof(left), "-%c%s%s", o->short_name,
+				 takes_arg(o) ? " " : "",
+				 takes_arg(o) ? (o->argname ? o->argname : "ARG") : "");
+		else if (takes_arg(o))
 			snprintf(left, sizeof(left), "%s--%s %s", s, o->long_name,
 				 o->argname ? o->argname : "ARG");
 		else

@@ -10,8 +10,9 @@
  * Also here: the choice of output folder (made by src/session/outdir.h: the default one created
  * exclusively, folders this run created removed again when nothing was written), the signal
  * handling of the symbolize-and-write phase (first signal: finish; second: abandon), the aliases
- * that let symbolization read files deleted while the command ran, and the warnings about cut
- * stacks and unreadable deleted files.
+ * that let symbolization read files deleted while the command ran, the warnings about cut
+ * stacks and unreadable deleted files, and the --call-graph MODE[,SIZE] parsing with the lines
+ * that count the user stacks which ended early (report_cuts).
  */
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -46,6 +47,7 @@ static const char *const examples[] = {
     "scorch record -- ./myprog arg1 arg2",
     "scorch record -F 4000 --depth 64 -o out/ -- make -j2",
     "scorch record -p 1234 --duration 10",
+    "scorch record --call-graph dwarf,32768 -- python3 script.py",
     NULL,
 };
 
@@ -220,6 +222,90 @@ static int write_artifacts(const sc_outdir *dir, const sc_profile *p,
 	return r;
 }
 
+/* Parses --call-graph MODE[,SIZE] into o (SIZE only after dwarf or auto, as perf spells it).
+ * Returns 0, or -1 after saying what is wrong. */
+static int parse_call_graph(const char *arg, sc_record_options *o, bool *size_given)
+{
+	static const struct {
+		const char *name;
+		sc_record_callgraph mode;
+	} modes[] = {
+	    {"auto", SC_RECORD_CG_AUTO}, {"dwarf", SC_RECORD_CG_DWARF}, {"fp", SC_RECORD_CG_FP}};
+	size_t n = strcspn(arg, ",");
+	size_t i;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strlen(modes[i].name) == n && !strncmp(arg, modes[i].name, n))
+			break;
+	if (i == sizeof(modes) / sizeof(modes[0])) {
+		sc_cli_error("record", 0,
+			     "--call-graph must be fp, dwarf or auto (dwarf and auto "
+			     "may add ,SIZE), not '%s'",
+			     arg);
+		return -1;
+	}
+	o->callgraph = modes[i].mode;
+	if (!arg[n])
+		return 0;
+	const char *size = arg + n + 1;
+	char *end;
+	errno = 0;
+	long v = strtol(size, &end, 10);
+	if (o->callgraph == SC_RECORD_CG_FP || end == size || *end || errno || v < 8 ||
+	    v > SC_RECORD_MAX_STACK_BYTES) {
+		sc_cli_error(
+		    "record", 0,
+		    "--call-graph %s: the stack size after the comma must be a whole number "
+		    "of bytes between 8 and %d (and only dwarf and auto take one), not '%s'",
+		    modes[i].name, SC_RECORD_MAX_STACK_BYTES, size);
+		return -1;
+	}
+	o->stack_bytes = (int)v;
+	*size_given = true;
+	return 0;
+}
+
+/* Says how many user stacks ended early and why (see sc_record_cuts). */
+static void report_cuts(const sc_record_options *o, const sc_record_result *res)
+{
+	const sc_record_cuts *c = &res->cuts;
+	unsigned long long all = (unsigned long long)c->stacks;
+	if (!all)
+		return;
+	if (c->no_mapping) {
+		char below[96] = "";
+		if (c->below[0])
+			snprintf(below, sizeof(below), ", below %s", c->below);
+		fprintf(
+		    stderr,
+		    "scorch record: %llu of %llu stacks (%.1f%%) were cut at an address no mapping "
+		    "holds%s (%s)\n",
+		    (unsigned long long)c->no_mapping, all,
+		    100.0 * (double)c->no_mapping / (double)all, below,
+		    o->callgraph == SC_RECORD_CG_FP
+			? "frame pointers missing: try --call-graph dwarf"
+			: "code without CFI or frame pointers, or a stack that is not one");
+	}
+	if (c->end_of_copy)
+		fprintf(
+		    stderr,
+		    "scorch record: %llu of %llu stacks (%.1f%%) were truncated at the end of the "
+		    "%d-byte stack copy: raise --stack-size\n",
+		    (unsigned long long)c->end_of_copy, all,
+		    100.0 * (double)c->end_of_copy / (double)all, o->stack_bytes);
+	if (c->no_rule)
+		fprintf(
+		    stderr,
+		    "scorch record: %llu of %llu stacks (%.1f%%) stopped at a frame whose CFI the "
+		    "unwinder cannot follow\n",
+		    (unsigned long long)c->no_rule, all, 100.0 * (double)c->no_rule / (double)all);
+	if (c->not_64bit)
+		fprintf(
+		    stderr,
+		    "scorch record: %llu samples of 32-bit code kept only their sampled address "
+		    "(--call-graph fp follows their frame pointers)\n",
+		    (unsigned long long)c->not_64bit);
+}
+
 static int exit_code(const sc_record_result *r)
 {
 	if (!r->exited)
@@ -248,8 +334,18 @@ int cmd_record(int argc, char **argv)
 	const char *outdir = NULL;
 	int pid = 0, top = 10;
 	double duration = 0;
-	bool no_kernel = false, no_children = false, quiet = false;
+	bool no_kernel = false, no_children = false, quiet = false, g = false;
+	const char *call_graph = NULL;
+	int stack_size = 0, leaf_stack = -1;
 	sc_option opts[] = {
+	    SC_OPT_FLAG('g', NULL, &g,
+			"record call graphs in the default mode (auto), as perf's -g"),
+	    SC_OPT_STR(
+		0, "call-graph", &call_graph, "MODE[,SIZE]",
+		"user stacks: fp, dwarf or auto (default auto); dwarf,SIZE sets --stack-size"),
+	    SC_OPT_INT_RANGE(0, "stack-size", &stack_size, "BYTES", 8, SC_RECORD_MAX_STACK_BYTES,
+			     "dwarf, auto: user stack copied per sample, rounded up to 8 (default "
+			     "16384)"),
 	    SC_OPT_INT_RANGE('F', "frequency", &o.frequency, "HZ", 1, 100000,
 			     "samples per second per thread (default 1000)"),
 	    SC_OPT_INT_RANGE(0, "depth", &o.max_depth, "N", 1, 1024,
@@ -263,8 +359,9 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
 	    SC_OPT_FLAG(0, "no-children", &no_children, "do not follow forked child processes"),
 	    SC_OPT_INT_RANGE(
-		0, "leaf-stack", &o.user_stack_bytes, "BYTES", 0, 65528,
-		"user stack copied per sample to fix frameless leaves (default 512, 0 = off)"),
+		0, "leaf-stack", &leaf_stack, "BYTES", 0, SC_RECORD_MAX_STACK_BYTES,
+		"fp: user stack copied per sample to fix frameless leaves (default 512, "
+		"0 = off)"),
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "functions shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
@@ -275,12 +372,46 @@ int cmd_record(int argc, char **argv)
 		return 0;
 	if (argi < 0)
 		return 2;
-	/* The ranges are checked by the option table; the multiple of 8 is not a range. */
-	if (o.user_stack_bytes % 8) {
-		sc_cli_error("record", 0,
-			     "--leaf-stack must be a multiple of 8 between 0 and 65528, not %d",
-			     o.user_stack_bytes);
+	bool size_given = false;
+	(void)g; /* -g asks for the default mode */
+	if (call_graph && parse_call_graph(call_graph, &o, &size_given) < 0)
 		return 2;
+	if (stack_size) {
+		if (size_given && stack_size != o.stack_bytes) {
+			sc_cli_error(
+			    "record", 0,
+			    "--stack-size %d and --call-graph %s disagree: give the size once",
+			    stack_size, call_graph);
+			return 2;
+		}
+		o.stack_bytes = stack_size;
+		size_given = true;
+	}
+	/* perf rounds the size up to a multiple of 8 too; 65528 is one already. */
+	o.stack_bytes = (o.stack_bytes + 7) & ~7;
+	if (o.callgraph == SC_RECORD_CG_FP && size_given) {
+		sc_cli_error(
+		    "record", 0,
+		    "--stack-size is for --call-graph dwarf and auto (fp copies --leaf-stack "
+		    "bytes for its leaf fix)");
+		return 2;
+	}
+	if (leaf_stack >= 0) {
+		if (o.callgraph != SC_RECORD_CG_FP) {
+			sc_cli_error("record", 0,
+				     "--leaf-stack is for --call-graph fp (dwarf and auto copy "
+				     "--stack-size bytes and unwind them whole)");
+			return 2;
+		}
+		/* The ranges are checked by the option table; the multiple of 8 is not a range. */
+		if (leaf_stack % 8) {
+			sc_cli_error(
+			    "record", 0,
+			    "--leaf-stack must be a multiple of 8 between 0 and 65528, not %d",
+			    leaf_stack);
+			return 2;
+		}
+		o.user_stack_bytes = leaf_stack;
 	}
 	o.duration = duration;
 	o.kernel = !no_kernel;
@@ -387,6 +518,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
 		report_gone(p, &res);
+		report_cuts(&o, &res);
 		sc_cli_print_unnamed(p, &st, stderr);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "

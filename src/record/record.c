@@ -4,8 +4,10 @@
  * is the tour.
  *
  * Events. One cpu-clock software event per (task, CPU), sampling at o->frequency Hz with call
- * chains, user registers (ip, sp, bp) and a few hundred bytes of user stack, with inherit=1 so
- * threads and forked children are followed, and with the side-band records we need to place
+ * chains and user registers and a copy of the user stack (16 KiB by default, unwound while
+ * recording, with the kernel's callchain kept to kernel frames; or, for --call-graph fp, three
+ * registers and a few hundred bytes for the leaf fix over the kernel's callchain), with inherit=1
+ * so threads and forked children are followed, and with the side-band records we need to place
  * addresses: MMAP2 (code mapped), COMM with the exec flag (a new program image), FORK, EXIT.
  *   launch   the session (src/session/session.h) forks the command and holds it before exec
  *            while we open one event per CPU on its pid (enable_on_exec, so nothing of the
@@ -17,11 +19,10 @@
  * Then the session's poll loop runs a round whenever a ring is a quarter full, or every POLL_MS,
  * until the target is done (the stop policy is the session's):
  *   ring.c       copies records out of the rings and hands them over in time order;
- *   sample.c     decodes them: samples to stacks of locations (with the leaf fix), MMAP, COMM
- *                and FORK records to the address space;
- *   addrspace.c  per-process mapping tables, model mappings, and the mapped files kept open in
- *                case they are deleted before symbolization.
- * At the end, the counts and the files deleted meanwhile go to the result.
+ *   sample.c     decodes them: samples to stacks of locations (unwound, or with the leaf fix),
+ * MMAP, COMM and FORK records to the address space; addrspace.c  per-process mapping tables, model
+ * mappings, and the mapped files kept open in case they are deleted before symbolization. At the
+ * end, the counts and the files deleted meanwhile go to the result.
  *
  * Not here: symbolization (src/symbolize), output (src/formats), anything that prints.
  */
@@ -29,6 +30,7 @@
 #include "record/ring.h"
 #include "record/sample.h"
 #include "session/session.h"
+#include "unwind/unwind.h"
 #include "util/hashmap.h"
 #include "util/strbuf.h"
 #include "util/vec.h"
@@ -84,6 +86,8 @@ void sc_record_options_init(sc_record_options *o)
 	o->max_depth = 127;
 	o->kernel = true;
 	o->follow_children = true;
+	o->callgraph = SC_RECORD_CG_AUTO;
+	o->stack_bytes = 16384;
 	o->user_stack_bytes = 512;
 }
 
@@ -206,7 +210,14 @@ static void setup_attr(struct rec *s)
 	a->sample_freq = (uint64_t)o->frequency;
 	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			 PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_PERIOD;
-	if (o->user_stack_bytes >= 8 && REGS_MASK) {
+	if (o->callgraph != SC_RECORD_CG_FP && REGS_MASK) {
+		/* The user stack is unwound from a copy: the kernel's callchain keeps only its own
+		 * frames. */
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = SC_UNWIND_PERF_REGS_MASK;
+		a->sample_stack_user = (uint32_t)o->stack_bytes & ~7u;
+		a->exclude_callchain_user = 1;
+	} else if (o->user_stack_bytes >= 8 && REGS_MASK) {
 		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		a->sample_regs_user = REGS_MASK;
 		a->sample_stack_user = (uint32_t)o->user_stack_bytes & ~7u;
@@ -548,7 +559,11 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		return fail(r, -EINVAL, "nothing to record: no command and no pid");
 	if (o->argv && !o->argv[0])
 		return fail(r, -EINVAL, "nothing to record: empty command");
-	if (o->frequency < 1 || o->max_depth < 1 || o->user_stack_bytes < 0)
+	if (o->frequency < 1 || o->max_depth < 1 || o->user_stack_bytes < 0 ||
+	    o->user_stack_bytes > SC_RECORD_MAX_STACK_BYTES ||
+	    (o->callgraph != SC_RECORD_CG_FP &&
+	     (o->stack_bytes < 8 || o->stack_bytes > SC_RECORD_MAX_STACK_BYTES)) ||
+	    (unsigned)o->callgraph > SC_RECORD_CG_FP)
 		return fail(r, -EINVAL, "invalid recording options");
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
@@ -578,9 +593,13 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 			   o->frequency, max_rate, o->frequency);
 		goto out;
 	}
-	check_max_stack(o, r);
+	if (o->callgraph == SC_RECORD_CG_FP) /* else user stacks are ours, up to --depth */
+		check_max_stack(o, r);
 	setup_attr(&s);
 	s.dec.sample_type = s.attr.sample_type;
+	s.dec.regs_mask = s.attr.sample_regs_user;
+	s.dec.cfi = o->callgraph != SC_RECORD_CG_FP && REGS_MASK;
+	s.dec.unwind_mode = o->callgraph == SC_RECORD_CG_DWARF ? SC_UNWIND_DWARF : SC_UNWIND_AUTO;
 	sc_session_signals_install(&sigs);
 	sigs_installed = true;
 
@@ -615,6 +634,7 @@ stop:
 	r->lost = s.rings.lost;
 	r->samples = s.dec.samples;
 	r->leaf_fixed = s.dec.leaf_fixed;
+	sc_sample_cuts(&s.dec, &r->cuts);
 	r->processes = s.dec.processes;
 	r->threads = s.dec.threads;
 	r->duration = sc_session_now() - start;

@@ -3,9 +3,18 @@
  *
  * sc_record_run() launches the command (or attaches to a pid and all its threads), samples it with
  * the cpu-clock software event at `frequency` Hz with user (and kernel) call chains, follows its
- * threads and forked children, tracks mmap events so code loaded later is attributed, fixes the
- * caller of frameless leaf functions with .eh_frame CFI over a small copy of the user stack, and
- * fills `p` with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
+ * threads and forked children, tracks mmap events so code loaded later is attributed, and fills
+ * `p` with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
+ *
+ * User call chains (o->callgraph). FP: the kernel's frame-pointer callchain, with the caller of a
+ * frameless leaf restored by its .eh_frame CFI over a small copy of the user stack
+ * (user_stack_bytes). DWARF and AUTO: each sample carries the user registers
+ * (SC_UNWIND_PERF_REGS_MASK) and a copy of `stack_bytes` of the user stack, unwound while
+ * recording by src/unwind (sc_unwind_stack, in that mode) against the recorder's own address
+ * space; only the resulting addresses are stored, never the copies. Kernel frames always come from
+ * the kernel's callchain. In every mode a user stack ends at the first caller address that no
+ * executable mapping of the process holds, and the result counts such cut stacks (see
+ * sc_record_cuts).
  *
  * The profile gets sample types (samples, count) and (cpu, nanoseconds), period type
  * (cpu, nanoseconds), and comments "command: ...", "host: ...". Addresses of caller frames are
@@ -35,8 +44,9 @@
  * reason for any that could not be opened. At most SC_MAX_KEPT_FILES (record/addrspace.h) files are
  * kept open.
  *
- * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). When
- * max_depth is above it, the result says so (depth_limit) and stacks keep that many frames; the
+ * Depth. The kernel cuts call chains at kernel.perf_event_max_stack (127 by default). In FP mode,
+ * when max_depth is above it, the result says so (depth_limit) and stacks keep that many frames
+ * (DWARF and AUTO unwind user stacks here, up to max_depth frames, the copy permitting); the
  * sysctl is not raised here: it is system-wide, and the kernel refuses to change it while any
  * call-chain event exists (anyone's), so it could not be put back reliably.
  */
@@ -50,6 +60,31 @@
 
 #include "profile/profile.h"
 
+typedef enum sc_record_callgraph {
+	SC_RECORD_CG_AUTO,  /* CFI where a module has no frame pointers, frame pointers where it has
+			     */
+	SC_RECORD_CG_DWARF, /* CFI everywhere */
+	SC_RECORD_CG_FP,    /* the kernel's frame-pointer callchain (+ the leaf fix) */
+} sc_record_callgraph;
+
+/* The largest user stack copy perf_event_open accepts (a u16, rounded down to 8). */
+#define SC_RECORD_MAX_STACK_BYTES 65528
+
+/* How many user stacks ended early, and why. A stack "cut" lost its outer callers: in FP mode at
+ * a caller address no executable mapping holds (a frame pointer that was not one); in DWARF/AUTO
+ * mode at such an address too, at the end of the stack copy, or at a frame the unwinder could not
+ * step. `below` names the module (basename of its file) of the innermost frame most often left
+ * just above a cut at an address no mapping holds, with `below_count` of them; empty when none. */
+typedef struct sc_record_cuts {
+	uint64_t stacks;      /* user stacks looked at (samples with user frames) */
+	uint64_t no_mapping;  /* cut at a caller address no executable mapping holds */
+	uint64_t end_of_copy; /* DWARF/AUTO: the walk reached the end of the stack copy */
+	uint64_t no_rule;     /* DWARF/AUTO: a CFI rule not evaluable, or a CFA not growing */
+	uint64_t not_64bit;   /* DWARF/AUTO: no 64-bit user registers (only the ip kept) */
+	char below[64];
+	uint64_t below_count;
+} sc_record_cuts;
+
 typedef struct sc_record_options {
 	char *const *argv; /* command to run, NULL-terminated; NULL when attaching */
 	pid_t pid;	   /* process to attach to when argv is NULL */
@@ -58,7 +93,11 @@ typedef struct sc_record_options {
 	int max_depth;	   /* frames kept per stack, default 127 */
 	bool kernel;	   /* kernel call chains too */
 	bool follow_children;
-	int user_stack_bytes; /* bytes of user stack copied per sample for the leaf fix; 0 = off */
+	sc_record_callgraph callgraph; /* default SC_RECORD_CG_AUTO */
+	int stack_bytes;      /* DWARF/AUTO: user stack copied per sample, a multiple of 8 from 8
+				 to SC_RECORD_MAX_STACK_BYTES (default 16384) */
+	int user_stack_bytes; /* FP: bytes of user stack copied per sample for the leaf fix; 0 = off
+			       */
 } sc_record_options;
 
 /* A mapped file that was deleted or replaced while the recording ran. */
@@ -74,7 +113,8 @@ typedef struct sc_record_result {
 	bool killed;	     /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
 	uint64_t samples;    /* samples stored */
 	uint64_t lost;	     /* samples the kernel reported lost */
-	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
+	uint64_t leaf_fixed; /* FP: stacks whose frameless leaf's caller was restored */
+	sc_record_cuts cuts; /* user stacks that ended early */
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */

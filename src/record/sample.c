@@ -1,8 +1,9 @@
 /*
  * sample.c: perf records to profile samples and address-space updates; the contract is in
  * sample.h. The layout of a SAMPLE record follows the sample_type record.c asks for: IP, TID,
- * TIME, PERIOD, CALLCHAIN, then optionally REGS_USER (abi, bp, sp, ip) and STACK_USER (size,
- * bytes, dynamic size). A record too short for what it claims is dropped.
+ * TIME, PERIOD, CALLCHAIN, then optionally REGS_USER (abi, then the registers of regs_mask in
+ * increasing order) and STACK_USER (size, bytes, dynamic size). A record too short for what it
+ * claims is dropped.
  *
  * Not here: reading the rings (ring.c), the tables themselves (addrspace.c), the CFI (src/unwind).
  */
@@ -60,8 +61,10 @@ static int unwind_file(sc_sample_decoder *d, uint32_t mapping)
 			snprintf(kept, sizeof(kept), "/proc/self/fd/%d", fd);
 			file = kept;
 		}
-		/* [vdso], //anon, memfd:... name nothing we can open by that name. */
-		*h = file[0] == '/' && file[1] != '/' ? sc_unwind_file(d->unwind, file) : -ENOENT;
+		/* //anon, memfd:... name nothing we can open by that name; [vdso] is read from
+		 * memory (the same image in every process). */
+		bool path = (file[0] == '/' && file[1] != '/') || !strcmp(file, "[vdso]");
+		*h = path ? sc_unwind_file(d->unwind, file) : -ENOENT;
 		if (*h == -ENOMEM) {
 			*h = INT_MIN;
 			d->err = -ENOMEM;
@@ -101,12 +104,11 @@ static const unsigned char *take(struct cursor *c, uint64_t n)
 
 /* Inserts the caller that the frame-pointer walk skipped, if the CFI says one was skipped.
  * `user` indexes the first user frame in d->frames. */
-static void leaf_fix(sc_sample_decoder *d, const sc_proc *pr, size_t user, const uint64_t *regs,
-		     const unsigned char *stack, uint64_t stack_size)
+static void leaf_fix(sc_sample_decoder *d, const sc_proc *pr, size_t user,
+		     const sc_unwind_regs *regs, const unsigned char *stack, uint64_t stack_size)
 {
 	const sc_raw_frame *leaf = &d->frames.data[user];
-	/* regs are bp, sp, ip (ascending perf register numbers) */
-	sc_unwind_regs rg = {.bp = regs[0], .sp = regs[1], .ip = regs[2]};
+	sc_unwind_regs rg = *regs;
 	if (rg.ip != leaf->addr)
 		return;
 	const sc_vma *v = sc_addrspace_find(pr, rg.ip);
@@ -138,6 +140,101 @@ static void leaf_fix(sc_sample_decoder *d, const sc_proc *pr, size_t user, const
 	d->leaf_fixed++;
 }
 
+/* The unwinder's `find` callback, answered from the sampled process's table. */
+struct find_ctx {
+	sc_sample_decoder *d;
+	const sc_proc *pr;
+};
+
+static bool find_mapping(void *ctx, uint64_t addr, sc_unwind_map *out)
+{
+	struct find_ctx *f = ctx;
+	const sc_vma *v = sc_addrspace_find(f->pr, addr);
+	if (!v)
+		return false;
+	const sc_mapping *m = &f->d->p->mappings.data[v->mapping - 1];
+	out->start = v->start;
+	out->end = v->end;
+	out->pgoff = m->offset + (v->start - m->start);
+	out->file = unwind_file(f->d, v->mapping);
+	return true;
+}
+
+/* Counts a stack cut at an address no mapping holds, below the frame at `addr`. */
+static void count_cut(sc_sample_decoder *d, const sc_proc *pr, uint64_t addr)
+{
+	d->cuts.no_mapping++;
+	const sc_vma *v = sc_addrspace_find(pr, addr);
+	if (!v)
+		return;
+	if (v->mapping > d->cut_at.len) {
+		size_t more = v->mapping - d->cut_at.len;
+		if (sc_vec_reserve(&d->cut_at, more) < 0) {
+			d->err = -ENOMEM;
+			return;
+		}
+		memset(d->cut_at.data + d->cut_at.len, 0, more * sizeof(uint64_t));
+		d->cut_at.len = v->mapping;
+	}
+	d->cut_at.data[v->mapping - 1]++;
+}
+
+/* Appends the user frames unwound from the sample's registers and stack copy. */
+static void unwind_user(sc_sample_decoder *d, const sc_proc *pr, const sc_unwind_regs *rg,
+			const unsigned char *stack, uint64_t stack_size)
+{
+	size_t max = d->max_depth > d->frames.len ? d->max_depth - d->frames.len : 1;
+	if (sc_vec_reserve(&d->pcs, max) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	struct find_ctx f = {d, pr};
+	sc_unwind_options uo = {.mode = d->unwind_mode};
+	sc_unwind_result res;
+	int n = sc_unwind_stack(d->unwind, &uo, rg, stack, stack ? stack_size : 0, find_mapping, &f,
+				d->pcs.data, max, &res);
+	if (n < 0) {
+		d->err = n;
+		return;
+	}
+	if (sc_vec_reserve(&d->frames, (size_t)n) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		d->frames.data[d->frames.len++] = (sc_raw_frame){d->pcs.data[i], false};
+	d->cuts.stacks++;
+	switch (res.stop) {
+	case SC_UNWIND_STOP_NO_MAPPING:
+		count_cut(d, pr, d->pcs.data[n - 1]);
+		break;
+	case SC_UNWIND_STOP_END_OF_COPY:
+		d->cuts.end_of_copy++;
+		break;
+	case SC_UNWIND_STOP_NOT_GROWING:
+	case SC_UNWIND_STOP_NO_RULE:
+		d->cuts.no_rule++;
+		break;
+	case SC_UNWIND_STOP_OUTERMOST:
+	case SC_UNWIND_STOP_MAX_FRAMES:
+		break;
+	}
+}
+
+/* Junk hygiene for a callchain's user frames (from index `user`): the stack ends at the first
+ * caller that no executable mapping holds. The sampled pc itself is kept whatever it is. */
+static void cut_junk(sc_sample_decoder *d, const sc_proc *pr, size_t user)
+{
+	d->cuts.stacks++;
+	for (size_t i = user + 1; i < d->frames.len; i++) {
+		if (!sc_addrspace_find(pr, d->frames.data[i].addr)) {
+			count_cut(d, pr, d->frames.data[i - 1].addr);
+			d->frames.len = i;
+			return;
+		}
+	}
+}
+
 static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len)
 {
 	struct cursor c = {rec + sizeof(struct perf_event_header), rec + len, false};
@@ -148,11 +245,12 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 	uint64_t period = take64(&c);
 	uint64_t nr = take64(&c);
 	const unsigned char *ips = take(&c, nr * 8);
-	uint64_t regs[3] = {0}, abi = 0, stack_size = 0;
+	uint64_t regs[64] = {0}, abi = 0, stack_size = 0;
+	size_t nregs = (size_t)__builtin_popcountll(d->regs_mask);
 	const unsigned char *stack = NULL;
 	if (d->sample_type & PERF_SAMPLE_REGS_USER) {
 		abi = take64(&c);
-		for (int i = 0; abi && i < 3; i++)
+		for (size_t i = 0; abi && i < nregs; i++)
 			regs[i] = take64(&c);
 	}
 	if (d->sample_type & PERF_SAMPLE_STACK_USER) {
@@ -184,16 +282,28 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 			skip = a != PERF_CONTEXT_KERNEL && a != PERF_CONTEXT_USER; /* guest, hv */
 			continue;
 		}
-		if (skip)
+		if (skip || (d->cfi && !kernel))
 			continue;
 		if (!kernel && user == SIZE_MAX)
 			user = d->frames.len;
 		d->frames.data[d->frames.len++] = (sc_raw_frame){a, kernel};
 	}
+	sc_unwind_regs rg;
+	bool have_regs = abi == PERF_SAMPLE_REGS_ABI_64 &&
+			 sc_unwind_regs_from_perf(&rg, d->regs_mask, regs, nregs) == 0;
+	if (d->cfi && have_regs) {
+		unwind_user(d, pr, &rg, stack, stack_size);
+	} else if (d->cfi && abi) {
+		d->cuts.not_64bit++; /* a 32-bit process: its sampled pc alone */
+		if (!d->frames.len)
+			d->frames.data[d->frames.len++] = (sc_raw_frame){ip, false};
+	} else if (!d->cfi && user != SIZE_MAX) {
+		if (stack && have_regs)
+			leaf_fix(d, pr, user, &rg, stack, stack_size);
+		cut_junk(d, pr, user);
+	}
 	if (!d->frames.len)
 		d->frames.data[d->frames.len++] = (sc_raw_frame){ip, false};
-	if (user != SIZE_MAX && stack && abi)
-		leaf_fix(d, pr, user, regs, stack, stack_size);
 
 	size_t n = d->frames.len;
 	if (n > d->max_depth)
@@ -356,6 +466,24 @@ void sc_sample_count_thread(sc_sample_decoder *d, uint32_t tid)
 		d->err = -ENOMEM;
 }
 
+void sc_sample_cuts(const sc_sample_decoder *d, sc_record_cuts *out)
+{
+	*out = d->cuts;
+	out->below[0] = 0;
+	out->below_count = 0;
+	size_t best = 0;
+	for (size_t i = 0; i < d->cut_at.len; i++)
+		if (d->cut_at.data[i] > out->below_count) {
+			out->below_count = d->cut_at.data[i];
+			best = i + 1;
+		}
+	if (!best)
+		return;
+	const char *file = sc_profile_str(d->p, d->p->mappings.data[best - 1].file);
+	const char *base = strrchr(file, '/');
+	snprintf(out->below, sizeof(out->below), "%s", base ? base + 1 : file);
+}
+
 int sc_sample_err(const sc_sample_decoder *d)
 {
 	return d->err ? d->err : d->as->err;
@@ -372,4 +500,6 @@ void sc_sample_release(sc_sample_decoder *d)
 	sc_hashmap_release(&d->tids);
 	sc_vec_release(&d->frames);
 	sc_vec_release(&d->locs);
+	sc_vec_release(&d->pcs);
+	sc_vec_release(&d->cut_at);
 }

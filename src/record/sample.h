@@ -7,10 +7,21 @@
  * the sampled process (0 when none does); caller frames are stored as return address - 1 (inside
  * the call instruction) so they symbolize to the call's line; at most max_depth frames are kept.
  *
- * Leaf fix. When the sampled user function had no frame of its own (see src/unwind/unwind.h), the
- * return address derived from its CFI over the sample's copy of the user stack differs from the
- * chain's first caller; it is inserted as the missing caller when it lands in a known mapping.
+ * User frames. With `cfi` set (DWARF/AUTO recordings) the kernel's callchain holds kernel frames
+ * only, and the user frames come from sc_unwind_stack over the sample's registers
+ * (PERF_SAMPLE_REGS_USER, `regs_mask`) and stack copy (PERF_SAMPLE_STACK_USER), in `unwind_mode`,
+ * answering its `find` callback from the address space; the copy is dropped afterwards. Without
+ * `cfi` (FP recordings) the user frames are the kernel's frame-pointer callchain, with the leaf
+ * fix.
+ *
+ * Leaf fix (FP). When the sampled user function had no frame of its own (see src/unwind/unwind.h),
+ * the return address derived from its CFI over the sample's copy of the user stack differs from
+ * the chain's first caller; it is inserted as the missing caller when it lands in a known mapping.
  * Needs PERF_SAMPLE_REGS_USER with (bp, sp, ip) and PERF_SAMPLE_STACK_USER (x86-64).
+ *
+ * Junk hygiene (every mode). A user stack ends at the first caller address that no executable
+ * mapping of the process holds: nothing beyond it is trusted. `cuts` counts those stacks, and the
+ * other early stops of the unwinder, and where they happened (see sc_record_cuts in record.h).
  *
  * Errors: out of memory (or an unwinder failure) sets the sticky d->err and the record is
  * dropped; sc_sample_err() is the first error of the decoder or its address space. Not
@@ -41,15 +52,22 @@ typedef struct sc_sample_decoder {
 	uint64_t sample_type; /* the events' attr.sample_type: which fields samples carry */
 	uint32_t only_pid;    /* when not 0: records of other processes are ignored */
 	size_t max_depth;     /* frames kept per stack */
+	bool cfi;	      /* user frames by sc_unwind_stack, not from the callchain */
+	sc_unwind_mode unwind_mode;
+	uint64_t regs_mask; /* the events' attr.sample_regs_user */
 
 	sc_unwind *unwind;
 	SC_VEC(int) unwind_files; /* by mapping id - 1: sc_unwind handle, -errno, or INT_MIN */
 	sc_hashmap pids, tids;	  /* sets, for the counts below */
 	SC_VEC(sc_raw_frame) frames;
 	SC_VEC(uint32_t) locs;
+	SC_VEC(uint64_t) pcs; /* the unwinder's output */
+	/* Cuts at an address no mapping holds, per model mapping of the frame above the cut. */
+	SC_VEC(uint64_t) cut_at;
 
 	uint64_t samples;    /* samples stored */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
+	sc_record_cuts cuts; /* `below` is filled by sc_sample_cuts() */
 	uint64_t processes, threads;
 	int err; /* sticky */
 } sc_sample_decoder;
@@ -67,6 +85,8 @@ void sc_sample_on_read(sc_sample_decoder *d, const unsigned char *rec, size_t le
 /* Counts a process or thread that exists from the start (before any FORK record). */
 void sc_sample_count_process(sc_sample_decoder *d, uint32_t pid);
 void sc_sample_count_thread(sc_sample_decoder *d, uint32_t tid);
+/* The counts of cut stacks, with `below` filled in. */
+void sc_sample_cuts(const sc_sample_decoder *d, sc_record_cuts *out);
 /* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
 int sc_sample_err(const sc_sample_decoder *d);
 

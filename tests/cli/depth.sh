@@ -2,7 +2,9 @@
 # depth.sh: --depth and kernel.perf_event_max_stack (issue 8, item 15). tests/programs/deep.c
 # samples under more than 300 frames. --depth 50 keeps exactly 50 frames per stack, silently;
 # --depth 200 above the kernel's limit (127 by default) warns, naming the sysctl and how to raise
-# it, and the stacks keep the limit's number of frames, which the warning states.
+# it, and the stacks keep the limit's number of frames, which the warning states; that limit is
+# the kernel's frame-pointer walk's (--call-graph fp): the default mode unwinds user stacks itself
+# and keeps all 200.
 . "$(dirname "$0")/lib.sh"
 make_tmp
 require_perf
@@ -27,7 +29,7 @@ n=$(max_frames "$TMP/d50/stacks.folded")
 ok "--depth 50: 50 frames, no warning"
 
 RC=0
-"$SCORCH" record -F 1000 --depth 200 -o "$TMP/d200" -- "$(prog deep)" 0.3 >"$TMP/d200.log" 2>&1 ||
+"$SCORCH" record -F 1000 --call-graph fp --depth 200 -o "$TMP/d200" -- "$(prog deep)" 0.3 >"$TMP/d200.log" 2>&1 ||
 	RC=$?
 [ "$RC" -eq 0 ] || fail "scorch record --depth 200 exited $RC"
 n=$(max_frames "$TMP/d200/stacks.folded")
@@ -45,10 +47,19 @@ else
 	ok "--depth 200 under the limit $limit: 200 frames, no warning"
 fi
 
+RC=0
+"$SCORCH" record -F 1000 --depth 200 -o "$TMP/a200" -- "$(prog deep)" 0.3 >"$TMP/a200.log" 2>&1 ||
+	RC=$?
+[ "$RC" -eq 0 ] || fail "scorch record --depth 200 (auto) exited $RC"
+grep -q 'perf_event_max_stack' "$TMP/a200.log" && fail "a warning in auto mode: $(cat "$TMP/a200.log")"
+n=$(max_frames "$TMP/a200/stacks.folded")
+[ "$n" -eq 200 ] || fail "--depth 200 in auto mode kept $n frames"
+ok "--depth 200, --call-graph auto: 200 frames, no warning"
+
 # A shallow program recorded with a --depth above the limit loses nothing: no warning.
-"$SCORCH" record -q --depth 1000 -o "$TMP/shallow" -- "$(prog hot)" >/dev/null 2>"$TMP/shallow.log" ||
+"$SCORCH" record -q --call-graph fp --depth 1000 -o "$TMP/shallow" -- "$(prog hot)" >/dev/null 2>"$TMP/shallow.log" ||
 	fail "record --depth 1000 of hot failed: $(cat "$TMP/shallow.log")"
 if grep -q 'perf_event_max_stack' "$TMP/shallow.log"; then
 	fail "a warning about cut stacks though no stack was deep: $(cat "$TMP/shallow.log")"
 fi
-ok "--depth 1000 on a shallow program: no warning"
+ok "--call-graph fp --depth 1000 on a shallow program: no warning"

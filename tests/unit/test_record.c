@@ -217,6 +217,7 @@ static void test_leaf_callers_restored(void **state)
 	(void)state;
 	char *argv[] = {helper, "leaf", "400", NULL};
 	sc_record_options o = launch(argv);
+	o.callgraph = SC_RECORD_CG_FP; /* the leaf fix is frame-pointer mode's */
 	sc_record_result r;
 	sc_profile *p = record(&o, &r, true);
 	assert_true(r.exited);
@@ -238,6 +239,7 @@ static void test_leaf_callers_lost_without_fix(void **state)
 	(void)state;
 	char *argv[] = {helper, "leaf", "300", NULL};
 	sc_record_options o = launch(argv);
+	o.callgraph = SC_RECORD_CG_FP; /* the leaf fix is frame-pointer mode's */
 	o.user_stack_bytes = 0;
 	sc_record_result r;
 	sc_profile *p = record(&o, &r, true);
