@@ -557,6 +557,15 @@ static int recover(const sc_unwind *u, const struct loc *l, const struct frame *
 	}
 }
 
+/* Is a register's save slot below the current sp? Then the frame has popped it already (an
+ * epilogue after `leave` or `pop %rbp`, where GCC's CFI still says "saved at CFA-16"), and the
+ * register holds the caller's value again. */
+static bool below_sp(const struct loc *l, const struct frame *f, uint64_t cfa)
+{
+	return l->kind == L_AT_CFA && (f->known & (1u << R_RSP)) &&
+	       cfa + (uint64_t)l->off < f->r[R_RSP];
+}
+
 static sc_unwind_stop stop_of(int e)
 {
 	return e == E_COPY ? SC_UNWIND_STOP_END_OF_COPY : SC_UNWIND_STOP_NO_RULE;
@@ -589,7 +598,7 @@ static int step_cfi(const sc_unwind *u, const struct rule *r, const struct frame
 		const struct loc *l = &r->loc[t];
 		if (t == T_PC)
 			continue;
-		if (l->kind == L_SAME) {
+		if (l->kind == L_SAME || below_sp(l, f, cfa)) {
 			caller->r[n] = f->r[n];
 			caller->known |= f->known & (1u << n);
 		} else if (l->kind != L_UNDEF && !recover(u, l, f, c, cfa, &caller->r[n])) {

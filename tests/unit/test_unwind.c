@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -142,6 +143,64 @@ static void test_framed_prologue(void **state)
 	assert_int_equal(
 	    sc_unwind_return_address(u, f, fn + at + 4, &regs, stack, sizeof(stack), &ra), 1);
 	assert_int_equal(ra, 0x3333);
+	sc_unwind_free(u);
+}
+
+/* A sample taken in an epilogue after `pop %rbp`: GCC's CFI there says CFA = sp + 8 but still
+ * "rbp saved at CFA-16", a slot below sp that the stack copy does not hold. rbp already holds the
+ * caller's value, so the caller (main, whose CFA is rbp + 16) must still be stepped. */
+static void test_epilogue_after_pop(void **state)
+{
+	(void)state;
+	const struct helper_sym *a = helper_sym(&syms, "caller_a"), *m = helper_sym(&syms, "main");
+	assert_non_null(a);
+	assert_non_null(m);
+	unsigned char code[4096];
+	assert_true(a->size <= sizeof(code) && m->size <= sizeof(code));
+	/* The instruction after caller_a's `pop %rbp`, and the return address of main's call. */
+	file_bytes(a->offset, code, a->size);
+	uint64_t after_pop = 0;
+	for (uint64_t i = 1; i < a->size; i++)
+		if (code[i] == 0x5d && code[i - 1] != 0x0f)
+			after_pop = a->offset + i + 1;
+	file_bytes(m->offset, code, m->size);
+	uint64_t ret_in_main = 0;
+	for (uint64_t i = 0; i + 5 <= m->size; i++) {
+		int32_t rel;
+		memcpy(&rel, code + i + 1, 4);
+		if (code[i] == 0xe8 && m->offset + i + 5 + (int64_t)rel == a->offset)
+			ret_in_main = m->offset + i + 5;
+	}
+	if (!after_pop || !ret_in_main) {
+		printf(
+		    "skipped: caller_a has no pop %%rbp epilogue, or main no direct call of it\n");
+		skip();
+	}
+	sc_unwind *u = sc_unwind_new();
+	assert_non_null(u);
+	int f = sc_unwind_file(u, helper);
+	assert_true(f >= 0);
+	struct stat st;
+	assert_int_equal(stat(helper, &st), 0);
+	const uint64_t base = 0x555500000000ULL, sp = 0x7ffd00001000ULL;
+	sc_unwind_maps maps = {0};
+	assert_int_equal(sc_unwind_maps_add(&maps, base, base + (uint64_t)st.st_size, 0, f), 0);
+	unsigned char stack[128] = {0};
+	put64(stack, 0, base + ret_in_main); /* caller_a's return address, at sp */
+	put64(stack, 64, 0);		     /* main's frame: saved rbp, then a 0 return address */
+	put64(stack, 72, 0);
+	sc_unwind_regs regs = {.ip = base + after_pop, .sp = sp, .bp = sp + 64};
+	sc_unwind_options o = {.mode = SC_UNWIND_DWARF};
+	uint64_t pcs[8];
+	sc_unwind_result res;
+	int n = sc_unwind_stack(u, &o, &regs, stack, sizeof(stack), sc_unwind_maps_find, &maps, pcs,
+				8, &res);
+	assert_int_equal(n, 2);
+	assert_int_equal(pcs[1], base + ret_in_main);
+	/* main was stepped with the rbp the epilogue had restored: its return address 0 ends the
+	 * chain as the outermost frame, not as "no rule". */
+	assert_int_equal(res.stop, SC_UNWIND_STOP_OUTERMOST);
+	sc_unwind_maps_release(&maps);
 	sc_unwind_free(u);
 }
 
@@ -804,6 +863,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frameless_entry),
 	    cmocka_unit_test(test_framed_prologue),
+	    cmocka_unit_test(test_epilogue_after_pop),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_qsort_chain),
 	    cmocka_unit_test(test_qsort_stops),
