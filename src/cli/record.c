@@ -7,6 +7,11 @@
  * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it;
  * 127 when it does not exist, 126 when it cannot be run).
  *
+ * The targets and events keep perf's flags: -p PID[,PID...], -t TID[,TID...], -a, -e EVENT,
+ * -c N, --no-inherit (--no-children, its deprecated name, with a note); a recording with no end
+ * of its own says "recording PID ..., Ctrl-C to stop" (say_recording, called by the recorder once
+ * its events are open), and one without samples says why (explain_no_samples).
+ *
  * Also here: the choice of output folder (made by src/session/outdir.h: the default one created
  * exclusively, folders this run created removed again when nothing was written), the signal
  * handling of the symbolize-and-write phase (first signal: finish; second: abandon), the aliases

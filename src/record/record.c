@@ -3,8 +3,9 @@
  * running process into an sc_profile of raw addresses. The contract is in record.h; this comment
  * is the tour.
  *
- * Events. One cpu-clock software event per (task, CPU), sampling at o->frequency Hz with call
- * chains and user registers and a copy of the user stack (16 KiB by default, unwound while
+ * Events. One event (cpu-clock unless o->event names another of the `events` table; a period of
+ * o->count instead of the frequency when given) per (task, CPU), sampling at o->frequency Hz with
+ * call chains and user registers and a copy of the user stack (16 KiB by default, unwound while
  * recording, with the kernel's callchain kept to kernel frames; or, for --call-graph fp, three
  * registers and a few hundred bytes for the leaf fix over the kernel's callchain), with inherit=1
  * so threads and forked children are followed, and with the side-band records we need to place
@@ -12,9 +13,14 @@
  *   launch   the session (src/session/session.h) forks the command and holds it before exec
  *            while we open one event per CPU on its pid (enable_on_exec, so nothing of the
  *            fork/exec dance is sampled).
- *   attach   one event per (thread of the process, CPU), all events of a CPU writing into the
+ *   attach   one event per (thread of each process, CPU), all events of a CPU writing into the
  *            ring of the first one (PERF_EVENT_IOC_SET_OUTPUT), so there are never more rings
- *            than CPUs; the mappings that already exist come from /proc/PID/maps.
+ *            than CPUs; the mappings that already exist come from /proc/PID/maps. With o->tids,
+ *            the given threads only. Several targets: the session watches scorch itself, and
+ *            each round looks whether any target is left (loop_round).
+ *   system   (o->system_wide) one event per CPU with pid -1, every task's samples, started at
+ *            once; the mappings of every process come from /proc/N/maps for every N. With
+ *            a command, the session launches it and the recording ends with it.
  *
  * Then the session's poll loop runs a round whenever a ring is a quarter full, or every POLL_MS,
  * until the target is done (the stop policy is the session's):

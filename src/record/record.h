@@ -1,10 +1,12 @@
 /*
  * record.h: CPU sampling of a command or of running processes with perf_event_open.
  *
- * sc_record_run() launches the command (or attaches to a pid and all its threads), samples it with
- * the cpu-clock software event at `frequency` Hz with user (and kernel) call chains, follows its
- * threads and forked children, tracks mmap events so code loaded later is attributed, and fills
- * `p` with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
+ * sc_record_run() launches the command (or attaches to processes and all their threads, or to
+ * threads alone, or samples every CPU system-wide), samples it with an event (cpu-clock by
+ * default, or one of perf's software and hardware events by name) at `frequency` Hz or every
+ * `count` events, with user (and kernel) call chains, follows its threads and forked children
+ * (unless `inherit` is off), tracks mmap events so code loaded later is attributed, and fills `p`
+ * with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
  *
  * User call chains (o->callgraph). FP: the kernel's frame-pointer callchain, with the caller of a
  * frameless leaf restored by its .eh_frame CFI over a small copy of the user stack
