@@ -436,8 +436,8 @@ int cmd_record(int argc, char **argv)
 	const char *outdir = NULL;
 	int top = 10, freq = 0, count = 0;
 	double duration = 0;
-	bool no_kernel = false, no_children = false, no_inherit = false, quiet = false, g = false,
-	     all_cpus = false;
+	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
+	     quiet = false, g = false, all_cpus = false;
 	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL;
 	pid_t *ids = NULL;
 	int stack_size = 0, leaf_stack = -1;
@@ -472,8 +472,10 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_STR('o', "output", &outdir, "DIR",
 		       "output folder (default scorch-out/COMMAND-TIMESTAMP)"),
 	    SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
-	    SC_OPT_FLAG(0, "no-inherit", &no_inherit,
+	    SC_OPT_FLAG('i', "no-inherit", &no_inherit,
 			"only the tasks there are: no threads or child processes created later"),
+	    SC_OPT_FLAG(0, "inherit", &inherit,
+			"-t: also the threads and processes the threads create later"),
 	    SC_OPT_FLAG(0, "no-children", &no_children, "deprecated name of --no-inherit"),
 	    SC_OPT_INT_RANGE(
 		0, "leaf-stack", &leaf_stack, "BYTES", 0, SC_RECORD_MAX_STACK_BYTES,
@@ -536,7 +538,12 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr,
 			"scorch record: note: --no-children is deprecated; it is now "
 			"--no-inherit, perf's name (perf's --children means something else)\n");
-	o.follow_children = o.inherit = !(no_inherit || no_children);
+	if (inherit && (no_inherit || no_children)) {
+		sc_cli_error("record", 0, "give --inherit or --no-inherit, not both");
+		return 2;
+	}
+	/* As perf: -t records the threads alone unless --inherit. */
+	o.follow_children = o.inherit = !(no_inherit || no_children || (tids && !inherit));
 	if (freq && count) {
 		sc_cli_error("record", 0,
 			     "give -F (samples per second) or -c (a sample every N events), "

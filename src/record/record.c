@@ -394,7 +394,7 @@ static int open_failed(struct rec *s, int err)
 			    "root or: sudo sysctl kernel.perf_event_paranoid=0",
 			    val);
 	if (s->ev->type == PERF_TYPE_HARDWARE &&
-	    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL))
+	    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV))
 		return fail(s->r, -EOPNOTSUPP,
 			    "the machine has no hardware counter '%s' (a VM?); use -e cpu-clock",
 			    s->ev->name);

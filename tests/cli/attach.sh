@@ -10,12 +10,24 @@ threads=$(prog threads)
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$TMP"' EXIT
 
+# wait_exec PID NAME: until the background process PID runs NAME (it starts as a copy of bash).
+wait_exec()
+{
+	for _ in $(seq 1 200); do
+		[ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] && return
+		sleep 0.05
+	done
+	fail "process $1 never became $2"
+}
+
 # Two processes: recorded until both have exited (hot runs about 2 s).
 "$hot" 1 >/dev/null &
 a=$!
 "$hot" 1 >/dev/null &
 b=$!
 PIDS+=("$a" "$b")
+wait_exec "$a" hot
+wait_exec "$b" hot
 RC=0
 "$SCORCH" record -o "$TMP/two" -p "$a,$b" >"$TMP/two.log" 2>&1 || RC=$?
 [ "$RC" -eq 0 ] || fail "scorch record -p $a,$b exited $RC: $(cat "$TMP/two.log")"
@@ -62,6 +74,7 @@ wait "$t" 2>/dev/null
 "$hot" 20 >/dev/null &
 h=$!
 PIDS+=("$h")
+wait_exec "$h" hot
 "$SCORCH" record -o "$TMP/int" -p "$h" >"$TMP/int.log" 2>&1 &
 s=$!
 for _ in $(seq 1 200); do
