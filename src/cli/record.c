@@ -7,6 +7,11 @@
  * exit status becomes scorch's (128+signal when it was killed by a signal, as a shell reports it;
  * 127 when it does not exist, 126 when it cannot be run).
  *
+ * The targets and events keep perf's flags: -p PID[,PID...], -t TID[,TID...], -a, -e EVENT,
+ * -c N, --no-inherit (--no-children, its deprecated name, with a note); a recording with no end
+ * of its own says "recording PID ..., Ctrl-C to stop" (say_recording, called by the recorder once
+ * its events are open), and one without samples says why (explain_no_samples).
+ *
  * Also here: the choice of output folder (made by src/session/outdir.h: the default one created
  * exclusively, folders this run created removed again when nothing was written), the signal
  * handling of the symbolize-and-write phase (first signal: finish; second: abandon), the aliases
@@ -39,7 +44,9 @@
 
 static const char *const usage[] = {
     "scorch record [options] -- COMMAND [ARGS...]",
-    "scorch record [options] -p PID [--duration SECONDS]",
+    "scorch record [options] -p PID[,PID...] [--duration SECONDS]",
+    "scorch record [options] -t TID[,TID...] [--duration SECONDS]",
+    "scorch record [options] -a [--duration SECONDS] [-- COMMAND [ARGS...]]",
     NULL,
 };
 
@@ -47,6 +54,8 @@ static const char *const examples[] = {
     "scorch record -- ./myprog arg1 arg2",
     "scorch record -F 4000 --depth 64 -o out/ -- make -j2",
     "scorch record -p 1234 --duration 10",
+    "scorch record -p 1234,1240 -e page-faults",
+    "scorch record -a -- make -j2",
     "scorch record --call-graph dwarf,32768 -- python3 script.py",
     NULL,
 };
@@ -78,10 +87,103 @@ static const char *command_basename(const sc_record_options *o, char *buf, size_
 	if (o->argv) {
 		const char *s = strrchr(o->argv[0], '/');
 		snprintf(buf, size, "%s", s ? s + 1 : o->argv[0]);
+	} else if (o->system_wide) {
+		snprintf(buf, size, "all-cpus");
 	} else {
-		snprintf(buf, size, "pid%d", (int)o->pid);
+		snprintf(buf, size, "%s%d", o->tids ? "tid" : "pid", (int)o->pids[0]);
 	}
 	return buf;
+}
+
+/* Parses -p/-t's "N[,N...]" into a new array. Returns its length, or 0 after saying what is
+ * wrong (or -1 when out of memory). */
+static long parse_ids(const char *arg, const char *flag, pid_t **out)
+{
+	size_t n = 1;
+	for (const char *c = arg; *c; c++)
+		n += *c == ',';
+	pid_t *ids = calloc(n, sizeof(*ids));
+	if (!ids) {
+		sc_cli_error("record", -ENOMEM, "cannot parse %s", flag);
+		return 0;
+	}
+	const char *c = arg;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		errno = 0;
+		long v = strtol(c, &end, 10);
+		if (end == c || (*end && *end != ',') || errno || v < 1 || v > 4194304 ||
+		    *c == '-' || *c == '+' || *c == ' ') {
+			sc_cli_error("record", 0,
+				     "%s must be an integer between 1 and 4194304, or a "
+				     "comma-separated list of them, not '%s'",
+				     flag, arg);
+			free(ids);
+			return 0;
+		}
+		ids[i] = (pid_t)v;
+		c = end + (*end == ',');
+	}
+	*out = ids;
+	return (long)n;
+}
+
+/* The name of process or thread `id` (its comm), or "?". */
+static void task_name(pid_t id, char *buf, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)id);
+	snprintf(buf, size, "?");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+/* Says what is being recorded when nothing but the user will end it (attached without
+ * --duration; -a without a command): called by the recorder once its events are open. */
+static void say_recording(void *ctx)
+{
+	const sc_record_options *o = ctx;
+	if (o->argv || o->duration > 0)
+		return;
+	if (o->system_wide) {
+		fprintf(stderr,
+			"scorch record: recording all CPUs (system-wide), Ctrl-C to stop\n");
+		return;
+	}
+	fprintf(stderr, "scorch record: recording %s%s ", o->tids ? "TID" : "PID",
+		o->npids > 1 ? "s" : "");
+	for (size_t i = 0; i < o->npids; i++) {
+		char name[64];
+		task_name(o->pids[i], name, sizeof(name));
+		fprintf(stderr, "%s%d (%s)", i ? ", " : "", (int)o->pids[i], name);
+	}
+	fprintf(stderr, ", Ctrl-C to stop\n");
+}
+
+/* Why a recording holds no sample, instead of an empty table. */
+static void explain_no_samples(const sc_record_options *o)
+{
+	bool time = true;
+	const char *ev = sc_record_event_canonical(o->event, &time, NULL);
+	const char *who = o->argv	   ? "the command"
+			  : o->system_wide ? "the system"
+			  : o->tids	   ? (o->npids > 1 ? "the threads" : "the thread")
+			  : o->npids > 1   ? "the processes"
+					   : "the process";
+	if (!time)
+		fprintf(stderr,
+			"scorch record: no samples: no %s event happened while recorded%s\n", ev,
+			o->count > 1 ? " often enough for -c" : "");
+	else
+		fprintf(
+		    stderr,
+		    "scorch record: no samples: %s used no CPU time while recorded: it slept or "
+		    "waited; CPU profiling sees only running code\n",
+		    who);
 }
 
 /* ---- signals while symbolizing and writing (signal context) ----------------------------------
@@ -332,10 +434,12 @@ int cmd_record(int argc, char **argv)
 	sc_record_options o;
 	sc_record_options_init(&o);
 	const char *outdir = NULL;
-	int pid = 0, top = 10;
+	int top = 10, freq = 0, count = 0;
 	double duration = 0;
-	bool no_kernel = false, no_children = false, quiet = false, g = false;
-	const char *call_graph = NULL;
+	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
+	     quiet = false, g = false, all_cpus = false;
+	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL;
+	pid_t *ids = NULL;
 	int stack_size = 0, leaf_stack = -1;
 	sc_option opts[] = {
 	    SC_OPT_FLAG('g', NULL, &g,
@@ -346,18 +450,33 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_INT_RANGE(0, "stack-size", &stack_size, "BYTES", 8, SC_RECORD_MAX_STACK_BYTES,
 			     "dwarf, auto: user stack copied per sample, rounded up to 8 (default "
 			     "16384)"),
-	    SC_OPT_INT_RANGE('F', "frequency", &o.frequency, "HZ", 1, 100000,
+	    SC_OPT_STR('e', "event", &event, "EVENT",
+		       "what to sample: cpu-clock (default), task-clock, page-faults, "
+		       "context-switches, cpu-migrations, minor-faults, major-faults, or a "
+		       "hardware counter (cycles, instructions, cache-misses, branch-misses...)"),
+	    SC_OPT_INT_RANGE('F', "frequency", &freq, "HZ", 1, 100000,
 			     "samples per second per thread (default 1000)"),
+	    SC_OPT_INT_RANGE('c', "count", &count, "N", 1, 2147483647,
+			     "a sample every N events (nanoseconds for cpu-clock and "
+			     "task-clock), instead of -F"),
 	    SC_OPT_INT_RANGE(0, "depth", &o.max_depth, "N", 1, 1024,
 			     "keep at most N frames per stack (default 127)"),
-	    SC_OPT_INT_RANGE('p', "pid", &pid, "PID", 1, 4194304,
-			     "attach to a running process and all its threads"),
+	    SC_OPT_STR('p', "pid", &pids, "PID[,PID...]",
+		       "attach to running processes and all their threads"),
+	    SC_OPT_STR('t', "tid", &tids, "TID[,TID...]", "attach to these threads only"),
+	    SC_OPT_FLAG('a', "all-cpus", &all_cpus,
+			"system-wide: every process on every CPU (root, or "
+			"kernel.perf_event_paranoid <= 0)"),
 	    SC_OPT_DOUBLE_RANGE(0, "duration", &duration, "SECONDS", 0, 1e9,
-				"stop after SECONDS (default: when the command exits)"),
+				"stop after SECONDS (default: when the command exits, or Ctrl-C)"),
 	    SC_OPT_STR('o', "output", &outdir, "DIR",
 		       "output folder (default scorch-out/COMMAND-TIMESTAMP)"),
 	    SC_OPT_FLAG(0, "no-kernel", &no_kernel, "user-space call chains only"),
-	    SC_OPT_FLAG(0, "no-children", &no_children, "do not follow forked child processes"),
+	    SC_OPT_FLAG('i', "no-inherit", &no_inherit,
+			"only the tasks there are: no threads or child processes created later"),
+	    SC_OPT_FLAG(0, "inherit", &inherit,
+			"-t: also the threads and processes the threads create later"),
+	    SC_OPT_FLAG(0, "no-children", &no_children, "deprecated name of --no-inherit"),
 	    SC_OPT_INT_RANGE(
 		0, "leaf-stack", &leaf_stack, "BYTES", 0, SC_RECORD_MAX_STACK_BYTES,
 		"fp: user stack copied per sample to fix frameless leaves (default 512, "
@@ -415,21 +534,60 @@ int cmd_record(int argc, char **argv)
 	}
 	o.duration = duration;
 	o.kernel = !no_kernel;
-	o.follow_children = !no_children;
-	if (pid) {
-		if (argi < argc) {
-			sc_cli_error("record", 0, "give either -p PID or a command, not both");
-			return 2;
-		}
-		o.pid = pid;
-	} else {
-		if (argi >= argc) {
-			sc_cli_error("record", 0,
-				     "no command to profile (usage: scorch record -- COMMAND)");
-			return 2;
-		}
-		o.argv = argv + argi;
+	if (no_children)
+		fprintf(stderr,
+			"scorch record: note: --no-children is deprecated; it is now "
+			"--no-inherit, perf's name (perf's --children means something else)\n");
+	if (inherit && (no_inherit || no_children)) {
+		sc_cli_error("record", 0, "give --inherit or --no-inherit, not both");
+		return 2;
 	}
+	/* As perf: -t records the threads alone unless --inherit. */
+	o.follow_children = o.inherit = !(no_inherit || no_children || (tids && !inherit));
+	if (freq && count) {
+		sc_cli_error("record", 0,
+			     "give -F (samples per second) or -c (a sample every N events), "
+			     "not both");
+		return 2;
+	}
+	if (freq)
+		o.frequency = freq;
+	o.count = count;
+	if (event && !sc_record_event_canonical(event, NULL, NULL)) {
+		sc_cli_error("record", 0, "-e: unknown event '%s' (known: %s)", event,
+			     sc_record_event_names());
+		return 2;
+	}
+	o.event = event;
+	if ((pids != NULL) + (tids != NULL) + all_cpus > 1) {
+		sc_cli_error("record", 0, "give one of -p, -t and -a, not several");
+		return 2;
+	}
+	if (pids || tids) {
+		long n = parse_ids(pids ? pids : tids, pids ? "--pid" : "--tid", &ids);
+		if (n <= 0)
+			return 2;
+		o.pids = ids;
+		o.npids = (size_t)n;
+		o.tids = tids != NULL;
+		if (argi < argc) {
+			sc_cli_error("record", 0, "give either %s or a command, not both",
+				     pids ? "-p PID" : "-t TID");
+			free(ids);
+			return 2;
+		}
+	} else if (argi < argc) {
+		o.argv = argv + argi;
+		o.system_wide = all_cpus;
+	} else if (all_cpus) {
+		o.system_wide = true;
+	} else {
+		sc_cli_error("record", 0,
+			     "no command to profile (usage: scorch record -- COMMAND)");
+		return 2;
+	}
+	o.on_start = say_recording;
+	o.ctx = &o;
 
 	sc_outdir dir = {0};
 	sc_record_result res = {0};
@@ -523,6 +681,8 @@ int cmd_record(int argc, char **argv)
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");
+		if (!res.samples)
+			explain_no_samples(&o);
 		if (have_top) {
 			fflush(stdout);
 			sc_top_print_text(p, &t, (size_t)(top > 0 ? top : 0), stderr);
@@ -540,5 +700,6 @@ out:
 	sc_outdir_remove_if_empty(&dir);
 	sc_outdir_release(&dir);
 	sc_profile_free(p);
+	free(ids);
 	return rc;
 }

@@ -193,11 +193,19 @@ static bool same_name(const char *a, const char *b)
 }
 
 /* Opens what process `pid` mapped at [start, end) from `name`, which is no longer at its path:
- * through map_files (the mapping itself; CAP_SYS_ADMIN only), or /proc/PID/exe when that is the
- * file. Returns the fd, or -1 with *err set to map_files' error. */
+ * through /proc/PID/root (the process's own root: a container's files), map_files (the mapping
+ * itself; CAP_SYS_ADMIN only), or /proc/PID/exe when that is the file. Returns the fd, or -1 with
+ * *err set to map_files' error. */
 static int open_mapped(const char *name, uint32_t pid, uint64_t start, uint64_t end, int *err)
 {
 	char path[96], link[PATH_MAX];
+	/* A process in a container (another mount namespace) names files as it sees them: its
+	 * root shows them to us. */
+	if (snprintf(link, sizeof(link), "/proc/%u/root%s", pid, name) < (int)sizeof(link)) {
+		int fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)

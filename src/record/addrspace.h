@@ -7,7 +7,8 @@
  *
  * Deleted files. Symbolization happens after the run, from the files the mappings name, so each
  * mapped file is opened when first seen, while its process (probably) lives: by its path when
- * that is still the file mapped, else through /proc/PID/map_files/START-END (CAP_SYS_ADMIN) or
+ * that is still the file mapped, else through /proc/PID/root/PATH (a process in a container, whose
+ * paths name files of its own mount namespace), /proc/PID/map_files/START-END (CAP_SYS_ADMIN) or
  * /proc/PID/exe. sc_addrspace_finish() closes those still at their path and hands over the rest
  * (see sc_record_gone in record.h). At most SC_MAX_KEPT_FILES stay open.
  *

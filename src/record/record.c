@@ -3,8 +3,9 @@
  * running process into an sc_profile of raw addresses. The contract is in record.h; this comment
  * is the tour.
  *
- * Events. One cpu-clock software event per (task, CPU), sampling at o->frequency Hz with call
- * chains and user registers and a copy of the user stack (16 KiB by default, unwound while
+ * Events. One event (cpu-clock unless o->event names another of the `events` table; a period of
+ * o->count instead of the frequency when given) per (task, CPU), sampling at o->frequency Hz with
+ * call chains and user registers and a copy of the user stack (16 KiB by default, unwound while
  * recording, with the kernel's callchain kept to kernel frames; or, for --call-graph fp, three
  * registers and a few hundred bytes for the leaf fix over the kernel's callchain), with inherit=1
  * so threads and forked children are followed, and with the side-band records we need to place
@@ -12,9 +13,14 @@
  *   launch   the session (src/session/session.h) forks the command and holds it before exec
  *            while we open one event per CPU on its pid (enable_on_exec, so nothing of the
  *            fork/exec dance is sampled).
- *   attach   one event per (thread of the process, CPU), all events of a CPU writing into the
+ *   attach   one event per (thread of each process, CPU), all events of a CPU writing into the
  *            ring of the first one (PERF_EVENT_IOC_SET_OUTPUT), so there are never more rings
- *            than CPUs; the mappings that already exist come from /proc/PID/maps.
+ *            than CPUs; the mappings that already exist come from /proc/PID/maps. With o->tids,
+ *            the given threads only. Several targets: the session watches scorch itself, and
+ *            each round looks whether any target is left (loop_round).
+ *   system   (o->system_wide) one event per CPU with pid -1, every task's samples, started at
+ *            once; the mappings of every process come from /proc/N/maps for every N. With
+ *            a command, the session launches it and the recording ends with it.
  *
  * Then the session's poll loop runs a round whenever a ring is a quarter full, or every POLL_MS,
  * until the target is done (the stop policy is the session's):
@@ -40,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +84,69 @@ struct rec {
 
 	sc_addrspace as;
 	sc_sample_decoder dec;
+
+	const struct event *ev; /* what is sampled */
+	SC_VEC(pid_t) targets;	/* attached processes (or threads, o->tids); none system-wide */
+	bool watch;		/* the session watches scorch itself: stop when targets are gone */
 };
+
+/* The events perf names, with its aliases. */
+static const struct event {
+	const char *name, *alias;
+	uint32_t type;
+	uint64_t config;
+	bool time; /* counts nanoseconds */
+} events[] = {
+    {"cpu-clock", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, true},
+    {"task-clock", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, true},
+    {"page-faults", "faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, false},
+    {"context-switches", "cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, false},
+    {"cpu-migrations", "migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, false},
+    {"minor-faults", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN, false},
+    {"major-faults", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, false},
+    {"cycles", "cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, false},
+    {"instructions", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, false},
+    {"cache-references", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES, false},
+    {"cache-misses", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, false},
+    {"branches", "branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
+     false},
+    {"branch-misses", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, false},
+    {"bus-cycles", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BUS_CYCLES, false},
+    {"ref-cycles", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES, false},
+    {"stalled-cycles-frontend", "idle-cycles-frontend", PERF_TYPE_HARDWARE,
+     PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, false},
+    {"stalled-cycles-backend", "idle-cycles-backend", PERF_TYPE_HARDWARE,
+     PERF_COUNT_HW_STALLED_CYCLES_BACKEND, false},
+};
+
+static const struct event *find_event(const char *name)
+{
+	if (!name)
+		return &events[0];
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (!strcmp(name, events[i].name) ||
+		    (events[i].alias && !strcmp(name, events[i].alias)))
+			return &events[i];
+	return NULL;
+}
+
+const char *sc_record_event_canonical(const char *name, bool *time, bool *hardware)
+{
+	const struct event *e = find_event(name);
+	if (e && time)
+		*time = e->time;
+	if (e && hardware)
+		*hardware = e->type == PERF_TYPE_HARDWARE;
+	return e ? e->name : NULL;
+}
+
+const char *sc_record_event_names(void)
+{
+	return "cpu-clock, task-clock, page-faults (faults), context-switches (cs), cpu-migrations "
+	       "(migrations), minor-faults, major-faults; hardware: cycles, instructions, "
+	       "cache-references, cache-misses, branches, branch-misses, bus-cycles, ref-cycles, "
+	       "stalled-cycles-frontend, stalled-cycles-backend";
+}
 
 void sc_record_options_init(sc_record_options *o)
 {
@@ -86,6 +155,7 @@ void sc_record_options_init(sc_record_options *o)
 	o->max_depth = 127;
 	o->kernel = true;
 	o->follow_children = true;
+	o->inherit = true;
 	o->callgraph = SC_RECORD_CG_AUTO;
 	o->stack_bytes = 16384;
 	o->user_stack_bytes = 512;
@@ -126,6 +196,18 @@ static bool read_int(const char *path, long *out)
 		return false;
 	*out = strtol(buf, &end, 10);
 	return end != buf;
+}
+
+/* The process (thread group) of thread `tid`, from /proc/TID/status; `tid` itself if unknown. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return tid;
+	const char *t = strstr(buf, "\nTgid:");
+	long v = t ? strtol(t + 7, NULL, 10) : 0;
+	return v > 0 ? (pid_t)v : tid;
 }
 
 /* Online CPUs from /sys ("0-3,6"), or 0..n-1 when that cannot be read. */
@@ -192,8 +274,19 @@ static int on_process(void *ctx, const unsigned char *rec, size_t len)
  * (everything when `last`). An error ends the loop. */
 static int loop_round(void *ctx, bool last)
 {
+	struct rec *s = ctx;
 	sc_rings_sink sink = {.on_read = on_read, .process = on_process, .ctx = ctx};
-	return sc_rings_round(&((struct rec *)ctx)->rings, last, &sink);
+	int r = sc_rings_round(&s->rings, last, &sink);
+	/* Several targets (or threads): the session watches scorch itself, and the recording ends
+	 * when every target is gone. */
+	if (s->watch && s->targets.len && !last) {
+		bool any = false;
+		for (size_t i = 0; i < s->targets.len && !any; i++)
+			any = kill(s->targets.data[i], 0) == 0 || errno != ESRCH;
+		if (!any)
+			sc_session_request_stop(&s->sess);
+	}
+	return r;
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -204,10 +297,14 @@ static void setup_attr(struct rec *s)
 	struct perf_event_attr *a = &s->attr;
 	memset(a, 0, sizeof(*a));
 	a->size = sizeof(*a);
-	a->type = PERF_TYPE_SOFTWARE;
-	a->config = PERF_COUNT_SW_CPU_CLOCK;
-	a->freq = 1;
-	a->sample_freq = (uint64_t)o->frequency;
+	a->type = s->ev->type;
+	a->config = s->ev->config;
+	if (o->count > 0) {
+		a->sample_period = (uint64_t)o->count;
+	} else {
+		a->freq = 1;
+		a->sample_freq = (uint64_t)o->frequency;
+	}
 	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			 PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_PERIOD;
 	if (o->callgraph != SC_RECORD_CG_FP && REGS_MASK) {
@@ -230,10 +327,12 @@ static void setup_attr(struct rec *s)
 	a->comm = 1;
 	a->comm_exec = 1;
 	a->task = 1;
-	a->inherit = 1;
+	/* A CPU-wide event sees every task already: inheriting means nothing there. */
+	a->inherit = o->inherit && !o->system_wide;
 	a->sample_id_all = 1;
-	a->disabled = s->launched;
-	a->enable_on_exec = s->launched;
+	/* enable_on_exec acts on the task's own events only; a CPU-wide one starts at once. */
+	a->disabled = s->launched && !o->system_wide;
+	a->enable_on_exec = s->launched && !o->system_wide;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
 	a->watermark = 1;
@@ -287,20 +386,32 @@ static int open_failed(struct rec *s, int err)
 		snprintf(val, sizeof(val), "%ld", paranoid);
 	char proc[64];
 	struct stat st;
-	snprintf(proc, sizeof(proc), "/proc/%d", (int)s->sess.pid);
+	pid_t pid = s->targets.len ? s->targets.data[0] : s->sess.pid;
+	if ((err == -EACCES || err == -EPERM) && s->o->system_wide)
+		return fail(s->r, -EACCES,
+			    "-a (all CPUs) was refused: system-wide recording needs root (or "
+			    "CAP_PERFMON) or kernel.perf_event_paranoid <= 0, and it is %s: run as "
+			    "root or: sudo sysctl kernel.perf_event_paranoid=0",
+			    val);
+	if (s->ev->type == PERF_TYPE_HARDWARE &&
+	    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV))
+		return fail(s->r, -EOPNOTSUPP,
+			    "the machine has no hardware counter '%s' (a VM?); use -e cpu-clock",
+			    s->ev->name);
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
 	if ((err == -EACCES || err == -EPERM) && !s->launched && geteuid() != 0 &&
 	    stat(proc, &st) == 0 && st.st_uid != geteuid())
 		return fail(s->r, -EACCES,
-			    "perf_event_open was refused: process %d belongs to another user; run "
+			    "perf_event_open was refused: %s %d belongs to another user; run "
 			    "as root or as its owner",
-			    (int)s->sess.pid);
+			    s->o->tids ? "thread" : "process", (int)pid);
 	if (err == -EACCES || err == -EPERM)
 		return fail(s->r, -EACCES,
 			    "perf_event_open was refused (kernel.perf_event_paranoid = %s); run as "
 			    "root or: sudo sysctl kernel.perf_event_paranoid=1",
 			    val);
 	if (err == -ESRCH)
-		return fail(s->r, -ESRCH, "no process %d", (int)s->sess.pid);
+		return fail(s->r, -ESRCH, "no %s %d", s->o->tids ? "thread" : "process", (int)pid);
 	/* Not -ENOENT even when that is the errno: it would read as "no such command". */
 	if (err == -ENOENT || err == -ENOSYS || err == -EOPNOTSUPP || err == -ENODEV)
 		return fail(s->r, -EOPNOTSUPP,
@@ -340,12 +451,14 @@ static int add_event(struct rec *s, pid_t pid, size_t ci)
 	return 0;
 }
 
-/* Launch mode: one event per CPU on the (still waiting) child. */
+/* Launch mode: one event per CPU on the (still waiting) child; system-wide (-a): one per CPU
+ * for every task. */
 static int open_launch_events(struct rec *s)
 {
 	size_t opened = 0;
+	pid_t pid = s->o->system_wide ? -1 : s->sess.pid;
 	for (size_t i = 0; i < s->cpus.len; i++) {
-		int r = add_event(s, s->sess.pid, i);
+		int r = add_event(s, pid, i);
 		if (r == 0) {
 			opened++;
 			continue;
@@ -360,12 +473,30 @@ static int open_launch_events(struct rec *s)
 	return opened ? 0 : open_failed(s, -ENODEV);
 }
 
-/* Attach mode: events for every thread, rescanning until no thread appeared meanwhile (threads
- * created after a thread's events exist are covered by inherit). */
-static int open_attach_events(struct rec *s)
+/* Events on one thread (-t): Returns 0 or -errno after saying what failed. */
+static int open_thread_events(struct rec *s, pid_t tid)
+{
+	bool any = false;
+	for (size_t i = 0; i < s->cpus.len; i++) {
+		int r = add_event(s, tid, i);
+		if (r == -ENODEV && !s->r->err[0])
+			continue; /* CPU offline */
+		if (r < 0)
+			return s->r->err[0] ? r : open_failed(s, r);
+		any = true;
+	}
+	if (!any)
+		return open_failed(s, -ENODEV);
+	sc_sample_count_thread(&s->dec, (uint32_t)tid);
+	return sc_sample_err(&s->dec);
+}
+
+/* Attach mode: events for every thread of `pid`, rescanning until no thread appeared meanwhile
+ * (threads created after a thread's events exist are covered by inherit). */
+static int open_attach_events(struct rec *s, pid_t pid)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->sess.pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	sc_hashmap opened = {0};
 	int r = 0;
 	uint64_t nopened = 0;
@@ -420,18 +551,35 @@ out:
 	return r;
 }
 
-/* The executable mappings that exist already when attaching (MMAP records report only new
- * ones). */
-static int read_proc_maps(struct rec *s)
+/* Opens the events of an attached recording (-p, -t, -a without a command). */
+static int open_targets(struct rec *s)
+{
+	if (s->o->system_wide)
+		return open_launch_events(s); /* one per CPU, pid -1 */
+	for (size_t i = 0; i < s->targets.len; i++) {
+		pid_t t = s->targets.data[i];
+		int r = s->o->tids ? open_thread_events(s, t) : open_attach_events(s, t);
+		if (r < 0) {
+			if (r == -ESRCH && !s->r->err[0])
+				open_failed(s, r);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The executable mappings of process (or thread) `pid` that exist already when attaching (MMAP
+ * records report only new ones). */
+static int read_proc_maps(struct rec *s, pid_t tid)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->sess.pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return 0; /* the events are open: a process gone now simply records nothing */
 	char *line = NULL;
 	size_t cap = 0;
-	uint32_t pid = (uint32_t)s->sess.pid;
+	uint32_t pid = (uint32_t)tgid_of(tid);
 	sc_addrspace_proc(&s->as, pid, true); /* the table exists even with no mapping */
 	while (!s->as.err && getline(&line, &cap, f) > 0) {
 		unsigned long long start, end, off;
@@ -453,36 +601,83 @@ static int read_proc_maps(struct rec *s)
 	return s->as.err;
 }
 
+/* The mappings of every process there is (system-wide). */
+static int read_all_maps(struct rec *s)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int r = 0;
+	while (!r && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (end != de->d_name && !*end && pid > 0)
+			r = read_proc_maps(s, (pid_t)pid);
+	}
+	closedir(d);
+	return r;
+}
+
+/* The mappings of the attached targets. */
+static int read_target_maps(struct rec *s)
+{
+	if (s->o->system_wide)
+		return read_all_maps(s);
+	for (size_t i = 0; i < s->targets.len; i++) {
+		int r = read_proc_maps(s, s->targets.data[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- the recording ----------------------------------------------------------------------- */
 
 static int add_metadata(struct rec *s)
 {
 	sc_profile *p = s->p;
+	const struct event *ev = s->ev;
+	/* cpu-clock keeps the name every report knows; the others are named after their event. */
+	const char *type = ev == &events[0] ? "cpu" : ev->name;
+	const char *unit = ev->time ? "nanoseconds" : "count";
 	if (sc_profile_add_sample_type(p, "samples", "count") < 0 ||
-	    sc_profile_add_sample_type(p, "cpu", "nanoseconds") < 0)
+	    sc_profile_add_sample_type(p, type, unit) < 0)
 		return -ENOMEM;
-	int64_t cpu = sc_profile_intern(p, "cpu"), ns = sc_profile_intern(p, "nanoseconds");
-	if (cpu < 0 || ns < 0)
+	int64_t t = sc_profile_intern(p, type), u = sc_profile_intern(p, unit);
+	if (t < 0 || u < 0)
 		return -ENOMEM;
-	p->period_type = (sc_value_type){(sc_str)cpu, (sc_str)ns};
-	p->default_sample_type = (sc_str)cpu;
-	p->period = 1000000000LL / s->o->frequency;
+	p->period_type = (sc_value_type){(sc_str)t, (sc_str)u};
+	p->default_sample_type = (sc_str)t;
+	p->period = s->o->count > 0 ? s->o->count
+		    : ev->time	    ? 1000000000LL / s->o->frequency
+				    : 0; /* the kernel varies it to keep the frequency */
 
 	sc_strbuf sb = {0};
 	int r = sc_strbuf_adds(&sb, "command: ");
 	if (s->o->argv) {
 		for (size_t i = 0; s->o->argv[i] && r == 0; i++)
 			r = sc_strbuf_addf(&sb, "%s%s", i ? " " : "", s->o->argv[i]);
-	} else {
+	} else if (s->o->system_wide) {
+		r = sc_strbuf_adds(&sb, "(all CPUs)");
+	}
+	for (size_t k = 0; k < s->targets.len && r == 0; k++) {
 		char path[64], buf[4096];
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)s->sess.pid);
+		pid_t pid = s->targets.data[k];
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 		int n = read_small(path, buf, sizeof(buf));
 		for (int i = 0; i < n - 1; i++)
 			if (!buf[i])
 				buf[i] = ' ';
-		r = sc_strbuf_addf(&sb, "%s (pid %d)", n > 0 ? buf : "?", (int)s->sess.pid);
+		r = sc_strbuf_addf(&sb, "%s%s (%s %d)", k ? ", " : "", n > 0 ? buf : "?",
+				   s->o->tids ? "tid" : "pid", (int)pid);
 	}
+	if (s->o->argv && s->o->system_wide && r == 0)
+		r = sc_strbuf_adds(&sb, " (all CPUs)");
 	if (r == 0)
+		r = sc_profile_add_comment(p, sb.buf);
+	sc_strbuf_reset(&sb);
+	if (r == 0 && (r = sc_strbuf_addf(&sb, "event: %s", ev->name)) == 0)
 		r = sc_profile_add_comment(p, sb.buf);
 	sc_strbuf_reset(&sb);
 	char host[256];
@@ -531,6 +726,7 @@ static void rec_release(struct rec *s)
 	close_events(s);
 	sc_vec_release(&s->cpus);
 	sc_vec_release(&s->fds);
+	sc_vec_release(&s->targets);
 	sc_sample_release(&s->dec);
 	sc_addrspace_release(&s->as);
 }
@@ -555,20 +751,28 @@ static int launch(struct rec *s)
 int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!o->argv && o->pid <= 0)
+	if (!o->argv && o->pid <= 0 && !o->npids && !o->system_wide)
 		return fail(r, -EINVAL, "nothing to record: no command and no pid");
+	if (o->system_wide && (o->pid > 0 || o->npids))
+		return fail(r, -EINVAL, "system-wide recording takes no pid");
+	if (o->argv && (o->pid > 0 || o->npids))
+		return fail(r, -EINVAL, "give either a command or pids, not both");
+	const struct event *ev = find_event(o->event);
+	if (!ev)
+		return fail(r, -EINVAL, "unknown event '%s' (known: %s)", o->event,
+			    sc_record_event_names());
 	if (o->argv && !o->argv[0])
 		return fail(r, -EINVAL, "nothing to record: empty command");
 	if (o->frequency < 1 || o->max_depth < 1 || o->user_stack_bytes < 0 ||
 	    o->user_stack_bytes > SC_RECORD_MAX_STACK_BYTES ||
 	    (o->callgraph != SC_RECORD_CG_FP &&
 	     (o->stack_bytes < 8 || o->stack_bytes > SC_RECORD_MAX_STACK_BYTES)) ||
-	    (unsigned)o->callgraph > SC_RECORD_CG_FP)
+	    (unsigned)o->callgraph > SC_RECORD_CG_FP || o->count < 0)
 		return fail(r, -EINVAL, "invalid recording options");
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
 
-	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL};
+	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .ev = ev};
 	sc_session_init(&s.sess);
 	sc_session_sigsave sigs;
 	bool sigs_installed = false;
@@ -579,12 +783,32 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!s.launched && (ret = sc_session_attach(&s.sess, o->pid)) < 0) {
-		fail(r, ret, "%s", s.sess.diag.message);
-		goto out;
+	if (!s.launched && !o->system_wide) {
+		size_t n = o->npids ? o->npids : 1;
+		for (size_t i = 0; i < n; i++)
+			if (sc_vec_push(&s.targets, o->npids ? o->pids[i] : o->pid) < 0) {
+				ret = fail(r, -ENOMEM, "out of memory");
+				goto out;
+			}
+	}
+	/* One process is watched by the session; several, threads, or none (system-wide until a
+	 * stop) make it watch scorch itself, and the rounds watch the targets. */
+	s.watch = !s.launched && (s.targets.len != 1 || o->tids || o->system_wide);
+	if (!s.launched) {
+		for (size_t i = 0; i < s.targets.len; i++)
+			if (kill(s.targets.data[i], 0) < 0 && errno == ESRCH) {
+				ret = fail(r, -ESRCH, "no %s %d", o->tids ? "thread" : "process",
+					   (int)s.targets.data[i]);
+				goto out;
+			}
+		pid_t watched = s.watch ? getpid() : s.targets.data[0];
+		if ((ret = sc_session_attach(&s.sess, watched)) < 0) {
+			fail(r, ret, "%s", s.sess.diag.message);
+			goto out;
+		}
 	}
 	long max_rate;
-	if (read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) &&
+	if (read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) && o->count <= 0 &&
 	    o->frequency > max_rate) {
 		ret = fail(r, -EINVAL,
 			   "%d Hz is above the kernel's limit (kernel.perf_event_max_sample_rate = "
@@ -606,21 +830,32 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	double start = sc_session_now();
-	ret = s.launched ? launch(&s) : open_attach_events(&s);
+	ret = s.launched ? launch(&s) : open_targets(&s);
 	if (ret < 0)
 		goto out;
-	s.dec.only_pid = o->follow_children ? 0 : (uint32_t)s.sess.pid;
-	if ((!s.launched && read_proc_maps(&s) < 0) || add_metadata(&s) < 0) {
+	/* Only the launched or single attached process; several are kept apart by the events. */
+	if (!o->follow_children && !o->system_wide && (s.launched || s.targets.len == 1))
+		s.dec.only_pid = (uint32_t)(s.launched ? s.sess.pid : tgid_of(s.targets.data[0]));
+	if ((!s.launched && read_target_maps(&s) < 0) ||
+	    (s.launched && o->system_wide && read_all_maps(&s) < 0) || add_metadata(&s) < 0) {
 		ret = -ENOMEM;
 		goto stop;
 	}
-	sc_sample_count_process(&s.dec, (uint32_t)s.sess.pid);
-	sc_sample_count_thread(&s.dec, (uint32_t)s.sess.pid);
+	if (s.launched) {
+		sc_sample_count_process(&s.dec, (uint32_t)s.sess.pid);
+		sc_sample_count_thread(&s.dec, (uint32_t)s.sess.pid);
+	}
+	for (size_t i = 0; i < s.targets.len; i++) {
+		sc_sample_count_process(&s.dec, (uint32_t)tgid_of(s.targets.data[i]));
+		sc_sample_count_thread(&s.dec, (uint32_t)s.targets.data[i]);
+	}
 	if (sc_sample_err(&s.dec) < 0) {
 		ret = -ENOMEM;
 		goto stop;
 	}
 	p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
+	if (o->on_start)
+		o->on_start(o->ctx);
 	ret = record_loop(&s, start);
 	if (ret == 0)
 		ret = sc_addrspace_finish(&s.as, &r->gone, &r->ngone);

@@ -1,10 +1,12 @@
 /*
  * record.h: CPU sampling of a command or of running processes with perf_event_open.
  *
- * sc_record_run() launches the command (or attaches to a pid and all its threads), samples it with
- * the cpu-clock software event at `frequency` Hz with user (and kernel) call chains, follows its
- * threads and forked children, tracks mmap events so code loaded later is attributed, and fills
- * `p` with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
+ * sc_record_run() launches the command (or attaches to processes and all their threads, or to
+ * threads alone, or samples every CPU system-wide), samples it with an event (cpu-clock by
+ * default, or one of perf's software and hardware events by name) at `frequency` Hz or every
+ * `count` events, with user (and kernel) call chains, follows its threads and forked children
+ * (unless `inherit` is off), tracks mmap events so code loaded later is attributed, and fills `p`
+ * with unsymbolized locations (symbolize with sc_symbolize_profile afterwards).
  *
  * User call chains (o->callgraph). FP: the kernel's frame-pointer callchain, with the caller of a
  * frameless leaf restored by its .eh_frame CFI over a small copy of the user stack
@@ -16,8 +18,10 @@
  * executable mapping of the process holds, and the result counts such cut stacks (see
  * sc_record_cuts).
  *
- * The profile gets sample types (samples, count) and (cpu, nanoseconds), period type
- * (cpu, nanoseconds), and comments "command: ...", "host: ...". Addresses of caller frames are
+ * The profile gets sample types (samples, count) and one naming the event: (cpu, nanoseconds) for
+ * cpu-clock, (task-clock, nanoseconds), else (EVENT, count) such as (page-faults, count), whose
+ * values are the sample periods; the period type is that second one, and comments
+ * "command: ...", "event: ...", "host: ...". Addresses of caller frames are
  * stored as return address - 1 (inside the call instruction), leaf addresses as sampled.
  *
  * The target's stdout/stderr pass through. A launched command runs in a process group of its own
@@ -87,11 +91,31 @@ typedef struct sc_record_cuts {
 
 typedef struct sc_record_options {
 	char *const *argv; /* command to run, NULL-terminated; NULL when attaching */
-	pid_t pid;	   /* process to attach to when argv is NULL */
-	double duration;   /* seconds; 0 = until the command exits (or scorch is interrupted) */
-	int frequency;	   /* samples per second per thread, default 1000 */
-	int max_depth;	   /* frames kept per stack, default 127 */
-	bool kernel;	   /* kernel call chains too */
+	pid_t pid;	   /* process to attach to when argv is NULL and npids is 0 */
+	/* Several targets, when argv is NULL: processes (all their threads), or with `tids` only
+	 * these threads. Borrowed. Recorded until all of them have exited (or a stop). */
+	const pid_t *pids;
+	size_t npids;
+	bool tids;
+	/* System-wide: one event per CPU for every task (pid -1), needing root or
+	 * kernel.perf_event_paranoid <= 0. With argv, while the command runs; without, until a
+	 * stop (signal or duration). pid/pids must not be given. */
+	bool system_wide;
+	/* The event sampled, by perf's name (see sc_record_event_canonical); NULL = cpu-clock. */
+	const char *event;
+	/* A sample every `count` events (nanoseconds for cpu-clock and task-clock), as perf's -c;
+	 * 0 = `frequency` samples per second (the kernel adjusts the period). */
+	long count;
+	/* Threads and processes created later are recorded too (perf_event_attr.inherit); false is
+	 * perf's --no-inherit: only the tasks that exist when the events are opened. */
+	bool inherit;
+	/* Called once the events are open and the recording has begun (may be NULL). */
+	void (*on_start)(void *ctx);
+	void *ctx;
+	double duration; /* seconds; 0 = until the command exits (or scorch is interrupted) */
+	int frequency;	 /* samples per second per thread, default 1000 */
+	int max_depth;	 /* frames kept per stack, default 127 */
+	bool kernel;	 /* kernel call chains too */
 	bool follow_children;
 	sc_record_callgraph callgraph; /* default SC_RECORD_CG_AUTO */
 	int stack_bytes;      /* DWARF/AUTO: user stack copied per sample, a multiple of 8 from 8
@@ -127,6 +151,14 @@ typedef struct sc_record_result {
 } sc_record_result;
 
 void sc_record_options_init(sc_record_options *o);
+
+/* perf's name of the event `name` (an alias such as "faults" or "cs" gives "page-faults",
+ * "context-switches"), or NULL when it is not one we know. `time` is set when the event counts
+ * nanoseconds (cpu-clock, task-clock), `hardware` for a hardware counter. */
+const char *sc_record_event_canonical(const char *name, bool *time, bool *hardware);
+/* The known events' names, comma-separated, for a message. */
+const char *sc_record_event_names(void);
+
 /* Closes the descriptors of r->gone and frees it (r->gone is NULL when nothing was deleted, and
  * after a failed sc_record_run). NULL-safe, idempotent. */
 void sc_record_result_release(sc_record_result *r);

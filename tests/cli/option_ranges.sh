@@ -42,8 +42,14 @@ refused "scorch record: --frequency must be an integer between 1 and 100000, not
 	record -F 0 -- true
 refused "scorch record: --depth must be an integer between 1 and 1024, not '2000'" \
 	record --depth 2000 -- true
-refused "scorch record: --pid must be an integer between 1 and 4194304, not '-5'" \
+refused "scorch record: --pid must be an integer between 1 and 4194304, or a comma-separated list of them, not '-5'" \
 	record -p -5
+refused "scorch record: --tid must be an integer between 1 and 4194304, or a comma-separated list of them, not '1,,2'" \
+	record -t 1,,2
+refused "scorch record: --pid must be an integer between 1 and 4194304, or a comma-separated list of them, not '12,x'" \
+	record -p 12,x
+refused "scorch record: --count must be an integer between 1 and 2147483647, not '0'" \
+	record -c 0 -- true
 refused "scorch record: --leaf-stack must be a whole number of bytes between 0 and 65528" \
 	record --leaf-stack 70000 -- true
 refused "scorch report: --top must be an integer between 0 and 1000000, not 'ten'" \

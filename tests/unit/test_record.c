@@ -4,7 +4,8 @@
  * Each test runs record_helper under sc_record_run and checks what the profile must contain:
  * the frameless leaf attributed to each of its three callers (and, without the leaf fix, to
  * main), samples of a forked child under its own pid and of a thread under its own tid, the
- * samples of a command that crashes, attaching to a running process, and the errors. Workloads
+ * samples of a command that crashes, attaching to a running process, and the errors (perf's event
+ * names, several pids). Workloads
  * burn fixed amounts of CPU time, so the counts asserted are far from any boundary.
  *
  * Nothing here depends on timing: the cpu-clock event samples CPU time, so a loaded machine only
@@ -564,6 +565,56 @@ static void test_attach_no_process(void **state)
 	assert_string_equal(r.err, "no process 999999999");
 }
 
+/* perf's event names and aliases, and the events the recorder refuses by name. */
+static void test_event_names(void **state)
+{
+	(void)state;
+	bool time = false, hw = true;
+	assert_string_equal(sc_record_event_canonical(NULL, &time, &hw), "cpu-clock");
+	assert_true(time);
+	assert_false(hw);
+	assert_string_equal(sc_record_event_canonical("faults", &time, &hw), "page-faults");
+	assert_false(time);
+	assert_string_equal(sc_record_event_canonical("cs", NULL, NULL), "context-switches");
+	assert_string_equal(sc_record_event_canonical("cpu-cycles", &time, &hw), "cycles");
+	assert_true(hw);
+	assert_null(sc_record_event_canonical("cycle", NULL, NULL));
+	assert_non_null(strstr(sc_record_event_names(), "major-faults"));
+
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.system_wide = true;
+	o.event = "bogus";
+	sc_profile *p = new_profile();
+	sc_record_result r;
+	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+	assert_non_null(strstr(r.err, "unknown event 'bogus' (known: cpu-clock"));
+}
+
+/* Several pids: the missing one is named; pids with a command or system-wide are refused. */
+static void test_attach_several(void **state)
+{
+	(void)state;
+	pid_t pids[] = {getpid(), 999999999};
+	sc_record_options o;
+	sc_record_options_init(&o);
+	o.pids = pids;
+	o.npids = 2;
+	sc_profile *p = new_profile();
+	sc_record_result r;
+	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_string_equal(r.err, "no process 999999999");
+	o.tids = true;
+	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_string_equal(r.err, "no thread 999999999");
+	o.system_wide = true;
+	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+	o.system_wide = false;
+	char *argv[] = {"true", NULL};
+	o.argv = argv;
+	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +630,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_sigterm_stops_recording, teardown),
 	    cmocka_unit_test_teardown(test_attach, teardown),
 	    cmocka_unit_test_teardown(test_attach_no_process, teardown),
+	    cmocka_unit_test_teardown(test_event_names, teardown),
+	    cmocka_unit_test_teardown(test_attach_several, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
