@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# offcpu.sh: --mode offcpu and --mode wall on tests/programs/offcpu.c, whose threads block in
+# wait_sleep (nanosleep), wait_mutex (a mutex main holds) and wait_pipe (a pipe written later) for
+# 600, 400 and 200 ms. The program prints how long each wait really took; the profile's time
+# under each function, as a share of the three, must match those shares within 5 points, and each
+# wait must end in the "[off-cpu: sleeping]" pseudo-frame. Also: the options' errors, and the
+# suggestion of --mode wall when a CPU recording has no sample.
+. "$(dirname "$0")/lib.sh"
+make_tmp
+require_perf
+
+# The argument errors come first: they need no tracepoint.
+for args in "--mode bogus" "--mode offcpu -e page-faults" "--mode offcpu -F 99" "--mode wall -e cs"; do
+	RC=0
+	# shellcheck disable=SC2086
+	"$SCORCH" record $args -o "$TMP/bad" -- true >"$TMP/bad.log" 2>&1 || RC=$?
+	[ "$RC" -eq 2 ] || fail "record $args exited $RC, expected 2: $(cat "$TMP/bad.log")"
+	grep -q "^scorch record: .*\(--mode\|-e is for\|-F and -c\)" "$TMP/bad.log" ||
+		fail "record $args: no message naming the option: $(cat "$TMP/bad.log")"
+done
+ok "bad --mode combinations refused with a message"
+
+RC=0
+"$SCORCH" record -o "$TMP/sleep" -- sleep 0.2 >"$TMP/sleep.log" 2>&1 || RC=$?
+[ "$RC" -eq 0 ] || fail "scorch record -- sleep exited $RC: $(cat "$TMP/sleep.log")"
+grep -q "no samples: .*--mode wall" "$TMP/sleep.log" ||
+	fail "0 samples in cpu mode do not suggest --mode wall: $(cat "$TMP/sleep.log")"
+ok "0 samples suggest --mode wall"
+
+# Tracepoints need tracefs and the right to open them.
+err=$("$SCORCH" record --mode offcpu -o "$TMP/probe" -- true 2>&1 >/dev/null) || {
+	grep -q "tracefs\|tracepoint" <<<"$err" && skip "no sched tracepoint here: $err"
+	fail "scorch record --mode offcpu -- true failed: $err"
+}
+
+check()
+{
+	local mode=$1 dir=$TMP/$1
+	RC=0
+	"$SCORCH" record --mode "$mode" -o "$dir" -- "$(prog offcpu)" >"$dir.out" 2>"$dir.log" || RC=$?
+	[ "$RC" -eq 0 ] || fail "record --mode $mode exited $RC: $(cat "$dir.log")"
+	python3 - "$dir/stacks.folded" "$dir.out" "$mode" <<'EOF' || fail "--mode $mode: shares wrong"
+import sys
+folded, out, mode = sys.argv[1:]
+names = ["wait_sleep", "wait_mutex", "wait_pipe"]
+real = {}
+for line in open(out):
+    n, ms = line.split()
+    real[n] = float(ms)
+got = dict.fromkeys(names, 0)
+for line in open(folded):
+    stack, v = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    for n in names:
+        if n in frames:
+            got[n] += int(v)
+sleeping = {n: 0 for n in names}
+for line in open(folded):
+    stack, v = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    for n in names:
+        if n in frames and frames[-1] == "[off-cpu: sleeping]":
+            sleeping[n] += int(v)
+tr, tg = sum(real.values()), sum(got.values())
+bad = False
+for n in names:
+    want, have = 100 * real[n] / tr, 100 * got[n] / tg if tg else 0
+    ok = abs(want - have) <= 5
+    # Nearly all of each wait is asleep (the rest: running, or runnable after the wake-up).
+    asleep = 100 * sleeping[n] / got[n] if got[n] else 0
+    ok = ok and asleep >= 90
+    bad |= not ok
+    print(f"{'ok' if ok else 'FAIL'}: --mode {mode}: {n} {have:.1f}% of the three waits "
+          f"(the program measured {want:.1f}%), {asleep:.1f}% of it under [off-cpu: sleeping]")
+sys.exit(1 if bad else 0)
+EOF
+}
+check offcpu
+check wall
+grep -q "offcpu/nanoseconds\|offcpu" "$TMP/offcpu.log" || fail "--mode offcpu summary does not name the offcpu time: $(cat "$TMP/offcpu.log")"
+grep -q "total: .* wall (nanoseconds)" "$TMP/wall.log" || fail "--mode wall summary is not in wall time: $(cat "$TMP/wall.log")"
+ok "summaries in off-CPU and wall time"
