@@ -27,6 +27,32 @@ grep -q "no samples: .*--mode wall" "$TMP/sleep.log" ||
 	fail "0 samples in cpu mode do not suggest --mode wall: $(cat "$TMP/sleep.log")"
 ok "0 samples suggest --mode wall"
 
+# Without tracefs (unmounted in a mount namespace of its own), and as a user who may not read it:
+# a message naming what is missing and what to do, exit 1, no folder left.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	RC=0
+	unshare -m sh -c 'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null
+		exec "$0" record --mode offcpu -o "$1" -- true' "$SCORCH" "$TMP/notrace" \
+		>"$TMP/notrace.log" 2>&1 || RC=$?
+	[ "$RC" -eq 1 ] || fail "--mode offcpu without tracefs exited $RC: $(cat "$TMP/notrace.log")"
+	grep -q "^scorch record: --mode offcpu needs the sched:sched_switch tracepoint, and tracefs is not mounted.*mount -t tracefs" \
+		"$TMP/notrace.log" || fail "no tracefs: unclear message: $(cat "$TMP/notrace.log")"
+	[ ! -e "$TMP/notrace" ] || fail "no tracefs: the output folder was left"
+	ok "no tracefs: $(head -c 100 "$TMP/notrace.log")..."
+fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$SCORCH" &&
+	! setpriv --reuid=65534 --regid=65534 --clear-groups test -r /sys/kernel/tracing/events; then
+	chmod 777 "$TMP"
+	RC=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SCORCH" record --mode wall -o "$TMP/nobody" -- true >"$TMP/nobody.log" 2>&1 || RC=$?
+	[ "$RC" -eq 1 ] || fail "--mode wall as nobody exited $RC: $(cat "$TMP/nobody.log")"
+	grep -q "^scorch record: --mode wall needs the sched:sched_switch tracepoint.*run as root" \
+		"$TMP/nobody.log" || fail "as nobody: unclear message: $(cat "$TMP/nobody.log")"
+	ok "unprivileged: $(head -c 100 "$TMP/nobody.log")..."
+fi
+
 # Tracepoints need tracefs and the right to open them.
 err=$("$SCORCH" record --mode offcpu -o "$TMP/probe" -- true 2>&1 >/dev/null) || {
 	grep -q "tracefs\|tracepoint" <<<"$err" && skip "no sched tracepoint here: $err"
