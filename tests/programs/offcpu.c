@@ -5,12 +5,14 @@
  *   wait_sleep  sleeps in nanosleep, 6 x 100 ms = 600 ms             (3/6 of the three waits)
  *   wait_mutex  blocks on a mutex that main holds for 400 ms         (2/6)
  *   wait_pipe   blocks reading a pipe that main writes after 200 ms  (1/6)
+ * and a fourth runs: spin burns 300 ms of CPU time (CLOCK_THREAD_CPUTIME_ID), for the wall mode.
  * main holds the mutex in hold_mutex (sleeping 400 ms with it) and writes the pipe in feed_pipe
  * (sleeping 200 ms before), then joins the threads.
  *
  * Each thread measures its own wait (CLOCK_MONOTONIC around the blocking call) and the program
- * prints "NAME MS" per wait on stdout, so the test compares the profile's shares with what
- * actually happened rather than with the intended lengths (a loaded machine stretches them).
+ * prints "NAME MS" per wait on stdout (for spin, the wall-clock time it took: its CPU time and
+ * any time it waited for a CPU on a loaded machine), so the test compares the profile's shares with
+ * what actually happened rather than with the intended lengths (a loaded machine stretches them).
  * Optional argument: a scale factor for the lengths (default 1).
  */
 #include <pthread.h>
@@ -22,7 +24,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int pipefd[2];
 static double scale = 1;
-static double waited[3];
+static double waited[4];
 
 static double now_ms(void)
 {
@@ -71,6 +73,25 @@ __attribute__((noinline)) static void *wait_pipe(void *arg)
 	return NULL;
 }
 
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+__attribute__((noinline)) static void *spin(void *arg)
+{
+	(void)arg;
+	double t0 = now_ms(), c0 = cpu_ms();
+	volatile unsigned long x = 0;
+	while (cpu_ms() - c0 < 300 * scale) /* 300 ms on the CPU */
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i;
+	waited[3] = now_ms() - t0;
+	return NULL;
+}
+
 __attribute__((noinline)) static void hold_mutex(void)
 {
 	sleep_ms(400);
@@ -92,21 +113,21 @@ int main(int argc, char **argv)
 		scale = atof(argv[1]);
 	if (scale <= 0 || pipe(pipefd) < 0)
 		return 2;
-	pthread_t t[3];
+	pthread_t t[4];
 	pthread_mutex_lock(&lock);
 	if (pthread_create(&t[0], NULL, wait_sleep, NULL) ||
 	    pthread_create(&t[1], NULL, wait_mutex, NULL) ||
-	    pthread_create(&t[2], NULL, wait_pipe, NULL))
+	    pthread_create(&t[2], NULL, wait_pipe, NULL) || pthread_create(&t[3], NULL, spin, NULL))
 		return 1;
 	/* The pipe is fed on a thread of its own, so that both waits start together. */
 	pthread_t feeder;
 	if (pthread_create(&feeder, NULL, feed_pipe, NULL))
 		return 1;
 	hold_mutex();
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	pthread_join(feeder, NULL);
-	printf("wait_sleep %.1f\nwait_mutex %.1f\nwait_pipe %.1f\n", waited[0], waited[1],
-	       waited[2]);
+	printf("wait_sleep %.1f\nwait_mutex %.1f\nwait_pipe %.1f\nspin %.1f\n", waited[0],
+	       waited[1], waited[2], waited[3]);
 	return 0;
 }
