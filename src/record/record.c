@@ -835,6 +835,14 @@ static int before_exec(void *ctx, pid_t pid)
 	return open_launch_events(ctx);
 }
 
+/* Whether thread `tid` of process `pid` still exists. */
+static bool thread_alive(uint32_t pid, uint32_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
 /* Launch: fork (child waits), open events on it, let it exec, learn whether exec worked. */
 static int launch(struct rec *s)
 {
@@ -964,6 +972,16 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (o->on_start)
 		o->on_start(o->ctx);
 	ret = record_loop(&s, start);
+	/* Threads still blocked at the end (an attached server waiting for work) were blocked from
+	 * their switch-out until now, on the events' clock when it is CLOCK_MONOTONIC. */
+	if (ret == 0 && o->mode != SC_RECORD_MODE_CPU && s.tp_attr.use_clockid) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		sc_sample_offcpu_end(&s.dec,
+				     (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec,
+				     thread_alive);
+		ret = sc_sample_err(&s.dec);
+	}
 	if (ret == 0)
 		ret = sc_addrspace_finish(&s.as, &r->gone, &r->ngone);
 stop:
@@ -976,6 +994,7 @@ stop:
 	r->lost = s.rings.lost;
 	r->samples = s.dec.samples;
 	r->offcpu_dropped = s.dec.offcpu_dropped;
+	r->offcpu_intervals = s.dec.offcpu_intervals;
 	r->leaf_fixed = s.dec.leaf_fixed;
 	sc_sample_cuts(&s.dec, &r->cuts);
 	r->processes = s.dec.processes;

@@ -29,7 +29,10 @@
  * targets, a sample on every switch-out (sample_period 1) with the same call chains and its raw
  * record, and PERF_RECORD_SWITCH records (attr.context_switch): the blocked time of an interval
  * is from a thread's switch-out sample to its next switch-in record, stored as one sample on the
- * stack it blocked in under a leaf pseudo-frame naming its state (see sample.h). Sample types
+ * stack it blocked in under a leaf pseudo-frame naming its state (see sample.h); a thread still
+ * alive and blocked at the end counts until the end (when the events' clock is CLOCK_MONOTONIC);
+ * one blocked since before the recording began is not seen (it was never switched out while
+ * recorded). Sample types
  * (switches, count) and (offcpu, nanoseconds). WALL opens cpu-clock as well, into the same rings:
  * sample types (samples, count) and (wall, nanoseconds), a cpu-clock sample counting its period,
  * an off-CPU interval its length, so the on-CPU and off-CPU time of a thread add up to its
@@ -152,14 +155,15 @@ typedef struct sc_record_gone {
 } sc_record_gone;
 
 typedef struct sc_record_result {
-	int wait_status;	 /* of the launched command, as from waitpid (valid if exited) */
-	bool exited;		 /* the launched command was reaped */
-	bool killed;		 /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
-	uint64_t samples;	 /* samples stored */
-	uint64_t offcpu_dropped; /* off-CPU intervals left out: their switch-in was never seen */
-	uint64_t lost;		 /* samples the kernel reported lost */
-	uint64_t leaf_fixed;	 /* FP: stacks whose frameless leaf's caller was restored */
-	sc_record_cuts cuts;	 /* user stacks that ended early */
+	int wait_status;	   /* of the launched command, as from waitpid (valid if exited) */
+	bool exited;		   /* the launched command was reaped */
+	bool killed;		   /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
+	uint64_t samples;	   /* samples stored */
+	uint64_t offcpu_dropped;   /* off-CPU intervals left out: their switch-in was never seen */
+	uint64_t offcpu_intervals; /* off-CPU samples among `samples` */
+	uint64_t lost;		   /* samples the kernel reported lost */
+	uint64_t leaf_fixed;	   /* FP: stacks whose frameless leaf's caller was restored */
+	sc_record_cuts cuts;	   /* user stacks that ended early */
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */

@@ -317,6 +317,34 @@ static void offcpu_out(sc_sample_decoder *d, uint32_t pid, uint32_t tid, uint64_
 	pd->pid = pid;
 }
 
+/* Stores the pending interval `pd`, ended at `time`. */
+static void offcpu_store(sc_sample_decoder *d, sc_offcpu_pending *pd, uint64_t time)
+{
+	uint64_t out = pd->time;
+	pd->time = 0;
+	if (time < out)
+		return;
+	int64_t values[2] = {1, (int64_t)(time - out)};
+	if (sc_profile_add_sample(d->p, pd->stack, values, pd->pid, pd->tid, out) < 0 ||
+	    sc_idset_add(&d->pids, pd->pid, &d->processes) < 0 ||
+	    sc_idset_add(&d->tids, pd->tid, &d->threads) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	d->samples++;
+	d->offcpu_intervals++;
+}
+
+void sc_sample_offcpu_end(sc_sample_decoder *d, uint64_t end,
+			  bool (*alive)(uint32_t pid, uint32_t tid))
+{
+	for (size_t i = 0; i < d->offcpu_pending.len && !d->err; i++) {
+		sc_offcpu_pending *pd = &d->offcpu_pending.data[i];
+		if (pd->time && alive(pd->pid, pd->tid))
+			offcpu_store(d, pd, end);
+	}
+}
+
 /* PERF_RECORD_SWITCH (per-task events) or PERF_RECORD_SWITCH_CPU_WIDE (-a): a thread switched
  * in ends its pending interval, stored with its length. */
 static void on_switch(sc_sample_decoder *d, const unsigned char *rec, size_t len)
@@ -328,20 +356,8 @@ static void on_switch(sc_sample_decoder *d, const unsigned char *rec, size_t len
 	uint32_t tid = sc_get32(rec + len - 12);
 	uint64_t time = sc_get64(rec + len - 8);
 	sc_offcpu_pending *pd = offcpu_slot(d, tid, false);
-	if (!pd || !pd->time)
-		return;
-	uint64_t out = pd->time;
-	pd->time = 0;
-	if (time < out)
-		return;
-	int64_t values[2] = {1, (int64_t)(time - out)};
-	if (sc_profile_add_sample(d->p, pd->stack, values, pd->pid, tid, out) < 0 ||
-	    sc_idset_add(&d->pids, pd->pid, &d->processes) < 0 ||
-	    sc_idset_add(&d->tids, tid, &d->threads) < 0) {
-		d->err = -ENOMEM;
-		return;
-	}
-	d->samples++;
+	if (pd && pd->time)
+		offcpu_store(d, pd, time);
 }
 
 static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len)

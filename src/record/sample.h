@@ -29,8 +29,9 @@
  * blocking state ("[off-cpu: sleeping]", "[off-cpu: disk I/O]", "[off-cpu: runnable]" when
  * preempted, "[off-cpu: stopped]", "[off-cpu: other]") in the pseudo-module "[off-cpu]", waits
  * for the thread's next PERF_RECORD_SWITCH switching it in; then it is stored with the values
- * (1, ns off the CPU). A thread that exits, or a recording that ends, while it is off the CPU
- * leaves that interval out. Samples of other events (raw data of 4 bytes) are stored as usual.
+ * (1, ns off the CPU). A thread that exits while off the CPU leaves that interval out; one still
+ * off the CPU when the recording ends is stored by sc_sample_offcpu_end. Samples of other events
+ * (raw data of 4 bytes) are stored as usual.
  *
  * Errors: out of memory (or an unwinder failure) sets the sticky d->err and the record is
  * dropped; sc_sample_err() is the first error of the decoder or its address space. Not
@@ -85,9 +86,10 @@ typedef struct sc_sample_decoder {
 	    offcpu_state_off; /* offset of sched_switch's prev_state in raw data; 0 = no off-CPU */
 	sc_hashmap offcpu_tids; /* tid -> index + 1 in offcpu_pending */
 	SC_VEC(sc_offcpu_pending) offcpu_pending;
-	uint32_t offcpu_mapping; /* the "[off-cpu]" pseudo-module, 0 until needed */
-	uint32_t offcpu_locs[5]; /* its locations by state, 0 until needed */
-	uint64_t offcpu_dropped; /* switch-out samples never matched by a switch-in */
+	uint32_t offcpu_mapping;   /* the "[off-cpu]" pseudo-module, 0 until needed */
+	uint32_t offcpu_locs[5];   /* its locations by state, 0 until needed */
+	uint64_t offcpu_dropped;   /* switch-out samples never matched by a switch-in */
+	uint64_t offcpu_intervals; /* off-CPU samples stored */
 
 	uint64_t samples;    /* samples stored */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
@@ -111,6 +113,11 @@ void sc_sample_count_process(sc_sample_decoder *d, uint32_t pid);
 void sc_sample_count_thread(sc_sample_decoder *d, uint32_t tid);
 /* The counts of cut stacks, with `below` filled in. */
 void sc_sample_cuts(const sc_sample_decoder *d, sc_record_cuts *out);
+/* At the end of a recording, stores the pending off-CPU intervals of the threads `alive` says
+ * still exist, as ending at `end` (the recording's clock): a thread blocked until the end (an
+ * attached server waiting for requests) counts the time it was seen blocked. */
+void sc_sample_offcpu_end(sc_sample_decoder *d, uint64_t end,
+			  bool (*alive)(uint32_t pid, uint32_t tid));
 /* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
 int sc_sample_err(const sc_sample_decoder *d);
 

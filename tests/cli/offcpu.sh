@@ -109,3 +109,34 @@ check wall
 grep -q "offcpu/nanoseconds\|offcpu" "$TMP/offcpu.log" || fail "--mode offcpu summary does not name the offcpu time: $(cat "$TMP/offcpu.log")"
 grep -q "total: .* wall (nanoseconds)" "$TMP/wall.log" || fail "--mode wall summary is not in wall time: $(cat "$TMP/wall.log")"
 ok "summaries in off-CPU and wall time"
+
+# Attached: a thread still blocked when the recording ends counts until the end. `offcpu block`
+# naps until SIGUSR1, then blocks in block_forever for good; the recording is stopped with SIGINT
+# after the wake-up, so block_forever's wait never ends while recorded.
+"$(prog offcpu)" block &
+target=$!
+trap 'kill "$target" 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 1 200); do
+	[ "$(cat /proc/"$target"/comm 2>/dev/null)" = offcpu ] && break
+	sleep 0.05
+done
+"$SCORCH" record --mode offcpu -p "$target" -o "$TMP/attach" >"$TMP/attach.log" 2>&1 &
+rec=$!
+for _ in $(seq 1 200); do
+	grep -q "recording PID" "$TMP/attach.log" && break
+	sleep 0.05
+done
+grep -q "recording PID" "$TMP/attach.log" || fail "-p: no 'recording PID' line: $(cat "$TMP/attach.log")"
+sleep 0.3
+kill -USR1 "$target"
+sleep 0.5
+kill -INT "$rec"
+RC=0
+wait "$rec" || RC=$?
+kill "$target"
+[ "$RC" -eq 0 ] || fail "record --mode offcpu -p exited $RC: $(cat "$TMP/attach.log")"
+grep -q ";block_forever;.*\[off-cpu: sleeping\] [0-9]" "$TMP/attach/stacks.folded" ||
+	fail "-p: the wait still going at the end is missing: $(cat "$TMP/attach/stacks.folded")"
+grep -q ";nap;.*\[off-cpu: sleeping\] [0-9]" "$TMP/attach/stacks.folded" ||
+	fail "-p: the naps are missing: $(cat "$TMP/attach/stacks.folded")"
+ok "-p: a wait still going when the recording ends is counted until the end"

@@ -14,10 +14,15 @@
  * any time it waited for a CPU on a loaded machine), so the test compares the profile's shares with
  * what actually happened rather than with the intended lengths (a loaded machine stretches them).
  * Optional argument: a scale factor for the lengths (default 1).
+ *
+ * `offcpu block`, for attaching: naps (100 ms sleeps in nap) until SIGUSR1, then blocks for good
+ * in block_forever (pause) until killed: a thread still blocked when a recording ends.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,8 +112,35 @@ __attribute__((noinline)) static void *feed_pipe(void *arg)
 	return NULL;
 }
 
+static volatile sig_atomic_t woken;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	woken = 1;
+}
+
+__attribute__((noinline)) static void nap(void)
+{
+	struct timespec ts = {0, 100000000};
+	nanosleep(&ts, NULL); /* interrupted by SIGUSR1 */
+}
+
+__attribute__((noinline)) static void block_forever(void)
+{
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "block")) {
+		struct sigaction sa = {.sa_handler = on_usr1};
+		sigaction(SIGUSR1, &sa, NULL);
+		while (!woken)
+			nap();
+		block_forever();
+	}
 	if (argc > 1)
 		scale = atof(argv[1]);
 	if (scale <= 0 || pipe(pipefd) < 0)
