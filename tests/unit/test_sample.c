@@ -13,7 +13,8 @@
  *          PERF_RECORD_SWITCH switch-in, then stored with the nanoseconds in between under the
  *          leaf pseudo-frame "[off-cpu: disk I/O]"; a cpu-clock sample among them (4 bytes of
  *          raw data, as in wall mode) is stored at once with its period; a switch-in with nothing
- *          pending and a switch-out record store nothing.
+ *          pending and a switch-out record store nothing; at the end, a thread still blocked
+ *          counts until the end when alive, not when gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -230,6 +231,18 @@ static void switch_rec(sc_sample_decoder *d, uint64_t time, bool out)
 	sc_sample_process(d, r.buf, r.len);
 }
 
+static bool alive(uint32_t pid, uint32_t tid)
+{
+	return pid == PID && tid == PID + 1;
+}
+
+static bool dead(uint32_t pid, uint32_t tid)
+{
+	(void)pid;
+	(void)tid;
+	return false;
+}
+
 static void test_offcpu_interval(void **state)
 {
 	(void)state;
@@ -264,6 +277,20 @@ static void test_offcpu_interval(void **state)
 	assert_string_equal(sc_profile_location_module(f.p, fr[2].location), "[off-cpu]");
 	n = sc_profile_stack_frames(f.p, f.p->samples.data[0].stack, fr, 8);
 	assert_int_equal(n, 2);
+
+	/* Blocked again (sleeping) when the recording ends: counted until the end if alive. */
+	raw_sample(&r, 8000, 44, 1);
+	sc_sample_process(&f.d, r.buf, r.len);
+	sc_sample_offcpu_end(&f.d, 9000, dead);
+	assert_int_equal(f.d.samples, 2);
+	raw_sample(&r, 10000, 44, 1);
+	sc_sample_process(&f.d, r.buf, r.len);
+	sc_sample_offcpu_end(&f.d, 12500, alive);
+	assert_int_equal(f.d.samples, 3);
+	assert_int_equal(f.d.offcpu_intervals, 2);
+	assert_int_equal(sc_profile_sample_values(f.p, 2)[1], 2500);
+	n = sc_profile_stack_frames(f.p, f.p->samples.data[2].stack, fr, 8);
+	assert_string_equal(sc_profile_frame_name(f.p, &fr[n - 1]), "[off-cpu: sleeping]");
 	teardown(&f);
 }
 
