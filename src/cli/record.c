@@ -712,6 +712,13 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
+		if (o.mode != SC_RECORD_MODE_CPU && res.samples)
+			fprintf(
+			    stderr,
+			    "scorch record: %llu of them off the CPU (a thread's wait, from its "
+			    "switch-out to its switch-in)%s\n",
+			    (unsigned long long)res.offcpu_intervals,
+			    res.offcpu_dropped ? "; some switch-ins were lost (see 'lost')" : "");
 		report_gone(p, &res);
 		report_cuts(&o, &res);
 		sc_cli_print_unnamed(p, &st, stderr);

@@ -108,6 +108,7 @@ check offcpu
 check wall
 grep -q "offcpu/nanoseconds\|offcpu" "$TMP/offcpu.log" || fail "--mode offcpu summary does not name the offcpu time: $(cat "$TMP/offcpu.log")"
 grep -q "total: .* wall (nanoseconds)" "$TMP/wall.log" || fail "--mode wall summary is not in wall time: $(cat "$TMP/wall.log")"
+grep -q "^scorch record: [1-9][0-9]* of them off the CPU" "$TMP/wall.log" || fail "--mode wall summary does not count the waits: $(cat "$TMP/wall.log")"
 ok "summaries in off-CPU and wall time"
 
 # Attached: a thread still blocked when the recording ends counts until the end. `offcpu block`
