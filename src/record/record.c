@@ -354,6 +354,9 @@ static void setup_attr(struct rec *s)
 	t->freq = 0;
 	t->sample_period = 1;
 	t->context_switch = 1;
+	/* A tracepoint fires in the kernel: excluding the kernel would drop every sample.
+	 * --no-kernel drops the kernel frames of its call chains only. */
+	t->exclude_kernel = 0;
 	/* Side-band records once is enough: the cpu-clock event has them in wall mode. */
 	if (o->mode == SC_RECORD_MODE_WALL)
 		t->mmap = t->mmap2 = t->comm = t->comm_exec = t->task = 0;

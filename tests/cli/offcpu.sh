@@ -23,7 +23,8 @@ done
 ok "bad --mode combinations refused with a message"
 
 RC=0
-"$SCORCH" record -o "$TMP/sleep" -- sleep 0.2 >"$TMP/sleep.log" 2>&1 || RC=$?
+# (-c: a sample every 2.1 s of CPU time, which sleep never reaches, not even while it starts)
+"$SCORCH" record -c 2147483647 -o "$TMP/sleep" -- sleep 0.2 >"$TMP/sleep.log" 2>&1 || RC=$?
 [ "$RC" -eq 0 ] || fail "scorch record -- sleep exited $RC: $(cat "$TMP/sleep.log")"
 grep -q "no samples: .*--mode wall" "$TMP/sleep.log" ||
 	fail "0 samples in cpu mode do not suggest --mode wall: $(cat "$TMP/sleep.log")"
@@ -63,9 +64,10 @@ err=$("$SCORCH" record --mode offcpu -o "$TMP/probe" -- true 2>&1 >/dev/null) ||
 
 check()
 {
-	local mode=$1 dir=$TMP/$1
+	local mode=$1 extra=${2:-} dir=$TMP/$1${2:-}
 	RC=0
-	"$SCORCH" record --mode "$mode" -o "$dir" -- "$(prog offcpu)" >"$dir.out" 2>"$dir.log" || RC=$?
+	# shellcheck disable=SC2086
+	"$SCORCH" record --mode "$mode" $extra -o "$dir" -- "$(prog offcpu)" >"$dir.out" 2>"$dir.log" || RC=$?
 	[ "$RC" -eq 0 ] || fail "record --mode $mode exited $RC: $(cat "$dir.log")"
 	python3 - "$dir/stacks.folded" "$dir.out" "$mode" <<'EOF' || fail "--mode $mode: shares wrong"
 import sys
@@ -106,6 +108,9 @@ EOF
 }
 check offcpu
 check wall
+# --no-kernel drops the kernel frames, not the samples (a tracepoint fires in the kernel).
+check offcpu --no-kernel
+grep -q "\[kernel\]" "$TMP/offcpu--no-kernel.log" && fail "--no-kernel: kernel frames in the summary"
 grep -q "offcpu/nanoseconds\|offcpu" "$TMP/offcpu.log" || fail "--mode offcpu summary does not name the offcpu time: $(cat "$TMP/offcpu.log")"
 grep -q "total: .* wall (nanoseconds)" "$TMP/wall.log" || fail "--mode wall summary is not in wall time: $(cat "$TMP/wall.log")"
 grep -q "^scorch record: [1-9][0-9]* of them off the CPU" "$TMP/wall.log" || fail "--mode wall summary does not count the waits: $(cat "$TMP/wall.log")"
