@@ -57,6 +57,7 @@ static const char *const examples[] = {
     "scorch record -p 1234,1240 -e page-faults",
     "scorch record -a -- make -j2",
     "scorch record --call-graph dwarf,32768 -- python3 script.py",
+    "scorch record --mode wall -- make -j2",
     NULL,
 };
 
@@ -178,12 +179,17 @@ static void explain_no_samples(const sc_record_options *o)
 		fprintf(stderr,
 			"scorch record: no samples: no %s event happened while recorded%s\n", ev,
 			o->count > 1 ? " often enough for -c" : "");
-	else
+	else if (o->mode == SC_RECORD_MODE_CPU)
 		fprintf(
 		    stderr,
 		    "scorch record: no samples: %s used no CPU time while recorded: it slept or "
-		    "waited; CPU profiling sees only running code\n",
+		    "waited; CPU profiling sees only running code: --mode wall shows where the "
+		    "time went, --mode offcpu where it blocked\n",
 		    who);
+	else
+		fprintf(stderr,
+			"scorch record: no samples: %s neither ran nor blocked while recorded\n",
+			who);
 }
 
 /* ---- signals while symbolizing and writing (signal context) ----------------------------------
@@ -303,7 +309,7 @@ static int write_artifact(FILE *f, size_t i, void *ctx)
 	case 1:
 		return sc_flamegraph_write_html(a->p, a->fo, f);
 	default:
-		return sc_folded_write(a->p, 0, f);
+		return sc_folded_write(a->p, a->fo->type, f);
 	}
 }
 
@@ -438,7 +444,7 @@ int cmd_record(int argc, char **argv)
 	double duration = 0;
 	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
 	     quiet = false, g = false, all_cpus = false;
-	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL;
+	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL, *mode = NULL;
 	pid_t *ids = NULL;
 	int stack_size = 0, leaf_stack = -1;
 	sc_option opts[] = {
@@ -450,6 +456,9 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_INT_RANGE(0, "stack-size", &stack_size, "BYTES", 8, SC_RECORD_MAX_STACK_BYTES,
 			     "dwarf, auto: user stack copied per sample, rounded up to 8 (default "
 			     "16384)"),
+	    SC_OPT_STR(0, "mode", &mode, "MODE",
+		       "cpu (default: where the CPU time goes), offcpu (where threads block, "
+		       "for how long) or wall (both: where the wall-clock time goes)"),
 	    SC_OPT_STR('e', "event", &event, "EVENT",
 		       "what to sample: cpu-clock (default), task-clock, page-faults, "
 		       "context-switches, cpu-migrations, minor-faults, major-faults, or a "
@@ -559,6 +568,32 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 	o.event = event;
+	if (mode) {
+		if (!strcmp(mode, "cpu")) {
+			o.mode = SC_RECORD_MODE_CPU;
+		} else if (!strcmp(mode, "offcpu")) {
+			o.mode = SC_RECORD_MODE_OFFCPU;
+		} else if (!strcmp(mode, "wall")) {
+			o.mode = SC_RECORD_MODE_WALL;
+		} else {
+			sc_cli_error("record", 0, "--mode must be cpu, offcpu or wall, not '%s'",
+				     mode);
+			return 2;
+		}
+	}
+	if (o.mode != SC_RECORD_MODE_CPU && event) {
+		sc_cli_error("record", 0,
+			     "-e is for --mode cpu (--mode %s records cpu-clock and "
+			     "sched:sched_switch itself)",
+			     mode);
+		return 2;
+	}
+	if (o.mode == SC_RECORD_MODE_OFFCPU && (freq || count)) {
+		sc_cli_error("record", 0,
+			     "-F and -c are for --mode cpu and wall (--mode offcpu records every "
+			     "switch)");
+		return 2;
+	}
 	if ((pids != NULL) + (tids != NULL) + all_cpus > 1) {
 		sc_cli_error("record", 0, "give one of -p, -t and -a, not several");
 		return 2;
@@ -658,12 +693,14 @@ int cmd_record(int argc, char **argv)
 
 	char title[256];
 	snprintf(title, sizeof(title), "scorch: %s", name);
-	sc_flamegraph_options fo = {.title = title, .type = 0};
+	/* Off-CPU and wall profiles are read by their time, not by their count of events. */
+	int vtype = o.mode == SC_RECORD_MODE_CPU ? 0 : 1;
+	sc_flamegraph_options fo = {.title = title, .type = vtype};
 	int werr = write_artifacts(&dir, p, &fo);
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
-	bool have_top = !quiet && res.samples && sc_top_compute(p, 0, &t) == 0;
+	bool have_top = !quiet && res.samples && sc_top_compute(p, vtype, &t) == 0;
 	/* From the end of the run to written artifacts and a ready summary. */
 	double t_post = now() - t0;
 
@@ -675,6 +712,13 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)res.processes, res.processes == 1 ? "" : "es",
 			(unsigned long long)res.threads, res.threads == 1 ? "" : "s", st.resolved,
 			st.locations, t_post);
+		if (o.mode != SC_RECORD_MODE_CPU && res.samples)
+			fprintf(
+			    stderr,
+			    "scorch record: %llu of them off the CPU (a thread's wait, from its "
+			    "switch-out to its switch-in)%s\n",
+			    (unsigned long long)res.offcpu_intervals,
+			    res.offcpu_dropped ? "; some switch-ins were lost (see 'lost')" : "");
 		report_gone(p, &res);
 		report_cuts(&o, &res);
 		sc_cli_print_unnamed(p, &st, stderr);

@@ -74,7 +74,8 @@ struct rec {
 	const sc_record_options *o;
 	sc_profile *p;
 	sc_record_result *r;
-	struct perf_event_attr attr;
+	struct perf_event_attr attr;	/* o->event's (cpu-clock); CPU and WALL modes */
+	struct perf_event_attr tp_attr; /* sched:sched_switch's; OFFCPU and WALL modes */
 	sc_session sess; /* the launched command or the attached process (sess.pid) */
 	bool launched;
 
@@ -341,6 +342,74 @@ static void setup_attr(struct rec *s)
 	read_int(MAX_STACK_SYSCTL, &max_stack);
 	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
 	a->sample_max_stack = (uint16_t)(depth > 0 && depth <= 0xffff ? depth : 127);
+	if (o->mode == SC_RECORD_MODE_CPU)
+		return;
+	/* Both events write into the same rings, decoded alike: the same fields. A cpu-clock
+	 * sample's raw data is 4 bytes of zeros, a tracepoint's its record. */
+	a->sample_type |= PERF_SAMPLE_RAW;
+	s->tp_attr = *a;
+	struct perf_event_attr *t = &s->tp_attr;
+	t->type = PERF_TYPE_TRACEPOINT;
+	t->config = 0; /* the id, set by tracepoint_id() */
+	t->freq = 0;
+	t->sample_period = 1;
+	t->context_switch = 1;
+	/* A tracepoint fires in the kernel: excluding the kernel would drop every sample.
+	 * --no-kernel drops the kernel frames of its call chains only. */
+	t->exclude_kernel = 0;
+	/* Side-band records once is enough: the cpu-clock event has them in wall mode. */
+	if (o->mode == SC_RECORD_MODE_WALL)
+		t->mmap = t->mmap2 = t->comm = t->comm_exec = t->task = 0;
+}
+
+/* The tracefs folders where sched_switch may be found. */
+static const char *const tracefs_dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+
+/* sched:sched_switch's id and the offset of its prev_state field, from tracefs. Returns 0 or
+ * -errno with r->err saying what to do. */
+static int tracepoint_id(struct rec *s, uint64_t *id, size_t *state_off)
+{
+	char path[128], buf[8192];
+	int err = -ENOENT;
+	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/sched/sched_switch/id", tracefs_dirs[i]);
+		int n = read_small(path, buf, sizeof(buf));
+		if (n < 0) {
+			if (n != -ENOENT)
+				err = n;
+			continue;
+		}
+		char *end;
+		unsigned long long v = strtoull(buf, &end, 10);
+		snprintf(path, sizeof(path), "%s/events/sched/sched_switch/format",
+			 tracefs_dirs[i]);
+		n = read_small(path, buf, sizeof(buf));
+		const char *f = n > 0 ? strstr(buf, " prev_state;") : NULL;
+		const char *o = f ? strstr(f, "offset:") : NULL;
+		long off = o ? strtol(o + 7, NULL, 10) : 0;
+		if (end == buf || !o || off <= 0 || off > 4096)
+			return fail(s->r, -EINVAL,
+				    "--mode %s: cannot read the sched:sched_switch tracepoint's id "
+				    "and prev_state field from %s/events/sched/sched_switch",
+				    s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu",
+				    tracefs_dirs[i]);
+		*id = v;
+		*state_off = (size_t)off;
+		return 0;
+	}
+	const char *mode = s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu";
+	if (err == -EACCES || err == -EPERM)
+		return fail(s->r, -EACCES,
+			    "--mode %s needs the sched:sched_switch tracepoint, and tracefs "
+			    "(/sys/kernel/tracing) is not readable by this user: run as root, or "
+			    "give the user access to tracefs (CAP_PERFMON and read access)",
+			    mode);
+	return fail(s->r, -ENOENT,
+		    "--mode %s needs the sched:sched_switch tracepoint, and tracefs is not "
+		    "mounted (neither /sys/kernel/tracing nor /sys/kernel/debug/tracing has it): "
+		    "sudo mount -t tracefs nodev /sys/kernel/tracing (a kernel without "
+		    "CONFIG_FTRACE has no tracepoints)",
+		    mode);
 }
 
 /* --depth above the kernel's limit: the kernel cuts every call chain at the limit. We do not raise
@@ -355,22 +424,22 @@ static void check_max_stack(const sc_record_options *o, sc_record_result *r)
 
 /* Opens one event, dropping in turn the optional attributes an older kernel refuses, and kernel
  * sampling when the kernel refuses that (as perf does at perf_event_paranoid 2). */
-static int open_event(struct rec *s, pid_t pid, int cpu)
+static int open_event(struct rec *s, struct perf_event_attr *a, pid_t pid, int cpu)
 {
 	for (;;) {
-		int fd =
-		    (int)syscall(SYS_perf_event_open, &s->attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		int fd = (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 		int e = errno;
-		if ((e == EINVAL || e == E2BIG || e == EOVERFLOW) && s->attr.sample_max_stack) {
-			s->attr.sample_max_stack = 0;
-		} else if (e == EINVAL && s->attr.use_clockid) {
-			s->attr.use_clockid = 0;
-			s->attr.clockid = 0;
-		} else if ((e == EACCES || e == EPERM) && !s->attr.exclude_kernel) {
-			s->attr.exclude_kernel = 1;
-			s->attr.exclude_callchain_kernel = 1;
+		if ((e == EINVAL || e == E2BIG || e == EOVERFLOW) && a->sample_max_stack) {
+			a->sample_max_stack = 0;
+		} else if (e == EINVAL && a->use_clockid) {
+			a->use_clockid = 0;
+			a->clockid = 0;
+		} else if ((e == EACCES || e == EPERM) && !a->exclude_kernel &&
+			   a->type != PERF_TYPE_TRACEPOINT) {
+			a->exclude_kernel = 1;
+			a->exclude_callchain_kernel = 1;
 			s->r->kernel_excluded = true;
 		} else {
 			return -e;
@@ -393,6 +462,13 @@ static int open_failed(struct rec *s, int err)
 			    "CAP_PERFMON) or kernel.perf_event_paranoid <= 0, and it is %s: run as "
 			    "root or: sudo sysctl kernel.perf_event_paranoid=0",
 			    val);
+	if ((err == -EACCES || err == -EPERM) && s->o->mode != SC_RECORD_MODE_CPU)
+		return fail(s->r, -EACCES,
+			    "--mode %s: the sched:sched_switch tracepoint was refused "
+			    "(kernel.perf_event_paranoid = %s): tracepoints need root (or "
+			    "CAP_PERFMON) or kernel.perf_event_paranoid <= -1; run as root or use "
+			    "--mode cpu",
+			    s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu", val);
 	if (s->ev->type == PERF_TYPE_HARDWARE &&
 	    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV))
 		return fail(s->r, -EOPNOTSUPP,
@@ -425,11 +501,11 @@ static int open_failed(struct rec *s, int err)
 	return fail(s->r, err, "perf_event_open failed: %s", strerror(-err));
 }
 
-/* Opens the event of (pid, CPU index ci): the CPU's ring if it has none yet, else redirected into
+/* Opens event `a` of (pid, CPU index ci): the CPU's ring if it has none yet, else redirected into
  * it. Returns 0 or -errno. */
-static int add_event(struct rec *s, pid_t pid, size_t ci)
+static int add_one_event(struct rec *s, struct perf_event_attr *a, pid_t pid, size_t ci)
 {
-	int fd = open_event(s, pid, s->cpus.data[ci]);
+	int fd = open_event(s, a, pid, s->cpus.data[ci]);
 	if (fd < 0)
 		return fd;
 	if (sc_vec_push(&s->fds, fd) < 0) {
@@ -449,6 +525,17 @@ static int add_event(struct rec *s, pid_t pid, size_t ci)
 	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd) < 0)
 		return fail(s->r, -errno, "cannot share a perf ring buffer: %s", strerror(errno));
 	return 0;
+}
+
+/* Opens the events of (pid, CPU index ci) that the mode asks for. */
+static int add_event(struct rec *s, pid_t pid, size_t ci)
+{
+	int r = 0;
+	if (s->o->mode != SC_RECORD_MODE_OFFCPU)
+		r = add_one_event(s, &s->attr, pid, ci);
+	if (r == 0 && s->o->mode != SC_RECORD_MODE_CPU)
+		r = add_one_event(s, &s->tp_attr, pid, ci);
+	return r;
 }
 
 /* Launch mode: one event per CPU on the (still waiting) child; system-wide (-a): one per CPU
@@ -641,7 +728,15 @@ static int add_metadata(struct rec *s)
 	/* cpu-clock keeps the name every report knows; the others are named after their event. */
 	const char *type = ev == &events[0] ? "cpu" : ev->name;
 	const char *unit = ev->time ? "nanoseconds" : "count";
-	if (sc_profile_add_sample_type(p, "samples", "count") < 0 ||
+	const char *count = "samples";
+	if (s->o->mode == SC_RECORD_MODE_OFFCPU) {
+		count = "switches";
+		type = "offcpu";
+		unit = "nanoseconds";
+	} else if (s->o->mode == SC_RECORD_MODE_WALL) {
+		type = "wall";
+	}
+	if (sc_profile_add_sample_type(p, count, "count") < 0 ||
 	    sc_profile_add_sample_type(p, type, unit) < 0)
 		return -ENOMEM;
 	int64_t t = sc_profile_intern(p, type), u = sc_profile_intern(p, unit);
@@ -652,6 +747,8 @@ static int add_metadata(struct rec *s)
 	p->period = s->o->count > 0 ? s->o->count
 		    : ev->time	    ? 1000000000LL / s->o->frequency
 				    : 0; /* the kernel varies it to keep the frequency */
+	if (s->o->mode == SC_RECORD_MODE_OFFCPU)
+		p->period = 0;
 
 	sc_strbuf sb = {0};
 	int r = sc_strbuf_adds(&sb, "command: ");
@@ -677,7 +774,11 @@ static int add_metadata(struct rec *s)
 	if (r == 0)
 		r = sc_profile_add_comment(p, sb.buf);
 	sc_strbuf_reset(&sb);
-	if (r == 0 && (r = sc_strbuf_addf(&sb, "event: %s", ev->name)) == 0)
+	if (r == 0 &&
+	    (r = sc_strbuf_addf(&sb, "event: %s",
+				s->o->mode == SC_RECORD_MODE_OFFCPU ? "sched:sched_switch"
+				: s->o->mode == SC_RECORD_MODE_WALL ? "cpu-clock,sched:sched_switch"
+								    : ev->name)) == 0)
 		r = sc_profile_add_comment(p, sb.buf);
 	sc_strbuf_reset(&sb);
 	char host[256];
@@ -737,6 +838,14 @@ static int before_exec(void *ctx, pid_t pid)
 	return open_launch_events(ctx);
 }
 
+/* Whether thread `tid` of process `pid` still exists. */
+static bool thread_alive(uint32_t pid, uint32_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
 /* Launch: fork (child waits), open events on it, let it exec, learn whether exec worked. */
 static int launch(struct rec *s)
 {
@@ -771,6 +880,9 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 		return fail(r, -EINVAL, "invalid recording options");
 	if (p->nsample_types || p->samples.len)
 		return fail(r, -EINVAL, "the profile to record into is not empty");
+	if ((unsigned)o->mode > SC_RECORD_MODE_WALL ||
+	    (o->mode != SC_RECORD_MODE_CPU && ev != &events[0]))
+		return fail(r, -EINVAL, "--mode offcpu and wall take no -e event");
 
 	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .ev = ev};
 	sc_session_init(&s.sess);
@@ -820,6 +932,12 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (o->callgraph == SC_RECORD_CG_FP) /* else user stacks are ours, up to --depth */
 		check_max_stack(o, r);
 	setup_attr(&s);
+	if (o->mode != SC_RECORD_MODE_CPU) {
+		uint64_t id = 0;
+		if ((ret = tracepoint_id(&s, &id, &s.dec.offcpu_state_off)) < 0)
+			goto out;
+		s.tp_attr.config = id;
+	}
 	s.dec.sample_type = s.attr.sample_type;
 	s.dec.regs_mask = s.attr.sample_regs_user;
 	s.dec.cfi = o->callgraph != SC_RECORD_CG_FP && REGS_MASK;
@@ -857,6 +975,16 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (o->on_start)
 		o->on_start(o->ctx);
 	ret = record_loop(&s, start);
+	/* Threads still blocked at the end (an attached server waiting for work) were blocked from
+	 * their switch-out until now, on the events' clock when it is CLOCK_MONOTONIC. */
+	if (ret == 0 && o->mode != SC_RECORD_MODE_CPU && s.tp_attr.use_clockid) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		sc_sample_offcpu_end(&s.dec,
+				     (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec,
+				     thread_alive);
+		ret = sc_sample_err(&s.dec);
+	}
 	if (ret == 0)
 		ret = sc_addrspace_finish(&s.as, &r->gone, &r->ngone);
 stop:
@@ -868,6 +996,8 @@ stop:
 	r->killed = s.sess.killed;
 	r->lost = s.rings.lost;
 	r->samples = s.dec.samples;
+	r->offcpu_dropped = s.dec.offcpu_dropped;
+	r->offcpu_intervals = s.dec.offcpu_intervals;
 	r->leaf_fixed = s.dec.leaf_fixed;
 	sc_sample_cuts(&s.dec, &r->cuts);
 	r->processes = s.dec.processes;

@@ -24,6 +24,21 @@
  * "command: ...", "event: ...", "host: ...". Addresses of caller frames are
  * stored as return address - 1 (inside the call instruction), leaf addresses as sampled.
  *
+ * Off-CPU and wall modes (o->mode). OFFCPU opens, instead of o->event, the sched:sched_switch
+ * tracepoint (its id from tracefs, /sys/kernel/tracing or /sys/kernel/debug/tracing) on the same
+ * targets, a sample on every switch-out (sample_period 1) with the same call chains and its raw
+ * record, and PERF_RECORD_SWITCH records (attr.context_switch): the blocked time of an interval
+ * is from a thread's switch-out sample to its next switch-in record, stored as one sample on the
+ * stack it blocked in under a leaf pseudo-frame naming its state (see sample.h); a thread still
+ * alive and blocked at the end counts until the end (when the events' clock is CLOCK_MONOTONIC);
+ * one blocked since before the recording began is not seen (it was never switched out while
+ * recorded). Sample types
+ * (switches, count) and (offcpu, nanoseconds). WALL opens cpu-clock as well, into the same rings:
+ * sample types (samples, count) and (wall, nanoseconds), a cpu-clock sample counting its period,
+ * an off-CPU interval its length, so the on-CPU and off-CPU time of a thread add up to its
+ * lifetime. Without tracefs, or without the right to read it or open tracepoints, -EACCES or
+ * -ENOENT with r->err naming what to do.
+ *
  * The target's stdout/stderr pass through. A launched command runs in a process group of its own
  * (so that stopping it reaches its children too); when scorch is the foreground of a terminal,
  * the terminal is handed to that group for the run, as a shell does for a job, and taken back
@@ -70,6 +85,13 @@ typedef enum sc_record_callgraph {
 	SC_RECORD_CG_DWARF, /* CFI everywhere */
 	SC_RECORD_CG_FP,    /* the kernel's frame-pointer callchain (+ the leaf fix) */
 } sc_record_callgraph;
+
+/* What is recorded (--mode). */
+typedef enum sc_record_mode {
+	SC_RECORD_MODE_CPU,    /* o->event (cpu-clock) samples: where the CPU time goes */
+	SC_RECORD_MODE_OFFCPU, /* sched_switch: where threads block, for how long */
+	SC_RECORD_MODE_WALL,   /* cpu-clock and sched_switch: where the wall-clock time goes */
+} sc_record_mode;
 
 /* The largest user stack copy perf_event_open accepts (a u16, rounded down to 8). */
 #define SC_RECORD_MAX_STACK_BYTES 65528
@@ -118,6 +140,7 @@ typedef struct sc_record_options {
 	bool kernel;	 /* kernel call chains too */
 	bool follow_children;
 	sc_record_callgraph callgraph; /* default SC_RECORD_CG_AUTO */
+	sc_record_mode mode;  /* default SC_RECORD_MODE_CPU; OFFCPU and WALL take no event */
 	int stack_bytes;      /* DWARF/AUTO: user stack copied per sample, a multiple of 8 from 8
 				 to SC_RECORD_MAX_STACK_BYTES (default 16384) */
 	int user_stack_bytes; /* FP: bytes of user stack copied per sample for the leaf fix; 0 = off
@@ -132,13 +155,15 @@ typedef struct sc_record_gone {
 } sc_record_gone;
 
 typedef struct sc_record_result {
-	int wait_status;     /* of the launched command, as from waitpid (valid if exited) */
-	bool exited;	     /* the launched command was reaped */
-	bool killed;	     /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
-	uint64_t samples;    /* samples stored */
-	uint64_t lost;	     /* samples the kernel reported lost */
-	uint64_t leaf_fixed; /* FP: stacks whose frameless leaf's caller was restored */
-	sc_record_cuts cuts; /* user stacks that ended early */
+	int wait_status;	   /* of the launched command, as from waitpid (valid if exited) */
+	bool exited;		   /* the launched command was reaped */
+	bool killed;		   /* it ignored the stop's SIGTERM and was killed (SIGKILL) */
+	uint64_t samples;	   /* samples stored */
+	uint64_t offcpu_dropped;   /* off-CPU intervals left out: their switch-in was never seen */
+	uint64_t offcpu_intervals; /* off-CPU samples among `samples` */
+	uint64_t lost;		   /* samples the kernel reported lost */
+	uint64_t leaf_fixed;	   /* FP: stacks whose frameless leaf's caller was restored */
+	sc_record_cuts cuts;	   /* user stacks that ended early */
 	uint64_t processes, threads;
 	bool kernel_excluded; /* kernel call chains were asked for but refused: user space only */
 	double duration;      /* seconds recorded */

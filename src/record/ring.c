@@ -78,11 +78,15 @@ static int read_ring(sc_rings *rs, sc_ring *rg, const sc_rings_sink *sink)
 		case PERF_RECORD_MMAP2:
 		case PERF_RECORD_COMM:
 		case PERF_RECORD_FORK:
+		case PERF_RECORD_SWITCH: /* off-CPU: a thread switched in (or out) */
+		case PERF_RECORD_SWITCH_CPU_WIDE:
 			break;
 		default:
 			keep = false;
 		}
-		if (keep && hdr.size >= 32 && sc_vec_reserve(&rs->arena, hdr.size) == 0 &&
+		/* The smallest record kept, a SWITCH: a header and sample_id {tid, time}. */
+		size_t min = hdr.type == PERF_RECORD_SWITCH ? 24 : 32;
+		if (keep && hdr.size >= min && sc_vec_reserve(&rs->arena, hdr.size) == 0 &&
 		    sc_vec_reserve(&rs->queue, 1) == 0) {
 			unsigned char *dst = rs->arena.data + rs->arena.len;
 			uint64_t at = tail & rg->mask, first = rg->mask + 1 - at;
@@ -103,7 +107,7 @@ static int read_ring(sc_rings *rs, sc_ring *rg, const sc_rings_sink *sink)
 			rs->arena.len += hdr.size;
 			if (time > rs->seen_max)
 				rs->seen_max = time;
-		} else if (keep && hdr.size >= 32) {
+		} else if (keep && hdr.size >= min) {
 			err = -ENOMEM;
 		}
 		tail += hdr.size;

@@ -10,9 +10,9 @@
  * MMAP and MMAP2 records are also shown to `on_read` as soon as they are read, before their turn
  * (the recorder opens the mapped file while its process likely still lives).
  *
- * Only SAMPLE, MMAP, MMAP2, COMM and FORK records are queued (sample_id_all must be set, so the
- * others end with a time); LOST and LOST_SAMPLES add to `lost`; the rest is dropped. A corrupt
- * record drops the rest of that ring's data for the round.
+ * Only SAMPLE, MMAP, MMAP2, COMM, FORK, SWITCH and SWITCH_CPU_WIDE records are queued
+ * (sample_id_all must be set, so the others end with a time); LOST and LOST_SAMPLES add to `lost`;
+ * the rest is dropped. A corrupt record drops the rest of that ring's data for the round.
  *
  * Ownership: sc_rings maps the rings (munmap at sc_rings_release); the event descriptors stay the
  * caller's. Not thread-safe.

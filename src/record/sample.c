@@ -25,6 +25,12 @@ static bool u32_eq(uint64_t value, const void *key, const void *ctx)
 	return value == *(const uint32_t *)key;
 }
 
+static bool tid_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const sc_sample_decoder *d = ctx;
+	return d->offcpu_pending.data[value - 1].tid == *(const uint32_t *)key;
+}
+
 int sc_idset_add(sc_hashmap *m, uint32_t id, uint64_t *count)
 {
 	uint64_t h = sc_hash_u64(id), v;
@@ -235,6 +241,125 @@ static void cut_junk(sc_sample_decoder *d, const sc_proc *pr, size_t user)
 	}
 }
 
+/* ---- off-CPU intervals ------------------------------------------------------------------- */
+
+static const char *const offcpu_names[5] = {"[off-cpu: sleeping]", "[off-cpu: disk I/O]",
+					    "[off-cpu: runnable]", "[off-cpu: stopped]",
+					    "[off-cpu: other]"};
+
+/* The pseudo-frame of a blocking state (sched_switch's prev_state: the kernel's TASK_REPORT
+ * bits, S 0x1, D 0x2, T 0x4, t 0x8, ..., I 0x80; none of them for a preempted task, which the
+ * kernel may mark with a bit above them, "R+"). Returns a location id or -ENOMEM. */
+static int64_t offcpu_location(sc_sample_decoder *d, uint64_t state)
+{
+	size_t k = (state & 0xff) == 0 ? 2
+		   : (state & 0x2)     ? 1
+		   : (state & 0x81)    ? 0
+		   : (state & 0xc)     ? 3
+				       : 4;
+	if (d->offcpu_locs[k])
+		return d->offcpu_locs[k];
+	if (!d->offcpu_mapping) {
+		int64_t f = sc_profile_intern(d->p, "[off-cpu]");
+		if (f < 0)
+			return -ENOMEM;
+		sc_mapping m = {.file = (sc_str)f, .symbolized = true};
+		int64_t id = sc_profile_add_mapping(d->p, &m);
+		if (id < 0)
+			return -ENOMEM;
+		d->offcpu_mapping = (uint32_t)id;
+	}
+	int64_t name = sc_profile_intern(d->p, offcpu_names[k]);
+	if (name < 0)
+		return -ENOMEM;
+	sc_function fn = {.name = (sc_str)name, .system_name = (sc_str)name};
+	int64_t fid = sc_profile_add_function(d->p, &fn);
+	if (fid < 0)
+		return -ENOMEM;
+	sc_line line = {.function = (uint32_t)fid};
+	int64_t l = sc_profile_add_location(d->p, d->offcpu_mapping, k + 1, &line, 1);
+	if (l < 0)
+		return -ENOMEM;
+	d->offcpu_locs[k] = (uint32_t)l;
+	return l;
+}
+
+/* The pending interval of thread `tid`, added when `add`; NULL when none (or out of memory). */
+static sc_offcpu_pending *offcpu_slot(sc_sample_decoder *d, uint32_t tid, bool add)
+{
+	uint64_t h = sc_hash_u64(tid), v;
+	if (sc_hashmap_get(&d->offcpu_tids, h, tid_eq, &tid, d, &v))
+		return &d->offcpu_pending.data[v - 1];
+	if (!add)
+		return NULL;
+	if (sc_vec_reserve(&d->offcpu_pending, 1) < 0 ||
+	    sc_hashmap_put(&d->offcpu_tids, h, d->offcpu_pending.len + 1) < 0) {
+		d->err = -ENOMEM;
+		return NULL;
+	}
+	sc_offcpu_pending *pd = &d->offcpu_pending.data[d->offcpu_pending.len++];
+	memset(pd, 0, sizeof(*pd));
+	pd->tid = tid;
+	return pd;
+}
+
+/* Thread `tid` switched out at `time`, blocking in `stack`. */
+static void offcpu_out(sc_sample_decoder *d, uint32_t pid, uint32_t tid, uint64_t time,
+		       sc_stack_id stack)
+{
+	sc_offcpu_pending *pd = offcpu_slot(d, tid, true);
+	if (!pd)
+		return;
+	if (pd->time)
+		d->offcpu_dropped++; /* switched out twice: the switch-in was lost */
+	pd->time = time;
+	pd->stack = stack;
+	pd->pid = pid;
+}
+
+/* Stores the pending interval `pd`, ended at `time`. */
+static void offcpu_store(sc_sample_decoder *d, sc_offcpu_pending *pd, uint64_t time)
+{
+	uint64_t out = pd->time;
+	pd->time = 0;
+	if (time < out)
+		return;
+	int64_t values[2] = {1, (int64_t)(time - out)};
+	if (sc_profile_add_sample(d->p, pd->stack, values, pd->pid, pd->tid, out) < 0 ||
+	    sc_idset_add(&d->pids, pd->pid, &d->processes) < 0 ||
+	    sc_idset_add(&d->tids, pd->tid, &d->threads) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	d->samples++;
+	d->offcpu_intervals++;
+}
+
+void sc_sample_offcpu_end(sc_sample_decoder *d, uint64_t end,
+			  bool (*alive)(uint32_t pid, uint32_t tid))
+{
+	for (size_t i = 0; i < d->offcpu_pending.len && !d->err; i++) {
+		sc_offcpu_pending *pd = &d->offcpu_pending.data[i];
+		if (pd->time && alive(pd->pid, pd->tid))
+			offcpu_store(d, pd, end);
+	}
+}
+
+/* PERF_RECORD_SWITCH (per-task events) or PERF_RECORD_SWITCH_CPU_WIDE (-a): a thread switched
+ * in ends its pending interval, stored with its length. */
+static void on_switch(sc_sample_decoder *d, const unsigned char *rec, size_t len)
+{
+	const struct perf_event_header *h = (const void *)rec;
+	if (!d->offcpu_state_off || (h->misc & PERF_RECORD_MISC_SWITCH_OUT) || len < 24)
+		return;
+	/* Both end with sample_id_all's {pid, tid}, time: the task switched in. */
+	uint32_t tid = sc_get32(rec + len - 12);
+	uint64_t time = sc_get64(rec + len - 8);
+	sc_offcpu_pending *pd = offcpu_slot(d, tid, false);
+	if (pd && pd->time)
+		offcpu_store(d, pd, time);
+}
+
 static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len)
 {
 	struct cursor c = {rec + sizeof(struct perf_event_header), rec + len, false};
@@ -245,6 +370,13 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 	uint64_t period = take64(&c);
 	uint64_t nr = take64(&c);
 	const unsigned char *ips = take(&c, nr * 8);
+	const unsigned char *raw = NULL;
+	uint32_t raw_size = 0;
+	if (d->sample_type & PERF_SAMPLE_RAW) {
+		const unsigned char *rs = take(&c, 4);
+		raw_size = rs ? sc_get32(rs) : 0;
+		raw = take(&c, raw_size);
+	}
 	uint64_t regs[64] = {0}, abi = 0, stack_size = 0;
 	size_t nregs = (size_t)__builtin_popcountll(d->regs_mask);
 	const unsigned char *stack = NULL;
@@ -266,6 +398,11 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 		return;
 	if (d->only_pid && pid != d->only_pid)
 		return;
+	/* A sched_switch tracepoint's sample: the thread is switching out. */
+	bool offcpu = d->offcpu_state_off && raw && raw_size >= d->offcpu_state_off + 8;
+	if (offcpu && !tid)
+		return; /* -a: a CPU's idle task, which "waits" whenever the CPU works */
+	uint64_t state = offcpu ? sc_get64(raw + d->offcpu_state_off) : 0;
 
 	const sc_proc *pr = sc_addrspace_proc(d->as, pid, false);
 	d->frames.len = 0;
@@ -309,9 +446,17 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 	if (n > d->max_depth)
 		n = d->max_depth;
 	d->locs.len = 0;
-	if (sc_vec_reserve(&d->locs, n) < 0) {
+	if (sc_vec_reserve(&d->locs, n + 1) < 0) {
 		d->err = -ENOMEM;
 		return;
+	}
+	if (offcpu) {
+		int64_t l = offcpu_location(d, state);
+		if (l < 0) {
+			d->err = (int)l;
+			return;
+		}
+		d->locs.data[d->locs.len++] = (uint32_t)l;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const sc_raw_frame *f = &d->frames.data[i];
@@ -332,6 +477,13 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 		d->locs.data[d->locs.len++] = (uint32_t)l;
 	}
 	int64_t stack_id = sc_profile_intern_stack(d->p, d->locs.data, d->locs.len);
+	if (offcpu) {
+		if (stack_id < 0)
+			d->err = -ENOMEM;
+		else
+			offcpu_out(d, pid, tid, time, (sc_stack_id)stack_id);
+		return;
+	}
 	int64_t values[2] = {1, (int64_t)period};
 	if (stack_id < 0 ||
 	    sc_profile_add_sample(d->p, (sc_stack_id)stack_id, values, pid, tid, time) < 0 ||
@@ -433,6 +585,10 @@ void sc_sample_process(sc_sample_decoder *d, const unsigned char *rec, size_t le
 	case PERF_RECORD_FORK:
 		on_fork(d, rec, len);
 		break;
+	case PERF_RECORD_SWITCH:
+	case PERF_RECORD_SWITCH_CPU_WIDE:
+		on_switch(d, rec, len);
+		break;
 	}
 }
 
@@ -502,4 +658,6 @@ void sc_sample_release(sc_sample_decoder *d)
 	sc_vec_release(&d->locs);
 	sc_vec_release(&d->pcs);
 	sc_vec_release(&d->cut_at);
+	sc_hashmap_release(&d->offcpu_tids);
+	sc_vec_release(&d->offcpu_pending);
 }

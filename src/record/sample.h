@@ -23,6 +23,16 @@
  * mapping of the process holds: nothing beyond it is trusted. `cuts` counts those stacks, and the
  * other early stops of the unwinder, and where they happened (see sc_record_cuts in record.h).
  *
+ * Off-CPU time (offcpu_state_off set: --mode offcpu and wall). A sample whose raw data is a
+ * sched:sched_switch record (PERF_SAMPLE_RAW, longer than the field prev_state at
+ * offcpu_state_off) is not stored at once: its stack, with a leaf pseudo-frame naming the
+ * blocking state ("[off-cpu: sleeping]", "[off-cpu: disk I/O]", "[off-cpu: runnable]" when
+ * preempted, "[off-cpu: stopped]", "[off-cpu: other]") in the pseudo-module "[off-cpu]", waits
+ * for the thread's next PERF_RECORD_SWITCH switching it in; then it is stored with the values
+ * (1, ns off the CPU). A thread that exits while off the CPU leaves that interval out; one still
+ * off the CPU when the recording ends is stored by sc_sample_offcpu_end. Samples of other events
+ * (raw data of 4 bytes) are stored as usual.
+ *
  * Errors: out of memory (or an unwinder failure) sets the sticky d->err and the record is
  * dropped; sc_sample_err() is the first error of the decoder or its address space. Not
  * thread-safe.
@@ -46,6 +56,13 @@ typedef struct sc_raw_frame {
 	bool kernel;
 } sc_raw_frame;
 
+/* A thread switched out, waiting to be switched in (off-CPU time). */
+typedef struct sc_offcpu_pending {
+	uint64_t time; /* switched out at; 0 when none pending */
+	sc_stack_id stack;
+	uint32_t pid, tid;
+} sc_offcpu_pending;
+
 typedef struct sc_sample_decoder {
 	sc_profile *p;	      /* borrowed */
 	sc_addrspace *as;     /* borrowed */
@@ -64,6 +81,15 @@ typedef struct sc_sample_decoder {
 	SC_VEC(uint64_t) pcs; /* the unwinder's output */
 	/* Cuts at an address no mapping holds, per model mapping of the frame above the cut. */
 	SC_VEC(uint64_t) cut_at;
+
+	size_t
+	    offcpu_state_off; /* offset of sched_switch's prev_state in raw data; 0 = no off-CPU */
+	sc_hashmap offcpu_tids; /* tid -> index + 1 in offcpu_pending */
+	SC_VEC(sc_offcpu_pending) offcpu_pending;
+	uint32_t offcpu_mapping;   /* the "[off-cpu]" pseudo-module, 0 until needed */
+	uint32_t offcpu_locs[5];   /* its locations by state, 0 until needed */
+	uint64_t offcpu_dropped;   /* switch-out samples never matched by a switch-in */
+	uint64_t offcpu_intervals; /* off-CPU samples stored */
 
 	uint64_t samples;    /* samples stored */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
@@ -87,6 +113,11 @@ void sc_sample_count_process(sc_sample_decoder *d, uint32_t pid);
 void sc_sample_count_thread(sc_sample_decoder *d, uint32_t tid);
 /* The counts of cut stacks, with `below` filled in. */
 void sc_sample_cuts(const sc_sample_decoder *d, sc_record_cuts *out);
+/* At the end of a recording, stores the pending off-CPU intervals of the threads `alive` says
+ * still exist, as ending at `end` (the recording's clock): a thread blocked until the end (an
+ * attached server waiting for requests) counts the time it was seen blocked. */
+void sc_sample_offcpu_end(sc_sample_decoder *d, uint64_t end,
+			  bool (*alive)(uint32_t pid, uint32_t tid));
 /* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
 int sc_sample_err(const sc_sample_decoder *d);
 

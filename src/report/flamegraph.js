@@ -12,7 +12,8 @@
  * descendant counts lets the walk jump over a subtree in one step, a redraw costs about (canvas
  * width x depth) however many nodes the profile has.
  *
- * Colours (the "colour" menu): "name" (warm colours, one family per module), "module" (one hue
+ * Colours (the "colour" menu): "name" (warm colours, one family per module; blues for the
+ * "[off-cpu]" pseudo-module of off-CPU and wall profiles), "module" (one hue
  * per module, with a legend of the modules' self shares), "component" when the page has
  * components (the component most of a frame's cost belongs to, legend with their shares), and in
  * a differential page "change" (red: the frame's share of the total grew, blue: shrank, white:
@@ -82,6 +83,9 @@
 
 	function warm(k) {
 		var m = hash(modules[keyModule[k]]), n = hash(names[k]);
+		/* Off-CPU time (scorch record --mode offcpu, wall): cool blues, apart from code. */
+		if (modules[keyModule[k]] === "[off-cpu]")
+			return "hsl(" + Math.round(200 + n * 30) + ",55%," + Math.round(62 + n * 10) + "%)";
 		var hue = Math.round(m * 36 + n * 16);
 		var sat = 72 + Math.round(((n * 7) % 1) * 22);
 		var light = 52 + Math.round(((m * 13) % 1) * 6) + Math.round(((n * 17) % 1) * 10);

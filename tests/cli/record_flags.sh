@@ -9,8 +9,10 @@ require_perf
 hot=$(prog hot)
 
 # A command that only sleeps has no CPU time: the summary says why instead of an empty table.
+# (-c: a sample every 2.1 s of CPU time; at 1000 Hz, sleep's start on a loaded machine could
+# take one.)
 RC=0
-"$SCORCH" record -o "$TMP/sleep" -- sleep 0.3 >"$TMP/sleep.log" 2>&1 || RC=$?
+"$SCORCH" record -c 2147483647 -o "$TMP/sleep" -- sleep 0.3 >"$TMP/sleep.log" 2>&1 || RC=$?
 [ "$RC" -eq 0 ] || fail "scorch record -- sleep exited $RC: $(cat "$TMP/sleep.log")"
 grep -qF "scorch record: no samples: the command used no CPU time while recorded: it slept or waited; CPU profiling sees only running code" \
 	"$TMP/sleep.log" || fail "no explanation of 0 samples: $(cat "$TMP/sleep.log")"

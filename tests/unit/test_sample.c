@@ -9,6 +9,12 @@
  *          exist, so the unwinder steps by frame pointer; the first step finds a return address in
  *          the mapping, the second the junk one: same answer, counted through the stop reason;
  *          and a copy too short for the second frame counts as truncated.
+ *   offcpu a sched_switch sample (raw data with prev_state D) is held until the thread's
+ *          PERF_RECORD_SWITCH switch-in, then stored with the nanoseconds in between under the
+ *          leaf pseudo-frame "[off-cpu: disk I/O]"; a cpu-clock sample among them (4 bytes of
+ *          raw data, as in wall mode) is stored at once with its period; a switch-in with nothing
+ *          pending and a switch-out record store nothing; at the end, a thread still blocked
+ *          counts until the end when alive, not when gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,12 +200,107 @@ static void test_dwarf_truncated_copy(void **state)
 	teardown(&f);
 }
 
+/* A sample with raw data: `raw_size` bytes, prev_state (at offset 32) = `state` when it fits. */
+static void raw_sample(struct rec *r, uint64_t time, uint32_t raw_size, uint64_t state)
+{
+	r->len = 8;
+	put64(r, MAP_START + 0x100);
+	put64(r, (uint64_t)PID | (uint64_t)(PID + 1) << 32);
+	put64(r, time);
+	put64(r, raw_size > 4 ? 1 : 1000000); /* period: 1 for the tracepoint */
+	put64(r, 3);
+	put64(r, PERF_CONTEXT_USER);
+	put64(r, MAP_START + 0x100);
+	put64(r, MAP_START + 0x2000);
+	memcpy(r->buf + r->len, &raw_size, 4);
+	memset(r->buf + r->len + 4, 0, raw_size);
+	if (raw_size >= 40)
+		memcpy(r->buf + r->len + 4 + 32, &state, 8);
+	r->len += 4 + raw_size;
+	finish(r, PERF_RECORD_SAMPLE);
+}
+
+static void switch_rec(sc_sample_decoder *d, uint64_t time, bool out)
+{
+	struct rec r = {.len = 8};
+	put64(&r, (uint64_t)PID | (uint64_t)(PID + 1) << 32);
+	put64(&r, time);
+	finish(&r, PERF_RECORD_SWITCH);
+	if (out)
+		((struct perf_event_header *)r.buf)->misc |= PERF_RECORD_MISC_SWITCH_OUT;
+	sc_sample_process(d, r.buf, r.len);
+}
+
+static bool alive(uint32_t pid, uint32_t tid)
+{
+	return pid == PID && tid == PID + 1;
+}
+
+static bool dead(uint32_t pid, uint32_t tid)
+{
+	(void)pid;
+	(void)tid;
+	return false;
+}
+
+static void test_offcpu_interval(void **state)
+{
+	(void)state;
+	struct fixture f;
+	setup(&f, false);
+	f.d.sample_type |= PERF_SAMPLE_RAW;
+	f.d.offcpu_state_off = 32;
+	struct rec r;
+	switch_rec(&f.d, 500, false); /* nothing pending */
+	raw_sample(&r, 1000, 44, 2);  /* switched out in D */
+	sc_sample_process(&f.d, r.buf, r.len);
+	switch_rec(&f.d, 1001, true); /* the switch-out record: nothing */
+	assert_int_equal(f.d.samples, 0);
+	raw_sample(&r, 2000, 4, 0); /* a cpu-clock sample of another thread meanwhile */
+	sc_sample_process(&f.d, r.buf, r.len);
+	assert_int_equal(f.d.samples, 1);
+	switch_rec(&f.d, 6000, false); /* back in: 5000 ns off the CPU */
+	switch_rec(&f.d, 7000, false); /* nothing pending any more */
+	assert_int_equal(sc_sample_err(&f.d), 0);
+	assert_int_equal(f.d.samples, 2);
+	assert_int_equal(f.p->samples.len, 2);
+	const int64_t *cpu = sc_profile_sample_values(f.p, 0);
+	assert_int_equal(cpu[1], 1000000);
+	const int64_t *off = sc_profile_sample_values(f.p, 1);
+	assert_int_equal(off[0], 1);
+	assert_int_equal(off[1], 5000);
+	assert_int_equal(f.p->samples.data[1].time_ns, 1000);
+	sc_frame fr[8]; /* outermost first */
+	size_t n = sc_profile_stack_frames(f.p, f.p->samples.data[1].stack, fr, 8);
+	assert_int_equal(n, 3);
+	assert_string_equal(sc_profile_frame_name(f.p, &fr[2]), "[off-cpu: disk I/O]");
+	assert_string_equal(sc_profile_location_module(f.p, fr[2].location), "[off-cpu]");
+	n = sc_profile_stack_frames(f.p, f.p->samples.data[0].stack, fr, 8);
+	assert_int_equal(n, 2);
+
+	/* Blocked again (sleeping) when the recording ends: counted until the end if alive. */
+	raw_sample(&r, 8000, 44, 1);
+	sc_sample_process(&f.d, r.buf, r.len);
+	sc_sample_offcpu_end(&f.d, 9000, dead);
+	assert_int_equal(f.d.samples, 2);
+	raw_sample(&r, 10000, 44, 1);
+	sc_sample_process(&f.d, r.buf, r.len);
+	sc_sample_offcpu_end(&f.d, 12500, alive);
+	assert_int_equal(f.d.samples, 3);
+	assert_int_equal(f.d.offcpu_intervals, 2);
+	assert_int_equal(sc_profile_sample_values(f.p, 2)[1], 2500);
+	n = sc_profile_stack_frames(f.p, f.p->samples.data[2].stack, fr, 8);
+	assert_string_equal(sc_profile_frame_name(f.p, &fr[n - 1]), "[off-cpu: sleeping]");
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fp_cut_at_junk),
 	    cmocka_unit_test(test_dwarf_cut_at_junk),
 	    cmocka_unit_test(test_dwarf_truncated_copy),
+	    cmocka_unit_test(test_offcpu_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
