@@ -8,6 +8,13 @@
 # wait for a CPU on a loaded machine). Also: the options' errors, and the
 # suggestion of --mode wall when a CPU recording has no sample.
 . "$(dirname "$0")/lib.sh"
+# A fresh machine may not have tracefs mounted: as root, run the test in a mount namespace of its
+# own with tracefs mounted there (nothing changes for the rest of the system).
+if [ "$(id -u)" -eq 0 ] && [ -z "${SC_OFFCPU_NS:-}" ] && [ ! -e /sys/kernel/tracing/events ] &&
+	unshare -m true 2>/dev/null; then
+	export SC_OFFCPU_NS=1
+	exec unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bash "$0"' "$0"
+fi
 make_tmp
 require_perf
 
