@@ -62,6 +62,7 @@
 #include "symbolize/kallsyms.h"
 #include "symbolize/perfmap.h"
 #include "symbolize/plt.h"
+#include "util/search.h"
 #include "util/strbuf.h"
 
 struct seg {
@@ -539,14 +540,7 @@ static int sub_cmp(const void *a, const void *b)
  * live elsewhere), but look back a little anyway. */
 static const struct sub_range *find_range(const struct sub_range *v, size_t n, uint64_t pc)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(v, n, lo, pc);
 	for (size_t i = lo, tries = 0; i > 0 && tries < 8; i--, tries++)
 		if (pc < v[i - 1].hi)
 			return &v[i - 1];
@@ -738,14 +732,7 @@ static int read_symbols(struct sym_file *f)
  * nearest sizeless symbol below it (*covers = false), else NULL. */
 static const struct fsym *find_symbol(const struct sym_file *f, uint64_t addr, bool *covers)
 {
-	size_t lo = 0, hi = f->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(f->syms, f->nsyms, addr, addr);
 	*covers = false;
 	if (!lo)
 		return NULL;
@@ -983,14 +970,7 @@ static int cfi_start(struct sym_file *f, uint64_t vaddr, uint64_t *start)
 	free(frame);
 	if (!f->fde_read && read_fde_starts(f) < 0)
 		return -ENOMEM;
-	size_t lo = 0, hi = f->nfde;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->fde_starts[mid] <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = sc_upper_bound_u64(f->fde_starts, f->nfde, sizeof(uint64_t), 0, vaddr);
 	if (!lo)
 		return 0;
 	*start = f->fde_starts[lo - 1];
