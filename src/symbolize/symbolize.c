@@ -3,10 +3,12 @@
  *
  * The flow, per location that has no lines yet:
  *
- *   mapping  -> the file it names, opened once per path with libdwfl in offline mode (the process
- *               is usually gone; only the file on disk matters). Separate debug files are found
- *               by dwfl_standard_find_debuginfo: build-id under /usr/lib/debug/.build-id/ and
- *               .gnu_debuglink beside the file or under /usr/lib/debug.
+ *   mapping  -> the file it names, taken from the module cache (src/unwind/modules.h: the
+ *               recorder's, whose unwinder opened most files already, or our own) and handed to
+ *               a libdwfl session of its own (the process is usually gone; only the file on disk
+ *               matters). Separate debug files are found by dwfl_standard_find_debuginfo:
+ *               build-id under /usr/lib/debug/.build-id/ and .gnu_debuglink beside the file or
+ *               under /usr/lib/debug.
  *   address  -> file offset (address - start + mapping offset) -> ELF virtual address through the
  *               PT_LOAD segment holding that offset -> libdwfl address (plus the module's bias).
  *               The same arithmetic serves PIE executables, shared libraries and fixed-address
@@ -23,7 +25,7 @@
  * PLT stubs join the symbol table as sized symbols "memcpy@plt" (plt.c), so that they neither
  * stay unnamed nor borrow the sizeless symbol before them (often _init).
  *
- * "[vdso]" is read from this process's own vDSO image (open_vdso()).
+ * "[vdso]" is read from this process's own vDSO image (the module cache's copy).
  *
  * Each distinct (file, vaddr) is resolved once and each (file, DIE, symbol) becomes a function
  * once, so the cost follows the number of distinct addresses, not of samples or processes.
@@ -55,13 +57,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <link.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #include "symbolize/kallsyms.h"
 #include "symbolize/perfmap.h"
 #include "symbolize/plt.h"
+#include "unwind/modules.h"
 #include "util/search.h"
 #include "util/strbuf.h"
 
@@ -97,8 +98,10 @@ struct sym_file {
 	uint64_t *fde_starts; /* function starts from .eh_frame_hdr, read on first use */
 	size_t nfde;
 	bool fde_read;
-	int stripped; /* 0: not known yet, 1: no .symtab nor DWARF, 2: has one */
-	char *image;  /* "[vdso]": the copy of the image libdwfl reads */
+	int stripped;	 /* 0: not known yet, 1: no .symtab nor DWARF, 2: has one */
+	sc_modcache *mc; /* where the ELF handle lives (s->mc), and its module number */
+	int module;
+	const char *read_path; /* the path read (the cache's copy) */
 };
 
 /* A function symbol, in libdwfl's address space (ELF value + bias). */
@@ -148,6 +151,7 @@ struct sym {
 	range_vec subs;
 	SC_VEC(sc_line) chains; /* resolved chains, innermost first */
 	SC_VEC(Dwarf_Die) dies; /* scratch: the frames of one address */
+	sc_modcache *mc;	/* o.modules with a reference taken, or our own */
 	sc_ksyms ksyms;
 	int ksyms_state; /* 0: not read yet, 1: read */
 	sc_strbuf sb, path;
@@ -157,13 +161,6 @@ struct sym {
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default, ":.debug:/usr/lib/debug" */
-
-static const Dwfl_Callbacks offline_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = &debuginfo_path,
-};
 
 static bool cache_eq(uint64_t value, const void *key, const void *ctx)
 {
@@ -237,60 +234,79 @@ static int describe_file(struct sym *s, struct sym_file *f)
 	return 0;
 }
 
-/* The size of the ELF image at `img` (in memory, as the kernel maps the vDSO): up to the end of
- * its last segment or of its section headers. 0 when it does not look like ours. */
-static size_t image_size(const unsigned char *img)
+/* libdwfl's find_elf callback: the module's ELF handle is the cache's, given to libdwfl as one
+ * more reference (elf_begin on a handle counts a reference; libdwfl's elf_end drops it), so the
+ * file is opened and parsed once for the unwinder and the symbolizer. The file name lets
+ * dwfl_standard_find_debuginfo look for .gnu_debuglink files beside it. The userdata is the
+ * sym_file being opened; libdwfl asks once, from describe_file() in open_file(), after which
+ * the userdata is cleared (the sym_file moves into s->files). */
+static int cached_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		      char **file_name, Elf **elfp)
 {
-	const ElfW(Ehdr) *eh = (const void *)img;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
-	    eh->e_phentsize != sizeof(ElfW(Phdr)))
-		return 0;
-	size_t end = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
-	const ElfW(Phdr) *ph = (const void *)(img + eh->e_phoff);
-	for (size_t i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
-			end = ph[i].p_offset + ph[i].p_filesz;
-	return end <= (1u << 20) ? end : 0;
+	(void)modname;
+	(void)base;
+	const struct sym_file *f = *userdata;
+	*elfp = NULL;
+	if (!f)
+		return -1;
+	*file_name = strdup(f->read_path);
+	if (!*file_name)
+		return -1;
+	*elfp = elf_begin(-1, ELF_C_READ_MMAP, sc_module_elf(f->mc, f->module));
+	(void)mod;
+	return -1;
 }
 
-/* "[vdso]": the kernel's virtual shared object (clock_gettime, gettimeofday...) is no file, but
- * every process of one kernel and word size maps the same image, so this process's own copy
- * (AT_SYSINFO_EHDR) names the target's. Read from a private copy (libelf wants a writable
- * buffer). Leaves f->dwfl NULL when there is no vDSO. */
-static int open_vdso(struct sym *s, struct sym_file *f)
+static const Dwfl_Callbacks cached_callbacks = {
+    .find_elf = cached_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+/* Reports module f->module of the cache to a new libdwfl session at the addresses its ELF file
+ * names (so that libdwfl's bias is 0, as for a fixed-address executable). Leaves f->dwfl NULL
+ * when the file has no loadable segment. */
+static int report_module(struct sym_file *f, const char *name)
 {
-	const unsigned char *img = (const void *)getauxval(AT_SYSINFO_EHDR);
-	size_t size = img ? image_size(img) : 0;
-	if (!size)
+	Elf *elf = sc_module_elf(f->mc, f->module);
+	size_t n;
+	if (!elf || elf_getphdrnum(elf, &n) != 0)
 		return 0;
-	f->image = malloc(size);
-	if (!f->image)
+	uint64_t lo = 0, hi = 0;
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (first)
+			lo = ph.p_align ? ph.p_vaddr & -ph.p_align : ph.p_vaddr;
+		first = false;
+		if (ph.p_vaddr + ph.p_memsz > hi)
+			hi = ph.p_vaddr + ph.p_memsz;
+	}
+	if (first || hi <= lo)
+		return 0;
+	f->dwfl = dwfl_begin(&cached_callbacks);
+	if (!f->dwfl)
 		return -ENOMEM;
-	memcpy(f->image, img, size);
-	f->dwfl = dwfl_begin(&offline_callbacks);
-	int r = -ENOMEM;
-	if (f->dwfl) {
-		f->mod = dwfl_report_offline_memory(f->dwfl, "[vdso]", "[vdso]", f->image, size);
-		dwfl_report_end(f->dwfl, NULL, NULL);
-		r = f->mod ? describe_file(s, f) : -ENOENT;
-	}
-	if (r < 0) {
-		if (f->dwfl)
-			dwfl_end(f->dwfl);
+	f->mod = dwfl_report_module(f->dwfl, name, lo, hi);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->mod) {
+		dwfl_end(f->dwfl);
 		f->dwfl = NULL;
-		f->mod = NULL;
-		free(f->segs);
-		f->segs = NULL;
-		f->nsegs = 0;
-		free(f->image);
-		f->image = NULL;
+		return 0;
 	}
-	return r == -ENOMEM ? r : 0;
+	void **userdata;
+	dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = f;
+	return 0;
 }
 
-/* Opens a regular file with libdwfl; leaves f->dwfl NULL when it cannot be read as ELF. The
- * caller's aliases may name another path to read (a deleted binary kept open) or none. */
+/* Opens a file through the module cache and libdwfl; leaves f->dwfl NULL when it cannot be read
+ * as ELF. The caller's aliases may name another path to read (a deleted binary kept open) or
+ * none. "[vdso]" is the cache's copy of this process's vDSO image: the kernel maps the same one
+ * into every process. */
 static int open_file(struct sym *s, struct sym_file *f)
 {
 	const char *name = sc_profile_str(s->p, f->path), *path = name;
@@ -302,20 +318,27 @@ static int open_file(struct sym *s, struct sym_file *f)
 			break;
 		}
 	struct stat st;
-	if (!strcmp(path, "[vdso]"))
-		return open_vdso(s, f);
-	/* Mappings also name "[vdso]", "//anon", devices and FIFOs: only regular files are read,
-	 * since opening a FIFO would block. */
-	if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	/* Mappings also name "//anon", devices and FIFOs: only regular files are read, since
+	 * opening a FIFO would block. */
+	if (strcmp(path, "[vdso]") != 0 &&
+	    (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
 		return 0;
-	f->dwfl = dwfl_begin(&offline_callbacks);
-	if (!f->dwfl)
-		return -ENOMEM;
-	f->mod = dwfl_report_offline(f->dwfl, base_name(name), path, -1);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	int r = f->mod ? describe_file(s, f) : -ENOENT;
+	int m = sc_modcache_open(s->mc, path);
+	if (m < 0)
+		return m == -ENOMEM ? m : 0;
+	f->mc = s->mc;
+	f->module = m;
+	f->read_path = sc_module_path(s->mc, m);
+	int r = report_module(f, strcmp(path, "[vdso]") ? base_name(name) : "[vdso]");
+	if (r == 0 && f->dwfl) {
+		r = describe_file(s, f);
+		void **userdata;
+		dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+		*userdata = NULL;
+	}
 	if (r < 0) {
-		dwfl_end(f->dwfl);
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
 		f->dwfl = NULL;
 		f->mod = NULL;
 		free(f->segs);
@@ -1248,6 +1271,11 @@ int sc_symbolize_profile(sc_profile *p, const sc_sym_options *o, sc_sym_stats *s
 
 	if (o)
 		s.o = *o;
+	s.mc = s.o.modules ? sc_modcache_ref(s.o.modules) : sc_modcache_new();
+	if (!s.mc) {
+		r = -ENOMEM;
+		goto out;
+	}
 	/* libdwfl reads it through offline_callbacks while this call runs */
 	debuginfo_path = (char *)s.o.debuginfo_path;
 	s.why = malloc(p->locations.len + 1);
@@ -1301,7 +1329,6 @@ out:
 		if (s.files.data[i].dwfl)
 			dwfl_end(s.files.data[i].dwfl);
 		free(s.files.data[i].segs);
-		free(s.files.data[i].image);
 		free(s.files.data[i].syms);
 		free(s.files.data[i].cu_ranges);
 		sc_plt_release(&s.files.data[i].plt);
@@ -1326,5 +1353,7 @@ out:
 	sc_ksyms_release(&s.ksyms);
 	sc_strbuf_release(&s.sb);
 	sc_strbuf_release(&s.path);
+	/* after every dwfl_end: libdwfl's references on the cache's ELF handles are gone */
+	sc_modcache_unref(s.mc);
 	return r;
 }
