@@ -220,14 +220,7 @@ static int addr_loc_cmp(const void *a, const void *b)
 /* The location of `addr` in index[0..n) sorted by address, 0 if none. */
 static uint32_t find_location(const struct addr_loc *index, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (index[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_LOWER_BOUND(index, n, addr, addr);
 	return lo < n && index[lo].addr == addr ? index[lo].loc : 0;
 }
 

@@ -11,6 +11,12 @@
  * x; n: none is). v must be sorted by `field`, ascending, ties allowed; `field` must be a
  * uint64_t (anything else does not compile). Pure: no allocation, thread- and signal-safe.
  * For an array of plain uint64_t values use sc_upper_bound_u64(v, n, sizeof(*v), 0, x).
+ *
+ * SC_LOWER_BOUND(v, n, field, x), on the same terms, is the number of leading elements whose key
+ * is below x: the index of the first element whose key is >= x, where an exact match would be.
+ *
+ *     size_t i = SC_LOWER_BOUND(index, n, addr, addr);
+ *     const struct ent *e = i < n && index[i].addr == addr ? &index[i] : NULL;
  */
 #ifndef SC_UTIL_SEARCH_H
 #define SC_UTIL_SEARCH_H
@@ -21,8 +27,16 @@
 /* v: n elements of `size` bytes, each with a uint64_t key at byte `key_off`. */
 size_t sc_upper_bound_u64(const void *v, size_t n, size_t size, size_t key_off, uint64_t x);
 
+size_t sc_lower_bound_u64(const void *v, size_t n, size_t size, size_t key_off, uint64_t x);
+
 #define SC_UPPER_BOUND(v, n, field, x)                                                             \
 	sc_upper_bound_u64((v), (n), sizeof(*(v)),                                                 \
+			   _Generic((v)->field, uint64_t                                           \
+				    : offsetof(__typeof__(*(v)), field)),                          \
+			   (x))
+
+#define SC_LOWER_BOUND(v, n, field, x)                                                             \
+	sc_lower_bound_u64((v), (n), sizeof(*(v)),                                                 \
 			   _Generic((v)->field, uint64_t                                           \
 				    : offsetof(__typeof__(*(v)), field)),                          \
 			   (x))

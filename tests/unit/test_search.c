@@ -1,6 +1,7 @@
 /*
- * test_search.c: SC_UPPER_BOUND (util/search.h) on empty arrays, keys below, between, on and
- * above the elements, runs of equal keys, the extremes of uint64_t, and against a linear scan.
+ * test_search.c: SC_UPPER_BOUND and SC_LOWER_BOUND (util/search.h) on empty arrays, keys below,
+ * between, on and above the elements, runs of equal keys, the extremes of uint64_t, and against a
+ * linear scan.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@ static void test_empty(void **state)
 	(void)state;
 	const struct range *none = NULL;
 	assert_int_equal(SC_UPPER_BOUND(none, 0, start, 0), 0);
+	assert_int_equal(SC_LOWER_BOUND(none, 0, start, UINT64_MAX), 0);
 	assert_int_equal(SC_UPPER_BOUND(none, 0, start, UINT64_MAX), 0);
 }
 
@@ -37,6 +39,12 @@ static void test_positions(void **state)
 	assert_int_equal(SC_UPPER_BOUND(v, 4, start, 49), 3);
 	assert_int_equal(SC_UPPER_BOUND(v, 4, start, 50), 4);
 	assert_int_equal(SC_UPPER_BOUND(v, 4, start, UINT64_MAX), 4);
+	/* lower bound: where an exact match would be, before a run of equal keys */
+	assert_int_equal(SC_LOWER_BOUND(v, 4, start, 10), 0);
+	assert_int_equal(SC_LOWER_BOUND(v, 4, start, 11), 1);
+	assert_int_equal(SC_LOWER_BOUND(v, 4, start, 30), 1);
+	assert_int_equal(SC_LOWER_BOUND(v, 4, start, 31), 3);
+	assert_int_equal(SC_LOWER_BOUND(v, 4, start, UINT64_MAX), 4);
 	/* another field of the same elements (also sorted here) */
 	assert_int_equal(SC_UPPER_BOUND(v, 1, end, 20), 1);
 	assert_int_equal(SC_UPPER_BOUND(v, 1, end, 19), 0);
@@ -66,6 +74,10 @@ static void test_against_scan(void **state)
 			while (want < n && v[want].start <= x)
 				want++;
 			assert_int_equal(SC_UPPER_BOUND(v, n, start, x), want);
+			size_t below = 0;
+			while (below < n && v[below].start < x)
+				below++;
+			assert_int_equal(SC_LOWER_BOUND(v, n, start, x), below);
 		}
 	}
 }
