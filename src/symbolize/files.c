@@ -90,6 +90,15 @@ static int cached_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 	return -1;
 }
 
+/* For ELF files the module cache does not take (another machine or class than x86-64's: a
+ * 32-bit program's files), libdwfl opens the file itself, as it reads any ELF. */
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &sc_sym_debuginfo_path,
+};
+
 static const Dwfl_Callbacks cached_callbacks = {
     .find_elf = cached_elf,
     .find_debuginfo = dwfl_standard_find_debuginfo,
@@ -136,10 +145,10 @@ static int report_module(struct sym_file *f, const char *name)
 	return 0;
 }
 
-/* Opens a file through the module cache and libdwfl; leaves f->dwfl NULL when it cannot be read
- * as ELF. The caller's aliases may name another path to read (a deleted binary kept open) or
- * none. "[vdso]" is the cache's copy of this process's vDSO image: the kernel maps the same one
- * into every process. */
+/* Opens a file through the module cache and libdwfl (or libdwfl alone for an ELF file the cache
+ * does not take); leaves f->dwfl NULL when it cannot be read as ELF. The caller's aliases may name
+ * another path to read (a deleted binary kept open) or none. "[vdso]" is the cache's copy of this
+ * process's vDSO image: the kernel maps the same one into every process. */
 static int open_file(struct sym *s, struct sym_file *f)
 {
 	const char *name = sc_profile_str(s->p, f->path), *path = name;
@@ -156,18 +165,27 @@ static int open_file(struct sym *s, struct sym_file *f)
 	if (strcmp(path, "[vdso]") != 0 &&
 	    (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
 		return 0;
-	int m = sc_modcache_open(s->mc, path);
-	if (m < 0)
+	int m = sc_modcache_open(s->mc, path), r = 0;
+	if (m == -ENOEXEC && path[0] == '/') {
+		f->dwfl = dwfl_begin(&offline_callbacks);
+		if (!f->dwfl)
+			return -ENOMEM;
+		f->mod = dwfl_report_offline(f->dwfl, sc_sym_base_name(name), path, -1);
+		dwfl_report_end(f->dwfl, NULL, NULL);
+		r = f->mod ? describe_file(s, f) : -ENOENT;
+	} else if (m < 0) {
 		return m == -ENOMEM ? m : 0;
-	f->mc = s->mc;
-	f->module = m;
-	f->read_path = sc_module_path(s->mc, m);
-	int r = report_module(f, strcmp(path, "[vdso]") ? sc_sym_base_name(name) : "[vdso]");
-	if (r == 0 && f->dwfl) {
-		r = describe_file(s, f);
-		void **userdata;
-		dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-		*userdata = NULL;
+	} else {
+		f->mc = s->mc;
+		f->module = m;
+		f->read_path = sc_module_path(s->mc, m);
+		r = report_module(f, strcmp(path, "[vdso]") ? sc_sym_base_name(name) : "[vdso]");
+		if (r == 0 && f->dwfl) {
+			r = describe_file(s, f);
+			void **userdata;
+			dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+			*userdata = NULL;
+		}
 	}
 	if (r < 0) {
 		if (f->dwfl)

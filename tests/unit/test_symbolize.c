@@ -694,6 +694,42 @@ static void test_fixed_address_executable(void **state)
 	sc_profile_free(p);
 }
 
+/* An ELF file the module cache does not take (it is for x86-64 only; here data_sym_nopie with its
+ * e_machine changed to AArch64, as a stand-in for a 32-bit program's files) is still read:
+ * libdwfl opens it itself, as before the symbolizer used the cache. */
+static void test_foreign_machine_elf(void **state)
+{
+	(void)state;
+	struct nopie nl;
+	if (!nopie_layout(&nl))
+		skip();
+	char tmp[] = "/tmp/sc-sym-foreign-XXXXXX";
+	int out = mkstemp(tmp);
+	assert_true(out >= 0);
+	int in = open(nl.path, O_RDONLY);
+	assert_true(in >= 0);
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)got), got);
+	close(in);
+	const unsigned char aarch64[2] = {183, 0}; /* e_machine, little-endian, at byte 18 */
+	assert_int_equal(pwrite(out, aarch64, 2, 18), 2);
+	close(out);
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, nl.start, nl.limit, nl.offset, tmp, false);
+	uint32_t loc = add_loc(p, m, nl.func + 1);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.files_missing, 0);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sc_profile_str(p, line_fn(p, &l[0])->name), "sym_nopie_func");
+	sc_profile_free(p);
+	unlink(tmp);
+}
+
 /* A stripped executable has no DWARF and no .symtab: no CU, no subprogram, no function symbol.
  * Its addresses stay unresolved (shown as file+offset), and no empty list reaches qsort, which
  * UBSan reports (issue 8, item 17; this test fails under the sanitizer build without the fix). */
@@ -1040,6 +1076,7 @@ int main(void)
 	    cmocka_unit_test(test_build_id_debug_file),
 	    cmocka_unit_test(test_plt_stubs),
 	    cmocka_unit_test(test_fixed_address_executable),
+	    cmocka_unit_test(test_foreign_machine_elf),
 	    cmocka_unit_test(test_stripped_executable),
 	    cmocka_unit_test(test_missing_file_and_no_mapping),
 	    cmocka_unit_test(test_vdso),
