@@ -76,6 +76,7 @@ static int describe_file(struct sym *s, struct sym_file *f)
 static int cached_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		      char **file_name, Elf **elfp)
 {
+	(void)mod;
 	(void)modname;
 	(void)base;
 	const struct sym_file *f = *userdata;
@@ -86,8 +87,7 @@ static int cached_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 	if (!*file_name)
 		return -1;
 	*elfp = elf_begin(-1, ELF_C_READ_MMAP, sc_module_elf(f->mc, f->module));
-	(void)mod;
-	return -1;
+	return -1; /* no descriptor: the cache closed it once the file was mapped */
 }
 
 /* For ELF files the module cache does not take (another machine or class than x86-64's: a
