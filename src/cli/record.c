@@ -674,7 +674,9 @@ int cmd_record(int argc, char **argv)
 	rc = exit_code(&res);
 
 	struct progress pr = {.start = now()};
-	sc_sym_options so = {.progress = show_progress, .progress_ctx = &pr};
+	/* res.modules: the files the unwinder opened, read again by the symbolizer from memory */
+	sc_sym_options so = {
+	    .progress = show_progress, .progress_ctx = &pr, .modules = res.modules};
 	sc_sym_stats st = {0};
 	double t0 = now();
 	sc_sym_file_alias *aliases = NULL;

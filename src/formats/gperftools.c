@@ -13,6 +13,7 @@
  */
 #include "formats/gperftools.h"
 #include "util/vec.h"
+#include "util/search.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -166,14 +167,7 @@ static int add_maps_line(sc_profile *p, const char *s, size_t n, map_vec *maps)
 /* The mapping holding addr (0: none), by binary search over maps sorted by start. */
 static uint32_t mapping_of(const struct map_ent *maps, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(maps, n, start, addr);
 	return lo && addr < maps[lo - 1].limit ? maps[lo - 1].id : 0;
 }
 
@@ -226,14 +220,7 @@ static int addr_loc_cmp(const void *a, const void *b)
 /* The location of `addr` in index[0..n) sorted by address, 0 if none. */
 static uint32_t find_location(const struct addr_loc *index, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (index[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_LOWER_BOUND(index, n, addr, addr);
 	return lo < n && index[lo].addr == addr ? index[lo].loc : 0;
 }
 

@@ -7,6 +7,7 @@
  * Not here: parsing perf records (sample.c), symbolization (src/symbolize).
  */
 #include "record/addrspace.h"
+#include "util/search.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,14 +62,7 @@ const sc_vma *sc_addrspace_find(const sc_proc *pr, uint64_t addr)
 {
 	if (!pr)
 		return NULL;
-	size_t lo = 0, hi = pr->vmas.len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (pr->vmas.data[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(pr->vmas.data, pr->vmas.len, start, addr);
 	if (!lo)
 		return NULL;
 	const sc_vma *v = &pr->vmas.data[lo - 1];

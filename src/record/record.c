@@ -253,6 +253,8 @@ void sc_record_result_release(sc_record_result *r)
 	free(r->gone);
 	r->gone = NULL;
 	r->ngone = 0;
+	sc_modcache_unref(r->modules);
+	r->modules = NULL;
 }
 
 /* ---- the rings ---------------------------------------------------------------------------- */
@@ -1002,6 +1004,8 @@ stop:
 	sc_sample_cuts(&s.dec, &r->cuts);
 	r->processes = s.dec.processes;
 	r->threads = s.dec.threads;
+	if (ret == 0)
+		r->modules = sc_modcache_ref(sc_unwind_modules(s.dec.unwind));
 	r->duration = sc_session_now() - start;
 	p->duration_nanos = (int64_t)(r->duration * 1e9);
 	if (ret == -ENOMEM && !r->err[0])

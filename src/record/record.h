@@ -78,6 +78,7 @@
 #include <sys/types.h>
 
 #include "profile/profile.h"
+#include "unwind/modules.h"
 
 typedef enum sc_record_callgraph {
 	SC_RECORD_CG_AUTO,  /* CFI where a module has no frame pointers, frame pointers where it has
@@ -172,7 +173,10 @@ typedef struct sc_record_result {
 	    *gone; /* files deleted or replaced meanwhile; see sc_record_result_release */
 	size_t ngone;
 	int exec_errno; /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
-	char err[512];	/* what went wrong, when sc_record_run returns < 0 */
+	/* The files the unwinder opened, for the symbolizer to reuse (sc_sym_options.modules): a
+	 * reference the result holds, NULL after a failed sc_record_run. */
+	sc_modcache *modules;
+	char err[512]; /* what went wrong, when sc_record_run returns < 0 */
 } sc_record_result;
 
 void sc_record_options_init(sc_record_options *o);
@@ -185,7 +189,7 @@ const char *sc_record_event_canonical(const char *name, bool *time, bool *hardwa
 const char *sc_record_event_names(void);
 
 /* Closes the descriptors of r->gone and frees it (r->gone is NULL when nothing was deleted, and
- * after a failed sc_record_run). NULL-safe, idempotent. */
+ * after a failed sc_record_run), and drops the reference on r->modules. NULL-safe, idempotent. */
 void sc_record_result_release(sc_record_result *r);
 /* Returns 0 when the recording completed (whatever the target's exit status), or -errno with
  * r->err explaining (e.g. -ENOENT for a missing command, with r->exec_errno set whenever exec

@@ -15,6 +15,7 @@
 
 #include "util/fileio.h"
 #include "util/vec.h"
+#include "util/search.h"
 
 /* Sort key beyond the address: prefer global names, then names with fewer leading '_', then the
  * file's order, so that of aliases at one address the most readable one wins. */
@@ -110,14 +111,7 @@ fail:
 
 const sc_ksym *sc_ksyms_find(const sc_ksyms *k, uint64_t addr)
 {
-	size_t lo = 0, hi = k->n; /* the answer is the last symbol in [0, hi) with addr <= addr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(k->syms, k->n, addr, addr);
 	return lo ? &k->syms[lo - 1] : NULL;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/vec.h"
+#include "util/search.h"
 
 struct ent {
 	sc_jsym sym;
@@ -152,14 +153,7 @@ int sc_perfmap_load(sc_perfmap *m, const char *path)
 
 const sc_jsym *sc_perfmap_find(const sc_perfmap *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->syms[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(m->syms, m->n, start, addr);
 	if (!lo)
 		return NULL;
 	const sc_jsym *j = &m->syms[lo - 1];

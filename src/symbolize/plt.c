@@ -17,6 +17,7 @@
 
 #include "util/strbuf.h"
 #include "util/vec.h"
+#include "util/search.h"
 
 struct slot {
 	uint64_t got;
@@ -39,14 +40,7 @@ static int slot_cmp(const void *a, const void *b)
 
 static const char *slot_find(const struct slot *v, size_t n, uint64_t got)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].got < got)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_LOWER_BOUND(v, n, got, got);
 	return lo < n && v[lo].got == got ? v[lo].sym : NULL;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "profile/profile.h"
+#include "unwind/modules.h"
 
 /* A file to read in place of the one a mapping names: for a binary deleted or replaced while it
  * ran, a path that still reaches the file as it was mapped ("/proc/self/fd/7"); read_path NULL:
@@ -38,6 +39,10 @@ typedef struct sc_sym_options {
 	 * libdwfl's default ":.debug:/usr/lib/debug". Tests point it at a folder of their own. */
 	const char *debuginfo_path;
 	const char *perf_map_dir; /* folder of perf-PID.map files; NULL: /tmp */
+	/* The cache of opened ELF files to read them from (the recorder's, whose unwinder opened
+	 * most of them already: see sc_record_result.modules); borrowed, a reference is held while
+	 * the call runs and files it opens stay in it. NULL: a cache of this call's own. */
+	sc_modcache *modules;
 } sc_sym_options;
 
 /* Why the addresses of a module got no function name. */

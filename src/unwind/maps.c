@@ -2,6 +2,7 @@
  * maps.c: the executable mappings table and its /proc/PID/maps loader. See maps.h.
  */
 #include "unwind/maps.h"
+#include "util/search.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,14 +42,7 @@ bool sc_unwind_maps_find(void *ctx, uint64_t addr, sc_unwind_map *out)
 		m->sorted = true;
 	}
 	/* The last mapping starting at or below addr. */
-	size_t lo = 0, hi = m->len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->data[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SC_UPPER_BOUND(m->data, m->len, start, addr);
 	if (lo == 0 || addr >= m->data[lo - 1].end)
 		return false;
 	*out = m->data[lo - 1];

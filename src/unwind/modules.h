@@ -1,6 +1,6 @@
 /*
  * modules.h: one cache of opened ELF files ("modules"), each opened once and kept, for every
- * stage that reads the files the profiled program mapped: the unwinder now, the symbolizer later.
+ * stage that reads the files the profiled program mapped: the unwinder and the symbolizer.
  *
  * A module is an ELF file found by path: its libelf handle (over mmap; the descriptor is closed at
  * once, so a thousand libraries cost no descriptors), its PT_LOAD segments (to turn file offsets

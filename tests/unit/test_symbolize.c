@@ -340,6 +340,50 @@ static void test_shared_library(void **state)
 	sc_profile_free(p);
 }
 
+/* The recorder hands its unwinder's module cache to the symbolizer: a file the unwinder opened
+ * is read from the cache (not opened again), files the symbolizer opens join it, and the cache's
+ * ELF handles outlive the symbolizer's libdwfl sessions. */
+static void test_shared_module_cache(void **state)
+{
+	(void)state;
+	uintptr_t addr = (uintptr_t)&getppid + 1;
+	struct map lib;
+	assert_true(find_map(addr, &lib));
+	if (!strstr(lib.path, "libc"))
+		skip();
+	sc_modcache *mc = sc_modcache_new();
+	assert_non_null(mc);
+	int mod = sc_modcache_open(mc, lib.path); /* as the unwinder does while recording */
+	assert_true(mod >= 0);
+	for (int round = 0; round < 2; round++) {
+		sc_profile *p = sc_profile_new();
+		uint32_t m = add_mapping(p, lib.start, lib.limit, lib.offset, lib.path, false);
+		uint32_t loc = add_loc(p, m, addr);
+		add_mapping(p, 0x1000, 0x2000, 0, "/nonexistent/libgone.so", false);
+		sc_sym_options o = {.modules = mc};
+		sc_sym_stats st;
+		assert_int_equal(sc_symbolize_profile(p, &o, &st), 0);
+		assert_int_equal(st.resolved, 1);
+		assert_int_equal(st.files, 2);
+		assert_int_equal(st.files_missing, 1);
+		uint32_t n;
+		const sc_line *l = loc_lines(p, loc, &n);
+		assert_true(n >= 1);
+		assert_non_null(strstr(sc_profile_str(p, line_fn(p, &l[n - 1])->name), "getppid"));
+		sc_profile_free(p);
+		/* libc once, the unwinder's (the missing file is not a regular file: never opened)
+		 */
+		sc_modcache_stats cs;
+		sc_modcache_get_stats(mc, &cs);
+		assert_int_equal(cs.files, 1);
+		assert_int_equal(sc_modcache_count(mc), 1);
+		Elf *elf = sc_module_elf(mc, mod);
+		assert_non_null(elf);
+		assert_int_equal(elf_kind(elf), ELF_K_ELF);
+	}
+	sc_modcache_unref(mc);
+}
+
 /* Checks the chains of test_own_binary on a profile whose mapping names `path`. */
 static void check_known(sc_profile *p, uint32_t leaf, uint32_t outer)
 {
@@ -648,6 +692,42 @@ static void test_fixed_address_executable(void **state)
 	assert_int_equal(f->start_line, 9); /* see data_sym_nopie.c */
 	assert_in_range(l[0].line, 9, 12);
 	sc_profile_free(p);
+}
+
+/* An ELF file the module cache does not take (it is for x86-64 only; here data_sym_nopie with its
+ * e_machine changed to AArch64, as a stand-in for a 32-bit program's files) is still read:
+ * libdwfl opens it itself, as before the symbolizer used the cache. */
+static void test_foreign_machine_elf(void **state)
+{
+	(void)state;
+	struct nopie nl;
+	if (!nopie_layout(&nl))
+		skip();
+	char tmp[] = "/tmp/sc-sym-foreign-XXXXXX";
+	int out = mkstemp(tmp);
+	assert_true(out >= 0);
+	int in = open(nl.path, O_RDONLY);
+	assert_true(in >= 0);
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)got), got);
+	close(in);
+	const unsigned char aarch64[2] = {183, 0}; /* e_machine, little-endian, at byte 18 */
+	assert_int_equal(pwrite(out, aarch64, 2, 18), 2);
+	close(out);
+	sc_profile *p = sc_profile_new();
+	uint32_t m = add_mapping(p, nl.start, nl.limit, nl.offset, tmp, false);
+	uint32_t loc = add_loc(p, m, nl.func + 1);
+	sc_sym_stats st;
+	assert_int_equal(sc_symbolize_profile(p, NULL, &st), 0);
+	assert_int_equal(st.files_missing, 0);
+	uint32_t n;
+	const sc_line *l = loc_lines(p, loc, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sc_profile_str(p, line_fn(p, &l[0])->name), "sym_nopie_func");
+	sc_profile_free(p);
+	unlink(tmp);
 }
 
 /* A stripped executable has no DWARF and no .symtab: no CU, no subprogram, no function symbol.
@@ -990,11 +1070,13 @@ int main(void)
 	    cmocka_unit_test(test_own_binary),
 	    cmocka_unit_test(test_no_inline),
 	    cmocka_unit_test(test_shared_library),
+	    cmocka_unit_test(test_shared_module_cache),
 	    cmocka_unit_test(test_symbol_version),
 	    cmocka_unit_test(test_separate_debug_file),
 	    cmocka_unit_test(test_build_id_debug_file),
 	    cmocka_unit_test(test_plt_stubs),
 	    cmocka_unit_test(test_fixed_address_executable),
+	    cmocka_unit_test(test_foreign_machine_elf),
 	    cmocka_unit_test(test_stripped_executable),
 	    cmocka_unit_test(test_missing_file_and_no_mapping),
 	    cmocka_unit_test(test_vdso),
