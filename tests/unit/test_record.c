@@ -59,15 +59,28 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The running test's profile and helper process, released by teardown() whatever the outcome. */
+/* The running test's profile, helper process and recording result (what it holds: the module
+ * cache, kept descriptors), released by teardown() whatever the outcome. */
 static sc_profile *prof;
 static pid_t helper_pid;
+static sc_record_result held;
+
+/* sc_record_run, remembering the result for teardown() to release. */
+static int run_record(const sc_record_options *o, sc_profile *p, sc_record_result *r)
+{
+	int rc = sc_record_run(o, p, r);
+	sc_record_result_release(&held);
+	held = *r;
+	return rc;
+}
 
 static int teardown(void **state)
 {
 	(void)state;
 	sc_profile_free(prof);
 	prof = NULL;
+	sc_record_result_release(&held);
+	memset(&held, 0, sizeof(held));
 	if (helper_pid > 0) {
 		kill(helper_pid, SIGKILL);
 		waitpid(helper_pid, NULL, 0);
@@ -175,7 +188,7 @@ static sc_profile *record(const sc_record_options *o, sc_record_result *r, bool 
 {
 	sc_profile *p = new_profile();
 	uint64_t t0 = mono_ns();
-	int rc = sc_record_run(o, p, r);
+	int rc = run_record(o, p, r);
 	skip_if_refused(rc, r);
 	if (rc < 0)
 		print_error("sc_record_run: %d %s\n", rc, r->err);
@@ -259,7 +272,7 @@ static void test_missing_command(void **state)
 	sc_record_options o = launch(argv);
 	sc_profile *p = new_profile();
 	sc_record_result r;
-	int rc = sc_record_run(&o, p, &r);
+	int rc = run_record(&o, p, &r);
 	skip_if_refused(rc, &r);
 	assert_int_equal(rc, -ENOENT);
 	assert_string_equal(r.err,
@@ -315,7 +328,7 @@ static void test_not_executable(void **state)
 	sc_record_options o = launch(argv);
 	sc_profile *p = new_profile();
 	sc_record_result r;
-	int rc = sc_record_run(&o, p, &r);
+	int rc = run_record(&o, p, &r);
 	unlink(file);
 	skip_if_refused(rc, &r);
 	assert_int_equal(rc, -EACCES);
@@ -451,7 +464,7 @@ static void test_sigterm_stops_recording(void **state)
 	sc_record_options o = launch(argv);
 	sc_record_result r;
 	sc_profile *p = new_profile();
-	int rc = sc_record_run(&o, p, &r);
+	int rc = run_record(&o, p, &r);
 	close(pfd[1]); /* the helper is gone: the thread's read ends */
 	pthread_join(t, NULL);
 	close(pfd[0]);
@@ -534,7 +547,7 @@ static void test_attach(void **state)
 	sc_profile *p = new_profile();
 	sc_record_result r;
 	uint64_t t0 = mono_ns();
-	int rc = sc_record_run(&o, p, &r);
+	int rc = run_record(&o, p, &r);
 	uint64_t t1 = mono_ns();
 	__atomic_store_n(&rl.done, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
@@ -561,7 +574,7 @@ static void test_attach_no_process(void **state)
 	o.pid = 999999999;
 	sc_profile *p = new_profile();
 	sc_record_result r;
-	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_int_equal(run_record(&o, p, &r), -ESRCH);
 	assert_string_equal(r.err, "no process 999999999");
 }
 
@@ -587,7 +600,7 @@ static void test_event_names(void **state)
 	o.event = "bogus";
 	sc_profile *p = new_profile();
 	sc_record_result r;
-	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+	assert_int_equal(run_record(&o, p, &r), -EINVAL);
 	assert_non_null(strstr(r.err, "unknown event 'bogus' (known: cpu-clock"));
 }
 
@@ -602,17 +615,17 @@ static void test_attach_several(void **state)
 	o.npids = 2;
 	sc_profile *p = new_profile();
 	sc_record_result r;
-	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_int_equal(run_record(&o, p, &r), -ESRCH);
 	assert_string_equal(r.err, "no process 999999999");
 	o.tids = true;
-	assert_int_equal(sc_record_run(&o, p, &r), -ESRCH);
+	assert_int_equal(run_record(&o, p, &r), -ESRCH);
 	assert_string_equal(r.err, "no thread 999999999");
 	o.system_wide = true;
-	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+	assert_int_equal(run_record(&o, p, &r), -EINVAL);
 	o.system_wide = false;
 	char *argv[] = {"true", NULL};
 	o.argv = argv;
-	assert_int_equal(sc_record_run(&o, p, &r), -EINVAL);
+	assert_int_equal(run_record(&o, p, &r), -EINVAL);
 }
 
 int main(void)
