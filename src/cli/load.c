@@ -75,6 +75,18 @@ static const char *format_size(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
+/* Says that `path` is over the --max-input cap: `what` holds one %s, for the cap. Returns 1 (the
+ * commands' exit status). */
+static int over_cap(const char *cmd, const char *path, const char *what, uint64_t max)
+{
+	char size[32], why[256];
+	snprintf(why, sizeof(why), what, format_size(max, size, sizeof(size)));
+	sc_cli_error(cmd, 0,
+		     "'%s' %s, the cap on an input held in memory (raise it with --max-input SIZE)",
+		     path, why);
+	return 1;
+}
+
 int sc_cli_parse_max_input(const char *cmd, const char *arg, uint64_t *out)
 {
 	const char *why = NULL;
@@ -167,7 +179,7 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 			     sc_profile **out)
 {
 	static char head[HEAD_BYTES];
-	char *data = NULL, size[32];
+	char *data = NULL;
 	size_t n = 0, nh;
 	bool in = strcmp(path, "-") == 0, keep_times = o && o->keep_times;
 	uint64_t max = o && o->max_input ? o->max_input : SC_CLI_MAX_INPUT_DEFAULT;
@@ -222,14 +234,12 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 		r = sc_perfscript_read_stream_max(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
 						  max, out, &d);
 		if (r == -EFBIG) {
-			sc_cli_error(
-			    cmd, 0,
-			    "'%s' needs more than %s of memory (its distinct stacks%s), the "
-			    "cap on an input held in memory (raise it with --max-input "
-			    "SIZE)",
-			    path, format_size(max, size, sizeof(size)),
-			    keep_times ? " and every sample's time" : "");
-			r = 1;
+			r = over_cap(cmd, path,
+				     keep_times
+					 ? "needs more than %s of memory (its distinct "
+					   "stacks and every sample's time)"
+					 : "needs more than %s of memory (its distinct stacks)",
+				     max);
 			goto close;
 		}
 		if (r < 0 && r != -EINVAL && r != -ENOMEM)
@@ -240,11 +250,7 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	/* pprof or folded stacks: the whole file, head first, up to the cap. */
 	r = read_rest(f, head, nh, max, &data, &n);
 	if (r == -EFBIG) {
-		sc_cli_error(cmd, 0,
-			     "'%s' is larger than %s, the cap on an input held in memory (raise it "
-			     "with --max-input SIZE)",
-			     path, format_size(max, size, sizeof(size)));
-		r = 1;
+		r = over_cap(cmd, path, "is larger than %s", max);
 		goto close;
 	}
 	if (r < 0)
@@ -267,11 +273,7 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	}
 	r = sc_pprof_decode_max(data, n, max, out, &d);
 	if (r == -EFBIG) {
-		sc_cli_error(cmd, 0,
-			     "'%s' decompresses to more than %s, the cap on an input held in "
-			     "memory (raise it with --max-input SIZE)",
-			     path, format_size(max, size, sizeof(size)));
-		r = 1;
+		r = over_cap(cmd, path, "decompresses to more than %s", max);
 		goto close;
 	}
 	r = loaded(cmd, path, r, &d);
