@@ -92,7 +92,6 @@ static void release(sc_afile *f)
 	unregister_temp(f->slot);
 	free(f->tmp);
 	free(f->path);
-	free(f->final);
 	free(f->io);
 	memset(f, 0, sizeof(*f));
 	f->slot = -1;
@@ -169,19 +168,27 @@ static bool may_write_in_place(const char *path, const struct stat *st)
 	return ok;
 }
 
-/* The temporary beside `target`, to be renamed over it (not over what a link there names). */
-static int open_temp(sc_afile *f, const char *target, mode_t mode)
+/* The temporary beside f->path, to be renamed over it (not over what a link there names). */
+static int open_temp(sc_afile *f, mode_t mode)
 {
-	f->final = strdup(target);
-	if (!f->final)
-		return -ENOMEM;
-	int fd = make_temp(f->final, mode, &f->tmp);
+	int fd = make_temp(f->path, mode, &f->tmp);
 	if (fd < 0)
 		return fd;
 	f->slot = register_temp(f->tmp);
 	f->io->fd = fd;
 	f->io->own_fd = true;
 	f->io->regular = true;
+	return 0;
+}
+
+/* Writes into f->path itself (a FIFO, a device, /dev/fd/N); `flags` adds to O_WRONLY. */
+static int open_in_place(sc_afile *f, int flags)
+{
+	f->io->fd = open(f->path, O_WRONLY | O_CLOEXEC | O_NOCTTY | flags);
+	if (f->io->fd < 0)
+		return -errno;
+	f->io->own_fd = true;
+	f->io->regular = (flags & O_TRUNC) != 0;
 	return 0;
 }
 
@@ -195,45 +202,32 @@ int sc_afile_open(sc_afile *f, const char *path)
 	if (!f->path || !f->io)
 		goto fail;
 	f->io->fd = -1;
-	struct stat st;
+	struct stat lst, st;
 	int std = standard_stream(path);
+	bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !system_link(path);
+	bool exists = !link && stat(path, &st) == 0;
 	if (std >= 0) {
 		fflush(std == 1 ? stdout : stderr); /* keep what was printed before in front */
 		f->io->fd = std;
-	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !system_link(path)) {
+		r = 0;
+	} else if (link) {
 		/* A symlink at the output name is replaced, never followed: in a shared folder it
 		 * may have been planted by another user, and writing where it points (or into the
 		 * FIFO or device it names) would give them our privileges. */
-		if ((r = open_temp(f, path, default_mode())) < 0)
-			goto fail;
-	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = open_temp(f, default_mode());
+	} else if (exists && S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
-		goto fail;
-	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	} else if (exists && !S_ISREG(st.st_mode)) {
 		/* A FIFO, device or socket (or /dev/fd/N): write into it, never replace it. */
-		if (!may_write_in_place(path, &st)) {
-			r = -EACCES;
-			goto fail;
-		}
-		f->io->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (f->io->fd < 0) {
-			r = -errno;
-			goto fail;
-		}
-		f->io->own_fd = true;
+		r = may_write_in_place(path, &st) ? open_in_place(f, 0) : -EACCES;
 	} else if (system_link(path)) {
 		/* /dev/fd/N or /proc/self/fd/N naming a regular file: as a shell's "> FILE". */
-		f->io->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-		if (f->io->fd < 0) {
-			r = -errno;
-			goto fail;
-		}
-		f->io->own_fd = true;
-		f->io->regular = true;
-	} else if ((r = open_temp(
-			f, path, stat(path, &st) == 0 ? st.st_mode & 07777 : default_mode())) < 0) {
-		goto fail;
+		r = open_in_place(f, O_TRUNC);
+	} else {
+		r = open_temp(f, exists ? st.st_mode & 07777 : default_mode());
 	}
+	if (r < 0)
+		goto fail;
 	cookie_io_functions_t fns = {.write = io_write, .close = io_close};
 	f->fp = fopencookie(f->io, "w", fns);
 	if (!f->fp) {
@@ -308,7 +302,7 @@ static void sync_dir(const char *path)
 static int rename_one(sc_afile *f)
 {
 	int r = 0;
-	if (f->tmp && rename(f->tmp, f->final) < 0) {
+	if (f->tmp && rename(f->tmp, f->path) < 0) {
 		r = -errno;
 		unlink(f->tmp);
 	}
@@ -319,7 +313,7 @@ int sc_afile_rename(sc_afile *f)
 {
 	int r = rename_one(f);
 	if (!r && f->tmp)
-		sync_dir(f->final);
+		sync_dir(f->path);
 	release(f);
 	return r;
 }
@@ -358,7 +352,7 @@ int sc_afile_commit_all(sc_afile *files, size_t n, size_t *failed)
 				*failed = i;
 		}
 		if (!e && files[i].tmp && (i + 1 == n || !files[i + 1].tmp))
-			sync_dir(files[i].final);
+			sync_dir(files[i].path);
 		unregister_temp(files[i].slot);
 		files[i].slot = -1;
 	}

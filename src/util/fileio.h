@@ -49,9 +49,8 @@ struct sc_afile_io;
 
 typedef struct sc_afile {
 	FILE *fp;		/* write here */
-	char *path;		/* the target, as given */
+	char *path;		/* the target, as given: what the temporary is renamed to */
 	char *tmp;		/* the temporary, NULL when written in place */
-	char *final;		/* what the temporary is renamed to */
 	struct sc_afile_io *io; /* the stream's state: fd, first write error */
 	int slot;		/* index in the table of live temporaries, -1 */
 	bool finished;		/* flushed, synced and closed: only the rename is left */
