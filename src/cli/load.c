@@ -304,12 +304,11 @@ int sc_cli_pick_sample_type(const char *cmd, const sc_profile *p, const char *na
 	int t = sc_profile_find_sample_type(p, name);
 	if (t >= 0)
 		return t;
-	/* The names come from the file: shown escaped, never as raw control characters. */
+	/* The names come from the file: sc_cli_error shows the message escaped. */
 	sc_strbuf valid = {0};
-	for (size_t i = 0; i < p->nsample_types; i++) {
-		sc_strbuf_adds(&valid, i ? ", " : "");
-		sc_strbuf_add_text(&valid, sc_profile_str(p, p->sample_types[i].type));
-	}
+	for (size_t i = 0; i < p->nsample_types; i++)
+		sc_strbuf_addf(&valid, "%s%s", i ? ", " : "",
+			       sc_profile_str(p, p->sample_types[i].type));
 	sc_cli_error(cmd, 0, "unknown sample type '%s' (this profile has: %s)", name,
 		     sc_strbuf_cstr(&valid));
 	sc_strbuf_release(&valid);
