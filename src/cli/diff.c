@@ -155,10 +155,11 @@ int cmd_diff(int argc, char **argv)
 	}
 	/* The same for any one stream named twice (/dev/stdin and -, a FIFO). */
 	if (same_stream(base_path, new_path)) {
-		sc_cli_error("diff", 0,
-			     "BASE '%s' and NEW '%s' are the same pipe or stream, which can be read "
-			     "only once; give at least one of them as a file",
-			     base_path, new_path);
+		sc_cli_error(
+		    "diff", 0,
+		    "BASE '%s' and NEW '%s' are the same pipe or stream, which can be read "
+		    "only once; give at least one of them as a file",
+		    base_path, new_path);
 		return 2;
 	}
 	enum format fmt = TEXT;
@@ -206,14 +207,12 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	const sc_diff_row *max = sc_diff_max_self_growth(&diff);
 	if (fail_above >= 0 && max && max->self_pts > fail_above) {
-		sc_strbuf name = {0}; /* the profile's bytes: no control character reaches stderr */
-		bool ok = sc_strbuf_add_text(&name, max->name) == 0;
+		/* The name is the profile's bytes: sc_cli_error shows the message escaped. */
 		sc_cli_error("diff", 0,
 			     "%s's self share grew by %.2f points (%.2f%% -> %.2f%%), more than "
 			     "--fail-above %g",
-			     ok ? sc_strbuf_cstr(&name) : "a function", max->self_pts,
-			     max->base_self_pct, max->new_self_pct, fail_above);
-		sc_strbuf_release(&name);
+			     max->name, max->self_pts, max->base_self_pct, max->new_self_pct,
+			     fail_above);
 		rc = 3;
 	}
 out:
