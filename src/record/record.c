@@ -451,6 +451,13 @@ static int open_event(struct rec *s, struct perf_event_attr *a, pid_t pid, int c
 
 static int open_failed(struct rec *s, int err)
 {
+	/* A refusal of perf_event_open itself (privileges, a sandbox, no perf events): the
+	 * caller may sample another way (the signal backend). Not for -a or tracepoints, which
+	 * nothing else can replace, nor for a missing hardware counter. */
+	s->r->perf_refused = !s->o->system_wide && s->o->mode == SC_RECORD_MODE_CPU &&
+			     s->ev->type != PERF_TYPE_HARDWARE &&
+			     (err == -EACCES || err == -EPERM || err == -ENOSYS ||
+			      err == -EOPNOTSUPP || err == -ENOENT);
 	long paranoid;
 	char val[32] = "unknown";
 	if (read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid))

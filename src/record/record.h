@@ -173,6 +173,10 @@ typedef struct sc_record_result {
 	    *gone; /* files deleted or replaced meanwhile; see sc_record_result_release */
 	size_t ngone;
 	int exec_errno; /* errno of the command's failed exec (ENOENT, EACCES...), else 0 */
+	/* sc_record_run failed because perf_event_open itself was refused (privileges:
+	 * kernel.perf_event_paranoid; a seccomp sandbox; a kernel without perf events) for a
+	 * --mode cpu recording of a command or processes: another backend may do. */
+	bool perf_refused;
 	/* The files the unwinder opened, for the symbolizer to reuse (sc_sym_options.modules): a
 	 * reference the result holds, NULL after a failed sc_record_run. */
 	sc_modcache *modules;

@@ -1,0 +1,136 @@
+/*
+ * stream.h: the shared file between scorch and the agents it preloads into a profiled program
+ * (libscorch-cpu.so today), version 1. Both sides include this header; nothing else is shared.
+ *
+ * scorch creates the file (0600, in /dev/shm or the temporary folder), sizes it, fills the
+ * header, and names it to the command in the environment (SC_AGENT_ENV_FILE). Every process of
+ * the command that loads the agent (after fork and exec too) opens the file by that name and maps
+ * it MAP_SHARED; scorch maps it too and drains it while the command runs and once more after it
+ * ends, so whatever a crashed or killed process wrote is kept.
+ *
+ * Layout: the header (struct sc_agent_header, SC_AGENT_HEADER_BYTES), then `nrings` rings, each a
+ * struct sc_agent_ring followed by `ring_bytes` of data (a power of two). A thread that samples
+ * claims a ring of its own (state FREE -> CLAIMING -> OWNED by compare-and-swap, then its fields,
+ * then OWNED with release order), writes records into it from its signal handler, and marks it
+ * CLOSED when it exits. scorch reads OWNED and CLOSED rings, and returns a CLOSED ring that it has
+ * drained to FREE (and one whose thread is gone: killed, or lost in an exec). Single producer,
+ * single consumer per ring: the producer writes records at `head` and then publishes the new
+ * head (release); the consumer reads up to head (acquire) and publishes `tail` when done.
+ *
+ * A stream is one claim of a ring: `stream` is a number unique in the file. Records of one stream
+ * are self-contained: a SAMPLE's addresses are attributed with the MAP records earlier in the same
+ * stream (a thread announces each module the first time one of its samples has a frame there), so
+ * the order of records across rings never matters.
+ *
+ * Records: 8-byte aligned, a struct sc_agent_rec followed by its payload, `size` bytes in all (a
+ * multiple of 8). A record never wraps around the end of the data: the producer fills the rest
+ * with a PAD record and starts again at offset 0 (positions are byte counts that only grow; the
+ * offset in the data is position % ring_bytes).
+ *
+ * Clocks: times are CLOCK_MONOTONIC nanoseconds, the clock scorch's perf recordings use.
+ */
+#ifndef SC_AGENT_STREAM_H
+#define SC_AGENT_STREAM_H
+
+#include <stdint.h>
+
+#define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
+#define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
+#define SC_AGENT_VERSION      1u
+#define SC_AGENT_HEADER_BYTES 4096u
+#define SC_AGENT_RING_HEADER  64u
+
+/* sc_agent_header.unwind: how the agent walks stacks (as record's --call-graph). */
+enum {
+	SC_AGENT_UNWIND_AUTO = 0,
+	SC_AGENT_UNWIND_DWARF = 1,
+	SC_AGENT_UNWIND_FP = 2,
+};
+
+/* sc_agent_header.flags */
+#define SC_AGENT_NO_INHERIT 1u /* forked children and threads created later are not sampled */
+
+/* sc_agent_ring.state */
+enum {
+	SC_AGENT_RING_FREE = 0,
+	SC_AGENT_RING_CLAIMING = 1,
+	SC_AGENT_RING_OWNED = 2,
+	SC_AGENT_RING_CLOSED = 3,
+};
+
+/* sc_agent_rec.type */
+enum {
+	SC_AGENT_REC_PAD = 0,	 /* skip: the rest of the data up to its end */
+	SC_AGENT_REC_SAMPLE = 1, /* struct sc_agent_sample + uint64_t pcs[nframes] */
+	SC_AGENT_REC_MAP = 2,	 /* struct sc_agent_map + NUL-terminated path, padded */
+	SC_AGENT_REC_COMM = 3,	 /* struct sc_agent_comm */
+};
+
+typedef struct sc_agent_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_bytes; /* offset of the first ring: SC_AGENT_HEADER_BYTES */
+	uint32_t nrings;
+	uint32_t ring_bytes;  /* data bytes per ring, a power of two */
+	uint64_t interval_ns; /* CPU time of a thread between two of its samples */
+	uint32_t max_depth;   /* frames per sample at most */
+	uint32_t unwind;      /* SC_AGENT_UNWIND_* */
+	uint32_t flags;	      /* SC_AGENT_NO_INHERIT */
+	uint32_t reserved0;
+	/* Written by the agents (atomically): */
+	uint32_t next_stream;  /* the last stream number handed out */
+	uint32_t processes;    /* agent instances started (a process, or an exec'd image) */
+	uint64_t lost_no_ring; /* samples dropped because no ring was free for their thread */
+	uint64_t threads_unsampled; /* threads that could not get a timer (timer_create failed) */
+	uint32_t error_set;	    /* 0, then 1 once `error` holds the first agent error */
+	uint32_t signo;		    /* the signal the agents sample with */
+	char error[256];	    /* NUL-terminated: what went wrong in an agent */
+} sc_agent_header;
+
+typedef struct sc_agent_ring {
+	uint32_t state;	 /* SC_AGENT_RING_* (atomic) */
+	uint32_t stream; /* this claim's stream number */
+	uint32_t pid, tid;
+	uint64_t head; /* bytes written (producer; atomic, release) */
+	uint64_t tail; /* bytes consumed (consumer; atomic, release) */
+	uint64_t lost; /* samples dropped: the ring was full (producer; atomic) */
+	uint8_t reserved[SC_AGENT_RING_HEADER - 40];
+	/* then ring_bytes of data */
+} sc_agent_ring;
+
+typedef struct sc_agent_rec {
+	uint16_t type;
+	uint16_t reserved;
+	uint32_t size; /* of the whole record, header included; a multiple of 8 */
+} sc_agent_rec;
+
+/* Why a walk ended (sc_agent_sample.stop). */
+enum {
+	SC_AGENT_STOP_OUTERMOST = 0, /* the chain is complete */
+	SC_AGENT_STOP_END_OF_STACK,  /* a read beyond the thread's stack */
+	SC_AGENT_STOP_NO_MAPPING,    /* a pc no loaded module holds */
+	SC_AGENT_STOP_NO_RULE,	     /* a frame the unwinder could not step, or a CFA not growing */
+	SC_AGENT_STOP_MAX_FRAMES,    /* max_depth reached */
+};
+
+typedef struct sc_agent_sample {
+	uint64_t time;	 /* CLOCK_MONOTONIC ns */
+	uint64_t weight; /* thread CPU ns this sample stands for (interval x (1 + overruns)) */
+	uint32_t nframes;
+	uint8_t stop; /* SC_AGENT_STOP_* */
+	uint8_t reserved[3];
+	/* then uint64_t pcs[nframes]: the interrupted pc, then return addresses, innermost first */
+} sc_agent_sample;
+
+/* An executable segment of a module, as the loader mapped it: [start, end) holds the bytes of
+ * the file from offset pgoff (what an MMAP record of perf says). */
+typedef struct sc_agent_map {
+	uint64_t start, end, pgoff;
+	/* then the file's path, NUL-terminated, padded to 8 */
+} sc_agent_map;
+
+typedef struct sc_agent_comm {
+	char name[16]; /* the thread's name (prctl PR_GET_NAME), NUL-terminated */
+} sc_agent_comm;
+
+#endif
