@@ -76,7 +76,8 @@ typedef struct sc_agent_header {
 	uint32_t max_depth;   /* frames per sample at most */
 	uint32_t unwind;      /* SC_AGENT_UNWIND_* */
 	uint32_t flags;	      /* SC_AGENT_NO_INHERIT */
-	uint32_t reserved0;
+	uint32_t root_pid;    /* the launched command: with SC_AGENT_NO_INHERIT, the only process
+				 sampled (its exec'd images included) */
 	/* Written by the agents (atomically): */
 	uint32_t next_stream;  /* the last stream number handed out */
 	uint32_t processes;    /* agent instances started (a process, or an exec'd image) */
