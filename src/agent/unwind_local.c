@@ -1065,6 +1065,12 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 	return -1;
 }
 
+/* The cache slot of a pc: Fibonacci hashing spreads the nearby pcs of one function. */
+static inline size_t slot_of(uint64_t pc)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SC_LU_CACHE_BITS));
+}
+
 int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *cache,
 		 uint64_t *pcs, size_t max, int *stop)
 {
@@ -1093,8 +1099,7 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 
 	for (;;) {
 		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1;
-		sc_lu_cache_entry *e =
-		    cache ? &cache->e[(lookup ^ (lookup >> 9)) & (SC_LU_CACHE_ENTRIES - 1)] : NULL;
+		sc_lu_cache_entry *e = cache ? &cache->e[slot_of(lookup)] : NULL;
 		struct row row;
 		struct mod m = {0};
 		struct frame next;

@@ -49,7 +49,8 @@ typedef struct sc_lu_regs {
  * another on that thread (a signal handler walking while a malloc hook of the same thread is in
  * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
  * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
-#define SC_LU_CACHE_ENTRIES 256u /* a power of two; about 14 KiB in all */
+#define SC_LU_CACHE_BITS    8u
+#define SC_LU_CACHE_ENTRIES (1u << SC_LU_CACHE_BITS) /* 56 bytes each: 14 KiB in all */
 
 typedef struct sc_lu_cache_entry {
 	uint64_t pc; /* the pc the rule was looked up for (0: empty) */

@@ -104,14 +104,16 @@ static void test_chain_cached(void **state)
 
 	(void)state;
 	sc_lu_cache_reset(&cache);
-	/* One call site, so the second walk meets the same pcs: all of them from the cache. */
+	/* One call site, so the second walk meets the same pcs: from the cache, but for pcs whose
+	 * slot another pc of the walk took (the cache is direct-mapped; where they fall depends on
+	 * where ASLR put the modules): fewer misses than the first walk in any case. */
 	for (int i = 0; i < 2; i++) {
 		walk_chain(SC_AGENT_UNWIND_AUTO, &cache);
 		misses[i] = cache.misses;
 	}
 	assert_true(misses[0] > 0);
-	assert_int_equal(misses[1], misses[0]);
-	assert_true(cache.hits >= misses[0]);
+	assert_true(misses[1] - misses[0] < misses[0]);
+	assert_true(cache.hits > 0);
 	walk_chain(SC_AGENT_UNWIND_DWARF, &cache);
 }
 
