@@ -1024,13 +1024,40 @@ static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_
 	e->pc = pc;
 }
 
-static void entry_to_row(const sc_lu_cache_entry *e, struct row *row)
+/* apply_row for a cached row (only "register + offset" rules): the hot path of a walk. */
+static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const struct frame *in,
+		       struct frame *out)
 {
-	row->cfa_kind = CFA_REG;
-	row->cfa_slot = e->cfa_reg;
-	row->cfa_off = e->cfa_off;
-	for (int s = 0; s < NSLOT; s++)
-		row->r[s] = (struct rule){.kind = e->kind[s], .off = e->off[s]};
+	uint64_t cfa;
+
+	if (!(in->valid & (1u << e->cfa_reg)))
+		return SC_AGENT_STOP_NO_RULE;
+	cfa = in->v[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
+	out->valid = 0;
+	for (int s = 0; s < NSLOT; s++) {
+		switch (e->kind[s]) {
+		case R_SAME:
+			out->v[s] = s == S_SP ? cfa : in->v[s];
+			out->valid |= (s == S_SP ? 1u : in->valid >> s & 1u) << s;
+			break;
+		case R_UNDEF:
+			break;
+		case R_OFFSET:
+			if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &out->v[s]))
+				return SC_AGENT_STOP_END_OF_STACK;
+			out->valid |= 1u << s;
+			break;
+		default: /* R_VAL_OFFSET */
+			out->v[s] = cfa + (uint64_t)(int64_t)e->off[s];
+			out->valid |= 1u << s;
+			break;
+		}
+	}
+	if (!(out->valid & (1u << S_IP)) || out->v[S_IP] == 0)
+		return SC_AGENT_STOP_OUTERMOST;
+	if (!e->signal && out->v[S_SP] <= in->v[S_SP])
+		return SC_AGENT_STOP_NO_RULE;
+	return -1;
 }
 
 /* The row for `lookup` (a pc inside the frame's function) in the module found by dlfo.
@@ -1108,8 +1135,17 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 
 		if (e && e->pc == lookup) {
 			cache->hits++;
-			entry_to_row(e, &row);
-			signal = e->signal;
+			pcs[n++] = pc;
+			if (n == max)
+				break;
+			rc = apply_entry(&w, e, &fr, &next);
+			if (rc >= 0) {
+				reason = rc;
+				break;
+			}
+			exact = e->signal;
+			fr = next;
+			continue;
 		} else {
 			struct dl_find_object d;
 
