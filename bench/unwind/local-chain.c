@@ -4,7 +4,8 @@
  *
  * LC(descend)(depth, probe) goes `depth` frames deep through eight distinct functions (so the
  * walk meets eight different return addresses, not one repeated), then through libc's qsort into
- * a comparison callback, which calls probe().
+ * a comparison callback, which calls probe(). The build with frame pointers calls probe() without
+ * qsort (a frame-pointer walk ends in libc).
  */
 #include <stdlib.h>
 
@@ -29,6 +30,12 @@ static int LC(cmp)(const void *pa, const void *pb)
 static int LC(bottom)(void (*probe)(void))
 {
 	int v[4] = {3, 1, 4, 2};
+
+#ifdef LC_PREFIX_FP
+	/* libc has no frame pointers: a frame-pointer walk would end in qsort. */
+	probe();
+	return sink;
+#endif
 
 	sort_probe = probe;
 	qsort(v, 4, sizeof v[0], LC(cmp));
