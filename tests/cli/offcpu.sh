@@ -5,7 +5,8 @@
 # really; the profile's time under each wait, as a share of the three, must match those shares
 # within 5 points, and be under the "[off-cpu: sleeping]" pseudo-frame (90% of it at least). In
 # wall mode spin counts too: its share of the four is its wall-clock time's (CPU time, plus any
-# wait for a CPU on a loaded machine). Also: the options' errors, and the
+# wait for a CPU on a loaded machine). `offcpu disk` adds an uninterruptible wait (O_DIRECT reads),
+# which must be under "[off-cpu: disk I/O]", apart from a sleep. Also: the options' errors, and the
 # suggestion of --mode wall when a CPU recording has no sample.
 . "$(dirname "$0")/lib.sh"
 # A fresh machine may not have tracefs mounted: as root, run the test in a mount namespace of its
@@ -122,6 +123,71 @@ grep -q "offcpu/nanoseconds\|offcpu" "$TMP/offcpu.log" || fail "--mode offcpu su
 grep -q "total: .* wall (nanoseconds)" "$TMP/wall.log" || fail "--mode wall summary is not in wall time: $(cat "$TMP/wall.log")"
 grep -q "^scorch record: [1-9][0-9]* of them off the CPU" "$TMP/wall.log" || fail "--mode wall summary does not count the waits: $(cat "$TMP/wall.log")"
 ok "summaries in off-CPU and wall time"
+
+# Uninterruptible waits: `offcpu disk DIR` reads a file with O_DIRECT in wait_disk (D state while
+# the device answers) for 400 ms while wait_sleep sleeps 600 ms. Each thread's share of the wall
+# time must match what the program measured (5 points), most of wait_disk's time must be under
+# "[off-cpu: disk I/O]" (50% at least, and more than under any other state: 92% measured on the
+# development VM) and none of wait_sleep's (2% at most), so swapping or merging the two tags
+# fails. The file goes in the build folder, which is on a disk; tmpfs would not do (its O_DIRECT
+# reads never wait).
+disk_dir=$BUILD
+disk_fs=$(stat -f -c %T "$disk_dir")
+check_disk()
+{
+	local mode=$1 dir=$TMP/disk-$1
+	RC=0
+	"$SCORCH" record --mode "$mode" -o "$dir" -- "$(prog offcpu)" disk "$disk_dir" >"$dir.out" 2>"$dir.log" || RC=$?
+	[ "$RC" -eq 0 ] || fail "record --mode $mode -- offcpu disk exited $RC: $(cat "$dir.log")"
+	python3 - "$dir/stacks.folded" "$dir.out" "$mode" <<'EOF' || fail "--mode $mode: disk I/O waits tagged wrong"
+import sys
+folded, out, mode = sys.argv[1:]
+real = {n: float(ms) for n, ms in (line.split() for line in open(out))}
+names = ["wait_disk", "wait_sleep"]
+got = dict.fromkeys(names, 0)
+state = {n: {} for n in names}
+for line in open(folded):
+    stack, v = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    for n in names:
+        if n in frames:
+            got[n] += int(v)
+            leaf = frames[-1] if frames[-1].startswith("[off-cpu: ") else "on-cpu"
+            state[n][leaf] = state[n].get(leaf, 0) + int(v)
+tr, tg = sum(real[n] for n in names), sum(got.values())
+bad = False
+for n in names:
+    share = {k: 100 * v / got[n] for k, v in state[n].items()} if got[n] else {}
+    disk = share.get("[off-cpu: disk I/O]", 0)
+    others = max([v for k, v in share.items() if k != "[off-cpu: disk I/O]"] or [0])
+    if n == "wait_disk":
+        ok = disk >= 50 and disk > others
+    else:
+        ok = disk <= 2 and share.get("[off-cpu: sleeping]", 0) >= 90
+    # In wall mode a thread counts whether on the CPU or not: its share is its wall-clock time's.
+    want, have = 100 * real[n] / tr, 100 * got[n] / tg if tg else 0
+    if mode == "wall":
+        ok = ok and abs(want - have) <= 5
+    bad |= not ok
+    print(f"{'ok' if ok else 'FAIL'}: --mode {mode}: {n} {have:.1f}% of the two (the program "
+          f"measured {want:.1f}%), " + ", ".join(f"{v:.1f}% {k}" for k, v in sorted(share.items())))
+sys.exit(1 if bad else 0)
+EOF
+}
+case $disk_fs in
+tmpfs | ramfs) echo "SKIP part: D-state waits: $disk_dir is on $disk_fs, whose O_DIRECT reads never wait" ;;
+*)
+	RC=0
+	"$(prog offcpu)" disk "$disk_dir" 0.01 >"$TMP/disk-probe.out" 2>&1 || RC=$?
+	if [ "$RC" -eq 3 ]; then
+		echo "SKIP part: D-state waits: $(cat "$TMP/disk-probe.out")"
+	else
+		[ "$RC" -eq 0 ] || fail "offcpu disk $disk_dir exited $RC: $(cat "$TMP/disk-probe.out")"
+		check_disk wall
+		check_disk offcpu
+	fi
+	;;
+esac
 
 # Attached: a thread still blocked when the recording ends counts until the end. `offcpu block`
 # naps until SIGUSR1, then blocks in block_forever for good; the recording is stopped with SIGINT

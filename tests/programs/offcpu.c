@@ -17,7 +17,21 @@
  *
  * `offcpu block`, for attaching: naps (100 ms sleeps in nap) until SIGUSR1, then blocks for good
  * in block_forever (pause) until killed: a thread still blocked when a recording ends.
+ *
+ * `offcpu disk DIR [SCALE]`, for the uninterruptible (D state, "disk I/O") waits: two threads at
+ * once, for known lengths of time:
+ *   wait_disk   reads a 4 MiB file in DIR with O_DIRECT, 1 MiB at a time, for 400 ms: each read
+ *               bypasses the page cache and sleeps uninterruptibly until the device has answered
+ *               (on a virtual machine's disk too: the guest waits for the virtio request)
+ *   wait_sleep  as above, 600 ms asleep in nanosleep (interruptible)
+ * and prints "NAME MS" for both. DIR must be on a block device's file system (not tmpfs: its
+ * O_DIRECT reads are memory copies that never wait); the file is unlinked at once. Most of
+ * wait_disk's wall-clock time is in D state (92% measured here, the rest on the CPU submitting the
+ * reads), none of wait_sleep's. Exit status 3, with a message, when DIR refuses O_DIRECT.
  */
+/* O_DIRECT: _GNU_SOURCE, which the build defines */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +126,89 @@ __attribute__((noinline)) static void *feed_pipe(void *arg)
 	return NULL;
 }
 
+/* ---- offcpu disk ----------------------------------------------------------------------------- */
+
+enum { DISK_FILE = 4 << 20, DISK_BLOCK = 1 << 20 };
+
+static int disk_fd = -1;
+static void *disk_buf;
+static double disk_waited;
+
+__attribute__((noinline)) static void *wait_disk(void *arg)
+{
+	(void)arg;
+	double t0 = now_ms();
+	off_t off = 0;
+	do { /* 400 ms of O_DIRECT reads, each in D state until the device answers */
+		if (pread(disk_fd, disk_buf, DISK_BLOCK, off) != DISK_BLOCK)
+			abort();
+		off = (off + DISK_BLOCK) % DISK_FILE;
+	} while (now_ms() - t0 < 400 * scale);
+	disk_waited = now_ms() - t0;
+	return NULL;
+}
+
+/* A 4 MiB file in dir, written and flushed, then opened again with O_DIRECT (through
+ * /proc/self/fd, as it is already unlinked). Returns 0, 3 when dir refuses O_DIRECT, 1 else. */
+static int disk_open(const char *dir)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/offcpu-disk.XXXXXX", dir) >= (int)sizeof(path))
+		return 1;
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		fprintf(stderr, "offcpu disk: cannot create a file in %s: %s\n", dir,
+			strerror(errno));
+		return 1;
+	}
+	unlink(path);
+	int r = 1;
+	if (posix_memalign(&disk_buf, 4096, DISK_BLOCK))
+		goto out_fd;
+	memset(disk_buf, 0x5a, DISK_BLOCK);
+	for (off_t off = 0; off < DISK_FILE; off += DISK_BLOCK)
+		if (pwrite(fd, disk_buf, DISK_BLOCK, off) != DISK_BLOCK)
+			goto out_write;
+	if (fsync(fd) < 0)
+		goto out_write;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	disk_fd = open(path, O_RDONLY | O_DIRECT);
+	if (disk_fd < 0) {
+		fprintf(stderr, "offcpu disk: %s refuses O_DIRECT: %s\n", dir, strerror(errno));
+		r = errno == EINVAL ? 3 : 1;
+		goto out_fd;
+	}
+	/* Some file systems accept O_DIRECT at open and refuse it at the first read. */
+	if (pread(disk_fd, disk_buf, DISK_BLOCK, 0) != DISK_BLOCK) {
+		fprintf(stderr, "offcpu disk: an O_DIRECT read in %s failed: %s\n", dir,
+			strerror(errno));
+		r = errno == EINVAL ? 3 : 1;
+		goto out_fd;
+	}
+	r = 0;
+	goto out_fd;
+out_write:
+	fprintf(stderr, "offcpu disk: cannot write a file in %s: %s\n", dir, strerror(errno));
+out_fd:
+	close(fd);
+	return r;
+}
+
+static int disk_main(const char *dir)
+{
+	int r = disk_open(dir);
+	if (r)
+		return r;
+	pthread_t t[2];
+	if (pthread_create(&t[0], NULL, wait_disk, NULL) ||
+	    pthread_create(&t[1], NULL, wait_sleep, NULL))
+		return 1;
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	printf("wait_disk %.1f\nwait_sleep %.1f\n", disk_waited, waited[0]);
+	return 0;
+}
+
 static volatile sig_atomic_t woken;
 
 static void on_usr1(int sig)
@@ -140,6 +237,14 @@ int main(int argc, char **argv)
 		while (!woken)
 			nap();
 		block_forever();
+	}
+	if (argc > 1 && !strcmp(argv[1], "disk")) {
+		if (argc < 3 || argc > 4) {
+			fprintf(stderr, "usage: offcpu disk DIR [SCALE]\n");
+			return 2;
+		}
+		scale = argc > 3 ? atof(argv[3]) : 1;
+		return scale > 0 ? disk_main(argv[2]) : 2;
 	}
 	if (argc > 1)
 		scale = atof(argv[1]);

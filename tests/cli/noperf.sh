@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# noperf.sh: scorch when perf_event_open is refused, simulated with tests/programs/noperf.c (a
+# seccomp filter making perf_event_open fail with a chosen errno, inherited by everything the
+# command runs), as root and as the user nobody.
+#   - noperf itself: the call fails with EACCES (default), EPERM or ENOSYS, in the command and in
+#     what it execs; other calls work; the command's exit status is kept; usage errors exit 2.
+#   - scorch record -- hot under noperf: with the default --backend auto, scorch says perf events
+#     were refused and falls back to the signal backend (hot's shares right); with --backend perf
+#     it stops (exit 1, the refusal's message, no folder left).
+. "$(dirname "$0")/lib.sh"
+make_tmp
+command -v python3 >/dev/null || skip "python3 is needed"
+NOPERF=$(prog noperf)
+HOT=$(prog hot)
+
+# =================================================================================================
+# THE EXPECTATION: what `scorch record` does when perf_event_open is refused.
+#   refused   scorch stops: exit 1, "perf_event_open was refused" (EACCES, EPERM) or
+#             "perf_event_open is not available" (ENOSYS), and no output folder is left.
+#   fallback  scorch falls back to the signal backend (libscorch-cpu.so): exit 0, the profile
+#             written, hot's shares right (hot.c: hot_a 50%, hot_b 30%, hot_c 20%), and the
+#             summary says that it fell back.
+EXPECT=fallback
+# expect_under_noperf ERRNO DIR WHO: DIR.log holds scorch's output, RC its status.
+expect_under_noperf()
+{
+	local errno=$1 dir=$2 who=$3 msg
+	case $EXPECT in
+	refused)
+		msg="perf_event_open was refused"
+		[ "$errno" = ENOSYS ] && msg="perf_event_open is not available"
+		[ "$RC" -eq 1 ] || fail "$who, perf_event_open failing with $errno: exit $RC, expected 1: $(cat "$dir.log")"
+		grep -q "^scorch record: $msg" "$dir.log" ||
+			fail "$who, perf_event_open failing with $errno: no '$msg' message: $(cat "$dir.log")"
+		[ ! -e "$dir" ] || fail "$who, perf_event_open failing with $errno: the output folder was left"
+		ok "$who, $errno: $(head -c 90 "$dir.log")..."
+		;;
+	fallback)
+		[ "$RC" -eq 0 ] || fail "$who, perf_event_open failing with $errno: exit $RC, expected 0: $(cat "$dir.log")"
+		for f in profile.pb.gz stacks.folded flamegraph.html; do
+			[ -s "$dir/$f" ] || fail "$who, $errno: the fallback wrote no $f: $(cat "$dir.log")"
+		done
+		grep -qi "signal" "$dir.log" ||
+			fail "$who, $errno: the summary does not say it fell back to the signal backend: $(cat "$dir.log")"
+		report_json "$dir/profile.pb.gz" >"$dir.json"
+		at_least_samples "$dir.json" 100
+		near "$(pct "$dir.json" hot_a self)" 50 8 "$who, $errno, fallback: hot_a self"
+		near "$(pct "$dir.json" hot_b self)" 30 8 "$who, $errno, fallback: hot_b self"
+		near "$(pct "$dir.json" hot_c self)" 20 8 "$who, $errno, fallback: hot_c self"
+		;;
+	*) fail "EXPECT is '$EXPECT': refused or fallback" ;;
+	esac
+}
+# =================================================================================================
+
+# The call itself, straight from Python (ctypes, no perf event opened for real: a NULL attr makes
+# an allowed call fail with EFAULT, so any other errno is the filter's).
+case $(uname -m) in
+x86_64) nr=298 ;;
+aarch64) nr=241 ;;
+*) skip "noperf knows perf_event_open's number on x86_64 and aarch64 only, not $(uname -m)" ;;
+esac
+cat >"$TMP/call.py" <<EOF
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.syscall($nr, None, 0, -1, -1, 0)
+print(errno.errorcode.get(ctypes.get_errno(), "?") if r < 0 else "opened", os.getpid() > 0)
+EOF
+[ "$(python3 "$TMP/call.py")" = "EFAULT True" ] ||
+	fail "without noperf, perf_event_open(NULL) did not fail with EFAULT: $(python3 "$TMP/call.py")"
+for e in "" EACCES EPERM ENOSYS; do
+	want=${e:-EACCES}
+	got=$("$NOPERF" ${e:+--errno "$e"} -- python3 "$TMP/call.py" 2>&1) || fail "noperf ${e:+--errno $e }-- python3 failed: $got"
+	[ "$got" = "$want True" ] || fail "noperf${e:+ --errno $e}: perf_event_open gave '$got', expected $want"
+	# Inherited through a shell and an exec.
+	got=$("$NOPERF" ${e:+--errno "$e"} -- sh -c 'python3 "$1"; exit 0' sh "$TMP/call.py" 2>&1)
+	[ "$got" = "$want True" ] || fail "noperf${e:+ --errno $e}: a grandchild's perf_event_open gave '$got', expected $want"
+done
+ok "perf_event_open fails with EACCES (default), EPERM, ENOSYS, in the command and what it runs"
+
+RC=0
+"$NOPERF" -- sh -c 'exit 7' || RC=$?
+[ "$RC" -eq 7 ] || fail "noperf -- sh -c 'exit 7' exited $RC"
+RC=0
+"$NOPERF" -- "$TMP/no such command" 2>"$TMP/nocmd.err" || RC=$?
+[ "$RC" -eq 127 ] && grep -q "^noperf: cannot run" "$TMP/nocmd.err" ||
+	fail "noperf -- a missing command: exit $RC: $(cat "$TMP/nocmd.err")"
+for args in "" "--" "--errno" "--errno EBOGUS -- true" "true" "--errno EPERM true"; do
+	RC=0
+	# shellcheck disable=SC2086
+	"$NOPERF" $args >/dev/null 2>"$TMP/usage.err" || RC=$?
+	[ "$RC" -eq 2 ] || fail "noperf $args exited $RC, expected 2"
+	grep -q "^noperf: .*" "$TMP/usage.err" && grep -q "^usage: noperf" "$TMP/usage.err" ||
+		fail "noperf $args: no usage message: $(cat "$TMP/usage.err")"
+done
+ok "noperf keeps the status, 127 for a missing command, usage errors exit 2 with a message"
+
+# scorch under noperf, as root (or whoever runs the tests).
+require_perf
+for e in EACCES EPERM ENOSYS; do
+	RC=0
+	"$NOPERF" --errno "$e" -- "$SCORCH" record -F 1000 -o "$TMP/$e" -- "$HOT" >"$TMP/$e.log" 2>&1 || RC=$?
+	expect_under_noperf "$e" "$TMP/$e" "$(id -un)"
+	# --backend perf: no fallback, the refusal is the answer.
+	RC=0
+	"$NOPERF" --errno "$e" -- "$SCORCH" record --backend perf -F 1000 -o "$TMP/$e-perf" -- "$HOT" \
+		>"$TMP/$e-perf.log" 2>&1 || RC=$?
+	EXPECT=refused expect_under_noperf "$e" "$TMP/$e-perf" "$(id -un), --backend perf"
+done
+
+# As nobody: noperf needs no privilege (PR_SET_NO_NEW_PRIVS), and the refusal is the filter's,
+# not the user's (the same recording without noperf works).
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP part: running as nobody needs root"
+elif ! id nobody >/dev/null 2>&1 || ! getent group nogroup >/dev/null; then
+	echo "SKIP part: no user nobody or group nogroup here"
+elif ! command -v setpriv >/dev/null; then
+	echo "SKIP part: setpriv (util-linux) is needed to run as nobody"
+elif ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$SCORCH"; then
+	echo "SKIP part: nobody cannot run $SCORCH (a folder on its path is closed to others)"
+else
+	chmod 777 "$TMP"
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	RC=0
+	as_nobody "$SCORCH" record -F 1000 -o "$TMP/nobody" -- "$HOT" >"$TMP/nobody.log" 2>&1 || RC=$?
+	[ "$RC" -eq 0 ] && [ -s "$TMP/nobody/profile.pb.gz" ] ||
+		fail "as nobody without noperf, scorch record failed (status $RC): $(cat "$TMP/nobody.log")"
+	ok "as nobody without noperf: scorch records"
+	for e in EACCES ENOSYS; do
+		RC=0
+		as_nobody "$NOPERF" --errno "$e" -- "$SCORCH" record -F 1000 -o "$TMP/nobody-$e" -- "$HOT" \
+			>"$TMP/nobody-$e.log" 2>&1 || RC=$?
+		expect_under_noperf "$e" "$TMP/nobody-$e" nobody
+	done
+fi
