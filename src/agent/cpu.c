@@ -83,6 +83,7 @@ static int signo;
 static bool active;
 static char exe_path[4096];
 static uint64_t vdso_base;
+static uint64_t self_start, self_end; /* this library's code */
 static pthread_key_t thr_key;
 static __thread struct thr *self __attribute__((tls_model("initial-exec")));
 
@@ -297,6 +298,13 @@ static void take_sample(struct thr *t, const siginfo_t *si, void *uc)
 		n = 1;
 		stop = SC_AGENT_STOP_END_OF_STACK;
 	}
+	/* The agent's own frames (thread_start, between start_thread and the program's start
+	 * routine, when the compiler did not make its call a tail call) are not the program's. */
+	int kept = 0;
+	for (int i = 0; i < n; i++)
+		if (t->pcs[i] < self_start || t->pcs[i] >= self_end || (i == 0 && n == 1))
+			t->pcs[kept++] = t->pcs[i];
+	n = kept ? kept : 1;
 	if (!t->comm_sent)
 		send_comm(t);
 	for (int i = 0; i < n; i++)
@@ -624,6 +632,9 @@ __attribute__((constructor)) static void agent_load(void)
 	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
 	exe_path[n > 0 ? n : 0] = 0;
 	vdso_base = getauxval(AT_SYSINFO_EHDR);
+	void *lm;
+	if (sc_lu_module((uint64_t)(uintptr_t)agent_load, &self_start, &self_end, &lm) < 0)
+		self_start = self_end = 0;
 	signo = hdr->signo ? (int)hdr->signo : SIGPROF;
 	close_stale_rings(pid);
 	if (pthread_key_create(&thr_key, thr_end) != 0) {

@@ -63,6 +63,8 @@ for i in 0 1 2 3; do
 done
 grep -q 'kernel' "$dir/stacks.folded" && fail "kernel frames in a user-space-only profile"
 ok "as $who: no kernel frames"
+grep -q 'libscorch-cpu' "$TMP/threads.json" && fail "the sampler's own frames are in the profile"
+ok "as $who: none of the sampler's own frames"
 
 # 2. No frame pointers: the callers of by_key through libc's qsort, by CFI, in auto and dwarf.
 nofp=$(prog nofp)
