@@ -817,6 +817,10 @@ int cmd_record(int argc, char **argv)
 		report_gone(p, &res);
 		report_cuts(&o, &res, used_signal);
 		sc_cli_print_unnamed(p, &st, stderr);
+		if (used_signal)
+			fprintf(stderr,
+				"scorch record: signal backend: each thread sampled on its own CPU "
+				"time, user space only (no kernel frames)\n");
 		if (res.note[0])
 			fprintf(stderr, "scorch record: %s\n", res.note);
 		if (res.kernel_excluded)
