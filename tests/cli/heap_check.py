@@ -2,6 +2,7 @@
 """heap_check.py: compares a heap report with a known-answer program's numbers.
 
     heap_check.py [--valgrind] REPORT EXPECT
+    heap_check.py --pprof heap|peak TOP EXPECT
         REPORT: scorch heap's heap.json, or a DHAT file (scorch's dhat.json, or with --valgrind
         the dhat.out.PID of valgrind --tool=dhat --run-libc-freeres=no --run-cxx-freeres=no)
         EXPECT: a JSON file of expectations, "-" for stdin
@@ -9,6 +10,12 @@
 Used by tests/cli/heap*.sh, which state each program's numbers (those written in the comments of
 tests/programs/heap_*.c) as data. Prints one "ok:" line per check passed and exits 0; prints
 "FAIL heap_check: ..." for the first mismatch and exits 1; exits 2 on bad usage or unreadable files.
+
+With --pprof, TOP is `scorch report --format json --top 500 --sample-type T` of heap.pb.gz (heap)
+or peak.pb.gz (peak), and each function's inclusive total must be its expected number for T:
+alloc_objects allocs, alloc_space bytes, inuse_objects leaked_blocks (peak: peak_blocks),
+inuse_space leaked_bytes (peak: peak_bytes); and the profile's total the matching "totals" value
+when given.
 
 Expectations (every key optional):
 
@@ -36,7 +43,9 @@ Expectations (every key optional):
      "gates": {"leaks>1K": true, "peak>1G": false}
         heap.json's "gates": these gates, in this order, each failed or not, and no others,
      "min_depth": {"deep_leaf": 16}
-        some site attributed to the function has at least this many frames.}
+        some site attributed to the function has at least this many frames,
+     "max_frames": 16
+        no site has more frames than this (scorch heap --depth).}
 
 A frame matches a function name when it is the name, or the name followed by "(" or "<" (C++
 signatures and template arguments: "grow_vector" matches "grow_vector()"), after dropping a
@@ -60,14 +69,13 @@ def ok(msg):
 
 
 def frame_name(s):
-    """A DHAT frame "0x4005B7: alloc_a (heap_basic.c:20)" -> "alloc_a"; other strings as they are."""
+    """A DHAT frame "0x4005B7: alloc_a (heap_basic.c:20)" -> "alloc_a": without the address and
+    the location ("(file:line)" or "(in module)"); other strings as they are."""
     m = re.match(r"^0x[0-9A-Fa-f]+: (.*)$", s)
-    if not m:
-        return s
-    s = m.group(1)
-    if s.endswith(")") and " (" in s:
-        s = s.rsplit(" (", 1)[0]
-    return s
+    if m:
+        s = m.group(1)
+    m = re.match(r"^(.*) \((?:in [^()]*|[^()]*:\d+)\)$", s)
+    return m.group(1) if m else s
 
 
 def matches(frame, name):
@@ -250,6 +258,11 @@ def check_stacks(rep, exp):
             raise Fail("%s: the deepest stack of %s has %d frames, expected %d or more" % (
                 rep.path, fn, best, depth))
         ok("%s's deepest stack has %d frames (>= %d)" % (fn, best, depth))
+    if "max_frames" in exp:
+        most = max((len(n) for _, n, _ in rep.sites), default=0)
+        if most > exp["max_frames"]:
+            raise Fail("%s: a stack has %d frames, more than %d" % (rep.path, most, exp["max_frames"]))
+        ok("no stack has more than %d frames (the deepest: %d)" % (exp["max_frames"], most))
 
 
 def check_gates(rep, exp):
@@ -266,12 +279,60 @@ def check_gates(rep, exp):
     ok("gates: %s" % ", ".join("%s %s" % (g, "failed" if f else "passed") for g, f in got))
 
 
+PPROF = {("heap", "alloc_objects"): ("allocs", "allocs"),
+         ("heap", "alloc_space"): ("bytes", "bytes_allocated"),
+         ("heap", "inuse_objects"): ("leaked_blocks", "leaked_blocks"),
+         ("heap", "inuse_space"): ("leaked_bytes", "leaked_bytes"),
+         ("peak", "inuse_objects"): ("peak_blocks", "peak_blocks"),
+         ("peak", "inuse_space"): ("peak_bytes", "peak_bytes")}
+
+
+def check_pprof(which, path, exp):
+    try:
+        with open(path) as f:
+            top = json.load(f)
+    except (OSError, ValueError) as e:
+        raise Fail("cannot read %s: %s" % (path, e))
+    st = top.get("sample_type")
+    if (which, st) not in PPROF:
+        raise Fail("%s: sample type %r is not one of %s.pb.gz's" % (path, st, which))
+    field, total = PPROF[(which, st)]
+    want = exp.get("totals", {}).get(total)
+    if want is not None:
+        if top["total"] != want:
+            raise Fail("%s: %s.pb.gz's %s total is %s, the program's %s is %s" % (
+                path, which, st, top["total"], total, want))
+        ok("%s.pb.gz %s total = %s" % (which, st, want))
+    rows = top.get("by_total", []) + top.get("by_self", [])
+    for fn, counts in exp.get("functions", {}).items():
+        w = counts.get(field, 0)
+        got = next((r["total"] for r in rows if matches(r["name"], fn)), 0)
+        if got != w:
+            raise Fail("%s: %s's %s in %s.pb.gz is %s, the program's is %s" % (path, fn, st, which,
+                                                                               got, w))
+    ok("%s.pb.gz %s: every function's total" % (which, st))
+
+
 def main(argv):
+    if len(argv) == 5 and argv[1] == "--pprof":
+        try:
+            with open(argv[4]) if argv[4] != "-" else sys.stdin as f:
+                exp = json.load(f)
+            check_pprof(argv[2], argv[3], exp)
+        except Fail as e:
+            print("FAIL heap_check: %s" % e, file=sys.stderr)
+            return 1
+        except (KeyError, TypeError, ValueError) as e:
+            print("FAIL heap_check: %s: malformed (%s: %s)" % (argv[3], type(e).__name__, e),
+                  file=sys.stderr)
+            return 1
+        return 0
     valgrind = len(argv) > 1 and argv[1] == "--valgrind"
     if valgrind:
         argv = argv[:1] + argv[2:]
     if len(argv) != 3:
-        print("usage: heap_check.py [--valgrind] REPORT EXPECT|-", file=sys.stderr)
+        print("usage: heap_check.py [--valgrind] REPORT EXPECT|-\n"
+              "       heap_check.py --pprof heap|peak TOP EXPECT|-", file=sys.stderr)
         return 2
     try:
         if argv[2] == "-":

@@ -8,7 +8,10 @@
 #   heap_run DIR ARGS...       scorch heap -o DIR ARGS... (ARGS ends with -- CMD...); RC the status,
 #                              DIR.out its stdout (the program's), DIR.log its stderr
 #   heap_need DIR FILE...      fails (showing DIR.log) unless DIR/FILE exists and is not empty
-#   heap_check REPORT EXPECT   heap_check.py REPORT with the expectations EXPECT (a JSON text)
+#   heap_expect REPORT EXPECT [--valgrind]
+#                              heap_check.py REPORT with the expectations EXPECT (a JSON text)
+#   heap_outputs DIR EXPECT    every file scorch heap writes is in DIR; heap.json, dhat.json and the
+#                              sample types of heap.pb.gz and peak.pb.gz hold EXPECT's numbers
 #   dhat_run OUT CMD...        valgrind --tool=dhat on CMD, profiles to OUT.PID (one per process)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -48,6 +51,29 @@ heap_expect()
 	else
 		heap_check "$1"
 	fi
+}
+
+HEAP_FILES=(heap.json heap.pb.gz peak.pb.gz dhat.json alloc.html leaks.html peak.html timeline.svg)
+
+heap_outputs()
+{
+	local dir=$1 st
+	heap_need "$dir" "${HEAP_FILES[@]}"
+	heap_expect "$dir/heap.json" "$2"
+	heap_expect "$dir/dhat.json" "$2"
+	EXPECT_CURRENT=$2
+	for st in alloc_objects alloc_space inuse_objects inuse_space; do
+		"$SCORCH" report --format json --top 500 --sample-type "$st" "$dir/heap.pb.gz" \
+			>"$dir.$st.json" || fail "scorch report --sample-type $st $dir/heap.pb.gz failed"
+		python3 "$HEAP_CHECK" --pprof heap "$dir.$st.json" - <<<"$EXPECT_CURRENT" ||
+			fail "$dir/heap.pb.gz ($st) does not hold the program's numbers"
+	done
+	for st in inuse_objects inuse_space; do
+		"$SCORCH" report --format json --top 500 --sample-type "$st" "$dir/peak.pb.gz" \
+			>"$dir.peak-$st.json" || fail "scorch report --sample-type $st $dir/peak.pb.gz failed"
+		python3 "$HEAP_CHECK" --pprof peak "$dir.peak-$st.json" - <<<"$EXPECT_CURRENT" ||
+			fail "$dir/peak.pb.gz ($st) does not hold the program's numbers"
+	done
 }
 
 dhat_run()
