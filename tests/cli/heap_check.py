@@ -273,7 +273,8 @@ def check_gates(rep, exp):
     if got != list(want.items()):
         raise Fail("%s: gates are %s, expected %s" % (rep.path, got, list(want.items())))
     for g in rep.doc["gates"]:
-        if g["failed"] != (g["value"] > g["limit"]):
+        over = g["value"] >= g["limit"] if ">=" in g["gate"] else g["value"] > g["limit"]
+        if g["failed"] != over:
             raise Fail("%s: gate %s: value %s, limit %s, failed %s" % (rep.path, g["gate"], g["value"],
                                                                       g["limit"], g["failed"]))
     ok("gates: %s" % ", ".join("%s %s" % (g, "failed" if f else "passed") for g, f in got))

@@ -13,15 +13,17 @@ churn=$(prog heap_churn)
 # known LINE: the program's line as heap_check.py totals (no peak with several threads).
 known()
 {
-	local threads allocs bytes reallocs frees peak
-	read -r _ _ threads _ allocs _ bytes _ reallocs _ frees _ peak <<<"$1"
+	local threads allocs bytes reallocs frees temporary peak
+	read -r _ _ threads _ allocs _ bytes _ reallocs _ frees _ temporary _ peak <<<"$1"
 	[ -n "$peak" ] || fail "heap_churn wrote no known answer: '$1'"
 	if [ "$threads" -eq 1 ]; then
 		echo "\"allocs\": $allocs, \"bytes_allocated\": $bytes, \"reallocs\": $reallocs," \
 			"\"frees\": $frees, \"bytes_freed\": $bytes, \"peak_bytes\": $peak," \
-			"\"leaked_blocks\": 0, \"leaked_bytes\": 0, \"frees_unknown\": 0"
+			"\"leaked_blocks\": 0, \"leaked_bytes\": 0, \"frees_unknown\": 0," \
+			"\"temporary\": $temporary"
 	else
-		echo "\"frees\": $frees, \"bytes_freed\": $bytes, \"reallocs\": $reallocs, \"frees_unknown\": 0"
+		echo "\"frees\": $frees, \"bytes_freed\": $bytes, \"reallocs\": $reallocs," \
+			"\"frees_unknown\": 0, \"temporary\": $temporary"
 	fi
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # heap_gates.sh: scorch heap --fail-on on tests/programs/heap_basic.c, whose numbers are known:
 # leaks 4192 B in 4 blocks, peak 106300 B, largest 10000 B, 22 allocations, 115448 B allocated.
-# A failed gate makes the status 3 and writes one line naming it on stderr; passing gates leave the
+# Gates are NAME>LIMIT or NAME>=LIMIT (src/heap/heap.h). A failed gate makes the status 3 and writes one line naming it on stderr; passing gates leave the
 # program's own status; heap.json's "gates" records each gate, its value and limit. The limits are
-# tried on both sides of each number (a gate fails when the value is above the limit), with K, M
-# and G meaning 1024, 1024^2 and 1024^3. A bad expression is refused before the program runs, with
+# tried on both sides of each number (a gate fails when the value is above the limit, or reaches
+# it with >=), with K, M and G meaning 1024, 1024^2 and 1024^3 (a trailing B or iB allowed). A bad expression is refused before the program runs, with
 # an error naming the bad part.
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
@@ -44,6 +44,8 @@ gates "$TMP/below" 3 'leaks>4191,leaked_blocks>3,peak>106299,largest>9999,count>
 gates "$TMP/units" 3 'leaks>4K,peak>104K,largest>9K,bytes>1M,count>1G' 'peak>104K bytes>1M count>1G' \
 	'leaks>4K largest>9K'
 gates "$TMP/units2" 3 'peak>103K,largest>10K' 'largest>10K' 'peak>103K'
+gates "$TMP/ge" 3 'leaks>=4192,leaks>=4193,peak>=104KiB,largest>=10000B,count>=1M' \
+	'leaks>=4193 peak>=104KiB count>=1M' 'leaks>=4192 largest>=10000B'
 
 # The program's own status when every gate passes; 3 when one fails, whatever the program's.
 heap_run "$TMP/own" --fail-on 'count>1M' -- "$(prog heap_dlopen)" /nonexistent/libheap_plugin.so

@@ -90,7 +90,7 @@ dhat_run()
 EXPECT_BASIC='{
  "totals": {"allocs": 22, "frees": 18, "reallocs": 1, "bytes_allocated": 115448,
             "bytes_freed": 111256, "peak_bytes": 106300, "peak_blocks": 13, "largest": 10000,
-            "leaked_bytes": 4192, "leaked_blocks": 4, "frees_unknown": 0},
+            "leaked_bytes": 4192, "leaked_blocks": 4, "frees_unknown": 0, "temporary": 2},
  "functions": {
    "alloc_malloc": {"allocs": 1, "bytes": 1000, "peak_blocks": 1, "peak_bytes": 1000},
    "alloc_calloc": {"allocs": 1, "bytes": 300, "peak_blocks": 1, "peak_bytes": 300},
@@ -123,7 +123,7 @@ EXPECT_THREADS='{
 EXPECT_FORK_PARENT='{
  "totals": {"allocs": 6, "frees": 5, "reallocs": 0, "bytes_allocated": 10321, "bytes_freed": 6000,
             "peak_bytes": 10321, "peak_blocks": 6, "largest": 4321, "leaked_bytes": 4321,
-            "leaked_blocks": 1, "frees_unknown": 0},
+            "leaked_blocks": 1, "frees_unknown": 0, "temporary": 1},
  "functions": {
    "before_fork": {"allocs": 1, "bytes": 2000, "peak_blocks": 1, "peak_bytes": 2000},
    "parent_leak": {"allocs": 1, "bytes": 4321, "leaked_blocks": 1, "leaked_bytes": 4321,
@@ -133,7 +133,7 @@ EXPECT_FORK_PARENT='{
 EXPECT_FORK_CHILD='{
  "totals": {"allocs": 6, "frees": 5, "reallocs": 0, "bytes_allocated": 2734, "bytes_freed": 1500,
             "peak_bytes": 2734, "peak_blocks": 6, "largest": 1234, "leaked_bytes": 1234,
-            "leaked_blocks": 1, "frees_unknown": 1},
+            "leaked_blocks": 1, "frees_unknown": 1, "temporary": 1},
  "valgrind_totals": {"allocs": 7, "frees": 6, "bytes_allocated": 4734, "bytes_freed": 3500,
             "peak_bytes": 2734, "peak_blocks": 6, "leaked_bytes": 1234, "leaked_blocks": 1},
  "functions": {
@@ -156,7 +156,7 @@ EXPECT_DLOPEN='{
 
 # heap_cxx.cpp: libstdc++'s emergency pool is "other".
 EXPECT_CXX='{
- "totals": {"reallocs": 0, "frees_unknown": 0},
+ "totals": {"reallocs": 0, "frees_unknown": 0, "temporary": 2},
  "functions": {
    "make_node": {"allocs": 1, "bytes": 40, "peak_blocks": 1, "peak_bytes": 40},
    "make_array": {"allocs": 1, "bytes": 100, "peak_blocks": 1, "peak_bytes": 100},

@@ -31,7 +31,7 @@ heap_expect "$(ls "$TMP/cxx".[0-9]*)" "$EXPECT_CXX" --valgrind
 
 # heap_churn's own line against DHAT's totals (one thread: the peak too).
 dhat_run "$TMP/churn" "$(prog heap_churn)" 0.02
-read -r _ _ _ _ allocs _ bytes _ _ _ _ _ peak <"$TMP/churn.stdout" ||
+read -r _ _ _ _ allocs _ bytes _ _ _ _ _ _ _ peak <"$TMP/churn.stdout" ||
 	fail "heap_churn wrote nothing"
 heap_expect "$(ls "$TMP/churn".[0-9]*)" "{\"totals\": {\"allocs\": $allocs, \"bytes_allocated\": $bytes,
 	\"peak_bytes\": $peak, \"leaked_blocks\": 0}}" --valgrind

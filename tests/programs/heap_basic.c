@@ -12,7 +12,9 @@
  *   allocs 22, frees 18, reallocs 1 (the realloc that moves; realloc(NULL, n) is a plain
  *   allocation and realloc(p, 0) a plain free), bytes_allocated 115448, bytes_freed 111256,
  *   peak 106300 bytes in 13 blocks (inside hold_peak, before release_peak), largest 10000,
- *   leaked 4192 bytes in 4 blocks, frees_unknown 0.
+ *   leaked 4192 bytes in 4 blocks, frees_unknown 0, temporary 2 (heaptrack's rule, which scorch
+ *   follows: a block freed before its thread allocates anything else; here valloc's block and
+ *   the last of hold_peak's; the block realloc replaces is not one).
  * By function (the innermost function of this file on the allocation's stack):
  *   alloc_malloc       1 alloc,     1000 B  (freed)               peak: 1 block,    1000 B
  *   alloc_calloc       1 alloc,      300 B  (freed)               peak: 1 block,     300 B

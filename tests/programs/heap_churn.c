@@ -16,13 +16,15 @@
  * freed: nothing leaks.
  *
  * The program counts what it asks for and writes, on stdout, the known answer of the run:
- *   heap_churn: threads T allocs A bytes B reallocs R frees F peak P
+ *   heap_churn: threads T allocs A bytes B reallocs R frees F temporary M peak P
  * A: allocations (malloc, calloc and realloc calls; a realloc is one free and one allocation,
  * the contract's view), B: bytes requested by them, R: realloc calls, F: frees (free calls plus
- * reallocs), P: the peak of requested bytes live, exact for one thread ("-" with several: it
- * depends on how the threads interleave). tests/cli/heap_churn.sh checks scorch heap's totals
- * against this line; libc allocates nothing else (write(2), no stdio; pthread_create's
- * thread vectors aside, 272 B per thread with glibc 2.36). Checked with
+ * reallocs), M: temporary allocations (heaptrack's rule, which scorch follows: blocks freed
+ * before their thread allocates again, the block a realloc replaces excepted), P: the peak of
+ * requested bytes live, exact for one thread ("-" with several: it depends on how the threads
+ * interleave). tests/cli/heap_churn.sh checks scorch heap's totals against this line; libc
+ * allocates nothing else (write(2), no stdio; pthread_create's thread vectors aside, 272 B per
+ * thread with glibc 2.36). Checked with
  * valgrind --tool=dhat --run-libc-freeres=no at MOPS 0.05, one thread: 90000 blocks, 210869860 B,
  * t-gmax 94183846 B, as the program's own line says.
  */
@@ -41,7 +43,8 @@ struct churn {
 	uint64_t rng;
 	void **slot;
 	size_t *size;
-	uint64_t allocs, bytes, reallocs, frees, live, peak;
+	uint64_t allocs, bytes, reallocs, frees, live, peak, temporary;
+	void *last; /* the thread's latest allocation while it is live, else NULL */
 };
 
 static uint64_t next(struct churn *c)
@@ -142,6 +145,17 @@ static void account_free(struct churn *c, size_t size)
 	c->live -= size;
 }
 
+/* free(p), counting p temporary when it is the thread's latest allocation (heaptrack's rule). */
+static void churn_free(struct churn *c, void *p, size_t size)
+{
+	account_free(c, size);
+	if (p == c->last) {
+		c->temporary++;
+		c->last = NULL;
+	}
+	free(p);
+}
+
 /* Replaces slot i's block (or fills an empty slot). */
 static void churn_one(struct churn *c, unsigned i, uint64_t op)
 {
@@ -151,16 +165,16 @@ static void churn_one(struct churn *c, unsigned i, uint64_t op)
 	void *(*path)(int, void *, size_t) = paths[(r >> 8) % NPATHS];
 
 	if (c->slot[i] && kind == 2) {
+		/* the block realloc replaces is never temporary */
 		c->reallocs++;
 		account_free(c, c->size[i]);
 		c->slot[i] = path(2, c->slot[i], size);
 	} else {
-		if (c->slot[i]) {
-			account_free(c, c->size[i]);
-			free(c->slot[i]);
-		}
+		if (c->slot[i])
+			churn_free(c, c->slot[i], c->size[i]);
 		c->slot[i] = path(kind == 2 ? 0 : kind, NULL, size);
 	}
+	c->last = c->slot[i];
 	c->size[i] = size;
 	account_alloc(c, size);
 }
@@ -187,18 +201,14 @@ static void *churn_thread(void *arg)
 				extra_slot[i] = NULL;
 				churn_one(c, i, i);
 			}
-			for (unsigned i = 0; i < SLOTS; i++) {
-				account_free(c, extra_size[i]);
-				free(extra_slot[i]);
-			}
+			for (unsigned i = 0; i < SLOTS; i++)
+				churn_free(c, extra_slot[i], extra_size[i]);
 			c->slot = slot;
 			c->size = size;
 		}
 	}
-	for (unsigned i = 0; i < SLOTS; i++) {
-		account_free(c, c->size[i]);
-		free(c->slot[i]);
-	}
+	for (unsigned i = 0; i < SLOTS; i++)
+		churn_free(c, c->slot[i], c->size[i]);
 	return NULL;
 }
 
@@ -210,7 +220,7 @@ int main(int argc, char **argv)
 	pthread_t tids[MAXTHREADS];
 	double mops = argc > 1 ? strtod(argv[1], NULL) : 3.0;
 	long threads = argc > 2 ? strtol(argv[2], NULL, 10) : 1;
-	uint64_t allocs = 0, bytes = 0, reallocs = 0, frees = 0;
+	uint64_t allocs = 0, bytes = 0, reallocs = 0, frees = 0, temporary = 0;
 
 	if (!(mops > 0) || mops > 1e6 || threads < 1 || threads > MAXTHREADS) {
 		say(2, "usage: heap_churn [MOPS [THREADS]]   MOPS > 0, 1 <= THREADS <= 64\n");
@@ -236,6 +246,7 @@ int main(int argc, char **argv)
 		bytes += cs[t].bytes;
 		reallocs += cs[t].reallocs;
 		frees += cs[t].frees;
+		temporary += cs[t].temporary;
 	}
 	say(1, "heap_churn: threads ");
 	say_u(1, (uint64_t)threads);
@@ -247,6 +258,8 @@ int main(int argc, char **argv)
 	say_u(1, reallocs);
 	say(1, " frees ");
 	say_u(1, frees);
+	say(1, " temporary ");
+	say_u(1, temporary);
 	say(1, " peak ");
 	if (threads == 1)
 		say_u(1, cs[0].peak);

@@ -10,12 +10,14 @@
  * it is a free of an unknown block. So, as `scorch heap` must report:
  *
  * parent (DIR/heap.json): allocs 6, frees 5, bytes_allocated 10321, bytes_freed 6000,
- *   peak 10321 B in 6 blocks, leaked 4321 B in 1 block, frees_unknown 0, reallocs 0
+ *   peak 10321 B in 6 blocks, leaked 4321 B in 1 block, frees_unknown 0, reallocs 0, temporary 1
+ *   (the last of parent_work's blocks: freed before the process allocates again)
  *     before_fork   1 alloc,  2000 B                        peak: 1 block,  2000 B
  *     parent_leak   1 alloc,  4321 B  leaked: 1 block, 4321 B  peak: 1 block,  4321 B
  *     parent_work   4 allocs, 4000 B                        peak: 4 blocks, 4000 B
  * child (DIR/pid-CHILD/heap.json): allocs 6, frees 5, bytes_allocated 2734, bytes_freed 1500,
- *   peak 2734 B in 6 blocks, leaked 1234 B in 1 block, frees_unknown 1 (before_fork's block)
+ *   peak 2734 B in 6 blocks, leaked 1234 B in 1 block, frees_unknown 1 (before_fork's block),
+ *   temporary 1 (the last of child_work's blocks)
  *     child_leak    1 alloc,  1234 B  leaked: 1 block, 1234 B  peak: 1 block,  1234 B
  *     child_work    5 allocs, 1500 B                        peak: 5 blocks, 1500 B
  * Every stack reaches main.
