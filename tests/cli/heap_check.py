@@ -184,11 +184,15 @@ def check_consistent(rep):
         if s != t[total]:
             raise Fail("%s: the %s add up to %s %s, totals.%s is %s" % (rep.path, lst, s, field,
                                                                         total, t[total]))
-    if t["frees"] + t["leaked_blocks"] != t["allocs"]:
-        raise Fail("%s: frees %s + leaked_blocks %s != allocs %s" % (rep.path, t["frees"],
-                                                                     t["leaked_blocks"], t["allocs"]))
-    if t["bytes_freed"] + t["leaked_bytes"] != t["bytes_allocated"]:
-        raise Fail("%s: bytes_freed + leaked_bytes != bytes_allocated" % rep.path)
+    # Every block is freed, live at the end (leaked when the process exited) or replaced by an
+    # allocation at its address.
+    live_blocks = t.get("live_blocks", t["leaked_blocks"])
+    live_bytes = t.get("live_bytes", t["leaked_bytes"])
+    if t["frees"] + live_blocks + t.get("replaced_blocks", 0) != t["allocs"]:
+        raise Fail("%s: frees %s + live_blocks %s + replaced_blocks %s != allocs %s" % (
+            rep.path, t["frees"], live_blocks, t.get("replaced_blocks", 0), t["allocs"]))
+    if t["bytes_freed"] + live_bytes + t.get("replaced_bytes", 0) != t["bytes_allocated"]:
+        raise Fail("%s: bytes_freed + live_bytes + replaced_bytes != bytes_allocated" % rep.path)
     ok("sites, leaks and peak add up to the totals")
 
 

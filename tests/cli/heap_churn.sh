@@ -23,7 +23,7 @@ known()
 			"\"temporary\": $temporary"
 	else
 		echo "\"frees\": $frees, \"bytes_freed\": $bytes, \"reallocs\": $reallocs," \
-			"\"frees_unknown\": 0, \"temporary\": $temporary"
+			"\"frees_unknown\": 0, \"replaced_blocks\": 0, \"temporary\": $temporary"
 	fi
 }
 

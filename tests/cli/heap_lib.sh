@@ -90,7 +90,8 @@ dhat_run()
 EXPECT_BASIC='{
  "totals": {"allocs": 22, "frees": 18, "reallocs": 1, "bytes_allocated": 115448,
             "bytes_freed": 111256, "peak_bytes": 106300, "peak_blocks": 13, "largest": 10000,
-            "leaked_bytes": 4192, "leaked_blocks": 4, "frees_unknown": 0, "temporary": 2},
+            "leaked_bytes": 4192, "leaked_blocks": 4, "frees_unknown": 0, "temporary": 2,
+            "replaced_blocks": 0},
  "functions": {
    "alloc_malloc": {"allocs": 1, "bytes": 1000, "peak_blocks": 1, "peak_bytes": 1000},
    "alloc_calloc": {"allocs": 1, "bytes": 300, "peak_blocks": 1, "peak_bytes": 300},
@@ -108,7 +109,7 @@ EXPECT_BASIC='{
 
 # heap_threads.c: pthread_create's thread vectors are libc's ("other").
 EXPECT_THREADS='{
- "totals": {"reallocs": 0, "frees_unknown": 0},
+ "totals": {"reallocs": 0, "frees_unknown": 0, "replaced_blocks": 0},
  "functions": {
    "main_alloc": {"allocs": 1, "bytes": 50000, "peak_blocks": 1, "peak_bytes": 50000},
    "worker_alloc": {"allocs": 32, "bytes": 81920, "peak_blocks": 32, "peak_bytes": 81920},
