@@ -22,7 +22,9 @@
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdbool.h>
 #include <ucontext.h>
 
@@ -140,6 +142,12 @@ int sc_lu_module(uint64_t pc, uint64_t *start, uint64_t *end, void **link_map)
 	if (link_map)
 		*link_map = d.dlfo_link_map;
 	return 0;
+}
+
+static bool not_elf64(const unsigned char *id)
+{
+	return id[0] != ELFMAG0 || id[1] != ELFMAG1 || id[2] != ELFMAG2 || id[3] != ELFMAG3 ||
+	       id[EI_CLASS] != ELFCLASS64;
 }
 
 /* ---- bounded reads ---- */
@@ -1062,6 +1070,35 @@ static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const s
 
 /* The row for `lookup` (a pc inside the frame's function) in the module found by dlfo.
  * SC_AGENT_STOP_* on failure, else -1; *signal says whether the frame is a signal trampoline. */
+/* Narrows m's bounds from the whole mapping to the PT_LOAD segment holding .eh_frame_hdr (and,
+ * as linkers place them, .eh_frame): the loader leaves PROT_NONE holes between segments, which a
+ * corrupt pointer must not reach. The ELF header and program headers are read from the first page
+ * of the mapping (the first segment maps the file from offset 0); when they are not there as
+ * expected, the bounds stay the mapping's. */
+static void narrow_to_segment(const struct dl_find_object *d, struct mod *m)
+{
+	const ElfW(Ehdr) *eh = d->dlfo_map_start;
+	const struct link_map *lm = d->dlfo_link_map;
+	uint64_t hdr = (uint64_t)(uintptr_t)m->hdr;
+
+	if (!lm || m->hi - m->lo < 4096 || not_elf64(eh->e_ident) ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > 4096 ||
+	    eh->e_phnum > (4096 - eh->e_phoff) / sizeof(ElfW(Phdr)))
+		return;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(const void *)(m->lo + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		uint64_t lo = lm->l_addr + ph[i].p_vaddr, hi = lo + ph[i].p_memsz;
+
+		if (ph[i].p_type != PT_LOAD || hdr < lo || hdr >= hi)
+			continue;
+		if (lo > (uint64_t)(uintptr_t)m->lo && lo < (uint64_t)(uintptr_t)m->hi)
+			m->lo = (const uint8_t *)(uintptr_t)lo;
+		if (hi > (uint64_t)(uintptr_t)m->lo && hi < (uint64_t)(uintptr_t)m->hi)
+			m->hi = (const uint8_t *)(uintptr_t)hi;
+		return;
+	}
+}
+
 static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *m, struct row *row,
 		   bool *signal)
 {
@@ -1075,6 +1112,7 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 		fp_row(row);
 		return -1;
 	}
+	narrow_to_segment(d, m);
 	rc = find_fde(m, lookup, &f);
 	if (rc == -ENOENT) {
 		fp_row(row);

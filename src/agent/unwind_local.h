@@ -20,7 +20,8 @@
  * documents as async-signal-safe and lock-free). Every read of the stack is checked against
  * [regs->sp, stack_hi): a read outside it ends the walk (SC_AGENT_STOP_END_OF_STACK), never
  * faults. CFI bytes are read from the module's mapped .eh_frame_hdr/.eh_frame and checked against
- * the module's mapping [dlfo_map_start, dlfo_map_end): corrupt CFI ends the walk
+ * the loaded segment that holds them (from the module's program headers; the whole mapping
+ * [dlfo_map_start, dlfo_map_end) when those cannot be read): corrupt CFI ends the walk
  * (SC_AGENT_STOP_NO_RULE). A pc that no loaded module holds (anonymous or JIT code, junk) ends the
  * walk (SC_AGENT_STOP_NO_MAPPING) and is not returned, except pcs[0], which came from the kernel
  * or the caller and is always returned.
