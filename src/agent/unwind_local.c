@@ -58,9 +58,10 @@ struct row {
 	struct rule r[NSLOT];
 };
 
-#define REMEMBER_DEPTH 8  /* DW_CFA_remember_state nesting (compilers use 1) */
-#define EXPR_STACK     16 /* DWARF expression stack */
-#define EXPR_STEPS     64 /* operations one expression may execute (DW_OP_bra loops) */
+#define RED_ZONE       128 /* x86-64 psABI: bytes below sp a leaf may use */
+#define REMEMBER_DEPTH 8   /* DW_CFA_remember_state nesting (compilers use 1) */
+#define EXPR_STACK     16  /* DWARF expression stack */
+#define EXPR_STEPS     64  /* operations one expression may execute (DW_OP_bra loops) */
 
 struct frame {
 	uint64_t v[NSLOT];
@@ -1140,7 +1141,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		 uint64_t *pcs, size_t max, int *stop)
 {
 	find_object_fn fo = __atomic_load_n(&find_object, __ATOMIC_ACQUIRE);
-	struct walk w = {r->sp, stack_hi};
+	/* The red zone counts: a function interrupted in its epilogue has CFI rules for registers
+	 * it already popped, below its sp, and the kernel builds a signal frame under the red zone.
+	 */
+	struct walk w = {r->sp >= RED_ZONE ? r->sp - RED_ZONE : 0, stack_hi};
 	struct frame fr = {.v = {[S_BX] = r->bx,
 				 [S_BP] = r->bp,
 				 [S_SP] = r->sp,

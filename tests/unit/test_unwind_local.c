@@ -13,7 +13,9 @@
  *     and then lu_spin's callers as lu_spin's own backtrace() saw them; from the handler's own
  *     registers, through the kernel's signal frame (glibc's __restore_rt), the same chain after
  *     the trampoline;
- *   - the same timer landing in the vDSO's clock_gettime: the walk reaches this test's caller.
+ *   - the same timer landing in the vDSO's clock_gettime: the walk reaches this test's caller;
+ *   - a function stopped (int3) in its epilogue after a pop, whose CFI still locates the popped
+ *     register below sp (in the red zone, as GCC's epilogues leave it): the walk goes on.
  * Bounds: stack_hi just above sp stops at "end of stack"; a pc in an anonymous executable mapping
  * stops at "no mapping"; max frames stops at "max frames"; bad arguments give -EINVAL. FP mode
  * walks this file's frames (built with frame pointers).
@@ -275,6 +277,42 @@ static __attribute__((noinline)) void test_vdso(void **state)
 	assert_true(found);
 }
 
+/* The red-zone test: a walk from a function stopped in its epilogue, where the CFI still says
+ * where the registers it popped were saved (below its sp now). */
+static struct {
+	uint64_t hi, pcs[MAXF];
+	int n, stop;
+} rz;
+
+static void on_trap(int signo, siginfo_t *si, void *uc)
+{
+	sc_lu_regs r;
+
+	(void)signo;
+	(void)si;
+	sc_lu_regs_from_ucontext(&r, uc);
+	rz.n = sc_lu_unwind(&r, rz.hi, SC_AGENT_UNWIND_DWARF, NULL, rz.pcs, MAXF, &rz.stop);
+}
+
+static __attribute__((noinline)) void test_red_zone(void **state)
+{
+	struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO}, old;
+	uint64_t ret = (uint64_t)__builtin_return_address(0);
+	int found = 0;
+
+	(void)state;
+	memset(&rz, 0, sizeof rz);
+	rz.hi = stack_top();
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	lu_epilogue_trap();
+	assert_int_equal(sigaction(SIGTRAP, &old, NULL), 0);
+	assert_int_equal(rz.stop, SC_AGENT_STOP_OUTERMOST);
+	for (int i = 1; i < rz.n; i++)
+		found |= rz.pcs[i] == ret;
+	assert_true(found);
+}
+
 static void test_end_of_stack(void **state)
 {
 	sc_lu_regs r;
@@ -383,12 +421,12 @@ static void test_module(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_chain),	 cmocka_unit_test(test_chain_cached),
-	    cmocka_unit_test(test_qsort),	 cmocka_unit_test(test_thread),
-	    cmocka_unit_test(test_signal),	 cmocka_unit_test(test_vdso),
-	    cmocka_unit_test(test_end_of_stack), cmocka_unit_test(test_no_mapping),
-	    cmocka_unit_test(test_max_frames),	 cmocka_unit_test(test_fp),
-	    cmocka_unit_test(test_module),
+	    cmocka_unit_test(test_chain),      cmocka_unit_test(test_chain_cached),
+	    cmocka_unit_test(test_qsort),      cmocka_unit_test(test_thread),
+	    cmocka_unit_test(test_signal),     cmocka_unit_test(test_vdso),
+	    cmocka_unit_test(test_red_zone),   cmocka_unit_test(test_end_of_stack),
+	    cmocka_unit_test(test_no_mapping), cmocka_unit_test(test_max_frames),
+	    cmocka_unit_test(test_fp),	       cmocka_unit_test(test_module),
 	};
 
 	if (sc_lu_init() < 0) {
