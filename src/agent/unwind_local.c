@@ -19,6 +19,9 @@
  * unwinding of perf's stack copies (src/unwind/). Read next: docs/architecture.md, "In-process
  * unwinding".
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* _dl_find_object, REG_RIP: the agents may build this file on its own */
+#endif
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
