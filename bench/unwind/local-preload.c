@@ -7,6 +7,9 @@
  *   PROGRAM WALKER samples N frames/sample F outermost O end-of-stack E no-mapping M no-rule R
  *       max-frames X ns/walk W ns/frame P cache-hits H misses S
  *
+ * and, if some walk did not reach the outermost frame, a second line with the first such walk's
+ * stop reason and last pcs (module+offset).
+ *
  * "outermost" counts the walks that reached the end of the chain (_start, or clone's frame): on
  * a distribution binary it is the share of right stacks. The time is CLOCK_MONOTONIC around each
  * walk inside the handler. Other threads are not sampled (the timer's signal goes to the
@@ -22,6 +25,7 @@
  * Usage: LOCAL_PRELOAD_OUT=out.txt [LOCAL_PRELOAD_MODE=auto] \
  *        LD_PRELOAD=build/bench/unwind/liblocal-preload.so CMD...
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
@@ -39,6 +43,8 @@ static uint64_t stack_hi;
 static pid_t main_tid;
 static sc_lu_cache cache;
 static uint64_t samples, frames, ns, stops[5];
+static uint64_t cut_pcs[8], cut_sp_depth;
+static int cut_n, cut_stop = -1;
 static int mode = SC_AGENT_UNWIND_AUTO, use_cache = 1, use_backtrace;
 
 static void on_prof(int signo, siginfo_t *si, void *uc)
@@ -63,6 +69,13 @@ static void on_prof(int signo, siginfo_t *si, void *uc)
 		samples++;
 		frames += (uint64_t)n;
 		stops[stop]++;
+		if (stop != SC_AGENT_STOP_OUTERMOST && cut_stop < 0 && !use_backtrace) {
+			cut_stop = stop;
+			cut_n = n;
+			cut_sp_depth = stack_hi - r.sp;
+			for (int i = 0; i < 8; i++)
+				cut_pcs[i] = pcs[n > 8 ? n - 8 + i : i < n ? i : 0];
+		}
 		ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
 	}
 out:
@@ -134,6 +147,24 @@ __attribute__((destructor)) static void finish(void)
 		(unsigned long long)stops[SC_AGENT_STOP_MAX_FRAMES], (double)ns / samples,
 		(double)ns / frames, (unsigned long long)cache.hits,
 		(unsigned long long)cache.misses);
+	if (cut_stop >= 0) {
+		/* The first walk that did not reach the outermost frame: its last 8 pcs. */
+		fprintf(f, "  first cut: stop %d after %d frames, sp %llu bytes below the top:",
+			cut_stop, cut_n, (unsigned long long)cut_sp_depth);
+		for (int i = 0; i < (cut_n < 8 ? cut_n : 8); i++) {
+			Dl_info d;
+
+			if (dladdr((void *)(uintptr_t)cut_pcs[i], &d) && d.dli_fname)
+				fprintf(f, " %s+0x%llx",
+					strrchr(d.dli_fname, '/') ? strrchr(d.dli_fname, '/') + 1
+								  : d.dli_fname,
+					(unsigned long long)(cut_pcs[i] -
+							     (uint64_t)(uintptr_t)d.dli_fbase));
+			else
+				fprintf(f, " 0x%llx", (unsigned long long)cut_pcs[i]);
+		}
+		fprintf(f, "\n");
+	}
 out:
 	if (f && f != stderr)
 		fclose(f);

@@ -61,10 +61,11 @@ struct row {
 	struct rule r[NSLOT];
 };
 
-#define RED_ZONE       128 /* x86-64 psABI: bytes below sp a leaf may use */
-#define REMEMBER_DEPTH 8   /* DW_CFA_remember_state nesting (compilers use 1) */
-#define EXPR_STACK     16  /* DWARF expression stack */
-#define EXPR_STEPS     64  /* operations one expression may execute (DW_OP_bra loops) */
+#define NO_FDE	       (-2) /* row_for: no FDE covers the pc */
+#define RED_ZONE       128  /* x86-64 psABI: bytes below sp a leaf may use */
+#define REMEMBER_DEPTH 8    /* DW_CFA_remember_state nesting (compilers use 1) */
+#define EXPR_STACK     16   /* DWARF expression stack */
+#define EXPR_STEPS     64   /* operations one expression may execute (DW_OP_bra loops) */
 
 struct frame {
 	uint64_t v[NSLOT];
@@ -1008,6 +1009,29 @@ static void fp_row(struct row *row)
 	row->r[S_BP] = (struct rule){.kind = R_OFFSET, .off = -16};
 }
 
+/* A leaf that has not touched the stack: return address at sp, CFA = sp + 8. */
+static void leaf_row(struct row *row)
+{
+	*row = (struct row){.cfa_kind = CFA_REG, .cfa_slot = S_SP, .cfa_off = 8};
+	row->r[S_IP] = (struct rule){.kind = R_OFFSET, .off = -8};
+}
+
+/* The row for an interrupted pc that no FDE covers: hand-written assembly without CFI (libgmp's
+ * mpn routines) is mostly leaves that push nothing, so the word at sp is the return address when
+ * it points into a module; otherwise one frame-pointer step. */
+static void no_fde_row(const struct walk *w, find_object_fn fo, const struct frame *fr, bool exact,
+		       struct row *row)
+{
+	struct dl_find_object d;
+	uint64_t ra;
+
+	if (exact && ld_stack(w, fr->v[S_SP], &ra) && ra &&
+	    fo((void *)(uintptr_t)(ra - 1), &d) == 0)
+		leaf_row(row);
+	else
+		fp_row(row);
+}
+
 static bool row_cacheable(const struct row *row)
 {
 	if (row->cfa_kind != CFA_REG || row->cfa_slot >= NSLOT || row->cfa_off < INT32_MIN ||
@@ -1073,7 +1097,8 @@ static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const s
 }
 
 /* The row for `lookup` (a pc inside the frame's function) in the module found by dlfo.
- * SC_AGENT_STOP_* on failure, else -1; *signal says whether the frame is a signal trampoline. */
+ * SC_AGENT_STOP_* on failure, NO_FDE, else -1; *signal says whether the frame is a signal
+ * trampoline. */
 /* Narrows m's bounds from the whole mapping to the PT_LOAD segment holding .eh_frame_hdr (and,
  * as linkers place them, .eh_frame): the loader leaves PROT_NONE holes between segments, which a
  * corrupt pointer must not reach. The ELF header and program headers are read from the first page
@@ -1112,16 +1137,12 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 
 	*m = (struct mod){d->dlfo_map_start, d->dlfo_map_end, d->dlfo_eh_frame};
 	*signal = false;
-	if (!m->hdr) {
-		fp_row(row);
-		return -1;
-	}
+	if (!m->hdr)
+		return NO_FDE;
 	narrow_to_segment(d, m);
 	rc = find_fde(m, lookup, &f);
-	if (rc == -ENOENT) {
-		fp_row(row);
-		return -1;
-	}
+	if (rc == -ENOENT)
+		return NO_FDE;
 	if (rc < 0)
 		return SC_AGENT_STOP_NO_RULE;
 	*row = (struct row){.cfa_kind = CFA_REG, .cfa_slot = 0xff};
@@ -1206,6 +1227,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 				if (cache)
 					cache->misses++;
 				rc = row_for(&d, lookup, &m, &row, &signal);
+				if (rc == NO_FDE) {
+					no_fde_row(&w, fo, &fr, exact, &row);
+					rc = -1;
+				}
 				if (rc >= 0) {
 					pcs[n++] = pc;
 					reason = rc;

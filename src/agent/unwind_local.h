@@ -10,7 +10,9 @@
  *
  * Modes (SC_AGENT_UNWIND_*, as `scorch record --call-graph`):
  *   DWARF  each frame is stepped with its module's CFI (.eh_frame, found through the in-memory
- *          .eh_frame_hdr table); one frame-pointer step where no FDE covers the pc.
+ *          .eh_frame_hdr table). Where no FDE covers the pc: for the interrupted frame, the word
+ *          at sp if it points into a module (a leaf without CFI, as hand-written assembly often
+ *          is), else one frame-pointer step; for callers, one frame-pointer step.
  *   AUTO   the same as DWARF: with the cache below a CFI step costs about what a frame-pointer
  *          step does, and it is right on code without frame pointers (libc, python3).
  *   FP     frame pointers only: return address at bp + 8, caller's bp at bp.

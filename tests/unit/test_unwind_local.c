@@ -15,7 +15,8 @@
  *     the trampoline;
  *   - the same timer landing in the vDSO's clock_gettime: the walk reaches this test's caller;
  *   - a function stopped (int3) in its epilogue after a pop, whose CFI still locates the popped
- *     register below sp (in the red zone, as GCC's epilogues leave it): the walk goes on.
+ *     register below sp (in the red zone, as GCC's epilogues leave it): the walk goes on;
+ *   - a leaf without CFI stopped the same way: the return address is taken at sp.
  * Bounds: stack_hi just above sp stops at "end of stack"; a pc in an anonymous executable mapping
  * stops at "no mapping"; max frames stops at "max frames"; bad arguments give -EINVAL. FP mode
  * walks this file's frames (built with frame pointers).
@@ -313,6 +314,28 @@ static __attribute__((noinline)) void test_red_zone(void **state)
 	assert_true(found);
 }
 
+/* A leaf without CFI stopped inside: its return address is the word at sp, so the walk gives
+ * this function's frame next (a frame-pointer step would skip it, this file having frame
+ * pointers: pcs[1] would be our return address). */
+static __attribute__((noinline)) void test_no_cfi_leaf(void **state)
+{
+	struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO}, old;
+	uint64_t ret = (uint64_t)__builtin_return_address(0);
+
+	(void)state;
+	memset(&rz, 0, sizeof rz);
+	rz.hi = stack_top();
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	lu_nocfi_leaf();
+	__asm__ volatile("" ::: "memory"); /* the call above is not a sibling call */
+	assert_int_equal(sigaction(SIGTRAP, &old, NULL), 0);
+	assert_int_equal(rz.stop, SC_AGENT_STOP_OUTERMOST);
+	assert_true(rz.n > 3);
+	assert_int_equal(rz.pcs[0], (uint64_t)(uintptr_t)lu_nocfi_leaf + 1);
+	assert_int_equal(rz.pcs[2], ret);
+}
+
 static void test_end_of_stack(void **state)
 {
 	sc_lu_regs r;
@@ -421,12 +444,13 @@ static void test_module(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_chain),      cmocka_unit_test(test_chain_cached),
-	    cmocka_unit_test(test_qsort),      cmocka_unit_test(test_thread),
-	    cmocka_unit_test(test_signal),     cmocka_unit_test(test_vdso),
-	    cmocka_unit_test(test_red_zone),   cmocka_unit_test(test_end_of_stack),
-	    cmocka_unit_test(test_no_mapping), cmocka_unit_test(test_max_frames),
-	    cmocka_unit_test(test_fp),	       cmocka_unit_test(test_module),
+	    cmocka_unit_test(test_chain),	 cmocka_unit_test(test_chain_cached),
+	    cmocka_unit_test(test_qsort),	 cmocka_unit_test(test_thread),
+	    cmocka_unit_test(test_signal),	 cmocka_unit_test(test_vdso),
+	    cmocka_unit_test(test_red_zone),	 cmocka_unit_test(test_no_cfi_leaf),
+	    cmocka_unit_test(test_end_of_stack), cmocka_unit_test(test_no_mapping),
+	    cmocka_unit_test(test_max_frames),	 cmocka_unit_test(test_fp),
+	    cmocka_unit_test(test_module),
 	};
 
 	if (sc_lu_init() < 0) {

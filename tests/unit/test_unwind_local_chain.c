@@ -7,6 +7,7 @@
  *   lu_sort -> qsort (libc) -> lu_cmp -> probe   through libc, which has no frame pointers
  *   lu_spin_caller -> lu_spin              spins until a signal handler sets *stop
  *   lu_epilogue_trap                       raises SIGTRAP in its epilogue (below)
+ *   lu_nocfi_leaf                          raises SIGTRAP in a leaf without CFI (below)
  *
  * lu_c and lu_cmp capture their registers with sc_lu_capture and hand them to `probe` (the test's
  * function, which walks while these frames are live). lu_spin first records its own backtrace()
@@ -102,3 +103,12 @@ __asm__(".text\n"
 	"ret\n"
 	".cfi_endproc\n"
 	".size lu_epilogue_trap, .-lu_epilogue_trap\n");
+
+/* lu_nocfi_leaf: a leaf without CFI (as hand-written assembly often is), stopped by int3. */
+__asm__(".text\n"
+	".globl lu_nocfi_leaf\n"
+	".type lu_nocfi_leaf, @function\n"
+	"lu_nocfi_leaf:\n"
+	"int3\n"
+	"ret\n"
+	".size lu_nocfi_leaf, .-lu_nocfi_leaf\n");
