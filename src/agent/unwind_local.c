@@ -11,13 +11,13 @@
  * the loads. DWARF expressions (the PLT's CFA, glibc's __restore_rt reading the ucontext) are
  * evaluated by a small fixed-stack machine.
  *
- * Everything is bounded: stack reads by [sp, stack_hi) (ld_stack), CFI reads by the module's
- * mapping (struct cur), CFA programs by their length, expressions by a step budget, the walk by
- * `max`. No allocation, no locks, no libc but _dl_find_object.
+ * Everything is bounded: stack reads by [sp - 128, stack_hi) (ld_stack; the red zone), CFI reads
+ * by the loaded segment holding .eh_frame_hdr (struct cur, narrow_to_segment), CFA programs by
+ * their length, expressions by a step budget, the walk by `max`. No allocation, no locks, no libc
+ * but _dl_find_object. A pc no FDE covers: no_fde_row.
  *
  * Not here: announcing modules or writing samples (the agent, src/agent/cpu.c); offline
- * unwinding of perf's stack copies (src/unwind/). Read next: docs/architecture.md, "In-process
- * unwinding".
+ * unwinding of perf's stack copies (src/unwind/). Read next: docs/architecture.md, "src/agent/".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* _dl_find_object, REG_RIP: the agents may build this file on its own */
