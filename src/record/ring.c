@@ -4,7 +4,7 @@
  * after each round, the records left for the next one are packed at the front of a second arena,
  * and the two swap, so memory stays at about one round's worth.
  *
- * Not here: what records mean (sample.c), opening events (record.c).
+ * Not here: what records mean (sample.c), opening events (events.c).
  */
 #include "record/ring.h"
 #include "record/bytes.h"
