@@ -123,7 +123,8 @@ void sc_rec_setup_attr(struct sc_rec *s)
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
 	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)(SC_RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	a->wakeup_watermark =
+	    sc_rings_watermark(&s->rings); /* set again per ring (add_one_event) */
 	long max_stack = 127;
 	sc_rec_read_int(MAX_STACK_SYSCTL, &max_stack);
 	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
@@ -308,6 +309,10 @@ static int open_failed(struct sc_rec *s, int err)
  * it. Returns 0 or -errno. */
 static int add_one_event(struct sc_rec *s, struct perf_event_attr *a, pid_t pid, size_t ci)
 {
+	/* The event that owns a ring wakes scorch when a quarter of it is full. */
+	bool owner = s->rings.rings.data[ci].fd < 0;
+	if (owner)
+		a->wakeup_watermark = sc_rings_watermark(&s->rings);
 	int fd = open_event(s, a, pid, s->cpus.data[ci]);
 	if (fd < 0)
 		return fd;
@@ -315,17 +320,24 @@ static int add_one_event(struct sc_rec *s, struct perf_event_attr *a, pid_t pid,
 		close(fd);
 		return -ENOMEM;
 	}
-	const sc_ring *rg = &s->rings.rings.data[ci];
-	if (rg->fd < 0) {
+	if (owner) {
 		int r = sc_rings_map(&s->rings, ci, fd);
 		if (r < 0)
 			return sc_rec_fail(s->r, r,
 					   "cannot map the perf ring buffer: %s (see "
 					   "kernel.perf_event_mlock_kb)",
 					   strerror(-r));
-		return 0;
+		if (a->wakeup_watermark == sc_rings_watermark(&s->rings))
+			return 0;
+		/* The kernel granted a smaller ring than asked for: a watermark above it would wake
+		 * scorch only once the ring is full, and only a new event takes a new one. Bounded:
+		 * the size only shrinks. */
+		sc_rings_unmap(&s->rings, ci);
+		close(fd);
+		s->fds.len--;
+		return add_one_event(s, a, pid, ci);
 	}
-	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd) < 0)
+	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, s->rings.rings.data[ci].fd) < 0)
 		return sc_rec_fail(s->r, -errno, "cannot share a perf ring buffer: %s",
 				   strerror(errno));
 	return 0;

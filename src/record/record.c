@@ -47,12 +47,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
  * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
 #define POLL_MS 50
+/* CAP_IPC_LOCK's bit in /proc/self/status's CapEff (linux/capability.h). */
+#define CAP_IPC_LOCK_BIT 14
 
 void sc_record_options_init(sc_record_options *o)
 {
@@ -143,6 +146,41 @@ static int list_cpus(struct sc_rec *s)
 				return -ENOMEM;
 	}
 	return 0;
+}
+
+/* What this user may lock for perf rings, by the kernel's rule (perf_mmap): without limit with
+ * CAP_IPC_LOCK or at kernel.perf_event_paranoid -1, else kernel.perf_event_mlock_kb per online CPU
+ * plus RLIMIT_MEMLOCK. Other perf users of the same user may have spent some of it: the rings
+ * still shrink when refused (sc_rings_map). */
+static uint64_t lock_budget(size_t ncpus)
+{
+	char buf[4096];
+	const char *cap = sc_rec_read_small("/proc/self/status", buf, sizeof(buf)) > 0
+			      ? strstr(buf, "\nCapEff:")
+			      : NULL;
+	if (cap && (strtoull(cap + 8, NULL, 16) >> CAP_IPC_LOCK_BIT) & 1)
+		return UINT64_MAX;
+	long paranoid, mlock_kb = 516;
+	if (sc_rec_read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid) && paranoid < 0)
+		return UINT64_MAX;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		rl.rlim_cur = 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	sc_rec_read_int("/proc/sys/kernel/perf_event_mlock_kb", &mlock_kb);
+	return (uint64_t)(mlock_kb > 0 ? mlock_kb : 0) * 1024 * ncpus + rl.rlim_cur;
+}
+
+/* Data pages per ring, for the longest sample the options make: its stack copy, a call chain of
+ * up to the kernel's 127 entries and the rest of its fields. */
+static size_t ring_pages(const sc_record_options *o, size_t ncpus)
+{
+	size_t copy = o->callgraph != SC_RECORD_CG_FP && REGS_MASK ? (size_t)o->stack_bytes
+		      : REGS_MASK				   ? (size_t)o->user_stack_bytes
+								   : 0;
+	return sc_rings_pages(copy + 127 * 8 + 256, ncpus, (size_t)sysconf(_SC_PAGESIZE),
+			      lock_budget(ncpus));
 }
 
 void sc_record_result_release(sc_record_result *r)
@@ -430,7 +468,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	int ret;
 	sc_addrspace_init(&s.as, p);
 	if (sc_sample_init(&s.dec, p, &s.as, (size_t)o->max_depth) < 0 || list_cpus(&s) < 0 ||
-	    sc_rings_init(&s.rings, s.cpus.len) < 0) {
+	    sc_rings_init(&s.rings, s.cpus.len, ring_pages(o, s.cpus.len)) < 0) {
 		ret = sc_rec_fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
