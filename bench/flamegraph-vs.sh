@@ -39,7 +39,7 @@ command -v perf >/dev/null || bench_die "needs perf"
 
 # Does this scorch read perf script text? (report sniffs it since issue #4)
 printf 'x 1 1.0: 10 cpu-clock:\n\t1 main (/x)\n' > "$WORK/probe.txt"
-"$SCORCH" report --format folded "$WORK/probe.txt" 2>/dev/null | grep -q '^main 10$' ||
+"$SCORCH" report --format folded "$WORK/probe.txt" 2>/dev/null | grep -q -e '^main 10$' -e ';main 10$' ||
 	bench_die "$SCORCH does not read perf script text yet"
 
 # --- inputs ------------------------------------------------------------------------------------
