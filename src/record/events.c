@@ -281,6 +281,13 @@ static int open_failed(struct sc_rec *s, int err)
 		    "perf_event_open was refused: %s %d belongs to another user; run "
 		    "as root or as its owner",
 		    s->o->tids ? "thread" : "process", (int)pid);
+	/* Root is refused only by a sandbox: lowering the sysctl would not help. */
+	if ((err == -EACCES || err == -EPERM) && geteuid() == 0)
+		return sc_rec_fail(s->r, -EACCES,
+				   "perf_event_open was refused although scorch runs as root: a "
+				   "seccomp filter or a container's policy blocks it (for Docker: "
+				   "--cap-add PERFMON, or a seccomp profile allowing "
+				   "perf_event_open)");
 	if (err == -EACCES || err == -EPERM)
 		return sc_rec_fail(
 		    s->r, -EACCES,
