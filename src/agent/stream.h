@@ -76,11 +76,12 @@ typedef struct sc_agent_header {
 	uint32_t max_depth;   /* frames per sample at most */
 	uint32_t unwind;      /* SC_AGENT_UNWIND_* */
 	uint32_t flags;	      /* SC_AGENT_NO_INHERIT */
-	uint32_t reserved0;
+	uint32_t root_pid;    /* the launched command: with SC_AGENT_NO_INHERIT, the only process
+				 sampled (its exec'd images included) */
 	/* Written by the agents (atomically): */
-	uint32_t next_stream;  /* the last stream number handed out */
-	uint32_t processes;    /* agent instances started (a process, or an exec'd image) */
-	uint64_t lost_no_ring; /* samples dropped because no ring was free for their thread */
+	uint32_t next_stream;	    /* the last stream number handed out */
+	uint32_t processes;	    /* agent instances started (a process, or an exec'd image) */
+	uint64_t lost_no_ring;	    /* samples dropped because no ring was free for their thread */
 	uint64_t threads_unsampled; /* threads that could not get a timer (timer_create failed) */
 	uint32_t error_set;	    /* 0, then 1 once `error` holds the first agent error */
 	uint32_t signo;		    /* the signal the agents sample with */

@@ -25,6 +25,7 @@
 #include "formats/folded.h"
 #include "formats/pprof.h"
 #include "record/record.h"
+#include "record/sigrec.h"
 #include "session/outdir.h"
 #include "report/flamegraph.h"
 #include "report/top.h"
@@ -33,6 +34,7 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -373,7 +375,7 @@ static int parse_call_graph(const char *arg, sc_record_options *o, bool *size_gi
 }
 
 /* Says how many user stacks ended early and why (see sc_record_cuts). */
-static void report_cuts(const sc_record_options *o, const sc_record_result *res)
+static void report_cuts(const sc_record_options *o, const sc_record_result *res, bool signal)
 {
 	const sc_record_cuts *c = &res->cuts;
 	unsigned long long all = (unsigned long long)c->stacks;
@@ -393,7 +395,13 @@ static void report_cuts(const sc_record_options *o, const sc_record_result *res)
 			? "frame pointers missing: try --call-graph dwarf"
 			: "code without CFI or frame pointers, or a stack that is not one");
 	}
-	if (c->end_of_copy)
+	if (c->end_of_copy && signal)
+		fprintf(stderr,
+			"scorch record: %llu of %llu stacks (%.1f%%) ended at a frame pointer or "
+			"stack slot outside the thread's stack\n",
+			(unsigned long long)c->end_of_copy, all,
+			100.0 * (double)c->end_of_copy / (double)all);
+	else if (c->end_of_copy)
 		fprintf(
 		    stderr,
 		    "scorch record: %llu of %llu stacks (%.1f%%) were truncated at the end of the "
@@ -444,7 +452,8 @@ int cmd_record(int argc, char **argv)
 	double duration = 0;
 	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
 	     quiet = false, g = false, all_cpus = false;
-	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL, *mode = NULL;
+	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL, *mode = NULL,
+		   *backend = NULL;
 	pid_t *ids = NULL;
 	int stack_size = 0, leaf_stack = -1;
 	sc_option opts[] = {
@@ -493,6 +502,10 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "functions shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
+	    SC_OPT_STR(0, "backend", &backend, "NAME",
+		       "perf (perf events), signal (a preloaded sampler using CPU-time timers: "
+		       "no privileges, user space only) or auto (default: perf, and signal "
+		       "when perf events are refused)"),
 	    SC_OPT_END(),
 	};
 	int argi = sc_options_parse("record", usage, opts, examples, argc, argv);
@@ -621,6 +634,60 @@ int cmd_record(int argc, char **argv)
 			     "no command to profile (usage: scorch record -- COMMAND)");
 		return 2;
 	}
+	enum { B_AUTO, B_PERF, B_SIGNAL } be = B_AUTO;
+	if (backend) {
+		if (!strcmp(backend, "auto")) {
+			be = B_AUTO;
+		} else if (!strcmp(backend, "perf")) {
+			be = B_PERF;
+		} else if (!strcmp(backend, "signal")) {
+			be = B_SIGNAL;
+		} else {
+			sc_cli_error("record", 0,
+				     "--backend must be auto, perf or signal, not '%s'", backend);
+			free(ids);
+			return 2;
+		}
+	}
+	if (be == B_SIGNAL && !o.argv) {
+		sc_cli_error("record", 0,
+			     "--backend signal records a command it starts (-- COMMAND): it "
+			     "cannot attach to running processes (-p, -t) or sample all CPUs (-a)");
+		free(ids);
+		return 2;
+	}
+	if (be == B_SIGNAL && (o.mode != SC_RECORD_MODE_CPU || o.system_wide)) {
+		sc_cli_error("record", 0,
+			     "--backend signal samples CPU time only: --mode %s and -a need perf "
+			     "events",
+			     o.system_wide ? "cpu" : mode);
+		free(ids);
+		return 2;
+	}
+	if (be == B_SIGNAL && event) {
+		bool t = false;
+		const char *ev = sc_record_event_canonical(event, &t, NULL);
+		if (strcmp(ev, "cpu-clock") && strcmp(ev, "task-clock")) {
+			sc_cli_error("record", 0,
+				     "--backend signal samples each thread's CPU time (cpu-clock), "
+				     "not '%s'",
+				     event);
+			free(ids);
+			return 2;
+		}
+	}
+	char agent[PATH_MAX] = "";
+	if (be != B_PERF && o.argv && sc_record_signal_agent(agent, sizeof(agent)) < 0) {
+		if (be == B_SIGNAL) {
+			sc_cli_error("record", 0,
+				     "--backend signal needs the sampler library %s, which is not "
+				     "there (build it with make, or install scorch)",
+				     agent);
+			free(ids);
+			return 2;
+		}
+		agent[0] = 0; /* auto: no fallback */
+	}
 	o.on_start = say_recording;
 	o.ctx = &o;
 
@@ -650,7 +717,33 @@ int cmd_record(int argc, char **argv)
 	/* In place before the recording, which keeps its own handlers meanwhile and restores
 	 * these; counted from the end of the recording. */
 	finish_signals_install(&dir);
-	r = sc_record_run(&o, p, &res);
+	bool used_signal = be == B_SIGNAL;
+	if (used_signal) {
+		r = sc_record_signal_run(&o, agent, p, &res);
+	} else {
+		r = sc_record_run(&o, p, &res);
+		/* Refused before the command ran anything (it waits before exec until the events
+		 * are open): run it again with the sampler that needs no privilege. */
+		if (r < 0 && be == B_AUTO && res.perf_refused && o.argv && agent[0] &&
+		    !res.exec_errno) {
+			fprintf(
+			    stderr,
+			    "scorch record: %s\nscorch record: sampling with the signal backend "
+			    "instead (user space only; --backend perf to refuse)\n",
+			    res.err);
+			sc_record_result_release(&res);
+			sc_profile_free(p);
+			p = sc_profile_new();
+			used_signal = true;
+			r = p ? sc_record_signal_run(&o, agent, p, &res) : -ENOMEM;
+			if (!p) {
+				snprintf(res.err, sizeof(res.err), "out of memory");
+				finish_signals = 0;
+				sc_cli_error("record", 0, "%s", res.err);
+				goto out;
+			}
+		}
+	}
 	finish_signals = 0;
 	if (r == 0 && res.killed)
 		fprintf(stderr, "scorch record: the command did not end on SIGTERM within 2 s; "
@@ -722,8 +815,10 @@ int cmd_record(int argc, char **argv)
 			    (unsigned long long)res.offcpu_intervals,
 			    res.offcpu_dropped ? "; some switch-ins were lost (see 'lost')" : "");
 		report_gone(p, &res);
-		report_cuts(&o, &res);
+		report_cuts(&o, &res, used_signal);
 		sc_cli_print_unnamed(p, &st, stderr);
+		if (res.note[0])
+			fprintf(stderr, "scorch record: %s\n", res.note);
 		if (res.kernel_excluded)
 			fprintf(stderr, "scorch record: kernel call chains were refused "
 					"(kernel.perf_event_paranoid); recorded user space only\n");

@@ -177,6 +177,9 @@ typedef struct sc_record_result {
 	 * kernel.perf_event_paranoid; a seccomp sandbox; a kernel without perf events) for a
 	 * --mode cpu recording of a command or processes: another backend may do. */
 	bool perf_refused;
+	/* What the recording has to say that is not an error (the signal backend's agents: "no
+	 * process of the command loaded the agent", a failed timer), else empty. */
+	char note[256];
 	/* The files the unwinder opened, for the symbolizer to reuse (sc_sym_options.modules): a
 	 * reference the result holds, NULL after a failed sc_record_run. */
 	sc_modcache *modules;

@@ -360,6 +360,65 @@ static void on_switch(sc_sample_decoder *d, const unsigned char *rec, size_t len
 		offcpu_store(d, pd, time);
 }
 
+/* Stores d->frames (innermost first) as a sample of thread `tid` of `pid` at `time`, worth
+ * `period`, attributed with the table `pr`; with `offcpu`, as the start of an off-CPU interval in
+ * `state` instead. */
+static void store_frames(sc_sample_decoder *d, const sc_proc *pr, uint32_t pid, uint32_t tid,
+			 uint64_t time, uint64_t period, bool offcpu, uint64_t state)
+{
+	size_t n = d->frames.len;
+	if (n > d->max_depth)
+		n = d->max_depth;
+	d->locs.len = 0;
+	if (sc_vec_reserve(&d->locs, n + 1) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	if (offcpu) {
+		int64_t l = offcpu_location(d, state);
+		if (l < 0) {
+			d->err = (int)l;
+			return;
+		}
+		d->locs.data[d->locs.len++] = (uint32_t)l;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const sc_raw_frame *f = &d->frames.data[i];
+		/* Callers point inside their call instruction, not at the one after it. */
+		uint64_t a = i ? f->addr - 1 : f->addr;
+		uint32_t m;
+		if (f->kernel) {
+			m = sc_addrspace_kernel_mapping(d->as);
+		} else {
+			const sc_vma *v = sc_addrspace_find(pr, f->addr);
+			m = v ? v->mapping : 0;
+		}
+		int64_t l = sc_profile_location_for_address(d->p, m, a);
+		if (l < 0) {
+			d->err = -ENOMEM;
+			return;
+		}
+		d->locs.data[d->locs.len++] = (uint32_t)l;
+	}
+	int64_t stack_id = sc_profile_intern_stack(d->p, d->locs.data, d->locs.len);
+	if (offcpu) {
+		if (stack_id < 0)
+			d->err = -ENOMEM;
+		else
+			offcpu_out(d, pid, tid, time, (sc_stack_id)stack_id);
+		return;
+	}
+	int64_t values[2] = {1, (int64_t)period};
+	if (stack_id < 0 ||
+	    sc_profile_add_sample(d->p, (sc_stack_id)stack_id, values, pid, tid, time) < 0 ||
+	    sc_idset_add(&d->pids, pid, &d->processes) < 0 ||
+	    sc_idset_add(&d->tids, tid, &d->threads) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	d->samples++;
+}
+
 static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len)
 {
 	struct cursor c = {rec + sizeof(struct perf_event_header), rec + len, false};
@@ -441,58 +500,7 @@ static void on_sample(sc_sample_decoder *d, const unsigned char *rec, size_t len
 	}
 	if (!d->frames.len)
 		d->frames.data[d->frames.len++] = (sc_raw_frame){ip, false};
-
-	size_t n = d->frames.len;
-	if (n > d->max_depth)
-		n = d->max_depth;
-	d->locs.len = 0;
-	if (sc_vec_reserve(&d->locs, n + 1) < 0) {
-		d->err = -ENOMEM;
-		return;
-	}
-	if (offcpu) {
-		int64_t l = offcpu_location(d, state);
-		if (l < 0) {
-			d->err = (int)l;
-			return;
-		}
-		d->locs.data[d->locs.len++] = (uint32_t)l;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const sc_raw_frame *f = &d->frames.data[i];
-		/* Callers point inside their call instruction, not at the one after it. */
-		uint64_t a = i ? f->addr - 1 : f->addr;
-		uint32_t m;
-		if (f->kernel) {
-			m = sc_addrspace_kernel_mapping(d->as);
-		} else {
-			const sc_vma *v = sc_addrspace_find(pr, f->addr);
-			m = v ? v->mapping : 0;
-		}
-		int64_t l = sc_profile_location_for_address(d->p, m, a);
-		if (l < 0) {
-			d->err = -ENOMEM;
-			return;
-		}
-		d->locs.data[d->locs.len++] = (uint32_t)l;
-	}
-	int64_t stack_id = sc_profile_intern_stack(d->p, d->locs.data, d->locs.len);
-	if (offcpu) {
-		if (stack_id < 0)
-			d->err = -ENOMEM;
-		else
-			offcpu_out(d, pid, tid, time, (sc_stack_id)stack_id);
-		return;
-	}
-	int64_t values[2] = {1, (int64_t)period};
-	if (stack_id < 0 ||
-	    sc_profile_add_sample(d->p, (sc_stack_id)stack_id, values, pid, tid, time) < 0 ||
-	    sc_idset_add(&d->pids, pid, &d->processes) < 0 ||
-	    sc_idset_add(&d->tids, tid, &d->threads) < 0) {
-		d->err = -ENOMEM;
-		return;
-	}
-	d->samples++;
+	store_frames(d, pr, pid, tid, time, period, offcpu, state);
 }
 
 /* An MMAP or MMAP2 record of user code we follow: its fields and file name (in `name`). */
@@ -660,4 +668,35 @@ void sc_sample_release(sc_sample_decoder *d)
 	sc_vec_release(&d->cut_at);
 	sc_hashmap_release(&d->offcpu_tids);
 	sc_vec_release(&d->offcpu_pending);
+}
+
+void sc_sample_store_pcs(sc_sample_decoder *d, uint32_t space, uint32_t pid, uint32_t tid,
+			 uint64_t time, const uint64_t *pcs, size_t n, uint64_t weight,
+			 sc_sample_stop stop)
+{
+	if (d->err || !n)
+		return;
+	const sc_proc *pr = sc_addrspace_proc(d->as, space, false);
+	d->frames.len = 0;
+	if (sc_vec_reserve(&d->frames, n) < 0) {
+		d->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		d->frames.data[d->frames.len++] = (sc_raw_frame){pcs[i], false};
+	d->cuts.stacks++;
+	switch (stop) {
+	case SC_SAMPLE_STOP_NO_MAPPING:
+		count_cut(d, pr, pcs[n - 1]);
+		break;
+	case SC_SAMPLE_STOP_END_OF_STACK:
+		d->cuts.end_of_copy++;
+		break;
+	case SC_SAMPLE_STOP_NO_RULE:
+		d->cuts.no_rule++;
+		break;
+	case SC_SAMPLE_STOP_COMPLETE:
+		break;
+	}
+	store_frames(d, pr, pid, tid, time, weight, false, 0);
 }

@@ -118,6 +118,21 @@ void sc_sample_cuts(const sc_sample_decoder *d, sc_record_cuts *out);
  * attached server waiting for requests) counts the time it was seen blocked. */
 void sc_sample_offcpu_end(sc_sample_decoder *d, uint64_t end,
 			  bool (*alive)(uint32_t pid, uint32_t tid));
+/* Why an in-process walk ended (the signal backend's samples). */
+typedef enum sc_sample_stop {
+	SC_SAMPLE_STOP_COMPLETE,     /* outermost frame, or the depth limit */
+	SC_SAMPLE_STOP_END_OF_STACK, /* counted as cuts.end_of_copy */
+	SC_SAMPLE_STOP_NO_MAPPING,   /* counted as cuts.no_mapping, below the last frame */
+	SC_SAMPLE_STOP_NO_RULE,	     /* counted as cuts.no_rule */
+} sc_sample_stop;
+
+/* Stores a user stack walked elsewhere (the signal backend's agent): pcs[0] the sampled pc, then
+ * return addresses, innermost first, attributed with the address-space table `space` (the key the
+ * caller gave sc_addrspace_map), as a sample of thread `tid` of process `pid` with the values
+ * (1, weight). */
+void sc_sample_store_pcs(sc_sample_decoder *d, uint32_t space, uint32_t pid, uint32_t tid,
+			 uint64_t time, const uint64_t *pcs, size_t n, uint64_t weight,
+			 sc_sample_stop stop);
 /* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
 int sc_sample_err(const sc_sample_decoder *d);
 

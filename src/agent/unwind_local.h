@@ -1,0 +1,114 @@
+/*
+ * unwind_local.h: walk the stack of the calling thread, in process, from a signal handler or from
+ * inside malloc. The agents (libscorch-cpu.so's timer signal handler, libscorch-heap.so's malloc
+ * hooks) call it; scorch itself unwinds offline with src/unwind/ instead.
+ *
+ * Input: the registers of the frame to start from (from a signal's ucontext with
+ * sc_lu_regs_from_ucontext, or the caller's own with sc_lu_capture) and the top of the thread's
+ * stack. Output: pcs[0] = the starting ip, then the return addresses found on the stack (as found,
+ * not minus 1), innermost first, and why the walk stopped (SC_AGENT_STOP_* of agent/stream.h).
+ *
+ * Modes (SC_AGENT_UNWIND_*, as `scorch record --call-graph`):
+ *   DWARF  each frame is stepped with its module's CFI (.eh_frame, found through the in-memory
+ *          .eh_frame_hdr table); one frame-pointer step where no FDE covers the pc.
+ *   AUTO   the same as DWARF: with the cache below a CFI step costs about what a frame-pointer
+ *          step does, and it is right on code without frame pointers (libc, python3).
+ *   FP     frame pointers only: return address at bp + 8, caller's bp at bp.
+ *
+ * Safety contract (why this is usable in a signal handler and inside malloc): after sc_lu_init,
+ * nothing here allocates, locks, uses TLS or calls into libc except _dl_find_object (which glibc
+ * documents as async-signal-safe and lock-free). Every read of the stack is checked against
+ * [regs->sp, stack_hi): a read outside it ends the walk (SC_AGENT_STOP_END_OF_STACK), never
+ * faults. CFI bytes are read from the module's mapped .eh_frame_hdr/.eh_frame and checked against
+ * the module's mapping [dlfo_map_start, dlfo_map_end): corrupt CFI ends the walk
+ * (SC_AGENT_STOP_NO_RULE). A pc that no loaded module holds (anonymous or JIT code, junk) ends the
+ * walk (SC_AGENT_STOP_NO_MAPPING) and is not returned, except pcs[0], which came from the kernel
+ * or the caller and is always returned.
+ *
+ * Limits: x86-64 Linux, glibc >= 2.35 (_dl_find_object). .debug_frame is not read (it is not
+ * mapped). A handler running on an alternate signal stack must start from the ucontext (the
+ * interrupted frames are on the thread's stack, outside [handler sp, stack_hi)). The cache keeps
+ * rules by pc: after a dlclose that unmapped code, sc_lu_cache_reset it (or a new module loaded
+ * at the same address may be stepped with the old rules; the reads stay bounded either way).
+ */
+#ifndef SC_AGENT_UNWIND_LOCAL_H
+#define SC_AGENT_UNWIND_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/stream.h"
+
+/* The registers a walk needs: ip, sp and the callee-saved ones CFI may restore. */
+typedef struct sc_lu_regs {
+	uint64_t ip, sp, bp, bx, r12, r13, r14, r15;
+} sc_lu_regs;
+
+/* A cache of evaluated CFI rules, direct-mapped by pc, owned by the caller (zero it, or
+ * sc_lu_cache_reset, before first use). One per thread, and one per context that can interrupt
+ * another on that thread (a signal handler walking while a malloc hook of the same thread is in
+ * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
+ * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
+#define SC_LU_CACHE_BITS    8u
+#define SC_LU_CACHE_ENTRIES (1u << SC_LU_CACHE_BITS) /* 56 bytes each: 14 KiB in all */
+
+typedef struct sc_lu_cache_entry {
+	uint64_t pc; /* the pc the rule was looked up for (0: empty) */
+	int32_t cfa_off;
+	uint8_t cfa_reg; /* internal register slot */
+	uint8_t signal;	 /* the frame is a signal trampoline ('S') */
+	uint8_t kind[8]; /* per register slot: the rule */
+	int32_t off[8];
+} sc_lu_cache_entry;
+
+typedef struct sc_lu_cache {
+	sc_lu_cache_entry e[SC_LU_CACHE_ENTRIES];
+	uint64_t hits, misses; /* statistics, for benchmarks */
+} sc_lu_cache;
+
+/* Once, outside signal handlers, before any walk (more calls are harmless): resolves glibc's
+ * _dl_find_object. 0, or -ENOSYS when this glibc has none; then only SC_AGENT_UNWIND_FP walks
+ * are possible (sc_lu_unwind returns -ENOSYS for the others), and their return addresses are not
+ * checked against the loaded modules. */
+int sc_lu_init(void);
+
+/* Empties a cache. Async-signal-safe. */
+void sc_lu_cache_reset(sc_lu_cache *cache);
+
+/* The interrupted registers from a signal handler's third argument (an x86-64 ucontext_t).
+ * Async-signal-safe. */
+void sc_lu_regs_from_ucontext(sc_lu_regs *r, const void *ucontext);
+
+/* The caller's own registers, at the point of the call (for walking from inside malloc): ip is an
+ * address in the calling function, sp/bp/... its values there. Must be inlined into the function
+ * whose frame starts the walk, hence a static inline. */
+static inline __attribute__((always_inline)) void sc_lu_capture(sc_lu_regs *r)
+{
+	__asm__ volatile("leaq 0(%%rip), %%rax\n\t"
+			 "movq %%rax, 0(%0)\n\t"
+			 "movq %%rsp, 8(%0)\n\t"
+			 "movq %%rbp, 16(%0)\n\t"
+			 "movq %%rbx, 24(%0)\n\t"
+			 "movq %%r12, 32(%0)\n\t"
+			 "movq %%r13, 40(%0)\n\t"
+			 "movq %%r14, 48(%0)\n\t"
+			 "movq %%r15, 56(%0)\n\t"
+			 :
+			 : "r"(r)
+			 : "rax", "memory");
+}
+
+/* Walks from `r` (whose sp is the lowest stack address read) up to `stack_hi` (the top of the
+ * thread's stack, exclusive), in `mode` (SC_AGENT_UNWIND_*), writing at most `max` pcs. `cache`
+ * may be NULL. Returns the number of pcs written (>= 1 when max >= 1) and sets *stop to an
+ * SC_AGENT_STOP_* reason; -EINVAL for a bad mode or max 0, -ENOSYS for a CFI mode without
+ * sc_lu_init's success. Async-signal-safe; reentrant as long as `cache` is not shared (above). */
+int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *cache,
+		 uint64_t *pcs, size_t max, int *stop);
+
+/* The loaded module holding `pc`, from _dl_find_object: its mapping [start, end), its link_map
+ * (struct link_map *: l_name, l_addr) for the caller that announces modules. 0, -ENOENT (no
+ * module), -ENOSYS (no sc_lu_init). Async-signal-safe. */
+int sc_lu_module(uint64_t pc, uint64_t *start, uint64_t *end, void **link_map);
+
+#endif
