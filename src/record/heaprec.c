@@ -331,6 +331,22 @@ static int round_cb(void *ctx, bool last)
 	return 0;
 }
 
+/* Whether `pid` still runs: it exists and is not a zombie (a child its parent never waited
+ * for has exited all the same). */
+static bool process_running(uint32_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = 0;
+	const char *paren = strrchr(buf, ')'); /* the name may hold anything but ends at the last */
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 /* The end of every image: the rest of its events in order, then `end`. */
 static int finish(struct heaprec *h)
 {
@@ -339,10 +355,8 @@ static int finish(struct heaprec *h)
 		int r = flush(h, in, true);
 		if (r < 0)
 			return r;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%u", in->pid);
-		bool exited =
-		    access(path, F_OK) < 0 || (in->pid == (uint32_t)h->sess.pid && h->sess.exited);
+		bool exited = (in->pid == (uint32_t)h->sess.pid && h->sess.exited) ||
+			      !process_running(in->pid);
 		in->ended = true;
 		if (h->cb->end &&
 		    (r = h->cb->end(h->cb->ctx, in->instance,
