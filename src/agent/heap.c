@@ -17,6 +17,15 @@
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
  * holes would report false leaks), up to 10 s, after which it counts the event lost.
  *
+ * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
+ * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
+ * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
+ * allocations recorded are a Poisson sample of the bytes, as tcmalloc samples). A recorded
+ * allocation of s bytes stands for s / (1 - exp(-s/S)) bytes (its weight; the division by the
+ * chance it had). Unrecorded allocations cost a subtraction; no stack is walked for them. The
+ * addresses of recorded blocks live in a process-wide lock-free set, so that a free is recorded
+ * only for them (the set is probed only when it is not empty).
+ *
  * Reentry: a thread-local flag marks the tracker's own work; an allocation made meanwhile (the
  * C library allocating inside pthread_getattr_np, say) goes straight to glibc unrecorded. The
  * tracker allocates nothing with malloc: its per-thread state and tables are mmap'ed.
@@ -60,6 +69,8 @@ extern void *__libc_pvalloc(size_t);
 
 struct hthr {
 	sc_shm_writer w;
+	int64_t until; /* sampling: bytes before the next recorded allocation */
+	uint64_t rng;  /* sampling: xorshift state */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack; /* last STACK id announced */
@@ -78,8 +89,22 @@ static size_t depth;
 static int mode;
 static _Atomic uint64_t seq;
 static pthread_key_t thr_key;
+static uint64_t sample_bytes; /* 0: every allocation */
+
+/* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
+#define SET_BITS 22
+#define SET_SIZE (1ull << SET_BITS)
+static _Atomic uint64_t *sampled_set;
+static _Atomic uint64_t sampled_live;
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- threads ------------------------------------------------------------------------------ */
 
@@ -101,12 +126,19 @@ static uint64_t stack_top(void)
 	return r == 0 ? (uint64_t)addr + size : 0;
 }
 
+static int64_t next_distance(struct hthr *t);
+
 static void thr_begin(struct hthr *t)
 {
 	t->pid = (uint32_t)getpid();
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->next_stack = 0;
 	t->nstacks = 0;
+	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	if (!t->rng)
+		t->rng = 1;
+	if (sample_bytes)
+		t->until = next_distance(t);
 	memset(t->keys, 0, sizeof(t->keys));
 	sc_lu_cache_reset(&t->cache);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
@@ -180,6 +212,18 @@ static void start(void)
 		mode = SC_AGENT_UNWIND_FP;
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
+	sample_bytes = sc_shm_hdr->sample_bytes;
+	if (sample_bytes) {
+		void *m = mmap(NULL, SET_SIZE * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m == MAP_FAILED) {
+			sc_shm_error("process %u: no memory for the sampled blocks' set", pid);
+			disabled = true;
+			atomic_store(&state, ON);
+			return;
+		}
+		sampled_set = m;
+	}
 	instance = sc_shm_process((const void *)start);
 	sc_shm_close_stale(pid);
 	if (pthread_key_create(&thr_key, thr_end) != 0) {
@@ -212,11 +256,97 @@ static inline bool enter(void)
 
 /* ---- records ------------------------------------------------------------------------------ */
 
-static uint64_t now_ns(void)
+/* ---- sampling ---------------------------------------------------------------------------- */
+
+static uint64_t set_slot(uint64_t addr)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return ((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SET_BITS);
+}
+
+/* Adds a recorded block's address. false when the set is full (the block is then recorded as
+ * never freed: counted by the reader as live at the end). */
+static bool set_add(uint64_t addr)
+{
+	uint64_t i = set_slot(addr);
+	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
+		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+		if ((v == 0 || v == 1) &&
+		    atomic_compare_exchange_strong(&sampled_set[i], &v, addr)) {
+			atomic_fetch_add(&sampled_live, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Removes `addr` when it is a recorded block: true then. */
+static bool set_take(uint64_t addr)
+{
+	if (!atomic_load_explicit(&sampled_live, memory_order_relaxed))
+		return false;
+	uint64_t i = set_slot(addr);
+	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
+		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+		if (v == 0)
+			return false;
+		if (v == addr && atomic_compare_exchange_strong(&sampled_set[i], &v, 1)) {
+			atomic_fetch_sub(&sampled_live, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An exponentially distributed distance with mean sample_bytes. */
+static int64_t next_distance(struct hthr *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	double u = (double)((t->rng >> 11) + 1) / 9007199254740993.0; /* (0, 1] */
+	/* -ln(u), from a series (the agent links no libm). */
+	double x = 0, y = u;
+	int k = 0;
+	while (y < 0.5) { /* ln(u) = ln(y) - k ln 2 with y in [0.5, 1] */
+		y *= 2;
+		k++;
+	}
+	double z = (y - 1) / (y + 1), z2 = z * z, term = z;
+	for (int n = 1; n < 40; n += 2) {
+		x += term / n;
+		term *= z2;
+	}
+	double ln_u = 2 * x - k * 0.6931471805599453;
+	return (int64_t)(-ln_u * (double)sample_bytes) + 1;
+}
+
+/* Whether an allocation of `size` bytes is recorded, and the bytes it stands for (*weight). */
+static bool sampled(struct hthr *t, size_t size, uint64_t *weight)
+{
+	if (!sample_bytes) {
+		*weight = size;
+		return true;
+	}
+	t->until -= (int64_t)size;
+	if (t->until > 0)
+		return false;
+	t->until = next_distance(t);
+	/* s / (1 - exp(-s/S)): exp from the same kind of series, for s/S up to 50. */
+	double r = (double)size / (double)sample_bytes;
+	if (r > 50) {
+		*weight = size;
+		return true;
+	}
+	double e = 1, term = 1;
+	for (int n = 1; n < 60 && term > 1e-17 * e; n++) {
+		term *= r / n;
+		e += term;
+	}
+	double p = 1 - 1 / e; /* 1 - exp(-r) */
+	*weight = p > 0 ? (uint64_t)((double)size / p + 0.5) : sample_bytes;
+	if (*weight < size)
+		*weight = size;
+	return true;
 }
 
 /* Room for `size` bytes in the thread's ring, waiting for scorch to drain it; NULL when there is
@@ -296,9 +426,17 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
 {
 	struct hthr *t = thr_get();
+	uint64_t weight;
+	if (t && !sampled(t, size, &weight))
+		return;
 	if (!t || !t->w.ring) {
 		atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->lost_no_ring, 1);
 		return;
+	}
+	if (sample_bytes) {
+		flags |= SC_AGENT_ALLOC_SAMPLED;
+		set_add(
+		    (uint64_t)(uintptr_t)p); /* when full: the block stays live for the reader */
 	}
 	uint32_t stack = stack_id(t, r);
 	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
@@ -315,7 +453,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
 	a->usable = malloc_usable_size(p);
-	a->weight = size;
+	a->weight = weight;
 	a->stack = stack;
 	a->flags = flags;
 	sc_shm_publish(&t->w, size_rec);
@@ -370,6 +508,11 @@ EXPORT void free(void *p)
 		__libc_free(p);
 		return;
 	}
+	if (sample_bytes && !set_take((uint64_t)(uintptr_t)p)) {
+		__libc_free(p); /* not a recorded block */
+		busy = 0;
+		return;
+	}
 	uint64_t n = free_seq();
 	uint64_t time = now_ns();
 	__libc_free(p);
@@ -399,6 +542,13 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 			record_alloc(p, size, 0, r);
 		return p;
 	}
+	if (sample_bytes && !set_take((uint64_t)(uintptr_t)old)) {
+		/* The old block was not recorded: the new one is a plain allocation. */
+		void *p = __libc_realloc(old, size);
+		if (p)
+			record_alloc(p, size, 0, r);
+		return p;
+	}
 	uint64_t n = free_seq();
 	uint64_t time = now_ns();
 	void *p = __libc_realloc(old, size);
@@ -406,6 +556,8 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 		/* Failed: the old block is still there. Its number stays unused: send it as a free
 		 * of address 0, which the reader skips. */
 		record_free(NULL, n, time);
+		if (sample_bytes)
+			set_add((uint64_t)(uintptr_t)old);
 		return NULL;
 	}
 	record_free(old, n, time);

@@ -87,7 +87,7 @@ static int on_event(void *ctx, uint32_t instance, const sc_heaprec_event *e)
 			    .tid = e->tid,
 			    .kind = e->kind == SC_HEAPREC_ALLOC ? SC_HEAP_ALLOC : SC_HEAP_FREE,
 			    .addr = e->addr,
-			    .size = e->size,
+			    .size = e->sampled ? e->weight : e->size, /* what it stands for */
 			    .usable = e->usable,
 			    .stack = e->stack,
 			    .realloc = e->realloc};
@@ -283,9 +283,34 @@ static int parse_call_graph(const char *s, sc_record_callgraph *out)
 	return 0;
 }
 
+/* "512K", "1M", "4096": bytes, 1 to 1 GiB. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	uint64_t mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1024 * 1024;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024 * 1024 * 1024;
+	if (mul > 1)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || !v || v > (1ull << 30) / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
 int cmd_heap(int argc, char **argv)
 {
-	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL;
+	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL, *sample = NULL;
 	int depth = 16, top = 5;
 	double duration = 0;
 	bool no_inherit = false, quiet = false;
@@ -296,6 +321,9 @@ int cmd_heap(int argc, char **argv)
 			     "frames kept per allocation stack (default 16)"),
 	    SC_OPT_STR(0, "call-graph", &call_graph, "MODE",
 		       "how stacks are walked: auto (default), dwarf or fp"),
+	    SC_OPT_STR(0, "sample", &sample, "BYTES",
+		       "record one allocation per BYTES allocated on average (e.g. 512K), "
+		       "with its weight: byte totals become estimates, cheaper"),
 	    SC_OPT_STR(0, "fail-on", &fail_on, "GATES",
 		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'"),
 	    SC_OPT_FLAG('i', "no-inherit", &no_inherit,
@@ -321,6 +349,14 @@ int cmd_heap(int argc, char **argv)
 	if (call_graph && parse_call_graph(call_graph, &o.callgraph) < 0) {
 		sc_cli_error("heap", 0, "--call-graph must be auto, dwarf or fp, not '%s'",
 			     call_graph);
+		return 2;
+	}
+	if (sample && parse_bytes(sample, &o.sample_bytes) < 0) {
+		sc_cli_error(
+		    "heap", 0,
+		    "--sample must be a size in bytes, with an optional K, M or G (1024-based), "
+		    "from 1 to 1G, not '%s'",
+		    sample);
 		return 2;
 	}
 	sc_heap_gates gates = {0};

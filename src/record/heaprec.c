@@ -273,6 +273,8 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.usable = a->usable;
 		e.stack =
 		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
+		e.sampled = a->flags & SC_AGENT_ALLOC_SAMPLED;
+		e.weight = e.sampled ? a->weight : a->size;
 		return place(h, in, a->seq, &e);
 	}
 	case SC_AGENT_REC_FREE: {
@@ -415,6 +417,7 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 		      : o->callgraph == SC_RECORD_CG_DWARF ? SC_AGENT_UNWIND_DWARF
 							   : SC_AGENT_UNWIND_AUTO;
 	hdr->flags = o->inherit ? 0 : SC_AGENT_NO_INHERIT;
+	hdr->sample_bytes = o->sample_bytes;
 	if (sc_agentfile_env(&h.f, agent, env) < 0 || add_metadata(&h) < 0) {
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;

@@ -41,6 +41,8 @@ typedef struct sc_heaprec_event {
 	uint64_t size;	   /* ALLOC: bytes requested */
 	uint64_t usable;   /* ALLOC: malloc_usable_size */
 	sc_stack_id stack; /* ALLOC: its call stack in p, 0 when unknown */
+	bool sampled;	   /* ALLOC: recorded by sampling (--sample), standing for `weight` bytes */
+	uint64_t weight;   /* ALLOC: bytes it stands for (`size` when not sampled) */
 } sc_heaprec_event;
 
 typedef struct sc_heaprec_callbacks {
@@ -52,9 +54,11 @@ typedef struct sc_heaprec_callbacks {
 } sc_heaprec_callbacks;
 
 typedef struct sc_heaprec_options {
-	char *const *argv; /* the command */
-	int max_depth;	   /* frames per stack (16) */
-	bool inherit;	   /* forked children and exec'd programs too (true) */
+	char *const *argv;     /* the command */
+	int max_depth;	       /* frames per stack (16) */
+	bool inherit;	       /* forked children and exec'd programs too (true) */
+	uint64_t sample_bytes; /* 0: every allocation; else a Poisson sample, one per this many
+				  bytes on average (src/agent/heap.c) */
 	sc_record_callgraph callgraph;
 	double duration; /* seconds; 0 = until the command exits */
 	void (*on_start)(void *ctx);
