@@ -1,0 +1,568 @@
+/*
+ * heap.c: the heap analysis: events in, totals, sites, histograms and the timeline out (see
+ * heap.h for the contract and the rules: peak epochs, temporaries).
+ *
+ * Tour, in the order an event flows:
+ *   - flush_pending: a temporary candidate from the previous FREE is counted unless this event is
+ *     the realloc ALLOC that replaced it;
+ *   - live_*: the open-addressing table of live blocks (linear probing, deletion by backward
+ *     shift so no tombstones accumulate over a long run);
+ *   - site_for / site_change: the per-stack counters; site_change saves "live at the peak" before
+ *     a site's first change after a new global maximum;
+ *   - note_heap: the global live bytes, the peak, and the timeline bucket.
+ *
+ * Not here: the writers (heap_json.c, heap_profile.c, heap_svg.c) and the gates (gates.c).
+ */
+#include "heap/heap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hashmap.h"
+#include "util/vec.h"
+
+#define EMPTY_SITE UINT32_MAX
+
+struct block {
+	uint64_t addr, size, time;
+	uint32_t site; /* EMPTY_SITE marks a free slot */
+	uint32_t tid;
+};
+
+struct thread {
+	uint32_t tid;
+	bool has_last;
+	uint64_t last_addr; /* the thread's latest allocation, while it is live */
+};
+
+struct sc_heap {
+	sc_profile *p;
+	uint32_t pid;
+
+	struct block *live; /* live blocks, cap a power of two, at most half full */
+	size_t live_cap, live_len;
+
+	SC_VEC(sc_heap_site) sites;
+	sc_hashmap site_index; /* hash(stack) -> site index */
+
+	SC_VEC(struct thread) threads;
+	sc_hashmap thread_index; /* hash(tid) -> thread index */
+
+	/* a temporary candidate waiting for the next event (a realloc's FREE is not temporary) */
+	bool pending;
+	uint32_t pending_site, pending_tid;
+	uint64_t pending_time;
+
+	uint64_t epoch; /* bumped at each new global maximum */
+	uint64_t heap_bytes, heap_blocks;
+
+	bool started, finished;
+	uint64_t t0, last_time;
+
+	sc_heap_bucket sizes[SC_HEAP_SIZE_BUCKETS];
+	sc_heap_bucket lifetimes[SC_HEAP_LIFETIME_BUCKETS];
+
+	sc_heap_point points[SC_HEAP_TIMELINE_POINTS];
+	uint64_t width; /* ns per point */
+	size_t npoints; /* up to the last point touched */
+
+	sc_heap_totals t;
+};
+
+sc_heap *sc_heap_new(sc_profile *p, uint32_t pid)
+{
+	sc_heap *h = calloc(1, sizeof(*h));
+	if (!h) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->p = p;
+	h->pid = pid;
+	h->width = 1000000; /* 1 ms per point to start with; doubles as the run grows */
+	for (size_t i = 0; i < SC_HEAP_SIZE_BUCKETS; i++)
+		h->sizes[i].le = i < 64 ? (uint64_t)1 << i : UINT64_MAX;
+	uint64_t le = 1000;
+	for (size_t i = 0; i < SC_HEAP_LIFETIME_BUCKETS; i++, le *= 10)
+		h->lifetimes[i].le = le;
+	return h;
+}
+
+void sc_heap_free(sc_heap *h)
+{
+	if (!h)
+		return;
+	free(h->live);
+	sc_vec_release(&h->sites);
+	sc_hashmap_release(&h->site_index);
+	sc_vec_release(&h->threads);
+	sc_hashmap_release(&h->thread_index);
+	free(h);
+}
+
+/* ---- live blocks ---- */
+
+static size_t slot_of(uint64_t addr, size_t cap)
+{
+	return (size_t)sc_hash_u64(addr) & (cap - 1);
+}
+
+static struct block *live_find(sc_heap *h, uint64_t addr)
+{
+	if (!h->live_cap)
+		return NULL;
+	for (size_t i = slot_of(addr, h->live_cap);; i = (i + 1) & (h->live_cap - 1)) {
+		struct block *b = &h->live[i];
+		if (b->site == EMPTY_SITE)
+			return NULL;
+		if (b->addr == addr)
+			return b;
+	}
+}
+
+static void live_insert_nogrow(struct block *tab, size_t cap, const struct block *b)
+{
+	size_t i = slot_of(b->addr, cap);
+	while (tab[i].site != EMPTY_SITE)
+		i = (i + 1) & (cap - 1);
+	tab[i] = *b;
+}
+
+static int live_insert(sc_heap *h, const struct block *b)
+{
+	if ((h->live_len + 1) * 2 > h->live_cap) {
+		size_t cap = h->live_cap ? h->live_cap * 2 : 1024;
+		struct block *tab = malloc(cap * sizeof(*tab));
+		if (!tab)
+			return -ENOMEM;
+		for (size_t i = 0; i < cap; i++)
+			tab[i].site = EMPTY_SITE;
+		for (size_t i = 0; i < h->live_cap; i++)
+			if (h->live[i].site != EMPTY_SITE)
+				live_insert_nogrow(tab, cap, &h->live[i]);
+		free(h->live);
+		h->live = tab;
+		h->live_cap = cap;
+	}
+	live_insert_nogrow(h->live, h->live_cap, b);
+	h->live_len++;
+	return 0;
+}
+
+/* Removes the block `b` points at (a slot of the table): the entries after it in its probe run
+ * move back so that every entry stays reachable from its home slot. */
+static void live_remove(sc_heap *h, struct block *b)
+{
+	size_t mask = h->live_cap - 1;
+	size_t hole = (size_t)(b - h->live);
+	for (size_t i = (hole + 1) & mask; h->live[i].site != EMPTY_SITE; i = (i + 1) & mask) {
+		size_t home = slot_of(h->live[i].addr, h->live_cap);
+		/* Move i into the hole when its home is not in (hole, i] (cyclically). */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (!stays) {
+			h->live[hole] = h->live[i];
+			hole = i;
+		}
+	}
+	h->live[hole].site = EMPTY_SITE;
+	h->live_len--;
+}
+
+/* ---- sites and threads ---- */
+
+static bool site_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const sc_heap *h = ctx;
+	return h->sites.data[value].stack == *(const sc_stack_id *)key;
+}
+
+static int64_t site_for(sc_heap *h, sc_stack_id stack)
+{
+	uint64_t hash = sc_hash_u64(stack), v;
+	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v))
+		return (int64_t)v;
+	if (h->sites.len >= EMPTY_SITE)
+		return -ENOMEM;
+	sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
+	if (sc_vec_push(&h->sites, s) < 0)
+		return -ENOMEM;
+	if (sc_hashmap_put(&h->site_index, hash, h->sites.len - 1) < 0) {
+		h->sites.len--;
+		return -ENOMEM;
+	}
+	return (int64_t)(h->sites.len - 1);
+}
+
+static bool thread_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const sc_heap *h = ctx;
+	return h->threads.data[value].tid == *(const uint32_t *)key;
+}
+
+static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
+{
+	uint64_t hash = sc_hash_u64((uint64_t)tid + 1), v;
+	if (sc_hashmap_get(&h->thread_index, hash, thread_eq, &tid, h, &v))
+		return &h->threads.data[v];
+	if (!add)
+		return NULL;
+	struct thread t = {.tid = tid};
+	if (sc_vec_push(&h->threads, t) < 0)
+		return NULL;
+	if (sc_hashmap_put(&h->thread_index, hash, h->threads.len - 1) < 0) {
+		h->threads.len--;
+		return NULL;
+	}
+	return &h->threads.data[h->threads.len - 1];
+}
+
+/* Saves the site's live values as "at the peak" when a new global maximum happened since its last
+ * change: its values then are its values now. */
+static void site_sync(sc_heap *h, sc_heap_site *s)
+{
+	if (s->epoch_ != h->epoch) {
+		s->peak_bytes = s->live_bytes;
+		s->peak_blocks = s->live_blocks;
+		s->epoch_ = h->epoch;
+	}
+}
+
+/* ---- the timeline ---- */
+
+static void merge_point(sc_heap_point *into, const sc_heap_point *a, const sc_heap_point *b)
+{
+	sc_heap_point m = *a;
+	if (b->has_heap) {
+		if (!m.has_heap) {
+			m.heap_min = b->heap_min;
+			m.heap_max = b->heap_max;
+		} else {
+			m.heap_min = b->heap_min < m.heap_min ? b->heap_min : m.heap_min;
+			m.heap_max = b->heap_max > m.heap_max ? b->heap_max : m.heap_max;
+		}
+		m.heap_last = b->heap_last;
+		m.has_heap = true;
+	}
+	if (b->has_rss) {
+		m.rss = m.has_rss && m.rss > b->rss ? m.rss : b->rss;
+		m.has_rss = true;
+	}
+	*into = m;
+}
+
+static sc_heap_point *point_at(sc_heap *h, uint64_t time)
+{
+	uint64_t rel = time - h->t0;
+	while (rel / h->width >= SC_HEAP_TIMELINE_POINTS) {
+		/* Halve the resolution: points 2i and 2i+1 become point i. */
+		for (size_t i = 0; i < SC_HEAP_TIMELINE_POINTS / 2; i++)
+			merge_point(&h->points[i], &h->points[2 * i], &h->points[2 * i + 1]);
+		memset(&h->points[SC_HEAP_TIMELINE_POINTS / 2], 0, sizeof(h->points) / 2);
+		h->npoints = (h->npoints + 1) / 2;
+		h->width *= 2;
+	}
+	size_t i = (size_t)(rel / h->width);
+	if (i + 1 > h->npoints)
+		h->npoints = i + 1;
+	return &h->points[i];
+}
+
+static uint64_t clamp_time(sc_heap *h, uint64_t time)
+{
+	if (!h->started) {
+		h->started = true;
+		h->t0 = h->last_time = time;
+	}
+	if (time < h->last_time)
+		time = h->last_time;
+	h->last_time = time;
+	return time;
+}
+
+/* The heap size changed at `time`: the peak and the timeline. */
+static void note_heap(sc_heap *h, uint64_t time)
+{
+	if (h->heap_bytes > h->t.peak_bytes) {
+		h->t.peak_bytes = h->heap_bytes;
+		h->t.peak_blocks = h->heap_blocks;
+		h->t.peak_time = time - h->t0;
+		h->epoch++;
+	}
+	sc_heap_point *pt = point_at(h, time);
+	if (!pt->has_heap) {
+		pt->heap_min = pt->heap_max = h->heap_bytes;
+		pt->has_heap = true;
+	}
+	if (h->heap_bytes < pt->heap_min)
+		pt->heap_min = h->heap_bytes;
+	if (h->heap_bytes > pt->heap_max)
+		pt->heap_max = h->heap_bytes;
+	pt->heap_last = h->heap_bytes;
+}
+
+/* ---- events ---- */
+
+static void flush_pending(sc_heap *h, const sc_heap_event *e, uint64_t time)
+{
+	if (!h->pending)
+		return;
+	h->pending = false;
+	if (e && e->kind == SC_HEAP_ALLOC && e->realloc && e->tid == h->pending_tid &&
+	    time == h->pending_time)
+		return;
+	h->sites.data[h->pending_site].temporary++;
+	h->t.temporary++;
+}
+
+static void lifetime_note(sc_heap *h, uint64_t ns)
+{
+	size_t i = 0;
+	while (i + 1 < SC_HEAP_LIFETIME_BUCKETS && ns > h->lifetimes[i].le)
+		i++;
+	h->lifetimes[i].allocs++;
+}
+
+/* Takes block `b` out of the live set at `time` (a FREE, or a replacement when `freed` is
+ * false). */
+static void drop_block(sc_heap *h, struct block *b, uint64_t time, bool freed)
+{
+	sc_heap_site *s = &h->sites.data[b->site];
+	site_sync(h, s);
+	s->live_bytes -= b->size;
+	s->live_blocks--;
+	s->lifetime_ns += time - b->time;
+	h->heap_bytes -= b->size;
+	h->heap_blocks--;
+	if (freed) {
+		s->frees++;
+		s->bytes_freed += b->size;
+		h->t.frees++;
+		h->t.bytes_freed += b->size;
+		lifetime_note(h, time - b->time);
+		struct thread *t = thread_for(h, b->tid, false);
+		if (t && t->has_last && t->last_addr == b->addr) {
+			t->has_last = false;
+			h->pending = true;
+			h->pending_site = b->site;
+			h->pending_tid = b->tid;
+			h->pending_time = time;
+		}
+	} else {
+		h->t.replaced_blocks++;
+		h->t.replaced_bytes += b->size;
+	}
+	live_remove(h, b);
+}
+
+static int add_alloc(sc_heap *h, const sc_heap_event *e, uint64_t time)
+{
+	struct thread *t = thread_for(h, e->tid, true);
+	if (!t)
+		return -ENOMEM;
+	t->has_last = true;
+	t->last_addr = e->addr;
+	struct block *old = live_find(h, e->addr);
+	if (old)
+		drop_block(h, old, time, false);
+	int64_t si = site_for(h, e->stack);
+	if (si < 0)
+		return (int)si;
+	struct block b = {
+	    .addr = e->addr, .size = e->size, .time = time, .site = (uint32_t)si, .tid = e->tid};
+	if (live_insert(h, &b) < 0)
+		return -ENOMEM;
+	sc_heap_site *s = &h->sites.data[si];
+	site_sync(h, s);
+	s->allocs++;
+	s->bytes += e->size;
+	s->usable += e->usable;
+	s->live_bytes += e->size;
+	s->live_blocks++;
+	if (s->live_bytes > s->max_bytes) {
+		s->max_bytes = s->live_bytes;
+		s->max_blocks = s->live_blocks;
+	}
+	h->t.allocs++;
+	h->t.reallocs += e->realloc;
+	h->t.bytes_allocated += e->size;
+	h->t.usable_allocated += e->usable;
+	if (e->size > h->t.largest)
+		h->t.largest = e->size;
+	size_t bi = 0;
+	while (bi < 64 && e->size > ((uint64_t)1 << bi))
+		bi++;
+	h->sizes[bi].allocs++;
+	h->sizes[bi].bytes += e->size;
+	h->heap_bytes += e->size;
+	h->heap_blocks++;
+	note_heap(h, time);
+	return 0;
+}
+
+int sc_heap_add(sc_heap *h, const sc_heap_event *e)
+{
+	if (h->finished || (e->kind != SC_HEAP_ALLOC && e->kind != SC_HEAP_FREE))
+		return -EINVAL;
+	if (e->kind == SC_HEAP_ALLOC && e->stack >= h->p->nodes.len)
+		return -EINVAL;
+	uint64_t time = clamp_time(h, e->time);
+	flush_pending(h, e, time);
+	if (e->kind == SC_HEAP_ALLOC)
+		return add_alloc(h, e, time);
+	struct block *b = live_find(h, e->addr);
+	if (!b) {
+		h->t.frees_unknown++;
+		return 0;
+	}
+	drop_block(h, b, time, true);
+	note_heap(h, time);
+	return 0;
+}
+
+int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes)
+{
+	if (h->finished)
+		return -EINVAL;
+	/* RSS samples do not move the events' clock: they come from another source. */
+	if (!h->started) {
+		h->started = true;
+		h->t0 = h->last_time = time;
+	}
+	if (time < h->t0)
+		time = h->t0;
+	sc_heap_point *pt = point_at(h, time);
+	if (!pt->has_rss || rss_bytes > pt->rss)
+		pt->rss = rss_bytes;
+	pt->has_rss = true;
+	if (rss_bytes > h->t.max_rss)
+		h->t.max_rss = rss_bytes;
+	return 0;
+}
+
+int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
+{
+	if (h->finished)
+		return -EINVAL;
+	uint64_t end = clamp_time(h, end_time);
+	flush_pending(h, NULL, end);
+	for (size_t i = 0; i < h->live_cap; i++) {
+		const struct block *b = &h->live[i];
+		if (b->site != EMPTY_SITE)
+			h->sites.data[b->site].lifetime_ns += end - b->time;
+	}
+	for (size_t i = 0; i < h->sites.len; i++)
+		site_sync(h, &h->sites.data[i]);
+	h->t.live_bytes = h->heap_bytes;
+	h->t.live_blocks = h->heap_blocks;
+	if (exited) {
+		h->t.leaked_bytes = h->heap_bytes;
+		h->t.leaked_blocks = h->heap_blocks;
+	}
+	h->t.exited = exited;
+	h->t.duration = end - h->t0;
+	h->finished = true;
+	return 0;
+}
+
+/* ---- results ---- */
+
+const sc_heap_totals *sc_heap_get_totals(const sc_heap *h)
+{
+	return &h->t;
+}
+
+uint32_t sc_heap_pid(const sc_heap *h)
+{
+	return h->pid;
+}
+
+const sc_profile *sc_heap_profile_of(const sc_heap *h)
+{
+	return h->p;
+}
+
+bool sc_heap_is_finished(const sc_heap *h)
+{
+	return h->finished;
+}
+
+size_t sc_heap_nsites(const sc_heap *h)
+{
+	return h->sites.len;
+}
+
+const sc_heap_site *sc_heap_site_at(const sc_heap *h, size_t i)
+{
+	return i < h->sites.len ? &h->sites.data[i] : NULL;
+}
+
+static void site_key(const sc_heap_site *s, sc_heap_order o, uint64_t k[2])
+{
+	switch (o) {
+	case SC_HEAP_BY_BYTES:
+		k[0] = s->bytes, k[1] = s->allocs;
+		break;
+	case SC_HEAP_BY_COUNT:
+		k[0] = s->allocs, k[1] = s->bytes;
+		break;
+	case SC_HEAP_BY_LIVE:
+		k[0] = s->live_bytes, k[1] = s->live_blocks;
+		break;
+	case SC_HEAP_BY_PEAK:
+		k[0] = s->peak_bytes, k[1] = s->peak_blocks;
+		break;
+	default:
+		k[0] = s->temporary, k[1] = 0;
+		break;
+	}
+}
+
+static int cmp_sites(const void *a, const void *b, void *ctx)
+{
+	const sc_heap_site *x = *(const sc_heap_site *const *)a,
+			   *y = *(const sc_heap_site *const *)b;
+	sc_heap_order order = *(const sc_heap_order *)ctx;
+	uint64_t kx[2], ky[2];
+	site_key(x, order, kx);
+	site_key(y, order, ky);
+	for (int i = 0; i < 2; i++)
+		if (kx[i] != ky[i])
+			return kx[i] > ky[i] ? -1 : 1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+int sc_heap_sorted_sites(const sc_heap *h, sc_heap_order order, const sc_heap_site ***out,
+			 size_t *n)
+{
+	const sc_heap_site **v = malloc((h->sites.len ? h->sites.len : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < h->sites.len; i++) {
+		uint64_t key[2];
+		site_key(&h->sites.data[i], order, key);
+		if (key[0] || key[1])
+			v[k++] = &h->sites.data[i];
+	}
+	qsort_r(v, k, sizeof(*v), cmp_sites, &order);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+const sc_heap_bucket *sc_heap_size_histogram(const sc_heap *h)
+{
+	return h->sizes;
+}
+
+const sc_heap_bucket *sc_heap_lifetime_histogram(const sc_heap *h)
+{
+	return h->lifetimes;
+}
+
+const sc_heap_point *sc_heap_timeline(const sc_heap *h, size_t *n, uint64_t *width)
+{
+	*n = h->npoints;
+	*width = h->width;
+	return h->points;
+}
