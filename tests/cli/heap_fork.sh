@@ -16,13 +16,13 @@ ok "the parent's numbers"
 [ -d "$TMP/out/pid-$child" ] || fail "no $TMP/out/pid-$child for the child: $(ls "$TMP/out")"
 heap_outputs "$TMP/out/pid-$child" "$EXPECT_FORK_CHILD"
 ok "the child's numbers, in pid-$child"
-n=$(find "$TMP/out" -mindepth 1 -maxdepth 1 -name 'pid-*' | wc -l)
+n=$(find "$TMP/out" -mindepth 1 -maxdepth 1 -type d -name 'pid-*' | wc -l)
 [ "$n" -eq 1 ] || fail "$n pid-* folders, heap_fork forks once"
 
 heap_run "$TMP/solo" --no-inherit -- "$fork"
 [ "$RC" -eq 0 ] || fail "scorch heap --no-inherit -- heap_fork exited $RC: $(cat "$TMP/solo.log")"
 heap_expect "$TMP/solo/heap.json" "$EXPECT_FORK_PARENT"
-if compgen -G "$TMP/solo/pid-*" >/dev/null; then
+if [ -n "$(find "$TMP/solo" -mindepth 1 -maxdepth 1 -type d -name 'pid-*')" ]; then
 	fail "--no-inherit, yet the child has a profile: $(ls "$TMP/solo")"
 fi
 ok "--no-inherit: the parent alone"

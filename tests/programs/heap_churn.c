@@ -73,8 +73,9 @@ static size_t pick_size(struct churn *c, uint64_t op)
 	return 4096 + r % (65536 - 4096 + 1);
 }
 
-/* kind 0: malloc, 1: calloc, 2: realloc of old. */
-static void *do_alloc(int kind, void *old, size_t size)
+/* kind 0: malloc, 1: calloc, 2: realloc of old. Not inlined, so that the stacks hold no inline
+ * frames: --depth N keeps N frames, and heap.json lists them as they are. */
+NOINLINE void *do_alloc(int kind, void *old, size_t size)
 {
 	void *p;
 
