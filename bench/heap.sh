@@ -19,6 +19,9 @@
 # and the script reports, median of ROUNDS (range), for each:
 #   wall-clock time and CPU time (user + system of every process of the run: the profiler's own
 #   processes, scorch or heaptrack's interpreter, included), each also as a ratio to bare;
+#   for scorch, also the program's own CPU time (the tracker's work inside the program: the
+#   program runs under a second timer, which scorch heap follows as the forked child it is, so
+#   scorch's own share is the difference);
 #   max RSS (of the largest process of the run) and its ratio to bare; bytes written (the output
 #   folder or files); for scorch, the allocations heap.json counts against what heap_churn says
 #   it made (every allocation must be seen).
@@ -104,6 +107,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: runtime OUT CMD [ARGS...]\n");
 		return 2;
 	}
+	/* Opened first: under scorch heap, this process then allocates before its child does. */
+	f = fopen(argv[1], "w");
+	if (!f)
+		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = fork();
 	if (pid < 0)
@@ -117,9 +124,6 @@ int main(int argc, char **argv)
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_CHILDREN, &ru);
-	f = fopen(argv[1], "w");
-	if (!f)
-		return 2;
 	fprintf(f, "%.4f %.4f %ld\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 			ru.ru_stime.tv_usec / 1e6,
@@ -143,8 +147,9 @@ workload_cmd()
 	esac
 }
 
-# run WORKLOAD CONFIG ROUND: one measured run; appends "WALL CPU RSS BYTES SEEN" to
-# $tmp/WORKLOAD.CONFIG (SEEN: allocations in scorch's heap.json, else -).
+# run WORKLOAD CONFIG ROUND: one measured run; appends "WALL CPU RSS BYTES SEEN PROGCPU" to
+# $tmp/WORKLOAD.CONFIG (SEEN: allocations in scorch's heap.json, PROGCPU: the program's own CPU
+# time under scorch; else -).
 run()
 {
 	local w=$1 c=$2 r=$3 out="$tmp/out.$1.$2.$3" seen=- bytes
@@ -153,24 +158,38 @@ run()
 	mkdir -p "$out"
 	case $c in
 	bare) ;;
-	scorch) cmd=("$scorch" heap -q -o "$out/dir" -- "${cmd[@]}") ;;
-	sampled) cmd=("$scorch" heap -q --sample 512K -o "$out/dir" -- "${cmd[@]}") ;;
+	scorch) cmd=("$scorch" heap -q -o "$out/dir" -- "$tmp/runtime" "$tmp/inner" "${cmd[@]}") ;;
+	sampled)
+		cmd=("$scorch" heap -q --sample 512K -o "$out/dir" -- "$tmp/runtime" "$tmp/inner" "${cmd[@]}")
+		;;
 	heaptrack) cmd=("$heaptrack" -o "$out/ht" "${cmd[@]}") ;;
 	dhat) cmd=("$valgrind" -q --tool=dhat --dhat-out-file="$out/dhat.out" "${cmd[@]}") ;;
 	massif) cmd=("$valgrind" -q --tool=massif --massif-out-file="$out/massif.out" "${cmd[@]}") ;;
 	esac
+	rm -f "$tmp/inner"
 	if ! "$tmp/runtime" "$tmp/time" "${cmd[@]}" >"$out.stdout" 2>"$out.stderr"; then
 		echo "bench: $w under $c failed: ${cmd[*]}" >&2
 		tail -n 5 "$out.stderr" >&2
 		exit 1
 	fi
-	bytes=$(find "$out" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
-	if [ "$c" = scorch ] && [ -f "$out/dir/heap.json" ]; then
+	# scorch: the program is the timer's child, its files in DIR/pid-N (the timer's own, a few
+	# allocations, in DIR are left out of the size). When none of the timer's allocations is
+	# sampled (--sample), scorch heap writes the program's files in DIR itself.
+	local files=$out prog_cpu=-
+	if [ -d "$out/dir" ]; then
+		files=$(find "$out/dir" -mindepth 1 -maxdepth 1 -type d -name 'pid-*' | head -n1)
+		[ -n "$files" ] || files=$out/dir
+		read -r _ prog_cpu _ <"$tmp/inner"
+	fi
+	bytes=$(find "$files" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
+	[ "$files" != "$out/dir" ] || bytes=$(find "$files" -maxdepth 1 -type f -printf '%s\n' |
+		awk '{ n += $1 } END { print n + 0 }')
+	if [ "$c" = scorch ] && [ -f "$files/heap.json" ]; then
 		seen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["allocs"])' \
-			"$out/dir/heap.json")
+			"$files/heap.json")
 	fi
 	grep -h '^heap_churn:' "$out.stdout" >"$tmp/$w.known" 2>/dev/null || true
-	echo "$(cat "$tmp/time") $bytes $seen" >>"$tmp/$w.$c"
+	echo "$(cat "$tmp/time") $bytes $seen $prog_cpu" >>"$tmp/$w.$c"
 	rm -rf "$out"
 }
 
@@ -215,8 +234,9 @@ for w in workloads:
     print("\n### %s (median of %s rounds)\n" % (w, rounds))
     if known:
         print("The program's own count: `%s`\n" % known)
-    print("| configuration | wall s | x bare | CPU s | x bare | max RSS MB | x bare | output | allocations seen |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| configuration | wall s | x bare | CPU s | x bare | the program's CPU s | x bare "
+          "| max RSS MB | x bare | output | allocations seen |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     base = None
     for c in configs:
         r = rows(w, c)
@@ -225,12 +245,14 @@ for w in workloads:
         rss = [int(x[2]) / 1024.0 for x in r]
         out = [int(x[3]) for x in r]
         seen = r[-1][4]
+        pcpu = [float(x[5]) for x in r if x[5] != "-"]
         m = (med(wall), med(cpu), med(rss))
         if c == "bare":
             base = m
         ratio = (lambda i: "%.2f" % (m[i] / base[i])) if base else (lambda i: "-")
         rng = lambda v: "%.3f (%.3f-%.3f)" % (med(v), min(v), max(v))
-        print("| %s | %s | %s | %s | %s | %.1f | %s | %s | %s |" % (
-            c, rng(wall), ratio(0), rng(cpu), ratio(1), m[2], ratio(2),
+        prog = (rng(pcpu), "%.2f" % (med(pcpu) / base[1])) if pcpu and base else ("-", "-")
+        print("| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |" % (
+            c, rng(wall), ratio(0), rng(cpu), ratio(1), prog[0], prog[1], m[2], ratio(2),
             "-" if c == "bare" else human(med(out)), seen))
 PY
