@@ -144,6 +144,26 @@ EXPECT_FORK_CHILD='{
    "parent_leak": {}, "parent_work": {}, "before_fork": {}},
  "valgrind_functions": {"before_fork": {"allocs": 1, "bytes": 2000}}}'
 
+# heap_fork.c late: the parent allocates only after its child exited; no block before the fork.
+EXPECT_FORK_LATE_PARENT='{
+ "totals": {"allocs": 5, "frees": 4, "reallocs": 0, "bytes_allocated": 8321, "bytes_freed": 4000,
+            "peak_bytes": 8321, "peak_blocks": 5, "largest": 4321, "leaked_bytes": 4321,
+            "leaked_blocks": 1, "frees_unknown": 0, "temporary": 1},
+ "functions": {
+   "parent_leak": {"allocs": 1, "bytes": 4321, "leaked_blocks": 1, "leaked_bytes": 4321,
+                   "peak_blocks": 1, "peak_bytes": 4321},
+   "parent_work": {"allocs": 4, "bytes": 4000, "peak_blocks": 4, "peak_bytes": 4000},
+   "before_fork": {}, "child_leak": {}, "child_work": {}}}'
+EXPECT_FORK_LATE_CHILD='{
+ "totals": {"allocs": 6, "frees": 5, "reallocs": 0, "bytes_allocated": 2734, "bytes_freed": 1500,
+            "peak_bytes": 2734, "peak_blocks": 6, "largest": 1234, "leaked_bytes": 1234,
+            "leaked_blocks": 1, "frees_unknown": 0, "temporary": 1},
+ "functions": {
+   "child_leak": {"allocs": 1, "bytes": 1234, "leaked_blocks": 1, "leaked_bytes": 1234,
+                  "peak_blocks": 1, "peak_bytes": 1234},
+   "child_work": {"allocs": 5, "bytes": 1500, "peak_blocks": 5, "peak_bytes": 1500},
+   "before_fork": {}, "parent_leak": {}, "parent_work": {}}}'
+
 # heap_dlopen.c: dlopen's own blocks are libc's ("other").
 EXPECT_DLOPEN='{
  "totals": {"reallocs": 0, "frees_unknown": 0},

@@ -16,12 +16,18 @@ dhat_run "$TMP/threads" "$(prog heap_threads)"
 heap_expect "$(ls "$TMP/threads".[0-9]*)" "$EXPECT_THREADS" --valgrind
 
 dhat_run "$TMP/fork" "$(prog heap_fork)"
-child=$(sed -n 's/^heap_fork: child \([0-9]*\)$/\1/p' "$TMP/fork.stdout")
+child=$(sed -n 's/^heap_fork: parent [0-9]* child \([0-9]*\)$/\1/p' "$TMP/fork.stdout")
 [ -n "$child" ] || fail "heap_fork did not write its child's pid: $(cat "$TMP/fork.stdout")"
 [ -s "$TMP/fork.$child" ] || fail "DHAT wrote no profile for the child $child"
 parent=$(ls "$TMP/fork".[0-9]* | grep -v "\.$child\$")
 heap_expect "$parent" "$EXPECT_FORK_PARENT" --valgrind
 heap_expect "$TMP/fork.$child" "$EXPECT_FORK_CHILD" --valgrind
+
+dhat_run "$TMP/late" "$(prog heap_fork)" late
+read -r _ _ parent _ child <<<"$(grep '^heap_fork: parent' "$TMP/late.stdout")"
+[ -s "$TMP/late.$parent" ] && [ -s "$TMP/late.$child" ] || fail "DHAT wrote no profiles for heap_fork late"
+heap_expect "$TMP/late.$parent" "$EXPECT_FORK_LATE_PARENT" --valgrind
+heap_expect "$TMP/late.$child" "$EXPECT_FORK_LATE_CHILD" --valgrind
 
 dhat_run "$TMP/dlopen" "$(prog heap_dlopen)" "$(prog libheap_plugin.so)"
 heap_expect "$(ls "$TMP/dlopen".[0-9]*)" "$EXPECT_DLOPEN" --valgrind

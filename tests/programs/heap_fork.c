@@ -1,8 +1,8 @@
 /*
  * heap_fork.c: a parent and the child it forks, each with its own known heap.
  *
- *   usage: heap_fork     writes "heap_fork: child PID" then "heap_fork: done" on stdout; exits 0
- *                        when the child exited 0
+ *   usage: heap_fork [late]   writes "heap_fork: parent PID child PID" then "heap_fork: done" on
+ *                             stdout; exits 0 when the child exited 0
  *
  * Before forking, the parent allocates one block of 2000 B (before_fork); both processes free
  * their copy of it. A profiler that gives the child a profile of its own, starting at the fork
@@ -22,6 +22,14 @@
  *     child_work    5 allocs, 1500 B                        peak: 5 blocks, 1500 B
  * Every stack reaches main.
  *
+ * With "late" the parent allocates nothing before its child has exited: no before_fork block
+ * (so the child has frees_unknown 0), the parent waits for the child first, then runs parent_leak
+ * and parent_work. The child's events then come first, yet DIR must still be the command's own
+ * process (the parent) and the child DIR/pid-CHILD:
+ *   parent: allocs 5, frees 4, bytes_allocated 8321, bytes_freed 4000, peak 8321 B in 5 blocks,
+ *           leaked 4321 B in 1 block, temporary 1 (parent_leak and parent_work as above)
+ *   child:  as above, but frees_unknown 0
+ *
  * valgrind follows the fork too, but its child inherits the parent's heap: DHAT's child profile
  * also holds before_fork's block (allocs 7, bytes 4734, frees 6), the rest is the same.
  * Checked with valgrind 3.19 (glibc 2.36): valgrind --tool=dhat --run-libc-freeres=no
@@ -29,6 +37,7 @@
  * 4,321 bytes in 1 block in the parent, 1,234 bytes in 1 block in the child). libc allocates
  * nothing here (write(2), no stdio).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -81,9 +90,10 @@ NOINLINE void child_work(void)
 		free(p[i]); /* expect: child 5 frees */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	void *shared = before_fork();
+	bool late = argc > 1 && strcmp(argv[1], "late") == 0;
+	void *shared = late ? NULL : before_fork();
 	int status;
 	pid_t pid;
 
@@ -91,19 +101,23 @@ int main(void)
 	if (pid < 0)
 		fail_exit("heap_fork", "fork");
 	if (pid == 0) {
-		free(shared); /* expect: child frees_unknown 1 */
+		free(shared); /* expect: child frees_unknown 1 (late: free(NULL), nothing) */
 		child_leak();
 		child_work();
 		exit(0);
 	}
-	say(1, "heap_fork: child ");
+	say(1, "heap_fork: parent ");
+	say_u(1, (uint64_t)getpid());
+	say(1, " child ");
 	say_u(1, (uint64_t)pid);
 	say(1, "\n");
+	if (late && waitpid(pid, &status, 0) != pid)
+		fail_exit("heap_fork", "waitpid");
 	parent_leak();
 	parent_work();
-	if (waitpid(pid, &status, 0) != pid)
+	if (!late && waitpid(pid, &status, 0) != pid)
 		fail_exit("heap_fork", "waitpid");
-	free(shared); /* expect: parent frees 1 */
+	free(shared); /* expect: parent frees 1 (late: free(NULL), nothing) */
 	say(1, "heap_fork: done\n");
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
