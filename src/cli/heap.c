@@ -77,21 +77,10 @@ static int on_begin(void *ctx, uint32_t instance, uint32_t pid)
 	return 0;
 }
 
-static int on_event(void *ctx, uint32_t instance, const sc_heaprec_event *e)
+static int on_event(void *ctx, uint32_t instance, const sc_heap_event *e)
 {
-	struct run *r = ctx;
-	struct image *im = image_of(r, instance);
-	if (!im)
-		return 0;
-	sc_heap_event he = {.time = e->time,
-			    .tid = e->tid,
-			    .kind = e->kind == SC_HEAPREC_ALLOC ? SC_HEAP_ALLOC : SC_HEAP_FREE,
-			    .addr = e->addr,
-			    .size = e->sampled ? e->weight : e->size, /* what it stands for */
-			    .usable = e->usable,
-			    .stack = e->stack,
-			    .realloc = e->realloc};
-	return sc_heap_add(im->heap, &he);
+	struct image *im = image_of(ctx, instance);
+	return im ? sc_heap_add(im->heap, e) : 0;
 }
 
 static int on_rss(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes)
@@ -259,17 +248,6 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 	print_sites(p, im->heap, SC_HEAP_BY_LIVE, t->exited ? "leaked" : "live at the end", top);
 }
 
-static int exit_code(const sc_heaprec_result *r)
-{
-	if (!r->exited)
-		return 0;
-	if (WIFEXITED(r->wait_status))
-		return WEXITSTATUS(r->wait_status);
-	if (WIFSIGNALED(r->wait_status))
-		return 128 + WTERMSIG(r->wait_status);
-	return 0;
-}
-
 static int parse_call_graph(const char *s, sc_record_callgraph *out)
 {
 	if (!strcmp(s, "auto"))
@@ -406,7 +384,7 @@ int cmd_heap(int argc, char **argv)
 		rc = res.exec_errno == ENOENT ? 127 : res.exec_errno ? 126 : 1;
 		goto out;
 	}
-	rc = exit_code(&res);
+	rc = sc_cli_exit_status(res.exited, res.wait_status);
 
 	sc_sym_stats st = {0};
 	sc_sym_options so = {0};
