@@ -12,6 +12,7 @@
 
 #include "agent/stream.h"
 #include "record/agentfile.h"
+#include "record/events.h"
 #include "record/addrspace.h"
 #include "record/sample.h"
 #include "session/session.h"
@@ -22,7 +23,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,17 +47,6 @@ struct sigrec {
 	unsigned rounds;
 	SC_VEC(uint64_t) pcs;
 };
-
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof(r->err), fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 int sc_record_signal_agent(char *buf, size_t size)
 {
@@ -173,25 +162,27 @@ static int add_metadata(struct sigrec *s)
 static int check_options(const sc_record_options *o, sc_record_result *r)
 {
 	if (!o->argv || !o->argv[0])
-		return fail(
+		return sc_rec_fail(
 		    r, -EINVAL,
 		    "the signal backend records a command it starts (-- COMMAND): it cannot "
 		    "attach to running processes (-p, -t) or sample all CPUs (-a)");
 	if (o->system_wide)
-		return fail(r, -EINVAL, "the signal backend cannot sample all CPUs (-a)");
+		return sc_rec_fail(r, -EINVAL, "the signal backend cannot sample all CPUs (-a)");
 	if (o->mode != SC_RECORD_MODE_CPU)
-		return fail(r, -EINVAL,
-			    "the signal backend samples CPU time only (--mode cpu); off-CPU and "
-			    "wall modes need perf events");
+		return sc_rec_fail(
+		    r, -EINVAL,
+		    "the signal backend samples CPU time only (--mode cpu); off-CPU and "
+		    "wall modes need perf events");
 	bool time = false;
 	const char *ev = o->event ? sc_record_event_canonical(o->event, &time, NULL) : "cpu-clock";
 	if (!ev || (strcmp(ev, "cpu-clock") && strcmp(ev, "task-clock")))
-		return fail(r, -EINVAL,
-			    "the signal backend samples cpu-clock (each thread's CPU time), not "
-			    "'%s'",
-			    o->event);
+		return sc_rec_fail(
+		    r, -EINVAL,
+		    "the signal backend samples cpu-clock (each thread's CPU time), not "
+		    "'%s'",
+		    o->event);
 	if (o->frequency < 1 || o->max_depth < 1 || o->count < 0)
-		return fail(r, -EINVAL, "invalid recording options");
+		return sc_rec_fail(r, -EINVAL, "invalid recording options");
 	return 0;
 }
 
@@ -210,17 +201,17 @@ int sc_record_signal_run(const sc_record_options *o, const char *agent, sc_profi
 	if (ret < 0)
 		return ret;
 	if (p->nsample_types || p->samples.len)
-		return fail(r, -EINVAL, "the profile to record into is not empty");
+		return sc_rec_fail(r, -EINVAL, "the profile to record into is not empty");
 	struct sigrec s = {.o = o, .p = p, .r = r, .f = {.fd = -1}};
 	sc_addrspace_init(&s.as, p);
 	if (sc_sample_init(&s.dec, p, &s.as, (size_t)o->max_depth) < 0) {
-		ret = fail(r, -ENOMEM, "out of memory");
+		ret = sc_rec_fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((ret = make_file(&s)) < 0)
 		goto out;
 	if ((ret = add_metadata(&s)) < 0) {
-		fail(r, ret, "out of memory");
+		sc_rec_fail(r, ret, "out of memory");
 		goto out;
 	}
 	sc_agentfile_run run = {.argv = o->argv,
@@ -236,7 +227,7 @@ int sc_record_signal_run(const sc_record_options *o, const char *agent, sc_profi
 	ret = sc_agentfile_run_command(&s.f, &run);
 	r->exec_errno = run.exec_errno;
 	if (run.err[0])
-		fail(r, ret, "%s", run.err);
+		sc_rec_fail(r, ret, "%s", run.err);
 	r->exited = run.sess.exited;
 	r->wait_status = run.sess.wait_status;
 	r->killed = run.sess.killed;
@@ -248,7 +239,7 @@ int sc_record_signal_run(const sc_record_options *o, const char *agent, sc_profi
 	r->duration = run.seconds;
 	sc_agentfile_note(&s.f, r->note, sizeof(r->note));
 	if (ret == -ENOMEM && !r->err[0])
-		fail(r, ret, "out of memory while recording");
+		sc_rec_fail(r, ret, "out of memory while recording");
 out:
 	sc_agentfile_close(&s.f);
 	sc_vec_release(&s.pcs);
