@@ -476,6 +476,13 @@ uint32_t sc_heap_pid(const sc_heap *h)
 	return h->pid;
 }
 
+size_t sc_heap_memory(const sc_heap *h)
+{
+	return sizeof(*h) + h->live_cap * sizeof(*h->live) + sc_vec_bytes(h->sites) +
+	       sc_hashmap_bytes(&h->site_index) + sc_vec_bytes(h->threads) +
+	       sc_hashmap_bytes(&h->thread_index);
+}
+
 const sc_profile *sc_heap_profile_of(const sc_heap *h)
 {
 	return h->p;

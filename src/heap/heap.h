@@ -110,6 +110,9 @@ typedef struct sc_heap_totals {
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h);
 uint32_t sc_heap_pid(const sc_heap *h);
 bool sc_heap_is_finished(const sc_heap *h);
+/* The bytes the analysis holds on the heap (tables' capacities): grows with the live blocks, the
+ * sites and the threads, not with the number of events. */
+size_t sc_heap_memory(const sc_heap *h);
 /* The profile given to sc_heap_new. */
 const sc_profile *sc_heap_profile_of(const sc_heap *h);
 
