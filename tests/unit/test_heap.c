@@ -395,6 +395,69 @@ static void test_bounded(void **state)
 	assert_int_equal(t->max_rss, 1000000 + (n - 1) / 5000 * 5000);
 }
 
+/* Many live blocks freed in another order than allocated: every FREE finds its block (deletion
+ * from the live table keeps every probe run whole). 20000 blocks at 16-byte steps, freed in a
+ * shuffled order, half of them before more allocations reuse the table. */
+static void test_many_live(void **state)
+{
+	struct fixture *x = *state;
+	sc_heap *h = x->h;
+	enum { N = 20000 };
+	static uint64_t order[N];
+	for (uint64_t i = 0; i < N; i++) {
+		alloc(h, 1 + i, 1, 0x10000 + i * 16, 1, x->A);
+		order[i] = 0x10000 + i * 16;
+	}
+	uint64_t seed = 12345;
+	for (size_t i = N - 1; i > 0; i--) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		size_t j = (size_t)((seed >> 33) % (i + 1));
+		uint64_t tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (size_t i = 0; i < N / 2; i++)
+		dealloc(h, 100000 + i, 1, order[i]);
+	for (uint64_t i = 0; i < N / 2; i++)
+		alloc(h, 200000 + i, 1, 0x1000000 + i * 16, 2, x->B);
+	for (size_t i = N / 2; i < N; i++)
+		dealloc(h, 300000 + i, 1, order[i]);
+	assert_int_equal(sc_heap_finish(h, 400000, true), 0);
+	const sc_heap_totals *t = sc_heap_get_totals(h);
+	assert_int_equal(t->frees_unknown, 0);
+	assert_int_equal(t->frees, N);
+	assert_int_equal(t->live_blocks, N / 2);
+	assert_int_equal(t->live_bytes, N);
+	assert_int_equal(t->peak_bytes, N / 2 + N); /* the B blocks come while half of A lives */
+}
+
+/* The timeline's buckets after its width doubled: each keeps the exact lowest, highest and last
+ * heap size of its time range and the highest RSS. One 1-byte block every 1 ms for 2 s (heap
+ * size k + 1 at k ms), RSS 1000 * k at k ms: 2000 ms in 512 points is 4 ms per point. */
+static void test_timeline_buckets(void **state)
+{
+	struct fixture *x = *state;
+	sc_heap *h = x->h;
+	const uint64_t ms = 1000000;
+	for (uint64_t k = 0; k < 2000; k++) {
+		alloc(h, 5 * ms + k * ms, 1, 0x100 + k * 16, 1, x->A);
+		assert_int_equal(sc_heap_rss(h, 5 * ms + k * ms, 1000 * k), 0);
+	}
+	assert_int_equal(sc_heap_finish(h, 5 * ms + 2000 * ms, true), 0);
+	size_t n;
+	uint64_t width;
+	const sc_heap_point *pts = sc_heap_timeline(h, &n, &width);
+	assert_int_equal(width, 4 * ms);
+	assert_int_equal(n, 500);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(pts[i].has_heap && pts[i].has_rss);
+		assert_int_equal(pts[i].heap_min, 4 * i + 1);
+		assert_int_equal(pts[i].heap_max, 4 * i + 4);
+		assert_int_equal(pts[i].heap_last, 4 * i + 4);
+		assert_int_equal(pts[i].rss, 1000 * (4 * i + 3));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +468,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_peak_first_reached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeline_buckets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
