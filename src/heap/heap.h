@@ -74,6 +74,10 @@ void sc_heap_free(sc_heap *h);
  * -ENOMEM, or -EINVAL (a kind other than ALLOC/FREE, a stack that is not a node of the profile,
  * or a call after sc_heap_finish). */
 int sc_heap_add(sc_heap *h, const sc_heap_event *e);
+/* sc_heap_add for `n` events in a row (what the recorder drained from a ring), faster on large live
+ * sets: it prefetches the live table's entries of the events ahead. Stops at the first error and
+ * returns it (the events before it were added). */
+int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n);
 /* The process's resident set size at `time` (sampled by scorch while it runs), for the timeline.
  * Returns 0 or -EINVAL after sc_heap_finish. */
 int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes);

@@ -458,6 +458,44 @@ static void test_timeline_buckets(void **state)
 	}
 }
 
+/* sc_heap_add_many gives what sc_heap_add gives, and stops at the first bad event. */
+static void test_add_many(void **state)
+{
+	struct fixture *x = *state;
+	sc_heap_event ev[64];
+	size_t n = 0;
+	for (uint64_t i = 0; i < 40; i++) {
+		ev[n++] = (sc_heap_event){.time = 10 * i,
+					  .tid = (uint32_t)(i % 3),
+					  .kind = SC_HEAP_ALLOC,
+					  .addr = 0x100 + i * 16,
+					  .size = i + 1,
+					  .stack = i % 2 ? x->A : x->C};
+		if (i % 4 == 3)
+			ev[n++] = (sc_heap_event){.time = 10 * i + 5,
+						  .tid = 1,
+						  .kind = SC_HEAP_FREE,
+						  .addr = 0x100 + (i - 2) * 16};
+	}
+	assert_int_equal(sc_heap_add_many(x->h, ev, n), 0);
+	sc_heap *one = sc_heap_new(x->p, 42);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(sc_heap_add(one, &ev[i]), 0);
+	assert_int_equal(sc_heap_finish(x->h, 1000, true), 0);
+	assert_int_equal(sc_heap_finish(one, 1000, true), 0);
+	assert_memory_equal(sc_heap_get_totals(x->h), sc_heap_get_totals(one),
+			    sizeof(sc_heap_totals));
+	assert_int_equal(sc_heap_get_totals(one)->frees, 10);
+	sc_heap_free(one);
+
+	sc_heap *bad = sc_heap_new(x->p, 1);
+	ev[2].kind = 7;
+	assert_int_equal(sc_heap_add_many(bad, ev, n), -EINVAL);
+	assert_int_equal(sc_heap_finish(bad, 1000, true), 0);
+	assert_int_equal(sc_heap_get_totals(bad)->allocs, 2);
+	sc_heap_free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +508,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_buckets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_many, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
