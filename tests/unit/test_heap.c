@@ -458,6 +458,40 @@ static void test_timeline_buckets(void **state)
 	}
 }
 
+/* Size buckets at their edges: bucket i holds 2^(i-1) < size <= 2^i, bucket 0 sizes 0 and 1. */
+static void test_size_buckets(void **state)
+{
+	struct fixture *x = *state;
+	static const struct {
+		uint64_t size;
+		size_t bucket;
+	} cases[] = {{0, 0},
+		     {1, 0},
+		     {2, 1},
+		     {3, 2},
+		     {4, 2},
+		     {5, 3},
+		     {64, 6},
+		     {65, 7},
+		     {1ULL << 40, 40},
+		     {(1ULL << 40) + 1, 41},
+		     {(1ULL << 63) + 1, 64}};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	for (size_t i = 0; i < n; i++)
+		alloc(x->h, i, 1, 0x10 + i * 16, cases[i].size, x->A);
+	assert_int_equal(sc_heap_finish(x->h, n, true), 0);
+	const sc_heap_bucket *b = sc_heap_size_histogram(x->h);
+	uint64_t want[SC_HEAP_SIZE_BUCKETS] = {0};
+	for (size_t i = 0; i < n; i++)
+		want[cases[i].bucket]++;
+	for (size_t i = 0; i < SC_HEAP_SIZE_BUCKETS; i++)
+		if (b[i].allocs != want[i])
+			fail_msg("bucket %zu (le %llu): %llu allocations, want %llu", i,
+				 (unsigned long long)b[i].le, (unsigned long long)b[i].allocs,
+				 (unsigned long long)want[i]);
+	assert_int_equal(b[64].le, UINT64_MAX);
+}
+
 /* sc_heap_add_many gives what sc_heap_add gives, and stops at the first bad event. */
 static void test_add_many(void **state)
 {
@@ -509,6 +543,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_buckets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_many, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_buckets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
