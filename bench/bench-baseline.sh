@@ -11,33 +11,24 @@
 # Environment: RUNS (default 10), ARGS (extra options for the benchmark program, e.g. "--noise 3"
 # or "--quick"), LOAD=1 (keep a busy loop competing for one CPU during the runs).
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init bench-baseline "${1:-build}"
 bench="$top/$build/examples/memgraph/bench/bench_memgraph"
 runs=${RUNS:-10}
-[ -x "$bench" ] || { echo "bench-baseline: build first ($bench missing)" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "bench-baseline: python3 is missing; skipping" >&2; exit 0; }
-tmp=$(mktemp -d)
-spinner=
-cleanup()
-{
-	[ -n "$spinner" ] && kill "$spinner" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_need "$bench" "build first ($bench missing)"
+bench_skip_without python3
+bench_tmpdir
 read -r -a extra <<<"${ARGS:-}"
 if [ "${LOAD:-0}" = 1 ]; then
-	sh -c 'while :; do :; done' &
-	spinner=$!
+	bench_load_start
 fi
 
-load0=$(cut -d' ' -f1 /proc/loadavg)
+load0=$(bench_loadavg)
 "$bench" -q --format none --save-baseline self --baseline-dir "$tmp/bl" "${extra[@]}"
 for i in $(seq "$runs"); do
 	"$bench" -q --format json --baseline self --baseline-dir "$tmp/bl" "${extra[@]}" >"$tmp/run.$i.json"
 done
-echo "load average $load0 -> $(cut -d' ' -f1 /proc/loadavg)${LOAD:+, with a busy loop on one CPU}" >&2
+echo "load average $load0 -> $(bench_loadavg)${LOAD:+, with a busy loop on one CPU}" >&2
 
 python3 - "$tmp" "$runs" <<'EOF'
 import json, sys

@@ -13,42 +13,28 @@
 # benchmark program, e.g. "--quick"; default none), KEEP=DIR (keep the JSON reports there).
 # Needs python3. Prints a Markdown table; the machine's load average is printed per condition.
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init bench-stability "${1:-build}"
 bench="$top/$build/examples/memgraph/bench/bench_memgraph"
 runs=${RUNS:-10}
 conditions=${CONDITIONS:-quiet loaded}
-[ -x "$bench" ] || { echo "bench-stability: build first ($bench missing)" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "bench-stability: python3 is missing; skipping" >&2; exit 0; }
-tmp=${KEEP:-$(mktemp -d)}
-mkdir -p "$tmp"
-spinner=
-cleanup()
-{
-	[ -n "$spinner" ] && kill "$spinner" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_need "$bench" "build first ($bench missing)"
+bench_skip_without python3
+bench_tmpdir "${KEEP:-}"
 
 read -r -a extra <<<"${ARGS:-}"
 for cond in $conditions; do
 	if [ "$cond" = loaded ]; then
-		sh -c 'while :; do :; done' &
-		spinner=$!
+		bench_load_start
 	fi
-	load0=$(cut -d' ' -f1 /proc/loadavg)
+	load0=$(bench_loadavg)
 	start=$(date +%s)
 	for i in $(seq "$runs"); do
 		"$bench" -q --format none --json "$tmp/$cond.$i.json" "${extra[@]}"
 	done
-	load1=$(cut -d' ' -f1 /proc/loadavg)
+	load1=$(bench_loadavg)
 	echo "$cond: $runs runs in $(($(date +%s) - start)) s, load average $load0 -> $load1" >&2
-	if [ -n "$spinner" ]; then
-		kill "$spinner"
-		wait "$spinner" 2>/dev/null || true
-		spinner=
-	fi
+	bench_load_stop
 done
 
 python3 - "$tmp" "$runs" $conditions <<'EOF'

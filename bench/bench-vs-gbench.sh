@@ -24,51 +24,38 @@
 # Environment: RUNS (10), REPS (50), MIN_TIME (0.04), CONDITIONS ("quiet loaded").
 # Needs g++, Google Benchmark (apt-get install libbenchmark-dev) and python3; skips without them.
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init bench-vs-gbench "${1:-build}"
 bench="$top/$build/examples/memgraph/bench/bench_memgraph"
 lib="$top/$build/examples/memgraph/libmemgraph.a"
 runs=${RUNS:-10}
 reps=${REPS:-50}
 min_time=${MIN_TIME:-0.04}
 conditions=${CONDITIONS:-quiet loaded}
-[ -x "$bench" ] && [ -f "$lib" ] || { echo "bench-vs-gbench: build first ($bench, $lib)" >&2; exit 1; }
+[ -x "$bench" ] && [ -f "$lib" ] || bench_die "build first ($bench, $lib)"
 for t in g++ python3; do
-	command -v $t >/dev/null || { echo "bench-vs-gbench: $t is missing; skipping" >&2; exit 0; }
+	bench_skip_without $t
 done
 [ -f /usr/include/benchmark/benchmark.h ] || {
 	echo "bench-vs-gbench: Google Benchmark is missing (apt-get install libbenchmark-dev); skipping" >&2
 	exit 0
 }
-tmp=$(mktemp -d)
-spinner=
-cleanup()
-{
-	[ -n "$spinner" ] && kill "$spinner" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_tmpdir
 g++ -O2 -std=c++17 -I"$top/examples/memgraph" -o "$tmp/gbench_similarity" \
 	"$here/gbench_similarity.cc" "$lib" -lbenchmark -lpthread -lm
 
 for cond in $conditions; do
 	if [ "$cond" = loaded ]; then
-		sh -c 'while :; do :; done' &
-		spinner=$!
+		bench_load_start
 	fi
-	load0=$(cut -d' ' -f1 /proc/loadavg)
+	load0=$(bench_loadavg)
 	for i in $(seq "$runs"); do
 		"$bench" -q --format none --json "$tmp/ours.$cond.$i.json" '^memgraph/similarity/1000$'
 		"$tmp/gbench_similarity" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
 			--benchmark_format=json >"$tmp/gb.$cond.$i.json" 2>/dev/null
 	done
-	echo "$cond: load average $load0 -> $(cut -d' ' -f1 /proc/loadavg)" >&2
-	if [ -n "$spinner" ]; then
-		kill "$spinner"
-		wait "$spinner" 2>/dev/null || true
-		spinner=
-	fi
+	echo "$cond: load average $load0 -> $(bench_loadavg)" >&2
+	bench_load_stop
 done
 
 python3 - "$tmp" "$runs" $conditions <<'EOF'

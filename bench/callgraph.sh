@@ -21,23 +21,20 @@
 #   about 3 s, no frame pointers), ENTRY (default Py_RunMain).
 # Needs perf_event_paranoid <= 1 (or root) and perf. Prints a Markdown table.
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-scorch="$top/$build/scorch"
+. "$(dirname "$0")/lib.sh"
+bench_init bench "${1:-build}"
 rounds=${ROUNDS:-5}
 freq=${FREQ:-1000}
 stack=${STACK:-16384}
 entry=${ENTRY:-Py_RunMain}
-[ -x "$scorch" ] || { echo "bench: build first ($scorch missing)" >&2; exit 1; }
-command -v perf >/dev/null || { echo "bench: perf is not installed; skipping" >&2; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/cputime" "$here/cputime.c"
+bench_need "$scorch" "build first ($scorch missing)"
+bench_skip_without perf "perf is not installed"
+bench_tmpdir
+bench_cputime
 if [ -n "${WORKLOAD:-}" ]; then
 	read -r -a wl <<<"$WORKLOAD"
 else
-	[ -x /usr/bin/python3 ] || { echo "bench: no /usr/bin/python3; set WORKLOAD" >&2; exit 1; }
+	[ -x /usr/bin/python3 ] || bench_die "no /usr/bin/python3; set WORKLOAD"
 	cat >"$tmp/work.py" <<'PY'
 import json
 for i in range(1000000):
@@ -46,8 +43,6 @@ PY
 	wl=(/usr/bin/python3 "$tmp/work.py")
 fi
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
 sub() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN {print a - b}'; }
 
 for r in $(seq "$rounds"); do
@@ -65,15 +60,15 @@ for r in $(seq "$rounds"); do
 	"$tmp/cputime" "$tmp/post.perf.$r" perf report -i "$tmp/perf.data" --stdio >/dev/null 2>&1
 done
 
-bare=$(cat "$tmp"/bare.[0-9]* | median)
+bare=$(cat "$tmp"/bare.[0-9]* | bench_median)
 cell()
 {
 	local med
-	med=$(cat "$tmp/$1".[0-9]* | median)
-	awk -v a="$med" -v b="$bare" -v r="$(cat "$tmp/$1".[0-9]* | range)" \
+	med=$(cat "$tmp/$1".[0-9]* | bench_median)
+	awk -v a="$med" -v b="$bare" -v r="$(cat "$tmp/$1".[0-9]* | bench_range)" \
 		'BEGIN {printf "%.2f s (%+.1f%%; %s)", a, (a / b - 1) * 100, r}'
 }
-own() { printf '%.2f s (%s)' "$(cat "$tmp/own.$1".[0-9]* | median)" "$(cat "$tmp/own.$1".[0-9]* | range)"; }
+own() { printf '%.2f s (%s)' "$(cat "$tmp/own.$1".[0-9]* | bench_median)" "$(cat "$tmp/own.$1".[0-9]* | bench_range)"; }
 
 # Bytes per sample and stacks reaching ENTRY, from the last round's files.
 sc_stats()
@@ -116,14 +111,14 @@ IFS='|' read -r dw_bytes dw_entry <<<"$(sc_stats scdwarf)"
 IFS='|' read -r au_bytes au_entry <<<"$(sc_stats scauto)"
 IFS='|' read -r fp_bytes fp_entry <<<"$(sc_stats scfp)"
 IFS='|' read -r pf_bytes pf_entry <<<"$perf_stats"
-post=$(printf '%.2f s (%s)' "$(cat "$tmp"/post.perf.[0-9]* | median)" "$(cat "$tmp"/post.perf.[0-9]* | range)")
+post=$(printf '%.2f s (%s)' "$(cat "$tmp"/post.perf.[0-9]* | bench_median)" "$(cat "$tmp"/post.perf.[0-9]* | bench_range)")
 
 cat <<EOF
 Workload: ${wl[*]}; ${freq} Hz; ${stack}-byte stack copies; median of $rounds interleaved rounds (range).
 
 | measure | scorch --call-graph dwarf | scorch --call-graph auto | scorch --call-graph fp | perf record --call-graph dwarf |
 |---|---|---|---|---|
-| target CPU time (bare: $(printf '%.2f' "$bare") s, range $(cat "$tmp"/bare.[0-9]* | range)) | $(cell scdwarf) | $(cell scauto) | $(cell scfp) | $(cell perf) |
+| target CPU time (bare: $(printf '%.2f' "$bare") s, range $(cat "$tmp"/bare.[0-9]* | bench_range)) | $(cell scdwarf) | $(cell scauto) | $(cell scfp) | $(cell perf) |
 | profiler's own CPU time (the whole \`record\` process: scorch's includes unwinding, symbolizing, writing) | $(own scdwarf) | $(own scauto) | $(own scfp) | $(own perf) |
 | deferred unwinding (\`perf report --stdio\`, CPU) | - (done while recording) | - | - | ${post} |
 | bytes stored per sample | ${dw_bytes} | ${au_bytes} | ${fp_bytes} | ${pf_bytes} |

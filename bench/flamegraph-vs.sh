@@ -22,6 +22,8 @@
 # collapsing (MiB of perf script text per CPU second), and whether scorch and stackcollapse-perf
 # produce the same folded totals per function.
 set -u
+. "$(dirname "$0")/lib.sh"
+bench_init flamegraph-vs "${1:-build}"
 BUILD=${1:-build}
 SCORCH=${SCORCH:-$BUILD/scorch}
 WORK=${WORK:-/tmp/scorch-flamegraph-vs}
@@ -30,23 +32,23 @@ ROUNDS=${ROUNDS:-3}
 MEMGRAPH=$BUILD/examples/memgraph/memgraph
 mkdir -p "$WORK"
 
-die() { echo "flamegraph-vs: $*" >&2; exit 1; }
-[ -x "$SCORCH" ] || die "no scorch binary at $SCORCH (build first)"
-[ -x /usr/bin/time ] || die "needs GNU time (/usr/bin/time; apt-get install time)"
-command -v perf >/dev/null || die "needs perf"
+
+[ -x "$SCORCH" ] || bench_die "no scorch binary at $SCORCH (build first)"
+[ -x /usr/bin/time ] || bench_die "needs GNU time (/usr/bin/time; apt-get install time)"
+command -v perf >/dev/null || bench_die "needs perf"
 
 # Does this scorch read perf script text? (report sniffs it since issue #4)
 printf 'x 1 1.0: 10 cpu-clock:\n\t1 main (/x)\n' > "$WORK/probe.txt"
-"$SCORCH" report --format folded "$WORK/probe.txt" 2>/dev/null | grep -q '^main 10$' ||
-	die "$SCORCH does not read perf script text yet"
+"$SCORCH" report --format folded "$WORK/probe.txt" 2>/dev/null | grep -q -e '^main 10$' -e ';main 10$' ||
+	bench_die "$SCORCH does not read perf script text yet"
 
 # --- inputs ------------------------------------------------------------------------------------
 base=$WORK/base.txt
 if [ ! -s "$base" ]; then
-	[ -x "$MEMGRAPH" ] || die "no $MEMGRAPH"
+	[ -x "$MEMGRAPH" ] || bench_die "no $MEMGRAPH"
 	perf record -q -F 20000 -g -o "$WORK/base.data" -- "$MEMGRAPH" >/dev/null 2>&1 ||
-		die "perf record failed"
-	perf script -i "$WORK/base.data" > "$base" 2>/dev/null || die "perf script failed"
+		bench_die "perf record failed"
+	perf script -i "$WORK/base.data" > "$base" 2>/dev/null || bench_die "perf script failed"
 fi
 count() { grep -c -v -e '^[[:space:]]' -e '^$' "$1"; }
 nbase=$(count "$base")
@@ -75,7 +77,7 @@ run() {
 	local name=$1; shift
 	local cpus=() rss=()
 	for ((r = 0; r < ROUNDS; r++)); do
-		/usr/bin/time -f '%U %S %M' -o "$WORK/time.out" bash -c "$*" || die "$name failed"
+		/usr/bin/time -f '%U %S %M' -o "$WORK/time.out" bash -c "$*" || bench_die "$name failed"
 		read -r u s m < "$WORK/time.out"
 		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')")
 		rss+=("$m")

@@ -10,7 +10,8 @@
 # grows stays in BUILD/tests/fuzz/corpus-TARGET, so the next campaign starts from it. Exit 1 when
 # any target found a crash, leak, hang or a bad diagnostic (its reproducer's path is printed).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init fuzz.sh "${1:-build}" # sets top
 BUILD=${1:-build}
 secs=${2:-600}
 [ -d "$BUILD" ] || { echo "fuzz.sh: no build directory '$BUILD' (run make first)" >&2; exit 2; }

@@ -18,22 +18,17 @@
 #   machine's noise), OVERHEAD_ONLY=1 (part 1 only)
 # Needs root (or perf_event_paranoid <= 1) and perf. Prints a Markdown table.
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-scorch="$top/$build/scorch"
+. "$(dirname "$0")/lib.sh"
+bench_init bench "${1:-build}"
 rounds=${ROUNDS:-5}
 freq=${FREQ:-1000}
-[ -x "$scorch" ] || { echo "bench: build first ($scorch missing)" >&2; exit 1; }
-command -v perf >/dev/null || { echo "bench: perf is not installed; skipping" >&2; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/cputime" "$here/cputime.c"
+bench_need "$scorch" "build first ($scorch missing)"
+bench_skip_without perf "perf is not installed"
+bench_tmpdir
+bench_cputime
 workload=${WORKLOAD:-"$top/$build/examples/memgraph/memgraph"}
 read -r -a wl <<<"$workload"
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-now() { date +%s.%N; }
 
 # 1. overhead, interleaved so that drift in machine speed hits every configuration alike.
 for r in $(seq "$rounds"); do
@@ -45,8 +40,8 @@ for r in $(seq "$rounds"); do
 	perf record -q -F "$freq" -o "$tmp/nocg.data" -- "$tmp/cputime" "$tmp/perfnocg.$r" "${wl[@]}" >/dev/null 2>&1
 done
 for c in bare scorch perffp perfdw perfnocg; do
-	cat "$tmp/$c".[0-9]* | median >"$tmp/$c.med"
-	cat "$tmp/$c".[0-9]* | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f-%.3f", lo, hi}' >"$tmp/$c.range"
+	cat "$tmp/$c".[0-9]* | bench_median >"$tmp/$c.med"
+	cat "$tmp/$c".[0-9]* | bench_range 3 >"$tmp/$c.range"
 done
 bare=$(cat "$tmp/bare.med")
 pct() { awk -v a="$1" -v b="$bare" 'BEGIN {printf "%+.2f%%", (a / b - 1) * 100}'; }
@@ -73,13 +68,13 @@ per() { awk -v b="$1" -v s="$2" 'BEGIN {if (s > 0) printf "%.0f", b / s; else pr
 
 # 2. start-up and shut-down on `true`.
 for r in $(seq $((rounds * 2))); do
-	t0=$(now); "$scorch" record -q -o "$tmp/t" -- true; t1=$(now)
-	perf record -q -o "$tmp/t.data" -- true 2>/dev/null; t2=$(now)
+	t0=$(bench_now); "$scorch" record -q -o "$tmp/t" -- true; t1=$(bench_now)
+	perf record -q -o "$tmp/t.data" -- true 2>/dev/null; t2=$(bench_now)
 	awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) * 1000}' >>"$tmp/true.scorch"
 	awk -v a="$t1" -v b="$t2" 'BEGIN {print (b - a) * 1000}' >>"$tmp/true.perf"
 done
-true_sc=$(median <"$tmp/true.scorch")
-true_perf=$(median <"$tmp/true.perf")
+true_sc=$(bench_median <"$tmp/true.scorch")
+true_perf=$(bench_median <"$tmp/true.perf")
 
 # 4. post-processing of ~100k samples over a few thousand functions.
 python3 "$here/gen-manyfuncs.py" 3000 "$tmp/many.c"
@@ -90,7 +85,7 @@ many_samples=$(sed -n 's/^scorch record: \([0-9]*\) samples.*/\1/p' "$tmp/many.e
 many_funcs=$("$scorch" report "$tmp/many-sc/profile.pb.gz" --format json --top 0 |
 	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["by_self"]))')
 perf record -q -F 10000 -g -o "$tmp/many.data" -- "$tmp/many" "${MANY_ROUNDS:-17000000}" >/dev/null 2>&1
-t0=$(now); perf report -i "$tmp/many.data" --stdio >/dev/null 2>&1; t1=$(now)
+t0=$(bench_now); perf report -i "$tmp/many.data" --stdio >/dev/null 2>&1; t1=$(bench_now)
 perf_post=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 
 cat <<EOF

@@ -182,6 +182,7 @@ one()
 		rm -f "$tmp/g.prof"
 		"$run" "$base.time" env LD_PRELOAD="$gperf" CPUPROFILE="$tmp/g.prof" \
 			CPUPROFILE_FREQUENCY="$freq" "$@" >/dev/null 2>"$tmp/g.log"
+		[ -s "$tmp/g.prof" ] || { echo "bench: gperftools wrote no profile: $(cat "$tmp/g.log")" >&2; exit 1; }
 		gperf_stats "$tmp/g.prof" >"$tmp/g.stats"
 		awk '{print $1}' "$tmp/g.stats" >"$base.samples"
 		stat -c %s "$tmp/g.prof" >"$base.bytes"

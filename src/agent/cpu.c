@@ -27,40 +27,31 @@
  * clone); a static or setuid program, into which nothing can be preloaded (scorch reports that no
  * process loaded the agent).
  */
+#include "agent/shm.h"
 #include "agent/stream.h"
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <link.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define EXPORT	 __attribute__((visibility("default")))
-#define MAX_SEEN 128 /* modules a thread remembers having announced */
-#define MAX_PCS	 1024
+#define EXPORT	__attribute__((visibility("default")))
+#define MAX_PCS 1024
 
 /* One sampled thread. */
 struct thr {
-	sc_agent_ring *ring; /* NULL: none was free */
-	unsigned char *data;
-	uint64_t head; /* producer position (ours) */
+	sc_shm_writer w;
 	timer_t timer;
 	bool has_timer;
 	bool comm_sent;
@@ -69,21 +60,14 @@ struct thr {
 	uint32_t pid, tid;
 	void *(*fn)(void *); /* pthread_create's start routine, until it runs */
 	void *arg;
-	size_t nseen;
-	uint64_t seen_start[MAX_SEEN], seen_end[MAX_SEEN];
 	sc_lu_cache cache;
 	uint64_t pcs[MAX_PCS];
 };
 
-static sc_agent_header *hdr;
-static unsigned char *rings_base;
-static uint64_t ring_stride, ring_mask;
-static long page_size;
+#define hdr sc_shm_hdr
 static int signo;
 static bool active;
-static char exe_path[4096];
-static uint64_t vdso_base;
-static uint64_t self_start, self_end; /* this library's code */
+static uint32_t instance; /* this process image's number */
 static pthread_key_t thr_key;
 static __thread struct thr *self __attribute__((tls_model("initial-exec")));
 
@@ -96,172 +80,12 @@ static sighandler_t (*real_signal)(int, sighandler_t);
 static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
 static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
 
-/* ---- the shared file ---------------------------------------------------------------------- */
-
-/* Keeps the first error of any agent in the header, for scorch to print. Not in the handler. */
-static void agent_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void agent_error(const char *fmt, ...)
-{
-	if (!hdr)
-		return;
-	uint32_t expected = 0;
-	if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&hdr->error_set, &expected, 2))
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(hdr->error, sizeof(hdr->error), fmt, ap);
-	va_end(ap);
-	atomic_store_explicit((_Atomic uint32_t *)&hdr->error_set, 1, memory_order_release);
-}
-
-static sc_agent_ring *ring_at(uint32_t i)
-{
-	return (sc_agent_ring *)(rings_base + (uint64_t)i * ring_stride);
-}
-
-/* Claims a free ring for thread `t` (outside the handler). */
-static void claim_ring(struct thr *t)
-{
-	t->ring = NULL;
-	for (uint32_t i = 0; i < hdr->nrings; i++) {
-		sc_agent_ring *r = ring_at(i);
-		uint32_t expected = SC_AGENT_RING_FREE;
-		if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&r->state, &expected,
-						    SC_AGENT_RING_CLAIMING))
-			continue;
-		r->stream = atomic_fetch_add((_Atomic uint32_t *)&hdr->next_stream, 1) + 1;
-		r->pid = t->pid;
-		r->tid = t->tid;
-		atomic_store_explicit((_Atomic uint64_t *)&r->head, 0, memory_order_relaxed);
-		atomic_store_explicit((_Atomic uint64_t *)&r->tail, 0, memory_order_relaxed);
-		atomic_store_explicit((_Atomic uint64_t *)&r->lost, 0, memory_order_relaxed);
-		atomic_store_explicit((_Atomic uint32_t *)&r->state, SC_AGENT_RING_OWNED,
-				      memory_order_release);
-		t->ring = r;
-		t->data = (unsigned char *)r + SC_AGENT_RING_HEADER;
-		t->head = 0;
-		return;
-	}
-}
-
-static void close_ring(struct thr *t)
-{
-	if (t->ring)
-		atomic_store_explicit((_Atomic uint32_t *)&t->ring->state, SC_AGENT_RING_CLOSED,
-				      memory_order_release);
-	t->ring = NULL;
-}
-
-/* Room for a record of `size` bytes (a multiple of 8) at the head, or NULL when the ring is full.
- * A record that would cross the end of the data is preceded by a PAD to the end. */
-static void *reserve(struct thr *t, uint32_t size)
-{
-	sc_agent_ring *r = t->ring;
-	uint64_t tail = atomic_load_explicit((_Atomic uint64_t *)&r->tail, memory_order_acquire);
-	uint64_t bytes = hdr->ring_bytes;
-	uint64_t off = t->head & ring_mask;
-	uint64_t pad = off + size > bytes ? bytes - off : 0;
-	if (size > bytes || t->head + pad + size - tail > bytes)
-		return NULL;
-	if (pad) {
-		sc_agent_rec *p = (sc_agent_rec *)(t->data + off);
-		p->type = SC_AGENT_REC_PAD;
-		p->reserved = 0;
-		p->size = (uint32_t)pad;
-		t->head += pad;
-		off = 0;
-	}
-	return t->data + off;
-}
-
-static void publish(struct thr *t, uint32_t size)
-{
-	t->head += size;
-	atomic_store_explicit((_Atomic uint64_t *)&t->ring->head, t->head, memory_order_release);
-}
-
 /* ---- in the signal handler ---------------------------------------------------------------- */
-
-static size_t str_len(const char *s, size_t max)
-{
-	size_t n = 0;
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
-/* Writes a MAP record for each executable segment of the module at `f`, read from its program
- * headers in memory (the loader maps the ELF header with the first segment). */
-static void announce(struct thr *t, const struct dl_find_object *f)
-{
-	uint64_t start = (uint64_t)f->dlfo_map_start, end = (uint64_t)f->dlfo_map_end;
-	const struct link_map *lm = f->dlfo_link_map;
-	const char *path = lm && lm->l_name && lm->l_name[0] ? lm->l_name : exe_path;
-	bool vdso = vdso_base && start <= vdso_base && vdso_base < end;
-	if (vdso)
-		path = "[vdso]";
-	uint64_t ehdr_at = vdso ? vdso_base : start & ~(uint64_t)(page_size - 1);
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)ehdr_at;
-	if (end - ehdr_at < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > end - ehdr_at)
-		return;
-	const Elf64_Phdr *ph = (const Elf64_Phdr *)(ehdr_at + eh->e_phoff);
-	uint64_t bias = lm ? (uint64_t)lm->l_addr : 0;
-	if (vdso) {
-		/* The vDSO is linked at 0 (or its own base): its bias is where it lies. */
-		uint64_t first = UINT64_MAX;
-		for (int i = 0; i < eh->e_phnum; i++)
-			if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < first)
-				first = ph[i].p_vaddr;
-		bias = first == UINT64_MAX ? 0 : vdso_base - (first & ~(uint64_t)(page_size - 1));
-	}
-	size_t plen = str_len(path, 4095);
-	uint32_t size =
-	    (uint32_t)((sizeof(sc_agent_rec) + sizeof(sc_agent_map) + plen + 1 + 7) & ~(size_t)7);
-	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
-			continue;
-		unsigned char *at = reserve(t, size);
-		if (!at)
-			return;
-		sc_agent_rec *rec = (sc_agent_rec *)at;
-		sc_agent_map *m = (sc_agent_map *)(rec + 1);
-		uint64_t s = bias + ph[i].p_vaddr, a = s & ~(uint64_t)(page_size - 1);
-		rec->type = SC_AGENT_REC_MAP;
-		rec->reserved = 0;
-		rec->size = size;
-		m->start = a;
-		m->end = s + ph[i].p_memsz;
-		m->pgoff = ph[i].p_offset - (s - a);
-		char *name = (char *)(m + 1);
-		memcpy(name, path, plen);
-		memset(name + plen, 0, size - sizeof(*rec) - sizeof(*m) - plen);
-		publish(t, size);
-	}
-}
-
-/* Announces the module holding `pc` unless this thread did already. */
-static void module_of(struct thr *t, uint64_t pc)
-{
-	for (size_t i = 0; i < t->nseen; i++)
-		if (t->seen_start[i] <= pc && pc < t->seen_end[i])
-			return;
-	struct dl_find_object f;
-	if (_dl_find_object((void *)pc, &f) != 0)
-		return; /* anonymous or JIT code */
-	if (t->nseen == MAX_SEEN)
-		t->nseen = 0; /* forget: announcing again is harmless */
-	t->seen_start[t->nseen] = (uint64_t)f.dlfo_map_start;
-	t->seen_end[t->nseen] = (uint64_t)f.dlfo_map_end;
-	t->nseen++;
-	announce(t, &f);
-}
 
 static void send_comm(struct thr *t)
 {
 	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_comm);
-	unsigned char *at = reserve(t, size);
+	unsigned char *at = sc_shm_reserve(&t->w, size);
 	if (!at)
 		return;
 	sc_agent_rec *rec = (sc_agent_rec *)at;
@@ -272,13 +96,13 @@ static void send_comm(struct thr *t)
 	memset(c->name, 0, sizeof(c->name));
 	prctl(PR_GET_NAME, c->name);
 	c->name[sizeof(c->name) - 1] = 0;
-	publish(t, size);
+	sc_shm_publish(&t->w, size);
 	t->comm_sent = true;
 }
 
 static void take_sample(struct thr *t, const siginfo_t *si, void *uc)
 {
-	if (!t->ring) {
+	if (!t->w.ring) {
 		atomic_fetch_add((_Atomic uint64_t *)&hdr->lost_no_ring, 1);
 		return;
 	}
@@ -300,19 +124,16 @@ static void take_sample(struct thr *t, const siginfo_t *si, void *uc)
 	}
 	/* The agent's own frames (thread_start, between start_thread and the program's start
 	 * routine, when the compiler did not make its call a tail call) are not the program's. */
-	int kept = 0;
-	for (int i = 0; i < n; i++)
-		if (t->pcs[i] < self_start || t->pcs[i] >= self_end || (i == 0 && n == 1))
-			t->pcs[kept++] = t->pcs[i];
-	n = kept ? kept : 1;
+	n = sc_shm_drop_own(t->pcs, n);
 	if (!t->comm_sent)
 		send_comm(t);
 	for (int i = 0; i < n; i++)
-		module_of(t, t->pcs[i]);
+		sc_shm_module_of(&t->w, t->pcs[i]);
 	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_sample) + 8u * (size_t)n);
-	unsigned char *at = reserve(t, size);
+	unsigned char *at = sc_shm_reserve(&t->w, size);
 	if (!at) {
-		atomic_fetch_add((_Atomic uint64_t *)&t->ring->lost, 1);
+		if (t->w.ring)
+			atomic_fetch_add((_Atomic uint64_t *)&t->w.ring->lost, 1);
 		return;
 	}
 	sc_agent_rec *rec = (sc_agent_rec *)at;
@@ -327,7 +148,7 @@ static void take_sample(struct thr *t, const siginfo_t *si, void *uc)
 	s->stop = (uint8_t)stop;
 	memset(s->reserved, 0, sizeof(s->reserved));
 	memcpy(s + 1, t->pcs, 8u * (size_t)n);
-	publish(t, size);
+	sc_shm_publish(&t->w, size);
 }
 
 /* The program's handler for a signal that is not our tick, or its default action. */
@@ -379,14 +200,16 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 static struct thr *thr_new(void)
 {
-	size_t size = (sizeof(struct thr) + (size_t)page_size - 1) & ~((size_t)page_size - 1);
+	size_t size =
+	    (sizeof(struct thr) + (size_t)sc_shm_page_size - 1) & ~((size_t)sc_shm_page_size - 1);
 	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
 
 static void thr_free(struct thr *t)
 {
-	size_t size = (sizeof(struct thr) + (size_t)page_size - 1) & ~((size_t)page_size - 1);
+	size_t size =
+	    (sizeof(struct thr) + (size_t)sc_shm_page_size - 1) & ~((size_t)sc_shm_page_size - 1);
 	munmap(t, size);
 }
 
@@ -417,11 +240,10 @@ static void thr_begin(struct thr *t)
 	t->pid = (uint32_t)getpid();
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->stack_hi = stack_top();
-	t->nseen = 0;
 	t->comm_sent = false;
 	t->busy = 0;
 	t->has_timer = false;
-	claim_ring(t);
+	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 	pthread_setspecific(thr_key, t);
 	unblock_signal();
 	self = t;
@@ -433,7 +255,7 @@ static void thr_begin(struct thr *t)
 	ev._sigev_un._tid = (pid_t)t->tid;
 	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t->timer) != 0) {
 		atomic_fetch_add((_Atomic uint64_t *)&hdr->threads_unsampled, 1);
-		agent_error("timer_create failed in process %u: %s", t->pid, strerror(errno));
+		sc_shm_error("timer_create failed in process %u: %s", t->pid, strerror(errno));
 		return;
 	}
 	t->has_timer = true;
@@ -442,7 +264,7 @@ static void thr_begin(struct thr *t)
 	its.it_interval.tv_nsec = (long)(hdr->interval_ns % 1000000000ull);
 	its.it_value = its.it_interval;
 	if (timer_settime(t->timer, 0, &its, NULL) != 0)
-		agent_error("timer_settime failed in process %u: %s", t->pid, strerror(errno));
+		sc_shm_error("timer_settime failed in process %u: %s", t->pid, strerror(errno));
 }
 
 /* Stops sampling thread `t` (its exit, through the key's destructor). */
@@ -456,7 +278,7 @@ static void thr_end(void *p)
 	t->has_timer = false;
 	self = NULL;
 	atomic_signal_fence(memory_order_seq_cst);
-	close_ring(t);
+	sc_shm_close(&t->w);
 	thr_free(t);
 }
 
@@ -502,7 +324,7 @@ static void after_fork_child(void)
 		active = false;
 		return;
 	}
-	atomic_fetch_add((_Atomic uint32_t *)&hdr->processes, 1);
+	instance = sc_shm_new_instance();
 	thr_begin(t);
 }
 
@@ -563,82 +385,35 @@ EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 /* ---- loading ---------------------------------------------------------------------------- */
 
-/* Rings still OWNED by this pid belong to the image before an exec: its threads are gone. */
-static void close_stale_rings(uint32_t pid)
-{
-	for (uint32_t i = 0; i < hdr->nrings; i++) {
-		sc_agent_ring *r = ring_at(i);
-		uint32_t expected = SC_AGENT_RING_OWNED;
-		if (r->pid == pid)
-			atomic_compare_exchange_strong((_Atomic uint32_t *)&r->state, &expected,
-						       SC_AGENT_RING_CLOSED);
-	}
-}
-
-static bool map_file(const char *path)
-{
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	void *m = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= SC_AGENT_HEADER_BYTES)
-		m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return false;
-	sc_agent_header *h = m;
-	uint64_t stride = SC_AGENT_RING_HEADER + (uint64_t)h->ring_bytes;
-	if (memcmp(h->magic, SC_AGENT_MAGIC, 8) || h->version != SC_AGENT_VERSION ||
-	    h->header_bytes != SC_AGENT_HEADER_BYTES || !h->ring_bytes ||
-	    (h->ring_bytes & (h->ring_bytes - 1)) || h->ring_bytes % 8 ||
-	    h->header_bytes + stride * h->nrings > (uint64_t)st.st_size || !h->interval_ns ||
-	    !h->max_depth) {
-		munmap(m, (size_t)st.st_size);
-		return false;
-	}
-	hdr = h;
-	rings_base = (unsigned char *)m + h->header_bytes;
-	ring_stride = stride;
-	ring_mask = h->ring_bytes - 1;
-	return true;
-}
-
 __attribute__((constructor)) static void agent_load(void)
 {
-	const char *path = getenv(SC_AGENT_ENV_FILE);
-	if (!path || !*path)
-		return;
-	page_size = sysconf(_SC_PAGESIZE);
-	if (!map_file(path))
+	if (!sc_shm_map())
 		return;
 	uint32_t pid = (uint32_t)getpid();
 	if ((hdr->flags & SC_AGENT_NO_INHERIT) && hdr->root_pid && pid != hdr->root_pid)
 		return;
+	if (!hdr->interval_ns) {
+		sc_shm_error("process %u: the shared file asks for no sampling interval", pid);
+		return;
+	}
 	real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
 	real_sigaction = dlsym(RTLD_NEXT, "sigaction");
 	real_sigprocmask = dlsym(RTLD_NEXT, "sigprocmask");
 	real_pthread_sigmask = dlsym(RTLD_NEXT, "pthread_sigmask");
 	if (!real_pthread_create || !real_sigaction || !real_sigprocmask || !real_pthread_sigmask) {
-		agent_error("cannot find the C library's functions (dlsym: %s)", dlerror());
+		sc_shm_error("cannot find the C library's functions (dlsym: %s)", dlerror());
 		return;
 	}
-	atomic_fetch_add((_Atomic uint32_t *)&hdr->processes, 1);
 	int r = sc_lu_init();
+	instance = sc_shm_process((const void *)agent_load);
 	if (r < 0 && hdr->unwind != SC_AGENT_UNWIND_FP)
-		agent_error("no CFI unwinding in process %u (glibc without _dl_find_object); "
-			    "frame pointers only",
-			    pid);
-	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
-	exe_path[n > 0 ? n : 0] = 0;
-	vdso_base = getauxval(AT_SYSINFO_EHDR);
-	void *lm;
-	if (sc_lu_module((uint64_t)(uintptr_t)agent_load, &self_start, &self_end, &lm) < 0)
-		self_start = self_end = 0;
+		sc_shm_error("no CFI unwinding in process %u (glibc without _dl_find_object); "
+			     "frame pointers only",
+			     pid);
 	signo = hdr->signo ? (int)hdr->signo : SIGPROF;
-	close_stale_rings(pid);
+	sc_shm_close_stale(pid);
 	if (pthread_key_create(&thr_key, thr_end) != 0) {
-		agent_error("pthread_key_create failed in process %u", pid);
+		sc_shm_error("pthread_key_create failed in process %u", pid);
 		return;
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
@@ -648,12 +423,12 @@ __attribute__((constructor)) static void agent_load(void)
 	a.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&a.sa_mask);
 	if (real_sigaction(signo, &a, &prog_action) != 0) {
-		agent_error("sigaction(%d) failed in process %u: %s", signo, pid, strerror(errno));
+		sc_shm_error("sigaction(%d) failed in process %u: %s", signo, pid, strerror(errno));
 		return;
 	}
 	struct thr *t = thr_new();
 	if (!t) {
-		agent_error("out of memory in process %u", pid);
+		sc_shm_error("out of memory in process %u", pid);
 		return;
 	}
 	active = true;

@@ -64,6 +64,9 @@ enum {
 	SC_AGENT_REC_SAMPLE = 1, /* struct sc_agent_sample + uint64_t pcs[nframes] */
 	SC_AGENT_REC_MAP = 2,	 /* struct sc_agent_map + NUL-terminated path, padded */
 	SC_AGENT_REC_COMM = 3,	 /* struct sc_agent_comm */
+	SC_AGENT_REC_STACK = 4,	 /* struct sc_agent_stack + uint64_t pcs[nframes] */
+	SC_AGENT_REC_ALLOC = 5,	 /* struct sc_agent_alloc */
+	SC_AGENT_REC_FREE = 6,	 /* struct sc_agent_free */
 };
 
 typedef struct sc_agent_header {
@@ -86,16 +89,21 @@ typedef struct sc_agent_header {
 	uint32_t error_set;	    /* 0, then 1 once `error` holds the first agent error */
 	uint32_t signo;		    /* the signal the agents sample with */
 	char error[256];	    /* NUL-terminated: what went wrong in an agent */
+	/* The heap agent (libscorch-heap.so): */
+	uint64_t sample_bytes; /* 0: every allocation; else one sampled per this many bytes */
+	uint64_t heap_waits;   /* times a thread waited for room in its ring (atomic) */
 } sc_agent_header;
 
 typedef struct sc_agent_ring {
 	uint32_t state;	 /* SC_AGENT_RING_* (atomic) */
 	uint32_t stream; /* this claim's stream number */
 	uint32_t pid, tid;
-	uint64_t head; /* bytes written (producer; atomic, release) */
-	uint64_t tail; /* bytes consumed (consumer; atomic, release) */
-	uint64_t lost; /* samples dropped: the ring was full (producer; atomic) */
-	uint8_t reserved[SC_AGENT_RING_HEADER - 40];
+	uint64_t head;	   /* bytes written (producer; atomic, release) */
+	uint64_t tail;	   /* bytes consumed (consumer; atomic, release) */
+	uint64_t lost;	   /* records dropped: the ring was full (producer; atomic) */
+	uint32_t instance; /* the process image that claimed it (sc_agent_header.processes) */
+	uint32_t reserved0;
+	uint8_t reserved[SC_AGENT_RING_HEADER - 48];
 	/* then ring_bytes of data */
 } sc_agent_ring;
 
@@ -133,5 +141,34 @@ typedef struct sc_agent_map {
 typedef struct sc_agent_comm {
 	char name[16]; /* the thread's name (prctl PR_GET_NAME), NUL-terminated */
 } sc_agent_comm;
+
+/* The heap agent's records. Events of one process image (one `instance`) are numbered by `seq`
+ * without gaps, in the order they happened (a counter of the process), whichever thread's ring
+ * holds them: the reader merges the rings of an instance by seq. A STACK record names a call
+ * stack (pcs innermost first: the caller of the allocation function first) with a number of its
+ * stream, before the stream's first ALLOC that uses it. */
+typedef struct sc_agent_stack {
+	uint32_t id; /* 1-based, per stream */
+	uint32_t nframes;
+	/* then uint64_t pcs[nframes] */
+} sc_agent_stack;
+
+#define SC_AGENT_ALLOC_REALLOC                                                                     \
+	1u			  /* the new block of a realloc: a FREE of the old came just       \
+				     before (seq - 1) */
+#define SC_AGENT_ALLOC_SAMPLED 2u /* sampled (--sample): stands for `weight` bytes */
+
+typedef struct sc_agent_alloc {
+	uint64_t seq, time;	     /* CLOCK_MONOTONIC ns */
+	uint64_t addr, size, usable; /* requested size, malloc_usable_size */
+	uint64_t weight;	     /* bytes it stands for (size, or the sampling's estimate) */
+	uint32_t stack;		     /* STACK id of the stream, 0 = unknown */
+	uint32_t flags;		     /* SC_AGENT_ALLOC_* */
+} sc_agent_alloc;
+
+typedef struct sc_agent_free {
+	uint64_t seq, time;
+	uint64_t addr;
+} sc_agent_free;
 
 #endif

@@ -11,18 +11,23 @@
  * the loads. DWARF expressions (the PLT's CFA, glibc's __restore_rt reading the ucontext) are
  * evaluated by a small fixed-stack machine.
  *
- * Everything is bounded: stack reads by [sp, stack_hi) (ld_stack), CFI reads by the module's
- * mapping (struct cur), CFA programs by their length, expressions by a step budget, the walk by
- * `max`. No allocation, no locks, no libc but _dl_find_object.
+ * Everything is bounded: stack reads by [sp - 128, stack_hi) (ld_stack; the red zone), CFI reads
+ * by the loaded segment holding .eh_frame_hdr (struct cur, narrow_to_segment), CFA programs by
+ * their length, expressions by a step budget, the walk by `max`. No allocation, no locks, no libc
+ * but _dl_find_object. A pc no FDE covers: no_fde_row.
  *
  * Not here: announcing modules or writing samples (the agent, src/agent/cpu.c); offline
- * unwinding of perf's stack copies (src/unwind/). Read next: docs/architecture.md, "In-process
- * unwinding".
+ * unwinding of perf's stack copies (src/unwind/). Read next: docs/architecture.md, "src/agent/".
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* _dl_find_object, REG_RIP: the agents may build this file on its own */
+#endif
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdbool.h>
 #include <ucontext.h>
 
@@ -56,9 +61,11 @@ struct row {
 	struct rule r[NSLOT];
 };
 
-#define REMEMBER_DEPTH 8  /* DW_CFA_remember_state nesting (compilers use 1) */
-#define EXPR_STACK     16 /* DWARF expression stack */
-#define EXPR_STEPS     64 /* operations one expression may execute (DW_OP_bra loops) */
+#define NO_FDE	       (-2) /* row_for: no FDE covers the pc */
+#define RED_ZONE       128  /* x86-64 psABI: bytes below sp a leaf may use */
+#define REMEMBER_DEPTH 8    /* DW_CFA_remember_state nesting (compilers use 1) */
+#define EXPR_STACK     16   /* DWARF expression stack */
+#define EXPR_STEPS     64   /* operations one expression may execute (DW_OP_bra loops) */
 
 struct frame {
 	uint64_t v[NSLOT];
@@ -140,6 +147,12 @@ int sc_lu_module(uint64_t pc, uint64_t *start, uint64_t *end, void **link_map)
 	if (link_map)
 		*link_map = d.dlfo_link_map;
 	return 0;
+}
+
+static bool not_elf64(const unsigned char *id)
+{
+	return id[0] != ELFMAG0 || id[1] != ELFMAG1 || id[2] != ELFMAG2 || id[3] != ELFMAG3 ||
+	       id[EI_CLASS] != ELFCLASS64;
 }
 
 /* ---- bounded reads ---- */
@@ -996,6 +1009,29 @@ static void fp_row(struct row *row)
 	row->r[S_BP] = (struct rule){.kind = R_OFFSET, .off = -16};
 }
 
+/* A leaf that has not touched the stack: return address at sp, CFA = sp + 8. */
+static void leaf_row(struct row *row)
+{
+	*row = (struct row){.cfa_kind = CFA_REG, .cfa_slot = S_SP, .cfa_off = 8};
+	row->r[S_IP] = (struct rule){.kind = R_OFFSET, .off = -8};
+}
+
+/* The row for an interrupted pc that no FDE covers: hand-written assembly without CFI (libgmp's
+ * mpn routines) is mostly leaves that push nothing, so the word at sp is the return address when
+ * it points into a module; otherwise one frame-pointer step. */
+static void no_fde_row(const struct walk *w, find_object_fn fo, const struct frame *fr, bool exact,
+		       struct row *row)
+{
+	struct dl_find_object d;
+	uint64_t ra;
+
+	if (exact && ld_stack(w, fr->v[S_SP], &ra) && ra &&
+	    fo((void *)(uintptr_t)(ra - 1), &d) == 0)
+		leaf_row(row);
+	else
+		fp_row(row);
+}
+
 static bool row_cacheable(const struct row *row)
 {
 	if (row->cfa_kind != CFA_REG || row->cfa_slot >= NSLOT || row->cfa_off < INT32_MIN ||
@@ -1061,7 +1097,37 @@ static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const s
 }
 
 /* The row for `lookup` (a pc inside the frame's function) in the module found by dlfo.
- * SC_AGENT_STOP_* on failure, else -1; *signal says whether the frame is a signal trampoline. */
+ * SC_AGENT_STOP_* on failure, NO_FDE, else -1; *signal says whether the frame is a signal
+ * trampoline. */
+/* Narrows m's bounds from the whole mapping to the PT_LOAD segment holding .eh_frame_hdr (and,
+ * as linkers place them, .eh_frame): the loader leaves PROT_NONE holes between segments, which a
+ * corrupt pointer must not reach. The ELF header and program headers are read from the first page
+ * of the mapping (the first segment maps the file from offset 0); when they are not there as
+ * expected, the bounds stay the mapping's. */
+static void narrow_to_segment(const struct dl_find_object *d, struct mod *m)
+{
+	const ElfW(Ehdr) *eh = d->dlfo_map_start;
+	const struct link_map *lm = d->dlfo_link_map;
+	uint64_t hdr = (uint64_t)(uintptr_t)m->hdr;
+
+	if (!lm || m->hi - m->lo < 4096 || not_elf64(eh->e_ident) ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > 4096 ||
+	    eh->e_phnum > (4096 - eh->e_phoff) / sizeof(ElfW(Phdr)))
+		return;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(const void *)(m->lo + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		uint64_t lo = lm->l_addr + ph[i].p_vaddr, hi = lo + ph[i].p_memsz;
+
+		if (ph[i].p_type != PT_LOAD || hdr < lo || hdr >= hi)
+			continue;
+		if (lo > (uint64_t)(uintptr_t)m->lo && lo < (uint64_t)(uintptr_t)m->hi)
+			m->lo = (const uint8_t *)(uintptr_t)lo;
+		if (hi > (uint64_t)(uintptr_t)m->lo && hi < (uint64_t)(uintptr_t)m->hi)
+			m->hi = (const uint8_t *)(uintptr_t)hi;
+		return;
+	}
+}
+
 static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *m, struct row *row,
 		   bool *signal)
 {
@@ -1071,15 +1137,12 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 
 	*m = (struct mod){d->dlfo_map_start, d->dlfo_map_end, d->dlfo_eh_frame};
 	*signal = false;
-	if (!m->hdr) {
-		fp_row(row);
-		return -1;
-	}
+	if (!m->hdr)
+		return NO_FDE;
+	narrow_to_segment(d, m);
 	rc = find_fde(m, lookup, &f);
-	if (rc == -ENOENT) {
-		fp_row(row);
-		return -1;
-	}
+	if (rc == -ENOENT)
+		return NO_FDE;
 	if (rc < 0)
 		return SC_AGENT_STOP_NO_RULE;
 	*row = (struct row){.cfa_kind = CFA_REG, .cfa_slot = 0xff};
@@ -1102,7 +1165,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		 uint64_t *pcs, size_t max, int *stop)
 {
 	find_object_fn fo = __atomic_load_n(&find_object, __ATOMIC_ACQUIRE);
-	struct walk w = {r->sp, stack_hi};
+	/* The red zone counts: a function interrupted in its epilogue has CFI rules for registers
+	 * it already popped, below its sp, and the kernel builds a signal frame under the red zone.
+	 */
+	struct walk w = {r->sp >= RED_ZONE ? r->sp - RED_ZONE : 0, stack_hi};
 	struct frame fr = {.v = {[S_BX] = r->bx,
 				 [S_BP] = r->bp,
 				 [S_SP] = r->sp,
@@ -1161,6 +1227,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 				if (cache)
 					cache->misses++;
 				rc = row_for(&d, lookup, &m, &row, &signal);
+				if (rc == NO_FDE) {
+					no_fde_row(&w, fo, &fr, exact, &row);
+					rc = -1;
+				}
 				if (rc >= 0) {
 					pcs[n++] = pc;
 					reason = rc;

@@ -10,7 +10,9 @@
  *
  * Modes (SC_AGENT_UNWIND_*, as `scorch record --call-graph`):
  *   DWARF  each frame is stepped with its module's CFI (.eh_frame, found through the in-memory
- *          .eh_frame_hdr table); one frame-pointer step where no FDE covers the pc.
+ *          .eh_frame_hdr table). Where no FDE covers the pc: for the interrupted frame, the word
+ *          at sp if it points into a module (a leaf without CFI, as hand-written assembly often
+ *          is), else one frame-pointer step; for callers, one frame-pointer step.
  *   AUTO   the same as DWARF: with the cache below a CFI step costs about what a frame-pointer
  *          step does, and it is right on code without frame pointers (libc, python3).
  *   FP     frame pointers only: return address at bp + 8, caller's bp at bp.
@@ -18,12 +20,15 @@
  * Safety contract (why this is usable in a signal handler and inside malloc): after sc_lu_init,
  * nothing here allocates, locks, uses TLS or calls into libc except _dl_find_object (which glibc
  * documents as async-signal-safe and lock-free). Every read of the stack is checked against
- * [regs->sp, stack_hi): a read outside it ends the walk (SC_AGENT_STOP_END_OF_STACK), never
- * faults. CFI bytes are read from the module's mapped .eh_frame_hdr/.eh_frame and checked against
- * the module's mapping [dlfo_map_start, dlfo_map_end): corrupt CFI ends the walk
- * (SC_AGENT_STOP_NO_RULE). A pc that no loaded module holds (anonymous or JIT code, junk) ends the
- * walk (SC_AGENT_STOP_NO_MAPPING) and is not returned, except pcs[0], which came from the kernel
- * or the caller and is always returned.
+ * [regs->sp - 128, stack_hi) (the 128 bytes are the psABI's red zone, which the kernel leaves
+ * intact when it delivers a signal: a function interrupted in its epilogue has CFI rules for
+ * registers it already popped, just below its sp): a read outside it ends the walk
+ * (SC_AGENT_STOP_END_OF_STACK), never faults. CFI bytes are read from the module's mapped
+ * .eh_frame_hdr/.eh_frame and checked against the loaded segment that holds them (from the module's
+ * program headers; the whole mapping [dlfo_map_start, dlfo_map_end) when those cannot be read):
+ * corrupt CFI ends the walk (SC_AGENT_STOP_NO_RULE). A pc that no loaded module holds (anonymous or
+ * JIT code, junk) ends the walk (SC_AGENT_STOP_NO_MAPPING) and is not returned, except pcs[0],
+ * which came from the kernel or the caller and is always returned.
  *
  * Limits: x86-64 Linux, glibc >= 2.35 (_dl_find_object). .debug_frame is not read (it is not
  * mapped). A handler running on an alternate signal stack must start from the ucontext (the
@@ -98,8 +103,8 @@ static inline __attribute__((always_inline)) void sc_lu_capture(sc_lu_regs *r)
 			 : "rax", "memory");
 }
 
-/* Walks from `r` (whose sp is the lowest stack address read) up to `stack_hi` (the top of the
- * thread's stack, exclusive), in `mode` (SC_AGENT_UNWIND_*), writing at most `max` pcs. `cache`
+/* Walks from `r` (its sp minus 128 is the lowest stack address read) up to `stack_hi` (the top of
+ * the thread's stack, exclusive), in `mode` (SC_AGENT_UNWIND_*), writing at most `max` pcs. `cache`
  * may be NULL. Returns the number of pcs written (>= 1 when max >= 1) and sets *stop to an
  * SC_AGENT_STOP_* reason; -EINVAL for a bad mode or max 0, -ENOSYS for a CFI mode without
  * sc_lu_init's success. Async-signal-safe; reentrant as long as `cache` is not shared (above). */

@@ -9,6 +9,7 @@
 #define SC_CLI_COMMANDS_H
 
 int cmd_record(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -32,6 +32,7 @@ struct command {
 
 static const struct command commands[] = {
     {"record", cmd_record, "profile a command's (or a running process's) CPU time"},
+    {"heap", cmd_heap, "track every allocation of a command: leaks, peak, allocation sites"},
     {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},

@@ -30,124 +30,32 @@
  * mappings, and the mapped files kept open in case they are deleted before symbolization. At the
  * end, the counts and the files deleted meanwhile go to the result.
  *
+ * Files: events.c builds the events' attributes and opens them (and says why perf_event_open was
+ * refused); events.h holds the state both share; this file runs the recording.
+ *
  * Not here: symbolization (src/symbolize), output (src/formats), anything that prints.
  */
-#include "record/record.h"
-#include "record/ring.h"
-#include "record/sample.h"
-#include "session/session.h"
+#include "record/events.h"
 #include "unwind/unwind.h"
-#include "util/hashmap.h"
 #include "util/strbuf.h"
-#include "util/vec.h"
 
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-#include <asm/perf_regs.h>
-#define REGS_MASK                                                                                  \
-	((1ULL << PERF_REG_X86_BP) | (1ULL << PERF_REG_X86_SP) | (1ULL << PERF_REG_X86_IP))
-#else
-#define REGS_MASK 0ULL /* the leaf fix is x86-64 only */
-#endif
 
 /* Longest sleep in poll(): bounds the lag of the time-ordered flush, of stop requests, and of
  * opening newly mapped files (a program that deletes its own code is caught if it lives longer). */
 #define POLL_MS 50
-/* The kernel's cap on call-chain entries; a --depth above it is cut there (see check_max_stack). */
-#define MAX_STACK_SYSCTL "/proc/sys/kernel/perf_event_max_stack"
-
-struct rec {
-	const sc_record_options *o;
-	sc_profile *p;
-	sc_record_result *r;
-	struct perf_event_attr attr;	/* o->event's (cpu-clock); CPU and WALL modes */
-	struct perf_event_attr tp_attr; /* sched:sched_switch's; OFFCPU and WALL modes */
-	sc_session sess; /* the launched command or the attached process (sess.pid) */
-	bool launched;
-
-	SC_VEC(int) cpus;
-	SC_VEC(int) fds; /* every event fd, rings' included */
-	sc_rings rings;	 /* by CPU index */
-
-	sc_addrspace as;
-	sc_sample_decoder dec;
-
-	const struct event *ev; /* what is sampled */
-	SC_VEC(pid_t) targets;	/* attached processes (or threads, o->tids); none system-wide */
-	bool watch;		/* the session watches scorch itself: stop when targets are gone */
-};
-
-/* The events perf names, with its aliases. */
-static const struct event {
-	const char *name, *alias;
-	uint32_t type;
-	uint64_t config;
-	bool time; /* counts nanoseconds */
-} events[] = {
-    {"cpu-clock", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, true},
-    {"task-clock", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, true},
-    {"page-faults", "faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, false},
-    {"context-switches", "cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, false},
-    {"cpu-migrations", "migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, false},
-    {"minor-faults", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN, false},
-    {"major-faults", NULL, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, false},
-    {"cycles", "cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, false},
-    {"instructions", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, false},
-    {"cache-references", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES, false},
-    {"cache-misses", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, false},
-    {"branches", "branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
-     false},
-    {"branch-misses", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, false},
-    {"bus-cycles", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BUS_CYCLES, false},
-    {"ref-cycles", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES, false},
-    {"stalled-cycles-frontend", "idle-cycles-frontend", PERF_TYPE_HARDWARE,
-     PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, false},
-    {"stalled-cycles-backend", "idle-cycles-backend", PERF_TYPE_HARDWARE,
-     PERF_COUNT_HW_STALLED_CYCLES_BACKEND, false},
-};
-
-static const struct event *find_event(const char *name)
-{
-	if (!name)
-		return &events[0];
-	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		if (!strcmp(name, events[i].name) ||
-		    (events[i].alias && !strcmp(name, events[i].alias)))
-			return &events[i];
-	return NULL;
-}
-
-const char *sc_record_event_canonical(const char *name, bool *time, bool *hardware)
-{
-	const struct event *e = find_event(name);
-	if (e && time)
-		*time = e->time;
-	if (e && hardware)
-		*hardware = e->type == PERF_TYPE_HARDWARE;
-	return e ? e->name : NULL;
-}
-
-const char *sc_record_event_names(void)
-{
-	return "cpu-clock, task-clock, page-faults (faults), context-switches (cs), cpu-migrations "
-	       "(migrations), minor-faults, major-faults; hardware: cycles, instructions, "
-	       "cache-references, cache-misses, branches, branch-misses, bus-cycles, ref-cycles, "
-	       "stalled-cycles-frontend, stalled-cycles-backend";
-}
+/* CAP_IPC_LOCK's bit in /proc/self/status's CapEff (linux/capability.h). */
+#define CAP_IPC_LOCK_BIT 14
 
 void sc_record_options_init(sc_record_options *o)
 {
@@ -162,9 +70,7 @@ void sc_record_options_init(sc_record_options *o)
 	o->user_stack_bytes = 512;
 }
 
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
+int sc_rec_fail(sc_record_result *r, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -173,8 +79,7 @@ static int fail(sc_record_result *r, int err, const char *fmt, ...)
 	return err;
 }
 
-/* Reads a small /proc or /sys file into buf (NUL-terminated, trailing newline dropped). */
-static int read_small(const char *path, char *buf, size_t size)
+int sc_rec_read_small(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -190,10 +95,10 @@ static int read_small(const char *path, char *buf, size_t size)
 	return (int)n;
 }
 
-static bool read_int(const char *path, long *out)
+bool sc_rec_read_int(const char *path, long *out)
 {
 	char buf[64], *end;
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (sc_rec_read_small(path, buf, sizeof(buf)) <= 0)
 		return false;
 	*out = strtol(buf, &end, 10);
 	return end != buf;
@@ -204,7 +109,7 @@ static pid_t tgid_of(pid_t tid)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (sc_rec_read_small(path, buf, sizeof(buf)) <= 0)
 		return tid;
 	const char *t = strstr(buf, "\nTgid:");
 	long v = t ? strtol(t + 7, NULL, 10) : 0;
@@ -212,10 +117,10 @@ static pid_t tgid_of(pid_t tid)
 }
 
 /* Online CPUs from /sys ("0-3,6"), or 0..n-1 when that cannot be read. */
-static int list_cpus(struct rec *s)
+static int list_cpus(struct sc_rec *s)
 {
 	char buf[4096];
-	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) > 0) {
+	if (sc_rec_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) > 0) {
 		char *p = buf;
 		while (*p) {
 			char *end;
@@ -243,6 +148,41 @@ static int list_cpus(struct rec *s)
 	return 0;
 }
 
+/* What this user may lock for perf rings, by the kernel's rule (perf_mmap): without limit with
+ * CAP_IPC_LOCK or at kernel.perf_event_paranoid -1, else kernel.perf_event_mlock_kb per online CPU
+ * plus RLIMIT_MEMLOCK. Other perf users of the same user may have spent some of it: the rings
+ * still shrink when refused (sc_rings_map). */
+static uint64_t lock_budget(size_t ncpus)
+{
+	char buf[4096];
+	const char *cap = sc_rec_read_small("/proc/self/status", buf, sizeof(buf)) > 0
+			      ? strstr(buf, "\nCapEff:")
+			      : NULL;
+	if (cap && (strtoull(cap + 8, NULL, 16) >> CAP_IPC_LOCK_BIT) & 1)
+		return UINT64_MAX;
+	long paranoid, mlock_kb = 516;
+	if (sc_rec_read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid) && paranoid < 0)
+		return UINT64_MAX;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		rl.rlim_cur = 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	sc_rec_read_int("/proc/sys/kernel/perf_event_mlock_kb", &mlock_kb);
+	return (uint64_t)(mlock_kb > 0 ? mlock_kb : 0) * 1024 * ncpus + rl.rlim_cur;
+}
+
+/* Data pages per ring, for the longest sample the options make: its stack copy, a call chain of
+ * up to the kernel's 127 entries and the rest of its fields. */
+static size_t ring_pages(const sc_record_options *o, size_t ncpus)
+{
+	size_t copy = o->callgraph != SC_RECORD_CG_FP && REGS_MASK ? (size_t)o->stack_bytes
+		      : REGS_MASK				   ? (size_t)o->user_stack_bytes
+								   : 0;
+	return sc_rings_pages(copy + 127 * 8 + 256, ncpus, (size_t)sysconf(_SC_PAGESIZE),
+			      lock_budget(ncpus));
+}
+
 void sc_record_result_release(sc_record_result *r)
 {
 	if (!r)
@@ -261,14 +201,14 @@ void sc_record_result_release(sc_record_result *r)
 
 static int on_read(void *ctx, const unsigned char *rec, size_t len)
 {
-	struct rec *s = ctx;
+	struct sc_rec *s = ctx;
 	sc_sample_on_read(&s->dec, rec, len);
 	return sc_sample_err(&s->dec);
 }
 
 static int on_process(void *ctx, const unsigned char *rec, size_t len)
 {
-	struct rec *s = ctx;
+	struct sc_rec *s = ctx;
 	sc_sample_process(&s->dec, rec, len);
 	return sc_sample_err(&s->dec);
 }
@@ -277,7 +217,7 @@ static int on_process(void *ctx, const unsigned char *rec, size_t len)
  * (everything when `last`). An error ends the loop. */
 static int loop_round(void *ctx, bool last)
 {
-	struct rec *s = ctx;
+	struct sc_rec *s = ctx;
 	sc_rings_sink sink = {.on_read = on_read, .process = on_process, .ctx = ctx};
 	int r = sc_rings_round(&s->rings, last, &sink);
 	/* Several targets (or threads): the session watches scorch itself, and the recording ends
@@ -292,381 +232,9 @@ static int loop_round(void *ctx, bool last)
 	return r;
 }
 
-/* ---- events ------------------------------------------------------------------------------ */
-
-static void setup_attr(struct rec *s)
-{
-	const sc_record_options *o = s->o;
-	struct perf_event_attr *a = &s->attr;
-	memset(a, 0, sizeof(*a));
-	a->size = sizeof(*a);
-	a->type = s->ev->type;
-	a->config = s->ev->config;
-	if (o->count > 0) {
-		a->sample_period = (uint64_t)o->count;
-	} else {
-		a->freq = 1;
-		a->sample_freq = (uint64_t)o->frequency;
-	}
-	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
-			 PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_PERIOD;
-	if (o->callgraph != SC_RECORD_CG_FP && REGS_MASK) {
-		/* The user stack is unwound from a copy: the kernel's callchain keeps only its own
-		 * frames. */
-		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
-		a->sample_regs_user = SC_UNWIND_PERF_REGS_MASK;
-		a->sample_stack_user = (uint32_t)o->stack_bytes & ~7u;
-		a->exclude_callchain_user = 1;
-	} else if (o->user_stack_bytes >= 8 && REGS_MASK) {
-		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
-		a->sample_regs_user = REGS_MASK;
-		a->sample_stack_user = (uint32_t)o->user_stack_bytes & ~7u;
-	}
-	a->exclude_kernel = !o->kernel;
-	a->exclude_callchain_kernel = !o->kernel;
-	a->exclude_hv = 1;
-	a->mmap = 1;
-	a->mmap2 = 1;
-	a->comm = 1;
-	a->comm_exec = 1;
-	a->task = 1;
-	/* A CPU-wide event sees every task already: inheriting means nothing there. */
-	a->inherit = o->inherit && !o->system_wide;
-	a->sample_id_all = 1;
-	/* enable_on_exec acts on the task's own events only; a CPU-wide one starts at once. */
-	a->disabled = s->launched && !o->system_wide;
-	a->enable_on_exec = s->launched && !o->system_wide;
-	a->use_clockid = 1;
-	a->clockid = CLOCK_MONOTONIC;
-	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)(SC_RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
-	long max_stack = 127;
-	read_int(MAX_STACK_SYSCTL, &max_stack);
-	long depth = o->max_depth < max_stack ? o->max_depth : max_stack;
-	a->sample_max_stack = (uint16_t)(depth > 0 && depth <= 0xffff ? depth : 127);
-	if (o->mode == SC_RECORD_MODE_CPU)
-		return;
-	/* Both events write into the same rings, decoded alike: the same fields. A cpu-clock
-	 * sample's raw data is 4 bytes of zeros, a tracepoint's its record. */
-	a->sample_type |= PERF_SAMPLE_RAW;
-	s->tp_attr = *a;
-	struct perf_event_attr *t = &s->tp_attr;
-	t->type = PERF_TYPE_TRACEPOINT;
-	t->config = 0; /* the id, set by tracepoint_id() */
-	t->freq = 0;
-	t->sample_period = 1;
-	t->context_switch = 1;
-	/* A tracepoint fires in the kernel: excluding the kernel would drop every sample.
-	 * --no-kernel drops the kernel frames of its call chains only. */
-	t->exclude_kernel = 0;
-	/* Side-band records once is enough: the cpu-clock event has them in wall mode. */
-	if (o->mode == SC_RECORD_MODE_WALL)
-		t->mmap = t->mmap2 = t->comm = t->comm_exec = t->task = 0;
-}
-
-/* The tracefs folders where sched_switch may be found. */
-static const char *const tracefs_dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
-
-/* sched:sched_switch's id and the offset of its prev_state field, from tracefs. Returns 0 or
- * -errno with r->err saying what to do. */
-static int tracepoint_id(struct rec *s, uint64_t *id, size_t *state_off)
-{
-	char path[128], buf[8192];
-	int err = -ENOENT;
-	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/sched/sched_switch/id", tracefs_dirs[i]);
-		int n = read_small(path, buf, sizeof(buf));
-		if (n < 0) {
-			if (n != -ENOENT)
-				err = n;
-			continue;
-		}
-		char *end;
-		unsigned long long v = strtoull(buf, &end, 10);
-		snprintf(path, sizeof(path), "%s/events/sched/sched_switch/format",
-			 tracefs_dirs[i]);
-		n = read_small(path, buf, sizeof(buf));
-		const char *f = n > 0 ? strstr(buf, " prev_state;") : NULL;
-		const char *o = f ? strstr(f, "offset:") : NULL;
-		long off = o ? strtol(o + 7, NULL, 10) : 0;
-		if (end == buf || !o || off <= 0 || off > 4096)
-			return fail(s->r, -EINVAL,
-				    "--mode %s: cannot read the sched:sched_switch tracepoint's id "
-				    "and prev_state field from %s/events/sched/sched_switch",
-				    s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu",
-				    tracefs_dirs[i]);
-		*id = v;
-		*state_off = (size_t)off;
-		return 0;
-	}
-	const char *mode = s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu";
-	if (err == -EACCES || err == -EPERM)
-		return fail(s->r, -EACCES,
-			    "--mode %s needs the sched:sched_switch tracepoint, and tracefs "
-			    "(/sys/kernel/tracing) is not readable by this user: run as root, or "
-			    "give the user access to tracefs (CAP_PERFMON and read access)",
-			    mode);
-	return fail(s->r, -ENOENT,
-		    "--mode %s needs the sched:sched_switch tracepoint, and tracefs is not "
-		    "mounted (neither /sys/kernel/tracing nor /sys/kernel/debug/tracing has it): "
-		    "sudo mount -t tracefs nodev /sys/kernel/tracing (a kernel without "
-		    "CONFIG_FTRACE has no tracepoints)",
-		    mode);
-}
-
-/* --depth above the kernel's limit: the kernel cuts every call chain at the limit. We do not raise
- * it, even as root: it is system-wide, and the kernel refuses to change it (EBUSY) while any
- * profiler's call-chain events exist, so it could not be put back reliably. */
-static void check_max_stack(const sc_record_options *o, sc_record_result *r)
-{
-	long limit;
-	if (read_int(MAX_STACK_SYSCTL, &limit) && limit > 0 && o->max_depth > limit)
-		r->depth_limit = (int)limit;
-}
-
-/* Opens one event, dropping in turn the optional attributes an older kernel refuses, and kernel
- * sampling when the kernel refuses that (as perf does at perf_event_paranoid 2). */
-static int open_event(struct rec *s, struct perf_event_attr *a, pid_t pid, int cpu)
-{
-	for (;;) {
-		int fd = (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-		int e = errno;
-		if ((e == EINVAL || e == E2BIG || e == EOVERFLOW) && a->sample_max_stack) {
-			a->sample_max_stack = 0;
-		} else if (e == EINVAL && a->use_clockid) {
-			a->use_clockid = 0;
-			a->clockid = 0;
-		} else if ((e == EACCES || e == EPERM) && !a->exclude_kernel &&
-			   a->type != PERF_TYPE_TRACEPOINT) {
-			a->exclude_kernel = 1;
-			a->exclude_callchain_kernel = 1;
-			s->r->kernel_excluded = true;
-		} else {
-			return -e;
-		}
-	}
-}
-
-static int open_failed(struct rec *s, int err)
-{
-	/* A refusal of perf_event_open itself (privileges, a sandbox, no perf events): the
-	 * caller may sample another way (the signal backend). Not for -a or tracepoints, which
-	 * nothing else can replace, nor for a missing hardware counter. */
-	s->r->perf_refused = !s->o->system_wide && s->o->mode == SC_RECORD_MODE_CPU &&
-			     s->ev->type != PERF_TYPE_HARDWARE &&
-			     (err == -EACCES || err == -EPERM || err == -ENOSYS ||
-			      err == -EOPNOTSUPP || err == -ENOENT);
-	long paranoid;
-	char val[32] = "unknown";
-	if (read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid))
-		snprintf(val, sizeof(val), "%ld", paranoid);
-	char proc[64];
-	struct stat st;
-	pid_t pid = s->targets.len ? s->targets.data[0] : s->sess.pid;
-	if ((err == -EACCES || err == -EPERM) && s->o->system_wide)
-		return fail(s->r, -EACCES,
-			    "-a (all CPUs) was refused: system-wide recording needs root (or "
-			    "CAP_PERFMON) or kernel.perf_event_paranoid <= 0, and it is %s: run as "
-			    "root or: sudo sysctl kernel.perf_event_paranoid=0",
-			    val);
-	if ((err == -EACCES || err == -EPERM) && s->o->mode != SC_RECORD_MODE_CPU)
-		return fail(s->r, -EACCES,
-			    "--mode %s: the sched:sched_switch tracepoint was refused "
-			    "(kernel.perf_event_paranoid = %s): tracepoints need root (or "
-			    "CAP_PERFMON) or kernel.perf_event_paranoid <= -1; run as root or use "
-			    "--mode cpu",
-			    s->o->mode == SC_RECORD_MODE_WALL ? "wall" : "offcpu", val);
-	if (s->ev->type == PERF_TYPE_HARDWARE &&
-	    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV))
-		return fail(s->r, -EOPNOTSUPP,
-			    "the machine has no hardware counter '%s' (a VM?); use -e cpu-clock",
-			    s->ev->name);
-	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
-	if ((err == -EACCES || err == -EPERM) && !s->launched && geteuid() != 0 &&
-	    stat(proc, &st) == 0 && st.st_uid != geteuid())
-		return fail(s->r, -EACCES,
-			    "perf_event_open was refused: %s %d belongs to another user; run "
-			    "as root or as its owner",
-			    s->o->tids ? "thread" : "process", (int)pid);
-	if (err == -EACCES || err == -EPERM)
-		return fail(s->r, -EACCES,
-			    "perf_event_open was refused (kernel.perf_event_paranoid = %s); run as "
-			    "root or: sudo sysctl kernel.perf_event_paranoid=1",
-			    val);
-	if (err == -ESRCH)
-		return fail(s->r, -ESRCH, "no %s %d", s->o->tids ? "thread" : "process", (int)pid);
-	/* Not -ENOENT even when that is the errno: it would read as "no such command". */
-	if (err == -ENOENT || err == -ENOSYS || err == -EOPNOTSUPP || err == -ENODEV)
-		return fail(s->r, -EOPNOTSUPP,
-			    "perf_event_open is not available: %s (no perf events in this kernel, "
-			    "or a sandbox blocks them)",
-			    strerror(-err));
-	if (err == -EMFILE)
-		return fail(s->r, err,
-			    "perf_event_open: too many open files (one per thread and CPU); raise "
-			    "the limit with ulimit -n");
-	return fail(s->r, err, "perf_event_open failed: %s", strerror(-err));
-}
-
-/* Opens event `a` of (pid, CPU index ci): the CPU's ring if it has none yet, else redirected into
- * it. Returns 0 or -errno. */
-static int add_one_event(struct rec *s, struct perf_event_attr *a, pid_t pid, size_t ci)
-{
-	int fd = open_event(s, a, pid, s->cpus.data[ci]);
-	if (fd < 0)
-		return fd;
-	if (sc_vec_push(&s->fds, fd) < 0) {
-		close(fd);
-		return -ENOMEM;
-	}
-	const sc_ring *rg = &s->rings.rings.data[ci];
-	if (rg->fd < 0) {
-		int r = sc_rings_map(&s->rings, ci, fd);
-		if (r < 0)
-			return fail(s->r, r,
-				    "cannot map the perf ring buffer: %s (see "
-				    "kernel.perf_event_mlock_kb)",
-				    strerror(-r));
-		return 0;
-	}
-	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd) < 0)
-		return fail(s->r, -errno, "cannot share a perf ring buffer: %s", strerror(errno));
-	return 0;
-}
-
-/* Opens the events of (pid, CPU index ci) that the mode asks for. */
-static int add_event(struct rec *s, pid_t pid, size_t ci)
-{
-	int r = 0;
-	if (s->o->mode != SC_RECORD_MODE_OFFCPU)
-		r = add_one_event(s, &s->attr, pid, ci);
-	if (r == 0 && s->o->mode != SC_RECORD_MODE_CPU)
-		r = add_one_event(s, &s->tp_attr, pid, ci);
-	return r;
-}
-
-/* Launch mode: one event per CPU on the (still waiting) child; system-wide (-a): one per CPU
- * for every task. */
-static int open_launch_events(struct rec *s)
-{
-	size_t opened = 0;
-	pid_t pid = s->o->system_wide ? -1 : s->sess.pid;
-	for (size_t i = 0; i < s->cpus.len; i++) {
-		int r = add_event(s, pid, i);
-		if (r == 0) {
-			opened++;
-			continue;
-		}
-		if (s->r->err[0])
-			return r;
-		/* A CPU that went offline is not fatal; a refusal is. */
-		if (r == -ENODEV && opened)
-			continue;
-		return open_failed(s, r);
-	}
-	return opened ? 0 : open_failed(s, -ENODEV);
-}
-
-/* Events on one thread (-t): Returns 0 or -errno after saying what failed. */
-static int open_thread_events(struct rec *s, pid_t tid)
-{
-	bool any = false;
-	for (size_t i = 0; i < s->cpus.len; i++) {
-		int r = add_event(s, tid, i);
-		if (r == -ENODEV && !s->r->err[0])
-			continue; /* CPU offline */
-		if (r < 0)
-			return s->r->err[0] ? r : open_failed(s, r);
-		any = true;
-	}
-	if (!any)
-		return open_failed(s, -ENODEV);
-	sc_sample_count_thread(&s->dec, (uint32_t)tid);
-	return sc_sample_err(&s->dec);
-}
-
-/* Attach mode: events for every thread of `pid`, rescanning until no thread appeared meanwhile
- * (threads created after a thread's events exist are covered by inherit). */
-static int open_attach_events(struct rec *s, pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	sc_hashmap opened = {0};
-	int r = 0;
-	uint64_t nopened = 0;
-	for (int pass = 0; pass < 16; pass++) {
-		DIR *d = opendir(path);
-		if (!d) {
-			r = errno == ENOENT ? open_failed(s, -ESRCH) : -errno;
-			if (r != -ESRCH)
-				fail(s->r, r, "cannot read %s: %s", path, strerror(-r));
-			goto out;
-		}
-		bool added = false;
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			char *end;
-			long tid = strtol(de->d_name, &end, 10);
-			if (end == de->d_name || *end || tid <= 0 ||
-			    sc_idset_has(&opened, (uint32_t)tid))
-				continue;
-			bool any = false;
-			for (size_t i = 0; i < s->cpus.len; i++) {
-				r = add_event(s, (pid_t)tid, i);
-				if (r == -ESRCH || (r == -ENODEV && !s->r->err[0]))
-					continue; /* the thread exited meanwhile; CPU offline */
-				if (r < 0) {
-					closedir(d);
-					if (!s->r->err[0])
-						r = open_failed(s, r);
-					goto out;
-				}
-				any = true;
-			}
-			r = 0;
-			if (any)
-				sc_sample_count_thread(&s->dec, (uint32_t)tid);
-			if (any && (sc_idset_add(&opened, (uint32_t)tid, &nopened) < 0 ||
-				    sc_sample_err(&s->dec) < 0)) {
-				closedir(d);
-				r = -ENOMEM;
-				goto out;
-			}
-			added |= any;
-		}
-		closedir(d);
-		if (!added)
-			break;
-	}
-	if (!nopened)
-		r = open_failed(s, -ESRCH);
-out:
-	sc_hashmap_release(&opened);
-	return r;
-}
-
-/* Opens the events of an attached recording (-p, -t, -a without a command). */
-static int open_targets(struct rec *s)
-{
-	if (s->o->system_wide)
-		return open_launch_events(s); /* one per CPU, pid -1 */
-	for (size_t i = 0; i < s->targets.len; i++) {
-		pid_t t = s->targets.data[i];
-		int r = s->o->tids ? open_thread_events(s, t) : open_attach_events(s, t);
-		if (r < 0) {
-			if (r == -ESRCH && !s->r->err[0])
-				open_failed(s, r);
-			return r;
-		}
-	}
-	return 0;
-}
-
 /* The executable mappings of process (or thread) `pid` that exist already when attaching (MMAP
  * records report only new ones). */
-static int read_proc_maps(struct rec *s, pid_t tid)
+static int read_proc_maps(struct sc_rec *s, pid_t tid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
@@ -698,7 +266,7 @@ static int read_proc_maps(struct rec *s, pid_t tid)
 }
 
 /* The mappings of every process there is (system-wide). */
-static int read_all_maps(struct rec *s)
+static int read_all_maps(struct sc_rec *s)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -716,7 +284,7 @@ static int read_all_maps(struct rec *s)
 }
 
 /* The mappings of the attached targets. */
-static int read_target_maps(struct rec *s)
+static int read_target_maps(struct sc_rec *s)
 {
 	if (s->o->system_wide)
 		return read_all_maps(s);
@@ -730,12 +298,12 @@ static int read_target_maps(struct rec *s)
 
 /* ---- the recording ----------------------------------------------------------------------- */
 
-static int add_metadata(struct rec *s)
+static int add_metadata(struct sc_rec *s)
 {
 	sc_profile *p = s->p;
-	const struct event *ev = s->ev;
+	const struct sc_rec_event *ev = s->ev;
 	/* cpu-clock keeps the name every report knows; the others are named after their event. */
-	const char *type = ev == &events[0] ? "cpu" : ev->name;
+	const char *type = ev == sc_rec_find_event(NULL) ? "cpu" : ev->name;
 	const char *unit = ev->time ? "nanoseconds" : "count";
 	const char *count = "samples";
 	if (s->o->mode == SC_RECORD_MODE_OFFCPU) {
@@ -771,7 +339,7 @@ static int add_metadata(struct rec *s)
 		char path[64], buf[4096];
 		pid_t pid = s->targets.data[k];
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		int n = read_small(path, buf, sizeof(buf));
+		int n = sc_rec_read_small(path, buf, sizeof(buf));
 		for (int i = 0; i < n - 1; i++)
 			if (!buf[i])
 				buf[i] = ' ';
@@ -801,7 +369,7 @@ static int add_metadata(struct rec *s)
 }
 
 /* Polls the rings until the session's target is done (see session.h for when that is). */
-static int record_loop(struct rec *s, double start)
+static int record_loop(struct sc_rec *s, double start)
 {
 	SC_VEC(int) fds = {0};
 	for (size_t i = 0; i < s->rings.rings.len; i++)
@@ -819,11 +387,11 @@ static int record_loop(struct rec *s, double start)
 	int r = sc_session_loop_run(&s->sess, &l);
 	sc_vec_release(&fds);
 	if (r < 0 && s->sess.diag.message[0])
-		fail(s->r, r, "%s", s->sess.diag.message);
+		sc_rec_fail(s->r, r, "%s", s->sess.diag.message);
 	return r;
 }
 
-static void close_events(struct rec *s)
+static void close_events(struct sc_rec *s)
 {
 	sc_rings_release(&s->rings);
 	for (size_t i = 0; i < s->fds.len; i++)
@@ -831,7 +399,7 @@ static void close_events(struct rec *s)
 	s->fds.len = 0;
 }
 
-static void rec_release(struct rec *s)
+static void rec_release(struct sc_rec *s)
 {
 	close_events(s);
 	sc_vec_release(&s->cpus);
@@ -844,7 +412,7 @@ static void rec_release(struct rec *s)
 static int before_exec(void *ctx, pid_t pid)
 {
 	(void)pid; /* s->sess.pid already */
-	return open_launch_events(ctx);
+	return sc_rec_open_launch_events(ctx);
 }
 
 /* Whether thread `tid` of process `pid` still exists. */
@@ -856,13 +424,13 @@ static bool thread_alive(uint32_t pid, uint32_t tid)
 }
 
 /* Launch: fork (child waits), open events on it, let it exec, learn whether exec worked. */
-static int launch(struct rec *s)
+static int launch(struct sc_rec *s)
 {
 	sc_session_launch_options lo = {.argv = s->o->argv, .before_exec = before_exec, .ctx = s};
 	int r = sc_session_launch(&s->sess, &lo);
 	s->r->exec_errno = s->sess.exec_errno;
 	if (r < 0 && s->sess.diag.message[0])
-		fail(s->r, r, "%s", s->sess.diag.message);
+		sc_rec_fail(s->r, r, "%s", s->sess.diag.message);
 	return r;
 }
 
@@ -870,45 +438,45 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 {
 	memset(r, 0, sizeof(*r));
 	if (!o->argv && o->pid <= 0 && !o->npids && !o->system_wide)
-		return fail(r, -EINVAL, "nothing to record: no command and no pid");
+		return sc_rec_fail(r, -EINVAL, "nothing to record: no command and no pid");
 	if (o->system_wide && (o->pid > 0 || o->npids))
-		return fail(r, -EINVAL, "system-wide recording takes no pid");
+		return sc_rec_fail(r, -EINVAL, "system-wide recording takes no pid");
 	if (o->argv && (o->pid > 0 || o->npids))
-		return fail(r, -EINVAL, "give either a command or pids, not both");
-	const struct event *ev = find_event(o->event);
+		return sc_rec_fail(r, -EINVAL, "give either a command or pids, not both");
+	const struct sc_rec_event *ev = sc_rec_find_event(o->event);
 	if (!ev)
-		return fail(r, -EINVAL, "unknown event '%s' (known: %s)", o->event,
-			    sc_record_event_names());
+		return sc_rec_fail(r, -EINVAL, "unknown event '%s' (known: %s)", o->event,
+				   sc_record_event_names());
 	if (o->argv && !o->argv[0])
-		return fail(r, -EINVAL, "nothing to record: empty command");
+		return sc_rec_fail(r, -EINVAL, "nothing to record: empty command");
 	if (o->frequency < 1 || o->max_depth < 1 || o->user_stack_bytes < 0 ||
 	    o->user_stack_bytes > SC_RECORD_MAX_STACK_BYTES ||
 	    (o->callgraph != SC_RECORD_CG_FP &&
 	     (o->stack_bytes < 8 || o->stack_bytes > SC_RECORD_MAX_STACK_BYTES)) ||
 	    (unsigned)o->callgraph > SC_RECORD_CG_FP || o->count < 0)
-		return fail(r, -EINVAL, "invalid recording options");
+		return sc_rec_fail(r, -EINVAL, "invalid recording options");
 	if (p->nsample_types || p->samples.len)
-		return fail(r, -EINVAL, "the profile to record into is not empty");
+		return sc_rec_fail(r, -EINVAL, "the profile to record into is not empty");
 	if ((unsigned)o->mode > SC_RECORD_MODE_WALL ||
-	    (o->mode != SC_RECORD_MODE_CPU && ev != &events[0]))
-		return fail(r, -EINVAL, "--mode offcpu and wall take no -e event");
+	    (o->mode != SC_RECORD_MODE_CPU && ev != sc_rec_find_event(NULL)))
+		return sc_rec_fail(r, -EINVAL, "--mode offcpu and wall take no -e event");
 
-	struct rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .ev = ev};
+	struct sc_rec s = {.o = o, .p = p, .r = r, .launched = o->argv != NULL, .ev = ev};
 	sc_session_init(&s.sess);
 	sc_session_sigsave sigs;
 	bool sigs_installed = false;
 	int ret;
 	sc_addrspace_init(&s.as, p);
 	if (sc_sample_init(&s.dec, p, &s.as, (size_t)o->max_depth) < 0 || list_cpus(&s) < 0 ||
-	    sc_rings_init(&s.rings, s.cpus.len) < 0) {
-		ret = fail(r, -ENOMEM, "out of memory");
+	    sc_rings_init(&s.rings, s.cpus.len, ring_pages(o, s.cpus.len)) < 0) {
+		ret = sc_rec_fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!s.launched && !o->system_wide) {
 		size_t n = o->npids ? o->npids : 1;
 		for (size_t i = 0; i < n; i++)
 			if (sc_vec_push(&s.targets, o->npids ? o->pids[i] : o->pid) < 0) {
-				ret = fail(r, -ENOMEM, "out of memory");
+				ret = sc_rec_fail(r, -ENOMEM, "out of memory");
 				goto out;
 			}
 	}
@@ -918,32 +486,34 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	if (!s.launched) {
 		for (size_t i = 0; i < s.targets.len; i++)
 			if (kill(s.targets.data[i], 0) < 0 && errno == ESRCH) {
-				ret = fail(r, -ESRCH, "no %s %d", o->tids ? "thread" : "process",
-					   (int)s.targets.data[i]);
+				ret = sc_rec_fail(r, -ESRCH, "no %s %d",
+						  o->tids ? "thread" : "process",
+						  (int)s.targets.data[i]);
 				goto out;
 			}
 		pid_t watched = s.watch ? getpid() : s.targets.data[0];
 		if ((ret = sc_session_attach(&s.sess, watched)) < 0) {
-			fail(r, ret, "%s", s.sess.diag.message);
+			sc_rec_fail(r, ret, "%s", s.sess.diag.message);
 			goto out;
 		}
 	}
 	long max_rate;
-	if (read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) && o->count <= 0 &&
-	    o->frequency > max_rate) {
-		ret = fail(r, -EINVAL,
-			   "%d Hz is above the kernel's limit (kernel.perf_event_max_sample_rate = "
-			   "%ld); sample less often or: sudo sysctl "
-			   "kernel.perf_event_max_sample_rate=%d",
-			   o->frequency, max_rate, o->frequency);
+	if (sc_rec_read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) &&
+	    o->count <= 0 && o->frequency > max_rate) {
+		ret = sc_rec_fail(
+		    r, -EINVAL,
+		    "%d Hz is above the kernel's limit (kernel.perf_event_max_sample_rate = "
+		    "%ld); sample less often or: sudo sysctl "
+		    "kernel.perf_event_max_sample_rate=%d",
+		    o->frequency, max_rate, o->frequency);
 		goto out;
 	}
 	if (o->callgraph == SC_RECORD_CG_FP) /* else user stacks are ours, up to --depth */
-		check_max_stack(o, r);
-	setup_attr(&s);
+		sc_rec_check_max_stack(o, r);
+	sc_rec_setup_attr(&s);
 	if (o->mode != SC_RECORD_MODE_CPU) {
 		uint64_t id = 0;
-		if ((ret = tracepoint_id(&s, &id, &s.dec.offcpu_state_off)) < 0)
+		if ((ret = sc_rec_tracepoint_id(&s, &id, &s.dec.offcpu_state_off)) < 0)
 			goto out;
 		s.tp_attr.config = id;
 	}
@@ -957,7 +527,7 @@ int sc_record_run(const sc_record_options *o, sc_profile *p, sc_record_result *r
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	double start = sc_session_now();
-	ret = s.launched ? launch(&s) : open_targets(&s);
+	ret = s.launched ? launch(&s) : sc_rec_open_targets(&s);
 	if (ret < 0)
 		goto out;
 	/* Only the launched or single attached process; several are kept apart by the events. */
@@ -1016,7 +586,7 @@ stop:
 	r->duration = sc_session_now() - start;
 	p->duration_nanos = (int64_t)(r->duration * 1e9);
 	if (ret == -ENOMEM && !r->err[0])
-		fail(r, ret, "out of memory while recording");
+		sc_rec_fail(r, ret, "out of memory while recording");
 out:
 	sc_session_end(&s.sess);
 	if (sigs_installed)

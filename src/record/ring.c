@@ -4,7 +4,7 @@
  * after each round, the records left for the next one are packed at the front of a second arena,
  * and the two swap, so memory stays at about one round's worth.
  *
- * Not here: what records mean (sample.c), opening events (record.c).
+ * Not here: what records mean (sample.c), opening events (events.c).
  */
 #include "record/ring.h"
 #include "record/bytes.h"
@@ -16,8 +16,34 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int sc_rings_init(sc_rings *rs, size_t ncpus)
+/* What `ncpus` rings of `pages` data pages lock: their data pages and a header page each. */
+static uint64_t locked(size_t ncpus, size_t pages, size_t page)
 {
+	return (uint64_t)ncpus * ((uint64_t)pages + 1) * page;
+}
+
+size_t sc_rings_pages(size_t record_bytes, size_t ncpus, size_t page, uint64_t lock_budget)
+{
+	if (!page)
+		page = 4096;
+	if (!ncpus)
+		ncpus = 1;
+	size_t pages = SC_RING_PAGES;
+	uint64_t want = (uint64_t)record_bytes * SC_RING_RECORDS;
+	while (pages < SC_RING_MAX_PAGES && (uint64_t)pages * page < want)
+		pages *= 2;
+	while (pages > SC_RING_PAGES && locked(ncpus, pages, page) > SC_RING_MAX_TOTAL)
+		pages /= 2;
+	while (pages > SC_RING_MIN_PAGES && locked(ncpus, pages, page) > lock_budget)
+		pages /= 2;
+	return pages;
+}
+
+int sc_rings_init(sc_rings *rs, size_t ncpus, size_t pages)
+{
+	if (pages < SC_RING_MIN_PAGES || (pages & (pages - 1)))
+		return -EINVAL;
+	rs->pages = pages;
 	if (sc_vec_reserve(&rs->rings, ncpus) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < ncpus; i++)
@@ -30,7 +56,7 @@ int sc_rings_map(sc_rings *rs, size_t ci, int fd)
 	sc_ring *rg = &rs->rings.data[ci];
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int e = ENOMEM;
-	for (size_t pages = SC_RING_PAGES; pages >= SC_RING_MIN_PAGES; pages /= 2) {
+	for (size_t pages = rs->pages; pages >= SC_RING_MIN_PAGES; pages /= 2) {
 		size_t size = (pages + 1) * page;
 		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (m != MAP_FAILED) {
@@ -39,6 +65,7 @@ int sc_rings_map(sc_rings *rs, size_t ci, int fd)
 			rg->data = (const unsigned char *)m + page;
 			rg->mask = pages * page - 1;
 			rg->map_size = size;
+			rs->pages = pages;
 			return 0;
 		}
 		e = errno;
@@ -46,6 +73,19 @@ int sc_rings_map(sc_rings *rs, size_t ci, int fd)
 			break;
 	}
 	return -e;
+}
+
+void sc_rings_unmap(sc_rings *rs, size_t ci)
+{
+	sc_ring *rg = &rs->rings.data[ci];
+	if (rg->meta)
+		munmap(rg->meta, rg->map_size);
+	*rg = (sc_ring){.fd = -1};
+}
+
+uint32_t sc_rings_watermark(const sc_rings *rs)
+{
+	return (uint32_t)(rs->pages * (size_t)sysconf(_SC_PAGESIZE) / 4);
 }
 
 /* Copies the new records of one ring into the queue and hands the space back to the kernel. */
@@ -184,8 +224,7 @@ void sc_rings_release(sc_rings *rs)
 	if (!rs)
 		return;
 	for (size_t i = 0; i < rs->rings.len; i++)
-		if (rs->rings.data[i].meta)
-			munmap(rs->rings.data[i].meta, rs->rings.data[i].map_size);
+		sc_rings_unmap(rs, i);
 	sc_vec_release(&rs->rings);
 	sc_vec_release(&rs->arena);
 	sc_vec_release(&rs->spare);

@@ -26,11 +26,17 @@
 
 #include "util/vec.h"
 
-/* Data pages per ring (plus one header page): 512 KiB, which is also what an unprivileged user may
- * lock per CPU by default (kernel.perf_event_mlock_kb = 516). Smaller rings are tried if refused.
- */
+/* Ring sizes, in data pages (each ring has one header page more); see sc_rings_pages for the
+ * choice. SC_RING_PAGES (512 KiB with 4 KiB pages) is the smallest chosen and what an unprivileged
+ * user may lock per CPU by default (kernel.perf_event_mlock_kb = 516); SC_RING_MAX_PAGES (8 MiB)
+ * the largest; SC_RING_MIN_PAGES the smallest tried when the kernel refuses larger ones. */
 #define SC_RING_PAGES	  128
+#define SC_RING_MAX_PAGES 2048
 #define SC_RING_MIN_PAGES 16
+/* How many of the largest records a ring is sized to hold, and what all rings together may take
+ * at most (bytes). */
+#define SC_RING_RECORDS	  256
+#define SC_RING_MAX_TOTAL (64u << 20)
 
 struct perf_event_mmap_page;
 
@@ -53,6 +59,7 @@ typedef struct sc_rings {
 	SC_VEC(sc_ring) rings; /* by CPU index */
 	SC_VEC(unsigned char) arena, spare;
 	SC_VEC(sc_ring_qent) queue;
+	size_t pages; /* data pages the next sc_rings_map tries first (a power of 2) */
 	uint64_t seq, seen_max;
 	uint64_t lost; /* samples the kernel reported lost */
 } sc_rings;
@@ -65,11 +72,24 @@ typedef struct sc_rings_sink {
 	void *ctx;
 } sc_rings_sink;
 
-/* `ncpus` unmapped rings. Returns 0 or -ENOMEM; release `rs` (zeroed first) in any case. */
-int sc_rings_init(sc_rings *rs, size_t ncpus);
-/* Maps the ring of CPU index `ci` on event `fd`, halving its size down to SC_RING_MIN_PAGES while
- * the kernel refuses (EPERM, ENOMEM). Returns 0 or -errno. */
+/* The data pages of each of `ncpus` rings whose records may be up to `record_bytes` long (a
+ * sample with its stack copy): a power of 2 holding SC_RING_RECORDS of them, between
+ * SC_RING_PAGES and SC_RING_MAX_PAGES; halved while all rings (header pages included) would take
+ * more than SC_RING_MAX_TOTAL, then while more than `lock_budget` bytes (what the user may lock:
+ * UINT64_MAX when unlimited), not below SC_RING_MIN_PAGES. `page` is the page size. Pure. */
+size_t sc_rings_pages(size_t record_bytes, size_t ncpus, size_t page, uint64_t lock_budget);
+/* `ncpus` unmapped rings of `pages` data pages (a power of 2, at least SC_RING_MIN_PAGES) each.
+ * Returns 0, -EINVAL for a bad `pages`, or -ENOMEM; release `rs` (zeroed first) in any case. */
+int sc_rings_init(sc_rings *rs, size_t ncpus, size_t pages);
+/* Maps the ring of CPU index `ci` on event `fd` with rs->pages data pages, halving them down to
+ * SC_RING_MIN_PAGES while the kernel refuses (EPERM, ENOMEM: the user's locked-memory budget is
+ * spent); rs->pages keeps the size that worked, so later rings do not ask for more. Returns 0 or
+ * -errno. */
 int sc_rings_map(sc_rings *rs, size_t ci, int fd);
+/* Unmaps the ring of CPU index `ci` (the event stays open, the caller's); -1 in its fd again. */
+void sc_rings_unmap(sc_rings *rs, size_t ci);
+/* The wakeup watermark (bytes) for the event that will own a ring of rs->pages: a quarter of it. */
+uint32_t sc_rings_watermark(const sc_rings *rs);
 /* One round, as described above (`last`: process everything). Returns 0 or the first error. */
 int sc_rings_round(sc_rings *rs, bool last, const sc_rings_sink *sink);
 /* Unmaps the rings and frees the queue. NULL-safe, idempotent. */

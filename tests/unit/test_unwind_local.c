@@ -12,7 +12,11 @@
  *   - a timer signal (ITIMER_PROF) interrupting lu_spin: from the ucontext, the interrupted pc
  *     and then lu_spin's callers as lu_spin's own backtrace() saw them; from the handler's own
  *     registers, through the kernel's signal frame (glibc's __restore_rt), the same chain after
- *     the trampoline.
+ *     the trampoline;
+ *   - the same timer landing in the vDSO's clock_gettime: the walk reaches this test's caller;
+ *   - a function stopped (int3) in its epilogue after a pop, whose CFI still locates the popped
+ *     register below sp (in the red zone, as GCC's epilogues leave it): the walk goes on;
+ *   - a leaf without CFI stopped the same way: the return address is taken at sp.
  * Bounds: stack_hi just above sp stops at "end of stack"; a pc in an anonymous executable mapping
  * stops at "no mapping"; max frames stops at "max frames"; bad arguments give -EINVAL. FP mode
  * walks this file's frames (built with frame pointers).
@@ -29,6 +33,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 
@@ -218,6 +224,118 @@ static void test_signal(void **state)
 		assert_int_equal(sig.own[k + i], sig.uc[i]);
 }
 
+/* The vDSO test: a timer signal that lands in the vDSO's clock_gettime is walked from there. */
+static struct {
+	uint64_t lo, hi, stack_hi;
+	uint64_t pcs[MAXF];
+	int n, stop;
+	volatile int caught, signals;
+} vd;
+
+static void on_prof_vdso(int signo, siginfo_t *si, void *uc)
+{
+	sc_lu_regs r;
+
+	(void)signo;
+	(void)si;
+	vd.signals++;
+	if (vd.caught)
+		return;
+	sc_lu_regs_from_ucontext(&r, uc);
+	if (r.ip < vd.lo || r.ip >= vd.hi)
+		return;
+	vd.n = sc_lu_unwind(&r, vd.stack_hi, SC_AGENT_UNWIND_DWARF, NULL, vd.pcs, MAXF, &vd.stop);
+	vd.caught = 1;
+}
+
+static __attribute__((noinline)) void test_vdso(void **state)
+{
+	struct sigaction sa = {.sa_sigaction = on_prof_vdso, .sa_flags = SA_SIGINFO | SA_RESTART},
+			 old;
+	struct itimerval it = {{0, 1000}, {0, 1000}}, off = {{0, 0}, {0, 0}};
+	uint64_t vdso = getauxval(AT_SYSINFO_EHDR), ret = (uint64_t)__builtin_return_address(0);
+	struct timespec ts;
+	int found = 0;
+
+	(void)state;
+	if (!vdso || sc_lu_module(vdso, &vd.lo, &vd.hi, NULL) < 0)
+		skip();
+	vd.stack_hi = stack_top();
+	vd.caught = vd.signals = 0;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGPROF, &sa, &old), 0);
+	assert_int_equal(setitimer(ITIMER_PROF, &it, NULL), 0);
+	while (!vd.caught && vd.signals < 100000)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_int_equal(setitimer(ITIMER_PROF, &off, NULL), 0);
+	assert_int_equal(sigaction(SIGPROF, &old, NULL), 0);
+	if (!vd.caught)
+		skip(); /* clock_gettime does not run in the vDSO here */
+	/* The vDSO's frame, libc's clock_gettime, this function, and on into cmocka. */
+	assert_int_equal(vd.stop, SC_AGENT_STOP_OUTERMOST);
+	for (int i = 1; i < vd.n; i++)
+		found |= vd.pcs[i] == ret;
+	assert_true(found);
+}
+
+/* The red-zone test: a walk from a function stopped in its epilogue, where the CFI still says
+ * where the registers it popped were saved (below its sp now). */
+static struct {
+	uint64_t hi, pcs[MAXF];
+	int n, stop;
+} rz;
+
+static void on_trap(int signo, siginfo_t *si, void *uc)
+{
+	sc_lu_regs r;
+
+	(void)signo;
+	(void)si;
+	sc_lu_regs_from_ucontext(&r, uc);
+	rz.n = sc_lu_unwind(&r, rz.hi, SC_AGENT_UNWIND_DWARF, NULL, rz.pcs, MAXF, &rz.stop);
+}
+
+static __attribute__((noinline)) void test_red_zone(void **state)
+{
+	struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO}, old;
+	uint64_t ret = (uint64_t)__builtin_return_address(0);
+	int found = 0;
+
+	(void)state;
+	memset(&rz, 0, sizeof rz);
+	rz.hi = stack_top();
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	lu_epilogue_trap();
+	assert_int_equal(sigaction(SIGTRAP, &old, NULL), 0);
+	assert_int_equal(rz.stop, SC_AGENT_STOP_OUTERMOST);
+	for (int i = 1; i < rz.n; i++)
+		found |= rz.pcs[i] == ret;
+	assert_true(found);
+}
+
+/* A leaf without CFI stopped inside: its return address is the word at sp, so the walk gives
+ * this function's frame next (a frame-pointer step would skip it, this file having frame
+ * pointers: pcs[1] would be our return address). */
+static __attribute__((noinline)) void test_no_cfi_leaf(void **state)
+{
+	struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO}, old;
+	uint64_t ret = (uint64_t)__builtin_return_address(0);
+
+	(void)state;
+	memset(&rz, 0, sizeof rz);
+	rz.hi = stack_top();
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	lu_nocfi_leaf();
+	__asm__ volatile("" ::: "memory"); /* the call above is not a sibling call */
+	assert_int_equal(sigaction(SIGTRAP, &old, NULL), 0);
+	assert_int_equal(rz.stop, SC_AGENT_STOP_OUTERMOST);
+	assert_true(rz.n > 3);
+	assert_int_equal(rz.pcs[0], (uint64_t)(uintptr_t)lu_nocfi_leaf + 1);
+	assert_int_equal(rz.pcs[2], ret);
+}
+
 static void test_end_of_stack(void **state)
 {
 	sc_lu_regs r;
@@ -326,11 +444,13 @@ static void test_module(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_chain),      cmocka_unit_test(test_chain_cached),
-	    cmocka_unit_test(test_qsort),      cmocka_unit_test(test_thread),
-	    cmocka_unit_test(test_signal),     cmocka_unit_test(test_end_of_stack),
-	    cmocka_unit_test(test_no_mapping), cmocka_unit_test(test_max_frames),
-	    cmocka_unit_test(test_fp),	       cmocka_unit_test(test_module),
+	    cmocka_unit_test(test_chain),	 cmocka_unit_test(test_chain_cached),
+	    cmocka_unit_test(test_qsort),	 cmocka_unit_test(test_thread),
+	    cmocka_unit_test(test_signal),	 cmocka_unit_test(test_vdso),
+	    cmocka_unit_test(test_red_zone),	 cmocka_unit_test(test_no_cfi_leaf),
+	    cmocka_unit_test(test_end_of_stack), cmocka_unit_test(test_no_mapping),
+	    cmocka_unit_test(test_max_frames),	 cmocka_unit_test(test_fp),
+	    cmocka_unit_test(test_module),
 	};
 
 	if (sc_lu_init() < 0) {

@@ -17,6 +17,8 @@ int lu_c(lu_probe probe, int x);
 int lu_sort(lu_probe probe);
 int lu_spin(volatile int *spinning, volatile int *stop);
 int lu_spin_caller(volatile int *spinning, volatile int *stop);
+void lu_epilogue_trap(void);
+void lu_nocfi_leaf(void);
 
 extern void *spin_bt[LU_BT_MAX];
 extern int spin_nbt;

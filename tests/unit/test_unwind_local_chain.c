@@ -6,6 +6,8 @@
  *   lu_a -> lu_b -> lu_c -> probe          a chain of three frames without frame pointers
  *   lu_sort -> qsort (libc) -> lu_cmp -> probe   through libc, which has no frame pointers
  *   lu_spin_caller -> lu_spin              spins until a signal handler sets *stop
+ *   lu_epilogue_trap                       raises SIGTRAP in its epilogue (below)
+ *   lu_nocfi_leaf                          raises SIGTRAP in a leaf without CFI (below)
  *
  * lu_c and lu_cmp capture their registers with sc_lu_capture and hand them to `probe` (the test's
  * function, which walks while these frames are live). lu_spin first records its own backtrace()
@@ -83,3 +85,30 @@ __attribute__((noinline)) int lu_spin_caller(volatile int *spinning, volatile in
 {
 	return lu_spin(spinning, stop) * 3 + sink;
 }
+
+/* lu_epilogue_trap: stops with SIGTRAP (int3) in its epilogue, after popping rbx, with the CFI
+ * GCC emits there: the rule "rbx at cfa - 16" stays, an address now below sp (in the red zone). */
+__asm__(".text\n"
+	".globl lu_epilogue_trap\n"
+	".type lu_epilogue_trap, @function\n"
+	"lu_epilogue_trap:\n"
+	".cfi_startproc\n"
+	"push %rbx\n"
+	".cfi_def_cfa_offset 16\n"
+	".cfi_offset %rbx, -16\n"
+	"mov $7, %ebx\n"
+	"pop %rbx\n"
+	".cfi_def_cfa_offset 8\n"
+	"int3\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size lu_epilogue_trap, .-lu_epilogue_trap\n");
+
+/* lu_nocfi_leaf: a leaf without CFI (as hand-written assembly often is), stopped by int3. */
+__asm__(".text\n"
+	".globl lu_nocfi_leaf\n"
+	".type lu_nocfi_leaf, @function\n"
+	"lu_nocfi_leaf:\n"
+	"int3\n"
+	"ret\n"
+	".size lu_nocfi_leaf, .-lu_nocfi_leaf\n");

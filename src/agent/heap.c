@@ -1,0 +1,664 @@
+/*
+ * heap.c: libscorch-heap.so, the allocation tracker `scorch heap` preloads into a command
+ * (LD_PRELOAD). It replaces malloc, calloc, realloc, reallocarray, free, posix_memalign,
+ * aligned_alloc, memalign, valloc and pvalloc with functions that call glibc's own allocator
+ * (__libc_malloc and friends: the program's allocator stays the real one) and record each call:
+ * the block, its requested and usable size, and the call stack, walked in the process
+ * (unwind_local.h: CFI where a module has no frame pointers) up to the recording's depth.
+ * C++'s operator new and delete reach these functions through libstdc++, so they are recorded as
+ * the malloc and free they are.
+ *
+ * Records go into the calling thread's ring of the shared file (stream.h, shm.h), in order:
+ * MAP records for modules the thread meets first, a STACK record for each call stack the thread
+ * meets first (interned in a per-thread table by a 64-bit hash of its addresses), then the
+ * ALLOC or FREE. Events of the process are numbered by one counter (seq): a free takes its
+ * number before the block is released and an allocation after it is obtained, so that the order
+ * of the numbers is the order in which addresses changed hands between threads. When a ring is
+ * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
+ * holes would report false leaks), up to 10 s, after which it counts the event lost.
+ *
+ * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
+ * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
+ * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
+ * allocations recorded are a Poisson sample of the bytes, as tcmalloc samples). A recorded
+ * allocation of s bytes stands for s / (1 - exp(-s/S)) bytes (its weight; the division by the
+ * chance it had). Unrecorded allocations cost a subtraction; no stack is walked for them. The
+ * addresses of recorded blocks live in a process-wide lock-free set, so that a free is recorded
+ * only for them (the set is probed only when it is not empty).
+ *
+ * Reentry: a thread-local flag marks the tracker's own work; an allocation made meanwhile (the
+ * C library allocating inside pthread_getattr_np, say) goes straight to glibc unrecorded. The
+ * tracker allocates nothing with malloc: its per-thread state and tables are mmap'ed.
+ *
+ * Lifetime: initialized by the first allocation call (constructors of other libraries may
+ * allocate before this library's own constructor runs), once per process image. Threads are
+ * followed as they first allocate; a thread's ring is closed by a thread-specific-data destructor
+ * at its exit. A forked child starts a new instance with its own counter (or stops recording with
+ * SC_AGENT_NO_INHERIT); an exec'd program loads the tracker again. Blocks allocated before the
+ * tracker was ready and freed afterwards are counted by scorch as frees of unknown blocks.
+ */
+#include "agent/shm.h"
+#include "agent/stream.h"
+#include "agent/unwind_local.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXPORT	      __attribute__((visibility("default")))
+#define MAX_DEPTH     256
+#define TABLE_BITS    16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
+#define TABLE_SIZE    (1u << TABLE_BITS)
+#define WAIT_LIMIT_NS 10000000000ull
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+struct hthr {
+	sc_shm_writer w;
+	int64_t until; /* sampling: bytes before the next recorded allocation */
+	uint64_t rng;  /* sampling: xorshift state */
+	uint64_t stack_hi;
+	uint32_t pid, tid;
+	uint32_t next_stack; /* last STACK id announced */
+	uint32_t nstacks;    /* entries used in the table */
+	uint64_t keys[TABLE_SIZE];
+	uint32_t ids[TABLE_SIZE];
+	sc_lu_cache cache;
+	uint64_t pcs[MAX_DEPTH + 8];
+};
+
+enum { OFF, STARTING, ON };
+static _Atomic int state = OFF;
+static bool disabled; /* no file, or not this process (SC_AGENT_NO_INHERIT) */
+static uint32_t instance;
+static size_t depth;
+static int mode;
+static _Atomic uint64_t seq;
+static pthread_key_t thr_key;
+static uint64_t sample_bytes; /* 0: every allocation */
+
+/* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
+#define SET_BITS 22
+#define SET_SIZE (1ull << SET_BITS)
+static _Atomic uint64_t *sampled_set;
+static _Atomic uint64_t sampled_live;
+static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
+static __thread int busy __attribute__((tls_model("initial-exec")));
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+static size_t thr_bytes(void)
+{
+	return (sizeof(struct hthr) + (size_t)sc_shm_page_size - 1) &
+	       ~((size_t)sc_shm_page_size - 1);
+}
+
+static uint64_t stack_top(void)
+{
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return 0;
+	int r = pthread_attr_getstack(&a, &addr, &size);
+	pthread_attr_destroy(&a);
+	return r == 0 ? (uint64_t)addr + size : 0;
+}
+
+static int64_t next_distance(struct hthr *t);
+
+static void thr_begin(struct hthr *t)
+{
+	t->pid = (uint32_t)getpid();
+	t->tid = (uint32_t)syscall(SYS_gettid);
+	t->next_stack = 0;
+	t->nstacks = 0;
+	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	if (!t->rng)
+		t->rng = 1;
+	if (sample_bytes)
+		t->until = next_distance(t);
+	memset(t->keys, 0, sizeof(t->keys));
+	sc_lu_cache_reset(&t->cache);
+	sc_shm_claim(&t->w, t->pid, t->tid, instance);
+}
+
+static void thr_end(void *p)
+{
+	struct hthr *t = p;
+	if (!t)
+		return;
+	self = NULL;
+	sc_shm_close(&t->w);
+	munmap(t, thr_bytes());
+}
+
+/* The calling thread's state, created at its first allocation (with `busy` set). */
+static struct hthr *thr_get(void)
+{
+	if (self)
+		return self;
+	void *m = mmap(NULL, thr_bytes(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct hthr *t = m;
+	t->stack_hi = stack_top();
+	thr_begin(t);
+	pthread_setspecific(thr_key, t);
+	self = t;
+	return t;
+}
+
+static void after_fork_child(void)
+{
+	if (atomic_load(&state) != ON)
+		return;
+	if (sc_shm_hdr->flags & SC_AGENT_NO_INHERIT) {
+		disabled = true;
+		return;
+	}
+	instance = sc_shm_new_instance();
+	atomic_store(&seq, 0);
+	if (self)
+		thr_begin(self);
+}
+
+/* Starts recording in this process image; with `busy` set. */
+static void start(void)
+{
+	int expected = OFF;
+	if (!atomic_compare_exchange_strong(&state, &expected, STARTING))
+		return;
+	if (!sc_shm_map()) {
+		disabled = true;
+		atomic_store(&state, ON);
+		return;
+	}
+	uint32_t pid = (uint32_t)getpid();
+	if ((sc_shm_hdr->flags & SC_AGENT_NO_INHERIT) && sc_shm_hdr->root_pid &&
+	    pid != sc_shm_hdr->root_pid) {
+		disabled = true;
+		atomic_store(&state, ON);
+		return;
+	}
+	int r = sc_lu_init();
+	mode = (int)sc_shm_hdr->unwind;
+	if (r < 0 && mode != SC_AGENT_UNWIND_FP) {
+		sc_shm_error("no CFI unwinding in process %u (glibc without _dl_find_object); "
+			     "frame pointers only",
+			     pid);
+		mode = SC_AGENT_UNWIND_FP;
+	}
+	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
+	sample_bytes = sc_shm_hdr->sample_bytes;
+	if (sample_bytes) {
+		void *m = mmap(NULL, SET_SIZE * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m == MAP_FAILED) {
+			sc_shm_error("process %u: no memory for the sampled blocks' set", pid);
+			disabled = true;
+			atomic_store(&state, ON);
+			return;
+		}
+		sampled_set = m;
+	}
+	instance = sc_shm_process((const void *)start);
+	sc_shm_close_stale(pid);
+	if (pthread_key_create(&thr_key, thr_end) != 0) {
+		sc_shm_error("pthread_key_create failed in process %u", pid);
+		disabled = true;
+	}
+	pthread_atfork(NULL, NULL, after_fork_child);
+	atomic_store(&state, ON);
+}
+
+/* Whether this call is to be recorded: sets `busy` (the caller clears it) when it is. */
+static inline bool enter(void)
+{
+	if (busy)
+		return false;
+	busy = 1;
+	if (__builtin_expect(atomic_load_explicit(&state, memory_order_acquire) != ON, 0)) {
+		start();
+		if (atomic_load(&state) != ON) {
+			busy = 0;
+			return false;
+		}
+	}
+	if (disabled) {
+		busy = 0;
+		return false;
+	}
+	return true;
+}
+
+/* ---- records ------------------------------------------------------------------------------ */
+
+/* ---- sampling ---------------------------------------------------------------------------- */
+
+static uint64_t set_slot(uint64_t addr)
+{
+	return ((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SET_BITS);
+}
+
+/* Adds a recorded block's address. false when the set is full (the block is then recorded as
+ * never freed: counted by the reader as live at the end). */
+static bool set_add(uint64_t addr)
+{
+	uint64_t i = set_slot(addr);
+	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
+		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+		if ((v == 0 || v == 1) &&
+		    atomic_compare_exchange_strong(&sampled_set[i], &v, addr)) {
+			atomic_fetch_add(&sampled_live, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Removes `addr` when it is a recorded block: true then. */
+static bool set_take(uint64_t addr)
+{
+	if (!atomic_load_explicit(&sampled_live, memory_order_relaxed))
+		return false;
+	uint64_t i = set_slot(addr);
+	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
+		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+		if (v == 0)
+			return false;
+		if (v == addr && atomic_compare_exchange_strong(&sampled_set[i], &v, 1)) {
+			atomic_fetch_sub(&sampled_live, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An exponentially distributed distance with mean sample_bytes. */
+static int64_t next_distance(struct hthr *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	double u = (double)((t->rng >> 11) + 1) / 9007199254740993.0; /* (0, 1] */
+	/* -ln(u), from a series (the agent links no libm). */
+	double x = 0, y = u;
+	int k = 0;
+	while (y < 0.5) { /* ln(u) = ln(y) - k ln 2 with y in [0.5, 1] */
+		y *= 2;
+		k++;
+	}
+	double z = (y - 1) / (y + 1), z2 = z * z, term = z;
+	for (int n = 1; n < 40; n += 2) {
+		x += term / n;
+		term *= z2;
+	}
+	double ln_u = 2 * x - k * 0.6931471805599453;
+	return (int64_t)(-ln_u * (double)sample_bytes) + 1;
+}
+
+/* Whether an allocation of `size` bytes is recorded, and the bytes it stands for (*weight). */
+static bool sampled(struct hthr *t, size_t size, uint64_t *weight)
+{
+	if (!sample_bytes) {
+		*weight = size;
+		return true;
+	}
+	t->until -= (int64_t)size;
+	if (t->until > 0)
+		return false;
+	t->until = next_distance(t);
+	/* s / (1 - exp(-s/S)): exp from the same kind of series, for s/S up to 50. */
+	double r = (double)size / (double)sample_bytes;
+	if (r > 50) {
+		*weight = size;
+		return true;
+	}
+	double e = 1, term = 1;
+	for (int n = 1; n < 60 && term > 1e-17 * e; n++) {
+		term *= r / n;
+		e += term;
+	}
+	double p = 1 - 1 / e; /* 1 - exp(-r) */
+	*weight = p > 0 ? (uint64_t)((double)size / p + 0.5) : sample_bytes;
+	if (*weight < size)
+		*weight = size;
+	return true;
+}
+
+/* Room for `size` bytes in the thread's ring, waiting for scorch to drain it; NULL when there is
+ * no ring or scorch has not drained it for WAIT_LIMIT_NS. */
+static void *room(struct hthr *t, uint32_t size)
+{
+	void *at = sc_shm_reserve(&t->w, size);
+	if (at || !t->w.ring)
+		return at;
+	atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->heap_waits, 1);
+	uint64_t waited = 0;
+	struct timespec pause = {0, 200000};
+	while (!(at = sc_shm_reserve(&t->w, size)) && waited < WAIT_LIMIT_NS) {
+		nanosleep(&pause, NULL);
+		waited += 200000;
+	}
+	if (!at)
+		atomic_fetch_add((_Atomic uint64_t *)&t->w.ring->lost, 1);
+	return at;
+}
+
+static uint64_t hash_pcs(const uint64_t *pcs, int n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	for (int i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h ? h : 1;
+}
+
+/* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
+ * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
+static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
+{
+	int stop;
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 4, &stop);
+	if (n <= 0)
+		return 0;
+	n = sc_shm_drop_own(t->pcs, n);
+	if ((size_t)n > depth)
+		n = (int)depth;
+	uint64_t h = hash_pcs(t->pcs, n);
+	uint32_t slot = (uint32_t)(h >> (64 - TABLE_BITS));
+	while (t->keys[slot] && t->keys[slot] != h)
+		slot = (slot + 1) & (TABLE_SIZE - 1);
+	if (t->keys[slot] == h)
+		return t->ids[slot];
+	if (t->nstacks >= TABLE_SIZE / 4 * 3) { /* forget them all: ids go on growing */
+		memset(t->keys, 0, sizeof(t->keys));
+		t->nstacks = 0;
+		slot = (uint32_t)(h >> (64 - TABLE_BITS));
+	}
+	for (int i = 0; i < n; i++)
+		sc_shm_module_of(&t->w, t->pcs[i]);
+	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_stack) + 8u * (size_t)n);
+	unsigned char *at = room(t, size);
+	if (!at)
+		return 0;
+	sc_agent_rec *rec = (sc_agent_rec *)at;
+	sc_agent_stack *s = (sc_agent_stack *)(rec + 1);
+	rec->type = SC_AGENT_REC_STACK;
+	rec->reserved = 0;
+	rec->size = size;
+	s->id = ++t->next_stack;
+	s->nframes = (uint32_t)n;
+	memcpy(s + 1, t->pcs, 8u * (size_t)n);
+	sc_shm_publish(&t->w, size);
+	t->keys[slot] = h;
+	t->ids[slot] = s->id;
+	t->nstacks++;
+	return s->id;
+}
+
+/* Records the allocation of `p` (size bytes requested) by the call whose registers are `r`. */
+static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
+{
+	struct hthr *t = thr_get();
+	uint64_t weight;
+	if (t && !sampled(t, size, &weight))
+		return;
+	if (!t || !t->w.ring) {
+		atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->lost_no_ring, 1);
+		return;
+	}
+	if (sample_bytes) {
+		flags |= SC_AGENT_ALLOC_SAMPLED;
+		set_add(
+		    (uint64_t)(uintptr_t)p); /* when full: the block stays live for the reader */
+	}
+	uint32_t stack = stack_id(t, r);
+	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
+	unsigned char *at = room(t, size_rec);
+	if (!at)
+		return;
+	sc_agent_rec *rec = (sc_agent_rec *)at;
+	sc_agent_alloc *a = (sc_agent_alloc *)(rec + 1);
+	rec->type = SC_AGENT_REC_ALLOC;
+	rec->reserved = 0;
+	rec->size = size_rec;
+	a->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	a->time = now_ns();
+	a->addr = (uint64_t)(uintptr_t)p;
+	a->size = size;
+	a->usable = malloc_usable_size(p);
+	a->weight = weight;
+	a->stack = stack;
+	a->flags = flags;
+	sc_shm_publish(&t->w, size_rec);
+}
+
+/* The number of a free, taken before the block is released (see the file's comment). */
+static uint64_t free_seq(void)
+{
+	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+}
+
+static void record_free(void *p, uint64_t n, uint64_t time)
+{
+	struct hthr *t = thr_get();
+	if (!t || !t->w.ring) {
+		atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->lost_no_ring, 1);
+		return;
+	}
+	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_free);
+	unsigned char *at = room(t, size_rec);
+	if (!at)
+		return;
+	sc_agent_rec *rec = (sc_agent_rec *)at;
+	sc_agent_free *f = (sc_agent_free *)(rec + 1);
+	rec->type = SC_AGENT_REC_FREE;
+	rec->reserved = 0;
+	rec->size = size_rec;
+	f->seq = n;
+	f->time = time;
+	f->addr = (uint64_t)(uintptr_t)p;
+	sc_shm_publish(&t->w, size_rec);
+}
+
+/* ---- the allocation functions ------------------------------------------------------------- */
+
+EXPORT void *malloc(size_t size)
+{
+	if (!enter())
+		return __libc_malloc(size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_malloc(size);
+	if (p)
+		record_alloc(p, size, 0, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT void free(void *p)
+{
+	if (!p || !enter()) {
+		__libc_free(p);
+		return;
+	}
+	if (sample_bytes && !set_take((uint64_t)(uintptr_t)p)) {
+		__libc_free(p); /* not a recorded block */
+		busy = 0;
+		return;
+	}
+	uint64_t n = free_seq();
+	uint64_t time = now_ns();
+	__libc_free(p);
+	record_free(p, n, time);
+	busy = 0;
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	if (!enter())
+		return __libc_calloc(nmemb, size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_calloc(nmemb, size);
+	if (p)
+		record_alloc(p, nmemb * size, 0, &r);
+	busy = 0;
+	return p;
+}
+
+/* realloc's events: the old block's FREE numbered before it can be reused, then the new block. */
+static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
+{
+	if (!old) {
+		void *p = __libc_realloc(NULL, size);
+		if (p)
+			record_alloc(p, size, 0, r);
+		return p;
+	}
+	if (sample_bytes && !set_take((uint64_t)(uintptr_t)old)) {
+		/* The old block was not recorded: the new one is a plain allocation. */
+		void *p = __libc_realloc(old, size);
+		if (p)
+			record_alloc(p, size, 0, r);
+		return p;
+	}
+	uint64_t n = free_seq();
+	uint64_t time = now_ns();
+	void *p = __libc_realloc(old, size);
+	if (!p && size) {
+		/* Failed: the old block is still there. Its number stays unused: send it as a free
+		 * of address 0, which the reader skips. */
+		record_free(NULL, n, time);
+		if (sample_bytes)
+			set_add((uint64_t)(uintptr_t)old);
+		return NULL;
+	}
+	record_free(old, n, time);
+	if (p)
+		record_alloc(p, size, SC_AGENT_ALLOC_REALLOC, r);
+	return p;
+}
+
+EXPORT void *realloc(void *old, size_t size)
+{
+	if (!enter())
+		return __libc_realloc(old, size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = do_realloc(old, size, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(nmemb, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!enter())
+		return __libc_realloc(old, bytes);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = do_realloc(old, bytes, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+	if (!enter())
+		return __libc_memalign(align, size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_memalign(align, size);
+	if (p)
+		record_alloc(p, size, 0, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (!enter())
+		return __libc_memalign(align, size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_memalign(align, size);
+	if (p)
+		record_alloc(p, size, 0, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	bool rec = enter();
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_memalign(align, size);
+	if (p && rec)
+		record_alloc(p, size, 0, &r);
+	if (rec)
+		busy = 0;
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+EXPORT void *valloc(size_t size)
+{
+	if (!enter())
+		return __libc_valloc(size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_valloc(size);
+	if (p)
+		record_alloc(p, size, 0, &r);
+	busy = 0;
+	return p;
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	if (!enter())
+		return __libc_pvalloc(size);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	void *p = __libc_pvalloc(size);
+	if (p)
+		record_alloc(p, size, 0, &r);
+	busy = 0;
+	return p;
+}

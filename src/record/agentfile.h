@@ -1,0 +1,66 @@
+/*
+ * agentfile.h: scorch's side of the file shared with a preloaded agent (src/agent/stream.h):
+ * creating it, the environment that names it and preloads the agent, and draining its rings.
+ * Used by the signal backend (sigrec.c) and scorch heap (heaprec.c).
+ *
+ * The file lives in /dev/shm (memory) when that is writable, else in $TMPDIR or /tmp; it is
+ * created exclusively with mode 0600, sparse (rings no thread claims cost nothing), and removed by
+ * sc_agentfile_close.
+ *
+ * Draining, per ring (single consumer): read the state (acquire), then the head (acquire); hand
+ * the records from tail to head to the callback; publish the tail. A CLOSED ring drained to its
+ * head is returned to FREE; so is an OWNED one whose thread no longer exists (a process killed,
+ * threads lost in an exec) when `reclaim` is asked, checked before its head is read, so that
+ * nothing it wrote is missed. Records that make no sense (a size that is not one) skip the rest
+ * of the ring and are counted.
+ */
+#ifndef SC_RECORD_AGENTFILE_H
+#define SC_RECORD_AGENTFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/stream.h"
+
+typedef struct sc_agentfile {
+	char path[PATH_MAX];
+	int fd;
+	sc_agent_header *hdr; /* the mapping, NULL when none */
+	size_t size;
+	uint32_t nrings, ring_bytes;
+	uint64_t corrupt; /* records that made no sense */
+	uint64_t lost;	  /* records the agents dropped (ring full), from rings returned to FREE */
+} sc_agentfile;
+
+/* The agent library `name` (libscorch-cpu.so...): in src/agent/ of the scorch executable's
+ * folder (a build tree), or in ../lib/scorch from its folder (an installed scorch). Writes its
+ * path to buf; 0, or -ENOENT with the path looked at first in buf. */
+int sc_agentfile_lib(const char *name, char *buf, size_t size);
+
+/* Creates and maps a file of `nrings` rings of `ring_bytes` (a power of two) and fills the
+ * header's layout (the caller fills the rest). 0, or -errno with `err` saying what failed. */
+int sc_agentfile_create(sc_agentfile *f, uint32_t nrings, uint32_t ring_bytes, char *err,
+			size_t errsize);
+/* Unmaps, closes and removes the file. Idempotent (a zeroed struct with fd -1 is fine). */
+void sc_agentfile_close(sc_agentfile *f);
+
+/* "LD_PRELOAD=LIB[:the user's]" and "SCORCH_AGENT_FILE=PATH", malloc'ed, in env[0], env[1];
+ * 0 or -ENOMEM. */
+int sc_agentfile_env(const sc_agentfile *f, const char *lib, char *env[2]);
+
+/* After a run: what the agents have to say, for the summary ("the agent said: ...", "no process
+ * of the command loaded the agent ...", records that made no sense), or an empty string. */
+void sc_agentfile_note(const sc_agentfile *f, char *buf, size_t size);
+
+sc_agent_ring *sc_agentfile_ring(const sc_agentfile *f, uint32_t i);
+
+/* Called for each record of a ring (never PAD). A negative return stops the drain and is
+ * returned by sc_agentfile_drain. */
+typedef int (*sc_agentfile_fn)(void *ctx, uint32_t ring, const sc_agent_ring *r,
+			       const sc_agent_rec *rec);
+/* Drains ring `i` (see above). 0 or a callback's error. */
+int sc_agentfile_drain(sc_agentfile *f, uint32_t i, bool reclaim, sc_agentfile_fn fn, void *ctx);
+
+#endif
