@@ -24,8 +24,8 @@
  *
  * Temporary allocations follow heaptrack's rule, per thread: a block is temporary when it is
  * freed before the thread that allocated it allocates anything else. A block that realloc
- * replaces (its FREE followed, at the same time and in the same thread, by the realloc's ALLOC)
- * is not temporary: growing a buffer is not churn.
+ * replaces (its FREE followed, as the freeing thread's next event, by an ALLOC flagged realloc;
+ * their times need not be equal) is not temporary: growing a buffer is not churn.
  *
  * Not here: reading the interposer's stream (the recorder), symbolization (src/symbolize/; the
  * writers read the profile's names at write time, so symbolize before writing), printing (only
@@ -57,7 +57,8 @@ typedef struct sc_heap_event {
 	uint64_t usable;   /* ALLOC: malloc_usable_size of the block, 0 when unknown */
 	sc_stack_id stack; /* ALLOC: the allocation's stack, a node of the profile given to
 			      sc_heap_new (leaf = the caller of malloc/new); 0 when unknown */
-	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE came just before) */
+	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE is the same thread's
+			      previous event) */
 } sc_heap_event;
 
 typedef struct sc_heap sc_heap;

@@ -297,17 +297,34 @@ static void test_realloc_unknown_temporary(void **state)
 	assert_int_equal(site_of(h, x->B)->temporary, 1);
 }
 
-/* A realloc's FREE is not temporary; the same FREE without the realloc ALLOC after it is. */
-static void test_temporary_realloc_only(void **state)
+/* A realloc's FREE is not temporary, whatever the clock said (the realloc's ALLOC may come later)
+ * and whatever other threads did in between; the same FREE followed by a plain ALLOC is.
+ *
+ *   t  tid  event
+ *   1  1    A alloc 0x100 10
+ *   2  1    FREE 0x100            a candidate: decided by thread 1's next event
+ *   2  2    B alloc 0x900 1       another thread: decides nothing for thread 1
+ *   3  1    A alloc 0x200 30 realloc    -> 0x100 is not temporary
+ *   4  1    FREE 0x200            a candidate
+ *   5  1    C alloc 0x300 5       not a realloc -> 0x200 is temporary
+ *   6  2    FREE 0x900            thread 2's last allocation: decided at the end -> temporary
+ */
+static void test_temporary_realloc(void **state)
 {
 	struct fixture *x = *state;
 	sc_heap *h = x->h;
 	alloc(h, 1, 1, 0x100, 10, x->A);
 	dealloc(h, 2, 1, 0x100);
-	alloc_r(h, 3, 1, 0x200, 30, x->A, true); /* realloc flag, but a later time: not the pair */
-	dealloc(h, 4, 1, 0x200);		 /* the last thing this thread allocated */
-	assert_int_equal(sc_heap_finish(h, 5, true), 0);
+	alloc(h, 2, 2, 0x900, 1, x->B);
+	alloc_r(h, 3, 1, 0x200, 30, x->A, true);
+	dealloc(h, 4, 1, 0x200);
+	alloc(h, 5, 1, 0x300, 5, x->C);
+	dealloc(h, 6, 2, 0x900);
+	assert_int_equal(sc_heap_finish(h, 7, true), 0);
 	assert_int_equal(sc_heap_get_totals(h)->temporary, 2);
+	assert_int_equal(site_of(h, x->A)->temporary, 1);
+	assert_int_equal(site_of(h, x->B)->temporary, 1);
+	assert_int_equal(site_of(h, x->C)->temporary, 0);
 }
 
 /* The peak is the first time the maximum is reached; equal later values do not move it. */
@@ -536,7 +553,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_totals_peak_leaks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_exited, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_realloc_unknown_temporary, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_temporary_realloc_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_temporary_realloc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peak_first_reached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
