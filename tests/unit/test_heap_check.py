@@ -40,10 +40,12 @@ def check_entries(doc, key, count_key, order_key):
     prev = None
     for e in doc[key]:
         need(isinstance(e, dict), f"{key} entry is not an object")
-        need(set(e) == {count_key, "bytes", "stack"}, f"{key} entry keys {sorted(e)}")
+        need(set(e) == {count_key, "bytes", "stack", "lines"}, f"{key} entry keys {sorted(e)}")
         need(is_int(e[count_key]) and is_int(e["bytes"]), f"{key} values not integers")
         need(isinstance(e["stack"], list) and all(isinstance(s, str) for s in e["stack"]),
              f"{key} stack is not a list of strings")
+        need(isinstance(e["lines"], list) and len(e["lines"]) == len(e["stack"])
+             and all(isinstance(s, str) for s in e["lines"]), f"{key} lines do not match stack")
         k = (e[order_key], e[count_key] if order_key == "bytes" else e["bytes"])
         need(prev is None or prev >= k, f"{key} not largest first")
         prev = k
@@ -69,6 +71,7 @@ def heapjson(path):
     out = []
     for e in check_entries(doc, "sites", "allocs", "bytes"):
         out.append(f"SITE\t{e['allocs']}\t{e['bytes']}\t{';'.join(e['stack'])}")
+        out.append(f"SITELINES\t{';'.join(e['lines'])}")
     for e in check_entries(doc, "leaks", "blocks", "bytes"):
         out.append(f"LEAK\t{e['blocks']}\t{e['bytes']}\t{';'.join(e['stack'])}")
     if "live_at_end" in doc:

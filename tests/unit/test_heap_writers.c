@@ -288,7 +288,9 @@ static void test_heap_json(void **state)
 	    "TOTAL\tlargest\t200\n",
 	    "TOTAL\ttemporary\t1\n",
 	    "TOTAL\tmax_rss\t8192\n",
-	    "SITE\t2\t350\tb;main\nSITE\t2\t200\ta;main\nSITE\t2\t60\tc;a;main\n",
+	    "SITE\t2\t350\tb;main\nSITELINES\tb.c:30;main.c:10\n"
+	    "SITE\t2\t200\ta;main\nSITELINES\ta.c:20;main.c:10\n"
+	    "SITE\t2\t60\tc;a;main\nSITELINES\tc.c:40;a.c:20;main.c:10\n",
 	    "LEAK\t1\t100\ta;main\nLEAK\t2\t60\tc;a;main\n",
 	    "PEAK\t2\t200\ta;main\nPEAK\t1\t150\tb;main\nPEAK\t1\t50\tc;a;main\n",
 	    "SIZE\t16\t1\t10\nSIZE\t32\t0\t0\nSIZE\t64\t1\t50\nSIZE\t128\t2\t200\n"
@@ -317,7 +319,7 @@ static void test_heap_json_not_exited(void **state)
 	expect(out, "LIVE\t1\t100\ta;main\nLIVE\t2\t60\tc;a;main\n");
 	assert_null(strstr(out, "LEAK\t"));
 	/* top 1: one site, one peak entry */
-	expect(out, "SITE\t2\t350\tb;main\nLIVE");
+	expect(out, "SITE\t2\t350\tb;main\nSITELINES\tb.c:30;main.c:10\nLIVE");
 	expect(out, "PEAK\t2\t200\ta;main\nSIZE");
 	free(out);
 	unlink(path);
