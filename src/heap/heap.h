@@ -24,8 +24,8 @@
  *
  * Temporary allocations follow heaptrack's rule, per thread: a block is temporary when it is
  * freed before the thread that allocated it allocates anything else. A block that realloc
- * replaces (its FREE followed, at the same time and in the same thread, by the realloc's ALLOC)
- * is not temporary: growing a buffer is not churn.
+ * replaces (its FREE followed, as the freeing thread's next event, by an ALLOC flagged realloc;
+ * their times need not be equal) is not temporary: growing a buffer is not churn.
  *
  * Not here: reading the interposer's stream (the recorder), symbolization (src/symbolize/; the
  * writers read the profile's names at write time, so symbolize before writing), printing (only
@@ -57,7 +57,8 @@ typedef struct sc_heap_event {
 	uint64_t usable;   /* ALLOC: malloc_usable_size of the block, 0 when unknown */
 	sc_stack_id stack; /* ALLOC: the allocation's stack, a node of the profile given to
 			      sc_heap_new (leaf = the caller of malloc/new); 0 when unknown */
-	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE came just before) */
+	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE is the same thread's
+			      previous event) */
 } sc_heap_event;
 
 typedef struct sc_heap sc_heap;
@@ -74,6 +75,10 @@ void sc_heap_free(sc_heap *h);
  * -ENOMEM, or -EINVAL (a kind other than ALLOC/FREE, a stack that is not a node of the profile,
  * or a call after sc_heap_finish). */
 int sc_heap_add(sc_heap *h, const sc_heap_event *e);
+/* sc_heap_add for `n` events in a row (what the recorder drained from a ring), faster on large live
+ * sets: it prefetches the live table's entries of the events ahead. Stops at the first error and
+ * returns it (the events before it were added). */
+int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n);
 /* The process's resident set size at `time` (sampled by scorch while it runs), for the timeline.
  * Returns 0 or -EINVAL after sc_heap_finish. */
 int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes);
@@ -110,6 +115,9 @@ typedef struct sc_heap_totals {
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h);
 uint32_t sc_heap_pid(const sc_heap *h);
 bool sc_heap_is_finished(const sc_heap *h);
+/* The bytes the analysis holds on the heap (tables' capacities): grows with the live blocks, the
+ * sites and the threads, not with the number of events. */
+size_t sc_heap_memory(const sc_heap *h);
 /* The profile given to sc_heap_new. */
 const sc_profile *sc_heap_profile_of(const sc_heap *h);
 
