@@ -77,10 +77,10 @@ static int on_begin(void *ctx, uint32_t instance, uint32_t pid)
 	return 0;
 }
 
-static int on_event(void *ctx, uint32_t instance, const sc_heap_event *e)
+static int on_events(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n)
 {
 	struct image *im = image_of(ctx, instance);
-	return im ? sc_heap_add(im->heap, e) : 0;
+	return im ? sc_heap_add_many(im->heap, e, n) : 0;
 }
 
 static int on_rss(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes)
@@ -374,7 +374,7 @@ int cmd_heap(int argc, char **argv)
 		goto out;
 	}
 	sc_heaprec_callbacks cb = {
-	    .ctx = &run, .begin = on_begin, .event = on_event, .rss = on_rss, .end = on_end};
+	    .ctx = &run, .begin = on_begin, .events = on_events, .rss = on_rss, .end = on_end};
 	r = sc_heaprec_run(&o, agent, run.p, &cb, &res);
 	if (r < 0) {
 		if (res.err[0])

@@ -41,6 +41,7 @@
 #define POLL_MS	       10
 #define RECLAIM_ROUNDS 50
 #define RSS_ROUNDS     5
+#define BATCH	       4096
 
 /* The current claim of a ring. */
 struct stream {
@@ -73,6 +74,7 @@ struct heaprec {
 	SC_VEC(struct inst) insts;
 	sc_hashmap inst_index; /* instance number -> index into insts */
 	SC_VEC(uint32_t) locs;
+	SC_VEC(sc_heap_event) batch; /* events being handed over */
 	unsigned rounds;
 	int err;
 };
@@ -131,6 +133,7 @@ static struct inst *instance_of(struct heaprec *h, uint32_t instance, uint32_t p
  * with `all`. */
 static int flush(struct heaprec *h, struct inst *in, bool all)
 {
+	h->batch.len = 0;
 	while (in->next < in->hi) {
 		size_t slot = in->next & (in->cap - 1);
 		if (!in->present[slot]) {
@@ -141,21 +144,30 @@ static int flush(struct heaprec *h, struct inst *in, bool all)
 		}
 		in->present[slot] = 0;
 		in->next++;
-		sc_heap_event *e = &in->win[slot];
+		const sc_heap_event *e = &in->win[slot];
 		if (e->time > in->last_time)
 			in->last_time = e->time;
 		if (!e->addr)
 			continue; /* a failed realloc's number */
-		h->r->events++;
-		int r = h->cb->event(h->cb->ctx, in->instance, e);
-		if (r < 0)
-			return r;
+		if (sc_vec_push(&h->batch, *e) < 0)
+			return -ENOMEM;
+		if (h->batch.len == BATCH) {
+			int r =
+			    h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len);
+			if (r < 0)
+				return r;
+			h->r->events += h->batch.len;
+			h->batch.len = 0;
+		}
 	}
-	return 0;
+	int r =
+	    h->batch.len ? h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len) : 0;
+	h->r->events += h->batch.len;
+	return r;
 }
 
 /* Places event number `seq` of `in` into its window, growing it as needed. */
-static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heap_event *e)
+static int place(struct inst *in, uint64_t seq, const sc_heap_event *e)
 {
 	if (seq < in->next)
 		return 0; /* a number handed over already (a duplicate): ignored */
@@ -188,7 +200,7 @@ static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heap
 	in->present[slot] = 1;
 	if (seq + 1 > in->hi)
 		in->hi = seq + 1;
-	return flush(h, in, false);
+	return 0; /* handed over at the end of the round, in batches */
 }
 
 /* A STACK record: its addresses (return addresses) as a stack of the profile. */
@@ -274,7 +286,7 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.usable = a->usable;
 		e.stack =
 		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
-		return place(h, in, a->seq, &e);
+		return place(in, a->seq, &e);
 	}
 	case SC_AGENT_REC_FREE: {
 		const sc_agent_free *fr = (const sc_agent_free *)body;
@@ -285,7 +297,7 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.time = fr->time;
 		e.kind = SC_HEAP_FREE;
 		e.addr = fr->addr; /* 0: a failed realloc's number, skipped when handed over */
-		return place(h, in, fr->seq, &e);
+		return place(in, fr->seq, &e);
 	}
 	case SC_AGENT_REC_COMM:
 		return 0;
@@ -316,6 +328,11 @@ static int round_cb(void *ctx, bool last)
 	bool reclaim = last || h->rounds % RECLAIM_ROUNDS == 0;
 	for (uint32_t i = 0; i < NRINGS; i++) {
 		int r = sc_agentfile_drain(&h->f, i, reclaim, on_record, h);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < h->insts.len; i++) {
+		int r = flush(h, &h->insts.data[i], false);
 		if (r < 0)
 			return r;
 	}
@@ -386,7 +403,7 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	memset(r, 0, sizeof(*r));
 	if (!o->argv || !o->argv[0])
 		return fail(r, -EINVAL, "nothing to record: no command");
-	if (o->max_depth < 1 || !cb->event)
+	if (o->max_depth < 1 || !cb->events)
 		return fail(r, -EINVAL, "invalid recording options");
 	struct heaprec h = {.o = o, .p = p, .cb = cb, .r = r, .f = {.fd = -1}};
 	sc_addrspace_init(&h.as, p);
@@ -439,6 +456,7 @@ out:
 	sc_vec_release(&h.insts);
 	sc_hashmap_release(&h.inst_index);
 	sc_vec_release(&h.locs);
+	sc_vec_release(&h.batch);
 	sc_addrspace_release(&h.as);
 	return ret < 0 ? ret : 0;
 }

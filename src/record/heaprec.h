@@ -8,8 +8,8 @@
  *
  *   - `begin`  once per process image (instance): its pid, the first time one of its events is
  *              read;
- *   - `event`  each allocation or free of that image (heap/heap.h's events), its stack already
- *              a stack of `p` (the allocating function's callers, innermost first, each address
+ *   - `events` the allocations and frees of that image, in batches (heap/heap.h's events), its
+ * stack already a stack of `p` (the allocating function's callers, innermost first, each address
  *              inside its call instruction, attributed with the image's own mappings); an
  *              allocation recorded by sampling (--sample) has as its size the bytes it stands
  *              for;
@@ -36,7 +36,7 @@
 typedef struct sc_heaprec_callbacks {
 	void *ctx;
 	int (*begin)(void *ctx, uint32_t instance, uint32_t pid);
-	int (*event)(void *ctx, uint32_t instance, const sc_heap_event *e);
+	int (*events)(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n);
 	int (*rss)(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes);
 	int (*end)(void *ctx, uint32_t instance, uint64_t time, bool exited);
 } sc_heaprec_callbacks;
