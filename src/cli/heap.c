@@ -25,6 +25,7 @@
 #include "util/vec.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,12 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 		(unsigned long long)(t->exited ? t->leaked_blocks : t->live_blocks), lg);
 	if (!main_image)
 		return;
+	if (t->suppressed_blocks) {
+		char sb[32];
+		human(t->suppressed_bytes, sb, sizeof(sb));
+		fprintf(stderr, "scorch heap: %s in %llu blocks suppressed (--suppress)\n", sb,
+			(unsigned long long)t->suppressed_blocks);
+	}
 	if (t->frees_unknown)
 		fprintf(stderr,
 			"scorch heap: %llu frees of blocks allocated before the tracker started "
@@ -259,6 +266,28 @@ static int parse_call_graph(const char *s, sc_record_callgraph *out)
 	else
 		return -1;
 	return 0;
+}
+
+/* --suppress: a stack matches when one of its frames' function names or modules does. */
+struct suppress {
+	const sc_profile *p;
+	regex_t re;
+};
+
+static bool suppress_match(void *ctx, sc_stack_id stack)
+{
+	const struct suppress *s = ctx;
+	sc_frame frames[300];
+	size_t n = sc_profile_stack_frames(s->p, stack, frames, 300);
+	if (n > 300)
+		n = 300;
+	for (size_t i = 0; i < n; i++) {
+		const char *module = sc_profile_location_module(s->p, frames[i].location);
+		if (regexec(&s->re, sc_profile_frame_name(s->p, &frames[i]), 0, NULL, 0) == 0 ||
+		    (module && regexec(&s->re, module, 0, NULL, 0) == 0))
+			return true;
+	}
+	return false;
 }
 
 /* "512K", "1M", "4096": bytes, 1 to 1 GiB. */
@@ -288,7 +317,8 @@ static int parse_bytes(const char *s, uint64_t *out)
 
 int cmd_heap(int argc, char **argv)
 {
-	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL, *sample = NULL;
+	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL, *sample = NULL,
+		   *suppress = NULL;
 	int depth = 16, top = 5;
 	double duration = 0;
 	bool no_inherit = false, quiet = false;
@@ -304,6 +334,9 @@ int cmd_heap(int argc, char **argv)
 		       "with its weight: byte totals become estimates, cheaper"),
 	    SC_OPT_STR(0, "fail-on", &fail_on, "GATES",
 		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'"),
+	    SC_OPT_STR(0, "suppress", &suppress, "REGEX",
+		       "leaks whose stack has a function or module matching REGEX are "
+		       "suppressed: not reported as leaks, not counted by the gates"),
 	    SC_OPT_FLAG('i', "no-inherit", &no_inherit,
 			"the command's process only: not the processes it forks or runs"),
 	    SC_OPT_DOUBLE_RANGE(0, "duration", &duration, "SECONDS", 0, 1e9,
@@ -336,6 +369,17 @@ int cmd_heap(int argc, char **argv)
 		    "from 1 to 1G, not '%s'",
 		    sample);
 		return 2;
+	}
+	struct suppress sup = {0};
+	if (suppress) {
+		int e = regcomp(&sup.re, suppress, REG_EXTENDED | REG_NOSUB);
+		if (e) {
+			char msg[128];
+			regerror(e, &sup.re, msg, sizeof(msg));
+			sc_cli_error("heap", 0, "--suppress: bad regular expression '%s': %s",
+				     suppress, msg);
+			return 2;
+		}
 	}
 	sc_heap_gates gates = {0};
 	if (fail_on) {
@@ -412,6 +456,10 @@ int cmd_heap(int argc, char **argv)
 		struct image *im = &run.images.data[i];
 		if (!sc_heap_is_finished(im->heap))
 			sc_heap_finish(im->heap, 0, true);
+		if (suppress) {
+			sup.p = run.p;
+			sc_heap_suppress(im->heap, suppress_match, &sup);
+		}
 		sc_heap_gates g = gates;
 		size_t nf = gates.n ? sc_heap_gates_eval(&g, sc_heap_get_totals(im->heap)) : 0;
 		sc_heap_report rep = {.command = command, .gates = gates.n ? &g : NULL};
@@ -457,6 +505,8 @@ int cmd_heap(int argc, char **argv)
 	else if (failed_gates)
 		rc = 3;
 out:
+	if (suppress)
+		regfree(&sup.re);
 	for (size_t i = 0; i < run.images.len; i++)
 		sc_heap_free(run.images.data[i].heap);
 	sc_vec_release(&run.images);

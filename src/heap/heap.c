@@ -494,6 +494,27 @@ int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
 	return 0;
 }
 
+int sc_heap_suppress(sc_heap *h, bool (*match)(void *ctx, sc_stack_id stack), void *ctx)
+{
+	if (!h->finished)
+		return -EINVAL;
+	int n = 0;
+	for (size_t i = 0; i < h->sites.len; i++) {
+		sc_heap_site *s = &h->sites.data[i];
+		if (s->suppressed || !s->live_blocks || !match(ctx, s->stack))
+			continue;
+		s->suppressed = true;
+		h->t.suppressed_bytes += s->live_bytes;
+		h->t.suppressed_blocks += s->live_blocks;
+		if (h->t.exited) {
+			h->t.leaked_bytes -= s->live_bytes;
+			h->t.leaked_blocks -= s->live_blocks;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* ---- results ---- */
 
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h)
@@ -543,7 +564,7 @@ static void site_key(const sc_heap_site *s, sc_heap_order o, uint64_t k[2])
 		k[0] = s->allocs, k[1] = s->bytes;
 		break;
 	case SC_HEAP_BY_LIVE:
-		k[0] = s->live_bytes, k[1] = s->live_blocks;
+		k[0] = s->suppressed ? 0 : s->live_bytes, k[1] = s->suppressed ? 0 : s->live_blocks;
 		break;
 	case SC_HEAP_BY_PEAK:
 		k[0] = s->peak_bytes, k[1] = s->peak_blocks;

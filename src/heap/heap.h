@@ -110,6 +110,8 @@ typedef struct sc_heap_totals {
 	uint64_t duration; /* first event (or RSS sample) to end_time */
 	uint64_t max_rss;  /* largest RSS sample, 0 without samples */
 	bool exited;
+	/* Live at the end in sites sc_heap_suppress matched: not in leaked_* or live_* lists. */
+	uint64_t suppressed_bytes, suppressed_blocks;
 } sc_heap_totals;
 
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h);
@@ -131,6 +133,7 @@ typedef struct sc_heap_site {
 	uint64_t peak_blocks, peak_bytes; /* live at the global peak */
 	uint64_t temporary;
 	uint64_t lifetime_ns; /* sum over its blocks of free time (or end time) - alloc time */
+	bool suppressed;      /* its blocks live at the end are suppressed (sc_heap_suppress) */
 	/* internal: the peak epoch this site last synchronized with */
 	uint64_t epoch_;
 } sc_heap_site;
@@ -151,6 +154,13 @@ typedef enum sc_heap_order {
  * lives) in *out, which the caller frees. Returns 0 or -ENOMEM. */
 int sc_heap_sorted_sites(const sc_heap *h, sc_heap_order order, const sc_heap_site ***out,
 			 size_t *n);
+
+/* Suppressions (valgrind's, for leaks): after sc_heap_finish, every site with blocks live at the
+ * end whose stack `match` accepts is marked suppressed: its blocks leave leaked_* (when the
+ * process exited) for suppressed_*, and the site leaves the BY_LIVE order (the leak lists, the
+ * leaks flamegraph, inuse in heap.pb.gz). Returns the number of sites suppressed, or -EINVAL
+ * before sc_heap_finish. */
+int sc_heap_suppress(sc_heap *h, bool (*match)(void *ctx, sc_stack_id stack), void *ctx);
 
 /* Size histogram: bucket i holds the allocations of 2^(i-1) < size <= 2^i bytes (bucket 0: sizes
  * 0 and 1). */

@@ -198,11 +198,13 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	   ",\"peak_time_ns\":%" PRIu64 ",\"leaked_bytes\":%" PRIu64 ",\"leaked_blocks\":%" PRIu64
 	   ",\"largest\":%" PRIu64 ",\"temporary\":%" PRIu64 ",\"frees_unknown\":%" PRIu64
 	   ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"replaced_blocks\":%" PRIu64
-	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 "},\n",
+	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 ",\"suppressed_bytes\":%" PRIu64
+	   ",\"suppressed_blocks\":%" PRIu64 "},\n",
 	   t->allocs, t->frees, t->reallocs, t->bytes_allocated, t->bytes_freed,
 	   t->usable_allocated, t->peak_bytes, t->peak_blocks, t->peak_time, t->leaked_bytes,
 	   t->leaked_blocks, t->largest, t->temporary, t->frees_unknown, t->live_bytes,
-	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss);
+	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss, t->suppressed_bytes,
+	   t->suppressed_blocks);
 	js(&w, "\"sites\":");
 	json_sites(&w, h, SC_HEAP_BY_BYTES, top, &frames);
 	js(&w, ",\n\"leaks\":");

@@ -187,8 +187,8 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 		if (all) {
 			v[nv++] = i64(s->allocs);
 			v[nv++] = i64(s->bytes);
-			v[nv++] = i64(s->live_blocks);
-			v[nv++] = i64(s->live_bytes);
+			v[nv++] = s->suppressed ? 0 : i64(s->live_blocks);
+			v[nv++] = s->suppressed ? 0 : i64(s->live_bytes);
 			if (!s->allocs)
 				continue;
 		} else {

@@ -227,6 +227,35 @@ static void test_totals_peak_leaks(void **state)
 }
 
 /* The same events, but the process did not exit: live, not leaked. */
+/* sc_heap_suppress on the main scenario: suppressing C's stack (matched by its leaf) moves its
+ * 60 leaked bytes in 2 blocks to suppressed_*, out of the leak order; A's 100 stay leaked. */
+static bool match_c(void *ctx, sc_stack_id stack)
+{
+	return stack == *(const sc_stack_id *)ctx;
+}
+
+static void test_suppress(void **state)
+{
+	struct fixture *x = *state;
+	assert_int_equal(sc_heap_suppress(x->h, match_c, &x->C), -EINVAL); /* before finish */
+	heap_test_scenario(x->h, x->A, x->B, x->C);
+	assert_int_equal(sc_heap_suppress(x->h, match_c, &x->C), 1);
+	assert_int_equal(sc_heap_suppress(x->h, match_c, &x->C), 0); /* once only */
+	const sc_heap_totals *t = sc_heap_get_totals(x->h);
+	assert_int_equal(t->leaked_bytes, 100);
+	assert_int_equal(t->leaked_blocks, 1);
+	assert_int_equal(t->suppressed_bytes, 60);
+	assert_int_equal(t->suppressed_blocks, 2);
+	assert_int_equal(t->live_bytes, 160); /* live at the end is what it is */
+	assert_true(site_of(x->h, x->C)->suppressed);
+	const sc_heap_site **v;
+	size_t n;
+	assert_int_equal(sc_heap_sorted_sites(x->h, SC_HEAP_BY_LIVE, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0]->stack, x->A);
+	free(v);
+}
+
 static void test_not_exited(void **state)
 {
 	struct fixture *x = *state;
@@ -552,6 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_totals_peak_leaks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_exited, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_suppress, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_realloc_unknown_temporary, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_temporary_realloc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peak_first_reached, setup, teardown),
