@@ -221,7 +221,8 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 	free(s);
 }
 
-static void summary(const sc_profile *p, const struct image *im, bool main_image, size_t top)
+static void summary(const sc_profile *p, const struct image *im, bool main_image, uint32_t root,
+		    size_t top)
 {
 	const sc_heap_totals *t = sc_heap_get_totals(im->heap);
 	char a[32], f[32], pk[32], lk[32], lg[32];
@@ -233,9 +234,12 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 	fprintf(stderr,
 		"scorch heap: %s%u: %llu allocations (%s), %llu frees (%s); peak %s in %llu blocks "
 		"at %.3f s; %s %s in %llu blocks; largest %s\n",
-		main_image ? "pid " : "other process ", im->pid, (unsigned long long)t->allocs, a,
-		(unsigned long long)t->frees, f, pk, (unsigned long long)t->peak_blocks,
-		(double)t->peak_time / 1e9, t->exited ? "leaked" : "live at the end", lk,
+		main_image	  ? "pid "
+		: im->pid == root ? "before an exec, pid "
+				  : "other process ",
+		im->pid, (unsigned long long)t->allocs, a, (unsigned long long)t->frees, f, pk,
+		(unsigned long long)t->peak_blocks, (double)t->peak_time / 1e9,
+		t->exited ? "leaked" : "live at the end", lk,
 		(unsigned long long)(t->exited ? t->leaked_blocks : t->live_blocks), lg);
 	if (!main_image)
 		return;
@@ -481,10 +485,10 @@ int cmd_heap(int argc, char **argv)
 	if (!quiet) {
 		for (size_t i = 0; i < run.images.len; i++)
 			if (strcmp(run.images.data[i].dir, dir.path.buf))
-				summary(run.p, &run.images.data[i], false, 0);
+				summary(run.p, &run.images.data[i], false, root, 0);
 		for (size_t i = 0; i < run.images.len; i++)
 			if (!strcmp(run.images.data[i].dir, dir.path.buf))
-				summary(run.p, &run.images.data[i], true, (size_t)top);
+				summary(run.p, &run.images.data[i], true, root, (size_t)top);
 		if (res.lost)
 			fprintf(
 			    stderr,

@@ -373,8 +373,15 @@ static int finish(struct heaprec *h)
 		int r = flush(h, in, true);
 		if (r < 0)
 			return r;
-		bool exited = (in->pid == (uint32_t)h->run->sess.pid && h->run->sess.exited) ||
-			      !process_running(in->pid);
+		/* Leaks are what a process left when it ended by itself: not what an exec discarded
+		 * (a later image of the same pid exists), nor what scorch's stop interrupted. */
+		bool superseded = false;
+		for (size_t j = 0; j < h->insts.len; j++)
+			superseded |= h->insts.data[j].pid == in->pid &&
+				      h->insts.data[j].instance > in->instance;
+		bool exited = !superseded && !h->run->sess.stopped &&
+			      ((in->pid == (uint32_t)h->run->sess.pid && h->run->sess.exited) ||
+			       !process_running(in->pid));
 		in->ended = true;
 		if (h->cb->end &&
 		    (r = h->cb->end(h->cb->ctx, in->instance,
