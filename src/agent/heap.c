@@ -72,8 +72,9 @@ struct hthr {
 	uint64_t rng;  /* sampling: xorshift state */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
-	uint32_t next_stack; /* last STACK id announced */
-	uint32_t nstacks;    /* entries used in the table */
+	uint32_t next_stack;   /* last STACK id announced */
+	uint32_t nstacks;      /* entries used in the table */
+	uint32_t nstacks_ever; /* entries ever used since the table was last zeroed */
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
@@ -91,7 +92,7 @@ static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
-#define SET_BITS 22
+#define SET_BITS 18 /* 256 Ki sampled blocks live at once, 2 MiB of address space */
 #define SET_SIZE (1ull << SET_BITS)
 static _Atomic uint64_t *sampled_set;
 static _Atomic uint64_t sampled_live;
@@ -120,7 +121,9 @@ static void thr_begin(struct hthr *t)
 		t->rng = 1;
 	if (sample_bytes)
 		t->until = next_distance(t);
-	memset(t->keys, 0, sizeof(t->keys));
+	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
+		memset(t->keys, 0, sizeof(t->keys));
+	t->nstacks_ever = 0;
 	sc_lu_cache_reset(&t->cache);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
@@ -397,6 +400,7 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	t->keys[slot] = h;
 	t->ids[slot] = s->id;
 	t->nstacks++;
+	t->nstacks_ever++;
 	return s->id;
 }
 
