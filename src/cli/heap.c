@@ -214,6 +214,12 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 		uint64_t blocks = order == SC_HEAP_BY_LIVE   ? s[i]->live_blocks
 				  : order == SC_HEAP_BY_PEAK ? s[i]->peak_blocks
 							     : s[i]->allocs;
+		if (order == SC_HEAP_BY_TEMPORARY) {
+			fprintf(stderr, "  %10llu of %8llu blocks  %s\n",
+				(unsigned long long)s[i]->temporary,
+				(unsigned long long)s[i]->allocs, where);
+			continue;
+		}
 		human(bytes, b, sizeof(b));
 		fprintf(stderr, "  %10s in %8llu block%s  %s\n", b, (unsigned long long)blocks,
 			blocks == 1 ? " " : "s", where);
@@ -256,6 +262,8 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 			(unsigned long long)t->frees_unknown);
 	print_sites(p, im->heap, SC_HEAP_BY_BYTES, "allocated most", top);
 	print_sites(p, im->heap, SC_HEAP_BY_PEAK, "live at the peak", top);
+	print_sites(p, im->heap, SC_HEAP_BY_TEMPORARY,
+		    "temporary (freed before their thread allocated again: churn)", top);
 	print_sites(p, im->heap, SC_HEAP_BY_LIVE, t->exited ? "leaked" : "live at the end", top);
 }
 
