@@ -365,7 +365,7 @@ static uint64_t hash_pcs(const uint64_t *pcs, int n)
 static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 {
 	int stop;
-	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 4, &stop);
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 2, &stop);
 	if (n <= 0)
 		return 0;
 	n = sc_shm_drop_own(t->pcs, n);
