@@ -40,7 +40,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -200,30 +199,12 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 static struct thr *thr_new(void)
 {
-	size_t size =
-	    (sizeof(struct thr) + (size_t)sc_shm_page_size - 1) & ~((size_t)sc_shm_page_size - 1);
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return m == MAP_FAILED ? NULL : m;
+	return sc_shm_pages(sizeof(struct thr));
 }
 
 static void thr_free(struct thr *t)
 {
-	size_t size =
-	    (sizeof(struct thr) + (size_t)sc_shm_page_size - 1) & ~((size_t)sc_shm_page_size - 1);
-	munmap(t, size);
-}
-
-/* The thread's stack top: reads above sp stop there. */
-static uint64_t stack_top(void)
-{
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
-		return 0;
-	int r = pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	return r == 0 ? (uint64_t)addr + size : 0;
+	sc_shm_pages_free(t, sizeof(*t));
 }
 
 static void unblock_signal(void)
@@ -239,7 +220,7 @@ static void thr_begin(struct thr *t)
 {
 	t->pid = (uint32_t)getpid();
 	t->tid = (uint32_t)syscall(SYS_gettid);
-	t->stack_hi = stack_top();
+	t->stack_hi = sc_shm_stack_top();
 	t->comm_sent = false;
 	t->busy = 0;
 	t->has_timer = false;

@@ -48,7 +48,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,8 +72,9 @@ struct hthr {
 	uint64_t rng;  /* sampling: xorshift state */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
-	uint32_t next_stack; /* last STACK id announced */
-	uint32_t nstacks;    /* entries used in the table */
+	uint32_t next_stack;   /* last STACK id announced */
+	uint32_t nstacks;      /* entries used in the table */
+	uint32_t nstacks_ever; /* entries ever used since the table was last zeroed */
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
@@ -92,7 +92,7 @@ static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
-#define SET_BITS 22
+#define SET_BITS 18 /* 256 Ki sampled blocks live at once, 2 MiB of address space */
 #define SET_SIZE (1ull << SET_BITS)
 static _Atomic uint64_t *sampled_set;
 static _Atomic uint64_t sampled_live;
@@ -108,24 +108,6 @@ static uint64_t now_ns(void)
 
 /* ---- threads ------------------------------------------------------------------------------ */
 
-static size_t thr_bytes(void)
-{
-	return (sizeof(struct hthr) + (size_t)sc_shm_page_size - 1) &
-	       ~((size_t)sc_shm_page_size - 1);
-}
-
-static uint64_t stack_top(void)
-{
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
-		return 0;
-	int r = pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	return r == 0 ? (uint64_t)addr + size : 0;
-}
-
 static int64_t next_distance(struct hthr *t);
 
 static void thr_begin(struct hthr *t)
@@ -139,7 +121,9 @@ static void thr_begin(struct hthr *t)
 		t->rng = 1;
 	if (sample_bytes)
 		t->until = next_distance(t);
-	memset(t->keys, 0, sizeof(t->keys));
+	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
+		memset(t->keys, 0, sizeof(t->keys));
+	t->nstacks_ever = 0;
 	sc_lu_cache_reset(&t->cache);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
@@ -151,7 +135,7 @@ static void thr_end(void *p)
 		return;
 	self = NULL;
 	sc_shm_close(&t->w);
-	munmap(t, thr_bytes());
+	sc_shm_pages_free(t, sizeof(*t));
 }
 
 /* The calling thread's state, created at its first allocation (with `busy` set). */
@@ -159,12 +143,10 @@ static struct hthr *thr_get(void)
 {
 	if (self)
 		return self;
-	void *m = mmap(NULL, thr_bytes(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
+	struct hthr *t = sc_shm_pages(sizeof(*t));
+	if (!t)
 		return NULL;
-	struct hthr *t = m;
-	t->stack_hi = stack_top();
+	t->stack_hi = sc_shm_stack_top();
 	thr_begin(t);
 	pthread_setspecific(thr_key, t);
 	self = t;
@@ -214,9 +196,8 @@ static void start(void)
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
 	if (sample_bytes) {
-		void *m = mmap(NULL, SET_SIZE * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (m == MAP_FAILED) {
+		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
+		if (!m) {
 			sc_shm_error("process %u: no memory for the sampled blocks' set", pid);
 			disabled = true;
 			atomic_store(&state, ON);
@@ -384,7 +365,7 @@ static uint64_t hash_pcs(const uint64_t *pcs, int n)
 static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 {
 	int stop;
-	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 4, &stop);
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 2, &stop);
 	if (n <= 0)
 		return 0;
 	n = sc_shm_drop_own(t->pcs, n);
@@ -419,6 +400,7 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	t->keys[slot] = h;
 	t->ids[slot] = s->id;
 	t->nstacks++;
+	t->nstacks_ever++;
 	return s->id;
 }
 
@@ -489,17 +471,50 @@ static void record_free(void *p, uint64_t n, uint64_t time)
 
 /* ---- the allocation functions ------------------------------------------------------------- */
 
+/* An allocation function: glibc's `call` for `size` bytes, recorded unless this thread is inside
+ * the tracker already. The registers are captured here, in the exported function, so that the
+ * walk starts in it (its frame is then dropped with the tracker's others). */
+#define TRACKED(call, size)                                                                        \
+	do {                                                                                       \
+		if (!enter())                                                                      \
+			return call;                                                               \
+		sc_lu_regs r_;                                                                     \
+		sc_lu_capture(&r_);                                                                \
+		void *p_ = call;                                                                   \
+		if (p_)                                                                            \
+			record_alloc(p_, size, 0, &r_);                                            \
+		busy = 0;                                                                          \
+		return p_;                                                                         \
+	} while (0)
+
 EXPORT void *malloc(size_t size)
 {
-	if (!enter())
-		return __libc_malloc(size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_malloc(size);
-	if (p)
-		record_alloc(p, size, 0, &r);
-	busy = 0;
-	return p;
+	TRACKED(__libc_malloc(size), size);
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	TRACKED(__libc_calloc(nmemb, size), nmemb * size);
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+	TRACKED(__libc_memalign(align, size), size);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	TRACKED(__libc_memalign(align, size), size);
+}
+
+EXPORT void *valloc(size_t size)
+{
+	TRACKED(__libc_valloc(size), size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	TRACKED(__libc_pvalloc(size), size);
 }
 
 EXPORT void free(void *p)
@@ -518,19 +533,6 @@ EXPORT void free(void *p)
 	__libc_free(p);
 	record_free(p, n, time);
 	busy = 0;
-}
-
-EXPORT void *calloc(size_t nmemb, size_t size)
-{
-	if (!enter())
-		return __libc_calloc(nmemb, size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_calloc(nmemb, size);
-	if (p)
-		record_alloc(p, nmemb * size, 0, &r);
-	busy = 0;
-	return p;
 }
 
 /* realloc's events: the old block's FREE numbered before it can be reused, then the new block. */
@@ -593,32 +595,6 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 	return p;
 }
 
-EXPORT void *memalign(size_t align, size_t size)
-{
-	if (!enter())
-		return __libc_memalign(align, size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_memalign(align, size);
-	if (p)
-		record_alloc(p, size, 0, &r);
-	busy = 0;
-	return p;
-}
-
-EXPORT void *aligned_alloc(size_t align, size_t size)
-{
-	if (!enter())
-		return __libc_memalign(align, size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_memalign(align, size);
-	if (p)
-		record_alloc(p, size, 0, &r);
-	busy = 0;
-	return p;
-}
-
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
 	if (!align || (align & (align - 1)) || align % sizeof(void *))
@@ -635,30 +611,4 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 		return ENOMEM;
 	*out = p;
 	return 0;
-}
-
-EXPORT void *valloc(size_t size)
-{
-	if (!enter())
-		return __libc_valloc(size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_valloc(size);
-	if (p)
-		record_alloc(p, size, 0, &r);
-	busy = 0;
-	return p;
-}
-
-EXPORT void *pvalloc(size_t size)
-{
-	if (!enter())
-		return __libc_pvalloc(size);
-	sc_lu_regs r;
-	sc_lu_capture(&r);
-	void *p = __libc_pvalloc(size);
-	if (p)
-		record_alloc(p, size, 0, &r);
-	busy = 0;
-	return p;
 }

@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -250,4 +251,34 @@ int sc_shm_drop_own(uint64_t *pcs, int n)
 		if (pcs[i] < own_start || pcs[i] >= own_end)
 			pcs[kept++] = pcs[i];
 	return kept ? kept : (n ? 1 : 0);
+}
+
+uint64_t sc_shm_stack_top(void)
+{
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return 0;
+	int r = pthread_attr_getstack(&a, &addr, &size);
+	pthread_attr_destroy(&a);
+	return r == 0 ? (uint64_t)addr + size : 0;
+}
+
+static size_t whole_pages(size_t bytes)
+{
+	return (bytes + (size_t)sc_shm_page_size - 1) & ~((size_t)sc_shm_page_size - 1);
+}
+
+void *sc_shm_pages(size_t bytes)
+{
+	void *m = mmap(NULL, whole_pages(bytes), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+void sc_shm_pages_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, whole_pages(bytes));
 }

@@ -47,6 +47,13 @@ void sc_shm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Marks the rings this pid still owns CLOSED: they belong to the image before an exec. */
 void sc_shm_close_stale(uint32_t pid);
 
+/* The calling thread's stack top (stack reads above sp stop there), 0 when unknown. Not in a
+ * signal handler (pthread_getattr_np may allocate). */
+uint64_t sc_shm_stack_top(void);
+/* Zeroed memory of its own for a thread's state (mmap, whole pages), or NULL; and its release. */
+void *sc_shm_pages(size_t bytes);
+void sc_shm_pages_free(void *p, size_t bytes);
+
 /* Claims a free ring for thread `tid` of `pid`, instance `instance` (w->ring NULL if none). */
 void sc_shm_claim(sc_shm_writer *w, uint32_t pid, uint32_t tid, uint32_t instance);
 /* Marks the writer's ring CLOSED (the thread is done). */

@@ -2,11 +2,13 @@
  * commands.h: the entry points of scorch's subcommands, one file each in src/cli/.
  *
  * A command returns its exit status: 0 success, 1 for a failure it reported, 2 for bad usage;
- * `record` returns the profiled command's own status. Only src/cli/ prints to the user, in the
+ * `record` and `heap` return the profiled command's own status. Only src/cli/ prints to the user, in the
  * style "scorch CMD: what went wrong".
  */
 #ifndef SC_CLI_COMMANDS_H
 #define SC_CLI_COMMANDS_H
+
+#include <stdbool.h>
 
 int cmd_record(int argc, char **argv);
 int cmd_heap(int argc, char **argv);
@@ -17,5 +19,9 @@ int cmd_bench(int argc, char **argv);
 /* Prints "scorch CMD: MESSAGE: strerror(-err)" to stderr. */
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A profiled command's status as a shell reports it: its exit status, 128 + the signal that
+ * killed it; 0 when it was not reaped (an attached process, left running). */
+int sc_cli_exit_status(bool exited, int wait_status);
 
 #endif

@@ -25,6 +25,7 @@
 #include "util/vec.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,21 +78,10 @@ static int on_begin(void *ctx, uint32_t instance, uint32_t pid)
 	return 0;
 }
 
-static int on_event(void *ctx, uint32_t instance, const sc_heaprec_event *e)
+static int on_events(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n)
 {
-	struct run *r = ctx;
-	struct image *im = image_of(r, instance);
-	if (!im)
-		return 0;
-	sc_heap_event he = {.time = e->time,
-			    .tid = e->tid,
-			    .kind = e->kind == SC_HEAPREC_ALLOC ? SC_HEAP_ALLOC : SC_HEAP_FREE,
-			    .addr = e->addr,
-			    .size = e->sampled ? e->weight : e->size, /* what it stands for */
-			    .usable = e->usable,
-			    .stack = e->stack,
-			    .realloc = e->realloc};
-	return sc_heap_add(im->heap, &he);
+	struct image *im = image_of(ctx, instance);
+	return im ? sc_heap_add_many(im->heap, e, n) : 0;
 }
 
 static int on_rss(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes)
@@ -224,6 +214,12 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 		uint64_t blocks = order == SC_HEAP_BY_LIVE   ? s[i]->live_blocks
 				  : order == SC_HEAP_BY_PEAK ? s[i]->peak_blocks
 							     : s[i]->allocs;
+		if (order == SC_HEAP_BY_TEMPORARY) {
+			fprintf(stderr, "  %10llu of %8llu blocks  %s\n",
+				(unsigned long long)s[i]->temporary,
+				(unsigned long long)s[i]->allocs, where);
+			continue;
+		}
 		human(bytes, b, sizeof(b));
 		fprintf(stderr, "  %10s in %8llu block%s  %s\n", b, (unsigned long long)blocks,
 			blocks == 1 ? " " : "s", where);
@@ -231,7 +227,8 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 	free(s);
 }
 
-static void summary(const sc_profile *p, const struct image *im, bool main_image, size_t top)
+static void summary(const sc_profile *p, const struct image *im, bool main_image, uint32_t root,
+		    size_t top)
 {
 	const sc_heap_totals *t = sc_heap_get_totals(im->heap);
 	char a[32], f[32], pk[32], lk[32], lg[32];
@@ -243,12 +240,21 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 	fprintf(stderr,
 		"scorch heap: %s%u: %llu allocations (%s), %llu frees (%s); peak %s in %llu blocks "
 		"at %.3f s; %s %s in %llu blocks; largest %s\n",
-		main_image ? "pid " : "other process ", im->pid, (unsigned long long)t->allocs, a,
-		(unsigned long long)t->frees, f, pk, (unsigned long long)t->peak_blocks,
-		(double)t->peak_time / 1e9, t->exited ? "leaked" : "live at the end", lk,
+		main_image	  ? "pid "
+		: im->pid == root ? "before an exec, pid "
+				  : "other process ",
+		im->pid, (unsigned long long)t->allocs, a, (unsigned long long)t->frees, f, pk,
+		(unsigned long long)t->peak_blocks, (double)t->peak_time / 1e9,
+		t->exited ? "leaked" : "live at the end", lk,
 		(unsigned long long)(t->exited ? t->leaked_blocks : t->live_blocks), lg);
 	if (!main_image)
 		return;
+	if (t->suppressed_blocks) {
+		char sb[32];
+		human(t->suppressed_bytes, sb, sizeof(sb));
+		fprintf(stderr, "scorch heap: %s in %llu blocks suppressed (--suppress)\n", sb,
+			(unsigned long long)t->suppressed_blocks);
+	}
 	if (t->frees_unknown)
 		fprintf(stderr,
 			"scorch heap: %llu frees of blocks allocated before the tracker started "
@@ -256,18 +262,9 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 			(unsigned long long)t->frees_unknown);
 	print_sites(p, im->heap, SC_HEAP_BY_BYTES, "allocated most", top);
 	print_sites(p, im->heap, SC_HEAP_BY_PEAK, "live at the peak", top);
+	print_sites(p, im->heap, SC_HEAP_BY_TEMPORARY,
+		    "temporary (freed before their thread allocated again: churn)", top);
 	print_sites(p, im->heap, SC_HEAP_BY_LIVE, t->exited ? "leaked" : "live at the end", top);
-}
-
-static int exit_code(const sc_heaprec_result *r)
-{
-	if (!r->exited)
-		return 0;
-	if (WIFEXITED(r->wait_status))
-		return WEXITSTATUS(r->wait_status);
-	if (WIFSIGNALED(r->wait_status))
-		return 128 + WTERMSIG(r->wait_status);
-	return 0;
 }
 
 static int parse_call_graph(const char *s, sc_record_callgraph *out)
@@ -281,6 +278,28 @@ static int parse_call_graph(const char *s, sc_record_callgraph *out)
 	else
 		return -1;
 	return 0;
+}
+
+/* --suppress: a stack matches when one of its frames' function names or modules does. */
+struct suppress {
+	const sc_profile *p;
+	regex_t re;
+};
+
+static bool suppress_match(void *ctx, sc_stack_id stack)
+{
+	const struct suppress *s = ctx;
+	sc_frame frames[300];
+	size_t n = sc_profile_stack_frames(s->p, stack, frames, 300);
+	if (n > 300)
+		n = 300;
+	for (size_t i = 0; i < n; i++) {
+		const char *module = sc_profile_location_module(s->p, frames[i].location);
+		if (regexec(&s->re, sc_profile_frame_name(s->p, &frames[i]), 0, NULL, 0) == 0 ||
+		    (module && regexec(&s->re, module, 0, NULL, 0) == 0))
+			return true;
+	}
+	return false;
 }
 
 /* "512K", "1M", "4096": bytes, 1 to 1 GiB. */
@@ -310,7 +329,8 @@ static int parse_bytes(const char *s, uint64_t *out)
 
 int cmd_heap(int argc, char **argv)
 {
-	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL, *sample = NULL;
+	const char *outdir = NULL, *fail_on = NULL, *call_graph = NULL, *sample = NULL,
+		   *suppress = NULL;
 	int depth = 16, top = 5;
 	double duration = 0;
 	bool no_inherit = false, quiet = false;
@@ -326,6 +346,9 @@ int cmd_heap(int argc, char **argv)
 		       "with its weight: byte totals become estimates, cheaper"),
 	    SC_OPT_STR(0, "fail-on", &fail_on, "GATES",
 		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'"),
+	    SC_OPT_STR(0, "suppress", &suppress, "REGEX",
+		       "leaks whose stack has a function or module matching REGEX are "
+		       "suppressed: not reported as leaks, not counted by the gates"),
 	    SC_OPT_FLAG('i', "no-inherit", &no_inherit,
 			"the command's process only: not the processes it forks or runs"),
 	    SC_OPT_DOUBLE_RANGE(0, "duration", &duration, "SECONDS", 0, 1e9,
@@ -358,6 +381,17 @@ int cmd_heap(int argc, char **argv)
 		    "from 1 to 1G, not '%s'",
 		    sample);
 		return 2;
+	}
+	struct suppress sup = {0};
+	if (suppress) {
+		int e = regcomp(&sup.re, suppress, REG_EXTENDED | REG_NOSUB);
+		if (e) {
+			char msg[128];
+			regerror(e, &sup.re, msg, sizeof(msg));
+			sc_cli_error("heap", 0, "--suppress: bad regular expression '%s': %s",
+				     suppress, msg);
+			return 2;
+		}
 	}
 	sc_heap_gates gates = {0};
 	if (fail_on) {
@@ -396,7 +430,7 @@ int cmd_heap(int argc, char **argv)
 		goto out;
 	}
 	sc_heaprec_callbacks cb = {
-	    .ctx = &run, .begin = on_begin, .event = on_event, .rss = on_rss, .end = on_end};
+	    .ctx = &run, .begin = on_begin, .events = on_events, .rss = on_rss, .end = on_end};
 	r = sc_heaprec_run(&o, agent, run.p, &cb, &res);
 	if (r < 0) {
 		if (res.err[0])
@@ -406,7 +440,7 @@ int cmd_heap(int argc, char **argv)
 		rc = res.exec_errno == ENOENT ? 127 : res.exec_errno ? 126 : 1;
 		goto out;
 	}
-	rc = exit_code(&res);
+	rc = sc_cli_exit_status(res.exited, res.wait_status);
 
 	sc_sym_stats st = {0};
 	sc_sym_options so = {0};
@@ -434,6 +468,10 @@ int cmd_heap(int argc, char **argv)
 		struct image *im = &run.images.data[i];
 		if (!sc_heap_is_finished(im->heap))
 			sc_heap_finish(im->heap, 0, true);
+		if (suppress) {
+			sup.p = run.p;
+			sc_heap_suppress(im->heap, suppress_match, &sup);
+		}
 		sc_heap_gates g = gates;
 		size_t nf = gates.n ? sc_heap_gates_eval(&g, sc_heap_get_totals(im->heap)) : 0;
 		sc_heap_report rep = {.command = command, .gates = gates.n ? &g : NULL};
@@ -455,10 +493,10 @@ int cmd_heap(int argc, char **argv)
 	if (!quiet) {
 		for (size_t i = 0; i < run.images.len; i++)
 			if (strcmp(run.images.data[i].dir, dir.path.buf))
-				summary(run.p, &run.images.data[i], false, 0);
+				summary(run.p, &run.images.data[i], false, root, 0);
 		for (size_t i = 0; i < run.images.len; i++)
 			if (!strcmp(run.images.data[i].dir, dir.path.buf))
-				summary(run.p, &run.images.data[i], true, (size_t)top);
+				summary(run.p, &run.images.data[i], true, root, (size_t)top);
 		if (res.lost)
 			fprintf(
 			    stderr,
@@ -479,6 +517,8 @@ int cmd_heap(int argc, char **argv)
 	else if (failed_gates)
 		rc = 3;
 out:
+	if (suppress)
+		regfree(&sup.re);
 	for (size_t i = 0; i < run.images.len; i++)
 		sc_heap_free(run.images.data[i].heap);
 	sc_vec_release(&run.images);

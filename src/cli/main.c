@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SCORCH_VERSION
@@ -37,6 +38,17 @@ static const struct command commands[] = {
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
 };
+
+int sc_cli_exit_status(bool exited, int wait_status)
+{
+	if (!exited)
+		return 0;
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
+	return 0;
+}
 
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)
 {

@@ -422,17 +422,6 @@ static void report_cuts(const sc_record_options *o, const sc_record_result *res,
 		    (unsigned long long)c->not_64bit);
 }
 
-static int exit_code(const sc_record_result *r)
-{
-	if (!r->exited)
-		return 0;
-	if (WIFEXITED(r->wait_status))
-		return WEXITSTATUS(r->wait_status);
-	if (WIFSIGNALED(r->wait_status))
-		return 128 + WTERMSIG(r->wait_status);
-	return 0;
-}
-
 /* The deepest stack of the profile, in frames. */
 static size_t max_depth(const sc_profile *p)
 {
@@ -764,7 +753,7 @@ int cmd_record(int argc, char **argv)
 		rc = res.exec_errno == ENOENT ? 127 : res.exec_errno ? 126 : 1;
 		goto out;
 	}
-	rc = exit_code(&res);
+	rc = sc_cli_exit_status(res.exited, res.wait_status);
 
 	struct progress pr = {.start = now()};
 	/* res.modules: the files the unwinder opened, read again by the symbolizer from memory */

@@ -3,8 +3,8 @@
  * heap.h for the contract and the rules: peak epochs, temporaries).
  *
  * Tour, in the order an event flows:
- *   - flush_pending: a temporary candidate from the previous FREE is counted unless this event is
- *     the realloc ALLOC that replaced it;
+ *   - flush_pending: a temporary candidate from the thread's previous FREE is counted unless this
+ *     event, the thread's next, is the realloc ALLOC that replaced it;
  *   - live_*: the open-addressing table of live blocks (linear probing, deletion by backward
  *     shift so no tombstones accumulate over a long run);
  *   - site_for / site_change: the per-stack counters; site_change saves "live at the peak" before
@@ -34,6 +34,11 @@ struct thread {
 	uint32_t tid;
 	bool has_last;
 	uint64_t last_addr; /* the thread's latest allocation, while it is live */
+	/* A temporary candidate this thread freed, decided by the thread's next event: a realloc's
+	 * FREE is followed by its ALLOC in the same thread, whatever the other threads do between
+	 * and whatever the clock said (the interposer may read it twice). */
+	bool pending;
+	uint32_t pending_site;
 };
 
 struct sc_heap {
@@ -49,10 +54,9 @@ struct sc_heap {
 	SC_VEC(struct thread) threads;
 	sc_hashmap thread_index; /* hash(tid) -> thread index */
 
-	/* a temporary candidate waiting for the next event (a realloc's FREE is not temporary) */
-	bool pending;
-	uint32_t pending_site, pending_tid;
-	uint64_t pending_time;
+	/* the last thread and site looked up: runs of events from one thread or one stack skip the
+	 * hash tables */
+	size_t last_thread, last_site; /* index + 1, 0 = none */
 
 	uint64_t epoch; /* bumped at each new global maximum */
 	uint64_t heap_bytes, heap_blocks;
@@ -178,9 +182,13 @@ static bool site_eq(uint64_t value, const void *key, const void *ctx)
 
 static int64_t site_for(sc_heap *h, sc_stack_id stack)
 {
+	if (h->last_site && h->sites.data[h->last_site - 1].stack == stack)
+		return (int64_t)(h->last_site - 1);
 	uint64_t hash = sc_hash_u64(stack), v;
-	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v))
+	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
+		h->last_site = v + 1;
 		return (int64_t)v;
+	}
 	if (h->sites.len >= EMPTY_SITE)
 		return -ENOMEM;
 	sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
@@ -190,6 +198,7 @@ static int64_t site_for(sc_heap *h, sc_stack_id stack)
 		h->sites.len--;
 		return -ENOMEM;
 	}
+	h->last_site = h->sites.len;
 	return (int64_t)(h->sites.len - 1);
 }
 
@@ -201,9 +210,13 @@ static bool thread_eq(uint64_t value, const void *key, const void *ctx)
 
 static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 {
+	if (h->last_thread && h->threads.data[h->last_thread - 1].tid == tid)
+		return &h->threads.data[h->last_thread - 1];
 	uint64_t hash = sc_hash_u64((uint64_t)tid + 1), v;
-	if (sc_hashmap_get(&h->thread_index, hash, thread_eq, &tid, h, &v))
+	if (sc_hashmap_get(&h->thread_index, hash, thread_eq, &tid, h, &v)) {
+		h->last_thread = v + 1;
 		return &h->threads.data[v];
+	}
 	if (!add)
 		return NULL;
 	struct thread t = {.tid = tid};
@@ -213,6 +226,7 @@ static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 		h->threads.len--;
 		return NULL;
 	}
+	h->last_thread = h->threads.len;
 	return &h->threads.data[h->threads.len - 1];
 }
 
@@ -302,15 +316,15 @@ static void note_heap(sc_heap *h, uint64_t time)
 
 /* ---- events ---- */
 
-static void flush_pending(sc_heap *h, const sc_heap_event *e, uint64_t time)
+/* Decides thread t's temporary candidate at its next event `e` (NULL: the end). */
+static void flush_pending(sc_heap *h, struct thread *t, const sc_heap_event *e)
 {
-	if (!h->pending)
+	if (!t->pending)
 		return;
-	h->pending = false;
-	if (e && e->kind == SC_HEAP_ALLOC && e->realloc && e->tid == h->pending_tid &&
-	    time == h->pending_time)
+	t->pending = false;
+	if (e && e->kind == SC_HEAP_ALLOC && e->realloc)
 		return;
-	h->sites.data[h->pending_site].temporary++;
+	h->sites.data[t->pending_site].temporary++;
 	h->t.temporary++;
 }
 
@@ -322,9 +336,9 @@ static void lifetime_note(sc_heap *h, uint64_t ns)
 	h->lifetimes[i].allocs++;
 }
 
-/* Takes block `b` out of the live set at `time` (a FREE, or a replacement when `freed` is
- * false). */
-static void drop_block(sc_heap *h, struct block *b, uint64_t time, bool freed)
+/* Takes block `b` out of the live set at `time`: a FREE by thread `freer`, or a replacement when
+ * `freer` is NULL. */
+static void drop_block(sc_heap *h, struct block *b, uint64_t time, struct thread *freer)
 {
 	sc_heap_site *s = &h->sites.data[b->site];
 	site_sync(h, s);
@@ -333,19 +347,18 @@ static void drop_block(sc_heap *h, struct block *b, uint64_t time, bool freed)
 	s->lifetime_ns += time - b->time;
 	h->heap_bytes -= b->size;
 	h->heap_blocks--;
-	if (freed) {
+	if (freer) {
 		s->frees++;
 		s->bytes_freed += b->size;
 		h->t.frees++;
 		h->t.bytes_freed += b->size;
 		lifetime_note(h, time - b->time);
+		/* the allocating thread's (a lookup that adds nothing: `freer` stays valid) */
 		struct thread *t = thread_for(h, b->tid, false);
 		if (t && t->has_last && t->last_addr == b->addr) {
 			t->has_last = false;
-			h->pending = true;
-			h->pending_site = b->site;
-			h->pending_tid = b->tid;
-			h->pending_time = time;
+			freer->pending = true;
+			freer->pending_site = b->site;
 		}
 	} else {
 		h->t.replaced_blocks++;
@@ -354,16 +367,13 @@ static void drop_block(sc_heap *h, struct block *b, uint64_t time, bool freed)
 	live_remove(h, b);
 }
 
-static int add_alloc(sc_heap *h, const sc_heap_event *e, uint64_t time)
+static int add_alloc(sc_heap *h, struct thread *t, const sc_heap_event *e, uint64_t time)
 {
-	struct thread *t = thread_for(h, e->tid, true);
-	if (!t)
-		return -ENOMEM;
 	t->has_last = true;
 	t->last_addr = e->addr;
 	struct block *old = live_find(h, e->addr);
 	if (old)
-		drop_block(h, old, time, false);
+		drop_block(h, old, time, NULL);
 	int64_t si = site_for(h, e->stack);
 	if (si < 0)
 		return (int)si;
@@ -388,9 +398,8 @@ static int add_alloc(sc_heap *h, const sc_heap_event *e, uint64_t time)
 	h->t.usable_allocated += e->usable;
 	if (e->size > h->t.largest)
 		h->t.largest = e->size;
-	size_t bi = 0;
-	while (bi < 64 && e->size > ((uint64_t)1 << bi))
-		bi++;
+	/* the smallest i with size <= 2^i: the bit length of size - 1 */
+	size_t bi = e->size <= 1 ? 0 : 64 - (size_t)__builtin_clzll(e->size - 1);
 	h->sizes[bi].allocs++;
 	h->sizes[bi].bytes += e->size;
 	h->heap_bytes += e->size;
@@ -406,16 +415,36 @@ int sc_heap_add(sc_heap *h, const sc_heap_event *e)
 	if (e->kind == SC_HEAP_ALLOC && e->stack >= h->p->nodes.len)
 		return -EINVAL;
 	uint64_t time = clamp_time(h, e->time);
-	flush_pending(h, e, time);
+	struct thread *t = thread_for(h, e->tid, true);
+	if (!t)
+		return -ENOMEM;
+	flush_pending(h, t, e);
 	if (e->kind == SC_HEAP_ALLOC)
-		return add_alloc(h, e, time);
+		return add_alloc(h, t, e, time);
 	struct block *b = live_find(h, e->addr);
 	if (!b) {
 		h->t.frees_unknown++;
 		return 0;
 	}
-	drop_block(h, b, time, true);
+	drop_block(h, b, time, t);
 	note_heap(h, time);
+	return 0;
+}
+
+/* How many events ahead sc_heap_add_many prefetches the live table's slot: enough to cover a
+ * memory access (~100 ns) with the work of the events in between. */
+#define PREFETCH_AHEAD 8
+
+int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n && h->live_cap)
+			__builtin_prefetch(
+			    &h->live[slot_of(e[i + PREFETCH_AHEAD].addr, h->live_cap)]);
+		int r = sc_heap_add(h, &e[i]);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -444,7 +473,8 @@ int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
 	if (h->finished)
 		return -EINVAL;
 	uint64_t end = clamp_time(h, end_time);
-	flush_pending(h, NULL, end);
+	for (size_t i = 0; i < h->threads.len; i++)
+		flush_pending(h, &h->threads.data[i], NULL);
 	for (size_t i = 0; i < h->live_cap; i++) {
 		const struct block *b = &h->live[i];
 		if (b->site != EMPTY_SITE)
@@ -464,6 +494,27 @@ int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
 	return 0;
 }
 
+int sc_heap_suppress(sc_heap *h, bool (*match)(void *ctx, sc_stack_id stack), void *ctx)
+{
+	if (!h->finished)
+		return -EINVAL;
+	int n = 0;
+	for (size_t i = 0; i < h->sites.len; i++) {
+		sc_heap_site *s = &h->sites.data[i];
+		if (s->suppressed || !s->live_blocks || !match(ctx, s->stack))
+			continue;
+		s->suppressed = true;
+		h->t.suppressed_bytes += s->live_bytes;
+		h->t.suppressed_blocks += s->live_blocks;
+		if (h->t.exited) {
+			h->t.leaked_bytes -= s->live_bytes;
+			h->t.leaked_blocks -= s->live_blocks;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* ---- results ---- */
 
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h)
@@ -474,6 +525,13 @@ const sc_heap_totals *sc_heap_get_totals(const sc_heap *h)
 uint32_t sc_heap_pid(const sc_heap *h)
 {
 	return h->pid;
+}
+
+size_t sc_heap_memory(const sc_heap *h)
+{
+	return sizeof(*h) + h->live_cap * sizeof(*h->live) + sc_vec_bytes(h->sites) +
+	       sc_hashmap_bytes(&h->site_index) + sc_vec_bytes(h->threads) +
+	       sc_hashmap_bytes(&h->thread_index);
 }
 
 const sc_profile *sc_heap_profile_of(const sc_heap *h)
@@ -506,7 +564,7 @@ static void site_key(const sc_heap_site *s, sc_heap_order o, uint64_t k[2])
 		k[0] = s->allocs, k[1] = s->bytes;
 		break;
 	case SC_HEAP_BY_LIVE:
-		k[0] = s->live_bytes, k[1] = s->live_blocks;
+		k[0] = s->suppressed ? 0 : s->live_bytes, k[1] = s->suppressed ? 0 : s->live_blocks;
 		break;
 	case SC_HEAP_BY_PEAK:
 		k[0] = s->peak_bytes, k[1] = s->peak_blocks;

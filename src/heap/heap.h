@@ -24,8 +24,8 @@
  *
  * Temporary allocations follow heaptrack's rule, per thread: a block is temporary when it is
  * freed before the thread that allocated it allocates anything else. A block that realloc
- * replaces (its FREE followed, at the same time and in the same thread, by the realloc's ALLOC)
- * is not temporary: growing a buffer is not churn.
+ * replaces (its FREE followed, as the freeing thread's next event, by an ALLOC flagged realloc;
+ * their times need not be equal) is not temporary: growing a buffer is not churn.
  *
  * Not here: reading the interposer's stream (the recorder), symbolization (src/symbolize/; the
  * writers read the profile's names at write time, so symbolize before writing), printing (only
@@ -57,7 +57,8 @@ typedef struct sc_heap_event {
 	uint64_t usable;   /* ALLOC: malloc_usable_size of the block, 0 when unknown */
 	sc_stack_id stack; /* ALLOC: the allocation's stack, a node of the profile given to
 			      sc_heap_new (leaf = the caller of malloc/new); 0 when unknown */
-	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE came just before) */
+	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE is the same thread's
+			      previous event) */
 } sc_heap_event;
 
 typedef struct sc_heap sc_heap;
@@ -74,6 +75,10 @@ void sc_heap_free(sc_heap *h);
  * -ENOMEM, or -EINVAL (a kind other than ALLOC/FREE, a stack that is not a node of the profile,
  * or a call after sc_heap_finish). */
 int sc_heap_add(sc_heap *h, const sc_heap_event *e);
+/* sc_heap_add for `n` events in a row (what the recorder drained from a ring), faster on large live
+ * sets: it prefetches the live table's entries of the events ahead. Stops at the first error and
+ * returns it (the events before it were added). */
+int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n);
 /* The process's resident set size at `time` (sampled by scorch while it runs), for the timeline.
  * Returns 0 or -EINVAL after sc_heap_finish. */
 int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes);
@@ -105,11 +110,16 @@ typedef struct sc_heap_totals {
 	uint64_t duration; /* first event (or RSS sample) to end_time */
 	uint64_t max_rss;  /* largest RSS sample, 0 without samples */
 	bool exited;
+	/* Live at the end in sites sc_heap_suppress matched: not in leaked_* or live_* lists. */
+	uint64_t suppressed_bytes, suppressed_blocks;
 } sc_heap_totals;
 
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h);
 uint32_t sc_heap_pid(const sc_heap *h);
 bool sc_heap_is_finished(const sc_heap *h);
+/* The bytes the analysis holds on the heap (tables' capacities): grows with the live blocks, the
+ * sites and the threads, not with the number of events. */
+size_t sc_heap_memory(const sc_heap *h);
 /* The profile given to sc_heap_new. */
 const sc_profile *sc_heap_profile_of(const sc_heap *h);
 
@@ -123,6 +133,7 @@ typedef struct sc_heap_site {
 	uint64_t peak_blocks, peak_bytes; /* live at the global peak */
 	uint64_t temporary;
 	uint64_t lifetime_ns; /* sum over its blocks of free time (or end time) - alloc time */
+	bool suppressed;      /* its blocks live at the end are suppressed (sc_heap_suppress) */
 	/* internal: the peak epoch this site last synchronized with */
 	uint64_t epoch_;
 } sc_heap_site;
@@ -143,6 +154,13 @@ typedef enum sc_heap_order {
  * lives) in *out, which the caller frees. Returns 0 or -ENOMEM. */
 int sc_heap_sorted_sites(const sc_heap *h, sc_heap_order order, const sc_heap_site ***out,
 			 size_t *n);
+
+/* Suppressions (valgrind's, for leaks): after sc_heap_finish, every site with blocks live at the
+ * end whose stack `match` accepts is marked suppressed: its blocks leave leaked_* (when the
+ * process exited) for suppressed_*, and the site leaves the BY_LIVE order (the leak lists, the
+ * leaks flamegraph, inuse in heap.pb.gz). Returns the number of sites suppressed, or -EINVAL
+ * before sc_heap_finish. */
+int sc_heap_suppress(sc_heap *h, bool (*match)(void *ctx, sc_stack_id stack), void *ctx);
 
 /* Size histogram: bucket i holds the allocations of 2^(i-1) < size <= 2^i bytes (bucket 0: sizes
  * 0 and 1). */

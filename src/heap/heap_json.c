@@ -3,7 +3,8 @@
  *
  * heap.json, version 1 (SC_HEAP_JSON_VERSION). Numbers are integers (bytes, counts, ns); stacks
  * are arrays of frame names, innermost first (inline frames expanded; "module+0xOFF" when
- * unnamed; [] when the stack is unknown):
+ * unnamed; [] when the stack is unknown), each with "lines", the same frames' "FILE:LINE" ("" when
+ * unknown), which tell apart two call sites in one function:
  *
  *   {"version":1,"command":"./prog a b","pid":4242,"exited":true,"duration_ns":1500000,
  *    "totals":{"allocs":14,"frees":10,"reallocs":1,"bytes_allocated":4736,"bytes_freed":4096,
@@ -13,7 +14,8 @@
  *              "live_bytes":640,"live_blocks":10,          <- live at the end, leaked or not
  *              "replaced_blocks":0,"replaced_bytes":0,    <- ALLOCs over a live address
  *              "max_rss":3145728},                         <- 0 without RSS samples
- *    "sites":[{"allocs":4,"bytes":4096,"stack":["make_buf","process","main"]},...],
+ *    "sites":[{"allocs":4,"bytes":4096,"stack":["make_buf","process","main"],
+ *              "lines":["buf.c:12","main.c:40","main.c:77"]},...],
  *                                     <- by bytes allocated, largest first, top N (default 50)
  *    "leaks":[{"blocks":10,"bytes":640,"stack":["leak_node","main"]}],
  *                                     <- all, largest first; [] unless the process exited
@@ -107,6 +109,23 @@ static int64_t stack_frames(const sc_profile *p, sc_stack_id stack, frame_vec *f
 	return (int64_t)n;
 }
 
+/* "FILE:LINE" of a frame, or "" when either is unknown. */
+static void json_line(struct jw *w, const sc_profile *p, const sc_frame *fr)
+{
+	const sc_location *l = sc_profile_location(p, fr->location);
+	const sc_function *fn = sc_profile_function(p, fr->function);
+	int64_t line =
+	    l && fr->line != UINT32_MAX ? sc_profile_location_lines(p, l)[fr->line].line : 0;
+	js(w, "\"");
+	if (fn && fn->filename && line > 0) {
+		if (!w->err && sc_strbuf_add_json(&w->sb, sc_profile_str(p, fn->filename)) < 0)
+			w->err = -ENOMEM;
+		jf(w, ":%" PRId64, line);
+	}
+	js(w, "\"");
+}
+
+/* ,"stack":[names...],"lines":["FILE:LINE"...], innermost first. */
 static void json_stack(struct jw *w, const sc_profile *p, sc_stack_id stack, frame_vec *frames)
 {
 	int64_t n = stack_frames(p, stack, frames);
@@ -114,11 +133,17 @@ static void json_stack(struct jw *w, const sc_profile *p, sc_stack_id stack, fra
 		w->err = (int)n;
 		return;
 	}
-	js(w, "[");
+	js(w, ",\"stack\":[");
 	for (int64_t i = n - 1; i >= 0; i--) {
 		if (i != n - 1)
 			js(w, ",");
 		jq(w, sc_profile_frame_name(p, &frames->data[i]));
+	}
+	js(w, "],\"lines\":[");
+	for (int64_t i = n - 1; i >= 0; i--) {
+		if (i != n - 1)
+			js(w, ",");
+		json_line(w, p, &frames->data[i]);
 	}
 	js(w, "]");
 }
@@ -147,7 +172,6 @@ static void json_sites(struct jw *w, const sc_heap *h, sc_heap_order order, size
 		else
 			jf(w, "{\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64, s->peak_blocks,
 			   s->peak_bytes);
-		js(w, ",\"stack\":");
 		json_stack(w, p, s->stack, frames);
 		js(w, "}");
 	}
@@ -174,11 +198,13 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	   ",\"peak_time_ns\":%" PRIu64 ",\"leaked_bytes\":%" PRIu64 ",\"leaked_blocks\":%" PRIu64
 	   ",\"largest\":%" PRIu64 ",\"temporary\":%" PRIu64 ",\"frees_unknown\":%" PRIu64
 	   ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"replaced_blocks\":%" PRIu64
-	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 "},\n",
+	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 ",\"suppressed_bytes\":%" PRIu64
+	   ",\"suppressed_blocks\":%" PRIu64 "},\n",
 	   t->allocs, t->frees, t->reallocs, t->bytes_allocated, t->bytes_freed,
 	   t->usable_allocated, t->peak_bytes, t->peak_blocks, t->peak_time, t->leaked_bytes,
 	   t->leaked_blocks, t->largest, t->temporary, t->frees_unknown, t->live_bytes,
-	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss);
+	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss, t->suppressed_bytes,
+	   t->suppressed_blocks);
 	js(&w, "\"sites\":");
 	json_sites(&w, h, SC_HEAP_BY_BYTES, top, &frames);
 	js(&w, ",\n\"leaks\":");

@@ -137,6 +137,12 @@ static int64_t copy_node(struct copy *c, sc_stack_id id)
 	return r;
 }
 
+/* pprof values are signed: a (hostile or absurd) count above INT64_MAX saturates. */
+static int64_t i64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profile **out)
 {
 	*out = NULL;
@@ -179,15 +185,15 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 		int64_t v[4];
 		size_t nv = 0;
 		if (all) {
-			v[nv++] = (int64_t)s->allocs;
-			v[nv++] = (int64_t)s->bytes;
-			v[nv++] = (int64_t)s->live_blocks;
-			v[nv++] = (int64_t)s->live_bytes;
+			v[nv++] = i64(s->allocs);
+			v[nv++] = i64(s->bytes);
+			v[nv++] = s->suppressed ? 0 : i64(s->live_blocks);
+			v[nv++] = s->suppressed ? 0 : i64(s->live_bytes);
 			if (!s->allocs)
 				continue;
 		} else {
-			v[nv++] = (int64_t)s->peak_blocks;
-			v[nv++] = (int64_t)s->peak_bytes;
+			v[nv++] = i64(s->peak_blocks);
+			v[nv++] = i64(s->peak_bytes);
 			if (!s->peak_blocks)
 				continue;
 		}

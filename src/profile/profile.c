@@ -5,12 +5,14 @@
  * equality callbacks compare against the element arrays, so each key is stored once.
  */
 #include "profile/profile.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct str_key {
 	const char *s;
@@ -313,6 +315,28 @@ int sc_profile_add_comment(sc_profile *p, const char *s)
 	if (id < 0)
 		return (int)id;
 	return sc_vec_push(&p->comments, (sc_str)id);
+}
+
+int sc_profile_add_command_comment(sc_profile *p, char *const *argv)
+{
+	sc_strbuf sb = {0};
+	int r = sc_strbuf_adds(&sb, "command: ");
+	for (size_t i = 0; argv[i] && r == 0; i++)
+		r = sc_strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	if (r == 0)
+		r = sc_profile_add_comment(p, sb.buf);
+	sc_strbuf_release(&sb);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+int sc_profile_add_host_comment(sc_profile *p)
+{
+	char host[256], line[300];
+	if (gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = 0;
+	snprintf(line, sizeof(line), "host: %s", host);
+	return sc_profile_add_comment(p, line) < 0 ? -ENOMEM : 0;
 }
 
 void sc_profile_totals(const sc_profile *p, int64_t *out)

@@ -213,6 +213,10 @@ static inline const int64_t *sc_profile_sample_values(const sc_profile *p, size_
 }
 
 int sc_profile_add_comment(sc_profile *p, const char *s);
+/* The comments every recording carries: "command: ARGV joined by spaces" and "host: HOSTNAME"
+ * (none when the name cannot be read). 0 or -ENOMEM. */
+int sc_profile_add_command_comment(sc_profile *p, char *const *argv);
+int sc_profile_add_host_comment(sc_profile *p);
 
 /* Sum of each sample type's values over all samples. `out` has nsample_types entries. */
 void sc_profile_totals(const sc_profile *p, int64_t *out);

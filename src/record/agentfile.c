@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 int sc_agentfile_lib(const char *name, char *buf, size_t size)
@@ -187,4 +188,57 @@ void sc_agentfile_note(const sc_agentfile *f, char *buf, size_t size)
 		snprintf(buf, size,
 			 "%llu records of the agents' file made no sense and were skipped",
 			 (unsigned long long)f->corrupt);
+}
+
+static int set_root(void *ctx, pid_t pid)
+{
+	sc_agentfile *f = ctx;
+	f->hdr->root_pid = (uint32_t)pid;
+	return 0;
+}
+
+int sc_agentfile_run_command(sc_agentfile *f, sc_agentfile_run *r)
+{
+	char *env[3] = {NULL, NULL, NULL};
+	sc_session_init(&r->sess);
+	r->err[0] = 0;
+	if (sc_agentfile_env(f, r->lib, env) < 0) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return -ENOMEM;
+	}
+	sc_session_sigsave sigs;
+	sc_session_signals_install(&sigs);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	double start = sc_session_now();
+	sc_session_launch_options lo = {
+	    .argv = r->argv, .env = env, .before_exec = set_root, .ctx = f};
+	int ret = sc_session_launch(&r->sess, &lo);
+	r->exec_errno = r->sess.exec_errno;
+	if (ret < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", r->sess.diag.message);
+		goto out;
+	}
+	r->p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
+	if (r->on_start)
+		r->on_start(r->start_ctx);
+	sc_session_loop l = {.poll_ms = r->poll_ms,
+			     .deadline = r->duration > 0 ? start + r->duration : 0,
+			     .round = r->round,
+			     .ctx = r->ctx};
+	ret = sc_session_loop_run(&r->sess, &l);
+	if (ret < 0 && r->sess.diag.message[0])
+		snprintf(r->err, sizeof(r->err), "%s", r->sess.diag.message);
+	if (ret == 0 && r->finish)
+		ret = r->finish(r->ctx);
+	if (ret < 0)
+		sc_session_kill(&r->sess); /* we cannot go on: do not leave it unobserved */
+	r->seconds = sc_session_now() - start;
+	r->p->duration_nanos = (int64_t)(r->seconds * 1e9);
+out:
+	sc_session_end(&r->sess);
+	sc_session_signals_restore(&sigs);
+	free(env[0]);
+	free(env[1]);
+	return ret;
 }

@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #include "agent/stream.h"
+#include "profile/profile.h"
+#include "session/session.h"
 
 typedef struct sc_agentfile {
 	char path[PATH_MAX];
@@ -62,5 +64,31 @@ typedef int (*sc_agentfile_fn)(void *ctx, uint32_t ring, const sc_agent_ring *r,
 			       const sc_agent_rec *rec);
 /* Drains ring `i` (see above). 0 or a callback's error. */
 int sc_agentfile_drain(sc_agentfile *f, uint32_t i, bool reclaim, sc_agentfile_fn fn, void *ctx);
+
+/* Running a command with an agent (session.h does the launching and the stopping policy). */
+typedef struct sc_agentfile_run {
+	char *const *argv;	     /* the command */
+	const char *lib;	     /* the agent library, preloaded */
+	double duration;	     /* seconds; 0 = until the command exits */
+	int poll_ms;		     /* rounds at least this often */
+	sc_profile *p;		     /* its time_nanos and duration_nanos are set */
+	void (*on_start)(void *ctx); /* once the command runs (may be NULL), with start_ctx */
+	void *start_ctx;
+	int (*round)(void *ctx, bool last); /* drain (session.h's round) */
+	int (*finish)(void *ctx);	    /* after a loop that ended well (may be NULL) */
+	void *ctx;
+	/* Results: */
+	sc_session sess; /* exited, wait_status, killed */
+	int exec_errno;
+	double seconds; /* from the launch to the end */
+	char err[512];	/* when sc_agentfile_run returns < 0 */
+} sc_agentfile_run;
+
+/* Runs r->argv with r->lib preloaded and `f` named in its environment (f's header filled by the
+ * caller; root_pid is set here), the session's signal policy in force, rounds every poll_ms and
+ * once more at the end, then r->finish. Stops (kills) the command when a round or finish fails.
+ * Returns 0, a callback's error, or -errno with r->err filled (-ENOENT and r->exec_errno for a
+ * command that cannot be run). */
+int sc_agentfile_run_command(sc_agentfile *f, sc_agentfile_run *r);
 
 #endif

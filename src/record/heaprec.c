@@ -41,6 +41,7 @@
 #define POLL_MS	       10
 #define RECLAIM_ROUNDS 50
 #define RSS_ROUNDS     5
+#define BATCH	       4096
 
 /* The current claim of a ring. */
 struct stream {
@@ -53,11 +54,11 @@ struct stream {
 struct inst {
 	uint32_t instance, pid;
 	bool ended;
-	uint64_t next;	       /* the next seq to hand over */
-	sc_heaprec_event *win; /* cap slots, seq % cap */
-	uint8_t *present;      /* cap flags */
-	size_t cap;	       /* a power of two, or 0 */
-	uint64_t hi;	       /* one past the largest seq in the window */
+	uint64_t next;	    /* the next seq to hand over */
+	sc_heap_event *win; /* cap slots, seq % cap */
+	uint8_t *present;   /* cap flags */
+	size_t cap;	    /* a power of two, or 0 */
+	uint64_t hi;	    /* one past the largest seq in the window */
 	uint64_t last_time;
 };
 
@@ -66,13 +67,14 @@ struct heaprec {
 	sc_profile *p;
 	const sc_heaprec_callbacks *cb;
 	sc_heaprec_result *r;
-	sc_session sess;
+	sc_agentfile_run *run; /* the launched command's session */
 	sc_addrspace as;
 	sc_agentfile f;
 	struct stream streams[NRINGS];
 	SC_VEC(struct inst) insts;
 	sc_hashmap inst_index; /* instance number -> index into insts */
 	SC_VEC(uint32_t) locs;
+	SC_VEC(sc_heap_event) batch; /* events being handed over */
 	unsigned rounds;
 	int err;
 };
@@ -131,6 +133,7 @@ static struct inst *instance_of(struct heaprec *h, uint32_t instance, uint32_t p
  * with `all`. */
 static int flush(struct heaprec *h, struct inst *in, bool all)
 {
+	h->batch.len = 0;
 	while (in->next < in->hi) {
 		size_t slot = in->next & (in->cap - 1);
 		if (!in->present[slot]) {
@@ -141,21 +144,30 @@ static int flush(struct heaprec *h, struct inst *in, bool all)
 		}
 		in->present[slot] = 0;
 		in->next++;
-		sc_heaprec_event *e = &in->win[slot];
+		const sc_heap_event *e = &in->win[slot];
 		if (e->time > in->last_time)
 			in->last_time = e->time;
 		if (!e->addr)
 			continue; /* a failed realloc's number */
-		h->r->events++;
-		int r = h->cb->event(h->cb->ctx, in->instance, e);
-		if (r < 0)
-			return r;
+		if (sc_vec_push(&h->batch, *e) < 0)
+			return -ENOMEM;
+		if (h->batch.len == BATCH) {
+			int r =
+			    h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len);
+			if (r < 0)
+				return r;
+			h->r->events += h->batch.len;
+			h->batch.len = 0;
+		}
 	}
-	return 0;
+	int r =
+	    h->batch.len ? h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len) : 0;
+	h->r->events += h->batch.len;
+	return r;
 }
 
 /* Places event number `seq` of `in` into its window, growing it as needed. */
-static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heaprec_event *e)
+static int place(struct inst *in, uint64_t seq, const sc_heap_event *e)
 {
 	if (seq < in->next)
 		return 0; /* a number handed over already (a duplicate): ignored */
@@ -163,7 +175,7 @@ static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heap
 		size_t cap = in->cap ? in->cap : 4096;
 		while (seq - in->next >= cap)
 			cap *= 2;
-		sc_heaprec_event *win = malloc(cap * sizeof(*win));
+		sc_heap_event *win = malloc(cap * sizeof(*win));
 		uint8_t *present = calloc(cap, 1);
 		if (!win || !present) {
 			free(win);
@@ -188,7 +200,7 @@ static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heap
 	in->present[slot] = 1;
 	if (seq + 1 > in->hi)
 		in->hi = seq + 1;
-	return flush(h, in, false);
+	return 0; /* handed over at the end of the round, in batches */
 }
 
 /* A STACK record: its addresses (return addresses) as a stack of the profile. */
@@ -239,7 +251,7 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 	struct inst *in = &h->insts.data[st->inst - 1];
 	const unsigned char *body = (const unsigned char *)(rec + 1);
 	size_t len = rec->size - sizeof(*rec);
-	sc_heaprec_event e = {.tid = ring->tid};
+	sc_heap_event e = {.tid = ring->tid};
 	switch (rec->type) {
 	case SC_AGENT_REC_MAP: {
 		const sc_agent_map *m = (const sc_agent_map *)body;
@@ -266,16 +278,15 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 			return 0;
 		}
 		e.time = a->time;
-		e.kind = SC_HEAPREC_ALLOC;
+		e.kind = SC_HEAP_ALLOC;
 		e.realloc = a->flags & SC_AGENT_ALLOC_REALLOC;
 		e.addr = a->addr;
-		e.size = a->size;
+		/* A sampled allocation counts the bytes it stands for. */
+		e.size = a->flags & SC_AGENT_ALLOC_SAMPLED ? a->weight : a->size;
 		e.usable = a->usable;
 		e.stack =
 		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
-		e.sampled = a->flags & SC_AGENT_ALLOC_SAMPLED;
-		e.weight = e.sampled ? a->weight : a->size;
-		return place(h, in, a->seq, &e);
+		return place(in, a->seq, &e);
 	}
 	case SC_AGENT_REC_FREE: {
 		const sc_agent_free *fr = (const sc_agent_free *)body;
@@ -284,9 +295,9 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 			return 0;
 		}
 		e.time = fr->time;
-		e.kind = SC_HEAPREC_FREE;
+		e.kind = SC_HEAP_FREE;
 		e.addr = fr->addr; /* 0: a failed realloc's number, skipped when handed over */
-		return place(h, in, fr->seq, &e);
+		return place(in, fr->seq, &e);
 	}
 	case SC_AGENT_REC_COMM:
 		return 0;
@@ -317,6 +328,11 @@ static int round_cb(void *ctx, bool last)
 	bool reclaim = last || h->rounds % RECLAIM_ROUNDS == 0;
 	for (uint32_t i = 0; i < NRINGS; i++) {
 		int r = sc_agentfile_drain(&h->f, i, reclaim, on_record, h);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < h->insts.len; i++) {
+		int r = flush(h, &h->insts.data[i], false);
 		if (r < 0)
 			return r;
 	}
@@ -357,8 +373,15 @@ static int finish(struct heaprec *h)
 		int r = flush(h, in, true);
 		if (r < 0)
 			return r;
-		bool exited = (in->pid == (uint32_t)h->sess.pid && h->sess.exited) ||
-			      !process_running(in->pid);
+		/* Leaks are what a process left when it ended by itself: not what an exec discarded
+		 * (a later image of the same pid exists), nor what scorch's stop interrupted. */
+		bool superseded = false;
+		for (size_t j = 0; j < h->insts.len; j++)
+			superseded |= h->insts.data[j].pid == in->pid &&
+				      h->insts.data[j].instance > in->instance;
+		bool exited = !superseded && !h->run->sess.stopped &&
+			      ((in->pid == (uint32_t)h->run->sess.pid && h->run->sess.exited) ||
+			       !process_running(in->pid));
 		in->ended = true;
 		if (h->cb->end &&
 		    (r = h->cb->end(h->cb->ctx, in->instance,
@@ -370,28 +393,15 @@ static int finish(struct heaprec *h)
 
 static int add_metadata(struct heaprec *h)
 {
-	sc_strbuf sb = {0};
-	int r = sc_strbuf_adds(&sb, "command: ");
-	for (size_t i = 0; h->o->argv[i] && r == 0; i++)
-		r = sc_strbuf_addf(&sb, "%s%s", i ? " " : "", h->o->argv[i]);
-	if (r == 0)
-		r = sc_profile_add_comment(h->p, sb.buf);
-	sc_strbuf_reset(&sb);
-	char host[256];
-	if (r == 0 && gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		if ((r = sc_strbuf_addf(&sb, "host: %s", host)) == 0)
-			r = sc_profile_add_comment(h->p, sb.buf);
-	}
-	sc_strbuf_release(&sb);
-	return r < 0 ? -ENOMEM : 0;
+	if (sc_profile_add_command_comment(h->p, h->o->argv) < 0 ||
+	    sc_profile_add_host_comment(h->p) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
-static int before_exec(void *ctx, pid_t pid)
+static int finish_cb(void *ctx)
 {
-	struct heaprec *h = ctx;
-	h->f.hdr->root_pid = (uint32_t)pid;
-	return 0;
+	return finish(ctx);
 }
 
 int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p,
@@ -400,14 +410,10 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	memset(r, 0, sizeof(*r));
 	if (!o->argv || !o->argv[0])
 		return fail(r, -EINVAL, "nothing to record: no command");
-	if (o->max_depth < 1 || !cb->event)
+	if (o->max_depth < 1 || !cb->events)
 		return fail(r, -EINVAL, "invalid recording options");
 	struct heaprec h = {.o = o, .p = p, .cb = cb, .r = r, .f = {.fd = -1}};
-	sc_session_init(&h.sess);
 	sc_addrspace_init(&h.as, p);
-	sc_session_sigsave sigs;
-	bool sigs_installed = false;
-	char *env[3] = {NULL, NULL, NULL};
 	int ret = sc_agentfile_create(&h.f, NRINGS, RING_BYTES, r->err, sizeof(r->err));
 	if (ret < 0)
 		goto out;
@@ -418,55 +424,36 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 							   : SC_AGENT_UNWIND_AUTO;
 	hdr->flags = o->inherit ? 0 : SC_AGENT_NO_INHERIT;
 	hdr->sample_bytes = o->sample_bytes;
-	if (sc_agentfile_env(&h.f, agent, env) < 0 || add_metadata(&h) < 0) {
+	if (add_metadata(&h) < 0) {
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
-	sc_session_signals_install(&sigs);
-	sigs_installed = true;
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	double start = sc_session_now();
-	sc_session_launch_options lo = {
-	    .argv = o->argv, .env = env, .before_exec = before_exec, .ctx = &h};
-	ret = sc_session_launch(&h.sess, &lo);
-	r->exec_errno = h.sess.exec_errno;
-	if (ret < 0) {
-		if (h.sess.diag.message[0])
-			fail(r, ret, "%s", h.sess.diag.message);
-		goto out;
-	}
-	p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
-	if (o->on_start)
-		o->on_start(o->ctx);
-	sc_session_loop l = {.poll_ms = POLL_MS,
-			     .deadline = o->duration > 0 ? start + o->duration : 0,
-			     .round = round_cb,
-			     .ctx = &h};
-	ret = sc_session_loop_run(&h.sess, &l);
-	if (ret < 0 && h.sess.diag.message[0])
-		fail(r, ret, "%s", h.sess.diag.message);
-	if (ret == 0)
-		ret = finish(&h);
-	if (ret < 0)
-		sc_session_kill(&h.sess);
-	r->exited = h.sess.exited;
-	r->wait_status = h.sess.wait_status;
-	r->killed = h.sess.killed;
+	sc_agentfile_run run = {.argv = o->argv,
+				.lib = agent,
+				.duration = o->duration,
+				.poll_ms = POLL_MS,
+				.p = p,
+				.on_start = o->on_start,
+				.start_ctx = o->ctx,
+				.round = round_cb,
+				.finish = finish_cb,
+				.ctx = &h};
+	h.run = &run;
+	ret = sc_agentfile_run_command(&h.f, &run);
+	r->exec_errno = run.exec_errno;
+	if (run.err[0])
+		fail(r, ret, "%s", run.err);
+	r->exited = run.sess.exited;
+	r->wait_status = run.sess.wait_status;
+	r->killed = run.sess.killed;
 	r->lost = h.f.lost + hdr->lost_no_ring;
 	r->waits = hdr->heap_waits;
-	r->duration = sc_session_now() - start;
-	p->duration_nanos = (int64_t)(r->duration * 1e9);
+	r->duration = run.seconds;
 	sc_agentfile_note(&h.f, r->note, sizeof(r->note));
 	if (ret == -ENOMEM && !r->err[0])
 		fail(r, ret, "out of memory while recording");
 out:
-	sc_session_end(&h.sess);
-	if (sigs_installed)
-		sc_session_signals_restore(&sigs);
 	sc_agentfile_close(&h.f);
-	free(env[0]);
-	free(env[1]);
 	for (size_t i = 0; i < NRINGS; i++)
 		sc_vec_release(&h.streams[i].stacks);
 	for (size_t i = 0; i < h.insts.len; i++) {
@@ -476,6 +463,7 @@ out:
 	sc_vec_release(&h.insts);
 	sc_hashmap_release(&h.inst_index);
 	sc_vec_release(&h.locs);
+	sc_vec_release(&h.batch);
 	sc_addrspace_release(&h.as);
 	return ret < 0 ? ret : 0;
 }

@@ -8,9 +8,11 @@
  *
  *   - `begin`  once per process image (instance): its pid, the first time one of its events is
  *              read;
- *   - `event`  each allocation or free of that image, its stack already a stack of `p` (the
- *              allocating function's callers, innermost first, each address inside its call
- *              instruction, attributed with the image's own mappings);
+ *   - `events` the allocations and frees of that image, in batches (heap/heap.h's events), its
+ * stack already a stack of `p` (the allocating function's callers, innermost first, each address
+ *              inside its call instruction, attributed with the image's own mappings); an
+ *              allocation recorded by sampling (--sample) has as its size the bytes it stands
+ *              for;
  *   - `rss`    the image's resident set size, read from /proc/PID/statm at each round (every
  *              POLL_MS) while its process lives;
  *   - `end`    once per image, after its last event: when the recording ends (the process
@@ -27,28 +29,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "heap/heap.h"
 #include "profile/profile.h"
 #include "record/record.h"
-
-typedef enum sc_heaprec_kind { SC_HEAPREC_ALLOC = 1, SC_HEAPREC_FREE = 2 } sc_heaprec_kind;
-
-typedef struct sc_heaprec_event {
-	uint64_t time; /* CLOCK_MONOTONIC ns */
-	uint32_t tid;
-	uint8_t kind;	   /* sc_heaprec_kind */
-	bool realloc;	   /* ALLOC: the new block of a realloc (its FREE came just before) */
-	uint64_t addr;	   /* the block */
-	uint64_t size;	   /* ALLOC: bytes requested */
-	uint64_t usable;   /* ALLOC: malloc_usable_size */
-	sc_stack_id stack; /* ALLOC: its call stack in p, 0 when unknown */
-	bool sampled;	   /* ALLOC: recorded by sampling (--sample), standing for `weight` bytes */
-	uint64_t weight;   /* ALLOC: bytes it stands for (`size` when not sampled) */
-} sc_heaprec_event;
 
 typedef struct sc_heaprec_callbacks {
 	void *ctx;
 	int (*begin)(void *ctx, uint32_t instance, uint32_t pid);
-	int (*event)(void *ctx, uint32_t instance, const sc_heaprec_event *e);
+	int (*events)(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n);
 	int (*rss)(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes);
 	int (*end)(void *ctx, uint32_t instance, uint64_t time, bool exited);
 } sc_heaprec_callbacks;

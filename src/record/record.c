@@ -357,14 +357,9 @@ static int add_metadata(struct sc_rec *s)
 				: s->o->mode == SC_RECORD_MODE_WALL ? "cpu-clock,sched:sched_switch"
 								    : ev->name)) == 0)
 		r = sc_profile_add_comment(p, sb.buf);
-	sc_strbuf_reset(&sb);
-	char host[256];
-	if (r == 0 && gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		if ((r = sc_strbuf_addf(&sb, "host: %s", host)) == 0)
-			r = sc_profile_add_comment(p, sb.buf);
-	}
 	sc_strbuf_release(&sb);
+	if (r == 0)
+		r = sc_profile_add_host_comment(p);
 	return r < 0 ? -ENOMEM : 0;
 }
 

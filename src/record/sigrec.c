@@ -12,6 +12,7 @@
 
 #include "agent/stream.h"
 #include "record/agentfile.h"
+#include "record/events.h"
 #include "record/addrspace.h"
 #include "record/sample.h"
 #include "session/session.h"
@@ -22,7 +23,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,24 +41,12 @@ struct sigrec {
 	const sc_record_options *o;
 	sc_profile *p;
 	sc_record_result *r;
-	sc_session sess;
 	sc_addrspace as;
 	sc_sample_decoder dec;
 	sc_agentfile f;
 	unsigned rounds;
 	SC_VEC(uint64_t) pcs;
 };
-
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(sc_record_result *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof(r->err), fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 int sc_record_signal_agent(char *buf, size_t size)
 {
@@ -163,56 +151,46 @@ static int add_metadata(struct sigrec *s)
 	p->period_type = (sc_value_type){(sc_str)t, (sc_str)u};
 	p->default_sample_type = (sc_str)t;
 	p->period = (int64_t)s->f.hdr->interval_ns;
-	sc_strbuf sb = {0};
-	int r = sc_strbuf_adds(&sb, "command: ");
-	for (size_t i = 0; s->o->argv[i] && r == 0; i++)
-		r = sc_strbuf_addf(&sb, "%s%s", i ? " " : "", s->o->argv[i]);
-	if (r == 0)
-		r = sc_profile_add_comment(p, sb.buf);
-	if (r == 0)
-		r = sc_profile_add_comment(p, "event: cpu-clock (signal backend: a timer on each "
-					      "thread's CPU time, user space only)");
-	sc_strbuf_reset(&sb);
-	char host[256];
-	if (r == 0 && gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		if ((r = sc_strbuf_addf(&sb, "host: %s", host)) == 0)
-			r = sc_profile_add_comment(p, sb.buf);
-	}
-	sc_strbuf_release(&sb);
-	return r < 0 ? -ENOMEM : 0;
-}
-
-static int before_exec(void *ctx, pid_t pid)
-{
-	struct sigrec *s = ctx;
-	s->f.hdr->root_pid = (uint32_t)pid;
+	if (sc_profile_add_command_comment(p, s->o->argv) < 0 ||
+	    sc_profile_add_comment(p, "event: cpu-clock (signal backend: a timer on each thread's "
+				      "CPU time, user space only)") < 0 ||
+	    sc_profile_add_host_comment(p) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
 static int check_options(const sc_record_options *o, sc_record_result *r)
 {
 	if (!o->argv || !o->argv[0])
-		return fail(
+		return sc_rec_fail(
 		    r, -EINVAL,
 		    "the signal backend records a command it starts (-- COMMAND): it cannot "
 		    "attach to running processes (-p, -t) or sample all CPUs (-a)");
 	if (o->system_wide)
-		return fail(r, -EINVAL, "the signal backend cannot sample all CPUs (-a)");
+		return sc_rec_fail(r, -EINVAL, "the signal backend cannot sample all CPUs (-a)");
 	if (o->mode != SC_RECORD_MODE_CPU)
-		return fail(r, -EINVAL,
-			    "the signal backend samples CPU time only (--mode cpu); off-CPU and "
-			    "wall modes need perf events");
+		return sc_rec_fail(
+		    r, -EINVAL,
+		    "the signal backend samples CPU time only (--mode cpu); off-CPU and "
+		    "wall modes need perf events");
 	bool time = false;
 	const char *ev = o->event ? sc_record_event_canonical(o->event, &time, NULL) : "cpu-clock";
 	if (!ev || (strcmp(ev, "cpu-clock") && strcmp(ev, "task-clock")))
-		return fail(r, -EINVAL,
-			    "the signal backend samples cpu-clock (each thread's CPU time), not "
-			    "'%s'",
-			    o->event);
+		return sc_rec_fail(
+		    r, -EINVAL,
+		    "the signal backend samples cpu-clock (each thread's CPU time), not "
+		    "'%s'",
+		    o->event);
 	if (o->frequency < 1 || o->max_depth < 1 || o->count < 0)
-		return fail(r, -EINVAL, "invalid recording options");
+		return sc_rec_fail(r, -EINVAL, "invalid recording options");
 	return 0;
+}
+
+/* After the loop: the files deleted meanwhile. */
+static int finish(void *ctx)
+{
+	struct sigrec *s = ctx;
+	return sc_addrspace_finish(&s->as, &s->r->gone, &s->r->ngone);
 }
 
 int sc_record_signal_run(const sc_record_options *o, const char *agent, sc_profile *p,
@@ -223,75 +201,47 @@ int sc_record_signal_run(const sc_record_options *o, const char *agent, sc_profi
 	if (ret < 0)
 		return ret;
 	if (p->nsample_types || p->samples.len)
-		return fail(r, -EINVAL, "the profile to record into is not empty");
+		return sc_rec_fail(r, -EINVAL, "the profile to record into is not empty");
 	struct sigrec s = {.o = o, .p = p, .r = r, .f = {.fd = -1}};
-	sc_session_init(&s.sess);
 	sc_addrspace_init(&s.as, p);
-	sc_session_sigsave sigs;
-	bool sigs_installed = false;
-	char *env[3] = {NULL, NULL, NULL};
 	if (sc_sample_init(&s.dec, p, &s.as, (size_t)o->max_depth) < 0) {
-		ret = fail(r, -ENOMEM, "out of memory");
+		ret = sc_rec_fail(r, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((ret = make_file(&s)) < 0)
 		goto out;
-	if (sc_agentfile_env(&s.f, agent, env) < 0) {
-		ret = fail(r, -ENOMEM, "out of memory");
-		goto out;
-	}
 	if ((ret = add_metadata(&s)) < 0) {
-		fail(r, ret, "out of memory");
+		sc_rec_fail(r, ret, "out of memory");
 		goto out;
 	}
-	sc_session_signals_install(&sigs);
-	sigs_installed = true;
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	double start = sc_session_now();
-	sc_session_launch_options lo = {
-	    .argv = o->argv, .env = env, .before_exec = before_exec, .ctx = &s};
-	ret = sc_session_launch(&s.sess, &lo);
-	r->exec_errno = s.sess.exec_errno;
-	if (ret < 0) {
-		if (s.sess.diag.message[0])
-			fail(r, ret, "%s", s.sess.diag.message);
-		goto out;
-	}
-	p->time_nanos = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
-	if (o->on_start)
-		o->on_start(o->ctx);
-	sc_session_loop l = {.poll_ms = POLL_MS,
-			     .deadline = o->duration > 0 ? start + o->duration : 0,
-			     .round = round_cb,
-			     .ctx = &s};
-	ret = sc_session_loop_run(&s.sess, &l);
-	if (ret < 0 && s.sess.diag.message[0])
-		fail(r, ret, "%s", s.sess.diag.message);
-	if (ret == 0)
-		ret = sc_addrspace_finish(&s.as, &r->gone, &r->ngone);
-	if (ret < 0)
-		sc_session_kill(&s.sess);
-	r->exited = s.sess.exited;
-	r->wait_status = s.sess.wait_status;
-	r->killed = s.sess.killed;
+	sc_agentfile_run run = {.argv = o->argv,
+				.lib = agent,
+				.duration = o->duration,
+				.poll_ms = POLL_MS,
+				.p = p,
+				.on_start = o->on_start,
+				.start_ctx = o->ctx,
+				.round = round_cb,
+				.finish = finish,
+				.ctx = &s};
+	ret = sc_agentfile_run_command(&s.f, &run);
+	r->exec_errno = run.exec_errno;
+	if (run.err[0])
+		sc_rec_fail(r, ret, "%s", run.err);
+	r->exited = run.sess.exited;
+	r->wait_status = run.sess.wait_status;
+	r->killed = run.sess.killed;
 	r->samples = s.dec.samples;
 	r->lost = s.f.lost + s.f.hdr->lost_no_ring;
 	sc_sample_cuts(&s.dec, &r->cuts);
 	r->processes = s.dec.processes;
 	r->threads = s.dec.threads;
-	r->duration = sc_session_now() - start;
-	p->duration_nanos = (int64_t)(r->duration * 1e9);
+	r->duration = run.seconds;
 	sc_agentfile_note(&s.f, r->note, sizeof(r->note));
 	if (ret == -ENOMEM && !r->err[0])
-		fail(r, ret, "out of memory while recording");
+		sc_rec_fail(r, ret, "out of memory while recording");
 out:
-	sc_session_end(&s.sess);
-	if (sigs_installed)
-		sc_session_signals_restore(&sigs);
 	sc_agentfile_close(&s.f);
-	free(env[0]);
-	free(env[1]);
 	sc_vec_release(&s.pcs);
 	sc_sample_release(&s.dec);
 	sc_addrspace_release(&s.as);

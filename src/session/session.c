@@ -350,6 +350,7 @@ int sc_session_loop_run(sc_session *s, const sc_session_loop *l)
 			signal_command(s,
 				       SIGCONT); /* a stopped group acts on it only when running */
 			stopping = true;
+			s->stopped = true;
 			kill_at = t + KILL_GRACE_S;
 		} else if (!killed && t >= kill_at) {
 			signal_command(s, SIGKILL);

@@ -45,6 +45,8 @@ typedef struct sc_session {
 	int tty;	     /* the terminal handed to the command's group, or -1 */
 	bool stop_requested; /* by sc_session_request_stop() */
 	bool killed;	     /* asked to stop, it outlived SIGTERM's grace and got SIGKILL */
+	bool stopped;	     /* the loop stopped the launched command (SIGTERM: the deadline, a
+				signal to scorch, a request): it did not end by itself */
 	sc_diag diag; /* what failed, when a function returned < 0 with it filled (else empty) */
 } sc_session;
 
