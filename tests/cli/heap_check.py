@@ -43,7 +43,7 @@ Expectations (every key optional):
      "gates": {"leaks>1K": true, "peak>1G": false}
         heap.json's "gates": these gates, in this order, each failed or not, and no others,
      "min_depth": {"deep_leaf": 16}
-        some site attributed to the function has at least this many frames,
+        some site whose stack holds the function has at least this many frames,
      "max_frames": 16
         no site has more frames than this (scorch heap --depth).}
 

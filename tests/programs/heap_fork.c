@@ -33,9 +33,9 @@
  * valgrind follows the fork too, but its child inherits the parent's heap: DHAT's child profile
  * also holds before_fork's block (allocs 7, bytes 4734, frees 6), the rest is the same.
  * Checked with valgrind 3.19 (glibc 2.36): valgrind --tool=dhat --run-libc-freeres=no
- * (tests/cli/heap_valgrind.sh, both processes) and valgrind --leak-check=full (definitely lost:
- * 4,321 bytes in 1 block in the parent, 1,234 bytes in 1 block in the child). libc allocates
- * nothing here (write(2), no stdio).
+ * (tests/cli/heap_valgrind.sh, both processes, with and without "late") and
+ * valgrind --leak-check=full (definitely lost: 4,321 bytes in 1 block in the parent, 1,234 bytes
+ * in 1 block in the child). libc allocates nothing here (write(2), no stdio).
  */
 #include <stdbool.h>
 #include <stdlib.h>
