@@ -55,7 +55,8 @@ struct job {
 static int write_view(const struct job *j, enum format fmt, FILE *f)
 {
 	if (fmt == HTML) {
-		sc_flamegraph_options o = {.title = j->title, .type = j->new_type};
+		sc_flamegraph_options o = {
+		    .title = j->title, .type = j->new_type, .base_scale = j->diff->scale};
 		return sc_flamegraph_write_diff_html(j->base, j->base_type, j->new, &o, f);
 	}
 	return fmt == JSON ? sc_diff_print_json(j->diff, j->top, f)

@@ -298,8 +298,18 @@ static void test_flamegraph_data(void **state)
 	assert_non_null(strstr(buf, "\"tree\":[-1,200,6,0,200,5,1,30,0,2,10,0,3,160,2,4,60,0,"
 				    "5,100,0]"));
 	assert_non_null(strstr(buf, "\"names\":[\"main\",\"c\",\"d\",\"work\",\"a\",\"b\"]"));
-	assert_non_null(strstr(buf, "\"diff\":true,\"base_total\":100,\n\"base\":[100,100,20,0,80,"
-				    "50,30]"));
+	assert_non_null(strstr(
+	    buf, "\"diff\":true,\"base_total\":100,\"base_scale\":2,\n\"base\":[100,100,20,0,80,"
+		 "50,30]"));
+	free(buf);
+	/* A comparison of values: base_scale 1, and the gone code keeps its base value. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	o.base_scale = 1;
+	assert_int_equal(sc_flamegraph_write_data(b, 0, n, &o, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "\"diff\":true,\"base_total\":100,\"base_scale\":1,\n"));
 	free(buf);
 	sc_profile_free(b);
 	sc_profile_free(n);
