@@ -352,10 +352,13 @@ static void rel_text(char *buf, size_t size, const sc_diff_row *r, double rel)
 /* A change in the unit, signed: "+25", "-1.20s". */
 static void delta_text(char *buf, size_t size, double delta, const char *unit)
 {
-	int64_t v = (int64_t)llround(delta);
+	/* The magnitude is rounded apart from the sign and capped, as totals saturate at
+	 * INT64_MAX (so a change can reach -INT64_MAX, whose llround would not fit). */
+	double a = fabs(delta);
+	int64_t m = a >= 9.2e18 ? INT64_MAX : (int64_t)llround(a);
 	char mag[32];
-	sc_fmt_value(mag, sizeof(mag), v < 0 ? -v : v, unit);
-	snprintf(buf, size, "%s%s", v > 0 ? "+" : v < 0 ? "-" : "", mag);
+	sc_fmt_value(mag, sizeof(mag), m, unit);
+	snprintf(buf, size, "%s%s", !m ? "" : delta > 0 ? "+" : "-", mag);
 }
 
 /* The columns of a row of values, and their heads. */

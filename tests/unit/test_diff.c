@@ -282,6 +282,25 @@ static void test_time(void **state)
 	sc_profile_free(n);
 }
 
+/* Saturated totals: a change of -INT64_MAX prints as such, with one sign (llround of it would
+ * not fit in int64_t). */
+static void test_saturated(void **state)
+{
+	(void)state;
+	sc_profile *b = folded("main;a 9223372036854775807\nmain;b 9223372036854775807\n");
+	sc_profile *n = folded("main;a 3\nmain;b 2\n");
+	sc_diff d;
+	assert_int_equal(sc_diff_compute(b, 0, n, 0, 0, &d), 0);
+	assert_false(d.normalized);
+	char *text = print(&d, false, 0);
+	assert_non_null(strstr(text, "  -9223372036854775807 -100.0%  9223372036854775807 -> 3 "));
+	assert_null(strstr(text, " --9"));
+	free(text);
+	sc_diff_release(&d);
+	sc_profile_free(b);
+	sc_profile_free(n);
+}
+
 /* The differential flamegraph's tree: union of both trees, "tree" from new, "base" from base. */
 static void test_flamegraph_data(void **state)
 {
@@ -321,6 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_shares),	    cmocka_unit_test(test_outputs),
 	    cmocka_unit_test(test_faster_order),    cmocka_unit_test(test_same),
 	    cmocka_unit_test(test_flamegraph_data), cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_saturated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
