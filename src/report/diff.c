@@ -437,18 +437,23 @@ static int add_comparison(sc_strbuf *sb, const sc_diff *d)
 			   ? -ENOMEM
 			   : 0;
 	const char *why = "as asked (--normalize)";
+	bool differ = false;
 	if (!d->asked) {
 		/* sc_diff_compute normalized because the measures differ. */
-		why = "the profiles measure different things";
-		if (strcmp(d->base_type, d->type) == 0 && strcmp(d->base_unit, d->unit) == 0)
-			why = "the profiles count samples taken at different periods";
+		why = "as the profiles count samples taken at different periods";
+		differ = strcmp(d->base_type, d->type) != 0 || strcmp(d->base_unit, d->unit) != 0;
+		if (differ)
+			why = "as the profiles measure different things (base: ";
 	}
-	return sc_strbuf_addf(sb,
-			      "compared: shares (the base scaled to the new total, x%.4g), %s\n"
-			      "shares are of each profile's own total; pts = new%% - base%%",
-			      d->scale, why) < 0
-		   ? -ENOMEM
-		   : 0;
+	if (sc_strbuf_addf(sb, "compared: shares (the base scaled to the new total, x%.4g), %s",
+			   d->scale, why) < 0 ||
+	    (differ &&
+	     (sc_add_type_unit(sb, d->base_type, d->base_unit) < 0 ||
+	      sc_strbuf_adds(sb, ", new: ") < 0 || sc_add_type_unit(sb, d->type, d->unit) < 0 ||
+	      sc_strbuf_addc(sb, ')') < 0)) ||
+	    sc_strbuf_adds(sb, "\nshares are of each profile's own total; pts = new% - base%") < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int sc_diff_print_text(const sc_diff *d, size_t n, FILE *f)

@@ -71,6 +71,8 @@ ok "differential flamegraph via -o FILE.html and --html FILE"
 out=$("$SCORCH" diff --fail-above 0 "$SRCDIR/tests/data/go-cpu.pb.gz" "$TMP/go.folded") ||
 	fail "pprof vs folded of the same profile: exit $?: $out"
 grep -q "^no function's self share grew$" <<<"$out" || fail "pprof vs folded: $out"
+grep -qF "compared: shares (the base scaled to the new total, x1), as the profiles measure different things (base: cpu (nanoseconds), new: samples (count))" <<<"$out" ||
+	fail "pprof vs folded: the comparison and its reason are not named: $out"
 ok "pprof against folded of the same profile: no change"
 
 rc=0
