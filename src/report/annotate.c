@@ -399,8 +399,12 @@ static int add_block(sc_strbuf *sb, const sc_profile *p, const sc_annotate_func 
 			const sc_annotate_line *l = NULL;
 			while (i < last && fn->lines[i].line > 0 && fn->lines[i].line < ln)
 				i++; /* (already printed) */
-			if (i < last && fn->lines[i].line == ln)
+			if (i < last && fn->lines[i].line == ln) {
 				l = &fn->lines[i++];
+				/* A sampled line inside the window brings its own context. */
+				if (ln + CONTEXT > whi)
+					whi = ln + CONTEXT < nl ? ln + CONTEXT : nl;
+			}
 			r = add_shares(sb, l, fn->total);
 			if (r == 0)
 				r = sc_strbuf_addf(sb, "%6" PRId64 "  ", ln);
