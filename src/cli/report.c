@@ -357,12 +357,18 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 	v->by = (sc_key_mode)k;
 	bool tables = v->format == TEXT || v->format == JSON;
 	/* With html, groups colour the flamegraph rather than being a view of their own. */
-	int nviews = !!v->butterfly + modules + (groups && tables) + !!annotate + !!disasm;
+	int nviews = !!v->butterfly + modules + (groups && tables);
 	if (nviews > 1) {
-		sc_cli_error(
-		    "report", 0,
-		    "--butterfly, --modules, --group, --annotate and --disasm are separate "
-		    "views: give one of them");
+		sc_cli_error("report", 0,
+			     "--butterfly, --modules and --group are separate views: "
+			     "give one of them");
+		return 2;
+	}
+	if ((annotate || disasm) && nviews + !!annotate + !!disasm > 1) {
+		sc_cli_error("report", 0,
+			     "--%s is a view of its own: give it without --butterfly, --modules, "
+			     "--group or --%s",
+			     annotate ? "annotate" : "disasm", annotate ? "disasm" : "annotate");
 		return 2;
 	}
 	v->kind = v->butterfly	     ? BUTTERFLY

@@ -490,8 +490,8 @@ int sc_annotate_print_text(const sc_profile *p, const sc_annotate *a, size_t n, 
 			r = -EIO;
 	}
 	if (r == 0 && count < a->len)
-		r = fprintf(f, "\n(%zu more matching functions: raise -n to see them)\n",
-			    a->len - count) < 0
+		r = fprintf(f, "\n(%zu more matching function%s: raise -n to see them)\n",
+			    a->len - count, a->len - count == 1 ? "" : "s") < 0
 			? -EIO
 			: 0;
 	sc_strbuf_release(&sb);

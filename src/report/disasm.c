@@ -559,8 +559,8 @@ int sc_disasm_print_text(const sc_profile *p, const sc_disasm *ds, size_t n, FIL
 			r = -EIO;
 	}
 	if (r == 0 && count < ds->len)
-		r = fprintf(f, "\n(%zu more matching functions: raise -n to see them)\n",
-			    ds->len - count) < 0
+		r = fprintf(f, "\n(%zu more matching function%s: raise -n to see them)\n",
+			    ds->len - count, ds->len - count == 1 ? "" : "s") < 0
 			? -EIO
 			: 0;
 	sc_strbuf_release(&sb);
