@@ -291,6 +291,14 @@ static int disasm_group(const sc_profile *p, const struct group *g, const char *
 				     "%s runs in %s, which has no binary on disk to disassemble",
 				     name, *path ? path : "no known mapping"),
 		       -ENOEXEC;
+	if (!m->start && !m->limit && !m->offset)
+		return sc_diag_error(
+			   d, 0, 0, -1,
+			   "the profile does not say where '%s' was loaded (perf script "
+			   "text has no mapping addresses), so its samples cannot be placed "
+			   "in the file: record with scorch record, or use perf annotate",
+			   path),
+		       -ENOEXEC;
 	struct binary b;
 	int r = binary_open(&b, path, d);
 	if (r < 0)

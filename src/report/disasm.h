@@ -62,8 +62,9 @@ typedef struct sc_disasm_options {
  * or type (d not set); -ENOENT when no function with self samples matches (d not set); or, with
  * d saying which file and why: -ENOENT (the binary is gone), -ESTALE (its build-id is not the
  * recorded one), -ENOEXEC (not an ELF file, or the function is kernel code or has no mapping),
- * -ECHILD (objdump could not be run or failed); -ENOMEM. Nothing is left to release after a
- * failure. Runs objdump as a child process (waited for before returning). */
+ * -ECHILD (objdump could not be run or failed); -ENOEXEC also when the mapping has no load
+ * address (perf script text: its addresses cannot be placed in the file); -ENOMEM. Nothing is left
+ * to release after a failure. Runs objdump as a child process (waited for before returning). */
 int sc_disasm_compute(const sc_profile *p, int type, const char *regex, const sc_disasm_options *o,
 		      sc_disasm *out, sc_diag *d);
 void sc_disasm_release(sc_disasm *ds);

@@ -149,6 +149,11 @@ static void test_errors(void **state)
 	assert_int_equal(sc_disasm_compute(p, 0, "^work$", NULL, &ds, &d), -ENOENT);
 	assert_non_null(strstr(d.message, "/nonexistent/prog"));
 	assert_int_equal(ds.len, 0);
+	/* A mapping without a load address (perf script text): the samples cannot be placed. */
+	p->mappings.data[0].start = p->mappings.data[0].limit = 0;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_disasm_compute(p, 0, "^work$", NULL, &ds, &d), -ENOEXEC);
+	assert_non_null(strstr(d.message, "does not say where '/nonexistent/prog' was loaded"));
 	sc_profile_free(p);
 }
 
