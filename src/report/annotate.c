@@ -170,8 +170,9 @@ int sc_annotate_compute(const sc_profile *p, int type, const char *regex, sc_ann
 	if (type < 0 || (size_t)type >= p->nsample_types || !regex)
 		return -EINVAL;
 	regex_t re;
-	if (regcomp(&re, regex, REG_EXTENDED | REG_NOSUB))
-		return -EINVAL;
+	int rc = regcomp(&re, regex, REG_EXTENDED | REG_NOSUB);
+	if (rc)
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
 	int r = -ENOMEM;
 	ent_vec ents = {0};
 	int32_t *fmatch = malloc((p->functions.len ? p->functions.len : 1) * sizeof(*fmatch));
@@ -180,7 +181,10 @@ int sc_annotate_compute(const sc_profile *p, int type, const char *regex, sc_ann
 	size_t nmatch = 0;
 	for (size_t i = 0; i < p->functions.len; i++) {
 		const char *name = sc_profile_str(p, p->functions.data[i].name);
-		fmatch[i] = regexec(&re, name, 0, NULL, 0) == 0 ? (int32_t)nmatch++ : -1;
+		rc = regexec(&re, name, 0, NULL, 0);
+		if (rc == REG_ESPACE)
+			goto out_fmatch;
+		fmatch[i] = rc == 0 ? (int32_t)nmatch++ : -1;
 	}
 	r = -ENOENT;
 	if (!nmatch)

@@ -408,9 +408,12 @@ static int collect(const sc_profile *p, int type, regex_t *re, sc_disasm *ds, gr
 		val[loc] = sc_sat_add(val[loc], v);
 		ds->grand_total = sc_sat_add(ds->grand_total, v);
 	}
-	for (size_t i = 0; i < p->functions.len; i++)
-		match[i + 1] =
-		    regexec(re, sc_profile_str(p, p->functions.data[i].name), 0, NULL, 0) == 0;
+	for (size_t i = 0; i < p->functions.len; i++) {
+		int rc = regexec(re, sc_profile_str(p, p->functions.data[i].name), 0, NULL, 0);
+		if (rc == REG_ESPACE)
+			goto out;
+		match[i + 1] = rc == 0;
+	}
 	for (uint32_t id = 1; id <= p->locations.len; id++) {
 		const sc_location *loc = sc_profile_location(p, id);
 		if (!val[id] || !loc->nlines)
@@ -462,8 +465,9 @@ int sc_disasm_compute(const sc_profile *p, int type, const char *regex, const sc
 	if (type < 0 || (size_t)type >= p->nsample_types || !regex)
 		return -EINVAL;
 	regex_t re;
-	if (regcomp(&re, regex, REG_EXTENDED | REG_NOSUB))
-		return -EINVAL;
+	int rc = regcomp(&re, regex, REG_EXTENDED | REG_NOSUB);
+	if (rc)
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
 	const char *objdump = o && o->objdump ? o->objdump : "objdump";
 	group_vec groups = {0};
 	int r = collect(p, type, &re, ds, &groups);

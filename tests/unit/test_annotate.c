@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "report/annotate.h"
 #include "report/disasm.h"
 
+#include "alloc_torture.h"
 #include "helper_profile.h"
 
 static uint32_t fn(sc_profile *p, const char *name, const char *file, int64_t start)
@@ -210,6 +212,82 @@ static void test_print_source(void **state)
 	sc_profile_free(p);
 }
 
+/* Fails each allocation of computing and of printing in turn: -ENOMEM, nothing leaked. */
+static void test_allocation_failures(void **state)
+{
+	(void)state;
+#if !ALLOC_TORTURE
+	print_message("skipped: allocation failure injection does not run under ASan\n");
+	skip();
+#else
+	sc_profile *p = crafted("/nonexistent/w.c");
+	sc_annotate a, keep = {0};
+	long i, failures = 0;
+	/* glibc's regcomp leaks some of what it took when an allocation fails: start failing after
+	 * the allocations it makes (the same count for the same pattern every time). */
+	regex_t re;
+	fail_countdown = 1000000;
+	assert_int_equal(regcomp(&re, "^(work|mix)$", REG_EXTENDED | REG_NOSUB), 0);
+	long in_regcomp = 1000000 - fail_countdown;
+	fail_countdown = -1;
+	regfree(&re);
+	for (i = in_regcomp;; i++) {
+		long before = live_blocks;
+		fail_countdown = i;
+		int r = sc_annotate_compute(p, 0, "^(work|mix)$", &a);
+		bool injected = fail_countdown < 0;
+		fail_countdown = -1;
+		if (!injected) {
+			assert_int_equal(r, 0);
+			keep = a;
+			break;
+		}
+		if (r == 0 || r == -ENOENT) {
+			/* glibc's regexec reports a failed allocation as "no match" (it returns
+			 * err != REG_NOERROR), so a function may be missing: never a wrong one. */
+			assert_true(a.len <= 2);
+			for (size_t k = 0; k < a.len; k++)
+				assert_int_equal(
+				    a.funcs[k].total,
+				    strcmp(
+					sc_profile_str(
+					    p, sc_profile_function(p, a.funcs[k].function)->name),
+					"work") == 0
+					? 16
+					: 3);
+			sc_annotate_release(&a);
+			assert_int_equal(live_blocks, before);
+			continue;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_int_equal(a.len, 0);
+		assert_int_equal(live_blocks, before);
+		failures++;
+	}
+	assert_true(failures > 3);
+	FILE *f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	static char iobuf[4096]; /* so that stdio allocates nothing while failures are injected */
+	assert_int_equal(setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)), 0);
+	for (i = 0;; i++) {
+		long before = live_blocks;
+		fail_countdown = i;
+		int r = sc_annotate_print_text(p, &keep, 0, f);
+		bool injected = fail_countdown < 0;
+		fail_countdown = -1;
+		if (!injected) {
+			assert_int_equal(r, 0);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_int_equal(live_blocks, before);
+	}
+	fclose(f);
+	sc_annotate_release(&keep);
+	sc_profile_free(p);
+#endif
+}
+
 /* ---- sc_disasm on this program's own code ---- */
 
 __attribute__((noinline)) int disasm_target(int x)
@@ -313,6 +391,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_print_missing_source),
 	    cmocka_unit_test(test_print_source),
+	    cmocka_unit_test(test_allocation_failures),
 	    cmocka_unit_test(test_disasm_self),
 	    cmocka_unit_test(test_disasm_stale),
 	};
