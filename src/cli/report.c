@@ -476,6 +476,11 @@ int cmd_report(int argc, char **argv)
 			     from, to);
 		goto out;
 	}
+	if (all && (annotate || disasm)) {
+		sc_cli_error("report", 0, "--all writes the report set: give --%s without it",
+			     annotate ? "annotate" : "disasm");
+		goto out;
+	}
 	if (all && !out) {
 		sc_cli_error("report", 0, "--all writes a folder: give it with -o DIR");
 		goto out;

@@ -101,6 +101,11 @@ grep -q "^scorch report: --annotate '^nosuch\$': no function with samples matche
 [ $? -eq 2 ] && grep -q "annotate has no json form" "$TMP/err" || fail "--annotate --format json: $(cat "$TMP/err")"
 "$SCORCH" report --annotate loops_a --butterfly loops_a "$P" >/dev/null 2>"$TMP/err"
 [ $? -eq 2 ] || fail "--annotate with --butterfly: not exit 2"
+grep -q "^scorch report: --annotate is a view of its own" "$TMP/err" ||
+	fail "--annotate with --butterfly: $(cat "$TMP/err")"
+"$SCORCH" report --all -o "$TMP/set" --disasm loops_a "$P" >/dev/null 2>"$TMP/err"
+[ $? -eq 2 ] || fail "--disasm with --all: not exit 2"
+[ ! -e "$TMP/set" ] || fail "--disasm with --all created the folder"
 
 # The binary gone, then replaced by another: --disasm says so (exit 1), --annotate still works.
 cp "$LOOPS" "$TMP/loops-copy"
