@@ -132,6 +132,12 @@ static int read_symbols(struct binary *b, Elf64_Word type)
 	return 0;
 }
 
+static int sym_cmp(const void *x, const void *y)
+{
+	const struct sym *a = x, *b = y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
 /* Opens the binary. Returns 0, -errno (d set) or -ENOMEM. */
 static int binary_open(struct binary *b, const char *path, sc_diag *d)
 {
@@ -161,6 +167,8 @@ static int binary_open(struct binary *b, const char *path, sc_diag *d)
 	int r = read_symbols(b, SHT_SYMTAB);
 	if (r == 0 && !b->nsyms)
 		r = read_symbols(b, SHT_DYNSYM);
+	if (r == 0 && b->nsyms)
+		qsort(b->syms, b->nsyms, sizeof(*b->syms), sym_cmp);
 	return r;
 }
 
@@ -175,10 +183,20 @@ static bool vaddr_of(const struct binary *b, uint64_t off, uint64_t *vaddr)
 	return false;
 }
 
+/* The symbol holding vaddr (syms sorted by start): the nearest start at or below it, looking
+ * back a little for an enclosing one (aliases and nested local symbols share ranges). */
 static const struct sym *sym_at(const struct binary *b, uint64_t vaddr)
 {
-	for (size_t i = 0; i < b->nsyms; i++)
-		if (vaddr >= b->syms[i].start && vaddr - b->syms[i].start < b->syms[i].size)
+	size_t lo = 0, hi = b->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->syms[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, n = 0; i-- > 0 && n < 64; n++)
+		if (vaddr - b->syms[i].start < b->syms[i].size)
 			return &b->syms[i];
 	return NULL;
 }
@@ -278,7 +296,7 @@ static int addr_cmp(const void *x, const void *y)
 
 /* Fills fn from group g: reads the binary, finds the symbols, disassembles, charges. */
 static int disasm_group(const sc_profile *p, const struct group *g, const char *objdump,
-			sc_disasm_func *fn, sc_diag *d)
+			const char *debug_dir, sc_disasm_func *fn, sc_diag *d)
 {
 	const sc_mapping *m = sc_profile_mapping(p, g->mapping);
 	const char *path = sc_profile_str(p, m->file);
@@ -299,7 +317,7 @@ static int disasm_group(const sc_profile *p, const struct group *g, const char *
 			   "in the file: record with scorch record, or use perf annotate",
 			   path),
 		       -ENOEXEC;
-	struct binary b;
+	struct binary b, dbg = {.fd = -1};
 	int r = binary_open(&b, path, d);
 	if (r < 0)
 		goto out;
@@ -319,11 +337,26 @@ static int disasm_group(const sc_profile *p, const struct group *g, const char *
 			a->vaddr = UINT64_MAX; /* outside the file's loaded segments */
 	}
 	qsort(g->addrs.data, g->addrs.len, sizeof(*g->addrs.data), addr_cmp);
+	/* A stripped binary (ld.so, distribution libraries) keeps its local symbols in the
+	 * separate debug file found by build-id, at the same addresses. */
+	bool unnamed = false;
+	for (size_t i = 0; i < g->addrs.len && !unnamed; i++)
+		unnamed =
+		    g->addrs.data[i].vaddr != UINT64_MAX && !sym_at(&b, g->addrs.data[i].vaddr);
+	if (unnamed && strlen(b.build_id) > 2) {
+		char dpath[400];
+		snprintf(dpath, sizeof(dpath), "%s/.build-id/%.2s/%s.debug", debug_dir, b.build_id,
+			 b.build_id + 2);
+		if ((r = binary_open(&dbg, dpath, NULL)) == -ENOMEM)
+			goto out;
+	}
 	size_t cap = 0;
 	for (size_t i = 0; i < g->addrs.len; i++) {
 		const struct addr *a = &g->addrs.data[i];
 		fn->self = sc_sat_add(fn->self, a->value);
 		const struct sym *s = a->vaddr == UINT64_MAX ? NULL : sym_at(&b, a->vaddr);
+		if (!s && a->vaddr != UINT64_MAX && dbg.nsyms)
+			s = sym_at(&dbg, a->vaddr);
 		if (!s) {
 			fn->unplaced = sc_sat_add(fn->unplaced, a->value);
 			continue;
@@ -371,6 +404,7 @@ static int disasm_group(const sc_profile *p, const struct group *g, const char *
 	}
 	r = 0;
 out:
+	binary_close(&dbg);
 	binary_close(&b);
 	return r;
 }
@@ -469,6 +503,7 @@ int sc_disasm_compute(const sc_profile *p, int type, const char *regex, const sc
 	if (rc)
 		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
 	const char *objdump = o && o->objdump ? o->objdump : "objdump";
+	const char *debug_dir = o && o->debug_dir ? o->debug_dir : "/usr/lib/debug";
 	group_vec groups = {0};
 	int r = collect(p, type, &re, ds, &groups);
 	if (r < 0)
@@ -491,7 +526,8 @@ int sc_disasm_compute(const sc_profile *p, int type, const char *regex, const sc
 			r = -ENOEXEC;
 			goto out;
 		}
-		if ((r = disasm_group(p, &groups.data[i], objdump, &ds->funcs[i], d)) < 0)
+		if ((r = disasm_group(p, &groups.data[i], objdump, debug_dir, &ds->funcs[i], d)) <
+		    0)
 			goto out;
 	}
 	qsort_r(ds->funcs, ds->len, sizeof(*ds->funcs), func_cmp, (void *)p);

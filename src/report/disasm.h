@@ -7,8 +7,9 @@
  * chain). Each is charged to the instruction holding its recorded address, turned into an ELF
  * virtual address as the symbolizer does (address - mapping start + mapping offset = file
  * offset, then the PT_LOAD segment holding that offset). The code shown is each ELF symbol
- * (.symtab, else .dynsym) that holds sampled addresses, e.g. "f" and "f.cold", disassembled by
- * objdump from binutils.
+ * (.symtab, else .dynsym; for a stripped binary, also the .symtab of its separate debug file found
+ * by build-id) that holds sampled addresses, e.g. "f" and "f.cold", disassembled by objdump from
+ * binutils.
  *
  * The binary must be the one that ran: when the mapping recorded a build-id and the file's
  * differs, nothing is shown. Read annotate.h for the same shares per source line.
@@ -55,6 +56,9 @@ typedef struct sc_disasm {
 
 typedef struct sc_disasm_options {
 	const char *objdump; /* the program to run; NULL: "objdump" found on PATH */
+	/* Where separate debug files are looked for as .build-id/xx/rest.debug (their symbols
+	 * name the code of stripped binaries); NULL: /usr/lib/debug. */
+	const char *debug_dir;
 } sc_disasm_options;
 
 /* Finds the functions matching the POSIX extended `regex` that have self samples, reads their
