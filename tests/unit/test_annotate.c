@@ -370,6 +370,55 @@ static void test_disasm_self(void **state)
 	sc_profile_free(p);
 }
 
+/* A stripped copy of this program: disasm_target is named by the debug file found by build-id
+ * (here the unstripped program itself), and without one its samples are unplaced. */
+static void test_disasm_debug_file(void **state)
+{
+	(void)state;
+	sc_profile *p = self_profile(NULL);
+	const char *exe = sc_profile_str(p, p->mappings.data[0].file);
+	char dir[] = "/tmp/scorch-disasm-XXXXXX", cmd[8192], id[130] = "";
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null | sed -n 's/.*Build ID: //p'", exe);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	if (!fgets(id, sizeof(id), f))
+		id[0] = 0;
+	pclose(f);
+	id[strcspn(id, "\n")] = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "strip -o '%s/stripped' '%s' && mkdir -p '%s/debug/.build-id/%.2s' && "
+		 "ln -s '%s' '%s/debug/.build-id/%.2s/%s.debug'",
+		 dir, exe, dir, id, exe, dir, id, id + 2);
+	if (strlen(id) < 4 || system(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+		sc_profile_free(p);
+		skip(); /* no build-id, or no readelf/strip (binutils) */
+	}
+	snprintf(cmd, sizeof(cmd), "%s/stripped", dir);
+	p->mappings.data[0].file = (sc_str)sc_profile_intern(p, cmd);
+	char debug[100];
+	snprintf(debug, sizeof(debug), "%s/debug", dir);
+	sc_disasm_options o = {.debug_dir = debug};
+	sc_disasm ds;
+	sc_diag d;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_disasm_compute(p, 0, "disasm_target", &o, &ds, &d), 0);
+	assert_int_equal(ds.funcs[0].nranges, 1);
+	assert_string_equal(ds.funcs[0].ranges[0].symbol, "disasm_target");
+	assert_int_equal(ds.funcs[0].ranges[0].insns[0].self, 5);
+	sc_disasm_release(&ds);
+	o.debug_dir = dir; /* no .build-id there */
+	assert_int_equal(sc_disasm_compute(p, 0, "disasm_target", &o, &ds, &d), 0);
+	assert_int_equal(ds.funcs[0].nranges, 0);
+	assert_int_equal(ds.funcs[0].unplaced, 5);
+	sc_disasm_release(&ds);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	sc_profile_free(p);
+}
+
 static void test_disasm_stale(void **state)
 {
 	(void)state;
@@ -393,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_print_source),
 	    cmocka_unit_test(test_allocation_failures),
 	    cmocka_unit_test(test_disasm_self),
+	    cmocka_unit_test(test_disasm_debug_file),
 	    cmocka_unit_test(test_disasm_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
