@@ -11,7 +11,8 @@
  * into it, was running); total = anywhere on the stack (for a caller's location, the line of
  * the call).
  *
- * Read disasm.h for the same shares per instruction, top.h for lines ranked over the profile.
+ * Not thread-safe with writers of the same profile; reads it only. Read disasm.h for the same
+ * shares per instruction, top.h for lines ranked over the profile.
  */
 #ifndef SC_REPORT_ANNOTATE_H
 #define SC_REPORT_ANNOTATE_H
@@ -46,6 +47,8 @@ typedef struct sc_annotate {
  * charges their samples to lines. Returns 0; -EINVAL for a bad regex or type; -ENOENT when no
  * function with samples matches; -ENOMEM (nothing is left to release after a failure). */
 int sc_annotate_compute(const sc_profile *p, int type, const char *regex, sc_annotate *a);
+/* Frees what compute allocated (the lines arrays); the file ids are the profile's strings, so `a`
+ * is read with the profile it was computed from. Accepts NULL and a released sc_annotate. */
 void sc_annotate_release(sc_annotate *a);
 
 /* Text: for each function a header (name, file, its total and self as values and shares of the

@@ -71,6 +71,8 @@ typedef struct sc_disasm_options {
  * to release after a failure. Runs objdump as a child process (waited for before returning). */
 int sc_disasm_compute(const sc_profile *p, int type, const char *regex, const sc_disasm_options *o,
 		      sc_disasm *out, sc_diag *d);
+/* Frees the instructions' texts, the symbol names and the arrays (all allocated by compute; the
+ * function and file ids are the profile's). Accepts NULL and a released sc_disasm. */
 void sc_disasm_release(sc_disasm *ds);
 
 /* Text: for each function a header (name, binary, build-id, self as a value and a share of the
