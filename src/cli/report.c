@@ -13,6 +13,8 @@
  *   --modules    cost by executable / shared object / kernel (src/report/modules.h)
  *   --group      cost by named component (src/report/groups.h); with --format html the
  *                flamegraph is coloured by component instead
+ *   --annotate   source lines of the functions matching a regex (src/report/annotate.h)
+ *   --disasm     their instructions, from the binary that ran (src/report/disasm.h)
  *
  * in one of the formats: text, json (each view is a JSON document with "schema" and "version"),
  * folded (the filtered profile as FlameGraph's folded stacks) or html (the flamegraph page).
@@ -29,8 +31,10 @@
 #include "formats/folded.h"
 #include "formats/speedscope.h"
 #include "profile/filter.h"
+#include "report/annotate.h"
 #include "report/butterfly.h"
 #include "report/butterfly_html.h"
+#include "report/disasm.h"
 #include "report/flamegraph.h"
 #include "report/groups.h"
 #include "report/modules.h"
@@ -57,6 +61,8 @@ static const char *const examples[] = {
     "scorch report -n 20 --sample-type cpu profile.pb.gz",
     "scorch report --by line --focus 'parse_' profile.pb.gz",
     "scorch report --butterfly '^malloc$' profile.pb.gz",
+    "scorch report --annotate '^parse_line$' profile.pb.gz",
+    "scorch report --disasm '^parse_line$' profile.pb.gz",
     "scorch report --modules --format json profile.pb.gz",
     "scorch report --group similarity='cosine|dot' --group activation=spread_ profile.pb.gz",
     "scorch report --fold '^__libc|^_dl_' --merge-recursion --format html -o fg.html FILE",
@@ -72,7 +78,7 @@ static const char *const formats[] = {"text",	    "json",   "folded", "html",
 static const char *const keys[] = {"function", "line", "address", NULL};
 
 enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME };
-enum kind { TOP, BUTTERFLY, MODULES, GROUPS };
+enum kind { TOP, BUTTERFLY, MODULES, GROUPS, ANNOTATE, DISASM };
 
 struct view {
 	enum kind kind;
@@ -82,6 +88,7 @@ struct view {
 	sc_key_mode by;
 	const char *title;
 	const char *butterfly;
+	const char *annotate; /* the regex of --annotate or --disasm */
 	const sc_groups *groups;
 	sc_folded_root root;
 };
@@ -113,10 +120,30 @@ static int write_butterfly(const sc_profile *p, const struct view *v, FILE *f)
 	return r;
 }
 
-static int write_view(const sc_profile *p, const struct view *v, FILE *f)
+static int write_annotate(const sc_profile *p, const struct view *v, FILE *f, sc_diag *d)
+{
+	if (v->kind == DISASM) {
+		sc_disasm ds;
+		int r = sc_disasm_compute(p, v->type, v->annotate, NULL, &ds, d);
+		if (r == 0)
+			r = sc_disasm_print_text(p, &ds, v->top, f);
+		sc_disasm_release(&ds);
+		return r;
+	}
+	sc_annotate a;
+	int r = sc_annotate_compute(p, v->type, v->annotate, &a);
+	if (r == 0)
+		r = sc_annotate_print_text(p, &a, v->top, f);
+	sc_annotate_release(&a);
+	return r;
+}
+
+static int write_view(const sc_profile *p, const struct view *v, FILE *f, sc_diag *d)
 {
 	if (v->kind == BUTTERFLY)
 		return write_butterfly(p, v, f);
+	if (v->kind == ANNOTATE || v->kind == DISASM)
+		return write_annotate(p, v, f, d);
 	if (v->format == FOLDED)
 		return sc_folded_write_root(p, v->type, v->root, f);
 	if (v->format == SPEEDSCOPE) {
@@ -156,8 +183,20 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f)
 }
 
 /* Says why a view failed; returns the exit status. */
-static int view_error(const struct view *v, int r, const char *what)
+static int view_error(const struct view *v, int r, const char *what, const sc_diag *d)
 {
+	const char *opt = v->kind == DISASM ? "--disasm" : "--annotate";
+	if (d->message[0]) {
+		char buf[1024];
+		sc_cli_error("report", 0, "%s '%s': %s", opt, v->annotate,
+			     sc_diag_format(d, buf, sizeof(buf)));
+		return 1;
+	}
+	if ((v->kind == ANNOTATE || v->kind == DISASM) && r == -ENOENT) {
+		sc_cli_error("report", 0, "%s '%s': no function with %s matches", opt, v->annotate,
+			     v->kind == DISASM ? "self samples" : "samples");
+		return 1;
+	}
 	if (v->kind == BUTTERFLY && r == -ENOENT) {
 		sc_cli_error("report", 0, "--butterfly '%s': no function matches", v->butterfly);
 		return 1;
@@ -175,19 +214,21 @@ static int output(const sc_profile *p, const struct view *v, const char *path)
 {
 	char what[1100];
 	snprintf(what, sizeof(what), "cannot write '%s'", path ? path : "the report");
+	sc_diag d;
+	sc_diag_clear(&d);
 	if (!path) {
-		int r = write_view(p, v, stdout);
-		return r < 0 ? view_error(v, r, what) : 0;
+		int r = write_view(p, v, stdout, &d);
+		return r < 0 ? view_error(v, r, what, &d) : 0;
 	}
 	sc_afile f;
 	int r = sc_afile_open(&f, path);
 	if (r < 0)
-		return view_error(v, r, what);
-	r = write_view(p, v, f.fp);
+		return view_error(v, r, what, &d);
+	r = write_view(p, v, f.fp, &d);
 	if (r < 0)
-		return view_error(v, sc_afile_fail(&f, r), what);
+		return view_error(v, sc_afile_fail(&f, r), what, &d);
 	r = sc_afile_commit(&f);
-	return r < 0 ? view_error(v, r, what) : 0;
+	return r < 0 ? view_error(v, r, what, &d) : 0;
 }
 
 /* Parses the ids of --tid/--pid (each occurrence a comma-separated list). Returns 0, or 2 after
@@ -296,7 +337,8 @@ static int check_regex(const char *opt, const char *re)
 }
 
 /* Checks that the options ask for one view in a format it has; fills v. Returns 0 or 2. */
-static int pick_view(struct view *v, const char *format, const char *by, bool modules, bool groups)
+static int pick_view(struct view *v, const char *format, const char *by, bool modules, bool groups,
+		     const char *annotate, const char *disasm)
 {
 	int fmt = find(formats, format);
 	if (fmt < 0) {
@@ -322,9 +364,24 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 			     "give one of them");
 		return 2;
 	}
-	v->kind = v->butterfly ? BUTTERFLY : modules ? MODULES : groups && tables ? GROUPS : TOP;
+	if ((annotate || disasm) && nviews + !!annotate + !!disasm > 1) {
+		sc_cli_error("report", 0,
+			     "--%s is a view of its own: give it without --butterfly, --modules, "
+			     "--group or --%s",
+			     annotate ? "annotate" : "disasm", annotate ? "disasm" : "annotate");
+		return 2;
+	}
+	v->kind = v->butterfly	     ? BUTTERFLY
+		  : modules	     ? MODULES
+		  : groups && tables ? GROUPS
+		  : annotate	     ? ANNOTATE
+		  : disasm	     ? DISASM
+				     : TOP;
+	v->annotate = annotate ? annotate : disasm;
 	const char *bad = NULL;
-	if (by && (v->kind != TOP || !tables))
+	if ((v->kind == ANNOTATE || v->kind == DISASM) && v->format != TEXT)
+		bad = v->kind == ANNOTATE ? "--annotate" : "--disasm";
+	else if (by && (v->kind != TOP || !tables))
 		bad = "--by";
 	else if (v->kind == MODULES && !tables)
 		bad = "--modules";
@@ -333,8 +390,8 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 	else if (groups && !tables && v->format != HTML)
 		bad = "--group";
 	if (bad) {
-		sc_cli_error("report", 0, "%s has no %s form (use --format text or json)", bad,
-			     format);
+		sc_cli_error("report", 0, "%s has no %s form (use --format text%s)", bad, format,
+			     v->kind == ANNOTATE || v->kind == DISASM ? "" : " or json");
 		return 2;
 	}
 	return 0;
@@ -346,7 +403,7 @@ int cmd_report(int argc, char **argv)
 	bool modules = false, merge_recursion = false, all = false;
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
-	const char *butterfly = NULL, *groups_file = NULL;
+	const char *butterfly = NULL, *groups_file = NULL, *annotate = NULL, *disasm = NULL;
 	const char *focus = NULL, *ignore = NULL, *fold = NULL, *max_input = NULL, *root = NULL;
 	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
 	sc_option opts[] = {
@@ -364,6 +421,11 @@ int cmd_report(int argc, char **argv)
 		       "rank hot spots by function (default), line (file:line) or address"),
 	    SC_OPT_STR(0, "butterfly", &butterfly, "REGEX",
 		       "callers and callees of the functions matching REGEX"),
+	    SC_OPT_STR(0, "annotate", &annotate, "REGEX",
+		       "source lines of the functions matching REGEX, with their share of samples"),
+	    SC_OPT_STR(0, "disasm", &disasm, "REGEX",
+		       "instructions of the functions matching REGEX, with their share of "
+		       "samples (objdump)"),
 	    SC_OPT_FLAG(0, "modules", &modules,
 			"time by module: executable, shared objects, [kernel]"),
 	    SC_OPT_LIST(0, "group", &group_specs, "NAME=REGEX",
@@ -414,6 +476,11 @@ int cmd_report(int argc, char **argv)
 			     from, to);
 		goto out;
 	}
+	if (all && (annotate || disasm)) {
+		sc_cli_error("report", 0, "--all writes the report set: give --%s without it",
+			     annotate ? "annotate" : "disasm");
+		goto out;
+	}
 	if (all && !out) {
 		sc_cli_error("report", 0, "--all writes a folder: give it with -o DIR");
 		goto out;
@@ -434,7 +501,10 @@ int cmd_report(int argc, char **argv)
 	    (rc = check_regex("--focus", focus)) != 0 ||
 	    (rc = check_regex("--ignore", ignore)) != 0 ||
 	    (rc = check_regex("--fold", fold)) != 0 ||
-	    (rc = pick_view(&v, format, by, modules, group_specs.len || groups_file)) != 0 ||
+	    (rc = check_regex("--annotate", annotate)) != 0 ||
+	    (rc = check_regex("--disasm", disasm)) != 0 ||
+	    (rc = pick_view(&v, format, by, modules, group_specs.len || groups_file, annotate,
+			    disasm)) != 0 ||
 	    (rc = parse_ids("tid", &tids, &tid_ids, &ntids)) != 0 ||
 	    (rc = parse_ids("pid", &pids, &pid_ids, &npids)) != 0 ||
 	    (rc = load_groups(&group_specs, groups_file, &groups)) != 0)
