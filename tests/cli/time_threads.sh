@@ -33,8 +33,9 @@ for r in d["rows"]:
 
 "$SCORCH" report --by thread --format json --sample-type samples "$P" >"$TMP/threads.json" ||
 	fail "report --by thread failed"
-read -r name share nsamples first last < <(json_rows "$TMP/threads.json" | head -1)
-[ "$name" = worker ] || fail "the heaviest thread is '$name', not worker: $(json_rows "$TMP/threads.json")"
+json_rows "$TMP/threads.json" >"$TMP/threads.rows"
+read -r name share nsamples first last <"$TMP/threads.rows"
+[ "$name" = worker ] || fail "the heaviest thread is '$name', not worker: $(cat "$TMP/threads.rows")"
 [ "$nsamples" -ge 200 ] || fail "only $nsamples samples of worker (need 200 to judge shares)"
 near "$share" 100 5 "worker's share by thread"
 [ "$first" != - ] || fail "the rows have no times: profile.pb.gz lost them"
@@ -108,6 +109,7 @@ RC=0
 [ "$RC" -eq 0 ] || { sed 's/^/  | /' "$TMP/sig.log" >&2; fail "record --backend signal exited $RC"; }
 "$SCORCH" report --by thread --format json "$TMP/sig/profile.pb.gz" >"$TMP/sig.json" ||
 	fail "report --by thread on the signal recording failed"
-read -r name share _ < <(json_rows "$TMP/sig.json" | head -1)
+json_rows "$TMP/sig.json" >"$TMP/sig.rows"
+read -r name share _ <"$TMP/sig.rows"
 [ "$name" = worker ] || fail "signal backend: the heaviest thread is '$name', not worker"
 ok "signal backend: worker $share%"
