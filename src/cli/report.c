@@ -3,14 +3,15 @@
  *
  * Flow: read the input (src/cli/load.h: pprof or folded, "-" for standard input) -> pick the
  * sample type -> apply the filters (src/profile/filter.h: --focus, --ignore, --fold,
- * --merge-recursion, --tid, --pid, --from/--to), which build a new profile -> write one view of it
- * to standard output or, through a temporary file renamed into place, to -o FILE:
+ * --merge-recursion, --tid, --pid, --comm, --from/--to), which build a new profile -> write one
+ * view of it to standard output or, through a temporary file renamed into place, to -o FILE:
  *
  *   hot spots    (default) functions, source lines (--by line) or addresses (--by address)
  *                ranked by self and by total cost (src/report/top.h)
  *   --butterfly  callers and callees of the functions matching a regex (src/report/butterfly.h;
  *                the html form is the butterfly page, src/report/butterfly_html.h)
  *   --modules    cost by executable / shared object / kernel (src/report/modules.h)
+ *   --by thread  cost by thread or process, with names and times (src/report/threads.h)
  *   --group      cost by named component (src/report/groups.h); with --format html the
  *                flamegraph is coloured by component instead
  *
@@ -537,12 +538,12 @@ int cmd_report(int argc, char **argv)
 	if ((rc = apply_filter(&p, &f)) != 0)
 		goto out;
 	if (v.format == CHROME && sc_chrome_check(p, v.type) == -ENODATA) {
-		sc_cli_error(
-		    "report", 0,
-		    "--format chrome is a timeline and needs per-sample times, which '%s' "
-		    "does not have (perf script output has them; folded stacks never; pprof "
-		    "files only as a numeric label \"time\"): use --format speedscope or html",
-		    path);
+		sc_cli_error("report", 0,
+			     "--format chrome is a timeline and needs per-sample times, which '%s' "
+			     "does not have (scorch's recordings and perf script output have them; "
+			     "folded stacks never; other pprof files only as a numeric label "
+			     "\"time_ns\" or \"time\"): use --format speedscope or html",
+			     path);
 		rc = 2;
 		goto out;
 	}
