@@ -20,6 +20,7 @@
 
 #include <errno.h>
 
+#include "alloc_torture.h"
 #include "helper_profile.h"
 #include "report/threads.h"
 
@@ -137,12 +138,48 @@ static void test_anonymous(void **state)
 	sc_profile_free(p);
 }
 
+/* Fails each allocation of the computation in turn: -ENOMEM, an empty table, nothing leaked. */
+static void test_allocation_failures(void **state)
+{
+	(void)state;
+#if !ALLOC_TORTURE
+	print_message("skipped: allocation failure injection does not run under ASan\n");
+	skip();
+#else
+	sc_profile *p = thr_profile();
+	long failures = 0;
+	for (long i = 0;; i++) {
+		sc_threads t;
+		long before = live_blocks;
+		fail_countdown = i;
+		int r = sc_threads_compute(p, 1, SC_THREADS_BY_THREAD, &t);
+		bool injected = fail_countdown < 0;
+		fail_countdown = -1;
+		if (!injected) {
+			assert_int_equal(r, 0);
+			assert_int_equal(t.len, 3);
+			sc_threads_release(&t);
+			assert_int_equal(live_blocks, before);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_null(t.rows);
+		assert_int_equal(t.len, 0);
+		assert_int_equal(live_blocks, before);
+		failures++;
+	}
+	assert_true(failures >= 3);
+	sc_profile_free(p);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_by_thread),
 	    cmocka_unit_test(test_by_process),
 	    cmocka_unit_test(test_anonymous),
+	    cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
