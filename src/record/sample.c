@@ -369,14 +369,32 @@ static sc_str thread_name(sc_sample_decoder *d, uint32_t pid, uint32_t tid)
 	return n->name;
 }
 
+/* Appends the label (key, str) to the sample just added; the ids are interned already (a sample
+ * a second costs no string hashing). */
+static int push_label(sc_profile *p, sc_str key, sc_str str)
+{
+	sc_label l = {.key = key, .str = str};
+	if (sc_vec_push(&p->labels, l) < 0)
+		return -ENOMEM;
+	p->samples.data[p->samples.len - 1].nlabels++;
+	return 0;
+}
+
 /* Labels the sample just added with its thread's and process's names. */
 static int label_names(sc_sample_decoder *d, uint32_t pid, uint32_t tid)
 {
 	sc_str t = tid ? thread_name(d, pid, tid) : 0;
 	sc_str p = pid ? (pid == tid ? t : thread_name(d, pid, pid)) : 0;
-	if ((t &&
-	     sc_profile_add_label(d->p, "thread_name", sc_profile_str(d->p, t), 0, NULL) < 0) ||
-	    (p && sc_profile_add_label(d->p, "process_name", sc_profile_str(d->p, p), 0, NULL) < 0))
+	if ((t || p) && !d->name_keys[0]) {
+		int64_t k0 = sc_profile_intern(d->p, "thread_name");
+		int64_t k1 = sc_profile_intern(d->p, "process_name");
+		if (k0 < 0 || k1 < 0)
+			return -ENOMEM;
+		d->name_keys[0] = (sc_str)k0;
+		d->name_keys[1] = (sc_str)k1;
+	}
+	if ((t && push_label(d->p, d->name_keys[0], t) < 0) ||
+	    (p && push_label(d->p, d->name_keys[1], p) < 0))
 		return -ENOMEM;
 	return d->err;
 }

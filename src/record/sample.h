@@ -102,6 +102,7 @@ typedef struct sc_sample_decoder {
 	 * agent or /proc gave; name 0 when none could be found). */
 	sc_hashmap name_index;
 	SC_VEC(sc_thread_name) names;
+	sc_str name_keys[2]; /* "thread_name", "process_name"; 0 until the first named sample */
 
 	uint64_t samples;    /* samples stored */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
