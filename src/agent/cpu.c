@@ -54,6 +54,7 @@ struct thr {
 	timer_t timer;
 	bool has_timer;
 	bool comm_sent;
+	char comm[16];		    /* the name sent last */
 	volatile sig_atomic_t busy; /* in the handler: a nested tick is dropped */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
@@ -81,8 +82,15 @@ static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
 
 /* ---- in the signal handler ---------------------------------------------------------------- */
 
+/* Sends the thread's name when it differs from the one sent last (a thread may rename itself,
+ * with prctl or pthread_setname_np, at any time): one system call per sample. */
 static void send_comm(struct thr *t)
 {
+	char name[16] = {0};
+	prctl(PR_GET_NAME, name);
+	name[sizeof(name) - 1] = 0;
+	if (t->comm_sent && !memcmp(name, t->comm, sizeof(name)))
+		return;
 	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_comm);
 	unsigned char *at = sc_shm_reserve(&t->w, size);
 	if (!at)
@@ -92,10 +100,9 @@ static void send_comm(struct thr *t)
 	rec->type = SC_AGENT_REC_COMM;
 	rec->reserved = 0;
 	rec->size = size;
-	memset(c->name, 0, sizeof(c->name));
-	prctl(PR_GET_NAME, c->name);
-	c->name[sizeof(c->name) - 1] = 0;
+	memcpy(c->name, name, sizeof(c->name));
 	sc_shm_publish(&t->w, size);
+	memcpy(t->comm, name, sizeof(t->comm));
 	t->comm_sent = true;
 }
 
@@ -124,8 +131,7 @@ static void take_sample(struct thr *t, const siginfo_t *si, void *uc)
 	/* The agent's own frames (thread_start, between start_thread and the program's start
 	 * routine, when the compiler did not make its call a tail call) are not the program's. */
 	n = sc_shm_drop_own(t->pcs, n);
-	if (!t->comm_sent)
-		send_comm(t);
+	send_comm(t);
 	for (int i = 0; i < n; i++)
 		sc_shm_module_of(&t->w, t->pcs[i]);
 	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_sample) + 8u * (size_t)n);

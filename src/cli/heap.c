@@ -446,9 +446,7 @@ int cmd_heap(int argc, char **argv)
 	sc_sym_options so = {0};
 	if ((r = sc_symbolize_profile(run.p, &so, &st)) < 0)
 		sc_cli_error("heap", r, "symbolization failed; writing unsymbolized addresses");
-	uint32_t root = 0;
-	for (size_t i = 0; i < run.images.len && !root; i++)
-		root = run.images.data[i].pid; /* the first image is the command's */
+	uint32_t root = res.pid; /* the command's own process: its last image goes in DIR */
 	if ((r = place_images(&run, dir.path.buf, root)) < 0) {
 		sc_cli_error("heap", r, "cannot create the folders under '%s'", dir.path.buf);
 		rc = 1;

@@ -3,16 +3,19 @@
  *
  * Flow: read the input (src/cli/load.h: pprof or folded, "-" for standard input) -> pick the
  * sample type -> apply the filters (src/profile/filter.h: --focus, --ignore, --fold,
- * --merge-recursion, --tid, --pid, --from/--to), which build a new profile -> write one view of it
- * to standard output or, through a temporary file renamed into place, to -o FILE:
+ * --merge-recursion, --tid, --pid, --comm, --from/--to), which build a new profile -> write one
+ * view of it to standard output or, through a temporary file renamed into place, to -o FILE:
  *
  *   hot spots    (default) functions, source lines (--by line) or addresses (--by address)
  *                ranked by self and by total cost (src/report/top.h)
  *   --butterfly  callers and callees of the functions matching a regex (src/report/butterfly.h;
  *                the html form is the butterfly page, src/report/butterfly_html.h)
  *   --modules    cost by executable / shared object / kernel (src/report/modules.h)
+ *   --by thread  cost by thread or process, with names and times (src/report/threads.h)
  *   --group      cost by named component (src/report/groups.h); with --format html the
  *                flamegraph is coloured by component instead
+ *   --annotate   source lines of the functions matching a regex (src/report/annotate.h)
+ *   --disasm     their instructions, from the binary that ran (src/report/disasm.h)
  *
  * in one of the formats: text, json (each view is a JSON document with "schema" and "version"),
  * folded (the filtered profile as FlameGraph's folded stacks) or html (the flamegraph page).
@@ -29,12 +32,15 @@
 #include "formats/folded.h"
 #include "formats/speedscope.h"
 #include "profile/filter.h"
+#include "report/annotate.h"
 #include "report/butterfly.h"
 #include "report/butterfly_html.h"
+#include "report/disasm.h"
 #include "report/flamegraph.h"
 #include "report/groups.h"
 #include "report/modules.h"
 #include "report/reportset.h"
+#include "report/threads.h"
 #include "report/top.h"
 #include "session/outdir.h"
 #include "util/diag.h"
@@ -57,10 +63,13 @@ static const char *const examples[] = {
     "scorch report -n 20 --sample-type cpu profile.pb.gz",
     "scorch report --by line --focus 'parse_' profile.pb.gz",
     "scorch report --butterfly '^malloc$' profile.pb.gz",
+    "scorch report --annotate '^parse_line$' profile.pb.gz",
+    "scorch report --disasm '^parse_line$' profile.pb.gz",
     "scorch report --modules --format json profile.pb.gz",
     "scorch report --group similarity='cosine|dot' --group activation=spread_ profile.pb.gz",
     "scorch report --fold '^__libc|^_dl_' --merge-recursion --format html -o fg.html FILE",
     "scorch report --tid 4242 --from 2.5 --to 4 profile.pb.gz",
+    "scorch report --by thread --comm worker profile.pb.gz",
     "scorch report --format html -o flamegraph.html stacks.folded",
     "scorch report --format folded profile.pb.gz > stacks.folded",
     "cat stacks.folded | scorch report --format json -",
@@ -72,7 +81,7 @@ static const char *const formats[] = {"text",	    "json",   "folded", "html",
 static const char *const keys[] = {"function", "line", "address", NULL};
 
 enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME };
-enum kind { TOP, BUTTERFLY, MODULES, GROUPS };
+enum kind { TOP, BUTTERFLY, MODULES, GROUPS, THREADS, ANNOTATE, DISASM };
 
 struct view {
 	enum kind kind;
@@ -82,8 +91,10 @@ struct view {
 	sc_key_mode by;
 	const char *title;
 	const char *butterfly;
+	const char *annotate; /* the regex of --annotate or --disasm */
 	const sc_groups *groups;
 	sc_folded_root root;
+	sc_threads_key threads; /* --by thread or process */
 };
 
 static int find(const char *const *names, const char *name)
@@ -113,10 +124,30 @@ static int write_butterfly(const sc_profile *p, const struct view *v, FILE *f)
 	return r;
 }
 
-static int write_view(const sc_profile *p, const struct view *v, FILE *f)
+static int write_annotate(const sc_profile *p, const struct view *v, FILE *f, sc_diag *d)
+{
+	if (v->kind == DISASM) {
+		sc_disasm ds;
+		int r = sc_disasm_compute(p, v->type, v->annotate, NULL, &ds, d);
+		if (r == 0)
+			r = sc_disasm_print_text(p, &ds, v->top, f);
+		sc_disasm_release(&ds);
+		return r;
+	}
+	sc_annotate a;
+	int r = sc_annotate_compute(p, v->type, v->annotate, &a);
+	if (r == 0)
+		r = sc_annotate_print_text(p, &a, v->top, f);
+	sc_annotate_release(&a);
+	return r;
+}
+
+static int write_view(const sc_profile *p, const struct view *v, FILE *f, sc_diag *d)
 {
 	if (v->kind == BUTTERFLY)
 		return write_butterfly(p, v, f);
+	if (v->kind == ANNOTATE || v->kind == DISASM)
+		return write_annotate(p, v, f, d);
 	if (v->format == FOLDED)
 		return sc_folded_write_root(p, v->type, v->root, f);
 	if (v->format == SPEEDSCOPE) {
@@ -135,6 +166,16 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f)
 	if (v->kind == GROUPS)
 		return json ? sc_groups_print_json(v->groups, p, v->type, f)
 			    : sc_groups_print_text(v->groups, p, v->type, f);
+	if (v->kind == THREADS) {
+		sc_threads t;
+		int r = sc_threads_compute(p, v->type, v->threads, &t);
+		if (r < 0)
+			return r;
+		r = json ? sc_threads_print_json(p, &t, v->top, f)
+			 : sc_threads_print_text(p, &t, v->top, f);
+		sc_threads_release(&t);
+		return r;
+	}
 	if (v->kind == MODULES) {
 		sc_modules m;
 		int r = sc_modules_compute(p, v->type, &m);
@@ -156,8 +197,20 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f)
 }
 
 /* Says why a view failed; returns the exit status. */
-static int view_error(const struct view *v, int r, const char *what)
+static int view_error(const struct view *v, int r, const char *what, const sc_diag *d)
 {
+	const char *opt = v->kind == DISASM ? "--disasm" : "--annotate";
+	if (d->message[0]) {
+		char buf[1024];
+		sc_cli_error("report", 0, "%s '%s': %s", opt, v->annotate,
+			     sc_diag_format(d, buf, sizeof(buf)));
+		return 1;
+	}
+	if ((v->kind == ANNOTATE || v->kind == DISASM) && r == -ENOENT) {
+		sc_cli_error("report", 0, "%s '%s': no function with %s matches", opt, v->annotate,
+			     v->kind == DISASM ? "self samples" : "samples");
+		return 1;
+	}
 	if (v->kind == BUTTERFLY && r == -ENOENT) {
 		sc_cli_error("report", 0, "--butterfly '%s': no function matches", v->butterfly);
 		return 1;
@@ -175,50 +228,87 @@ static int output(const sc_profile *p, const struct view *v, const char *path)
 {
 	char what[1100];
 	snprintf(what, sizeof(what), "cannot write '%s'", path ? path : "the report");
+	sc_diag d;
+	sc_diag_clear(&d);
 	if (!path) {
-		int r = write_view(p, v, stdout);
-		return r < 0 ? view_error(v, r, what) : 0;
+		int r = write_view(p, v, stdout, &d);
+		return r < 0 ? view_error(v, r, what, &d) : 0;
 	}
 	sc_afile f;
 	int r = sc_afile_open(&f, path);
 	if (r < 0)
-		return view_error(v, r, what);
-	r = write_view(p, v, f.fp);
+		return view_error(v, r, what, &d);
+	r = write_view(p, v, f.fp, &d);
 	if (r < 0)
-		return view_error(v, sc_afile_fail(&f, r), what);
+		return view_error(v, sc_afile_fail(&f, r), what, &d);
 	r = sc_afile_commit(&f);
-	return r < 0 ? view_error(v, r, what) : 0;
+	return r < 0 ? view_error(v, r, what, &d) : 0;
 }
 
-/* Parses the ids of --tid/--pid (each occurrence a comma-separated list). Returns 0, or 2 after
- * saying what is wrong. */
-static int parse_ids(const char *opt, const sc_option_list *l, uint32_t **ids, size_t *n)
+/* Ids and names of --tid/--pid/--comm: each occurrence a comma-separated list of numbers
+ * (into `ids`) or names (into `names`, which point into `split`). */
+struct idlist {
+	uint32_t *ids;
+	size_t nids;
+	const char **names;
+	size_t nnames;
+	char *split; /* the items joined, cut at the commas */
+};
+
+static void idlist_release(struct idlist *l)
 {
-	*ids = NULL;
-	*n = 0;
+	free(l->ids);
+	free(l->names);
+	free(l->split);
+}
+
+/* Parses --OPT's items into `out` (`numbers`: a number is an id, anything else a name; else only
+ * names, for
+ * --comm). Returns 0, or 2 (1 out of memory) after saying what is wrong. */
+static int parse_ids(const char *opt, const sc_option_list *l, bool numbers, struct idlist *out)
+{
+	size_t bytes = 0, items = 0;
 	for (int i = 0; i < l->len; i++) {
-		const char *s = l->items[i];
-		do {
+		bytes += strlen(l->items[i]) + 1;
+		for (const char *c = l->items[i]; *c; c++)
+			items += *c == ',';
+		items++;
+	}
+	out->split = malloc(bytes ? bytes : 1);
+	out->ids = calloc(items ? items : 1, sizeof(*out->ids));
+	out->names = calloc(items ? items : 1, sizeof(*out->names));
+	if (!out->split || !out->ids || !out->names) {
+		sc_cli_error("report", -ENOMEM, "cannot start");
+		return 1;
+	}
+	char *at = out->split;
+	for (int i = 0; i < l->len; i++) {
+		size_t len = strlen(l->items[i]);
+		memcpy(at, l->items[i], len + 1);
+		for (char *s = at, *next; s; s = next) {
+			next = strchr(s, ',');
+			if (next)
+				*next++ = '\0';
 			char *end;
 			errno = 0;
-			unsigned long v = strtoul(s, &end, 10);
-			if (errno || end == s || (*end && *end != ',') || v > UINT32_MAX ||
-			    *s == '-') {
-				sc_cli_error("report", 0,
-					     "--%s expects ids (numbers, comma-separated), "
-					     "not '%s'",
-					     opt, l->items[i]);
+			unsigned long v = numbers ? strtoul(s, &end, 10) : 0;
+			if (!*s) {
+				sc_cli_error("report", 0, "--%s '%s': an empty %s", opt,
+					     l->items[i], numbers ? "id or name" : "name");
 				return 2;
 			}
-			uint32_t *grown = realloc(*ids, (*n + 1) * sizeof(**ids));
-			if (!grown) {
-				sc_cli_error("report", -ENOMEM, "cannot start");
-				return 1;
+			if (numbers && *s >= '0' && *s <= '9' && !*end) {
+				if (errno || v > UINT32_MAX) {
+					sc_cli_error("report", 0, "--%s '%s': %s is not an id", opt,
+						     l->items[i], s);
+					return 2;
+				}
+				out->ids[out->nids++] = (uint32_t)v;
+			} else {
+				out->names[out->nnames++] = s;
 			}
-			*ids = grown;
-			(*ids)[(*n)++] = (uint32_t)v;
-			s = *end ? end + 1 : end;
-		} while (*s);
+		}
+		at += len + 1;
 	}
 	return 0;
 }
@@ -296,7 +386,8 @@ static int check_regex(const char *opt, const char *re)
 }
 
 /* Checks that the options ask for one view in a format it has; fills v. Returns 0 or 2. */
-static int pick_view(struct view *v, const char *format, const char *by, bool modules, bool groups)
+static int pick_view(struct view *v, const char *format, const char *by, bool modules, bool groups,
+		     const char *annotate, const char *disasm)
 {
 	int fmt = find(formats, format);
 	if (fmt < 0) {
@@ -308,11 +399,15 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 	}
 	v->format = (enum format)fmt;
 	int k = find(keys, by ? by : "function");
-	if (k < 0) {
-		sc_cli_error("report", 0, "unknown --by '%s' (valid: function, line, address)", by);
+	bool threads = by && (!strcmp(by, "thread") || !strcmp(by, "process"));
+	if (k < 0 && !threads) {
+		sc_cli_error("report", 0,
+			     "unknown --by '%s' (valid: function, line, address, thread, process)",
+			     by);
 		return 2;
 	}
-	v->by = (sc_key_mode)k;
+	v->by = k < 0 ? SC_KEY_FUNCTION : (sc_key_mode)k;
+	v->threads = by && !strcmp(by, "process") ? SC_THREADS_BY_PROCESS : SC_THREADS_BY_THREAD;
 	bool tables = v->format == TEXT || v->format == JSON;
 	/* With html, groups colour the flamegraph rather than being a view of their own. */
 	int nviews = !!v->butterfly + modules + (groups && tables);
@@ -322,9 +417,26 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 			     "give one of them");
 		return 2;
 	}
-	v->kind = v->butterfly ? BUTTERFLY : modules ? MODULES : groups && tables ? GROUPS : TOP;
+	if ((annotate || disasm) && nviews + !!annotate + !!disasm + threads > 1) {
+		sc_cli_error("report", 0,
+			     "--%s is a view of its own: give it without --butterfly, --modules, "
+			     "--group, --by thread|process or --%s",
+			     annotate ? "annotate" : "disasm", annotate ? "disasm" : "annotate");
+		return 2;
+	}
+	v->kind = v->butterfly	     ? BUTTERFLY
+		  : modules	     ? MODULES
+		  : groups && tables ? GROUPS
+		  : annotate	     ? ANNOTATE
+		  : disasm	     ? DISASM
+				     : TOP;
+	if (threads && v->kind == TOP)
+		v->kind = THREADS;
+	v->annotate = annotate ? annotate : disasm;
 	const char *bad = NULL;
-	if (by && (v->kind != TOP || !tables))
+	if ((v->kind == ANNOTATE || v->kind == DISASM) && v->format != TEXT)
+		bad = v->kind == ANNOTATE ? "--annotate" : "--disasm";
+	else if (by && ((v->kind != TOP && v->kind != THREADS) || !tables))
 		bad = "--by";
 	else if (v->kind == MODULES && !tables)
 		bad = "--modules";
@@ -333,8 +445,8 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 	else if (groups && !tables && v->format != HTML)
 		bad = "--group";
 	if (bad) {
-		sc_cli_error("report", 0, "%s has no %s form (use --format text or json)", bad,
-			     format);
+		sc_cli_error("report", 0, "%s has no %s form (use --format text%s)", bad, format,
+			     v->kind == ANNOTATE || v->kind == DISASM ? "" : " or json");
 		return 2;
 	}
 	return 0;
@@ -346,9 +458,9 @@ int cmd_report(int argc, char **argv)
 	bool modules = false, merge_recursion = false, all = false;
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
-	const char *butterfly = NULL, *groups_file = NULL;
+	const char *butterfly = NULL, *groups_file = NULL, *annotate = NULL, *disasm = NULL;
 	const char *focus = NULL, *ignore = NULL, *fold = NULL, *max_input = NULL, *root = NULL;
-	sc_option_list group_specs = {0}, tids = {0}, pids = {0};
+	sc_option_list group_specs = {0}, tids = {0}, pids = {0}, comms = {0};
 	sc_option opts[] = {
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "show the N hottest rows (default 10, 0 for all)"),
@@ -361,9 +473,15 @@ int cmd_report(int argc, char **argv)
 			"write the report set (summary, hotspots.json, flamegraph, butterfly, "
 			"report.md) into the folder -o DIR"),
 	    SC_OPT_STR(0, "by", &by, "KEY",
-		       "rank hot spots by function (default), line (file:line) or address"),
+		       "rank hot spots by function (default), line (file:line) or address; or "
+		       "cost by thread or process"),
 	    SC_OPT_STR(0, "butterfly", &butterfly, "REGEX",
 		       "callers and callees of the functions matching REGEX"),
+	    SC_OPT_STR(0, "annotate", &annotate, "REGEX",
+		       "source lines of the functions matching REGEX, with their share of samples"),
+	    SC_OPT_STR(0, "disasm", &disasm, "REGEX",
+		       "instructions of the functions matching REGEX, with their share of "
+		       "samples (objdump)"),
 	    SC_OPT_FLAG(0, "modules", &modules,
 			"time by module: executable, shared objects, [kernel]"),
 	    SC_OPT_LIST(0, "group", &group_specs, "NAME=REGEX",
@@ -376,8 +494,12 @@ int cmd_report(int argc, char **argv)
 		       "remove frames matching REGEX (their cost goes to their caller)"),
 	    SC_OPT_FLAG(0, "merge-recursion", &merge_recursion,
 			"merge directly recursive calls into one frame"),
-	    SC_OPT_LIST(0, "tid", &tids, "TID[,TID]", "keep only these threads (repeatable)"),
-	    SC_OPT_LIST(0, "pid", &pids, "PID[,PID]", "keep only these processes (repeatable)"),
+	    SC_OPT_LIST(0, "tid", &tids, "TID[,TID]",
+			"keep only these threads, by id or thread name (repeatable)"),
+	    SC_OPT_LIST(0, "pid", &pids, "PID[,PID]",
+			"keep only these processes, by id or process name (repeatable)"),
+	    SC_OPT_LIST(0, "comm", &comms, "NAME[,NAME]",
+			"keep only threads or processes with these names (repeatable)"),
 	    SC_OPT_DOUBLE_RANGE(0, "from", &from, "SECONDS", 0, 1e9,
 				"keep samples from SECONDS after the first sample on"),
 	    SC_OPT_DOUBLE_RANGE(0, "to", &to, "SECONDS", 0, 1e9,
@@ -392,8 +514,7 @@ int cmd_report(int argc, char **argv)
 	};
 	sc_profile *p = NULL;
 	sc_groups *groups = NULL;
-	uint32_t *tid_ids = NULL, *pid_ids = NULL;
-	size_t ntids = 0, npids = 0;
+	struct idlist tid_ids = {0}, pid_ids = {0}, comm_names = {0};
 	int rc = 2;
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args) {
@@ -412,6 +533,11 @@ int cmd_report(int argc, char **argv)
 	if (from < 0 || to < 0 || (to > 0 && to <= from)) {
 		sc_cli_error("report", 0, "--from %g --to %g: the window must have 0 <= from < to",
 			     from, to);
+		goto out;
+	}
+	if (all && (annotate || disasm)) {
+		sc_cli_error("report", 0, "--all writes the report set: give --%s without it",
+			     annotate ? "annotate" : "disasm");
 		goto out;
 	}
 	if (all && !out) {
@@ -434,9 +560,13 @@ int cmd_report(int argc, char **argv)
 	    (rc = check_regex("--focus", focus)) != 0 ||
 	    (rc = check_regex("--ignore", ignore)) != 0 ||
 	    (rc = check_regex("--fold", fold)) != 0 ||
-	    (rc = pick_view(&v, format, by, modules, group_specs.len || groups_file)) != 0 ||
-	    (rc = parse_ids("tid", &tids, &tid_ids, &ntids)) != 0 ||
-	    (rc = parse_ids("pid", &pids, &pid_ids, &npids)) != 0 ||
+	    (rc = check_regex("--annotate", annotate)) != 0 ||
+	    (rc = check_regex("--disasm", disasm)) != 0 ||
+	    (rc = pick_view(&v, format, by, modules, group_specs.len || groups_file, annotate,
+			    disasm)) != 0 ||
+	    (rc = parse_ids("tid", &tids, true, &tid_ids)) != 0 ||
+	    (rc = parse_ids("pid", &pids, true, &pid_ids)) != 0 ||
+	    (rc = parse_ids("comm", &comms, false, &comm_names)) != 0 ||
 	    (rc = load_groups(&group_specs, groups_file, &groups)) != 0)
 		goto out;
 	if (nargs == 0) {
@@ -463,21 +593,27 @@ int cmd_report(int argc, char **argv)
 		       .ignore = ignore,
 		       .fold = fold,
 		       .merge_recursion = merge_recursion,
-		       .tids = tid_ids,
-		       .ntids = ntids,
-		       .pids = pid_ids,
-		       .npids = npids,
+		       .tids = tid_ids.ids,
+		       .ntids = tid_ids.nids,
+		       .pids = pid_ids.ids,
+		       .npids = pid_ids.nids,
+		       .tid_names = tid_ids.names,
+		       .ntid_names = tid_ids.nnames,
+		       .pid_names = pid_ids.names,
+		       .npid_names = pid_ids.nnames,
+		       .comms = comm_names.names,
+		       .ncomms = comm_names.nnames,
 		       .from = from,
 		       .to = to};
 	if ((rc = apply_filter(&p, &f)) != 0)
 		goto out;
 	if (v.format == CHROME && sc_chrome_check(p, v.type) == -ENODATA) {
-		sc_cli_error(
-		    "report", 0,
-		    "--format chrome is a timeline and needs per-sample times, which '%s' "
-		    "does not have (perf script output has them; folded stacks never; pprof "
-		    "files only as a numeric label \"time\"): use --format speedscope or html",
-		    path);
+		sc_cli_error("report", 0,
+			     "--format chrome is a timeline and needs per-sample times, which '%s' "
+			     "does not have (scorch's recordings and perf script output have them; "
+			     "folded stacks never; other pprof files only as a numeric label "
+			     "\"time_ns\" or \"time\"): use --format speedscope or html",
+			     path);
 		rc = 2;
 		goto out;
 	}
@@ -518,10 +654,12 @@ int cmd_report(int argc, char **argv)
 out:
 	sc_profile_free(p);
 	sc_groups_free(groups);
-	free(tid_ids);
-	free(pid_ids);
+	idlist_release(&tid_ids);
+	idlist_release(&pid_ids);
+	idlist_release(&comm_names);
 	sc_option_list_release(&group_specs);
 	sc_option_list_release(&tids);
 	sc_option_list_release(&pids);
+	sc_option_list_release(&comms);
 	return rc;
 }

@@ -4,6 +4,7 @@
  *
  *     {"traceEvents":[
  *     {"ph":"M","name":"process_name","pid":14457,"tid":0,"args":{"name":"hot"}},
+ *     {"ph":"M","name":"thread_name","pid":14457,"tid":14458,"args":{"name":"worker"}},
  *     {"ph":"X","name":"main","cat":"hot","pid":14457,"tid":14457,
  *      "ts":1857244490.000,"dur":30030.030},                    <- microseconds
  *     {"ph":"X","name":"hot_a","cat":"hot","pid":14457,"tid":14457,
@@ -11,6 +12,9 @@
  *     ...],
  *     "displayTimeUnit":"ns",
  *     "otherData":{"version":"scorch chrome trace 1"}}          <- our version (SC_CHROME_V)
+ *
+ * Process and thread names are the samples' (sc_sample_process_name / sc_sample_thread_name,
+ * profile/filter.h); a process without one is named after the options' name.
  *
  * ts and dur are microseconds (the format's unit) with three decimals, so nanoseconds survive;
  * ts is the sample's own clock (perf's, or the recorder's CLOCK_MONOTONIC). "cat" is the frame's
@@ -23,6 +27,7 @@
  * symbolized), so two call sites of one function continue one slice.
  */
 #include "formats/chrome.h"
+#include "profile/filter.h"
 #include "util/strbuf.h"
 #include "util/vec.h"
 
@@ -146,6 +151,21 @@ static int add_us(sc_strbuf *sb, const char *key, uint64_t ns)
 			      (unsigned)(ns % 1000));
 }
 
+/* A metadata event naming process `pid` (tid 0) or thread `tid`: "process_name" or
+ * "thread_name", the names Perfetto and chrome://tracing label tracks with. */
+static int meta_event(struct writer *w, const char *what, uint32_t pid, uint32_t tid,
+		      const char *name)
+{
+	if (begin_event(w) < 0 ||
+	    sc_strbuf_addf(&w->out,
+			   "\"ph\":\"M\",\"name\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
+			   ",\"args\":{\"name\":\"",
+			   what, pid, tid) < 0 ||
+	    sc_strbuf_add_json(&w->out, name) < 0 || sc_strbuf_adds(&w->out, "\"}}") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Writes the slices of thread (pid, tid) into w->out and forgets them. */
 static int flush_slices(struct writer *w, uint32_t pid, uint32_t tid)
 {
@@ -262,24 +282,31 @@ int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f)
 		goto out;
 	uint32_t last_pid = 0;
 	bool named = false;
+	sc_names names;
+	sc_names_init(&names, p);
 	for (size_t start = 0; start < p->samples.len;) {
 		const sc_sample *s = &p->samples.data[order[start]];
 		size_t end = start;
 		while (end < p->samples.len && p->samples.data[order[end]].pid == s->pid &&
 		       p->samples.data[order[end]].tid == s->tid)
 			end++;
-		if (o->name && (!named || s->pid != last_pid)) {
-			if (begin_event(&w) < 0 ||
-			    sc_strbuf_addf(&w.out,
-					   "\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRIu32
-					   ",\"tid\":0,\"args\":{\"name\":\"",
-					   s->pid) < 0 ||
-			    sc_strbuf_add_json(&w.out, o->name) < 0 ||
-			    sc_strbuf_adds(&w.out, "\"}}") < 0)
+		/* The first name the process's samples carry; the thread's last name, the one it
+		 * had for most of its life usually (a thread names itself once, early). */
+		sc_str pname = 0, tname = 0;
+		for (size_t k = start; k < end && !pname; k++)
+			pname = sc_sample_process_name(p, &names, order[k]);
+		for (size_t k = end; k > start && !tname; k--)
+			tname = sc_sample_thread_name(p, &names, order[k - 1]);
+		const char *proc = pname ? sc_profile_str(p, pname) : o->name;
+		if (proc && (!named || s->pid != last_pid)) {
+			if (meta_event(&w, "process_name", s->pid, 0, proc) < 0)
 				goto out;
 			named = true;
 			last_pid = s->pid;
 		}
+		if (tname &&
+		    meta_event(&w, "thread_name", s->pid, s->tid, sc_profile_str(p, tname)) < 0)
+			goto out;
 		if ((r = add_thread(&w, order + start, end - start)) < 0)
 			goto out;
 		r = -ENOMEM;

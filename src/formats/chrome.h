@@ -17,7 +17,7 @@
 
 typedef struct sc_chrome_options {
 	int type;	  /* sample type whose values give a sample's width (see below) */
-	const char *name; /* process name shown for every pid (metadata events); NULL for none */
+	const char *name; /* process name for pids whose samples carry none; NULL for none */
 } sc_chrome_options;
 
 /*

@@ -16,8 +16,9 @@
 #include "util/diag.h"
 
 /* Serializes `p` as an uncompressed profile.proto message into a malloc'd buffer the caller
- * frees. Samples that differ only in time_ns (which pprof cannot hold) are written as one sample
- * with summed values; pid/tid become numeric labels "pid"/"tid". Returns 0 or -ENOMEM. */
+ * frees. Equal samples (stack, pid, tid, time, labels) are written as one sample with summed
+ * values; nonzero pid/tid/time_ns become numeric labels "pid", "tid" and "time_ns" (unit
+ * "nanoseconds"). Returns 0 or -ENOMEM. */
 int sc_pprof_encode(const sc_profile *p, uint8_t **out, size_t *n);
 /* Writes `p` gzip-compressed to `path` atomically (temporary file renamed into place).
  * Returns 0 or -errno; the file is untouched on failure. */
@@ -26,7 +27,8 @@ int sc_pprof_write(const sc_profile *p, const char *path);
 int sc_pprof_write_stream(const sc_profile *p, FILE *f);
 /* Parses a profile from memory, gzip-compressed or not. Returns 0 and a new profile in *out,
  * or -EINVAL (with `d` filled: what was wrong, and the byte offset when known, else -1) /
- * -ENOMEM; *out is NULL on failure. Numeric labels "pid"/"tid" become sample.pid/tid. */
+ * -ENOMEM; *out is NULL on failure. Numeric labels "pid"/"tid" become sample.pid/tid, and
+ * "time_ns" (unit "nanoseconds" or none) sample.time_ns. */
 int sc_pprof_decode(const void *data, size_t n, sc_profile **out, sc_diag *d);
 /* As sc_pprof_decode, refusing gzip data that decompresses to more than `max` bytes (0: 4 GiB)
  * with -EFBIG (diag untouched: the caller names its own cap). Gzip data whose first decompressed

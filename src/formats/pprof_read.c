@@ -8,9 +8,10 @@
  * Go and scorch write them, a hashmap otherwise). Every reference is checked before use, so a
  * malformed file gives -EINVAL and a sentence saying which record points where.
  *
- * Beyond the field-by-field copies: numeric labels "pid" and "tid" become sample.pid/tid (not
- * labels); mapping.symbolized is read from has_functions; mapping.kernel is not a pprof field, so
- * a mapping whose file name starts with "[kernel" (perf's "[kernel.kallsyms]") is marked kernel.
+ * Beyond the field-by-field copies: numeric labels "pid" and "tid" become sample.pid/tid, and
+ * "time_ns" (in "nanoseconds", or without a unit) sample.time_ns (not labels); mapping.symbolized
+ * is read from has_functions; mapping.kernel is not a pprof field, so a mapping whose file name
+ * starts with "[kernel" (perf's "[kernel.kallsyms]") is marked kernel.
  *
  * Not here: choosing the input format (the CLI sniffs with sc_pprof_sniff), symbolization.
  */
@@ -262,7 +263,8 @@ struct dec {
 	sc_diag *d;
 	sc_str *strs; /* producer string index -> our string id */
 	size_t nstrs;
-	sc_str pid_key, tid_key; /* our ids of "pid" and "tid", 0 when absent */
+	sc_str pid_key, tid_key, time_key, ns_unit; /* our ids of "pid", "tid", "time_ns",
+						     * "nanoseconds"; 0 when absent */
 	struct idmap mappings, locations, functions;
 	uint32_t *function_ids; /* our id of each producer function (deduplicated by the model) */
 	SC_VEC(sc_line) line_buf;
@@ -308,6 +310,10 @@ static int dec_strings(struct dec *x)
 			x->pid_key = (sc_str)id;
 		if (s->len == 3 && memcmp(s->data, "tid", 3) == 0)
 			x->tid_key = (sc_str)id;
+		if (s->len == 7 && memcmp(s->data, "time_ns", 7) == 0)
+			x->time_key = (sc_str)id;
+		if (s->len == 11 && memcmp(s->data, "nanoseconds", 11) == 0)
+			x->ns_unit = (sc_str)id;
 	}
 	return 0;
 }
@@ -439,6 +445,13 @@ static bool is_id_label(const pb_label *l, sc_str key, sc_str want)
 	return want && key == want && l->str == 0 && l->num > 0 && l->num <= UINT32_MAX;
 }
 
+/* A "time_ns" label becomes sample.time_ns when numeric, positive and in nanoseconds. */
+static bool is_time_label(const struct dec *x, const pb_label *l, sc_str key, sc_str unit)
+{
+	return x->time_key && key == x->time_key && l->str == 0 && l->num > 0 &&
+	       (unit == 0 || unit == x->ns_unit);
+}
+
 static int dec_samples(struct dec *x)
 {
 	const pb_profile *in = x->in;
@@ -470,8 +483,9 @@ static int dec_samples(struct dec *x)
 		if (stack < 0)
 			return (int)stack;
 
-		/* Check the labels and pick out pid/tid before the sample exists... */
+		/* Check the labels and pick out pid/tid/time before the sample exists... */
 		uint32_t pid = 0, tid = 0;
+		uint64_t time = 0;
 		for (size_t k = 0; k < s->n_label; k++) {
 			const pb_label *l = s->label[k];
 			sc_str key, str, unit;
@@ -484,12 +498,14 @@ static int dec_samples(struct dec *x)
 				pid = (uint32_t)l->num;
 			else if (!tid && is_id_label(l, key, x->tid_key))
 				tid = (uint32_t)l->num;
+			else if (!time && is_time_label(x, l, key, unit))
+				time = (uint64_t)l->num;
 		}
-		if (sc_profile_add_sample(p, (sc_stack_id)stack, s->value, pid, tid, 0) < 0)
+		if (sc_profile_add_sample(p, (sc_stack_id)stack, s->value, pid, tid, time) < 0)
 			return -ENOMEM;
 		/* ...then attach the others to it. */
 		sc_sample *ss = &p->samples.data[p->samples.len - 1];
-		bool pid_taken = false, tid_taken = false;
+		bool pid_taken = false, tid_taken = false, time_taken = false;
 		for (size_t k = 0; k < s->n_label; k++) {
 			const pb_label *l = s->label[k];
 			sc_str key = x->strs[l->key];
@@ -499,6 +515,11 @@ static int dec_samples(struct dec *x)
 			}
 			if (tid && !tid_taken && is_id_label(l, key, x->tid_key) && l->num == tid) {
 				tid_taken = true;
+				continue;
+			}
+			if (time && !time_taken && is_time_label(x, l, key, x->strs[l->num_unit]) &&
+			    (uint64_t)l->num == time) {
+				time_taken = true;
 				continue;
 			}
 			sc_label o = {.key = key,

@@ -8,12 +8,15 @@
  * gzip-compressed and written atomically (sc_write_file: temporary file, then rename).
  *
  * How the model maps onto the format, beyond the obvious field-by-field copies:
- *   - sample pid/tid are numeric labels "pid" and "tid", written only when nonzero (pprof_read.c
- *     turns them back into sample.pid/tid);
- *   - sample time_ns is not written (pprof has no such field; a label per sample would bloat
- *     every file), so samples with equal stack, pid, tid and labels are written as one sample
- *     with summed values, as Go's runtime/pprof writes them: files shrink by the repeat factor
- *     and every view sees the same totals;
+ *   - sample pid/tid are numeric labels "pid" and "tid", and time_ns a numeric label "time_ns"
+ *     in unit "nanoseconds", each written only when nonzero (pprof_read.c turns them back into
+ *     sample fields); pprof has no fields for them, and labels are what `pprof -tagfocus` and
+ *     the Go tools already read. Thread and process names are the recorder's string labels
+ *     "thread_name" and "process_name", written like any label (one string-table entry each,
+ *     so a name costs a few bytes per sample);
+ *   - samples with equal stack, pid, tid, time and labels are written as one sample with summed
+ *     values, as Go's runtime/pprof writes them: profiles without times (folded stacks, merged
+ *     perf script) shrink by the repeat factor and every view sees the same totals;
  *   - mapping.symbolized becomes has_functions/has_filenames/has_line_numbers/has_inline_frames.
  *
  * Not here: reading (pprof_read.c).
@@ -95,34 +98,40 @@ static size_t find_string(const sc_profile *p, const char *s)
 	return 0;
 }
 
-static int enc_strings(struct enc *e, const sc_profile *p, int64_t *pid_key, int64_t *tid_key)
+/* The string ids of the keys (and unit) of the labels the sample fields become; 0 when unused. */
+struct keys {
+	int64_t pid, tid, time, ns;
+};
+
+/* Copies the string table, adding the label strings the sample fields need that `p` lacks. */
+static int enc_strings(struct enc *e, const sc_profile *p, struct keys *k)
 {
-	bool want_pid = false, want_tid = false;
+	bool want[4] = {false, false, false, false};
 	for (size_t i = 0; i < p->samples.len; i++) {
-		want_pid |= p->samples.data[i].pid != 0;
-		want_tid |= p->samples.data[i].tid != 0;
+		want[0] |= p->samples.data[i].pid != 0;
+		want[1] |= p->samples.data[i].tid != 0;
+		want[2] |= p->samples.data[i].time_ns != 0;
 	}
-	size_t pid = want_pid ? find_string(p, "pid") : 0;
-	size_t tid = want_tid ? find_string(p, "tid") : 0;
-	size_t n = p->strings.len;
-	e->strings = alloc_array(n + 2, sizeof(*e->strings));
+	want[3] = want[2];
+	static const char *const names[4] = {"pid", "tid", "time_ns", "nanoseconds"};
+	size_t id[4], n = p->strings.len;
+	e->strings = alloc_array(n + 4, sizeof(*e->strings));
 	if (!e->strings)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->strings.len; i++)
 		e->strings[i] = (ProtobufCBinaryData){strlen(p->strings.data[i]),
 						      (uint8_t *)p->strings.data[i]};
-	if (want_pid && !pid) {
-		pid = n;
-		e->strings[n++] = (ProtobufCBinaryData){3, (uint8_t *)"pid"};
-	}
-	if (want_tid && !tid) {
-		tid = n;
-		e->strings[n++] = (ProtobufCBinaryData){3, (uint8_t *)"tid"};
+	for (int i = 0; i < 4; i++) {
+		id[i] = want[i] ? find_string(p, names[i]) : 0;
+		if (want[i] && !id[i]) {
+			id[i] = n;
+			e->strings[n++] =
+			    (ProtobufCBinaryData){strlen(names[i]), (uint8_t *)names[i]};
+		}
 	}
 	e->msg.string_table = e->strings;
 	e->msg.n_string_table = n;
-	*pid_key = (int64_t)pid;
-	*tid_key = (int64_t)tid;
+	*k = (struct keys){(int64_t)id[0], (int64_t)id[1], (int64_t)id[2], (int64_t)id[3]};
 	return 0;
 }
 
@@ -149,6 +158,7 @@ struct groups {
 static uint64_t sample_hash(const sc_profile *p, const sc_sample *s)
 {
 	uint64_t h = sc_hash_combine(sc_hash_u64(s->stack), ((uint64_t)s->pid << 32) | s->tid);
+	h = sc_hash_combine(h, s->time_ns);
 	for (uint32_t k = 0; k < s->nlabels; k++) {
 		const sc_label *l = &p->labels.data[s->first_label + k];
 		h = sc_hash_combine(h, ((uint64_t)l->key << 32) | l->str);
@@ -162,7 +172,7 @@ static bool sample_eq(uint64_t value, const void *key, const void *ctx)
 	const struct groups *g = ctx;
 	const sc_sample *a = &g->p->samples.data[g->first[value]], *b = key;
 	if (a->stack != b->stack || a->pid != b->pid || a->tid != b->tid ||
-	    a->nlabels != b->nlabels)
+	    a->time_ns != b->time_ns || a->nlabels != b->nlabels)
 		return false;
 	for (uint32_t k = 0; k < a->nlabels; k++) {
 		const sc_label *x = &g->p->labels.data[a->first_label + k];
@@ -202,7 +212,7 @@ static int merge_samples(struct enc *e, const sc_profile *p, struct groups *g)
 	return 0;
 }
 
-static int enc_samples(struct enc *e, const sc_profile *p, int64_t pid_key, int64_t tid_key)
+static int enc_samples(struct enc *e, const sc_profile *p, const struct keys *ky)
 {
 	struct groups g = {0};
 	int r = merge_samples(e, p, &g);
@@ -221,7 +231,7 @@ static int enc_samples(struct enc *e, const sc_profile *p, int64_t pid_key, int6
 			e->stack_first[s->stack] = 1;
 			nids += p->nodes.data[s->stack].depth;
 		}
-		nlabels += s->nlabels + (s->pid != 0) + (s->tid != 0);
+		nlabels += s->nlabels + (s->pid != 0) + (s->tid != 0) + (s->time_ns != 0);
 	}
 	memset(e->stack_first, 0, p->nodes.len * sizeof(*e->stack_first));
 	r = -ENOMEM;
@@ -258,15 +268,23 @@ static int enc_samples(struct enc *e, const sc_profile *p, int64_t pid_key, int6
 		if (s->pid) {
 			pb_label *ol = &e->labels[nl];
 			perftools__profiles__label__init(ol);
-			ol->key = pid_key;
+			ol->key = ky->pid;
 			ol->num = s->pid;
 			e->label_ptrs[nl++] = ol;
 		}
 		if (s->tid) {
 			pb_label *ol = &e->labels[nl];
 			perftools__profiles__label__init(ol);
-			ol->key = tid_key;
+			ol->key = ky->tid;
 			ol->num = s->tid;
+			e->label_ptrs[nl++] = ol;
+		}
+		if (s->time_ns) {
+			pb_label *ol = &e->labels[nl];
+			perftools__profiles__label__init(ol);
+			ol->key = ky->time;
+			ol->num = (int64_t)s->time_ns;
+			ol->num_unit = ky->ns;
 			e->label_ptrs[nl++] = ol;
 		}
 		o->n_label = (size_t)(&e->label_ptrs[nl] - o->label);
@@ -389,14 +407,13 @@ static int enc_metadata(struct enc *e, const sc_profile *p)
 int sc_pprof_encode(const sc_profile *p, uint8_t **out, size_t *n)
 {
 	struct enc e = {0};
-	int64_t pid_key, tid_key;
+	struct keys k;
 	int r;
 	*out = NULL;
 	*n = 0;
 	perftools__profiles__profile__init(&e.msg);
-	if ((r = enc_strings(&e, p, &pid_key, &tid_key)) < 0 ||
-	    (r = enc_samples(&e, p, pid_key, tid_key)) < 0 || (r = enc_tables(&e, p)) < 0 ||
-	    (r = enc_metadata(&e, p)) < 0)
+	if ((r = enc_strings(&e, p, &k)) < 0 || (r = enc_samples(&e, p, &k)) < 0 ||
+	    (r = enc_tables(&e, p)) < 0 || (r = enc_metadata(&e, p)) < 0)
 		goto out;
 	size_t size = perftools__profiles__profile__get_packed_size(&e.msg);
 	uint8_t *buf = malloc(size ? size : 1);

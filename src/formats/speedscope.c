@@ -9,15 +9,21 @@
  *        {"name":"main","file":"hot.c","line":38},
  *        {"name":"hot_a","file":"hot.c","line":14}]},
  *      "profiles":[
- *        {"type":"sampled","name":"pid 14457 tid 14457","unit":"nanoseconds",
+ *        {"type":"sampled","name":"hot (pid 14457 tid 14457)","unit":"nanoseconds",
  *         "startValue":0,"endValue":3000000,                             <- sum of the weights
  *         "samples":[[0,1],[0,1],[0]],                                   <- frame indexes,
  *         "weights":[1000000,1000000,1000000]}]}                            outermost first
+ *
+ * A profile is named after its thread's name when the samples carry one (sc_sample_thread_name,
+ * profile/filter.h), else "pid N tid M". Samples are in time order; speedscope's sampled
+ * profiles have no timestamps, so the time-order view puts them end to end (gaps off the CPU
+ * do not show: --format chrome keeps them).
  *
  * Units other than speedscope's (nanoseconds, microseconds, milliseconds, seconds, bytes) become
  * "none". Frames are numbered in order of first use, so equal profiles give equal files.
  */
 #include "formats/speedscope.h"
+#include "profile/filter.h"
 #include "util/strbuf.h"
 #include "util/vec.h"
 
@@ -159,15 +165,25 @@ int sc_speedscope_write(const sc_profile *p, const sc_speedscope_options *o, FIL
 
 	int64_t best = 0;
 	size_t nprofiles = 0, active = 0;
+	sc_names names;
+	sc_names_init(&names, p);
 	for (size_t start = 0; start < p->samples.len;) {
 		size_t end = start, mark = w.out.len;
 		const sc_sample *s = &p->samples.data[order[start]];
 		while (end < p->samples.len && p->samples.data[order[end]].pid == s->pid &&
 		       p->samples.data[order[end]].tid == s->tid)
 			end++;
-		char name[64];
+		/* The thread's last name (the one it set for itself, usually early). */
+		sc_str tname = 0;
+		for (size_t k = end; k > start && !tname; k--)
+			tname = sc_sample_thread_name(p, &names, order[k - 1]);
+		char name[128];
 		if (!s->pid && !s->tid)
-			snprintf(name, sizeof(name), "%s", "all samples");
+			snprintf(name, sizeof(name), "%s",
+				 tname ? sc_profile_str(p, tname) : "all samples");
+		else if (tname)
+			snprintf(name, sizeof(name), "%.64s (pid %" PRIu32 " tid %" PRIu32 ")",
+				 sc_profile_str(p, tname), s->pid, s->tid);
 		else
 			snprintf(name, sizeof(name), "pid %" PRIu32 " tid %" PRIu32, s->pid,
 				 s->tid);

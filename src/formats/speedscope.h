@@ -23,7 +23,8 @@ typedef struct sc_speedscope_options {
  * display name), inline frames expanded. Each thread's samples are in time order (recording
  * order when times are unknown) with the chosen type's values as weights; samples with a value
  * <= 0 are left out (speedscope cannot draw them), and so are threads left with none. Profiles
- * are sorted by (pid, tid); the heaviest is the active one. A profile whose samples carry no
+ * are sorted by (pid, tid) and named "NAME (pid N tid M)" after the thread's name when known; the
+ * heaviest is the active one. A profile whose samples carry no
  * pid/tid is one profile named after the group. Returns 0, -EINVAL for a bad type, -ENOMEM or -EIO.
  */
 int sc_speedscope_write(const sc_profile *p, const sc_speedscope_options *o, FILE *f);

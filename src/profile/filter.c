@@ -321,6 +321,65 @@ static bool find_times(const sc_profile *p, struct timesrc *ts, uint64_t *t0)
 	return any;
 }
 
+sc_str sc_profile_find_string(const sc_profile *p, const char *s)
+{
+	for (size_t i = 1; i < p->strings.len; i++)
+		if (strcmp(p->strings.data[i], s) == 0)
+			return (sc_str)i;
+	return 0;
+}
+
+void sc_names_init(sc_names *k, const sc_profile *p)
+{
+	k->thread = sc_profile_find_string(p, "thread_name");
+	k->process = sc_profile_find_string(p, "process_name");
+	k->comm = sc_profile_find_string(p, "comm");
+}
+
+/* The string value of the first label keyed `a`, else of the first keyed `b` (0: none). */
+static sc_str label_str(const sc_profile *p, size_t i, sc_str a, sc_str b)
+{
+	const sc_sample *s = &p->samples.data[i];
+	sc_str fallback = 0;
+	for (uint32_t k = 0; k < s->nlabels; k++) {
+		const sc_label *l = &p->labels.data[s->first_label + k];
+		if (!l->str || !l->key)
+			continue;
+		if (l->key == a)
+			return l->str;
+		if (l->key == b && !fallback)
+			fallback = l->str;
+	}
+	return fallback;
+}
+
+sc_str sc_sample_thread_name(const sc_profile *p, const sc_names *k, size_t sample)
+{
+	return k->thread || k->comm ? label_str(p, sample, k->thread, k->comm) : 0;
+}
+
+sc_str sc_sample_process_name(const sc_profile *p, const sc_names *k, size_t sample)
+{
+	return k->process || k->comm ? label_str(p, sample, k->process, k->comm) : 0;
+}
+
+/* The string ids of names[0..n) in `p` (0 for a name it does not hold: it matches nothing). */
+static sc_str *find_names(const sc_profile *p, const char *const *names, size_t n)
+{
+	sc_str *ids = calloc(n ? n : 1, sizeof(*ids));
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = sc_profile_find_string(p, names[i]);
+	return ids;
+}
+
+static bool in_names(const sc_str *v, size_t n, sc_str x)
+{
+	for (size_t i = 0; x && i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
 static bool in_list(const uint32_t *v, size_t n, uint32_t x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -394,8 +453,9 @@ static int copy_sample(struct filt *x, size_t i, sc_stack_id stack)
 
 bool sc_filter_active(const sc_filter *f)
 {
-	return f && (f->focus || f->ignore || f->fold || f->merge_recursion || f->ntids ||
-		     f->npids || f->from > 0 || f->to > 0);
+	return f &&
+	       (f->focus || f->ignore || f->fold || f->merge_recursion || f->ntids || f->npids ||
+		f->ntid_names || f->npid_names || f->ncomms || f->from > 0 || f->to > 0);
 }
 
 static void *alloc_fill(size_t n, size_t size, int byte)
@@ -409,6 +469,8 @@ static void *alloc_fill(size_t n, size_t size, int byte)
 int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out, sc_diag *d)
 {
 	struct filt x = {.in = in, .f = f};
+	sc_str *tid_names = NULL, *pid_names = NULL, *comms = NULL;
+	sc_names names;
 	*out = NULL;
 	int r = compile(&x, d);
 	if (r < 0)
@@ -437,8 +499,9 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 		if (!find_times(in, &ts, &t0)) {
 			r = sc_diag_error(d, 0, 0, -1,
 					  "--from/--to need per-sample times, and this profile has "
-					  "none (perf script output has them; folded stacks never; "
-					  "pprof files only as a numeric label \"time\")");
+					  "none (scorch's recordings and perf script output have "
+					  "them; folded stacks never; other pprof files only as a "
+					  "numeric label \"time_ns\" or \"time\")");
 			goto done;
 		}
 		from_ns = (uint64_t)(f->from * 1e9);
@@ -456,8 +519,12 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 	x.loc_map = alloc_fill(in->locations.len + 1, sizeof(*x.loc_map), 0xff);
 	x.node_map = alloc_fill(in->nodes.len, sizeof(*x.node_map), 0xff);
 	x.node_bits = calloc(in->nodes.len + 1, 1);
+	tid_names = find_names(in, f->tid_names, f->ntid_names);
+	pid_names = find_names(in, f->pid_names, f->npid_names);
+	comms = find_names(in, f->comms, f->ncomms);
+	sc_names_init(&names, in);
 	if (!x.out || !x.fn_bits || !x.loc_bits || !x.str_map || !x.fn_map || !x.line_loc ||
-	    !x.loc_map || !x.node_map || !x.node_bits)
+	    !x.loc_map || !x.node_map || !x.node_bits || !tid_names || !pid_names || !comms)
 		goto done;
 	if ((r = copy_metadata(&x)) < 0)
 		goto done;
@@ -465,8 +532,15 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 		mark_nodes(&x);
 	for (size_t i = 0; i < in->samples.len; i++) {
 		const sc_sample *s = &in->samples.data[i];
-		if ((f->ntids && !in_list(f->tids, f->ntids, s->tid)) ||
-		    (f->npids && !in_list(f->pids, f->npids, s->pid)))
+		if ((f->ntids || f->ntid_names) && !in_list(f->tids, f->ntids, s->tid) &&
+		    !in_names(tid_names, f->ntid_names, sc_sample_thread_name(in, &names, i)))
+			continue;
+		if ((f->npids || f->npid_names) && !in_list(f->pids, f->npids, s->pid) &&
+		    !in_names(pid_names, f->npid_names, sc_sample_process_name(in, &names, i)))
+			continue;
+		if (f->ncomms &&
+		    !in_names(comms, f->ncomms, sc_sample_thread_name(in, &names, i)) &&
+		    !in_names(comms, f->ncomms, sc_sample_process_name(in, &names, i)))
 			continue;
 		uint8_t b = x.node_bits[s->stack];
 		if ((f->focus && !(b & BIT_FOCUS)) || (b & BIT_IGNORE))
@@ -498,5 +572,8 @@ done:
 	free(x.loc_map);
 	free(x.node_map);
 	free(x.node_bits);
+	free(tid_names);
+	free(pid_names);
+	free(comms);
 	return r;
 }

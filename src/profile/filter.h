@@ -30,9 +30,33 @@ typedef struct sc_filter {
 	size_t ntids;
 	const uint32_t *pids;
 	size_t npids;
+	/* Threads and processes by name (see sc_names below): a sample is kept by --tid when its
+	 * tid is in `tids` or its thread name in `tid_names`, by --pid likewise with its process
+	 * name, by --comm when its thread or process name is in `comms`. */
+	const char *const *tid_names;
+	size_t ntid_names;
+	const char *const *pid_names;
+	size_t npid_names;
+	const char *const *comms;
+	size_t ncomms;
 	double from, to; /* seconds since the first sample, 0..SC_FILTER_MAX_SECONDS (else
 			  * -EINVAL); to 0 = until the end. Needs times. */
 } sc_filter;
+
+/*
+ * Names of a sample's thread and process, from its string labels: "thread_name" and
+ * "process_name" (scorch's recorder, pprof_write.c), else "comm" (perf script text names the
+ * thread; it stands for both). sc_names_init looks the keys up once; the name functions return a
+ * string id of `p` (0 when the sample carries none). The struct borrows nothing.
+ */
+typedef struct sc_names {
+	sc_str thread, process, comm;
+} sc_names;
+void sc_names_init(sc_names *k, const sc_profile *p);
+sc_str sc_sample_thread_name(const sc_profile *p, const sc_names *k, size_t sample);
+sc_str sc_sample_process_name(const sc_profile *p, const sc_names *k, size_t sample);
+/* The string id of `s` in `p`, 0 when `p` does not hold it (a linear search: for setup). */
+sc_str sc_profile_find_string(const sc_profile *p, const char *s);
 
 /* Returns 0 and a new profile in *out, -EINVAL with `d` set (bad regex; a time window on a
  * profile without per-sample times), or -ENOMEM. */

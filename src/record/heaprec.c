@@ -443,6 +443,7 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	r->exec_errno = run.exec_errno;
 	if (run.err[0])
 		fail(r, ret, "%s", run.err);
+	r->pid = (uint32_t)run.sess.pid;
 	r->exited = run.sess.exited;
 	r->wait_status = run.sess.wait_status;
 	r->killed = run.sess.killed;

@@ -57,6 +57,7 @@ typedef struct sc_heaprec_result {
 	int wait_status;
 	bool exited, killed;
 	int exec_errno;
+	uint32_t pid;	    /* the launched command's process id */
 	uint64_t events;    /* allocation events handed over */
 	uint64_t lost;	    /* events the agents could not write (no ring, or never drained) */
 	uint64_t waits;	    /* times a thread waited for room in its ring */

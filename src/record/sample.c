@@ -303,6 +303,102 @@ static sc_offcpu_pending *offcpu_slot(sc_sample_decoder *d, uint32_t tid, bool a
 	return pd;
 }
 
+/* ---- thread names -------------------------------------------------------------------------- */
+
+/* The slot of thread `tid` in d->names, added (name 0) when `add`; NULL when absent or on
+ * -ENOMEM (d->err set). */
+static sc_thread_name *name_slot(sc_sample_decoder *d, uint32_t tid, bool add)
+{
+	uint64_t v;
+	/* sc_hash_u64 is a bijection: the hash is the key. */
+	if (sc_hashmap_get(&d->name_index, sc_hash_u64(tid), NULL, NULL, NULL, &v))
+		return &d->names.data[v - 1];
+	if (!add)
+		return NULL;
+	if (sc_vec_reserve(&d->names, 1) < 0 ||
+	    sc_hashmap_put(&d->name_index, sc_hash_u64(tid), d->names.len + 1) < 0) {
+		d->err = -ENOMEM;
+		return NULL;
+	}
+	sc_thread_name *n = &d->names.data[d->names.len++];
+	*n = (sc_thread_name){tid, 0};
+	return n;
+}
+
+void sc_sample_set_name(sc_sample_decoder *d, uint32_t tid, const char *name, size_t len)
+{
+	len = strnlen(name, len);
+	if (!len)
+		return;
+	sc_thread_name *n = name_slot(d, tid, true);
+	int64_t id = n ? sc_profile_intern_n(d->p, name, len) : 0;
+	if (id < 0)
+		d->err = -ENOMEM;
+	else if (n)
+		n->name = (sc_str)id;
+}
+
+/* The name of thread `tid` of `pid`: the one given, else /proc's (read once per thread); 0 when
+ * neither is known. */
+static sc_str thread_name(sc_sample_decoder *d, uint32_t pid, uint32_t tid)
+{
+	sc_thread_name *n = name_slot(d, tid, false);
+	if (n)
+		return n->name;
+	char path[64], buf[32] = "";
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	FILE *f = fopen(path, "re");
+	size_t len = 0;
+	if (f) {
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	while (len && buf[len - 1] == '\n')
+		len--;
+	buf[len] = 0;
+	if (!(n = name_slot(d, tid, true)))
+		return 0;
+	if (len) {
+		int64_t id = sc_profile_intern_n(d->p, buf, len);
+		if (id < 0) {
+			d->err = -ENOMEM;
+			return 0;
+		}
+		n->name = (sc_str)id;
+	}
+	return n->name;
+}
+
+/* Appends the label (key, str) to the sample just added; the ids are interned already (a sample
+ * a second costs no string hashing). */
+static int push_label(sc_profile *p, sc_str key, sc_str str)
+{
+	sc_label l = {.key = key, .str = str};
+	if (sc_vec_push(&p->labels, l) < 0)
+		return -ENOMEM;
+	p->samples.data[p->samples.len - 1].nlabels++;
+	return 0;
+}
+
+/* Labels the sample just added with its thread's and process's names. */
+static int label_names(sc_sample_decoder *d, uint32_t pid, uint32_t tid)
+{
+	sc_str t = tid ? thread_name(d, pid, tid) : 0;
+	sc_str p = pid ? (pid == tid ? t : thread_name(d, pid, pid)) : 0;
+	if ((t || p) && !d->name_keys[0]) {
+		int64_t k0 = sc_profile_intern(d->p, "thread_name");
+		int64_t k1 = sc_profile_intern(d->p, "process_name");
+		if (k0 < 0 || k1 < 0)
+			return -ENOMEM;
+		d->name_keys[0] = (sc_str)k0;
+		d->name_keys[1] = (sc_str)k1;
+	}
+	if ((t && push_label(d->p, d->name_keys[0], t) < 0) ||
+	    (p && push_label(d->p, d->name_keys[1], p) < 0))
+		return -ENOMEM;
+	return d->err;
+}
+
 /* Thread `tid` switched out at `time`, blocking in `stack`. */
 static void offcpu_out(sc_sample_decoder *d, uint32_t pid, uint32_t tid, uint64_t time,
 		       sc_stack_id stack)
@@ -326,6 +422,7 @@ static void offcpu_store(sc_sample_decoder *d, sc_offcpu_pending *pd, uint64_t t
 		return;
 	int64_t values[2] = {1, (int64_t)(time - out)};
 	if (sc_profile_add_sample(d->p, pd->stack, values, pd->pid, pd->tid, out) < 0 ||
+	    label_names(d, pd->pid, pd->tid) < 0 ||
 	    sc_idset_add(&d->pids, pd->pid, &d->processes) < 0 ||
 	    sc_idset_add(&d->tids, pd->tid, &d->threads) < 0) {
 		d->err = -ENOMEM;
@@ -411,7 +508,7 @@ static void store_frames(sc_sample_decoder *d, const sc_proc *pr, uint32_t pid, 
 	int64_t values[2] = {1, (int64_t)period};
 	if (stack_id < 0 ||
 	    sc_profile_add_sample(d->p, (sc_stack_id)stack_id, values, pid, tid, time) < 0 ||
-	    sc_idset_add(&d->pids, pid, &d->processes) < 0 ||
+	    label_names(d, pid, tid) < 0 || sc_idset_add(&d->pids, pid, &d->processes) < 0 ||
 	    sc_idset_add(&d->tids, tid, &d->threads) < 0) {
 		d->err = -ENOMEM;
 		return;
@@ -550,12 +647,19 @@ void sc_sample_on_read(sc_sample_decoder *d, const unsigned char *rec, size_t le
 		sc_addrspace_keep_file(d->as, name, pid, addr, addr + size);
 }
 
+/* COMM: {pid, tid, comm[] NUL-terminated, padded}, then sample_id_all's fields. With the exec
+ * flag a new program image; without it a name set later (prctl PR_SET_NAME,
+ * pthread_setname_np). Both name the thread. */
 static void on_comm(sc_sample_decoder *d, const unsigned char *rec, size_t len)
 {
 	const struct perf_event_header *h = (const void *)rec;
-	if (len < 16 || !(h->misc & PERF_RECORD_MISC_COMM_EXEC))
+	if (len < 16)
 		return;
-	sc_addrspace_exec(d->as, sc_get32(rec + 8));
+	uint32_t pid = sc_get32(rec + 8), tid = sc_get32(rec + 12);
+	if (!d->only_pid || pid == d->only_pid)
+		sc_sample_set_name(d, tid, (const char *)rec + 16, len - 16);
+	if (h->misc & PERF_RECORD_MISC_COMM_EXEC)
+		sc_addrspace_exec(d->as, pid);
 }
 
 static void on_fork(sc_sample_decoder *d, const unsigned char *rec, size_t len)
@@ -568,6 +672,12 @@ static void on_fork(sc_sample_decoder *d, const unsigned char *rec, size_t len)
 	if (sc_idset_add(&d->pids, pid, &d->processes) < 0 ||
 	    sc_idset_add(&d->tids, tid, &d->threads) < 0)
 		d->err = -ENOMEM;
+	/* {pid, ppid, tid, ptid}: the new task starts with its creator's name. */
+	sc_thread_name *parent = name_slot(d, sc_get32(rec + 20), false);
+	sc_str inherited = parent ? parent->name : 0;
+	sc_thread_name *child = inherited ? name_slot(d, tid, true) : NULL;
+	if (child)
+		child->name = inherited;
 	if (pid == ppid)
 		return; /* a new thread shares its process's table */
 	/* A new process starts with a copy of its parent's table (replacing a reused pid's). */
@@ -668,6 +778,8 @@ void sc_sample_release(sc_sample_decoder *d)
 	sc_vec_release(&d->cut_at);
 	sc_hashmap_release(&d->offcpu_tids);
 	sc_vec_release(&d->offcpu_pending);
+	sc_hashmap_release(&d->name_index);
+	sc_vec_release(&d->names);
 }
 
 void sc_sample_store_pcs(sc_sample_decoder *d, uint32_t space, uint32_t pid, uint32_t tid,

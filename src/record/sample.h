@@ -1,7 +1,8 @@
 /*
  * sample.h: decoding the perf records of a recording into the profile: SAMPLE records become
  * stacks of locations (with the leaf fix), MMAP/MMAP2, COMM (exec) and FORK records update the
- * address space (addrspace.h). Records come in time order from the rings (ring.h).
+ * address space (addrspace.h), COMM records name threads. Records come in time order from the rings
+ * (ring.h).
  *
  * Stacks. Kernel frames go to the kernel mapping, user frames to the mapping that holds them in
  * the sampled process (0 when none does); caller frames are stored as return address - 1 (inside
@@ -56,6 +57,12 @@ typedef struct sc_raw_frame {
 	bool kernel;
 } sc_raw_frame;
 
+/* A thread's name, as the views show it. */
+typedef struct sc_thread_name {
+	uint32_t tid;
+	sc_str name;
+} sc_thread_name;
+
 /* A thread switched out, waiting to be switched in (off-CPU time). */
 typedef struct sc_offcpu_pending {
 	uint64_t time; /* switched out at; 0 when none pending */
@@ -90,6 +97,12 @@ typedef struct sc_sample_decoder {
 	uint32_t offcpu_locs[5];   /* its locations by state, 0 until needed */
 	uint64_t offcpu_dropped;   /* switch-out samples never matched by a switch-in */
 	uint64_t offcpu_intervals; /* off-CPU samples stored */
+
+	/* Thread names: tid -> index + 1 in `names` (the latest name a COMM record, the signal
+	 * agent or /proc gave; name 0 when none could be found). */
+	sc_hashmap name_index;
+	SC_VEC(sc_thread_name) names;
+	sc_str name_keys[2]; /* "thread_name", "process_name"; 0 until the first named sample */
 
 	uint64_t samples;    /* samples stored */
 	uint64_t leaf_fixed; /* stacks whose frameless leaf's caller was restored */
@@ -133,6 +146,11 @@ typedef enum sc_sample_stop {
 void sc_sample_store_pcs(sc_sample_decoder *d, uint32_t space, uint32_t pid, uint32_t tid,
 			 uint64_t time, const uint64_t *pcs, size_t n, uint64_t weight,
 			 sc_sample_stop stop);
+/* Thread `tid` is named `name` from now on (a COMM record, the signal agent's COMM record).
+ * Stored samples carry string labels "thread_name" (their thread's) and "process_name" (the name
+ * of the thread whose tid is the pid); a thread with no name given is looked up once in
+ * /proc/PID/task/TID/comm (attached threads, threads that kept their parent's name). */
+void sc_sample_set_name(sc_sample_decoder *d, uint32_t tid, const char *name, size_t len);
 /* The first error (-ENOMEM, ...) of the decoder or its address space, else 0. */
 int sc_sample_err(const sc_sample_decoder *d);
 

@@ -118,8 +118,15 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		sc_addrspace_keep_file(&s->as, path, ring->pid, m->start, m->end);
 		break;
 	}
-	case SC_AGENT_REC_COMM:
-		break; /* thread names: kept by the views issue (timestamps and names) */
+	case SC_AGENT_REC_COMM: {
+		const sc_agent_comm *c = (const sc_agent_comm *)body;
+		if (len < sizeof(*c)) {
+			s->f.corrupt++;
+			return 0;
+		}
+		sc_sample_set_name(&s->dec, ring->tid, c->name, sizeof(c->name));
+		break;
+	}
 	default:
 		s->f.corrupt++;
 		break;

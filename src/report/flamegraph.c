@@ -26,9 +26,13 @@
  *                                         inclusive cost belongs to (ties: the first)
  *    optional, in a differential page:
  *    "diff":true,"base_total":80,         the base profile's total
+ *    "base_scale":0.8125,                 what base values are multiplied by to compare
+ *                                         them with new ones (total / base_total: shares;
+ *                                         1: values); absent means total / base_total
  *    "base":[80,80,60]}                   per node (preorder): its inclusive value in the base
  *                                         profile; "tree" holds the new one, 0 for frames
- *                                         only the base has
+ *                                         only the base has (the page draws those, hatched,
+ *                                         base value x base_scale wide)
  *
  * Preorder with descendant counts lets the renderer skip a subtree too narrow to draw in one step,
  * which keeps it fast with hundreds of thousands of nodes. Children are sorted by name (as
@@ -318,7 +322,7 @@ fail:
 
 /* Writes "tree", "names", "mod", "modules" and the optional arrays. Keys are renumbered in order
  * of first use so the tables hold only frames that are drawn. */
-static int write_tree(const struct tree *t, bool diff, sc_strbuf *sb, FILE *f)
+static int write_tree(const struct tree *t, bool diff, double base_scale, sc_strbuf *sb, FILE *f)
 {
 	size_t nkeys = t->keys.len, gw = t->ngroups + 1;
 	uint32_t *remap = malloc((nkeys ? nkeys : 1) * sizeof(*remap));
@@ -401,8 +405,12 @@ static int write_tree(const struct tree *t, bool diff, sc_strbuf *sb, FILE *f)
 			goto out;
 	}
 	if (diff) {
-		if (sc_strbuf_addf(sb, ",\n\"diff\":true,\"base_total\":%" PRId64 ",\n\"base\":[",
-				   t->nodes.data[0].base) < 0)
+		int64_t bt = t->nodes.data[0].base, nt = t->nodes.data[0].value;
+		double s = base_scale > 0 ? base_scale : bt > 0 ? (double)nt / (double)bt : 1;
+		if (sc_strbuf_addf(sb,
+				   ",\n\"diff\":true,\"base_total\":%" PRId64
+				   ",\"base_scale\":%.9g,\n\"base\":[",
+				   bt, s) < 0)
 			goto out;
 		for (size_t i = 0; i < t->nodes.len; i++)
 			if (sc_strbuf_addf(sb, "%s%" PRId64, i ? "," : "",
@@ -467,7 +475,7 @@ static int write_data(const sc_profile *base, int base_type, const sc_profile *p
 		if (sc_strbuf_adds(sb, "]") < 0)
 			goto out;
 	}
-	if ((r = write_tree(&t, base != NULL, sb, f)) < 0)
+	if ((r = write_tree(&t, base != NULL, o ? o->base_scale : 0, sb, f)) < 0)
 		goto out;
 	r = sc_strbuf_adds(sb, "}");
 out:

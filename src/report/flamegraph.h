@@ -9,8 +9,10 @@
  * merged into one grey box per run of siblings.
  *
  * The differential page (sc_flamegraph_write_diff_html) draws the union of both profiles' trees
- * with widths from NEW and colours from the change in each frame's share of its profile's total:
- * red grew, blue shrank, white unchanged.
+ * with widths from NEW and colours from each frame's change (red grew, blue shrank, white
+ * unchanged): of its share of its profile's total, or with base_scale 1 of its value against the
+ * base total. Code only the base has is drawn too, hatched, as wide as its base value (scaled),
+ * so what disappeared stays visible beside what remains.
  *
  * Read flamegraph.c for the embedded JSON, flamegraph.js for the renderer.
  */
@@ -31,6 +33,9 @@ typedef struct sc_flamegraph_options {
 	/* Optional components: each frame can be coloured by the component (group) that most of
 	 * its cost belongs to, with a legend of the components' shares. Borrowed. */
 	const sc_groups *groups;
+	/* Differential page: what base values are multiplied by to compare them with new ones; 0
+	 * for new total / base total (shares, as scorch diff --normalize), 1 for values. */
+	double base_scale;
 } sc_flamegraph_options;
 
 /* Writes the page to `f`. Returns 0, -EINVAL for a bad sample type, -ENOMEM or -EIO. */

@@ -16,8 +16,13 @@
  * "[off-cpu]" pseudo-module of off-CPU and wall profiles), "module" (one hue
  * per module, with a legend of the modules' self shares), "component" when the page has
  * components (the component most of a frame's cost belongs to, legend with their shares), and in
- * a differential page "change" (red: the frame's share of the total grew, blue: shrank, white:
- * unchanged; saturation relative to the largest change, shown in the legend).
+ * a differential page "change" (red: the frame grew, blue: shrank, white: unchanged; saturation
+ * relative to the largest change, shown in the legend). A change is new - base x base_scale in
+ * percent of the scaled base total: with base_scale total / base_total (shares, the default) the
+ * change of the frame's share, with base_scale 1 (scorch diff comparing values) the change of its
+ * value. Code only the base has ("gone": no value in the new profile) is drawn too, hatched
+ * blue, as wide as its base value x base_scale: widths are the new value plus the gone code
+ * under a frame.
  *
  * Interaction: hover shows name, module, value and share; click zooms into a frame (its
  * ancestors stay drawn full width, dimmed, and clicking one zooms out to it); the search box
@@ -26,8 +31,10 @@
  * focuses the search box.
  *
  * For tests and tools, window.scorchFlamegraph has find(name) (the first drawn box of that name:
- * {x, y, w} in canvas pixels), zoomed() (the zoomed frame's name) and icicle(); <body> carries
- * data-zoom and data-matched attributes.
+ * {x, y, w} in canvas pixels), zoomed() (the zoomed frame's name), icicle() and gone(name)
+ * (whether the frame of that name is drawn as gone code); <body> carries data-zoom,
+ * data-matched and, in a differential page, data-gone (how many gone subtrees are drawn)
+ * attributes.
  */
 (function () {
 	"use strict";
@@ -68,13 +75,41 @@
 	var colours = {}; /* mode -> per key or per node cache */
 	var moduleColour = null; /* module index -> colour, for "module" mode */
 	var maxDelta = 0; /* largest |change| in points, for "change" mode */
-	var hatch = null;
+	var hatch = null, goneHatch = null;
+	var GONE_CSS = "repeating-linear-gradient(135deg,#9db7f5 0 3px,#e4ebfb 3px 6px)";
 
-	/* Change of node i's share of its profile's total, in points. */
+	/* Base values x S compare with new ones (flamegraph.c: base_scale). */
+	var S = !base ? 1 : data.base_scale !== undefined ? data.base_scale
+			: data.base_total > 0 ? data.total / data.base_total : 1;
+	/* wid[i]: the width node i is drawn at, its new value plus the gone code under it (a
+	 * frame with no new value but a base one is gone, as wide as its base value x S). */
+	var wid = val, goneRoots = 0;
+	if (base) {
+		wid = new Float64Array(N);
+		var under = new Float64Array(N);
+		for (var g = N - 1; g >= 0; g--) {
+			var gw = gone(g) ? base[g] * S : under[g];
+			wid[g] = val[g] + gw;
+			if (parent[g] >= 0)
+				under[parent[g]] += gw;
+			if (gone(g) && !gone(parent[g]))
+				goneRoots++;
+		}
+	}
+
+	function gone(i) {
+		return base !== null && i >= 0 && val[i] === 0 && base[i] > 0;
+	}
+
+	/* Change of node i, in points of the scaled base total: with shares, of its share of its
+	 * profile's total. */
 	function delta(i) {
-		var now = data.total > 0 ? (100 * val[i]) / data.total : 0;
-		var was = data.base_total > 0 ? (100 * base[i]) / data.base_total : 0;
-		return now - was;
+		if (S !== 1 || data.base_scale === undefined) {
+			var now = data.total > 0 ? (100 * val[i]) / data.total : 0;
+			var was = data.base_total > 0 ? (100 * base[i]) / data.base_total : 0;
+			return now - was;
+		}
+		return data.base_total > 0 ? (100 * (val[i] - base[i])) / data.base_total : 0;
 	}
 
 	function mix(a, b, t) {
@@ -104,6 +139,8 @@
 			return ROOT_COLOUR;
 		if (matchKey && matchKey[k])
 			return MATCH_COLOUR;
+		if (gone(i))
+			return goneHatch;
 		if (mode === "change") {
 			var d = delta(i), t = maxDelta > 0 ? Math.min(1, Math.abs(d) / maxDelta) : 0;
 			if (Math.abs(d) < 0.005)
@@ -156,11 +193,11 @@
 	}
 
 	function drawSubtree(i, x, scale) {
-		box(i, x, val[i] * scale, false);
+		box(i, x, wid[i] * scale, false);
 		var end = i + size[i], d = depth[i] + 1;
 		var runX = 0, runW = 0, runN = 0, runV = 0, runFirst = -1;
 		for (var c = i + 1; c <= end; c += size[c] + 1) {
-			var w = Math.max(val[c] * scale, 0);
+			var w = Math.max(wid[c] * scale, 0);
 			if (w >= MIN_WIDTH) {
 				if (runN && runW >= MIN_WIDTH)
 					mergedBox(d, runX, runW, runN, runV, runFirst);
@@ -196,7 +233,7 @@
 			rows.push([]);
 		for (var a = parent[zoom]; a >= 0; a = parent[a])
 			box(a, 0, width, true);
-		drawSubtree(zoom, 0, val[zoom] > 0 ? width / val[zoom] : 0);
+		drawSubtree(zoom, 0, wid[zoom] > 0 ? width / wid[zoom] : 0);
 		ctx.globalAlpha = 1;
 		resetButton.disabled = zoom === 0;
 		flipButton.textContent = icicle ? "Flame" : "Icicle";
@@ -215,6 +252,18 @@
 		g.lineTo(6, 0);
 		g.stroke();
 		hatch = ctx.createPattern(c, "repeat");
+		var b = document.createElement("canvas");
+		b.width = b.height = 6;
+		g = b.getContext("2d");
+		g.fillStyle = "#e4ebfb";
+		g.fillRect(0, 0, 6, 6);
+		g.strokeStyle = "#7f9ef0";
+		g.lineWidth = 2;
+		g.beginPath();
+		g.moveTo(0, 6);
+		g.lineTo(6, 0);
+		g.stroke();
+		goneHatch = ctx.createPattern(b, "repeat");
 	}
 
 	function resize() {
@@ -242,15 +291,20 @@
 	}
 
 	function describe(i) {
+		if (gone(i))
+			return "gone: only in the base profile, " + fmt(base[i]) + " (" +
+			       pct(base[i], data.base_total) + " of the base total); drawn as wide as " +
+			       (S === 1 ? "its base value" : "its base share");
 		var s = fmt(val[i]) + " (" + pct(val[i], val[0]) + " of total";
 		if (zoom !== 0 && i !== zoom && parent[zoom] >= 0 && depth[i] > depth[zoom])
 			s += ", " + pct(val[i], val[zoom]) + " of " + label(zoom);
 		s += ")";
 		if (base) {
 			var d = delta(i);
-			s += "; base " + pct(base[i], data.base_total) + " \u2192 new " +
-			     pct(val[i], data.total) + " (" + (d >= 0 ? "+" : "") + d.toFixed(2) +
-			     " pts)";
+			s += "; base " + (S === 1 ? fmt(base[i]) + " = " : "") +
+			     pct(base[i], data.base_total) + " \u2192 new " + pct(val[i], data.total) +
+			     " (" + (d >= 0 ? "+" : "") + d.toFixed(2) + " pts)" +
+			     (base[i] === 0 && i > 0 ? "; new: only in the new profile" : "");
 		}
 		return s;
 	}
@@ -393,12 +447,18 @@
 			legendItem(MERGED_COLOUR, "merged narrow frames");
 			var note = document.createElement("span");
 			note.className = "note";
-			note.textContent = "widths: new profile; colour: change of each frame's share " +
-					   "of its profile's total (base total " + fmt(data.base_total) + ")";
+			note.textContent = "widths: new profile, plus code only the base has; colour: " +
+					   (S === 1 ? "change of each frame's value, in points of the base total"
+						    : "change of each frame's share of its profile's total") +
+					   " (base total " + fmt(data.base_total) + ")";
 			legend.appendChild(note);
 		}
 		if (mode !== "change" && mode !== "name")
 			legendItem(MERGED_COLOUR, "merged narrow frames");
+		if (base && goneRoots) {
+			legend.hidden = false;
+			legendItem(GONE_CSS, "gone: only in the base (" + goneRoots + ")");
+		}
 	}
 
 	function setMode(m) {
@@ -491,11 +551,20 @@
 		},
 		icicle: function () {
 			return icicle;
+		},
+		gone: function (name) {
+			for (var i = 1; i < N; i++)
+				if (label(i) === name && gone(i))
+					return true;
+			return false;
 		}
 	};
 
 	info.textContent = "total " + fmt(val[0]) + ", " + T.group(String(N - 1)) + " frames" +
-			   (base ? " (base total " + fmt(data.base_total) + ")" : "");
+			   (base ? " (base total " + fmt(data.base_total) + (goneRoots ? "; " + goneRoots +
+			   " gone, hatched" : "") + ")" : "");
+	if (base)
+		document.body.setAttribute("data-gone", String(goneRoots));
 	makeHatch();
 	setMode(mode);
 	resize();

@@ -3,7 +3,7 @@
 # and checks them in headless Chromium (pages.test.js):
 #
 #   flamegraph.html  scorch report --format html profile.folded
-#   diff.html        scorch diff -o diff.html tests/data/diff/base.folded tests/data/diff/new.folded
+#   diff.html        scorch diff --normalize -o diff.html tests/data/diff/{base,new}.folded
 #   set/             scorch report --all -o set profile.folded (butterfly.html); while `report`
 #                    lacks --all, the write_pages helper writes the same set
 #   big.html         100,000 distinct stacks (generated here), to check the page stays usable
@@ -32,7 +32,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/scorch-browser.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 set -e
 "$SCORCH" report --format html -o "$tmp/flamegraph.html" "$here/profile.folded"
-"$SCORCH" diff -o "$tmp/diff.html" "$SRCDIR/tests/data/diff/base.folded" \
+"$SCORCH" diff --normalize -o "$tmp/diff.html" "$SRCDIR/tests/data/diff/base.folded" \
 	"$SRCDIR/tests/data/diff/new.folded"
 if ! "$SCORCH" report --all -o "$tmp/set" "$here/profile.folded" >/dev/null 2>&1; then
 	echo "note: scorch report --all is not available; the report set comes from write_pages"

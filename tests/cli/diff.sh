@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # diff.sh: `scorch diff` on two folded profiles with known shares (tests/data/diff/README.md):
 #   a 50% -> 30% (-20 pts, -40%), b 30% -> 50% (+20 pts, +66.67%), c 20% -> 20%, and the new run
-#   has twice the samples, so only normalized shares give these numbers. Also: the text summary,
+#   has twice the samples, so only normalized shares (--normalize) give these numbers (the
+#   absolute comparison is diff_time.sh's). Also: the text summary,
 #   --fail-above's exit status, the differential flamegraph, pprof against folded input, errors.
 set -u
 . "$(dirname "$0")/lib.sh"
 make_tmp
 D="$SRCDIR/tests/data/diff"
 
-"$SCORCH" diff --format json "$D/base.folded" "$D/new.folded" >"$TMP/diff.json" ||
+"$SCORCH" diff --normalize --format json "$D/base.folded" "$D/new.folded" >"$TMP/diff.json" ||
 	fail "scorch diff --format json exited $?"
 check=$(python3 - "$TMP/diff.json" <<'PY'
 import json, sys
@@ -17,7 +18,8 @@ errs = []
 def want(what, got, exp):
     if got != exp:
         errs.append("%s: got %r, expected %r" % (what, got, exp))
-want("schema", (d["schema"], d["version"]), ("scorch.diff", 1))
+want("schema", (d["schema"], d["version"]), ("scorch.diff", 2))
+want("comparison", (d["comparison"], d["normalized_by"], d["scale"]), ("shares", "request", 2))
 want("totals", (d["base"]["total"], d["new"]["total"]), (100, 200))
 want("slower names", [r["name"] for r in d["slower"]], ["b"])
 want("faster names", [r["name"] for r in d["faster"]], ["a"])
@@ -35,7 +37,7 @@ PY
 [ "$check" = ok ] || fail "diff JSON: $check"
 ok "JSON: b +20.00 pts (+66.67%), a -20.00 pts (-40.00%), c and work unchanged"
 
-text=$("$SCORCH" diff "$D/base.folded" "$D/new.folded") || fail "scorch diff exited $?"
+text=$("$SCORCH" diff --normalize "$D/base.folded" "$D/new.folded") || fail "scorch diff exited $?"
 grep -q '^largest self growth: b +20.00 pts (30.00% -> 50.00%)$' <<<"$text" ||
 	fail "text summary lacks the largest growth line: $text"
 grep -qE '^ +\+20\.00 +\+66\.7% +30\.00% -> +50\.00% .* b$' <<<"$text" ||
@@ -46,10 +48,10 @@ grep -qE '^ +-20\.00 +-40\.0% +50\.00% -> +30\.00% .* a$' <<<"$text" ||
 ok "text summary"
 
 rc=0
-"$SCORCH" diff --fail-above 25 "$D/base.folded" "$D/new.folded" >/dev/null || rc=$?
+"$SCORCH" diff --normalize --fail-above 25 "$D/base.folded" "$D/new.folded" >/dev/null || rc=$?
 [ "$rc" -eq 0 ] || fail "--fail-above 25 exited $rc (largest growth is 20 points)"
 rc=0
-err=$("$SCORCH" diff --fail-above 19.5 "$D/base.folded" "$D/new.folded" 2>&1 >/dev/null) || rc=$?
+err=$("$SCORCH" diff --normalize --fail-above 19.5 "$D/base.folded" "$D/new.folded" 2>&1 >/dev/null) || rc=$?
 [ "$rc" -eq 3 ] || fail "--fail-above 19.5 exited $rc, expected 3"
 grep -q "b's self share grew by 20.00 points" <<<"$err" || fail "--fail-above message: $err"
 ok "--fail-above: 0 under the threshold, 3 over it"
@@ -69,6 +71,8 @@ ok "differential flamegraph via -o FILE.html and --html FILE"
 out=$("$SCORCH" diff --fail-above 0 "$SRCDIR/tests/data/go-cpu.pb.gz" "$TMP/go.folded") ||
 	fail "pprof vs folded of the same profile: exit $?: $out"
 grep -q "^no function's self share grew$" <<<"$out" || fail "pprof vs folded: $out"
+grep -qF "compared: shares (the base scaled to the new total, x1), as the profiles measure different things (base: cpu (nanoseconds), new: samples (count))" <<<"$out" ||
+	fail "pprof vs folded: the comparison and its reason are not named: $out"
 ok "pprof against folded of the same profile: no change"
 
 rc=0

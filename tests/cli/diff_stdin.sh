@@ -16,7 +16,7 @@ ok "diff - -: exit 2, $(cat "$TMP/err")"
 
 "$SCORCH" diff - "$new" <"$base" >"$TMP/a.txt" || fail "diff - NEW failed"
 "$SCORCH" diff "$base" "$new" >"$TMP/b.txt" || fail "diff BASE NEW failed"
-sed 's/stdin/base.folded/g' "$TMP/a.txt" | diff - "$TMP/b.txt" >/dev/null ||
+sed "s|stdin|$base|g" "$TMP/a.txt" | diff - "$TMP/b.txt" >/dev/null ||
 	fail "diff - NEW differs from diff BASE NEW"
 "$SCORCH" diff "$base" - <"$new" >/dev/null || fail "diff BASE - failed"
 ok "one '-' reads standard input once"

@@ -36,7 +36,8 @@ def walk(x, path, key=""):
         for v in x:
             walk(v, path, key)
     elif isinstance(x, (int, float)) and not isinstance(x, bool):
-        if key in ("self_pts", "total_pts", "self_rel", "total_rel", "tree", "base"):
+        if key in ("self_pts", "total_pts", "self_rel", "total_rel", "self_change",
+                   "total_change", "tree", "base"):
             return  # signed by design (changes), or the flamegraph's mixed arrays
         if x < 0:
             sys.exit("%s: %s = %r is negative" % (path, key, x))

@@ -263,7 +263,7 @@ printf 'ok=a\nbroken\n' >"$TMP/bad.groups"
 usage_error 2 "scorch report: --groups $TMP/bad.groups:2: 'broken': expected NAME=REGEX" \
 	--groups "$TMP/bad.groups" "$P"
 usage_error 1 "scorch report: --butterfly 'nosuch': no function matches" --butterfly nosuch "$P"
-usage_error 2 "scorch report: --from/--to need per-sample times, and this profile has none (perf script output has them; folded stacks never; pprof files only as a numeric label \"time\")" \
+usage_error 2 "scorch report: --from/--to need per-sample times, and this profile has none (scorch's recordings and perf script output have them; folded stacks never; other pprof files only as a numeric label \"time_ns\" or \"time\")" \
 	--from 1 "$F"
 usage_error 2 "scorch report: --from 2 --to 1: the window must have 0 <= from < to" \
 	--from 2 --to 1 "$P"
@@ -273,9 +273,9 @@ usage_error 2 "scorch report: --modules has no html form (use --format text or j
 	--modules --format html "$P"
 usage_error 2 "scorch report: --by has no folded form (use --format text or json)" \
 	--by line --format folded "$P"
-usage_error 2 "scorch report: unknown --by 'file' (valid: function, line, address)" --by file "$P"
-usage_error 2 "scorch report: --tid expects ids (numbers, comma-separated), not '12,x'" \
-	--tid 12,x "$P"
+usage_error 2 "scorch report: unknown --by 'file' (valid: function, line, address, thread, process)" --by file "$P"
+usage_error 2 "scorch report: --tid '12,,3': an empty id or name" --tid 12,,3 "$P"
+usage_error 2 "scorch report: --pid '99999999999': 99999999999 is not an id" --pid 99999999999 "$P"
 
 ## The html forms: the butterfly page and the flamegraph coloured by groups (their content is
 ## tested with the pages; here, that the options reach them).

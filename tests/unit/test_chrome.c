@@ -103,6 +103,38 @@ static void test_slices(void **state)
 	sc_profile_free(p);
 }
 
+/* Tracks are named after the samples' thread and process names: tid 1 renamed itself (its last
+ * name is its track's), tid 2 has none (no thread_name event), and the process's name wins over
+ * the options' name. */
+static void test_names(void **state)
+{
+	(void)state;
+	sc_profile *p = new_profile();
+	const uint64_t ms = 1000000;
+	add(p, "main;a", 1, ms, 1, 1 * ms);
+	assert_int_equal(sc_profile_add_label(p, "thread_name", "phases", 0, NULL), 0);
+	add(p, "main;a", 1, ms, 1, 2 * ms);
+	assert_int_equal(sc_profile_add_label(p, "thread_name", "worker", 0, NULL), 0);
+	assert_int_equal(sc_profile_add_label(p, "process_name", "prog", 0, NULL), 0);
+	add(p, "main;b", 1, ms, 2, 3 * ms);
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	assert_non_null(f);
+	sc_chrome_options o = {.type = 1, .name = "demo"};
+	assert_int_equal(sc_chrome_write(p, &o, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(out, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":7,\"tid\":0,"
+				    "\"args\":{\"name\":\"prog\"}}"));
+	assert_non_null(strstr(out, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":7,\"tid\":1,"
+				    "\"args\":{\"name\":\"worker\"}}"));
+	assert_null(strstr(out, "\"name\":\"phases\""));
+	assert_null(strstr(out, "\"tid\":2,\"args\""));
+	assert_null(strstr(out, "demo"));
+	free(out);
+	sc_profile_free(p);
+}
+
 /* A timeline needs times: an aggregated profile (no per-sample time) is refused with -ENODATA
  * and nothing written, instead of every slice at ts 0 (issue 8, item 16). */
 static void test_needs_times(void **state)
@@ -161,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_slices),
+	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_needs_times),
 	    cmocka_unit_test(test_empty),
 	};

@@ -125,6 +125,81 @@ static void test_threads_processes(void **state)
 	sc_profile_free(p);
 }
 
+/* Adds `n` samples of `stack` for (pid, tid) at times from t (ms), each with string labels
+ * k1=v1 and k2=v2 (a NULL key: none). */
+static void add_named(struct fx *fx, int n, uint32_t pid, uint32_t tid, uint64_t t, size_t depth,
+		      const uint32_t *stack, const char *k1, const char *v1, const char *k2,
+		      const char *v2)
+{
+	for (int i = 0; i < n; i++) {
+		fx_add(fx, 1, (struct fx_s){pid, tid, (t + (uint64_t)i) * 1000000}, depth, stack);
+		if (k1)
+			assert_int_equal(sc_profile_add_label(fx->p, k1, v1, 0, NULL), 0);
+		if (k2)
+			assert_int_equal(sc_profile_add_label(fx->p, k2, v2, 0, NULL), 0);
+	}
+}
+
+/*
+ *   main -> a   x 3   pid 100 tid 101   thread_name worker, process_name prog (the recorder)
+ *   main -> b   x 2   pid 100 tid 100   thread_name prog, process_name prog
+ *   main -> c   x 1   pid 200 tid 201   comm other (perf script text; the folded output's
+ *                                        root frame)
+ */
+static sc_profile *named_profile(void)
+{
+	struct fx fx;
+	fx_init(&fx);
+	uint32_t m = fx_fn(&fx, "main", FX_PROG, 10), a = fx_fn(&fx, "a", FX_PROG, 20);
+	uint32_t b = fx_fn(&fx, "b", FX_PROG, 30), c = fx_fn(&fx, "c", FX_PROG, 40);
+	add_named(&fx, 3, 100, 101, 1000, 2, (uint32_t[]){m, a}, "thread_name", "worker",
+		  "process_name", "prog");
+	add_named(&fx, 2, 100, 100, 1003, 2, (uint32_t[]){m, b}, "thread_name", "prog",
+		  "process_name", "prog");
+	add_named(&fx, 1, 200, 201, 1005, 2, (uint32_t[]){m, c}, "comm", "other", NULL, NULL);
+	return fx.p;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	sc_profile *p = named_profile();
+	const char *worker[] = {"worker"}, *prog[] = {"prog"}, *other[] = {"other"};
+	const char *nosuch[] = {"nosuch"}, *two[] = {"prog", "other"};
+	uint32_t tid201[] = {201};
+	/* --tid by name: the thread's name only; ids and names together: either. */
+	assert_filtered(p, ((sc_filter){.tid_names = worker, .ntid_names = 1}), "main;a 3\n");
+	assert_filtered(p, ((sc_filter){.tid_names = prog, .ntid_names = 1}), "main;b 2\n");
+	assert_filtered(
+	    p, ((sc_filter){.tid_names = worker, .ntid_names = 1, .tids = tid201, .ntids = 1}),
+	    "main;a 3\nother;main;c 1\n");
+	/* --pid by name: the process's name; comm stands for it in perf script input. */
+	assert_filtered(p, ((sc_filter){.pid_names = prog, .npid_names = 1}),
+			"main;a 3\nmain;b 2\n");
+	assert_filtered(p, ((sc_filter){.pid_names = other, .npid_names = 1}), "other;main;c 1\n");
+	/* --comm: the thread's or the process's name. */
+	assert_filtered(p, ((sc_filter){.comms = prog, .ncomms = 1}), "main;a 3\nmain;b 2\n");
+	assert_filtered(p, ((sc_filter){.comms = worker, .ncomms = 1}), "main;a 3\n");
+	assert_filtered(p, ((sc_filter){.comms = two, .ncomms = 2}),
+			"main;a 3\nmain;b 2\nother;main;c 1\n");
+	assert_filtered(p, ((sc_filter){.comms = nosuch, .ncomms = 1}), "");
+	assert_true(sc_filter_active(&(sc_filter){.comms = nosuch, .ncomms = 1}));
+
+	sc_names k;
+	sc_names_init(&k, p);
+	assert_string_equal(sc_profile_str(p, sc_sample_thread_name(p, &k, 0)), "worker");
+	assert_string_equal(sc_profile_str(p, sc_sample_process_name(p, &k, 0)), "prog");
+	assert_string_equal(sc_profile_str(p, sc_sample_thread_name(p, &k, 5)), "other");
+	assert_string_equal(sc_profile_str(p, sc_sample_process_name(p, &k, 5)), "other");
+	sc_profile_free(p);
+	/* A profile without names: nothing to match, no crash. */
+	p = main_profile(false);
+	sc_names_init(&k, p);
+	assert_int_equal(sc_sample_thread_name(p, &k, 0), 0);
+	assert_filtered(p, ((sc_filter){.comms = prog, .ncomms = 1}), "");
+	sc_profile_free(p);
+}
+
 static void test_time_window(void **state)
 {
 	(void)state;
@@ -367,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_fold_and_recursion),
 	    cmocka_unit_test(test_fold_then_merge),
 	    cmocka_unit_test(test_threads_processes),
+	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_time_window),
 	    cmocka_unit_test(test_time_label),
 	    cmocka_unit_test(test_bad_regex),

@@ -38,7 +38,8 @@ static uint32_t fn(sc_profile *p, const char *name, const char *file, int64_t st
  * The fixture: two sample types, a symbolized mapping with an inline chain, a kernel mapping,
  * an unsymbolized location, labels, pid/tid, comments and all the metadata.
  *
- *   main -> work (work inlines helper at line 12)  samples: 3 x (1, 10ms)
+ *   main -> work (work inlines helper at line 12)  samples: 3 x (1, 10ms), at times 1000, 1000,
+ *                                                  1001 ns
  *   main -> [kernel] 0xffffffff81000010             samples: 1 x (1, 10ms), pid 42 tid 43
  *   main -> app+0x2200 (unsymbolized)               samples: 2 x (2, 20ms), label "phase"="io"
  */
@@ -91,7 +92,7 @@ static sc_profile *fixture(void)
 	sc_stack_id k3 = (sc_stack_id)sc_profile_intern_stack(p, s3, 2);
 	int64_t one[] = {1, 10000000}, two[] = {2, 20000000};
 	for (int i = 0; i < 3; i++)
-		assert_true(sc_profile_add_sample(p, k1, one, 0, 0, 1000 + i) >= 0);
+		assert_true(sc_profile_add_sample(p, k1, one, 0, 0, 1000 + (i == 2)) >= 0);
 	assert_true(sc_profile_add_sample(p, k2, one, 42, 43, 0) >= 0);
 	for (int i = 0; i < 2; i++) {
 		assert_true(sc_profile_add_sample(p, k3, two, 7, 0, 0) >= 0);
@@ -126,8 +127,8 @@ static size_t aggregate(const sc_profile *p, struct agg *out)
 			len += (size_t)snprintf(key + len, sizeof(key) - len, "%s%s;",
 						sc_profile_frame_name(p, &f[k]),
 						f[k].inlined ? "(inline)" : "");
-		len += (size_t)snprintf(key + len, sizeof(key) - len, "|pid=%u tid=%u", s->pid,
-					s->tid);
+		len += (size_t)snprintf(key + len, sizeof(key) - len, "|pid=%u tid=%u time=%llu",
+					s->pid, s->tid, (unsigned long long)s->time_ns);
 		for (uint32_t k = 0; k < s->nlabels; k++) {
 			const sc_label *l = &p->labels.data[s->first_label + k];
 			len += (size_t)snprintf(key + len, sizeof(key) - len, "|%s=%s/%lld %s",
@@ -218,8 +219,6 @@ static void assert_same_profile(const sc_profile *a, const sc_profile *b)
 	}
 	free(xa);
 	free(xb);
-	for (size_t i = 0; i < b->samples.len; i++)
-		assert_int_equal(b->samples.data[i].time_ns, 0); /* not written */
 }
 
 static void test_round_trip_memory(void **state)
@@ -243,20 +242,26 @@ static void test_round_trip_memory(void **state)
 	assert_string_equal(sc_profile_frame_name(q, &f[2]), "helper");
 	assert_true(f[2].inlined);
 	assert_false(f[1].inlined);
-	assert_int_equal(sc_profile_stack_frames(q, q->samples.data[2].stack, f, 8), 2);
+	assert_int_equal(sc_profile_stack_frames(q, q->samples.data[3].stack, f, 8), 2);
 	assert_string_equal(sc_profile_frame_name(q, &f[1]), "app+0x2200");
-	/* The 3 + 1 + 2 samples were written as 3: equal ones merged, values summed. */
-	assert_int_equal(q->samples.len, 3);
-	assert_int_equal(sc_profile_sample_values(q, 0)[0], 3);
-	assert_int_equal(sc_profile_sample_values(q, 0)[1], 30000000);
-	assert_int_equal(sc_profile_sample_values(q, 2)[0], 4);
-	/* pid/tid came back as fields, not as labels. */
-	assert_int_equal(q->samples.data[1].pid, 42);
-	assert_int_equal(q->samples.data[1].tid, 43);
-	assert_int_equal(q->samples.data[1].nlabels, 0);
-	assert_int_equal(q->samples.data[2].pid, 7);
-	assert_int_equal(q->samples.data[2].tid, 0);
-	assert_int_equal(q->samples.data[2].nlabels, 2);
+	/* The 3 + 1 + 2 samples were written as 4: equal ones (time included) merged, values
+	 * summed; the two of main -> work at different times stay apart. */
+	assert_int_equal(q->samples.len, 4);
+	assert_int_equal(sc_profile_sample_values(q, 0)[0], 2);
+	assert_int_equal(sc_profile_sample_values(q, 0)[1], 20000000);
+	assert_int_equal(sc_profile_sample_values(q, 1)[0], 1);
+	assert_int_equal(sc_profile_sample_values(q, 3)[0], 4);
+	/* pid/tid/time came back as fields, not as labels. */
+	assert_int_equal(q->samples.data[0].time_ns, 1000);
+	assert_int_equal(q->samples.data[1].time_ns, 1001);
+	assert_int_equal(q->samples.data[0].nlabels, 0);
+	assert_int_equal(q->samples.data[2].pid, 42);
+	assert_int_equal(q->samples.data[2].tid, 43);
+	assert_int_equal(q->samples.data[2].time_ns, 0);
+	assert_int_equal(q->samples.data[2].nlabels, 0);
+	assert_int_equal(q->samples.data[3].pid, 7);
+	assert_int_equal(q->samples.data[3].tid, 0);
+	assert_int_equal(q->samples.data[3].nlabels, 2);
 	int64_t tot[2];
 	sc_profile_totals(q, tot);
 	assert_int_equal(tot[0], 8);

@@ -15,6 +15,10 @@
  *          raw data, as in wall mode) is stored at once with its period; a switch-in with nothing
  *          pending and a switch-out record store nothing; at the end, a thread still blocked
  *          counts until the end when alive, not when gone.
+ *   names  COMM records name threads (with the exec flag, and without it as pthread_setname_np
+ *          makes them), a FORKed thread starts with its creator's name; samples carry them as
+ *          labels thread_name and process_name (the name of tid = pid); a thread nobody named
+ *          and /proc does not know carries none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +115,81 @@ static void sample_head(struct rec *r, uint64_t ip)
 	put64(r, (uint64_t)PID | (uint64_t)PID << 32);
 	put64(r, 1000);	   /* time */
 	put64(r, 1000000); /* period */
+}
+
+/* A PERF_RECORD_COMM of thread `tid` of `pid` named `name`, `exec` or not. */
+static void comm(sc_sample_decoder *d, uint32_t pid, uint32_t tid, const char *name, bool exec)
+{
+	struct rec r = {.len = 8};
+	uint32_t ids[2] = {pid, tid};
+	memcpy(r.buf + r.len, ids, 8);
+	r.len += 8;
+	memset(r.buf + r.len, 0, 16);
+	memcpy(r.buf + r.len, name, strlen(name));
+	r.len += 16;
+	put64(&r, 900); /* sample_id_all: time */
+	finish(&r, PERF_RECORD_COMM);
+	if (exec)
+		((struct perf_event_header *)r.buf)->misc |= PERF_RECORD_MISC_COMM_EXEC;
+	sc_sample_process(d, r.buf, r.len);
+}
+
+/* A sample of thread `tid` of `pid` at MAP_START + 0x100, callchain of that one frame. */
+static void tid_sample(sc_sample_decoder *d, uint32_t pid, uint32_t tid)
+{
+	struct rec r = {.len = 8};
+	put64(&r, MAP_START + 0x100);
+	put64(&r, (uint64_t)pid | (uint64_t)tid << 32);
+	put64(&r, 1000);
+	put64(&r, 1000000);
+	put64(&r, 2);
+	put64(&r, PERF_CONTEXT_USER);
+	put64(&r, MAP_START + 0x100);
+	finish(&r, PERF_RECORD_SAMPLE);
+	sc_sample_process(d, r.buf, r.len);
+}
+
+/* The string label `key` of sample i, or NULL. */
+static const char *label(const sc_profile *p, size_t i, const char *key)
+{
+	const sc_sample *s = &p->samples.data[i];
+	for (uint32_t k = 0; k < s->nlabels; k++) {
+		const sc_label *l = &p->labels.data[s->first_label + k];
+		if (!strcmp(sc_profile_str(p, l->key), key))
+			return sc_profile_str(p, l->str);
+	}
+	return NULL;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	struct fixture f;
+	setup(&f, false);
+	comm(&f.d, PID, PID, "phases", true);
+	tid_sample(&f.d, PID, PID);
+	/* FORK {pid, ppid, tid, ptid, time}: a new thread of PID, made by PID. */
+	struct rec r = {.len = 8};
+	uint32_t ids[4] = {PID, PID, PID + 1, PID};
+	memcpy(r.buf + r.len, ids, 16);
+	r.len += 16;
+	put64(&r, 950);
+	finish(&r, PERF_RECORD_FORK);
+	sc_sample_process(&f.d, r.buf, r.len);
+	tid_sample(&f.d, PID, PID + 1);
+	comm(&f.d, PID, PID + 1, "worker", false);
+	tid_sample(&f.d, PID, PID + 1);
+	/* No pid is this large (pid_max is at most 2^22): /proc has no name either. */
+	tid_sample(&f.d, 0x7ffffff0, 0x7ffffff1);
+	assert_int_equal(sc_sample_err(&f.d), 0);
+	assert_int_equal(f.p->samples.len, 4);
+	assert_string_equal(label(f.p, 0, "thread_name"), "phases");
+	assert_string_equal(label(f.p, 0, "process_name"), "phases");
+	assert_string_equal(label(f.p, 1, "thread_name"), "phases"); /* inherited */
+	assert_string_equal(label(f.p, 2, "thread_name"), "worker");
+	assert_string_equal(label(f.p, 2, "process_name"), "phases");
+	assert_int_equal(f.p->samples.data[3].nlabels, 0);
+	teardown(&f);
 }
 
 static void test_fp_cut_at_junk(void **state)
@@ -301,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_dwarf_cut_at_junk),
 	    cmocka_unit_test(test_dwarf_truncated_copy),
 	    cmocka_unit_test(test_offcpu_interval),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

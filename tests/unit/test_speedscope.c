@@ -44,7 +44,8 @@ static void test_perf_script_profile(void **state)
 	sc_speedscope_options o = {.type = 1, .name = "hot"};
 	char *out = write_and_check(p, &o);
 	/* 76 samples of 1001001 ns: hot_a 38, hot_b 23, hot_c 15 (see test_perfscript.c) */
-	expect_line(out, "PROFILE\tpid 18291 tid 18291\tnanoseconds\t3\t76076076");
+	/* The profile is named after the thread: perf script's command name. */
+	expect_line(out, "PROFILE\thot (pid 18291 tid 18291)\tnanoseconds\t3\t76076076");
 	expect_line(out, "FRAME\t__libc_start_call_main\t0\t76076076");
 	expect_line(out, "FRAME\thot_a\t38038038\t38038038");
 	expect_line(out, "FRAME\thot_b\t23023023\t23023023");
@@ -53,7 +54,7 @@ static void test_perf_script_profile(void **state)
 	/* The sample count type: unit "count" is not speedscope's, so "none". */
 	o.type = 0;
 	out = write_and_check(p, &o);
-	expect_line(out, "PROFILE\tpid 18291 tid 18291\tnone\t3\t76");
+	expect_line(out, "PROFILE\thot (pid 18291 tid 18291)\tnone\t3\t76");
 	free(out);
 	sc_profile_free(p);
 }
