@@ -3,6 +3,7 @@
  */
 #include "record/agentfile.h"
 
+#include "record/addrspace.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -241,4 +242,24 @@ out:
 	free(env[0]);
 	free(env[1]);
 	return ret;
+}
+
+int sc_agentfile_map(sc_agentfile *f, struct sc_addrspace *as, uint32_t space, uint32_t pid,
+		     const sc_agent_rec *rec)
+{
+	const sc_agent_map *m = (const sc_agent_map *)(rec + 1);
+	size_t len = rec->size - sizeof(*rec);
+	if (len <= sizeof(*m) || m->end <= m->start) {
+		f->corrupt++;
+		return 0;
+	}
+	char path[PATH_MAX];
+	size_t n = strnlen((const char *)(m + 1), len - sizeof(*m));
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, m + 1, n);
+	path[n] = 0;
+	sc_addrspace_map(as, space, m->start, m->end, m->pgoff, path);
+	sc_addrspace_keep_file(as, path, pid, m->start, m->end);
+	return as->err;
 }

@@ -52,6 +52,13 @@ void sc_agentfile_close(sc_agentfile *f);
  * 0 or -ENOMEM. */
 int sc_agentfile_env(const sc_agentfile *f, const char *lib, char *env[2]);
 
+struct sc_addrspace;
+/* A MAP record of stream `space` (a ring claim) of process `pid`: the mapping goes into the
+ * address-space table `space` of `as` and its file is kept open (addrspace.h). Counts a record
+ * that makes no sense in f->corrupt. Returns 0 or as->err (-ENOMEM). */
+int sc_agentfile_map(sc_agentfile *f, struct sc_addrspace *as, uint32_t space, uint32_t pid,
+		     const sc_agent_rec *rec);
+
 /* After a run: what the agents have to say, for the summary ("the agent said: ...", "no process
  * of the command loaded the agent ...", records that made no sense), or an empty string. */
 void sc_agentfile_note(const sc_agentfile *f, char *buf, size_t size);

@@ -253,22 +253,8 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 	size_t len = rec->size - sizeof(*rec);
 	sc_heap_event e = {.tid = ring->tid};
 	switch (rec->type) {
-	case SC_AGENT_REC_MAP: {
-		const sc_agent_map *m = (const sc_agent_map *)body;
-		if (len <= sizeof(*m) || m->end <= m->start) {
-			h->f.corrupt++;
-			return 0;
-		}
-		char path[PATH_MAX];
-		size_t n = strnlen((const char *)(m + 1), len - sizeof(*m));
-		if (n >= sizeof(path))
-			n = sizeof(path) - 1;
-		memcpy(path, m + 1, n);
-		path[n] = 0;
-		sc_addrspace_map(&h->as, st->stream, m->start, m->end, m->pgoff, path);
-		sc_addrspace_keep_file(&h->as, path, ring->pid, m->start, m->end);
-		return h->as.err;
-	}
+	case SC_AGENT_REC_MAP:
+		return sc_agentfile_map(&h->f, &h->as, st->stream, ring->pid, rec);
 	case SC_AGENT_REC_STACK:
 		return on_stack(h, st, (const sc_agent_stack *)body, len);
 	case SC_AGENT_REC_ALLOC: {

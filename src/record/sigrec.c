@@ -102,22 +102,8 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 				    smp->nframes, smp->weight, stop);
 		break;
 	}
-	case SC_AGENT_REC_MAP: {
-		const sc_agent_map *m = (const sc_agent_map *)body;
-		if (len <= sizeof(*m) || m->end <= m->start) {
-			s->f.corrupt++;
-			return 0;
-		}
-		char path[PATH_MAX];
-		size_t n = strnlen((const char *)(m + 1), len - sizeof(*m));
-		if (n >= sizeof(path))
-			n = sizeof(path) - 1;
-		memcpy(path, m + 1, n);
-		path[n] = 0;
-		sc_addrspace_map(&s->as, stream, m->start, m->end, m->pgoff, path);
-		sc_addrspace_keep_file(&s->as, path, ring->pid, m->start, m->end);
-		break;
-	}
+	case SC_AGENT_REC_MAP:
+		return sc_agentfile_map(&s->f, &s->as, stream, ring->pid, rec);
 	case SC_AGENT_REC_COMM: {
 		const sc_agent_comm *c = (const sc_agent_comm *)body;
 		if (len < sizeof(*c)) {
