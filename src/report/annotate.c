@@ -479,25 +479,43 @@ static int add_func(sc_strbuf *sb, const sc_profile *p, const sc_annotate *a,
 	return r;
 }
 
-int sc_annotate_print_text(const sc_profile *p, const sc_annotate *a, size_t n, FILE *f)
+int sc_annotate_print_functions(size_t len, size_t n,
+				int (*add)(sc_strbuf *sb, size_t i, void *ctx), void *ctx, FILE *f)
 {
 	sc_strbuf sb = {0};
 	int r = 0;
-	size_t count = n && n < a->len ? n : a->len;
+	size_t count = n && n < len ? n : len;
 	for (size_t i = 0; r == 0 && i < count; i++) {
 		sc_strbuf_reset(&sb);
 		if (i)
 			r = sc_strbuf_addc(&sb, '\n');
 		if (r == 0)
-			r = add_func(&sb, p, a, &a->funcs[i]);
+			r = add(&sb, i, ctx);
 		if (r == 0 && fwrite(sc_strbuf_cstr(&sb), 1, sb.len, f) != sb.len)
 			r = -EIO;
 	}
-	if (r == 0 && count < a->len)
+	if (r == 0 && count < len)
 		r = fprintf(f, "\n(%zu more matching function%s: raise -n to see them)\n",
-			    a->len - count, a->len - count == 1 ? "" : "s") < 0
+			    len - count, len - count == 1 ? "" : "s") < 0
 			? -EIO
 			: 0;
 	sc_strbuf_release(&sb);
 	return r;
+}
+
+struct print_ctx {
+	const sc_profile *p;
+	const sc_annotate *a;
+};
+
+static int add_nth(sc_strbuf *sb, size_t i, void *ctx)
+{
+	const struct print_ctx *c = ctx;
+	return add_func(sb, c->p, c->a, &c->a->funcs[i]);
+}
+
+int sc_annotate_print_text(const sc_profile *p, const sc_annotate *a, size_t n, FILE *f)
+{
+	struct print_ctx c = {p, a};
+	return sc_annotate_print_functions(a->len, n, add_nth, &c, f);
 }

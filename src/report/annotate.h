@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "profile/profile.h"
+#include "util/strbuf.h"
 
 typedef struct sc_annotate_line {
 	sc_str file;  /* the source file (a string of the profile; 0 when unknown) */
@@ -62,5 +63,11 @@ struct sc_strbuf;
 /* Appends value v of sample type `type` as people read it: "812 samples", "0.243 s of cpu",
  * "4096 bytes of alloc_space". 0 or -ENOMEM. (Shared with disasm.c.) */
 int sc_annotate_add_value(struct sc_strbuf *sb, const sc_profile *p, int type, int64_t v);
+
+/* Prints `len` functions' blocks (at most n; 0 = all), each built by add(sb, i, ctx), a blank
+ * line between two, and "(N more matching functions...)" when some were left out: the text form
+ * of --annotate and --disasm. 0, -ENOMEM or -EIO. */
+int sc_annotate_print_functions(size_t len, size_t n,
+				int (*add)(sc_strbuf *sb, size_t i, void *ctx), void *ctx, FILE *f);
 
 #endif

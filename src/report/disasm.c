@@ -592,25 +592,19 @@ static int add_func(sc_strbuf *sb, const sc_profile *p, const sc_disasm *ds,
 	return r;
 }
 
+struct print_ctx {
+	const sc_profile *p;
+	const sc_disasm *ds;
+};
+
+static int add_nth(sc_strbuf *sb, size_t i, void *ctx)
+{
+	const struct print_ctx *c = ctx;
+	return add_func(sb, c->p, c->ds, &c->ds->funcs[i]);
+}
+
 int sc_disasm_print_text(const sc_profile *p, const sc_disasm *ds, size_t n, FILE *f)
 {
-	sc_strbuf sb = {0};
-	int r = 0;
-	size_t count = n && n < ds->len ? n : ds->len;
-	for (size_t i = 0; r == 0 && i < count; i++) {
-		sc_strbuf_reset(&sb);
-		if (i)
-			r = sc_strbuf_addc(&sb, '\n');
-		if (r == 0)
-			r = add_func(&sb, p, ds, &ds->funcs[i]);
-		if (r == 0 && fwrite(sc_strbuf_cstr(&sb), 1, sb.len, f) != sb.len)
-			r = -EIO;
-	}
-	if (r == 0 && count < ds->len)
-		r = fprintf(f, "\n(%zu more matching function%s: raise -n to see them)\n",
-			    ds->len - count, ds->len - count == 1 ? "" : "s") < 0
-			? -EIO
-			: 0;
-	sc_strbuf_release(&sb);
-	return r;
+	struct print_ctx c = {p, ds};
+	return sc_annotate_print_functions(ds->len, n, add_nth, &c, f);
 }
