@@ -10,11 +10,13 @@
 #include "cli/load.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "formats/folded.h"
@@ -194,10 +196,22 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 		sc_cli_error(cmd, -errno, "cannot read '%s'", path);
 		return 1;
 	}
-	/* fopen() opens a directory, and reading it then fails with EIO from stdio. */
+	/* fopen() opens a directory, and reading it then fails with EIO from stdio. A recording's
+	 * folder (scorch record's, scorch heap's) stands for its profile. */
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto read_failed;
+		static const char *const inside[] = {"profile.pb.gz", "heap.pb.gz"};
+		fclose(f);
+		for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+			char sub[PATH_MAX];
+			int w = snprintf(sub, sizeof(sub), "%s/%s", path, inside[i]);
+			if (w > 0 && (size_t)w < sizeof(sub) && access(sub, F_OK) == 0)
+				return sc_cli_load_profile_opts(cmd, sub, o, out);
+		}
+		sc_cli_error(cmd, -EISDIR,
+			     "cannot read '%s': a folder without profile.pb.gz or heap.pb.gz (the "
+			     "profile of a scorch record or scorch heap output folder)",
+			     path);
+		return 1;
 	}
 	nh = fread(head, 1, sizeof(head), f);
 	if (ferror(f)) {
@@ -211,6 +225,14 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	bool pprof =
 	    (nh >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (!text && sc_pprof_sniff(head, nh));
 	bool gperf = !pprof && !text && sc_gperftools_sniff(head, nh);
+	if (nh >= 8 && !memcmp(head, "PERFILE2", 8)) {
+		sc_cli_error(cmd, 0,
+			     "'%s' is a perf.data file: scorch reads perf's samples as text; run: "
+			     "perf script -i '%s' | scorch %s -",
+			     path, path, cmd);
+		r = 1;
+		goto close;
+	}
 	if (pprof || gperf) {
 		/* Read whole below. */
 	} else if (!text) {

@@ -43,9 +43,26 @@ run 1 "'-' is not a profile scorch reads" report - </dev/zero
 head -c 100000 /dev/urandom >"$TMP/random.bin"
 run 1 "'$TMP/random.bin' is not a profile scorch reads" report "$TMP/random.bin"
 
-# A directory is a directory (it used to say "Input/output error").
+# A directory is a directory (it used to say "Input/output error"), unless it is a recording's
+# folder, which stands for its profile (profile.pb.gz, else heap.pb.gz).
 mkdir "$TMP/dir"
-run 1 "cannot read '$TMP/dir': Is a directory" report "$TMP/dir"
+run 1 "cannot read '$TMP/dir': a folder without profile.pb.gz or heap.pb.gz" report "$TMP/dir"
+# A scorch heap folder (heap.pb.gz) and a scorch record folder (profile.pb.gz, signal backend:
+# no perf events needed).
+"$SCORCH" heap -q -o "$TMP/heapdir" -- "$BUILD/tests/programs/heap_basic" >/dev/null 2>&1 ||
+	fail "scorch heap -- heap_basic failed"
+"$SCORCH" report --format json --sample-type alloc_space "$TMP/heapdir" >"$TMP/heapdir.json" \
+	2>"$TMP/err" || fail "report on a scorch heap folder failed: $(cat "$TMP/err")"
+grep -q '"hold_peak"' "$TMP/heapdir.json" || fail "report DIR: no hold_peak in the heap profile"
+"$SCORCH" record --backend signal -q -o "$TMP/recdir" -- "$BUILD/tests/programs/hot" 0.3 \
+	>/dev/null 2>&1 || fail "scorch record --backend signal -- hot failed"
+"$SCORCH" report --format json "$TMP/recdir" >"$TMP/recdir.json" 2>"$TMP/err" ||
+	fail "report on a scorch record folder failed: $(cat "$TMP/err")"
+grep -q '"hot_a"' "$TMP/recdir.json" || fail "report DIR: no hot_a in the recording"
+ok "report DIR reads a recording's folder (profile.pb.gz, else heap.pb.gz)"
+# A perf.data file: what to run is said.
+printf 'PERFILE2\0\0\0\0\0\0\0\0' >"$TMP/perf.data"
+run 1 "is a perf.data file: scorch reads perf's samples as text; run: perf script -i '$TMP/perf.data' | scorch report -" report "$TMP/perf.data"
 
 # A 1 MiB gzip of 1 GiB of zeros: refused from the first decompressed bytes.
 python3 - "$TMP/zeros.gz" <<'PY'
