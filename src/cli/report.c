@@ -30,6 +30,7 @@
 #include "cli/options.h"
 #include "formats/chrome.h"
 #include "formats/folded.h"
+#include "formats/pprof.h"
 #include "formats/speedscope.h"
 #include "profile/filter.h"
 #include "report/annotate.h"
@@ -77,10 +78,10 @@ static const char *const examples[] = {
 };
 
 static const char *const formats[] = {"text",	    "json",   "folded", "html",
-				      "speedscope", "chrome", NULL};
+				      "speedscope", "chrome", "pprof",	NULL};
 static const char *const keys[] = {"function", "line", "address", NULL};
 
-enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME };
+enum format { TEXT, JSON, FOLDED, HTML, SPEEDSCOPE, CHROME, PPROF };
 enum kind { TOP, BUTTERFLY, MODULES, GROUPS, THREADS, ANNOTATE, DISASM };
 
 struct view {
@@ -150,6 +151,8 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f, sc_dia
 		return write_annotate(p, v, f, d);
 	if (v->format == FOLDED)
 		return sc_folded_write_root(p, v->type, v->root, f);
+	if (v->format == PPROF) /* the profile itself, filters applied */
+		return sc_pprof_write_stream(p, f);
 	if (v->format == SPEEDSCOPE) {
 		sc_speedscope_options o = {.type = v->type, .name = v->title};
 		return sc_speedscope_write(p, &o, f);
@@ -393,7 +396,8 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 	if (fmt < 0) {
 		sc_cli_error(
 		    "report", 0,
-		    "unknown format '%s' (valid: text, json, folded, html, speedscope, chrome)",
+		    "unknown format '%s' (valid: text, json, folded, html, speedscope, chrome, "
+		    "pprof)",
 		    format);
 		return 2;
 	}
@@ -465,7 +469,8 @@ int cmd_report(int argc, char **argv)
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "show the N hottest rows (default 10, 0 for all)"),
 	    SC_OPT_STR(0, "format", &format, "FMT",
-		       "text (default), json, folded, html, speedscope or chrome"),
+		       "text (default), json, folded, html, speedscope, chrome or pprof (the "
+		       "profile, filters applied)"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
 		       "value to show, e.g. cpu (default: the profile's default)"),
 	    SC_OPT_STR('o', "output", &out, "FILE", "write to FILE instead of standard output"),

@@ -284,3 +284,17 @@ grep -q '"focus":"eval"' "$TMP/bf.html" || fail "the butterfly page does not ope
 run --group sim=cosine --format html -o "$TMP/fg.html" "$P"
 grep -q '"groups":\["sim"' "$TMP/fg.html" || fail "the flamegraph page has no groups"
 ok "report --butterfly/--group --format html"
+
+## --format pprof: the profile itself, filters applied, readable back.
+printf 'main;work;leaf 7\nmain;other 3\n' >"$TMP/pp.folded"
+run --format pprof --focus work -o "$TMP/pp.pb.gz" "$TMP/pp.folded"
+"$SCORCH" report --format json "$TMP/pp.pb.gz" >"$TMP/pp.json" || fail "the pprof output does not read back"
+python3 - "$TMP/pp.json" <<'PY' || fail "--format pprof --focus work: $(cat "$TMP/pp.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["name"]: r["self"] for r in d["by_self"]}
+sys.exit(0 if rows == {"leaf": 7} else 1)
+PY
+usage_error 2 "scorch report: --modules has no pprof form (use --format text or json)" \
+	--modules --format pprof "$P"
+ok "report --format pprof writes the filtered profile"
