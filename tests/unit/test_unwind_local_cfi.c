@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "agent/unwind_local.c"
+#include "agent/unwind_cfi.c"
+#include "agent/unwind_expr.c"
 
 #define FUNC  256 /* the fake function's offset in the module */
 #define MSIZE 320
@@ -261,7 +263,7 @@ static void test_corrupt_named(void **state)
 
 static bool eval(const uint8_t *e, size_t n, const struct frame *fr, uint64_t *out)
 {
-	return eval_expr(&sw, fr, e, (uint32_t)n, NULL, 0, false, out);
+	return sc_lu_eval_expr(&sw, fr, e, (uint32_t)n, NULL, 0, false, out);
 }
 
 static void test_expressions(void **state)
