@@ -18,6 +18,7 @@
 #include "cli/options.h"
 #include "heap/heap.h"
 #include "record/heaprec.h"
+#include "report/frames.h"
 #include "session/outdir.h"
 #include "symbolize/symbolize.h"
 #include "util/fileio.h"
@@ -159,19 +160,10 @@ static int place_images(struct run *r, const char *dir, uint32_t root_pid)
 
 /* ---- the summary ---------------------------------------------------------------------------- */
 
+/* Bytes as every view writes them (sc_fmt_value: "10.1KiB", "300B"). */
 static void human(uint64_t bytes, char *buf, size_t size)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%llu B", (unsigned long long)bytes);
-	else
-		snprintf(buf, size, "%.1f %s", v, unit[u]);
+	sc_fmt_value(buf, size, bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes, "bytes");
 }
 
 /* "f <- g <- main" for a stack: its innermost frames, at most `max`. */
