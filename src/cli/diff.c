@@ -146,7 +146,8 @@ int cmd_diff(int argc, char **argv)
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
 		       "value to compare, e.g. cpu (default: each profile's default)"),
 	    SC_OPT_STR('o', "output", &out, "FILE",
-		       "write to FILE instead of standard output (FILE.html: the flamegraph)"),
+		       "write to the file FILE instead of standard output (FILE.html: the "
+		       "flamegraph)"),
 	    SC_OPT_STR(0, "html", &html, "FILE", "also write the differential flamegraph to FILE"),
 	    SC_OPT_DOUBLE_RANGE(
 		0, "fail-above", &fail_above, "POINTS", 0, 100,
@@ -193,6 +194,10 @@ int cmd_diff(int argc, char **argv)
 		    base_path, new_path);
 		return 2;
 	}
+	static const char hint[] = "give a file name (diff writes one file)";
+	if (sc_cli_check_output("diff", "-o", out, false, hint) ||
+	    sc_cli_check_output("diff", "--html", html, false, hint))
+		return 2;
 	enum format fmt = TEXT;
 	if (!format)
 		fmt = out && ends_with(out, ".html") ? HTML : TEXT;

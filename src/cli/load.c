@@ -337,6 +337,25 @@ int sc_cli_pick_sample_type(const char *cmd, const sc_profile *p, const char *na
 	return -1;
 }
 
+int sc_cli_check_output(const char *cmd, const char *flag, const char *path, bool folder,
+			const char *hint)
+{
+	struct stat st;
+	if (!path || strcmp(path, "-") == 0 || stat(path, &st) != 0)
+		return 0; /* not there yet (or unreadable: the write says why) */
+	if (folder && !S_ISDIR(st.st_mode)) {
+		sc_cli_error(cmd, 0, "%s '%s' is a file, and %s names a folder to write into%s%s",
+			     flag, path, flag, hint ? ": " : "", hint ? hint : "");
+		return 2;
+	}
+	if (!folder && S_ISDIR(st.st_mode)) {
+		sc_cli_error(cmd, 0, "%s '%s' is a folder, and %s names the one file to write%s%s",
+			     flag, path, flag, hint ? ": " : "", hint ? hint : "");
+		return 2;
+	}
+	return 0;
+}
+
 const char *sc_cli_title(const char *path, char *buf, unsigned long size)
 {
 	const char *base = strcmp(path, "-") == 0 ? "stdin" : path;

@@ -51,6 +51,14 @@ int sc_cli_parse_max_input(const char *cmd, const char *arg, uint64_t *out);
  * name: the message lists the profile's sample types). */
 int sc_cli_pick_sample_type(const char *cmd, const sc_profile *p, const char *name);
 
+/* Checks an output path before any work is done (a big input is not read only to fail at the
+ * end): `folder` says the command writes a folder there (record, report --all), else one file
+ * (report, diff, --html). A path that exists as the other kind is refused. `flag` is how the user
+ * gave it ("-o", "--all -o", "--html") and `hint` (may be NULL) what to do instead. Returns 0, or 2
+ * (the usage exit status) after printing "scorch CMD: FLAG 'PATH' is a folder: ...". */
+int sc_cli_check_output(const char *cmd, const char *flag, const char *path, bool folder,
+			const char *hint);
+
 /* "scorch: BASENAME" for a page title, into buf (for "-": "stdin"). Returns buf. */
 const char *sc_cli_title(const char *path, char *buf, unsigned long size);
 

@@ -473,7 +473,9 @@ int cmd_report(int argc, char **argv)
 		       "profile, filters applied)"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
 		       "value to show, e.g. cpu (default: the profile's default)"),
-	    SC_OPT_STR('o', "output", &out, "FILE", "write to FILE instead of standard output"),
+	    SC_OPT_STR('o', "output", &out, "FILE",
+		       "write to the file FILE instead of standard output (with --all: the folder "
+		       "to write into)"),
 	    SC_OPT_FLAG(0, "all", &all,
 			"write the report set (summary, hotspots.json, flamegraph, butterfly, "
 			"report.md) into the folder -o DIR"),
@@ -549,6 +551,13 @@ int cmd_report(int argc, char **argv)
 		sc_cli_error("report", 0, "--all writes a folder: give it with -o DIR");
 		goto out;
 	}
+	/* -o is a file, with --all a folder: a mismatch is said before a big input is read. */
+	if ((rc = sc_cli_check_output(
+		 "report", all ? "--all -o" : "-o", out, all,
+		 all ? "give a folder (made if missing), or -o FILE without --all for one view"
+		     : "give a file name, or --all -o DIR for the report set in a folder")) != 0)
+		goto out;
+	rc = 2;
 	struct view v = {.top = (size_t)top, .butterfly = butterfly, .root = SC_FOLDED_ROOT_COMM};
 	if (root) {
 		static const char *const roots[] = {"none", "comm", "pid", "tid", NULL};
