@@ -1,7 +1,8 @@
 /*
  * diff.c: `scorch diff BASE NEW`, what got slower and what got faster between two profiles.
  *
- * Flow: load both inputs (pprof or folded, src/cli/load.h) -> pick the sample type of each (the
+ * Flow: load both inputs (pprof or folded, src/cli/load.h; --no-inline folds inlined frames into
+ * their functions, src/profile/filter.h) -> pick the sample type of each (the
  * one named by --sample-type, else each profile's default) -> compare function by function
  * (src/report/diff.h: absolute values when both measure the same thing, else or with --normalize
  * shares) -> label each input by its recorded command and path -> write the text or JSON table, or
@@ -16,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/options.h"
+#include "profile/filter.h"
 #include "report/diff.h"
 #include "report/flamegraph.h"
 #include "report/frames.h"
@@ -128,11 +130,28 @@ static bool same_stream(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* --no-inline: *p is replaced by its copy without inlined frames. Returns 0 or 1 (said why). */
+static int without_inlines(sc_profile **p)
+{
+	sc_filter f = {.no_inline = true};
+	sc_profile *out = NULL;
+	sc_diag d;
+	sc_diag_clear(&d);
+	int r = sc_profile_filter(*p, &f, &out, &d);
+	if (r < 0) {
+		sc_cli_error("diff", r, "cannot fold the inlined frames");
+		return 1;
+	}
+	sc_profile_free(*p);
+	*p = out;
+	return 0;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	int top = 10;
 	double fail_above = -1;
-	bool normalize = false;
+	bool normalize = false, no_inline = false;
 	const char *format = NULL, *sample_type = NULL, *out = NULL, *html = NULL,
 		   *max_input = NULL;
 	sc_option opts[] = {
@@ -145,6 +164,8 @@ int cmd_diff(int argc, char **argv)
 			"when both measure the same thing)"),
 	    SC_OPT_STR(0, "sample-type", &sample_type, "NAME",
 		       "value to compare, e.g. cpu (default: each profile's default)"),
+	    SC_OPT_FLAG(0, "no-inline", &no_inline,
+			"fold inlined functions into the function they were inlined into"),
 	    SC_OPT_STR('o', "output", &out, "FILE",
 		       "write to the file FILE instead of standard output (FILE.html: the "
 		       "flamegraph)"),
@@ -221,6 +242,8 @@ int cmd_diff(int argc, char **argv)
 	int rc = sc_cli_load_profile_opts("diff", base_path, &lo, &base);
 	if (!rc)
 		rc = sc_cli_load_profile_opts("diff", new_path, &lo, &new);
+	if (!rc && no_inline)
+		rc = without_inlines(&base) || without_inlines(&new);
 	if (rc)
 		goto out;
 	struct job j = {.base = base, .new = new, .diff = &diff, .top = (size_t)top};

@@ -3,8 +3,9 @@
  *
  * Flow: read the input (src/cli/load.h: pprof or folded, "-" for standard input) -> pick the
  * sample type -> apply the filters (src/profile/filter.h: --focus, --ignore, --fold,
- * --merge-recursion, --tid, --pid, --comm, --from/--to), which build a new profile -> write one
- * view of it to standard output or, through a temporary file renamed into place, to -o FILE:
+ * --merge-recursion, --no-inline, --tid, --pid, --comm, --from/--to), which build a new profile ->
+ * write one view of it to standard output or, through a temporary file renamed into place, to
+ * -o FILE (one file; --all writes the report set into the folder -o DIR):
  *
  *   hot spots    (default) functions, source lines (--by line) or addresses (--by address)
  *                ranked by self and by total cost (src/report/top.h)
@@ -63,6 +64,7 @@ static const char *const examples[] = {
     "scorch report scorch-out/myprog-20261122-101500/profile.pb.gz",
     "scorch report -n 20 --sample-type cpu profile.pb.gz",
     "scorch report --by line --focus 'parse_' profile.pb.gz",
+    "scorch report --no-inline --by line profile.pb.gz",
     "scorch report --butterfly '^malloc$' profile.pb.gz",
     "scorch report --annotate '^parse_line$' profile.pb.gz",
     "scorch report --disasm '^parse_line$' profile.pb.gz",
@@ -459,7 +461,7 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 int cmd_report(int argc, char **argv)
 {
 	int top = 10;
-	bool modules = false, merge_recursion = false, all = false;
+	bool modules = false, merge_recursion = false, all = false, no_inline = false;
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
 	const char *butterfly = NULL, *groups_file = NULL, *annotate = NULL, *disasm = NULL;
@@ -501,6 +503,9 @@ int cmd_report(int argc, char **argv)
 		       "remove frames matching REGEX (their cost goes to their caller)"),
 	    SC_OPT_FLAG(0, "merge-recursion", &merge_recursion,
 			"merge directly recursive calls into one frame"),
+	    SC_OPT_FLAG(0, "no-inline", &no_inline,
+			"fold inlined functions into the function they were inlined into (its "
+			"self cost)"),
 	    SC_OPT_LIST(0, "tid", &tids, "TID[,TID]",
 			"keep only these threads, by id or thread name (repeatable)"),
 	    SC_OPT_LIST(0, "pid", &pids, "PID[,PID]",
@@ -607,6 +612,7 @@ int cmd_report(int argc, char **argv)
 		       .ignore = ignore,
 		       .fold = fold,
 		       .merge_recursion = merge_recursion,
+		       .no_inline = no_inline,
 		       .tids = tid_ids.ids,
 		       .ntids = tid_ids.nids,
 		       .pids = pid_ids.ids,

@@ -11,7 +11,8 @@
  *   3. Each kept sample's stack is translated into the new profile's tree once per input node
  *      (memoized), dropping folded frames and merging recursive runs on the way. When no filter
  *      changes frames, locations are copied whole (inline chains intact); otherwise each
- *      (location, inline frame) becomes a location of its own with one line.
+ *      (location, inline frame) becomes a location of its own with one line. With no_inline, a
+ *      location keeps only its last line (the function its address belongs to).
  *
  * Strings, functions and mappings are copied on first use (mappings all, in order, so mapping ids
  * are the same in both profiles). Sample values, pid, tid, time and labels are copied unchanged.
@@ -42,6 +43,7 @@ struct filt {
 	regex_t re[3]; /* focus, ignore, fold */
 	bool has_re[3];
 	bool split;	    /* one location per inline frame: fold or merge_recursion is on */
+	bool no_inline;	    /* only each location's last line (f->no_inline) */
 	uint8_t *fn_bits;   /* by function id */
 	uint8_t *loc_bits;  /* by location id, for frames without a usable function name */
 	uint32_t *str_map;  /* in string id -> out string id (0: not yet, except for "") */
@@ -165,9 +167,10 @@ static int64_t out_location(struct filt *x, uint32_t loc, uint32_t i)
 	uint32_t *slot =
 	    !l->nlines || !x->split ? &x->loc_map[loc] : &x->line_loc[l->first_line + i];
 	if (*slot == UNSET) {
-		int64_t r = !l->nlines ? copy_location(x, l, 0, 0)
-			    : x->split ? copy_location(x, l, l->first_line + i, 1)
-				       : copy_location(x, l, l->first_line, l->nlines);
+		int64_t r = !l->nlines	   ? copy_location(x, l, 0, 0)
+			    : x->split	   ? copy_location(x, l, l->first_line + i, 1)
+			    : x->no_inline ? copy_location(x, l, l->first_line + l->nlines - 1, 1)
+					   : copy_location(x, l, l->first_line, l->nlines);
 		if (r < 0)
 			return r;
 		*slot = (uint32_t)r;
@@ -192,7 +195,8 @@ static int64_t build_node(struct filt *x, sc_stack_id n)
 	sc_stack_id cur = node->parent ? x->node_map[node->parent] : 0;
 	const sc_location *l = sc_profile_location(x->in, node->location);
 	uint32_t nf = !x->split || !l->nlines ? 1 : l->nlines;
-	for (uint32_t k = 0; k < nf; k++) {
+	/* Without inlined frames only the outermost (the last line) is left. */
+	for (uint32_t k = 0; k < (x->no_inline ? 1 : nf); k++) {
 		uint32_t i = nf - 1 - k; /* outermost (last line) first */
 		if (x->split) {
 			sc_frame fr = location_frame(x->in, node->location, i);
@@ -247,7 +251,7 @@ static void mark_nodes(struct filt *x)
 		const sc_location *l = sc_profile_location(x->in, node->location);
 		uint8_t b = x->node_bits[node->parent];
 		uint32_t nf = l && l->nlines ? l->nlines : 1;
-		for (uint32_t i = 0; l && i < nf; i++) {
+		for (uint32_t i = x->no_inline ? nf - 1 : 0; l && i < nf; i++) {
 			sc_frame fr = location_frame(x->in, node->location, i);
 			b |= frame_bits(x, &fr) & (BIT_FOCUS | BIT_IGNORE);
 		}
@@ -453,9 +457,9 @@ static int copy_sample(struct filt *x, size_t i, sc_stack_id stack)
 
 bool sc_filter_active(const sc_filter *f)
 {
-	return f &&
-	       (f->focus || f->ignore || f->fold || f->merge_recursion || f->ntids || f->npids ||
-		f->ntid_names || f->npid_names || f->ncomms || f->from > 0 || f->to > 0);
+	return f && (f->focus || f->ignore || f->fold || f->merge_recursion || f->no_inline ||
+		     f->ntids || f->npids || f->ntid_names || f->npid_names || f->ncomms ||
+		     f->from > 0 || f->to > 0);
 }
 
 static void *alloc_fill(size_t n, size_t size, int byte)
@@ -510,6 +514,7 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 	}
 	r = -ENOMEM;
 	x.split = f->fold || f->merge_recursion;
+	x.no_inline = f->no_inline;
 	x.out = sc_profile_new();
 	x.fn_bits = calloc(in->functions.len + 1, 1);
 	x.loc_bits = calloc(in->locations.len + 1, 1);

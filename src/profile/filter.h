@@ -5,7 +5,8 @@
  * sc_profile_filter() builds a NEW profile from `in` (which is not modified): samples outside the
  * thread/process/time selection are dropped; focus keeps samples with a frame matching the regex;
  * ignore drops samples with a matching frame; fold removes matching frames from stacks (their cost
- * goes to the caller); merge_recursion collapses runs of the same function into one frame. Frames
+ * goes to the caller); merge_recursion collapses runs of the same function into one frame;
+ * no_inline drops inlined frames (their cost is their containing function's). Frames
  * are the inline-expanded frames of sc_profile_stack_frames; the output has one location per
  * (original location, frame) with a single line, so views see the same names.
  */
@@ -26,6 +27,10 @@ typedef struct sc_filter {
 	const char *ignore; /* regex, NULL = none */
 	const char *fold;   /* regex of frames to remove, NULL = none */
 	bool merge_recursion;
+	/* Inlined frames fold into the function they were inlined into (pprof's -noinlines): each
+	 * location keeps only its last line, so an inlined function's cost is its caller's self
+	 * cost, and focus/ignore/fold see only the functions that remain. */
+	bool no_inline;
 	const uint32_t *tids; /* keep only these threads (ntids = 0: all) */
 	size_t ntids;
 	const uint32_t *pids;
