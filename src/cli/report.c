@@ -54,6 +54,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static const char *const usage[] = {
     "scorch report [options] FILE",
@@ -65,6 +67,7 @@ static const char *const examples[] = {
     "scorch report -n 20 --sample-type cpu profile.pb.gz",
     "scorch report --by line --focus 'parse_' profile.pb.gz",
     "scorch report --no-inline --by line profile.pb.gz",
+    "scorch report --wide -n 50 profile.pb.gz | less -S",
     "scorch report --butterfly '^malloc$' profile.pb.gz",
     "scorch report --annotate '^parse_line$' profile.pb.gz",
     "scorch report --disasm '^parse_line$' profile.pb.gz",
@@ -98,6 +101,7 @@ struct view {
 	const sc_groups *groups;
 	sc_folded_root root;
 	sc_threads_key threads; /* --by thread or process */
+	size_t width;		/* the text tables' line width, 0: names never cut */
 };
 
 static int find(const char *const *names, const char *name)
@@ -196,7 +200,7 @@ static int write_view(const sc_profile *p, const struct view *v, FILE *f, sc_dia
 	if (r < 0)
 		return r;
 	size_t n = v->top ? v->top : t.len;
-	r = json ? sc_top_print_json(p, &t, n, f) : sc_top_print_text(p, &t, n, f);
+	r = json ? sc_top_print_json(p, &t, n, f) : sc_top_print_text_width(p, &t, n, v->width, f);
 	sc_top_release(&t);
 	return r;
 }
@@ -228,7 +232,26 @@ static int view_error(const struct view *v, int r, const char *what, const sc_di
 	return 1;
 }
 
-/* Writes the view to `path` (atomically) or, when it is NULL, to standard output. */
+/* The width text tables fit on terminal `fd`: COLUMNS when it is a number, else the terminal's
+ * (TIOCGWINSZ), else 80; 0 (nothing cut) when fd is no terminal, as perf report --stdio and
+ * pprof -text print names whole into files and pipes. */
+static size_t terminal_width(int fd)
+{
+	if (!isatty(fd))
+		return 0;
+	const char *c = getenv("COLUMNS");
+	char *end;
+	long n = c && *c ? strtol(c, &end, 10) : 0;
+	if (c && *c && !*end && n > 0 && n < 100000)
+		return (size_t)n;
+	struct winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Writes the view to `path` (atomically) or, when it is NULL, to standard output (fitted to a
+ * terminal's width unless --wide). */
 static int output(const sc_profile *p, const struct view *v, const char *path)
 {
 	char what[1100];
@@ -236,14 +259,18 @@ static int output(const sc_profile *p, const struct view *v, const char *path)
 	sc_diag d;
 	sc_diag_clear(&d);
 	if (!path) {
-		int r = write_view(p, v, stdout, &d);
+		struct view tty = *v;
+		tty.width = v->width ? terminal_width(STDOUT_FILENO) : 0;
+		int r = write_view(p, &tty, stdout, &d);
 		return r < 0 ? view_error(v, r, what, &d) : 0;
 	}
+	struct view whole = *v;
+	whole.width = 0; /* a file: nothing cut */
 	sc_afile f;
 	int r = sc_afile_open(&f, path);
 	if (r < 0)
 		return view_error(v, r, what, &d);
-	r = write_view(p, v, f.fp, &d);
+	r = write_view(p, &whole, f.fp, &d);
 	if (r < 0)
 		return view_error(v, sc_afile_fail(&f, r), what, &d);
 	r = sc_afile_commit(&f);
@@ -461,7 +488,7 @@ static int pick_view(struct view *v, const char *format, const char *by, bool mo
 int cmd_report(int argc, char **argv)
 {
 	int top = 10;
-	bool modules = false, merge_recursion = false, all = false, no_inline = false;
+	bool modules = false, merge_recursion = false, all = false, no_inline = false, wide = false;
 	double from = 0, to = 0;
 	const char *format = "text", *sample_type = NULL, *out = NULL, *by = NULL;
 	const char *butterfly = NULL, *groups_file = NULL, *annotate = NULL, *disasm = NULL;
@@ -481,6 +508,9 @@ int cmd_report(int argc, char **argv)
 	    SC_OPT_FLAG(0, "all", &all,
 			"write the report set (summary, hotspots.json, flamegraph, butterfly, "
 			"report.md) into the folder -o DIR"),
+	    SC_OPT_FLAG(0, "wide", &wide,
+			"never cut names in text tables (default: fit a terminal's width; output "
+			"to a file or pipe is never cut)"),
 	    SC_OPT_STR(0, "by", &by, "KEY",
 		       "rank hot spots by function (default), line (file:line) or address; or "
 		       "cost by thread or process"),
@@ -563,7 +593,11 @@ int cmd_report(int argc, char **argv)
 		     : "give a file name, or --all -o DIR for the report set in a folder")) != 0)
 		goto out;
 	rc = 2;
-	struct view v = {.top = (size_t)top, .butterfly = butterfly, .root = SC_FOLDED_ROOT_COMM};
+	/* width 1 stands for "fit the terminal, if standard output is one" (see output()). */
+	struct view v = {.top = (size_t)top,
+			 .butterfly = butterfly,
+			 .root = SC_FOLDED_ROOT_COMM,
+			 .width = wide ? 0 : 1};
 	if (root) {
 		static const char *const roots[] = {"none", "comm", "pid", "tid", NULL};
 		int i = find(roots, root);

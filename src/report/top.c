@@ -227,7 +227,6 @@ static const sc_top_entry **ranked(const sc_top *t, size_t n, bool by_total, siz
 	return v;
 }
 
-#define LINE_WIDTH   120
 #define MODULE_MAX   28
 #define SOURCE_MAX   32
 #define FUNCTION_MIN 24
@@ -299,6 +298,11 @@ static int add_table(sc_strbuf *sb, const sc_top *t, const struct layout *lo, co
 
 int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 {
+	return sc_top_print_text_width(p, t, n, SC_TOP_TEXT_WIDTH, f);
+}
+
+int sc_top_print_text_width(const sc_profile *p, const sc_top *t, size_t n, size_t width, FILE *f)
+{
 	const char *type = sc_profile_str(p, p->sample_types[t->type].type);
 	struct layout lo = {
 	    .self_w = 4, .total_w = 5, .addr_w = 7, .func_w = 8, .mod_w = 6, .src_w = 6};
@@ -336,17 +340,24 @@ int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f)
 			lo.addr_w = strlen(buf) > lo.addr_w ? strlen(buf) : lo.addr_w;
 		}
 	}
-	/* Fit the line: modules and sources give way first (to a limit), then function names. */
-	if (lo.mod_w > MODULE_MAX)
-		lo.mod_w = MODULE_MAX;
-	if (lo.src_w > SOURCE_MAX)
-		lo.src_w = SOURCE_MAX;
+	/* Fit the line (when it has a width): modules and sources give way first (to a limit), then
+	 * function names. */
 	size_t fixed = 7 + 1 + lo.self_w + 2 + 7 + 1 + lo.total_w + 2 +
 		       (lo.addresses ? lo.addr_w + 2 : 0) + (lo.modules ? 2 + lo.mod_w : 0) +
 		       (lo.sources ? 2 + lo.src_w : 0);
-	size_t room = fixed + FUNCTION_MIN < LINE_WIDTH ? LINE_WIDTH - fixed : FUNCTION_MIN;
-	if (lo.func_w > room)
-		lo.func_w = room;
+	if (width && fixed + lo.func_w > width) {
+		if (lo.mod_w > MODULE_MAX) {
+			fixed -= lo.modules ? lo.mod_w - MODULE_MAX : 0;
+			lo.mod_w = MODULE_MAX;
+		}
+		if (lo.src_w > SOURCE_MAX) {
+			fixed -= lo.sources ? lo.src_w - SOURCE_MAX : 0;
+			lo.src_w = SOURCE_MAX;
+		}
+		size_t room = fixed + FUNCTION_MIN < width ? width - fixed : FUNCTION_MIN;
+		if (lo.func_w > room)
+			lo.func_w = room;
+	}
 
 	char total[32];
 	sc_fmt_value(total, sizeof(total), t->grand_total, lo.unit);

@@ -61,6 +61,11 @@ void sc_top_sort_total(sc_top *t);
  * value), the function, its source (file basename:line) and module, and in SC_KEY_ADDRESS mode the
  * offset. Columns no row has a value for (module, source) are left out. */
 int sc_top_print_text(const sc_profile *p, const sc_top *t, size_t n, FILE *f);
+/* The same table fitted to `width` columns (SC_TOP_TEXT_WIDTH in sc_top_print_text): modules and
+ * sources give way first (to 28 and 32 columns), then function names (to 24 at least), each cut
+ * cell ending in "…". width 0: nothing is cut, whatever the line's length. */
+#define SC_TOP_TEXT_WIDTH 120
+int sc_top_print_text_width(const sc_profile *p, const sc_top *t, size_t n, size_t width, FILE *f);
 /* JSON document (schema "scorch.top", version 1) with the n first rows by self and by total.
  * Function rows are counted in "functions"; in the other modes "by" names the mode ("line",
  * "address") and "rows" counts the rows, and address rows also carry "address" ("0x..."). */
