@@ -177,6 +177,20 @@ static int read_rest(FILE *f, const char *head, size_t nh, uint64_t max, char **
 	return r;
 }
 
+/* How many threads read a big `perf script` file: SCORCH_THREADS when it is a number from 1 to
+ * 64 (1: one thread, the reference the tests compare with), else one per online CPU, at most 8.
+ * The profile is the same whatever the count (src/formats/perfscript_split.c). */
+static int parse_threads(void)
+{
+	const char *e = getenv("SCORCH_THREADS");
+	char *end;
+	long n = e && *e ? strtol(e, &end, 10) : 0;
+	if (e && *e && !*end && n >= 1 && n <= 64)
+		return (int)n;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+}
+
 int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_load_options *o,
 			     sc_profile **out)
 {
@@ -253,8 +267,10 @@ int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_loa
 	} else if (sc_perfscript_sniff(head, nh)) {
 		/* perf script text can be GiBs: streamed; what it builds (distinct stacks, or
 		 * every sample when times are kept) is what meets the cap. */
-		r = sc_perfscript_read_stream_max(f, head, nh, keep_times ? SC_PERFSCRIPT_TIMES : 0,
-						  max, out, &d);
+		sc_perfscript_stream_options so = {.flags = keep_times ? SC_PERFSCRIPT_TIMES : 0,
+						   .max_memory = max,
+						   .threads = parse_threads()};
+		r = sc_perfscript_read_stream_opts(f, head, nh, &so, out, &d);
 		if (r == -EFBIG) {
 			r = over_cap(cmd, path,
 				     keep_times

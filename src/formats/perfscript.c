@@ -41,7 +41,8 @@
  * Files: perfscript_frame.c parses frame lines into locations (names as stackcollapse-perf shows
  * them), perfscript_header.c sample headers and sniffing, perfscript_int.h holds the parser's
  * state and the lexing helpers they share; this file reads lines and samples, keeps the block
- * cache and runs the streaming reader.
+ * cache and runs the streaming reader; perfscript_split.c reads a big regular file in parts on
+ * several threads, with the same result.
  */
 #include "formats/perfscript_int.h"
 
@@ -165,6 +166,30 @@ static void merge_record(struct rec *r, int64_t period)
 	r->period = r->period > INT64_MAX - period ? INT64_MAX : r->period + period;
 }
 
+static uint64_t rec_hash(const struct rec *r)
+{
+	return sc_hash_combine(sc_hash_combine(sc_hash_u64(r->stack), r->pid),
+			       ((uint64_t)r->comm << 40) ^ (uint64_t)r->tid << 8 ^
+				   (uint64_t)(r->event + 1));
+}
+
+int sc_ps_merge_rec(struct parser *ps, const struct rec *r)
+{
+	if (ps->flags & SC_PERFSCRIPT_TIMES)
+		return sc_vec_push(&ps->recs, *r);
+	uint64_t hash = rec_hash(r), v;
+	if (sc_hashmap_get(&ps->rec_index, hash, rec_eq, r, ps, &v)) {
+		struct rec *m = &ps->recs.data[v];
+		m->count = sc_sat_add(m->count, r->count);
+		m->period = sc_sat_add(m->period, r->period);
+		return 0;
+	}
+	if (sc_vec_push(&ps->recs, *r) < 0 ||
+	    sc_hashmap_put(&ps->rec_index, hash, ps->recs.len - 1))
+		return -ENOMEM;
+	return 0;
+}
+
 /* Adds the sample being read, whose stack is `stack`, to the records; sets *index (when not NULL)
  * to 1 + the record it went to, or to 0 with times (one record per sample). */
 static int add_record(struct parser *ps, sc_stack_id stack, size_t *index)
@@ -184,10 +209,7 @@ static int add_record(struct parser *ps, sc_stack_id stack, size_t *index)
 		r.time_ns = h->time_ns;
 		return sc_vec_push(&ps->recs, r);
 	}
-	uint64_t hash = sc_hash_combine(sc_hash_combine(sc_hash_u64(r.stack), r.pid),
-					((uint64_t)r.comm << 40) ^ (uint64_t)r.tid << 8 ^
-					    (uint64_t)(r.event + 1)),
-		 v;
+	uint64_t hash = rec_hash(&r), v;
 	if (sc_hashmap_get(&ps->rec_index, hash, rec_eq, &r, ps, &v)) {
 		merge_record(&ps->recs.data[v], r.period);
 	} else {
@@ -218,6 +240,11 @@ static int end_sample(struct parser *ps, sc_stack_id *stack_out, size_t *rec_out
 	if (stack_out)
 		*stack_out = (sc_stack_id)stack;
 	return add_record(ps, (sc_stack_id)stack, rec_out);
+}
+
+int sc_ps_end_sample(struct parser *ps)
+{
+	return end_sample(ps, NULL, NULL);
 }
 
 /* Turns the records into the profile's sample types and samples. */
@@ -439,9 +466,7 @@ static int read_block(struct parser *ps, const char *data, size_t n, bool final,
 	return remember_block(ps, k, hash, stack, nlines, rec);
 }
 
-/* Reads the complete lines of data[0..n), and the last one too when `final`. Sets *used to the
- * bytes consumed. Returns 0 or an error of parse_line. */
-static int parse_lines(struct parser *ps, const char *data, size_t n, bool final, size_t *used)
+int sc_ps_parse_lines(struct parser *ps, const char *data, size_t n, bool final, size_t *used)
 {
 	size_t pos = 0;
 	int r = 0;
@@ -471,7 +496,7 @@ static int parse_lines(struct parser *ps, const char *data, size_t n, bool final
 	return r;
 }
 
-static int parser_init(struct parser *ps, unsigned flags, sc_diag *d)
+int sc_ps_parser_init(struct parser *ps, unsigned flags, sc_diag *d)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->flags = flags;
@@ -480,8 +505,7 @@ static int parser_init(struct parser *ps, unsigned flags, sc_diag *d)
 	return ps->p ? 0 : -ENOMEM;
 }
 
-/* Finishes the profile (when r is 0) and frees the parser. Returns r or the finishing error. */
-static int parser_finish(struct parser *ps, int r, sc_profile **out)
+int sc_ps_parser_finish(struct parser *ps, int r, sc_profile **out)
 {
 	if (r == 0 && (r = end_sample(ps, NULL, NULL)) == 0)
 		r = emit_samples(ps);
@@ -512,13 +536,12 @@ int sc_perfscript_parse_flags(const char *data, size_t n, unsigned flags, sc_pro
 	struct parser ps;
 	size_t used;
 	*out = NULL;
-	if (parser_init(&ps, flags, d) < 0)
+	if (sc_ps_parser_init(&ps, flags, d) < 0)
 		return -ENOMEM;
-	return parser_finish(&ps, parse_lines(&ps, data, n, true, &used), out);
+	return sc_ps_parser_finish(&ps, sc_ps_parse_lines(&ps, data, n, true, &used), out);
 }
 
-/* What the parser holds besides its profile: the merge table and the caches. */
-static size_t parser_memory(const struct parser *ps)
+size_t sc_ps_parser_memory(const struct parser *ps)
 {
 	return sc_vec_bytes(ps->frames) + sc_hashmap_bytes(&ps->frame_index) +
 	       sc_vec_bytes(ps->dsos) + sc_hashmap_bytes(&ps->dso_index) + sc_vec_bytes(ps->recs) +
@@ -536,12 +559,30 @@ int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned 
 int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsigned flags,
 				  size_t max_memory, sc_profile **out, sc_diag *d)
 {
+	sc_perfscript_stream_options o = {.flags = flags, .max_memory = max_memory, .threads = 1};
+	return sc_perfscript_read_stream_opts(f, head, nhead, &o, out, d);
+}
+
+int sc_perfscript_read_stream_opts(FILE *f, const void *head, size_t nhead,
+				   const sc_perfscript_stream_options *o, sc_profile **out,
+				   sc_diag *d)
+{
+	unsigned flags = o->flags;
+	size_t max_memory = o->max_memory;
+	/* A regular file is read in parts on several cores when it is big enough; the head the
+	 * caller read is the file's bytes before its position. Anything but success (a part that
+	 * does not parse, the cap) is read again here, alone, for the exact diagnostic. */
+	long pos = o->threads > 1 ? ftell(f) : -1;
+	if (pos >= 0 && (size_t)pos >= nhead &&
+	    sc_ps_read_split(fileno(f), pos - (long)nhead, flags, max_memory, o->threads,
+			     o->part_bytes, out) == 0)
+		return 0;
 	struct parser ps;
 	size_t cap = 1 << 20, len = 0, used;
 	char *buf = NULL;
 	int r = 0;
 	*out = NULL;
-	if (parser_init(&ps, flags, d) < 0 || !(buf = malloc(cap))) {
+	if (sc_ps_parser_init(&ps, flags, d) < 0 || !(buf = malloc(cap))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -578,7 +619,7 @@ int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsig
 			eof = got == 0;
 		}
 		len += got;
-		if ((r = parse_lines(&ps, buf, len, eof, &used)) < 0)
+		if ((r = sc_ps_parse_lines(&ps, buf, len, eof, &used)) < 0)
 			goto out;
 		memmove(buf, buf + used, len - used);
 		len -= used;
@@ -586,7 +627,7 @@ int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsig
 		 * samples when times are kept): an endless stream of new ones must not take all
 		 * memory. */
 		if (max_memory && ps.p &&
-		    sc_profile_memory(ps.p) + parser_memory(&ps) + cap > max_memory) {
+		    sc_profile_memory(ps.p) + sc_ps_parser_memory(&ps) + cap > max_memory) {
 			r = -EFBIG;
 			goto out;
 		}
@@ -595,7 +636,7 @@ out:
 	free(buf);
 	if (!ps.p)
 		return r;
-	return parser_finish(&ps, r, out);
+	return sc_ps_parser_finish(&ps, r, out);
 }
 
 int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d)

@@ -73,6 +73,24 @@ int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned 
 int sc_perfscript_read_stream_max(FILE *f, const void *head, size_t nhead, unsigned flags,
 				  size_t max_memory, sc_profile **out, sc_diag *d);
 
+/* What sc_perfscript_read_stream_opts is asked for. */
+typedef struct sc_perfscript_stream_options {
+	unsigned flags;	   /* SC_PERFSCRIPT_* */
+	size_t max_memory; /* as sc_perfscript_read_stream_max; 0: no limit */
+	/* When f is a regular file of 2 * part_bytes or more: read it in up to this many parts
+	 * at once (part_bytes each at least), one thread each, merged in order into the profile one
+	 * thread gives. <= 1: one thread. */
+	int threads;
+	size_t part_bytes; /* the least bytes of a part; 0: 8 MiB (tests use small parts) */
+} sc_perfscript_stream_options;
+/* As sc_perfscript_read_stream_max with options; `head` must be the bytes read from f just
+ * before its current position (as the caller sniffed them). Each part needs a chunk buffer
+ * and its own tables: memory is at most `threads` times the one-thread reader's, within
+ * max_memory. Returns as sc_perfscript_read_stream_max. */
+int sc_perfscript_read_stream_opts(FILE *f, const void *head, size_t nhead,
+				   const sc_perfscript_stream_options *o, sc_profile **out,
+				   sc_diag *d);
+
 /* True when the first line that is not blank or a comment is a tab-indented frame (`-F ip,sym`),
  * or reads as a sample header ("[comm] pid[/tid] [[cpu]] [time:] [period] event:" or with a
  * time) that ends with ':', carries its frame after the event, or is followed by a frame line

@@ -118,11 +118,9 @@ static int display_name(sc_strbuf *sb, struct range sym, struct range dso, bool 
 	return 0;
 }
 
-/* The location of frame (sym, dso) at address addr, created on first sight. */
-static int64_t frame_location(struct parser *ps, struct range sym, struct range dso, uint64_t addr)
+int64_t sc_ps_frame_location(struct parser *ps, struct range sym, struct range dso, bool java,
+			     uint64_t addr)
 {
-	/* Only a JIT name's reading depends on the process. */
-	bool java = ps->hdr.java && sym.n && sym.s[0] == 'L' && memchr(sym.s, '/', sym.n);
 	struct frame_key k = {sym, dso, java};
 	uint64_t h = hash_range(sym.s, sym.n, dso.n + java), v;
 	if (dso.n)
@@ -157,6 +155,14 @@ static int64_t frame_location(struct parser *ps, struct range sym, struct range 
 	    sc_hashmap_put(&ps->frame_index, h, ps->frames.len - 1) < 0)
 		return -ENOMEM;
 	return loc;
+}
+
+/* The location of frame (sym, dso) at address addr, created on first sight. */
+static int64_t frame_location(struct parser *ps, struct range sym, struct range dso, uint64_t addr)
+{
+	/* Only a JIT name's reading depends on the process. */
+	bool java = ps->hdr.java && sym.n && sym.s[0] == 'L' && memchr(sym.s, '/', sym.n);
+	return sc_ps_frame_location(ps, sym, dso, java, addr);
 }
 
 /* ---------------------------------------------------------------------------------------------

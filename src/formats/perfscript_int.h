@@ -5,7 +5,8 @@
  * and the tour are in perfscript.c; the public contract in perfscript.h.
  *
  * Errors: functions returning int or int64_t return a value >= 0, -EINVAL with ps->d set to the
- * line and column, or -ENOMEM. Not thread-safe (one parser per thread).
+ * line and column, or -ENOMEM. Not thread-safe: one parser per thread (perfscript_split.c runs
+ * several, each with its own profile, and merges them on one thread).
  */
 #ifndef SC_FORMATS_PERFSCRIPT_INT_H
 #define SC_FORMATS_PERFSCRIPT_INT_H
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -282,7 +284,42 @@ static inline uint64_t load64(const char *s)
 	return w;
 }
 
+/* ---- perfscript.c: the parser's life, for the split reader ---- */
+
+int sc_ps_parser_init(struct parser *ps, unsigned flags, sc_diag *d);
+/* Reads the complete lines of data[0..n), and the last one too when `final`. Sets *used to the
+ * bytes consumed. Returns 0 or an error of parse_line. */
+int sc_ps_parse_lines(struct parser *ps, const char *data, size_t n, bool final, size_t *used);
+/* Ends the sample being read, if any (its stack interned, its record added). 0 or -ENOMEM. */
+int sc_ps_end_sample(struct parser *ps);
+/* Adds record r (in this parser's ids) to the records, summed into an equal one (same stack,
+ * pid, tid, comm, event) unless SC_PERFSCRIPT_TIMES. 0 or -ENOMEM. */
+int sc_ps_merge_rec(struct parser *ps, const struct rec *r);
+/* What the parser holds besides its profile: the merge table and the caches. */
+size_t sc_ps_parser_memory(const struct parser *ps);
+/* Finishes the profile (when r is 0: the last sample ended, the records made samples) into *out
+ * and frees the parser; with r < 0 (or a finishing error) the profile is freed too. Returns r
+ * or the finishing error. */
+int sc_ps_parser_finish(struct parser *ps, int r, sc_profile **out);
+
+/* ---- perfscript_split.c ---- */
+
+/* Parses the `perf script` text of the regular file `fd` from offset `start` to its end in up
+ * to `threads` parts at once, one parser each, cut at sample boundaries (a blank line and then a
+ * line that is not indented), each of part_bytes at least (0: 8 MiB), and merges the parts in
+ * order, so the profile is the one a single parser gives. Returns 0 with *out set; 1 when it did
+ * not try (not a regular file, too small to be worth it, no boundary found, threads <= 1); -EFBIG
+ * past max_memory (0: no limit), -EINVAL, -ENOMEM or -errno when a part failed: the caller parses
+ * alone then (which also gives the diagnostic with the right line). */
+int sc_ps_read_split(int fd, long start, unsigned flags, size_t max_memory, int threads,
+		     size_t part_bytes, sc_profile **out);
+
 /* ---- perfscript_frame.c ---- */
+
+/* The location of frame (sym, dso) read in a java process or not (`java`: a JIT name whose
+ * 'L' is dropped), at address addr, created on first sight (with its mapping and function). */
+int64_t sc_ps_frame_location(struct parser *ps, struct range sym, struct range dso, bool java,
+			     uint64_t addr);
 
 /* Parses "hexaddr [symbol[+0xoff]] [(dso)]" in s[0..n) (no leading blanks) and returns its
  * location, or -EINVAL (diag set; `line` is the start of the line, for the column) / -ENOMEM. */

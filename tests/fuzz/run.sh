@@ -45,7 +45,7 @@ mkdir -p "$out" "$out/corpus-$target"
 bin=$out/fuzz_readers${FUZZ_CFLAGS:+-$(printf %s "$FUZZ_CFLAGS" | md5sum | cut -c1-8)}
 sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/search.c src/util/strbuf.c
 	src/profile/profile.c src/profile/filter.c src/formats/folded.c src/formats/pprof_read.c src/formats/pprof_write.c src/formats/perfscript.c
-	src/formats/perfscript_frame.c src/formats/perfscript_header.c
+	src/formats/perfscript_frame.c src/formats/perfscript_header.c src/formats/perfscript_split.c
 	src/formats/speedscope.c src/formats/chrome.c src/formats/gperftools.c
 	tests/fuzz/fuzz_readers.c)
 libs=("$gen" -lprotobuf-c -lz)

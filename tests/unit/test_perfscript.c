@@ -447,6 +447,36 @@ static void assert_same_profile(const sc_profile *a, const sc_profile *b)
 	}
 }
 
+/* Reads text[0..n) from a regular file in 2, 3 and 7 parts of a few bytes at least, on as many
+ * threads (perfscript_split.c), and asserts the result (r, and p or the diagnostic d) that one
+ * parser gave. */
+static void same_in_parts(const char *text, size_t n, unsigned flags, int r, const sc_profile *p,
+			  const sc_diag *d)
+{
+	static const int threads[] = {2, 3, 7};
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		size_t nhead = n < 7 ? n : 7;
+		sc_perfscript_stream_options o = {
+		    .flags = flags, .threads = threads[i], .part_bytes = 8};
+		sc_profile *s = NULL;
+		sc_diag ds;
+		sc_diag_clear(&ds);
+		assert_int_equal(fseek(f, (long)nhead, SEEK_SET), 0);
+		assert_int_equal(sc_perfscript_read_stream_opts(f, text, nhead, &o, &s, &ds), r);
+		if (r == 0) {
+			assert_same_profile(p, s);
+		} else {
+			assert_int_equal(d->line, ds.line);
+			assert_int_equal(d->column, ds.column);
+		}
+		sc_profile_free(s);
+	}
+	fclose(f);
+}
+
 /* Parses text[0..n) with the caches and line by line (also as a stream), with and without
  * times, and asserts the same profile or the same error. Returns the cached parse's result. */
 static int parse_both_ways(const char *text, size_t n)
@@ -472,6 +502,7 @@ static int parse_both_ways(const char *text, size_t n)
 		fclose(f);
 		assert_int_equal(rp, rq);
 		assert_int_equal(rp, rs);
+		same_in_parts(text, n, times, rp, p, &dp);
 		if (rp == 0) {
 			assert_same_profile(p, q);
 			assert_same_profile(p, s);
