@@ -27,7 +27,9 @@
  *     one hash and one memcmp. Only a new block is parsed line by line: frames are hashed as byte
  *     ranges (symbol without its +0xoff, dso) and interned once as a location, and a stack
  *     shares its outer frames' nodes with the previous sample's when they agree. Then its bytes
- *     are kept (up to BLOCK_CACHE_BYTES in all; past that the cache starts over).
+ *     are kept (up to BLOCK_CACHE_BYTES, 64 MiB, in all: 80k callchains of 800 bytes; past that
+ *     the cache starts over, which costs every block a parse again: 16 MiB made the spread input
+ *     of bench/flamegraph-vs.sh, 18k callchains, run 1.5 times slower once its text grew).
  *   - the last header: a header equal to the previous one but for its time token (same comm,
  *     pid, cpu, period, event) is the previous one with a new time; only the time is read.
  *
@@ -384,9 +386,9 @@ static bool block_eq(uint64_t value, const void *key, const void *ctx)
 static int remember_block(struct parser *ps, struct range k, uint64_t hash, sc_stack_id stack,
 			  size_t nlines, size_t rec)
 {
-	if (k.n > BLOCK_CACHE_BYTES / 4)
+	if (k.n > ps->block_limit / 4)
 		return 0;
-	if (ps->block_bytes + k.n + BLOCK_COST > BLOCK_CACHE_BYTES) {
+	if (ps->block_bytes + k.n + BLOCK_COST > ps->block_limit) {
 		/* Filled mostly with blocks never seen again (every sample's callchain differs,
 		 * say): the cache cost more than it saved, so read the next 3 times as many samples
 		 * without it, which bounds that cost to a quarter, before trying it again. */
@@ -501,6 +503,7 @@ int sc_ps_parser_init(struct parser *ps, unsigned flags, sc_diag *d)
 	memset(ps, 0, sizeof(*ps));
 	ps->flags = flags;
 	ps->d = d;
+	ps->block_limit = flags & SC_PERFSCRIPT_SMALL_CACHE ? BLOCK_CACHE_SMALL : BLOCK_CACHE_BYTES;
 	ps->p = sc_profile_new();
 	return ps->p ? 0 : -ENOMEM;
 }

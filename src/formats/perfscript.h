@@ -31,6 +31,9 @@ enum {
 	/* Parse every line on its own, without the caches of repeated callchain blocks and
 	 * headers. The profile is the same, only slower: for tests that check exactly that. */
 	SC_PERFSCRIPT_LINE_BY_LINE = 1 << 1,
+	/* A 4 MiB cache of callchain blocks instead of 64 MiB: for tests of what happens when it
+	 * is full. The profile is the same. */
+	SC_PERFSCRIPT_SMALL_CACHE = 1 << 2,
 };
 
 /*
@@ -63,7 +66,7 @@ int sc_perfscript_parse(const char *data, size_t n, sc_profile **out, sc_diag *d
  * As sc_perfscript_parse_flags, for inputs too big to hold: parses `head` (bytes the caller has
  * already read from the stream, e.g. to sniff it; may be NULL with nhead 0) and then the rest of
  * `f` to its end, in 1 MiB chunks, so memory grows with distinct stacks (plus a cache of
- * callchain text seen before, 16 MiB at most) and never with the size of the text. Returns as
+ * callchain text seen before, 64 MiB at most) and never with the size of the text. Returns as
  * sc_perfscript_parse_flags, or -errno when reading fails.
  */
 int sc_perfscript_read_stream(FILE *f, const void *head, size_t nhead, unsigned flags,

@@ -86,7 +86,9 @@ struct block {
 	size_t rec; /* 1 + the record its last sample went to (0: none yet), tried first */
 };
 /* The block cache's memory: its text plus, per block, its entry and (at worst) 4 table slots. */
-#define BLOCK_CACHE_BYTES (16u << 20)
+#define BLOCK_CACHE_BYTES (64u << 20)
+/* With SC_PERFSCRIPT_SMALL_CACHE (tests of the full cache). */
+#define BLOCK_CACHE_SMALL (4u << 20)
 #define BLOCK_COST	  (sizeof(struct block) + 4 * 2 * sizeof(uint64_t))
 
 struct range {
@@ -130,6 +132,7 @@ struct parser {
 	SC_VEC(struct block) blocks;
 	SC_VEC(char) block_text;
 	size_t block_bytes; /* what the cache costs, counted as BLOCK_CACHE_BYTES says */
+	size_t block_limit; /* BLOCK_CACHE_BYTES, or BLOCK_CACHE_SMALL */
 	size_t block_hits, block_misses; /* since the cache last started over */
 	size_t block_pause;		 /* samples still to read without the cache */
 };

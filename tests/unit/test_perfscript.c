@@ -607,7 +607,8 @@ static void test_block_cache_full(void **state)
 	for (int i = 0; i < MANY; i++)
 		add_samples(&text, i % 6, 1, 10, 1);
 	sc_profile *p = NULL, *q = NULL;
-	assert_int_equal(sc_perfscript_parse_flags(text.buf, text.len, 0, &p, NULL), 0);
+	assert_int_equal(
+	    sc_perfscript_parse_flags(text.buf, text.len, SC_PERFSCRIPT_SMALL_CACHE, &p, NULL), 0);
 	assert_int_equal(
 	    sc_perfscript_parse_flags(text.buf, text.len, SC_PERFSCRIPT_LINE_BY_LINE, &q, NULL), 0);
 	assert_same_profile(p, q);
