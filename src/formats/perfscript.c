@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -378,7 +379,7 @@ static bool block_eq(uint64_t value, const void *key, const void *ctx)
 	const struct block *b = &ps->blocks.data[value];
 	const struct range *k = key;
 	return b->len == k->n && b->java == ps->hdr.java &&
-	       memcmp(ps->block_text.data + b->off, k->s, k->n) == 0;
+	       memcmp(ps->block_text + b->off, k->s, k->n) == 0;
 }
 
 /* Remembers that block k (parsed line by line, `nlines` lines) gave `stack` and went to record
@@ -395,25 +396,37 @@ static int remember_block(struct parser *ps, struct range k, uint64_t hash, sc_s
 		if (ps->block_hits * 3 < ps->block_misses)
 			ps->block_pause = 3 * ps->block_misses;
 		sc_hashmap_release(&ps->block_index);
-		ps->blocks.len = ps->block_text.len = ps->block_bytes = 0;
+		ps->blocks.len = ps->block_text_len = ps->block_bytes = 0;
 		ps->block_hits = ps->block_misses = 0;
 		if (ps->block_pause)
 			return 0;
 	}
-	struct block b = {.off = (uint32_t)ps->block_text.len,
+	if (!ps->block_text) {
+		/* One reservation for the whole cache (pages are only backed once written), asked
+		 * for huge pages, as blocks are looked up at random, once per sample (fewer TLB
+		 * misses; measured within noise on the 15 MiB cache of the spread input), and
+		 * nothing is copied as it grows. */
+		void *m = mmap(NULL, ps->block_limit, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m == MAP_FAILED) /* (an address-space limit): no cache, the same profile */
+			return 0;
+		madvise(m, ps->block_limit, MADV_HUGEPAGE);
+		ps->block_text = m;
+	}
+	struct block b = {.off = (uint32_t)ps->block_text_len,
 			  .len = (uint32_t)k.n,
 			  .java = ps->hdr.java,
 			  .stack = stack,
 			  .nlines = (uint32_t)nlines,
 			  .rec = rec};
-	if (sc_vec_reserve(&ps->block_text, k.n) < 0 || sc_vec_push(&ps->blocks, b) < 0)
+	if (sc_vec_push(&ps->blocks, b) < 0)
 		return -ENOMEM;
 	if (sc_hashmap_put(&ps->block_index, hash, ps->blocks.len - 1) < 0) {
 		ps->blocks.len--;
 		return -ENOMEM;
 	}
-	memcpy(ps->block_text.data + b.off, k.s, k.n);
-	ps->block_text.len += k.n;
+	memcpy(ps->block_text + b.off, k.s, k.n);
+	ps->block_text_len += k.n;
 	ps->block_bytes += k.n + BLOCK_COST;
 	return 0;
 }
@@ -523,7 +536,9 @@ int sc_ps_parser_finish(struct parser *ps, int r, sc_profile **out)
 	sc_vec_release(&ps->recs);
 	sc_hashmap_release(&ps->block_index);
 	sc_vec_release(&ps->blocks);
-	sc_vec_release(&ps->block_text);
+	if (ps->block_text)
+		munmap(ps->block_text, ps->block_limit);
+	ps->block_text = NULL;
 	sc_strbuf_release(&ps->name_buf);
 	if (r < 0)
 		sc_profile_free(ps->p);
@@ -549,7 +564,7 @@ size_t sc_ps_parser_memory(const struct parser *ps)
 	return sc_vec_bytes(ps->frames) + sc_hashmap_bytes(&ps->frame_index) +
 	       sc_vec_bytes(ps->dsos) + sc_hashmap_bytes(&ps->dso_index) + sc_vec_bytes(ps->recs) +
 	       sc_hashmap_bytes(&ps->rec_index) + sc_vec_bytes(ps->blocks) +
-	       sc_hashmap_bytes(&ps->block_index) + sc_vec_bytes(ps->block_text) +
+	       sc_hashmap_bytes(&ps->block_index) + ps->block_text_len +
 	       sc_vec_bytes(ps->prev_locs) + sc_vec_bytes(ps->prev_nodes) + sc_vec_bytes(ps->stack);
 }
 

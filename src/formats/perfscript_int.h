@@ -130,7 +130,8 @@ struct parser {
 
 	sc_hashmap block_index; /* hash_block(bytes) -> index in blocks */
 	SC_VEC(struct block) blocks;
-	SC_VEC(char) block_text;
+	char *block_text; /* block_limit bytes reserved (mmap), block_text_len used */
+	size_t block_text_len;
 	size_t block_bytes; /* what the cache costs, counted as BLOCK_CACHE_BYTES says */
 	size_t block_limit; /* BLOCK_CACHE_BYTES, or BLOCK_CACHE_SMALL */
 	size_t block_hits, block_misses; /* since the cache last started over */
