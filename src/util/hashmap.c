@@ -29,8 +29,7 @@ void sc_hashmap_release(sc_hashmap *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->values);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -41,47 +40,41 @@ bool sc_hashmap_get(const sc_hashmap *m, uint64_t hash, sc_hashmap_eq eq, const 
 		return false;
 	size_t mask = m->cap - 1;
 	for (size_t i = hash & mask;; i = (i + 1) & mask) {
-		if (m->values[i] == EMPTY)
+		const sc_hashmap_slot *s = &m->slots[i];
+		if (s->value == EMPTY)
 			return false;
-		if (m->keys[i] == hash && (!eq || eq(m->values[i], key, ctx))) {
-			*value = m->values[i];
+		if (s->key == hash && (!eq || eq(s->value, key, ctx))) {
+			*value = s->value;
 			return true;
 		}
 	}
 }
 
-static void insert(uint64_t *keys, uint64_t *values, size_t cap, uint64_t hash, uint64_t value)
+static void insert(sc_hashmap_slot *slots, size_t cap, uint64_t hash, uint64_t value)
 {
 	size_t mask = cap - 1;
 	size_t i = hash & mask;
-	while (values[i] != EMPTY)
+	while (slots[i].value != EMPTY)
 		i = (i + 1) & mask;
-	keys[i] = hash;
-	values[i] = value;
+	slots[i] = (sc_hashmap_slot){hash, value};
 }
 
 int sc_hashmap_put(sc_hashmap *m, uint64_t hash, uint64_t value)
 {
 	if ((m->len + 1) * 2 > m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 64;
-		uint64_t *keys = malloc(ncap * sizeof(*keys));
-		uint64_t *values = malloc(ncap * sizeof(*values));
-		if (!keys || !values) {
-			free(keys);
-			free(values);
+		sc_hashmap_slot *slots = malloc(ncap * sizeof(*slots));
+		if (!slots)
 			return -ENOMEM;
-		}
-		memset(values, 0xff, ncap * sizeof(*values));
+		memset(slots, 0xff, ncap * sizeof(*slots));
 		for (size_t i = 0; i < m->cap; i++)
-			if (m->values[i] != EMPTY)
-				insert(keys, values, ncap, m->keys[i], m->values[i]);
-		free(m->keys);
-		free(m->values);
-		m->keys = keys;
-		m->values = values;
+			if (m->slots[i].value != EMPTY)
+				insert(slots, ncap, m->slots[i].key, m->slots[i].value);
+		free(m->slots);
+		m->slots = slots;
 		m->cap = ncap;
 	}
-	insert(m->keys, m->values, m->cap, hash, value);
+	insert(m->slots, m->cap, hash, value);
 	m->len++;
 	return 0;
 }

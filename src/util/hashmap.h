@@ -15,10 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A slot: the hash of its key beside the caller's value (UINT64_MAX: empty), so a probe touches
+ * one cache line, not one in each of two arrays (lookups in big tables are memory-bound). */
+typedef struct sc_hashmap_slot {
+	uint64_t key, value;
+} sc_hashmap_slot;
+
 typedef struct sc_hashmap {
-	uint64_t *keys;	  /* hash of each slot's key */
-	uint64_t *values; /* caller's value; UINT64_MAX marks an empty slot */
-	size_t len, cap;  /* cap is 0 or a power of two */
+	sc_hashmap_slot *slots;
+	size_t len, cap; /* cap is 0 or a power of two */
 } sc_hashmap;
 
 /* Called on hash collision: is the entry stored as `value` equal to the key being looked up? */
@@ -28,7 +33,7 @@ void sc_hashmap_release(sc_hashmap *m);
 /* The bytes the table holds on the heap. */
 static inline size_t sc_hashmap_bytes(const sc_hashmap *m)
 {
-	return m->cap * (sizeof(*m->keys) + sizeof(*m->values));
+	return m->cap * sizeof(*m->slots);
 }
 
 /* Finds the value stored for a key whose hash is `hash`; `eq` may be NULL when hashes are the
