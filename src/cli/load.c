@@ -178,8 +178,11 @@ static int read_rest(FILE *f, const char *head, size_t nh, uint64_t max, char **
 }
 
 /* How many threads read a big `perf script` file: SCORCH_THREADS when it is a number from 1 to
- * 64 (1: one thread, the reference the tests compare with), else one per online CPU, at most 8.
- * The profile is the same whatever the count (src/formats/perfscript_split.c). */
+ * 64 (1: one thread, the reference the tests compare with), else the CPUs the machine leaves idle
+ * (online CPUs less the 1-minute load average, as make -l judges it), at least 1 and at most 8:
+ * on a busy machine a second part only costs CPU (it parses again the callchains the first part
+ * already knew) and gains no time. The profile is the same whatever the count
+ * (src/formats/perfscript_split.c). */
 static int parse_threads(void)
 {
 	const char *e = getenv("SCORCH_THREADS");
@@ -188,7 +191,15 @@ static int parse_threads(void)
 	if (e && *e && !*end && n >= 1 && n <= 64)
 		return (int)n;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+	double load = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = 0;
+		fclose(f);
+	}
+	long idle = cpus - (long)(load + 0.5);
+	return idle < 1 ? 1 : idle > 8 ? 8 : (int)idle;
 }
 
 int sc_cli_load_profile_opts(const char *cmd, const char *path, const sc_cli_load_options *o,
