@@ -26,6 +26,11 @@
 #include "report/groups.h"
 #include "util/strbuf.h"
 
+/* Trees of more than this many frames drop those narrower than one pixel of a page this many
+ * pixels wide (their cost stays in their caller's width, and the page says what was left out). */
+#define SC_FLAMEGRAPH_DROP_NODES  200000
+#define SC_FLAMEGRAPH_DROP_PIXELS 1920
+
 typedef struct sc_flamegraph_options {
 	const char *title; /* NULL: "scorch flamegraph" */
 	int type;	   /* sample type index */
