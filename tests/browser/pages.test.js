@@ -137,4 +137,21 @@ async function big(browser) {
 	await page.close();
 }
 
-run(dir, [flamegraph, diff, butterfly, big]);
+async function many(browser) {
+	const { page, errors } = await open(browser, "many/butterfly.html");
+	check("30 functions: butterfly loads without console errors", errors.length === 0,
+	      errors.join("; "));
+	const n = await page.$$eval("#top li", (lis) => lis.length);
+	check("30 functions: the side bar lists all 30 (more than --top 10)", n === 30, n);
+	const fit = await page.evaluate(() => {
+		const bar = document.getElementById("list");
+		const li = [...document.querySelectorAll("#top li")].find((x) =>
+			x.textContent.includes("ns::Matrix"));
+		return li ? [li.scrollWidth, bar.clientWidth, li.offsetHeight] : null;
+	});
+	check("30 functions: the long C++ name wraps inside the side bar",
+	      fit !== null && fit[0] <= fit[1] && fit[2] > 40, fit);
+	await page.close();
+}
+
+run(dir, [flamegraph, diff, butterfly, big, many]);
