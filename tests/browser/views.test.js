@@ -137,13 +137,16 @@ async function source(browser) {
 	check("source f: names the file and first line", note.includes("app.c:40"), note);
 	await page.click("#source button");
 	check("source: Close hides it", !(await page.isVisible("#source")));
-	/* The tooltip: self time and file:line. */
-	const box = await page.evaluate(() => window.scorchFlamegraph.find("f"));
+	/* The tooltip: self time and file:line, on f under b (20 ms, 10 of them self: g has the
+	 * rest), the frame right above b (b's only callee, as wide). */
+	const box = await page.evaluate(() => window.scorchFlamegraph.find("b"));
 	const r = await page.locator("#canvas").boundingBox();
-	await page.mouse.move(r.x + box.x + box.w / 2, r.y + box.y + 8);
+	await page.mouse.move(r.x + box.x + box.w / 2, r.y + box.y - 17 + 8);
 	const tip = await page.textContent("#tip");
-	check("tooltip: self time of f under a (30 ms, 25.00%)",
-	      tip.includes("self: 30.0 ms (25.00% of total)"), tip);
+	check("tooltip: f under b: 20 ms", tip.startsWith("f\n") &&
+	      tip.includes("20.0 ms (16.67% of total)"), tip);
+	check("tooltip: f under b: self 10 ms (8.33%)",
+	      tip.includes("self: 10.0 ms (8.33% of total)"), tip);
 	check("tooltip: f's file:line", /source: .*app\.c:40\n/.test(tip), tip);
 	check("source: no errors", errors.length === 0, errors.join("; "));
 	await page.close();
