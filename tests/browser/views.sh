@@ -4,6 +4,7 @@
 #
 #   views.html  from views.txt (a crafted pprof profile with times, thread names and lines; its
 #               comment gives the known answers), with app.c generated so its source is readable
+#   phases/     scorch record of tests/programs/phases (when perf sampling is allowed)
 #   huge.html   from 250,000 distinct stacks (more than the 200,000 frames above which the page
 #               drops frames narrower than a pixel); huge.expected holds mod0_fn's share
 #
@@ -51,6 +52,15 @@ PY
 "$SCORCH" report --format html -o "$tmp/huge.html" "$tmp/huge.folded"
 "$SCORCH" report --format folded -o "$tmp/huge.out.folded" "$tmp/huge.folded"
 set +e
+# A real recording when perf sampling is allowed here: the page scorch record writes for
+# tests/programs/phases (phase_one, then phase_two, on a thread named worker).
+if [ -x "${PHASES:-}" ] &&
+	"$SCORCH" record -F 1000 -o "$tmp/phases" -- "$PHASES" 0.4 >"$tmp/phases.log" 2>&1; then
+	:
+else
+	echo "note: no recording of phases (scorch record failed or PHASES unset); skipping its checks"
+	sed 's/^/  | /' "$tmp/phases.log" 2>/dev/null | tail -3
+fi
 stacks=$(wc -l <"$tmp/huge.out.folded")
 if [ "$stacks" -ne 250000 ]; then
 	echo "FAIL: the folded output of the huge profile has $stacks stacks, not 250000"

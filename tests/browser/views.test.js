@@ -181,4 +181,28 @@ async function huge(browser) {
 	await page.close();
 }
 
-run(dir, [timeline, sandwich, source, legend, huge]);
+/* A recording of tests/programs/phases: the worker thread runs phase_one, then phase_two (equal
+ * work). The run's first and last 40% (a fifth around the middle left out) are each one phase;
+ * shares are loose, as in tests/cli/time_threads.sh. */
+async function phases(browser) {
+	if (!fs.existsSync(path.join(dir, "phases/flamegraph.html"))) {
+		console.log("skip: phases was not recorded");
+		return;
+	}
+	const { page, errors } = await open(browser, "phases/flamegraph.html");
+	check("phases: loads without console errors", errors.length === 0, errors.join("; "));
+	const names = await page.evaluate(() => window.scorchFlamegraph.trackNames());
+	check("phases: a track named worker", names.some((n) => n.startsWith("worker (")),
+	      names.join("|"));
+	const share = (n) => page.evaluate((x) => 100 * window.scorchFlamegraph.value(x) /
+					   window.scorchFlamegraph.total(), n);
+	await page.evaluate(() => window.scorchFlamegraph.brush(0, 0.4));
+	const one = await share("phase_one"), two = await share("phase_two");
+	check("phases: the first 40% is phase_one (>= 85%)", one >= 85 && two <= 15, [one, two]);
+	await page.evaluate(() => window.scorchFlamegraph.brush(0.6, 1));
+	const one2 = await share("phase_one"), two2 = await share("phase_two");
+	check("phases: the last 40% is phase_two (>= 85%)", two2 >= 85 && one2 <= 15, [one2, two2]);
+	await page.close();
+}
+
+run(dir, [timeline, sandwich, source, legend, huge, phases]);
