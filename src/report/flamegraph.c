@@ -659,7 +659,9 @@ int sc_flamegraph_page_head(sc_strbuf *sb, const char *title, const char *css)
 	    sc_strbuf_add_html(sb, title) < 0 || sc_strbuf_adds(sb, "</title>\n<style>\n") < 0 ||
 	    sc_strbuf_adds(sb, sc_asset_flamegraph_css) < 0 ||
 	    (css && sc_strbuf_adds(sb, css) < 0) ||
-	    sc_strbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">") < 0 ||
+	    sc_strbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\" title=\"") <
+		0 ||
+	    sc_strbuf_add_html(sb, title) < 0 || sc_strbuf_adds(sb, "\">") < 0 ||
 	    sc_strbuf_add_html(sb, title) < 0 ||
 	    sc_strbuf_adds(sb, "</h1>\n<span id=\"info\"></span>\n"
 			       "<span class=\"spacer\"></span>\n"

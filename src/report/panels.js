@@ -203,7 +203,8 @@
 		document.body.removeAttribute("data-sandwich");
 	}
 
-	function showSandwich(k) {
+	/* Shows the sandwich of key k; `stay`: without scrolling to it (a redraw). */
+	function showSandwich(k, stay) {
 		current = k;
 		boxes = [];
 		var t = sandwichTrees(k);
@@ -219,7 +220,8 @@
 		sandwichPanel.appendChild(drawTree(t.callees, "callees", width));
 		sandwichPanel.appendChild(el("div", "side-label", "callees"));
 		document.body.setAttribute("data-sandwich", names[k]);
-		sandwichPanel.scrollIntoView({block: "nearest"});
+		if (!stay)
+			sandwichPanel.scrollIntoView({block: "nearest"});
 	}
 
 	/*
@@ -381,6 +383,6 @@
 	page.setValues = function (v) {
 		setValues(v);
 		if (current >= 0)
-			showSandwich(current);
+			showSandwich(current, true);
 	};
 })();
