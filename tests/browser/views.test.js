@@ -135,6 +135,15 @@ async function source(browser) {
 		      rows.includes(want[l]), rows.join(" | "));
 	const note = await page.textContent("#source .panel-note");
 	check("source f: names the file and first line", note.includes("app.c:40"), note);
+	await page.evaluate(() => window.scorchFlamegraph.source("h"));
+	const hrows = await page.$$eval("#source tbody tr[data-line]", (trs) => trs.map((tr) =>
+		[tr.getAttribute("data-line"), tr.cells[0].textContent, tr.cells[1].textContent,
+		 tr.cells[3].textContent].join(" ")));
+	check("source h (file unreadable): line 60 at 100.00%, no text",
+	      hrows.join("|") === "60 100.00% 100.00% ", hrows.join("|"));
+	const hnote = await page.textContent("#source .panel-note");
+	check("source h: says the file could not be read", hnote.includes("could not be read"),
+	      hnote);
 	await page.click("#source button");
 	check("source: Close hides it", !(await page.isVisible("#source")));
 	/* The tooltip: self time and file:line, on f under b (20 ms, 10 of them self: g has the
