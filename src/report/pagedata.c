@@ -231,6 +231,8 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 	}
 	r = sc_strbuf_adds(sb, "]]}");
 out:
+	if (r == -ENOMEM && ferror(f))
+		r = -EIO; /* a flush that failed, not an allocation */
 	free(cells);
 	free(thread_of);
 	sc_strbuf_release(&tracks);
@@ -402,6 +404,8 @@ int sc_page_write_annotate(const sc_profile *p, int type, sc_strbuf *sb, FILE *f
 	}
 	r = 0;
 out:
+	if (r == -ENOMEM && ferror(f))
+		r = -EIO; /* a flush that failed, not an allocation */
 	source_release(&src);
 	sc_vec_release(&files);
 	sc_annotate_release(&a);
