@@ -86,6 +86,12 @@ static size_t distinct(const struct cell *cells, size_t n)
 	return d;
 }
 
+static bool cell_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct cell *c = &((const struct cell *)ctx)[value], *k = key;
+	return c->track == k->track && c->bucket == k->bucket && c->node == k->node;
+}
+
 static bool thread_eq(uint64_t value, const void *key, const void *ctx)
 {
 	const struct thread *t = &((const struct thread *)ctx)[value];
@@ -156,16 +162,14 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 	uint32_t nb = span ? SC_TIMELINE_BUCKETS : 1;
 	uint64_t width = span / nb + 1; /* every time falls in 0..nb-1 */
 	SC_VEC(struct thread) th = {0};
-	sc_hashmap index = {0};
-	struct cell *cells = malloc(ncells * sizeof(*cells));
-	uint32_t *thread_of = malloc(ncells * sizeof(*thread_of));
+	sc_hashmap index = {0}, cell_index = {0};
+	/* Summed as they come (track: the thread's index until the tracks are chosen), so only the
+	 * distinct cells are sorted, not the samples. */
+	SC_VEC(struct cell) cv = {0};
 	sc_names names;
 	sc_strbuf tracks = {0};
 	int r = -ENOMEM;
-	if (!cells || !thread_of)
-		goto out;
 	sc_names_init(&names, p);
-	size_t c = 0;
 	for (size_t i = 0; i < p->samples.len; i++) {
 		if (!counted(p, type, node_of_stack, i))
 			continue;
@@ -185,15 +189,25 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 			t->name = name;
 		t->first = s->time_ns < t->first ? s->time_ns : t->first;
 		t->total = sc_sat_add(t->total, value);
-		thread_of[c] = (uint32_t)v;
-		cells[c++] = (struct cell){.bucket = (uint32_t)((s->time_ns - t0) / width),
-					   .node = node_of_stack[s->stack],
-					   .value = value};
+		struct cell x = {.track = (uint32_t)v,
+				 .bucket = (uint32_t)((s->time_ns - t0) / width),
+				 .node = node_of_stack[s->stack],
+				 .value = value};
+		uint64_t ch =
+		    sc_hash_combine(sc_hash_combine(sc_hash_u64(x.track), x.bucket), x.node);
+		if (sc_hashmap_get(&cell_index, ch, cell_eq, &x, cv.data, &v)) {
+			cv.data[v].value = sc_sat_add(cv.data[v].value, value);
+		} else if (sc_vec_push(&cv, x) < 0 ||
+			   sc_hashmap_put(&cell_index, ch, cv.len - 1) < 0) {
+			goto out;
+		}
 	}
 	if (write_tracks(p, th.data, th.len, &tracks) < 0)
 		goto out;
+	struct cell *cells = cv.data;
+	ncells = cv.len;
 	for (size_t i = 0; i < ncells; i++)
-		cells[i].track = th.data[thread_of[i]].track;
+		cells[i].track = th.data[cells[i].track].track;
 	/* Coarser buckets (two at a time) while the cells would exceed the cap. */
 	unsigned shift = 0;
 	qsort(cells, ncells, sizeof(*cells), cmp_cell);
@@ -233,8 +247,8 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 out:
 	if (r == -ENOMEM && ferror(f))
 		r = -EIO; /* a flush that failed, not an allocation */
-	free(cells);
-	free(thread_of);
+	sc_vec_release(&cv);
+	sc_hashmap_release(&cell_index);
 	sc_strbuf_release(&tracks);
 	sc_vec_release(&th);
 	sc_hashmap_release(&index);
