@@ -5,7 +5,8 @@
 #   bash bench/pagesize.sh [BUILD_DIR] [OTHER_SCORCH] [PROFILE]
 #
 # Records examples/memgraph (scorch record, default options) unless PROFILE names a recording's
-# profile.pb.gz, then writes `scorch report --format html` of it with BUILD_DIR's scorch (and
+# profile.pb.gz, or is `synthetic`: 120,000 samples with times, 4,000 stacks of 3,000 functions
+# over 120 s (tests/data/views/mkpprof.py encodes it). Then it writes `scorch report --format html` of it with BUILD_DIR's scorch (and
 # OTHER_SCORCH's, e.g. a build of the commit before the timeline), ROUNDS times (default 5) for
 # the median CPU time (user + system). Prints the page's bytes and those of each part of its
 # JSON document (tree, names, timeline, annotate...).
@@ -18,7 +19,24 @@ rounds=${ROUNDS:-5}
 bench_need "$scorch" "build first ($scorch missing)"
 bench_tmpdir
 bench_cputime
-if [ -z "$profile" ]; then
+if [ "$profile" = synthetic ]; then
+	python3 - "$tmp/synthetic.txt" <<'PY'
+import random, sys
+random.seed(1)
+out = ["types samples/count cpu/nanoseconds", "ns 1000000", "time_ns", "thread 11 worker",
+       "mapping app /usr/bin/app 400000 5000000 0"]
+for i in range(3000):
+    out.append("loc l%d app %x f%d@/nonexistent/app.c:%d" % (i, 0x400000 + 16 * i, i, 10 + i % 60))
+t = 1
+for k in range(4000):
+    stack = " ".join("l%d" % random.randrange(3000) for _ in range(4))
+    out.append("sample 30 1 11 %d %s" % (t, stack))
+    t += 30
+open(sys.argv[1], "w").write("\n".join(out) + "\n")
+PY
+	python3 "$top/tests/data/views/mkpprof.py" "$tmp/synthetic.txt" "$tmp/synthetic.pb"
+	profile="$tmp/synthetic.pb"
+elif [ -z "$profile" ]; then
 	memgraph="$top/$build/examples/memgraph/memgraph"
 	bench_need "$memgraph" "build first ($memgraph missing)"
 	"$scorch" record -o "$tmp/rec" -- "$memgraph" >/dev/null 2>&1 ||
