@@ -155,6 +155,62 @@ static void known_answers(const sc_profile *p, const char *src)
 	free(page);
 }
 
+/* The page of `p` as a string. */
+static char *page_of(const sc_profile *p)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+	sc_flamegraph_options o = {.title = "t", .type = 0};
+	EXPECT(f && sc_flamegraph_write_html(p, &o, f) == 0);
+	EXPECT(fclose(f) == 0);
+	return page;
+}
+
+/* 40 threads (tid 100 + i has i + 1 samples at time 1000 + i): the 31 busiest get a track each,
+ * in order of their first sample, the 9 quietest share one. */
+static void many_threads(void)
+{
+	sc_profile *p = sc_profile_new();
+	if (!p || sc_profile_add_sample_type(p, "samples", "count") < 0)
+		exit(1);
+	uint32_t main_ = loc(p, 0, "main", 1, 1, 0x1000);
+	char name[16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		for (int k = 0; k <= i; k++)
+			sample(p, &main_, 1, 100 + (uint32_t)i, name, 1000 + (uint64_t)i);
+	}
+	char *page = page_of(p);
+	expect_in(page, "\"tracks\":[{\"name\":\"t9\",\"pid\":1,\"tid\":109},");
+	expect_in(page, "{\"name\":\"t39\",\"pid\":1,\"tid\":139},"
+			"{\"name\":\"9 other threads\",\"threads\":9}]");
+	free(page);
+	sc_profile_free(p);
+}
+
+/* 300 stacks each sampled in every one of 1000 buckets: 300,000 cells, more than the cap
+ * (250,000), so the buckets are halved once: 500 buckets of twice the width. */
+static void coarser(void)
+{
+	sc_profile *p = sc_profile_new();
+	if (!p || sc_profile_add_sample_type(p, "samples", "count") < 0)
+		exit(1);
+	uint32_t main_ = loc(p, 0, "main", 1, 1, 0x1000), leaf[2] = {0, main_};
+	for (uint32_t s = 0; s < 300; s++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%u", s);
+		leaf[0] = loc(p, 0, name, 1, 1, 0x2000 + 16 * s);
+		for (uint64_t b = 0; b < 1000; b++)
+			sample(p, leaf, 2, 7, "w", 1000 + b * 1000);
+	}
+	char *page = page_of(p);
+	/* span 999,000 ns: 1000 buckets of 1000 ns, halved to 500 of 2000 */
+	expect_in(page, "\"timeline\":{\"start_ns\":1000,\"bucket_ns\":2000,\"buckets\":500,");
+	free(page);
+	sc_profile_free(p);
+}
+
 int main(void)
 {
 	char src[] = "/tmp/scorch-test-page-XXXXXX";
@@ -169,6 +225,8 @@ int main(void)
 		return 1;
 	sc_profile *p = build(src);
 	known_answers(p, src);
+	many_threads();
+	coarser();
 
 	sc_flamegraph_options o = {.title = "t", .type = 0};
 	long n = 0;
