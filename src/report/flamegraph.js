@@ -31,7 +31,8 @@
  * focuses the search box.
  *
  * Clicking a frame also selects it: the "Sandwich" and "Source" buttons (or "s" and "a") open
- * the selected function's panels (panels.js); Shift+click and Alt+click open them directly. The
+ * the selected function's panels (panels.js); Shift+click and Alt+click open them directly, and
+ * Enter in the search box opens the sandwich of the costliest matching function. The
  * tooltip gives the frame's self cost and its function's file:line when the profile has them.
  * The legend stays in view under the header when the page scrolls. A page whose tree was too
  * big keeps only frames wider than a pixel at full width (flamegraph.c) and says so in #note.
@@ -579,6 +580,36 @@
 	search.addEventListener("input", function () {
 		clearTimeout(searchTimer);
 		searchTimer = setTimeout(applySearch, 150);
+	});
+	/* Enter: the sandwich of the matching function with the largest cost (each sample once). */
+	search.addEventListener("keydown", function (ev) {
+		if (ev.key !== "Enter")
+			return;
+		clearTimeout(searchTimer);
+		applySearch();
+		if (!matchKey)
+			return;
+		var cost = new Float64Array(names.length), first = new Int32Array(names.length).fill(-1);
+		var on = new Int32Array(names.length); /* frames of each key on the current path */
+		var path = [];
+		for (var i = 1; i < N; i++) {
+			while (path.length && path[path.length - 1] + size[path[path.length - 1]] < i)
+				on[key[path.pop()]]--;
+			var k = key[i];
+			if (matchKey[k] && !on[k] && val[i] > 0) {
+				cost[k] += val[i];
+				if (first[k] < 0)
+					first[k] = i;
+			}
+			on[k]++;
+			path.push(i);
+		}
+		var best = -1;
+		for (var j = 0; j < names.length; j++)
+			if (first[j] >= 0 && (best < 0 || cost[j] > cost[best]))
+				best = j;
+		if (best >= 0)
+			select(first[best], "sandwich");
 	});
 	document.addEventListener("keydown", function (ev) {
 		if (ev.key === "Escape") {

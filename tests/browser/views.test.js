@@ -112,6 +112,15 @@ async function sandwich(browser) {
 	await page.click("#sandwich-open");
 	check("sandwich: the header button opens the clicked frame's",
 	      (await page.evaluate(() => document.body.getAttribute("data-sandwich"))) === "b");
+	/* Enter in the search box: the costliest match, g (60 ms) rather than f (50 ms). */
+	await page.fill("#search", "^(f|g)$");
+	await page.press("#search", "Enter");
+	check("sandwich: Enter in the search opens the costliest match (g)",
+	      (await page.evaluate(() => document.body.getAttribute("data-sandwich"))) === "g");
+	await page.fill("#search", "^[fh]$");
+	await page.press("#search", "Enter");
+	check("sandwich: and with ^[fh]$, f (50 ms, not h 20 ms)",
+	      (await page.evaluate(() => document.body.getAttribute("data-sandwich"))) === "f");
 	check("sandwich: no errors", errors.length === 0, errors.join("; "));
 	await page.close();
 }
