@@ -11,6 +11,8 @@
 extern const char sc_asset_tree_js[];	     /* tree.js: shared by both pages */
 extern const char sc_asset_flamegraph_js[];  /* flamegraph.js */
 extern const char sc_asset_flamegraph_css[]; /* flamegraph.css: shared by both pages */
+extern const char sc_asset_timeline_js[];    /* timeline.js: the flamegraph's timeline */
+extern const char sc_asset_panels_js[];	     /* panels.js: its sandwich and source panels */
 extern const char sc_asset_butterfly_js[];   /* butterfly.js */
 extern const char sc_asset_butterfly_css[];  /* butterfly.css */
 

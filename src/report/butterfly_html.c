@@ -20,6 +20,14 @@
 #include "report/frames.h"
 #include "util/strbuf.h"
 
+/* The side bar scrolls: it lists at least SIDE_BAR_MIN functions, more when `top` asks for more
+ * (a report's --top 10 is for its text tables, not for what a page can list). */
+#define SIDE_BAR_MIN 200
+static size_t side_bar_len(const sc_butterfly_html_options *o)
+{
+	return o && o->top > SIDE_BAR_MIN ? o->top : SIDE_BAR_MIN;
+}
+
 int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options *o, FILE *f)
 {
 	const char *title = o && o->title ? o->title : "scorch butterfly";
@@ -54,7 +62,7 @@ int sc_butterfly_html_write(const sc_profile *p, const sc_butterfly_html_options
 	if (sc_strbuf_adds(&sb, "\n</script>\n<script type=\"application/json\" "
 				"id=\"scorch-page\">\n{\"focus\":\"") < 0 ||
 	    sc_strbuf_add_json(&sb, o && o->focus ? o->focus : "") < 0 ||
-	    sc_strbuf_addf(&sb, "\",\"top\":%zu}\n</script>\n", o && o->top ? o->top : 50) < 0 ||
+	    sc_strbuf_addf(&sb, "\",\"top\":%zu}\n</script>\n", side_bar_len(o)) < 0 ||
 	    sc_flamegraph_page_end(&sb, sc_asset_butterfly_js) < 0)
 		goto out;
 	r = sc_flush_strbuf(&sb, f);

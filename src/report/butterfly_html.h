@@ -22,7 +22,7 @@ typedef struct sc_butterfly_html_options {
 	const char *title; /* NULL: "scorch butterfly" */
 	int type;	   /* sample type index */
 	const char *focus; /* display name of the function shown first; NULL: the hottest by self */
-	size_t top;	   /* functions listed in the side bar; 0: 50 */
+	size_t top;	   /* functions listed in the side bar, at least 200 */
 } sc_butterfly_html_options;
 
 /* Writes the page to `f`. Returns 0, -EINVAL for a bad sample type, -ENOMEM or -EIO. */

@@ -24,6 +24,27 @@
  *    "group_totals":[40,25],              each component's cost over the whole profile
  *    "grp":[1,1,0],                       per node (preorder): the component most of its
  *                                         inclusive cost belongs to (ties: the first)
+ *    optional, when the profile's functions name their files (not in a differential page):
+ *    "file":[0,0],"line":[3,12],          per key: its function's file (index into "files",
+ *    "files":["/src/myprog.c"],           -1 unknown) and first line (0 unknown)
+ *    optional, in a tree of more than SC_FLAMEGRAPH_DROP_NODES frames:
+ *    "dropped":{"frames":4100000,         frames left out, narrower than one pixel of a page
+ *               "value":1234,"pixels":1920}  "pixels" wide; their cost stays in their callers
+ *    optional, when samples carry times (pagedata.c; not in a differential page):
+ *    "timeline":{"start_ns":5000,         the first sample's time
+ *      "bucket_ns":12000,"buckets":1000,  the run cut into equal buckets
+ *      "tracks":[{"name":"worker","pid":7,"tid":9}, ...,   a track per thread (its last name),
+ *                {"name":"40 other threads","threads":40}],  past 31 the rest in one
+ *      "cells":[[0,2,30, 1,2,10, 0,4,5]]} per track: (bucket - previous cell's bucket, node
+ *                                         (preorder index into "tree"), value) for each
+ *                                         bucket and node with samples, by bucket then node
+ *    optional, when samples have line numbers (pagedata.c; not in a differential page):
+ *    "annotate":{"funcs":[{"name":"a",    the hottest functions, hottest first
+ *        "file":0,"start":10,             its file (index into annotate's "files"), first line
+ *        "self":30,"total":50,            its values (annotate.h: what counts)
+ *        "lines":[0,12,30,30, 1,4,0,20],  (file, line, self, total) per line, own file first
+ *        "src":[11,"for (;;)",12,"x++;"]}],  (line, text) of the own file when readable
+ *      "files":["/src/a.c","/src/a.h"]}
  *    optional, in a differential page:
  *    "diff":true,"base_total":80,         the base profile's total
  *    "base_scale":0.8125,                 what base values are multiplied by to compare
@@ -56,12 +77,14 @@
 
 #include "report/assets.h"
 #include "report/frames.h"
+#include "report/pagedata.h"
 #include "util/strbuf.h"
 
 #define NONE UINT32_MAX
 
 struct mkey {
 	const char *name, *module; /* borrowed from the profiles' sc_fkeys */
+	uint32_t function;	   /* a function id of the first profile that had the key */
 };
 
 struct fnode {
@@ -89,6 +112,9 @@ struct tree {
 	size_t ngroups;
 	SC_VEC(struct gself) gself;
 	int64_t *gval;
+	/* The node each stack node of the (new) profile is drawn in, NONE for stacks without
+	 * value: for the timeline, whose samples are counted at their stack's node. */
+	uint32_t *stack_map;
 };
 
 struct child_probe {
@@ -131,7 +157,8 @@ static uint32_t *merge_keys(struct tree *t, const sc_fkeys *k)
 	if (!remap)
 		return NULL;
 	for (size_t i = 0; i < k->keys.len; i++) {
-		struct mkey probe = {k->keys.data[i].name, k->keys.data[i].module};
+		struct mkey probe = {k->keys.data[i].name, k->keys.data[i].module,
+				     k->keys.data[i].function};
 		uint64_t h = sc_hash_combine(sc_hash_bytes(probe.name, strlen(probe.name), 0),
 					     sc_hash_bytes(probe.module, strlen(probe.module), 1));
 		uint64_t v;
@@ -174,6 +201,10 @@ static int build(struct tree *t, const sc_profile *p, const sc_fkeys *keys, int 
 	    sc_vec_push(&t->nodes, ((struct fnode){.key = NONE, .parent = NONE})) < 0)
 		goto out;
 	map[0] = 0;
+	if (!is_base) {
+		free(t->stack_map);
+		t->stack_map = map;
+	}
 	if (is_base)
 		t->nodes.data[0].base = sc_sat_add(t->nodes.data[0].base, self[0]);
 	else
@@ -207,7 +238,8 @@ static int build(struct tree *t, const sc_profile *p, const sc_fkeys *keys, int 
 out:
 	free(self);
 	free(total);
-	free(map);
+	if (map != t->stack_map)
+		free(map);
 	free(fk);
 	free(remap);
 	free(cls);
@@ -281,6 +313,7 @@ static void tree_release(struct tree *t)
 	sc_hashmap_release(&t->key_index);
 	sc_vec_release(&t->gself);
 	free(t->gval);
+	free(t->stack_map);
 }
 
 /* Writes the buffer out when it has grown large, to keep memory flat on big profiles. */
@@ -295,51 +328,147 @@ static bool module_eq(uint64_t value, const void *key, const void *ctx)
 	return strcmp(mods[value], key) == 0;
 }
 
-/* The nodes in preorder (children by name), as a malloc'd array of t->nodes.len ids or NULL. */
-static uint32_t *preorder(const struct tree *t)
+/* The page's nodes: the tree's in preorder, less what was dropped. */
+struct layout {
+	uint32_t *pre; /* kept nodes in preorder (children by name) */
+	size_t len;
+	uint32_t *pos;	       /* per tree node: its index in pre, or its nearest kept ancestor's */
+	uint64_t *ndesc;       /* per tree node: its kept descendants */
+	uint64_t dropped;      /* frames left out */
+	int64_t dropped_value; /* their cost (the values of the dropped subtrees' roots) */
+};
+
+static void layout_release(struct layout *l)
 {
-	uint32_t *order = malloc((t->nodes.len ? t->nodes.len : 1) * sizeof(*order));
+	free(l->pre);
+	free(l->pos);
+	free(l->ndesc);
+	*l = (struct layout){0};
+}
+
+/* A frame narrower than a pixel at full width, when the page drops those. */
+static bool too_narrow(const struct tree *t, const struct fnode *n)
+{
+	const struct fnode *root = &t->nodes.data[0];
+	return (double)n->value * SC_FLAMEGRAPH_DROP_PIXELS < (double)root->value &&
+	       (double)n->base * SC_FLAMEGRAPH_DROP_PIXELS < (double)root->base + 0.5;
+}
+
+/* Lays the nodes out in preorder, leaving out frames too narrow to see when the tree has more
+ * than SC_FLAMEGRAPH_DROP_NODES of them. Returns 0 or -ENOMEM. */
+static int layout(const struct tree *t, struct layout *l)
+{
+	size_t n = t->nodes.len ? t->nodes.len : 1;
+	bool drop = t->nodes.len > SC_FLAMEGRAPH_DROP_NODES;
 	SC_VEC(uint32_t) stack = {0};
-	size_t len = 0;
-	if (!order || sc_vec_push(&stack, 0) < 0)
+	*l = (struct layout){0};
+	l->pre = malloc(n * sizeof(*l->pre));
+	l->pos = malloc(n * sizeof(*l->pos));
+	l->ndesc = calloc(n, sizeof(*l->ndesc));
+	if (!l->pre || !l->pos || !l->ndesc || sc_vec_push(&stack, 0) < 0)
 		goto fail;
+	memset(l->pos, 0xff, n * sizeof(*l->pos));
 	/* Children pushed in reverse so the first (by name) is visited first. */
 	while (stack.len) {
 		uint32_t i = stack.data[--stack.len];
-		const struct fnode *n = &t->nodes.data[i];
-		order[len++] = i;
-		for (uint32_t j = n->nchildren; j-- > 0;)
-			if (sc_vec_push(&stack, t->children[n->first_child + j]) < 0)
+		const struct fnode *nd = &t->nodes.data[i];
+		l->pos[i] = (uint32_t)l->len;
+		l->pre[l->len++] = i;
+		for (uint32_t j = nd->nchildren; j-- > 0;) {
+			uint32_t c = t->children[nd->first_child + j];
+			const struct fnode *cn = &t->nodes.data[c];
+			if (drop && too_narrow(t, cn)) {
+				l->dropped += cn->ndescendants + 1;
+				l->dropped_value = sc_sat_add(l->dropped_value, cn->value);
+			} else if (sc_vec_push(&stack, c) < 0) {
 				goto fail;
+			}
+		}
 	}
+	/* Parents come before children in t->nodes, so a dropped node finds its kept ancestor. */
+	for (size_t i = 1; i < t->nodes.len; i++)
+		if (l->pos[i] == NONE)
+			l->pos[i] = l->pos[t->nodes.data[i].parent];
+	for (size_t k = l->len; k-- > 1;)
+		l->ndesc[t->nodes.data[l->pre[k]].parent] += l->ndesc[l->pre[k]] + 1;
 	sc_vec_release(&stack);
-	return order;
+	return 0;
 fail:
 	sc_vec_release(&stack);
-	free(order);
-	return NULL;
+	layout_release(l);
+	return -ENOMEM;
+}
+
+/* Writes "file" and "line" per used key (the source file, as an index into "files", and first
+ * line of the function shown under it; -1 and 0 when unknown), when any key has a file. */
+static int write_key_files(const sc_profile *p, const struct tree *t, const uint32_t *order,
+			   size_t nused, sc_strbuf *sb, FILE *f)
+{
+	SC_VEC(sc_str) files = {0};
+	int r = -ENOMEM;
+	bool any = false;
+	for (size_t i = 0; i < nused && !any; i++) {
+		const sc_function *fn = sc_profile_function(p, t->keys.data[order[i]].function);
+		any = fn && fn->filename;
+	}
+	if (!any)
+		return 0;
+	if (sc_strbuf_adds(sb, ",\n\"file\":[") < 0)
+		goto out;
+	for (size_t i = 0; i < nused; i++) {
+		const sc_function *fn = sc_profile_function(p, t->keys.data[order[i]].function);
+		int64_t fi = -1;
+		if (fn && fn->filename) {
+			for (fi = 0; (size_t)fi < files.len && files.data[fi] != fn->filename; fi++)
+				;
+			if ((size_t)fi == files.len && sc_vec_push(&files, fn->filename) < 0)
+				goto out;
+		}
+		if (sc_strbuf_addf(sb, "%s%" PRId64, i ? "," : "", fi) < 0 ||
+		    flush(sb, f, false) < 0)
+			goto out;
+	}
+	if (sc_strbuf_adds(sb, "],\n\"line\":[") < 0)
+		goto out;
+	for (size_t i = 0; i < nused; i++) {
+		const sc_function *fn = sc_profile_function(p, t->keys.data[order[i]].function);
+		if (sc_strbuf_addf(sb, "%s%" PRId64, i ? "," : "", fn ? fn->start_line : 0) < 0 ||
+		    flush(sb, f, false) < 0)
+			goto out;
+	}
+	if (sc_strbuf_adds(sb, "],\n\"files\":[") < 0)
+		goto out;
+	for (size_t i = 0; i < files.len; i++)
+		if ((i && sc_strbuf_addc(sb, ',') < 0) ||
+		    sc_add_json_quoted(sb, sc_profile_str(p, files.data[i])) < 0)
+			goto out;
+	r = sc_strbuf_adds(sb, "]");
+out:
+	sc_vec_release(&files);
+	return r;
 }
 
 /* Writes "tree", "names", "mod", "modules" and the optional arrays. Keys are renumbered in order
  * of first use so the tables hold only frames that are drawn. */
-static int write_tree(const struct tree *t, bool diff, double base_scale, sc_strbuf *sb, FILE *f)
+static int write_tree(const sc_profile *p, const struct tree *t, const struct layout *l, bool diff,
+		      double base_scale, sc_strbuf *sb, FILE *f)
 {
 	size_t nkeys = t->keys.len, gw = t->ngroups + 1;
 	uint32_t *remap = malloc((nkeys ? nkeys : 1) * sizeof(*remap));
 	uint32_t *order = malloc(t->nodes.len * sizeof(*order)); /* used keys, in new order */
 	uint32_t *key_mod = malloc(t->nodes.len * sizeof(*key_mod));
-	uint32_t *pre = preorder(t);
+	const uint32_t *pre = l->pre;
 	SC_VEC(const char *) mods = {0};
 	sc_hashmap mod_index = {0};
 	size_t nused = 0;
 	int r = -ENOMEM;
-	if (!remap || !order || !key_mod || !pre)
+	if (!remap || !order || !key_mod)
 		goto out;
 	memset(remap, 0xff, (nkeys ? nkeys : 1) * sizeof(*remap));
 
 	if (sc_strbuf_adds(sb, ",\n\"tree\":[") < 0)
 		goto out;
-	for (size_t i = 0; i < t->nodes.len; i++) {
+	for (size_t i = 0; i < l->len; i++) {
 		const struct fnode *n = &t->nodes.data[pre[i]];
 		int64_t key = -1;
 		if (n->key != NONE) {
@@ -359,7 +488,7 @@ static int write_tree(const struct tree *t, bool diff, double base_scale, sc_str
 			key = remap[n->key];
 		}
 		if (sc_strbuf_addf(sb, "%s%" PRId64 ",%" PRId64 ",%" PRIu64, i ? "," : "", key,
-				   n->value, n->ndescendants) < 0 ||
+				   n->value, l->ndesc[pre[i]]) < 0 ||
 		    flush(sb, f, false) < 0)
 			goto out;
 	}
@@ -381,7 +510,7 @@ static int write_tree(const struct tree *t, bool diff, double base_scale, sc_str
 	for (size_t i = 0; i < mods.len; i++)
 		if ((i && sc_strbuf_addc(sb, ',') < 0) || sc_add_json_quoted(sb, mods.data[i]) < 0)
 			goto out;
-	if (sc_strbuf_adds(sb, "]") < 0)
+	if (sc_strbuf_adds(sb, "]") < 0 || (p && write_key_files(p, t, order, nused, sb, f) < 0))
 		goto out;
 	if (t->gval) {
 		if (sc_strbuf_adds(sb, ",\n\"group_totals\":[") < 0)
@@ -391,7 +520,7 @@ static int write_tree(const struct tree *t, bool diff, double base_scale, sc_str
 				goto out;
 		if (sc_strbuf_adds(sb, "],\n\"grp\":[") < 0)
 			goto out;
-		for (size_t i = 0; i < t->nodes.len; i++) {
+		for (size_t i = 0; i < l->len; i++) {
 			const int64_t *v = &t->gval[(size_t)pre[i] * gw];
 			size_t best = 0;
 			for (size_t g = 1; g < gw; g++)
@@ -412,7 +541,7 @@ static int write_tree(const struct tree *t, bool diff, double base_scale, sc_str
 				   ",\"base_scale\":%.9g,\n\"base\":[",
 				   bt, s) < 0)
 			goto out;
-		for (size_t i = 0; i < t->nodes.len; i++)
+		for (size_t i = 0; i < l->len; i++)
 			if (sc_strbuf_addf(sb, "%s%" PRId64, i ? "," : "",
 					   t->nodes.data[pre[i]].base) < 0 ||
 			    flush(sb, f, false) < 0)
@@ -425,7 +554,6 @@ out:
 	free(remap);
 	free(order);
 	free(key_mod);
-	free(pre);
 	sc_vec_release(&mods);
 	sc_hashmap_release(&mod_index);
 	return r;
@@ -433,7 +561,7 @@ out:
 
 /* Writes the JSON document into `sb` (flushing to `f` as it grows). */
 static int write_data(const sc_profile *base, int base_type, const sc_profile *p,
-		      const sc_flamegraph_options *o, sc_strbuf *sb, FILE *f)
+		      const sc_flamegraph_options *o, bool sections, sc_strbuf *sb, FILE *f)
 {
 	const char *title = o && o->title ? o->title : "scorch flamegraph";
 	int type = o ? o->type : 0;
@@ -443,6 +571,8 @@ static int write_data(const sc_profile *base, int base_type, const sc_profile *p
 		return -EINVAL;
 	sc_fkeys keys, base_keys;
 	struct tree t = {0};
+	struct layout l = {0};
+	uint32_t *node_of_stack = NULL;
 	int r = sc_fkeys_init(&keys, p);
 	if (r < 0)
 		return r;
@@ -475,10 +605,32 @@ static int write_data(const sc_profile *base, int base_type, const sc_profile *p
 		if (sc_strbuf_adds(sb, "]") < 0)
 			goto out;
 	}
-	if ((r = write_tree(&t, base != NULL, o ? o->base_scale : 0, sb, f)) < 0)
+	if ((r = layout(&t, &l)) < 0)
 		goto out;
+	r = -ENOMEM;
+	if (l.dropped && sc_strbuf_addf(sb,
+					",\n\"dropped\":{\"frames\":%" PRIu64 ",\"value\":%" PRId64
+					",\"pixels\":%d}",
+					l.dropped, l.dropped_value, SC_FLAMEGRAPH_DROP_PIXELS) < 0)
+		goto out;
+	if ((r = write_tree(base ? NULL : p, &t, &l, base != NULL, o ? o->base_scale : 0, sb, f)) <
+	    0)
+		goto out;
+	if (sections && !base) {
+		r = -ENOMEM;
+		node_of_stack = malloc((p->nodes.len ? p->nodes.len : 1) * sizeof(*node_of_stack));
+		if (!node_of_stack)
+			goto out;
+		for (size_t n = 0; n < p->nodes.len; n++)
+			node_of_stack[n] = t.stack_map[n] == NONE ? NONE : l.pos[t.stack_map[n]];
+		if ((r = sc_page_write_timeline(p, type, node_of_stack, sb, f)) < 0 ||
+		    (r = sc_page_write_annotate(p, type, sb, f)) < 0)
+			goto out;
+	}
 	r = sc_strbuf_adds(sb, "}");
 out:
+	free(node_of_stack);
+	layout_release(&l);
 	tree_release(&t);
 	sc_fkeys_release(&keys);
 	if (base)
@@ -490,7 +642,7 @@ int sc_flamegraph_write_data(const sc_profile *base, int base_type, const sc_pro
 			     const sc_flamegraph_options *o, FILE *f)
 {
 	sc_strbuf sb = {0};
-	int r = write_data(base, base_type, p, o, &sb, f);
+	int r = write_data(base, base_type, p, o, false, &sb, f);
 	if (!r)
 		r = flush(&sb, f, true);
 	if (!r && ferror(f))
@@ -507,7 +659,9 @@ int sc_flamegraph_page_head(sc_strbuf *sb, const char *title, const char *css)
 	    sc_strbuf_add_html(sb, title) < 0 || sc_strbuf_adds(sb, "</title>\n<style>\n") < 0 ||
 	    sc_strbuf_adds(sb, sc_asset_flamegraph_css) < 0 ||
 	    (css && sc_strbuf_adds(sb, css) < 0) ||
-	    sc_strbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">") < 0 ||
+	    sc_strbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\" title=\"") <
+		0 ||
+	    sc_strbuf_add_html(sb, title) < 0 || sc_strbuf_adds(sb, "\">") < 0 ||
 	    sc_strbuf_add_html(sb, title) < 0 ||
 	    sc_strbuf_adds(sb, "</h1>\n<span id=\"info\"></span>\n"
 			       "<span class=\"spacer\"></span>\n"
@@ -525,10 +679,32 @@ int sc_flamegraph_page_end(sc_strbuf *sb, const char *js)
 	return 0;
 }
 
+/* "scorch: COMMAND" when the profile carries the command it recorded (a "command: " comment),
+ * cut at TITLE_MAX bytes; else NULL. */
+#define TITLE_MAX 200
+static const char *command_title(const sc_profile *p, char *buf, size_t size)
+{
+	for (size_t i = 0; i < p->comments.len; i++) {
+		const char *c = sc_profile_str(p, p->comments.data[i]);
+		if (strncmp(c, "command: ", 9) == 0 && c[9]) {
+			size_t n = strlen(c + 9);
+			snprintf(buf, size, "scorch: %.*s%s", TITLE_MAX, c + 9,
+				 n > TITLE_MAX ? "..." : "");
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 static int write_page(const sc_profile *base, int base_type, const sc_profile *p,
 		      const sc_flamegraph_options *o, FILE *f)
 {
-	const char *title = o && o->title ? o->title : "scorch flamegraph";
+	sc_flamegraph_options opts = o ? *o : (sc_flamegraph_options){0};
+	char buf[TITLE_MAX + 16];
+	const char *cmd = base ? NULL : command_title(p, buf, sizeof(buf));
+	if (cmd)
+		opts.title = cmd;
+	const char *title = opts.title ? opts.title : "scorch flamegraph";
 	sc_strbuf sb = {0};
 	int r = -ENOMEM;
 	if (sc_flamegraph_page_head(&sb, title, NULL) < 0 ||
@@ -539,15 +715,33 @@ static int write_page(const sc_profile *base, int base_type, const sc_profile *p
 		     "<button id=\"flip\" type=\"button\" title=\"i\">Icicle</button>\n"
 		     "<button id=\"reset\" type=\"button\" title=\"Escape\">Reset zoom</button>\n"
 		     "</header>\n<div id=\"legend\" hidden></div>\n"
+		     "<div id=\"note\" hidden></div>\n"
+		     "<section id=\"timeline\" hidden><div class=\"bar\"><span "
+		     "id=\"range\"></span><button id=\"whole\" type=\"button\" disabled>Whole "
+		     "run</button></div><canvas id=\"tracks\"></canvas></section>\n"
 		     "<main id=\"chart\"><canvas id=\"canvas\"></canvas></main>\n"
-		     "<div id=\"tip\" hidden></div>\n<footer id=\"details\">&nbsp;</footer>\n"
+		     "<section id=\"sandwich\" class=\"panel\" hidden></section>\n"
+		     "<section id=\"source\" class=\"panel\" hidden></section>\n"
+		     "<div id=\"tip\" hidden></div>\n"
+		     "<footer id=\"bottom\"><span id=\"details\">&nbsp;</span>"
+		     "<span id=\"selection\">click a frame to select it</span>"
+		     "<button id=\"sandwich-open\" type=\"button\" disabled "
+		     "title=\"callers and callees of the selected frame's function (s; "
+		     "Shift+click a frame)\">Sandwich</button>"
+		     "<button id=\"source-open\" type=\"button\" disabled "
+		     "title=\"source lines of the selected frame's function (a; Alt+click a "
+		     "frame)\">Source</button></footer>\n"
 		     "<script type=\"application/json\" id=\"scorch-data\">\n") < 0)
 		goto out;
-	if ((r = write_data(base, base_type, p, o, &sb, f)) < 0)
+	if ((r = write_data(base, base_type, p, &opts, true, &sb, f)) < 0)
 		goto out;
 	r = -ENOMEM;
-	if (sc_strbuf_adds(&sb, "\n</script>\n") < 0 ||
-	    sc_flamegraph_page_end(&sb, sc_asset_flamegraph_js) < 0)
+	if (sc_strbuf_adds(&sb, "\n</script>\n<script>\n") < 0 ||
+	    sc_strbuf_adds(&sb, sc_asset_tree_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
+	    sc_strbuf_adds(&sb, sc_asset_flamegraph_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
+	    sc_strbuf_adds(&sb, sc_asset_timeline_js) < 0 || sc_strbuf_adds(&sb, "\n") < 0 ||
+	    sc_strbuf_adds(&sb, sc_asset_panels_js) < 0 ||
+	    sc_strbuf_adds(&sb, "</script>\n</body>\n</html>\n") < 0)
 		goto out;
 	r = flush(&sb, f, true);
 	if (!r && ferror(f))

@@ -5,8 +5,17 @@
  * Hover shows name, value and percentage; click zooms into a frame; the search box takes a regex,
  * highlights matching frames and shows their total share; reset returns to the whole profile.
  * The page can flip between a flame graph (root at the bottom) and an icicle (root on top), and
- * colour frames by name, by module or by component (with a legend); frames too narrow to draw are
- * merged into one grey box per run of siblings.
+ * colour frames by name, by module or by component (with a legend that stays in view); frames too
+ * narrow to draw are merged into one grey box per run of siblings. The tooltip gives a frame's
+ * self cost and its function's file:line; the title is the recorded command when the profile
+ * carries one ("command: ..." comment).
+ *
+ * When the samples carry times, a timeline shows a track per thread, and brushing a time range
+ * redraws the flamegraph from that range's samples. A frame's function opens in a sandwich
+ * (callers above, callees below) or in a source panel (its lines with their shares, and their
+ * text when the file is readable as the page is written: pagedata.h has the caps). A tree of
+ * more than SC_FLAMEGRAPH_DROP_NODES frames leaves out those narrower than a pixel at full width,
+ * with a note on the page; the folded output keeps them.
  *
  * The differential page (sc_flamegraph_write_diff_html) draws the union of both profiles' trees
  * with widths from NEW and colours from each frame's change (red grew, blue shrank, white
@@ -14,7 +23,8 @@
  * base total. Code only the base has is drawn too, hatched, as wide as its base value (scaled),
  * so what disappeared stays visible beside what remains.
  *
- * Read flamegraph.c for the embedded JSON, flamegraph.js for the renderer.
+ * Read flamegraph.c for the embedded JSON, flamegraph.js for the renderer, timeline.js and
+ * panels.js for the timeline, sandwich and source panel.
  */
 #ifndef SC_REPORT_FLAMEGRAPH_H
 #define SC_REPORT_FLAMEGRAPH_H
@@ -25,6 +35,11 @@
 #include "profile/profile.h"
 #include "report/groups.h"
 #include "util/strbuf.h"
+
+/* Trees of more than this many frames drop those narrower than one pixel of a page this many
+ * pixels wide (their cost stays in their caller's width, and the page says what was left out). */
+#define SC_FLAMEGRAPH_DROP_NODES  200000
+#define SC_FLAMEGRAPH_DROP_PIXELS 1920
 
 typedef struct sc_flamegraph_options {
 	const char *title; /* NULL: "scorch flamegraph" */

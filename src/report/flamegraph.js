@@ -30,11 +30,23 @@
  * sample once even when matches nest; "Reset zoom" or Escape returns to the whole profile; "/"
  * focuses the search box.
  *
+ * Clicking a frame also selects it: the "Sandwich" and "Source" buttons (or "s" and "a") open
+ * the selected function's panels (panels.js); Shift+click and Alt+click open them directly, and
+ * Enter in the search box opens the sandwich of the costliest matching function. The
+ * tooltip gives the frame's self cost and its function's file:line when the profile has them.
+ * The legend stays in view under the header when the page scrolls. A page whose tree was too
+ * big keeps only frames wider than a pixel at full width (flamegraph.c) and says so in #note.
+ *
+ * For the scripts embedded after this one (timeline.js, panels.js), ScorchTree.page has
+ * setValues(v) (draw with these inclusive values per node, e.g. a time range's; null: the
+ * profile's own), selected(), select(i), colourOf(i), onSelect(fn) and describeValue(i).
+ *
  * For tests and tools, window.scorchFlamegraph has find(name) (the first drawn box of that name:
- * {x, y, w} in canvas pixels), zoomed() (the zoomed frame's name), icicle() and gone(name)
- * (whether the frame of that name is drawn as gone code); <body> carries data-zoom,
- * data-matched and, in a differential page, data-gone (how many gone subtrees are drawn)
- * attributes.
+ * {x, y, w} in canvas pixels), zoomed() (the zoomed frame's name), icicle(), gone(name)
+ * (whether the frame of that name is drawn as gone code), total() (the root's value as drawn)
+ * and value(name) (the cost under frames of that name, each sample once); <body> carries
+ * data-zoom, data-matched, data-total and, in a differential page, data-gone (how many gone
+ * subtrees are drawn) attributes.
  */
 (function () {
 	"use strict";
@@ -64,8 +76,13 @@
 	var colourMenu = document.getElementById("colour");
 	var legend = document.getElementById("legend");
 	var info = document.getElementById("info");
+	var header = document.querySelector("header");
+	var note = document.getElementById("note");
 
 	var zoom = 0; /* node drawn full width */
+	var selected = -1; /* the last frame clicked, for the panels */
+	var selectHooks = [];
+	var ownVal = Float64Array.from(val); /* the profile's values, while val may hold a range's */
 	var icicle = !!data.icicle;
 	var matchKey = null; /* Uint8Array over keys while a search is active */
 	var rows = []; /* rows[d]: boxes drawn at depth d, as flat [x, w, node, ...] */
@@ -268,6 +285,7 @@
 
 	function resize() {
 		var dpr = window.devicePixelRatio || 1;
+		legend.style.top = header.offsetHeight + "px";
 		width = canvas.clientWidth || 800;
 		height = (T.maxDepth + 1) * ROW;
 		canvas.style.height = height + "px";
@@ -288,6 +306,14 @@
 			if (x >= row[j] && x < row[j] + row[j + 1])
 				return row[j + 2];
 		return -1;
+	}
+
+	/* "file:line" of the function shown by node i, "" when unknown. */
+	function where(i) {
+		var k = key[i];
+		if (k < 0 || !data.file || data.file[k] < 0)
+			return "";
+		return data.files[data.file[k]] + (data.line[k] > 0 ? ":" + data.line[k] : "");
 	}
 
 	function describe(i) {
@@ -333,8 +359,12 @@
 		}
 		var mod = moduleOf(i);
 		var comp = data.groups ? data.groups[data.grp[i]] : "";
+		var src = where(i);
 		tip.textContent = label(i) + "\n" + (mod ? "module: " + mod + "\n" : "") +
-				  (comp ? "component: " + comp + "\n" : "") + describe(i);
+				  (src ? "source: " + src + "\n" : "") +
+				  (comp ? "component: " + comp + "\n" : "") + describe(i) +
+				  (i > 0 && !gone(i) ? "\nself: " + fmt(T.selfOf(i)) + " (" +
+				   pct(T.selfOf(i), val[0]) + " of total)" : "");
 		placeTip(ev);
 		details.textContent = label(i) + (mod ? "  [" + mod + "]" : "") + "  " + describe(i);
 	}
@@ -343,6 +373,34 @@
 		tip.hidden = true;
 		canvas.style.cursor = "";
 		details.textContent = "\u00a0";
+	}
+
+	/* Selects frame i for the panels; `open` names the panel to show ("sandwich", "source"). */
+	function select(i, open) {
+		selected = i;
+		for (var h = 0; h < selectHooks.length; h++)
+			selectHooks[h](i, open || "");
+	}
+
+	/* Draws with inclusive values v per node (a time range's), or the profile's own (null). */
+	function setValues(v) {
+		val.set(v || ownVal);
+		if (val[zoom] <= 0)
+			zoom = 0;
+		if (matchKey) {
+			var share = pct(matchedTotal(), val[0]);
+			matched.textContent = "matched: " + share + " of total";
+			document.body.setAttribute("data-matched", share);
+		}
+		showInfo();
+		draw();
+	}
+
+	function showInfo() {
+		info.textContent = "total " + fmt(val[0]) + ", " + T.group(String(N - 1)) + " frames" +
+				   (base ? " (base total " + fmt(data.base_total) + (goneRoots ? "; " +
+				   goneRoots + " gone, hatched" : "") + ")" : "");
+		document.body.setAttribute("data-total", String(val[0]));
 	}
 
 	function setZoom(i) {
@@ -500,7 +558,10 @@
 		var i = hit(ev);
 		if (i <= -2)
 			i = parent[merged[-2 - i].first];
-		if (i >= 0 && i !== zoom) {
+		if (i < 0)
+			return;
+		select(i, ev.shiftKey ? "sandwich" : ev.altKey ? "source" : "");
+		if (!ev.shiftKey && !ev.altKey && i !== zoom) {
 			setZoom(i);
 			showTip(i, ev);
 		}
@@ -520,6 +581,36 @@
 		clearTimeout(searchTimer);
 		searchTimer = setTimeout(applySearch, 150);
 	});
+	/* Enter: the sandwich of the matching function with the largest cost (each sample once). */
+	search.addEventListener("keydown", function (ev) {
+		if (ev.key !== "Enter")
+			return;
+		clearTimeout(searchTimer);
+		applySearch();
+		if (!matchKey)
+			return;
+		var cost = new Float64Array(names.length), first = new Int32Array(names.length).fill(-1);
+		var on = new Int32Array(names.length); /* frames of each key on the current path */
+		var path = [];
+		for (var i = 1; i < N; i++) {
+			while (path.length && path[path.length - 1] + size[path[path.length - 1]] < i)
+				on[key[path.pop()]]--;
+			var k = key[i];
+			if (matchKey[k] && !on[k] && val[i] > 0) {
+				cost[k] += val[i];
+				if (first[k] < 0)
+					first[k] = i;
+			}
+			on[k]++;
+			path.push(i);
+		}
+		var best = -1;
+		for (var j = 0; j < names.length; j++)
+			if (first[j] >= 0 && (best < 0 || cost[j] > cost[best]))
+				best = j;
+		if (best >= 0)
+			select(first[best], "sandwich");
+	});
 	document.addEventListener("keydown", function (ev) {
 		if (ev.key === "Escape") {
 			if (document.activeElement === search && zoom === 0) {
@@ -534,9 +625,47 @@
 			   document.activeElement !== colourMenu) {
 			icicle = !icicle;
 			draw();
+		} else if ((ev.key === "s" || ev.key === "a") && selected >= 0 &&
+			   document.activeElement !== search) {
+			select(selected, ev.key === "s" ? "sandwich" : "source");
 		}
 	});
 	window.addEventListener("resize", resize);
+	/* The header can wrap (a long search result): the legend then moves under it. */
+	if (window.ResizeObserver)
+		new ResizeObserver(function () {
+			legend.style.top = header.offsetHeight + "px";
+		}).observe(header);
+
+	/* Cost under frames named `name`, each sample once (nested ones are skipped). */
+	function valueOf(name) {
+		var sum = 0;
+		for (var i = 1; i < N;) {
+			if (label(i) === name) {
+				sum += val[i];
+				i += size[i] + 1;
+			} else {
+				i++;
+			}
+		}
+		return sum;
+	}
+
+	T.page = {
+		setValues: setValues,
+		selected: function () {
+			return selected;
+		},
+		select: select,
+		onSelect: function (fn) {
+			selectHooks.push(fn);
+		},
+		colourOf: colour,
+		describeValue: function (v) {
+			return fmt(v) + " (" + pct(v, ownVal[0]) + " of total)";
+		},
+		where: where
+	};
 
 	window.scorchFlamegraph = {
 		find: function (name) {
@@ -557,12 +686,25 @@
 				if (label(i) === name && gone(i))
 					return true;
 			return false;
-		}
+		},
+		total: function () {
+			return val[0];
+		},
+		value: valueOf
 	};
 
-	info.textContent = "total " + fmt(val[0]) + ", " + T.group(String(N - 1)) + " frames" +
-			   (base ? " (base total " + fmt(data.base_total) + (goneRoots ? "; " + goneRoots +
-			   " gone, hatched" : "") + ")" : "");
+	showInfo();
+	if (data.dropped) {
+		note.hidden = false;
+		note.textContent = "This profile has too many frames to draw them all: " +
+				   T.group(String(data.dropped.frames)) + " frames narrower than one pixel " +
+				   "at full width (" + data.dropped.pixels + " px) were left out of this " +
+				   "page, " + fmt(data.dropped.value) + " (" +
+				   pct(data.dropped.value, val[0]) + " of total), counted in their " +
+				   "callers' widths. The folded output (scorch report --format folded) " +
+				   "keeps every frame.";
+		document.body.setAttribute("data-dropped", String(data.dropped.frames));
+	}
 	if (base)
 		document.body.setAttribute("data-gone", String(goneRoots));
 	makeHatch();

@@ -14,37 +14,9 @@
  */
 "use strict";
 
-const path = require("path");
-const fs = require("fs");
-const os = require("os");
-const { chromium } = require("playwright-core");
+const { check, open, run } = require("./lib");
 
 const dir = process.argv[2];
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-let passed = 0, failed = 0;
-
-function check(what, ok, detail) {
-	if (ok) {
-		passed++;
-		console.log("ok: " + what);
-	} else {
-		failed++;
-		console.log("FAIL: " + what + (detail !== undefined ? " (" + detail + ")" : ""));
-	}
-}
-
-async function open(browser, file) {
-	const page = await browser.newPage();
-	const errors = [];
-	page.on("console", (m) => {
-		if (m.type() === "error")
-			errors.push(m.text());
-	});
-	page.on("pageerror", (e) => errors.push(e.message));
-	await page.goto("file://" + path.resolve(dir, file));
-	await page.waitForLoadState("load");
-	return { page, errors };
-}
 
 /* Each named frame's box and the colour of a pixel inside it. */
 function frames(page, names) {
@@ -120,28 +92,4 @@ async function shares(browser) {
 	await page.close();
 }
 
-(async () => {
-	const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "scorch-chromium-"));
-	const browser = await chromium.launchPersistentContext(userDataDir, {
-		executablePath,
-		headless: true,
-		viewport: { width: 1200, height: 800 },
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		       "--disable-background-networking", "--disable-component-update",
-		       "--disable-sync"],
-	});
-	try {
-		for (const t of [values, shares]) {
-			try {
-				await t(browser);
-			} catch (e) {
-				check(t.name + ": ran to the end", false, e.message.split("\n")[0]);
-			}
-		}
-	} finally {
-		await browser.close();
-		fs.rmSync(userDataDir, { recursive: true, force: true });
-	}
-	console.log(passed + " passed, " + failed + " failed");
-	process.exit(failed ? 1 : 0);
-})();
+run(dir, [values, shares]);

@@ -17,58 +17,9 @@
 
 const path = require("path");
 const fs = require("fs");
-const os = require("os");
-const { chromium } = require("playwright-core");
+const { check, open, search, clickFrame, run } = require("./lib");
 
 const dir = process.argv[2];
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-let passed = 0, failed = 0;
-
-function check(what, ok, detail) {
-	if (ok) {
-		passed++;
-		console.log("ok: " + what);
-	} else {
-		failed++;
-		console.log("FAIL: " + what + (detail !== undefined ? " (" + detail + ")" : ""));
-	}
-}
-
-/* Opens a page, collecting console errors and uncaught exceptions. */
-async function open(browser, file) {
-	const page = await browser.newPage();
-	const errors = [];
-	page.on("console", (m) => {
-		if (m.type() === "error")
-			errors.push(m.text());
-	});
-	page.on("pageerror", (e) => errors.push(e.message));
-	const t0 = Date.now();
-	await page.goto("file://" + path.resolve(dir, file));
-	await page.waitForLoadState("load");
-	return { page, errors, ms: Date.now() - t0 };
-}
-
-async function search(page, q) {
-	/* The page sets data-matched again once the (debounced) search has run. */
-	await page.evaluate(() => document.body.removeAttribute("data-matched"));
-	await page.fill("#search", q);
-	await page.waitForFunction((want) => {
-		const m = document.body.getAttribute("data-matched");
-		return want === "" ? m === null : m !== null;
-	}, q === "" ? "" : q, { timeout: 5000 });
-	return page.evaluate(() => document.body.getAttribute("data-matched"));
-}
-
-/* Clicks the centre of the first drawn box named `name`. */
-async function clickFrame(page, name) {
-	const box = await page.evaluate((n) => window.scorchFlamegraph.find(n), name);
-	if (!box)
-		return false;
-	const r = await page.locator("#canvas").boundingBox();
-	await page.mouse.click(r.x + box.x + box.w / 2, r.y + box.y + 8);
-	return true;
-}
 
 async function flamegraph(browser) {
 	const { page, errors } = await open(browser, "flamegraph.html");
@@ -186,29 +137,21 @@ async function big(browser) {
 	await page.close();
 }
 
-(async () => {
-	const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "scorch-chromium-"));
-	/* A fresh profile directory each run (playwright passes it as --user-data-dir). */
-	const browser = await chromium.launchPersistentContext(userDataDir, {
-		executablePath,
-		headless: true,
-		viewport: { width: 1200, height: 800 },
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		       "--disable-background-networking", "--disable-component-update",
-		       "--disable-sync"],
+async function many(browser) {
+	const { page, errors } = await open(browser, "many/butterfly.html");
+	check("30 functions: butterfly loads without console errors", errors.length === 0,
+	      errors.join("; "));
+	const n = await page.$$eval("#top li", (lis) => lis.length);
+	check("30 functions: the side bar lists all 30 (more than --top 10)", n === 30, n);
+	const fit = await page.evaluate(() => {
+		const bar = document.getElementById("list");
+		const li = [...document.querySelectorAll("#top li")].find((x) =>
+			x.textContent.includes("ns::Matrix"));
+		return li ? [li.scrollWidth, bar.clientWidth, li.offsetHeight] : null;
 	});
-	try {
-		for (const t of [flamegraph, diff, butterfly, big]) {
-			try {
-				await t(browser);
-			} catch (e) {
-				check(t.name + ": ran to the end", false, e.message.split("\n")[0]);
-			}
-		}
-	} finally {
-		await browser.close();
-		fs.rmSync(userDataDir, { recursive: true, force: true });
-	}
-	console.log(passed + " passed, " + failed + " failed");
-	process.exit(failed ? 1 : 0);
-})();
+	check("30 functions: the long C++ name wraps inside the side bar",
+	      fit !== null && fit[0] <= fit[1] && fit[2] > 40, fit);
+	await page.close();
+}
+
+run(dir, [flamegraph, diff, butterfly, big, many]);

@@ -7,6 +7,8 @@
 #   set/             scorch report --all -o set profile.folded (butterfly.html); while `report`
 #                    lacks --all, the write_pages helper writes the same set
 #   big.html         100,000 distinct stacks (generated here), to check the page stays usable
+#   many/            scorch report --all (its default --top 10) of 30 functions, one with a
+#                    300-character C++ name: the butterfly's side bar lists them all, wrapped
 #
 # Needs /usr/bin/chromium (apt-get install chromium; CHROMIUM=PATH overrides), node, and
 # node_modules (npm ci in tests/browser); skips with exit 77 and the reason when one is missing.
@@ -55,5 +57,12 @@ with open(sys.argv[2], "w") as f:
     f.write("%.2f%%\n" % (100.0 * mod0 / total))
 PY
 "$SCORCH" report --format html -o "$tmp/big.html" "$tmp/big.folded"
+# 30 functions under main, one a 300-character C++ name, for the butterfly's side bar.
+{
+	for i in $(seq 1 29); do echo "main;fn$i $i"; done
+	printf 'main;ns::Matrix<std::vector<std::pair<int, double>>>::%s(int) 7\n' \
+		"$(printf 'multiply_and_accumulate_%.0s' $(seq 1 11))"
+} >"$tmp/many.folded"
+"$SCORCH" report --all -o "$tmp/many" "$tmp/many.folded" >/dev/null
 set +e
 CHROMIUM="$CHROMIUM" node "$here/pages.test.js" "$tmp"

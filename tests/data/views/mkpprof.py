@@ -19,6 +19,11 @@ Description lines ('#' starts a comment):
     sample COUNT PID TID TIME_MS LOC...     COUNT samples of the stack LOC... (outermost
                                             first), each with numeric labels pid, tid and
                                             time (milliseconds: TIME_MS, TIME_MS+1, ...)
+    time_ns                                 times as "time_ns" labels in nanoseconds (what
+                                            scorch's recordings carry) instead of "time"
+    thread TID NAME                         samples of TID carry a "thread_name" label
+    comment TEXT...                         a comment (scorch's recordings carry
+                                            "command: ARGV")
 """
 import sys
 
@@ -64,6 +69,7 @@ def main(src, dst):
     st = Strings()
     types, ns, default = [], 1, None
     mappings, locations, functions, samples = {}, {}, {}, []
+    time_ns, thread_names, comments = False, {}, []
     out = bytearray()
     body = bytearray()
     for raw in open(src):
@@ -75,6 +81,12 @@ def main(src, dst):
             types = [a.split("/") for a in args]
         elif kind == "ns":
             ns = int(args[0])
+        elif kind == "time_ns":
+            time_ns = True
+        elif kind == "comment":
+            comments.append(" ".join(args))
+        elif kind == "thread":
+            thread_names[int(args[0])] = args[1]
         elif kind == "default":
             default = args[0]
         elif kind == "mapping":
@@ -106,11 +118,15 @@ def main(src, dst):
             count, pid, tid, t = (int(a) for a in args[:4])
             stack = [locations[n] for n in reversed(args[4:])]  # pprof: leaf first
             for i in range(count):
+                when = ("time_ns", (t + i) * 1000000, "nanoseconds") if time_ns else \
+                    ("time", t + i, "milliseconds")
                 labels = b"".join(
                     field_bytes(3, field_varint(1, st(k)) + field_varint(3, v) +
                                 (field_varint(4, st(u)) if u else b""))
-                    for k, v, u in (("pid", pid, None), ("tid", tid, None),
-                                    ("time", t + i, "milliseconds")))
+                    for k, v, u in (("pid", pid, None), ("tid", tid, None), when))
+                if tid in thread_names:
+                    labels += field_bytes(3, field_varint(1, st("thread_name")) +
+                                          field_varint(2, st(thread_names[tid])))
                 samples.append(field_bytes(2, packed(1, stack) +
                                            packed(2, [1, ns][:len(types)]) + labels))
         else:
@@ -124,6 +140,8 @@ def main(src, dst):
     if types:
         out += field_bytes(11, field_varint(1, st(types[-1][0])) + field_varint(2, st(types[-1][1])))
         out += field_varint(12, ns)
+    for c in comments:
+        out += field_varint(13, st(c))
     if default:
         out += field_varint(14, st(default))
     for s in st.table:

@@ -1,0 +1,194 @@
+/*
+ * timeline.js: the flamegraph page's timeline, when the profile's samples carry times.
+ *
+ * Embedded after flamegraph.js (by src/report/flamegraph.c, via embed.py), it reads
+ * data.timeline (flamegraph.c describes the JSON: the run cut into equal time buckets, and per
+ * track, thread by thread, the value each page node got in each bucket) and draws one row per
+ * track: the track's name (its thread's name, else its tid) and its activity over time, a bar
+ * per bucket as tall as the bucket's value against the busiest bucket of any track.
+ *
+ * Dragging across the tracks (a brush) selects a time range: the flamegraph is redrawn from that
+ * range's samples only (each node's value is the sum of its cells in the range, folded up the
+ * tree), the range is shaded and named above the tracks; "Whole run" (or a click without a drag)
+ * returns to the whole profile. Search, zoom and colours keep working on the range.
+ *
+ * For tests: window.scorchFlamegraph.brush(from, to) selects the range between two fractions of
+ * the run (null: the whole run); <body> carries data-range ("FROM-TO" in seconds from the first
+ * sample, absent for the whole run).
+ */
+(function () {
+	"use strict";
+
+	var T = ScorchTree, data = T.data, tl = data.timeline;
+	if (!tl || !T.page)
+		return;
+	var N = T.N, parent = T.parent;
+
+	var ROW = 26, NAME_W = 150, PAD = 12;
+	var section = document.getElementById("timeline");
+	var canvas = document.getElementById("tracks");
+	var ctx = canvas.getContext("2d");
+	var rangeText = document.getElementById("range");
+	var whole = document.getElementById("whole");
+
+	var B = tl.buckets, tracks = tl.tracks;
+	/* Per track: the bucket, node and value of each cell (decoded from the deltas). */
+	var cells = [], density = [], peak = 0;
+	for (var t = 0; t < tracks.length; t++) {
+		var raw = tl.cells[t] || [], n = raw.length / 3;
+		var c = {b: new Int32Array(n), node: new Int32Array(n), v: new Float64Array(n)};
+		var d = new Float64Array(B), b = 0;
+		for (var j = 0; j < n; j++) {
+			b += raw[3 * j];
+			c.b[j] = b;
+			c.node[j] = raw[3 * j + 1];
+			c.v[j] = raw[3 * j + 2];
+			d[b] += c.v[j];
+		}
+		for (var k = 0; k < B; k++)
+			peak = Math.max(peak, d[k]);
+		cells.push(c);
+		density.push(d);
+	}
+	tl.cells = null;
+
+	var brush = null; /* [first, last] bucket while a range is selected */
+	var drag = null; /* the bucket a drag started at */
+	var width = 0;
+
+	function seconds(bucket) {
+		return (bucket * tl.bucket_ns) / 1e9;
+	}
+
+	function trackName(tr) {
+		if (tr.threads)
+			return tr.name;
+		return tr.name ? tr.name + " (" + tr.tid + ")" : "tid " + tr.tid;
+	}
+
+	function plotW() {
+		return Math.max(1, width - NAME_W - PAD);
+	}
+
+	function bucketAt(clientX) {
+		var r = canvas.getBoundingClientRect();
+		var x = clientX - r.left - NAME_W;
+		return Math.max(0, Math.min(B - 1, Math.floor((x / plotW()) * B)));
+	}
+
+	function draw() {
+		var dpr = window.devicePixelRatio || 1;
+		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+		ctx.clearRect(0, 0, width, tracks.length * ROW);
+		ctx.font = "12px system-ui, sans-serif";
+		ctx.textBaseline = "middle";
+		var pw = plotW(), bw = pw / B;
+		for (var t = 0; t < tracks.length; t++) {
+			var y = t * ROW;
+			ctx.fillStyle = t % 2 ? "#f6f3e8" : "#fbf9f1";
+			ctx.fillRect(0, y, width, ROW);
+			ctx.fillStyle = "#333";
+			var name = trackName(tracks[t]);
+			var fit = Math.floor((NAME_W - 8) / 7);
+			ctx.fillText(name.length > fit ? name.slice(0, fit - 2) + ".." : name, 4, y + ROW / 2);
+			ctx.fillStyle = "#d9622b";
+			var d = density[t];
+			for (var b = 0; b < B; b++) {
+				if (!d[b])
+					continue;
+				var h = Math.max(1, ((ROW - 4) * d[b]) / peak);
+				ctx.fillRect(NAME_W + b * bw, y + ROW - 2 - h, Math.max(bw, 1), h);
+			}
+		}
+		if (brush) {
+			ctx.fillStyle = "rgba(40, 90, 200, 0.18)";
+			ctx.fillRect(NAME_W + brush[0] * bw, 0, (brush[1] - brush[0] + 1) * bw,
+				     tracks.length * ROW);
+			ctx.strokeStyle = "rgba(40, 90, 200, 0.8)";
+			ctx.strokeRect(NAME_W + brush[0] * bw + 0.5, 0.5, (brush[1] - brush[0] + 1) * bw - 1,
+				       tracks.length * ROW - 1);
+		}
+	}
+
+	function resize() {
+		var dpr = window.devicePixelRatio || 1;
+		width = canvas.clientWidth || 800;
+		canvas.style.height = tracks.length * ROW + "px";
+		canvas.width = Math.round(width * dpr);
+		canvas.height = Math.round(tracks.length * ROW * dpr);
+		draw();
+	}
+
+	/* The flamegraph of buckets first..last: each node's self values summed from the cells,
+	 * then folded up (preorder: a node's parent comes before it). */
+	function rangeValues(first, last) {
+		var v = new Float64Array(N);
+		for (var t = 0; t < cells.length; t++) {
+			var c = cells[t];
+			for (var j = 0; j < c.b.length; j++)
+				if (c.b[j] >= first && c.b[j] <= last)
+					v[c.node[j]] += c.v[j];
+		}
+		for (var i = N - 1; i > 0; i--)
+			v[parent[i]] += v[i];
+		return v;
+	}
+
+	function setBrush(r) {
+		brush = r;
+		whole.disabled = !r;
+		if (r) {
+			var from = seconds(r[0]).toFixed(3), to = seconds(r[1] + 1).toFixed(3);
+			rangeText.textContent = "range " + from + " s \u2013 " + to + " s: drag across the " +
+						"tracks for another";
+			document.body.setAttribute("data-range", from + "-" + to);
+			T.page.setValues(rangeValues(r[0], r[1]));
+		} else {
+			rangeText.textContent = "whole run, " + seconds(B).toFixed(3) + " s: drag across " +
+						"the tracks to see a time range";
+			document.body.removeAttribute("data-range");
+			T.page.setValues(null);
+		}
+		draw();
+	}
+
+	canvas.addEventListener("mousedown", function (ev) {
+		drag = bucketAt(ev.clientX);
+		ev.preventDefault();
+	});
+	window.addEventListener("mousemove", function (ev) {
+		if (drag === null)
+			return;
+		var b = bucketAt(ev.clientX);
+		brush = [Math.min(drag, b), Math.max(drag, b)];
+		draw();
+	});
+	window.addEventListener("mouseup", function (ev) {
+		if (drag === null)
+			return;
+		var b = bucketAt(ev.clientX), a = drag;
+		drag = null;
+		setBrush(a === b ? null : [Math.min(a, b), Math.max(a, b)]);
+	});
+	whole.addEventListener("click", function () {
+		setBrush(null);
+	});
+	window.addEventListener("resize", resize);
+
+	window.scorchFlamegraph.brush = function (from, to) {
+		if (from === null || from === undefined) {
+			setBrush(null);
+			return;
+		}
+		var a = Math.max(0, Math.min(B - 1, Math.floor(from * B)));
+		var b = Math.max(a, Math.min(B - 1, Math.ceil(to * B) - 1));
+		setBrush([a, b]);
+	};
+	window.scorchFlamegraph.trackNames = function () {
+		return tracks.map(trackName);
+	};
+
+	section.hidden = false;
+	resize();
+	setBrush(null);
+})();
