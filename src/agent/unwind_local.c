@@ -48,7 +48,8 @@ void sc_lu_cache_reset(sc_lu_cache *cache)
 {
 	for (size_t i = 0; i < SC_LU_CACHE_ENTRIES; i++)
 		cache->e[i].pc = 0;
-	cache->hits = cache->misses = 0;
+	cache->hits = cache->misses = cache->predicted = 0;
+	cache->trace_n[0] = cache->trace_n[1] = 0;
 }
 
 void sc_lu_regs_from_ucontext(sc_lu_regs *r, const void *ucontext)
@@ -209,45 +210,45 @@ static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_
 	e->cfa_off = (int32_t)row->cfa_off;
 	e->cfa_reg = row->cfa_slot;
 	e->signal = signal;
+	e->load = e->valoff = e->undef = 0;
 	for (int s = 0; s < NSLOT; s++) {
-		e->kind[s] = row->r[s].kind;
+		uint8_t k = row->r[s].kind;
+
+		e->load |= (uint8_t)((k == R_OFFSET) << s);
+		e->valoff |= (uint8_t)((k == R_VAL_OFFSET) << s);
+		e->undef |= (uint8_t)((k == R_UNDEF) << s);
 		e->off[s] = (int32_t)row->r[s].off;
 	}
 	e->pc = pc;
 }
 
-/* apply_row for a cached row (only "register + offset" rules): the hot path of a walk. */
-static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const struct frame *in,
-		       struct frame *out)
+/* apply_row for a cached row (only "register + offset" rules), in place: the hot path of a walk.
+ * The frame is left half-stepped when the step fails (the walk ends there). */
+static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr)
 {
-	uint64_t cfa;
+	uint64_t cfa, sp = fr->v[S_SP];
+	unsigned m;
 
-	if (!(in->valid & (1u << e->cfa_reg)))
+	if (!(fr->valid & (1u << e->cfa_reg)))
 		return SC_AGENT_STOP_NO_RULE;
-	cfa = in->v[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
-	out->valid = 0;
-	for (int s = 0; s < NSLOT; s++) {
-		switch (e->kind[s]) {
-		case R_SAME:
-			out->v[s] = s == S_SP ? cfa : in->v[s];
-			out->valid |= (s == S_SP ? 1u : in->valid >> s & 1u) << s;
-			break;
-		case R_UNDEF:
-			break;
-		case R_OFFSET:
-			if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &out->v[s]))
-				return SC_AGENT_STOP_END_OF_STACK;
-			out->valid |= 1u << s;
-			break;
-		default: /* R_VAL_OFFSET */
-			out->v[s] = cfa + (uint64_t)(int64_t)e->off[s];
-			out->valid |= 1u << s;
-			break;
-		}
+	cfa = fr->v[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
+	/* Every address depends on the CFA alone, so the slots can be overwritten as they load. */
+	for (m = e->load; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+
+		if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &fr->v[s]))
+			return SC_AGENT_STOP_END_OF_STACK;
 	}
-	if (!(out->valid & (1u << S_IP)) || out->v[S_IP] == 0)
+	for (m = e->valoff; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+
+		fr->v[s] = cfa + (uint64_t)(int64_t)e->off[s];
+	}
+	fr->v[S_SP] = cfa; /* cacheable rows leave sp "same value": the CFA */
+	fr->valid = (fr->valid | e->load | e->valoff | (1u << S_SP)) & ~(uint32_t)e->undef;
+	if (!(fr->valid & (1u << S_IP)) || fr->v[S_IP] == 0)
 		return SC_AGENT_STOP_OUTERMOST;
-	if (!e->signal && out->v[S_SP] <= in->v[S_SP])
+	if (!e->signal && cfa <= sp)
 		return SC_AGENT_STOP_NO_RULE;
 	return -1;
 }
@@ -337,6 +338,9 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	bool exact = true; /* the pc is not a return address: no "minus 1" */
 	size_t n = 0;
 	int reason = SC_AGENT_STOP_MAX_FRAMES;
+	const sc_lu_trace_frame *prev = NULL;
+	sc_lu_trace_frame *cur = NULL;
+	size_t pn = 0, pi = 0;
 
 	if (max == 0 || (mode != SC_AGENT_UNWIND_AUTO && mode != SC_AGENT_UNWIND_DWARF &&
 			 mode != SC_AGENT_UNWIND_FP))
@@ -345,28 +349,47 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		return -ENOSYS;
 	if (mode == SC_AGENT_UNWIND_FP)
 		cache = NULL;
+	if (cache) {
+		prev = cache->trace[cache->trace_cur ^ 1];
+		pn = cache->trace_n[cache->trace_cur ^ 1];
+		cur = cache->trace[cache->trace_cur];
+	}
 
 	for (;;) {
-		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1;
-		sc_lu_cache_entry *e = cache ? &cache->e[slot_of(lookup)] : NULL;
+		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1, sp = fr.v[S_SP];
+		sc_lu_cache_entry *e = NULL;
 		struct row row;
 		struct mod m = {0};
 		struct frame next;
 		bool signal = false;
 		int rc;
 
+		if (cache) {
+			/* The previous walk's frame at this sp, if any: its entry, when it is this
+			 * pc's, saves the lookup (the trace is only a guess; e->pc decides). */
+			while (pi < pn && prev[pi].sp < sp)
+				pi++;
+			if (pi < pn && prev[pi].sp == sp && prev[pi].e &&
+			    prev[pi].e->pc == lookup) {
+				e = prev[pi++].e;
+				cache->predicted++;
+			} else {
+				e = &cache->e[slot_of(lookup)];
+			}
+			if (n < SC_LU_TRACE)
+				cur[n] = (sc_lu_trace_frame){sp, e};
+		}
 		if (e && e->pc == lookup) {
 			cache->hits++;
 			pcs[n++] = pc;
 			if (n == max)
 				break;
-			rc = apply_entry(&w, e, &fr, &next);
+			rc = step_entry(&w, e, &fr);
 			if (rc >= 0) {
 				reason = rc;
 				break;
 			}
 			exact = e->signal;
-			fr = next;
 			continue;
 		} else {
 			struct dl_find_object d;
@@ -410,6 +433,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		}
 		exact = signal;
 		fr = next;
+	}
+	if (cache) {
+		cache->trace_n[cache->trace_cur] = (uint32_t)(n < SC_LU_TRACE ? n : SC_LU_TRACE);
+		cache->trace_cur ^= 1;
 	}
 	*stop = reason;
 	return (int)n;
