@@ -42,6 +42,7 @@
 #include "agent/unwind_local.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -68,8 +69,10 @@ extern void *__libc_pvalloc(size_t);
 
 struct hthr {
 	sc_shm_writer w;
-	int64_t until; /* sampling: bytes before the next recorded allocation */
-	uint64_t rng;  /* sampling: xorshift state */
+	uint64_t tsc0, ns0;   /* the clock: the last real reading, and the TSC then */
+	uint64_t ns_per_tick; /* 32.32 fixed point; 0 until measured */
+	int64_t until;	      /* sampling: bytes before the next recorded allocation */
+	uint64_t rng;	      /* sampling: xorshift state */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack;   /* last STACK id announced */
@@ -106,6 +109,63 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Event times. clock_gettime costs about as much as the rest of an event's record, so when the
+ * kernel itself keeps CLOCK_MONOTONIC with the TSC (its clocksource is "tsc": constant rate,
+ * synchronized across CPUs) a thread reads the clock once per TSC_SPAN ticks (about 5 ms) and
+ * extrapolates in between at the rate measured between its own readings: the error is the
+ * clock's reading jitter scaled by the span over the measuring interval, tens of ns. Otherwise,
+ * or until a rate is measured, every event reads the clock. Times may step back by that error at
+ * a new reading; the order of events is their seq, and scorch takes an earlier time as equal. */
+#define TSC_SPAN     (1ull << 24)
+#define TSC_MEASURED (1ull << 20) /* the shortest interval a rate is measured over */
+static bool tsc_clock;
+
+static uint64_t read_tsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Whether the kernel's clocksource is the TSC (x86-64 only; read once, at start). */
+static bool tsc_is_clocksource(void)
+{
+	char buf[16];
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n == 4 && memcmp(buf, "tsc\n", 4) == 0;
+}
+
+static __attribute__((noinline)) uint64_t clock_read(struct hthr *t, uint64_t tsc)
+{
+	uint64_t ns = now_ns();
+	if (!t || !tsc_clock)
+		return ns;
+	uint64_t dt = tsc - t->tsc0;
+	if (t->tsc0 && tsc > t->tsc0 && dt >= TSC_MEASURED && ns > t->ns0)
+		t->ns_per_tick = (uint64_t)((double)(ns - t->ns0) / (double)dt * 4294967296.0);
+	else if (t->tsc0 && dt < TSC_MEASURED && !t->ns_per_tick)
+		return ns; /* too soon to measure: keep the first reading as the base */
+	t->tsc0 = tsc;
+	t->ns0 = ns;
+	return ns;
+}
+
+/* The time of an event of thread t (NULL: a reading of the clock). */
+static inline uint64_t event_ns(struct hthr *t)
+{
+	if (!tsc_clock || !t)
+		return now_ns();
+	uint64_t tsc = read_tsc(), d = tsc - t->tsc0;
+	if (d < TSC_SPAN && t->ns_per_tick)
+		return t->ns0 + (d * t->ns_per_tick >> 32);
+	return clock_read(t, tsc);
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 static int64_t next_distance(struct hthr *t);
@@ -124,6 +184,7 @@ static void thr_begin(struct hthr *t)
 	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
 		memset(t->keys, 0, sizeof(t->keys));
 	t->nstacks_ever = 0;
+	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
 	sc_lu_cache_reset(&t->cache);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
@@ -195,6 +256,7 @@ static void start(void)
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
+	tsc_clock = tsc_is_clocksource();
 	if (sample_bytes) {
 		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
 		if (!m) {
@@ -431,7 +493,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	rec->reserved = 0;
 	rec->size = size_rec;
 	a->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
-	a->time = now_ns();
+	a->time = event_ns(t);
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
 	a->usable = malloc_usable_size(p);
@@ -529,7 +591,7 @@ EXPORT void free(void *p)
 		return;
 	}
 	uint64_t n = free_seq();
-	uint64_t time = now_ns();
+	uint64_t time = event_ns(self);
 	__libc_free(p);
 	record_free(p, n, time);
 	busy = 0;
@@ -552,7 +614,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 		return p;
 	}
 	uint64_t n = free_seq();
-	uint64_t time = now_ns();
+	uint64_t time = event_ns(self);
 	void *p = __libc_realloc(old, size);
 	if (!p && size) {
 		/* Failed: the old block is still there. Its number stays unused: send it as a free
