@@ -81,7 +81,9 @@ struct hthr {
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
-	uint64_t pcs[MAX_DEPTH + 8];
+	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
+	uint32_t cur;			/* the index of this allocation's in pcs */
+	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
 };
 
 enum { OFF, STARTING, ON };
@@ -176,6 +178,7 @@ static void thr_begin(struct hthr *t)
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->next_stack = 0;
 	t->nstacks = 0;
+	t->last_id = t->last_n = 0;
 	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
 	if (!t->rng)
 		t->rng = 1;
@@ -411,29 +414,31 @@ static void *room(struct hthr *t, uint32_t size)
 	return at;
 }
 
+/* Two independent lanes, so that the multiplications of one frame do not wait for the last's. */
 static uint64_t hash_pcs(const uint64_t *pcs, int n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	for (int i = 0; i < n; i++) {
-		h ^= pcs[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, b = 0x2545f4914f6cdd1dull;
+	int i = 0;
+	for (; i + 1 < n; i += 2) {
+		a = (a ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		b = (b ^ pcs[i + 1]) * 0xc4ceb9fe1a85ec53ull;
+		a ^= a >> 32;
+		b ^= b >> 29;
 	}
+	if (i < n) {
+		a = (a ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		a ^= a >> 32;
+	}
+	uint64_t h = (a ^ (b + 0x632be59bd9b4e019ull)) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
 	return h ? h : 1;
 }
 
-/* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
- * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
-static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
+/* The thread's STACK id for the call stack pcs[0..n), announcing it (and its modules) when new;
+ * 0 when it cannot be written. */
+static uint32_t stack_lookup(struct hthr *t, const uint64_t *pcs, int n)
 {
-	int stop;
-	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 2, &stop);
-	if (n <= 0)
-		return 0;
-	n = sc_shm_drop_own(t->pcs, n);
-	if ((size_t)n > depth)
-		n = (int)depth;
-	uint64_t h = hash_pcs(t->pcs, n);
+	uint64_t h = hash_pcs(pcs, n);
 	uint32_t slot = (uint32_t)(h >> (64 - TABLE_BITS));
 	while (t->keys[slot] && t->keys[slot] != h)
 		slot = (slot + 1) & (TABLE_SIZE - 1);
@@ -445,7 +450,7 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 		slot = (uint32_t)(h >> (64 - TABLE_BITS));
 	}
 	for (int i = 0; i < n; i++)
-		sc_shm_module_of(&t->w, t->pcs[i]);
+		sc_shm_module_of(&t->w, pcs[i]);
 	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_stack) + 8u * (size_t)n);
 	unsigned char *at = room(t, size);
 	if (!at)
@@ -457,13 +462,38 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	rec->size = size;
 	s->id = ++t->next_stack;
 	s->nframes = (uint32_t)n;
-	memcpy(s + 1, t->pcs, 8u * (size_t)n);
+	memcpy(s + 1, pcs, 8u * (size_t)n);
 	sc_shm_publish(&t->w, size);
 	t->keys[slot] = h;
 	t->ids[slot] = s->id;
 	t->nstacks++;
 	t->nstacks_ever++;
 	return s->id;
+}
+
+/* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
+ * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
+static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
+{
+	int stop;
+	uint64_t *pcs = t->pcs[t->cur];
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 2, &stop);
+	if (n <= 0)
+		return 0;
+	n = sc_shm_drop_own(pcs, n);
+	if ((size_t)n > depth)
+		n = (int)depth;
+	/* Allocations in a loop: the same stack as the previous allocation's, without a lookup. */
+	if (t->last_id && (uint32_t)n == t->last_n &&
+	    memcmp(pcs, t->pcs[t->cur ^ 1], 8u * (size_t)n) == 0)
+		return t->last_id;
+	uint32_t id = stack_lookup(t, pcs, n);
+	if (id) {
+		t->last_id = id;
+		t->last_n = (uint32_t)n;
+		t->cur ^= 1;
+	}
+	return id;
 }
 
 /* Records the allocation of `p` (size bytes requested) by the call whose registers are `r`. */
