@@ -312,10 +312,86 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 	return -1;
 }
 
-/* The cache slot of a pc: Fibonacci hashing spreads the nearby pcs of one function. */
-static inline size_t slot_of(uint64_t pc)
+/* The cache set of a pc (its two entries): Fibonacci hashing spreads the nearby pcs of one
+ * function. */
+static inline sc_lu_cache_entry *set_of(sc_lu_cache *c, uint64_t pc)
 {
-	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SC_LU_CACHE_BITS));
+	return &c->e[2 * (size_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SC_LU_CACHE_BITS))];
+}
+
+static inline sc_lu_cache_entry *cache_find(sc_lu_cache *c, uint64_t pc)
+{
+	sc_lu_cache_entry *s = set_of(c, pc);
+
+	if (!pc) /* an empty entry's */
+		return NULL;
+	return s[0].pc == pc ? &s[0] : s[1].pc == pc ? &s[1] : NULL;
+}
+
+/* The entry a new rule for pc goes to: the set's first, whose rule moves to the second (the
+ * second's is forgotten: the least recently added of the two). */
+static sc_lu_cache_entry *cache_slot(sc_lu_cache *c, uint64_t pc)
+{
+	sc_lu_cache_entry *s = set_of(c, pc);
+
+	s[1] = s[0];
+	return &s[0];
+}
+
+/* One frame stepped without a cached rule (or in FP mode): its module, its row (cached when it
+ * can be), the step. -1 to go on with *fr and *exact updated, else the stop reason; *n counts
+ * the pcs written. Out of line, so that the walk's loop over cached frames stays small. */
+static __attribute__((noinline)) int slow_frame(const struct walk *w, find_object_fn fo, int mode,
+						sc_lu_cache *cache, sc_lu_trace_frame *tf,
+						struct frame *fr, bool *exact, uint64_t *pcs,
+						size_t *n, size_t max)
+{
+	uint64_t pc = fr->v[S_IP], lookup = *exact ? pc : pc - 1;
+	struct dl_find_object d;
+	struct row row;
+	struct mod m = {0};
+	struct frame next;
+	bool signal = false;
+	int rc;
+
+	if (fo && fo((void *)lookup, &d) != 0) {
+		if (*n == 0)
+			pcs[(*n)++] = pc;
+		return SC_AGENT_STOP_NO_MAPPING;
+	}
+	if (mode == SC_AGENT_UNWIND_FP) {
+		fp_row(&row);
+	} else {
+		if (cache)
+			cache->misses++;
+		rc = row_for(&d, lookup, &m, &row, &signal);
+		if (rc == NO_FDE) {
+			no_fde_row(w, fo, fr, *exact, &row);
+			rc = -1;
+		}
+		if (rc >= 0) {
+			pcs[(*n)++] = pc;
+			return rc;
+		}
+		if (cache && row_cacheable(&row)) {
+			sc_lu_cache_entry *e = cache_slot(cache, lookup);
+
+			row_to_entry(&row, signal, lookup, e);
+			if (tf)
+				tf->e = e;
+		}
+	}
+	pcs[(*n)++] = pc;
+	if (*n == max)
+		return SC_AGENT_STOP_MAX_FRAMES;
+	if (mode == SC_AGENT_UNWIND_FP && fr->v[S_BP] == 0)
+		return SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
+	rc = apply_row(w, &m, &row, fr, &next, signal);
+	if (rc >= 0)
+		return rc;
+	*exact = signal;
+	*fr = next;
+	return -1;
 }
 
 int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *cache,
@@ -340,7 +416,7 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	int reason = SC_AGENT_STOP_MAX_FRAMES;
 	const sc_lu_trace_frame *prev = NULL;
 	sc_lu_trace_frame *cur = NULL;
-	size_t pn = 0, pi = 0;
+	size_t pn = 0, pi = 0, hits = 0, predicted = 0;
 
 	if (max == 0 || (mode != SC_AGENT_UNWIND_AUTO && mode != SC_AGENT_UNWIND_DWARF &&
 			 mode != SC_AGENT_UNWIND_FP))
@@ -358,10 +434,7 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	for (;;) {
 		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1, sp = fr.v[S_SP];
 		sc_lu_cache_entry *e = NULL;
-		struct row row;
-		struct mod m = {0};
-		struct frame next;
-		bool signal = false;
+		sc_lu_trace_frame *tf = NULL;
 		int rc;
 
 		if (cache) {
@@ -372,69 +445,33 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 			if (pi < pn && prev[pi].sp == sp && prev[pi].e &&
 			    prev[pi].e->pc == lookup) {
 				e = prev[pi++].e;
-				cache->predicted++;
+				predicted++;
 			} else {
-				e = &cache->e[slot_of(lookup)];
+				e = cache_find(cache, lookup);
 			}
-			if (n < SC_LU_TRACE)
-				cur[n] = (sc_lu_trace_frame){sp, e};
+			if (n < SC_LU_TRACE) {
+				tf = &cur[n];
+				*tf = (sc_lu_trace_frame){sp, e};
+			}
 		}
-		if (e && e->pc == lookup) {
-			cache->hits++;
+		if (__builtin_expect(e != NULL, 1)) {
+			hits++;
 			pcs[n++] = pc;
 			if (n == max)
 				break;
 			rc = step_entry(&w, e, &fr);
-			if (rc >= 0) {
-				reason = rc;
-				break;
-			}
 			exact = e->signal;
-			continue;
 		} else {
-			struct dl_find_object d;
-
-			if (fo && fo((void *)lookup, &d) != 0) {
-				if (n == 0)
-					pcs[n++] = pc;
-				reason = SC_AGENT_STOP_NO_MAPPING;
-				break;
-			}
-			if (mode == SC_AGENT_UNWIND_FP) {
-				fp_row(&row);
-			} else {
-				if (cache)
-					cache->misses++;
-				rc = row_for(&d, lookup, &m, &row, &signal);
-				if (rc == NO_FDE) {
-					no_fde_row(&w, fo, &fr, exact, &row);
-					rc = -1;
-				}
-				if (rc >= 0) {
-					pcs[n++] = pc;
-					reason = rc;
-					break;
-				}
-				if (e && row_cacheable(&row))
-					row_to_entry(&row, signal, lookup, e);
-			}
+			rc = slow_frame(&w, fo, mode, cache, tf, &fr, &exact, pcs, &n, max);
 		}
-		pcs[n++] = pc;
-		if (n == max)
-			break;
-		if (mode == SC_AGENT_UNWIND_FP && fr.v[S_BP] == 0) {
-			reason = SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
-			break;
-		}
-		rc = apply_row(&w, &m, &row, &fr, &next, signal);
 		if (rc >= 0) {
 			reason = rc;
 			break;
 		}
-		exact = signal;
-		fr = next;
 	}
 	if (cache) {
+		cache->hits += hits;
+		cache->predicted += predicted;
 		cache->trace_n[cache->trace_cur] = (uint32_t)(n < SC_LU_TRACE ? n : SC_LU_TRACE);
 		cache->trace_cur ^= 1;
 	}

@@ -49,13 +49,15 @@ typedef struct sc_lu_regs {
 	uint64_t ip, sp, bp, bx, r12, r13, r14, r15;
 } sc_lu_regs;
 
-/* A cache of evaluated CFI rules, direct-mapped by pc, owned by the caller (zero it, or
+/* A cache of evaluated CFI rules, two-way set-associative by pc (a program's hot return
+ * addresses are a few dozen: direct-mapped, two of them sharing a slot would miss on every walk
+ * through both), owned by the caller (zero it, or
  * sc_lu_cache_reset, before first use). One per thread, and one per context that can interrupt
  * another on that thread (a signal handler walking while a malloc hook of the same thread is in
  * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
  * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
-#define SC_LU_CACHE_BITS    8u
-#define SC_LU_CACHE_ENTRIES (1u << SC_LU_CACHE_BITS) /* 48 bytes each: 12 KiB in all */
+#define SC_LU_CACHE_BITS    8u			     /* sets of two entries each */
+#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 48 bytes each: 24 KiB in all */
 
 typedef struct sc_lu_cache_entry {
 	uint64_t pc; /* the pc the rule was looked up for (0: empty) */
