@@ -477,15 +477,19 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 {
 	int stop;
 	uint64_t *pcs = t->pcs[t->cur];
-	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 2, &stop);
-	if (n <= 0)
-		return 0;
-	n = sc_shm_drop_own(pcs, n);
+	/* The walk starts in the allocation function, a frame of this library, and goes out from
+	 * there: the tracker's code is nowhere else on the stack (it never calls the program), so
+	 * one frame more than the depth is walked and the first dropped (kept when it is alone). */
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 1, &stop);
+	if (n <= 1)
+		return n == 1 ? stack_lookup(t, pcs, 1) : 0;
+	pcs++;
+	n--;
 	if ((size_t)n > depth)
 		n = (int)depth;
 	/* Allocations in a loop: the same stack as the previous allocation's, without a lookup. */
 	if (t->last_id && (uint32_t)n == t->last_n &&
-	    memcmp(pcs, t->pcs[t->cur ^ 1], 8u * (size_t)n) == 0)
+	    memcmp(pcs, t->pcs[t->cur ^ 1] + 1, 8u * (size_t)n) == 0)
 		return t->last_id;
 	uint32_t id = stack_lookup(t, pcs, n);
 	if (id) {
