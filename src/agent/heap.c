@@ -42,6 +42,8 @@
 #include "agent/unwind_local.h"
 
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -217,6 +219,74 @@ static struct hthr *thr_get(void)
 	return t;
 }
 
+/* Event numbers. While one thread only takes them (most programs, between their threads' lives),
+ * a locked add per event is needless: that thread, `single`, increments seq with a plain load and
+ * store (numbers SINGLE). A second thread about to take a number switches to SWITCHING, makes
+ * every running thread of the process execute a memory barrier (membarrier, private expedited),
+ * after which `single` either sees the switch at its next number or is seen inside its increment
+ * (`numbering`) and waited for, then to LOCKED: every thread takes numbers with the locked add.
+ * Other threads wait for LOCKED before their first number. Without membarrier: LOCKED always. */
+enum { SINGLE, SWITCHING, LOCKED };
+static _Atomic uint32_t numbers = LOCKED;
+static struct hthr *_Atomic single; /* compared, never read through (the thread may be gone) */
+static _Atomic uint32_t numbering;  /* `single` is inside its plain increment */
+
+static int membarrier_cmd(int cmd)
+{
+	return (int)syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+/* At start and in a forked child (whose only thread is the forking one, `only`, NULL when it has
+ * no state yet): SINGLE when membarrier works. */
+static void numbering_begin(struct hthr *only)
+{
+	atomic_store(&single, only);
+	atomic_store(&numbering, 0); /* a thread of the parent may have been inside */
+	atomic_store(&numbers, membarrier_cmd(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0
+				   ? SINGLE
+				   : LOCKED);
+}
+
+/* Thread t (NULL: one without state) is not `single`: true when it just became it (no thread had
+ * taken a number yet), else numbers are LOCKED on return. */
+static __attribute__((noinline)) bool not_single(struct hthr *t)
+{
+	struct hthr *expected = NULL;
+	if (t && atomic_compare_exchange_strong(&single, &expected, t))
+		return true;
+	uint32_t was = SINGLE;
+	if (atomic_compare_exchange_strong(&numbers, &was, SWITCHING)) {
+		membarrier_cmd(MEMBARRIER_CMD_PRIVATE_EXPEDITED); /* registered: cannot fail */
+		while (atomic_load_explicit(&numbering, memory_order_acquire))
+			sched_yield();
+		atomic_store(&numbers, LOCKED);
+	}
+	while (atomic_load(&numbers) != LOCKED)
+		sched_yield();
+	return false;
+}
+
+/* The next event number, for thread t (thr_get's; NULL when it has none). */
+static inline uint64_t take_seq(struct hthr *t)
+{
+	if (atomic_load_explicit(&numbers, memory_order_relaxed) != LOCKED) {
+		if (t && t == atomic_load_explicit(&single, memory_order_relaxed)) {
+			atomic_store_explicit(&numbering, 1, memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+			if (atomic_load_explicit(&numbers, memory_order_relaxed) == SINGLE) {
+				uint64_t n = atomic_load_explicit(&seq, memory_order_relaxed);
+				atomic_store_explicit(&seq, n + 1, memory_order_relaxed);
+				atomic_store_explicit(&numbering, 0, memory_order_release);
+				return n;
+			}
+			atomic_store_explicit(&numbering, 0, memory_order_release);
+		} else if (not_single(t)) {
+			return take_seq(t);
+		}
+	}
+	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+}
+
 static void after_fork_child(void)
 {
 	if (atomic_load(&state) != ON)
@@ -227,6 +297,7 @@ static void after_fork_child(void)
 	}
 	instance = sc_shm_new_instance();
 	atomic_store(&seq, 0);
+	numbering_begin(self);
 	if (self)
 		thr_begin(self);
 }
@@ -277,6 +348,7 @@ static void start(void)
 		disabled = true;
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	numbering_begin(NULL);
 	atomic_store(&state, ON);
 }
 
@@ -526,7 +598,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	rec->type = SC_AGENT_REC_ALLOC;
 	rec->reserved = 0;
 	rec->size = size_rec;
-	a->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	a->seq = take_seq(t);
 	a->time = event_ns(t);
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
@@ -540,7 +612,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 /* The number of a free, taken before the block is released (see the file's comment). */
 static uint64_t free_seq(void)
 {
-	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	return take_seq(thr_get());
 }
 
 static void record_free(void *p, uint64_t n, uint64_t time)
