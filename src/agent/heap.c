@@ -17,6 +17,11 @@
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
  * holes would report false leaks), up to 10 s, after which it counts the event lost.
  *
+ * Per event, the cost is the walk (unwind_local.c: cached rules, the previous walk's tried first),
+ * the stack's id (the previous allocation's when the walk found the same frames), a number (a plain
+ * increment while one thread takes them: take_seq), a time (the TSC between clock readings:
+ * event_ns) and the record.
+ *
  * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
  * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
  * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
