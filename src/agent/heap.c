@@ -17,6 +17,11 @@
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
  * holes would report false leaks), up to 10 s, after which it counts the event lost.
  *
+ * Per event, the cost is the walk (unwind_local.c: cached rules, the previous walk's tried first),
+ * the stack's id (the previous allocation's when the walk found the same frames), a number (a plain
+ * increment while one thread takes them: take_seq), a time (the TSC between clock readings:
+ * event_ns) and the record.
+ *
  * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
  * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
  * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
@@ -42,6 +47,9 @@
 #include "agent/unwind_local.h"
 
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -68,8 +76,10 @@ extern void *__libc_pvalloc(size_t);
 
 struct hthr {
 	sc_shm_writer w;
-	int64_t until; /* sampling: bytes before the next recorded allocation */
-	uint64_t rng;  /* sampling: xorshift state */
+	uint64_t tsc0, ns0;   /* the clock: the last real reading, and the TSC then */
+	uint64_t ns_per_tick; /* 32.32 fixed point; 0 until measured */
+	int64_t until;	      /* sampling: bytes before the next recorded allocation */
+	uint64_t rng;	      /* sampling: xorshift state */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack;   /* last STACK id announced */
@@ -78,7 +88,9 @@ struct hthr {
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
-	uint64_t pcs[MAX_DEPTH + 8];
+	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
+	uint32_t cur;			/* the index of this allocation's in pcs */
+	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
 };
 
 enum { OFF, STARTING, ON };
@@ -106,6 +118,63 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Event times. clock_gettime costs about as much as the rest of an event's record, so when the
+ * kernel itself keeps CLOCK_MONOTONIC with the TSC (its clocksource is "tsc": constant rate,
+ * synchronized across CPUs) a thread reads the clock once per TSC_SPAN ticks (about 5 ms) and
+ * extrapolates in between at the rate measured between its own readings: the error is the
+ * clock's reading jitter scaled by the span over the measuring interval, tens of ns. Otherwise,
+ * or until a rate is measured, every event reads the clock. Times may step back by that error at
+ * a new reading; the order of events is their seq, and scorch takes an earlier time as equal. */
+#define TSC_SPAN     (1ull << 24)
+#define TSC_MEASURED (1ull << 20) /* the shortest interval a rate is measured over */
+static bool tsc_clock;
+
+static uint64_t read_tsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Whether the kernel's clocksource is the TSC (x86-64 only; read once, at start). */
+static bool tsc_is_clocksource(void)
+{
+	char buf[16];
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n == 4 && memcmp(buf, "tsc\n", 4) == 0;
+}
+
+static __attribute__((noinline)) uint64_t clock_read(struct hthr *t, uint64_t tsc)
+{
+	uint64_t ns = now_ns();
+	if (!t || !tsc_clock)
+		return ns;
+	uint64_t dt = tsc - t->tsc0;
+	if (t->tsc0 && tsc > t->tsc0 && dt >= TSC_MEASURED && ns > t->ns0)
+		t->ns_per_tick = (uint64_t)((double)(ns - t->ns0) / (double)dt * 4294967296.0);
+	else if (t->tsc0 && dt < TSC_MEASURED && !t->ns_per_tick)
+		return ns; /* too soon to measure: keep the first reading as the base */
+	t->tsc0 = tsc;
+	t->ns0 = ns;
+	return ns;
+}
+
+/* The time of an event of thread t (NULL: a reading of the clock). */
+static inline uint64_t event_ns(struct hthr *t)
+{
+	if (!tsc_clock || !t)
+		return now_ns();
+	uint64_t tsc = read_tsc(), d = tsc - t->tsc0;
+	if (d < TSC_SPAN && t->ns_per_tick)
+		return t->ns0 + (d * t->ns_per_tick >> 32);
+	return clock_read(t, tsc);
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 static int64_t next_distance(struct hthr *t);
@@ -116,6 +185,7 @@ static void thr_begin(struct hthr *t)
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->next_stack = 0;
 	t->nstacks = 0;
+	t->last_id = t->last_n = 0;
 	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
 	if (!t->rng)
 		t->rng = 1;
@@ -124,6 +194,7 @@ static void thr_begin(struct hthr *t)
 	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
 		memset(t->keys, 0, sizeof(t->keys));
 	t->nstacks_ever = 0;
+	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
 	sc_lu_cache_reset(&t->cache);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
@@ -153,6 +224,74 @@ static struct hthr *thr_get(void)
 	return t;
 }
 
+/* Event numbers. While one thread only takes them (most programs, between their threads' lives),
+ * a locked add per event is needless: that thread, `single`, increments seq with a plain load and
+ * store (numbers SINGLE). A second thread about to take a number switches to SWITCHING, makes
+ * every running thread of the process execute a memory barrier (membarrier, private expedited),
+ * after which `single` either sees the switch at its next number or is seen inside its increment
+ * (`numbering`) and waited for, then to LOCKED: every thread takes numbers with the locked add.
+ * Other threads wait for LOCKED before their first number. Without membarrier: LOCKED always. */
+enum { SINGLE, SWITCHING, LOCKED };
+static _Atomic uint32_t numbers = LOCKED;
+static struct hthr *_Atomic single; /* compared, never read through (the thread may be gone) */
+static _Atomic uint32_t numbering;  /* `single` is inside its plain increment */
+
+static int membarrier_cmd(int cmd)
+{
+	return (int)syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+/* At start and in a forked child (whose only thread is the forking one, `only`, NULL when it has
+ * no state yet): SINGLE when membarrier works. */
+static void numbering_begin(struct hthr *only)
+{
+	atomic_store(&single, only);
+	atomic_store(&numbering, 0); /* a thread of the parent may have been inside */
+	atomic_store(&numbers, membarrier_cmd(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0
+				   ? SINGLE
+				   : LOCKED);
+}
+
+/* Thread t (NULL: one without state) is not `single`: true when it just became it (no thread had
+ * taken a number yet), else numbers are LOCKED on return. */
+static __attribute__((noinline)) bool not_single(struct hthr *t)
+{
+	struct hthr *expected = NULL;
+	if (t && atomic_compare_exchange_strong(&single, &expected, t))
+		return true;
+	uint32_t was = SINGLE;
+	if (atomic_compare_exchange_strong(&numbers, &was, SWITCHING)) {
+		membarrier_cmd(MEMBARRIER_CMD_PRIVATE_EXPEDITED); /* registered: cannot fail */
+		while (atomic_load_explicit(&numbering, memory_order_acquire))
+			sched_yield();
+		atomic_store(&numbers, LOCKED);
+	}
+	while (atomic_load(&numbers) != LOCKED)
+		sched_yield();
+	return false;
+}
+
+/* The next event number, for thread t (thr_get's; NULL when it has none). */
+static inline uint64_t take_seq(struct hthr *t)
+{
+	if (atomic_load_explicit(&numbers, memory_order_relaxed) != LOCKED) {
+		if (t && t == atomic_load_explicit(&single, memory_order_relaxed)) {
+			atomic_store_explicit(&numbering, 1, memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+			if (atomic_load_explicit(&numbers, memory_order_relaxed) == SINGLE) {
+				uint64_t n = atomic_load_explicit(&seq, memory_order_relaxed);
+				atomic_store_explicit(&seq, n + 1, memory_order_relaxed);
+				atomic_store_explicit(&numbering, 0, memory_order_release);
+				return n;
+			}
+			atomic_store_explicit(&numbering, 0, memory_order_release);
+		} else if (not_single(t)) {
+			return take_seq(t);
+		}
+	}
+	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+}
+
 static void after_fork_child(void)
 {
 	if (atomic_load(&state) != ON)
@@ -163,6 +302,7 @@ static void after_fork_child(void)
 	}
 	instance = sc_shm_new_instance();
 	atomic_store(&seq, 0);
+	numbering_begin(self);
 	if (self)
 		thr_begin(self);
 }
@@ -195,6 +335,7 @@ static void start(void)
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
+	tsc_clock = tsc_is_clocksource();
 	if (sample_bytes) {
 		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
 		if (!m) {
@@ -212,6 +353,7 @@ static void start(void)
 		disabled = true;
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	numbering_begin(NULL);
 	atomic_store(&state, ON);
 }
 
@@ -349,29 +491,31 @@ static void *room(struct hthr *t, uint32_t size)
 	return at;
 }
 
+/* Two independent lanes, so that the multiplications of one frame do not wait for the last's. */
 static uint64_t hash_pcs(const uint64_t *pcs, int n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	for (int i = 0; i < n; i++) {
-		h ^= pcs[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, b = 0x2545f4914f6cdd1dull;
+	int i = 0;
+	for (; i + 1 < n; i += 2) {
+		a = (a ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		b = (b ^ pcs[i + 1]) * 0xc4ceb9fe1a85ec53ull;
+		a ^= a >> 32;
+		b ^= b >> 29;
 	}
+	if (i < n) {
+		a = (a ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		a ^= a >> 32;
+	}
+	uint64_t h = (a ^ (b + 0x632be59bd9b4e019ull)) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
 	return h ? h : 1;
 }
 
-/* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
- * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
-static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
+/* The thread's STACK id for the call stack pcs[0..n), announcing it (and its modules) when new;
+ * 0 when it cannot be written. */
+static uint32_t stack_lookup(struct hthr *t, const uint64_t *pcs, int n)
 {
-	int stop;
-	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, t->pcs, depth + 2, &stop);
-	if (n <= 0)
-		return 0;
-	n = sc_shm_drop_own(t->pcs, n);
-	if ((size_t)n > depth)
-		n = (int)depth;
-	uint64_t h = hash_pcs(t->pcs, n);
+	uint64_t h = hash_pcs(pcs, n);
 	uint32_t slot = (uint32_t)(h >> (64 - TABLE_BITS));
 	while (t->keys[slot] && t->keys[slot] != h)
 		slot = (slot + 1) & (TABLE_SIZE - 1);
@@ -383,7 +527,7 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 		slot = (uint32_t)(h >> (64 - TABLE_BITS));
 	}
 	for (int i = 0; i < n; i++)
-		sc_shm_module_of(&t->w, t->pcs[i]);
+		sc_shm_module_of(&t->w, pcs[i]);
 	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_stack) + 8u * (size_t)n);
 	unsigned char *at = room(t, size);
 	if (!at)
@@ -395,13 +539,42 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	rec->size = size;
 	s->id = ++t->next_stack;
 	s->nframes = (uint32_t)n;
-	memcpy(s + 1, t->pcs, 8u * (size_t)n);
+	memcpy(s + 1, pcs, 8u * (size_t)n);
 	sc_shm_publish(&t->w, size);
 	t->keys[slot] = h;
 	t->ids[slot] = s->id;
 	t->nstacks++;
 	t->nstacks_ever++;
 	return s->id;
+}
+
+/* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
+ * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
+static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
+{
+	int stop;
+	uint64_t *pcs = t->pcs[t->cur];
+	/* The walk starts in the allocation function, a frame of this library, and goes out from
+	 * there: the tracker's code is nowhere else on the stack (it never calls the program), so
+	 * one frame more than the depth is walked and the first dropped (kept when it is alone). */
+	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 1, &stop);
+	if (n <= 1)
+		return n == 1 ? stack_lookup(t, pcs, 1) : 0;
+	pcs++;
+	n--;
+	if ((size_t)n > depth)
+		n = (int)depth;
+	/* Allocations in a loop: the same stack as the previous allocation's, without a lookup. */
+	if (t->last_id && (uint32_t)n == t->last_n &&
+	    memcmp(pcs, t->pcs[t->cur ^ 1] + 1, 8u * (size_t)n) == 0)
+		return t->last_id;
+	uint32_t id = stack_lookup(t, pcs, n);
+	if (id) {
+		t->last_id = id;
+		t->last_n = (uint32_t)n;
+		t->cur ^= 1;
+	}
+	return id;
 }
 
 /* Records the allocation of `p` (size bytes requested) by the call whose registers are `r`. */
@@ -430,8 +603,8 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	rec->type = SC_AGENT_REC_ALLOC;
 	rec->reserved = 0;
 	rec->size = size_rec;
-	a->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
-	a->time = now_ns();
+	a->seq = take_seq(t);
+	a->time = event_ns(t);
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
 	a->usable = malloc_usable_size(p);
@@ -444,7 +617,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 /* The number of a free, taken before the block is released (see the file's comment). */
 static uint64_t free_seq(void)
 {
-	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	return take_seq(thr_get());
 }
 
 static void record_free(void *p, uint64_t n, uint64_t time)
@@ -529,7 +702,7 @@ EXPORT void free(void *p)
 		return;
 	}
 	uint64_t n = free_seq();
-	uint64_t time = now_ns();
+	uint64_t time = event_ns(self);
 	__libc_free(p);
 	record_free(p, n, time);
 	busy = 0;
@@ -552,7 +725,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 		return p;
 	}
 	uint64_t n = free_seq();
-	uint64_t time = now_ns();
+	uint64_t time = event_ns(self);
 	void *p = __libc_realloc(old, size);
 	if (!p && size) {
 		/* Failed: the old block is still there. Its number stays unused: send it as a free

@@ -48,7 +48,8 @@ void sc_lu_cache_reset(sc_lu_cache *cache)
 {
 	for (size_t i = 0; i < SC_LU_CACHE_ENTRIES; i++)
 		cache->e[i].pc = 0;
-	cache->hits = cache->misses = 0;
+	cache->hits = cache->misses = cache->predicted = 0;
+	cache->trace_n[0] = cache->trace_n[1] = 0;
 }
 
 void sc_lu_regs_from_ucontext(sc_lu_regs *r, const void *ucontext)
@@ -209,45 +210,45 @@ static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_
 	e->cfa_off = (int32_t)row->cfa_off;
 	e->cfa_reg = row->cfa_slot;
 	e->signal = signal;
+	e->load = e->valoff = e->undef = 0;
 	for (int s = 0; s < NSLOT; s++) {
-		e->kind[s] = row->r[s].kind;
+		uint8_t k = row->r[s].kind;
+
+		e->load |= (uint8_t)((k == R_OFFSET) << s);
+		e->valoff |= (uint8_t)((k == R_VAL_OFFSET) << s);
+		e->undef |= (uint8_t)((k == R_UNDEF) << s);
 		e->off[s] = (int32_t)row->r[s].off;
 	}
 	e->pc = pc;
 }
 
-/* apply_row for a cached row (only "register + offset" rules): the hot path of a walk. */
-static int apply_entry(const struct walk *w, const sc_lu_cache_entry *e, const struct frame *in,
-		       struct frame *out)
+/* apply_row for a cached row (only "register + offset" rules), in place: the hot path of a walk.
+ * The frame is left half-stepped when the step fails (the walk ends there). */
+static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr)
 {
-	uint64_t cfa;
+	uint64_t cfa, sp = fr->v[S_SP];
+	unsigned m;
 
-	if (!(in->valid & (1u << e->cfa_reg)))
+	if (!(fr->valid & (1u << e->cfa_reg)))
 		return SC_AGENT_STOP_NO_RULE;
-	cfa = in->v[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
-	out->valid = 0;
-	for (int s = 0; s < NSLOT; s++) {
-		switch (e->kind[s]) {
-		case R_SAME:
-			out->v[s] = s == S_SP ? cfa : in->v[s];
-			out->valid |= (s == S_SP ? 1u : in->valid >> s & 1u) << s;
-			break;
-		case R_UNDEF:
-			break;
-		case R_OFFSET:
-			if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &out->v[s]))
-				return SC_AGENT_STOP_END_OF_STACK;
-			out->valid |= 1u << s;
-			break;
-		default: /* R_VAL_OFFSET */
-			out->v[s] = cfa + (uint64_t)(int64_t)e->off[s];
-			out->valid |= 1u << s;
-			break;
-		}
+	cfa = fr->v[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
+	/* Every address depends on the CFA alone, so the slots can be overwritten as they load. */
+	for (m = e->load; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+
+		if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &fr->v[s]))
+			return SC_AGENT_STOP_END_OF_STACK;
 	}
-	if (!(out->valid & (1u << S_IP)) || out->v[S_IP] == 0)
+	for (m = e->valoff; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+
+		fr->v[s] = cfa + (uint64_t)(int64_t)e->off[s];
+	}
+	fr->v[S_SP] = cfa; /* cacheable rows leave sp "same value": the CFA */
+	fr->valid = (fr->valid | e->load | e->valoff | (1u << S_SP)) & ~(uint32_t)e->undef;
+	if (!(fr->valid & (1u << S_IP)) || fr->v[S_IP] == 0)
 		return SC_AGENT_STOP_OUTERMOST;
-	if (!e->signal && out->v[S_SP] <= in->v[S_SP])
+	if (!e->signal && cfa <= sp)
 		return SC_AGENT_STOP_NO_RULE;
 	return -1;
 }
@@ -311,10 +312,86 @@ static int row_for(const struct dl_find_object *d, uint64_t lookup, struct mod *
 	return -1;
 }
 
-/* The cache slot of a pc: Fibonacci hashing spreads the nearby pcs of one function. */
-static inline size_t slot_of(uint64_t pc)
+/* The cache set of a pc (its two entries): Fibonacci hashing spreads the nearby pcs of one
+ * function. */
+static inline sc_lu_cache_entry *set_of(sc_lu_cache *c, uint64_t pc)
 {
-	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SC_LU_CACHE_BITS));
+	return &c->e[2 * (size_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SC_LU_CACHE_BITS))];
+}
+
+static inline sc_lu_cache_entry *cache_find(sc_lu_cache *c, uint64_t pc)
+{
+	sc_lu_cache_entry *s = set_of(c, pc);
+
+	if (!pc) /* an empty entry's */
+		return NULL;
+	return s[0].pc == pc ? &s[0] : s[1].pc == pc ? &s[1] : NULL;
+}
+
+/* The entry a new rule for pc goes to: the set's first, whose rule moves to the second (the
+ * second's is forgotten: the least recently added of the two). */
+static sc_lu_cache_entry *cache_slot(sc_lu_cache *c, uint64_t pc)
+{
+	sc_lu_cache_entry *s = set_of(c, pc);
+
+	s[1] = s[0];
+	return &s[0];
+}
+
+/* One frame stepped without a cached rule (or in FP mode): its module, its row (cached when it
+ * can be), the step. -1 to go on with *fr and *exact updated, else the stop reason; *n counts
+ * the pcs written. Out of line, so that the walk's loop over cached frames stays small. */
+static __attribute__((noinline)) int slow_frame(const struct walk *w, find_object_fn fo, int mode,
+						sc_lu_cache *cache, sc_lu_trace_frame *tf,
+						struct frame *fr, bool *exact, uint64_t *pcs,
+						size_t *n, size_t max)
+{
+	uint64_t pc = fr->v[S_IP], lookup = *exact ? pc : pc - 1;
+	struct dl_find_object d;
+	struct row row;
+	struct mod m = {0};
+	struct frame next;
+	bool signal = false;
+	int rc;
+
+	if (fo && fo((void *)lookup, &d) != 0) {
+		if (*n == 0)
+			pcs[(*n)++] = pc;
+		return SC_AGENT_STOP_NO_MAPPING;
+	}
+	if (mode == SC_AGENT_UNWIND_FP) {
+		fp_row(&row);
+	} else {
+		if (cache)
+			cache->misses++;
+		rc = row_for(&d, lookup, &m, &row, &signal);
+		if (rc == NO_FDE) {
+			no_fde_row(w, fo, fr, *exact, &row);
+			rc = -1;
+		}
+		if (rc >= 0) {
+			pcs[(*n)++] = pc;
+			return rc;
+		}
+		if (cache && row_cacheable(&row)) {
+			sc_lu_cache_entry *e = cache_slot(cache, lookup);
+
+			row_to_entry(&row, signal, lookup, e);
+			if (tf)
+				tf->e = e;
+		}
+	}
+	pcs[(*n)++] = pc;
+	if (*n == max)
+		return SC_AGENT_STOP_MAX_FRAMES;
+	if (mode == SC_AGENT_UNWIND_FP && fr->v[S_BP] == 0)
+		return SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
+	rc = apply_row(w, &m, &row, fr, &next, signal);
+	if (rc >= 0)
+		return rc;
+	*exact = signal;
+	*fr = next;
+	return -1;
 }
 
 int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *cache,
@@ -337,6 +414,9 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	bool exact = true; /* the pc is not a return address: no "minus 1" */
 	size_t n = 0;
 	int reason = SC_AGENT_STOP_MAX_FRAMES;
+	const sc_lu_trace_frame *prev = NULL;
+	sc_lu_trace_frame *cur = NULL;
+	size_t pn = 0, pi = 0, hits = 0, predicted = 0;
 
 	if (max == 0 || (mode != SC_AGENT_UNWIND_AUTO && mode != SC_AGENT_UNWIND_DWARF &&
 			 mode != SC_AGENT_UNWIND_FP))
@@ -345,71 +425,55 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		return -ENOSYS;
 	if (mode == SC_AGENT_UNWIND_FP)
 		cache = NULL;
+	if (cache) {
+		prev = cache->trace[cache->trace_cur ^ 1];
+		pn = cache->trace_n[cache->trace_cur ^ 1];
+		cur = cache->trace[cache->trace_cur];
+	}
 
 	for (;;) {
-		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1;
-		sc_lu_cache_entry *e = cache ? &cache->e[slot_of(lookup)] : NULL;
-		struct row row;
-		struct mod m = {0};
-		struct frame next;
-		bool signal = false;
+		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1, sp = fr.v[S_SP];
+		sc_lu_cache_entry *e = NULL;
+		sc_lu_trace_frame *tf = NULL;
 		int rc;
 
-		if (e && e->pc == lookup) {
-			cache->hits++;
+		if (cache) {
+			/* The previous walk's frame at this sp, if any: its entry, when it is this
+			 * pc's, saves the lookup (the trace is only a guess; e->pc decides). */
+			while (pi < pn && prev[pi].sp < sp)
+				pi++;
+			if (pi < pn && prev[pi].sp == sp && prev[pi].e &&
+			    prev[pi].e->pc == lookup) {
+				e = prev[pi++].e;
+				predicted++;
+			} else {
+				e = cache_find(cache, lookup);
+			}
+			if (n < SC_LU_TRACE) {
+				tf = &cur[n];
+				*tf = (sc_lu_trace_frame){sp, e};
+			}
+		}
+		if (__builtin_expect(e != NULL, 1)) {
+			hits++;
 			pcs[n++] = pc;
 			if (n == max)
 				break;
-			rc = apply_entry(&w, e, &fr, &next);
-			if (rc >= 0) {
-				reason = rc;
-				break;
-			}
+			rc = step_entry(&w, e, &fr);
 			exact = e->signal;
-			fr = next;
-			continue;
 		} else {
-			struct dl_find_object d;
-
-			if (fo && fo((void *)lookup, &d) != 0) {
-				if (n == 0)
-					pcs[n++] = pc;
-				reason = SC_AGENT_STOP_NO_MAPPING;
-				break;
-			}
-			if (mode == SC_AGENT_UNWIND_FP) {
-				fp_row(&row);
-			} else {
-				if (cache)
-					cache->misses++;
-				rc = row_for(&d, lookup, &m, &row, &signal);
-				if (rc == NO_FDE) {
-					no_fde_row(&w, fo, &fr, exact, &row);
-					rc = -1;
-				}
-				if (rc >= 0) {
-					pcs[n++] = pc;
-					reason = rc;
-					break;
-				}
-				if (e && row_cacheable(&row))
-					row_to_entry(&row, signal, lookup, e);
-			}
+			rc = slow_frame(&w, fo, mode, cache, tf, &fr, &exact, pcs, &n, max);
 		}
-		pcs[n++] = pc;
-		if (n == max)
-			break;
-		if (mode == SC_AGENT_UNWIND_FP && fr.v[S_BP] == 0) {
-			reason = SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
-			break;
-		}
-		rc = apply_row(&w, &m, &row, &fr, &next, signal);
 		if (rc >= 0) {
 			reason = rc;
 			break;
 		}
-		exact = signal;
-		fr = next;
+	}
+	if (cache) {
+		cache->hits += hits;
+		cache->predicted += predicted;
+		cache->trace_n[cache->trace_cur] = (uint32_t)(n < SC_LU_TRACE ? n : SC_LU_TRACE);
+		cache->trace_cur ^= 1;
 	}
 	*stop = reason;
 	return (int)n;

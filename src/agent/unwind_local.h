@@ -49,26 +49,47 @@ typedef struct sc_lu_regs {
 	uint64_t ip, sp, bp, bx, r12, r13, r14, r15;
 } sc_lu_regs;
 
-/* A cache of evaluated CFI rules, direct-mapped by pc, owned by the caller (zero it, or
+/* A cache of evaluated CFI rules, two-way set-associative by pc (a program's hot return
+ * addresses are a few dozen: direct-mapped, two of them sharing a slot would miss on every walk
+ * through both), owned by the caller (zero it, or
  * sc_lu_cache_reset, before first use). One per thread, and one per context that can interrupt
  * another on that thread (a signal handler walking while a malloc hook of the same thread is in
  * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
  * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
-#define SC_LU_CACHE_BITS    8u
-#define SC_LU_CACHE_ENTRIES (1u << SC_LU_CACHE_BITS) /* 56 bytes each: 14 KiB in all */
+#define SC_LU_CACHE_BITS    8u			     /* sets of two entries each */
+#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 48 bytes each: 24 KiB in all */
 
 typedef struct sc_lu_cache_entry {
 	uint64_t pc; /* the pc the rule was looked up for (0: empty) */
 	int32_t cfa_off;
 	uint8_t cfa_reg; /* internal register slot */
 	uint8_t signal;	 /* the frame is a signal trampoline ('S') */
-	uint8_t kind[8]; /* per register slot: the rule */
+	/* The rule per register slot, as bit masks (a slot in none is "same value"): the step is
+	 * then a loop over the loaded slots, with no branch per slot. */
+	uint8_t load;	/* "saved at CFA + off" */
+	uint8_t valoff; /* "is CFA + off" */
+	uint8_t undef;	/* "undefined" */
 	int32_t off[8];
 } sc_lu_cache_entry;
 
+/* The previous walk, frame by frame: where each frame's sp was and the entry that stepped it.
+ * A walk through the same stack positions tries that entry first (it is used only when it holds
+ * the rule of the frame's own pc): the rule is then known before the return address is loaded,
+ * so consecutive frames do not wait on each other's lookups. */
+#define SC_LU_TRACE 64u
+
+typedef struct sc_lu_trace_frame {
+	uint64_t sp;
+	sc_lu_cache_entry *e; /* NULL: the frame was not stepped from the cache */
+} sc_lu_trace_frame;
+
 typedef struct sc_lu_cache {
 	sc_lu_cache_entry e[SC_LU_CACHE_ENTRIES];
-	uint64_t hits, misses; /* statistics, for benchmarks */
+	uint64_t hits, misses;			 /* statistics, for benchmarks */
+	uint64_t predicted;			 /* hits found through the previous walk's trace */
+	sc_lu_trace_frame trace[2][SC_LU_TRACE]; /* the previous walk's and the current one's */
+	uint32_t trace_n[2];
+	uint32_t trace_cur; /* the index the current walk writes */
 } sc_lu_cache;
 
 /* Once, outside signal handlers, before any walk (more calls are harmless): resolves glibc's

@@ -438,9 +438,12 @@ int sc_heap_add(sc_heap *h, const sc_heap_event *e)
 int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n && h->live_cap)
-			__builtin_prefetch(
-			    &h->live[slot_of(e[i + PREFETCH_AHEAD].addr, h->live_cap)]);
+		if (i + PREFETCH_AHEAD < n && h->live_cap) {
+			/* the slot and the next (a removal looks at the slots after it) */
+			size_t s = slot_of(e[i + PREFETCH_AHEAD].addr, h->live_cap);
+			__builtin_prefetch(&h->live[s]);
+			__builtin_prefetch(&h->live[(s + 1) & (h->live_cap - 1)]);
+		}
 		int r = sc_heap_add(h, &e[i]);
 		if (r < 0)
 			return r;

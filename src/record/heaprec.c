@@ -60,6 +60,7 @@ struct inst {
 	size_t cap;	    /* a power of two, or 0 */
 	uint64_t hi;	    /* one past the largest seq in the window */
 	uint64_t last_time;
+	SC_VEC(sc_heap_event) out; /* events in order, not yet handed over */
 };
 
 struct heaprec {
@@ -74,7 +75,6 @@ struct heaprec {
 	SC_VEC(struct inst) insts;
 	sc_hashmap inst_index; /* instance number -> index into insts */
 	SC_VEC(uint32_t) locs;
-	SC_VEC(sc_heap_event) batch; /* events being handed over */
 	unsigned rounds;
 	int err;
 };
@@ -129,11 +129,34 @@ static struct inst *instance_of(struct heaprec *h, uint32_t instance, uint32_t p
 	return &h->insts.data[h->insts.len - 1];
 }
 
+/* Hands over the events of `in` waiting in `out`. */
+static int hand_over(struct heaprec *h, struct inst *in)
+{
+	if (!in->out.len)
+		return 0;
+	int r = h->cb->events(h->cb->ctx, in->instance, in->out.data, in->out.len);
+	h->r->events += in->out.len;
+	in->out.len = 0;
+	return r;
+}
+
+/* The next event of `in` in order (number in->next): to `out`, handed over by BATCH. */
+static int take(struct heaprec *h, struct inst *in, const sc_heap_event *e)
+{
+	in->next++;
+	if (e->time > in->last_time)
+		in->last_time = e->time;
+	if (!e->addr)
+		return 0; /* a failed realloc's number */
+	if (sc_vec_push(&in->out, *e) < 0)
+		return -ENOMEM;
+	return in->out.len == BATCH ? hand_over(h, in) : 0;
+}
+
 /* Hands over the events of `in` from `next` while they are there; all of them, skipping gaps,
  * with `all`. */
 static int flush(struct heaprec *h, struct inst *in, bool all)
 {
-	h->batch.len = 0;
 	while (in->next < in->hi) {
 		size_t slot = in->next & (in->cap - 1);
 		if (!in->present[slot]) {
@@ -143,34 +166,24 @@ static int flush(struct heaprec *h, struct inst *in, bool all)
 			continue;
 		}
 		in->present[slot] = 0;
-		in->next++;
-		const sc_heap_event *e = &in->win[slot];
-		if (e->time > in->last_time)
-			in->last_time = e->time;
-		if (!e->addr)
-			continue; /* a failed realloc's number */
-		if (sc_vec_push(&h->batch, *e) < 0)
-			return -ENOMEM;
-		if (h->batch.len == BATCH) {
-			int r =
-			    h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len);
-			if (r < 0)
-				return r;
-			h->r->events += h->batch.len;
-			h->batch.len = 0;
-		}
+		int r = take(h, in, &in->win[slot]);
+		if (r < 0)
+			return r;
 	}
-	int r =
-	    h->batch.len ? h->cb->events(h->cb->ctx, in->instance, h->batch.data, h->batch.len) : 0;
-	h->r->events += h->batch.len;
-	return r;
+	return hand_over(h, in);
 }
 
-/* Places event number `seq` of `in` into its window, growing it as needed. */
-static int place(struct inst *in, uint64_t seq, const sc_heap_event *e)
+/* Places event number `seq` of `in`: straight to `out` when it is the next in order and none
+ * waits (one thread, or threads taking turns: the common case), else into the window, grown as
+ * needed. */
+static int place(struct heaprec *h, struct inst *in, uint64_t seq, const sc_heap_event *e)
 {
 	if (seq < in->next)
 		return 0; /* a number handed over already (a duplicate): ignored */
+	if (seq == in->next && in->hi <= seq) {
+		in->hi = seq + 1;
+		return take(h, in, e);
+	}
 	if (seq - in->next >= in->cap) {
 		size_t cap = in->cap ? in->cap : 4096;
 		while (seq - in->next >= cap)
@@ -272,7 +285,7 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.usable = a->usable;
 		e.stack =
 		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
-		return place(in, a->seq, &e);
+		return place(h, in, a->seq, &e);
 	}
 	case SC_AGENT_REC_FREE: {
 		const sc_agent_free *fr = (const sc_agent_free *)body;
@@ -283,7 +296,7 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.time = fr->time;
 		e.kind = SC_HEAP_FREE;
 		e.addr = fr->addr; /* 0: a failed realloc's number, skipped when handed over */
-		return place(in, fr->seq, &e);
+		return place(h, in, fr->seq, &e);
 	}
 	case SC_AGENT_REC_COMM:
 		return 0;
@@ -446,11 +459,11 @@ out:
 	for (size_t i = 0; i < h.insts.len; i++) {
 		free(h.insts.data[i].win);
 		free(h.insts.data[i].present);
+		sc_vec_release(&h.insts.data[i].out);
 	}
 	sc_vec_release(&h.insts);
 	sc_hashmap_release(&h.inst_index);
 	sc_vec_release(&h.locs);
-	sc_vec_release(&h.batch);
 	sc_addrspace_release(&h.as);
 	return ret < 0 ? ret : 0;
 }
