@@ -37,6 +37,7 @@
  * SC_AGENT_NO_INHERIT); an exec'd program loads the tracker again. Blocks allocated before the
  * tracker was ready and freed afterwards are counted by scorch as frees of unknown blocks.
  */
+#include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
 #include "agent/unwind_local.h"
@@ -117,6 +118,11 @@ static void thr_begin(struct hthr *t)
 	t->next_stack = 0;
 	t->nstacks = 0;
 	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	if (sc_shm_hdr->minor >= 1 && sc_shm_hdr->sample_seed) { /* reproducible (tests) */
+		static _Atomic uint64_t nthreads;
+		t->rng = sc_shm_hdr->sample_seed ^
+			 (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
+	}
 	if (!t->rng)
 		t->rng = 1;
 	if (sample_bytes)
@@ -134,6 +140,7 @@ static void thr_end(void *p)
 	if (!t)
 		return;
 	self = NULL;
+	sc_heap_scan_thread_stop(t->tid);
 	sc_shm_close(&t->w);
 	sc_shm_pages_free(t, sizeof(*t));
 }
@@ -150,6 +157,7 @@ static struct hthr *thr_get(void)
 	thr_begin(t);
 	pthread_setspecific(thr_key, t);
 	self = t;
+	sc_heap_scan_thread_start(t->tid);
 	return t;
 }
 
@@ -165,6 +173,23 @@ static void after_fork_child(void)
 	atomic_store(&seq, 0);
 	if (self)
 		thr_begin(self);
+	sc_heap_scan_forked(self ? self->tid : 0);
+}
+
+/* heap_scan.h: the exit scan's view of the tracker. */
+bool sc_heapagent_quiesce(uint32_t *inst, uint64_t *events)
+{
+	if (atomic_load(&state) != ON || disabled || busy)
+		return false;
+	busy = 1;
+	*inst = instance;
+	*events = atomic_load(&seq);
+	return true;
+}
+
+void sc_heapagent_resume(void)
+{
+	busy = 0;
 }
 
 /* Starts recording in this process image; with `busy` set. */

@@ -37,6 +37,7 @@
 #define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
 #define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
 #define SC_AGENT_VERSION      1u
+#define SC_AGENT_MINOR	      1u /* 1.1: the exit scan's slots, scorch_pid, sample_seed */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -49,6 +50,47 @@ enum {
 
 /* sc_agent_header.flags */
 #define SC_AGENT_NO_INHERIT 1u /* forked children and threads created later are not sampled */
+
+/* The exit scan (leak kinds, src/agent/heap_scan.c): a process of the command that exits
+ * normally claims a slot (FREE -> CLAIMING -> ASKED, with instance, pid and seq: the number of
+ * its events so far) and waits, a few seconds at most and only while scorch_pid lives. scorch,
+ * once it has handed over every event numbered below seq, writes the blocks then live, sorted by
+ * address, into a new file (struct sc_agent_scanfile), names it in `path` and sets READY; the
+ * agent scans its memory, writes each block's kind (SC_AGENT_KIND_*) and sets DONE; scorch reads
+ * the kinds and frees the slot. Either side may give up: the agent by ASKED/READY -> GAVE_UP
+ * (compare-and-swap: scorch's READY and the agent's GAVE_UP cannot both win from ASKED). */
+#define SC_AGENT_SCANS 8
+enum {
+	SC_AGENT_SCAN_FREE = 0,
+	SC_AGENT_SCAN_CLAIMING = 1,
+	SC_AGENT_SCAN_ASKED = 2,
+	SC_AGENT_SCAN_READY = 3,
+	SC_AGENT_SCAN_DONE = 4,
+	SC_AGENT_SCAN_GAVE_UP = 5,
+};
+
+/* A block's kind, as valgrind's memcheck and LeakSanitizer name them. */
+enum {
+	SC_AGENT_KIND_UNKNOWN = 0,
+	SC_AGENT_KIND_DEFINITE = 1,  /* no pointer to it (start or interior) from anything live */
+	SC_AGENT_KIND_INDIRECT = 2,  /* reachable only from definitely lost blocks */
+	SC_AGENT_KIND_POSSIBLE = 3,  /* reachable, but only through pointers into its interior */
+	SC_AGENT_KIND_REACHABLE = 4, /* a pointer to its start from a root or a reachable block */
+};
+
+#define SC_AGENT_SCAN_MAGIC "SCORCHS\0"
+/* The scan file: this header, then `nblocks` struct sc_agent_block sorted by addr, then
+ * `nblocks` bytes of kinds (written by the agent), the whole a multiple of 8 bytes. */
+typedef struct sc_agent_scanfile {
+	char magic[8];
+	uint64_t nblocks;
+	uint64_t roots_bytes; /* written by the agent: bytes of roots it scanned */
+	uint64_t reserved;
+} sc_agent_scanfile;
+
+typedef struct sc_agent_block {
+	uint64_t addr, size;
+} sc_agent_block;
 
 /* sc_agent_ring.state */
 enum {
@@ -92,6 +134,22 @@ typedef struct sc_agent_header {
 	/* The heap agent (libscorch-heap.so): */
 	uint64_t sample_bytes; /* 0: every allocation; else one sampled per this many bytes */
 	uint64_t heap_waits;   /* times a thread waited for room in its ring (atomic) */
+	/* Version 1.1 (minor): the heap agent's exit scan (src/agent/heap_scan.c) and the
+	 * sampler's seed. */
+	uint32_t minor;	     /* SC_AGENT_MINOR */
+	uint32_t scorch_pid; /* scorch, which answers exit scans: agents wait only while it lives */
+	uint64_t sample_seed; /* 0: random; else the sampler's seed (tests: reproducible samples) */
+	uint32_t scan_on;     /* 1: scorch answers exit scans (not when sampling) */
+	uint32_t reserved1;
+	struct sc_agent_scan {
+		uint32_t state;	   /* SC_AGENT_SCAN_* (atomic) */
+		uint32_t instance; /* the process image asking */
+		uint32_t pid;
+		uint32_t reserved;
+		uint64_t seq;	  /* events numbered below this make the live set scanned */
+		uint64_t nblocks; /* blocks in the scan file (scorch) */
+		char path[96];	  /* the scan file (scorch), NUL-terminated */
+	} scan[SC_AGENT_SCANS];
 } sc_agent_header;
 
 typedef struct sc_agent_ring {

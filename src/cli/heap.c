@@ -97,6 +97,25 @@ static int on_end(void *ctx, uint32_t instance, uint64_t time, bool exited)
 	return im && !sc_heap_is_finished(im->heap) ? sc_heap_finish(im->heap, time, exited) : 0;
 }
 
+static int on_live(void *ctx, uint32_t instance, sc_heap_block **blocks, size_t *n)
+{
+	struct image *im = image_of(ctx, instance);
+	if (!im) { /* an image with no event: nothing live */
+		*blocks = NULL;
+		*n = 0;
+		return 0;
+	}
+	return sc_heap_live_blocks(im->heap, blocks, n);
+}
+
+static int on_kinds(void *ctx, uint32_t instance, const sc_heap_block *blocks, const uint8_t *kinds,
+		    size_t n)
+{
+	struct image *im = image_of(ctx, instance);
+	return im && !sc_heap_is_finished(im->heap) ? sc_heap_set_kinds(im->heap, blocks, kinds, n)
+						    : 0;
+}
+
 /* ---- writing ------------------------------------------------------------------------------- */
 
 static const char *const file_names[] = {"heap.json",  "dhat.json",  "heap.pb.gz", "peak.pb.gz",
@@ -219,6 +238,31 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 	free(s);
 }
 
+/* "leaked: definitely lost 100B in 1 block, ..." or why the leaks are not classified. */
+static void print_kinds(const sc_heap_totals *t)
+{
+	if (!t->classified) {
+		fprintf(stderr,
+			"scorch heap: leaks not classified (no exit scan: the process ended "
+			"by _exit or a signal, or was recorded with --sample)\n");
+		return;
+	}
+	fprintf(stderr, "scorch heap: leaked:");
+	static const sc_heap_leak_kind order[] = {SC_HEAP_DEFINITE, SC_HEAP_INDIRECT,
+						  SC_HEAP_POSSIBLE, SC_HEAP_REACHABLE,
+						  SC_HEAP_UNCLASSIFIED};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		sc_heap_leak_kind k = order[i];
+		if (k == SC_HEAP_UNCLASSIFIED && !t->kind_blocks[k])
+			continue;
+		char b[32];
+		human(t->kind_bytes[k], b, sizeof(b));
+		fprintf(stderr, "%s %s %s in %llu block%s", i ? "," : "", sc_heap_kind_name(k), b,
+			(unsigned long long)t->kind_blocks[k], t->kind_blocks[k] == 1 ? "" : "s");
+	}
+	fprintf(stderr, "\n");
+}
+
 static void summary(const sc_profile *p, const struct image *im, bool main_image, uint32_t root,
 		    size_t top)
 {
@@ -239,6 +283,8 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 		(unsigned long long)t->peak_blocks, (double)t->peak_time / 1e9,
 		t->exited ? "leaked" : "live at the end", lk,
 		(unsigned long long)(t->exited ? t->leaked_blocks : t->live_blocks), lg);
+	if (t->exited && t->leaked_blocks)
+		print_kinds(t);
 	if (!main_image)
 		return;
 	if (t->suppressed_blocks) {
@@ -337,7 +383,9 @@ int cmd_heap(int argc, char **argv)
 		       "record one allocation per BYTES allocated on average (e.g. 512K), "
 		       "with its weight: byte totals become estimates, cheaper"),
 	    SC_OPT_STR(0, "fail-on", &fail_on, "GATES",
-		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'"),
+		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'; "
+		       "'definite>0': bytes definitely lost (every leaked byte when the leaks "
+		       "could not be classified)"),
 	    SC_OPT_STR(0, "suppress", &suppress, "REGEX",
 		       "leaks whose stack has a function or module matching REGEX are "
 		       "suppressed: not reported as leaks, not counted by the gates"),
@@ -421,8 +469,16 @@ int cmd_heap(int argc, char **argv)
 			     dir.path.buf ? dir.path.buf : outdir);
 		goto out;
 	}
-	sc_heaprec_callbacks cb = {
-	    .ctx = &run, .begin = on_begin, .events = on_events, .rss = on_rss, .end = on_end};
+	sc_heaprec_callbacks cb = {.ctx = &run,
+				   .begin = on_begin,
+				   .events = on_events,
+				   .rss = on_rss,
+				   .end = on_end,
+				   .live = on_live,
+				   .kinds = on_kinds};
+	const char *seed = getenv("SCORCH_HEAP_SAMPLE_SEED"); /* tests: reproducible samples */
+	if (seed)
+		o.sample_seed = strtoull(seed, NULL, 0);
 	r = sc_heaprec_run(&o, agent, run.p, &cb, &res);
 	if (r < 0) {
 		if (res.err[0])
