@@ -1,8 +1,13 @@
 /*
  * heap_leakkinds.c: one block of each leak kind, as valgrind's memcheck names them, left at exit.
  *
- *   usage: heap_leakkinds    (no arguments; writes "heap_leakkinds: done" on stdout, exits 0
- *                             while a thread it started still runs)
+ *   usage: heap_leakkinds             writes "heap_leakkinds: done" on stdout and returns 0 from
+ *                                     main while a thread it started still runs
+ *          heap_leakkinds _exit       the same, but ends with _exit(0): no destructor runs, so
+ *                                     the leaks cannot be classified
+ *          heap_leakkinds wait FILE   the same as without arguments, after writing "waiting" and
+ *                                     waiting (up to 60 s) for FILE to exist: a test kills scorch
+ *                                     meanwhile (the exit must not hang without it)
  *
  * Built twice (tests/programs/meson.build): heap_leakkinds with frame pointers and
  * heap_leakkinds_nofp with -O2 -fomit-frame-pointer; the numbers are the same.
@@ -14,8 +19,9 @@
  *   lose_list       32 B, 1 block   definitely lost  (the head of a list nobody points to)
  *   lose_list       96 B, 3 blocks  indirectly lost  (the list's nodes, behind its head)
  *   keep_interior  100 B, 1 block   possibly lost    (a global points 40 bytes into it)
- *   worker         256 B, 1 block   still reachable  (a thread still running at exit holds it in a
- *                                                      variable on its stack)
+ *   worker_hold    256 B, 1 block   still reachable  (a thread still running at exit holds it in a
+ *                                                      variable on its stack, 16 KiB below its
+ *                                                      TLS)
  *
  * Totals of the program's own blocks: definitely lost 160 B in 2 blocks, indirectly lost 96 B in
  * 3, possibly lost 100 B in 1, still reachable 320 B in 2; leaked (every block live at exit) 676 B
@@ -33,6 +39,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "heap_common.h"
 
@@ -88,9 +95,8 @@ NOINLINE static void keep_interior(void)
 	KEEP(interior_global);
 }
 
-NOINLINE static void *worker(void *arg)
+NOINLINE static void worker_hold(void)
 {
-	(void)arg;
 	void *volatile mine = malloc(256); /* expect: still reachable, 256 B (on this stack) */
 	memset(mine, 0, 256);
 	pthread_mutex_lock(&lock);
@@ -99,7 +105,15 @@ NOINLINE static void *worker(void *arg)
 	pthread_mutex_unlock(&lock);
 	for (;;)
 		pause(); /* still running when main returns */
-	return NULL;
+}
+
+/* The thread: its block is held 16 KiB down its stack, away from its TLS (a root too). */
+NOINLINE static void *worker(void *arg)
+{
+	volatile char pad[16384];
+	pad[0] = (char)(uintptr_t)arg;
+	worker_hold();
+	return (void *)(uintptr_t)pad[0];
 }
 
 NOINLINE static void start_worker(void)
@@ -121,14 +135,22 @@ NOINLINE static void scrub_stack(void)
 		area[i] = 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	keep_global();
 	lose_pointer();
 	lose_list();
 	keep_interior();
 	start_worker();
+	if (argc > 2 && !strcmp(argv[1], "wait")) {
+		say(1, "waiting\n");
+		struct timespec tick = {0, 10000000};
+		for (int i = 0; i < 6000 && access(argv[2], F_OK) != 0; i++)
+			nanosleep(&tick, NULL);
+	}
 	scrub_stack();
 	say(1, "heap_leakkinds: done\n");
+	if (argc > 1 && !strcmp(argv[1], "_exit"))
+		_exit(0);
 	return 0;
 }
