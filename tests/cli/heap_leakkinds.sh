@@ -39,6 +39,16 @@ $WANT"
 		fail "$name: the summary does not give the kinds: $(cat "$TMP/$name.log")"
 	heap_expect "$TMP/$name/heap.json" '{"totals": {"leaked_blocks": 9, "live_blocks": 9}}'
 	ok "$name: every block's kind is the program's, the summary says them"
+	for kv in definite:160 indirect:96 reachable:320; do
+		"$SCORCH" report --format json --sample-type "${kv%%:*}_space" "$TMP/$name/heap.pb.gz" \
+			>"$TMP/$name.${kv%%:*}.json" || fail "$name: heap.pb.gz has no ${kv%%:*}_space"
+		python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; sys.exit(t != int(sys.argv[2]))' \
+			"$TMP/$name.${kv%%:*}.json" "${kv#*:}" || fail "$name: heap.pb.gz's ${kv%%:*}_space total is not ${kv#*:}"
+	done
+	for root in '[definitely lost]' '[indirectly lost]' '[possibly lost]' '[still reachable]'; do
+		grep -qF "$root" "$TMP/$name/leaks.html" || fail "$name: leaks.html has no $root frame"
+	done
+	ok "$name: heap.pb.gz's definite/indirect/reachable_space totals, leaks.html's kind frames"
 done
 
 if command -v valgrind >/dev/null; then
