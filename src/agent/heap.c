@@ -80,6 +80,7 @@ struct hthr {
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
 	uint64_t pcs[MAX_DEPTH + 8];
+	uint32_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
 };
 
 enum { OFF, STARTING, ON };
@@ -97,6 +98,7 @@ static uint64_t sample_bytes; /* 0: every allocation */
 #define SET_SIZE (1ull << SET_BITS)
 static _Atomic uint64_t *sampled_set;
 static _Atomic uint64_t sampled_live;
+static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
 
@@ -429,6 +431,26 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	return s->id;
 }
 
+/* A MALLINFO record: the allocator's own statistics now (stream.h says when). */
+static void record_mallinfo(struct hthr *t, uint64_t now)
+{
+	atomic_store_explicit(&mallinfo_due, now + SC_AGENT_MALLINFO_NS, memory_order_relaxed);
+	if (sc_shm_hdr->minor < 1)
+		return;
+	struct mallinfo2 mi = mallinfo2();
+	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_mallinfo);
+	unsigned char *at = room(t, size);
+	if (!at)
+		return;
+	sc_agent_rec *rec = (sc_agent_rec *)at;
+	sc_agent_mallinfo *m = (sc_agent_mallinfo *)(rec + 1);
+	rec->type = SC_AGENT_REC_MALLINFO;
+	rec->reserved = 0;
+	rec->size = size;
+	*m = (sc_agent_mallinfo){now, mi.arena, mi.hblkhd, mi.uordblks, mi.fordblks};
+	sc_shm_publish(&t->w, size);
+}
+
 /* Records the allocation of `p` (size bytes requested) by the call whose registers are `r`. */
 static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
 {
@@ -456,7 +478,8 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	rec->reserved = 0;
 	rec->size = size_rec;
 	a->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
-	a->time = now_ns();
+	uint64_t now = now_ns();
+	a->time = now;
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
 	a->usable = malloc_usable_size(p);
@@ -464,6 +487,10 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->stack = stack;
 	a->flags = flags;
 	sc_shm_publish(&t->w, size_rec);
+	if (__builtin_expect(++t->nrecorded % SC_AGENT_MALLINFO_ALLOCS == 0 ||
+				 now >= atomic_load_explicit(&mallinfo_due, memory_order_relaxed),
+			     0))
+		record_mallinfo(t, now);
 }
 
 /* The number of a free, taken before the block is released (see the file's comment). */

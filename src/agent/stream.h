@@ -37,7 +37,7 @@
 #define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
 #define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
 #define SC_AGENT_VERSION      1u
-#define SC_AGENT_MINOR	      1u /* 1.1: the exit scan's slots, scorch_pid, sample_seed */
+#define SC_AGENT_MINOR	      1u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -102,13 +102,14 @@ enum {
 
 /* sc_agent_rec.type */
 enum {
-	SC_AGENT_REC_PAD = 0,	 /* skip: the rest of the data up to its end */
-	SC_AGENT_REC_SAMPLE = 1, /* struct sc_agent_sample + uint64_t pcs[nframes] */
-	SC_AGENT_REC_MAP = 2,	 /* struct sc_agent_map + NUL-terminated path, padded */
-	SC_AGENT_REC_COMM = 3,	 /* struct sc_agent_comm */
-	SC_AGENT_REC_STACK = 4,	 /* struct sc_agent_stack + uint64_t pcs[nframes] */
-	SC_AGENT_REC_ALLOC = 5,	 /* struct sc_agent_alloc */
-	SC_AGENT_REC_FREE = 6,	 /* struct sc_agent_free */
+	SC_AGENT_REC_PAD = 0,	   /* skip: the rest of the data up to its end */
+	SC_AGENT_REC_SAMPLE = 1,   /* struct sc_agent_sample + uint64_t pcs[nframes] */
+	SC_AGENT_REC_MAP = 2,	   /* struct sc_agent_map + NUL-terminated path, padded */
+	SC_AGENT_REC_COMM = 3,	   /* struct sc_agent_comm */
+	SC_AGENT_REC_STACK = 4,	   /* struct sc_agent_stack + uint64_t pcs[nframes] */
+	SC_AGENT_REC_ALLOC = 5,	   /* struct sc_agent_alloc */
+	SC_AGENT_REC_FREE = 6,	   /* struct sc_agent_free */
+	SC_AGENT_REC_MALLINFO = 7, /* struct sc_agent_mallinfo (version 1.1) */
 };
 
 typedef struct sc_agent_header {
@@ -228,5 +229,18 @@ typedef struct sc_agent_free {
 	uint64_t seq, time;
 	uint64_t addr;
 } sc_agent_free;
+
+/* The allocator's own statistics (glibc's mallinfo2), taken by the heap agent from an allocating
+ * thread at its first recorded allocation, then every SC_AGENT_MALLINFO_NS of the process or
+ * every SC_AGENT_MALLINFO_ALLOCS recorded allocations of the thread, whichever comes first. */
+#define SC_AGENT_MALLINFO_NS	 50000000ull
+#define SC_AGENT_MALLINFO_ALLOCS 4096u
+typedef struct sc_agent_mallinfo {
+	uint64_t time;	   /* CLOCK_MONOTONIC ns */
+	uint64_t arena;	   /* bytes of the heap segments the allocator took from the system */
+	uint64_t hblkhd;   /* bytes of its mmapped blocks */
+	uint64_t uordblks; /* bytes of the chunks in use in the heap segments */
+	uint64_t fordblks; /* bytes of the free chunks in the heap segments */
+} sc_agent_mallinfo;
 
 #endif

@@ -46,12 +46,32 @@ static const char *const examples[] = {
     NULL,
 };
 
+/* The allocator's statistics, kept until the image's events are all in (heaprec.h). */
+struct alloc_stat {
+	uint64_t time, held, in_use, free_bytes;
+};
+
 /* One process image and its analysis. */
 struct image {
 	uint32_t instance, pid;
 	sc_heap *heap;
+	SC_VEC(struct alloc_stat) stats;
 	char dir[PATH_MAX]; /* where its files go */
 };
+
+/* Ends the analysis of `im`, its allocator statistics added first (they come from another
+ * clock than the events, like RSS, and must not start the events' clock before them). */
+static int finish_image(struct image *im, uint64_t time, bool exited)
+{
+	for (size_t i = 0; i < im->stats.len; i++) {
+		const struct alloc_stat *a = &im->stats.data[i];
+		int r = sc_heap_allocator(im->heap, a->time, a->held, a->in_use, a->free_bytes);
+		if (r < 0)
+			return r;
+	}
+	sc_vec_release(&im->stats);
+	return sc_heap_finish(im->heap, time, exited);
+}
 
 struct run {
 	sc_profile *p;
@@ -94,7 +114,17 @@ static int on_rss(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes)
 static int on_end(void *ctx, uint32_t instance, uint64_t time, bool exited)
 {
 	struct image *im = image_of(ctx, instance);
-	return im && !sc_heap_is_finished(im->heap) ? sc_heap_finish(im->heap, time, exited) : 0;
+	return im && !sc_heap_is_finished(im->heap) ? finish_image(im, time, exited) : 0;
+}
+
+static int on_allocator(void *ctx, uint32_t instance, uint64_t time, uint64_t held, uint64_t in_use,
+			uint64_t free_bytes)
+{
+	struct image *im = image_of(ctx, instance);
+	if (!im || sc_heap_is_finished(im->heap))
+		return 0;
+	struct alloc_stat a = {time, held, in_use, free_bytes};
+	return sc_vec_push(&im->stats, a) < 0 ? -ENOMEM : 0;
 }
 
 static int on_live(void *ctx, uint32_t instance, sc_heap_block **blocks, size_t *n)
@@ -293,6 +323,17 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 		fprintf(stderr, "scorch heap: %s in %llu blocks suppressed (--suppress)\n", sb,
 			(unsigned long long)t->suppressed_blocks);
 	}
+	if (t->alloc_held) {
+		char held[32], used[32], fr[32];
+		human(t->alloc_held, held, sizeof(held));
+		human(t->alloc_in_use, used, sizeof(used));
+		human(t->alloc_free, fr, sizeof(fr));
+		fprintf(
+		    stderr,
+		    "scorch heap: allocator (mallinfo2) at its largest: %s held from the system, "
+		    "%s in use, %s free inside: %.1f%% fragmentation\n",
+		    held, used, fr, 100.0 * (double)t->alloc_free / (double)t->alloc_held);
+	}
 	if (t->frees_unknown)
 		fprintf(stderr,
 			"scorch heap: %llu frees of blocks allocated before the tracker started "
@@ -475,7 +516,8 @@ int cmd_heap(int argc, char **argv)
 				   .rss = on_rss,
 				   .end = on_end,
 				   .live = on_live,
-				   .kinds = on_kinds};
+				   .kinds = on_kinds,
+				   .allocator = on_allocator};
 	const char *seed = getenv("SCORCH_HEAP_SAMPLE_SEED"); /* tests: reproducible samples */
 	if (seed)
 		o.sample_seed = strtoull(seed, NULL, 0);
@@ -513,7 +555,7 @@ int cmd_heap(int argc, char **argv)
 	for (size_t i = 0; i < run.images.len; i++) {
 		struct image *im = &run.images.data[i];
 		if (!sc_heap_is_finished(im->heap))
-			sc_heap_finish(im->heap, 0, true);
+			finish_image(im, 0, true);
 		if (suppress) {
 			sup.p = run.p;
 			sc_heap_suppress(im->heap, suppress_match, &sup);
@@ -565,8 +607,10 @@ int cmd_heap(int argc, char **argv)
 out:
 	if (suppress)
 		regfree(&sup.re);
-	for (size_t i = 0; i < run.images.len; i++)
+	for (size_t i = 0; i < run.images.len; i++) {
 		sc_heap_free(run.images.data[i].heap);
+		sc_vec_release(&run.images.data[i].stats);
+	}
 	sc_vec_release(&run.images);
 	sc_outdir_remove_if_empty(&dir);
 	sc_outdir_release(&dir);

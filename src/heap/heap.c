@@ -269,6 +269,12 @@ static void merge_point(sc_heap_point *into, const sc_heap_point *a, const sc_he
 		m.rss = m.has_rss && m.rss > b->rss ? m.rss : b->rss;
 		m.has_rss = true;
 	}
+	if (b->has_alloc && (!m.has_alloc || b->alloc_held > m.alloc_held)) {
+		m.alloc_held = b->alloc_held;
+		m.alloc_in_use = b->alloc_in_use;
+		m.alloc_free = b->alloc_free;
+		m.has_alloc = true;
+	}
 	*into = m;
 }
 
@@ -473,6 +479,32 @@ int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes)
 	pt->has_rss = true;
 	if (rss_bytes > h->t.max_rss)
 		h->t.max_rss = rss_bytes;
+	return 0;
+}
+
+int sc_heap_allocator(sc_heap *h, uint64_t time, uint64_t held, uint64_t in_use,
+		      uint64_t free_bytes)
+{
+	if (h->finished)
+		return -EINVAL;
+	if (!h->started) { /* as RSS samples: not the events' clock */
+		h->started = true;
+		h->t0 = h->last_time = time;
+	}
+	if (time < h->t0)
+		time = h->t0;
+	sc_heap_point *pt = point_at(h, time);
+	if (!pt->has_alloc || held > pt->alloc_held) {
+		pt->alloc_held = held;
+		pt->alloc_in_use = in_use;
+		pt->alloc_free = free_bytes;
+		pt->has_alloc = true;
+	}
+	if (held > h->t.alloc_held) {
+		h->t.alloc_held = held;
+		h->t.alloc_in_use = in_use;
+		h->t.alloc_free = free_bytes;
+	}
 	return 0;
 }
 

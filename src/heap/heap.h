@@ -105,6 +105,12 @@ int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n);
 /* The process's resident set size at `time` (sampled by scorch while it runs), for the timeline.
  * Returns 0 or -EINVAL after sc_heap_finish. */
 int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes);
+/* The allocator's own statistics at `time` (glibc's mallinfo2, from the agent): bytes it holds from
+ * the system (heap segments + mmapped blocks), in use by chunks (headers and rounding included),
+ * free inside its heap segments. For the timeline and the totals' alloc_* (the sample holding the
+ * most). Returns 0 or -EINVAL after sc_heap_finish. */
+int sc_heap_allocator(sc_heap *h, uint64_t time, uint64_t held, uint64_t in_use,
+		      uint64_t free_bytes);
 /* The end of the run at `end_time`: blocks still live are leaks when the process `exited`, else
  * only "live at the end" (leaked_* stay 0). Completes the peak, lifetimes and temporaries.
  * Returns 0, or -EINVAL when called twice. */
@@ -140,6 +146,10 @@ typedef struct sc_heap_totals {
 	uint64_t replaced_bytes;
 	uint64_t duration; /* first event (or RSS sample) to end_time */
 	uint64_t max_rss;  /* largest RSS sample, 0 without samples */
+	/* The allocator's statistics when it held the most (sc_heap_allocator), 0 without them:
+	 * held from the system, in use by chunks, free inside (alloc_free / alloc_held is its
+	 * fragmentation then). */
+	uint64_t alloc_held, alloc_in_use, alloc_free;
 	bool exited;
 	/* Live at the end in sites sc_heap_suppress matched: not in leaked_* or live_* lists. */
 	uint64_t suppressed_bytes, suppressed_blocks;
@@ -220,7 +230,9 @@ const sc_heap_bucket *sc_heap_lifetime_histogram(const sc_heap *h); /* SC_HEAP_L
 typedef struct sc_heap_point {
 	uint64_t heap_min, heap_max, heap_last; /* requested bytes live (valid when has_heap) */
 	uint64_t rss;				/* largest RSS sample (valid when has_rss) */
-	bool has_heap, has_rss;
+	/* the allocator's statistics with the most bytes held in this bucket (has_alloc) */
+	uint64_t alloc_held, alloc_in_use, alloc_free;
+	bool has_heap, has_rss, has_alloc;
 } sc_heap_point;
 /* Returns the points (n of them: up to the last non-empty one) and the width in ns. */
 const sc_heap_point *sc_heap_timeline(const sc_heap *h, size_t *n, uint64_t *width);

@@ -16,6 +16,9 @@
  *              "replaced_blocks":0,"replaced_bytes":0,    <- ALLOCs over a live address
  *              "max_rss":3145728,                          <- 0 without RSS samples
  *              "suppressed_bytes":0,"suppressed_blocks":0,
+ *              "alloc_held":135168,"alloc_in_use":2048,"alloc_free":133120,
+ *                   <- the allocator's statistics (mallinfo2) when it held the most bytes
+ *                      from the system: in use by chunks, free inside; 0 without them
  *              "classified":true,   <- the exit scan classified the leaks (src/agent/heap_scan.c)
  *              "leak_kinds":{"definite":{"bytes":160,"blocks":2},"indirect":{...},
  *                            "possible":{...},"reachable":{...},"unclassified":{...}}},
@@ -38,6 +41,13 @@
  *    "lifetime_histogram":[{"le_ns":1000,"allocs":2},...,{"le_ns":1000000000000000,...}],
  *                     <- freed blocks only, 13 buckets 10^3..10^15 ns, the last one also holds
  *                        longer lifetimes
+ *    "timeline":{"width_ns":1000000,"points":[
+ *      {"t_ns":0,"heap_min":0,"heap_max":1664,"heap_last":640,   <- requested bytes live
+ *       "rss":3145728,                                           <- when sampled then
+ *       "alloc_held":135168,"alloc_in_use":2048,"alloc_free":133120},...]},
+ *                     <- the buckets of heap.h's timeline that hold something, t_ns their
+ *                        start; alloc_*: the allocator's statistics (mallinfo2) when the
+ *                        agent sent some in that bucket (the one holding the most)
  *    "gates":[{"gate":"leaks>1K","value":640,"limit":1024,"failed":false}]}
  *
  * dhat.json: DHAT's file format version 2 as valgrind's dh_main.c writes it and dh_view.js reads
@@ -222,12 +232,14 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	   ",\"largest\":%" PRIu64 ",\"temporary\":%" PRIu64 ",\"frees_unknown\":%" PRIu64
 	   ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"replaced_blocks\":%" PRIu64
 	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 ",\"suppressed_bytes\":%" PRIu64
-	   ",\"suppressed_blocks\":%" PRIu64 ",\n \"classified\":%s,\"leak_kinds\":{",
+	   ",\"suppressed_blocks\":%" PRIu64 ",\"alloc_held\":%" PRIu64 ",\"alloc_in_use\":%" PRIu64
+	   ",\"alloc_free\":%" PRIu64 ",\n \"classified\":%s,\"leak_kinds\":{",
 	   t->allocs, t->frees, t->reallocs, t->bytes_allocated, t->bytes_freed,
 	   t->usable_allocated, t->peak_bytes, t->peak_blocks, t->peak_time, t->leaked_bytes,
 	   t->leaked_blocks, t->largest, t->temporary, t->frees_unknown, t->live_bytes,
 	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss, t->suppressed_bytes,
-	   t->suppressed_blocks, t->classified ? "true" : "false");
+	   t->suppressed_blocks, t->alloc_held, t->alloc_in_use, t->alloc_free,
+	   t->classified ? "true" : "false");
 	for (size_t k = 1; k <= SC_HEAP_KINDS; k++) { /* unclassified last */
 		size_t i = k % SC_HEAP_KINDS;
 		jf(&w, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 "}", k > 1 ? "," : "",
@@ -265,7 +277,31 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	for (size_t i = 0; i < SC_HEAP_LIFETIME_BUCKETS; i++)
 		jf(&w, "%s{\"le_ns\":%" PRIu64 ",\"allocs\":%" PRIu64 "}", i ? "," : "", b[i].le,
 		   b[i].allocs);
-	js(&w, "],\n\"gates\":[");
+	js(&w, "],\n\"timeline\":{");
+	size_t npts;
+	uint64_t width;
+	const sc_heap_point *pts = sc_heap_timeline(h, &npts, &width);
+	jf(&w, "\"width_ns\":%" PRIu64 ",\"points\":[", width);
+	for (size_t i = 0, k = 0; i < npts; i++) {
+		const sc_heap_point *pt = &pts[i];
+		if (!pt->has_heap && !pt->has_rss && !pt->has_alloc)
+			continue;
+		jf(&w, "%s\n {\"t_ns\":%" PRIu64, k++ ? "," : "", (uint64_t)i * width);
+		if (pt->has_heap)
+			jf(&w,
+			   ",\"heap_min\":%" PRIu64 ",\"heap_max\":%" PRIu64
+			   ",\"heap_last\":%" PRIu64,
+			   pt->heap_min, pt->heap_max, pt->heap_last);
+		if (pt->has_rss)
+			jf(&w, ",\"rss\":%" PRIu64, pt->rss);
+		if (pt->has_alloc)
+			jf(&w,
+			   ",\"alloc_held\":%" PRIu64 ",\"alloc_in_use\":%" PRIu64
+			   ",\"alloc_free\":%" PRIu64,
+			   pt->alloc_held, pt->alloc_in_use, pt->alloc_free);
+		js(&w, "}");
+	}
+	js(&w, "]},\n\"gates\":[");
 	for (size_t i = 0; o && o->gates && i < o->gates->n; i++) {
 		const sc_heap_gate *g = &o->gates->gate[i];
 		js(&w, i ? "," : "");

@@ -287,6 +287,17 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.addr = fr->addr; /* 0: a failed realloc's number, skipped when handed over */
 		return place(in, fr->seq, &e);
 	}
+	case SC_AGENT_REC_MALLINFO: {
+		const sc_agent_mallinfo *m = (const sc_agent_mallinfo *)body;
+		if (len < sizeof(*m)) {
+			h->f.corrupt++;
+			return 0;
+		}
+		return h->cb->allocator ? h->cb->allocator(h->cb->ctx, in->instance, m->time,
+							   m->arena + m->hblkhd,
+							   m->uordblks + m->hblkhd, m->fordblks)
+					: 0;
+	}
 	case SC_AGENT_REC_COMM:
 		return 0;
 	default:

@@ -15,6 +15,9 @@
  *              for;
  *   - `rss`    the image's resident set size, read from /proc/PID/statm at each round (every
  *              POLL_MS) while its process lives;
+ *   - `allocator` the allocator's own statistics (mallinfo2, taken by the agent: stream.h's
+ *              MALLINFO), as read: bytes it holds from the system (heap segments and mmapped
+ *              blocks), in use by chunks, free inside its heap segments;
  *   - `end`    once per image, after its last event: when the recording ends (the process
  *              exited or was stopped: `exited` says which), or at the exec that replaced it.
  *
@@ -39,6 +42,8 @@ typedef struct sc_heaprec_callbacks {
 	int (*events)(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n);
 	int (*rss)(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes);
 	int (*end)(void *ctx, uint32_t instance, uint64_t time, bool exited);
+	int (*allocator)(void *ctx, uint32_t instance, uint64_t time, uint64_t held,
+			 uint64_t in_use, uint64_t free_bytes); /* may be NULL */
 	/* The exit scan (leak kinds; heapscan.h): `live` gives the blocks live in `instance` now
 	 * in *blocks (malloc'ed, the recorder frees it; any order), `kinds` hands them back,
 	 * sorted by address, with their kinds (SC_AGENT_KIND_* of agent/stream.h), before `end`.
