@@ -19,7 +19,8 @@
  * exit, a destructor of this library registers an exit handler that runs after every other
  * library's destructors (exit handlers registered while exit runs them are run too), and that
  * handler asks scorch through a slot of the shared file (stream.h: SC_AGENT_SCAN_*) for the blocks
- * live now, waits for them (SCAN_WAIT_NS at most, and only while scorch's process exists), scans,
+ * live now, waits for them (SCAN_WAIT_NS at most, and only while scorch's process exists and
+ * still serves scans: it clears scan_on after its last round), scans,
  * and writes each block's kind back. Every memory read goes through process_vm_readv on the
  * process itself, so a page unmapped meanwhile (another thread still running may free a block)
  * costs a skipped range, never a crash; where that call is refused, blocks, segments and stacks
@@ -326,7 +327,8 @@ static bool wait_ready(struct sc_agent_scan *sl, uint32_t scorch)
 			return true;
 		if (st != SC_AGENT_SCAN_ASKED)
 			return false;
-		if (now_ns() - start > SCAN_WAIT_NS || !scorch_lives(scorch)) {
+		if (now_ns() - start > SCAN_WAIT_NS || !scorch_lives(scorch) ||
+		    !atomic_load((_Atomic uint32_t *)&sc_shm_hdr->scan_on)) {
 			uint32_t asked = SC_AGENT_SCAN_ASKED;
 			if (atomic_compare_exchange_strong(state, &asked, SC_AGENT_SCAN_GAVE_UP))
 				return false;

@@ -140,7 +140,8 @@ typedef struct sc_agent_header {
 	uint32_t minor;	     /* SC_AGENT_MINOR */
 	uint32_t scorch_pid; /* scorch, which answers exit scans: agents wait only while it lives */
 	uint64_t sample_seed; /* 0: random; else the sampler's seed (tests: reproducible samples) */
-	uint32_t scan_on;     /* 1: scorch answers exit scans (not when sampling) */
+	uint32_t
+	    scan_on; /* 1: scorch answers exit scans (not when sampling); 0 after its last round */
 	uint32_t reserved1;
 	struct sc_agent_scan {
 		uint32_t state;	   /* SC_AGENT_SCAN_* (atomic) */

@@ -457,6 +457,8 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 				.ctx = &h};
 	h.run = &run;
 	ret = sc_agentfile_run_command(&h.f, &run);
+	/* No more rounds: a process of the command still exiting must not wait for a scan. */
+	atomic_store((_Atomic uint32_t *)&hdr->scan_on, 0);
 	r->exec_errno = run.exec_errno;
 	if (run.err[0])
 		fail(r, ret, "%s", run.err);
