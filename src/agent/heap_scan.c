@@ -23,8 +23,8 @@
  * still serves scans: it clears scan_on after its last round), scans,
  * and writes each block's kind back. Every memory read goes through process_vm_readv on the
  * process itself, so a page unmapped meanwhile (another thread still running may free a block)
- * costs a skipped range, never a crash; where that call is refused, blocks, segments and stacks
- * are read directly and the TLS ranges are skipped.
+ * costs a skipped range, never a crash; where that call is refused (a seccomp policy), no block is
+ * classified (all UNKNOWN): reading in place could fault.
  *
  * The marking follows memcheck's rules: from the roots, a pointer to a block's start marks it
  * reachable, one into its interior possibly lost; from a reachable block the same; from a
@@ -130,7 +130,6 @@ struct scan {
 };
 
 static uint64_t buf[8192]; /* 64 KiB of memory being scanned */
-static bool direct;	   /* process_vm_readv refused: read in place */
 static pid_t self_pid;
 
 /* The block holding address v, or n. */
@@ -192,20 +191,13 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, bool definite, 
 	long page = sc_shm_page_size > 0 ? sc_shm_page_size : 4096;
 	while (lo < hi) {
 		uint64_t len = hi - lo < sizeof(buf) ? hi - lo : sizeof(buf);
-		const uint64_t *w;
-		ssize_t got;
-		if (direct) {
-			w = (const uint64_t *)(uintptr_t)lo;
-			got = (ssize_t)len;
-		} else {
-			struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)lo, len};
-			got = process_vm_readv(self_pid, &local, 1, &remote, 1, 0);
-			w = buf;
-			if (got <= 0) {
-				/* Unreadable here: go on at the next page. */
-				lo = (lo + (uint64_t)page) & ~((uint64_t)page - 1);
-				continue;
-			}
+		struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)lo, len};
+		ssize_t got = process_vm_readv(self_pid, &local, 1, &remote, 1, 0);
+		const uint64_t *w = buf;
+		if (got <= 0) {
+			/* Unreadable here: go on at the next page. */
+			lo = (lo + (uint64_t)page) & ~((uint64_t)page - 1);
+			continue;
 		}
 		uint64_t nw = (uint64_t)got / 8;
 		if (root)
@@ -256,7 +248,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
  * TLS ends at the thread pointer; glibc's struct pthread starts there). */
 static void scan_tls(struct scan *s, uint64_t tp, uint64_t static_tls)
 {
-	if (!tp || direct)
+	if (!tp)
 		return;
 	scan_range(s, tp - static_tls, tp + PCB_BYTES, true, true);
 	drain(s);
@@ -338,7 +330,7 @@ static bool wait_ready(struct sc_agent_scan *sl, uint32_t scorch)
 	}
 }
 
-static void scan_file(struct sc_agent_scan *sl, uint64_t sp, uint64_t stack_hi)
+static void scan_file(struct sc_agent_scan *sl, uint64_t sp, uint64_t stack_hi, bool readable)
 {
 	int fd = open(sl->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -358,13 +350,13 @@ static void scan_file(struct sc_agent_scan *sl, uint64_t sp, uint64_t stack_hi)
 	s.capwork = 2 * n + 1; /* a block is pushed at most twice in marking, once in cliques */
 	s.work = n ? sc_shm_pages(s.capwork * sizeof(uint32_t)) : NULL;
 	if (!memcmp(f->magic, SC_AGENT_SCAN_MAGIC, 8) && f->nblocks == n && (s.work || !n)) {
-		memset(s.kind, 0, n);
-		if (n) {
+		memset(s.kind, 0, n); /* SC_AGENT_KIND_UNKNOWN, unless classified below */
+		if (n && readable) {
 			s.min = s.b[0].addr;
 			s.max = s.b[n - 1].addr + (s.b[n - 1].size ? s.b[n - 1].size : 1);
+			classify(&s, sp, stack_hi);
+			f->roots_bytes = s.roots_bytes;
 		}
-		classify(&s, sp, stack_hi);
-		f->roots_bytes = s.roots_bytes;
 	}
 	if (s.work)
 		sc_shm_pages_free(s.work, s.capwork * sizeof(uint32_t));
@@ -399,8 +391,9 @@ static __attribute__((noinline)) void exit_scan(uint64_t sp)
 				      memory_order_release);
 		if (wait_ready(sl, h->scorch_pid)) {
 			struct iovec probe_l = {buf, 8}, probe_r = {buf + 1, 8};
-			direct = process_vm_readv(self_pid, &probe_l, 1, &probe_r, 1, 0) != 8;
-			scan_file(sl, sp, sc_shm_stack_top());
+			bool readable =
+			    process_vm_readv(self_pid, &probe_l, 1, &probe_r, 1, 0) == 8;
+			scan_file(sl, sp, sc_shm_stack_top(), readable);
 			atomic_store_explicit((_Atomic uint32_t *)&sl->state, SC_AGENT_SCAN_DONE,
 					      memory_order_release);
 		}
