@@ -173,9 +173,10 @@ static void after_fork_child(void)
 	}
 	instance = sc_shm_new_instance();
 	atomic_store(&seq, 0);
+	uint32_t parent_tid = self ? self->tid : 0;
 	if (self)
 		thr_begin(self);
-	sc_heap_scan_forked(self ? self->tid : 0);
+	sc_heap_scan_forked(parent_tid, self ? self->tid : 0);
 }
 
 /* heap_scan.h: the exit scan's view of the tracker. */

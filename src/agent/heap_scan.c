@@ -103,16 +103,22 @@ void sc_heap_scan_thread_stop(uint32_t tid)
 {
 	for (size_t i = 0; i < MAX_THREADS; i++) {
 		uint32_t v = tid;
-		if (atomic_compare_exchange_strong(&threads[i].tid, &v, 0))
+		if (atomic_load_explicit(&threads[i].tid, memory_order_relaxed) == tid &&
+		    atomic_compare_exchange_strong(&threads[i].tid, &v, 0))
 			return;
 	}
 }
 
-void sc_heap_scan_forked(uint32_t tid)
+void sc_heap_scan_forked(uint32_t parent_tid, uint32_t tid)
 {
-	for (size_t i = 0; i < MAX_THREADS; i++)
-		if (atomic_load(&threads[i].tid) != tid)
+	/* The forking thread's stack is at the same addresses in the child: its entry stays, under
+	 * the child's thread id (noting it again could allocate inside fork). */
+	for (size_t i = 0; i < MAX_THREADS; i++) {
+		if (parent_tid && atomic_load(&threads[i].tid) == parent_tid)
+			atomic_store(&threads[i].tid, tid);
+		else
 			atomic_store(&threads[i].tid, 0);
+	}
 }
 
 /* ---- reading memory ------------------------------------------------------------------------ */

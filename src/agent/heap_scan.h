@@ -17,8 +17,9 @@
 void sc_heap_scan_thread_start(uint32_t tid);
 /* The thread exits (its ring is being closed): its stack is a root no more. */
 void sc_heap_scan_thread_stop(uint32_t tid);
-/* In a forked child: only the calling thread exists. */
-void sc_heap_scan_forked(uint32_t tid);
+/* In a forked child: only the calling thread exists (parent_tid in the parent, tid now; 0 when
+ * it had not allocated). */
+void sc_heap_scan_forked(uint32_t parent_tid, uint32_t tid);
 
 /* From heap.c, for the scan: whether this process image records (and then the reentry flag is set
  * for the calling thread, so that what the scan calls is not recorded), its instance and the
