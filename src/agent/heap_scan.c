@@ -9,9 +9,10 @@
  *
  * Roots: the writable PT_LOAD segments of every loaded module (data, bss, relro; not this
  * library's own), the stacks of the threads that allocated and still live (whole: the agent notes
- * each thread's stack bounds at its first allocation), the exiting thread's stack from its
- * current frame up, its callee-saved registers (spilled onto that stack by
- * __builtin_unwind_init), and TLS: the static TLS block and thread control block around each
+ * each thread's stack bounds at its first allocation), the exiting thread's stack from the frame
+ * of the program's function that called exit up (live_stack_start: not the exit machinery's
+ * frames below it, nor registers, dead once exit is called), and TLS: the static TLS block and
+ * thread control block around each
  * noted thread's thread pointer (a thread's dynamic TLS and its pthread_setspecific arrays are
  * blocks, reached from there).
  *
@@ -40,6 +41,7 @@
 #include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
+#include "agent/unwind_local.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -49,6 +51,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -371,8 +374,10 @@ static void scan_file(struct sc_agent_scan *sl, uint64_t sp, uint64_t stack_hi, 
 
 static _Atomic int scanned;
 
-/* The scan, from the exit handler below: `sp` is the lowest address of its caller's frame. */
-static __attribute__((noinline)) void exit_scan(uint64_t sp)
+static uint64_t live_stack_start(const sc_lu_regs *r, uint64_t stack_hi);
+
+/* The scan, from the exit handler below, whose registers are `r`. */
+static __attribute__((noinline)) void exit_scan(const sc_lu_regs *r)
 {
 	sc_agent_header *h = sc_shm_hdr;
 	if (!h || h->minor < 1 || !h->scan_on || h->sample_bytes || atomic_exchange(&scanned, 1))
@@ -399,7 +404,8 @@ static __attribute__((noinline)) void exit_scan(uint64_t sp)
 			struct iovec probe_l = {buf, 8}, probe_r = {buf + 1, 8};
 			bool readable =
 			    process_vm_readv(self_pid, &probe_l, 1, &probe_r, 1, 0) == 8;
-			scan_file(sl, sp, sc_shm_stack_top(), readable);
+			uint64_t hi = sc_shm_stack_top();
+			scan_file(sl, readable ? live_stack_start(r, hi) : r->sp, hi, readable);
 			atomic_store_explicit((_Atomic uint32_t *)&sl->state, SC_AGENT_SCAN_DONE,
 					      memory_order_release);
 		}
@@ -407,13 +413,52 @@ static __attribute__((noinline)) void exit_scan(uint64_t sp)
 	sc_heapagent_resume();
 }
 
-/* The exit handler: callee-saved registers spilled into its frame, which is scanned (from 48
- * bytes below its frame address: x86-64 saves the five other callee-saved registers there). */
+/* The lowest address of the exiting thread's stack still live: the stack pointer of the first
+ * frame, going up from the exit handler, whose code is not the C library's, the dynamic loader's
+ * or this library's: the program's function that called exit (its frame and its callers' are
+ * live), or _start when main returned. Below it are only the exit machinery's frames and stale
+ * data, among them copies of block addresses the tracker's own frames left there (the tracker runs
+ * on the program's stack, valgrind's allocator does not): scanning them would mark lost blocks
+ * reachable. Registers need no scan: exit does not return, so nothing lives only in them. The
+ * return address into that frame is searched on the stack from `sp` up; its slot + 8 is the
+ * frame's stack pointer at the call. `sp` itself when the walk finds no such frame. */
+static uint64_t live_stack_start(const sc_lu_regs *r, uint64_t stack_hi)
+{
+	static sc_lu_cache cache;
+	uint64_t pcs[64];
+	int stop;
+	int n = sc_lu_unwind(r, stack_hi, SC_AGENT_UNWIND_AUTO, &cache, pcs, 64, &stop);
+	Dl_info own, libc, ld;
+	void *ld_sym = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	if (n <= 1 || !dladdr((void *)live_stack_start, &own) || !dladdr((void *)exit, &libc) ||
+	    !ld_sym || !dladdr(ld_sym, &ld))
+		return r->sp;
+	for (int i = 1; i < n; i++) {
+		Dl_info at;
+		if (!dladdr((void *)(uintptr_t)(pcs[i] - 1), &at) ||
+		    at.dli_fbase == own.dli_fbase || at.dli_fbase == libc.dli_fbase ||
+		    at.dli_fbase == ld.dli_fbase)
+			continue;
+		for (uint64_t a = (r->sp + 7) & ~7ull; a + 8 <= stack_hi; a += 8) {
+			uint64_t v;
+			struct iovec l = {&v, 8}, rem = {(void *)(uintptr_t)a, 8};
+			if (process_vm_readv(self_pid, &l, 1, &rem, 1, 0) != 8)
+				break;
+			if (v == pcs[i])
+				return a + 8;
+		}
+		break;
+	}
+	return r->sp;
+}
+
+/* The exit handler (see the file's comment). */
 static void at_exit(void *unused)
 {
 	(void)unused;
-	__builtin_unwind_init();
-	exit_scan((uint64_t)(uintptr_t)__builtin_frame_address(0) - 48);
+	sc_lu_regs r;
+	sc_lu_capture(&r);
+	exit_scan(&r);
 }
 
 /* Runs among the libraries' destructors (exit's _dl_fini); the handler it registers runs after

@@ -6,8 +6,9 @@
 #   blocks indirect, keep_interior 100 B possible, worker_hold 256 B reachable (a thread still running
 #   at exit, the pointer on its stack), and libc's thread vector: possible.
 # The same kinds as valgrind's memcheck on the same program when valgrind is there. Also: the
-# summary line, --fail-on definite, no classification after _exit (and then the definite gate
-# counts every leaked byte), and a program whose scorch was killed exits at once, unharmed.
+# summary line, heap_basic's leaks (all definitely lost), --fail-on definite, no classification
+# after _exit (and then the definite gate counts every leaked byte), and a program whose scorch
+# was killed exits at once, unharmed.
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
 KINDS_PY="$(cd "$(dirname "$0")" && pwd)/heap_kinds.py"
@@ -50,6 +51,14 @@ $WANT"
 	done
 	ok "$name: heap.pb.gz's definite/indirect/reachable_space totals, leaks.html's kind frames"
 done
+
+# heap_basic (its comment: valgrind --leak-check=full says "definitely lost: 4,192 bytes in 4
+# blocks", leak_big's and leak_small's): the copies of their addresses that the tracker, running on
+# the program's stack, left below main's frame must not make them reachable.
+heap_run "$TMP/basic" -- "$(prog heap_basic)"
+grep -q '^scorch heap: leaked: definitely lost 4.09KiB in 4 blocks, indirectly lost 0 in 0 blocks, possibly lost 0 in 0 blocks, still reachable 0 in 0 blocks$' "$TMP/basic.log" ||
+	fail "heap_basic: not 4192 B definitely lost in 4 blocks: $(grep leaked: "$TMP/basic.log")"
+ok "heap_basic: 4192 B in 4 blocks definitely lost, as memcheck says"
 
 if command -v valgrind >/dev/null; then
 	valgrind --leak-check=full --show-leak-kinds=all "$(prog heap_leakkinds)" \

@@ -33,9 +33,10 @@
  * the same kinds with the libc block included; tests/cli/heap_leakkinds.sh compares the two when
  * valgrind is there.
  *
- * Pointers that were dropped must not linger where the scan looks: every block is made in a
+ * Pointers that were dropped must not linger where the scans look: every block is made in a
  * function of its own, and scrub_stack() clears the stack below main before main returns, so no
- * stale copy sits in the frames that exit() later occupies.
+ * stale copy sits in the frames that exit() later occupies (valgrind scans them; scorch starts
+ * above the frame that called exit).
  */
 #include <pthread.h>
 #include <stdlib.h>
