@@ -8,9 +8,10 @@
  *   still reachable   a pointer to its start from a root, or from a still reachable block.
  *
  * Roots: the writable PT_LOAD segments of every loaded module (data, bss, relro; not this
- * library's own), the stacks of the threads that allocated and still live (whole: the agent notes
- * each thread's stack bounds at its first allocation), the exiting thread's stack from the frame
- * of the program's function that called exit up (live_stack_start: not the exit machinery's
+ * library's own), the stacks of the threads that allocated and still live (from the stack pointer
+ * /proc/self/task/TID/syscall gives for a thread blocked in a system call, else whole: the agent
+ * notes each thread's stack bounds at its first allocation), the exiting thread's stack from the
+ * frame of the program's function that called exit up (live_stack_start: not the exit machinery's
  * frames below it, nor registers, dead once exit is called), and TLS: the static TLS block and
  * thread control block around each
  * noted thread's thread pointer (a thread's dynamic TLS and its pthread_setspecific arrays are
@@ -51,6 +52,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -263,6 +265,42 @@ static void scan_tls(struct scan *s, uint64_t tp, uint64_t static_tls)
 	drain(s);
 }
 
+/* Where thread `tid`'s live stack starts: its stack pointer as /proc/self/task/TID/syscall gives
+ * it for a thread blocked in a system call (minus the red zone), so that the dead part below it,
+ * where the tracker's frames left block addresses, is not a root; `lo` (the whole stack) for a
+ * thread running, or when the file cannot be read. */
+static uint64_t live_sp(uint32_t tid, uint64_t lo, uint64_t hi)
+{
+	char path[64], text[256];
+	int k = snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
+	int fd = k > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return lo;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return lo;
+	text[n] = 0;
+	/* "NR arg1 ... arg6 SP PC": the next to last field. */
+	char *fields[10];
+	int nf = 0;
+	for (char *c = text; *c && nf < 10;) {
+		while (*c == ' ' || *c == '\n')
+			c++;
+		if (!*c)
+			break;
+		fields[nf++] = c;
+		while (*c && *c != ' ' && *c != '\n')
+			c++;
+	}
+	if (nf != 9)
+		return lo; /* "running", or a format not known */
+	uint64_t sp = strtoull(fields[7], NULL, 16);
+	if (sp < lo + 128 || sp >= hi)
+		return lo;
+	return sp - 128;
+}
+
 static void classify(struct scan *s, uint64_t sp, uint64_t stack_hi)
 {
 	/* The exiting thread first: its frames above the scan's own (see sc_heap_scan_exit). */
@@ -286,7 +324,8 @@ static void classify(struct scan *s, uint64_t sp, uint64_t stack_hi)
 		uint32_t tid = atomic_load_explicit(&threads[i].tid, memory_order_acquire);
 		if (!tid || tid == CLAIMING || tid == me)
 			continue;
-		scan_range(s, threads[i].lo, threads[i].hi, true, true);
+		scan_range(s, live_sp(tid, threads[i].lo, threads[i].hi), threads[i].hi, true,
+			   true);
 		drain(s);
 		scan_tls(s, threads[i].tp, static_tls);
 	}

@@ -4,7 +4,8 @@
 # by function, built with and without frame pointers:
 #   keep_global 64 B reachable, lose_pointer 128 B definite, lose_list 32 B definite + 96 B in 3
 #   blocks indirect, keep_interior 100 B possible, worker_hold 256 B reachable (a thread still running
-#   at exit, the pointer on its stack), and libc's thread vector: possible.
+#   at exit, the pointer on its stack), worker_drop_deep 48 B definite (copies of its address in the
+#   dead part of that thread's stack do not count), and libc's thread vector: possible.
 # The same kinds as valgrind's memcheck on the same program when valgrind is there. Also: the
 # summary line, heap_basic's leaks (all definitely lost), --fail-on definite, no classification
 # after _exit (and then the definite gate counts every leaked byte), and a program whose scorch
@@ -12,13 +13,14 @@
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
 KINDS_PY="$(cd "$(dirname "$0")" && pwd)/heap_kinds.py"
-FUNCS=(keep_global lose_pointer lose_list keep_interior worker_hold)
+FUNCS=(keep_global lose_pointer lose_list keep_interior worker_hold worker_drop_deep)
 WANT='keep_global reachable 64 1
 keep_interior possible 100 1
 lose_list definite 32 1
 lose_list indirect 96 3
 lose_pointer definite 128 1
 other possible - 1
+worker_drop_deep definite 48 1
 worker_hold reachable 256 1'
 
 kinds_of() # heapjson|memcheck FILE
@@ -36,11 +38,11 @@ for name in heap_leakkinds heap_leakkinds_nofp; do
 $got
 the program's are
 $WANT"
-	grep -q '^scorch heap: leaked: definitely lost 160B in 2 blocks, indirectly lost 96B in 3 blocks, possibly lost [0-9]*B in 2 blocks, still reachable 320B in 2 blocks$' "$TMP/$name.log" ||
+	grep -q '^scorch heap: leaked: definitely lost 208B in 3 blocks, indirectly lost 96B in 3 blocks, possibly lost [0-9]*B in 2 blocks, still reachable 320B in 2 blocks$' "$TMP/$name.log" ||
 		fail "$name: the summary does not give the kinds: $(cat "$TMP/$name.log")"
-	heap_expect "$TMP/$name/heap.json" '{"totals": {"leaked_blocks": 9, "live_blocks": 9}}'
+	heap_expect "$TMP/$name/heap.json" '{"totals": {"leaked_blocks": 10, "live_blocks": 10}}'
 	ok "$name: every block's kind is the program's, the summary says them"
-	for kv in definite:160 indirect:96 reachable:320; do
+	for kv in definite:208 indirect:96 reachable:320; do
 		"$SCORCH" report --format json --sample-type "${kv%%:*}_space" "$TMP/$name/heap.pb.gz" \
 			>"$TMP/$name.${kv%%:*}.json" || fail "$name: heap.pb.gz has no ${kv%%:*}_space"
 		python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; sys.exit(t != int(sys.argv[2]))' \
@@ -73,25 +75,25 @@ else
 	echo "note: valgrind is not installed: the comparison with memcheck is skipped"
 fi
 
-# --fail-on definite: the bytes definitely lost (160).
-heap_run "$TMP/gate_at" --fail-on 'definite>160' -- "$(prog heap_leakkinds)"
-[ "$RC" -eq 0 ] || fail "--fail-on definite>160: status $RC: $(cat "$TMP/gate_at.log")"
-heap_run "$TMP/gate_over" --fail-on 'definite>159' -- "$(prog heap_leakkinds)"
-[ "$RC" -eq 3 ] || fail "--fail-on definite>159: status $RC, expected 3"
-grep -q 'gate failed: definite>159 (pid [0-9]*: definite is 160)' "$TMP/gate_over.log" ||
-	fail "--fail-on definite>159: no line saying why: $(cat "$TMP/gate_over.log")"
+# --fail-on definite: the bytes definitely lost (208).
+heap_run "$TMP/gate_at" --fail-on 'definite>208' -- "$(prog heap_leakkinds)"
+[ "$RC" -eq 0 ] || fail "--fail-on definite>208: status $RC: $(cat "$TMP/gate_at.log")"
+heap_run "$TMP/gate_over" --fail-on 'definite>207' -- "$(prog heap_leakkinds)"
+[ "$RC" -eq 3 ] || fail "--fail-on definite>207: status $RC, expected 3"
+grep -q 'gate failed: definite>207 (pid [0-9]*: definite is 208)' "$TMP/gate_over.log" ||
+	fail "--fail-on definite>207: no line saying why: $(cat "$TMP/gate_over.log")"
 ok "--fail-on definite>N compares the bytes definitely lost"
 
 # _exit: no destructor runs, no scan: not classified, and the gate counts every leaked byte.
-heap_run "$TMP/exit" --fail-on 'definite>963' -- "$(prog heap_leakkinds)" _exit
-[ "$RC" -eq 3 ] || fail "_exit with definite>963: status $RC, expected 3: $(cat "$TMP/exit.log")"
+heap_run "$TMP/exit" --fail-on 'definite>1011' -- "$(prog heap_leakkinds)" _exit
+[ "$RC" -eq 3 ] || fail "_exit with definite>1011: status $RC, expected 3: $(cat "$TMP/exit.log")"
 grep -q 'leaks not classified' "$TMP/exit.log" || fail "_exit: the summary does not say the leaks are not classified"
 python3 - "$TMP/exit/heap.json" <<'EOF' || fail "_exit: heap.json's kinds are wrong"
 import json, sys
 t = json.load(open(sys.argv[1]))["totals"]
 assert t["classified"] is False, t
 assert t["leak_kinds"]["unclassified"] == {"bytes": t["leaked_bytes"], "blocks": t["leaked_blocks"]}, t
-assert t["leaked_blocks"] == 9, t
+assert t["leaked_blocks"] == 10, t
 EOF
 ok "_exit: leaks reported, not classified; the definite gate counts them all"
 
