@@ -42,6 +42,7 @@
  * SC_AGENT_NO_INHERIT); an exec'd program loads the tracker again. Blocks allocated before the
  * tracker was ready and freed afterwards are counted by scorch as frees of unknown blocks.
  */
+#include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
 #include "agent/unwind_local.h"
@@ -91,6 +92,7 @@ struct hthr {
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
+	uint32_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
 };
 
 enum { OFF, STARTING, ON };
@@ -108,6 +110,7 @@ static uint64_t sample_bytes; /* 0: every allocation */
 #define SET_SIZE (1ull << SET_BITS)
 static _Atomic uint64_t *sampled_set;
 static _Atomic uint64_t sampled_live;
+static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
 
@@ -187,6 +190,11 @@ static void thr_begin(struct hthr *t)
 	t->nstacks = 0;
 	t->last_id = t->last_n = 0;
 	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	if (sc_shm_hdr->minor >= 1 && sc_shm_hdr->sample_seed) { /* reproducible (tests) */
+		static _Atomic uint64_t nthreads;
+		t->rng = sc_shm_hdr->sample_seed ^
+			 (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
+	}
 	if (!t->rng)
 		t->rng = 1;
 	if (sample_bytes)
@@ -205,6 +213,7 @@ static void thr_end(void *p)
 	if (!t)
 		return;
 	self = NULL;
+	sc_heap_scan_thread_stop(t->tid);
 	sc_shm_close(&t->w);
 	sc_shm_pages_free(t, sizeof(*t));
 }
@@ -221,6 +230,7 @@ static struct hthr *thr_get(void)
 	thr_begin(t);
 	pthread_setspecific(thr_key, t);
 	self = t;
+	sc_heap_scan_thread_start(t->tid);
 	return t;
 }
 
@@ -302,9 +312,27 @@ static void after_fork_child(void)
 	}
 	instance = sc_shm_new_instance();
 	atomic_store(&seq, 0);
+	uint32_t parent_tid = self ? self->tid : 0;
 	numbering_begin(self);
 	if (self)
 		thr_begin(self);
+	sc_heap_scan_forked(parent_tid, self ? self->tid : 0);
+}
+
+/* heap_scan.h: the exit scan's view of the tracker. */
+bool sc_heapagent_quiesce(uint32_t *inst, uint64_t *events)
+{
+	if (atomic_load(&state) != ON || disabled || busy)
+		return false;
+	busy = 1;
+	*inst = instance;
+	*events = atomic_load(&seq);
+	return true;
+}
+
+void sc_heapagent_resume(void)
+{
+	busy = 0;
 }
 
 /* Starts recording in this process image; with `busy` set. */
@@ -577,6 +605,26 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	return id;
 }
 
+/* A MALLINFO record: the allocator's own statistics now (stream.h says when). */
+static void record_mallinfo(struct hthr *t, uint64_t now)
+{
+	atomic_store_explicit(&mallinfo_due, now + SC_AGENT_MALLINFO_NS, memory_order_relaxed);
+	if (sc_shm_hdr->minor < 1)
+		return;
+	struct mallinfo2 mi = mallinfo2();
+	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_mallinfo);
+	unsigned char *at = room(t, size);
+	if (!at)
+		return;
+	sc_agent_rec *rec = (sc_agent_rec *)at;
+	sc_agent_mallinfo *m = (sc_agent_mallinfo *)(rec + 1);
+	rec->type = SC_AGENT_REC_MALLINFO;
+	rec->reserved = 0;
+	rec->size = size;
+	*m = (sc_agent_mallinfo){now, mi.arena, mi.hblkhd, mi.uordblks, mi.fordblks};
+	sc_shm_publish(&t->w, size);
+}
+
 /* Records the allocation of `p` (size bytes requested) by the call whose registers are `r`. */
 static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
 {
@@ -604,7 +652,8 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	rec->reserved = 0;
 	rec->size = size_rec;
 	a->seq = take_seq(t);
-	a->time = event_ns(t);
+	uint64_t now = event_ns(t);
+	a->time = now;
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
 	a->usable = malloc_usable_size(p);
@@ -612,6 +661,10 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->stack = stack;
 	a->flags = flags;
 	sc_shm_publish(&t->w, size_rec);
+	if (__builtin_expect(++t->nrecorded % SC_AGENT_MALLINFO_ALLOCS == 0 ||
+				 now >= atomic_load_explicit(&mallinfo_due, memory_order_relaxed),
+			     0))
+		record_mallinfo(t, now);
 }
 
 /* The number of a free, taken before the block is released (see the file's comment). */

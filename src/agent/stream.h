@@ -37,6 +37,7 @@
 #define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
 #define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
 #define SC_AGENT_VERSION      1u
+#define SC_AGENT_MINOR	      1u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -50,6 +51,47 @@ enum {
 /* sc_agent_header.flags */
 #define SC_AGENT_NO_INHERIT 1u /* forked children and threads created later are not sampled */
 
+/* The exit scan (leak kinds, src/agent/heap_scan.c): a process of the command that exits
+ * normally claims a slot (FREE -> CLAIMING -> ASKED, with instance, pid and seq: the number of
+ * its events so far) and waits, a few seconds at most and only while scorch_pid lives. scorch,
+ * once it has handed over every event numbered below seq, writes the blocks then live, sorted by
+ * address, into a new file (struct sc_agent_scanfile), names it in `path` and sets READY; the
+ * agent scans its memory, writes each block's kind (SC_AGENT_KIND_*) and sets DONE; scorch reads
+ * the kinds and frees the slot. Either side may give up: the agent by ASKED/READY -> GAVE_UP
+ * (compare-and-swap: scorch's READY and the agent's GAVE_UP cannot both win from ASKED). */
+#define SC_AGENT_SCANS 8
+enum {
+	SC_AGENT_SCAN_FREE = 0,
+	SC_AGENT_SCAN_CLAIMING = 1,
+	SC_AGENT_SCAN_ASKED = 2,
+	SC_AGENT_SCAN_READY = 3,
+	SC_AGENT_SCAN_DONE = 4,
+	SC_AGENT_SCAN_GAVE_UP = 5,
+};
+
+/* A block's kind, as valgrind's memcheck and LeakSanitizer name them. */
+enum {
+	SC_AGENT_KIND_UNKNOWN = 0,
+	SC_AGENT_KIND_DEFINITE = 1,  /* no pointer to it (start or interior) from anything live */
+	SC_AGENT_KIND_INDIRECT = 2,  /* reachable only from definitely lost blocks */
+	SC_AGENT_KIND_POSSIBLE = 3,  /* reachable, but only through pointers into its interior */
+	SC_AGENT_KIND_REACHABLE = 4, /* a pointer to its start from a root or a reachable block */
+};
+
+#define SC_AGENT_SCAN_MAGIC "SCORCHS\0"
+/* The scan file: this header, then `nblocks` struct sc_agent_block sorted by addr, then
+ * `nblocks` bytes of kinds (written by the agent), the whole a multiple of 8 bytes. */
+typedef struct sc_agent_scanfile {
+	char magic[8];
+	uint64_t nblocks;
+	uint64_t roots_bytes; /* written by the agent: bytes of roots it scanned */
+	uint64_t reserved;
+} sc_agent_scanfile;
+
+typedef struct sc_agent_block {
+	uint64_t addr, size;
+} sc_agent_block;
+
 /* sc_agent_ring.state */
 enum {
 	SC_AGENT_RING_FREE = 0,
@@ -60,13 +102,14 @@ enum {
 
 /* sc_agent_rec.type */
 enum {
-	SC_AGENT_REC_PAD = 0,	 /* skip: the rest of the data up to its end */
-	SC_AGENT_REC_SAMPLE = 1, /* struct sc_agent_sample + uint64_t pcs[nframes] */
-	SC_AGENT_REC_MAP = 2,	 /* struct sc_agent_map + NUL-terminated path, padded */
-	SC_AGENT_REC_COMM = 3,	 /* struct sc_agent_comm */
-	SC_AGENT_REC_STACK = 4,	 /* struct sc_agent_stack + uint64_t pcs[nframes] */
-	SC_AGENT_REC_ALLOC = 5,	 /* struct sc_agent_alloc */
-	SC_AGENT_REC_FREE = 6,	 /* struct sc_agent_free */
+	SC_AGENT_REC_PAD = 0,	   /* skip: the rest of the data up to its end */
+	SC_AGENT_REC_SAMPLE = 1,   /* struct sc_agent_sample + uint64_t pcs[nframes] */
+	SC_AGENT_REC_MAP = 2,	   /* struct sc_agent_map + NUL-terminated path, padded */
+	SC_AGENT_REC_COMM = 3,	   /* struct sc_agent_comm */
+	SC_AGENT_REC_STACK = 4,	   /* struct sc_agent_stack + uint64_t pcs[nframes] */
+	SC_AGENT_REC_ALLOC = 5,	   /* struct sc_agent_alloc */
+	SC_AGENT_REC_FREE = 6,	   /* struct sc_agent_free */
+	SC_AGENT_REC_MALLINFO = 7, /* struct sc_agent_mallinfo (version 1.1) */
 };
 
 typedef struct sc_agent_header {
@@ -92,6 +135,23 @@ typedef struct sc_agent_header {
 	/* The heap agent (libscorch-heap.so): */
 	uint64_t sample_bytes; /* 0: every allocation; else one sampled per this many bytes */
 	uint64_t heap_waits;   /* times a thread waited for room in its ring (atomic) */
+	/* Version 1.1 (minor): the heap agent's exit scan (src/agent/heap_scan.c) and the
+	 * sampler's seed. */
+	uint32_t minor;	     /* SC_AGENT_MINOR */
+	uint32_t scorch_pid; /* scorch, which answers exit scans: agents wait only while it lives */
+	uint64_t sample_seed; /* 0: random; else the sampler's seed (tests: reproducible samples) */
+	uint32_t
+	    scan_on; /* 1: scorch answers exit scans (not when sampling); 0 after its last round */
+	uint32_t reserved1;
+	struct sc_agent_scan {
+		uint32_t state;	   /* SC_AGENT_SCAN_* (atomic) */
+		uint32_t instance; /* the process image asking */
+		uint32_t pid;
+		uint32_t reserved;
+		uint64_t seq;	  /* events numbered below this make the live set scanned */
+		uint64_t nblocks; /* blocks in the scan file (scorch) */
+		char path[96];	  /* the scan file (scorch), NUL-terminated */
+	} scan[SC_AGENT_SCANS];
 } sc_agent_header;
 
 typedef struct sc_agent_ring {
@@ -170,5 +230,18 @@ typedef struct sc_agent_free {
 	uint64_t seq, time;
 	uint64_t addr;
 } sc_agent_free;
+
+/* The allocator's own statistics (glibc's mallinfo2), taken by the heap agent from an allocating
+ * thread at its first recorded allocation, then every SC_AGENT_MALLINFO_NS of the process or
+ * every SC_AGENT_MALLINFO_ALLOCS recorded allocations of the thread, whichever comes first. */
+#define SC_AGENT_MALLINFO_NS	 50000000ull
+#define SC_AGENT_MALLINFO_ALLOCS 4096u
+typedef struct sc_agent_mallinfo {
+	uint64_t time;	   /* CLOCK_MONOTONIC ns */
+	uint64_t arena;	   /* bytes of the heap segments the allocator took from the system */
+	uint64_t hblkhd;   /* bytes of its mmapped blocks */
+	uint64_t uordblks; /* bytes of the chunks in use in the heap segments */
+	uint64_t fordblks; /* bytes of the free chunks in the heap segments */
+} sc_agent_mallinfo;
 
 #endif

@@ -46,12 +46,32 @@ static const char *const examples[] = {
     NULL,
 };
 
+/* The allocator's statistics, kept until the image's events are all in (heaprec.h). */
+struct alloc_stat {
+	uint64_t time, held, in_use, free_bytes;
+};
+
 /* One process image and its analysis. */
 struct image {
 	uint32_t instance, pid;
 	sc_heap *heap;
+	SC_VEC(struct alloc_stat) stats;
 	char dir[PATH_MAX]; /* where its files go */
 };
+
+/* Ends the analysis of `im`, its allocator statistics added first (they come from another
+ * clock than the events, like RSS, and must not start the events' clock before them). */
+static int finish_image(struct image *im, uint64_t time, bool exited)
+{
+	for (size_t i = 0; i < im->stats.len; i++) {
+		const struct alloc_stat *a = &im->stats.data[i];
+		int r = sc_heap_allocator(im->heap, a->time, a->held, a->in_use, a->free_bytes);
+		if (r < 0)
+			return r;
+	}
+	sc_vec_release(&im->stats);
+	return sc_heap_finish(im->heap, time, exited);
+}
 
 struct run {
 	sc_profile *p;
@@ -94,7 +114,36 @@ static int on_rss(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes)
 static int on_end(void *ctx, uint32_t instance, uint64_t time, bool exited)
 {
 	struct image *im = image_of(ctx, instance);
-	return im && !sc_heap_is_finished(im->heap) ? sc_heap_finish(im->heap, time, exited) : 0;
+	return im && !sc_heap_is_finished(im->heap) ? finish_image(im, time, exited) : 0;
+}
+
+static int on_allocator(void *ctx, uint32_t instance, uint64_t time, uint64_t held, uint64_t in_use,
+			uint64_t free_bytes)
+{
+	struct image *im = image_of(ctx, instance);
+	if (!im || sc_heap_is_finished(im->heap))
+		return 0;
+	struct alloc_stat a = {time, held, in_use, free_bytes};
+	return sc_vec_push(&im->stats, a) < 0 ? -ENOMEM : 0;
+}
+
+static int on_live(void *ctx, uint32_t instance, sc_heap_block **blocks, size_t *n)
+{
+	struct image *im = image_of(ctx, instance);
+	if (!im) { /* an image with no event: nothing live */
+		*blocks = NULL;
+		*n = 0;
+		return 0;
+	}
+	return sc_heap_live_blocks(im->heap, blocks, n);
+}
+
+static int on_kinds(void *ctx, uint32_t instance, const sc_heap_block *blocks, const uint8_t *kinds,
+		    size_t n)
+{
+	struct image *im = image_of(ctx, instance);
+	return im && !sc_heap_is_finished(im->heap) ? sc_heap_set_kinds(im->heap, blocks, kinds, n)
+						    : 0;
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -219,6 +268,31 @@ static void print_sites(const sc_profile *p, const sc_heap *h, sc_heap_order ord
 	free(s);
 }
 
+/* "leaked: definitely lost 100B in 1 block, ..." or why the leaks are not classified. */
+static void print_kinds(const sc_heap_totals *t)
+{
+	if (!t->classified) {
+		fprintf(stderr,
+			"scorch heap: leaks not classified (no exit scan: the process ended "
+			"by _exit or a signal, or was recorded with --sample)\n");
+		return;
+	}
+	fprintf(stderr, "scorch heap: leaked:");
+	static const sc_heap_leak_kind order[] = {SC_HEAP_DEFINITE, SC_HEAP_INDIRECT,
+						  SC_HEAP_POSSIBLE, SC_HEAP_REACHABLE,
+						  SC_HEAP_UNCLASSIFIED};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		sc_heap_leak_kind k = order[i];
+		if (k == SC_HEAP_UNCLASSIFIED && !t->kind_blocks[k])
+			continue;
+		char b[32];
+		human(t->kind_bytes[k], b, sizeof(b));
+		fprintf(stderr, "%s %s %s in %llu block%s", i ? "," : "", sc_heap_kind_name(k), b,
+			(unsigned long long)t->kind_blocks[k], t->kind_blocks[k] == 1 ? "" : "s");
+	}
+	fprintf(stderr, "\n");
+}
+
 static void summary(const sc_profile *p, const struct image *im, bool main_image, uint32_t root,
 		    size_t top)
 {
@@ -239,6 +313,8 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 		(unsigned long long)t->peak_blocks, (double)t->peak_time / 1e9,
 		t->exited ? "leaked" : "live at the end", lk,
 		(unsigned long long)(t->exited ? t->leaked_blocks : t->live_blocks), lg);
+	if (t->exited && t->leaked_blocks)
+		print_kinds(t);
 	if (!main_image)
 		return;
 	if (t->suppressed_blocks) {
@@ -246,6 +322,17 @@ static void summary(const sc_profile *p, const struct image *im, bool main_image
 		human(t->suppressed_bytes, sb, sizeof(sb));
 		fprintf(stderr, "scorch heap: %s in %llu blocks suppressed (--suppress)\n", sb,
 			(unsigned long long)t->suppressed_blocks);
+	}
+	if (t->alloc_held) {
+		char held[32], used[32], fr[32];
+		human(t->alloc_held, held, sizeof(held));
+		human(t->alloc_in_use, used, sizeof(used));
+		human(t->alloc_free, fr, sizeof(fr));
+		fprintf(
+		    stderr,
+		    "scorch heap: allocator (mallinfo2) at its largest: %s held from the system, "
+		    "%s in use, %s free inside: %.1f%% fragmentation\n",
+		    held, used, fr, 100.0 * (double)t->alloc_free / (double)t->alloc_held);
 	}
 	if (t->frees_unknown)
 		fprintf(stderr,
@@ -337,7 +424,9 @@ int cmd_heap(int argc, char **argv)
 		       "record one allocation per BYTES allocated on average (e.g. 512K), "
 		       "with its weight: byte totals become estimates, cheaper"),
 	    SC_OPT_STR(0, "fail-on", &fail_on, "GATES",
-		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'"),
+		       "exit 3 when a gate fails, e.g. 'leaks>1K,peak>1G,largest>64M,count>1M'; "
+		       "'definite>0': bytes definitely lost (every leaked byte when the leaks "
+		       "could not be classified)"),
 	    SC_OPT_STR(0, "suppress", &suppress, "REGEX",
 		       "leaks whose stack has a function or module matching REGEX are "
 		       "suppressed: not reported as leaks, not counted by the gates"),
@@ -421,8 +510,17 @@ int cmd_heap(int argc, char **argv)
 			     dir.path.buf ? dir.path.buf : outdir);
 		goto out;
 	}
-	sc_heaprec_callbacks cb = {
-	    .ctx = &run, .begin = on_begin, .events = on_events, .rss = on_rss, .end = on_end};
+	sc_heaprec_callbacks cb = {.ctx = &run,
+				   .begin = on_begin,
+				   .events = on_events,
+				   .rss = on_rss,
+				   .end = on_end,
+				   .live = on_live,
+				   .kinds = on_kinds,
+				   .allocator = on_allocator};
+	const char *seed = getenv("SCORCH_HEAP_SAMPLE_SEED"); /* tests: reproducible samples */
+	if (seed)
+		o.sample_seed = strtoull(seed, NULL, 0);
 	r = sc_heaprec_run(&o, agent, run.p, &cb, &res);
 	if (r < 0) {
 		if (res.err[0])
@@ -457,7 +555,7 @@ int cmd_heap(int argc, char **argv)
 	for (size_t i = 0; i < run.images.len; i++) {
 		struct image *im = &run.images.data[i];
 		if (!sc_heap_is_finished(im->heap))
-			sc_heap_finish(im->heap, 0, true);
+			finish_image(im, 0, true);
 		if (suppress) {
 			sup.p = run.p;
 			sc_heap_suppress(im->heap, suppress_match, &sup);
@@ -509,8 +607,10 @@ int cmd_heap(int argc, char **argv)
 out:
 	if (suppress)
 		regfree(&sup.re);
-	for (size_t i = 0; i < run.images.len; i++)
+	for (size_t i = 0; i < run.images.len; i++) {
 		sc_heap_free(run.images.data[i].heap);
+		sc_vec_release(&run.images.data[i].stats);
+	}
 	sc_vec_release(&run.images);
 	sc_outdir_remove_if_empty(&dir);
 	sc_outdir_release(&dir);

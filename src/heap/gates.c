@@ -7,7 +7,9 @@
  * 1024-based (1K = 1024), the suffix in either case, optionally followed by "B" or "iB"
  * ("64MiB", "1kb"). Every error names the part that is wrong, so that a long expression in a CI
  * file is fixed at a glance. Evaluation only compares totals: the CLI prints the failed ones and
- * exits with status 3.
+ * exits with status 3. "definite" is the bytes the exit scan found definitely lost (heap.h); when
+ * no scan classified the leaks it is every leaked byte, so that a CI gate never passes for want
+ * of a scan.
  */
 #include "heap/heap.h"
 
@@ -19,12 +21,13 @@ static const struct {
 	const char *name;
 	sc_heap_metric metric;
 } metrics[] = {
-    {"leaks", SC_HEAP_GATE_LEAKS}, {"leaked_blocks", SC_HEAP_GATE_LEAKED_BLOCKS},
-    {"peak", SC_HEAP_GATE_PEAK},   {"largest", SC_HEAP_GATE_LARGEST},
-    {"count", SC_HEAP_GATE_COUNT}, {"bytes", SC_HEAP_GATE_BYTES},
+    {"leaks", SC_HEAP_GATE_LEAKS},	 {"leaked_blocks", SC_HEAP_GATE_LEAKED_BLOCKS},
+    {"peak", SC_HEAP_GATE_PEAK},	 {"largest", SC_HEAP_GATE_LARGEST},
+    {"count", SC_HEAP_GATE_COUNT},	 {"bytes", SC_HEAP_GATE_BYTES},
+    {"definite", SC_HEAP_GATE_DEFINITE},
 };
 
-#define NAMES "leaks, leaked_blocks, peak, largest, count, bytes"
+#define NAMES "leaks, leaked_blocks, peak, largest, count, bytes, definite"
 
 const char *sc_heap_metric_name(sc_heap_metric m)
 {
@@ -167,6 +170,10 @@ size_t sc_heap_gates_eval(sc_heap_gates *g, const sc_heap_totals *t)
 			break;
 		case SC_HEAP_GATE_BYTES:
 			x->value = t->bytes_allocated;
+			break;
+		case SC_HEAP_GATE_DEFINITE: /* unproven leaks count as definite */
+			x->value =
+			    t->classified ? t->kind_bytes[SC_HEAP_DEFINITE] : t->leaked_bytes;
 			break;
 		}
 		x->failed = x->or_equal ? x->value >= x->limit : x->value > x->limit;

@@ -72,6 +72,12 @@ struct sc_heap {
 	size_t npoints; /* up to the last point touched */
 
 	sc_heap_totals t;
+
+	/* The exit scan's answer (sc_heap_set_kinds), sorted by address; counted at the finish. */
+	sc_heap_block *scanned;
+	uint8_t *scanned_kind;
+	size_t nscanned;
+	bool have_kinds;
 };
 
 sc_heap *sc_heap_new(sc_profile *p, uint32_t pid)
@@ -101,6 +107,8 @@ void sc_heap_free(sc_heap *h)
 	sc_hashmap_release(&h->site_index);
 	sc_vec_release(&h->threads);
 	sc_hashmap_release(&h->thread_index);
+	free(h->scanned);
+	free(h->scanned_kind);
 	free(h);
 }
 
@@ -260,6 +268,12 @@ static void merge_point(sc_heap_point *into, const sc_heap_point *a, const sc_he
 	if (b->has_rss) {
 		m.rss = m.has_rss && m.rss > b->rss ? m.rss : b->rss;
 		m.has_rss = true;
+	}
+	if (b->has_alloc && (!m.has_alloc || b->alloc_held > m.alloc_held)) {
+		m.alloc_held = b->alloc_held;
+		m.alloc_in_use = b->alloc_in_use;
+		m.alloc_free = b->alloc_free;
+		m.has_alloc = true;
 	}
 	*into = m;
 }
@@ -471,6 +485,121 @@ int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes)
 	return 0;
 }
 
+int sc_heap_allocator(sc_heap *h, uint64_t time, uint64_t held, uint64_t in_use,
+		      uint64_t free_bytes)
+{
+	if (h->finished)
+		return -EINVAL;
+	if (!h->started) { /* as RSS samples: not the events' clock */
+		h->started = true;
+		h->t0 = h->last_time = time;
+	}
+	if (time < h->t0)
+		time = h->t0;
+	sc_heap_point *pt = point_at(h, time);
+	if (!pt->has_alloc || held > pt->alloc_held) {
+		pt->alloc_held = held;
+		pt->alloc_in_use = in_use;
+		pt->alloc_free = free_bytes;
+		pt->has_alloc = true;
+	}
+	if (held > h->t.alloc_held) {
+		h->t.alloc_held = held;
+		h->t.alloc_in_use = in_use;
+		h->t.alloc_free = free_bytes;
+	}
+	return 0;
+}
+
+/* ---- leak kinds (the exit scan's answer) ---- */
+
+const char *sc_heap_kind_name(sc_heap_leak_kind k)
+{
+	static const char *const names[SC_HEAP_KINDS] = {"unclassified", "definitely lost",
+							 "indirectly lost", "possibly lost",
+							 "still reachable"};
+	return (unsigned)k < SC_HEAP_KINDS ? names[k] : "?";
+}
+
+const char *sc_heap_kind_key(sc_heap_leak_kind k)
+{
+	static const char *const keys[SC_HEAP_KINDS] = {"unclassified", "definite", "indirect",
+							"possible", "reachable"};
+	return (unsigned)k < SC_HEAP_KINDS ? keys[k] : "?";
+}
+
+int sc_heap_live_blocks(const sc_heap *h, sc_heap_block **out, size_t *n)
+{
+	*out = malloc((h->live_len ? h->live_len : 1) * sizeof(**out));
+	*n = 0;
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->live_cap; i++) {
+		const struct block *b = &h->live[i];
+		if (b->site != EMPTY_SITE)
+			(*out)[(*n)++] = (sc_heap_block){b->addr, b->size, b->time};
+	}
+	return 0;
+}
+
+int sc_heap_set_kinds(sc_heap *h, const sc_heap_block *blocks, const uint8_t *kinds, size_t n)
+{
+	if (h->finished)
+		return -EINVAL;
+	sc_heap_block *b = malloc((n ? n : 1) * sizeof(*b));
+	uint8_t *k = malloc(n ? n : 1);
+	if (!b || !k) {
+		free(b);
+		free(k);
+		return -ENOMEM;
+	}
+	if (n) {
+		memcpy(b, blocks, n * sizeof(*b));
+		memcpy(k, kinds, n);
+	}
+	free(h->scanned);
+	free(h->scanned_kind);
+	h->scanned = b;
+	h->scanned_kind = k;
+	h->nscanned = n;
+	h->have_kinds = true;
+	return 0;
+}
+
+/* The kind the scan gave block `b`, UNCLASSIFIED when it was not scanned (allocated later). */
+static sc_heap_leak_kind kind_of(const sc_heap *h, const struct block *b)
+{
+	size_t lo = 0, hi = h->nscanned;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->scanned[mid].addr < b->addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < h->nscanned && h->scanned[lo].addr == b->addr && h->scanned[lo].time == b->time &&
+	    h->scanned_kind[lo] < SC_HEAP_KINDS)
+		return (sc_heap_leak_kind)h->scanned_kind[lo];
+	return SC_HEAP_UNCLASSIFIED;
+}
+
+/* At the finish of a process that exited: each leaked block counted by its kind. */
+static void count_kinds(sc_heap *h)
+{
+	h->t.classified = h->have_kinds;
+	for (size_t i = 0; i < h->live_cap; i++) {
+		const struct block *b = &h->live[i];
+		if (b->site == EMPTY_SITE)
+			continue;
+		sc_heap_leak_kind k = h->have_kinds ? kind_of(h, b) : SC_HEAP_UNCLASSIFIED;
+		sc_heap_site *s = &h->sites.data[b->site];
+		s->kind_bytes[k] += b->size;
+		s->kind_blocks[k]++;
+		h->t.kind_bytes[k] += b->size;
+		h->t.kind_blocks[k]++;
+	}
+}
+
 int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
 {
 	if (h->finished)
@@ -490,6 +619,7 @@ int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited)
 	if (exited) {
 		h->t.leaked_bytes = h->heap_bytes;
 		h->t.leaked_blocks = h->heap_blocks;
+		count_kinds(h);
 	}
 	h->t.exited = exited;
 	h->t.duration = end - h->t0;
@@ -512,6 +642,10 @@ int sc_heap_suppress(sc_heap *h, bool (*match)(void *ctx, sc_stack_id stack), vo
 		if (h->t.exited) {
 			h->t.leaked_bytes -= s->live_bytes;
 			h->t.leaked_blocks -= s->live_blocks;
+			for (size_t k = 0; k < SC_HEAP_KINDS; k++) {
+				h->t.kind_bytes[k] -= s->kind_bytes[k];
+				h->t.kind_blocks[k] -= s->kind_blocks[k];
+			}
 		}
 		n++;
 	}

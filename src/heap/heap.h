@@ -63,6 +63,29 @@ typedef struct sc_heap_event {
 
 typedef struct sc_heap sc_heap;
 
+/* A live block, as the exit scan (leak kinds) exchanges them: its address, requested size and
+ * allocation time (which tells it from a later block at the same address). */
+typedef struct sc_heap_block {
+	uint64_t addr, size, time;
+} sc_heap_block;
+
+/* Leak kinds (valgrind's memcheck names; the rules are in src/agent/heap_scan.c), the same
+ * numbers as the agent's SC_AGENT_KIND_*. UNCLASSIFIED: no scan answered for the process (it
+ * ended by _exit or a signal, ran sampled, or scorch could not serve it), or the block was
+ * allocated after the scan. */
+typedef enum sc_heap_leak_kind {
+	SC_HEAP_UNCLASSIFIED = 0,
+	SC_HEAP_DEFINITE = 1,
+	SC_HEAP_INDIRECT = 2,
+	SC_HEAP_POSSIBLE = 3,
+	SC_HEAP_REACHABLE = 4,
+} sc_heap_leak_kind;
+#define SC_HEAP_KINDS 5
+/* "definitely lost", "indirectly lost", "possibly lost", "still reachable", "unclassified". */
+const char *sc_heap_kind_name(sc_heap_leak_kind k);
+/* "definite", "indirect", "possible", "reachable", "unclassified" (heap.json's keys). */
+const char *sc_heap_kind_key(sc_heap_leak_kind k);
+
 /* A new analysis for process `pid` whose stacks are nodes of `p` (borrowed: it must outlive the
  * sc_heap; the analysis never adds to it). Returns NULL with errno ENOMEM. */
 sc_heap *sc_heap_new(sc_profile *p, uint32_t pid);
@@ -82,10 +105,24 @@ int sc_heap_add_many(sc_heap *h, const sc_heap_event *e, size_t n);
 /* The process's resident set size at `time` (sampled by scorch while it runs), for the timeline.
  * Returns 0 or -EINVAL after sc_heap_finish. */
 int sc_heap_rss(sc_heap *h, uint64_t time, uint64_t rss_bytes);
+/* The allocator's own statistics at `time` (glibc's mallinfo2, from the agent): bytes it holds from
+ * the system (heap segments + mmapped blocks), in use by chunks (headers and rounding included),
+ * free inside its heap segments. For the timeline and the totals' alloc_* (the sample holding the
+ * most). Returns 0 or -EINVAL after sc_heap_finish. */
+int sc_heap_allocator(sc_heap *h, uint64_t time, uint64_t held, uint64_t in_use,
+		      uint64_t free_bytes);
 /* The end of the run at `end_time`: blocks still live are leaks when the process `exited`, else
  * only "live at the end" (leaked_* stay 0). Completes the peak, lifetimes and temporaries.
  * Returns 0, or -EINVAL when called twice. */
 int sc_heap_finish(sc_heap *h, uint64_t end_time, bool exited);
+
+/* The blocks live now, in a malloc'ed array (*out, *n; the caller frees it), in no order.
+ * Returns 0 or -ENOMEM. */
+int sc_heap_live_blocks(const sc_heap *h, sc_heap_block **out, size_t *n);
+/* The exit scan's answer: the kinds of blocks[0..n) (sorted by address, as sc_heap_live_blocks
+ * gave them then). Kept until sc_heap_finish, which counts each block still live by its kind
+ * (when the process exited). Returns 0, -ENOMEM, or -EINVAL after sc_heap_finish. */
+int sc_heap_set_kinds(sc_heap *h, const sc_heap_block *blocks, const uint8_t *kinds, size_t n);
 
 /* Totals, valid after sc_heap_finish. Times are ns since the first event (or RSS sample). */
 typedef struct sc_heap_totals {
@@ -109,9 +146,17 @@ typedef struct sc_heap_totals {
 	uint64_t replaced_bytes;
 	uint64_t duration; /* first event (or RSS sample) to end_time */
 	uint64_t max_rss;  /* largest RSS sample, 0 without samples */
+	/* The allocator's statistics when it held the most (sc_heap_allocator), 0 without them:
+	 * held from the system, in use by chunks, free inside (alloc_free / alloc_held is its
+	 * fragmentation then). */
+	uint64_t alloc_held, alloc_in_use, alloc_free;
 	bool exited;
 	/* Live at the end in sites sc_heap_suppress matched: not in leaked_* or live_* lists. */
 	uint64_t suppressed_bytes, suppressed_blocks;
+	/* The leaked blocks by kind (sc_heap_leak_kind; suppressed ones left out): all in
+	 * [SC_HEAP_UNCLASSIFIED] unless `classified` (an exit scan answered). */
+	bool classified;
+	uint64_t kind_bytes[SC_HEAP_KINDS], kind_blocks[SC_HEAP_KINDS];
 } sc_heap_totals;
 
 const sc_heap_totals *sc_heap_get_totals(const sc_heap *h);
@@ -134,6 +179,8 @@ typedef struct sc_heap_site {
 	uint64_t temporary;
 	uint64_t lifetime_ns; /* sum over its blocks of free time (or end time) - alloc time */
 	bool suppressed;      /* its blocks live at the end are suppressed (sc_heap_suppress) */
+	/* its leaked blocks by kind (sc_heap_leak_kind), when the process exited */
+	uint64_t kind_bytes[SC_HEAP_KINDS], kind_blocks[SC_HEAP_KINDS];
 	/* internal: the peak epoch this site last synchronized with */
 	uint64_t epoch_;
 } sc_heap_site;
@@ -183,7 +230,9 @@ const sc_heap_bucket *sc_heap_lifetime_histogram(const sc_heap *h); /* SC_HEAP_L
 typedef struct sc_heap_point {
 	uint64_t heap_min, heap_max, heap_last; /* requested bytes live (valid when has_heap) */
 	uint64_t rss;				/* largest RSS sample (valid when has_rss) */
-	bool has_heap, has_rss;
+	/* the allocator's statistics with the most bytes held in this bucket (has_alloc) */
+	uint64_t alloc_held, alloc_in_use, alloc_free;
+	bool has_heap, has_rss, has_alloc;
 } sc_heap_point;
 /* Returns the points (n of them: up to the last non-empty one) and the width in ns. */
 const sc_heap_point *sc_heap_timeline(const sc_heap *h, size_t *n, uint64_t *width);
@@ -192,7 +241,8 @@ const sc_heap_point *sc_heap_timeline(const sc_heap *h, size_t *n, uint64_t *wid
  * Gates (--fail-on): "NAME>LIMIT" or "NAME>=LIMIT", comma-separated; LIMIT a plain integer or
  * one with a K, M or G suffix (1024-based; an optional trailing "B" or "iB" is accepted).
  * Names: leaks (leaked bytes), leaked_blocks, peak (peak bytes), largest, count (allocations),
- * bytes (allocated).
+ * bytes (allocated), definite (bytes definitely lost; every leaked byte when no exit scan
+ * classified them: unproven leaks count).
  */
 #define SC_HEAP_MAX_GATES 16
 typedef enum sc_heap_metric {
@@ -202,6 +252,7 @@ typedef enum sc_heap_metric {
 	SC_HEAP_GATE_LARGEST,
 	SC_HEAP_GATE_COUNT,
 	SC_HEAP_GATE_BYTES,
+	SC_HEAP_GATE_DEFINITE,
 } sc_heap_metric;
 
 typedef struct sc_heap_gate {

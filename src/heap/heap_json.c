@@ -1,7 +1,8 @@
 /*
  * heap_json.c: heap.json (scorch's own heap report) and dhat.json (DHAT's format).
  *
- * heap.json, version 1 (SC_HEAP_JSON_VERSION). Numbers are integers (bytes, counts, ns); stacks
+ * heap.json, version 2 (SC_HEAP_JSON_VERSION; version 1 had no "classified", "leak_kinds" nor
+ * the leaks' "kinds"). Numbers are integers (bytes, counts, ns); stacks
  * are arrays of frame names, innermost first (inline frames expanded; "module+0xOFF" when
  * unnamed; [] when the stack is unknown), each with "lines", the same frames' "FILE:LINE" ("" when
  * unknown), which tell apart two call sites in one function:
@@ -13,11 +14,24 @@
  *              "frees_unknown":0,
  *              "live_bytes":640,"live_blocks":10,          <- live at the end, leaked or not
  *              "replaced_blocks":0,"replaced_bytes":0,    <- ALLOCs over a live address
- *              "max_rss":3145728},                         <- 0 without RSS samples
+ *              "max_rss":3145728,                          <- 0 without RSS samples
+ *              "suppressed_bytes":0,"suppressed_blocks":0,
+ *              "alloc_held":135168,"alloc_in_use":2048,"alloc_free":133120,
+ *                   <- the allocator's statistics (mallinfo2) when it held the most bytes
+ *                      from the system: in use by chunks, free inside; 0 without them
+ *              "classified":true,   <- the exit scan classified the leaks (src/agent/heap_scan.c)
+ *              "leak_kinds":{"definite":{"bytes":160,"blocks":2},"indirect":{...},
+ *                            "possible":{...},"reachable":{...},"unclassified":{...}}},
+ *                   <- the leaked bytes and blocks by kind (valgrind's memcheck's: definitely,
+ *                      indirectly, possibly lost, still reachable); everything "unclassified"
+ *                      when "classified" is false; all zero unless the process exited
  *    "sites":[{"allocs":4,"bytes":4096,"stack":["make_buf","process","main"],
  *              "lines":["buf.c:12","main.c:40","main.c:77"]},...],
  *                                     <- by bytes allocated, largest first, top N (default 50)
- *    "leaks":[{"blocks":10,"bytes":640,"stack":["leak_node","main"]}],
+ *    "leaks":[{"blocks":10,"bytes":640,"kinds":{"definite":{"bytes":64,"blocks":1},
+ *              "indirect":{"bytes":576,"blocks":9}},"stack":["leak_node","main"]}],
+ *                                     <- "kinds": the site's leaked blocks by kind, the kinds
+ *                                        it has only
  *                                     <- all, largest first; [] unless the process exited
  *    "live_at_end":[...],             <- as "leaks", present only when the process did not exit
  *    "peak":[{"blocks":1,"bytes":1024,"stack":[...]},...],    <- live at the peak, top N
@@ -27,6 +41,13 @@
  *    "lifetime_histogram":[{"le_ns":1000,"allocs":2},...,{"le_ns":1000000000000000,...}],
  *                     <- freed blocks only, 13 buckets 10^3..10^15 ns, the last one also holds
  *                        longer lifetimes
+ *    "timeline":{"width_ns":1000000,"points":[
+ *      {"t_ns":0,"heap_min":0,"heap_max":1664,"heap_last":640,   <- requested bytes live
+ *       "rss":3145728,                                           <- when sampled then
+ *       "alloc_held":135168,"alloc_in_use":2048,"alloc_free":133120},...]},
+ *                     <- the buckets of heap.h's timeline that hold something, t_ns their
+ *                        start; alloc_*: the allocator's statistics (mallinfo2) when the
+ *                        agent sent some in that bucket (the one holding the most)
  *    "gates":[{"gate":"leaks>1K","value":640,"limit":1024,"failed":false}]}
  *
  * dhat.json: DHAT's file format version 2 as valgrind's dh_main.c writes it and dh_view.js reads
@@ -52,7 +73,7 @@
 #include "util/strbuf.h"
 #include "util/vec.h"
 
-#define SC_HEAP_JSON_VERSION 1
+#define SC_HEAP_JSON_VERSION 2
 #define DHAT_TUTH_US	     1000
 
 /* A JSON text with a sticky error: the first failed append makes every later one a no-op. */
@@ -166,10 +187,22 @@ static void json_sites(struct jw *w, const sc_heap *h, sc_heap_order order, size
 		js(w, i ? ",\n  " : "\n  ");
 		if (order == SC_HEAP_BY_BYTES)
 			jf(w, "{\"allocs\":%" PRIu64 ",\"bytes\":%" PRIu64, s->allocs, s->bytes);
-		else if (order == SC_HEAP_BY_LIVE)
+		else if (order == SC_HEAP_BY_LIVE) {
 			jf(w, "{\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64, s->live_blocks,
 			   s->live_bytes);
-		else
+			if (sc_heap_get_totals(h)->exited) {
+				js(w, ",\"kinds\":{");
+				for (size_t k = 0, nk = 0; k < SC_HEAP_KINDS; k++)
+					if (s->kind_blocks[k])
+						jf(w,
+						   "%s\"%s\":{\"bytes\":%" PRIu64
+						   ",\"blocks\":%" PRIu64 "}",
+						   nk++ ? "," : "",
+						   sc_heap_kind_key((sc_heap_leak_kind)k),
+						   s->kind_bytes[k], s->kind_blocks[k]);
+				js(w, "}");
+			}
+		} else
 			jf(w, "{\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64, s->peak_blocks,
 			   s->peak_bytes);
 		json_stack(w, p, s->stack, frames);
@@ -199,12 +232,20 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	   ",\"largest\":%" PRIu64 ",\"temporary\":%" PRIu64 ",\"frees_unknown\":%" PRIu64
 	   ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"replaced_blocks\":%" PRIu64
 	   ",\"replaced_bytes\":%" PRIu64 ",\"max_rss\":%" PRIu64 ",\"suppressed_bytes\":%" PRIu64
-	   ",\"suppressed_blocks\":%" PRIu64 "},\n",
+	   ",\"suppressed_blocks\":%" PRIu64 ",\"alloc_held\":%" PRIu64 ",\"alloc_in_use\":%" PRIu64
+	   ",\"alloc_free\":%" PRIu64 ",\n \"classified\":%s,\"leak_kinds\":{",
 	   t->allocs, t->frees, t->reallocs, t->bytes_allocated, t->bytes_freed,
 	   t->usable_allocated, t->peak_bytes, t->peak_blocks, t->peak_time, t->leaked_bytes,
 	   t->leaked_blocks, t->largest, t->temporary, t->frees_unknown, t->live_bytes,
 	   t->live_blocks, t->replaced_blocks, t->replaced_bytes, t->max_rss, t->suppressed_bytes,
-	   t->suppressed_blocks);
+	   t->suppressed_blocks, t->alloc_held, t->alloc_in_use, t->alloc_free,
+	   t->classified ? "true" : "false");
+	for (size_t k = 1; k <= SC_HEAP_KINDS; k++) { /* unclassified last */
+		size_t i = k % SC_HEAP_KINDS;
+		jf(&w, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 "}", k > 1 ? "," : "",
+		   sc_heap_kind_key((sc_heap_leak_kind)i), t->kind_bytes[i], t->kind_blocks[i]);
+	}
+	js(&w, "}},\n");
 	js(&w, "\"sites\":");
 	json_sites(&w, h, SC_HEAP_BY_BYTES, top, &frames);
 	js(&w, ",\n\"leaks\":");
@@ -236,7 +277,31 @@ int sc_heap_write_json(const sc_heap *h, const sc_heap_report *o, FILE *f)
 	for (size_t i = 0; i < SC_HEAP_LIFETIME_BUCKETS; i++)
 		jf(&w, "%s{\"le_ns\":%" PRIu64 ",\"allocs\":%" PRIu64 "}", i ? "," : "", b[i].le,
 		   b[i].allocs);
-	js(&w, "],\n\"gates\":[");
+	js(&w, "],\n\"timeline\":{");
+	size_t npts;
+	uint64_t width;
+	const sc_heap_point *pts = sc_heap_timeline(h, &npts, &width);
+	jf(&w, "\"width_ns\":%" PRIu64 ",\"points\":[", width);
+	for (size_t i = 0, k = 0; i < npts; i++) {
+		const sc_heap_point *pt = &pts[i];
+		if (!pt->has_heap && !pt->has_rss && !pt->has_alloc)
+			continue;
+		jf(&w, "%s\n {\"t_ns\":%" PRIu64, k++ ? "," : "", (uint64_t)i * width);
+		if (pt->has_heap)
+			jf(&w,
+			   ",\"heap_min\":%" PRIu64 ",\"heap_max\":%" PRIu64
+			   ",\"heap_last\":%" PRIu64,
+			   pt->heap_min, pt->heap_max, pt->heap_last);
+		if (pt->has_rss)
+			jf(&w, ",\"rss\":%" PRIu64, pt->rss);
+		if (pt->has_alloc)
+			jf(&w,
+			   ",\"alloc_held\":%" PRIu64 ",\"alloc_in_use\":%" PRIu64
+			   ",\"alloc_free\":%" PRIu64,
+			   pt->alloc_held, pt->alloc_in_use, pt->alloc_free);
+		js(&w, "}");
+	}
+	js(&w, "]},\n\"gates\":[");
 	for (size_t i = 0; o && o->gates && i < o->gates->n; i++) {
 		const sc_heap_gate *g = &o->gates->gate[i];
 		js(&w, i ? "," : "");

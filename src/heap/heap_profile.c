@@ -13,15 +13,22 @@
  *   peak.pb.gz   inuse_objects/count  inuse_space/bytes                      (live at the peak)
  *
  * as Go's heap profiles name them, so `go tool pprof -sample_index=alloc_space` and every scorch
- * view read them; the default sample type is inuse_space. Sites with nothing to show for the
- * profile (no allocation; for peak.pb.gz nothing live at the peak) are left out. The profile's
- * period type is space/bytes with period 1 (every allocation recorded).
+ * view read them; the default sample type is inuse_space. When the exit scan classified the leaks
+ * (heap.h's leak kinds), heap.pb.gz has four more: definite_space, indirect_space, possible_space
+ * and reachable_space (bytes), the leaked bytes of each kind.
+ *
+ * leaks.html, when the leaks are classified, shows each kind under a root frame of its own
+ * ("[definitely lost]", "[indirectly lost]", "[possibly lost]", "[still reachable]",
+ * "[unclassified]"): a site with blocks of two kinds appears under both. Sites with nothing to show
+ * for the profile (no allocation; for peak.pb.gz nothing live at the peak) are left out. The
+ * profile's period type is space/bytes with period 1 (every allocation recorded).
  *
  * Not here: pprof encoding (src/formats/pprof_write.c) and the page (src/report/flamegraph.c).
  */
 #include "heap/heap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "formats/pprof.h"
@@ -168,6 +175,13 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 	if (sc_profile_add_sample_type(p, "inuse_objects", "count") < 0 ||
 	    sc_profile_add_sample_type(p, "inuse_space", "bytes") < 0)
 		goto out;
+	bool kinds = all && t->exited && t->classified;
+	for (size_t k = SC_HEAP_DEFINITE; kinds && k <= SC_HEAP_REACHABLE; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s_space", sc_heap_kind_key((sc_heap_leak_kind)k));
+		if (sc_profile_add_sample_type(p, name, "bytes") < 0)
+			goto out;
+	}
 	int64_t def = sc_profile_intern(p, "inuse_space"), space = sc_profile_intern(p, "space"),
 		bytes = sc_profile_intern(p, "bytes");
 	if (def < 0 || space < 0 || bytes < 0)
@@ -182,13 +196,15 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 			goto out;
 	for (size_t i = 0; i < sc_heap_nsites(h); i++) {
 		const sc_heap_site *s = sc_heap_site_at(h, i);
-		int64_t v[4];
+		int64_t v[8];
 		size_t nv = 0;
 		if (all) {
 			v[nv++] = i64(s->allocs);
 			v[nv++] = i64(s->bytes);
 			v[nv++] = s->suppressed ? 0 : i64(s->live_blocks);
 			v[nv++] = s->suppressed ? 0 : i64(s->live_bytes);
+			for (size_t k = SC_HEAP_DEFINITE; kinds && k <= SC_HEAP_REACHABLE; k++)
+				v[nv++] = s->suppressed ? 0 : i64(s->kind_bytes[k]);
 			if (!s->allocs)
 				continue;
 		} else {
@@ -226,9 +242,88 @@ int sc_heap_write_pprof(const sc_heap *h, sc_heap_profile_kind kind, FILE *f)
 	return r;
 }
 
+/* The copy of stack `id` under `root` (a node of the copy): not cached, one per kind. */
+static int64_t copy_under(struct copy *c, sc_stack_id id, sc_stack_id root)
+{
+	if (!id)
+		return root;
+	const sc_stack_node *n = sc_profile_node(c->src, id);
+	int64_t parent = copy_under(c, n->parent, root);
+	int64_t loc = parent < 0 ? parent : copy_location(c, n->location);
+	if (loc < 0)
+		return loc;
+	return sc_profile_stack_child(c->dst, (sc_stack_id)parent, (uint32_t)loc);
+}
+
+/* leaks.html's profile when the leaks are classified: inuse_objects/inuse_space by site and
+ * kind, each kind under a root frame naming it. */
+static int build_kinds_profile(const sc_heap *h, sc_profile **out)
+{
+	const sc_profile *src = sc_heap_profile_of(h);
+	struct copy c = {.src = src};
+	int r = -ENOMEM;
+	c.dst = sc_profile_new();
+	c.str = calloc(src->strings.len + 1, sizeof(uint32_t));
+	c.mapping = calloc(src->mappings.len + 1, sizeof(uint32_t));
+	c.function = calloc(src->functions.len + 1, sizeof(uint32_t));
+	c.location = calloc(src->locations.len + 1, sizeof(uint32_t));
+	c.node = calloc(src->nodes.len + 1, sizeof(uint32_t));
+	if (!c.dst || !c.str || !c.mapping || !c.function || !c.location || !c.node)
+		goto out;
+	sc_profile *p = c.dst;
+	if (sc_profile_add_sample_type(p, "inuse_objects", "count") < 0 ||
+	    sc_profile_add_sample_type(p, "inuse_space", "bytes") < 0)
+		goto out;
+	for (size_t k = 0; k < SC_HEAP_KINDS; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "[%s]", sc_heap_kind_name((sc_heap_leak_kind)k));
+		int64_t str = sc_profile_intern(p, name);
+		sc_function fn = {.name = (sc_str)(str < 0 ? 0 : str),
+				  .system_name = (sc_str)(str < 0 ? 0 : str)};
+		int64_t fid = str < 0 ? str : sc_profile_add_function(p, &fn);
+		sc_line line = {.function = (uint32_t)fid};
+		int64_t loc = fid < 0 ? fid : sc_profile_add_location(p, 0, 0, &line, 1);
+		int64_t root = loc < 0 ? loc : sc_profile_stack_child(p, 0, (uint32_t)loc);
+		if (root < 0)
+			goto out;
+		for (size_t i = 0; i < sc_heap_nsites(h); i++) {
+			const sc_heap_site *s = sc_heap_site_at(h, i);
+			if (s->suppressed || !s->kind_blocks[k])
+				continue;
+			int64_t v[2] = {i64(s->kind_blocks[k]), i64(s->kind_bytes[k])};
+			int64_t node = copy_under(&c, s->stack, (sc_stack_id)root);
+			if (node < 0 || sc_profile_add_sample(p, (sc_stack_id)node, v,
+							      sc_heap_pid(h), 0, 0) < 0)
+				goto out;
+		}
+	}
+	*out = p;
+	c.dst = NULL;
+	r = 0;
+out:
+	free(c.node);
+	free(c.location);
+	free(c.function);
+	free(c.mapping);
+	free(c.str);
+	sc_profile_free(c.dst);
+	return r;
+}
+
 int sc_heap_write_flamegraph(const sc_heap *h, sc_heap_view view, FILE *f)
 {
 	sc_profile *p;
+	const sc_heap_totals *t = sc_heap_get_totals(h);
+	if (view == SC_HEAP_VIEW_LEAKS && t->exited && t->classified) {
+		int r = build_kinds_profile(h, &p);
+		if (r < 0)
+			return r;
+		sc_flamegraph_options o = {.title = "scorch heap: bytes leaked, by kind",
+					   .type = sc_profile_find_sample_type(p, "inuse_space")};
+		r = sc_flamegraph_write_html(p, &o, f);
+		sc_profile_free(p);
+		return r;
+	}
 	sc_heap_profile_kind kind =
 	    view == SC_HEAP_VIEW_PEAK ? SC_HEAP_PROFILE_PEAK : SC_HEAP_PROFILE_ALL;
 	int r = sc_heap_build_profile(h, kind, &p);

@@ -4,7 +4,9 @@
  * The heap line is the requested bytes live: for each time bucket of the analysis's timeline
  * (heap.h: at most SC_HEAP_TIMELINE_POINTS, their width doubling as the run grows) the highest
  * value in the bucket, drawn as steps, so no maximum is hidden by the bucketing; buckets without
- * an event carry the previous value on. RSS is a second line through its samples. The peak is a
+ * an event carry the previous value on. RSS is a second line through its samples; the allocator's
+ * own statistics (mallinfo2: bytes held from the system, solid, and in use by chunks, dashed) two
+ * more, green, when the agent sent them (path ids alloc_held, alloc_in_use). The peak is a
  * dashed vertical line at its exact time with a dot and a label ("peak 1.5 MiB at 0.90 s").
  * Axes: time in s, ms or us from the first event; bytes in B, KiB, MiB or GiB, with round ticks.
  * No script, no external reference: it opens in any browser or image viewer.
@@ -79,6 +81,8 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 	 * every point. */
 	double tmax = t->duration ? (double)t->duration : 1;
 	double ymax = (double)(t->peak_bytes > t->max_rss ? t->peak_bytes : t->max_rss);
+	if ((double)t->alloc_held > ymax)
+		ymax = (double)t->alloc_held;
 	struct unit bu = bytes_unit(ymax), tu = time_unit(tmax);
 	double ystep = nice_step(ymax / bu.scale) * bu.scale;
 	double ytop = ymax > 0 ? ystep * (double)(uint64_t)(ymax / ystep + 1) : bu.scale;
@@ -89,15 +93,16 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 
 	sc_strbuf sb = {0};
 	int r = 0;
-	r |= sc_strbuf_addf(&sb,
-			    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-			    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-			    "<title>scorch heap: heap size and RSS over time</title>\n"
-			    "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
-			    "<text x=\"%d\" y=\"22\" font-size=\"15\">Heap size (requested bytes "
-			    "live) and RSS, pid %" PRIu32 "</text>\n",
-			    W, H, W, H, W, H, LEFT, sc_heap_pid(h));
+	r |= sc_strbuf_addf(
+	    &sb,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+	    "<title>scorch heap: heap size, RSS and the allocator over time</title>\n"
+	    "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
+	    "<text x=\"%d\" y=\"22\" font-size=\"15\">Heap size (requested bytes "
+	    "live), RSS and the allocator, pid %" PRIu32 "</text>\n",
+	    W, H, W, H, W, H, LEFT, sc_heap_pid(h));
 	/* grid and axes */
 	for (double y = 0; y <= ytop * 1.0001; y += ystep)
 		r |= sc_strbuf_addf(
@@ -151,6 +156,31 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 	}
 	if (any_rss)
 		r |= sc_strbuf_adds(&sb, "\"/>\n");
+	/* the allocator's statistics: held from the system (solid), in use by chunks (dashed) */
+	bool any_alloc = false;
+	for (int pass = 0; pass < 2; pass++) {
+		bool first = true;
+		for (size_t i = 0; i < n; i++) {
+			if (!pts[i].has_alloc)
+				continue;
+			double x =
+			    X(((double)i + 0.5) * (double)width > tmax ? tmax
+								       : ((double)i + 0.5) * width);
+			uint64_t v = pass ? pts[i].alloc_in_use : pts[i].alloc_held;
+			if (first)
+				r |= sc_strbuf_addf(
+				    &sb,
+				    "<path id=\"%s\" fill=\"none\" stroke=\"#2ca02c\" "
+				    "stroke-width=\"1.5\"%s d=\"M",
+				    pass ? "alloc_in_use" : "alloc_held",
+				    pass ? " stroke-dasharray=\"5 3\"" : "");
+			r |= sc_strbuf_addf(&sb, "%s%.1f,%.1f", first ? "" : " L", x, Y(v));
+			first = false;
+			any_alloc = true;
+		}
+		if (!first)
+			r |= sc_strbuf_adds(&sb, "\"/>\n");
+	}
 	/* the peak */
 	if (t->peak_bytes) {
 		struct unit pu = bytes_unit((double)t->peak_bytes),
@@ -180,6 +210,15 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 		    "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"30\" stroke=\"#1f77b4\" "
 		    "stroke-width=\"2\"/><text x=\"%d\" y=\"34\">RSS</text>",
 		    W - 120, W - 100, W - 95);
+	if (any_alloc)
+		r |= sc_strbuf_addf(
+		    &sb,
+		    "<line x1=\"%d\" y1=\"48\" x2=\"%d\" y2=\"48\" stroke=\"#2ca02c\" "
+		    "stroke-width=\"2\"/><text x=\"%d\" y=\"52\">allocator: held</text>"
+		    "<line x1=\"%d\" y1=\"48\" x2=\"%d\" y2=\"48\" stroke=\"#2ca02c\" "
+		    "stroke-width=\"2\" stroke-dasharray=\"5 3\"/><text x=\"%d\" y=\"52\">"
+		    "in use (mallinfo2)</text>",
+		    W - 330, W - 310, W - 305, W - 200, W - 180, W - 175);
 	r |= sc_strbuf_adds(&sb, "</g>\n</svg>\n");
 #undef X
 #undef Y

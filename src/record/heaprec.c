@@ -21,6 +21,7 @@
 #include "agent/stream.h"
 #include "record/addrspace.h"
 #include "record/agentfile.h"
+#include "record/heapscan.h"
 #include "session/session.h"
 #include "util/hashmap.h"
 #include "util/strbuf.h"
@@ -77,6 +78,7 @@ struct heaprec {
 	SC_VEC(uint32_t) locs;
 	unsigned rounds;
 	int err;
+	sc_heapscan scan; /* the exit scans (leak kinds) */
 };
 
 static int fail(sc_heaprec_result *r, int err, const char *fmt, ...)
@@ -298,6 +300,17 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		e.addr = fr->addr; /* 0: a failed realloc's number, skipped when handed over */
 		return place(h, in, fr->seq, &e);
 	}
+	case SC_AGENT_REC_MALLINFO: {
+		const sc_agent_mallinfo *m = (const sc_agent_mallinfo *)body;
+		if (len < sizeof(*m)) {
+			h->f.corrupt++;
+			return 0;
+		}
+		return h->cb->allocator ? h->cb->allocator(h->cb->ctx, in->instance, m->time,
+							   m->arena + m->hblkhd,
+							   m->uordblks + m->hblkhd, m->fordblks)
+					: 0;
+	}
 	case SC_AGENT_REC_COMM:
 		return 0;
 	default:
@@ -320,6 +333,16 @@ static uint64_t rss_of(uint32_t pid)
 	return n == 2 ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }
 
+/* Whether every event of `instance` numbered below `seq` was handed over (heapscan.h). */
+static bool caught_up(void *ctx, uint32_t instance, uint64_t seq)
+{
+	struct heaprec *h = ctx;
+	for (size_t i = 0; i < h->insts.len; i++)
+		if (h->insts.data[i].instance == instance)
+			return h->insts.data[i].next >= seq;
+	return seq == 0;
+}
+
 static int round_cb(void *ctx, bool last)
 {
 	struct heaprec *h = ctx;
@@ -335,6 +358,9 @@ static int round_cb(void *ctx, bool last)
 		if (r < 0)
 			return r;
 	}
+	int sr = sc_heapscan_round(&h->scan, h->f.hdr, h->f.path, h->cb, caught_up, h);
+	if (sr < 0)
+		return sr;
 	if (h->cb->rss && (last || h->rounds % RSS_ROUNDS == 0)) {
 		uint64_t t = now_ns();
 		for (size_t i = 0; i < h->insts.len; i++) {
@@ -412,6 +438,7 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	if (o->max_depth < 1 || !cb->events)
 		return fail(r, -EINVAL, "invalid recording options");
 	struct heaprec h = {.o = o, .p = p, .cb = cb, .r = r, .f = {.fd = -1}};
+	sc_heapscan_init(&h.scan);
 	sc_addrspace_init(&h.as, p);
 	int ret = sc_agentfile_create(&h.f, NRINGS, RING_BYTES, r->err, sizeof(r->err));
 	if (ret < 0)
@@ -423,6 +450,10 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 							   : SC_AGENT_UNWIND_AUTO;
 	hdr->flags = o->inherit ? 0 : SC_AGENT_NO_INHERIT;
 	hdr->sample_bytes = o->sample_bytes;
+	hdr->minor = SC_AGENT_MINOR;
+	hdr->scorch_pid = (uint32_t)getpid();
+	hdr->sample_seed = o->sample_seed;
+	hdr->scan_on = !o->sample_bytes && cb->live && cb->kinds;
 	if (add_metadata(&h) < 0) {
 		ret = fail(r, -ENOMEM, "out of memory");
 		goto out;
@@ -439,6 +470,8 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 				.ctx = &h};
 	h.run = &run;
 	ret = sc_agentfile_run_command(&h.f, &run);
+	/* No more rounds: a process of the command still exiting must not wait for a scan. */
+	atomic_store((_Atomic uint32_t *)&hdr->scan_on, 0);
 	r->exec_errno = run.exec_errno;
 	if (run.err[0])
 		fail(r, ret, "%s", run.err);
@@ -448,11 +481,13 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	r->killed = run.sess.killed;
 	r->lost = h.f.lost + hdr->lost_no_ring;
 	r->waits = hdr->heap_waits;
+	r->scans = h.scan.answered;
 	r->duration = run.seconds;
 	sc_agentfile_note(&h.f, r->note, sizeof(r->note));
 	if (ret == -ENOMEM && !r->err[0])
 		fail(r, ret, "out of memory while recording");
 out:
+	sc_heapscan_release(&h.scan);
 	sc_agentfile_close(&h.f);
 	for (size_t i = 0; i < NRINGS; i++)
 		sc_vec_release(&h.streams[i].stacks);

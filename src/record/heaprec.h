@@ -15,6 +15,9 @@
  *              for;
  *   - `rss`    the image's resident set size, read from /proc/PID/statm at each round (every
  *              POLL_MS) while its process lives;
+ *   - `allocator` the allocator's own statistics (mallinfo2, taken by the agent: stream.h's
+ *              MALLINFO), as read: bytes it holds from the system (heap segments and mmapped
+ *              blocks), in use by chunks, free inside its heap segments;
  *   - `end`    once per image, after its last event: when the recording ends (the process
  *              exited or was stopped: `exited` says which), or at the exec that replaced it.
  *
@@ -39,6 +42,15 @@ typedef struct sc_heaprec_callbacks {
 	int (*events)(void *ctx, uint32_t instance, const sc_heap_event *e, size_t n);
 	int (*rss)(void *ctx, uint32_t instance, uint64_t time, uint64_t bytes);
 	int (*end)(void *ctx, uint32_t instance, uint64_t time, bool exited);
+	int (*allocator)(void *ctx, uint32_t instance, uint64_t time, uint64_t held,
+			 uint64_t in_use, uint64_t free_bytes); /* may be NULL */
+	/* The exit scan (leak kinds; heapscan.h): `live` gives the blocks live in `instance` now
+	 * in *blocks (malloc'ed, the recorder frees it; any order), `kinds` hands them back,
+	 * sorted by address, with their kinds (SC_AGENT_KIND_* of agent/stream.h), before `end`.
+	 * Either NULL: no scan. */
+	int (*live)(void *ctx, uint32_t instance, sc_heap_block **blocks, size_t *n);
+	int (*kinds)(void *ctx, uint32_t instance, const sc_heap_block *blocks,
+		     const uint8_t *kinds, size_t n);
 } sc_heaprec_callbacks;
 
 typedef struct sc_heaprec_options {
@@ -47,6 +59,7 @@ typedef struct sc_heaprec_options {
 	bool inherit;	       /* forked children and exec'd programs too (true) */
 	uint64_t sample_bytes; /* 0: every allocation; else a Poisson sample, one per this many
 				  bytes on average (src/agent/heap.c) */
+	uint64_t sample_seed;  /* 0: random; else the sampler's seed (reproducible, for tests) */
 	sc_record_callgraph callgraph;
 	double duration; /* seconds; 0 = until the command exits */
 	void (*on_start)(void *ctx);
@@ -62,6 +75,7 @@ typedef struct sc_heaprec_result {
 	uint64_t lost;	    /* events the agents could not write (no ring, or never drained) */
 	uint64_t waits;	    /* times a thread waited for room in its ring */
 	uint64_t instances; /* process images */
+	uint64_t scans;	    /* exit scans answered (leak kinds) */
 	double duration;
 	char note[256]; /* what the agents said (agentfile.h), else empty */
 	char err[512];

@@ -102,8 +102,8 @@ class Report:
             self._from_heap_json(doc)
 
     def _from_heap_json(self, doc):
-        if doc.get("version") != 1:
-            raise Fail("%s: version is %r, not 1" % (self.path, doc.get("version")))
+        if doc.get("version") != 2:
+            raise Fail("%s: version is %r, not 2" % (self.path, doc.get("version")))
         self.doc = doc
         self.totals = doc["totals"]
         self.sites = [({"allocs": s["allocs"], "bytes": s["bytes"]}, s["stack"], s["stack"])

@@ -3,7 +3,8 @@
  * known by construction: totals, leaks, the peak and the stacks live then (including a site whose
  * "at the peak" value is only saved lazily, long after the peak), temporaries (heaptrack's rule,
  * per thread, realloc excluded), reallocs, unknown frees, replaced blocks, histograms, the
- * timeline's bounded buckets, and memory that does not grow with the number of events.
+ * timeline's bounded buckets, memory that does not grow with the number of events, the leak kinds
+ * from an exit scan's answer (and without one), and the allocator's statistics.
  *
  * Stacks (outermost first): A = main;a   B = main;b   C = main;a;c
  */
@@ -254,6 +255,108 @@ static void test_suppress(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0]->stack, x->A);
 	free(v);
+}
+
+/* Leak kinds: the live blocks go out (sc_heap_live_blocks), come back with kinds, and the finish
+ * counts each block still live by its kind; a block allocated after the scan, or at a scanned
+ * address but later, is unclassified; suppression takes its site's kinds out; the definite gate. */
+static int cmp_addr(const void *a, const void *b)
+{
+	const sc_heap_block *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void test_leak_kinds(void **state)
+{
+	struct fixture *x = *state;
+	alloc(x->h, 10, 1, 0x1000, 100, x->A);
+	alloc(x->h, 20, 1, 0x2000, 30, x->C);
+	alloc(x->h, 30, 1, 0x3000, 30, x->C);
+	alloc(x->h, 40, 1, 0x4000, 7, x->B);
+	sc_heap_block *b;
+	size_t n;
+	assert_int_equal(sc_heap_live_blocks(x->h, &b, &n), 0);
+	assert_int_equal(n, 4);
+	qsort(b, n, sizeof(*b), cmp_addr);
+	assert_int_equal(b[1].addr, 0x2000);
+	assert_int_equal(b[1].size, 30);
+	assert_int_equal(b[1].time, 20);
+	uint8_t kinds[4] = {SC_HEAP_DEFINITE, SC_HEAP_INDIRECT, SC_HEAP_REACHABLE,
+			    SC_HEAP_POSSIBLE};
+	assert_int_equal(sc_heap_set_kinds(x->h, b, kinds, n), 0);
+	free(b);
+	dealloc(x->h, 50, 1, 0x4000);	      /* freed after the scan: not counted */
+	alloc(x->h, 60, 1, 0x4000, 9, x->B);  /* the same address, a new block: unclassified */
+	alloc(x->h, 70, 1, 0x5000, 11, x->B); /* after the scan: unclassified */
+	assert_int_equal(sc_heap_finish(x->h, 100, true), 0);
+	const sc_heap_totals *t = sc_heap_get_totals(x->h);
+	assert_true(t->classified);
+	assert_int_equal(t->kind_bytes[SC_HEAP_DEFINITE], 100);
+	assert_int_equal(t->kind_bytes[SC_HEAP_INDIRECT], 30);
+	assert_int_equal(t->kind_bytes[SC_HEAP_REACHABLE], 30);
+	assert_int_equal(t->kind_blocks[SC_HEAP_POSSIBLE], 0);
+	assert_int_equal(t->kind_bytes[SC_HEAP_UNCLASSIFIED], 20);
+	assert_int_equal(t->kind_blocks[SC_HEAP_UNCLASSIFIED], 2);
+	const sc_heap_site *c = site_of(x->h, x->C);
+	assert_int_equal(c->kind_blocks[SC_HEAP_INDIRECT], 1);
+	assert_int_equal(c->kind_blocks[SC_HEAP_REACHABLE], 1);
+	assert_int_equal(sc_heap_set_kinds(x->h, NULL, NULL, 0), -EINVAL); /* after finish */
+
+	sc_heap_gates g;
+	assert_int_equal(sc_heap_gates_parse("definite>99,leaks>200", &g, NULL), 0);
+	assert_int_equal(sc_heap_gates_eval(&g, t), 1);
+	assert_int_equal(g.gate[0].value, 100);
+	assert_true(g.gate[0].failed);
+	assert_int_equal(g.gate[1].value, 180);
+
+	assert_int_equal(sc_heap_suppress(x->h, match_c, &x->C), 1);
+	assert_int_equal(t->kind_bytes[SC_HEAP_INDIRECT], 0);
+	assert_int_equal(t->kind_bytes[SC_HEAP_REACHABLE], 0);
+	assert_int_equal(t->kind_bytes[SC_HEAP_DEFINITE], 100);
+	assert_string_equal(sc_heap_kind_name(SC_HEAP_POSSIBLE), "possibly lost");
+	assert_string_equal(sc_heap_kind_key(SC_HEAP_REACHABLE), "reachable");
+}
+
+/* No scan answered: every leaked block is unclassified, and the definite gate counts them all. */
+static void test_leak_kinds_none(void **state)
+{
+	struct fixture *x = *state;
+	alloc(x->h, 10, 1, 0x1000, 100, x->A);
+	assert_int_equal(sc_heap_finish(x->h, 20, true), 0);
+	const sc_heap_totals *t = sc_heap_get_totals(x->h);
+	assert_false(t->classified);
+	assert_int_equal(t->kind_bytes[SC_HEAP_UNCLASSIFIED], 100);
+	sc_heap_gates g;
+	assert_int_equal(sc_heap_gates_parse("definite>=100", &g, NULL), 0);
+	assert_int_equal(sc_heap_gates_eval(&g, t), 1);
+}
+
+/* The allocator's statistics: per timeline bucket the sample holding the most, in the totals the
+ * largest. */
+static void test_allocator_stats(void **state)
+{
+	struct fixture *x = *state;
+	alloc(x->h, 1000, 1, 0x1000, 100, x->A);
+	assert_int_equal(sc_heap_allocator(x->h, 1000, 4096, 512, 3584), 0);
+	assert_int_equal(sc_heap_allocator(x->h, 1001, 8192, 1024, 7168), 0);
+	assert_int_equal(sc_heap_allocator(x->h, 1002, 6000, 3000, 3000), 0);
+	assert_int_equal(sc_heap_finish(x->h, 2000, true), 0);
+	const sc_heap_totals *t = sc_heap_get_totals(x->h);
+	assert_int_equal(t->alloc_held, 8192);
+	assert_int_equal(t->alloc_in_use, 1024);
+	assert_int_equal(t->alloc_free, 7168);
+	size_t n;
+	uint64_t width;
+	const sc_heap_point *pt = sc_heap_timeline(x->h, &n, &width);
+	assert_true(n >= 1);
+	bool seen = false;
+	for (size_t i = 0; i < n; i++)
+		if (pt[i].has_alloc) {
+			assert_int_equal(pt[i].alloc_held, pt[i].alloc_in_use + pt[i].alloc_free);
+			seen = true;
+		}
+	assert_true(seen);
+	assert_int_equal(sc_heap_allocator(x->h, 3000, 1, 1, 0), -EINVAL); /* after finish */
 }
 
 static void test_not_exited(void **state)
@@ -582,6 +685,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_totals_peak_leaks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_exited, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_suppress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leak_kinds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leak_kinds_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_allocator_stats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_realloc_unknown_temporary, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_temporary_realloc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peak_first_reached, setup, teardown),

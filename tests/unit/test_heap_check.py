@@ -2,7 +2,7 @@
 """test_heap_check.py: an independent reader of heap.json and timeline.svg for test_heap_writers
 (python3's standard library only).
 
-    test_heap_check.py heapjson FILE   validate heap.json version 1 (keys, integer values, stacks
+    test_heap_check.py heapjson FILE   validate heap.json version 2 (keys, integer values, stacks
                                        as lists of strings, orders, histogram sums) and print
                                        "TOTAL<TAB>key<TAB>value" per total, "SITE", "LEAK", "LIVE",
                                        "PEAK<TAB>n<TAB>bytes<TAB>a;b;c" (stack innermost first),
@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 TOTALS = ["allocs", "frees", "reallocs", "bytes_allocated", "bytes_freed", "usable_allocated",
           "peak_bytes", "peak_blocks", "peak_time_ns", "leaked_bytes", "leaked_blocks", "largest",
           "temporary", "frees_unknown"]
+
+KINDS = ["definite", "indirect", "possible", "reachable", "unclassified"]
 
 
 class Invalid(Exception):
@@ -40,7 +42,15 @@ def check_entries(doc, key, count_key, order_key):
     prev = None
     for e in doc[key]:
         need(isinstance(e, dict), f"{key} entry is not an object")
-        need(set(e) == {count_key, "bytes", "stack", "lines"}, f"{key} entry keys {sorted(e)}")
+        extra = {"kinds"} if key == "leaks" else set()
+        need(set(e) == {count_key, "bytes", "stack", "lines"} | extra,
+             f"{key} entry keys {sorted(e)}")
+        if extra:
+            need(isinstance(e["kinds"], dict) and all(k in KINDS for k in e["kinds"]),
+                 "leaks kinds keys")
+            need(sum(v["bytes"] for v in e["kinds"].values()) == e["bytes"] and
+                 sum(v["blocks"] for v in e["kinds"].values()) == e[count_key],
+                 "a leak's kinds do not add up to it")
         need(is_int(e[count_key]) and is_int(e["bytes"]), f"{key} values not integers")
         need(isinstance(e["stack"], list) and all(isinstance(s, str) for s in e["stack"]),
              f"{key} stack is not a list of strings")
@@ -55,7 +65,7 @@ def check_entries(doc, key, count_key, order_key):
 def heapjson(path):
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    need(doc.get("version") == 1, "version is not 1")
+    need(doc.get("version") == 2, "version is not 2")
     for k in ["command", "pid", "exited", "duration_ns", "totals", "sites", "leaks", "peak",
               "size_histogram", "lifetime_histogram", "gates"]:
         need(k in doc, f"missing {k}")
@@ -65,6 +75,14 @@ def heapjson(path):
     t = doc["totals"]
     for k in TOTALS:
         need(k in t and is_int(t[k]), f"totals.{k}")
+    need(isinstance(t.pop("classified", None), bool), "totals.classified")
+    lk = t.pop("leak_kinds", None)
+    need(isinstance(lk, dict) and sorted(lk) == sorted(KINDS), "totals.leak_kinds keys")
+    for k in KINDS:
+        need(is_int(lk[k]["bytes"]) and is_int(lk[k]["blocks"]), f"leak_kinds.{k}")
+        print(f"KIND\t{k}\t{lk[k]['bytes']}\t{lk[k]['blocks']}")
+    need(sum(v["bytes"] for v in lk.values()) == (t["leaked_bytes"] if doc["exited"] else 0),
+         "leak_kinds do not add up to leaked_bytes")
     for k, v in t.items():
         need(is_int(v), f"totals.{k} not an integer")
         print(f"TOTAL\t{k}\t{v}")

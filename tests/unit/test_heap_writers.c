@@ -271,7 +271,7 @@ static void test_heap_json(void **state)
 	sc_heap_report o = {.command = "./prog \"quoted\" arg", .gates = &g};
 	char *path = write_tmp(sc_heap_write_json(x->h, &o, f));
 	char *doc = slurp(path);
-	expect(doc, "\"version\":1,\"command\":\"./prog \\\"quoted\\\" arg\",\"pid\":4242,"
+	expect(doc, "\"version\":2,\"command\":\"./prog \\\"quoted\\\" arg\",\"pid\":4242,"
 		    "\"exited\":true,\"duration_ns\":9000,");
 	free(doc);
 	char *out = check("heapjson", path);
