@@ -29,42 +29,7 @@
 #include "profile/profile.h"
 #include "report/flamegraph.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-
-static long countdown = -1; /* allocations left before the failing one; -1: never fail */
-static bool failed;
-
-static bool fail_now(void)
-{
-	if (countdown < 0)
-		return false;
-	if (countdown-- == 0) {
-		failed = true;
-		errno = ENOMEM;
-		return true;
-	}
-	return false;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	return fail_now() ? NULL : __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return fail_now() ? NULL : __real_realloc(p, n);
-}
+#include "fail_alloc.h"
 
 static int nfailed;
 
