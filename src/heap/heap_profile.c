@@ -42,6 +42,32 @@ struct copy {
 	uint32_t *str, *mapping, *function, *location, *node;
 };
 
+/* Readies `c` (its src set) for a copy: an empty destination profile and the id maps. */
+static int copy_open(struct copy *c)
+{
+	const sc_profile *src = c->src;
+	c->dst = sc_profile_new();
+	c->str = calloc(src->strings.len + 1, sizeof(uint32_t));
+	c->mapping = calloc(src->mappings.len + 1, sizeof(uint32_t));
+	c->function = calloc(src->functions.len + 1, sizeof(uint32_t));
+	c->location = calloc(src->locations.len + 1, sizeof(uint32_t));
+	c->node = calloc(src->nodes.len + 1, sizeof(uint32_t));
+	if (!c->dst || !c->str || !c->mapping || !c->function || !c->location || !c->node)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Frees the id maps and the destination unless it was handed out (c->dst set to NULL). */
+static void copy_close(struct copy *c)
+{
+	free(c->node);
+	free(c->location);
+	free(c->function);
+	free(c->mapping);
+	free(c->str);
+	sc_profile_free(c->dst);
+}
+
 static int64_t copy_str(struct copy *c, sc_str id)
 {
 	if (!id || id >= c->src->strings.len)
@@ -159,13 +185,7 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 	const sc_heap_totals *t = sc_heap_get_totals(h);
 	struct copy c = {.src = src};
 	int r = -ENOMEM;
-	c.dst = sc_profile_new();
-	c.str = calloc(src->strings.len + 1, sizeof(uint32_t));
-	c.mapping = calloc(src->mappings.len + 1, sizeof(uint32_t));
-	c.function = calloc(src->functions.len + 1, sizeof(uint32_t));
-	c.location = calloc(src->locations.len + 1, sizeof(uint32_t));
-	c.node = calloc(src->nodes.len + 1, sizeof(uint32_t));
-	if (!c.dst || !c.str || !c.mapping || !c.function || !c.location || !c.node)
+	if (copy_open(&c) < 0)
 		goto out;
 	sc_profile *p = c.dst;
 	bool all = kind == SC_HEAP_PROFILE_ALL;
@@ -222,12 +242,7 @@ int sc_heap_build_profile(const sc_heap *h, sc_heap_profile_kind kind, sc_profil
 	c.dst = NULL;
 	r = 0;
 out:
-	free(c.node);
-	free(c.location);
-	free(c.function);
-	free(c.mapping);
-	free(c.str);
-	sc_profile_free(c.dst);
+	copy_close(&c);
 	return r;
 }
 
@@ -262,13 +277,7 @@ static int build_kinds_profile(const sc_heap *h, sc_profile **out)
 	const sc_profile *src = sc_heap_profile_of(h);
 	struct copy c = {.src = src};
 	int r = -ENOMEM;
-	c.dst = sc_profile_new();
-	c.str = calloc(src->strings.len + 1, sizeof(uint32_t));
-	c.mapping = calloc(src->mappings.len + 1, sizeof(uint32_t));
-	c.function = calloc(src->functions.len + 1, sizeof(uint32_t));
-	c.location = calloc(src->locations.len + 1, sizeof(uint32_t));
-	c.node = calloc(src->nodes.len + 1, sizeof(uint32_t));
-	if (!c.dst || !c.str || !c.mapping || !c.function || !c.location || !c.node)
+	if (copy_open(&c) < 0)
 		goto out;
 	sc_profile *p = c.dst;
 	if (sc_profile_add_sample_type(p, "inuse_objects", "count") < 0 ||
@@ -301,12 +310,7 @@ static int build_kinds_profile(const sc_heap *h, sc_profile **out)
 	c.dst = NULL;
 	r = 0;
 out:
-	free(c.node);
-	free(c.location);
-	free(c.function);
-	free(c.mapping);
-	free(c.str);
-	sc_profile_free(c.dst);
+	copy_close(&c);
 	return r;
 }
 
