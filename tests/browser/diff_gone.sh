@@ -10,21 +10,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${SCORCH:?SCORCH must name the scorch executable}"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-
-skip()
-{
-	echo "SKIP diff_gone: $*"
-	exit 77
-}
-
-[ -x "$CHROMIUM" ] || skip "$CHROMIUM not found (apt-get install chromium)"
-command -v node >/dev/null || skip "node not found (apt-get install nodejs npm)"
-[ -f "$here/node_modules/playwright-core/package.json" ] ||
-	skip "tests/browser/node_modules missing (run: cd tests/browser && npm ci)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scorch-browser-diff.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$here/lib.sh"
+browser_setup diff_gone
 set -e
 printf 'main;f 50\nmain;g 30\nmain;h 20\nmain;old 10\n' >"$tmp/base.folded"
 printf 'main;f 10\nmain;g 30\nmain;h 20\nmain;fresh 5\n' >"$tmp/new.folded"

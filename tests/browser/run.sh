@@ -17,21 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${SCORCH:?SCORCH must name the scorch executable}"
 : "${BUILD:?BUILD must name the build directory}"
 : "${SRCDIR:=$(cd "$here/../.." && pwd)}"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-
-skip()
-{
-	echo "SKIP browser: $*"
-	exit 77
-}
-
-[ -x "$CHROMIUM" ] || skip "$CHROMIUM not found (apt-get install chromium)"
-command -v node >/dev/null || skip "node not found (apt-get install nodejs npm)"
-[ -f "$here/node_modules/playwright-core/package.json" ] ||
-	skip "tests/browser/node_modules missing (run: cd tests/browser && npm ci)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scorch-browser.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$here/lib.sh"
+browser_setup browser
 set -e
 "$SCORCH" report --format html -o "$tmp/flamegraph.html" "$here/profile.folded"
 "$SCORCH" diff --normalize -o "$tmp/diff.html" "$SRCDIR/tests/data/diff/base.folded" \

@@ -14,21 +14,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${SCORCH:?SCORCH must name the scorch executable}"
 : "${SRCDIR:=$(cd "$here/../.." && pwd)}"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-
-skip()
-{
-	echo "SKIP views: $*"
-	exit 77
-}
-
-[ -x "$CHROMIUM" ] || skip "$CHROMIUM not found (apt-get install chromium)"
-command -v node >/dev/null || skip "node not found (apt-get install nodejs npm)"
-[ -f "$here/node_modules/playwright-core/package.json" ] ||
-	skip "tests/browser/node_modules missing (run: cd tests/browser && npm ci)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scorch-browser-views.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$here/lib.sh"
+browser_setup views
 set -e
 for i in $(seq 1 70); do echo "/* app.c line $i */"; done >"$tmp/app.c"
 sed "s#SRC#$tmp/app.c#" "$here/views.txt" >"$tmp/views.txt"
