@@ -42,15 +42,15 @@
  * What it is not: a profiler (use `scorch record` on the benchmark program for that), nor
  * thread-safe: one suite is run by one thread at a time; different suites are independent. The
  * library keeps no global state, except, during a run with config.catch_crashes, the signal
- * handlers and their jump target (src/bench/guard.c): one such run at a time per process.
+ * handlers and their jump target: one such run at a time per process.
  *
  * Ownership, in one place: scorch_bench_add() copies the def's strings and args; `user` stays
  * borrowed. scorch_bench_run() fills a caller-owned scorch_bench_report whose arrays and strings
  * it owns until scorch_bench_report_release(). Functions return 0 or -Exxx and never print or
  * exit, except scorch_bench_main(), which is the program's top layer and prints.
  *
- * Read next: src/bench/stats.h (the statistics), src/bench/runner.c (sampling), src/bench/main.c
- * (the command line), src/bench/json.c (the JSON format, with an annotated example).
+ * Read next: docs/bench.md in scorch's documentation (the statistics, sampling, the command line
+ * and the JSON format, with examples).
  */
 #ifndef SCORCH_BENCH_H
 #define SCORCH_BENCH_H
@@ -60,18 +60,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <scorch/api.h> /* SCORCH_API, SCORCH_DO_NOT_OPTIMIZE */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Marks the library's exported symbols; everything else is built with -fvisibility=hidden. */
-#define SCORCH_API __attribute__((visibility("default")))
-
-/* --- Keeping the compiler honest --- */
-
-/* Makes the compiler believe `lvalue` is read and may have changed, so the computation that
- * produced it cannot be removed or hoisted out of the loop. Costs no instruction in itself. */
-#define SCORCH_DO_NOT_OPTIMIZE(lvalue) __asm__ volatile("" : "+m"(lvalue) : : "memory")
 
 /* Pointer form: the pointed-to memory escapes (it may be read by someone we cannot see). */
 static inline void scorch_do_not_optimize(const void *p)
@@ -361,7 +354,7 @@ SCORCH_API int scorch_bench_instructions_available(void);
 
 /* The terminal table, with the environment and any warnings. */
 SCORCH_API int scorch_bench_write_table(const scorch_bench_report *r, FILE *fp);
-/* JSON, schema "scorch.bench" version 1 (documented in src/bench/json.c). */
+/* JSON, schema "scorch.bench" version 1 (documented in docs/bench.md). */
 SCORCH_API int scorch_bench_write_json(const scorch_bench_report *r, FILE *fp);
 /* One row per benchmark, with a header line. */
 SCORCH_API int scorch_bench_write_csv(const scorch_bench_report *r, FILE *fp);

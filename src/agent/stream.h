@@ -37,7 +37,8 @@
 #define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
 #define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
 #define SC_AGENT_VERSION      1u
-#define SC_AGENT_MINOR	      1u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO */
+#define SC_AGENT_MINOR	      2u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO;
+				    1.2: the TRACE records */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -110,6 +111,10 @@ enum {
 	SC_AGENT_REC_ALLOC = 5,	   /* struct sc_agent_alloc */
 	SC_AGENT_REC_FREE = 6,	   /* struct sc_agent_free */
 	SC_AGENT_REC_MALLINFO = 7, /* struct sc_agent_mallinfo (version 1.1) */
+	/* The instrumentation runtime (libscorch, include/scorch/trace.h), version 1.2: */
+	SC_AGENT_REC_TRACE_LOC = 8,	/* struct sc_agent_trace_loc + 3 NUL-terminated strings */
+	SC_AGENT_REC_TRACE = 9,		/* struct sc_agent_trace_ev */
+	SC_AGENT_REC_TRACE_THREAD = 10, /* struct sc_agent_trace_thread + NUL-terminated name */
 };
 
 typedef struct sc_agent_header {
@@ -243,5 +248,57 @@ typedef struct sc_agent_mallinfo {
 	uint64_t uordblks; /* bytes of the chunks in use in the heap segments */
 	uint64_t fordblks; /* bytes of the free chunks in the heap segments */
 } sc_agent_mallinfo;
+
+/* The instrumentation runtime's records (libscorch, include/scorch/trace.h), version 1.2. A
+ * thread claims a ring at its first event. Call sites are numbered per process image (`instance`)
+ * from 1: the thread that numbers a site first writes its TRACE_LOC record, publishes it, and only
+ * then stores the number in the site, so a TRACE event of any ring that names a site was
+ * published after that site's TRACE_LOC (a reader that drained every ring of a round and still
+ * lacks a site's LOC looks again in the next round). Events carry CLOCK_MONOTONIC ns. */
+enum {
+	SC_AGENT_LOC_SPAN = 1,
+	SC_AGENT_LOC_COUNTER = 2,
+	SC_AGENT_LOC_MARK = 3,
+	SC_AGENT_LOC_FRAME = 4,
+	SC_AGENT_LOC_ASYNC = 5,
+	SC_AGENT_LOC_LOOP = 6,
+};
+
+typedef struct sc_agent_trace_loc {
+	uint32_t id;   /* the site's number in its process image */
+	uint32_t line; /* 0: unknown */
+	uint32_t kind; /* SC_AGENT_LOC_* */
+	uint16_t name_len, file_len, func_len; /* string lengths, NULs not counted */
+	uint16_t reserved;
+	/* then name, file and function, each NUL-terminated, padded to 8 in all */
+} sc_agent_trace_loc;
+
+/* sc_agent_trace_ev.kind, and what `loc` and `arg` are for each. */
+enum {
+	SC_AGENT_EV_BEGIN = 1,	     /* a span opens on this thread; arg 0 */
+	SC_AGENT_EV_END = 2,	     /* the innermost open span closes; loc: its site, or 0 */
+	SC_AGENT_EV_COUNTER = 3,     /* arg: the value, a double's bits */
+	SC_AGENT_EV_MARK = 4,	     /* an instant */
+	SC_AGENT_EV_FRAME = 5,	     /* a frame ends */
+	SC_AGENT_EV_ASYNC_BEGIN = 6, /* arg: the request id */
+	SC_AGENT_EV_ASYNC_END = 7,   /* arg: the request id (any thread) */
+	SC_AGENT_EV_LOOP_WAIT = 8,   /* loc: the loop; arg: the wait's timeout ns, UINT64_MAX none */
+	SC_AGENT_EV_LOOP_WAKE = 9,   /* loc: the loop */
+};
+
+typedef struct sc_agent_trace_ev {
+	uint64_t time; /* CLOCK_MONOTONIC ns */
+	uint32_t loc;  /* the site's number (TRACE_LOC), 0 only where the kind allows it */
+	uint32_t kind; /* SC_AGENT_EV_* */
+	uint64_t arg;
+} sc_agent_trace_ev;
+
+/* The thread's name (scorch_thread_name, or the kernel's at the ring's claim). */
+typedef struct sc_agent_trace_thread {
+	uint64_t time;
+	uint32_t tid;
+	uint32_t len; /* NUL not counted */
+	/* then the name, NUL-terminated, padded to 8 */
+} sc_agent_trace_thread;
 
 #endif
