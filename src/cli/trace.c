@@ -219,6 +219,8 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	rc = sc_cli_exit_status(c.exited, c.wait_status);
+	m->root_pid = c.pid;
+	m->root_name = base ? base + 1 : cmd[0];
 	if ((r = sc_trace_model_finish(m)) < 0) {
 		sc_cli_error("trace", r, "cannot analyse the events");
 		rc = 1;

@@ -18,8 +18,9 @@
  *
  * Spans are sorted by thread, then start, outer first, so a viewer that does not sort still
  * nests them. An async span's "b" is on the thread that began it, its "e" on the one that ended
- * it; one never ended gets its "e" at the end of the run with "open":true in its args. A name
- * for a pid is its main thread's name, else "pid N"; a thread without a name is "thread N".
+ * it; one never ended gets its "e" at the end of the run with "open":true in its args. A
+ * process is named as sc_trace_model_process_name says (the command's own: its file's name); a
+ * thread without a name is "thread N".
  */
 #include "formats/chrome_trace.h"
 
@@ -137,11 +138,7 @@ static int names(struct w *w, const sc_trace_model *m)
 		uint32_t pid = (uint32_t)(ids.data[i] >> 32), tid = (uint32_t)ids.data[i];
 		char buf[32];
 		if (!i || pid != last_pid) {
-			const char *pn = sc_trace_model_thread_name(m, pid, pid);
-			if (!pn) {
-				snprintf(buf, sizeof(buf), "pid %u", pid);
-				pn = buf;
-			}
+			const char *pn = sc_trace_model_process_name(m, pid, buf, sizeof(buf));
 			begin(w, "M", "process_name");
 			addf(w, ",\"pid\":%u,\"tid\":0,\"args\":{\"name\":", pid);
 			str(w, pn);

@@ -284,10 +284,12 @@ sc_trace_model *sc_trace_model_new(void)
 	m->profile = sc_profile_new();
 	if (!m->dec || !m->profile ||
 	    sc_profile_add_sample_type(m->profile, "span_time", "nanoseconds") < 0 ||
-	    sc_profile_add_sample_type(m->profile, "spans", "count") < 0) {
+	    sc_profile_add_sample_type(m->profile, "spans", "count") < 0 ||
+	    sc_profile_intern(m->profile, "span_time") < 0) {
 		sc_trace_model_free(m);
 		return NULL;
 	}
+	m->profile->default_sample_type = (sc_str)sc_profile_intern(m->profile, "span_time");
 	return m;
 }
 
@@ -331,16 +333,24 @@ const char *sc_trace_model_thread_name(const sc_trace_model *m, uint32_t pid, ui
 	return NULL;
 }
 
-/* The sample's labels: thread_name and process_name (the main thread's name, or "pid N"). */
+const char *sc_trace_model_process_name(const sc_trace_model *m, uint32_t pid, char *buf,
+					size_t size)
+{
+	if (pid == m->root_pid && m->root_name)
+		return m->root_name;
+	const char *p = sc_trace_model_thread_name(m, pid, pid);
+	if (p)
+		return p;
+	snprintf(buf, size, "pid %u", pid);
+	return buf;
+}
+
+/* The sample's labels: thread_name and process_name. */
 static int add_labels(sc_trace_model *m, uint32_t pid, uint32_t tid)
 {
 	char buf[32];
 	const char *t = sc_trace_model_thread_name(m, pid, tid);
-	const char *p = sc_trace_model_thread_name(m, pid, pid);
-	if (!p) {
-		snprintf(buf, sizeof(buf), "pid %u", pid);
-		p = buf;
-	}
+	const char *p = sc_trace_model_process_name(m, pid, buf, sizeof(buf));
 	if (t && sc_profile_add_label(m->profile, "thread_name", t, 0, NULL) < 0)
 		return -ENOMEM;
 	return sc_profile_add_label(m->profile, "process_name", p, 0, NULL) < 0 ? -ENOMEM : 0;

@@ -22,6 +22,7 @@
 #define SC_TRACE_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "profile/profile.h"
@@ -102,6 +103,8 @@ typedef struct sc_trace_model {
 	sc_hashmap name_index, series_index, loop_index, thread_index, loc_index;
 	uint64_t first_time, last_time; /* of all events kept; 0 before any */
 	sc_profile *profile;		/* the profile of spans (owned) */
+	uint32_t root_pid;     /* the command's process, named root_name (set by the caller) */
+	const char *root_name; /* borrowed; NULL: processes are named after their main thread */
 	bool finished;
 	int err; /* the first error of a callback */
 } sc_trace_model;
@@ -120,6 +123,11 @@ int sc_trace_model_finish(sc_trace_model *m);
 
 /* A thread's name, or NULL. */
 const char *sc_trace_model_thread_name(const sc_trace_model *m, uint32_t pid, uint32_t tid);
+
+/* A process's name: root_name for root_pid, else its main thread's name, else "pid N" (in
+ * buf). */
+const char *sc_trace_model_process_name(const sc_trace_model *m, uint32_t pid, char *buf,
+					size_t size);
 
 /* Span names sorted by total time, largest first: an array of m->names.len pointers into m,
  * malloc'ed (the caller frees it), or NULL on -ENOMEM. */
