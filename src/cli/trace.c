@@ -253,13 +253,13 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	if (c.lost) {
-		unsigned mib = (ring_bytes ? ring_bytes : SC_TRACE_RING_BYTES) >> 20;
-		fprintf(stderr,
-			"scorch trace: %llu events lost (a thread's ring was full%s): rerun with a "
-			"bigger --buffer (now %s%uM per thread); spans around the gaps may be cut "
-			"short or unmatched\n",
-			(unsigned long long)c.lost, c.lost_no_ring ? ", or no ring was free" : "",
-			mib ? "" : "<", mib ? mib : 1);
+		uint32_t rb = ring_bytes ? ring_bytes : SC_TRACE_RING_BYTES;
+		fprintf(
+		    stderr,
+		    "scorch trace: %llu events lost (a thread's ring was full%s): rerun with a "
+		    "bigger --buffer (now %u%s per thread); spans around the gaps may be missing\n",
+		    (unsigned long long)c.lost, c.lost_no_ring ? ", or no ring was free" : "",
+		    rb >= 1u << 20 ? rb >> 20 : rb >> 10, rb >= 1u << 20 ? "M" : "K");
 	}
 	if (c.processes && c.note[0] && strstr(c.note, "no process") == NULL)
 		fprintf(stderr, "scorch trace: %s\n", c.note);

@@ -6,6 +6,7 @@
  *   trace_known          the spans, counters and marks written beside the code
  *   trace_known kill     3 "before" spans, then SIGKILL to itself inside the open span "doomed"
  *   trace_known fork     a child process with 2 "child" spans, the parent 1 "parent" span
+ *   trace_known many     2000 "tiny" spans in a burst (4000 events: more than a 4K ring holds)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -129,8 +130,18 @@ static int forked(void)
 	return 0;
 }
 
+static int many(void)
+{
+	for (int i = 0; i < 2000; i++) {
+		SCORCH_SPAN("tiny"); /* 2000, empty */
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "many"))
+		return many();
 	if (argc > 1 && !strcmp(argv[1], "kill"))
 		return killed();
 	if (argc > 1 && !strcmp(argv[1], "fork"))
