@@ -39,7 +39,7 @@ static const char *const usage[] = {
 };
 
 static const char *const examples[] = {
-    "scorch trace -- ./server --port 8080",
+    "scorch trace -- ./server 8080",
     "scorch trace -o trace-out --duration 10 -- ./game",
     "scorch trace --buffer 16M -- ./busy-loop",
     NULL,
