@@ -312,6 +312,9 @@ int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f)
 		r = -ENOMEM;
 		start = end;
 	}
+	if (o->more && (r = o->more(o->more_ctx, &w.out, &w.nevents)) < 0)
+		goto out;
+	r = -ENOMEM;
 	if (sc_strbuf_adds(
 		&w.out, "],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"version\":\"" SC_CHROME_V
 			"\"}}\n") < 0)
