@@ -6,11 +6,13 @@
  *   trace_known          the spans, counters and marks written beside the code
  *   trace_known kill     3 "before" spans, then SIGKILL to itself inside the open span "doomed"
  *   trace_known fork     a child process with 2 "child" spans, the parent 1 "parent" span
- *   trace_known many     2000 "tiny" spans in a burst (4000 events: more than a 4K ring holds)
+ *   trace_known many [N] N (default 2000) "tiny" spans in a burst (2N events: 2000 spans are
+ *                        more than a 4K ring holds); bench/trace.sh's workload
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,10 +132,10 @@ static int forked(void)
 	return 0;
 }
 
-static int many(void)
+static int many(long n)
 {
-	for (int i = 0; i < 2000; i++) {
-		SCORCH_SPAN("tiny"); /* 2000, empty */
+	for (long i = 0; i < n; i++) {
+		SCORCH_SPAN("tiny"); /* n (2000), empty */
 	}
 	return 0;
 }
@@ -141,7 +143,7 @@ static int many(void)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "many"))
-		return many();
+		return many(argc > 2 ? atol(argv[2]) : 2000);
 	if (argc > 1 && !strcmp(argv[1], "kill"))
 		return killed();
 	if (argc > 1 && !strcmp(argv[1], "fork"))
