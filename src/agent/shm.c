@@ -23,6 +23,7 @@ long sc_shm_page_size = 4096;
 
 static unsigned char *rings_base;
 static uint64_t ring_stride, ring_mask;
+static size_t map_bytes;
 static char exe_path[4096];
 static uint64_t vdso_base;
 static uint64_t own_start, own_end;
@@ -47,20 +48,13 @@ static sc_agent_ring *ring_at(uint32_t i)
 	return (sc_agent_ring *)(rings_base + (uint64_t)i * ring_stride);
 }
 
-bool sc_shm_map(void)
+bool sc_shm_map_fd(int fd)
 {
-	const char *path = getenv(SC_AGENT_ENV_FILE);
-	if (!path || !*path)
-		return false;
 	sc_shm_page_size = sysconf(_SC_PAGESIZE);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
 	struct stat st;
 	void *m = MAP_FAILED;
 	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= SC_AGENT_HEADER_BYTES)
 		m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (m == MAP_FAILED)
 		return false;
 	sc_agent_header *h = m;
@@ -68,15 +62,34 @@ bool sc_shm_map(void)
 	if (memcmp(h->magic, SC_AGENT_MAGIC, 8) || h->version != SC_AGENT_VERSION ||
 	    h->header_bytes != SC_AGENT_HEADER_BYTES || !h->ring_bytes ||
 	    (h->ring_bytes & (h->ring_bytes - 1)) || h->ring_bytes % 8 ||
-	    h->header_bytes + stride * h->nrings > (uint64_t)st.st_size || !h->max_depth) {
+	    h->header_bytes + stride * h->nrings > (uint64_t)st.st_size) {
 		munmap(m, (size_t)st.st_size);
 		return false;
 	}
 	rings_base = (unsigned char *)m + h->header_bytes;
 	ring_stride = stride;
 	ring_mask = h->ring_bytes - 1;
+	map_bytes = (size_t)st.st_size;
 	sc_shm_hdr = h;
 	return true;
+}
+
+bool sc_shm_map(void)
+{
+	const char *path = getenv(SC_AGENT_ENV_FILE);
+	if (!path || !*path)
+		return false;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = sc_shm_map_fd(fd);
+	close(fd);
+	if (ok && !sc_shm_hdr->max_depth) { /* the samplers' walks need a depth */
+		munmap(sc_shm_hdr, map_bytes);
+		sc_shm_hdr = NULL;
+		ok = false;
+	}
+	return ok;
 }
 
 uint32_t sc_shm_new_instance(void)

@@ -36,6 +36,9 @@ extern long sc_shm_page_size;
 /* Maps the file named by SCORCH_AGENT_FILE and checks its header. false when there is none or it
  * is not one (the agent then stays inactive). */
 bool sc_shm_map(void);
+/* Maps the file open as `fd` (the caller keeps it) and checks its layout, not max_depth: the
+ * instrumentation runtime's way (src/trace/runtime.c), which takes no stacks. */
+bool sc_shm_map_fd(int fd);
 /* Once per process image, after sc_lu_init: the program's path (for its MAP records), the vDSO,
  * and this library's own code (whose frames sc_shm_drop_own removes); `own` is any function of
  * the calling library. Returns a new instance number (stream.h: one per process image). */
