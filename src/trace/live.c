@@ -24,8 +24,8 @@
 #define NO_SEC	UINT64_MAX
 
 typedef struct hist_slot {
-	uint64_t sec; /* NO_SEC: empty */
-	uint64_t count, max;
+	uint64_t sec;		  /* NO_SEC: empty */
+	uint64_t count, min, max; /* min, max: of the histogram's values */
 	uint32_t hist[SC_LIVE_BUCKETS];
 } hist_slot;
 
@@ -132,9 +132,13 @@ static void slot_add(hist_slot *slots, uint64_t sec, uint64_t v, bool hist)
 		return;
 	s->count++;
 	if (hist) {
+		if (s->count == 1)
+			s->min = v;
 		s->hist[sc_live_bucket(v)]++;
 		if (v > s->max)
 			s->max = v;
+		if (v < s->min)
+			s->min = v;
 	}
 }
 
@@ -143,12 +147,14 @@ static uint64_t window_hist(const hist_slot *slots, uint64_t from, uint64_t to, 
 			    uint64_t *p99, uint64_t *max)
 {
 	uint32_t sum[SC_LIVE_BUCKETS] = {0};
-	uint64_t n = 0;
+	uint64_t n = 0, min = UINT64_MAX;
 	*max = 0;
 	for (uint64_t sec = from; sec <= to; sec++) {
 		const hist_slot *s = &slots[sec % WSLOTS];
 		if (s->sec != sec)
 			continue;
+		if (s->count && s->min < min)
+			min = s->min;
 		for (unsigned b = 0; b < SC_LIVE_BUCKETS; b++) {
 			sum[b] += s->hist[b];
 			n += s->hist[b];
@@ -171,7 +177,7 @@ static uint64_t window_hist(const hist_slot *slots, uint64_t from, uint64_t to, 
 				continue;
 			uint64_t lo = sc_live_bucket_lo(b);
 			uint64_t v = b < 16 ? lo : lo + (sc_live_bucket_lo(b + 1) - lo) / 2;
-			*out[k] = v > *max ? *max : v;
+			*out[k] = v > *max ? *max : v < min ? min : v;
 			break;
 		}
 	}

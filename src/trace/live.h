@@ -18,12 +18,12 @@
  * start; the rate over the last completed second and over the last 10 (or since the first event,
  * if later); p50, p99 and max of the durations of the spans that ended in the last 10 seconds
  * and the current one (from per-second log histograms: a percentile is within 1/16 of the true
- * value; max is exact). Per thread: the share of the last 10 s (completed tenths of a second,
- * since the thread's first event if later) spent busy: inside its outermost spans, or, for a
- * thread that runs an event loop, between each wake and the next wait. Per loop: iterations over
- * the last completed second, lag p50/p99/max over the last 10 s. Per counter: the last value and
- * one value per second (the last of that second) for a sparkline. Warnings, in the spirit of
- * tokio-console's lints:
+ * value, and never outside the window's min and max; max is exact). Per thread: the share of the
+ * last 10 s (completed tenths of a second, since the thread's first event if later) spent busy:
+ * inside its outermost spans, or, for a thread that runs an event loop, between each wake and the
+ * next wait. Per loop: iterations over the last completed second, lag p50/p99/max over the last 10
+ * s. Per counter: the last value and one value per second (the last of that second) for a
+ * sparkline. Warnings, in the spirit of tokio-console's lints:
  *   - BLOCKED: an outermost span on a loop's thread (a callback between a wake and the next wait)
  *     that lasted longer than cfg.block_ns, or a loop iteration busy that long; kept with its
  *     count, worst duration and last time;

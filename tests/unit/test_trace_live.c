@@ -6,6 +6,7 @@
  *   spans     100 spans/s of 1 ms for 20 s, then one of 50 ms: counts, totals, rates over the
  *             last second and the last 10, p50 1 ms, max 50 ms, p99 within 1/16 of 1 ms; the
  *             percentiles forget spans older than the window; sites of one name merge;
+ *   equal     spans of one duration have it as p50 and p99;
  *   rates     10 s rates average over the seconds since the first event when it is more recent;
  *   threads   a thread inside outermost spans 100% of the time is busy 1 and warned about, one
  *             half the time is busy 0.5, nested spans do not count twice; a loop thread's busy
@@ -132,6 +133,24 @@ static void test_rates_since_first(void **state)
 	assert_int_equal(sc_live_view_make(l, T0 + 4 * SEC + 1, &v), 0);
 	assert_true(span_row(&v, "x")->rate10 == 50);
 	assert_true(span_row(&v, "x")->rate1 == 50);
+	sc_live_view_release(&v);
+	sc_live_free(l);
+}
+
+/* Equal durations: the percentiles are the value itself (the window's min and max bound them). */
+static void test_equal_durations(void **state)
+{
+	(void)state;
+	sc_live *l = sc_live_new(NULL);
+	assert_non_null(l);
+	for (uint64_t i = 0; i < 10; i++)
+		assert_int_equal(
+		    sc_live_span(l, "slow", 1, T0 + i * SEC, T0 + i * SEC + 150 * MS, 0), 0);
+	sc_live_view v;
+	assert_int_equal(sc_live_view_make(l, T0 + 10 * SEC, &v), 0);
+	assert_int_equal(span_row(&v, "slow")->p50, 150 * MS);
+	assert_int_equal(span_row(&v, "slow")->p99, 150 * MS);
+	assert_int_equal(span_row(&v, "slow")->max, 150 * MS);
 	sc_live_view_release(&v);
 	sc_live_free(l);
 }
@@ -286,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_buckets),
 	    cmocka_unit_test(test_spans),
 	    cmocka_unit_test(test_rates_since_first),
+	    cmocka_unit_test(test_equal_durations),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_loops),
 	    cmocka_unit_test(test_stuck),
