@@ -2,8 +2,8 @@
  * commands.h: the entry points of scorch's subcommands, one file each in src/cli/.
  *
  * A command returns its exit status: 0 success, 1 for a failure it reported, 2 for bad usage;
- * `record` and `heap` return the profiled command's own status. Only src/cli/ prints to the user, in the
- * style "scorch CMD: what went wrong".
+ * `record` and `heap` return the profiled command's own status. Only src/cli/ prints to the user,
+ * in the style "scorch CMD: what went wrong".
  */
 #ifndef SC_CLI_COMMANDS_H
 #define SC_CLI_COMMANDS_H
@@ -12,6 +12,7 @@
 
 int cmd_record(int argc, char **argv);
 int cmd_heap(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -34,6 +34,8 @@ struct command {
 static const struct command commands[] = {
     {"record", cmd_record, "profile a command's (or a running process's) CPU time"},
     {"heap", cmd_heap, "track every allocation of a command: leaks, peak, allocation sites"},
+    {"trace", cmd_trace,
+     "collect the spans, counters and marks of a program linked with libscorch"},
     {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"console", cmd_console, "live view of a running instrumented program (SCORCH_CONSOLE=1)"},

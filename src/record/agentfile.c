@@ -143,15 +143,16 @@ int sc_agentfile_env(const sc_agentfile *f, const char *lib, char *env[2])
 {
 	const char *old = getenv("LD_PRELOAD");
 	sc_strbuf a = {0}, b = {0};
-	if (sc_strbuf_addf(&a, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "",
-			   old && *old ? old : "") < 0 ||
+	if ((lib && sc_strbuf_addf(&a, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "",
+				   old && *old ? old : "") < 0) ||
 	    sc_strbuf_addf(&b, "%s=%s", SC_AGENT_ENV_FILE, f->path) < 0) {
 		sc_strbuf_release(&a);
 		sc_strbuf_release(&b);
 		return -ENOMEM;
 	}
-	env[0] = a.buf;
-	env[1] = b.buf;
+	/* Without a library (the program links its agent: libscorch), the file's name only. */
+	env[0] = lib ? a.buf : b.buf;
+	env[1] = lib ? b.buf : NULL;
 	return 0;
 }
 

@@ -54,7 +54,7 @@ int sc_agentfile_attach(sc_agentfile *f, int fd, uint64_t size, char *err, size_
 void sc_agentfile_close(sc_agentfile *f);
 
 /* "LD_PRELOAD=LIB[:the user's]" and "SCORCH_AGENT_FILE=PATH", malloc'ed, in env[0], env[1];
- * 0 or -ENOMEM. */
+ * with `lib` NULL, "SCORCH_AGENT_FILE=PATH" in env[0] and NULL in env[1]. 0 or -ENOMEM. */
 int sc_agentfile_env(const sc_agentfile *f, const char *lib, char *env[2]);
 
 struct sc_addrspace;
@@ -80,7 +80,7 @@ int sc_agentfile_drain(sc_agentfile *f, uint32_t i, bool reclaim, sc_agentfile_f
 /* Running a command with an agent (session.h does the launching and the stopping policy). */
 typedef struct sc_agentfile_run {
 	char *const *argv;	     /* the command */
-	const char *lib;	     /* the agent library, preloaded */
+	const char *lib;	     /* the agent library, preloaded; NULL: none (libscorch) */
 	double duration;	     /* seconds; 0 = until the command exits */
 	int poll_ms;		     /* rounds at least this often */
 	sc_profile *p;		     /* its time_nanos and duration_nanos are set */

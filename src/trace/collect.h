@@ -1,0 +1,55 @@
+/*
+ * collect.h: running an instrumented command and draining its trace events (`scorch trace`,
+ * and `scorch trace --live`, which shares the loop through the per-round callback).
+ *
+ * sc_trace_collect_run creates the agent file (record/agentfile.h: rings of `ring_bytes` each),
+ * runs the command with SCORCH_AGENT_FILE in its environment and no LD_PRELOAD (the program
+ * links libscorch, whose runtime maps the file), and every `poll_ms` drains every ring into the
+ * decoder (decode.h), then calls sc_trace_decoder_round and the caller's `round`. After the
+ * command ends (or --duration, or a signal to scorch: session.h's policy) one last round drains
+ * what is left, rings of threads and processes that are gone included, so what a crashed or
+ * killed command wrote is kept. sc_trace_decoder_finish is the caller's.
+ *
+ * Returns 0, a callback's error, or -errno with `err` filled; -ENOENT with exec_errno for a
+ * command that cannot be run. Prints nothing.
+ */
+#ifndef SC_TRACE_COLLECT_H
+#define SC_TRACE_COLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profile/profile.h"
+#include "trace/decode.h"
+
+#define SC_TRACE_RING_BYTES (1u << 20) /* per thread, by default */
+#define SC_TRACE_NRINGS	    128u
+
+typedef struct sc_trace_collect {
+	char *const *argv;
+	double duration;     /* seconds; 0: until the command exits */
+	uint32_t ring_bytes; /* a power of two; 0: SC_TRACE_RING_BYTES */
+	uint32_t nrings;     /* 0: SC_TRACE_NRINGS */
+	int poll_ms;	     /* 0: 20 */
+	sc_trace_decoder *dec;
+	sc_profile *p; /* its time_nanos and duration_nanos are set */
+	/* After each round's drain, `last` for the final one; a negative return stops the run
+	 * (the command is killed) and is returned. May be NULL. */
+	int (*round)(void *ctx, bool last);
+	void *ctx;
+	/* Results: */
+	uint32_t pid; /* the command's */
+	bool exited, killed, stopped;
+	int wait_status;
+	int exec_errno;
+	double seconds;
+	uint32_t processes; /* process images whose runtime mapped the file */
+	uint64_t lost;	    /* events dropped: full rings, or no ring free for a thread */
+	uint64_t lost_no_ring;
+	char note[512]; /* what the agent file has to say (record/agentfile.h), or "" */
+	char err[512];
+} sc_trace_collect;
+
+int sc_trace_collect_run(sc_trace_collect *c);
+
+#endif
