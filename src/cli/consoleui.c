@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -225,12 +226,19 @@ void sc_cui_free(sc_cui *ui)
 	free(ui);
 }
 
-int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)
+int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec)
 {
 	sc_cui *ui = ctx;
-	(void)ring;
+	if (!ui->o.pid)
+		ui->o.pid = (pid_t)r->pid;
 	sc_trace_decoder_ring(ui->dec, r);
 	return sc_trace_decoder_feed(ui->dec, r, rec);
+}
+
+int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)
+{
+	(void)ring;
+	return sc_cui_record(ctx, r, rec);
 }
 
 /* --- composing the screen --- */
@@ -604,7 +612,9 @@ int sc_cui_round(sc_cui *ui, uint64_t now)
 	sc_live_view_release(&ui->view);
 	r = sc_live_view_make(ui->live, now, &ui->view);
 	ui->have_view = true;
-	ui->uptime_ms = sc_cui_uptime_ms(ui->o.pid);
+	long long up = sc_cui_uptime_ms(ui->o.pid);
+	if (up >= 0)
+		ui->uptime_ms = up; /* else gone: the last one known */
 	draw(ui);
 	return r;
 }
@@ -622,7 +632,7 @@ int sc_cui_keys(sc_cui *ui)
 {
 	unsigned char buf[64];
 	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-	if (n == 0 && !isatty(STDIN_FILENO))
+	if (n <= 0)
 		return 0;
 	for (ssize_t i = 0; i < n; i++) {
 		unsigned char k = buf[i];
@@ -676,6 +686,66 @@ int sc_cui_keys(sc_cui *ui)
 	}
 	draw(ui);
 	return 0;
+}
+
+static int wait_pipe[2] = {-1, -1};
+static volatile sig_atomic_t wait_quit, wait_winch;
+
+static void on_wait_signal(int sig)
+{
+	int e = errno;
+	if (sig == SIGWINCH)
+		wait_winch = 1;
+	else
+		wait_quit = 1;
+	char c = 0;
+	ssize_t w = write(wait_pipe[1], &c, 1);
+	(void)w;
+	errno = e;
+}
+
+void sc_cui_wait_quit(sc_cui *ui)
+{
+	if (!ui->o.screen || pipe2(wait_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	const int sigs[4] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+	struct sigaction sa = {.sa_handler = on_wait_signal}, old[4];
+	wait_quit = wait_winch = 0;
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	while (!wait_quit) {
+		struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+				      {.fd = wait_pipe[0], .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		char buf[16];
+		while (p[1].revents && read(wait_pipe[0], buf, sizeof(buf)) > 0)
+			;
+		if (wait_winch) {
+			wait_winch = 0;
+			sc_cui_redraw(ui);
+		}
+		if ((p[0].revents & POLLIN) && sc_cui_keys(ui))
+			break;
+		if (p[0].revents & (POLLHUP | POLLERR))
+			break;
+	}
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	close(wait_pipe[0]);
+	close(wait_pipe[1]);
+}
+
+void sc_cui_take_terminal(void)
+{
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) == getpgrp())
+		return;
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(STDIN_FILENO, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int sc_cui_print(sc_cui *ui, FILE *f)

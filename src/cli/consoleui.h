@@ -30,8 +30,8 @@
 #include "agent/stream.h"
 
 typedef struct sc_cui_options {
-	const char *program; /* shown in the header */
-	pid_t pid;
+	const char *program;	     /* shown in the header */
+	pid_t pid;		     /* 0: the first ring's process */
 	uint64_t block_ns, stuck_ns; /* live.h's thresholds (0: defaults) */
 	bool screen; /* full screen on the terminal (raw mode, alternate screen); else plain text */
 } sc_cui_options;
@@ -44,6 +44,8 @@ void sc_cui_free(sc_cui *ui); /* NULL is fine */
 
 /* sc_agentfile_fn: one record to the decoder. */
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec);
+/* The same for `scorch trace --live` (trace/collect.h's record hook). */
+int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
 /* After draining every ring: the decoder's round, the open spans, the view at `now`
  * (CLOCK_MONOTONIC ns), drawn unless paused. `lost`: records the runtime dropped so far. */
 int sc_cui_round(sc_cui *ui, uint64_t now);
@@ -52,6 +54,12 @@ void sc_cui_exited(sc_cui *ui, const char *why);
 /* Reads the keys waiting on standard input (non-blocking) and acts on them. 1 when the user
  * quit, else 0. */
 int sc_cui_keys(sc_cui *ui);
+/* After sc_cui_exited: keys (and a resize) until the user quits, or SIGINT, SIGTERM, SIGHUP
+ * (handled meanwhile). */
+void sc_cui_wait_quit(sc_cui *ui);
+/* Makes scorch's process group the terminal's foreground again (`scorch trace --live`: the
+ * session hands it to the command, but the console reads the keys). */
+void sc_cui_take_terminal(void);
 /* Redraws (after a resize). */
 void sc_cui_redraw(sc_cui *ui);
 /* Writes the current view as plain text (no escape codes) to `f`. */

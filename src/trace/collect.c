@@ -18,8 +18,10 @@ struct run {
 
 static int on_record(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)
 {
+	sc_trace_collect *c = ctx;
 	(void)ring;
-	return sc_trace_decoder_feed(ctx, r, rec);
+	int ret = sc_trace_decoder_feed(c->dec, r, rec);
+	return ret < 0 || !c->record ? ret : c->record(c->ctx, r, rec);
 }
 
 static int round_cb(void *ctx, bool last)
@@ -36,7 +38,7 @@ static int round_cb(void *ctx, bool last)
 		sc_trace_decoder_ring(c->dec, ring);
 		/* Threads that are gone (a killed process) are reclaimed: every round, since a
 		 * process of the command may die at any time and its rings are wanted by others. */
-		int r = sc_agentfile_drain(&run->f, i, true, on_record, c->dec);
+		int r = sc_agentfile_drain(&run->f, i, true, on_record, c);
 		if (r < 0)
 			return r;
 	}
