@@ -180,11 +180,28 @@ static int drain(sc_agentfile *f, sc_cui *ui)
 	return sc_cui_round(ui, now_ns());
 }
 
+/* The program's name: its argv[0]'s last component (the main thread's name, /proc/PID/comm, is
+ * often renamed by scorch_thread_name), else comm. */
 static void program_name(pid_t pid, char *buf, size_t size)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	char path[64], arg[256];
 	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, arg, sizeof(arg) - 1);
+		close(fd);
+		if (n > 0) {
+			arg[n] = 0;
+			const char *slash = strrchr(arg, '/'), *b = slash ? slash + 1 : arg;
+			size_t len = strnlen(b, size - 1);
+			memcpy(buf, b, len);
+			buf[len] = 0;
+		}
+	}
+	if (buf[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (f) {
 		if (fgets(buf, (int)size, f))
