@@ -568,6 +568,7 @@ static void draw(sc_cui *ui)
 {
 	if (!ui->o.screen)
 		return;
+	term_size(ui); /* cheap, and a resize shows at the next redraw without SIGWINCH */
 	sc_strbuf_reset(&ui->screen);
 	screen s = {.sb = &ui->screen, .cols = ui->cols, .rows = ui->rows, .ansi = true};
 	sc_strbuf_adds(&ui->screen, "\x1b[H");
