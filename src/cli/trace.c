@@ -14,6 +14,7 @@
  * options.
  */
 #include "cli/commands.h"
+#include "cli/consoleui.h"
 #include "cli/options.h"
 #include "formats/chrome_trace.h"
 #include "formats/pprof.h"
@@ -32,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const usage[] = {
     "scorch trace [options] -- COMMAND [ARGS...]",
@@ -42,6 +45,7 @@ static const char *const examples[] = {
     "scorch trace -- ./server 8080",
     "scorch trace -o trace-out --duration 10 -- ./game",
     "scorch trace --buffer 16M -- ./busy-loop",
+    "scorch trace --live -- ./server",
     NULL,
 };
 
@@ -104,10 +108,58 @@ static int parse_buffer(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* --live: the console (consoleui.h) fed by the same drain, redrawn every LIVE_MS; the keys read
+ * every round. The session hands the terminal to the command; the console takes it back at the
+ * first round, since it reads the keys. q closes the console (tracing goes on). */
+#define LIVE_MS 500
+struct live {
+	sc_cui *ui;
+	uint64_t next;
+	bool took_tty, closed;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int live_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec)
+{
+	struct live *lv = ctx;
+	return lv->closed ? 0 : sc_cui_record(lv->ui, r, rec);
+}
+
+static int live_round(void *ctx, bool last)
+{
+	struct live *lv = ctx;
+	if (lv->closed)
+		return 0;
+	if (!lv->took_tty) {
+		sc_cui_take_terminal();
+		lv->took_tty = true;
+	}
+	uint64_t now = now_ns();
+	if (last || now >= lv->next) {
+		int r = sc_cui_round(lv->ui, now);
+		if (r < 0)
+			return r;
+		lv->next = now + LIVE_MS * 1000000ull;
+	}
+	if (sc_cui_keys(lv->ui)) {
+		sc_cui_restore_terminal();
+		lv->closed = true;
+		fprintf(stderr, "scorch trace: console closed; tracing goes on until the command "
+				"ends (Ctrl-C stops it)\n");
+	}
+	return 0;
+}
+
 /* Runs the command and drains its events into `m`'s decoder; `round` (may be NULL) after each
  * round, with `ctx`: the live console's hook. Results in *c. */
 static int collect(char *const *argv, double duration, uint32_t ring_bytes, sc_trace_model *m,
-		   int (*round)(void *ctx, bool last), void *ctx, sc_trace_collect *c)
+		   struct live *lv, sc_trace_collect *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->argv = argv;
@@ -115,8 +167,11 @@ static int collect(char *const *argv, double duration, uint32_t ring_bytes, sc_t
 	c->ring_bytes = ring_bytes;
 	c->dec = sc_trace_model_decoder(m);
 	c->p = m->profile;
-	c->round = round;
-	c->ctx = ctx;
+	if (lv) {
+		c->round = live_round;
+		c->record = live_record;
+		c->ctx = lv;
+	}
 	return sc_trace_collect_run(c);
 }
 
@@ -150,7 +205,7 @@ int cmd_trace(int argc, char **argv)
 	const char *outdir = NULL, *buffer = NULL;
 	int top = 10;
 	double duration = 0;
-	bool quiet = false;
+	bool quiet = false, live = false;
 	sc_option opts[] = {
 	    SC_OPT_STR('o', "output", &outdir, "DIR",
 		       "output folder (default scorch-out/trace-COMMAND-TIMESTAMP)"),
@@ -162,6 +217,9 @@ int cmd_trace(int argc, char **argv)
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000,
 			     "span names shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
+	    SC_OPT_FLAG(0, "live", &live,
+			"show the live console while the command runs (keys as in scorch "
+			"console); the outputs are written at the end as usual"),
 	    SC_OPT_END(),
 	};
 	int argi = sc_options_parse("trace", usage, opts, examples, argc, argv);
@@ -182,6 +240,10 @@ int cmd_trace(int argc, char **argv)
 		return 2;
 	}
 	char *const *cmd = argv + argi;
+	if (live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		sc_cli_error("trace", 0, "--live needs a terminal (standard input and output)");
+		return 2;
+	}
 
 	int rc = 1;
 	sc_outdir dir = {0};
@@ -206,7 +268,20 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	sc_trace_collect c;
-	r = collect(cmd, duration, ring_bytes, m, NULL, NULL, &c);
+	struct live lv = {0};
+	if (live) {
+		sc_cui_options o = {.program = base ? base + 1 : cmd[0], .screen = true};
+		if (!(lv.ui = sc_cui_new(&o))) {
+			sc_cli_error("trace", errno, "cannot set up the live console");
+			goto out;
+		}
+	}
+	r = collect(cmd, duration, ring_bytes, m, live ? &lv : NULL, &c);
+	if (lv.ui && !lv.closed && r >= 0) {
+		sc_cui_exited(lv.ui, "program exited (q: write the outputs)");
+		sc_cui_wait_quit(lv.ui);
+	}
+	sc_cui_free(lv.ui);
 	if (r < 0) {
 		if (c.exec_errno) {
 			sc_cli_error("trace", c.exec_errno, "cannot run '%s'", cmd[0]);

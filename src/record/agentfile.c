@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,37 @@ int sc_agentfile_create(sc_agentfile *f, uint32_t nrings, uint32_t ring_bytes, c
 	return 0;
 }
 
+int sc_agentfile_attach(sc_agentfile *f, int fd, uint64_t size, char *err, size_t errsize)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < size || size < SC_AGENT_HEADER_BYTES) {
+		snprintf(err, errsize, "the event file is smaller than announced");
+		return -EPROTO;
+	}
+	void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errsize, "cannot map the event file: %s", strerror(e));
+		return -e;
+	}
+	f->hdr = m;
+	f->size = (size_t)size;
+	const sc_agent_header *h = f->hdr;
+	uint64_t need = SC_AGENT_HEADER_BYTES +
+			(uint64_t)h->nrings * (SC_AGENT_RING_HEADER + (uint64_t)h->ring_bytes);
+	if (memcmp(h->magic, SC_AGENT_MAGIC, 8) || h->version != SC_AGENT_VERSION ||
+	    h->header_bytes != SC_AGENT_HEADER_BYTES || h->ring_bytes < 64 ||
+	    (h->ring_bytes & (h->ring_bytes - 1)) || need > size) {
+		snprintf(err, errsize, "the event file's header is not one of scorch's");
+		return -EPROTO;
+	}
+	f->nrings = h->nrings;
+	f->ring_bytes = h->ring_bytes;
+	return 0;
+}
+
 void sc_agentfile_close(sc_agentfile *f)
 {
 	if (f->hdr)
@@ -101,7 +133,8 @@ void sc_agentfile_close(sc_agentfile *f)
 	f->hdr = NULL;
 	if (f->fd >= 0) {
 		close(f->fd);
-		unlink(f->path);
+		if (f->path[0])
+			unlink(f->path);
 	}
 	f->fd = -1;
 }

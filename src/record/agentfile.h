@@ -45,6 +45,11 @@ int sc_agentfile_lib(const char *name, char *buf, size_t size);
  * header's layout (the caller fills the rest). 0, or -errno with `err` saying what failed. */
 int sc_agentfile_create(sc_agentfile *f, uint32_t nrings, uint32_t ring_bytes, char *err,
 			size_t errsize);
+/* Maps the file open as `fd` (`size` bytes; the file descriptor is taken) made by someone else:
+ * the console's, received from a program's runtime (src/trace/proto.h). Its header is checked:
+ * the magic, version, layout, and a size that holds its rings. 0, or -errno (-EPROTO for a
+ * header that does not fit) with `err` saying what failed. The file is not removed on close. */
+int sc_agentfile_attach(sc_agentfile *f, int fd, uint64_t size, char *err, size_t errsize);
 /* Unmaps, closes and removes the file. Idempotent (a zeroed struct with fd -1 is fine). */
 void sc_agentfile_close(sc_agentfile *f);
 

@@ -20,17 +20,25 @@ struct run {
 	sc_agentfile f;
 };
 
-/* Drains every ring of `f` into `dec` (the lost counts noted first). */
-static int drain_all(sc_agentfile *f, sc_trace_decoder *dec);
+/* Where the drained records go: the decoder, then `record` (may be NULL) with ctx. */
+struct feed {
+	sc_trace_decoder *dec;
+	int (*record)(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
+	void *ctx;
+};
 
 static int on_record(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)
 {
+	const struct feed *fd = ctx;
 	(void)ring;
-	return sc_trace_decoder_feed(ctx, r, rec);
+	int ret = sc_trace_decoder_feed(fd->dec, r, rec);
+	return ret < 0 || !fd->record ? ret : fd->record(fd->ctx, r, rec);
 }
 
-static int drain_all(sc_agentfile *f, sc_trace_decoder *dec)
+/* Drains every ring of `f` into fd (the lost counts noted first), then the decoder's round. */
+static int drain_all(sc_agentfile *f, const struct feed *fd)
 {
+	sc_trace_decoder *dec = fd->dec;
 	for (uint32_t i = 0; i < f->nrings; i++) {
 		sc_agent_ring *ring = sc_agentfile_ring(f, i);
 		uint32_t state =
@@ -41,7 +49,7 @@ static int drain_all(sc_agentfile *f, sc_trace_decoder *dec)
 		sc_trace_decoder_ring(dec, ring);
 		/* Threads that are gone (a killed process) are reclaimed: every round, since a
 		 * process of the command may die at any time and its rings are wanted by others. */
-		int r = sc_agentfile_drain(f, i, true, on_record, dec);
+		int r = sc_agentfile_drain(f, i, true, on_record, (void *)fd);
 		if (r < 0)
 			return r;
 	}
@@ -52,7 +60,8 @@ static int round_cb(void *ctx, bool last)
 {
 	struct run *run = ctx;
 	sc_trace_collect *c = run->c;
-	int r = drain_all(&run->f, c->dec);
+	struct feed fd = {c->dec, c->record, c->ctx};
+	int r = drain_all(&run->f, &fd);
 	if (r < 0)
 		return r;
 	return c->round ? c->round(c->ctx, last) : 0;
@@ -116,7 +125,8 @@ static void *side_main(void *arg)
 {
 	sc_trace_side *s = arg;
 	while (!atomic_load(&s->stop)) {
-		int r = s->err ? 0 : drain_all(&s->f, s->dec);
+		struct feed fd = {s->dec, NULL, NULL};
+		int r = s->err ? 0 : drain_all(&s->f, &fd);
 		if (r < 0)
 			s->err = r;
 		struct timespec ts = {0, 20 * 1000000L};
@@ -175,7 +185,8 @@ int sc_trace_side_stop(sc_trace_side *s, sc_trace_side_result *res)
 	atomic_store(&s->stop, 1);
 	pthread_join(s->thread, NULL);
 	unsetenv(SC_AGENT_ENV_FILE);
-	int r = s->err ? s->err : drain_all(&s->f, s->dec);
+	struct feed fd = {s->dec, NULL, NULL};
+	int r = s->err ? s->err : drain_all(&s->f, &fd);
 	sc_agent_header *hdr = s->f.hdr;
 	res->processes = atomic_load((_Atomic uint32_t *)&hdr->processes);
 	res->lost_no_ring = atomic_load((_Atomic uint64_t *)&hdr->lost_no_ring);

@@ -37,6 +37,9 @@ typedef struct sc_trace_collect {
 	/* After each round's drain, `last` for the final one; a negative return stops the run
 	 * (the command is killed) and is returned. May be NULL. */
 	int (*round)(void *ctx, bool last);
+	/* Each record drained, after the decoder had it (`scorch trace --live`: the console's own
+	 * decoder); a negative return stops the run as `round`'s does. May be NULL. */
+	int (*record)(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
 	void *ctx;
 	/* Results: */
 	uint32_t pid; /* the command's */
