@@ -750,7 +750,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
-	if (trace && sc_record_trace_stop(&rt) < 0 && r == 0) {
+	if (trace && sc_record_trace_stop(&rt, p) < 0 && r == 0) {
 		r = -EIO;
 		snprintf(res.err, sizeof(res.err), "--trace: the trace events were lost");
 	}

@@ -34,7 +34,20 @@ int sc_record_trace_start(sc_record_trace *t)
 	return 0;
 }
 
-int sc_record_trace_stop(sc_record_trace *t)
+/* The spans as the profile's intervals, drawn on flamegraph.html's timeline tracks. */
+static int add_intervals(const sc_trace_model *m, sc_profile *p)
+{
+	for (size_t i = 0; i < m->spans.len; i++) {
+		const sc_trace_span_rec *s = &m->spans.data[i];
+		if (sc_profile_add_interval(p, s->pid, s->tid, s->start, s->end, s->depth,
+					    s->site->name,
+					    sc_trace_model_thread_name(m, s->pid, s->tid)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int sc_record_trace_stop(sc_record_trace *t, sc_profile *p)
 {
 	if (t->stopped || !t->side)
 		return 0;
@@ -43,6 +56,8 @@ int sc_record_trace_stop(sc_record_trace *t)
 	t->side = NULL;
 	if (r == 0)
 		r = sc_trace_model_finish(t->m);
+	if (r == 0 && p)
+		r = add_intervals(t->m, p);
 	if (r < 0) {
 		sc_cli_error("record", r, "--trace: reading the trace events failed");
 		return -1;

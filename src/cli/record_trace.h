@@ -28,8 +28,10 @@ typedef struct sc_record_trace {
 
 /* Before the recording: 0, or -1 after saying what failed. */
 int sc_record_trace_start(sc_record_trace *t);
-/* After it (the command has ended): the last events; 0 or -1 after saying what failed. */
-int sc_record_trace_stop(sc_record_trace *t);
+/* After it (the command has ended): the last events, and the spans added to `p` as intervals
+ * (profile.h: flamegraph.html's timeline draws them on the threads' tracks; profile.pb.gz does
+ * not keep them). 0 or -1 after saying what failed. */
+int sc_record_trace_stop(sc_record_trace *t, sc_profile *p);
 /* The files (see above) and the summary line (unless quiet). `p` is the CPU profile, `type` its
  * timeline's sample type, `name` the command's. 0 or -1 after saying what failed. */
 int sc_record_trace_write(sc_record_trace *t, const sc_outdir *dir, const sc_profile *p, int type,
