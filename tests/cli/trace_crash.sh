@@ -3,6 +3,7 @@
 #   kill   trace_known kill completes 3 "before" spans, then SIGKILLs itself inside "doomed":
 #          scorch exits 137, says so, and trace.json (valid JSON) holds the 3 spans; "doomed" is
 #          counted open.
+#   duration  trace_known forever stopped by --duration 0.3: exit 143, outputs written.
 #   fork   trace_known fork: a "parent" span in the command's process and 2 "child" spans in its
 #          child, each process named, the child's spans under its own pid.
 set -u
@@ -45,3 +46,20 @@ procs = {e["pid"] for e in t if e["ph"] == "M" and e["name"] == "process_name"}
 assert procs == {parent[0]["pid"], child[0]["pid"]}, procs
 PY
 ok "a forked child's spans are its own process's"
+
+# --duration: a command that never ends is stopped (SIGTERM, status 143 as scorch record's) and
+# its outputs written: the ticks so far completed, "forever" and the last tick open.
+"$SCORCH" trace -q --duration 0.3 -o "$TMP/dur" -- "$P" forever 2>"$TMP/dur.err"
+rc=$?
+[ "$rc" = 143 ] || fail "--duration: exit $rc, want 143 (the command stopped by SIGTERM)"
+grep -q 'killed by signal' "$TMP/dur.err" && fail "a stop by --duration reported as a crash"
+python3 - "$TMP/dur" <<'PY' || fail "--duration: the outputs of the stopped command are wrong"
+import json, sys
+s = json.load(open(sys.argv[1] + "/spans.json"))
+sp = {x["name"]: x for x in s["spans"]}
+assert sp["forever"]["count"] == 1 and sp["forever"]["open"] == 1, sp
+assert sp["tick"]["count"] >= 2 and sp["tick"]["open"] <= 1, sp
+assert sp["tick"]["min_ns"] >= 5000000 or sp["tick"]["open"] == 1, sp
+json.load(open(sys.argv[1] + "/trace.json"))
+PY
+ok "--duration stops the command and keeps its spans"

@@ -8,6 +8,8 @@
  *   trace_known fork     a child process with 2 "child" spans, the parent 1 "parent" span
  *   trace_known many [N] N (default 2000) "tiny" spans in a burst (2N events: 2000 spans are
  *                        more than a 4K ring holds); bench/trace.sh's workload
+ *   trace_known forever  a "tick" span of 5 ms after another inside the span "forever", until
+ *                        killed
  */
 #include <pthread.h>
 #include <signal.h>
@@ -140,8 +142,20 @@ static int many(long n)
 	return 0;
 }
 
+static int forever(void)
+{
+	SCORCH_SPAN("forever"); /* 1, never ended */
+	for (;;) {
+		SCORCH_SPAN("tick"); /* one per 5 ms or so */
+		sleep_ms(5);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "forever"))
+		return forever();
 	if (argc > 1 && !strcmp(argv[1], "many"))
 		return many(argc > 2 ? atol(argv[2]) : 2000);
 	if (argc > 1 && !strcmp(argv[1], "kill"))
