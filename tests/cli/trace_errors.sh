@@ -3,6 +3,7 @@
 #   - a command that does not link libscorch: "no trace events: does CMD link libscorch", exit 1,
 #     and no output folder left behind;
 #   - a command that cannot be found: exit 127; bad --buffer: exit 2, the flag named;
+#   - more threads at once than --rings: the events lost counted apart, --rings named;
 #   - events lost: trace_known many (2000 spans in a burst) with --buffer 4K says how many and
 #     to raise --buffer, and spans.json counts them; with the default buffer none is lost and the
 #     count is exact.
@@ -45,3 +46,16 @@ grep -q 'lost' "$TMP/err" && fail "events lost with the default buffer: $(cat "$
 grep -q '"name":"tiny","async":false[^}]*"count":2000,' "$TMP/all/spans.json" || fail "not 2000 tiny spans"
 grep -q '"lost_events":0,' "$TMP/all/spans.json" || fail "lost_events is not 0"
 ok "lost events are counted and explained"
+
+# More threads at once than rings: their events are lost, counted apart, and --rings named.
+"$SCORCH" trace -q --rings 4 -o "$TMP/rings" -- "$P" threads 8 2>"$TMP/err" || fail "scorch trace failed"
+grep -q 'events lost by threads that found no free ring (more than 4 threads at once): rerun with more --rings' "$TMP/err" ||
+	fail "no word of threads without a ring: $(cat "$TMP/err")"
+grep -q 'bigger --buffer' "$TMP/err" && fail "--buffer advised for threads without a ring"
+grep -q '"name":"t","async":false[^}]*"count":[1-4],' "$TMP/rings/spans.json" || fail "more spans than rings?"
+"$SCORCH" trace -q --rings 16 -o "$TMP/rings16" -- "$P" threads 8 2>"$TMP/err" || fail "scorch trace failed"
+grep -q 'lost' "$TMP/err" && fail "events lost with 16 rings for 8 threads: $(cat "$TMP/err")"
+grep -q '"name":"t","async":false[^}]*"count":8,' "$TMP/rings16/spans.json" || fail "not 8 spans with 16 rings"
+"$SCORCH" trace --rings 0 -- "$P" 2>/dev/null
+[ $? = 2 ] || fail "--rings 0 accepted"
+ok "threads without a ring are counted and --rings named"

@@ -10,6 +10,7 @@
  *                        more than a 4K ring holds); bench/trace.sh's workload
  *   trace_known forever  a "tick" span of 5 ms after another inside the span "forever", until
  *                        killed
+ *   trace_known threads N  N threads alive at once, each with one "t" span (N rings needed)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -142,6 +143,31 @@ static int many(long n)
 	return 0;
 }
 
+static pthread_barrier_t all_up;
+
+static void *one_span(void *arg)
+{
+	(void)arg;
+	{
+		SCORCH_SPAN("t"); /* one per thread: N in all */
+	}
+	pthread_barrier_wait(&all_up); /* every thread holds its ring until all have one */
+	return NULL;
+}
+
+static int threads(int n)
+{
+	pthread_t t[256];
+	if (n < 1 || n > 256)
+		return 2;
+	pthread_barrier_init(&all_up, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, one_span, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
 static int forever(void)
 {
 	SCORCH_SPAN("forever"); /* 1, never ended */
@@ -154,6 +180,8 @@ static int forever(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "threads"))
+		return threads(atoi(argv[2]));
 	if (argc > 1 && !strcmp(argv[1], "forever"))
 		return forever();
 	if (argc > 1 && !strcmp(argv[1], "many"))
