@@ -14,9 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Spans go on tracks of their own: tid + this (Linux tids stay below 2^22). */
-#define SPAN_TID_OFFSET (1u << 30)
-
 int sc_record_trace_start(sc_record_trace *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -67,7 +64,8 @@ int sc_record_trace_stop(sc_record_trace *t, sc_profile *p)
 
 static int more(void *ctx, sc_strbuf *out, size_t *nevents)
 {
-	return sc_chrome_trace_events(ctx, SPAN_TID_OFFSET, out, nevents);
+	/* The spans are the profile's intervals, which chrome.c writes: the rest here. */
+	return sc_chrome_trace_events(ctx, SC_CHROME_SPAN_TID, false, out, nevents);
 }
 
 struct writing {

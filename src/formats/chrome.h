@@ -16,6 +16,10 @@
 #include "profile/profile.h"
 #include "util/strbuf.h"
 
+/* The profile's intervals (profile.h: spans of scorch record --trace) are X events on a track
+ * of their own per thread: tid + this (Linux tids stay below 2^22), named "THREAD spans". */
+#define SC_CHROME_SPAN_TID (1u << 30)
+
 typedef struct sc_chrome_options {
 	int type;	  /* sample type whose values give a sample's width (see below) */
 	const char *name; /* process name for pids whose samples carry none; NULL for none */

@@ -41,6 +41,7 @@ struct w {
 	uint32_t tid_offset;
 	const char *suffix; /* appended to thread names ("" or " spans") */
 	bool process_names;
+	bool no_spans; /* the X events are someone else's (chrome.c's intervals) */
 	bool bad;
 	const char *last_name; /* the name in `name`, escaped */
 	sc_strbuf name;
@@ -304,7 +305,7 @@ static void loops(struct w *w, const sc_trace_model *m)
 static int events(struct w *w, const sc_trace_model *m)
 {
 	int r = names(w, m);
-	if (r == 0)
+	if (r == 0 && !w->no_spans)
 		r = spans(w, m);
 	if (r == 0) {
 		points(w, m);
@@ -315,10 +316,14 @@ static int events(struct w *w, const sc_trace_model *m)
 	return r == 0 && w->bad ? -ENOMEM : r;
 }
 
-int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, sc_strbuf *sb,
+int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, bool spans, sc_strbuf *sb,
 			   size_t *nevents)
 {
-	struct w w = {.sb = sb, .n = nevents, .tid_offset = tid_offset, .suffix = " spans"};
+	struct w w = {.sb = sb,
+		      .n = nevents,
+		      .tid_offset = tid_offset,
+		      .suffix = " spans",
+		      .no_spans = !spans};
 	return events(&w, m);
 }
 

@@ -12,6 +12,7 @@
 #ifndef SC_FORMATS_CHROME_TRACE_H
 #define SC_FORMATS_CHROME_TRACE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "trace/model.h"
@@ -25,8 +26,9 @@ int sc_chrome_trace_write(const sc_trace_model *m, FILE *f);
  * CPU profile's, sc_chrome_options.more): appended to `sb`, each preceded by a comma when
  * *nevents (incremented per event) is not 0; every tid moved by `tid_offset`, so that the spans
  * of a thread get a track of their own beside its CPU slices (named "THREAD spans"); no
- * process names (the other document has them). 0 or -ENOMEM. */
-int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, sc_strbuf *sb,
+ * process names (the other document has them); without the spans' X events unless `spans`
+ * (chrome.c writes a profile's intervals itself). 0 or -ENOMEM. */
+int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, bool spans, sc_strbuf *sb,
 			   size_t *nevents);
 
 #endif

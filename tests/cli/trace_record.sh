@@ -3,7 +3,9 @@
 # trace.json holds the CPU profile's slices (each thread's track) and the spans (a track
 # "THREAD spans" per thread) with the same counts as spans.json; every "spin" span (4, each
 # >= 5 ms of CPU spun in spin_ms) overlaps CPU slices of spin_ms of the same thread, and no
-# spin_ms slice lies outside them, which can only be when both use one clock. Refusals: --trace without a command, with the signal
+# spin_ms slice lies outside them, which can only be when both use one clock. profile.pb.gz
+# keeps the spans: `scorch report --format chrome|speedscope` of it show them (X events on span
+# tracks; evented profiles, balanced). Refusals: --trace without a command, with the signal
 # backend.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +49,40 @@ for c in cpu:
                    c["ts"] < sp["ts"] + sp["dur"] for sp in spins), "spin_ms outside the spans"
 PY
 ok "CPU samples and spans share the time axis"
+
+# profile.pb.gz keeps the spans (as the profile's intervals): scorch report's Chrome trace and
+# speedscope file of it carry them, on tracks of their own.
+"$SCORCH" report --format chrome -o "$TMP/c.json" "$TMP/rec/profile.pb.gz" || fail "report --format chrome"
+"$SCORCH" report --format speedscope -o "$TMP/s.json" "$TMP/rec/profile.pb.gz" || fail "report --format speedscope"
+"$SCORCH" report -n 3 "$TMP/rec/profile.pb.gz" >"$TMP/top" || fail "report"
+grep -q 'spin_ms' "$TMP/top" || fail "the CPU profile lost its samples: $(cat "$TMP/top")"
+python3 - "$TMP" <<'PY' || fail "the spans did not survive profile.pb.gz"
+import json, sys
+d = sys.argv[1]
+c = json.load(open(d + "/c.json"))["traceEvents"]
+sp = [e for e in c if e["ph"] == "X" and e.get("cat") == "span"]
+assert len(sp) == 24 and all(e["tid"] >= 1 << 30 for e in sp), len(sp)
+assert len([e for e in sp if e["name"] == "inner"]) == 6
+s = json.load(open(d + "/s.json"))
+ev = [p for p in s["profiles"] if p["type"] == "evented"]
+assert sorted(p["name"].split(" spans")[0] for p in ev) == ["main", "worker-1", "worker-2"], [p["name"] for p in ev]
+frames = s["shared"]["frames"]
+n = 0
+for p in ev:
+    depth, last = 0, 0
+    for e in p["events"]:
+        assert e["at"] >= last, "events out of order"
+        last = e["at"]
+        depth += 1 if e["type"] == "O" else -1
+        assert depth >= 0
+        n += e["type"] == "O"
+    assert depth == 0, "unbalanced O/C"
+assert n == 24, n
+main = [p for p in ev if p["name"].startswith("main spans")][0]
+opened = [frames[e["frame"]]["name"] for e in main["events"] if e["type"] == "O"]
+assert opened.count("outer") == 3 and opened.count("inner") == 6 and opened[0] == "run", opened
+PY
+ok "profile.pb.gz keeps the spans: report's Chrome and speedscope outputs show them"
 
 "$SCORCH" record --trace -o "$TMP/x" -p 1 2>"$TMP/err"
 [ $? = 2 ] || fail "--trace with -p: want exit 2"

@@ -7,6 +7,8 @@
  *   model      statistics per name (two sites of one name are one row), threads counted once,
  *              counters' min/mean/max/last, frame intervals, the profile of spans (stacks,
  *              self time, the async root, thread labels);
+ *   pprof      a profile's intervals survive a pprof file (zero samples with a scorch_span
+ *              label, read back as intervals);
  *   writers    spans.json and trace.json are valid JSON for a model with no event, and for
  *              names with quotes, control bytes and ill-formed UTF-8 (checked by python3's json
  *              when it is there, else by a scan for raw control bytes); open spans marked.
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "formats/chrome_trace.h"
+#include "formats/pprof.h"
 #include "trace/hist.h"
 #include "trace/model.h"
 #include "trace/stats.h"
@@ -338,6 +341,42 @@ static void test_hostile_names(void **state)
 	sc_trace_model_free(m);
 }
 
+/* Intervals (the spans of record --trace) survive a pprof file: written as zero samples with a
+ * scorch_span label, read back as intervals, not samples; the samples beside them unchanged. */
+static void test_intervals_pprof(void **state)
+{
+	(void)state;
+	sc_profile *p = sc_profile_new();
+	assert_non_null(p);
+	assert_true(sc_profile_add_sample_type(p, "cpu", "nanoseconds") >= 0);
+	int64_t v = 1000;
+	assert_true(sc_profile_add_sample(p, 0, &v, 7, 8, 5000) >= 0);
+	assert_int_equal(sc_profile_add_interval(p, 7, 8, 4000, 9000, 0, "outer", "worker"), 0);
+	assert_int_equal(sc_profile_add_interval(p, 7, 9, 4500, 4600, 2, "inner \"q\"", NULL), 0);
+	uint8_t *data = NULL;
+	size_t n = 0;
+	assert_int_equal(sc_pprof_encode(p, &data, &n), 0);
+	sc_profile *q = NULL;
+	assert_int_equal(sc_pprof_decode(data, n, &q, NULL), 0);
+	assert_int_equal(q->samples.len, 1);
+	assert_int_equal(q->samples.data[0].time_ns, 5000);
+	assert_int_equal(q->intervals.len, 2);
+	const sc_interval *a = &q->intervals.data[0], *b = &q->intervals.data[1];
+	assert_true(a->pid == 7 && a->tid == 8 && a->start_ns == 4000 && a->end_ns == 9000);
+	assert_int_equal(a->depth, 0);
+	assert_string_equal(sc_profile_str(q, a->name), "outer");
+	assert_string_equal(sc_profile_str(q, a->thread_name), "worker");
+	assert_true(b->tid == 9 && b->start_ns == 4500 && b->end_ns == 4600 && b->depth == 2);
+	assert_string_equal(sc_profile_str(q, b->name), "inner \"q\"");
+	assert_int_equal(b->thread_name, 0);
+	int64_t tot;
+	sc_profile_totals(q, &tot);
+	assert_int_equal(tot, 1000);
+	free(data);
+	sc_profile_free(q);
+	sc_profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_model),
 	    cmocka_unit_test(test_hostile_names),
+	    cmocka_unit_test(test_intervals_pprof),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
