@@ -530,17 +530,65 @@ static loopstate *loop_get(stream *s, uint32_t loc)
 	return &s->loops.data[s->loops.len - 1];
 }
 
-/* Closes the innermost span of `s` at time `t`: a completed span, or (open) one reported open. */
+/* Reports a span of `s` that is still open: site `loc`, its `depth` enclosing spans the first
+ * of s's stack. At the end (`final`) unknown sites get placeholders; before it (a live view)
+ * a span whose site is unknown is left out. */
+static int report_open(sc_trace_decoder *d, const stream *s, uint32_t loc, uint32_t depth,
+		       uint64_t start, uint64_t end, uint64_t self, bool final)
+{
+	int err = 0;
+	sc_trace_site *site = final ? site_get(d, s->instance, loc, &err)
+				    : (sc_trace_site *)sc_trace_decoder_site(d, s->instance, loc);
+	if (!site)
+		return err == -EINVAL ? 0 : err;
+	if (final && (err = placeholder(d, site)) < 0)
+		return err;
+	if (!d->ops.span)
+		return 0;
+	d->scratch.len = 0;
+	if (sc_vec_reserve(&d->scratch, depth) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < depth; i++) {
+		uint32_t id = s->stack.data[i].loc;
+		sc_trace_site *p = final
+				       ? site_get(d, s->instance, id, &err)
+				       : (sc_trace_site *)sc_trace_decoder_site(d, s->instance, id);
+		if (p && final && (err = placeholder(d, p)) < 0)
+			return err;
+		d->scratch.data[d->scratch.len++] = p ? p : site;
+	}
+	sc_trace_span sp = {.site = site,
+			    .instance = s->instance,
+			    .pid = s->pid,
+			    .tid = s->tid,
+			    .stream = s->number,
+			    .start = start,
+			    .end = end,
+			    .self = self,
+			    .depth = depth,
+			    .stack = d->scratch.data,
+			    .open = true};
+	return d->ops.span(d->ctx, &sp);
+}
+
+/* Closes the innermost span of `s` at time `t`: a completed span, or (open, at the end) one
+ * reported open. */
 static int close_top(sc_trace_decoder *d, stream *s, uint64_t t, bool open)
 {
 	frame f = s->stack.data[--s->stack.len];
 	uint64_t dur = t > f.start ? t - f.start : 0;
-	if (s->stack.len)
-		s->stack.data[s->stack.len - 1].child += dur;
+	uint64_t self = dur > f.child ? dur - f.child : 0;
+	uint32_t depth = (uint32_t)s->stack.len;
+	if (depth)
+		s->stack.data[depth - 1].child += dur;
+	if (open) {
+		d->st.open_spans++; /* its site is valid: BEGIN pushes no other */
+		return report_open(d, s, f.loc, depth, f.start, f.start + dur, self, true);
+	}
 	d->scratch_ids.len = 0;
-	if (sc_vec_reserve(&d->scratch_ids, s->stack.len + 1) < 0)
+	if (sc_vec_reserve(&d->scratch_ids, depth + 1) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->stack.len; i++)
+	for (uint32_t i = 0; i < depth; i++)
 		d->scratch_ids.data[i] = s->stack.data[i].loc;
 	out o = {.type = OUT_SPAN,
 		 .instance = s->instance,
@@ -548,44 +596,12 @@ static int close_top(sc_trace_decoder *d, stream *s, uint64_t t, bool open)
 		 .tid = s->tid,
 		 .stream = s->number,
 		 .loc = f.loc,
-		 .depth = (uint32_t)s->stack.len,
+		 .depth = depth,
 		 .t0 = f.start,
 		 .t1 = f.start + dur,
-		 .self = dur > f.child ? dur - f.child : 0,
+		 .self = self,
 		 .stack = d->scratch_ids.data};
-	if (!open)
-		return emit(d, &o);
-	/* An open span at finish: delivered now, placeholders if need be. */
-	int err;
-	sc_trace_site *site = site_get(d, s->instance, f.loc, &err);
-	if (!site)
-		return err == -EINVAL ? 0 : err;
-	d->st.open_spans++;
-	if ((err = placeholder(d, site)) < 0)
-		return err;
-	d->scratch.len = 0;
-	if (sc_vec_reserve(&d->scratch, o.depth) < 0)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < o.depth; i++) {
-		sc_trace_site *p = site_get(d, s->instance, o.stack[i], &err);
-		if (p && (err = placeholder(d, p)) < 0)
-			return err;
-		d->scratch.data[d->scratch.len++] = p ? p : site;
-	}
-	if (!d->ops.span)
-		return 0;
-	sc_trace_span sp = {.site = site,
-			    .instance = o.instance,
-			    .pid = o.pid,
-			    .tid = o.tid,
-			    .stream = o.stream,
-			    .start = o.t0,
-			    .end = o.t1,
-			    .self = o.self,
-			    .depth = o.depth,
-			    .stack = d->scratch.data,
-			    .open = true};
-	return d->ops.span(d->ctx, &sp);
+	return emit(d, &o);
 }
 
 static int on_event(sc_trace_decoder *d, stream *s, const sc_agent_rec *rec)
@@ -705,34 +721,12 @@ int sc_trace_decoder_each_open(sc_trace_decoder *d, uint64_t now)
 		stream *s = d->streams.data[i];
 		uint64_t child = 0; /* the open child's duration counts in its parent's */
 		for (size_t k = s->stack.len; k-- > 0 && ret >= 0;) {
-			frame *f = &s->stack.data[k];
+			const frame *f = &s->stack.data[k];
 			uint64_t dur = now > f->start ? now - f->start : 0;
 			uint64_t kids = f->child + child;
 			child = dur;
-			sc_trace_site *site =
-			    (sc_trace_site *)sc_trace_decoder_site(d, s->instance, f->loc);
-			if (!site || !d->ops.span)
-				continue;
-			d->scratch.len = 0;
-			if (sc_vec_reserve(&d->scratch, k) < 0)
-				return -ENOMEM;
-			for (size_t j = 0; j < k; j++) {
-				const sc_trace_site *p =
-				    sc_trace_decoder_site(d, s->instance, s->stack.data[j].loc);
-				d->scratch.data[d->scratch.len++] = p ? p : site;
-			}
-			sc_trace_span sp = {.site = site,
-					    .instance = s->instance,
-					    .pid = s->pid,
-					    .tid = s->tid,
-					    .stream = s->number,
-					    .start = f->start,
-					    .end = f->start + dur,
-					    .self = dur > kids ? dur - kids : 0,
-					    .depth = (uint32_t)k,
-					    .stack = d->scratch.data,
-					    .open = true};
-			ret = d->ops.span(d->ctx, &sp);
+			ret = report_open(d, s, f->loc, (uint32_t)k, f->start, f->start + dur,
+					  dur > kids ? dur - kids : 0, false);
 		}
 	}
 	for (size_t i = 0; i < d->asyncs.len && ret >= 0; i++) {
