@@ -6,8 +6,9 @@
  * in its environment, no LD_PRELOAD) and drains its rings into the model's decoder every round,
  * calling the round callback it is given (none here; `--live` draws the console from it) ->
  * sc_trace_model_finish -> the outputs as one set in the output folder: trace.json (Chrome trace
- * format), spans.txt and spans.json (statistics), spans.pb.gz (a profile of spans) and
- * flamegraph.html from it -> the busiest spans on standard output, problems on standard error.
+ * format), spans.txt and spans.json (statistics), spans.pb.gz (a profile of spans), then its
+ * report set (flamegraph.html, butterfly.html, summary.txt, hotspots.json, report.md:
+ * report/reportset.h) -> the busiest spans on standard output, problems on standard error.
  *
  * Exit status: the command's (128 + signal when killed, 127/126 when it cannot be run), 1 when
  * scorch failed or the command wrote no trace event (it does not link libscorch), 2 for bad
@@ -18,7 +19,7 @@
 #include "cli/options.h"
 #include "formats/chrome_trace.h"
 #include "formats/pprof.h"
-#include "report/flamegraph.h"
+#include "report/reportset.h"
 #include "session/outdir.h"
 #include "trace/collect.h"
 #include "trace/model.h"
@@ -50,14 +51,12 @@ static const char *const examples[] = {
 };
 
 /* The outputs, in the order they are written. */
-static const char *const file_names[] = {"trace.json", "spans.txt", "spans.json", "spans.pb.gz",
-					 "flamegraph.html"};
+static const char *const file_names[] = {"trace.json", "spans.txt", "spans.json", "spans.pb.gz"};
 #define NFILES (sizeof(file_names) / sizeof(file_names[0]))
 
 struct writing {
 	const sc_trace_model *m;
 	const sc_trace_info *info;
-	const sc_flamegraph_options *fo;
 };
 
 static int write_one(FILE *f, size_t i, void *ctx)
@@ -70,10 +69,8 @@ static int write_one(FILE *f, size_t i, void *ctx)
 		return sc_trace_write_text(w->m, w->info, 0, f);
 	case 2:
 		return sc_trace_write_json(w->m, w->info, f);
-	case 3:
-		return sc_pprof_write_stream(w->m->profile, f);
 	default:
-		return sc_flamegraph_write_html(w->m->profile, w->fo, f);
+		return sc_pprof_write_stream(w->m->profile, f);
 	}
 }
 
@@ -322,12 +319,20 @@ int cmd_trace(int argc, char **argv)
 	sc_trace_info info = {.command = command, .lost = c.lost, .seconds = c.seconds};
 	char title[1100];
 	snprintf(title, sizeof(title), "scorch trace: %s", command);
-	sc_flamegraph_options fo = {.title = title, .type = 0};
-	struct writing w = {m, &info, &fo};
+	struct writing w = {m, &info};
 	size_t bad = 0;
 	r = sc_afile_write_set(dir.path.buf, file_names, NFILES, write_one, &w, &bad);
 	if (r < 0) {
 		sc_cli_error("trace", r, "cannot write '%s/%s'", dir.path.buf, file_names[bad]);
+		rc = 1;
+		goto out;
+	}
+	/* The report set of the profile of spans, as `scorch report --all` writes it. */
+	sc_reportset_options ro = {.type = 0, .title = title, .source = "spans.pb.gz"};
+	sc_diag d = {0};
+	if ((r = sc_reportset_write(m->profile, &ro, dir.path.buf, &d)) < 0) {
+		sc_cli_error("trace", r, "cannot write the report set in '%s'%s%s", dir.path.buf,
+			     d.file[0] ? ": " : "", d.file);
 		rc = 1;
 		goto out;
 	}
@@ -353,9 +358,11 @@ int cmd_trace(int argc, char **argv)
 			cmd[0]);
 	if (!quiet) {
 		sc_trace_write_text(m, &info, (size_t)top, stdout);
-		printf("\nscorch trace: wrote %s/{trace.json,spans.txt,spans.json,spans.pb.gz,"
-		       "flamegraph.html}\n",
-		       dir.path.buf);
+		printf(
+		    "\nscorch trace: wrote %s/{trace.json,spans.txt,spans.json,spans.pb.gz} and "
+		    "the report set of spans.pb.gz (flamegraph.html, butterfly.html, summary.txt, "
+		    "hotspots.json, report.md)\n",
+		    dir.path.buf);
 	}
 out:
 	sc_outdir_remove_if_empty(&dir);

@@ -356,6 +356,38 @@ static int add_labels(sc_trace_model *m, uint32_t pid, uint32_t tid)
 	return sc_profile_add_label(m->profile, "process_name", p, 0, NULL) < 0 ? -ENOMEM : 0;
 }
 
+/* The profile's samples: one per (stack, pid, tid), summed. */
+struct agg {
+	sc_stack_id stack;
+	uint32_t pid, tid;
+	int64_t v[2];
+};
+
+typedef SC_VEC(struct agg) agg_vec;
+
+static bool agg_eq(uint64_t value, const void *key, const void *ctx)
+{
+	const struct agg *a = &((const struct agg *)ctx)[value], *k = key;
+	return a->stack == k->stack && a->pid == k->pid && a->tid == k->tid;
+}
+
+static int aggregate(agg_vec *v, sc_hashmap *index, sc_stack_id stack, uint32_t pid, uint32_t tid,
+		     int64_t value)
+{
+	struct agg k = {stack, pid, tid, {value, 1}};
+	uint64_t h = sc_hash_combine(sc_hash_combine(sc_hash_u64(stack), pid), tid), i;
+	if (h == UINT64_MAX)
+		h = 0;
+	if (sc_hashmap_get(index, h, agg_eq, &k, v->data, &i)) {
+		v->data[i].v[0] = sc_sat_add(v->data[i].v[0], value);
+		v->data[i].v[1]++;
+		return 0;
+	}
+	if (sc_vec_push(v, k) < 0 || sc_hashmap_put(index, h, v->len - 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int sc_trace_model_finish(sc_trace_model *m)
 {
 	if (m->finished)
@@ -364,27 +396,36 @@ int sc_trace_model_finish(sc_trace_model *m)
 	int r = sc_trace_decoder_finish(m->dec);
 	if (r < 0)
 		return r;
+	/* Equal stacks of a thread are one sample: a run's millions of spans make a profile of
+	 * its distinct nestings (the times are trace.json's business). */
+	agg_vec v = {0};
+	sc_hashmap index = {0};
+	r = -ENOMEM;
 	for (size_t i = 0; i < m->spans.len; i++) {
 		const sc_trace_span_rec *s = &m->spans.data[i];
-		int64_t v[2] = {(int64_t)s->self, 1};
-		if (sc_profile_add_sample(m->profile, s->stack, v, s->pid, s->tid, s->start) < 0 ||
-		    add_labels(m, s->pid, s->tid) < 0)
-			return -ENOMEM;
+		if (aggregate(&v, &index, s->stack, s->pid, s->tid, (int64_t)s->self) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < m->asyncs.len; i++) {
 		const sc_trace_async *a = &m->asyncs.data[i];
 		const sc_trace_site *sites[2] = {NULL, a->site};
 		int64_t node = stack_of(m, sites, 2);
-		int64_t v[2] = {(int64_t)(a->end - a->start), 1};
-		if (node < 0 ||
-		    sc_profile_add_sample(m->profile, (sc_stack_id)node, v, a->pid, a->begin_tid,
-					  a->start) < 0 ||
-		    add_labels(m, a->pid, a->begin_tid) < 0)
-			return -ENOMEM;
+		if (node < 0 || aggregate(&v, &index, (sc_stack_id)node, a->pid, a->begin_tid,
+					  (int64_t)(a->end - a->start)) < 0)
+			goto out;
 	}
+	for (size_t i = 0; i < v.len; i++)
+		if (sc_profile_add_sample(m->profile, v.data[i].stack, v.data[i].v, v.data[i].pid,
+					  v.data[i].tid, 0) < 0 ||
+		    add_labels(m, v.data[i].pid, v.data[i].tid) < 0)
+			goto out;
 	if (m->last_time > m->first_time)
 		m->profile->duration_nanos = (int64_t)(m->last_time - m->first_time);
-	return 0;
+	r = 0;
+out:
+	sc_vec_release(&v);
+	sc_hashmap_release(&index);
+	return r;
 }
 
 static int by_total(const void *a, const void *b)

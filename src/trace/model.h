@@ -7,11 +7,12 @@
  * command runs, then sc_trace_model_finish once. Statistics (sc_trace_model_names...) are up to
  * date after every callback; the profile is built by finish.
  *
- * The profile of spans (sc_trace_model_profile): each span a sample whose stack is its enclosing
- * spans on its thread, outermost first, then itself; values: span_time (nanoseconds, its self
- * time) and spans (count, 1); labels thread_name and process_name. Async spans are samples of
- * the stack "async;NAME" valued at their whole duration. Spans still open at the end are
- * samples too (their time up to the end). Frames are functions named after the spans, with the
+ * The profile of spans (m->profile): each span counts in the sample of its stack (its enclosing
+ * spans on its thread, outermost first, then itself) and thread: values span_time
+ * (nanoseconds: the spans' self time) and spans (count), summed over the spans of that stack and
+ * thread; labels thread_name and process_name; no times (trace.json has them). Async spans
+ * count under the stack "async;NAME", valued at their whole duration. Spans still open at the
+ * end count too (their time up to the end). Frames are functions named after the spans, with the
  * site's file and line. So the profile's total span_time is the time covered by outermost spans
  * plus async spans.
  *

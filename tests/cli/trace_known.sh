@@ -13,7 +13,8 @@ P=$(prog trace_known)
 
 "$SCORCH" trace -o "$TMP/out" -- "$P" >"$TMP/stdout" 2>"$TMP/stderr" ||
 	fail "scorch trace exited $? ($(cat "$TMP/stderr"))"
-for f in trace.json spans.txt spans.json spans.pb.gz flamegraph.html; do
+for f in trace.json spans.txt spans.json spans.pb.gz flamegraph.html butterfly.html summary.txt \
+	hotspots.json report.md; do
 	[ -s "$TMP/out/$f" ] || fail "$f was not written"
 done
 grep -q '^outer  *3 ' "$TMP/stdout" || fail "the summary lacks 'outer 3': $(cat "$TMP/stdout")"
@@ -154,4 +155,7 @@ for n in ("inner", "outer", "work", "spin", "run"):
     assert n in rows, "%s missing from the report" % n
     assert rows[n]["self"] == s[n]["self_ns"], "%s self %s vs %s" % (n, rows[n]["self"], s[n]["self_ns"])
 EOF
-ok "spans.pb.gz holds the span tree"
+grep -q '^sample type: span_time (nanoseconds)' "$TMP/out/summary.txt" ||
+	fail "summary.txt is not the report of spans.pb.gz: $(head -3 "$TMP/out/summary.txt")"
+grep -q '"name":"inner"' "$TMP/out/hotspots.json" || fail "hotspots.json lacks the span inner"
+ok "spans.pb.gz holds the span tree; its report set is written"

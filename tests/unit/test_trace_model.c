@@ -232,6 +232,8 @@ static void test_model(void **state)
 	FEED(m, &r1, ev(100, 1, SC_AGENT_EV_END, 0));
 	FEED(m, &r2, ev(5, 2, SC_AGENT_EV_BEGIN, 0));
 	FEED(m, &r2, ev(25, 2, SC_AGENT_EV_END, 0));
+	FEED(m, &r2, ev(26, 2, SC_AGENT_EV_BEGIN, 0)); /* a second B of that stack and thread */
+	FEED(m, &r2, ev(28, 2, SC_AGENT_EV_END, 0));
 	double vals[] = {3, 1, 2};
 	for (int i = 0; i < 3; i++) {
 		uint64_t bits;
@@ -250,12 +252,12 @@ static void test_model(void **state)
 	const sc_trace_name **v = sc_trace_model_by_total(m);
 	assert_non_null(v);
 	assert_int_equal(m->names.len, 4);
-	/* By total: A 100, B 20 + 10 + 20 + 0 (open) = 50, req 30, left open 4. */
+	/* By total: A 100, B 20 + 10 + 20 + 2 + 0 (open) = 52, req 30, left open 4. */
 	assert_string_equal(v[0]->name, "A");
 	assert_int_equal(v[0]->self, 70);
 	assert_string_equal(v[1]->name, "B");
-	assert_int_equal(v[1]->count, 4);
-	assert_int_equal(v[1]->total, 50);
+	assert_int_equal(v[1]->count, 5);
+	assert_int_equal(v[1]->total, 52);
 	assert_int_equal(v[1]->threads, 2);
 	assert_int_equal(v[1]->open, 1);
 	assert_string_equal(v[2]->name, "req");
@@ -282,14 +284,24 @@ static void test_model(void **state)
 	assert_int_equal(fr->interval.min, 10);
 	assert_int_equal(fr->interval.max, 20);
 
-	/* The profile: one sample per span and async span; values self time and 1. */
+	/* The profile: one sample per stack and thread (the two B of thread 12 at depth 0 are
+	 * one, valued 20 + 2 and 2 spans); values self time and count. */
 	const sc_profile *p = m->profile;
 	assert_int_equal(p->samples.len, 7);
 	int64_t tot[2];
 	sc_profile_totals(p, tot);
-	/* Self times: A 70, B 20 + 10 + 20 + 0, left open 4 - 0 = 4, req 30. */
-	assert_int_equal(tot[0], 70 + 50 + 4 + 30);
-	assert_int_equal(tot[1], 7);
+	/* Self times: A 70, B 20 + 10 + 20 + 2 + 0, left open 4 - 0 = 4, req 30. */
+	assert_int_equal(tot[0], 70 + 52 + 4 + 30);
+	assert_int_equal(tot[1], 8);
+	bool two = false;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		const int64_t *sv = sc_profile_sample_values(p, i);
+		if (p->samples.data[i].tid == 12 && sv[1] == 2) {
+			two = sv[0] == 22;
+			assert_int_equal(p->samples.data[i].time_ns, 0);
+		}
+	}
+	assert_true(two);
 	assert_string_equal(sc_profile_str(p, p->default_sample_type), "span_time");
 	char *a = written(sc_chrome_trace_write, m), *b = written(json_stats, m);
 	assert_json(a, "trace.json");
