@@ -7,7 +7,7 @@
  *   trace_known kill     3 "before" spans, then SIGKILL to itself inside the open span "doomed"
  *   trace_known fork     a child process with 2 "child" spans, the parent 1 "parent" span
  *   trace_known many [N] N (default 2000) "tiny" spans in a burst (2N events: 2000 spans are
- *                        more than a 4K ring holds); bench/trace.sh's workload
+ *                        more than a 4K ring holds); bench/trace-collect.sh's workload
  *   trace_known forever  a "tick" span of 5 ms after another inside the span "forever", until
  *                        killed
  *   trace_known threads N  N threads alive at once, each with one "t" span (N rings needed)
