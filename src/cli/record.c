@@ -21,6 +21,7 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/record_trace.h"
 #include "cli/symsummary.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
@@ -440,7 +441,7 @@ int cmd_record(int argc, char **argv)
 	int top = 10, freq = 0, count = 0;
 	double duration = 0;
 	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
-	     quiet = false, g = false, all_cpus = false;
+	     quiet = false, g = false, all_cpus = false, trace = false;
 	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL, *mode = NULL,
 		   *backend = NULL;
 	pid_t *ids = NULL;
@@ -491,6 +492,9 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000000,
 			     "functions shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
+	    SC_OPT_FLAG(0, "trace", &trace,
+			"also collect the spans of a command linked with libscorch, on the same "
+			"clock: trace.json and spans.* beside the profile (perf backend)"),
 	    SC_OPT_STR(0, "backend", &backend, "NAME",
 		       "perf (perf events), signal (a preloaded sampler using CPU-time timers: "
 		       "no privileges, user space only) or auto (default: perf, and signal "
@@ -638,6 +642,15 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (trace && (be == B_SIGNAL || !o.argv)) {
+		/* The signal backend names its own agent file to the command. */
+		sc_cli_error("record", 0,
+			     "--trace needs a command it starts (-- COMMAND) and the perf backend");
+		free(ids);
+		return 2;
+	}
+	if (trace)
+		be = B_PERF; /* no fallback to the signal backend: it would lose the spans */
 	if (be == B_SIGNAL && !o.argv) {
 		sc_cli_error("record", 0,
 			     "--backend signal records a command it starts (-- COMMAND): it "
@@ -682,6 +695,7 @@ int cmd_record(int argc, char **argv)
 
 	sc_outdir dir = {0};
 	sc_record_result res = {0};
+	sc_record_trace rt = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
 	if (!p) {
@@ -706,6 +720,8 @@ int cmd_record(int argc, char **argv)
 	/* In place before the recording, which keeps its own handlers meanwhile and restores
 	 * these; counted from the end of the recording. */
 	finish_signals_install(&dir);
+	if (trace && sc_record_trace_start(&rt) < 0)
+		goto out;
 	bool used_signal = be == B_SIGNAL;
 	if (used_signal) {
 		r = sc_record_signal_run(&o, agent, p, &res);
@@ -734,6 +750,10 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
+	if (trace && sc_record_trace_stop(&rt, p) < 0 && r == 0) {
+		r = -EIO;
+		snprintf(res.err, sizeof(res.err), "--trace: the trace events were lost");
+	}
 	if (r == 0 && res.killed)
 		fprintf(stderr, "scorch record: the command did not end on SIGTERM within 2 s; "
 				"killed it (SIGKILL)\n");
@@ -781,6 +801,8 @@ int cmd_record(int argc, char **argv)
 	int vtype = o.mode == SC_RECORD_MODE_CPU ? 0 : 1;
 	sc_flamegraph_options fo = {.title = title, .type = vtype};
 	int werr = write_artifacts(&dir, p, &fo);
+	if (!werr && trace && sc_record_trace_write(&rt, &dir, p, vtype, name, o.argv, quiet) < 0)
+		werr = -1;
 	if (werr && rc == 0)
 		rc = 1;
 	sc_top t;
@@ -829,6 +851,7 @@ int cmd_record(int argc, char **argv)
 				dir.path.buf);
 	}
 out:
+	sc_record_trace_release(&rt);
 	sc_record_result_release(&res);
 	finish_signals_set(SIG_DFL);
 	sc_outdir_remove_if_empty(&dir);

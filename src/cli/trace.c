@@ -42,7 +42,7 @@ static const char *const usage[] = {
 };
 
 static const char *const examples[] = {
-    "scorch trace -- ./server --port 8080",
+    "scorch trace -- ./server 8080",
     "scorch trace -o trace-out --duration 10 -- ./game",
     "scorch trace --buffer 16M -- ./busy-loop",
     "scorch trace --live -- ./server",
@@ -158,13 +158,14 @@ static int live_round(void *ctx, bool last)
 
 /* Runs the command and drains its events into `m`'s decoder; `round` (may be NULL) after each
  * round, with `ctx`: the live console's hook. Results in *c. */
-static int collect(char *const *argv, double duration, uint32_t ring_bytes, sc_trace_model *m,
-		   struct live *lv, sc_trace_collect *c)
+static int collect(char *const *argv, double duration, uint32_t ring_bytes, uint32_t nrings,
+		   sc_trace_model *m, struct live *lv, sc_trace_collect *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->argv = argv;
 	c->duration = duration;
 	c->ring_bytes = ring_bytes;
+	c->nrings = nrings;
 	c->dec = sc_trace_model_decoder(m);
 	c->p = m->profile;
 	if (lv) {
@@ -203,7 +204,7 @@ static void say_status(const sc_trace_collect *c)
 int cmd_trace(int argc, char **argv)
 {
 	const char *outdir = NULL, *buffer = NULL;
-	int top = 10;
+	int top = 10, rings = 0;
 	double duration = 0;
 	bool quiet = false, live = false;
 	sc_option opts[] = {
@@ -214,6 +215,9 @@ int cmd_trace(int argc, char **argv)
 	    SC_OPT_STR(0, "buffer", &buffer, "SIZE",
 		       "each thread's ring of events, e.g. 4M (default 1M; rounded up to a power "
 		       "of two, 4K to 1G): raise it when events are lost"),
+	    SC_OPT_INT_RANGE(0, "rings", &rings, "N", 1, 65536,
+			     "rings, one per thread alive at once (default 128): raise it when "
+			     "threads find none free"),
 	    SC_OPT_INT_RANGE('n', "top", &top, "N", 0, 1000,
 			     "span names shown in the summary (default 10)"),
 	    SC_OPT_FLAG('q', "quiet", &quiet, "print no summary"),
@@ -276,7 +280,7 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 		}
 	}
-	r = collect(cmd, duration, ring_bytes, m, live ? &lv : NULL, &c);
+	r = collect(cmd, duration, ring_bytes, (uint32_t)rings, m, live ? &lv : NULL, &c);
 	if (lv.ui && !lv.closed && r >= 0) {
 		sc_cui_exited(lv.ui, "program exited (q: write the outputs)");
 		sc_cui_wait_quit(lv.ui);
@@ -327,15 +331,21 @@ int cmd_trace(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (c.lost) {
-		unsigned mib = (ring_bytes ? ring_bytes : SC_TRACE_RING_BYTES) >> 20;
-		fprintf(stderr,
-			"scorch trace: %llu events lost (a thread's ring was full%s): rerun with a "
-			"bigger --buffer (now %s%uM per thread); spans around the gaps may be cut "
-			"short or unmatched\n",
-			(unsigned long long)c.lost, c.lost_no_ring ? ", or no ring was free" : "",
-			mib ? "" : "<", mib ? mib : 1);
+	if (c.lost > c.lost_no_ring) {
+		uint32_t rb = ring_bytes ? ring_bytes : SC_TRACE_RING_BYTES;
+		fprintf(
+		    stderr,
+		    "scorch trace: %llu events lost (a thread's ring was full): rerun with a "
+		    "bigger --buffer (now %u%s per thread); spans around the gaps may be missing\n",
+		    (unsigned long long)(c.lost - c.lost_no_ring),
+		    rb >= 1u << 20 ? rb >> 20 : rb >> 10, rb >= 1u << 20 ? "M" : "K");
 	}
+	if (c.lost_no_ring)
+		fprintf(
+		    stderr,
+		    "scorch trace: %llu events lost by threads that found no free ring (more than "
+		    "%d threads at once): rerun with more --rings\n",
+		    (unsigned long long)c.lost_no_ring, rings ? rings : (int)SC_TRACE_NRINGS);
 	if (c.processes && c.note[0] && strstr(c.note, "no process") == NULL)
 		fprintf(stderr, "scorch trace: %s\n", c.note);
 	if (!st->records)

@@ -13,6 +13,10 @@
  *     "displayTimeUnit":"ns",
  *     "otherData":{"version":"scorch chrome trace 1"}}          <- our version (SC_CHROME_V)
  *
+ * A profile's intervals (profile.h: the spans of scorch record --trace) are X events with "cat"
+ * "span" on a track of their own per thread (tid + SC_CHROME_SPAN_TID, named "THREAD spans"):
+ * spans nest exactly and sampled slices approximately, so one track could not hold both.
+ *
  * Process and thread names are the samples' (sc_sample_process_name / sc_sample_thread_name,
  * profile/filter.h); a process without one is named after the options' name.
  *
@@ -252,6 +256,57 @@ static int add_thread(struct writer *w, const size_t *order, size_t n)
 	return flush_slices(w, first->pid, first->tid);
 }
 
+static int by_thread_start(const void *a, const void *b, void *ctx)
+{
+	const sc_interval *x = &((const sc_interval *)ctx)[*(const size_t *)a];
+	const sc_interval *y = &((const sc_interval *)ctx)[*(const size_t *)b];
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
+/* The profile's intervals (spans of scorch record --trace): an X event each on a track of their
+ * own beside their thread's (tid + SC_CHROME_SPAN_TID), named "THREAD spans". */
+static int add_intervals(struct writer *w)
+{
+	const sc_profile *p = w->p;
+	size_t n = p->intervals.len;
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_thread_start, p->intervals.data);
+	int r = 0;
+	for (size_t k = 0; k < n && !r; k++) {
+		const sc_interval *iv = &p->intervals.data[order[k]];
+		uint32_t tid = iv->tid + SC_CHROME_SPAN_TID;
+		if (!k || iv->pid != p->intervals.data[order[k - 1]].pid ||
+		    iv->tid != p->intervals.data[order[k - 1]].tid) {
+			char name[160];
+			snprintf(name, sizeof(name), "%s spans",
+				 iv->thread_name ? sc_profile_str(p, iv->thread_name) : "thread");
+			if ((r = meta_event(w, "thread_name", iv->pid, tid, name)) < 0)
+				break;
+		}
+		if (begin_event(w) < 0 || sc_strbuf_adds(&w->out, "\"ph\":\"X\",\"name\":\"") < 0 ||
+		    sc_strbuf_add_json(&w->out, sc_profile_str(p, iv->name)) < 0 ||
+		    sc_strbuf_addf(&w->out,
+				   "\",\"cat\":\"span\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32,
+				   iv->pid, tid) < 0 ||
+		    add_us(&w->out, "ts", iv->start_ns) < 0 ||
+		    add_us(&w->out, "dur", iv->end_ns - iv->start_ns) < 0 ||
+		    sc_strbuf_adds(&w->out, "}") < 0)
+			r = -ENOMEM;
+	}
+	free(order);
+	return r;
+}
+
 int sc_chrome_check(const sc_profile *p, int type)
 {
 	if (type < 0 || (size_t)type >= p->nsample_types)
@@ -312,6 +367,11 @@ int sc_chrome_write(const sc_profile *p, const sc_chrome_options *o, FILE *f)
 		r = -ENOMEM;
 		start = end;
 	}
+	if (p->intervals.len && (r = add_intervals(&w)) < 0)
+		goto out;
+	if (o->more && (r = o->more(o->more_ctx, &w.out, &w.nevents)) < 0)
+		goto out;
+	r = -ENOMEM;
 	if (sc_strbuf_adds(
 		&w.out, "],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"version\":\"" SC_CHROME_V
 			"\"}}\n") < 0)

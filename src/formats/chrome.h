@@ -14,10 +14,20 @@
 #include <stdio.h>
 
 #include "profile/profile.h"
+#include "util/strbuf.h"
+
+/* The profile's intervals (profile.h: spans of scorch record --trace) are X events on a track
+ * of their own per thread: tid + this (Linux tids stay below 2^22), named "THREAD spans". */
+#define SC_CHROME_SPAN_TID (1u << 30)
 
 typedef struct sc_chrome_options {
 	int type;	  /* sample type whose values give a sample's width (see below) */
 	const char *name; /* process name for pids whose samples carry none; NULL for none */
+	/* More events after the profile's (scorch record --trace: its spans), appended to `out`,
+	 * each preceded by a comma when *nevents is not 0 (incremented per event); NULL for
+	 * none. Returns 0 or -errno. */
+	int (*more)(void *ctx, sc_strbuf *out, size_t *nevents);
+	void *more_ctx;
 } sc_chrome_options;
 
 /*

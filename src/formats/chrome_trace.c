@@ -35,15 +35,21 @@
 #define VERSION "scorch trace 1"
 
 struct w {
-	FILE *f;
-	sc_strbuf sb;
-	size_t n; /* events written */
+	FILE *f; /* flushed to now and then; NULL: everything stays in sb */
+	sc_strbuf *sb;
+	size_t *n; /* events written */
+	uint32_t tid_offset;
+	const char *suffix; /* appended to thread names ("" or " spans") */
+	bool process_names;
+	bool no_spans; /* the X events are someone else's (chrome.c's intervals) */
 	bool bad;
+	const char *last_name; /* the name in `name`, escaped */
+	sc_strbuf name;
 };
 
 static void add(struct w *w, const char *s)
 {
-	w->bad |= sc_strbuf_adds(&w->sb, s) < 0;
+	w->bad |= sc_strbuf_adds(w->sb, s) < 0;
 }
 
 static void addf(struct w *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -51,35 +57,71 @@ static void addf(struct w *w, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	w->bad |= sc_strbuf_vaddf(&w->sb, fmt, ap) < 0;
+	w->bad |= sc_strbuf_vaddf(w->sb, fmt, ap) < 0;
 	va_end(ap);
 }
 
 static void str(struct w *w, const char *s)
 {
 	add(w, "\"");
-	w->bad |= sc_strbuf_add_json(&w->sb, s) < 0;
+	w->bad |= sc_strbuf_add_json(w->sb, s) < 0;
 	add(w, "\"");
 }
 
-/* Microseconds with three decimals: exact nanoseconds. */
+/* Numbers by hand: printf is most of the writer's time on a big trace. */
+static char *digits(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
+/* ,"key":N */
+static void num(struct w *w, const char *key, uint64_t v)
+{
+	char b[24], *p = digits(b + sizeof(b), v);
+	add(w, ",\"");
+	add(w, key);
+	add(w, "\":");
+	w->bad |= sc_strbuf_add(w->sb, p, (size_t)(b + sizeof(b) - p)) < 0;
+}
+
+/* ,"key":MICROSECONDS with three decimals: exact nanoseconds. */
 static void us(struct w *w, const char *key, uint64_t ns)
 {
-	addf(w, ",\"%s\":%" PRIu64 ".%03u", key, ns / 1000, (unsigned)(ns % 1000));
+	char b[32], *end = b + sizeof(b), *p;
+	unsigned frac = (unsigned)(ns % 1000);
+	*--end = (char)('0' + frac % 10);
+	*--end = (char)('0' + frac / 10 % 10);
+	*--end = (char)('0' + frac / 100);
+	*--end = '.';
+	p = digits(end, ns / 1000);
+	add(w, ",\"");
+	add(w, key);
+	add(w, "\":");
+	w->bad |= sc_strbuf_add(w->sb, p, (size_t)(b + sizeof(b) - p)) < 0;
 }
 
 /* Starts an event; flushes what is buffered now and then (traces are large). */
 static void begin(struct w *w, const char *ph, const char *name)
 {
-	if (w->sb.len > (1u << 20) && !w->bad) {
-		if (fwrite(w->sb.buf, 1, w->sb.len, w->f) != w->sb.len)
-			w->bad = true;
-		sc_strbuf_reset(&w->sb);
+	/* The name escaped last (names come in runs: a thread's spans of one site). */
+	if (name != w->last_name) {
+		sc_strbuf_reset(&w->name);
+		w->bad |= sc_strbuf_add_json(&w->name, name) < 0;
+		w->last_name = name;
 	}
-	add(w, w->n++ ? ",\n{\"ph\":\"" : "\n{\"ph\":\"");
+	if (w->f && w->sb->len > (1u << 20) && !w->bad) {
+		if (fwrite(w->sb->buf, 1, w->sb->len, w->f) != w->sb->len)
+			w->bad = true;
+		sc_strbuf_reset(w->sb);
+	}
+	add(w, (*w->n)++ ? ",\n{\"ph\":\"" : "\n{\"ph\":\"");
 	add(w, ph);
-	add(w, "\",\"name\":");
-	str(w, name);
+	add(w, "\",\"name\":\"");
+	w->bad |= sc_strbuf_add(w->sb, w->name.buf ? w->name.buf : "", w->name.len) < 0;
+	add(w, "\"");
 }
 
 static int by_thread_start(const void *a, const void *b)
@@ -137,7 +179,7 @@ static int names(struct w *w, const sc_trace_model *m)
 			continue;
 		uint32_t pid = (uint32_t)(ids.data[i] >> 32), tid = (uint32_t)ids.data[i];
 		char buf[32];
-		if (!i || pid != last_pid) {
+		if (w->process_names && (!i || pid != last_pid)) {
 			const char *pn = sc_trace_model_process_name(m, pid, buf, sizeof(buf));
 			begin(w, "M", "process_name");
 			addf(w, ",\"pid\":%u,\"tid\":0,\"args\":{\"name\":", pid);
@@ -151,8 +193,11 @@ static int names(struct w *w, const sc_trace_model *m)
 			tn = buf;
 		}
 		begin(w, "M", "thread_name");
-		addf(w, ",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", pid, tid);
-		str(w, tn);
+		addf(w, ",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", pid, tid + w->tid_offset);
+		sc_strbuf nm = {0};
+		w->bad |= sc_strbuf_adds(&nm, tn) < 0 || sc_strbuf_adds(&nm, w->suffix) < 0;
+		str(w, nm.buf ? nm.buf : "");
+		sc_strbuf_release(&nm);
 		add(w, "}}");
 	}
 out:
@@ -168,22 +213,32 @@ static int spans(struct w *w, const sc_trace_model *m)
 	for (size_t i = 0; i < m->spans.len; i++)
 		v[i] = &m->spans.data[i];
 	qsort(v, m->spans.len, sizeof(*v), by_thread_start);
+	/* The "file:line" of the site last written, escaped: spans of one site come in runs. */
+	const sc_trace_site *last = NULL;
+	sc_strbuf loc = {0};
 	for (size_t i = 0; i < m->spans.len; i++) {
 		const sc_trace_span_rec *s = v[i];
 		begin(w, "X", s->site->name);
-		addf(w, ",\"cat\":\"span\",\"pid\":%u,\"tid\":%u", s->pid, s->tid);
+		add(w, ",\"cat\":\"span\"");
+		num(w, "pid", s->pid);
+		num(w, "tid", (uint64_t)s->tid + w->tid_offset);
 		us(w, "ts", s->start);
 		us(w, "dur", s->end - s->start);
-		add(w, ",\"args\":{\"file\":");
-		char line[16];
-		snprintf(line, sizeof(line), ":%u", s->site->line);
-		sc_strbuf loc = {0};
-		w->bad |= sc_strbuf_adds(&loc, s->site->file) < 0 || sc_strbuf_adds(&loc, line) < 0;
-		str(w, loc.buf ? loc.buf : "");
-		sc_strbuf_release(&loc);
+		add(w, ",\"args\":{\"file\":\"");
+		if (s->site != last) {
+			char line[16];
+			snprintf(line, sizeof(line), ":%u", s->site->line);
+			sc_strbuf_reset(&loc);
+			w->bad |= sc_strbuf_add_json(&loc, s->site->file) < 0 ||
+				  sc_strbuf_adds(&loc, line) < 0;
+			last = s->site;
+		}
+		w->bad |= sc_strbuf_add(w->sb, loc.buf ? loc.buf : "", loc.len) < 0;
+		add(w, "\"");
 		us(w, "self_us", s->self);
 		add(w, s->open ? ",\"open\":true}}" : "}}");
 	}
+	sc_strbuf_release(&loc);
 	free(v);
 	return 0;
 }
@@ -194,7 +249,7 @@ static void points(struct w *w, const sc_trace_model *m)
 		const sc_trace_point_rec *p = &m->points.data[i];
 		if (p->kind == SC_AGENT_EV_COUNTER) {
 			begin(w, "C", p->site->name);
-			addf(w, ",\"pid\":%u,\"tid\":%u", p->pid, p->tid);
+			addf(w, ",\"pid\":%u,\"tid\":%u", p->pid, p->tid + w->tid_offset);
 			us(w, "ts", p->time);
 			if (isfinite(p->value))
 				addf(w, ",\"args\":{\"value\":%.17g}}", p->value);
@@ -205,7 +260,7 @@ static void points(struct w *w, const sc_trace_model *m)
 		bool frame = p->kind == SC_AGENT_EV_FRAME;
 		begin(w, "i", p->site->name);
 		addf(w, ",\"cat\":\"%s\",\"s\":\"%s\",\"pid\":%u,\"tid\":%u",
-		     frame ? "frame" : "mark", frame ? "p" : "t", p->pid, p->tid);
+		     frame ? "frame" : "mark", frame ? "p" : "t", p->pid, p->tid + w->tid_offset);
 		us(w, "ts", p->time);
 		add(w, "}");
 	}
@@ -217,12 +272,12 @@ static void asyncs(struct w *w, const sc_trace_model *m)
 		const sc_trace_async *a = &m->asyncs.data[i];
 		begin(w, "b", a->site->name);
 		addf(w, ",\"cat\":\"async\",\"id\":\"0x%" PRIx64 "\",\"pid\":%u,\"tid\":%u", a->id,
-		     a->pid, a->begin_tid);
+		     a->pid, a->begin_tid + w->tid_offset);
 		us(w, "ts", a->start);
 		add(w, "}");
 		begin(w, "e", a->site->name);
 		addf(w, ",\"cat\":\"async\",\"id\":\"0x%" PRIx64 "\",\"pid\":%u,\"tid\":%u", a->id,
-		     a->pid, a->end_tid ? a->end_tid : a->begin_tid);
+		     a->pid, (a->end_tid ? a->end_tid : a->begin_tid) + w->tid_offset);
 		us(w, "ts", a->end);
 		add(w, a->open ? ",\"args\":{\"open\":true}}" : "}");
 	}
@@ -235,8 +290,9 @@ static void loops(struct w *w, const sc_trace_model *m)
 		const sc_trace_loop_rec *l = &m->loops.data[i];
 		sc_strbuf_reset(&name);
 		w->bad |= sc_strbuf_addf(&name, "loop %s", l->site->name) < 0;
+		w->last_name = NULL; /* `name` is reused: its address says nothing */
 		begin(w, "C", name.buf ? name.buf : "loop");
-		addf(w, ",\"pid\":%u,\"tid\":%u", l->pid, l->tid);
+		addf(w, ",\"pid\":%u,\"tid\":%u", l->pid, l->tid + w->tid_offset);
 		us(w, "ts", l->wake);
 		us(w, "args\":{\"busy_us", l->busy);
 		us(w, "idle_us", l->wake - l->wait);
@@ -246,26 +302,48 @@ static void loops(struct w *w, const sc_trace_model *m)
 	sc_strbuf_release(&name);
 }
 
+static int events(struct w *w, const sc_trace_model *m)
+{
+	int r = names(w, m);
+	if (r == 0 && !w->no_spans)
+		r = spans(w, m);
+	if (r == 0) {
+		points(w, m);
+		asyncs(w, m);
+		loops(w, m);
+	}
+	sc_strbuf_release(&w->name);
+	return r == 0 && w->bad ? -ENOMEM : r;
+}
+
+int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, bool spans, sc_strbuf *sb,
+			   size_t *nevents)
+{
+	struct w w = {.sb = sb,
+		      .n = nevents,
+		      .tid_offset = tid_offset,
+		      .suffix = " spans",
+		      .no_spans = !spans};
+	return events(&w, m);
+}
+
 int sc_chrome_trace_write(const sc_trace_model *m, FILE *f)
 {
-	struct w w = {.f = f};
+	sc_strbuf sb = {0};
+	size_t n = 0;
+	struct w w = {.f = f, .sb = &sb, .n = &n, .suffix = "", .process_names = true};
 	add(&w, "{\"traceEvents\":[");
-	int r = names(&w, m);
-	if (r == 0)
-		r = spans(&w, m);
+	int r = events(&w, m);
 	if (r == 0) {
-		points(&w, m);
-		asyncs(&w, m);
-		loops(&w, m);
 		add(&w, "],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{\"version\":\"" VERSION
 			"\"}}\n");
+		if (w.bad)
+			r = -ENOMEM;
 	}
-	if (r == 0 && w.bad)
-		r = -ENOMEM;
-	if (r == 0 && w.sb.len && fwrite(w.sb.buf, 1, w.sb.len, f) != w.sb.len)
+	if (r == 0 && sb.len && fwrite(sb.buf, 1, sb.len, f) != sb.len)
 		r = -EIO;
 	if (r == 0 && ferror(f))
 		r = -EIO;
-	sc_strbuf_release(&w.sb);
+	sc_strbuf_release(&sb);
 	return r;
 }

@@ -12,12 +12,23 @@
 #ifndef SC_FORMATS_CHROME_TRACE_H
 #define SC_FORMATS_CHROME_TRACE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "trace/model.h"
+#include "util/strbuf.h"
 
 /* Writes the document to `f` (valid JSON, even for a model with no event). 0, -ENOMEM or
  * -EIO. */
 int sc_chrome_trace_write(const sc_trace_model *m, FILE *f);
+
+/* The events alone, for a document of someone else's (scorch record --trace puts them after the
+ * CPU profile's, sc_chrome_options.more): appended to `sb`, each preceded by a comma when
+ * *nevents (incremented per event) is not 0; every tid moved by `tid_offset`, so that the spans
+ * of a thread get a track of their own beside its CPU slices (named "THREAD spans"); no
+ * process names (the other document has them); without the spans' X events unless `spans`
+ * (chrome.c writes a profile's intervals itself). 0 or -ENOMEM. */
+int sc_chrome_trace_events(const sc_trace_model *m, uint32_t tid_offset, bool spans, sc_strbuf *sb,
+			   size_t *nevents);
 
 #endif

@@ -9,7 +9,9 @@
  * malformed file gives -EINVAL and a sentence saying which record points where.
  *
  * Beyond the field-by-field copies: numeric labels "pid" and "tid" become sample.pid/tid, and
- * "time_ns" (in "nanoseconds", or without a unit) sample.time_ns (not labels); mapping.symbolized
+ * "time_ns" (in "nanoseconds", or without a unit) sample.time_ns (not labels); a sample with no
+ * location, every value 0 and a "scorch_span" label is an interval (profile.h; pprof_write.c
+ * writes them so), not a sample; mapping.symbolized
  * is read from has_functions; mapping.kernel is not a pprof field, so a mapping whose file name
  * starts with "[kernel" (perf's "[kernel.kallsyms]") is marked kernel.
  *
@@ -263,8 +265,10 @@ struct dec {
 	sc_diag *d;
 	sc_str *strs; /* producer string index -> our string id */
 	size_t nstrs;
-	sc_str pid_key, tid_key, time_key, ns_unit; /* our ids of "pid", "tid", "time_ns",
-						     * "nanoseconds"; 0 when absent */
+	sc_str span_key, end_key, depth_key, tname_key; /* "scorch_span", "span_end_ns",
+							   "span_depth", "thread_name" */
+	sc_str pid_key, tid_key, time_key, ns_unit;	/* our ids of "pid", "tid", "time_ns",
+							 * "nanoseconds"; 0 when absent */
 	struct idmap mappings, locations, functions;
 	uint32_t *function_ids; /* our id of each producer function (deduplicated by the model) */
 	SC_VEC(sc_line) line_buf;
@@ -314,6 +318,14 @@ static int dec_strings(struct dec *x)
 			x->time_key = (sc_str)id;
 		if (s->len == 11 && memcmp(s->data, "nanoseconds", 11) == 0)
 			x->ns_unit = (sc_str)id;
+		if (s->len == 11 && memcmp(s->data, "scorch_span", 11) == 0)
+			x->span_key = (sc_str)id;
+		if (s->len == 11 && memcmp(s->data, "span_end_ns", 11) == 0)
+			x->end_key = (sc_str)id;
+		if (s->len == 10 && memcmp(s->data, "span_depth", 10) == 0)
+			x->depth_key = (sc_str)id;
+		if (s->len == 11 && memcmp(s->data, "thread_name", 11) == 0)
+			x->tname_key = (sc_str)id;
 	}
 	return 0;
 }
@@ -452,6 +464,39 @@ static bool is_time_label(const struct dec *x, const pb_label *l, sc_str key, sc
 	       (unit == 0 || unit == x->ns_unit);
 }
 
+/* A sample that stands for an interval (pprof_write.c: no location, every value 0, a
+ * "scorch_span" label naming it): added to p->intervals. 1 when it was one, 0 when not, or
+ * -ENOMEM. */
+static int dec_interval(struct dec *x, const pb_sample *s, uint32_t pid, uint32_t tid,
+			uint64_t time)
+{
+	for (size_t k = 0; k < s->n_value; k++)
+		if (s->value[k])
+			return 0;
+	sc_str name = 0, tname = 0;
+	uint64_t end = time;
+	uint32_t depth = 0;
+	for (size_t k = 0; k < s->n_label; k++) {
+		const pb_label *l = s->label[k];
+		sc_str key = x->strs[l->key];
+		if (key == x->span_key && l->str)
+			name = x->strs[l->str];
+		else if (key == x->tname_key && l->str)
+			tname = x->strs[l->str];
+		else if (key == x->end_key && !l->str && l->num >= 0)
+			end = (uint64_t)l->num;
+		else if (key == x->depth_key && !l->str && l->num >= 0 && l->num < UINT32_MAX)
+			depth = (uint32_t)l->num;
+	}
+	if (!name || !time)
+		return 0;
+	sc_profile *p = x->p;
+	return sc_profile_add_interval(p, pid, tid, time, end, depth, sc_profile_str(p, name),
+				       tname ? sc_profile_str(p, tname) : NULL) < 0
+		   ? -ENOMEM
+		   : 1;
+}
+
 static int dec_samples(struct dec *x)
 {
 	const pb_profile *in = x->in;
@@ -500,6 +545,12 @@ static int dec_samples(struct dec *x)
 				tid = (uint32_t)l->num;
 			else if (!time && is_time_label(x, l, key, unit))
 				time = (uint64_t)l->num;
+		}
+		if (x->span_key && !s->n_location_id) {
+			if ((r = dec_interval(x, s, pid, tid, time)) < 0)
+				return r;
+			if (r)
+				continue;
 		}
 		if (sc_profile_add_sample(p, (sc_stack_id)stack, s->value, pid, tid, time) < 0)
 			return -ENOMEM;

@@ -60,7 +60,8 @@ struct enc {
 	pb_function *functions;
 	pb_function **function_ptrs;
 	int64_t *comments;
-	int64_t *sums; /* values of merged samples */
+	int64_t *sums;	/* values of merged samples */
+	int64_t *zeros; /* the values of an interval's sample */
 };
 
 static void enc_release(struct enc *e)
@@ -82,6 +83,7 @@ static void enc_release(struct enc *e)
 	free(e->function_ptrs);
 	free(e->comments);
 	free(e->sums);
+	free(e->zeros);
 }
 
 static void *alloc_array(size_t n, size_t size)
@@ -98,30 +100,37 @@ static size_t find_string(const sc_profile *p, const char *s)
 	return 0;
 }
 
-/* The string ids of the keys (and unit) of the labels the sample fields become; 0 when unused. */
+/* The string ids of the keys (and unit) of the labels the sample fields become, and of those of
+ * an interval's sample; 0 when unused. */
 struct keys {
 	int64_t pid, tid, time, ns;
+	int64_t span, end, depth, tname;
 };
 
 /* Copies the string table, adding the label strings the sample fields need that `p` lacks. */
 static int enc_strings(struct enc *e, const sc_profile *p, struct keys *k)
 {
-	bool want[4] = {false, false, false, false};
+	bool want[8] = {false};
 	for (size_t i = 0; i < p->samples.len; i++) {
 		want[0] |= p->samples.data[i].pid != 0;
 		want[1] |= p->samples.data[i].tid != 0;
 		want[2] |= p->samples.data[i].time_ns != 0;
 	}
+	if (p->intervals.len)
+		for (int i = 0; i < 8; i++)
+			want[i] = true;
 	want[3] = want[2];
-	static const char *const names[4] = {"pid", "tid", "time_ns", "nanoseconds"};
-	size_t id[4], n = p->strings.len;
-	e->strings = alloc_array(n + 4, sizeof(*e->strings));
+	static const char *const names[8] = {"pid",	    "tid",	   "time_ns",
+					     "nanoseconds", "scorch_span", "span_end_ns",
+					     "span_depth",  "thread_name"};
+	size_t id[8], n = p->strings.len;
+	e->strings = alloc_array(n + 8, sizeof(*e->strings));
 	if (!e->strings)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->strings.len; i++)
 		e->strings[i] = (ProtobufCBinaryData){strlen(p->strings.data[i]),
 						      (uint8_t *)p->strings.data[i]};
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 8; i++) {
 		id[i] = want[i] ? find_string(p, names[i]) : 0;
 		if (want[i] && !id[i]) {
 			id[i] = n;
@@ -131,7 +140,8 @@ static int enc_strings(struct enc *e, const sc_profile *p, struct keys *k)
 	}
 	e->msg.string_table = e->strings;
 	e->msg.n_string_table = n;
-	*k = (struct keys){(int64_t)id[0], (int64_t)id[1], (int64_t)id[2], (int64_t)id[3]};
+	*k = (struct keys){(int64_t)id[0], (int64_t)id[1], (int64_t)id[2], (int64_t)id[3],
+			   (int64_t)id[4], (int64_t)id[5], (int64_t)id[6], (int64_t)id[7]};
 	return 0;
 }
 
@@ -218,7 +228,7 @@ static int enc_samples(struct enc *e, const sc_profile *p, const struct keys *ky
 	int r = merge_samples(e, p, &g);
 	if (r < 0)
 		goto out;
-	size_t ng = g.n, nlabels = 0, nids = 0;
+	size_t ng = g.n, ni = p->intervals.len, nlabels = 7 * ni, nids = 0;
 	/* Room for every distinct stack's list: count it exactly with a marking pass. */
 	e->stack_first = alloc_array(p->nodes.len, sizeof(*e->stack_first));
 	if (!e->stack_first) {
@@ -237,12 +247,14 @@ static int enc_samples(struct enc *e, const sc_profile *p, const struct keys *ky
 	r = -ENOMEM;
 	if (nids >= UINT32_MAX)
 		goto out;
-	e->samples = alloc_array(ng, sizeof(*e->samples));
-	e->sample_ptrs = alloc_array(ng, sizeof(*e->sample_ptrs));
+	e->samples = alloc_array(ng + ni, sizeof(*e->samples));
+	e->sample_ptrs = alloc_array(ng + ni, sizeof(*e->sample_ptrs));
+	e->zeros = alloc_array(p->nsample_types + 1, sizeof(*e->zeros));
 	e->stack_ids = alloc_array(nids, sizeof(*e->stack_ids));
 	e->labels = alloc_array(nlabels, sizeof(*e->labels));
 	e->label_ptrs = alloc_array(nlabels, sizeof(*e->label_ptrs));
-	if (!e->samples || !e->sample_ptrs || !e->stack_ids || !e->labels || !e->label_ptrs)
+	if (!e->samples || !e->sample_ptrs || !e->stack_ids || !e->labels || !e->label_ptrs ||
+	    !e->zeros)
 		goto out;
 
 	size_t used = 0, nl = 0;
@@ -290,8 +302,39 @@ static int enc_samples(struct enc *e, const sc_profile *p, const struct keys *ky
 		o->n_label = (size_t)(&e->label_ptrs[nl] - o->label);
 		e->sample_ptrs[i] = o;
 	}
+	for (size_t j = 0; j < ni; j++) {
+		const sc_interval *iv = &p->intervals.data[j];
+		pb_sample *o = &e->samples[ng + j];
+		perftools__profiles__sample__init(o);
+		o->n_value = p->nsample_types;
+		o->value = e->zeros;
+		o->label = &e->label_ptrs[nl];
+		struct {
+			int64_t key, str, num, unit;
+			bool on;
+		} ls[7] = {{ky->pid, 0, iv->pid, 0, iv->pid != 0},
+			   {ky->tid, 0, iv->tid, 0, iv->tid != 0},
+			   {ky->time, 0, (int64_t)iv->start_ns, ky->ns, true},
+			   {ky->span, iv->name, 0, 0, true},
+			   {ky->end, 0, (int64_t)iv->end_ns, ky->ns, true},
+			   {ky->depth, 0, iv->depth, 0, true},
+			   {ky->tname, iv->thread_name, 0, 0, iv->thread_name != 0}};
+		for (int k = 0; k < 7; k++) {
+			if (!ls[k].on)
+				continue;
+			pb_label *ol = &e->labels[nl];
+			perftools__profiles__label__init(ol);
+			ol->key = ls[k].key;
+			ol->str = ls[k].str;
+			ol->num = ls[k].num;
+			ol->num_unit = ls[k].unit;
+			e->label_ptrs[nl++] = ol;
+		}
+		o->n_label = (size_t)(&e->label_ptrs[nl] - o->label);
+		e->sample_ptrs[ng + j] = o;
+	}
 	e->msg.sample = e->sample_ptrs;
-	e->msg.n_sample = ng;
+	e->msg.n_sample = ng + ni;
 	r = 0;
 out:
 	free(g.first);

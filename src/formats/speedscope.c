@@ -19,6 +19,10 @@
  * profiles have no timestamps, so the time-order view puts them end to end (gaps off the CPU
  * do not show: --format chrome keeps them).
  *
+ * A profile's intervals (profile.h: the spans of scorch record --trace) come after the sampled
+ * profiles, one "evented" profile per thread named "THREAD spans (pid P tid T)", its events
+ * {"type":"O"|"C","frame":N,"at":NS} opening and closing each span in time order.
+ *
  * Units other than speedscope's (nanoseconds, microseconds, milliseconds, seconds, bytes) become
  * "none". Frames are numbered in order of first use, so equal profiles give equal files.
  */
@@ -41,6 +45,7 @@ struct writer {
 	sc_strbuf out;		/* the file, built in memory then written at once */
 	uint32_t *frame_of_fn;	/* function id -> frame index + 1 */
 	uint32_t *frame_of_loc; /* location id -> frame index + 1 (unsymbolized frames) */
+	uint32_t *frame_of_str; /* string id -> frame index + 1 (the intervals' names) */
 	sc_strbuf frames;	/* the "frames" array's elements */
 	uint32_t nframes;
 	SC_VEC(sc_frame) buf;
@@ -70,6 +75,112 @@ static int64_t frame_index(struct writer *w, const sc_frame *f)
 		return -ENOMEM;
 	*slot = ++w->nframes;
 	return *slot - 1;
+}
+
+/* The frame index of a span named `name` (a string of the profile); or -ENOMEM. */
+static int64_t span_frame(struct writer *w, sc_str name)
+{
+	uint32_t *slot = &w->frame_of_str[name];
+	if (*slot)
+		return *slot - 1;
+	sc_strbuf *sb = &w->frames;
+	if (sc_strbuf_adds(sb, w->nframes ? ",\n{\"name\":\"" : "{\"name\":\"") < 0 ||
+	    sc_strbuf_add_json(sb, sc_profile_str(w->p, name)) < 0 || sc_strbuf_adds(sb, "\"}") < 0)
+		return -ENOMEM;
+	*slot = ++w->nframes;
+	return *slot - 1;
+}
+
+static int by_interval(const void *a, const void *b, void *ctx)
+{
+	const sc_interval *x = &((const sc_interval *)ctx)[*(const size_t *)a];
+	const sc_interval *y = &((const sc_interval *)ctx)[*(const size_t *)b];
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
+/* One evented profile per thread for the profile's intervals (the spans of scorch record
+ * --trace), "THREAD spans (pid P tid T)": each span opened at its start and closed at its end,
+ * nested (a span reaching past its parent's end is cut there). Returns how many profiles were
+ * added, or -ENOMEM. */
+static int add_spans(struct writer *w, bool first)
+{
+	const sc_profile *p = w->p;
+	size_t n = p->intervals.len, nprof = 0;
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	struct open {
+		int64_t frame;
+		uint64_t end;
+	} *stack = malloc((n ? n : 1) * sizeof(*stack));
+	sc_strbuf *sb = &w->out;
+	int r = 0;
+	if (!order || !stack)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_interval, p->intervals.data);
+	for (size_t start = 0; start < n;) {
+		const sc_interval *t = &p->intervals.data[order[start]];
+		size_t end = start, depth = 0;
+		uint64_t lo = t->start_ns, hi = t->end_ns;
+		while (end < n && p->intervals.data[order[end]].pid == t->pid &&
+		       p->intervals.data[order[end]].tid == t->tid) {
+			const sc_interval *iv = &p->intervals.data[order[end++]];
+			hi = iv->end_ns > hi ? iv->end_ns : hi;
+		}
+		char name[160];
+		snprintf(name, sizeof(name), "%.64s spans (pid %" PRIu32 " tid %" PRIu32 ")",
+			 t->thread_name ? sc_profile_str(p, t->thread_name) : "thread", t->pid,
+			 t->tid);
+		r |= sc_strbuf_adds(sb, first && !nprof ? "\n{\"type\":\"evented\",\"name\":\""
+							: ",\n{\"type\":\"evented\",\"name\":\"");
+		r |= sc_strbuf_add_json(sb, name);
+		r |= sc_strbuf_addf(sb,
+				    "\",\"unit\":\"nanoseconds\",\"startValue\":%" PRIu64
+				    ",\"endValue\":%" PRIu64 ",\n\"events\":[",
+				    lo, hi);
+		bool any = false;
+		for (size_t k = start; k <= end && !r; k++) {
+			const sc_interval *iv = k < end ? &p->intervals.data[order[k]] : NULL;
+			/* Close what ended before this one starts (everything at the end). */
+			while (depth && (!iv || stack[depth - 1].end <= iv->start_ns)) {
+				depth--;
+				r |= sc_strbuf_addf(
+				    sb,
+				    "%s{\"type\":\"C\",\"frame\":%" PRId64 ",\"at\":%" PRIu64 "}",
+				    any ? "," : "", stack[depth].frame, stack[depth].end);
+				any = true;
+			}
+			if (!iv)
+				break;
+			int64_t f = span_frame(w, iv->name);
+			if (f < 0)
+				goto nomem;
+			uint64_t e = iv->end_ns;
+			if (depth && e > stack[depth - 1].end)
+				e = stack[depth - 1].end;
+			stack[depth++] = (struct open){f, e};
+			r |= sc_strbuf_addf(
+			    sb, "%s{\"type\":\"O\",\"frame\":%" PRId64 ",\"at\":%" PRIu64 "}",
+			    any ? "," : "", f, iv->start_ns);
+			any = true;
+		}
+		r |= sc_strbuf_adds(sb, "]}");
+		nprof++;
+		start = end;
+	}
+	free(order);
+	free(stack);
+	return r ? -ENOMEM : (int)nprof;
+nomem:
+	free(order);
+	free(stack);
+	return -ENOMEM;
 }
 
 static int by_thread_time(const void *a, const void *b, void *ctx)
@@ -156,7 +267,8 @@ int sc_speedscope_write(const sc_profile *p, const sc_speedscope_options *o, FIL
 	size_t *order = malloc((p->samples.len + 1) * sizeof(*order));
 	w.frame_of_fn = calloc(p->functions.len + 1, sizeof(*w.frame_of_fn));
 	w.frame_of_loc = calloc(p->locations.len + 1, sizeof(*w.frame_of_loc));
-	if (!order || !w.frame_of_fn || !w.frame_of_loc)
+	w.frame_of_str = calloc(p->strings.len + 1, sizeof(*w.frame_of_str));
+	if (!order || !w.frame_of_fn || !w.frame_of_loc || !w.frame_of_str)
 		goto out;
 	for (size_t i = 0; i < p->samples.len; i++)
 		order[i] = i;
@@ -202,6 +314,12 @@ int sc_speedscope_write(const sc_profile *p, const sc_speedscope_options *o, FIL
 		}
 		nprofiles++;
 	}
+	if (p->intervals.len) {
+		int k = add_spans(&w, !nprofiles);
+		if (k < 0)
+			goto out;
+		nprofiles += (size_t)k;
+	}
 	/* Nothing to draw at all: one empty profile, so the file still opens. */
 	if (!nprofiles && add_profile(&w, order, 0, "all samples", true) < 0)
 		goto out;
@@ -223,6 +341,7 @@ out:
 	free(order);
 	free(w.frame_of_fn);
 	free(w.frame_of_loc);
+	free(w.frame_of_str);
 	sc_strbuf_release(&w.out);
 	sc_strbuf_release(&w.frames);
 	sc_strbuf_release(&head);

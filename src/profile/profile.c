@@ -84,7 +84,7 @@ size_t sc_profile_memory(const sc_profile *p)
 	       sc_vec_bytes(p->locations) + sc_hashmap_bytes(&p->location_index) +
 	       sc_vec_bytes(p->lines) + sc_vec_bytes(p->nodes) + sc_hashmap_bytes(&p->node_index) +
 	       sc_vec_bytes(p->samples) + sc_vec_bytes(p->values) + sc_vec_bytes(p->labels) +
-	       sc_vec_bytes(p->comments);
+	       sc_vec_bytes(p->comments) + sc_vec_bytes(p->intervals);
 }
 
 void sc_profile_free(sc_profile *p)
@@ -107,7 +107,21 @@ void sc_profile_free(sc_profile *p)
 	sc_vec_release(&p->values);
 	sc_vec_release(&p->labels);
 	sc_vec_release(&p->comments);
+	sc_vec_release(&p->intervals);
 	free(p);
+}
+
+int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t start_ns,
+			    uint64_t end_ns, uint32_t depth, const char *name,
+			    const char *thread_name)
+{
+	int64_t s = sc_profile_intern(p, name);
+	int64_t t = thread_name ? sc_profile_intern(p, thread_name) : 0;
+	if (s < 0 || t < 0)
+		return -ENOMEM;
+	sc_interval iv = {pid,	 tid,	    start_ns, end_ns < start_ns ? start_ns : end_ns,
+			  depth, (sc_str)s, (sc_str)t};
+	return sc_vec_push(&p->intervals, iv);
 }
 
 int sc_profile_add_sample_type(sc_profile *p, const char *type, const char *unit)

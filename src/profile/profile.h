@@ -97,6 +97,16 @@ typedef struct sc_sample {
 	uint32_t first_label, nlabels; /* into the profile's label array */
 } sc_sample;
 
+/* An interval of a thread's time: a span of instrumented code (scorch record --trace), drawn on
+ * the thread's timeline track. Not part of pprof: written files do not keep them. */
+typedef struct sc_interval {
+	uint32_t pid, tid;
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, as the samples' times */
+	uint32_t depth;		   /* 0: outermost on its thread */
+	sc_str name;
+	sc_str thread_name; /* 0 when unknown */
+} sc_interval;
+
 typedef struct sc_profile {
 	SC_VEC(char *) strings;
 	size_t string_bytes; /* what the strings themselves hold, NULs included */
@@ -127,6 +137,8 @@ typedef struct sc_profile {
 	int64_t duration_nanos; /* wall-clock length of the recording */
 	SC_VEC(sc_str) comments;
 	sc_str drop_frames, keep_frames;
+
+	SC_VEC(sc_interval) intervals; /* spans beside the samples; usually none */
 } sc_profile;
 
 sc_profile *sc_profile_new(void);
@@ -211,6 +223,11 @@ static inline const int64_t *sc_profile_sample_values(const sc_profile *p, size_
 {
 	return &p->values.data[i * p->nsample_types];
 }
+
+/* Appends an interval (sc_interval above); thread_name may be NULL. 0 or -ENOMEM. */
+int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t start_ns,
+			    uint64_t end_ns, uint32_t depth, const char *name,
+			    const char *thread_name);
 
 int sc_profile_add_comment(sc_profile *p, const char *s);
 /* The comments every recording carries: "command: ARGV joined by spaces" and "host: HOSTNAME"

@@ -31,10 +31,13 @@
  *    "dropped":{"frames":4100000,         frames left out, narrower than one pixel of a page
  *               "value":1234,"pixels":1920}  "pixels" wide; their cost stays in their callers
  *    optional, when samples carry times (pagedata.c; not in a differential page):
- *    "timeline":{"start_ns":5000,         the first sample's time
+ *    "timeline":{"start_ns":5000,         the first sample's (or span's) time
  *      "bucket_ns":12000,"buckets":1000,  the run cut into equal buckets
  *      "tracks":[{"name":"worker","pid":7,"tid":9}, ...,   a track per thread (its last name),
  *                {"name":"40 other threads","threads":40}],  past 31 the rest in one
+ *      "spans":{"names":["handle"],       optional, the profile's intervals (record --trace):
+ *        "data":[0,1200,50000,0,0]},      (track, start - start_ns, length, depth, name) per
+ *                                         span, the SC_TIMELINE_SPANS longest
  *      "cells":[[0,2,30, 1,2,10, 0,4,5]]} per track: (bucket - previous cell's bucket, node
  *                                         (preorder index into "tree"), value) for each
  *                                         bucket and node with samples, by bucket then node

@@ -143,6 +143,73 @@ out:
 	return r;
 }
 
+static int by_length(const void *x, const void *y, void *ctx)
+{
+	const sc_interval *iv = ctx;
+	const sc_interval *a = &iv[*(const uint32_t *)x], *b = &iv[*(const uint32_t *)y];
+	uint64_t la = a->end_ns - a->start_ns, lb = b->end_ns - b->start_ns;
+	if (la != lb)
+		return la > lb ? -1 : 1;
+	return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+}
+
+/* `,"spans":{"names":[...],"data":[track,start,length,depth,name,...]}`: the profile's
+ * intervals on the tracks of their threads (start in ns from the timeline's start, may be
+ * negative; name an index into names), the SC_TIMELINE_SPANS longest; none on the track of
+ * "other threads". */
+static int write_spans(const sc_profile *p, const struct thread *th, size_t nth,
+		       const sc_hashmap *index, uint64_t t0, sc_strbuf *sb)
+{
+	size_t n = p->intervals.len, keep = n < SC_TIMELINE_SPANS ? n : SC_TIMELINE_SPANS;
+	uint32_t other = nth > SC_TIMELINE_TRACKS ? SC_TIMELINE_TRACKS - 1 : UINT32_MAX;
+	uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+	uint32_t *name_of = calloc(p->strings.len + 1, sizeof(*name_of)); /* string -> index + 1 */
+	SC_VEC(sc_str) names = {0};
+	sc_strbuf data = {0};
+	int r = -ENOMEM;
+	if (!order || !name_of)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, n, sizeof(*order), by_length, p->intervals.data);
+	bool first = true;
+	for (size_t k = 0; k < keep; k++) {
+		const sc_interval *iv = &p->intervals.data[order[k]];
+		uint32_t key[2] = {iv->pid, iv->tid};
+		uint64_t h = sc_hash_combine(sc_hash_u64(iv->pid), iv->tid), v;
+		if (!sc_hashmap_get(index, h, thread_eq, key, th, &v) || th[v].track == other)
+			continue;
+		if (!name_of[iv->name]) {
+			if (sc_vec_push(&names, iv->name) < 0)
+				goto out;
+			name_of[iv->name] = (uint32_t)names.len;
+		}
+		if (sc_strbuf_addf(&data,
+				   "%s%" PRIu32 ",%" PRId64 ",%" PRIu64 ",%" PRIu32 ",%" PRIu32,
+				   first ? "" : ",", th[v].track, (int64_t)(iv->start_ns - t0),
+				   iv->end_ns - iv->start_ns, iv->depth, name_of[iv->name] - 1) < 0)
+			goto out;
+		first = false;
+	}
+	if (sc_strbuf_adds(sb, ",\n\"spans\":{\"names\":[") < 0)
+		goto out;
+	for (size_t i = 0; i < names.len; i++)
+		if ((i && sc_strbuf_addc(sb, ',') < 0) ||
+		    sc_add_json_quoted(sb, sc_profile_str(p, names.data[i])) < 0)
+			goto out;
+	if (sc_strbuf_adds(sb, "],\"data\":[") < 0 ||
+	    sc_strbuf_add(sb, data.buf ? data.buf : "", data.len) < 0 ||
+	    sc_strbuf_adds(sb, "]}") < 0)
+		goto out;
+	r = 0;
+out:
+	free(order);
+	free(name_of);
+	sc_vec_release(&names);
+	sc_strbuf_release(&data);
+	return r;
+}
+
 int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_of_stack,
 			   sc_strbuf *sb, FILE *f)
 {
@@ -158,6 +225,12 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 	}
 	if (!ncells)
 		return 0;
+	/* The spans' times count too: the run is from the first sample or span to the last. */
+	for (size_t i = 0; i < p->intervals.len; i++) {
+		const sc_interval *iv = &p->intervals.data[i];
+		t0 = iv->start_ns < t0 ? iv->start_ns : t0;
+		t1 = iv->end_ns > t1 ? iv->end_ns : t1;
+	}
 	uint64_t span = t1 - t0;
 	uint32_t nb = span ? SC_TIMELINE_BUCKETS : 1;
 	uint64_t width = span / nb + 1; /* every time falls in 0..nb-1 */
@@ -202,6 +275,23 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 			goto out;
 		}
 	}
+	/* Threads with spans (scorch record --trace) but no sample get a track too: a thread that
+	 * only waits inside its spans is what they show best. */
+	for (size_t i = 0; i < p->intervals.len; i++) {
+		const sc_interval *iv = &p->intervals.data[i];
+		uint32_t key[2] = {iv->pid, iv->tid};
+		uint64_t h = sc_hash_combine(sc_hash_u64(iv->pid), iv->tid), v;
+		if (sc_hashmap_get(&index, h, thread_eq, key, th.data, &v)) {
+			struct thread *t = &th.data[v];
+			if (!t->name)
+				t->name = iv->thread_name;
+			continue;
+		}
+		struct thread t = {
+		    .pid = iv->pid, .tid = iv->tid, .first = iv->start_ns, .name = iv->thread_name};
+		if (sc_vec_push(&th, t) < 0 || sc_hashmap_put(&index, h, th.len - 1) < 0)
+			goto out;
+	}
 	if (write_tracks(p, th.data, th.len, &tracks) < 0)
 		goto out;
 	struct cell *cells = cv.data;
@@ -222,6 +312,8 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 			   ",\"buckets\":%" PRIu32,
 			   t0, width << shift, ((nb - 1) >> shift) + 1) < 0 ||
 	    sc_strbuf_add(sb, tracks.buf, tracks.len) < 0)
+		goto out;
+	if (p->intervals.len && write_spans(p, th.data, th.len, &index, t0, sb) < 0)
 		goto out;
 	/* Per track: bucket delta, node, value, for each (bucket, node) with a value. */
 	if (sc_strbuf_adds(sb, ",\n\"cells\":[[") < 0)

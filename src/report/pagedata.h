@@ -22,6 +22,8 @@
 #define SC_TIMELINE_CELLS 250000
 /* Threads drawn as their own track; the rest share one "other threads" track. */
 #define SC_TIMELINE_TRACKS 32
+/* The profile's intervals (spans) drawn on the tracks at most: the longest. */
+#define SC_TIMELINE_SPANS 20000
 
 /* The annotate section: at most this many functions (the hottest by total), and at most this
  * many bytes of source text over all of them (functions past the cap keep their line numbers

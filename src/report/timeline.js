@@ -12,9 +12,13 @@
  * tree), the range is shaded and named above the tracks; "Whole run" (or a click without a drag)
  * returns to the whole profile. Search, zoom and colours keep working on the range.
  *
+ * Spans (data.timeline.spans, from scorch record --trace: a program's instrumented spans beside
+ * its samples) are drawn over their thread's track as thin bars along the top, one row per
+ * nesting depth (the first four), their names written in when they fit.
+ *
  * For tests: window.scorchFlamegraph.brush(from, to) selects the range between two fractions of
  * the run (null: the whole run); <body> carries data-range ("FROM-TO" in seconds from the first
- * sample, absent for the whole run).
+ * sample, absent for the whole run) and data-spans (the spans drawn, when there are any).
  */
 (function () {
 	"use strict";
@@ -51,6 +55,31 @@
 		density.push(d);
 	}
 	tl.cells = null;
+
+	/* Spans: per span, its track, start (ns from the run's start), length, depth, name. */
+	var sp = tl.spans || {names: [], data: []}, SPAN_H = 4, SPAN_DEPTHS = 4;
+	var nspans = sp.data.length / 5;
+	if (nspans)
+		document.body.setAttribute("data-spans", String(nspans));
+
+	function drawSpans(pw) {
+		var total = B * tl.bucket_ns, d = sp.data;
+		ctx.font = "9px system-ui, sans-serif";
+		for (var i = 0; i < nspans; i++) {
+			var track = d[5 * i], depth = d[5 * i + 3];
+			if (depth >= SPAN_DEPTHS || track >= tracks.length)
+				continue;
+			var x0 = Math.max(0, d[5 * i + 1] / total);
+			var x1 = Math.min(1, (d[5 * i + 1] + d[5 * i + 2]) / total);
+			if (x1 < x0)
+				continue;
+			var x = NAME_W + x0 * pw, w = Math.max(1, (x1 - x0) * pw);
+			var y = track * ROW + 1 + depth * (SPAN_H + 1);
+			ctx.fillStyle = depth % 2 ? "rgba(40, 90, 200, 0.75)" : "rgba(20, 60, 160, 0.85)";
+			ctx.fillRect(x, y, w, SPAN_H);
+		}
+		ctx.font = "12px system-ui, sans-serif";
+	}
 
 	var brush = null; /* [first, last] bucket while a range is selected */
 	var drag = null; /* the bucket a drag started at */
@@ -100,6 +129,8 @@
 				ctx.fillRect(NAME_W + b * bw, y + ROW - 2 - h, Math.max(bw, 1), h);
 			}
 		}
+		if (nspans)
+			drawSpans(pw);
 		if (brush) {
 			ctx.fillStyle = "rgba(40, 90, 200, 0.18)";
 			ctx.fillRect(NAME_W + brush[0] * bw, 0, (brush[1] - brush[0] + 1) * bw,
@@ -186,6 +217,16 @@
 	};
 	window.scorchFlamegraph.trackNames = function () {
 		return tracks.map(trackName);
+	};
+	/* For tests: the spans of track t as {name, depth, from, to} (fractions of the run). */
+	window.scorchFlamegraph.spans = function (t) {
+		var out = [], total = B * tl.bucket_ns;
+		for (var i = 0; i < nspans; i++)
+			if (sp.data[5 * i] === t)
+				out.push({name: sp.names[sp.data[5 * i + 4]], depth: sp.data[5 * i + 3],
+					  from: sp.data[5 * i + 1] / total,
+					  to: (sp.data[5 * i + 1] + sp.data[5 * i + 2]) / total});
+		return out;
 	};
 
 	section.hidden = false;

@@ -17,6 +17,7 @@
 #define SC_TRACE_COLLECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "profile/profile.h"
@@ -54,5 +55,25 @@ typedef struct sc_trace_collect {
 } sc_trace_collect;
 
 int sc_trace_collect_run(sc_trace_collect *c);
+
+/*
+ * Beside another recorder (`scorch record --trace`): sc_trace_side_start creates the agent file,
+ * names it in scorch's own environment (SCORCH_AGENT_FILE: a command launched next inherits it;
+ * a launcher that sets the variable itself, as record's signal backend does, defeats it), and
+ * drains its rings into `dec` every 20 ms from a thread of its own, with every signal blocked
+ * there. The decoder belongs to that thread until sc_trace_side_stop, which stops it, drains
+ * once more (rings of gone threads too), runs sc_trace_decoder_round, removes the variable and
+ * the file, and fills the results. Returns 0 or -errno (err filled); stop frees `s` whatever
+ * happened, and returns the drain's first error.
+ */
+typedef struct sc_trace_side sc_trace_side;
+typedef struct sc_trace_side_result {
+	uint32_t processes; /* process images whose runtime mapped the file */
+	uint64_t lost;	    /* as sc_trace_collect's */
+	uint64_t lost_no_ring;
+} sc_trace_side_result;
+int sc_trace_side_start(sc_trace_side **out, sc_trace_decoder *dec, uint32_t ring_bytes, char *err,
+			size_t errsize);
+int sc_trace_side_stop(sc_trace_side *s, sc_trace_side_result *res);
 
 #endif

@@ -34,7 +34,7 @@
  * takes any site below it for new: numbers stay unique within each instance.
  *
  * Fork: the child's forking thread gets a new ring (its parent's belongs to the parent); spans
- * it had open at the fork are the parent's, so their ENDs in the child are dropped (drop_at 1).
+ * it had open at the fork are the parent's, so their ENDs in the child are not written (floor).
  * Exec: the new image maps the file again (the environment carries it) with a new instance.
  */
 #include "trace/runtime.h"
@@ -252,7 +252,8 @@ static void thread_begin(sc_rt_thread *t)
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->tail = 0;
 	t->open = 0;
-	t->drop_at = t->depth ? 1 : 0; /* spans open at a fork are the parent's */
+	t->drop_at = 0;
+	t->floor = t->depth; /* spans open at a fork are the parent's */
 	sc_tsc_reset(&t->clock);
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 	char name[17] = {0};
@@ -388,11 +389,17 @@ SCORCH_API void scorch_span_leave_(scorch_loc *loc)
 	if (__builtin_expect(!t || !t->depth, 0))
 		return; /* no span open on this thread: nothing to end */
 	uint32_t d = t->depth--;
-	if (__builtin_expect(t->drop_at != 0, 0)) {
-		count_lost(t);
-		if (d == t->drop_at)
-			t->drop_at = 0;
-		return;
+	if (__builtin_expect((t->drop_at | t->floor) != 0, 0)) {
+		if (d <= t->floor) { /* a span open at the fork: the parent's */
+			t->floor = d - 1;
+			return;
+		}
+		if (t->drop_at) {
+			count_lost(t);
+			if (d == t->drop_at)
+				t->drop_at = 0;
+			return;
+		}
 	}
 	uint32_t id = loc ? __atomic_load_n(&loc->id, __ATOMIC_RELAXED) : 0;
 	t->open--;

@@ -23,6 +23,7 @@ typedef struct sc_rt_thread {
 	uint32_t depth;	  /* spans open on this thread, recorded or not */
 	uint32_t open;	  /* of which recorded (their ENDs have room kept in the ring) */
 	uint32_t drop_at; /* 0, or the depth of the outermost open span whose BEGIN was dropped */
+	uint32_t floor;	  /* spans open at a fork (the parent's): their ENDs are not ours */
 	uint32_t no_ring; /* events dropped for want of a ring, not yet added to the header */
 } sc_rt_thread;
 

@@ -179,11 +179,11 @@ int sc_trace_write_text(const sc_trace_model *m, const sc_trace_info *info, size
 	if (info && info->lost)
 		fprintf(f, "\n%" PRIu64 " events lost (rings full): raise --buffer\n", info->lost);
 	if (st->open_spans || st->async_open)
-		fprintf(f,
-			"%s%" PRIu64 " spans and %" PRIu64 " async spans still open at the end\n",
+		fprintf(f, "%sstill open at the end: %" PRIu64 " spans, %" PRIu64 " async spans\n",
 			info && info->lost ? "" : "\n", st->open_spans, st->async_open);
 	if (st->unmatched_end || st->async_unmatched_end)
-		fprintf(f, "%" PRIu64 " span ends and %" PRIu64 " async ends matched no begin\n",
+		fprintf(f,
+			"ends that matched no begin: %" PRIu64 " spans, %" PRIu64 " async spans\n",
 			st->unmatched_end, st->async_unmatched_end);
 out:
 	sc_strbuf_release(&sb);

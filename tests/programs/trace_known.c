@@ -6,10 +6,16 @@
  *   trace_known          the spans, counters and marks written beside the code
  *   trace_known kill     3 "before" spans, then SIGKILL to itself inside the open span "doomed"
  *   trace_known fork     a child process with 2 "child" spans, the parent 1 "parent" span
+ *   trace_known many [N] N (default 2000) "tiny" spans in a burst (2N events: 2000 spans are
+ *                        more than a 4K ring holds); bench/trace.sh's workload
+ *   trace_known forever  a "tick" span of 5 ms after another inside the span "forever", until
+ *                        killed
+ *   trace_known threads N  N threads alive at once, each with one "t" span (N rings needed)
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,8 +135,57 @@ static int forked(void)
 	return 0;
 }
 
+static int many(long n)
+{
+	for (long i = 0; i < n; i++) {
+		SCORCH_SPAN("tiny"); /* n (2000), empty */
+	}
+	return 0;
+}
+
+static pthread_barrier_t all_up;
+
+static void *one_span(void *arg)
+{
+	(void)arg;
+	{
+		SCORCH_SPAN("t"); /* one per thread: N in all */
+	}
+	pthread_barrier_wait(&all_up); /* every thread holds its ring until all have one */
+	return NULL;
+}
+
+static int threads(int n)
+{
+	pthread_t t[256];
+	if (n < 1 || n > 256)
+		return 2;
+	pthread_barrier_init(&all_up, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, one_span, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+static int forever(void)
+{
+	SCORCH_SPAN("forever"); /* 1, never ended */
+	for (;;) {
+		SCORCH_SPAN("tick"); /* one per 5 ms or so */
+		sleep_ms(5);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "threads"))
+		return threads(atoi(argv[2]));
+	if (argc > 1 && !strcmp(argv[1], "forever"))
+		return forever();
+	if (argc > 1 && !strcmp(argv[1], "many"))
+		return many(argc > 2 ? atol(argv[2]) : 2000);
 	if (argc > 1 && !strcmp(argv[1], "kill"))
 		return killed();
 	if (argc > 1 && !strcmp(argv[1], "fork"))
