@@ -16,7 +16,6 @@
 
 /* One thread's state: its ring, its clock, its open spans. mmap'ed, one per thread. */
 typedef struct sc_rt_thread {
-	sc_shm_writer w;
 	sc_tsc clock;
 	uint64_t tail; /* the consumer's tail as last read (it only grows) */
 	uint32_t pid, tid;
@@ -25,6 +24,7 @@ typedef struct sc_rt_thread {
 	uint32_t drop_at; /* 0, or the depth of the outermost open span whose BEGIN was dropped */
 	uint32_t floor;	  /* spans open at a fork (the parent's): their ENDs are not ours */
 	uint32_t no_ring; /* events dropped for want of a ring, not yet added to the header */
+	sc_shm_writer w;  /* last: its hot fields come first, its module table is not used */
 } sc_rt_thread;
 
 /* The calling thread's state, created (and a ring claimed) at its first event; NULL when the
