@@ -3,7 +3,8 @@
 # console socket against clients that are not consoles:
 #   - a process that does not exist, one that is not instrumented, and trace_loop started without
 #     SCORCH_CONSOLE=1 are refused with status 1 and a message that says which (and for the last
-#     two, asks about SCORCH_CONSOLE=1 and libscorch); a bad PID and no terminal without --once
+#     two, asks about SCORCH_CONSOLE=1 and libscorch), as is another user's process (when run as
+#     root, with setpriv); a bad PID and no terminal without --once
 #     are usage errors (2);
 #   - --once against trace_loop (SCORCH_CONSOLE=1), after the hostile clients below, prints a plain
 #     snapshot naming its spans,
@@ -53,6 +54,18 @@ quiet=$!
 pids+=($quiet)
 expect 1 "process $quiet has no console socket .*SCORCH_CONSOLE=1" --once "$quiet"
 expect 2 "'12x' is not a process id" --once 12x
+# Another user's process (root only: setpriv runs it as nobody).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups sleep 600 &
+	other=$!
+	pids+=($other)
+	for _ in $(seq 50); do
+		[ "$(stat -c %u "/proc/$other" 2>/dev/null)" = 65534 ] && break
+		sleep 0.1
+	done
+	expect 1 "process $other is another user's" --once "$other"
+	ok "another user's process is refused"
+fi
 expect 2 "needs a terminal.*--once" "$plain"
 ok "errors: no such process, no socket (plain and uninstrumented), bad pid, no terminal"
 
