@@ -153,6 +153,33 @@ static int attach(pid_t pid, int *sock_out, int *fd, uint64_t *size)
 	return 1;
 }
 
+/* Whether process `pid` still runs (a zombie does not). Its connection `closed` is usually
+ * its exit on its way: then wait for that a little (its descriptors close before it becomes a
+ * zombie), so that the screen can say the program exited rather than that it hung up. */
+static bool process_alive(pid_t pid, bool closed)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < (closed ? 50 : 1); i++) {
+		if (i) {
+			struct timespec ts = {0, 20000000};
+			nanosleep(&ts, NULL);
+		}
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return false;
+		buf[n] = 0;
+		const char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return false;
+	}
+	return true;
+}
+
 /* Signals: a byte into a pipe that the loop polls (no race between a flag and poll). */
 static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_quit, sig_winch;
@@ -339,7 +366,7 @@ int cmd_console(int argc, char **argv)
 			next += (uint64_t)interval * 1000000;
 			if (next < now_ns())
 				next = now_ns() + (uint64_t)interval * 1000000;
-			bool alive = !(kill(pid, 0) < 0 && errno == ESRCH);
+			bool alive = process_alive(pid, closed);
 			if (closed || !alive) {
 				gone = true;
 				sc_cui_exited(ui,

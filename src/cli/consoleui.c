@@ -386,6 +386,11 @@ static void compose(sc_cui *ui, screen *s)
 	line_add(s, "  pid %d  up %lld:%02lld:%02lld  events/s %s  lost %llu  sort: %s",
 		 (int)ui->o.pid, up / 3600, up / 60 % 60, up % 60, a,
 		 (unsigned long long)sc_trace_decoder_stats(ui->dec)->lost, sort_names[ui->sort]);
+	/* Events whose call site this console has not seen: normal for a moment (a site's record
+	 * may come a round later), lasting when a console attached before consumed the records. */
+	uint64_t held = sc_trace_decoder_stats(ui->dec)->held;
+	if (held)
+		line_add(s, "  unnamed %llu", (unsigned long long)held);
 	if (ui->paused)
 		line_add(s, "  PAUSED");
 	if (ui->exited) {

@@ -72,9 +72,17 @@ typedef struct lopen {
 	uint64_t start;
 } lopen;
 
+/* A table and, in front of its map, a small cache by the name's address (a decoder hands the
+ * same string for every event of a site), checked with strcmp so that a reused buffer is safe.
+ * Seeded tables (blocks: a span and a loop may share a name) do not use it. */
+#define CACHE 64
 typedef struct table {
 	SC_VEC(void *) items;
 	sc_hashmap map;
+	struct {
+		const char *key;
+		void *entry;
+	} cache[CACHE];
 } table;
 
 struct sc_live {
@@ -203,9 +211,17 @@ static bool named_eq(uint64_t value, const void *key, const void *ctx)
  * ENOMEM. `seed` tells apart entries of one name in one table (a span's and a loop's blocks). */
 static void *table_get(table *t, const char *name, uint64_t seed, size_t size, void (*init)(void *))
 {
+	size_t c = seed ? CACHE : ((uintptr_t)name >> 3) % CACHE;
+	if (c < CACHE && t->cache[c].key == name && strcmp(*(char **)t->cache[c].entry, name) == 0)
+		return t->cache[c].entry;
 	uint64_t h = sc_hash_bytes(name, strlen(name), seed), idx;
-	if (sc_hashmap_get(&t->map, h, named_eq, name, t, &idx))
+	if (sc_hashmap_get(&t->map, h, named_eq, name, t, &idx)) {
+		if (c < CACHE) {
+			t->cache[c].key = name;
+			t->cache[c].entry = t->items.data[idx];
+		}
 		return t->items.data[idx];
+	}
 	char *copy = strdup(name);
 	void *e = calloc(1, size);
 	if (!copy || !e || sc_vec_reserve(&t->items, 1) < 0 ||
@@ -218,6 +234,10 @@ static void *table_get(table *t, const char *name, uint64_t seed, size_t size, v
 	if (init)
 		init(e);
 	t->items.data[t->items.len++] = e;
+	if (c < CACHE) {
+		t->cache[c].key = name;
+		t->cache[c].entry = e;
+	}
 	return e;
 }
 

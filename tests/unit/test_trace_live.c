@@ -7,6 +7,7 @@
  *             last second and the last 10, p50 1 ms, max 50 ms, p99 within 1/16 of 1 ms; the
  *             percentiles forget spans older than the window; sites of one name merge;
  *   equal     spans of one duration have it as p50 and p99;
+ *   reused    names are copied: a buffer reused for another name makes another row;
  *   rates     10 s rates average over the seconds since the first event when it is more recent;
  *   threads   a thread inside outermost spans 100% of the time is busy 1 and warned about, one
  *             half the time is busy 0.5, nested spans do not count twice; a loop thread's busy
@@ -133,6 +134,27 @@ static void test_rates_since_first(void **state)
 	assert_int_equal(sc_live_view_make(l, T0 + 4 * SEC + 1, &v), 0);
 	assert_true(span_row(&v, "x")->rate10 == 50);
 	assert_true(span_row(&v, "x")->rate1 == 50);
+	sc_live_view_release(&v);
+	sc_live_free(l);
+}
+
+/* Names are copied: one buffer holding two names in turn makes two rows. */
+static void test_reused_buffer(void **state)
+{
+	(void)state;
+	sc_live *l = sc_live_new(NULL);
+	assert_non_null(l);
+	char buf[16];
+	strcpy(buf, "first");
+	assert_int_equal(sc_live_span(l, buf, 1, T0, T0 + MS, 0), 0);
+	strcpy(buf, "second");
+	assert_int_equal(sc_live_span(l, buf, 1, T0, T0 + MS, 0), 0);
+	assert_int_equal(sc_live_span(l, buf, 1, T0, T0 + MS, 0), 0);
+	sc_live_view v;
+	assert_int_equal(sc_live_view_make(l, T0 + SEC, &v), 0);
+	assert_int_equal(v.nspans, 2);
+	assert_int_equal(span_row(&v, "first")->count, 1);
+	assert_int_equal(span_row(&v, "second")->count, 2);
 	sc_live_view_release(&v);
 	sc_live_free(l);
 }
@@ -306,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(test_spans),
 	    cmocka_unit_test(test_rates_since_first),
 	    cmocka_unit_test(test_equal_durations),
+	    cmocka_unit_test(test_reused_buffer),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_loops),
 	    cmocka_unit_test(test_stuck),
