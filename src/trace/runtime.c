@@ -4,7 +4,9 @@
  * records are agent/stream.h's TRACE_THREAD, TRACE_LOC and TRACE (version 1.2).
  *
  * Start-up (a constructor, once per process image): with SCORCH_AGENT_FILE in the environment
- * (`scorch trace` started us) the runtime maps that file; else with SCORCH_CONSOLE=1 it makes an
+ * (`scorch trace` started us) the runtime maps that file, unless it is a sampler's (a max_depth:
+ * libscorch-cpu's or libscorch-heap's, when an instrumented program runs under scorch record or
+ * scorch heap, whose readers have no use for trace records); else with SCORCH_CONSOLE=1 it makes an
  * event file of its own and opens the console socket (server.c); else it stays off and every
  * macro costs a load and a branch (scorch_trace_on_ is 0). A file whose header asks for no
  * inheritance (SC_AGENT_NO_INHERIT) is used only by the launched process (root_pid).
@@ -324,6 +326,10 @@ bool sc_rt_attach_fd(int fd)
 	if (!sc_shm_map_fd(fd))
 		return false;
 	sc_agent_header *h = sc_shm_hdr;
+	/* A file with a stack depth is a sampler's (scorch record's signal backend, scorch heap):
+	 * its reader takes our records for junk, and its rings are for its agent's threads. */
+	if (h->max_depth)
+		return false;
 	if ((h->flags & SC_AGENT_NO_INHERIT) && h->root_pid && h->root_pid != (uint32_t)getpid())
 		return false;
 	if (h->ring_bytes < 4 * KEEP_PER_SPAN)

@@ -12,6 +12,8 @@
  *            lost; the kernel's thread name cut to 15 bytes;
  *   off      without SCORCH_AGENT_FILE (or SCORCH_CONSOLE) the runtime is off: every macro runs,
  *            nothing is recorded, scorch_loop_new is NULL;
+ *   samplers a file with a stack depth (a sampler's: scorch record's or scorch heap's agent) is
+ *            left alone: the runtime stays off and claims no ring;
  *   full     one 4 KiB ring nobody drains: events are dropped and counted in the ring's `lost`,
  *            and what was written still nests (every BEGIN has its END, no END without BEGIN);
  *   clock    the TSC clock (src/agent/tsc.c, compiled into the test) against CLOCK_MONOTONIC
@@ -221,6 +223,20 @@ static void test_off(void **state)
 	run_free(&r);
 }
 
+static void test_samplers_file(void **state)
+{
+	(void)state;
+	run r;
+	run_max_depth = 16; /* a file made for libscorch-cpu or libscorch-heap: not ours */
+	run_child(&r, "off", 1, 1u << 16);
+	run_max_depth = 0;
+	assert_true(WIFEXITED(r.status));
+	assert_int_equal(WEXITSTATUS(r.status), 0);
+	assert_int_equal(r.rings[0].state, SC_AGENT_RING_FREE);
+	assert_int_equal(r.f.hdr->processes, 0);
+	run_free(&r);
+}
+
 static void test_full(void **state)
 {
 	(void)state;
@@ -289,9 +305,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spans),
-	    cmocka_unit_test(test_off),
-	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_spans),	  cmocka_unit_test(test_off),
+	    cmocka_unit_test(test_samplers_file), cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
