@@ -37,7 +37,8 @@
  *
  * Fork: the child's forking thread gets a new ring (its parent's belongs to the parent); spans
  * it had open at the fork are the parent's, so their ENDs in the child are not written (floor).
- * Exec: the new image maps the file again (the environment carries it) with a new instance.
+ * Exec: the new image maps the file again (the environment carries it) with a new instance, and
+ * closes the rings its pid still owns (the old image's main thread never exited to close its own).
  */
 #include "trace/runtime.h"
 
@@ -339,6 +340,9 @@ bool sc_rt_attach_fd(int fd)
 		return false;
 	pthread_atfork(NULL, NULL, after_fork_child);
 	ring_bytes = h->ring_bytes;
+	/* Rings this pid still owns are its image's before an exec (no thread of this image has
+	 * one yet): closed, so that scorch gives them back once drained. */
+	sc_shm_close_stale((uint32_t)getpid());
 	instance = sc_shm_new_instance();
 	scorch_trace_on_ = 1;
 	return true;
