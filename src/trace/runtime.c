@@ -371,7 +371,9 @@ SCORCH_API int scorch_trace_enabled(void)
 	return scorch_trace_on_;
 }
 
-SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
+/* The general paths of a span's begin and end: a new thread, a new site, drops, a fork's
+ * spans, a full-looking ring, the clock's re-anchoring. */
+static __attribute__((noinline)) scorch_loc *enter_slow(scorch_loc *loc)
 {
 	sc_rt_thread *t = sc_rt_thread_get();
 	if (__builtin_expect(!t, 0))
@@ -393,7 +395,7 @@ SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
 	return loc;
 }
 
-SCORCH_API void scorch_span_leave_(scorch_loc *loc)
+static __attribute__((noinline)) void leave_slow(scorch_loc *loc)
 {
 	sc_rt_thread *t = self;
 	if (__builtin_expect(!t || !t->depth, 0))
@@ -415,6 +417,79 @@ SCORCH_API void scorch_span_leave_(scorch_loc *loc)
 	t->open--;
 	/* The room for it was kept: this cannot fail but on a corrupt tail. */
 	put_event(t, id >= id_base ? id : 0, SC_AGENT_EV_END, 0, 0);
+}
+
+/* The fast paths: a thread with a ring, a known site, room at the head without reading the
+ * tail, and a TSC time without re-anchoring; anything else goes the general way. They call
+ * nothing, so they need no stack frame of their own. */
+static inline unsigned char *fast_room(sc_rt_thread *t, uint64_t keep)
+{
+	uint64_t head = t->w.head, off = head & (ring_bytes - 1);
+	if (off + EV_BYTES <= ring_bytes && head + EV_BYTES + keep - t->tail <= ring_bytes &&
+	    t->w.ring)
+		return t->w.data + off;
+	return NULL;
+}
+
+static inline bool fast_time(sc_rt_thread *t, uint64_t *ns)
+{
+	if (!sc_tsc_on)
+		return false;
+	sc_tsc *c = &t->clock;
+	uint64_t d = sc_tsc_read() - c->tsc0;
+	if (d >= SC_TSC_SPAN || !c->ns_per_tick)
+		return false;
+	uint64_t v = c->ns0 + (d * c->ns_per_tick >> 32);
+	if (v < c->last)
+		v = c->last;
+	c->last = *ns = v;
+	return true;
+}
+
+static inline void fast_put(sc_rt_thread *t, unsigned char *at, uint64_t ns, uint32_t id,
+			    uint32_t kind)
+{
+	put_header(at, SC_AGENT_REC_TRACE, EV_BYTES);
+	sc_agent_trace_ev *e = (sc_agent_trace_ev *)(at + sizeof(sc_agent_rec));
+	e->time = ns;
+	e->loc = id;
+	e->kind = kind;
+	e->arg = 0;
+	publish(t, EV_BYTES);
+}
+
+SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
+{
+	sc_rt_thread *t = self;
+	if (__builtin_expect(t != NULL && !t->drop_at, 1)) {
+		uint32_t id = __atomic_load_n(&loc->id, __ATOMIC_ACQUIRE);
+		unsigned char *at = fast_room(t, keep_for(t) + KEEP_PER_SPAN);
+		uint64_t ns;
+		if (__builtin_expect(id >= id_base && at && fast_time(t, &ns), 1)) {
+			fast_put(t, at, ns, id, SC_AGENT_EV_BEGIN);
+			t->depth++;
+			t->open++;
+			return loc;
+		}
+	}
+	return enter_slow(loc);
+}
+
+SCORCH_API void scorch_span_leave_(scorch_loc *loc)
+{
+	sc_rt_thread *t = self;
+	if (__builtin_expect(t != NULL && t->depth && !(t->drop_at | t->floor), 1)) {
+		uint32_t id = loc ? __atomic_load_n(&loc->id, __ATOMIC_RELAXED) : 0;
+		unsigned char *at = fast_room(t, 0);
+		uint64_t ns;
+		if (__builtin_expect(at && fast_time(t, &ns), 1)) {
+			fast_put(t, at, ns, id >= id_base ? id : 0, SC_AGENT_EV_END);
+			t->depth--;
+			t->open--;
+			return;
+		}
+	}
+	leave_slow(loc);
 }
 
 SCORCH_API void scorch_counter_(scorch_loc *loc, double value)
