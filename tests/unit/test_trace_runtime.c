@@ -9,7 +9,8 @@
  *            the thread's id, then the new name; each site's TRACE_LOC with its name, kind,
  *            file, function and line before any event naming it; the events in order, nested,
  *            the counter's values, times that never go back and lie within the run; nothing
- *            lost; the kernel's thread name cut to 15 bytes;
+ *            lost; an end with no span open writes nothing; the kernel's thread name cut to
+ *            15 bytes;
  *   off      without SCORCH_AGENT_FILE (or SCORCH_CONSOLE) the runtime is off: every macro runs,
  *            nothing is recorded, scorch_loop_new is NULL;
  *   samplers a file with a stack depth (a sampler's: scorch record's or scorch heap's agent) is
@@ -66,6 +67,7 @@ static void *worker(void *arg)
 		scorch_counter("iter", i);
 		scorch_span_end();
 	}
+	scorch_span_end(); /* nothing is open: no record (the depth is counted right) */
 	char kname[32] = {0};
 	prctl(PR_GET_NAME, kname);
 	/* The kernel's name: the first 15 bytes. */
