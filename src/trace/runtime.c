@@ -431,21 +431,6 @@ static inline unsigned char *fast_room(sc_rt_thread *t, uint64_t keep)
 	return NULL;
 }
 
-static inline bool fast_time(sc_rt_thread *t, uint64_t *ns)
-{
-	if (!sc_tsc_on)
-		return false;
-	sc_tsc *c = &t->clock;
-	uint64_t d = sc_tsc_read() - c->tsc0;
-	if (d >= SC_TSC_SPAN || !c->ns_per_tick)
-		return false;
-	uint64_t v = c->ns0 + (d * c->ns_per_tick >> 32);
-	if (v < c->last)
-		v = c->last;
-	c->last = *ns = v;
-	return true;
-}
-
 static inline void fast_put(sc_rt_thread *t, unsigned char *at, uint64_t ns, uint32_t id,
 			    uint32_t kind)
 {
@@ -465,7 +450,7 @@ SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
 		uint32_t id = __atomic_load_n(&loc->id, __ATOMIC_ACQUIRE);
 		unsigned char *at = fast_room(t, keep_for(t) + KEEP_PER_SPAN);
 		uint64_t ns;
-		if (__builtin_expect(id >= id_base && at && fast_time(t, &ns), 1)) {
+		if (__builtin_expect(id >= id_base && at && sc_tsc_fast(&t->clock, &ns), 1)) {
 			fast_put(t, at, ns, id, SC_AGENT_EV_BEGIN);
 			t->depth++;
 			t->open++;
@@ -482,7 +467,7 @@ SCORCH_API void scorch_span_leave_(scorch_loc *loc)
 		uint32_t id = loc ? __atomic_load_n(&loc->id, __ATOMIC_RELAXED) : 0;
 		unsigned char *at = fast_room(t, 0);
 		uint64_t ns;
-		if (__builtin_expect(at && fast_time(t, &ns), 1)) {
+		if (__builtin_expect(at && sc_tsc_fast(&t->clock, &ns), 1)) {
 			fast_put(t, at, ns, id >= id_base ? id : 0, SC_AGENT_EV_END);
 			t->depth--;
 			t->open--;
