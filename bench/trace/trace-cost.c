@@ -1,6 +1,6 @@
 /*
  * trace-cost.c: what a span costs (include/scorch/trace.h, libscorch), per begin+end pair,
- * against an empty loop. bench/trace.sh runs it (built twice: linked with build/libscorch.so
+ * against an empty loop. bench/trace-span.sh runs it (built twice: linked with build/libscorch.so
  * and with build/libscorch.a) and prints the table of docs/performance.md.
  *
  *     trace-cost [PAIRS [RUNS]]      (default 2000000 pairs, 7 runs)

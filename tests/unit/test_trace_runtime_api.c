@@ -17,7 +17,8 @@
  *   fork     a forked child is a new instance with a ring of its own: its sites are numbered
  *            again (LOCs in its own ring for every site it names), and the span its parent had
  *            open at the fork does not end in the child;
- *   exec     an exec'd image maps the file again: a new instance, its own LOC and mark.
+ *   exec     an exec'd image maps the file again: a new instance, its own LOC and mark, and the
+ *            ring its image before the exec left open is closed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -382,6 +383,9 @@ static void test_exec(void **state)
 		assert_true(inst == 1 || inst == 2);
 		check_site(&r, inst, m, want[inst], SC_AGENT_LOC_MARK);
 		seen |= 1 << inst;
+		/* The image before the exec: its main thread's ring closed by the new image. */
+		if (inst == 1)
+			assert_int_equal(r.rings[i].state, SC_AGENT_RING_CLOSED);
 	}
 	assert_int_equal(seen, 6);
 	run_free(&r);

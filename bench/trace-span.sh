@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/trace.sh: what a span costs in a program linked with libscorch (include/scorch/trace.h),
+# bench/trace-span.sh: what a span costs in a program linked with libscorch (include/scorch/trace.h),
 # per SCORCH_SPAN begin+end pair, against an empty loop: not recording (no collector: the load
 # and branch of scorch_trace_on_) and recording (the runtime on, a consumer draining the rings
 # in another process, as scorch trace does). See bench/trace/trace-cost.c for what each loop
 # does; it runs built against build/libscorch.so (a call through the PLT per event, as programs
 # linked with -lscorch make) and against build/libscorch.a.
 #
-# Usage: bench/trace.sh [BUILD_DIR]    environment: PAIRS (default 2000000 per run), RUNS
+# Usage: bench/trace-span.sh [BUILD_DIR]    environment: PAIRS (default 2000000 per run), RUNS
 #   (default 7). Figures are ns of the thread's CPU time per loop iteration: the minimum over
 #   the runs, and the median; "span" is a line's minimum less the empty loop's. Prints Markdown.
 set -euo pipefail
