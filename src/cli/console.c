@@ -72,12 +72,12 @@ static int check_process(pid_t pid)
 	return 1;
 }
 
-/* Connects to `pid`'s console and receives the event file: its descriptor in *fd and size in
- * *size. 0, or 1 after printing why not. */
-static int attach(pid_t pid, int *sock_out, int *fd, uint64_t *size)
+/* Connects to `pid`'s console (the socket's path into `path`) and receives the event file: its
+ * descriptor in *fd and size in *size. 0, or 1 after printing why not. */
+static int attach(pid_t pid, char path[128], int *sock_out, int *fd, uint64_t *size)
 {
-	char path[128], err[256];
-	int r = sc_console_path(pid, 0, path, sizeof(path), err, sizeof(err));
+	char err[256];
+	int r = sc_console_path(pid, 0, path, 128, err, sizeof(err));
 	if (r < 0 && r != -ENOENT) {
 		sc_cli_error("console", 0, "%s", err);
 		return 1;
@@ -278,7 +278,8 @@ int cmd_console(int argc, char **argv)
 
 	int sock = -1, fd = -1;
 	uint64_t size = 0;
-	if (attach(pid, &sock, &fd, &size))
+	char sock_path[128];
+	if (attach(pid, sock_path, &sock, &fd, &size))
 		return 1;
 	sc_agentfile f;
 	char err[256];
@@ -314,6 +315,14 @@ int cmd_console(int argc, char **argv)
 		sc_cli_error("console", errno, "cannot set up the screen");
 		status = 1;
 		goto out;
+	}
+	/* The memo of earlier consoles, beside the socket (console-PID.sites). */
+	char memo[160];
+	if (snprintf(memo, sizeof(memo), "%s", sock_path) < (int)sizeof(memo) && strlen(memo) > 5 &&
+	    strcmp(memo + strlen(memo) - 5, ".sock") == 0) {
+		strcpy(memo + strlen(memo) - 5, ".sites");
+		if ((r = sc_cui_memo(ui, memo)) < 0)
+			goto fail;
 	}
 	if (once) {
 		struct timespec ts = {interval / 1000, (long)(interval % 1000) * 1000000};
@@ -369,6 +378,8 @@ int cmd_console(int argc, char **argv)
 			bool alive = process_alive(pid, closed);
 			if (closed || !alive) {
 				gone = true;
+				if (!alive)
+					sc_cui_memo_forget(ui);
 				sc_cui_exited(ui,
 					      alive ? "the program closed the console's connection"
 						    : "program exited");

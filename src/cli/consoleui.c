@@ -11,6 +11,7 @@
  */
 #include "cli/consoleui.h"
 
+#include "cli/consolememo.h"
 #include "trace/decode.h"
 #include "trace/live.h"
 #include "util/strbuf.h"
@@ -45,6 +46,8 @@ struct sc_cui {
 	uint64_t rounds;
 	long long uptime_ms; /* at the view's making */
 	sc_strbuf screen;
+	sc_cmemo memo;	     /* sites and thread names, for the next console */
+	char memo_path[256]; /* "" : none kept */
 };
 
 /* The terminal as it was, for sc_cui_restore_terminal (one screen per process). */
@@ -219,6 +222,9 @@ void sc_cui_free(sc_cui *ui)
 		return;
 	if (ui->o.screen)
 		sc_cui_restore_terminal();
+	if (ui->memo_path[0])
+		sc_cmemo_save(&ui->memo, ui->memo_path, ui->o.pid); /* best effort */
+	sc_cmemo_release(&ui->memo);
 	sc_trace_decoder_free(ui->dec);
 	sc_live_free(ui->live);
 	sc_live_view_release(&ui->view);
@@ -232,7 +238,27 @@ int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec)
 	if (!ui->o.pid)
 		ui->o.pid = (pid_t)r->pid;
 	sc_trace_decoder_ring(ui->dec, r);
-	return sc_trace_decoder_feed(ui->dec, r, rec);
+	int ret = sc_trace_decoder_feed(ui->dec, r, rec);
+	if (ret >= 0 && ui->memo_path[0])
+		ret = sc_cmemo_keep(&ui->memo, r, rec);
+	return ret;
+}
+
+int sc_cui_memo(sc_cui *ui, const char *path)
+{
+	if (snprintf(ui->memo_path, sizeof(ui->memo_path), "%s", path) >=
+	    (int)sizeof(ui->memo_path)) {
+		ui->memo_path[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	return sc_cmemo_load(&ui->memo, path, ui->o.pid, ui->dec);
+}
+
+void sc_cui_memo_forget(sc_cui *ui)
+{
+	if (ui->memo_path[0])
+		unlink(ui->memo_path);
+	ui->memo_path[0] = 0;
 }
 
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)

@@ -46,6 +46,11 @@ void sc_cui_free(sc_cui *ui); /* NULL is fine */
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec);
 /* The same for `scorch trace --live` (trace/collect.h's record hook). */
 int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
+/* `scorch console`: the sites and thread names earlier consoles saw, kept at `path`
+ * (consolememo.h), fed to the decoder now, and saved there again by sc_cui_free. 0 or < 0. */
+int sc_cui_memo(sc_cui *ui, const char *path);
+/* The program is gone: its memo is removed and not saved. */
+void sc_cui_memo_forget(sc_cui *ui);
 /* After draining every ring: the decoder's round, the open spans, the view at `now`
  * (CLOCK_MONOTONIC ns), drawn unless paused. `lost`: records the runtime dropped so far. */
 int sc_cui_round(sc_cui *ui, uint64_t now);

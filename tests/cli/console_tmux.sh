@@ -10,6 +10,7 @@
 #   - the warnings for the slow callback (blocked its loop), the never-ended span (stuck) and the
 #     always-busy thread (cruncher) appear;
 #   - the program killed, the screen keeps its data and says "program exited", and keys still work;
+#     the console removes the memo of the program's sites (consolememo.h) rather than saving it;
 #   - q ends the console with status 0 and the terminal back in canonical mode with echo.
 # Every wait polls the screen with a generous overall timeout; no value is checked against time.
 set -u
@@ -160,4 +161,5 @@ ok "the program's exit is shown, the data stay, keys still work"
 "${tm[@]}" send-keys -t c q
 wait_for 'console-done rc=0' "the console's end after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
-ok "q quits with status 0 and restores the terminal"
+[ ! -e "$run/scorch/console-$pid.sites" ] || fail "the memo of the sites outlived the program"
+ok "q quits with status 0 and restores the terminal (and the program's memo is gone)"
