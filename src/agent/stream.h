@@ -124,7 +124,8 @@ typedef struct sc_agent_header {
 	uint32_t nrings;
 	uint32_t ring_bytes;  /* data bytes per ring, a power of two */
 	uint64_t interval_ns; /* CPU time of a thread between two of its samples */
-	uint32_t max_depth;   /* frames per sample at most */
+	uint32_t max_depth;   /* frames per sample at most; 0 in a file for the instrumentation
+				 runtime (libscorch), which writes only into such a file */
 	uint32_t unwind;      /* SC_AGENT_UNWIND_* */
 	uint32_t flags;	      /* SC_AGENT_NO_INHERIT */
 	uint32_t root_pid;    /* the launched command: with SC_AGENT_NO_INHERIT, the only process

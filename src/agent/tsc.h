@@ -58,21 +58,31 @@ static inline uint64_t sc_tsc_read(void)
 #endif
 }
 
+/* The fast path alone: CLOCK_MONOTONIC ns from the TSC into *ns, without a call; false when a
+ * real reading is due (or the TSC is not used): then call sc_tsc_ns. */
+static inline bool sc_tsc_fast(sc_tsc *c, uint64_t *ns)
+{
+	if (!sc_tsc_on)
+		return false;
+	uint64_t d = sc_tsc_read() - c->tsc0;
+	if (__builtin_expect(d >= SC_TSC_SPAN || c->ns_per_tick == 0, 0))
+		return false;
+	uint64_t v = c->ns0 + (d * c->ns_per_tick >> 32);
+	if (__builtin_expect(v < c->last, 0))
+		v = c->last;
+	c->last = *ns = v;
+	return true;
+}
+
 /* CLOCK_MONOTONIC ns for an event of the thread owning c. */
 static inline uint64_t sc_tsc_ns(sc_tsc *c)
 {
-	if (sc_tsc_on) {
-		uint64_t tsc = sc_tsc_read(), d = tsc - c->tsc0;
-		if (__builtin_expect(d < SC_TSC_SPAN && c->ns_per_tick != 0, 1)) {
-			uint64_t ns = c->ns0 + (d * c->ns_per_tick >> 32);
-			if (__builtin_expect(ns < c->last, 0))
-				ns = c->last;
-			c->last = ns;
-			return ns;
-		}
+	uint64_t ns;
+	if (__builtin_expect(sc_tsc_fast(c, &ns), 1))
+		return ns;
+	if (sc_tsc_on)
 		return sc_tsc_anchor(c);
-	}
-	uint64_t ns = sc_clock_ns();
+	ns = sc_clock_ns();
 	if (ns < c->last)
 		ns = c->last;
 	c->last = ns;

@@ -4,7 +4,9 @@
  * records are agent/stream.h's TRACE_THREAD, TRACE_LOC and TRACE (version 1.2).
  *
  * Start-up (a constructor, once per process image): with SCORCH_AGENT_FILE in the environment
- * (`scorch trace` started us) the runtime maps that file; else with SCORCH_CONSOLE=1 it makes an
+ * (`scorch trace` started us) the runtime maps that file, unless it is a sampler's (a max_depth:
+ * libscorch-cpu's or libscorch-heap's, when an instrumented program runs under scorch record or
+ * scorch heap, whose readers have no use for trace records); else with SCORCH_CONSOLE=1 it makes an
  * event file of its own and opens the console socket (server.c); else it stays off and every
  * macro costs a load and a branch (scorch_trace_on_ is 0). A file whose header asks for no
  * inheritance (SC_AGENT_NO_INHERIT) is used only by the launched process (root_pid).
@@ -35,7 +37,8 @@
  *
  * Fork: the child's forking thread gets a new ring (its parent's belongs to the parent); spans
  * it had open at the fork are the parent's, so their ENDs in the child are not written (floor).
- * Exec: the new image maps the file again (the environment carries it) with a new instance.
+ * Exec: the new image maps the file again (the environment carries it) with a new instance, and
+ * closes the rings its pid still owns (the old image's main thread never exited to close its own).
  */
 #include "trace/runtime.h"
 
@@ -324,6 +327,10 @@ bool sc_rt_attach_fd(int fd)
 	if (!sc_shm_map_fd(fd))
 		return false;
 	sc_agent_header *h = sc_shm_hdr;
+	/* A file with a stack depth is a sampler's (scorch record's signal backend, scorch heap):
+	 * its reader takes our records for junk, and its rings are for its agent's threads. */
+	if (h->max_depth)
+		return false;
 	if ((h->flags & SC_AGENT_NO_INHERIT) && h->root_pid && h->root_pid != (uint32_t)getpid())
 		return false;
 	if (h->ring_bytes < 4 * KEEP_PER_SPAN)
@@ -333,6 +340,9 @@ bool sc_rt_attach_fd(int fd)
 		return false;
 	pthread_atfork(NULL, NULL, after_fork_child);
 	ring_bytes = h->ring_bytes;
+	/* Rings this pid still owns are its image's before an exec (no thread of this image has
+	 * one yet): closed, so that scorch gives them back once drained. */
+	sc_shm_close_stale((uint32_t)getpid());
 	instance = sc_shm_new_instance();
 	scorch_trace_on_ = 1;
 	return true;
@@ -361,7 +371,9 @@ SCORCH_API int scorch_trace_enabled(void)
 	return scorch_trace_on_;
 }
 
-SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
+/* The general paths of a span's begin and end: a new thread, a new site, drops, a fork's
+ * spans, a full-looking ring, the clock's re-anchoring. */
+static __attribute__((noinline)) scorch_loc *enter_slow(scorch_loc *loc)
 {
 	sc_rt_thread *t = sc_rt_thread_get();
 	if (__builtin_expect(!t, 0))
@@ -383,7 +395,7 @@ SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
 	return loc;
 }
 
-SCORCH_API void scorch_span_leave_(scorch_loc *loc)
+static __attribute__((noinline)) void leave_slow(scorch_loc *loc)
 {
 	sc_rt_thread *t = self;
 	if (__builtin_expect(!t || !t->depth, 0))
@@ -405,6 +417,64 @@ SCORCH_API void scorch_span_leave_(scorch_loc *loc)
 	t->open--;
 	/* The room for it was kept: this cannot fail but on a corrupt tail. */
 	put_event(t, id >= id_base ? id : 0, SC_AGENT_EV_END, 0, 0);
+}
+
+/* The fast paths: a thread with a ring, a known site, room at the head without reading the
+ * tail, and a TSC time without re-anchoring; anything else goes the general way. They call
+ * nothing, so they need no stack frame of their own. */
+static inline unsigned char *fast_room(sc_rt_thread *t, uint64_t keep)
+{
+	uint64_t head = t->w.head, off = head & (ring_bytes - 1);
+	if (off + EV_BYTES <= ring_bytes && head + EV_BYTES + keep - t->tail <= ring_bytes &&
+	    t->w.ring)
+		return t->w.data + off;
+	return NULL;
+}
+
+static inline void fast_put(sc_rt_thread *t, unsigned char *at, uint64_t ns, uint32_t id,
+			    uint32_t kind)
+{
+	put_header(at, SC_AGENT_REC_TRACE, EV_BYTES);
+	sc_agent_trace_ev *e = (sc_agent_trace_ev *)(at + sizeof(sc_agent_rec));
+	e->time = ns;
+	e->loc = id;
+	e->kind = kind;
+	e->arg = 0;
+	publish(t, EV_BYTES);
+}
+
+SCORCH_API scorch_loc *scorch_span_enter_(scorch_loc *loc)
+{
+	sc_rt_thread *t = self;
+	if (__builtin_expect(t != NULL && !t->drop_at, 1)) {
+		uint32_t id = __atomic_load_n(&loc->id, __ATOMIC_ACQUIRE);
+		unsigned char *at = fast_room(t, keep_for(t) + KEEP_PER_SPAN);
+		uint64_t ns;
+		if (__builtin_expect(id >= id_base && at && sc_tsc_fast(&t->clock, &ns), 1)) {
+			fast_put(t, at, ns, id, SC_AGENT_EV_BEGIN);
+			t->depth++;
+			t->open++;
+			return loc;
+		}
+	}
+	return enter_slow(loc);
+}
+
+SCORCH_API void scorch_span_leave_(scorch_loc *loc)
+{
+	sc_rt_thread *t = self;
+	if (__builtin_expect(t != NULL && t->depth && !(t->drop_at | t->floor), 1)) {
+		uint32_t id = loc ? __atomic_load_n(&loc->id, __ATOMIC_RELAXED) : 0;
+		unsigned char *at = fast_room(t, 0);
+		uint64_t ns;
+		if (__builtin_expect(at && sc_tsc_fast(&t->clock, &ns), 1)) {
+			fast_put(t, at, ns, id >= id_base ? id : 0, SC_AGENT_EV_END);
+			t->depth--;
+			t->open--;
+			return;
+		}
+	}
+	leave_slow(loc);
 }
 
 SCORCH_API void scorch_counter_(scorch_loc *loc, double value)

@@ -20,8 +20,8 @@
  * connection closed). The attached console holds its connection open; when it closes (or
  * sends anything), the server drops it and accepts the next. Every socket is non-blocking and
  * every send is MSG_NOSIGNAL: no client can stall the thread or raise SIGPIPE in the program.
- * If the program closes the server's descriptors under it (a daemon closing all files), the
- * thread ends.
+ * If the program closes the server's descriptors under it (a daemon closing all files), or the
+ * listening descriptor's number comes to name something else, the thread ends.
  *
  * The socket file is removed at exit (atexit, by the process that made it: not by a forked
  * child exiting). A forked child keeps writing into the same memory file (its rings are a new
@@ -279,8 +279,18 @@ static void *serve(void *arg)
 			for (;;) {
 				int fd =
 				    accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-				if (fd < 0)
+				if (fd < 0 &&
+				    (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED))
 					break;
+				if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+					       errno == ENOBUFS || errno == ENOMEM)) {
+					/* No room for a descriptor now: not a reason to spin. */
+					struct timespec ts = {0, 100000000};
+					nanosleep(&ts, NULL);
+					break;
+				}
+				if (fd < 0)
+					goto out; /* not our socket any more (closed, reused) */
 				if (npend == MAX_PENDING) {
 					close(fd);
 					continue;
@@ -290,6 +300,7 @@ static void *serve(void *arg)
 			}
 		}
 	}
+out:
 	for (size_t i = 0; i < npend; i++)
 		close(pend[i].fd);
 	return NULL;

@@ -99,6 +99,9 @@ static int on_record(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_
 	return 0;
 }
 
+/* The header's max_depth for the next run_child (nonzero: a sampler's file). */
+static uint32_t run_max_depth;
+
 typedef struct run {
 	sc_agentfile f;
 	ring_recs rings[MAX_RINGS];
@@ -125,6 +128,7 @@ static void run_child(run *r, const char *mode, uint32_t nrings, uint32_t ring_b
 		assert_int_equal(sc_agentfile_create(&r->f, nrings, ring_bytes, err, sizeof(err)),
 				 0);
 		r->f.hdr->minor = SC_AGENT_MINOR;
+		r->f.hdr->max_depth = run_max_depth;
 		snprintf(envfile, sizeof(envfile), "%s=%s", SC_AGENT_ENV_FILE, r->f.path);
 		env[ne++] = envfile;
 	}
