@@ -180,15 +180,18 @@ static bool process_alive(pid_t pid, bool closed)
 	return true;
 }
 
+#define NSIGS 5
 /* Signals: a byte into a pipe that the loop polls (no race between a flag and poll). */
 static int sig_pipe[2] = {-1, -1};
-static volatile sig_atomic_t sig_quit, sig_winch;
+static volatile sig_atomic_t sig_quit, sig_winch, sig_tstp;
 
 static void on_signal(int sig)
 {
 	int e = errno;
 	if (sig == SIGWINCH)
 		sig_winch = 1;
+	else if (sig == SIGTSTP)
+		sig_tstp = 1;
 	else
 		sig_quit = sig;
 	char c = 0;
@@ -298,15 +301,15 @@ int cmd_console(int argc, char **argv)
 			    .stuck_ns = (uint64_t)stuck_s * 1000000000,
 			    .screen = !once};
 
-	struct sigaction sa = {.sa_handler = on_signal}, old[4];
-	const int sigs[4] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+	struct sigaction sa = {.sa_handler = on_signal}, old[NSIGS];
+	const int sigs[NSIGS] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP};
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		sc_cli_error("console", errno, "cannot create a pipe");
 		sc_agentfile_close(&f);
 		close(sock);
 		return 1;
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 
 	sc_cui *ui = sc_cui_new(&o);
@@ -355,6 +358,16 @@ int cmd_console(int argc, char **argv)
 		}
 		if (sig_quit)
 			break;
+		if (sig_tstp) {
+			/* Ctrl-Z: the terminal as it was while stopped, the screen again after fg.
+			 */
+			sig_tstp = 0;
+			sc_cui_suspend(ui);
+			signal(SIGTSTP, SIG_DFL);
+			raise(SIGTSTP);
+			sigaction(SIGTSTP, &sa, NULL);
+			sc_cui_resume(ui);
+		}
 		if (sig_winch) {
 			sig_winch = 0;
 			sc_cui_redraw(ui);
@@ -394,7 +407,7 @@ fail:
 	status = 1;
 out:
 	sc_cui_free(ui);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);

@@ -622,6 +622,18 @@ static void draw(sc_cui *ui)
 	}
 }
 
+void sc_cui_suspend(sc_cui *ui)
+{
+	if (ui->o.screen)
+		sc_cui_restore_terminal();
+}
+
+void sc_cui_resume(sc_cui *ui)
+{
+	if (ui->o.screen && enter_screen() == 0)
+		draw(ui);
+}
+
 void sc_cui_redraw(sc_cui *ui)
 {
 	term_size(ui);

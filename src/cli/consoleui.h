@@ -65,6 +65,9 @@ void sc_cui_wait_quit(sc_cui *ui);
 /* Makes scorch's process group the terminal's foreground again (`scorch trace --live`: the
  * session hands it to the command, but the console reads the keys). */
 void sc_cui_take_terminal(void);
+/* Ctrl-Z: the terminal as it was (suspend), then the screen again (resume, after SIGCONT). */
+void sc_cui_suspend(sc_cui *ui);
+void sc_cui_resume(sc_cui *ui);
 /* Redraws (after a resize). */
 void sc_cui_redraw(sc_cui *ui);
 /* Writes the current view as plain text (no escape codes) to `f`. */
