@@ -11,7 +11,9 @@
 #     always-busy thread (cruncher) appear;
 #   - the program killed, the screen keeps its data and says "program exited", and keys still work;
 #     the console removes the memo of the program's sites (consolememo.h) left there before;
-#   - q ends the console with status 0 and the terminal back in canonical mode with echo.
+#   - q ends the console with status 0 and the terminal back in canonical mode with echo;
+#   - in an interactive shell, Ctrl-Z stops the console with the terminal restored, and fg brings
+#     its screen back.
 # Every wait polls the screen with a generous overall timeout; no value is checked against time.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -166,3 +168,34 @@ wait_for 'console-done rc=0' "the console's end after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
 [ ! -e "$run/scorch/console-$pid.sites" ] || fail "the memo of the sites outlived the program"
 ok "q quits with status 0 and restores the terminal (and the program's memo is gone)"
+
+# Ctrl-Z in an interactive shell: the console stops with the terminal restored, fg brings the
+# screen back (keys work), q ends it.
+SCORCH_CONSOLE=1 "$loop" &
+pid=$!
+sock="$run/scorch/console-$pid.sock"
+for _ in $(seq 200); do
+	[ -S "$sock" ] && break
+	sleep 0.1
+done
+[ -S "$sock" ] || fail "the second trace_loop made no console socket"
+"${tm[@]}" new-session -d -s j -x 160 -y 50 \
+	"env XDG_RUNTIME_DIR='$run' LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile -i" ||
+	fail "tmux cannot start a shell"
+capture()
+{
+	screen=$("${tm[@]}" capture-pane -p -t j 2>/dev/null)
+}
+"${tm[@]}" send-keys -t j "'$SCORCH' console --interval 200 $pid" Enter
+wait_for "scorch console +trace_loop +pid $pid" "the console in the shell"
+"${tm[@]}" send-keys -t j C-z
+wait_for 'Stopped' "the console stopped by Ctrl-Z"
+"${tm[@]}" send-keys -t j "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo" Enter
+wait_for '^icanon echo' "the terminal restored while the console is stopped"
+"${tm[@]}" send-keys -t j fg Enter
+wait_for "scorch console +trace_loop +pid $pid" "the screen back after fg"
+"${tm[@]}" send-keys -t j s
+wait_for 'sort: p99' "a key after fg"
+"${tm[@]}" send-keys -t j q
+wait_for '^PROMPT\$ *$' "the shell's prompt after q"
+ok "Ctrl-Z restores the terminal, fg brings the screen back, q ends it"
