@@ -166,6 +166,7 @@ ok "the program's exit is shown, the data stay, keys still work"
 "${tm[@]}" send-keys -t c q
 wait_for 'console-done rc=0' "the console's end after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
+[ "$("${tm[@]}" display -p -t c '#{alternate_on}')" = 0 ] || fail "after q, the alternate screen is still on"
 [ ! -e "$run/scorch/console-$pid.sites" ] || fail "the memo of the sites outlived the program"
 ok "q quits with status 0 and restores the terminal (and the program's memo is gone)"
 
@@ -190,10 +191,14 @@ capture()
 wait_for "scorch console +trace_loop +pid $pid" "the console in the shell"
 "${tm[@]}" send-keys -t j C-z
 wait_for 'Stopped' "the console stopped by Ctrl-Z"
+# The alternate screen is left (an interactive bash restores a stopped job's terminal modes
+# itself, but not the screen).
+[ "$("${tm[@]}" display -p -t j '#{alternate_on}')" = 0 ] || fail "stopped, the console left the alternate screen on"
 "${tm[@]}" send-keys -t j "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo" Enter
 wait_for '^icanon echo' "the terminal restored while the console is stopped"
 "${tm[@]}" send-keys -t j fg Enter
 wait_for "scorch console +trace_loop +pid $pid" "the screen back after fg"
+[ "$("${tm[@]}" display -p -t j '#{alternate_on}')" = 1 ] || fail "after fg, the console is not on the alternate screen"
 "${tm[@]}" send-keys -t j s
 wait_for 'sort: p99' "a key after fg"
 "${tm[@]}" send-keys -t j q
