@@ -13,7 +13,8 @@
  *
  * Keys: s cycles the spans' sort (rate, p99, total, count, name), / edits a substring filter of
  * span names (Enter keeps it, Esc clears it), p or space pauses the display (data keep coming;
- * the header says PAUSED), q (or Ctrl-C, or Ctrl-D) quits.
+ * the header says PAUSED), q (or Ctrl-C, or Ctrl-D) quits; Ctrl-Z is console.c's (suspend and
+ * resume below).
  *
  * The terminal is restored by sc_cui_free, by sc_cui_restore_terminal (async-signal-safe: for a
  * signal handler), and at exit. Names from the program are escaped (util/strbuf.h): nothing it
