@@ -72,12 +72,12 @@ static int check_process(pid_t pid)
 	return 1;
 }
 
-/* Connects to `pid`'s console and receives the event file: its descriptor in *fd and size in
- * *size. 0, or 1 after printing why not. */
-static int attach(pid_t pid, int *sock_out, int *fd, uint64_t *size)
+/* Connects to `pid`'s console (the socket's path into `path`) and receives the event file: its
+ * descriptor in *fd and size in *size. 0, or 1 after printing why not. */
+static int attach(pid_t pid, char path[128], int *sock_out, int *fd, uint64_t *size)
 {
-	char path[128], err[256];
-	int r = sc_console_path(pid, 0, path, sizeof(path), err, sizeof(err));
+	char err[256];
+	int r = sc_console_path(pid, 0, path, 128, err, sizeof(err));
 	if (r < 0 && r != -ENOENT) {
 		sc_cli_error("console", 0, "%s", err);
 		return 1;
@@ -180,15 +180,18 @@ static bool process_alive(pid_t pid, bool closed)
 	return true;
 }
 
+#define NSIGS 5
 /* Signals: a byte into a pipe that the loop polls (no race between a flag and poll). */
 static int sig_pipe[2] = {-1, -1};
-static volatile sig_atomic_t sig_quit, sig_winch;
+static volatile sig_atomic_t sig_quit, sig_winch, sig_tstp;
 
 static void on_signal(int sig)
 {
 	int e = errno;
 	if (sig == SIGWINCH)
 		sig_winch = 1;
+	else if (sig == SIGTSTP)
+		sig_tstp = 1;
 	else
 		sig_quit = sig;
 	char c = 0;
@@ -278,7 +281,8 @@ int cmd_console(int argc, char **argv)
 
 	int sock = -1, fd = -1;
 	uint64_t size = 0;
-	if (attach(pid, &sock, &fd, &size))
+	char sock_path[128];
+	if (attach(pid, sock_path, &sock, &fd, &size))
 		return 1;
 	sc_agentfile f;
 	char err[256];
@@ -297,15 +301,15 @@ int cmd_console(int argc, char **argv)
 			    .stuck_ns = (uint64_t)stuck_s * 1000000000,
 			    .screen = !once};
 
-	struct sigaction sa = {.sa_handler = on_signal}, old[4];
-	const int sigs[4] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+	struct sigaction sa = {.sa_handler = on_signal}, old[NSIGS];
+	const int sigs[NSIGS] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP};
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		sc_cli_error("console", errno, "cannot create a pipe");
 		sc_agentfile_close(&f);
 		close(sock);
 		return 1;
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 
 	sc_cui *ui = sc_cui_new(&o);
@@ -314,6 +318,14 @@ int cmd_console(int argc, char **argv)
 		sc_cli_error("console", errno, "cannot set up the screen");
 		status = 1;
 		goto out;
+	}
+	/* The memo of earlier consoles, beside the socket (console-PID.sites). */
+	char memo[160];
+	if (snprintf(memo, sizeof(memo), "%s", sock_path) < (int)sizeof(memo) && strlen(memo) > 5 &&
+	    strcmp(memo + strlen(memo) - 5, ".sock") == 0) {
+		strcpy(memo + strlen(memo) - 5, ".sites");
+		if ((r = sc_cui_memo(ui, memo)) < 0)
+			goto fail;
 	}
 	if (once) {
 		struct timespec ts = {interval / 1000, (long)(interval % 1000) * 1000000};
@@ -346,6 +358,16 @@ int cmd_console(int argc, char **argv)
 		}
 		if (sig_quit)
 			break;
+		if (sig_tstp) {
+			/* Ctrl-Z: the terminal as it was while stopped, the screen again after fg.
+			 */
+			sig_tstp = 0;
+			sc_cui_suspend(ui);
+			signal(SIGTSTP, SIG_DFL);
+			raise(SIGTSTP);
+			sigaction(SIGTSTP, &sa, NULL);
+			sc_cui_resume(ui);
+		}
 		if (sig_winch) {
 			sig_winch = 0;
 			sc_cui_redraw(ui);
@@ -369,6 +391,8 @@ int cmd_console(int argc, char **argv)
 			bool alive = process_alive(pid, closed);
 			if (closed || !alive) {
 				gone = true;
+				if (!alive)
+					sc_cui_memo_forget(ui);
 				sc_cui_exited(ui,
 					      alive ? "the program closed the console's connection"
 						    : "program exited");
@@ -383,7 +407,7 @@ fail:
 	status = 1;
 out:
 	sc_cui_free(ui);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);

@@ -13,7 +13,8 @@
  *
  * Keys: s cycles the spans' sort (rate, p99, total, count, name), / edits a substring filter of
  * span names (Enter keeps it, Esc clears it), p or space pauses the display (data keep coming;
- * the header says PAUSED), q (or Ctrl-C, or Ctrl-D) quits.
+ * the header says PAUSED), q (or Ctrl-C, or Ctrl-D) quits; Ctrl-Z is console.c's (suspend and
+ * resume below).
  *
  * The terminal is restored by sc_cui_free, by sc_cui_restore_terminal (async-signal-safe: for a
  * signal handler), and at exit. Names from the program are escaped (util/strbuf.h): nothing it
@@ -46,6 +47,11 @@ void sc_cui_free(sc_cui *ui); /* NULL is fine */
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec);
 /* The same for `scorch trace --live` (trace/collect.h's record hook). */
 int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
+/* `scorch console`: the sites and thread names earlier consoles saw, kept at `path`
+ * (consolememo.h), fed to the decoder now, and saved there again by sc_cui_free. 0 or < 0. */
+int sc_cui_memo(sc_cui *ui, const char *path);
+/* The program is gone: its memo is removed and not saved. */
+void sc_cui_memo_forget(sc_cui *ui);
 /* After draining every ring: the decoder's round, the open spans, the view at `now`
  * (CLOCK_MONOTONIC ns), drawn unless paused. `lost`: records the runtime dropped so far. */
 int sc_cui_round(sc_cui *ui, uint64_t now);
@@ -60,6 +66,9 @@ void sc_cui_wait_quit(sc_cui *ui);
 /* Makes scorch's process group the terminal's foreground again (`scorch trace --live`: the
  * session hands it to the command, but the console reads the keys). */
 void sc_cui_take_terminal(void);
+/* Ctrl-Z: the terminal as it was (suspend), then the screen again (resume, after SIGCONT). */
+void sc_cui_suspend(sc_cui *ui);
+void sc_cui_resume(sc_cui *ui);
 /* Redraws (after a resize). */
 void sc_cui_redraw(sc_cui *ui);
 /* Writes the current view as plain text (no escape codes) to `f`. */

@@ -12,6 +12,8 @@
 #   - hostile clients: a wrong hello, garbage, a hello cut short, and a client that connects and
 #     says nothing are each dropped (the connection closed, no descriptor passed), the program
 #     keeps running, and a real console works after each of them;
+#   - consoles after the first name the spans too (the runtime writes a site's record once; the
+#     first console leaves what it learnt beside the socket, 0600, for the next ones);
 #   - while a console is attached (a client that said the hello and holds the connection), a second
 #     one is told the program is busy (status 1); once the first goes, a console works again.
 set -u
@@ -81,9 +83,7 @@ done
 [ "$(stat -c %a "$sock")" = 600 ] || fail "the socket's mode is $(stat -c %a "$sock"), not 600"
 
 # snapshot WHAT [spans]: scorch console --once must succeed, in plain text, with the header
-# naming the program and its pid; with `spans`, the tick row too. (Only the first console of a
-# program sees the names of its call sites: the runtime writes a site's TRACE_LOC once, and the
-# console that drains it consumes it. So the later ones are checked for attaching only.)
+# naming the program and its pid; with `spans`, the tick row too.
 snapshot()
 {
 	local out rc
@@ -143,8 +143,13 @@ for mode in wrong garbage short silent; do
 done
 snapshot "after the hostile clients" spans
 ok "wrong hello, garbage, a cut hello and silence are dropped; the program runs on; a console then sees its spans, in plain text"
-snapshot "a second console"
-ok "a second console attaches after the first left"
+# The runtime writes a site's record once and the first console consumed it: the second one
+# names the spans from the memo the first left beside the socket.
+[ -f "$run/scorch/console-$pid.sites" ] || fail "the first console left no memo (console-$pid.sites)"
+[ "$(stat -c %a "$run/scorch/console-$pid.sites")" = 600 ] || fail "the memo's mode is not 600"
+snapshot "a second console" spans
+snapshot "a third console" spans
+ok "later consoles attach and name the spans (from the memo of the sites)"
 
 # busy: a client holds the console (the fifo keeps its stdin open until we close it).
 mkfifo "$TMP/hold"
@@ -159,5 +164,5 @@ done
 expect 1 "process $pid is busy: another console is attached" --once "$pid"
 exec 9>&-
 wait $holder
-snapshot "after the first console left"
+snapshot "after the first console left" spans
 ok "a second console is told busy; after the first goes, a console attaches"

@@ -10,7 +10,10 @@
 #   - the warnings for the slow callback (blocked its loop), the never-ended span (stuck) and the
 #     always-busy thread (cruncher) appear;
 #   - the program killed, the screen keeps its data and says "program exited", and keys still work;
-#   - q ends the console with status 0 and the terminal back in canonical mode with echo.
+#     the console removes the memo of the program's sites (consolememo.h) left there before;
+#   - q ends the console with status 0 and the terminal back in canonical mode with echo;
+#   - in an interactive shell, Ctrl-Z stops the console with the terminal restored, and fg brings
+#     its screen back.
 # Every wait polls the screen with a generous overall timeout; no value is checked against time.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +42,9 @@ for _ in $(seq 200); do
 	sleep 0.1
 done
 [ -S "$sock" ] || fail "trace_loop (SCORCH_CONSOLE=1) made no console socket at $sock"
+# A memo of the sites as an earlier console would leave it (console.sh tests those; this one is
+# empty, so ignored): the program's exit must remove it.
+: >"$run/scorch/console-$pid.sites"
 
 # The pane: the console, then (once it ends) its status and the terminal's modes.
 "${tm[@]}" new-session -d -s c -x 160 -y 50 \
@@ -160,4 +166,41 @@ ok "the program's exit is shown, the data stay, keys still work"
 "${tm[@]}" send-keys -t c q
 wait_for 'console-done rc=0' "the console's end after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
-ok "q quits with status 0 and restores the terminal"
+[ "$("${tm[@]}" display -p -t c '#{alternate_on}')" = 0 ] || fail "after q, the alternate screen is still on"
+[ ! -e "$run/scorch/console-$pid.sites" ] || fail "the memo of the sites outlived the program"
+ok "q quits with status 0 and restores the terminal (and the program's memo is gone)"
+
+# Ctrl-Z in an interactive shell: the console stops with the terminal restored, fg brings the
+# screen back (keys work), q ends it.
+SCORCH_CONSOLE=1 "$loop" &
+pid=$!
+sock="$run/scorch/console-$pid.sock"
+for _ in $(seq 200); do
+	[ -S "$sock" ] && break
+	sleep 0.1
+done
+[ -S "$sock" ] || fail "the second trace_loop made no console socket"
+"${tm[@]}" new-session -d -s j -x 160 -y 50 \
+	"env XDG_RUNTIME_DIR='$run' LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile -i" ||
+	fail "tmux cannot start a shell"
+capture()
+{
+	screen=$("${tm[@]}" capture-pane -p -t j 2>/dev/null)
+}
+"${tm[@]}" send-keys -t j "'$SCORCH' console --interval 200 $pid" Enter
+wait_for "scorch console +trace_loop +pid $pid" "the console in the shell"
+"${tm[@]}" send-keys -t j C-z
+wait_for 'Stopped' "the console stopped by Ctrl-Z"
+# The alternate screen is left (an interactive bash restores a stopped job's terminal modes
+# itself, but not the screen).
+[ "$("${tm[@]}" display -p -t j '#{alternate_on}')" = 0 ] || fail "stopped, the console left the alternate screen on"
+"${tm[@]}" send-keys -t j "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo" Enter
+wait_for '^icanon echo' "the terminal restored while the console is stopped"
+"${tm[@]}" send-keys -t j fg Enter
+wait_for "scorch console +trace_loop +pid $pid" "the screen back after fg"
+[ "$("${tm[@]}" display -p -t j '#{alternate_on}')" = 1 ] || fail "after fg, the console is not on the alternate screen"
+"${tm[@]}" send-keys -t j s
+wait_for 'sort: p99' "a key after fg"
+"${tm[@]}" send-keys -t j q
+wait_for '^PROMPT\$ *$' "the shell's prompt after q"
+ok "Ctrl-Z restores the terminal, fg brings the screen back, q ends it"

@@ -76,6 +76,7 @@ pid=
 "${tm[@]}" send-keys -t t q
 wait_for 'trace-done rc=143' "scorch trace's end (the command's status) after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
+[ "$("${tm[@]}" display -p -t t '#{alternate_on}')" = 0 ] || fail "after q, the alternate screen is still on"
 grep -q '"tick"' "$TMP/out/spans.json" || fail "spans.json does not name tick"
 [ -s "$TMP/out/trace.json" ] || fail "trace.json was not written"
 ok "after q: outputs written, status 143, terminal restored"
