@@ -56,6 +56,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -65,6 +66,7 @@
 #define MAX_DEPTH     256
 #define TABLE_BITS    16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
 #define TABLE_SIZE    (1u << TABLE_BITS)
+#define TRACES	      64 /* walks the unwinder keeps (unwind_local.h, "Reuse"): 5 KiB each */
 #define WAIT_LIMIT_NS 10000000000ull
 
 extern void *__libc_malloc(size_t);
@@ -89,6 +91,7 @@ struct hthr {
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
+	sc_lu_trace traces[TRACES]; /* the cache's, one per call site and path (the LRU of two) */
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
@@ -104,6 +107,7 @@ static int mode;
 static _Atomic uint64_t seq;
 static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
+static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
 #define SET_BITS 18 /* 256 Ki sampled blocks live at once, 2 MiB of address space */
@@ -204,6 +208,8 @@ static void thr_begin(struct hthr *t)
 	t->nstacks_ever = 0;
 	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
 	sc_lu_cache_reset(&t->cache);
+	sc_lu_cache_traces(&t->cache, t->traces, TRACES);
+	t->cache.no_reuse = no_reuse;
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
 
@@ -364,6 +370,8 @@ static void start(void)
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
 	tsc_clock = tsc_is_clocksource();
+	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
+	no_reuse = nr && *nr && strcmp(nr, "0") != 0;
 	if (sample_bytes) {
 		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
 		if (!m) {

@@ -48,8 +48,22 @@ void sc_lu_cache_reset(sc_lu_cache *cache)
 {
 	for (size_t i = 0; i < SC_LU_CACHE_ENTRIES; i++)
 		cache->e[i].pc = 0;
-	cache->hits = cache->misses = cache->predicted = 0;
-	cache->trace_n[0] = cache->trace_n[1] = 0;
+	cache->hits = cache->misses = cache->predicted = cache->reused = 0;
+	cache->own[0].n = cache->own[1].n = 0;
+	/* A caller's traces are touched only when walks used them (fresh memory is zero). */
+	if (cache->traces && cache->walks)
+		for (uint32_t i = 0; i < cache->ntraces; i++)
+			cache->traces[i].n = cache->traces[i].used = 0;
+	cache->walks = cache->last = 0;
+}
+
+void sc_lu_cache_traces(sc_lu_cache *cache, sc_lu_trace *traces, uint32_t n)
+{
+	if (!traces || n < 2 || (n & (n - 1)))
+		return;
+	cache->traces = traces;
+	cache->ntraces = n;
+	cache->last = 0;
 }
 
 void sc_lu_regs_from_ucontext(sc_lu_regs *r, const void *ucontext)
@@ -204,12 +218,14 @@ static bool row_cacheable(const struct row *row)
 	return true;
 }
 
-static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_cache_entry *e)
+static void row_to_entry(const struct row *row, bool signal, bool guessed, uint64_t pc,
+			 sc_lu_cache_entry *e)
 {
 	e->pc = 0;
 	e->cfa_off = (int32_t)row->cfa_off;
 	e->cfa_reg = row->cfa_slot;
 	e->signal = signal;
+	e->guessed = guessed;
 	e->load = e->valoff = e->undef = 0;
 	for (int s = 0; s < NSLOT; s++) {
 		uint8_t k = row->r[s].kind;
@@ -219,12 +235,15 @@ static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_
 		e->undef |= (uint8_t)((k == R_UNDEF) << s);
 		e->off[s] = (int32_t)row->r[s].off;
 	}
+	e->nload = (uint8_t)__builtin_popcount(e->load);
 	e->pc = pc;
 }
 
 /* apply_row for a cached row (only "register + offset" rules), in place: the hot path of a walk.
- * The frame is left half-stepped when the step fails (the walk ends there). */
-static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr)
+ * Each load's address and value go to `ld` (room for 7). The frame is left half-stepped when the
+ * step fails (the walk ends there). */
+static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr,
+			     sc_lu_trace_load *ld)
 {
 	uint64_t cfa, sp = fr->v[S_SP];
 	unsigned m;
@@ -235,9 +254,11 @@ static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, s
 	/* Every address depends on the CFA alone, so the slots can be overwritten as they load. */
 	for (m = e->load; m; m &= m - 1) {
 		int s = __builtin_ctz(m);
+		uint64_t addr = cfa + (uint64_t)(int64_t)e->off[s];
 
-		if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &fr->v[s]))
+		if (!ld_stack(w, addr, &fr->v[s]))
 			return SC_AGENT_STOP_END_OF_STACK;
+		*ld++ = (sc_lu_trace_load){addr | (uint64_t)s << 56, fr->v[s]};
 	}
 	for (m = e->valoff; m; m &= m - 1) {
 		int s = __builtin_ctz(m);
@@ -338,20 +359,253 @@ static sc_lu_cache_entry *cache_slot(sc_lu_cache *c, uint64_t pc)
 	return &s[0];
 }
 
+/* What a frame's step by entry e reads and sets, for a later walk's reuse (trace_reuse). */
+static inline void trace_step(sc_lu_trace_frame *tf, const sc_lu_cache_entry *e)
+{
+	tf->read = (uint8_t)(1u << e->cfa_reg | 1u << S_SP | 1u << S_IP);
+	tf->set = (uint8_t)(e->load | e->valoff | e->undef | 1u << S_SP);
+	tf->step = !e->guessed;
+}
+
+/* A walk being traced: where it writes. */
+struct tracing {
+	sc_lu_trace *cur;
+	uint32_t nld; /* loads written */
+	uint32_t n;   /* frames kept, once full */
+	uint8_t own;  /* the registers a step since the first frame set */
+	bool full;    /* no room left: the frames from here on are not kept */
+};
+
+#define LD_ADDR(l) ((l).addr & ((1ull << 56) - 1))
+#define LD_SLOT(l) ((unsigned)((l).addr >> 56))
+
+/* Kept walk `src`'s frames from i on (its frame i has the sp, pc and kind of the current frame *fr,
+ * the walk's n-th), copied to pcs and to the current walk's trace as long as they are what steps
+ * would give (unwind_local.h, "Reuse"): a step is taken as the kept walk's when the registers it
+ * reads are what they were: those no step since frame i set, frame i's; those a step since loaded,
+ * the word then loaded (compared when read, not before: a saved register nothing reads is not
+ * compared). Every load must be within the walk's bounds. Copies frames i..j-1, where j is the
+ * first frame whose step is not taken (or the kept walk's last frame, or the last that fits in pcs
+ * or the trace), and leaves *fr in frame j's registers (the loaded ones loaded again), to be
+ * stepped. In place (src is the current trace, i and n 0) the kept frames stay, marked where a
+ * register was not compared. Returns j (i: nothing copied). */
+static __attribute__((noinline)) size_t trace_reuse(const struct walk *w, sc_lu_trace *src,
+						    size_t i, struct tracing *t, struct frame *fr,
+						    uint64_t *pcs, size_t *n, size_t max)
+{
+	sc_lu_trace_frame *pf = src->f;
+	const sc_lu_trace_frame *fi = &src->f[i], *f0 = &src->f[0];
+	bool in_place = src == t->cur;
+	size_t lim = src->n - 1, room = max - *n - 1, j;
+	uint32_t set = 0, pending = 0, fromld = 0, l0 = fi->load0,
+		 ldroom = SC_LU_TRACE_LOADS - 7 - t->nld;
+	uint32_t last[NSLOT];	    /* the load that set a register, when one did */
+	uint8_t stale[SC_LU_TRACE]; /* per frame from i: registers loaded, not compared yet */
+
+	if (t->full || *n + 1 >= SC_LU_TRACE)
+		return i;
+	if (room > SC_LU_TRACE - 1 - *n)
+		room = SC_LU_TRACE - 1 - *n;
+	if (lim - i > room)
+		lim = i + room;
+	for (j = i; j < lim; j++) {
+		const sc_lu_trace_frame *f = &pf[j];
+		uint32_t lend = pf[j + 1].load0, loaded = 0;
+		unsigned m;
+
+		if (!f->step || (!in_place && lend - l0 > ldroom))
+			break;
+		for (m = f->read & ~set; m; m &= m - 1) {
+			int s = __builtin_ctz(m);
+			const sc_lu_trace_frame *o = (fi->own >> s) & 1 ? fi : f0;
+
+			if (((o->stale >> s) & 1) || ((fr->valid ^ o->valid) & (1u << s)) ||
+			    ((fr->valid & (1u << s)) && fr->v[s] != o->v[s]))
+				goto out;
+		}
+		for (m = f->read & pending; m; m &= m - 1) {
+			const sc_lu_trace_load *l = &src->ld[last[__builtin_ctz(m)]];
+			uint64_t v;
+
+			if (!ld_stack(w, LD_ADDR(*l), &v) || v != l->value)
+				goto out;
+		}
+		pending &= ~(uint32_t)f->read;
+		stale[j - i] = (uint8_t)pending;
+		for (unsigned l = f->load0; l < lend; l++) {
+			uint64_t a = LD_ADDR(src->ld[l]);
+
+			if (a < w->lo || a > w->hi - 8 || w->hi - w->lo < 8)
+				goto out;
+		}
+		for (unsigned l = f->load0; l < lend; l++) {
+			last[LD_SLOT(src->ld[l])] = l;
+			loaded |= 1u << LD_SLOT(src->ld[l]);
+		}
+		pending = (pending & ~(uint32_t)f->set) | loaded;
+		fromld = (fromld & ~(uint32_t)f->set) | loaded;
+		set |= f->set;
+	}
+out:
+	if (j == i)
+		return i;
+	/* The frames: a register no step since frame i set is the current frame's, not the kept
+	 * walk's (it was compared only if read). */
+	uint32_t d = 0, nl = pf[j].load0 - l0;
+	sc_lu_trace_load *ld = src->ld;
+	if (in_place) {
+		for (size_t k = 0; k < j; k++) {
+			pcs[k] = (pf[k].own >> S_IP) & 1 ? pf[k].v[S_IP] : fr->v[S_IP];
+			pf[k].stale |= stale[k];
+		}
+		for (int s = 0; s < NSLOT; s++)
+			pf[0].v[s] = fr->v[s];
+		pf[0].valid = fr->valid;
+		t->nld = pf[j].load0;
+	} else {
+		sc_lu_trace *cur = t->cur;
+
+		for (size_t k = i; k < j; k++) {
+			const sc_lu_trace_frame *f = &pf[k];
+			sc_lu_trace_frame *c = &cur->f[*n + (k - i)];
+
+			*c = *f;
+			for (unsigned m = ~d & 0xffu; m; m &= m - 1)
+				c->v[__builtin_ctz(m)] = fr->v[__builtin_ctz(m)];
+			c->valid = (f->valid & d) | (fr->valid & ~d);
+			c->own = (uint8_t)(t->own | d);
+			c->stale = (uint8_t)((f->stale & d) | stale[k - i]);
+			c->load0 = (uint16_t)(t->nld + (f->load0 - l0));
+			pcs[*n + (k - i)] = c->v[S_IP];
+			d |= f->set;
+		}
+		for (uint32_t l = 0; l < nl; l++) /* no memcpy: no libc (unwind_local.h) */
+			cur->ld[t->nld + l] = src->ld[l0 + l];
+		ld = cur->ld + t->nld - l0; /* the copies, by the kept walk's indices */
+		t->nld += nl;
+	}
+	/* Frame j: what a step set from the kept frame (CFA offsets, undefined), what one loaded
+	 * from the stack again (bounds checked above), with the kept copy brought up to date. */
+	for (unsigned m = set; m; m &= m - 1)
+		fr->v[__builtin_ctz(m)] = pf[j].v[__builtin_ctz(m)];
+	fr->valid = (pf[j].valid & set) | (fr->valid & ~set);
+	for (unsigned m = fromld; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+		sc_lu_trace_load *l = &ld[last[s]];
+
+		ld_stack(w, LD_ADDR(*l), &fr->v[s]);
+		l->value = fr->v[s];
+	}
+	t->own |= (uint8_t)set;
+	*n += j - i;
+	return j;
+}
+
+/* Makes trace t's plan (unwind_local.h), for its frames as they are; none when a step cannot be
+ * reused. The registers whose loads the plan does not compare are marked stale where they are not
+ * compared yet, as a reuse by the plan leaves them. */
+static void plan_make(sc_lu_trace *t)
+{
+	sc_lu_trace_plan *p = &t->plan;
+	uint32_t set = 0, pending = 0, fromld = 0, read = 0, lim = t->n - 1;
+	uint16_t last[NSLOT] = {0};
+
+	p->n = 0;
+	if (t->n < 2)
+		return;
+	p->nchk = 0;
+	p->lo = ~(uint64_t)0;
+	p->hi = 0;
+	for (uint32_t j = 0; j < lim; j++) {
+		sc_lu_trace_frame *f = &t->f[j];
+		uint32_t loaded = 0;
+
+		if (!f->step)
+			return;
+		read |= f->read & ~set;
+		for (unsigned m = f->read & pending; m; m &= m - 1)
+			p->chk[p->nchk++] = last[__builtin_ctz(m)];
+		pending &= ~(uint32_t)f->read;
+		f->stale |= (uint8_t)pending;
+		for (unsigned l = f->load0; l < t->f[j + 1].load0; l++) {
+			uint64_t a = LD_ADDR(t->ld[l]);
+
+			p->lo = a < p->lo ? a : p->lo;
+			p->hi = a > p->hi ? a : p->hi;
+			last[LD_SLOT(t->ld[l])] = (uint16_t)l;
+			loaded |= 1u << LD_SLOT(t->ld[l]);
+		}
+		pending = (pending & ~(uint32_t)f->set) | loaded;
+		fromld = (fromld & ~(uint32_t)f->set) | loaded;
+		set |= f->set;
+	}
+	p->read = (uint8_t)(read & ~(1u << S_SP | 1u << S_IP));
+	p->ld = (uint8_t)fromld;
+	p->set = (uint8_t)set;
+	for (unsigned m = fromld; m; m &= m - 1)
+		p->ref[__builtin_ctz(m)] = last[__builtin_ctz(m)];
+	p->n = t->n;
+}
+
+__attribute__((no_sanitize_address, no_sanitize("undefined"))) static inline uint64_t
+ld_raw(uint64_t addr)
+{
+	return *(const u64_unaligned *)(uintptr_t)addr;
+}
+
+/* A walk from trace t's first frame (*fr: same sp and pc), by its plan: frames 0..n-2 to pcs and
+ * *fr in frame n-1's registers, true; false when the plan does not hold (nothing written). */
+static bool plan_reuse(const struct walk *w, sc_lu_trace *t, struct frame *fr, uint64_t *pcs)
+{
+	const sc_lu_trace_plan *p = &t->plan;
+	sc_lu_trace_frame *f0 = &t->f[0], *fl = &t->f[p->n - 1];
+	uint64_t diff = 0;
+
+	if (((fr->valid ^ f0->valid) & p->read))
+		return false;
+	for (unsigned m = p->read & fr->valid; m; m &= m - 1)
+		diff |= fr->v[__builtin_ctz(m)] ^ f0->v[__builtin_ctz(m)];
+	if (p->hi && (p->lo < w->lo || p->hi > w->hi - 8 || w->hi - w->lo < 8))
+		return false;
+	for (uint32_t c = 0; c < p->nchk; c++) {
+		const sc_lu_trace_load *l = &t->ld[p->chk[c]];
+
+		diff |= ld_raw(LD_ADDR(*l)) ^ l->value;
+	}
+	if (diff)
+		return false;
+	for (uint32_t k = 0; k < p->n - 1; k++)
+		pcs[k] = (t->f[k].own >> S_IP) & 1 ? t->f[k].v[S_IP] : fr->v[S_IP];
+	for (int s = 0; s < NSLOT; s++)
+		f0->v[s] = fr->v[s];
+	f0->valid = fr->valid;
+	for (unsigned m = p->set; m; m &= m - 1)
+		fr->v[__builtin_ctz(m)] = fl->v[__builtin_ctz(m)];
+	fr->valid = (fl->valid & p->set) | (fr->valid & ~(uint32_t)p->set);
+	for (unsigned m = p->ld; m; m &= m - 1) {
+		int s = __builtin_ctz(m);
+		sc_lu_trace_load *l = &t->ld[p->ref[s]];
+
+		l->value = fr->v[s] = ld_raw(LD_ADDR(*l));
+	}
+	return true;
+}
+
 /* One frame stepped without a cached rule (or in FP mode): its module, its row (cached when it
  * can be), the step. -1 to go on with *fr and *exact updated, else the stop reason; *n counts
  * the pcs written. Out of line, so that the walk's loop over cached frames stays small. */
 static __attribute__((noinline)) int slow_frame(const struct walk *w, find_object_fn fo, int mode,
 						sc_lu_cache *cache, sc_lu_trace_frame *tf,
-						struct frame *fr, bool *exact, uint64_t *pcs,
-						size_t *n, size_t max)
+						sc_lu_trace_load *ld, struct frame *fr, bool *exact,
+						uint64_t *pcs, size_t *n, size_t max)
 {
 	uint64_t pc = fr->v[S_IP], lookup = *exact ? pc : pc - 1;
 	struct dl_find_object d;
 	struct row row;
 	struct mod m = {0};
 	struct frame next;
-	bool signal = false;
+	sc_lu_cache_entry *e = NULL;
+	bool signal = false, guessed = false;
 	int rc;
 
 	if (fo && fo((void *)lookup, &d) != 0) {
@@ -367,6 +621,7 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 		rc = row_for(&d, lookup, &m, &row, &signal);
 		if (rc == NO_FDE) {
 			no_fde_row(w, fo, fr, *exact, &row);
+			guessed = true;
 			rc = -1;
 		}
 		if (rc >= 0) {
@@ -374,9 +629,8 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 			return rc;
 		}
 		if (cache && row_cacheable(&row)) {
-			sc_lu_cache_entry *e = cache_slot(cache, lookup);
-
-			row_to_entry(&row, signal, lookup, e);
+			e = cache_slot(cache, lookup);
+			row_to_entry(&row, signal, guessed, lookup, e);
 			if (tf)
 				tf->e = e;
 		}
@@ -386,10 +640,15 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 		return SC_AGENT_STOP_MAX_FRAMES;
 	if (mode == SC_AGENT_UNWIND_FP && fr->v[S_BP] == 0)
 		return SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
+	*exact = signal;
+	if (e) { /* the cached form, so that the step is traced as a cached one is */
+		if (tf)
+			trace_step(tf, e);
+		return step_entry(w, e, fr, ld);
+	}
 	rc = apply_row(w, &m, &row, fr, &next, signal);
 	if (rc >= 0)
 		return rc;
-	*exact = signal;
 	*fr = next;
 	return -1;
 }
@@ -414,9 +673,11 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	bool exact = true; /* the pc is not a return address: no "minus 1" */
 	size_t n = 0;
 	int reason = SC_AGENT_STOP_MAX_FRAMES;
-	const sc_lu_trace_frame *prev = NULL;
-	sc_lu_trace_frame *cur = NULL;
-	size_t pn = 0, pi = 0, hits = 0, predicted = 0;
+	sc_lu_trace *prev = NULL; /* the kept walk matched against */
+	struct tracing t = {0};
+	sc_lu_trace_load scratch[8]; /* the loads of steps not kept */
+	size_t pn = 0, pi = 0, hits = 0, predicted = 0, reused = 0, tried = SIZE_MAX;
+	bool planned = false; /* the walk took its trace's frames by its plan */
 
 	if (max == 0 || (mode != SC_AGENT_UNWIND_AUTO && mode != SC_AGENT_UNWIND_DWARF &&
 			 mode != SC_AGENT_UNWIND_FP))
@@ -426,32 +687,95 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	if (mode == SC_AGENT_UNWIND_FP)
 		cache = NULL;
 	if (cache) {
-		prev = cache->trace[cache->trace_cur ^ 1];
-		pn = cache->trace_n[cache->trace_cur ^ 1];
-		cur = cache->trace[cache->trace_cur];
+		sc_lu_trace *tr = cache->traces ? cache->traces : cache->own;
+		uint32_t nt = cache->traces ? cache->ntraces : 2;
+		uint64_t h =
+		    ((r->ip ^ (r->sp * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> 32;
+		sc_lu_trace *a = &tr[2 * (h & (nt / 2 - 1))], *b = a + 1;
+
+		/* A walk from where a kept one started is checked against it in place; else it
+		 * replaces the least recently used of its set and is checked against the
+		 * previous walk. */
+		if (a->n && a->f[0].v[S_IP] == r->ip && a->f[0].v[S_SP] == r->sp)
+			t.cur = prev = a;
+		else if (b->n && b->f[0].v[S_IP] == r->ip && b->f[0].v[S_SP] == r->sp)
+			t.cur = prev = b;
+		else {
+			t.cur = a->used <= b->used ? a : b;
+			prev = &tr[cache->last < nt ? cache->last : 0];
+			if (prev == t.cur)
+				prev = NULL;
+		}
+		if (prev)
+			pn = prev->n;
+		t.cur->used = ++cache->walks;
+		cache->last = (uint32_t)(t.cur - tr);
 	}
 
 	for (;;) {
 		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1, sp = fr.v[S_SP];
 		sc_lu_cache_entry *e = NULL;
 		sc_lu_trace_frame *tf = NULL;
+		sc_lu_trace_load *ld = scratch;
 		int rc;
 
 		if (cache) {
-			/* The previous walk's frame at this sp, if any: its entry, when it is this
+			/* The kept walk's frame at this sp, if any: the rest of that walk when this
+			 * frame is its frame (trace_reuse decides), else its entry, when it is this
 			 * pc's, saves the lookup (the trace is only a guess; e->pc decides). */
-			while (pi < pn && prev[pi].sp < sp)
+			while (pi < pn && prev->f[pi].v[S_SP] < sp)
 				pi++;
-			if (pi < pn && prev[pi].sp == sp && prev[pi].e &&
-			    prev[pi].e->pc == lookup) {
-				e = prev[pi++].e;
-				predicted++;
-			} else {
-				e = cache_find(cache, lookup);
+			if (pi < pn && prev->f[pi].v[S_SP] == sp) {
+				const sc_lu_trace_frame *pf = &prev->f[pi];
+
+				if (pi != tried && pi + 1 < pn && pf->v[S_IP] == pc &&
+				    pf->exact == exact && pf->step && !cache->no_reuse &&
+				    (prev != t.cur || n == 0)) {
+					size_t j;
+
+					if (prev == t.cur && prev->plan.n == pn && max >= pn &&
+					    pn < SC_LU_TRACE && plan_reuse(&w, prev, &fr, pcs)) {
+						j = pn - 1;
+						n = j;
+						t.nld = prev->f[j].load0;
+						t.own = prev->plan.set;
+						planned = true;
+					} else {
+						j = trace_reuse(&w, prev, pi, &t, &fr, pcs, &n,
+								max);
+					}
+
+					tried = j;
+					if (j > pi) {
+						reused += j - pi;
+						exact = prev->f[j].exact;
+						pi = j;
+						continue;
+					}
+				}
+				if (pf->e && pf->e->pc == lookup) {
+					e = pf->e;
+					pi++;
+					predicted++;
+				}
 			}
-			if (n < SC_LU_TRACE) {
-				tf = &cur[n];
-				*tf = (sc_lu_trace_frame){sp, e};
+			if (!e)
+				e = cache_find(cache, lookup);
+			if (n < SC_LU_TRACE && !t.full && t.nld + 7 <= SC_LU_TRACE_LOADS) {
+				tf = &t.cur->f[n];
+				for (int s = 0; s < NSLOT; s++)
+					tf->v[s] = fr.v[s];
+				tf->valid = fr.valid;
+				tf->e = e;
+				tf->load0 = (uint16_t)t.nld;
+				tf->exact = exact;
+				tf->step = 0;
+				tf->set = 0xff;
+				tf->own = t.own;
+				ld = &t.cur->ld[t.nld];
+			} else if (!t.full) {
+				t.full = true;
+				t.n = (uint32_t)n;
 			}
 		}
 		if (__builtin_expect(e != NULL, 1)) {
@@ -459,10 +783,17 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 			pcs[n++] = pc;
 			if (n == max)
 				break;
-			rc = step_entry(&w, e, &fr);
+			if (tf)
+				trace_step(tf, e);
+			rc = step_entry(&w, e, &fr, ld);
 			exact = e->signal;
 		} else {
-			rc = slow_frame(&w, fo, mode, cache, tf, &fr, &exact, pcs, &n, max);
+			rc = slow_frame(&w, fo, mode, cache, tf, ld, &fr, &exact, pcs, &n, max);
+		}
+		if (tf) {
+			t.own |= tf->set;
+			if (tf->step)
+				t.nld += tf->e->nload;
 		}
 		if (rc >= 0) {
 			reason = rc;
@@ -472,8 +803,10 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	if (cache) {
 		cache->hits += hits;
 		cache->predicted += predicted;
-		cache->trace_n[cache->trace_cur] = (uint32_t)(n < SC_LU_TRACE ? n : SC_LU_TRACE);
-		cache->trace_cur ^= 1;
+		cache->reused += reused;
+		t.cur->n = t.full ? t.n : (uint32_t)n;
+		if (!planned || t.cur->n != t.cur->plan.n)
+			plan_make(t.cur);
 	}
 	*stop = reason;
 	return (int)n;
