@@ -92,6 +92,7 @@ struct hthr {
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
 	sc_lu_trace traces[TRACES]; /* the cache's, one per call site and path (the LRU of two) */
+	uint32_t trace_ids[TRACES]; /* the STACK id of the last walk through each (0: none) */
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
@@ -209,6 +210,7 @@ static void thr_begin(struct hthr *t)
 	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
 	sc_lu_cache_reset(&t->cache);
 	sc_lu_cache_traces(&t->cache, t->traces, TRACES);
+	memset(t->trace_ids, 0, sizeof(t->trace_ids));
 	t->cache.no_reuse = no_reuse;
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
@@ -584,6 +586,8 @@ static uint32_t stack_lookup(struct hthr *t, const uint64_t *pcs, int n)
 	return s->id;
 }
 
+static uint32_t stack_id_of(struct hthr *t, uint64_t *pcs, int n);
+
 /* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
  * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
 static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
@@ -594,6 +598,19 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	 * there: the tracker's code is nowhere else on the stack (it never calls the program), so
 	 * one frame more than the depth is walked and the first dropped (kept when it is alone). */
 	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 1, &stop);
+	/* The same frames as the last walk through the same kept walk: the same id. */
+	uint32_t *tid = mode == SC_AGENT_UNWIND_FP ? NULL : &t->trace_ids[t->cache.last % TRACES];
+	if (tid && t->cache.same && *tid)
+		return *tid;
+	uint32_t id = stack_id_of(t, pcs, n);
+	if (tid)
+		*tid = id;
+	return id;
+}
+
+/* The id of the stack a walk found (pcs[0..n), pcs[0] the allocation function's frame). */
+static uint32_t stack_id_of(struct hthr *t, uint64_t *pcs, int n)
+{
 	if (n <= 1)
 		return n == 1 ? stack_lookup(t, pcs, 1) : 0;
 	pcs++;

@@ -524,7 +524,7 @@ static void plan_make(sc_lu_trace *t)
 			return;
 		read |= f->read & ~set;
 		for (unsigned m = f->read & pending; m; m &= m - 1)
-			p->chk[p->nchk++] = last[__builtin_ctz(m)];
+			p->chk[p->nchk++] = t->ld[last[__builtin_ctz(m)]];
 		pending &= ~(uint32_t)f->read;
 		f->stale |= (uint8_t)pending;
 		for (unsigned l = f->load0; l < t->f[j + 1].load0; l++) {
@@ -539,6 +539,8 @@ static void plan_make(sc_lu_trace *t)
 		fromld = (fromld & ~(uint32_t)f->set) | loaded;
 		set |= f->set;
 	}
+	for (uint32_t k = 0; k < t->n; k++)
+		p->pc[k] = (t->f[k].own >> S_IP) & 1 ? t->f[k].v[S_IP] : t->f[0].v[S_IP];
 	p->read = (uint8_t)(read & ~(1u << S_SP | 1u << S_IP));
 	p->ld = (uint8_t)fromld;
 	p->set = (uint8_t)set;
@@ -567,15 +569,12 @@ static bool plan_reuse(const struct walk *w, sc_lu_trace *t, struct frame *fr, u
 		diff |= fr->v[__builtin_ctz(m)] ^ f0->v[__builtin_ctz(m)];
 	if (p->hi && (p->lo < w->lo || p->hi > w->hi - 8 || w->hi - w->lo < 8))
 		return false;
-	for (uint32_t c = 0; c < p->nchk; c++) {
-		const sc_lu_trace_load *l = &t->ld[p->chk[c]];
-
-		diff |= ld_raw(LD_ADDR(*l)) ^ l->value;
-	}
+	for (uint32_t c = 0; c < p->nchk; c++)
+		diff |= ld_raw(LD_ADDR(p->chk[c])) ^ p->chk[c].value;
 	if (diff)
 		return false;
 	for (uint32_t k = 0; k < p->n - 1; k++)
-		pcs[k] = (t->f[k].own >> S_IP) & 1 ? t->f[k].v[S_IP] : fr->v[S_IP];
+		pcs[k] = p->pc[k];
 	for (int s = 0; s < NSLOT; s++)
 		f0->v[s] = fr->v[s];
 	f0->valid = fr->valid;
@@ -805,8 +804,11 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		cache->predicted += predicted;
 		cache->reused += reused;
 		t.cur->n = t.full ? t.n : (uint32_t)n;
+		cache->same = planned && n == t.cur->plan.n && pcs[n - 1] == t.cur->plan.pc[n - 1];
 		if (!planned || t.cur->n != t.cur->plan.n)
 			plan_make(t.cur);
+		else
+			t.cur->plan.pc[n - 1] = pcs[n - 1];
 	}
 	*stop = reason;
 	return (int)n;

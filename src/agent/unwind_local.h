@@ -124,14 +124,15 @@ typedef struct sc_lu_trace_load {
  * some later step reads (chk) the same; the registers that frame n-1 has from loads are loaded
  * again (ref). One pass of independent loads, no branch per frame. */
 typedef struct sc_lu_trace_plan {
-	uint32_t n;			 /* the trace's n it was made for (0: none) */
-	uint16_t nchk;			 /* entries of chk */
-	uint8_t read;			 /* frame 0's registers read, beyond sp and pc */
-	uint8_t ld;			 /* frame n-1's registers from loads: their loads in ref */
-	uint8_t set;			 /* the registers the steps set */
-	uint64_t lo, hi;		 /* the lowest and highest address loaded */
-	uint16_t ref[8];		 /* by slot */
-	uint16_t chk[SC_LU_TRACE_LOADS]; /* loads compared */
+	uint32_t n;		  /* the trace's n it was made for (0: none) */
+	uint16_t nchk;		  /* entries of chk */
+	uint8_t read;		  /* frame 0's registers read, beyond sp and pc */
+	uint8_t ld;		  /* frame n-1's registers from loads: their loads in ref */
+	uint8_t set;		  /* the registers the steps set */
+	uint64_t lo, hi;	  /* the lowest and highest address loaded */
+	uint16_t ref[8];	  /* by slot */
+	uint64_t pc[SC_LU_TRACE]; /* the frames' pcs */
+	sc_lu_trace_load chk[SC_LU_TRACE_LOADS]; /* the loads compared (copies) */
 } sc_lu_trace_plan;
 
 typedef struct sc_lu_trace {
@@ -153,6 +154,8 @@ typedef struct sc_lu_cache {
 	uint32_t last;	  /* the previous walk's trace */
 	uint32_t walks;	  /* walks traced since the last reset */
 	uint8_t no_reuse; /* never copy a kept walk's frames (tests; kept by reset) */
+	uint8_t same;	  /* the last walk returned the frames the previous walk through the same
+			   * trace (`last`) did, all taken by its plan */
 } sc_lu_cache;
 
 /* Once, outside signal handlers, before any walk (more calls are harmless): resolves glibc's
