@@ -732,8 +732,12 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 				    (prev != t.cur || n == 0)) {
 					size_t j;
 
-					if (prev == t.cur && prev->plan.n == pn && max >= pn &&
-					    pn < SC_LU_TRACE && plan_reuse(&w, prev, &fr, pcs)) {
+					/* From the first frame, in place: by the plan, made
+					 * the first time it is needed. */
+					if (prev == t.cur && max >= pn && prev->plan.n != pn)
+						plan_make(prev);
+					if (prev == t.cur && max >= pn && prev->plan.n == pn &&
+					    plan_reuse(&w, prev, &fr, pcs)) {
 						j = pn - 1;
 						n = j;
 						t.nld = prev->f[j].load0;
@@ -806,7 +810,7 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		t.cur->n = t.full ? t.n : (uint32_t)n;
 		cache->same = planned && n == t.cur->plan.n && pcs[n - 1] == t.cur->plan.pc[n - 1];
 		if (!planned || t.cur->n != t.cur->plan.n)
-			plan_make(t.cur);
+			t.cur->plan.n = 0; /* the frames changed */
 		else
 			t.cur->plan.pc[n - 1] = pcs[n - 1];
 	}

@@ -97,7 +97,7 @@ typedef struct sc_lu_cache_entry {
  * recently used replaced): a walk from the same place as one kept is checked against it from its
  * first frame on, in place. */
 #define SC_LU_TRACE	  32u		     /* frames a trace keeps */
-#define SC_LU_TRACE_LOADS (4u * SC_LU_TRACE) /* loads a trace keeps (at most 7 per step) */
+#define SC_LU_TRACE_LOADS (7u * SC_LU_TRACE) /* loads a trace keeps: 7 per step at most */
 
 typedef struct sc_lu_trace_frame {
 	uint64_t v[8];	      /* the frame's registers by internal slot (v[S_IP]: its pc); `own` */
