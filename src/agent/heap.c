@@ -183,6 +183,42 @@ static inline uint64_t event_ns(struct hthr *t)
 	return clock_read(t, tsc);
 }
 
+/* ---- usable sizes ------------------------------------------------------------------------- */
+
+/* A block's usable size, what malloc_usable_size says, from glibc's chunk header without the call:
+ * the word before the block is its chunk's size with flag bits (2: mmapped); the block can use
+ * all of it but the header (16 bytes) when mmapped, else all but 8 (the next chunk's first word is
+ * the block's while it is in use). Used when the start-up check agrees with malloc_usable_size on
+ * blocks of every kind the allocator hands out; else the call. */
+static bool usable_from_header;
+
+static inline size_t usable_of(void *p)
+{
+	if (!usable_from_header)
+		return malloc_usable_size(p);
+	uint64_t h = ((const uint64_t *)p)[-1], size = h & ~(uint64_t)7;
+	return (size_t)(h & 2 ? size - 16 : size - 8);
+}
+
+/* Whether usable_of may read the header: blocks small and large, aligned, zeroed and mmapped. */
+static bool usable_check(void)
+{
+	static const size_t sizes[] = {1, 24, 25, 100, 1000, 4096, 70000, 300000};
+	bool ok = true;
+	usable_from_header = true;
+	for (size_t i = 0; ok && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *b[3] = {__libc_malloc(sizes[i]), __libc_calloc(1, sizes[i]),
+			      __libc_memalign(64, sizes[i])};
+		for (int k = 0; k < 3; k++) {
+			if (b[k] && usable_of(b[k]) != malloc_usable_size(b[k]))
+				ok = false;
+			__libc_free(b[k]);
+		}
+	}
+	usable_from_header = false;
+	return ok;
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 static int64_t next_distance(struct hthr *t);
@@ -372,6 +408,7 @@ static void start(void)
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
 	tsc_clock = tsc_is_clocksource();
+	usable_from_header = usable_check();
 	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
 	no_reuse = nr && *nr && strcmp(nr, "0") != 0;
 	if (sample_bytes) {
@@ -681,7 +718,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->time = now;
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
-	a->usable = malloc_usable_size(p);
+	a->usable = usable_of(p);
 	a->weight = weight;
 	a->stack = stack;
 	a->flags = flags;

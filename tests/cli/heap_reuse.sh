@@ -7,7 +7,8 @@
 # out, the same outer frames above different inner ones, walks cut at --depth, saved registers
 # that change while the stack does not. Every allocation must be counted on exactly its own stack,
 # as the program's comments state, with the reuse and without it (SCORCH_HEAP_NO_REUSE=1, every
-# frame stepped), at --depth 16 (the default) and 3; both runs must report the same sites.
+# frame stepped), at --depth 16 (the default) and 3; both runs must report the same sites. The
+# usable bytes must be the sum of malloc_usable_size the program computes.
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
 
@@ -78,6 +79,11 @@ for depth in 16 3; do
 	[ "$RC" -eq 0 ] || fail "scorch heap --depth $depth -- heap_reuse exited $RC: $(cat "$TMP/r$depth.log")"
 	grep -qx "heap_reuse: done" "$TMP/r$depth.out" || fail "heap_reuse's output is not passed through"
 	check "$TMP/r$depth" "$depth"
+	usable=$(sed -n 's/^heap_reuse: usable //p' "$TMP/r$depth.out")
+	got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"]["usable_allocated"])' \
+		"$TMP/r$depth/heap.json")
+	[ -n "$usable" ] && [ "$got" = "$usable" ] ||
+		fail "usable_allocated is $got, malloc_usable_size's sum is $usable"
 	SCORCH_HEAP_NO_REUSE=1 heap_run "$TMP/s$depth" --depth "$depth" -- "$(prog heap_reuse)"
 	[ "$RC" -eq 0 ] || fail "SCORCH_HEAP_NO_REUSE=1 scorch heap -- heap_reuse exited $RC"
 	check "$TMP/s$depth" "$depth"

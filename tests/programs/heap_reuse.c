@@ -20,8 +20,11 @@
  *   - caller_x again with the loop's index in the frames' saved registers (saved words that no
  *     step reads differ from one round to the next: the walk must still be taken), and caller_y.
  * Each stack, its allocations and bytes (all freed: no leaks), beside its function; in all 10000
- * allocations, 899500 bytes.
+ * allocations, 899500 bytes. The program also sums malloc_usable_size of every block and writes
+ * "heap_reuse: usable N": scorch heap's usable_allocated must be N (the tracker reads the usable
+ * size from the allocator's chunk header when a start-up check allows it).
  */
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "heap_common.h"
@@ -138,6 +141,7 @@ NOINLINE void *rec(int depth, size_t n)
 int main(void)
 {
 	void *b[10];
+	uint64_t usable = 0;
 
 	for (int i = 0; i < ROUNDS; i++) {
 		b[0] = caller_x(16);
@@ -151,9 +155,13 @@ int main(void)
 		b[8] = caller_x(16 + (size_t)i);
 		b[9] = caller_y(16);
 		sink = b[9];
-		for (int k = 0; k < 10; k++)
+		for (int k = 0; k < 10; k++) {
+			usable += malloc_usable_size(b[k]);
 			free(b[k]);
+		}
 	}
-	say(1, "heap_reuse: done\n");
+	say(1, "heap_reuse: usable ");
+	say_u(1, usable);
+	say(1, "\nheap_reuse: done\n");
 	return 0;
 }
