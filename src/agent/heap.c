@@ -17,10 +17,12 @@
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
  * holes would report false leaks), up to 10 s, after which it counts the event lost.
  *
- * Per event, the cost is the walk (unwind_local.c: cached rules, the previous walk's tried first),
- * the stack's id (the previous allocation's when the walk found the same frames), a number (a plain
- * increment while one thread takes them: take_seq), a time (the TSC between clock readings:
- * event_ns) and the record.
+ * Per event, the cost is the walk (unwind_local.c: cached rules; the frames of a walk it kept,
+ * one per call site and path, taken after one pass of checking loads), the stack's id (the kept
+ * walk's when the walk took all its frames and found the same last one, else the previous
+ * allocation's when the frames are the same, else a lookup), a number (a plain increment while one
+ * thread takes them: take_seq), a time (the TSC between clock readings: event_ns), the usable size
+ * (from the chunk header: usable_of) and the record.
  *
  * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
  * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
