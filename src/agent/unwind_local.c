@@ -52,10 +52,11 @@ void sc_lu_cache_reset(sc_lu_cache *cache)
 		cache->e[i].pc = 0;
 	cache->hits = cache->misses = cache->predicted = cache->reused = 0;
 	cache->own[0].n = cache->own[1].n = 0;
+	cache->own[0].plan.n = cache->own[1].plan.n = 0;
 	/* A caller's traces are touched only when walks used them (fresh memory is zero). */
 	if (cache->traces && cache->walks)
 		for (uint32_t i = 0; i < cache->ntraces; i++)
-			cache->traces[i].n = cache->traces[i].used = 0;
+			cache->traces[i].n = cache->traces[i].used = cache->traces[i].plan.n = 0;
 	cache->walks = cache->last = 0;
 }
 
@@ -582,8 +583,8 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 		cache->same = planned && n == t.cur->plan.n && pcs[n - 1] == t.cur->plan.pc[n - 1];
 		if (!planned || t.cur->n != t.cur->plan.n)
 			t.cur->plan.n = 0; /* the frames changed */
-		else
-			t.cur->plan.pc[n - 1] = pcs[n - 1];
+		else /* the last kept frame was stepped again: its pc may be another */
+			t.cur->plan.pc[t.cur->plan.n - 1] = pcs[t.cur->plan.n - 1];
 	}
 	*stop = reason;
 	return (int)n;

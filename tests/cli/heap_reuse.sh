@@ -7,7 +7,8 @@
 # out, the same outer frames above different inner ones, walks cut at --depth, saved registers
 # that change while the stack does not. Every allocation must be counted on exactly its own stack,
 # as the program's comments state, with the reuse and without it (SCORCH_HEAP_NO_REUSE=1, every
-# frame stepped), at --depth 16 (the default) and 3; both runs must report the same sites. The
+# frame stepped), at --depth 16 (the default), 3 and 64 (walks longer than a trace keeps); both runs
+# must report the same sites. The
 # usable bytes must be the sum of malloc_usable_size the program computes.
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
@@ -29,6 +30,7 @@ want = {
     ("leaf", "shallow", "shared", "main"): (1000, 96000),
     ("leaf",) + ("rec",) * 18 + ("main",): (1000, 8000),
     ("leaf",) + ("rec",) * 20 + ("main",): (1000, 8000),
+    ("leaf",) + ("rec",) * 40 + ("main",): (1000, 8000),
 }
 cut = {}
 for stack, (n, b) in want.items():
@@ -52,9 +54,9 @@ for key in sorted(set(cut) | set(got)):
         print(f"  {' <- '.join(key)}: want {cut.get(key)}, got {got.get(key)}", file=sys.stderr)
         bad = True
 t = report["totals"]
-if t["allocs"] != 10000 or t["bytes_allocated"] != 899500 or t["leaked_blocks"] != 0:
+if t["allocs"] != 11000 or t["bytes_allocated"] != 907500 or t["leaked_blocks"] != 0:
     print(f"  totals: {t['allocs']} allocations, {t['bytes_allocated']} bytes, "
-          f"{t['leaked_blocks']} leaked; want 10000, 899500, 0", file=sys.stderr)
+          f"{t['leaked_blocks']} leaked; want 11000, 907500, 0", file=sys.stderr)
     bad = True
 sys.exit(1 if bad else 0)
 PY
@@ -74,7 +76,7 @@ sys.exit(0 if a == b else 1)
 PY
 }
 
-for depth in 16 3; do
+for depth in 16 3 64; do
 	heap_run "$TMP/r$depth" --depth "$depth" -- "$(prog heap_reuse)"
 	[ "$RC" -eq 0 ] || fail "scorch heap --depth $depth -- heap_reuse exited $RC: $(cat "$TMP/r$depth.log")"
 	grep -qx "heap_reuse: done" "$TMP/r$depth.out" || fail "heap_reuse's output is not passed through"

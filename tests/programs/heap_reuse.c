@@ -16,11 +16,12 @@
  *   - shared() going deep (deep_a, deep_b) or shallow: the outer frames (shared, main) are the
  *     same, the inner ones differ in number and place (the previous walk is matched at shared's
  *     frame);
- *   - rec() at depths 18 and 20: walks cut at --depth's frames, all in rec;
+ *   - rec() at depths 18 and 20: walks cut at --depth's frames, all in rec (and, last in the
+ *     round, at depth 40: a walk longer than the 32 frames a trace keeps, at --depth 64);
  *   - caller_x again with the loop's index in the frames' saved registers (saved words that no
  *     step reads differ from one round to the next: the walk must still be taken), and caller_y.
- * Each stack, its allocations and bytes (all freed: no leaks), beside its function; in all 10000
- * allocations, 899500 bytes. The program also sums malloc_usable_size of every block and writes
+ * Each stack, its allocations and bytes (all freed: no leaks), beside its function; in all 11000
+ * allocations, 907500 bytes. The program also sums malloc_usable_size of every block and writes
  * "heap_reuse: usable N": scorch heap's usable_allocated must be N (the tracker reads the usable
  * size from the allocator's chunk header when a start-up check allows it).
  */
@@ -129,7 +130,8 @@ NOINLINE void *shared(int deep, size_t n)
 }
 
 /* leaf <- rec x 18 <- main: 1000 allocations, 8000 bytes;
- * leaf <- rec x 20 <- main: 1000 allocations, 8000 bytes */
+ * leaf <- rec x 20 <- main: 1000 allocations, 8000 bytes;
+ * leaf <- rec x 40 <- main: 1000 allocations, 8000 bytes */
 NOINLINE void *rec(int depth, size_t n)
 {
 	void *p = depth <= 1 ? leaf(n) : rec(depth - 1, n);
@@ -140,7 +142,7 @@ NOINLINE void *rec(int depth, size_t n)
 
 int main(void)
 {
-	void *b[10];
+	void *b[11];
 	uint64_t usable = 0;
 
 	for (int i = 0; i < ROUNDS; i++) {
@@ -154,8 +156,9 @@ int main(void)
 		b[7] = rec(20, 8);
 		b[8] = caller_x(16 + (size_t)i);
 		b[9] = caller_y(16);
-		sink = b[9];
-		for (int k = 0; k < 10; k++) {
+		b[10] = rec(40, 8);
+		sink = b[10];
+		for (int k = 0; k < 11; k++) {
 			usable += malloc_usable_size(b[k]);
 			free(b[k]);
 		}
