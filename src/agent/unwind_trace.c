@@ -80,7 +80,7 @@ out:
 	/* The frames: a register no step since frame i set is the current frame's, not the kept
 	 * walk's (it was compared only if read). */
 	uint32_t d = 0, nl = pf[j].load0 - l0;
-	sc_lu_trace_load *ld = src->ld;
+	sc_lu_trace_load *ld = src->ld; /* the kept walk's loads, or their copies from l0 on */
 	if (in_place) {
 		for (size_t k = 0; k < j; k++) {
 			pcs[k] = (pf[k].own >> S_IP) & 1 ? pf[k].v[S_IP] : fr->v[S_IP];
@@ -109,7 +109,7 @@ out:
 		}
 		for (uint32_t l = 0; l < nl; l++) /* no memcpy: no libc (unwind_local.h) */
 			cur->ld[t->nld + l] = src->ld[l0 + l];
-		ld = cur->ld + t->nld - l0; /* the copies, by the kept walk's indices */
+		ld = cur->ld + t->nld;
 		t->nld += nl;
 	}
 	/* Frame j: what a step set from the kept frame (CFA offsets, undefined), what one loaded
@@ -119,7 +119,7 @@ out:
 	fr->valid = (pf[j].valid & set) | (fr->valid & ~set);
 	for (unsigned m = fromld; m; m &= m - 1) {
 		int s = __builtin_ctz(m);
-		sc_lu_trace_load *l = &ld[last[s]];
+		sc_lu_trace_load *l = &ld[in_place ? last[s] : last[s] - l0];
 
 		ld_stack(w, LD_ADDR(*l), &fr->v[s]);
 		l->value = fr->v[s];
