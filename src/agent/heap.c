@@ -24,14 +24,8 @@
  * thread takes them: take_seq), a time (the TSC between clock readings: event_ns), the usable size
  * (from the chunk header: usable_of) and the record.
  *
- * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
- * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
- * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
- * allocations recorded are a Poisson sample of the bytes, as tcmalloc samples). A recorded
- * allocation of s bytes stands for s / (1 - exp(-s/S)) bytes (its weight; the division by the
- * chance it had). Unrecorded allocations cost a subtraction; no stack is walked for them. The
- * addresses of recorded blocks live in a process-wide lock-free set, so that a free is recorded
- * only for them (the set is probed only when it is not empty).
+ * Sampling (sample_bytes S in the header, `scorch heap --sample S`): a Poisson sample of the bytes,
+ * as tcmalloc samples (heap_sample.c says how); unrecorded allocations cost a subtraction.
  *
  * Reentry: a thread-local flag marks the tracker's own work; an allocation made meanwhile (the
  * C library allocating inside pthread_getattr_np, say) goes straight to glibc unrecorded. The
@@ -44,6 +38,7 @@
  * SC_AGENT_NO_INHERIT); an exec'd program loads the tracker again. Blocks allocated before the
  * tracker was ready and freed afterwards are counted by scorch as frees of unknown blocks.
  */
+#include "agent/heap_sample.h"
 #include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
@@ -83,8 +78,7 @@ struct hthr {
 	sc_shm_writer w;
 	uint64_t tsc0, ns0;   /* the clock: the last real reading, and the TSC then */
 	uint64_t ns_per_tick; /* 32.32 fixed point; 0 until measured */
-	int64_t until;	      /* sampling: bytes before the next recorded allocation */
-	uint64_t rng;	      /* sampling: xorshift state */
+	sc_heap_sampler smp;  /* sampling */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack;   /* last STACK id announced */
@@ -113,10 +107,6 @@ static uint64_t sample_bytes; /* 0: every allocation */
 static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
-#define SET_BITS 18 /* 256 Ki sampled blocks live at once, 2 MiB of address space */
-#define SET_SIZE (1ull << SET_BITS)
-static _Atomic uint64_t *sampled_set;
-static _Atomic uint64_t sampled_live;
 static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
@@ -223,8 +213,6 @@ static bool usable_check(void)
 
 /* ---- threads ------------------------------------------------------------------------------ */
 
-static int64_t next_distance(struct hthr *t);
-
 static void thr_begin(struct hthr *t)
 {
 	t->pid = (uint32_t)getpid();
@@ -232,16 +220,13 @@ static void thr_begin(struct hthr *t)
 	t->next_stack = 0;
 	t->nstacks = 0;
 	t->last_id = t->last_n = 0;
-	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	uint64_t seed = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
 	if (sc_shm_hdr->minor >= 1 && sc_shm_hdr->sample_seed) { /* reproducible (tests) */
 		static _Atomic uint64_t nthreads;
-		t->rng = sc_shm_hdr->sample_seed ^
-			 (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
+		seed = sc_shm_hdr->sample_seed ^
+		       (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
 	}
-	if (!t->rng)
-		t->rng = 1;
-	if (sample_bytes)
-		t->until = next_distance(t);
+	sc_heap_sampler_start(&t->smp, seed);
 	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
 		memset(t->keys, 0, sizeof(t->keys));
 	t->nstacks_ever = 0;
@@ -414,14 +399,14 @@ static void start(void)
 	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
 	no_reuse = nr && *nr && strcmp(nr, "0") != 0;
 	if (sample_bytes) {
-		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
+		void *m = sc_shm_pages(SC_HEAP_SET_BYTES);
 		if (!m) {
 			sc_shm_error("process %u: no memory for the sampled blocks' set", pid);
 			disabled = true;
 			atomic_store(&state, ON);
 			return;
 		}
-		sampled_set = m;
+		sc_heap_sample_start(sample_bytes, m);
 	}
 	instance = sc_shm_process((const void *)start);
 	sc_shm_close_stale(pid);
@@ -455,99 +440,6 @@ static inline bool enter(void)
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
-
-/* ---- sampling ---------------------------------------------------------------------------- */
-
-static uint64_t set_slot(uint64_t addr)
-{
-	return ((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SET_BITS);
-}
-
-/* Adds a recorded block's address. false when the set is full (the block is then recorded as
- * never freed: counted by the reader as live at the end). */
-static bool set_add(uint64_t addr)
-{
-	uint64_t i = set_slot(addr);
-	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
-		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-		if ((v == 0 || v == 1) &&
-		    atomic_compare_exchange_strong(&sampled_set[i], &v, addr)) {
-			atomic_fetch_add(&sampled_live, 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Removes `addr` when it is a recorded block: true then. */
-static bool set_take(uint64_t addr)
-{
-	if (!atomic_load_explicit(&sampled_live, memory_order_relaxed))
-		return false;
-	uint64_t i = set_slot(addr);
-	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
-		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-		if (v == 0)
-			return false;
-		if (v == addr && atomic_compare_exchange_strong(&sampled_set[i], &v, 1)) {
-			atomic_fetch_sub(&sampled_live, 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* An exponentially distributed distance with mean sample_bytes. */
-static int64_t next_distance(struct hthr *t)
-{
-	t->rng ^= t->rng << 13;
-	t->rng ^= t->rng >> 7;
-	t->rng ^= t->rng << 17;
-	double u = (double)((t->rng >> 11) + 1) / 9007199254740993.0; /* (0, 1] */
-	/* -ln(u), from a series (the agent links no libm). */
-	double x = 0, y = u;
-	int k = 0;
-	while (y < 0.5) { /* ln(u) = ln(y) - k ln 2 with y in [0.5, 1] */
-		y *= 2;
-		k++;
-	}
-	double z = (y - 1) / (y + 1), z2 = z * z, term = z;
-	for (int n = 1; n < 40; n += 2) {
-		x += term / n;
-		term *= z2;
-	}
-	double ln_u = 2 * x - k * 0.6931471805599453;
-	return (int64_t)(-ln_u * (double)sample_bytes) + 1;
-}
-
-/* Whether an allocation of `size` bytes is recorded, and the bytes it stands for (*weight). */
-static bool sampled(struct hthr *t, size_t size, uint64_t *weight)
-{
-	if (!sample_bytes) {
-		*weight = size;
-		return true;
-	}
-	t->until -= (int64_t)size;
-	if (t->until > 0)
-		return false;
-	t->until = next_distance(t);
-	/* s / (1 - exp(-s/S)): exp from the same kind of series, for s/S up to 50. */
-	double r = (double)size / (double)sample_bytes;
-	if (r > 50) {
-		*weight = size;
-		return true;
-	}
-	double e = 1, term = 1;
-	for (int n = 1; n < 60 && term > 1e-17 * e; n++) {
-		term *= r / n;
-		e += term;
-	}
-	double p = 1 - 1 / e; /* 1 - exp(-r) */
-	*weight = p > 0 ? (uint64_t)((double)size / p + 0.5) : sample_bytes;
-	if (*weight < size)
-		*weight = size;
-	return true;
-}
 
 /* Room for `size` bytes in the thread's ring, waiting for scorch to drain it; NULL when there is
  * no ring or scorch has not drained it for WAIT_LIMIT_NS. */
@@ -693,8 +585,8 @@ static void record_mallinfo(struct hthr *t, uint64_t now)
 static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
 {
 	struct hthr *t = thr_get();
-	uint64_t weight;
-	if (t && !sampled(t, size, &weight))
+	uint64_t weight = size;
+	if (t && sample_bytes && !sc_heap_sampled(&t->smp, size, &weight))
 		return;
 	if (!t || !t->w.ring) {
 		atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->lost_no_ring, 1);
@@ -702,8 +594,8 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	}
 	if (sample_bytes) {
 		flags |= SC_AGENT_ALLOC_SAMPLED;
-		set_add(
-		    (uint64_t)(uintptr_t)p); /* when full: the block stays live for the reader */
+		sc_heap_set_add(
+		    (uint64_t)(uintptr_t)p); /* full: the block stays live for the reader */
 	}
 	uint32_t stack = stack_id(t, r);
 	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
@@ -813,7 +705,7 @@ EXPORT void free(void *p)
 		__libc_free(p);
 		return;
 	}
-	if (sample_bytes && !set_take((uint64_t)(uintptr_t)p)) {
+	if (sample_bytes && !sc_heap_set_take((uint64_t)(uintptr_t)p)) {
 		__libc_free(p); /* not a recorded block */
 		busy = 0;
 		return;
@@ -834,7 +726,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 			record_alloc(p, size, 0, r);
 		return p;
 	}
-	if (sample_bytes && !set_take((uint64_t)(uintptr_t)old)) {
+	if (sample_bytes && !sc_heap_set_take((uint64_t)(uintptr_t)old)) {
 		/* The old block was not recorded: the new one is a plain allocation. */
 		void *p = __libc_realloc(old, size);
 		if (p)
@@ -849,7 +741,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 		 * of address 0, which the reader skips. */
 		record_free(NULL, n, time);
 		if (sample_bytes)
-			set_add((uint64_t)(uintptr_t)old);
+			sc_heap_set_add((uint64_t)(uintptr_t)old);
 		return NULL;
 	}
 	record_free(old, n, time);
