@@ -63,7 +63,7 @@
 #define MAX_DEPTH     256
 #define TABLE_BITS    16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
 #define TABLE_SIZE    (1u << TABLE_BITS)
-#define TRACES	      64 /* walks the unwinder keeps (unwind_local.h, "Reuse"): 5 KiB each */
+#define TRACES	      64 /* walks the unwinder keeps (unwind_local.h, "Reuse"): 10 KiB each */
 #define WAIT_LIMIT_NS 10000000000ull
 
 extern void *__libc_malloc(size_t);

@@ -57,7 +57,7 @@ typedef struct sc_lu_regs {
  * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
  * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
 #define SC_LU_CACHE_BITS    8u			     /* sets of two entries each */
-#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 48 bytes each: 24 KiB in all */
+#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 56 bytes each: 28 KiB in all */
 
 typedef struct sc_lu_cache_entry {
 	uint64_t pc; /* the pc the rule was looked up for (0: empty) */
