@@ -17,19 +17,15 @@
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
  * holes would report false leaks), up to 10 s, after which it counts the event lost.
  *
- * Per event, the cost is the walk (unwind_local.c: cached rules, the previous walk's tried first),
- * the stack's id (the previous allocation's when the walk found the same frames), a number (a plain
- * increment while one thread takes them: take_seq), a time (the TSC between clock readings:
- * event_ns) and the record.
+ * Per event, the cost is the walk (unwind_local.c: cached rules; the frames of a walk it kept,
+ * one per call site and path, taken after one pass of checking loads), the stack's id (the kept
+ * walk's when the walk took all its frames and found the same last one, else the previous
+ * allocation's when the frames are the same, else a lookup), a number (a plain increment while one
+ * thread takes them: take_seq), a time (the TSC between clock readings: event_ns), the usable size
+ * (from the chunk header: usable_of) and the record.
  *
- * Sampling (sample_bytes S in the header, `scorch heap --sample S`): an allocation is recorded
- * when the bytes a thread allocated since its last recorded one pass a threshold drawn at random
- * with mean S (exponentially distributed, so that every byte has the same chance 1/S: the
- * allocations recorded are a Poisson sample of the bytes, as tcmalloc samples). A recorded
- * allocation of s bytes stands for s / (1 - exp(-s/S)) bytes (its weight; the division by the
- * chance it had). Unrecorded allocations cost a subtraction; no stack is walked for them. The
- * addresses of recorded blocks live in a process-wide lock-free set, so that a free is recorded
- * only for them (the set is probed only when it is not empty).
+ * Sampling (sample_bytes S in the header, `scorch heap --sample S`): a Poisson sample of the bytes,
+ * as tcmalloc samples (heap_sample.c says how); unrecorded allocations cost a subtraction.
  *
  * Reentry: a thread-local flag marks the tracker's own work; an allocation made meanwhile (the
  * C library allocating inside pthread_getattr_np, say) goes straight to glibc unrecorded. The
@@ -42,6 +38,7 @@
  * SC_AGENT_NO_INHERIT); an exec'd program loads the tracker again. Blocks allocated before the
  * tracker was ready and freed afterwards are counted by scorch as frees of unknown blocks.
  */
+#include "agent/heap_sample.h"
 #include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
@@ -56,6 +53,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -65,6 +63,7 @@
 #define MAX_DEPTH     256
 #define TABLE_BITS    16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
 #define TABLE_SIZE    (1u << TABLE_BITS)
+#define TRACES	      64 /* walks the unwinder keeps (unwind_local.h, "Reuse"): 10 KiB each */
 #define WAIT_LIMIT_NS 10000000000ull
 
 extern void *__libc_malloc(size_t);
@@ -79,8 +78,7 @@ struct hthr {
 	sc_shm_writer w;
 	uint64_t tsc0, ns0;   /* the clock: the last real reading, and the TSC then */
 	uint64_t ns_per_tick; /* 32.32 fixed point; 0 until measured */
-	int64_t until;	      /* sampling: bytes before the next recorded allocation */
-	uint64_t rng;	      /* sampling: xorshift state */
+	sc_heap_sampler smp;  /* sampling */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack;   /* last STACK id announced */
@@ -89,6 +87,8 @@ struct hthr {
 	uint64_t keys[TABLE_SIZE];
 	uint32_t ids[TABLE_SIZE];
 	sc_lu_cache cache;
+	sc_lu_trace traces[TRACES]; /* the cache's, one per call site and path (the LRU of two) */
+	uint32_t trace_ids[TRACES]; /* the STACK id of the last walk through each (0: none) */
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
@@ -104,12 +104,9 @@ static int mode;
 static _Atomic uint64_t seq;
 static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
+static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
-#define SET_BITS 18 /* 256 Ki sampled blocks live at once, 2 MiB of address space */
-#define SET_SIZE (1ull << SET_BITS)
-static _Atomic uint64_t *sampled_set;
-static _Atomic uint64_t sampled_live;
 static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
@@ -178,9 +175,43 @@ static inline uint64_t event_ns(struct hthr *t)
 	return clock_read(t, tsc);
 }
 
-/* ---- threads ------------------------------------------------------------------------------ */
+/* ---- usable sizes ------------------------------------------------------------------------- */
 
-static int64_t next_distance(struct hthr *t);
+/* A block's usable size, what malloc_usable_size says, from glibc's chunk header without the call:
+ * the word before the block is its chunk's size with flag bits (2: mmapped); the block can use
+ * all of it but the header (16 bytes) when mmapped, else all but 8 (the next chunk's first word is
+ * the block's while it is in use). Used when the start-up check agrees with malloc_usable_size on
+ * blocks of every kind the allocator hands out; else the call. */
+static bool usable_from_header;
+
+static inline size_t usable_of(void *p)
+{
+	if (!usable_from_header)
+		return malloc_usable_size(p);
+	uint64_t h = ((const uint64_t *)p)[-1], size = h & ~(uint64_t)7;
+	return (size_t)(h & 2 ? size - 16 : size - 8);
+}
+
+/* Whether usable_of may read the header: blocks small and large, aligned, zeroed and mmapped. */
+static bool usable_check(void)
+{
+	static const size_t sizes[] = {1, 24, 25, 100, 1000, 4096, 70000, 300000};
+	bool ok = true;
+	usable_from_header = true;
+	for (size_t i = 0; ok && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *b[3] = {__libc_malloc(sizes[i]), __libc_calloc(1, sizes[i]),
+			      __libc_memalign(64, sizes[i])};
+		for (int k = 0; k < 3; k++) {
+			if (b[k] && usable_of(b[k]) != malloc_usable_size(b[k]))
+				ok = false;
+			__libc_free(b[k]);
+		}
+	}
+	usable_from_header = false;
+	return ok;
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
 
 static void thr_begin(struct hthr *t)
 {
@@ -189,21 +220,21 @@ static void thr_begin(struct hthr *t)
 	t->next_stack = 0;
 	t->nstacks = 0;
 	t->last_id = t->last_n = 0;
-	t->rng = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	uint64_t seed = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
 	if (sc_shm_hdr->minor >= 1 && sc_shm_hdr->sample_seed) { /* reproducible (tests) */
 		static _Atomic uint64_t nthreads;
-		t->rng = sc_shm_hdr->sample_seed ^
-			 (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
+		seed = sc_shm_hdr->sample_seed ^
+		       (atomic_fetch_add(&nthreads, 1) * 0xbf58476d1ce4e5b9ull);
 	}
-	if (!t->rng)
-		t->rng = 1;
-	if (sample_bytes)
-		t->until = next_distance(t);
+	sc_heap_sampler_start(&t->smp, seed);
 	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
 		memset(t->keys, 0, sizeof(t->keys));
 	t->nstacks_ever = 0;
 	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
 	sc_lu_cache_reset(&t->cache);
+	sc_lu_cache_traces(&t->cache, t->traces, TRACES);
+	memset(t->trace_ids, 0, sizeof(t->trace_ids));
+	t->cache.no_reuse = no_reuse;
 	sc_shm_claim(&t->w, t->pid, t->tid, instance);
 }
 
@@ -364,15 +395,18 @@ static void start(void)
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
 	tsc_clock = tsc_is_clocksource();
+	usable_from_header = usable_check();
+	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
+	no_reuse = nr && *nr && strcmp(nr, "0") != 0;
 	if (sample_bytes) {
-		void *m = sc_shm_pages(SET_SIZE * sizeof(uint64_t));
+		void *m = sc_shm_pages(SC_HEAP_SET_BYTES);
 		if (!m) {
 			sc_shm_error("process %u: no memory for the sampled blocks' set", pid);
 			disabled = true;
 			atomic_store(&state, ON);
 			return;
 		}
-		sampled_set = m;
+		sc_heap_sample_start(sample_bytes, m);
 	}
 	instance = sc_shm_process((const void *)start);
 	sc_shm_close_stale(pid);
@@ -406,99 +440,6 @@ static inline bool enter(void)
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
-
-/* ---- sampling ---------------------------------------------------------------------------- */
-
-static uint64_t set_slot(uint64_t addr)
-{
-	return ((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SET_BITS);
-}
-
-/* Adds a recorded block's address. false when the set is full (the block is then recorded as
- * never freed: counted by the reader as live at the end). */
-static bool set_add(uint64_t addr)
-{
-	uint64_t i = set_slot(addr);
-	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
-		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-		if ((v == 0 || v == 1) &&
-		    atomic_compare_exchange_strong(&sampled_set[i], &v, addr)) {
-			atomic_fetch_add(&sampled_live, 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Removes `addr` when it is a recorded block: true then. */
-static bool set_take(uint64_t addr)
-{
-	if (!atomic_load_explicit(&sampled_live, memory_order_relaxed))
-		return false;
-	uint64_t i = set_slot(addr);
-	for (uint64_t probes = 0; probes < SET_SIZE; probes++, i = (i + 1) & (SET_SIZE - 1)) {
-		uint64_t v = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-		if (v == 0)
-			return false;
-		if (v == addr && atomic_compare_exchange_strong(&sampled_set[i], &v, 1)) {
-			atomic_fetch_sub(&sampled_live, 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* An exponentially distributed distance with mean sample_bytes. */
-static int64_t next_distance(struct hthr *t)
-{
-	t->rng ^= t->rng << 13;
-	t->rng ^= t->rng >> 7;
-	t->rng ^= t->rng << 17;
-	double u = (double)((t->rng >> 11) + 1) / 9007199254740993.0; /* (0, 1] */
-	/* -ln(u), from a series (the agent links no libm). */
-	double x = 0, y = u;
-	int k = 0;
-	while (y < 0.5) { /* ln(u) = ln(y) - k ln 2 with y in [0.5, 1] */
-		y *= 2;
-		k++;
-	}
-	double z = (y - 1) / (y + 1), z2 = z * z, term = z;
-	for (int n = 1; n < 40; n += 2) {
-		x += term / n;
-		term *= z2;
-	}
-	double ln_u = 2 * x - k * 0.6931471805599453;
-	return (int64_t)(-ln_u * (double)sample_bytes) + 1;
-}
-
-/* Whether an allocation of `size` bytes is recorded, and the bytes it stands for (*weight). */
-static bool sampled(struct hthr *t, size_t size, uint64_t *weight)
-{
-	if (!sample_bytes) {
-		*weight = size;
-		return true;
-	}
-	t->until -= (int64_t)size;
-	if (t->until > 0)
-		return false;
-	t->until = next_distance(t);
-	/* s / (1 - exp(-s/S)): exp from the same kind of series, for s/S up to 50. */
-	double r = (double)size / (double)sample_bytes;
-	if (r > 50) {
-		*weight = size;
-		return true;
-	}
-	double e = 1, term = 1;
-	for (int n = 1; n < 60 && term > 1e-17 * e; n++) {
-		term *= r / n;
-		e += term;
-	}
-	double p = 1 - 1 / e; /* 1 - exp(-r) */
-	*weight = p > 0 ? (uint64_t)((double)size / p + 0.5) : sample_bytes;
-	if (*weight < size)
-		*weight = size;
-	return true;
-}
 
 /* Room for `size` bytes in the thread's ring, waiting for scorch to drain it; NULL when there is
  * no ring or scorch has not drained it for WAIT_LIMIT_NS. */
@@ -576,6 +517,8 @@ static uint32_t stack_lookup(struct hthr *t, const uint64_t *pcs, int n)
 	return s->id;
 }
 
+static uint32_t stack_id_of(struct hthr *t, uint64_t *pcs, int n);
+
 /* The thread's STACK id for the allocation's call stack (from `r`, the allocation function's own
  * registers), announcing it (and its modules) when new; 0 when it cannot be written. */
 static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
@@ -586,6 +529,19 @@ static uint32_t stack_id(struct hthr *t, const sc_lu_regs *r)
 	 * there: the tracker's code is nowhere else on the stack (it never calls the program), so
 	 * one frame more than the depth is walked and the first dropped (kept when it is alone). */
 	int n = sc_lu_unwind(r, t->stack_hi, mode, &t->cache, pcs, depth + 1, &stop);
+	/* The same frames as the last walk through the same kept walk: the same id. */
+	uint32_t *tid = mode == SC_AGENT_UNWIND_FP ? NULL : &t->trace_ids[t->cache.last % TRACES];
+	if (tid && t->cache.same && *tid)
+		return *tid;
+	uint32_t id = stack_id_of(t, pcs, n);
+	if (tid)
+		*tid = id;
+	return id;
+}
+
+/* The id of the stack a walk found (pcs[0..n), pcs[0] the allocation function's frame). */
+static uint32_t stack_id_of(struct hthr *t, uint64_t *pcs, int n)
+{
 	if (n <= 1)
 		return n == 1 ? stack_lookup(t, pcs, 1) : 0;
 	pcs++;
@@ -629,8 +585,8 @@ static void record_mallinfo(struct hthr *t, uint64_t now)
 static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs *r)
 {
 	struct hthr *t = thr_get();
-	uint64_t weight;
-	if (t && !sampled(t, size, &weight))
+	uint64_t weight = size;
+	if (t && sample_bytes && !sc_heap_sampled(&t->smp, size, &weight))
 		return;
 	if (!t || !t->w.ring) {
 		atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->lost_no_ring, 1);
@@ -638,8 +594,8 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	}
 	if (sample_bytes) {
 		flags |= SC_AGENT_ALLOC_SAMPLED;
-		set_add(
-		    (uint64_t)(uintptr_t)p); /* when full: the block stays live for the reader */
+		sc_heap_set_add(
+		    (uint64_t)(uintptr_t)p); /* full: the block stays live for the reader */
 	}
 	uint32_t stack = stack_id(t, r);
 	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
@@ -656,7 +612,7 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->time = now;
 	a->addr = (uint64_t)(uintptr_t)p;
 	a->size = size;
-	a->usable = malloc_usable_size(p);
+	a->usable = usable_of(p);
 	a->weight = weight;
 	a->stack = stack;
 	a->flags = flags;
@@ -749,7 +705,7 @@ EXPORT void free(void *p)
 		__libc_free(p);
 		return;
 	}
-	if (sample_bytes && !set_take((uint64_t)(uintptr_t)p)) {
+	if (sample_bytes && !sc_heap_set_take((uint64_t)(uintptr_t)p)) {
 		__libc_free(p); /* not a recorded block */
 		busy = 0;
 		return;
@@ -770,7 +726,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 			record_alloc(p, size, 0, r);
 		return p;
 	}
-	if (sample_bytes && !set_take((uint64_t)(uintptr_t)old)) {
+	if (sample_bytes && !sc_heap_set_take((uint64_t)(uintptr_t)old)) {
 		/* The old block was not recorded: the new one is a plain allocation. */
 		void *p = __libc_realloc(old, size);
 		if (p)
@@ -785,7 +741,7 @@ static void *do_realloc(void *old, size_t size, const sc_lu_regs *r)
 		 * of address 0, which the reader skips. */
 		record_free(NULL, n, time);
 		if (sample_bytes)
-			set_add((uint64_t)(uintptr_t)old);
+			sc_heap_set_add((uint64_t)(uintptr_t)old);
 		return NULL;
 	}
 	record_free(old, n, time);

@@ -179,4 +179,36 @@ bool sc_lu_run_cfa(const struct mod *m, const struct cie *cie, const uint8_t *p,
 bool sc_lu_eval_expr(const struct walk *w, const struct frame *fr, const uint8_t *p, uint32_t len,
 		     const struct mod *m, uint64_t push, bool npush, uint64_t *out);
 
+/* ---- traces (unwind_trace.c) ---- */
+
+/* What a frame's step by entry e reads and sets, for a later walk's reuse. */
+static inline void trace_step(sc_lu_trace_frame *tf, const sc_lu_cache_entry *e)
+{
+	tf->read = (uint8_t)(1u << e->cfa_reg | 1u << S_SP | 1u << S_IP);
+	tf->set = (uint8_t)(e->load | e->valoff | e->undef | 1u << S_SP);
+	tf->step = !e->guessed;
+}
+
+/* A walk being traced: where it writes. */
+struct tracing {
+	sc_lu_trace *cur;
+	uint32_t nld; /* loads written */
+	uint32_t n;   /* frames kept, once full */
+	uint8_t own;  /* the registers a step since the first frame set */
+	bool full;    /* no room left: the frames from here on are not kept */
+};
+
+#define LD_ADDR(l) ((l).addr & ((1ull << 56) - 1))
+#define LD_SLOT(l) ((unsigned)((l).addr >> 56))
+
+/* unwind_trace.c: kept walk `src`'s frames from i on, copied while they are what steps would give
+ * (unwind_local.h, "Reuse"); the index of the first frame not copied, left in *fr (i: none). */
+size_t sc_lu_trace_reuse(const struct walk *w, sc_lu_trace *src, size_t i, struct tracing *t,
+			 struct frame *fr, uint64_t *pcs, size_t *n, size_t max);
+/* unwind_trace.c: makes trace t's plan (none when a step cannot be reused). */
+void sc_lu_plan_make(sc_lu_trace *t);
+/* unwind_trace.c: a walk from trace t's first frame by its plan: frames 0..n-2 to pcs and *fr in
+ * frame n-1's registers, true; false when the plan does not hold (nothing written). */
+bool sc_lu_plan_reuse(const struct walk *w, sc_lu_trace *t, struct frame *fr, uint64_t *pcs);
+
 #endif

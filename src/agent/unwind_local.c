@@ -9,7 +9,9 @@
  * to the registers, reading saved values from the stack. A row made only of "register + offset"
  * rules is kept in the caller's cache, so the next walk through the same pc skips everything but
  * the loads. DWARF expressions (the PLT's CFA, glibc's __restore_rt reading the ucontext) are
- * evaluated by a small fixed-stack machine.
+ * evaluated by a small fixed-stack machine. Walks are kept frame by frame in the cache's traces
+ * (registers, and each step's reads, writes and loads): a walk whose frame matches a kept one
+ * takes the kept frames as long as the checks of unwind_local.h's "Reuse" hold (unwind_trace.c).
  *
  * Everything is bounded: stack reads by [sp - 128, stack_hi) (ld_stack; the red zone), CFI reads
  * by the loaded segment holding .eh_frame_hdr (struct cur, narrow_to_segment), CFA programs by
@@ -48,8 +50,23 @@ void sc_lu_cache_reset(sc_lu_cache *cache)
 {
 	for (size_t i = 0; i < SC_LU_CACHE_ENTRIES; i++)
 		cache->e[i].pc = 0;
-	cache->hits = cache->misses = cache->predicted = 0;
-	cache->trace_n[0] = cache->trace_n[1] = 0;
+	cache->hits = cache->misses = cache->predicted = cache->reused = 0;
+	cache->own[0].n = cache->own[1].n = 0;
+	cache->own[0].plan.n = cache->own[1].plan.n = 0;
+	/* A caller's traces are touched only when walks used them (fresh memory is zero). */
+	if (cache->traces && cache->walks)
+		for (uint32_t i = 0; i < cache->ntraces; i++)
+			cache->traces[i].n = cache->traces[i].used = cache->traces[i].plan.n = 0;
+	cache->walks = cache->last = 0;
+}
+
+void sc_lu_cache_traces(sc_lu_cache *cache, sc_lu_trace *traces, uint32_t n)
+{
+	if (!traces || n < 2 || (n & (n - 1)))
+		return;
+	cache->traces = traces;
+	cache->ntraces = n;
+	cache->last = 0;
 }
 
 void sc_lu_regs_from_ucontext(sc_lu_regs *r, const void *ucontext)
@@ -204,12 +221,14 @@ static bool row_cacheable(const struct row *row)
 	return true;
 }
 
-static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_cache_entry *e)
+static void row_to_entry(const struct row *row, bool signal, bool guessed, uint64_t pc,
+			 sc_lu_cache_entry *e)
 {
 	e->pc = 0;
 	e->cfa_off = (int32_t)row->cfa_off;
 	e->cfa_reg = row->cfa_slot;
 	e->signal = signal;
+	e->guessed = guessed;
 	e->load = e->valoff = e->undef = 0;
 	for (int s = 0; s < NSLOT; s++) {
 		uint8_t k = row->r[s].kind;
@@ -219,12 +238,15 @@ static void row_to_entry(const struct row *row, bool signal, uint64_t pc, sc_lu_
 		e->undef |= (uint8_t)((k == R_UNDEF) << s);
 		e->off[s] = (int32_t)row->r[s].off;
 	}
+	e->nload = (uint8_t)__builtin_popcount(e->load);
 	e->pc = pc;
 }
 
 /* apply_row for a cached row (only "register + offset" rules), in place: the hot path of a walk.
- * The frame is left half-stepped when the step fails (the walk ends there). */
-static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr)
+ * Each load's address and value go to `ld` (room for 7). The frame is left half-stepped when the
+ * step fails (the walk ends there). */
+static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, struct frame *fr,
+			     sc_lu_trace_load *ld)
 {
 	uint64_t cfa, sp = fr->v[S_SP];
 	unsigned m;
@@ -235,9 +257,11 @@ static inline int step_entry(const struct walk *w, const sc_lu_cache_entry *e, s
 	/* Every address depends on the CFA alone, so the slots can be overwritten as they load. */
 	for (m = e->load; m; m &= m - 1) {
 		int s = __builtin_ctz(m);
+		uint64_t addr = cfa + (uint64_t)(int64_t)e->off[s];
 
-		if (!ld_stack(w, cfa + (uint64_t)(int64_t)e->off[s], &fr->v[s]))
+		if (!ld_stack(w, addr, &fr->v[s]))
 			return SC_AGENT_STOP_END_OF_STACK;
+		*ld++ = (sc_lu_trace_load){addr | (uint64_t)s << 56, fr->v[s]};
 	}
 	for (m = e->valoff; m; m &= m - 1) {
 		int s = __builtin_ctz(m);
@@ -343,15 +367,16 @@ static sc_lu_cache_entry *cache_slot(sc_lu_cache *c, uint64_t pc)
  * the pcs written. Out of line, so that the walk's loop over cached frames stays small. */
 static __attribute__((noinline)) int slow_frame(const struct walk *w, find_object_fn fo, int mode,
 						sc_lu_cache *cache, sc_lu_trace_frame *tf,
-						struct frame *fr, bool *exact, uint64_t *pcs,
-						size_t *n, size_t max)
+						sc_lu_trace_load *ld, struct frame *fr, bool *exact,
+						uint64_t *pcs, size_t *n, size_t max)
 {
 	uint64_t pc = fr->v[S_IP], lookup = *exact ? pc : pc - 1;
 	struct dl_find_object d;
 	struct row row;
 	struct mod m = {0};
 	struct frame next;
-	bool signal = false;
+	sc_lu_cache_entry *e = NULL;
+	bool signal = false, guessed = false;
 	int rc;
 
 	if (fo && fo((void *)lookup, &d) != 0) {
@@ -367,6 +392,7 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 		rc = row_for(&d, lookup, &m, &row, &signal);
 		if (rc == NO_FDE) {
 			no_fde_row(w, fo, fr, *exact, &row);
+			guessed = true;
 			rc = -1;
 		}
 		if (rc >= 0) {
@@ -374,9 +400,8 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 			return rc;
 		}
 		if (cache && row_cacheable(&row)) {
-			sc_lu_cache_entry *e = cache_slot(cache, lookup);
-
-			row_to_entry(&row, signal, lookup, e);
+			e = cache_slot(cache, lookup);
+			row_to_entry(&row, signal, guessed, lookup, e);
 			if (tf)
 				tf->e = e;
 		}
@@ -386,10 +411,15 @@ static __attribute__((noinline)) int slow_frame(const struct walk *w, find_objec
 		return SC_AGENT_STOP_MAX_FRAMES;
 	if (mode == SC_AGENT_UNWIND_FP && fr->v[S_BP] == 0)
 		return SC_AGENT_STOP_OUTERMOST; /* _start clears rbp */
+	*exact = signal;
+	if (e) { /* the cached form, so that the step is traced as a cached one is */
+		if (tf)
+			trace_step(tf, e);
+		return step_entry(w, e, fr, ld);
+	}
 	rc = apply_row(w, &m, &row, fr, &next, signal);
 	if (rc >= 0)
 		return rc;
-	*exact = signal;
 	*fr = next;
 	return -1;
 }
@@ -414,9 +444,11 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	bool exact = true; /* the pc is not a return address: no "minus 1" */
 	size_t n = 0;
 	int reason = SC_AGENT_STOP_MAX_FRAMES;
-	const sc_lu_trace_frame *prev = NULL;
-	sc_lu_trace_frame *cur = NULL;
-	size_t pn = 0, pi = 0, hits = 0, predicted = 0;
+	sc_lu_trace *prev = NULL; /* the kept walk matched against */
+	struct tracing t = {0};
+	sc_lu_trace_load scratch[8]; /* the loads of steps not kept */
+	size_t pn = 0, pi = 0, hits = 0, predicted = 0, reused = 0, tried = SIZE_MAX;
+	bool planned = false; /* the walk took its trace's frames by its plan */
 
 	if (max == 0 || (mode != SC_AGENT_UNWIND_AUTO && mode != SC_AGENT_UNWIND_DWARF &&
 			 mode != SC_AGENT_UNWIND_FP))
@@ -426,32 +458,99 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	if (mode == SC_AGENT_UNWIND_FP)
 		cache = NULL;
 	if (cache) {
-		prev = cache->trace[cache->trace_cur ^ 1];
-		pn = cache->trace_n[cache->trace_cur ^ 1];
-		cur = cache->trace[cache->trace_cur];
+		sc_lu_trace *tr = cache->traces ? cache->traces : cache->own;
+		uint32_t nt = cache->traces ? cache->ntraces : 2;
+		uint64_t h =
+		    ((r->ip ^ (r->sp * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> 32;
+		sc_lu_trace *a = &tr[2 * (h & (nt / 2 - 1))], *b = a + 1;
+
+		/* A walk from where a kept one started is checked against it in place; else it
+		 * replaces the least recently used of its set and is checked against the
+		 * previous walk. */
+		if (a->n && a->f[0].v[S_IP] == r->ip && a->f[0].v[S_SP] == r->sp)
+			t.cur = prev = a;
+		else if (b->n && b->f[0].v[S_IP] == r->ip && b->f[0].v[S_SP] == r->sp)
+			t.cur = prev = b;
+		else {
+			t.cur = a->used <= b->used ? a : b;
+			prev = &tr[cache->last < nt ? cache->last : 0];
+			if (prev == t.cur)
+				prev = NULL;
+		}
+		if (prev)
+			pn = prev->n;
+		t.cur->used = ++cache->walks;
+		cache->last = (uint32_t)(t.cur - tr);
 	}
 
 	for (;;) {
 		uint64_t pc = fr.v[S_IP], lookup = exact ? pc : pc - 1, sp = fr.v[S_SP];
 		sc_lu_cache_entry *e = NULL;
 		sc_lu_trace_frame *tf = NULL;
+		sc_lu_trace_load *ld = scratch;
 		int rc;
 
 		if (cache) {
-			/* The previous walk's frame at this sp, if any: its entry, when it is this
+			/* The kept walk's frame at this sp, if any: the rest of that walk when this
+			 * frame is its frame (trace_reuse decides), else its entry, when it is this
 			 * pc's, saves the lookup (the trace is only a guess; e->pc decides). */
-			while (pi < pn && prev[pi].sp < sp)
+			while (pi < pn && prev->f[pi].v[S_SP] < sp)
 				pi++;
-			if (pi < pn && prev[pi].sp == sp && prev[pi].e &&
-			    prev[pi].e->pc == lookup) {
-				e = prev[pi++].e;
-				predicted++;
-			} else {
-				e = cache_find(cache, lookup);
+			if (pi < pn && prev->f[pi].v[S_SP] == sp) {
+				const sc_lu_trace_frame *pf = &prev->f[pi];
+
+				if (pi != tried && pi + 1 < pn && pf->v[S_IP] == pc &&
+				    pf->exact == exact && pf->step && !cache->no_reuse &&
+				    (prev != t.cur || n == 0)) {
+					size_t j;
+
+					/* From the first frame, in place: by the plan, made
+					 * the first time it is needed. */
+					if (prev == t.cur && max >= pn && prev->plan.n != pn)
+						sc_lu_plan_make(prev);
+					if (prev == t.cur && max >= pn && prev->plan.n == pn &&
+					    sc_lu_plan_reuse(&w, prev, &fr, pcs)) {
+						j = pn - 1;
+						n = j;
+						t.nld = prev->f[j].load0;
+						t.own = prev->plan.set;
+						planned = true;
+					} else {
+						j = sc_lu_trace_reuse(&w, prev, pi, &t, &fr, pcs,
+								      &n, max);
+					}
+
+					tried = j;
+					if (j > pi) {
+						reused += j - pi;
+						exact = prev->f[j].exact;
+						pi = j;
+						continue;
+					}
+				}
+				if (pf->e && pf->e->pc == lookup) {
+					e = pf->e;
+					pi++;
+					predicted++;
+				}
 			}
-			if (n < SC_LU_TRACE) {
-				tf = &cur[n];
-				*tf = (sc_lu_trace_frame){sp, e};
+			if (!e)
+				e = cache_find(cache, lookup);
+			if (n < SC_LU_TRACE && !t.full && t.nld + 7 <= SC_LU_TRACE_LOADS) {
+				tf = &t.cur->f[n];
+				for (int s = 0; s < NSLOT; s++)
+					tf->v[s] = fr.v[s];
+				tf->valid = fr.valid;
+				tf->e = e;
+				tf->load0 = (uint16_t)t.nld;
+				tf->exact = exact;
+				tf->step = 0;
+				tf->set = 0xff;
+				tf->own = t.own;
+				ld = &t.cur->ld[t.nld];
+			} else if (!t.full) {
+				t.full = true;
+				t.n = (uint32_t)n;
 			}
 		}
 		if (__builtin_expect(e != NULL, 1)) {
@@ -459,10 +558,17 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 			pcs[n++] = pc;
 			if (n == max)
 				break;
-			rc = step_entry(&w, e, &fr);
+			if (tf)
+				trace_step(tf, e);
+			rc = step_entry(&w, e, &fr, ld);
 			exact = e->signal;
 		} else {
-			rc = slow_frame(&w, fo, mode, cache, tf, &fr, &exact, pcs, &n, max);
+			rc = slow_frame(&w, fo, mode, cache, tf, ld, &fr, &exact, pcs, &n, max);
+		}
+		if (tf) {
+			t.own |= tf->set;
+			if (tf->step)
+				t.nld += tf->e->nload;
 		}
 		if (rc >= 0) {
 			reason = rc;
@@ -472,8 +578,13 @@ int sc_lu_unwind(const sc_lu_regs *r, uint64_t stack_hi, int mode, sc_lu_cache *
 	if (cache) {
 		cache->hits += hits;
 		cache->predicted += predicted;
-		cache->trace_n[cache->trace_cur] = (uint32_t)(n < SC_LU_TRACE ? n : SC_LU_TRACE);
-		cache->trace_cur ^= 1;
+		cache->reused += reused;
+		t.cur->n = t.full ? t.n : (uint32_t)n;
+		cache->same = planned && n == t.cur->plan.n && pcs[n - 1] == t.cur->plan.pc[n - 1];
+		if (!planned || t.cur->n != t.cur->plan.n)
+			t.cur->plan.n = 0; /* the frames changed */
+		else /* the last kept frame was stepped again: its pc may be another */
+			t.cur->plan.pc[t.cur->plan.n - 1] = pcs[t.cur->plan.n - 1];
 	}
 	*stop = reason;
 	return (int)n;

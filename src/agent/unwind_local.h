@@ -57,7 +57,7 @@ typedef struct sc_lu_regs {
  * the middle of a walk must not share its cache): a cache is not safe against reentry. Rules with
  * DWARF expressions (the PLT, signal trampolines) are evaluated every time, not cached. */
 #define SC_LU_CACHE_BITS    8u			     /* sets of two entries each */
-#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 48 bytes each: 24 KiB in all */
+#define SC_LU_CACHE_ENTRIES (2u << SC_LU_CACHE_BITS) /* 56 bytes each: 28 KiB in all */
 
 typedef struct sc_lu_cache_entry {
 	uint64_t pc; /* the pc the rule was looked up for (0: empty) */
@@ -66,30 +66,96 @@ typedef struct sc_lu_cache_entry {
 	uint8_t signal;	 /* the frame is a signal trampoline ('S') */
 	/* The rule per register slot, as bit masks (a slot in none is "same value"): the step is
 	 * then a loop over the loaded slots, with no branch per slot. */
-	uint8_t load;	/* "saved at CFA + off" */
-	uint8_t valoff; /* "is CFA + off" */
-	uint8_t undef;	/* "undefined" */
+	uint8_t load;	 /* "saved at CFA + off" */
+	uint8_t valoff;	 /* "is CFA + off" */
+	uint8_t undef;	 /* "undefined" */
+	uint8_t nload;	 /* the bits in load */
+	uint8_t guessed; /* no FDE covers the pc: the rule was chosen from the stack (leaf or frame
+			  * pointer), so it is not a function of the pc alone */
 	int32_t off[8];
 } sc_lu_cache_entry;
 
-/* The previous walk, frame by frame: where each frame's sp was and the entry that stepped it.
- * A walk through the same stack positions tries that entry first (it is used only when it holds
- * the rule of the frame's own pc): the rule is then known before the return address is loaded,
- * so consecutive frames do not wait on each other's lookups. */
-#define SC_LU_TRACE 64u
+/* Walks kept frame by frame (traces), for two uses.
+ *
+ * Prediction: a walk through the same stack positions as the previous walk tries the entry that
+ * stepped the previous walk's frame at the same sp first (it is used only when it holds the rule of
+ * the frame's own pc): the rule is then known before the return address is loaded, so consecutive
+ * frames do not wait on each other's lookups.
+ *
+ * Reuse: the rest of a walk from a frame on is a function of that frame's registers (those its
+ * steps read before they set them), its pc and the stack words the steps load. A trace keeps each
+ * frame's registers and what its step read, set and loaded (address and value). When a frame of a
+ * new walk has the sp, pc and kind (return address or not) of a kept walk's frame i, the registers
+ * that the kept walk's steps from i read before setting are compared with frame i's, and each
+ * stack word those steps loaded is loaded again and compared with the value then: the kept walk's
+ * frames are copied as long as everything matches, without a rule lookup, and the walk goes on by
+ * steps from the first frame whose step differs. A loaded word is compared only when a later step
+ * reads its register (the return address: always); the others are loaded again for their value.
+ * Exact: the frames are those a walk by steps gives with the rules the cache holds. Steps with
+ * DWARF expressions or a guessed rule are not reused. The kept walks: the previous one (matched at
+ * any frame), and walks by their first frame's pc and sp (two per set of a table, the least
+ * recently used replaced): a walk from the same place as one kept is checked against it from its
+ * first frame on, in place. */
+#define SC_LU_TRACE	  32u		     /* frames a trace keeps */
+#define SC_LU_TRACE_LOADS (7u * SC_LU_TRACE) /* loads a trace keeps: 7 per step at most */
 
 typedef struct sc_lu_trace_frame {
-	uint64_t sp;
-	sc_lu_cache_entry *e; /* NULL: the frame was not stepped from the cache */
+	uint64_t v[8];	      /* the frame's registers by internal slot (v[S_IP]: its pc); `own` */
+	sc_lu_cache_entry *e; /* the entry that stepped it (NULL: not from the cache) */
+	uint32_t valid;	      /* the registers known (1 << slot) */
+	uint16_t load0;	      /* its step's first load in `ld` (the next frame's load0 ends them) */
+	uint8_t exact;	      /* the pc is not a return address (frame 0, signal frames) */
+	uint8_t step;	      /* its step can be reused: read, set and its loads are known */
+	uint8_t read, set;    /* the registers its step read, set (1 << slot) */
+	uint8_t own;   /* the registers a step since the first frame set: v holds their values; the
+			* others' are the first frame's */
+	uint8_t stale; /* registers of `own` whose value in v may be out of date (a load nothing
+			* read was not compared when the frame was reused): never compared */
 } sc_lu_trace_frame;
+
+typedef struct sc_lu_trace_load {
+	uint64_t addr; /* the address, and the register slot loaded in the top byte */
+	uint64_t value;
+} sc_lu_trace_load;
+
+/* A trace's plan: what a walk from its first frame must find the same to take its frames
+ * 0..n-2 whole (the steps' reuse conditions above, gathered): the registers of the first frame
+ * those steps read before setting them, every load within the walk's bounds, the loaded words
+ * some later step reads (chk) the same; the registers that frame n-1 has from loads are loaded
+ * again (ref). One pass of independent loads, no branch per frame. */
+typedef struct sc_lu_trace_plan {
+	uint32_t n;		  /* the trace's n it was made for (0: none) */
+	uint16_t nchk;		  /* entries of chk */
+	uint8_t read;		  /* frame 0's registers read, beyond sp and pc */
+	uint8_t ld;		  /* frame n-1's registers from loads: their loads in ref */
+	uint8_t set;		  /* the registers the steps set */
+	uint64_t lo, hi;	  /* the lowest and highest address loaded */
+	uint16_t ref[8];	  /* by slot */
+	uint64_t pc[SC_LU_TRACE]; /* the frames' pcs */
+	sc_lu_trace_load chk[SC_LU_TRACE_LOADS]; /* the loads compared (copies) */
+} sc_lu_trace_plan;
+
+typedef struct sc_lu_trace {
+	sc_lu_trace_frame f[SC_LU_TRACE];
+	sc_lu_trace_load ld[SC_LU_TRACE_LOADS];
+	uint32_t n;    /* frames kept (0: none) */
+	uint32_t used; /* the walk that last wrote it (the cache's count) */
+	sc_lu_trace_plan plan;
+} sc_lu_trace;
 
 typedef struct sc_lu_cache {
 	sc_lu_cache_entry e[SC_LU_CACHE_ENTRIES];
-	uint64_t hits, misses;			 /* statistics, for benchmarks */
-	uint64_t predicted;			 /* hits found through the previous walk's trace */
-	sc_lu_trace_frame trace[2][SC_LU_TRACE]; /* the previous walk's and the current one's */
-	uint32_t trace_n[2];
-	uint32_t trace_cur; /* the index the current walk writes */
+	uint64_t hits, misses; /* statistics, for benchmarks */
+	uint64_t predicted;    /* hits found through the previous walk's trace */
+	uint64_t reused;       /* frames copied from a kept walk */
+	sc_lu_trace own[2];    /* the traces, unless the caller gave more (sc_lu_cache_traces) */
+	sc_lu_trace *traces;
+	uint32_t ntraces; /* a power of two, at least 2 */
+	uint32_t last;	  /* the previous walk's trace */
+	uint32_t walks;	  /* walks traced since the last reset */
+	uint8_t no_reuse; /* never copy a kept walk's frames (tests; kept by reset) */
+	uint8_t same;	  /* the last walk returned the frames the previous walk through the same
+			   * trace (`last`) did, all taken by its plan */
 } sc_lu_cache;
 
 /* Once, outside signal handlers, before any walk (more calls are harmless): resolves glibc's
@@ -98,8 +164,13 @@ typedef struct sc_lu_cache {
  * checked against the loaded modules. */
 int sc_lu_init(void);
 
-/* Empties a cache. Async-signal-safe. */
+/* Empties a cache (its traces too, and the caller's when it gave some). Async-signal-safe. */
 void sc_lu_cache_reset(sc_lu_cache *cache);
+
+/* Gives the cache n traces (a power of two, at least 2; zeroed memory, or emptied by a reset
+ * afterwards) instead of its own two, for walks from many places (an allocation tracker: one
+ * trace per call site and path kept). Before any walk with the cache. */
+void sc_lu_cache_traces(sc_lu_cache *cache, sc_lu_trace *traces, uint32_t n);
 
 /* The interrupted registers from a signal handler's third argument (an x86-64 ucontext_t).
  * Async-signal-safe. */

@@ -17,6 +17,8 @@
  *   - a function stopped (int3) in its epilogue after a pop, whose CFI still locates the popped
  *     register below sp (in the red zone, as GCC's epilogues leave it): the walk goes on;
  *   - a leaf without CFI stopped the same way: the return address is taken at sp.
+ * Reuse: walks with a cache that keeps walks (unwind_local.h, "Reuse") give exactly the frames of
+ * walks by steps, from first frames that change in depth and caller (test_reuse).
  * Bounds: stack_hi just above sp stops at "end of stack"; a pc in an anonymous executable mapping
  * stops at "no mapping"; max frames stops at "max frames"; bad arguments give -EINVAL. FP mode
  * walks this file's frames (built with frame pointers).
@@ -126,6 +128,75 @@ static void test_chain_cached(void **state)
 	assert_true(misses[1] - misses[0] < misses[0]);
 	assert_true(cache.hits > 0);
 	walk_chain(SC_AGENT_UNWIND_DWARF, &cache);
+}
+
+/* Walks with a cache of two kept walks (sc_lu_cache's own), from first frames at three depths,
+ * with two inner call paths and under two alike outer callers (reuse_x, reuse_y: the same frames
+ * at the same places, but for the return address into them) in turn, each compared with a walk by
+ * steps (SCORCH_HEAP_NO_REUSE's no_reuse) from the same registers, whole (and cut at 5 frames):
+ * frames are taken from the previous walk where the outer frames agree (this file's, cmocka's,
+ * main's), from a kept walk's first frame by its plan when a place repeats, and the kept walk is
+ * cut short and grown again. */
+static sc_lu_cache reuse_cache, step_cache;
+static int reuse_walks;
+
+static void probe_reuse(const sc_lu_regs *r)
+{
+	uint64_t a[MAXF], b[MAXF];
+	int sa, sb, na, nb;
+
+	/* Whole; every fourth time also cut, which leaves a kept walk of 5 frames to grow again. */
+	for (int max = MAXF; max >= 5; max = max == MAXF && reuse_walks % 4 == 3 ? 5 : 0) {
+		na = sc_lu_unwind(r, shot.hi, SC_AGENT_UNWIND_AUTO, &reuse_cache, a, (size_t)max,
+				  &sa);
+		nb = sc_lu_unwind(r, shot.hi, SC_AGENT_UNWIND_AUTO, &step_cache, b, (size_t)max,
+				  &sb);
+		assert_true(na > 4);
+		assert_int_equal(na, nb);
+		assert_int_equal(sa, sb);
+		assert_memory_equal(a, b, sizeof(a[0]) * (size_t)na);
+	}
+	reuse_walks++;
+}
+
+__attribute__((noinline)) static int reuse_depth(int d, int path)
+{
+	int x = d > 0  ? reuse_depth(d - 1, path)
+		: path ? lu_a(probe_reuse, 1)
+		       : lu_sort(probe_reuse);
+
+	__asm__ volatile("" : "+r"(x) : : "memory");
+	return x + 1;
+}
+
+__attribute__((noinline)) static int reuse_x(int d, int path)
+{
+	int x = reuse_depth(d, path);
+
+	__asm__ volatile("" : "+r"(x) : : "memory");
+	return x + 2;
+}
+
+__attribute__((noinline)) static int reuse_y(int d, int path)
+{
+	int x = reuse_depth(d, path);
+
+	__asm__ volatile("" : "+r"(x) : : "memory");
+	return x + 3;
+}
+
+static void test_reuse(void **state)
+{
+	(void)state;
+	shot.hi = stack_top();
+	sc_lu_cache_reset(&reuse_cache);
+	sc_lu_cache_reset(&step_cache);
+	step_cache.no_reuse = 1;
+	for (int i = 0; i < 200; i++)
+		(i % 2 ? reuse_x : reuse_y)((i / 2) % 3, (i / 6) % 2);
+	assert_int_equal(reuse_walks, 200);
+	assert_true(reuse_cache.reused > 0);
+	assert_int_equal(step_cache.reused, 0);
 }
 
 static void test_qsort(void **state)
@@ -444,13 +515,13 @@ static void test_module(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_chain),	 cmocka_unit_test(test_chain_cached),
-	    cmocka_unit_test(test_qsort),	 cmocka_unit_test(test_thread),
-	    cmocka_unit_test(test_signal),	 cmocka_unit_test(test_vdso),
-	    cmocka_unit_test(test_red_zone),	 cmocka_unit_test(test_no_cfi_leaf),
-	    cmocka_unit_test(test_end_of_stack), cmocka_unit_test(test_no_mapping),
-	    cmocka_unit_test(test_max_frames),	 cmocka_unit_test(test_fp),
-	    cmocka_unit_test(test_module),
+	    cmocka_unit_test(test_chain),	cmocka_unit_test(test_chain_cached),
+	    cmocka_unit_test(test_reuse),	cmocka_unit_test(test_qsort),
+	    cmocka_unit_test(test_thread),	cmocka_unit_test(test_signal),
+	    cmocka_unit_test(test_vdso),	cmocka_unit_test(test_red_zone),
+	    cmocka_unit_test(test_no_cfi_leaf), cmocka_unit_test(test_end_of_stack),
+	    cmocka_unit_test(test_no_mapping),	cmocka_unit_test(test_max_frames),
+	    cmocka_unit_test(test_fp),		cmocka_unit_test(test_module),
 	};
 
 	if (sc_lu_init() < 0) {

@@ -25,6 +25,7 @@
 #include "agent/unwind_local.c"
 #include "agent/unwind_cfi.c"
 #include "agent/unwind_expr.c"
+#include "agent/unwind_trace.c"
 
 #define FUNC  256 /* the fake function's offset in the module */
 #define MSIZE 320
