@@ -74,12 +74,7 @@ ok "errors: no such process, no socket (plain and uninstrumented), bad pid, no t
 SCORCH_CONSOLE=1 "$loop" &
 pid=$!
 pids+=($pid)
-sock="$run/scorch/console-$pid.sock"
-for _ in $(seq 200); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
-[ -S "$sock" ] || fail "trace_loop (SCORCH_CONSOLE=1) made no console socket at $sock"
+wait_console_socket "$run" "$pid"
 [ "$(stat -c %a "$sock")" = 600 ] || fail "the socket's mode is $(stat -c %a "$sock"), not 600"
 
 # snapshot WHAT [spans]: scorch console --once must succeed, in plain text, with the header

@@ -17,7 +17,7 @@
 # Every wait polls the screen with a generous overall timeout; no value is checked against time.
 set -u
 . "$(dirname "$0")/lib.sh"
-command -v tmux >/dev/null || skip "tmux is not installed (tools/deps.sh installs it)"
+. "$(dirname "$0")/tmux_lib.sh"
 make_tmp
 loop=$(prog trace_loop)
 # A private runtime folder: the sockets of this test only.
@@ -26,7 +26,6 @@ mkdir -m 700 "$run"
 export XDG_RUNTIME_DIR=$run
 SCORCH_CONSOLE=1 "$loop" &
 pid=$!
-tm=(tmux -L "scorch-test-$$" -f /dev/null)
 cleanup()
 {
 	"${tm[@]}" kill-server 2>/dev/null
@@ -36,12 +35,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-sock="$run/scorch/console-$pid.sock"
-for _ in $(seq 200); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
-[ -S "$sock" ] || fail "trace_loop (SCORCH_CONSOLE=1) made no console socket at $sock"
+wait_console_socket "$run" "$pid"
 # A memo of the sites as an earlier console would leave it (console.sh tests those; this one is
 # empty, so ignored): the program's exit must remove it.
 : >"$run/scorch/console-$pid.sites"
@@ -52,44 +46,7 @@ done
 	 echo console-done rc=\$?; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' ';
 	 echo; sleep 600" || fail "tmux cannot start a session"
 
-screen=""
-capture()
-{
-	screen=$("${tm[@]}" capture-pane -p -t c 2>/dev/null)
-}
-# wait_for REGEX WHAT: polls the screen until a line matches (60 s at most).
-wait_for()
-{
-	for _ in $(seq 300); do
-		capture
-		grep -qE -- "$1" <<<"$screen" && return 0
-		sleep 0.2
-	done
-	printf '%s\n' "$screen" >&2
-	fail "the screen never showed $2 (/$1/)"
-}
-# wait_gone REGEX WHAT: polls until no line matches.
-wait_gone()
-{
-	for _ in $(seq 300); do
-		capture
-		grep -qE -- "$1" <<<"$screen" || return 0
-		sleep 0.2
-	done
-	printf '%s\n' "$screen" >&2
-	fail "the screen still shows $2 (/$1/)"
-}
-# The count column of span NAME's row.
-count_of()
-{
-	awk -v n="$1" '$1 == n && $2 ~ /^[0-9]+$/ { print $2; exit }' <<<"$screen"
-}
-# The span rows' names, in order (the lines between SPANS and THREADS).
-span_names()
-{
-	awk '/^SPANS/ { on = 1; next } /^THREADS/ { on = 0 } on && $2 ~ /^[0-9]/ { print $1 }' \
-		<<<"$screen" | tr '\n' ' '
-}
+tmux_target c
 
 wait_for "scorch console +trace_loop +pid $pid" "the header"
 wait_for '^  tick +[0-9]+' "the tick span"
@@ -97,15 +54,7 @@ wait_for '^  handle +[0-9]+' "the nested handle span"
 wait_for '^  crunch +[0-9]+' "the cruncher thread's span"
 wait_for '^  slow +[0-9]+' "the slow callback"
 ok "span names appear"
-capture
-c1=$(count_of tick)
-for _ in $(seq 300); do
-	capture
-	c2=$(count_of tick)
-	[ -n "$c2" ] && [ "$c2" -gt "$c1" ] && break
-	sleep 0.2
-done
-[ "$c2" -gt "$c1" ] || fail "tick's count did not grow ($c1, then $c2)"
+wait_count_grows tick
 ok "tick's count grows: $c1, then $c2"
 
 grep -q 'sort: rate' <<<"$screen" || fail "the header does not show the default sort (rate)"
@@ -141,13 +90,8 @@ p2=$(count_of tick)
 [ "$p1" = "$p2" ] || fail "paused, tick's count still changed ($p1, then $p2)"
 "${tm[@]}" send-keys -t c p
 wait_gone 'PAUSED' "PAUSED after p again"
-for _ in $(seq 300); do
-	capture
-	p3=$(count_of tick)
-	[ -n "$p3" ] && [ "$p3" -gt "$p2" ] && break
-	sleep 0.2
-done
-[ "$p3" -gt "$p2" ] || fail "resumed, tick's count did not grow ($p2, then $p3)"
+wait_count_grows tick "$p2"
+p3=$c2
 ok "p pauses the display ($p1 = $p2) and resumes it ($p3)"
 
 wait_for '! span slow blocked its loop for' "the blocked-loop warning"
@@ -174,19 +118,11 @@ ok "q quits with status 0 and restores the terminal (and the program's memo is g
 # screen back (keys work), q ends it.
 SCORCH_CONSOLE=1 "$loop" &
 pid=$!
-sock="$run/scorch/console-$pid.sock"
-for _ in $(seq 200); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
-[ -S "$sock" ] || fail "the second trace_loop made no console socket"
+wait_console_socket "$run" "$pid"
 "${tm[@]}" new-session -d -s j -x 160 -y 50 \
 	"env XDG_RUNTIME_DIR='$run' LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile -i" ||
 	fail "tmux cannot start a shell"
-capture()
-{
-	screen=$("${tm[@]}" capture-pane -p -t j 2>/dev/null)
-}
+tmux_target j
 "${tm[@]}" send-keys -t j "'$SCORCH' console --interval 200 $pid" Enter
 wait_for "scorch console +trace_loop +pid $pid" "the console in the shell"
 "${tm[@]}" send-keys -t j C-z

@@ -7,7 +7,7 @@
 # --live is refused. Every wait polls the screen with a generous timeout; no timing is checked.
 set -u
 . "$(dirname "$0")/lib.sh"
-command -v tmux >/dev/null || skip "tmux is not installed (tools/deps.sh installs it)"
+. "$(dirname "$0")/tmux_lib.sh"
 make_tmp
 loop=$(prog trace_loop)
 
@@ -17,7 +17,6 @@ rc=$?
 grep -q -- '--live needs a terminal' <<<"$out" || fail "--live without a terminal says: $out"
 ok "--live without a terminal is refused"
 
-tm=(tmux -L "scorch-test-$$" -f /dev/null)
 pid=
 cleanup()
 {
@@ -31,39 +30,14 @@ trap cleanup EXIT
 	 echo trace-done rc=\$?; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' ';
 	 echo; sleep 600" || fail "tmux cannot start a session"
 
-screen=""
-capture()
-{
-	screen=$("${tm[@]}" capture-pane -p -t t 2>/dev/null)
-}
-wait_for()
-{
-	for _ in $(seq 300); do
-		capture
-		grep -qE -- "$1" <<<"$screen" && return 0
-		sleep 0.2
-	done
-	printf '%s\n' "$screen" >&2
-	fail "the screen never showed $2 (/$1/)"
-}
-count_of()
-{
-	awk -v n="$1" '$1 == n && $2 ~ /^[0-9]+$/ { print $2; exit }' <<<"$screen"
-}
+tmux_target t
 
 wait_for 'scorch console +trace_loop +pid [0-9]+' "the header"
 pid=$(sed -nE 's/.*scorch console +trace_loop +pid ([0-9]+).*/\1/p' <<<"$screen" | head -1)
 tr "\\0" " " <"/proc/$pid/cmdline" 2>/dev/null | grep -q trace_loop || fail "the header's pid $pid is not trace_loop"
 wait_for '^  tick +[0-9]+' "the tick span"
 wait_for '^  handle +[0-9]+' "the handle span"
-c1=$(count_of tick)
-for _ in $(seq 300); do
-	capture
-	c2=$(count_of tick)
-	[ -n "$c2" ] && [ "$c2" -gt "$c1" ] && break
-	sleep 0.2
-done
-[ "$c2" -gt "$c1" ] || fail "tick's count did not grow ($c1, then $c2)"
+wait_count_grows tick
 ok "spans appear and tick's count grows: $c1, then $c2"
 "${tm[@]}" send-keys -t t s
 wait_for 'sort: p99' "the p99 sort after s"

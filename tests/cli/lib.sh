@@ -73,6 +73,18 @@ prog()
 	echo "$p"
 }
 
+# wait_console_socket RUNDIR PID: polls (20 s at most) for the console socket of PID, a program
+# started with SCORCH_CONSOLE=1 and XDG_RUNTIME_DIR=RUNDIR; sets sock to its path, fails without.
+wait_console_socket()
+{
+	sock="$1/scorch/console-$2.sock"
+	for _ in $(seq 200); do
+		[ -S "$sock" ] && return 0
+		sleep 0.1
+	done
+	fail "trace_loop (SCORCH_CONSOLE=1) made no console socket at $sock"
+}
+
 # record DIR CMD...: the profile goes to DIR, scorch's own output to DIR.log, the status to RC.
 record()
 {
