@@ -13,53 +13,25 @@
 . "$(dirname "$0")/heap_lib.sh"
 make_tmp
 
+# stack (innermost first, up to main), allocations, bytes: from heap_reuse.c's comments
 check()
 {
 	local dir=$1 depth=$2
-	python3 - "$dir/heap.json" "$depth" <<'PY' || fail "$dir: the stacks are not the program's (above)"
-import json, sys
-report = json.load(open(sys.argv[1]))
-depth = int(sys.argv[2])
-# stack (innermost first, up to main) -> (allocations, bytes), from heap_reuse.c's comments
-want = {
-    ("leaf", "entry", "caller_x", "main"): (2000, 531500),
-    ("leaf", "entry", "caller_y", "main"): (2000, 64000),
-    ("leaf", "entry", "mid", "top_p", "main"): (1000, 48000),
-    ("leaf", "entry", "mid", "top_q", "main"): (1000, 64000),
-    ("leaf", "deep_b", "deep_a", "shared", "main"): (1000, 80000),
-    ("leaf", "shallow", "shared", "main"): (1000, 96000),
-    ("leaf",) + ("rec",) * 18 + ("main",): (1000, 8000),
-    ("leaf",) + ("rec",) * 20 + ("main",): (1000, 8000),
-    ("leaf",) + ("rec",) * 40 + ("main",): (1000, 8000),
-}
-cut = {}
-for stack, (n, b) in want.items():
-    key = stack[:depth]
-    a = cut.setdefault(key, [0, 0])
-    a[0] += n
-    a[1] += b
-got = {}
-for s in report["sites"]:
-    stack = tuple(s["stack"])
-    if "main" in stack:
-        stack = stack[: stack.index("main") + 1]
-    if "leaf" not in stack:
-        continue  # not the program's (none expected: it writes with write(2))
-    a = got.setdefault(stack, [0, 0])
-    a[0] += s["allocs"]
-    a[1] += s["bytes"]
-bad = False
-for key in sorted(set(cut) | set(got)):
-    if cut.get(key) != got.get(key):
-        print(f"  {' <- '.join(key)}: want {cut.get(key)}, got {got.get(key)}", file=sys.stderr)
-        bad = True
-t = report["totals"]
-if t["allocs"] != 11000 or t["bytes_allocated"] != 907500 or t["leaked_blocks"] != 0:
-    print(f"  totals: {t['allocs']} allocations, {t['bytes_allocated']} bytes, "
-          f"{t['leaked_blocks']} leaked; want 11000, 907500, 0", file=sys.stderr)
-    bad = True
-sys.exit(1 if bad else 0)
-PY
+	python3 "$SRCDIR/tests/cli/heap_sites.py" "$dir/heap.json" "$depth" - <<'JSON' ||
+{"stacks": [
+    [["leaf", "entry", "caller_x", "main"], 2000, 531500],
+    [["leaf", "entry", "caller_y", "main"], 2000, 64000],
+    [["leaf", "entry", "mid", "top_p", "main"], 1000, 48000],
+    [["leaf", "entry", "mid", "top_q", "main"], 1000, 64000],
+    [["leaf", "deep_b", "deep_a", "shared", "main"], 1000, 80000],
+    [["leaf", "shallow", "shared", "main"], 1000, 96000],
+    [["leaf", "rec*18", "main"], 1000, 8000],
+    [["leaf", "rec*20", "main"], 1000, 8000],
+    [["leaf", "rec*40", "main"], 1000, 8000]
+],
+ "totals": {"allocs": 11000, "bytes_allocated": 907500, "leaked_blocks": 0}}
+JSON
+		fail "$dir: the stacks are not the program's (above)"
 }
 
 # The sites of two reports, as (stack, allocations, bytes), must be the same.
