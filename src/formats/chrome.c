@@ -256,31 +256,15 @@ static int add_thread(struct writer *w, const size_t *order, size_t n)
 	return flush_slices(w, first->pid, first->tid);
 }
 
-static int by_thread_start(const void *a, const void *b, void *ctx)
-{
-	const sc_interval *x = &((const sc_interval *)ctx)[*(const size_t *)a];
-	const sc_interval *y = &((const sc_interval *)ctx)[*(const size_t *)b];
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	if (x->start_ns != y->start_ns)
-		return x->start_ns < y->start_ns ? -1 : 1;
-	return x->depth < y->depth ? -1 : x->depth > y->depth;
-}
-
 /* The profile's intervals (spans of scorch record --trace): an X event each on a track of their
  * own beside their thread's (tid + SC_CHROME_SPAN_TID), named "THREAD spans". */
 static int add_intervals(struct writer *w)
 {
 	const sc_profile *p = w->p;
 	size_t n = p->intervals.len;
-	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	size_t *order = sc_profile_intervals_by_thread(p);
 	if (!order)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(*order), by_thread_start, p->intervals.data);
 	int r = 0;
 	for (size_t k = 0; k < n && !r; k++) {
 		const sc_interval *iv = &p->intervals.data[order[k]];

@@ -91,19 +91,6 @@ static int64_t span_frame(struct writer *w, sc_str name)
 	return *slot - 1;
 }
 
-static int by_interval(const void *a, const void *b, void *ctx)
-{
-	const sc_interval *x = &((const sc_interval *)ctx)[*(const size_t *)a];
-	const sc_interval *y = &((const sc_interval *)ctx)[*(const size_t *)b];
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	if (x->start_ns != y->start_ns)
-		return x->start_ns < y->start_ns ? -1 : 1;
-	return x->depth < y->depth ? -1 : x->depth > y->depth;
-}
-
 /* One evented profile per thread for the profile's intervals (the spans of scorch record
  * --trace), "THREAD spans (pid P tid T)": each span opened at its start and closed at its end,
  * nested (a span reaching past its parent's end is cut there). Returns how many profiles were
@@ -112,7 +99,7 @@ static int add_spans(struct writer *w, bool first)
 {
 	const sc_profile *p = w->p;
 	size_t n = p->intervals.len, nprof = 0;
-	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	size_t *order = sc_profile_intervals_by_thread(p);
 	struct open {
 		int64_t frame;
 		uint64_t end;
@@ -121,9 +108,6 @@ static int add_spans(struct writer *w, bool first)
 	int r = 0;
 	if (!order || !stack)
 		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(*order), by_interval, p->intervals.data);
 	for (size_t start = 0; start < n;) {
 		const sc_interval *t = &p->intervals.data[order[start]];
 		size_t end = start, depth = 0;

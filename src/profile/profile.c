@@ -124,6 +124,31 @@ int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t 
 	return sc_vec_push(&p->intervals, iv);
 }
 
+static int by_thread_start(const void *a, const void *b, void *ctx)
+{
+	const sc_interval *x = &((const sc_interval *)ctx)[*(const size_t *)a];
+	const sc_interval *y = &((const sc_interval *)ctx)[*(const size_t *)b];
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
+size_t *sc_profile_intervals_by_thread(const sc_profile *p)
+{
+	size_t n = p->intervals.len;
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_thread_start, p->intervals.data);
+	return order;
+}
+
 int sc_profile_add_sample_type(sc_profile *p, const char *type, const char *unit)
 {
 	if (p->nsample_types >= SC_MAX_SAMPLE_TYPES || p->samples.len)

@@ -229,6 +229,11 @@ int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t 
 			    uint64_t end_ns, uint32_t depth, const char *name,
 			    const char *thread_name);
 
+/* The intervals' indices in the order of their threads (pid, then tid), then of their start,
+ * an outer span before the inner ones that start with it (depth). malloc'ed (free it), NULL when
+ * out of memory. */
+size_t *sc_profile_intervals_by_thread(const sc_profile *p);
+
 int sc_profile_add_comment(sc_profile *p, const char *s);
 /* The comments every recording carries: "command: ARGV joined by spaces" and "host: HOSTNAME"
  * (none when the name cannot be read). 0 or -ENOMEM. */
