@@ -42,6 +42,7 @@
 #include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
+#include "agent/tsc.h"
 #include "agent/unwind_local.h"
 
 #include <errno.h>
@@ -76,9 +77,8 @@ extern void *__libc_pvalloc(size_t);
 
 struct hthr {
 	sc_shm_writer w;
-	uint64_t tsc0, ns0;   /* the clock: the last real reading, and the TSC then */
-	uint64_t ns_per_tick; /* 32.32 fixed point; 0 until measured */
-	sc_heap_sampler smp;  /* sampling */
+	sc_tsc clock;	     /* event times (tsc.h) */
+	sc_heap_sampler smp; /* sampling */
 	uint64_t stack_hi;
 	uint32_t pid, tid;
 	uint32_t next_stack;   /* last STACK id announced */
@@ -111,68 +111,12 @@ static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator 
 static __thread struct hthr *self __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Event times. clock_gettime costs about as much as the rest of an event's record, so when the
- * kernel itself keeps CLOCK_MONOTONIC with the TSC (its clocksource is "tsc": constant rate,
- * synchronized across CPUs) a thread reads the clock once per TSC_SPAN ticks (about 5 ms) and
- * extrapolates in between at the rate measured between its own readings: the error is the
- * clock's reading jitter scaled by the span over the measuring interval, tens of ns. Otherwise,
- * or until a rate is measured, every event reads the clock. Times may step back by that error at
- * a new reading; the order of events is their seq, and scorch takes an earlier time as equal. */
-#define TSC_SPAN     (1ull << 24)
-#define TSC_MEASURED (1ull << 20) /* the shortest interval a rate is measured over */
-static bool tsc_clock;
-
-static uint64_t read_tsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* Whether the kernel's clocksource is the TSC (x86-64 only; read once, at start). */
-static bool tsc_is_clocksource(void)
-{
-	char buf[16];
-	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-		      O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n == 4 && memcmp(buf, "tsc\n", 4) == 0;
-}
-
-static __attribute__((noinline)) uint64_t clock_read(struct hthr *t, uint64_t tsc)
-{
-	uint64_t ns = now_ns();
-	if (!t || !tsc_clock)
-		return ns;
-	uint64_t dt = tsc - t->tsc0;
-	if (t->tsc0 && tsc > t->tsc0 && dt >= TSC_MEASURED && ns > t->ns0)
-		t->ns_per_tick = (uint64_t)((double)(ns - t->ns0) / (double)dt * 4294967296.0);
-	else if (t->tsc0 && dt < TSC_MEASURED && !t->ns_per_tick)
-		return ns; /* too soon to measure: keep the first reading as the base */
-	t->tsc0 = tsc;
-	t->ns0 = ns;
-	return ns;
-}
-
-/* The time of an event of thread t (NULL: a reading of the clock). */
+/* The time of an event of thread t (NULL: a reading of the clock): the TSC between readings of
+ * the clock when the kernel keeps CLOCK_MONOTONIC with it (tsc.h). The order of events is their
+ * seq, whatever their times. */
 static inline uint64_t event_ns(struct hthr *t)
 {
-	if (!tsc_clock || !t)
-		return now_ns();
-	uint64_t tsc = read_tsc(), d = tsc - t->tsc0;
-	if (d < TSC_SPAN && t->ns_per_tick)
-		return t->ns0 + (d * t->ns_per_tick >> 32);
-	return clock_read(t, tsc);
+	return t ? sc_tsc_ns(&t->clock) : sc_clock_ns();
 }
 
 /* ---- usable sizes ------------------------------------------------------------------------- */
@@ -220,7 +164,7 @@ static void thr_begin(struct hthr *t)
 	t->next_stack = 0;
 	t->nstacks = 0;
 	t->last_id = t->last_n = 0;
-	uint64_t seed = ((uint64_t)t->tid << 32) ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+	uint64_t seed = ((uint64_t)t->tid << 32) ^ sc_clock_ns() ^ 0x9e3779b97f4a7c15ull;
 	if (sc_shm_hdr->minor >= 1 && sc_shm_hdr->sample_seed) { /* reproducible (tests) */
 		static _Atomic uint64_t nthreads;
 		seed = sc_shm_hdr->sample_seed ^
@@ -230,7 +174,7 @@ static void thr_begin(struct hthr *t)
 	if (t->nstacks_ever) /* a fresh mapping is zeroed: touch its pages only to reset them */
 		memset(t->keys, 0, sizeof(t->keys));
 	t->nstacks_ever = 0;
-	t->tsc0 = t->ns0 = t->ns_per_tick = 0;
+	sc_tsc_reset(&t->clock);
 	sc_lu_cache_reset(&t->cache);
 	sc_lu_cache_traces(&t->cache, t->traces, TRACES);
 	memset(t->trace_ids, 0, sizeof(t->trace_ids));
@@ -394,7 +338,7 @@ static void start(void)
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
-	tsc_clock = tsc_is_clocksource();
+	sc_tsc_init();
 	usable_from_header = usable_check();
 	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
 	no_reuse = nr && *nr && strcmp(nr, "0") != 0;

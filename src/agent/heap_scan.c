@@ -42,6 +42,7 @@
 #include "agent/heap_scan.h"
 #include "agent/shm.h"
 #include "agent/stream.h"
+#include "agent/tsc.h"
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
@@ -343,13 +344,6 @@ static void classify(struct scan *s, uint64_t sp, uint64_t stack_hi)
 
 /* ---- the exchange with scorch -------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool scorch_lives(uint32_t pid)
 {
 	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -359,7 +353,7 @@ static bool scorch_lives(uint32_t pid)
 static bool wait_ready(struct sc_agent_scan *sl, uint32_t scorch)
 {
 	_Atomic uint32_t *state = (_Atomic uint32_t *)&sl->state;
-	uint64_t start = now_ns();
+	uint64_t start = sc_clock_ns();
 	struct timespec pause = {0, 1000000};
 	for (;;) {
 		uint32_t st = atomic_load_explicit(state, memory_order_acquire);
@@ -367,7 +361,7 @@ static bool wait_ready(struct sc_agent_scan *sl, uint32_t scorch)
 			return true;
 		if (st != SC_AGENT_SCAN_ASKED)
 			return false;
-		if (now_ns() - start > SCAN_WAIT_NS || !scorch_lives(scorch) ||
+		if (sc_clock_ns() - start > SCAN_WAIT_NS || !scorch_lives(scorch) ||
 		    !atomic_load((_Atomic uint32_t *)&sc_shm_hdr->scan_on)) {
 			uint32_t asked = SC_AGENT_SCAN_ASKED;
 			if (atomic_compare_exchange_strong(state, &asked, SC_AGENT_SCAN_GAVE_UP))

@@ -1,8 +1,8 @@
 /*
  * tsc.h: CLOCK_MONOTONIC nanoseconds for the agents' event times, read from the time-stamp
  * counter between real readings of the clock. Used by the instrumentation runtime
- * (src/trace/runtime.c); the heap agent's event_ns (heap.c) is the same algorithm and could
- * use this instead (sc_tsc_init once, an sc_tsc per thread, sc_tsc_ns per event).
+ * (src/trace/runtime.c) and the heap agent (heap.c: event_ns): sc_tsc_init once per process
+ * image, an sc_tsc per thread, sc_tsc_ns (or sc_tsc_fast) per event.
  *
  * clock_gettime costs 20-50 ns, more than the rest of an instrumentation event. When the kernel
  * keeps CLOCK_MONOTONIC with the TSC itself (its clocksource is "tsc": a constant rate,
