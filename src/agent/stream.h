@@ -34,11 +34,12 @@
 
 #include <stdint.h>
 
-#define SC_AGENT_ENV_FILE     "SCORCH_AGENT_FILE"
-#define SC_AGENT_MAGIC	      "SCORCHA\0" /* 8 bytes */
-#define SC_AGENT_VERSION      1u
-#define SC_AGENT_MINOR	      2u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO;
-				    1.2: the TRACE records */
+#define SC_AGENT_ENV_FILE "SCORCH_AGENT_FILE"
+#define SC_AGENT_MAGIC	  "SCORCHA\0" /* 8 bytes */
+#define SC_AGENT_VERSION  1u
+#define SC_AGENT_MINOR                                                                             \
+	2u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO;                       \
+	      1.2: the TRACE records */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -158,7 +159,26 @@ typedef struct sc_agent_header {
 		uint64_t nblocks; /* blocks in the scan file (scorch) */
 		char path[96];	  /* the scan file (scorch), NUL-terminated */
 	} scan[SC_AGENT_SCANS];
+	/* Version 1.2 (minor): the catalogue of a console's event file (src/trace/server.c makes
+	 * it; scorch's own files have none: catalog_bytes 0). The instrumentation runtime keeps
+	 * there a copy of every TRACE_LOC and TRACE_THREAD record it writes, which a ring's
+	 * consumer takes away, so that a console attached later can still name the sites and
+	 * threads of the events it reads. Entries (struct sc_agent_catalog_entry, then the record)
+	 * are appended from catalog_offset: a writer reserves room by adding its size to
+	 * catalog_end (atomic), writes the entry and then sets its `ready` (release). A reader
+	 * reads entries up to min(catalog_end, catalog_bytes) and stops at the first not ready. */
+	uint64_t catalog_offset; /* from the start of the file */
+	uint64_t catalog_bytes;	 /* 0: no catalogue */
+	uint64_t catalog_end;	 /* bytes reserved so far (atomic; may pass catalog_bytes) */
 } sc_agent_header;
+
+/* An entry of the catalogue: the process image whose record follows (`size` bytes, 8-aligned,
+ * a struct sc_agent_rec and its payload). */
+typedef struct sc_agent_catalog_entry {
+	uint32_t ready; /* 0 until the entry is complete (atomic, release) */
+	uint32_t instance, pid;
+	uint32_t size; /* of the record that follows */
+} sc_agent_catalog_entry;
 
 typedef struct sc_agent_ring {
 	uint32_t state;	 /* SC_AGENT_RING_* (atomic) */
@@ -266,9 +286,9 @@ enum {
 };
 
 typedef struct sc_agent_trace_loc {
-	uint32_t id;   /* the site's number in its process image */
-	uint32_t line; /* 0: unknown */
-	uint32_t kind; /* SC_AGENT_LOC_* */
+	uint32_t id;			       /* the site's number in its process image */
+	uint32_t line;			       /* 0: unknown */
+	uint32_t kind;			       /* SC_AGENT_LOC_* */
 	uint16_t name_len, file_len, func_len; /* string lengths, NULs not counted */
 	uint16_t reserved;
 	/* then name, file and function, each NUL-terminated, padded to 8 in all */
@@ -283,8 +303,8 @@ enum {
 	SC_AGENT_EV_FRAME = 5,	     /* a frame ends */
 	SC_AGENT_EV_ASYNC_BEGIN = 6, /* arg: the request id */
 	SC_AGENT_EV_ASYNC_END = 7,   /* arg: the request id (any thread) */
-	SC_AGENT_EV_LOOP_WAIT = 8,   /* loc: the loop; arg: the wait's timeout ns, UINT64_MAX none */
-	SC_AGENT_EV_LOOP_WAKE = 9,   /* loc: the loop */
+	SC_AGENT_EV_LOOP_WAIT = 8, /* loc: the loop; arg: the wait's timeout ns, UINT64_MAX none */
+	SC_AGENT_EV_LOOP_WAKE = 9, /* loc: the loop */
 };
 
 typedef struct sc_agent_trace_ev {
@@ -299,7 +319,7 @@ typedef struct sc_agent_trace_thread {
 	uint64_t time;
 	uint32_t tid;
 	uint32_t len; /* NUL not counted */
-	/* then the name, NUL-terminated, padded to 8 */
+		      /* then the name, NUL-terminated, padded to 8 */
 } sc_agent_trace_thread;
 
 #endif

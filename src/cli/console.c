@@ -202,6 +202,9 @@ static void on_signal(int sig)
 
 static int drain(sc_agentfile *f, sc_cui *ui)
 {
+	int c = sc_cui_catalog(ui, f->hdr, f->size);
+	if (c < 0)
+		return c;
 	for (uint32_t i = 0; i < f->nrings; i++) {
 		int r = sc_agentfile_drain(f, i, true, sc_cui_drain_fn, ui);
 		if (r < 0)
@@ -319,14 +322,6 @@ int cmd_console(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* The memo of earlier consoles, beside the socket (console-PID.sites). */
-	char memo[160];
-	if (snprintf(memo, sizeof(memo), "%s", sock_path) < (int)sizeof(memo) && strlen(memo) > 5 &&
-	    strcmp(memo + strlen(memo) - 5, ".sock") == 0) {
-		strcpy(memo + strlen(memo) - 5, ".sites");
-		if ((r = sc_cui_memo(ui, memo)) < 0)
-			goto fail;
-	}
 	if (once) {
 		struct timespec ts = {interval / 1000, (long)(interval % 1000) * 1000000};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !sig_quit)
@@ -391,8 +386,6 @@ int cmd_console(int argc, char **argv)
 			bool alive = process_alive(pid, closed);
 			if (closed || !alive) {
 				gone = true;
-				if (!alive)
-					sc_cui_memo_forget(ui);
 				sc_cui_exited(ui,
 					      alive ? "the program closed the console's connection"
 						    : "program exited");

@@ -11,7 +11,6 @@
  */
 #include "cli/consoleui.h"
 
-#include "cli/consolememo.h"
 #include "cli/consoleview.h"
 #include "trace/decode.h"
 #include "trace/live.h"
@@ -44,8 +43,7 @@ struct sc_cui {
 	uint64_t rounds;
 	long long uptime_ms; /* at the view's making */
 	sc_strbuf screen;
-	sc_cmemo memo;	     /* sites and thread names, for the next console */
-	char memo_path[256]; /* "" : none kept */
+	uint64_t catalog_pos; /* bytes of the file's catalogue read */
 };
 
 /* The terminal as it was, for sc_cui_restore_terminal (one screen per process). */
@@ -220,9 +218,6 @@ void sc_cui_free(sc_cui *ui)
 		return;
 	if (ui->o.screen)
 		sc_cui_restore_terminal();
-	if (ui->memo_path[0])
-		sc_cmemo_save(&ui->memo, ui->memo_path, ui->o.pid); /* best effort */
-	sc_cmemo_release(&ui->memo);
 	sc_trace_decoder_free(ui->dec);
 	sc_live_free(ui->live);
 	sc_live_view_release(&ui->view);
@@ -236,27 +231,12 @@ int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec)
 	if (!ui->o.pid)
 		ui->o.pid = (pid_t)r->pid;
 	sc_trace_decoder_ring(ui->dec, r);
-	int ret = sc_trace_decoder_feed(ui->dec, r, rec);
-	if (ret >= 0 && ui->memo_path[0])
-		ret = sc_cmemo_keep(&ui->memo, r, rec);
-	return ret;
+	return sc_trace_decoder_feed(ui->dec, r, rec);
 }
 
-int sc_cui_memo(sc_cui *ui, const char *path)
+int sc_cui_catalog(sc_cui *ui, const sc_agent_header *h, uint64_t file_bytes)
 {
-	if (snprintf(ui->memo_path, sizeof(ui->memo_path), "%s", path) >=
-	    (int)sizeof(ui->memo_path)) {
-		ui->memo_path[0] = 0;
-		return -ENAMETOOLONG;
-	}
-	return sc_cmemo_load(&ui->memo, path, ui->o.pid, ui->dec);
-}
-
-void sc_cui_memo_forget(sc_cui *ui)
-{
-	if (ui->memo_path[0])
-		unlink(ui->memo_path);
-	ui->memo_path[0] = 0;
+	return sc_trace_decoder_catalog(ui->dec, h, file_bytes, &ui->catalog_pos);
 }
 
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec)

@@ -47,11 +47,10 @@ void sc_cui_free(sc_cui *ui); /* NULL is fine */
 int sc_cui_drain_fn(void *ctx, uint32_t ring, const sc_agent_ring *r, const sc_agent_rec *rec);
 /* The same for `scorch trace --live` (trace/collect.h's record hook). */
 int sc_cui_record(void *ctx, const sc_agent_ring *r, const sc_agent_rec *rec);
-/* `scorch console`: the sites and thread names earlier consoles saw, kept at `path`
- * (consolememo.h), fed to the decoder now, and saved there again by sc_cui_free. 0 or < 0. */
-int sc_cui_memo(sc_cui *ui, const char *path);
-/* The program is gone: its memo is removed and not saved. */
-void sc_cui_memo_forget(sc_cui *ui);
+/* `scorch console`: the records of the event file's catalogue not read yet (the sites and thread
+ * names earlier consoles took from the rings), to the decoder. Call before draining the rings,
+ * every round. 0 or < 0. */
+int sc_cui_catalog(sc_cui *ui, const sc_agent_header *h, uint64_t file_bytes);
 /* After draining every ring: the decoder's round, the open spans, the view at `now`
  * (CLOCK_MONOTONIC ns), drawn unless paused. `lost`: records the runtime dropped so far. */
 int sc_cui_round(sc_cui *ui, uint64_t now);

@@ -714,6 +714,42 @@ int sc_trace_decoder_feed(sc_trace_decoder *d, const sc_agent_ring *r, const sc_
 	}
 }
 
+int sc_trace_decoder_catalog(sc_trace_decoder *d, const sc_agent_header *h, uint64_t file_bytes,
+			     uint64_t *pos)
+{
+	uint64_t off = h->catalog_offset, bytes = h->catalog_bytes;
+	if (!bytes || off % 8 || off > file_bytes || bytes > file_bytes - off)
+		return 0;
+	uint64_t end = __atomic_load_n(&h->catalog_end, __ATOMIC_ACQUIRE);
+	if (end > bytes)
+		end = bytes;
+	const unsigned char *base = (const unsigned char *)h + off;
+	while (*pos < end && end - *pos >= sizeof(sc_agent_catalog_entry) + sizeof(sc_agent_rec)) {
+		const sc_agent_catalog_entry *e = (const sc_agent_catalog_entry *)(base + *pos);
+		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
+			break; /* being written (or never will be: its writer died) */
+		const sc_agent_rec *rec = (const sc_agent_rec *)(e + 1);
+		uint64_t left = end - *pos - sizeof(*e);
+		if (e->size < sizeof(*rec) || e->size % 8 || e->size > left ||
+		    rec->size != e->size) {
+			d->st.corrupt++;
+			*pos = end; /* not ours: read no further */
+			break;
+		}
+		/* Replayed as the records of a stream of their own, as the ring that had them. */
+		sc_agent_ring ring = {.state = SC_AGENT_RING_OWNED,
+				      .stream = UINT32_MAX,
+				      .pid = e->pid,
+				      .tid = e->pid,
+				      .instance = e->instance};
+		int r = sc_trace_decoder_feed(d, &ring, rec);
+		*pos += sizeof(*e) + e->size;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int sc_trace_decoder_each_open(sc_trace_decoder *d, uint64_t now)
 {
 	int ret = 0;

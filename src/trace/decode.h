@@ -138,6 +138,13 @@ void sc_trace_decoder_ring(sc_trace_decoder *d, const sc_agent_ring *r);
  * callback's error (the record is then consumed: what it did is done). */
 int sc_trace_decoder_feed(sc_trace_decoder *d, const sc_agent_ring *r, const sc_agent_rec *rec);
 
+/* The records of the catalogue of file `h` (stream.h: a console's event file; file_bytes
+ * mapped) from byte *pos on, fed as one stream's (UINT32_MAX), *pos moved past them: call it
+ * before each round's drain, so that sites and thread names whose records an earlier console
+ * consumed are known. 0 (also for a file without a catalogue), or feed's error. */
+int sc_trace_decoder_catalog(sc_trace_decoder *d, const sc_agent_header *h, uint64_t file_bytes,
+			     uint64_t *pos);
+
 /* After a round that drained every ring: delivers held outputs whose sites have arrived. */
 int sc_trace_decoder_round(sc_trace_decoder *d);
 

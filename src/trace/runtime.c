@@ -35,6 +35,10 @@
  * in memory, so the child numbers only above `id_base` (the parent's count at the fork) and
  * takes any site below it for new: numbers stay unique within each instance.
  *
+ * The catalogue (a console's event file only, stream.h): each TRACE_LOC and TRACE_THREAD record
+ * is also appended there, so that a console attached later learns the sites and thread names
+ * that an earlier console took from the rings.
+ *
  * Fork: the child's forking thread gets a new ring (its parent's belongs to the parent); spans
  * it had open at the fork are the parent's, so their ENDs in the child are not written (floor).
  * Exec: the new image maps the file again (the environment carries it) with a new instance, and
@@ -48,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -64,6 +69,8 @@ static uint32_t instance;	   /* this process image's number in the file */
 static uint64_t ring_bytes;	   /* data bytes per ring */
 static _Atomic uint32_t next_site; /* the last site number handed out */
 static uint32_t id_base = 1;	   /* site numbers below this are an ancestor image's */
+static unsigned char *catalog;	   /* the file's catalogue (console files), or NULL */
+static uint64_t catalog_bytes;
 static pthread_key_t thr_key;
 static __thread sc_rt_thread *self __attribute__((tls_model("initial-exec")));
 static __thread bool thread_gone __attribute__((tls_model("initial-exec")));
@@ -146,26 +153,50 @@ static size_t cut_len(const char *s, size_t max)
 	return n;
 }
 
-/* A TRACE_THREAD record: the thread's name now. */
+/* A copy of record `rec` in the catalogue (stream.h), when the file has one: what a console
+ * attached later reads to name the sites and threads of the events it finds. Dropped when the
+ * catalogue is full. */
+static void catalog_add(const sc_rt_thread *t, const sc_agent_rec *rec)
+{
+	if (!catalog)
+		return;
+	uint64_t size = sizeof(sc_agent_catalog_entry) + rec->size;
+	uint64_t off = atomic_fetch_add((_Atomic uint64_t *)&sc_shm_hdr->catalog_end, size);
+	if (off > catalog_bytes || size > catalog_bytes - off)
+		return;
+	sc_agent_catalog_entry *e = (sc_agent_catalog_entry *)(catalog + off);
+	e->instance = instance;
+	e->pid = t->pid;
+	e->size = rec->size;
+	memcpy(e + 1, rec, rec->size);
+	atomic_store_explicit((_Atomic uint32_t *)&e->ready, 1, memory_order_release);
+}
+
+/* A TRACE_THREAD record: the thread's name now (in the catalogue too, even when the ring is
+ * full: the name outlives the events dropped). */
 static void put_thread(sc_rt_thread *t, const char *name)
 {
 	size_t len = cut_len(name, 255);
 	uint32_t size =
 	    (uint32_t)((sizeof(sc_agent_rec) + sizeof(sc_agent_trace_thread) + len + 1 + 7) &
 		       ~(size_t)7);
-	unsigned char *at = reserve(t, size, keep_for(t));
-	if (!at) {
-		count_lost(t);
-		return;
-	}
-	put_header(at, SC_AGENT_REC_TRACE_THREAD, size);
-	sc_agent_trace_thread *th = (sc_agent_trace_thread *)(at + sizeof(sc_agent_rec));
+	uint64_t buf[(sizeof(sc_agent_rec) + sizeof(sc_agent_trace_thread) + 256 + 7) / 8];
+	unsigned char *rec = (unsigned char *)buf;
+	put_header(rec, SC_AGENT_REC_TRACE_THREAD, size);
+	sc_agent_trace_thread *th = (sc_agent_trace_thread *)(rec + sizeof(sc_agent_rec));
 	th->time = sc_tsc_ns(&t->clock);
 	th->tid = t->tid;
 	th->len = (uint32_t)len;
 	char *s = (char *)(th + 1);
 	memcpy(s, name, len);
 	memset(s + len, 0, size - sizeof(sc_agent_rec) - sizeof(*th) - len);
+	catalog_add(t, (const sc_agent_rec *)rec);
+	unsigned char *at = reserve(t, size, keep_for(t));
+	if (!at) {
+		count_lost(t);
+		return;
+	}
+	memcpy(at, rec, size);
 	publish(t, size);
 }
 
@@ -201,6 +232,7 @@ static __attribute__((noinline)) uint32_t site_number(sc_rt_thread *t, scorch_lo
 	if (gl)
 		memcpy(s + nl + 1 + fl + 1, loc->func, gl);
 	publish(t, size);
+	catalog_add(t, (const sc_agent_rec *)at);
 	/* Published first, then named: whoever reads the number, its LOC is out already. */
 	if (__atomic_compare_exchange_n(&loc->id, &seen, n, false, __ATOMIC_RELEASE,
 					__ATOMIC_ACQUIRE))
@@ -335,6 +367,15 @@ bool sc_rt_attach_fd(int fd)
 		return false;
 	if (h->ring_bytes < 4 * KEEP_PER_SPAN)
 		return false;
+	struct stat st;
+	if (h->catalog_bytes && fstat(fd, &st) == 0 && h->catalog_offset % 8 == 0 &&
+	    h->catalog_offset >=
+		h->header_bytes + (SC_AGENT_RING_HEADER + (uint64_t)h->ring_bytes) * h->nrings &&
+	    h->catalog_offset <= (uint64_t)st.st_size &&
+	    h->catalog_bytes <= (uint64_t)st.st_size - h->catalog_offset) {
+		catalog = (unsigned char *)h + h->catalog_offset;
+		catalog_bytes = h->catalog_bytes;
+	}
 	sc_tsc_init();
 	if (pthread_key_create(&thr_key, thread_end) != 0)
 		return false;

@@ -3,12 +3,12 @@
  * started by SCORCH_CONSOLE=1 when SCORCH_AGENT_FILE is not set.
  *
  * At start-up (runtime.c's constructor) it makes the event file in memory (memfd: the header of
- * agent/stream.h and CONSOLE_RINGS rings of CONSOLE_RING_BYTES, sparse: a ring costs memory
- * only as its thread fills it, 64 MiB at most), binds the listening socket at
- * sc_console_path(pid) (0600 in a 0700 folder; a socket file left there by a dead process, one
- * that nobody listens on, is replaced), starts the server thread, and only then turns the
- * runtime on: a program whose console cannot be reached does not record. A failure is said on
- * stderr in one line and the program runs on as without SCORCH_CONSOLE.
+ * agent/stream.h, CONSOLE_RINGS rings of CONSOLE_RING_BYTES and the catalogue of sites and
+ * thread names, sparse: a ring costs memory only as its thread fills it, 68 MiB at most), binds the
+ * listening socket at sc_console_path(pid) (0600 in a 0700 folder; a socket file left there by a
+ * dead process, one that nobody listens on, is replaced), starts the server thread, and only then
+ * turns the runtime on: a program whose console cannot be reached does not record. A failure is
+ * said on stderr in one line and the program runs on as without SCORCH_CONSOLE.
  *
  * The server thread (kernel name "scorch-console", every signal blocked, so the program's
  * signals never land on it) polls the listening socket, the connections waiting for their
@@ -50,6 +50,7 @@
 #define CONSOLE_RINGS	   64u
 #define CONSOLE_RING_BYTES (1u << 20)
 #define MAX_PENDING	   8
+#define CATALOG_BYTES	   (4u << 20) /* sites and thread names (sparse, as the rings) */
 
 static int file_fd = -1, listen_fd = -1;
 static uint64_t file_bytes;
@@ -76,8 +77,9 @@ static uint64_t mono_ms(void)
 
 static int make_file(void)
 {
-	file_bytes = SC_AGENT_HEADER_BYTES +
-		     (uint64_t)CONSOLE_RINGS * (SC_AGENT_RING_HEADER + CONSOLE_RING_BYTES);
+	uint64_t rings_end = SC_AGENT_HEADER_BYTES +
+			     (uint64_t)CONSOLE_RINGS * (SC_AGENT_RING_HEADER + CONSOLE_RING_BYTES);
+	file_bytes = rings_end + CATALOG_BYTES;
 	int fd = memfd_create("scorch-trace", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -95,6 +97,8 @@ static int make_file(void)
 	h.nrings = CONSOLE_RINGS;
 	h.ring_bytes = CONSOLE_RING_BYTES;
 	h.root_pid = (uint32_t)getpid();
+	h.catalog_offset = rings_end;
+	h.catalog_bytes = CATALOG_BYTES;
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		close(fd);
 		return -EIO;

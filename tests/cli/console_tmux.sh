@@ -10,7 +10,6 @@
 #   - the warnings for the slow callback (blocked its loop), the never-ended span (stuck) and the
 #     always-busy thread (cruncher) appear;
 #   - the program killed, the screen keeps its data and says "program exited", and keys still work;
-#     the console removes the memo of the program's sites (consolememo.h) left there before;
 #   - q ends the console with status 0 and the terminal back in canonical mode with echo;
 #   - in an interactive shell, Ctrl-Z stops the console with the terminal restored, and fg brings
 #     its screen back.
@@ -36,9 +35,6 @@ cleanup()
 trap cleanup EXIT
 
 wait_console_socket "$run" "$pid"
-# A memo of the sites as an earlier console would leave it (console.sh tests those; this one is
-# empty, so ignored): the program's exit must remove it.
-: >"$run/scorch/console-$pid.sites"
 
 # The pane: the console, then (once it ends) its status and the terminal's modes.
 "${tm[@]}" new-session -d -s c -x 160 -y 50 \
@@ -111,8 +107,7 @@ ok "the program's exit is shown, the data stay, keys still work"
 wait_for 'console-done rc=0' "the console's end after q"
 wait_for '^icanon echo' "the terminal restored (icanon, echo)"
 [ "$("${tm[@]}" display -p -t c '#{alternate_on}')" = 0 ] || fail "after q, the alternate screen is still on"
-[ ! -e "$run/scorch/console-$pid.sites" ] || fail "the memo of the sites outlived the program"
-ok "q quits with status 0 and restores the terminal (and the program's memo is gone)"
+ok "q quits with status 0 and restores the terminal"
 
 # Ctrl-Z in an interactive shell: the console stops with the terminal restored, fg brings the
 # screen back (keys work), q ends it.

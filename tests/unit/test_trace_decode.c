@@ -625,6 +625,75 @@ static void test_errors(void **state)
 	sc_trace_decoder_free(NULL);
 }
 
+/* The catalogue of a console's file: a LOC and a thread name of instance 2 are read (the events
+ * of a ring that follow are named by them); an entry not ready yet stops the reading, which
+ * goes on from there once it is; a second read finds nothing new; an entry whose size does not
+ * match its record is corrupt and ends the reading for good. */
+static void test_catalog(void **state)
+{
+	(void)state;
+	got g;
+	sc_trace_decoder *d = new_decoder(&g);
+	static _Alignas(8) unsigned char file[8192];
+	memset(file, 0, sizeof(file));
+	sc_agent_header *h = (sc_agent_header *)file;
+	h->catalog_offset = 4096;
+	h->catalog_bytes = 4096;
+	unsigned char *cat = file + 4096;
+	uint64_t end = 0;
+	uint64_t at[3];
+	for (int i = 0; i < 3; i++) {
+		const sc_agent_rec *rec =
+		    i == 0   ? mk_loc(7, SC_AGENT_LOC_SPAN, "tick", "l.c", "f", 3)
+		    : i == 1 ? mk_thread(5, 201, "worker")
+			     : mk_loc(8, SC_AGENT_LOC_SPAN, "late", "l.c", "g", 4);
+		sc_agent_catalog_entry *e = (sc_agent_catalog_entry *)(cat + end);
+		e->instance = 2;
+		e->pid = 200;
+		e->size = rec->size;
+		e->ready = i < 2;
+		memcpy(e + 1, rec, rec->size);
+		at[i] = end;
+		end += sizeof(*e) + rec->size;
+	}
+	h->catalog_end = end;
+	uint64_t pos = 0;
+	assert_int_equal(sc_trace_decoder_catalog(d, h, sizeof(file), &pos), 0);
+	assert_int_equal(pos, at[2]); /* stopped at the entry not ready */
+	assert_int_equal(g.sites, 1);
+	assert_int_equal(g.nthreads, 1);
+	assert_string_equal(g.threads[0], "worker");
+	assert_non_null(sc_trace_decoder_site(d, 2, 7));
+	assert_null(sc_trace_decoder_site(d, 2, 8));
+	((sc_agent_catalog_entry *)(cat + at[2]))->ready = 1;
+	assert_int_equal(sc_trace_decoder_catalog(d, h, sizeof(file), &pos), 0);
+	assert_int_equal(pos, end);
+	assert_string_equal(sc_trace_decoder_site(d, 2, 8)->name, "late");
+	assert_int_equal(sc_trace_decoder_catalog(d, h, sizeof(file), &pos), 0);
+	assert_int_equal(g.sites, 2);
+	/* A ring of instance 2 uses site 7: named by the catalogue. */
+	sc_agent_ring r = ring(3, 2, 200, 201);
+	FEED(d, &r, mk_ev(10, 7, SC_AGENT_EV_BEGIN, 0));
+	FEED(d, &r, mk_ev(20, 7, SC_AGENT_EV_END, 0));
+	assert_int_equal(g.nspans, 1);
+	assert_string_equal(g.spans[0].name, "tick");
+	assert_true(g.spans[0].known);
+	/* A bad entry: corrupt, and nothing after it is read. */
+	sc_agent_catalog_entry *bad = (sc_agent_catalog_entry *)(cat + end);
+	bad->ready = 1;
+	bad->size = 12;
+	h->catalog_end = end + 64;
+	assert_int_equal(sc_trace_decoder_catalog(d, h, sizeof(file), &pos), 0);
+	assert_int_equal(sc_trace_decoder_stats(d)->corrupt, 1);
+	assert_int_equal(pos, end + 64);
+	/* A catalogue that does not fit the file is not read. */
+	uint64_t p2 = 0;
+	h->catalog_bytes = 8192;
+	assert_int_equal(sc_trace_decoder_catalog(d, h, sizeof(file), &p2), 0);
+	assert_int_equal(p2, 0);
+	sc_trace_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +702,7 @@ int main(void)
 	    cmocka_unit_test(test_async_many), cmocka_unit_test(test_loop),
 	    cmocka_unit_test(test_points),     cmocka_unit_test(test_lost),
 	    cmocka_unit_test(test_corrupt),    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_catalog),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
