@@ -348,7 +348,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t dev, int counter, u
 	return NVML_ERROR_INVALID_ARGUMENT;
 }
 
-/* The compute processes: the caller's children, then the foreign one; `each` bytes per entry
+/* The compute processes: the foreign one, then the caller's children; `each` bytes per entry
  * (the v1 layout or the current one). */
 static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos, size_t each)
 {
@@ -357,9 +357,11 @@ static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos, si
 	double mem = next(dev, K_PROCMEM, &ok);
 	if (!ok)
 		return NVML_ERROR_NOT_SUPPORTED;
-	unsigned n = children(pids, 63);
+	/* The foreign process first: a reader with the wrong entry size misses the children. */
+	unsigned n = 0;
 	if (dev->foreign_pid)
 		pids[n++] = dev->foreign_pid;
+	n += children(pids + n, 63);
 	if (*count < n) {
 		*count = n;
 		return NVML_ERROR_INSUFFICIENT_SIZE;
