@@ -83,9 +83,6 @@ struct nvmlDevice_st {
 	unsigned long long foreign_mem;
 };
 
-struct nvmlGpmSample_st {
-	int taken;
-};
 
 static struct nvmlDevice_st devs[MAXDEV];
 static unsigned ndevs = 1;
@@ -465,6 +462,11 @@ EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsign
 	return ok ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+struct nvmlGpmSample_st {
+	unsigned long taken; /* when it was taken (a count of nvmlGpmSampleGet), 0: never */
+};
+static unsigned long gpm_clock;
+
 EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t dev, nvmlGpmSupport_t *sup)
 {
 	CHECK("nvmlGpmQueryDeviceSupport");
@@ -490,7 +492,7 @@ EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t dev, nvmlGpmSample_t s)
 {
 	(void)dev;
 	CHECK("nvmlGpmSampleGet");
-	s->taken++;
+	s->taken = ++gpm_clock;
 	return NVML_SUCCESS;
 }
 
@@ -499,8 +501,9 @@ EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t dev, nvmlGpmSample_t s)
 EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *mg)
 {
 	CHECK("nvmlGpmMetricsGet");
+	/* Two samples, the second taken after the first (the interval is between them). */
 	if (mg->version != NVML_GPM_METRICS_GET_VERSION || !mg->sample1 || !mg->sample2 ||
-	    !mg->sample1->taken || !mg->sample2->taken)
+	    !mg->sample1->taken || mg->sample2->taken <= mg->sample1->taken)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	nvmlDevice_t dev = NULL;
 	for (unsigned d = 0; d < ndevs && !dev; d++)
