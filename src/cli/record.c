@@ -757,7 +757,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
-	if (gpu && sc_record_gpu_stop(&rg) < 0 && r == 0) {
+	if (gpu && sc_record_gpu_stop(&rg, p) < 0 && r == 0) {
 		r = -EIO;
 		snprintf(res.err, sizeof(res.err), "--gpu: the GPU samples were lost");
 	}

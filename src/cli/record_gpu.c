@@ -40,7 +40,37 @@ int sc_record_gpu_start(sc_record_gpu *g, bool children)
 	return 0;
 }
 
-int sc_record_gpu_stop(sc_record_gpu *g)
+/* The rows of flamegraph.html's timeline: the metrics that tell a busy GPU from an idle one,
+ * in units that read well there. */
+static const struct {
+	enum sc_gpu_metric m;
+	const char *name;
+	double scale;
+} page_rows[] = {
+    {SC_GPU_UTIL, "utilization %", 1},
+    {SC_GPU_SM_ACTIVE, "SM activity %", 1},
+    {SC_GPU_MEM_USED, "memory MiB", 1048576},
+    {SC_GPU_POWER, "power W", 1000},
+};
+
+static int add_counters(const sc_gpu_series *s, sc_profile *p)
+{
+	char name[160];
+	for (size_t k = 0; k < sizeof(page_rows) / sizeof(page_rows[0]); k++)
+		for (size_t i = 0; i < s->samples.len; i++) {
+			const sc_gpu_sample *x = &s->samples.data[i];
+			if (!(x->have & (1u << page_rows[k].m)))
+				continue;
+			snprintf(name, sizeof(name), "GPU %u %s", s->devices.data[x->dev].index,
+				 page_rows[k].name);
+			if (sc_profile_add_counter(p, name, x->time,
+						   x->v[page_rows[k].m] / page_rows[k].scale) < 0)
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p)
 {
 	if (g->stopped || !g->sampler)
 		return 0;
@@ -49,6 +79,8 @@ int sc_record_gpu_stop(sc_record_gpu *g)
 	g->sampler = NULL;
 	for (size_t i = 0; i < g->series.notes.len; i++)
 		fprintf(stderr, "scorch record: --gpu: %s\n", g->series.notes.data[i]);
+	if (r == 0 && p)
+		r = add_counters(&g->series, p);
 	if (r < 0) {
 		sc_cli_error("record", r, "--gpu: cannot keep the samples");
 		return -1;
