@@ -347,6 +347,11 @@ static uint32_t line_of(const sc_toml_entry *e)
 	return e->line;
 }
 
+static const char *article(enum sc_toml_type t)
+{
+	return t == SC_TOML_INTEGER || t == SC_TOML_ARRAY || t == SC_TOML_DATETIME ? "an" : "a";
+}
+
 /* Steps from table t into its key part kp for a dotted key (header = false) or a table
  * header (true), making an implicit or dotted table when missing. */
 static int descend(toml_parser *p, sc_toml_value **t, const key *k, int i, bool header)
@@ -375,10 +380,11 @@ static int descend(toml_parser *p, sc_toml_value **t, const key *k, int i, bool 
 					   "%u): an inline table is complete",
 					   name, line_of(e));
 		if (!header && (v->flags & TF_EXPLICIT))
-			return sc_toml_err(p, kp->off,
-					   "cannot add to the table [%s] with a dotted key: it has "
-					   "its own header at line %u",
-					   name, line_of(e));
+			return sc_toml_err(
+			    p, kp->off,
+			    "cannot add to '%s' with a dotted key: the table has its "
+			    "own header at line %u",
+			    name, line_of(e));
 		*t = v;
 		return 0;
 	}
@@ -397,8 +403,8 @@ static int descend(toml_parser *p, sc_toml_value **t, const key *k, int i, bool 
 		    "a dotted key",
 		    name, line_of(e));
 	return sc_toml_err(p, kp->off,
-			   "cannot use '%s' as a table: it is a %s (defined at line %u)", name,
-			   sc_toml_type_name(v->type), line_of(e));
+			   "cannot use '%s' as a table: it is %s %s (defined at line %u)", name,
+			   article(v->type), sc_toml_type_name(v->type), line_of(e));
 }
 
 /* key = value into table t. */
@@ -686,8 +692,8 @@ static int header(toml_parser *p, sc_toml_value *root, sc_toml_value **cur)
 		else
 			r = sc_toml_err(
 			    p, last->off,
-			    "cannot use '%s' as a table: it is a %s (defined at line %u)", name,
-			    sc_toml_type_name(v->type), line_of(e));
+			    "cannot use '%s' as a table: it is %s %s (defined at line %u)", name,
+			    article(v->type), sc_toml_type_name(v->type), line_of(e));
 		goto out;
 	}
 	sc_toml_value *nt = sc_toml_value_new(p, SC_TOML_TABLE, open);

@@ -71,6 +71,8 @@ static int prefixed_integer(toml_parser *p, size_t off, size_t end, sc_toml_valu
 	int n = digits(p, &i, end, base, what);
 	if (n < 0)
 		return n;
+	if (n == 0 && i < end)
+		return sc_toml_err(p, i, "invalid digit '%c' in %s", s[i], what);
 	if (n == 0)
 		return sc_toml_err(p, i, "%s needs digits after 0%c", what, kind);
 	if (i < end)
