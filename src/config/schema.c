@@ -7,6 +7,7 @@
  * typed wrong are caught the same way.
  */
 #include "config/schema.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -156,6 +157,16 @@ void sc_config_release(sc_config *cfg)
 	}
 }
 
+/* A name or value from the file, for a message: control characters as \xNN (one line). */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	sc_strbuf sb = {0};
+	sc_strbuf_add_text(&sb, s);
+	snprintf(buf, size, "%s", sb.buf ? sb.buf : "");
+	sc_strbuf_release(&sb);
+	return buf;
+}
+
 static bool is_choice(const char *choices, const char *s)
 {
 	size_t n = strlen(s);
@@ -219,8 +230,9 @@ static int set_value(sc_config *cfg, const sc_config_key *k, const sc_toml_value
 			return -EINVAL;
 		}
 		if (k->choices && !is_choice(k->choices, v->u.str.ptr)) {
+			char vb[128];
 			snprintf(msg, size, "[%s] %s must be one of %s, not \"%s\"", k->section,
-				 k->name, k->choices, v->u.str.ptr);
+				 k->name, k->choices, shown(v->u.str.ptr, vb, sizeof(vb)));
 			return -EINVAL;
 		}
 		char *s = strdup(v->u.str.ptr);
@@ -398,9 +410,10 @@ static int apply_section(sc_config *cfg, const sc_toml_entry *sec, const char *f
 				k = &sc_config_keys[j];
 		if (!k) {
 			const char *near = nearest(sec->key, e->key);
+			char kb[256];
 			r = note(rep, file, true, e->line, e->column,
-				 "unknown key '%s' in [%s]%s%s%s", e->key, sec->key,
-				 near ? " (did you mean '" : "", near ? near : "",
+				 "unknown key '%s' in [%s]%s%s%s", shown(e->key, kb, sizeof(kb)),
+				 sec->key, near ? " (did you mean '" : "", near ? near : "",
 				 near ? "'?)" : "");
 			continue;
 		}
@@ -426,16 +439,18 @@ int sc_config_apply(sc_config *cfg, const sc_toml_doc *doc, const char *file, sc
 		const sc_toml_entry *e = &root->u.table.entries[i];
 		if (!known_section(e->key)) {
 			const char *near = nearest(NULL, e->key);
+			char kb[256];
 			if (e->value->type == SC_TOML_TABLE)
 				r = note(rep, file, true, e->line, e->column,
-					 "unknown section [%s]%s%s%s", e->key,
+					 "unknown section [%s]%s%s%s",
+					 shown(e->key, kb, sizeof(kb)),
 					 near ? " (did you mean [" : "", near ? near : "",
 					 near ? "]?)" : "");
 			else
 				r = note(rep, file, true, e->line, e->column,
 					 "unknown key '%s' outside any section (keys go in a "
 					 "section such as [profiling])",
-					 e->key);
+					 shown(e->key, kb, sizeof(kb)));
 			continue;
 		}
 		if (e->value->type != SC_TOML_TABLE) {

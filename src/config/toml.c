@@ -83,14 +83,33 @@ static void key_release(key *k)
 	k->n = 0;
 }
 
-/* The key's parts 0..upto joined by dots, for messages. */
+/* The key's parts 0..upto joined by dots, for messages: control characters (a key may hold a
+ * newline or a NUL from an escape) shown as \xNN, so a message stays one line. No allocation:
+ * called on every key. */
 static const char *key_text(const key *k, int upto, char *buf, size_t size)
 {
 	size_t len = 0;
-	buf[0] = '\0';
-	for (int i = 0; i <= upto && len + 1 < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%.*s", i ? "." : "",
-					(int)k->part[i].len, k->part[i].s);
+	for (int i = 0; i <= upto; i++) {
+		if (i && len + 1 < size)
+			buf[len++] = '.';
+		for (size_t j = 0; j < k->part[i].len && len + 5 < size; j++) {
+			unsigned char c = (unsigned char)k->part[i].s[j];
+			if (c < 0x20 || c == 0x7f)
+				len += (size_t)snprintf(buf + len, size - len, "\\x%02x", c);
+			else
+				buf[len++] = (char)c;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The character at byte `at` (whole, when it is UTF-8 beyond ASCII), for "found 'X'". */
+static const char *char_at(const toml_parser *p, size_t at, char buf[8])
+{
+	size_t n = (unsigned char)p->s[at] < 0x80 ? 1 : sc_utf8_len(p->s + at);
+	memcpy(buf, p->s + at, n ? n : 1);
+	buf[n ? n : 1] = '\0';
 	return buf;
 }
 
@@ -145,8 +164,9 @@ static int end_line(toml_parser *p, const char *after)
 		skip_newline(p);
 		return 0;
 	}
-	return sc_toml_err(p, p->pos, "expected the end of the line after %s, found '%c'", after,
-			   peek(p));
+	char cb[8];
+	return sc_toml_err(p, p->pos, "expected the end of the line after %s, found '%s'", after,
+			   char_at(p, p->pos, cb));
 }
 
 static bool is_bare(char c)
@@ -320,7 +340,9 @@ static int parse_key(toml_parser *p, key *k)
 		} else if (p->pos >= p->n || at_newline(p)) {
 			return sc_toml_err(p, off, "expected a key, found the end of the line");
 		} else {
-			return sc_toml_err(p, off, "expected a key, found '%c'", c);
+			char cb[8];
+			return sc_toml_err(p, off, "expected a key, found '%s'",
+					   char_at(p, off, cb));
 		}
 		if (r == 0 && k->n == SC_TOML_MAX_DEPTH)
 			r = sc_toml_err(p, off, "a key of more than %d dotted parts",
@@ -411,10 +433,10 @@ static int descend(toml_parser *p, sc_toml_value **t, const key *k, int i, bool 
 static int keyval(toml_parser *p, sc_toml_value *t)
 {
 	key k;
-	char name[600];
+	char name[600], cb[8];
 	int r = parse_key(p, &k);
 	if (r < 0)
-		return r;
+		goto out; /* the parts read before the error */
 	for (int i = 0; i + 1 < k.n && r == 0; i++)
 		r = descend(p, &t, &k, i, false);
 	if (r < 0)
@@ -432,8 +454,8 @@ static int keyval(toml_parser *p, sc_toml_value *t)
 		if (p->pos >= p->n || at_newline(p) || peek(p) == '#')
 			r = sc_toml_err(p, p->pos, "expected '=' after the key '%s'", name);
 		else
-			r = sc_toml_err(p, p->pos, "expected '=' after the key '%s', found '%c'",
-					name, peek(p));
+			r = sc_toml_err(p, p->pos, "expected '=' after the key '%s', found '%s'",
+					name, char_at(p, p->pos, cb));
 		goto out;
 	}
 	p->pos++;
@@ -484,8 +506,10 @@ static int array(toml_parser *p, sc_toml_value *a)
 		}
 		if (p->pos >= p->n)
 			return sc_toml_err(p, open, "unterminated array: no closing ']'");
-		return sc_toml_err(
-		    p, p->pos, "expected ',' or ']' after an array's value, found '%c'", peek(p));
+		char cb[8];
+		return sc_toml_err(p, p->pos,
+				   "expected ',' or ']' after an array's value, found '%s'",
+				   char_at(p, p->pos, cb));
 	}
 }
 
@@ -521,8 +545,9 @@ static int inline_table(toml_parser *p, sc_toml_value *t)
 			return sc_toml_err(p, p->pos,
 					   "an inline table must end on its line: "
 					   "expected ',' or '}'");
-		return sc_toml_err(p, p->pos, "expected ',' or '}' in an inline table, found '%c'",
-				   peek(p));
+		char cb[8];
+		return sc_toml_err(p, p->pos, "expected ',' or '}' in an inline table, found '%s'",
+				   char_at(p, p->pos, cb));
 	}
 }
 
@@ -606,7 +631,8 @@ static int value(toml_parser *p, sc_toml_value **out)
 		r = sc_toml_err(p, at, "expected a value, found '%.*s' (a string needs quotes)",
 				(int)n, p->s + at);
 	} else {
-		r = sc_toml_err(p, at, "expected a value, found '%c'", c);
+		char cb[8];
+		r = sc_toml_err(p, at, "expected a value, found '%s'", char_at(p, at, cb));
 	}
 	if (r < 0) {
 		sc_toml_value_free(v);
@@ -626,7 +652,7 @@ static int header(toml_parser *p, sc_toml_value *root, sc_toml_value **cur)
 	char name[600];
 	int r = parse_key(p, &k);
 	if (r < 0)
-		return r;
+		goto out; /* the parts read before the error */
 	skip_ws(p);
 	if (peek(p) != ']' || (aot && p->s[p->pos + 1] != ']')) {
 		r = sc_toml_err(p, p->pos,
