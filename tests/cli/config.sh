@@ -73,6 +73,7 @@ ok "syntax errors, missing and endless files are errors naming the file (exit 1)
 ( cd "$TMP" && "$SCORCH" config init 2>"$TMP/err" ) || fail "config init exited $?"
 grep -qF "wrote scorch.toml" "$TMP/err" || fail "config init said: $(cat "$TMP/err")"
 "$SCORCH" config check "$TMP/scorch.toml" >"$TMP/out" || fail "init's file does not pass check"
+[ "$(cat "$TMP/out")" = "$TMP/scorch.toml: ok" ] || fail "init's file has notes: $(cat "$TMP/out")"
 "$SCORCH" config keys | sed -n 's/^| `\([a-z_]*\)\.\([a-z_]*\)` .*/\1 \2/p' >"$TMP/keys"
 [ "$(wc -l <"$TMP/keys")" -ge 30 ] || fail "config keys lists $(wc -l <"$TMP/keys") keys"
 while read -r sec key; do
