@@ -411,10 +411,21 @@ static int apply_section(sc_config *cfg, const sc_toml_entry *sec, const char *f
 		if (!k) {
 			const char *near = nearest(sec->key, e->key);
 			char kb[256];
-			r = note(rep, file, true, e->line, e->column,
-				 "unknown key '%s' in [%s]%s%s%s", shown(e->key, kb, sizeof(kb)),
-				 sec->key, near ? " (did you mean '" : "", near ? near : "",
-				 near ? "'?)" : "");
+			/* A near name in this section, or this very name in another. */
+			const char *home = NULL;
+			for (size_t j = 0; j < sc_config_nkeys && !home; j++)
+				if (!strcmp(sc_config_keys[j].name, e->key))
+					home = sc_config_keys[j].section;
+			char hint[256] = "";
+			if (near && home)
+				snprintf(hint, sizeof(hint), " (did you mean '%s'? [%s] has '%s')",
+					 near, home, e->key);
+			else if (near)
+				snprintf(hint, sizeof(hint), " (did you mean '%s'?)", near);
+			else if (home)
+				snprintf(hint, sizeof(hint), " (it belongs in [%s])", home);
+			r = note(rep, file, true, e->line, e->column, "unknown key '%s' in [%s]%s",
+				 shown(e->key, kb, sizeof(kb)), sec->key, hint);
 			continue;
 		}
 		char msg[512];

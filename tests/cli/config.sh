@@ -41,7 +41,7 @@ rc=0
 [ $rc = 1 ] || fail "config check bad.toml exited $rc, expected 1"
 [ ! -s "$TMP/out" ] || fail "config check bad.toml printed on stdout: $(cat "$TMP/out")"
 cat >"$TMP/want" <<WANT
-scorch config: $TMP/bad.toml:2:1: unknown key 'sample_rate' in [profiling] (did you mean 'sample_rate_hz'?)
+scorch config: $TMP/bad.toml:2:1: unknown key 'sample_rate' in [profiling] (did you mean 'sample_rate_hz'? [memory] has 'sample_rate')
 scorch config: $TMP/bad.toml:3:1: [profiling] stack_depth must be an integer, not a string
 scorch config: $TMP/bad.toml:6:1: [output] format must be one of flamegraph, pprof, folded, speedscope, chrome, not "svg"
 scorch config: $TMP/bad.toml:8:2: unknown section [reportng] (did you mean [reporting]?)

@@ -119,10 +119,14 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
     {"[profiling]\nsample_rate = 99\n",
-     "t.toml:2:1: unknown key 'sample_rate' in [profiling] (did you mean 'sample_rate_hz'?)"},
+     "t.toml:2:1: unknown key 'sample_rate' in [profiling] (did you mean 'sample_rate_hz'? [memory] has 'sample_rate')"},
     {"[profiling]\nstack_dpeth = 9\n",
      "t.toml:2:1: unknown key 'stack_dpeth' in [profiling] (did you mean 'stack_depth'?)"},
     {"[profiling]\ncolour = 1\n", "t.toml:2:1: unknown key 'colour' in [profiling]"},
+    {"[output]\nsample_rate_hz = 1\n",
+     "t.toml:2:1: unknown key 'sample_rate_hz' in [output] (it belongs in [profiling])"},
+    {"[reporting]\nenabled = true\n",
+     "t.toml:2:1: unknown key 'enabled' in [reporting] (it belongs in [profiling])"},
     {"[profilng]\nenabled = true\n",
      "t.toml:1:2: unknown section [profilng] (did you mean [profiling]?)"},
     {"[gpu]\n", "t.toml:1:2: unknown section [gpu]"},
