@@ -27,9 +27,25 @@
 void sc_toml_where(toml_parser *p, size_t off, uint32_t *line, uint32_t *col)
 {
 	if (off < p->at) {
-		p->at = 0;
-		p->line = 1;
-		p->col = 1;
+		/* Back, as from a value to its key: over that distance only (and the key's line
+		 * when a newline lies between), never from the start, or a file of many keys
+		 * would cost the square of its size. */
+		size_t nl = 0;
+		for (size_t i = off; i < p->at; i++)
+			nl += p->s[i] == '\n';
+		if (!nl) {
+			for (size_t i = off; i < p->at; i++)
+				p->col -= ((unsigned char)p->s[i] & 0xc0) != 0x80;
+		} else {
+			size_t ls = off;
+			while (ls > 0 && p->s[ls - 1] != '\n')
+				ls--;
+			p->line -= (uint32_t)nl;
+			p->col = 1;
+			for (size_t i = ls; i < off; i++)
+				p->col += ((unsigned char)p->s[i] & 0xc0) != 0x80;
+		}
+		p->at = off;
 	}
 	for (; p->at < off && p->at < p->n; p->at++) {
 		unsigned char c = (unsigned char)p->s[p->at];

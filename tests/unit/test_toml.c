@@ -502,6 +502,29 @@ static void test_many_keys(void **state)
 	assert_int_equal(sc_toml_get_int(doc->root, "k4321", &v), 0);
 	assert_int_equal(v, 4321);
 	sc_toml_free(doc);
+	/* Big documents in linear time: positions are found forward, and a key's from its
+	 * value's backward by their distance only (a rescan from the start per key made 200,000
+	 * keys take minutes, beyond this test's timeout). Many lines, then one long line. */
+	sc_strbuf big = {0};
+	for (int i = 0; i < 200000; i++)
+		sc_strbuf_addf(&big, "key_%d = { a = [%d, \"x\"] }\n", i, i);
+	assert_int_equal(sc_toml_parse(big.buf, big.len, NULL, &doc, NULL), 0);
+	const sc_toml_entry *e = sc_toml_table_get(doc->root, "key_199999", 10);
+	assert_non_null(e);
+	assert_int_equal(e->line, 200000);
+	assert_int_equal(sc_toml_get(doc->root, "key_199999.a")->column, 20);
+	sc_toml_free(doc);
+	sc_strbuf_reset(&big);
+	sc_strbuf_adds(&big, "a = [");
+	for (int i = 0; i < 200000; i++)
+		sc_strbuf_addf(&big, "{ k = %d }, ", i);
+	sc_strbuf_adds(&big, "]\n");
+	assert_int_equal(sc_toml_parse(big.buf, big.len, NULL, &doc, NULL), 0);
+	const sc_toml_value *a = sc_toml_get(doc->root, "a");
+	assert_int_equal(a->u.array.len, 200000);
+	assert_int_equal(a->u.array.items[1]->u.table.entries[0].column, 5 + 11 + 3);
+	sc_toml_free(doc);
+	sc_strbuf_release(&big);
 	sc_strbuf_adds(&sb, "k17 = 1\n");
 	sc_diag d;
 	assert_int_equal(sc_toml_parse(sb.buf, sb.len, "m.toml", &doc, &d), -EINVAL);
