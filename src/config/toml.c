@@ -643,7 +643,8 @@ int sc_toml_parse(const char *text, size_t n, const char *file, sc_toml_doc **ou
 		r = sc_toml_nomem(&p);
 		goto out;
 	}
-	memcpy(s, text, n);
+	if (n)
+		memcpy(s, text, n);
 	s[n] = '\0';
 	p.s = s;
 	doc->root->line = doc->root->column = 1;
