@@ -299,6 +299,11 @@ static int send_one(const sc_cli_push *p, const sc_cli_push_file *f, const sc_pu
 			res.status, req.grpc ? ", grpc-status 0" : "");
 		ret = 0;
 	}
+	if (ret < 0 && t->server == SC_PUSH_PARCA && res.status == 0)
+		fprintf(stderr,
+			"scorch %s: note: --parca speaks gRPC over HTTP/2; for a server or proxy "
+			"that speaks HTTP/1.1 only, add --grpc-web\n",
+			p->cmd);
 	sc_push_response_release(&res);
 	sc_push_request_release(&req);
 	return ret;

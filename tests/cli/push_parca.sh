@@ -51,5 +51,6 @@ timeout 60 "$SCORCH" push --parca "127.0.0.1:$PORT" --timeout 5 "$TMP/rec/profil
 	2>"$TMP/err3"
 rc=$?
 [ "$rc" -eq 1 ] || fail "push over HTTP/2 to an HTTP/1.1 server exited $rc, expected 1: $(cat "$TMP/err3")"
-grep -q "scorch push: .*profile.pb.gz: " "$TMP/err3" || fail "$(cat "$TMP/err3")"
-ok "HTTP/2 to an HTTP/1.1 server fails clearly: $(tail -1 "$TMP/err3" | sed 's/.*profile.pb.gz: //' | cut -c1-80)"
+grep -q "scorch push: .*profile.pb.gz: " "$TMP/err3" && grep -q "add --grpc-web" "$TMP/err3" ||
+	fail "$(cat "$TMP/err3")"
+ok "HTTP/2 to an HTTP/1.1 server fails clearly: $(tail -2 "$TMP/err3" | sed 's/.*profile.pb.gz: //' | cut -c1-80)"
