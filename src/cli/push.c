@@ -105,6 +105,7 @@ void sc_cli_push_file_release(sc_cli_push_file *f)
 		return;
 	free(f->path);
 	free(f->data);
+	free(f->sample_type_config);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -170,8 +171,14 @@ int sc_cli_push_load(const sc_cli_push *p, const char *path, sc_cli_push_file *f
 	const char *pu = sc_profile_str(prof, prof->period_type.unit);
 	if (prof->period > 0 && !strcmp(pu, "nanoseconds") && (!strcmp(pt, "cpu") || !*pt))
 		f->sample_rate = (int)(1000000000 / prof->period);
+	const char *types[SC_MAX_SAMPLE_TYPES], *units[SC_MAX_SAMPLE_TYPES];
+	for (size_t i = 0; i < prof->nsample_types; i++) {
+		types[i] = sc_profile_str(prof, prof->sample_types[i].type);
+		units[i] = sc_profile_str(prof, prof->sample_types[i].unit);
+	}
+	f->sample_type_config = sc_pyroscope_sample_type_config(types, units, prof->nsample_types);
 	sc_profile_free(prof);
-	if (!f->path) {
+	if (!f->path || !f->sample_type_config) {
 		sc_cli_error(p->cmd, -ENOMEM, "cannot read '%s'", path);
 		sc_cli_push_file_release(f);
 		return -1;
@@ -232,6 +239,8 @@ static void print_request(const sc_cli_push *p, const sc_cli_push_file *f, const
 	for (char **h = req->headers; h && *h; h++)
 		printf("  %s\n", *h);
 	printf("  body: %zu bytes holding the file's %zu bytes\n", req->n, f->n);
+	if (t->server == SC_PUSH_PYROSCOPE)
+		printf("  sample_type_config: %s\n", f->sample_type_config);
 	for (size_t i = 0; i < t->nlabels; i++)
 		printf("  label %s=%s\n", t->labels[i].name, t->labels[i].value);
 }
@@ -256,7 +265,7 @@ static void excerpt(const sc_push_response *res, char *out, size_t size)
 static int send_one(const sc_cli_push *p, const sc_cli_push_file *f, const sc_push_target *t,
 		    int64_t from, int64_t until)
 {
-	sc_push_profile prof = {f->data, f->n, from, until, f->sample_rate};
+	sc_push_profile prof = {f->data, f->n, from, until, f->sample_rate, f->sample_type_config};
 	sc_push_request req;
 	int r = sc_push_request_build(t, &prof, &req);
 	if (r < 0) {

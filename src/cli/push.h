@@ -33,6 +33,7 @@ typedef struct sc_cli_push_file {
 	char host[256];	     /* the profile's "host:" comment, or this machine's name */
 	int64_t from, until; /* the profile's own time range, UNIX seconds */
 	int sample_rate;
+	char *sample_type_config; /* for Pyroscope, from the file's sample types */
 } sc_cli_push_file;
 
 /* Checks the --label values and the URLs; prints and returns -1 when one is wrong. */

@@ -51,6 +51,8 @@ typedef struct sc_push_profile {
 	size_t n;
 	int64_t from, until; /* UNIX seconds: the time the profile covers */
 	int sample_rate;     /* Hz, 0 when unknown (Pyroscope reads the period from the file) */
+	const char
+	    *sample_type_config; /* Pyroscope: JSON for the form field of that name, or NULL */
 } sc_push_profile;
 
 /* A request ready to send; all of it owned (sc_push_request_release frees it). */
@@ -80,10 +82,20 @@ void sc_push_request_release(sc_push_request *req);
 /* pyroscope.c: the pieces, for the tests. */
 /* The /ingest URL (malloc'ed, NULL on -ENOMEM/-EINVAL with errno set). */
 char *sc_pyroscope_url(const sc_push_target *target, const sc_push_profile *profile);
-/* The multipart/form-data body holding `profile` in the field "profile", with `boundary`.
- * Returns 0 or -ENOMEM. */
+/* The multipart/form-data body holding `profile` in the field "profile" (and its
+ * sample_type_config, when set, in the field of that name), with `boundary`. Returns 0 or -ENOMEM.
+ */
 int sc_pyroscope_body(const sc_push_profile *profile, const char *boundary, uint8_t **out,
 		      size_t *n);
+
+/* Pyroscope's "sample type configuration" for a file's sample types (types[i] in units[i]), a
+ * JSON object with one member per type: units "bytes" for bytes, "objects" for counts of
+ * objects (a type ending in "_objects"), else "samples"; aggregation "average" for what is in
+ * use at a moment (a type starting with "inuse"), else "sum"; display-name the type; sampled
+ * true for time (nanoseconds) and sample counts, false for memory. Without it Pyroscope knows
+ * only Go's own types (cpu, alloc_*, inuse_*); scorch's heap and GPU types need it. Returns a
+ * malloc'ed string, or NULL with errno ENOMEM. */
+char *sc_pyroscope_sample_type_config(const char *const *types, const char *const *units, size_t n);
 
 /* parca.c: the gRPC message: a 5-byte prefix (0 = not compressed, then the length, big-endian)
  * and a WriteRawRequest with one series (the labels sorted by name, the raw profile). */

@@ -15,6 +15,7 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,15 @@ int sc_pyroscope_body(const sc_push_profile *profile, const char *boundary, uint
 			       "Content-Type: application/octet-stream\r\n\r\n",
 			       boundary);
 	r = r ?: sc_strbuf_add(&sb, profile->data, profile->n);
+	if (profile->sample_type_config)
+		r = r
+			?: sc_strbuf_addf(
+			       &sb,
+			       "\r\n--%s\r\n"
+			       "Content-Disposition: form-data; name=\"sample_type_config\"; "
+			       "filename=\"sample_type_config.json\"\r\n"
+			       "Content-Type: application/json\r\n\r\n%s",
+			       boundary, profile->sample_type_config);
 	r = r ?: sc_strbuf_addf(&sb, "\r\n--%s--\r\n", boundary);
 	if (r < 0) {
 		sc_strbuf_release(&sb);
@@ -98,4 +108,40 @@ int sc_pyroscope_body(const sc_push_profile *profile, const char *boundary, uint
 	*n = sb.len;
 	*out = (uint8_t *)sc_strbuf_detach(&sb);
 	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+char *sc_pyroscope_sample_type_config(const char *const *types, const char *const *units, size_t n)
+{
+	sc_strbuf sb = {0};
+	int r = sc_strbuf_addc(&sb, '{');
+	for (size_t i = 0; i < n && !r; i++) {
+		const char *t = types[i], *u = units[i];
+		bool bytes = !strcmp(u, "bytes");
+		bool objects = !bytes && ends_with(t, "_objects");
+		bool sampled = !strcmp(u, "nanoseconds") || !strcmp(t, "samples");
+		r = sc_strbuf_adds(&sb, i ? ",\"" : "\"");
+		r = r ?: sc_strbuf_add_json(&sb, t);
+		r = r
+			?: sc_strbuf_addf(&sb, "\":{\"units\":\"%s\",\"aggregation\":\"%s\",",
+					  bytes	    ? "bytes"
+					  : objects ? "objects"
+						    : "samples",
+					  !strncmp(t, "inuse", 5) ? "average" : "sum");
+		r = r ?: sc_strbuf_adds(&sb, "\"display-name\":\"");
+		r = r ?: sc_strbuf_add_json(&sb, t);
+		r = r ?: sc_strbuf_addf(&sb, "\",\"sampled\":%s}", sampled ? "true" : "false");
+	}
+	r = r ?: sc_strbuf_addc(&sb, '}');
+	if (r < 0) {
+		sc_strbuf_release(&sb);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return sc_strbuf_detach(&sb);
 }

@@ -2,7 +2,7 @@
 # push.sh: scorch push to Grafana Pyroscope's /ingest, checked by a loopback stand-in
 # (push_server.py): the request's path and query (app name, labels, from/until, format), the
 # multipart form's "profile" field holding the very file, which go tool pprof reads with the
-# original's total; a 500 then a 200 (one retry), a 400 with a body (quoted, exit 1), the server
+# original's total, and its "sample_type_config" describing each of the file's sample types; a 500 then a 200 (one retry), a 400 with a body (quoted, exit 1), the server
 # down (3 tries, exit 1), bad input (an error before any request), --dry-run (no request).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/push_lib.sh"
@@ -29,9 +29,25 @@ for n in (1, 2):
             sys.exit("FAIL push: request %d: %s is %r, expected %r" % (n, k, q.get(k), v))
     if r["path"] != "/ingest" or not r["content_type"].startswith("multipart/form-data"):
         sys.exit("FAIL push: request %d: %s %s" % (n, r["path"], r["content_type"]))
-    if r.get("fields") != ["profile"]:
+    if r.get("fields") != ["profile", "sample_type_config"]:
         sys.exit("FAIL push: request %d: form fields %r" % (n, r.get("fields")))
-print("ok: /ingest requests name the app, the labels and the time range")
+# Pyroscope's sample type configuration: every type of the file, with units and aggregation.
+heap = json.load(open("%s/req-1.json" % d))["sample_type_config"]
+cpu = json.load(open("%s/req-2.json" % d))["sample_type_config"]
+want_heap = {"alloc_objects": ("objects", "sum", False), "alloc_space": ("bytes", "sum", False),
+             "inuse_objects": ("objects", "average", False),
+             "inuse_space": ("bytes", "average", False),
+             "definite_space": ("bytes", "sum", False)}
+for t, (units, agg, sampled) in want_heap.items():
+    c = heap.get(t)
+    if not c or (c["units"], c["aggregation"], c["sampled"], c["display-name"]) != \
+            (units, agg, sampled, t):
+        sys.exit("FAIL push: heap sample_type_config[%s] = %r" % (t, c))
+# scorch heap's 8 types; the CPU profile made from folded stacks has samples/count only.
+if len(heap) != 8 or sorted(cpu) != ["samples"] or not cpu["samples"]["sampled"]:
+    sys.exit("FAIL push: cpu sample_type_config %r" % cpu)
+print("ok: /ingest requests name the app, the labels and the time range; "
+      "sample_type_config holds the %d heap and %d CPU sample types" % (len(heap), len(cpu)))
 PY
 # Files go in name order: heap.pb.gz, then profile.pb.gz.
 cmp -s "$TMP/s1/req-1.profile" "$TMP/rec/heap.pb.gz" || fail "request 1 does not carry heap.pb.gz"

@@ -7,7 +7,8 @@
 Listens on 127.0.0.1 on a free port and writes the port to DIR/port. Each request N (from 1) is
 checked and written down:
     DIR/req-N.json     method, path, query (parsed), content type, and for Pyroscope the
-                       multipart form's field names; for Parca the gRPC frame's flag and
+                       multipart form's field names and its sample_type_config (parsed JSON);
+                       for Parca the gRPC frame's flag and
                        length, and the WriteRawRequest's labels (decoded by the small protobuf
                        reader below), or "error" when the request could not be decoded
     DIR/req-N.profile  the profile the request carried (the form field "profile", or the
@@ -98,8 +99,11 @@ class Handler(BaseHTTPRequestHandler):
                 rec["fields"] = [p.get_param("name", header="content-disposition")
                                  for p in parts]
                 for p in parts:
-                    if p.get_param("name", header="content-disposition") == "profile":
+                    field = p.get_param("name", header="content-disposition")
+                    if field == "profile":
                         profile = p.get_payload(decode=True)
+                    elif field == "sample_type_config":
+                        rec["sample_type_config"] = json.loads(p.get_payload(decode=True))
             elif rec["content_type"].startswith("application/grpc"):
                 if len(body) < 5:
                     raise ValueError("no gRPC frame")

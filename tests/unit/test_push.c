@@ -72,6 +72,40 @@ static void test_pyroscope_body(void **state)
 	sc_push_request_release(&req);
 }
 
+static void test_pyroscope_config(void **state)
+{
+	(void)state;
+	const char *types[] = {"alloc_objects", "inuse_space", "cpu", "samples", "kernels"};
+	const char *units[] = {"count", "bytes", "nanoseconds", "count", "count"};
+	char *json = sc_pyroscope_sample_type_config(types, units, 5);
+	assert_string_equal(
+	    json,
+	    "{\"alloc_objects\":{\"units\":\"objects\",\"aggregation\":\"sum\",\"display-name\":"
+	    "\"alloc_objects\",\"sampled\":false},\"inuse_space\":{\"units\":\"bytes\","
+	    "\"aggregation\":\"average\",\"display-name\":\"inuse_space\",\"sampled\":false},"
+	    "\"cpu\":{\"units\":\"samples\",\"aggregation\":\"sum\",\"display-name\":\"cpu\","
+	    "\"sampled\":true},\"samples\":{\"units\":\"samples\",\"aggregation\":\"sum\","
+	    "\"display-name\":\"samples\",\"sampled\":true},\"kernels\":{\"units\":\"samples\","
+	    "\"aggregation\":\"sum\",\"display-name\":\"kernels\",\"sampled\":false}}");
+	free(json);
+	/* The form gets a second field holding it. */
+	sc_push_target t = {SC_PUSH_PYROSCOPE, "http://h", "app", NULL, 0};
+	sc_push_profile p = {fake_profile, sizeof(fake_profile), 1, 2, 0, "{\"x\":1}"};
+	sc_push_request req;
+	assert_int_equal(sc_push_request_build(&t, &p, &req), 0);
+	const char *b = strstr(req.content_type, "boundary=") + 9;
+	char tail[512];
+	int len =
+	    snprintf(tail, sizeof(tail),
+		     "\r\n--%s\r\nContent-Disposition: form-data; name=\"sample_type_config\"; "
+		     "filename=\"sample_type_config.json\"\r\nContent-Type: application/json"
+		     "\r\n\r\n{\"x\":1}\r\n--%s--\r\n",
+		     b, b);
+	assert_true(req.n > (size_t)len);
+	assert_memory_equal(req.body + req.n - (size_t)len, tail, (size_t)len);
+	sc_push_request_release(&req);
+}
+
 static void test_parca_frame(void **state)
 {
 	(void)state;
@@ -191,9 +225,13 @@ static void test_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pyroscope_url), cmocka_unit_test(test_pyroscope_body),
-	    cmocka_unit_test(test_parca_frame),	  cmocka_unit_test(test_grpc_web_status),
-	    cmocka_unit_test(test_labels),	  cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_pyroscope_url),
+	    cmocka_unit_test(test_pyroscope_body),
+	    cmocka_unit_test(test_pyroscope_config),
+	    cmocka_unit_test(test_parca_frame),
+	    cmocka_unit_test(test_grpc_web_status),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
