@@ -3,7 +3,8 @@
 # (push_server.py): the request's path and query (app name, labels, from/until, format), the
 # multipart form's "profile" field holding the very file, which go tool pprof reads with the
 # original's total, and its "sample_type_config" describing each of the file's sample types; a 500 then a 200 (one retry), a 400 with a body (quoted, exit 1), the server
-# down (3 tries, exit 1), bad input (an error before any request), --dry-run (no request).
+# down (3 tries, exit 1), bad input (an error before any request), --dry-run (no request),
+# HTTPS with a self-signed certificate (refused unless --insecure).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/push_lib.sh"
 make_tmp
@@ -143,3 +144,23 @@ ok "bad input: clear errors, nothing sent"
 grep -q "would POST http://127.0.0.1:$PORT/ingest?name=demo%7B" "$TMP/out11" || fail "$(cat "$TMP/out11")"
 [ "$(requests "$TMP/s6")" -eq 0 ] || fail "--dry-run sent a request"
 ok "--dry-run sends nothing"
+
+# 8. HTTPS: the certificate is verified unless --insecure.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || fail "openssl req failed"
+	start_server "$TMP/s8" --tls "$TMP/cert.pem" "$TMP/key.pem"
+	"$SCORCH" push --pyroscope "https://127.0.0.1:$PORT" --app demo "$TMP/rec/profile.pb.gz" \
+		2>"$TMP/err12"
+	rc=$?
+	[ "$rc" -eq 1 ] || fail "push to a self-signed server exited $rc, expected 1"
+	grep -q "retrying" "$TMP/err12" && fail "a certificate failure was retried: $(cat "$TMP/err12")"
+	grep -qi "certificate" "$TMP/err12" || fail "no word of the certificate: $(cat "$TMP/err12")"
+	"$SCORCH" push --insecure --pyroscope "https://127.0.0.1:$PORT" --app demo \
+		"$TMP/rec/profile.pb.gz" 2>"$TMP/err13" || fail "--insecure: $(cat "$TMP/err13")"
+	[ "$(requests "$TMP/s8")" -eq 1 ] || fail "expected 1 request over HTTPS"
+	cmp -s "$TMP/s8/req-1.profile" "$TMP/rec/profile.pb.gz" || fail "the HTTPS upload differs"
+	ok "HTTPS: a self-signed certificate is refused ($(sed 's/.*after 1 try: //' "$TMP/err12" | cut -c1-60)), --insecure sends"
+else
+	echo "note: openssl is not installed; HTTPS not checked"
+fi

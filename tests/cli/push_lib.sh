@@ -1,5 +1,6 @@
 # push_lib.sh: helpers of the push*.sh tests, sourced after lib.sh.
-#   start_server DIR [ANSWER...]  runs push_server.py (the loopback stand-in for Pyroscope and
+#   start_server DIR [--tls CERT KEY] [ANSWER...]
+#                                 runs push_server.py (the loopback stand-in for Pyroscope and
 #                                 Parca) writing into DIR; sets PORT and SRV_PID; stopped on exit
 #   stop_server                   stops it (by its pid)
 #   requests DIR                  prints how many requests arrived
@@ -18,11 +19,15 @@ stop_server()
 
 start_server()
 {
-	local dir=$1 i
+	local dir=$1 i tls=()
 	shift
+	if [ "${1:-}" = --tls ]; then
+		tls=(--tls "$2" "$3")
+		shift 3
+	fi
 	stop_server
 	mkdir -p "$dir"
-	python3 "$SRCDIR/tests/cli/push_server.py" "$dir" "$@" &
+	python3 "$SRCDIR/tests/cli/push_server.py" "${tls[@]}" "$dir" "$@" &
 	SRV_PID=$!
 	trap 'stop_server; rm -rf "$TMP"' EXIT
 	for i in $(seq 100); do

@@ -2,7 +2,7 @@
 """push_server.py: a loopback stand-in for Grafana Pyroscope's /ingest and Parca's WriteRaw
 (gRPC-Web), for the tests of `scorch push` and `scorch record --continuous`. Python stdlib only.
 
-    push_server.py DIR [ANSWER...]
+    push_server.py [--tls CERT KEY] DIR [ANSWER...]
 
 Listens on 127.0.0.1 on a free port and writes the port to DIR/port. Each request N (from 1) is
 checked and written down:
@@ -15,7 +15,8 @@ checked and written down:
                        raw_profile of the single sample)
 ANSWERs, used in turn, then 200 for every later request: "500", "429", "400:some text" (that
 status with that body), "grpc:3:bad labels" (HTTP 200 with grpc-status 3 in the trailer frame),
-"close" (drop the connection without answering).
+"close" (drop the connection without answering). With --tls the server speaks HTTPS with that
+certificate and key (PEM files).
 """
 import email.parser
 import email.policy
@@ -150,8 +151,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    args = sys.argv[1:]
     srv = HTTPServer(("127.0.0.1", 0), Handler)
-    srv.dir, srv.answers, srv.count = sys.argv[1], sys.argv[2:], 0
+    if args[:1] == ["--tls"]:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args[1], args[2])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        args = args[3:]
+    srv.dir, srv.answers, srv.count = args[0], args[1:], 0
     tmp = os.path.join(srv.dir, "port.tmp")
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))
