@@ -93,14 +93,24 @@ out:
 	return r;
 }
 
-/* Percent-decodes grpc-message (the gRPC spec encodes it so) into `msg`. */
+static int hex(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* Percent-decodes grpc-message (the gRPC spec encodes it so) into `msg`; `s` is not
+ * NUL-terminated, so nothing here may read past len. */
 static void decode_message(const char *s, size_t len, char *msg, size_t msgsize)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len && o + 1 < msgsize; i++) {
-		unsigned v;
-		if (s[i] == '%' && i + 2 < len && sscanf(s + i + 1, "%2x", &v) == 1) {
-			msg[o++] = (char)v;
+		int hi = s[i] == '%' && i + 2 < len ? hex(s[i + 1]) : -1;
+		int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+		if (lo >= 0) {
+			msg[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
 			msg[o++] = s[i];

@@ -167,6 +167,10 @@ static void test_grpc_web_status(void **state)
 	n += frame(body + n, 0x80, "grpc-status: 3\r\ngrpc-message: bad%20labels\r\n");
 	assert_int_equal(sc_parca_web_status(body, n, msg, sizeof(msg)), 3);
 	assert_string_equal(msg, "bad labels");
+	/* A message ending in a cut escape stays as it is (nothing read past the frame). */
+	n = frame(body, 0x80, "grpc-status: 13\r\ngrpc-message: 50%25 %4");
+	assert_int_equal(sc_parca_web_status(body, n, msg, sizeof(msg)), 13);
+	assert_string_equal(msg, "50% %4");
 	n = frame(body, 0x80, "Grpc-Status:0\r\n");
 	assert_int_equal(sc_parca_web_status(body, n, msg, sizeof(msg)), 0);
 	assert_string_equal(msg, "");
