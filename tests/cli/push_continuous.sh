@@ -4,10 +4,20 @@
 # each a pprof profile of the program with from/until where the next interval's from is the
 # previous until; the first upload refused (400) is reported, the next intervals go on, and the
 # exit status is 1. Then -p PID on a process that ends: the last interval is uploaded and
-# scorch stops.
+# scorch stops; a command that cannot run (127, nothing sent); usage errors (exit 2).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/push_lib.sh"
 make_tmp
+
+# Usage errors, before anything runs.
+"$SCORCH" record --continuous -p 1 2>"$TMP/e1"
+[ $? -eq 2 ] && grep -q "needs --push URL or --parca URL" "$TMP/e1" || fail "$(cat "$TMP/e1")"
+"$SCORCH" record --continuous --push http://127.0.0.1:9 --interval 0.5 -p 1 2>"$TMP/e2"
+[ $? -eq 2 ] && grep -q "interval '0.5'" "$TMP/e2" || fail "$(cat "$TMP/e2")"
+"$SCORCH" record --continuous --push http://127.0.0.1:9 2>"$TMP/e3"
+[ $? -eq 2 ] && grep -q "give -p PID or a command" "$TMP/e3" || fail "$(cat "$TMP/e3")"
+ok "usage errors: no server, a bad interval, no target"
+
 require_perf
 
 check_intervals()
@@ -58,3 +68,12 @@ pid=$!
 	>"$TMP/out2" 2>"$TMP/err2" || fail "record --continuous -p exited $?: $(cat "$TMP/err2")"
 wait "$pid"
 check_intervals "$TMP/s2" hot
+
+# A command that cannot run: its status, and nothing uploaded.
+start_server "$TMP/s3"
+"$SCORCH" record --continuous --push "http://127.0.0.1:$PORT" --interval 1 -- "$TMP/nonexistent" \
+	2>"$TMP/err3"
+rc=$?
+[ "$rc" -eq 127 ] || fail "a command that does not exist: exit $rc, expected 127: $(cat "$TMP/err3")"
+[ "$(requests "$TMP/s3")" -eq 0 ] || fail "an upload without a process"
+ok "a command that does not exist: exit 127, nothing uploaded"
