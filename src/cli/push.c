@@ -77,6 +77,17 @@ int sc_cli_push_check(const sc_cli_push *p)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < p->client.nheaders; i++) {
+		const char *h = p->client.headers[i], *colon = strchr(h, ':');
+		bool bad = !colon || colon == h || strpbrk(h, "\r\n");
+		for (const char *c = h; !bad && c < colon; c++)
+			bad = *c <= ' ' || *c >= 0x7f;
+		if (bad) {
+			sc_cli_error(p->cmd, 0, "--header '%s': expected 'NAME: VALUE' on one line",
+				     h);
+			return -1;
+		}
+	}
 	const char *urls[2] = {p->pyroscope, p->parca};
 	for (int i = 0; i < 2; i++) {
 		if (!urls[i])
@@ -238,6 +249,8 @@ static void print_request(const sc_cli_push *p, const sc_cli_push_file *f, const
 	printf("  Content-Type: %s\n", req->content_type);
 	for (char **h = req->headers; h && *h; h++)
 		printf("  %s\n", *h);
+	for (size_t i = 0; i < p->client.nheaders; i++)
+		printf("  %s\n", p->client.headers[i]);
 	printf("  body: %zu bytes holding the file's %zu bytes\n", req->n, f->n);
 	if (t->server == SC_PUSH_PYROSCOPE)
 		printf("  sample_type_config: %s\n", f->sample_type_config);
@@ -431,7 +444,7 @@ static int64_t parse_time(const char *flag, const char *s)
 int cmd_push(int argc, char **argv)
 {
 	sc_cli_push p = {.cmd = "push"};
-	sc_option_list labels = {0};
+	sc_option_list labels = {0}, headers = {0};
 	const char *from_s = NULL, *until_s = NULL;
 	double timeout = 30;
 	sc_option opts[] = {
@@ -454,6 +467,9 @@ int cmd_push(int argc, char **argv)
 				"give up on one try after SECONDS (default 30); 3 tries in all"),
 	    SC_OPT_FLAG(0, "insecure", &p.client.insecure,
 			"do not verify the server's TLS certificate"),
+	    SC_OPT_LIST('H', "header", &headers, "'NAME: VALUE'",
+			"add an HTTP header to every request (repeatable), e.g. 'X-Scope-OrgID: "
+			"team1' for a multi-tenant Pyroscope"),
 	    SC_OPT_FLAG('n', "dry-run", &p.dry_run, "print what would be sent, send nothing"),
 	    SC_OPT_END(),
 	};
@@ -474,6 +490,8 @@ int cmd_push(int argc, char **argv)
 		goto out;
 	p.labels = &labels;
 	p.client.timeout = timeout;
+	p.client.headers = headers.items;
+	p.client.nheaders = (size_t)headers.len;
 	if (!p.pyroscope && !p.parca) {
 		sc_cli_error("push", 0, "say where to: --pyroscope URL or --parca URL");
 		goto out;
@@ -522,5 +540,6 @@ out:
 	free(files);
 	free(args);
 	sc_option_list_release(&labels);
+	sc_option_list_release(&headers);
 	return ret;
 }

@@ -125,7 +125,7 @@ static bool target_alive(pid_t pid, bool ours, int *cmd_status)
 int sc_cli_record_continuous(int argc, char **argv)
 {
 	sc_cli_push p = {.cmd = "record"};
-	sc_option_list labels = {0};
+	sc_option_list labels = {0}, headers = {0};
 	const char *interval_s = "10", *pid_s = NULL;
 	bool continuous = false;
 	int freq = 0;
@@ -146,6 +146,8 @@ int sc_cli_record_continuous(int argc, char **argv)
 			     "samples per second per thread (default 1000)"),
 	    SC_OPT_FLAG(0, "insecure", &p.client.insecure,
 			"do not verify the server's TLS certificate"),
+	    SC_OPT_LIST('H', "header", &headers, "'NAME: VALUE'",
+			"add an HTTP header to every upload (repeatable), as scorch push -H"),
 	    SC_OPT_END(),
 	};
 	int argi = sc_options_parse("record", usage, opts, examples, argc, argv);
@@ -162,6 +164,8 @@ int sc_cli_record_continuous(int argc, char **argv)
 	if (interval < 0)
 		goto out;
 	p.labels = &labels;
+	p.client.headers = headers.items;
+	p.client.nheaders = (size_t)headers.len;
 	if (!p.pyroscope && !p.parca) {
 		sc_cli_error("record", 0, "--continuous needs --push URL or --parca URL");
 		goto out;
@@ -318,5 +322,6 @@ out:
 	if (dir)
 		rm_tree(dir);
 	sc_option_list_release(&labels);
+	sc_option_list_release(&headers);
 	return ret;
 }

@@ -153,6 +153,11 @@ static int try_once(CURL *h, const sc_push_client *c, const sc_push_request *req
 			goto out;
 		hdrs = next;
 	}
+	for (size_t i = 0; i < c->nheaders; i++) {
+		if (!(next = curl_slist_append(hdrs, c->headers[i])))
+			goto out;
+		hdrs = next;
+	}
 	struct sink sink = {res, 0, false};
 	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_easy_reset(h);

@@ -117,6 +117,8 @@ typedef struct sc_push_client {
 	double backoff;		/* seconds before the first retry, doubled after each (0: 0.5) */
 	bool insecure;		/* skip TLS certificate and host checks */
 	const char *user_agent; /* NULL: "scorch" */
+	const char *const *headers; /* "Name: value" lines added to every request, or NULL */
+	size_t nheaders;
 	/* Called before each retry (attempt counts from 1) with why the last try failed. */
 	void (*on_retry)(void *ctx, int attempt, int attempts, double delay, const char *why);
 	void *ctx;

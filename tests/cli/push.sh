@@ -13,7 +13,7 @@ make_profiles "$TMP/rec"
 # 1. A recording folder: both profiles, labels, explicit time range.
 start_server "$TMP/s1"
 "$SCORCH" push --pyroscope "http://127.0.0.1:$PORT/" --app demo --label env=test \
-	--label host=box1 --from 1700000000 --until 1700000010 "$TMP/rec" >"$TMP/out1" 2>"$TMP/err1" ||
+	-H 'X-Scope-OrgID: team1' --label host=box1 --from 1700000000 --until 1700000010 "$TMP/rec" >"$TMP/out1" 2>"$TMP/err1" ||
 	fail "push exited $?: $(cat "$TMP/err1")"
 [ "$(requests "$TMP/s1")" -eq 2 ] || fail "expected 2 requests, got $(requests "$TMP/s1")"
 python3 - "$TMP/s1" <<'PY' || exit 1
@@ -30,6 +30,8 @@ for n in (1, 2):
             sys.exit("FAIL push: request %d: %s is %r, expected %r" % (n, k, q.get(k), v))
     if r["path"] != "/ingest" or not r["content_type"].startswith("multipart/form-data"):
         sys.exit("FAIL push: request %d: %s %s" % (n, r["path"], r["content_type"]))
+    if r["org_id"] != "team1":
+        sys.exit("FAIL push: request %d: X-Scope-OrgID %r" % (n, r["org_id"]))
     if r.get("fields") != ["profile", "sample_type_config"]:
         sys.exit("FAIL push: request %d: form fields %r" % (n, r.get("fields")))
 # Pyroscope's sample type configuration: every type of the file, with units and aggregation.
@@ -47,7 +49,7 @@ for t, (units, agg, sampled) in want_heap.items():
 # scorch heap's 8 types; the CPU profile made from folded stacks has samples/count only.
 if len(heap) != 8 or sorted(cpu) != ["samples"] or not cpu["samples"]["sampled"]:
     sys.exit("FAIL push: cpu sample_type_config %r" % cpu)
-print("ok: /ingest requests name the app, the labels and the time range; "
+print("ok: /ingest requests name the app, the labels and the time range, carry -H; "
       "sample_type_config holds the %d heap and %d CPU sample types" % (len(heap), len(cpu)))
 PY
 # Files go in name order: heap.pb.gz, then profile.pb.gz.
@@ -135,6 +137,8 @@ mkdir "$TMP/empty"
 [ $? -eq 2 ] && grep -q "needs --app" "$TMP/err9" || fail "no --app: $(cat "$TMP/err9")"
 "$SCORCH" push --pyroscope "http://127.0.0.1:$PORT" --app x --label 'a=b,c' "$TMP/rec" 2>"$TMP/err10"
 [ $? -eq 2 ] && grep -q "label 'a=b,c'" "$TMP/err10" || fail "bad label: $(cat "$TMP/err10")"
+"$SCORCH" push --pyroscope "http://127.0.0.1:$PORT" --app x -H 'no colon' "$TMP/rec" 2>"$TMP/err11"
+[ $? -eq 2 ] && grep -q "header 'no colon'" "$TMP/err11" || fail "bad header: $(cat "$TMP/err11")"
 [ "$(requests "$TMP/s6")" -eq 0 ] || fail "a request was sent despite bad input"
 ok "bad input: clear errors, nothing sent"
 

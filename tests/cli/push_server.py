@@ -6,7 +6,8 @@
 
 Listens on 127.0.0.1 on a free port and writes the port to DIR/port. Each request N (from 1) is
 checked and written down:
-    DIR/req-N.json     method, path, query (parsed), content type, and for Pyroscope the
+    DIR/req-N.json     method, path, query (parsed), content type, the X-Scope-OrgID header
+                       (Pyroscope's tenant) or null, and for Pyroscope the
                        multipart form's field names and its sample_type_config (parsed JSON);
                        for Parca the gRPC frame's flag and
                        length, and the WriteRawRequest's labels (decoded by the small protobuf
@@ -90,7 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         rec = {"method": "POST", "path": url.path,
                "query": urllib.parse.parse_qs(url.query),
-               "content_type": self.headers.get("Content-Type", "")}
+               "content_type": self.headers.get("Content-Type", ""),
+               "org_id": self.headers.get("X-Scope-OrgID")}
         profile = None
         try:
             if rec["content_type"].startswith("multipart/form-data"):
