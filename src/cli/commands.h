@@ -17,6 +17,8 @@ int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_gpu(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 
 /* Prints "scorch CMD: MESSAGE: strerror(-err)" to stderr. */

@@ -54,7 +54,14 @@ static void on_term(int sig)
 
 static int child_spin(void)
 {
+	/* The test may send SIGTERM as soon as the console answers, which the runtime's constructor
+	 * makes possible before main: spawn_child starts us with SIGTERM blocked, so it waits for
+	 * the handler. */
 	signal(SIGTERM, on_term);
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no program spinning */
 	if (getppid() == 1)
 		return 71;
@@ -112,8 +119,17 @@ static pid_t spawn_child(const char *mode, bool console)
 		env[ne++] = "SCORCH_CONSOLE=1";
 	env[ne] = NULL;
 	char *argv[] = {"test_trace_runtime_console", "--child", (char *)mode, NULL};
+	/* SIGTERM blocked until child_spin has its handler (an exec keeps the mask). */
+	posix_spawnattr_t attr;
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	assert_int_equal(posix_spawnattr_init(&attr), 0);
+	assert_int_equal(posix_spawnattr_setsigmask(&attr, &term), 0);
+	assert_int_equal(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK), 0);
 	pid_t pid;
-	assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, env), 0);
+	assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, &attr, argv, env), 0);
+	posix_spawnattr_destroy(&attr);
 	return pid;
 }
 
