@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libdw-dev libelf-dev libprotobuf-c-dev
       protobuf-c-compiler zlib1g-dev libcmocka-dev libiberty-dev golang-go linux-perf g++ python3
-      valgrind chromium libbenchmark-dev libgoogle-perftools-dev heaptrack libuv1-dev tmux)
+      valgrind chromium libbenchmark-dev libgoogle-perftools-dev heaptrack libuv1-dev tmux
+      libcurl4-openssl-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/push.h"
 #include "cli/record_gpu.h"
 #include "cli/record_trace.h"
 #include "cli/symsummary.h"
@@ -51,6 +52,7 @@ static const char *const usage[] = {
     "scorch record [options] -p PID[,PID...] [--duration SECONDS]",
     "scorch record [options] -t TID[,TID...] [--duration SECONDS]",
     "scorch record [options] -a [--duration SECONDS] [-- COMMAND [ARGS...]]",
+    "scorch record --continuous --push URL [-p PID | -- COMMAND] (see --continuous --help)",
     NULL,
 };
 
@@ -436,6 +438,8 @@ static size_t max_depth(const sc_profile *p)
 
 int cmd_record(int argc, char **argv)
 {
+	if (sc_cli_record_is_continuous(argc, argv))
+		return sc_cli_record_continuous(argc, argv);
 	sc_record_options o;
 	sc_record_options_init(&o);
 	const char *outdir = NULL;
