@@ -92,7 +92,7 @@ struct hthr {
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
-	uint32_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
+	uint64_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
 };
 
 enum { OFF, STARTING, ON };
@@ -561,7 +561,10 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 	a->stack = stack;
 	a->flags = flags;
 	sc_shm_publish(&t->w, size_rec);
-	if (__builtin_expect(++t->nrecorded % SC_AGENT_MALLINFO_ALLOCS == 0 ||
+	uint64_t nr = ++t->nrecorded;
+	uint32_t pace =
+	    nr <= SC_AGENT_MALLINFO_LATE ? SC_AGENT_MALLINFO_ALLOCS : SC_AGENT_MALLINFO_LATE;
+	if (__builtin_expect((nr & (pace - 1)) == 0 ||
 				 now >= atomic_load_explicit(&mallinfo_due, memory_order_relaxed),
 			     0))
 		record_mallinfo(t, now);
