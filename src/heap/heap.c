@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/hashmap.h"
 #include "util/vec.h"
@@ -140,11 +141,25 @@ static void live_insert_nogrow(struct block *tab, size_t cap, const struct block
 	tab[i] = *b;
 }
 
+/* A table of cap slots. From 2 MiB up, aligned to 2 MiB and in transparent huge pages where
+ * the kernel allows: every event looks up a random slot, and with 4 KiB pages most lookups of a
+ * table that outgrows the caches missed the TLB as well. */
+static struct block *live_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct block), huge = (size_t)2 << 20;
+	if (bytes < huge)
+		return malloc(bytes);
+	struct block *tab = aligned_alloc(huge, bytes);
+	if (tab)
+		madvise(tab, bytes, MADV_HUGEPAGE); /* advice: without it, 4 KiB pages */
+	return tab;
+}
+
 static int live_insert(sc_heap *h, const struct block *b)
 {
 	if ((h->live_len + 1) * 2 > h->live_cap) {
 		size_t cap = h->live_cap ? h->live_cap * 2 : 1024;
-		struct block *tab = malloc(cap * sizeof(*tab));
+		struct block *tab = live_alloc(cap);
 		if (!tab)
 			return -ENOMEM;
 		for (size_t i = 0; i < cap; i++)
