@@ -11,7 +11,7 @@
  * Records go into the calling thread's ring of the shared file (stream.h, shm.h), in order:
  * MAP records for modules the thread meets first, a STACK record for each call stack the thread
  * meets first (interned in a per-thread table by a 64-bit hash of its addresses), then the
- * ALLOC or FREE. Events of the process are numbered by one counter (seq): a free takes its
+ * ALLOC or FREE. Events of the process are numbered by one counter (seq_line): a free takes its
  * number before the block is released and an allocation after it is obtained, so that the order
  * of the numbers is the order in which addresses changed hands between threads. When a ring is
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
@@ -101,7 +101,13 @@ static bool disabled; /* no file, or not this process (SC_AGENT_NO_INHERIT) */
 static uint32_t instance;
 static size_t depth;
 static int mode;
-static _Atomic uint64_t seq;
+/* The event counter, alone in its cache line: with two threads taking numbers the line moves
+ * between their cores at every event, and the flags every call reads (state, mode) must not move
+ * with it. */
+static struct {
+	_Alignas(64) _Atomic uint64_t n;
+	char pad[56];
+} seq_line;
 static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
 static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
@@ -264,8 +270,8 @@ static inline uint64_t take_seq(struct hthr *t)
 			atomic_store_explicit(&numbering, 1, memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
 			if (atomic_load_explicit(&numbers, memory_order_relaxed) == SINGLE) {
-				uint64_t n = atomic_load_explicit(&seq, memory_order_relaxed);
-				atomic_store_explicit(&seq, n + 1, memory_order_relaxed);
+				uint64_t n = atomic_load_explicit(&seq_line.n, memory_order_relaxed);
+				atomic_store_explicit(&seq_line.n, n + 1, memory_order_relaxed);
 				atomic_store_explicit(&numbering, 0, memory_order_release);
 				return n;
 			}
@@ -274,7 +280,7 @@ static inline uint64_t take_seq(struct hthr *t)
 			return take_seq(t);
 		}
 	}
-	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	return atomic_fetch_add_explicit(&seq_line.n, 1, memory_order_relaxed);
 }
 
 static void after_fork_child(void)
@@ -286,7 +292,7 @@ static void after_fork_child(void)
 		return;
 	}
 	instance = sc_shm_new_instance();
-	atomic_store(&seq, 0);
+	atomic_store(&seq_line.n, 0);
 	uint32_t parent_tid = self ? self->tid : 0;
 	numbering_begin(self);
 	if (self)
@@ -301,7 +307,7 @@ bool sc_heapagent_quiesce(uint32_t *inst, uint64_t *events)
 		return false;
 	busy = 1;
 	*inst = instance;
-	*events = atomic_load(&seq);
+	*events = atomic_load(&seq_line.n);
 	return true;
 }
 
