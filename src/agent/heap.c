@@ -111,6 +111,7 @@ static struct {
 static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
 static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
+static bool short_records;    /* scorch reads ALLOC_SHORT (SC_AGENT_HEAP_SHORT) */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
 static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
@@ -270,7 +271,8 @@ static inline uint64_t take_seq(struct hthr *t)
 			atomic_store_explicit(&numbering, 1, memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
 			if (atomic_load_explicit(&numbers, memory_order_relaxed) == SINGLE) {
-				uint64_t n = atomic_load_explicit(&seq_line.n, memory_order_relaxed);
+				uint64_t n =
+				    atomic_load_explicit(&seq_line.n, memory_order_relaxed);
 				atomic_store_explicit(&seq_line.n, n + 1, memory_order_relaxed);
 				atomic_store_explicit(&numbering, 0, memory_order_release);
 				return n;
@@ -344,6 +346,7 @@ static void start(void)
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
+	short_records = sc_shm_hdr->flags & SC_AGENT_HEAP_SHORT;
 	sc_tsc_init();
 	usable_from_header = usable_check();
 	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
@@ -553,25 +556,47 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 		    (uint64_t)(uintptr_t)p); /* full: the block stays live for the reader */
 	}
 	uint32_t stack = stack_id(t, r);
-	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
-	unsigned char *at = room(t, size_rec);
-	if (!at)
-		return;
-	sc_agent_rec *rec = (sc_agent_rec *)at;
-	sc_agent_alloc *a = (sc_agent_alloc *)(rec + 1);
-	rec->type = SC_AGENT_REC_ALLOC;
-	rec->reserved = 0;
-	rec->size = size_rec;
-	a->seq = take_seq(t);
-	uint64_t now = event_ns(t);
-	a->time = now;
-	a->addr = (uint64_t)(uintptr_t)p;
-	a->size = size;
-	a->usable = usable_of(p);
-	a->weight = weight;
-	a->stack = stack;
-	a->flags = flags;
-	sc_shm_publish(&t->w, size_rec);
+	size_t usable = usable_of(p);
+	uint64_t now;
+	if (short_records && !sample_bytes && size <= UINT32_MAX && usable >= size &&
+	    usable - size <= UINT32_MAX) {
+		uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc_short);
+		unsigned char *at = room(t, size_rec);
+		if (!at)
+			return;
+		sc_agent_rec *rec = (sc_agent_rec *)at;
+		sc_agent_alloc_short *a = (sc_agent_alloc_short *)(rec + 1);
+		rec->type = SC_AGENT_REC_ALLOC_SHORT;
+		rec->reserved = (uint16_t)flags;
+		rec->size = size_rec;
+		a->seq = take_seq(t);
+		a->time = now = event_ns(t);
+		a->addr = (uint64_t)(uintptr_t)p;
+		a->size = (uint32_t)size;
+		a->slack = (uint32_t)(usable - size);
+		a->stack = stack;
+		a->reserved = 0;
+		sc_shm_publish(&t->w, size_rec);
+	} else {
+		uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
+		unsigned char *at = room(t, size_rec);
+		if (!at)
+			return;
+		sc_agent_rec *rec = (sc_agent_rec *)at;
+		sc_agent_alloc *a = (sc_agent_alloc *)(rec + 1);
+		rec->type = SC_AGENT_REC_ALLOC;
+		rec->reserved = 0;
+		rec->size = size_rec;
+		a->seq = take_seq(t);
+		a->time = now = event_ns(t);
+		a->addr = (uint64_t)(uintptr_t)p;
+		a->size = size;
+		a->usable = usable;
+		a->weight = weight;
+		a->stack = stack;
+		a->flags = flags;
+		sc_shm_publish(&t->w, size_rec);
+	}
 	uint64_t nr = ++t->nrecorded;
 	uint32_t pace =
 	    nr <= SC_AGENT_MALLINFO_LATE ? SC_AGENT_MALLINFO_ALLOCS : SC_AGENT_MALLINFO_LATE;

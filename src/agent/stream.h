@@ -51,6 +51,7 @@ enum {
 
 /* sc_agent_header.flags */
 #define SC_AGENT_NO_INHERIT 1u /* forked children and threads created later are not sampled */
+#define SC_AGENT_HEAP_SHORT 2u /* scorch reads ALLOC_SHORT records: the heap agent writes them */
 
 /* The exit scan (leak kinds, src/agent/heap_scan.c): a process of the command that exits
  * normally claims a slot (FREE -> CLAIMING -> ASKED, with instance, pid and seq: the number of
@@ -231,6 +232,18 @@ typedef struct sc_agent_alloc {
 	uint32_t stack;		     /* STACK id of the stream, 0 = unknown */
 	uint32_t flags;		     /* SC_AGENT_ALLOC_* */
 } sc_agent_alloc;
+
+/* An allocation in 48 bytes instead of ALLOC's 72 (sc_agent_header.flags has SC_AGENT_HEAP_SHORT):
+ * not sampled (its weight is its size), size and usable - size below 2^32. rec.reserved holds its
+ * SC_AGENT_ALLOC_* flags. Heap records added later take numbers from 32 (16-31: the GPU's). */
+#define SC_AGENT_REC_ALLOC_SHORT 32u
+typedef struct sc_agent_alloc_short {
+	uint64_t seq, time;
+	uint64_t addr;
+	uint32_t size, slack; /* requested; usable - requested */
+	uint32_t stack;	      /* STACK id of the stream, 0 = unknown */
+	uint32_t reserved;
+} sc_agent_alloc_short;
 
 typedef struct sc_agent_free {
 	uint64_t seq, time;
