@@ -71,6 +71,10 @@ struct sc_heap {
 	sc_heap_point points[SC_HEAP_TIMELINE_POINTS];
 	uint64_t width; /* ns per point */
 	size_t npoints; /* up to the last point touched */
+	/* The last point found: times in [pt_lo, pt_hi) (relative to t0) are its own, without the
+	 * divisions (most events fall in the previous event's point). pt_hi 0: none. */
+	uint64_t pt_lo, pt_hi;
+	size_t pt_i;
 
 	sc_heap_totals t;
 
@@ -296,6 +300,8 @@ static void merge_point(sc_heap_point *into, const sc_heap_point *a, const sc_he
 static sc_heap_point *point_at(sc_heap *h, uint64_t time)
 {
 	uint64_t rel = time - h->t0;
+	if (rel >= h->pt_lo && rel < h->pt_hi)
+		return &h->points[h->pt_i];
 	while (rel / h->width >= SC_HEAP_TIMELINE_POINTS) {
 		/* Halve the resolution: points 2i and 2i+1 become point i. */
 		for (size_t i = 0; i < SC_HEAP_TIMELINE_POINTS / 2; i++)
@@ -307,6 +313,9 @@ static sc_heap_point *point_at(sc_heap *h, uint64_t time)
 	size_t i = (size_t)(rel / h->width);
 	if (i + 1 > h->npoints)
 		h->npoints = i + 1;
+	h->pt_i = i;
+	h->pt_lo = i * h->width;
+	h->pt_hi = h->pt_lo + h->width;
 	return &h->points[i];
 }
 
