@@ -56,8 +56,9 @@ struct sc_heap {
 	sc_hashmap thread_index; /* hash(tid) -> thread index */
 
 	/* the last thread and site looked up: runs of events from one thread or one stack skip the
-	 * hash tables */
+	 * hash tables; and the thread before the last (two threads taking turns skip them too) */
 	size_t last_thread, last_site; /* index + 1, 0 = none */
+	size_t prev_thread;
 
 	uint64_t epoch; /* bumped at each new global maximum */
 	uint64_t heap_bytes, heap_blocks;
@@ -239,8 +240,15 @@ static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 {
 	if (h->last_thread && h->threads.data[h->last_thread - 1].tid == tid)
 		return &h->threads.data[h->last_thread - 1];
+	if (h->prev_thread && h->threads.data[h->prev_thread - 1].tid == tid) {
+		size_t i = h->prev_thread;
+		h->prev_thread = h->last_thread;
+		h->last_thread = i;
+		return &h->threads.data[i - 1];
+	}
 	uint64_t hash = sc_hash_u64((uint64_t)tid + 1), v;
 	if (sc_hashmap_get(&h->thread_index, hash, thread_eq, &tid, h, &v)) {
+		h->prev_thread = h->last_thread;
 		h->last_thread = v + 1;
 		return &h->threads.data[v];
 	}
@@ -253,6 +261,7 @@ static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 		h->threads.len--;
 		return NULL;
 	}
+	h->prev_thread = h->last_thread;
 	h->last_thread = h->threads.len;
 	return &h->threads.data[h->threads.len - 1];
 }
