@@ -24,6 +24,7 @@
 #include "util/vec.h"
 
 #define EMPTY_SITE UINT32_MAX
+#define SITE_CACHE 1024u /* a power of two */
 
 struct block {
 	uint64_t addr, size, time;
@@ -51,6 +52,12 @@ struct sc_heap {
 
 	SC_VEC(sc_heap_site) sites;
 	sc_hashmap site_index; /* hash(stack) -> site index */
+	/* In front of it, direct-mapped by stack: interleaved stacks (threads, call paths taking
+	 * turns) find their site without the hash table's probe. */
+	struct {
+		sc_stack_id stack;
+		uint32_t site1; /* site index + 1, 0: empty */
+	} site_cache[SITE_CACHE];
 
 	SC_VEC(struct thread) threads;
 	sc_hashmap thread_index; /* hash(tid) -> thread index */
@@ -212,9 +219,16 @@ static int64_t site_for(sc_heap *h, sc_stack_id stack)
 {
 	if (h->last_site && h->sites.data[h->last_site - 1].stack == stack)
 		return (int64_t)(h->last_site - 1);
+	size_t c = (size_t)stack & (SITE_CACHE - 1);
+	if (h->site_cache[c].site1 && h->site_cache[c].stack == stack) {
+		h->last_site = h->site_cache[c].site1;
+		return (int64_t)(h->last_site - 1);
+	}
 	uint64_t hash = sc_hash_u64(stack), v;
 	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
 		h->last_site = v + 1;
+		h->site_cache[c].stack = stack;
+		h->site_cache[c].site1 = (uint32_t)(v + 1);
 		return (int64_t)v;
 	}
 	if (h->sites.len >= EMPTY_SITE)
@@ -227,6 +241,8 @@ static int64_t site_for(sc_heap *h, sc_stack_id stack)
 		return -ENOMEM;
 	}
 	h->last_site = h->sites.len;
+	h->site_cache[c].stack = stack;
+	h->site_cache[c].site1 = (uint32_t)h->sites.len;
 	return (int64_t)(h->sites.len - 1);
 }
 
