@@ -524,11 +524,12 @@ static void record_mallinfo(struct hthr *t, uint64_t now)
 	if (sc_shm_hdr->minor < 1)
 		return;
 	struct mallinfo2 mi = mallinfo2();
-	/* A call that walked long free lists: the next by time waits 100 times as long (the time
-	 * rule's share of the run stays under 1%). */
+	/* A call that walked long free lists: the next by time waits 1000 times as long (the time
+	 * rule's share of the run's wall time stays under 0.1%: of its CPU time too when other
+	 * processes keep it waiting; the count rule's calls then give the statistics' pace). */
 	uint64_t took = event_ns(t) - now;
-	if (took > SC_AGENT_MALLINFO_NS / 100)
-		atomic_store_explicit(&mallinfo_due, now + 100 * took, memory_order_relaxed);
+	if (took > SC_AGENT_MALLINFO_NS / 1000)
+		atomic_store_explicit(&mallinfo_due, now + 1000 * took, memory_order_relaxed);
 	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_mallinfo);
 	unsigned char *at = room(t, size);
 	if (!at)

@@ -255,7 +255,7 @@ typedef struct sc_agent_free {
  * every SC_AGENT_MALLINFO_ALLOCS recorded allocations of the thread, whichever comes first; past
  * its SC_AGENT_MALLINFO_LATE-th recorded allocation, every SC_AGENT_MALLINFO_LATE instead (each
  * call walks the allocator's free lists: at the early pace, 3% of an allocation-bound run); and by
- * time, after a call that took d > SC_AGENT_MALLINFO_NS / 100, no sooner than 100 d. */
+ * time, after a call that took d > SC_AGENT_MALLINFO_NS / 1000, no sooner than 1000 d. */
 #define SC_AGENT_MALLINFO_NS	 50000000ull
 #define SC_AGENT_MALLINFO_ALLOCS 4096u
 #define SC_AGENT_MALLINFO_LATE	 65536u
