@@ -52,11 +52,10 @@ struct sc_heap {
 
 	SC_VEC(sc_heap_site) sites;
 	sc_hashmap site_index; /* hash(stack) -> site index */
-	/* In front of it, direct-mapped by stack: interleaved stacks (threads, call paths taking
-	 * turns) find their site without the hash table's probe. */
+	/* in front of it, direct-mapped by stack: stack -> site index + 1 (0: empty) */
 	struct {
 		sc_stack_id stack;
-		uint32_t site1; /* site index + 1, 0: empty */
+		uint32_t site1;
 	} site_cache[SITE_CACHE];
 
 	SC_VEC(struct thread) threads;
@@ -64,8 +63,7 @@ struct sc_heap {
 
 	/* the last thread and site looked up: runs of events from one thread or one stack skip the
 	 * hash tables; and the thread before the last (two threads taking turns skip them too) */
-	size_t last_thread, last_site; /* index + 1, 0 = none */
-	size_t prev_thread;
+	size_t last_thread, last_site, prev_thread; /* index + 1, 0 = none */
 
 	uint64_t epoch; /* bumped at each new global maximum */
 	uint64_t heap_bytes, heap_blocks;
@@ -77,12 +75,9 @@ struct sc_heap {
 	sc_heap_bucket lifetimes[SC_HEAP_LIFETIME_BUCKETS];
 
 	sc_heap_point points[SC_HEAP_TIMELINE_POINTS];
-	uint64_t width; /* ns per point */
-	size_t npoints; /* up to the last point touched */
-	/* The last point found: times in [pt_lo, pt_hi) (relative to t0) are its own, without the
-	 * divisions (most events fall in the previous event's point). pt_hi 0: none. */
-	uint64_t pt_lo, pt_hi;
-	size_t pt_i;
+	uint64_t width;		     /* ns per point */
+	size_t npoints;		     /* up to the last point touched */
+	uint64_t pt_lo, pt_hi, pt_i; /* the last point found, for times in [pt_lo, pt_hi) from t0 */
 
 	sc_heap_totals t;
 
@@ -153,9 +148,8 @@ static void live_insert_nogrow(struct block *tab, size_t cap, const struct block
 	tab[i] = *b;
 }
 
-/* A table of cap slots. From 2 MiB up, aligned to 2 MiB and in transparent huge pages where
- * the kernel allows: every event looks up a random slot, and with 4 KiB pages most lookups of a
- * table that outgrows the caches missed the TLB as well. */
+/* A table of cap slots; from 2 MiB up in transparent huge pages where the kernel allows (each
+ * event looks up a random slot: with 4 KiB pages it missed the TLB as well as the cache). */
 static struct block *live_alloc(size_t cap)
 {
 	size_t bytes = cap * sizeof(struct block), huge = (size_t)2 << 20;
@@ -220,30 +214,23 @@ static int64_t site_for(sc_heap *h, sc_stack_id stack)
 	if (h->last_site && h->sites.data[h->last_site - 1].stack == stack)
 		return (int64_t)(h->last_site - 1);
 	size_t c = (size_t)stack & (SITE_CACHE - 1);
-	if (h->site_cache[c].site1 && h->site_cache[c].stack == stack) {
-		h->last_site = h->site_cache[c].site1;
-		return (int64_t)(h->last_site - 1);
-	}
 	uint64_t hash = sc_hash_u64(stack), v;
-	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
-		h->last_site = v + 1;
-		h->site_cache[c].stack = stack;
-		h->site_cache[c].site1 = (uint32_t)(v + 1);
-		return (int64_t)v;
+	if (h->site_cache[c].site1 && h->site_cache[c].stack == stack) {
+		v = h->site_cache[c].site1 - 1;
+	} else if (!sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
+		sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
+		if (h->sites.len >= EMPTY_SITE || sc_vec_push(&h->sites, s) < 0)
+			return -ENOMEM;
+		v = h->sites.len - 1;
+		if (sc_hashmap_put(&h->site_index, hash, v) < 0) {
+			h->sites.len--;
+			return -ENOMEM;
+		}
 	}
-	if (h->sites.len >= EMPTY_SITE)
-		return -ENOMEM;
-	sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
-	if (sc_vec_push(&h->sites, s) < 0)
-		return -ENOMEM;
-	if (sc_hashmap_put(&h->site_index, hash, h->sites.len - 1) < 0) {
-		h->sites.len--;
-		return -ENOMEM;
-	}
-	h->last_site = h->sites.len;
 	h->site_cache[c].stack = stack;
-	h->site_cache[c].site1 = (uint32_t)h->sites.len;
-	return (int64_t)(h->sites.len - 1);
+	h->site_cache[c].site1 = (uint32_t)(v + 1);
+	h->last_site = v + 1;
+	return (int64_t)v;
 }
 
 static bool thread_eq(uint64_t value, const void *key, const void *ctx)
