@@ -11,7 +11,7 @@
  * Records go into the calling thread's ring of the shared file (stream.h, shm.h), in order:
  * MAP records for modules the thread meets first, a STACK record for each call stack the thread
  * meets first (interned in a per-thread table by a 64-bit hash of its addresses), then the
- * ALLOC or FREE. Events of the process are numbered by one counter (seq): a free takes its
+ * ALLOC or FREE. Events of the process are numbered by one counter (seq_line): a free takes its
  * number before the block is released and an allocation after it is obtained, so that the order
  * of the numbers is the order in which addresses changed hands between threads. When a ring is
  * full the thread waits for scorch to drain it (allocations are never dropped: a heap profile with
@@ -60,11 +60,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXPORT	      __attribute__((visibility("default")))
-#define MAX_DEPTH     256
-#define TABLE_BITS    16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
-#define TABLE_SIZE    (1u << TABLE_BITS)
-#define TRACES	      64 /* walks the unwinder keeps (unwind_local.h, "Reuse"): 10 KiB each */
+#define EXPORT	   __attribute__((visibility("default")))
+#define MAX_DEPTH  256
+#define TABLE_BITS 16 /* stacks a thread remembers: 64 Ki, then it forgets and re-announces */
+#define TABLE_SIZE (1u << TABLE_BITS)
+/* Walks the unwinder keeps (unwind_local.h, "Reuse"): 10 KiB each, touched as used. With 64 (32
+ * sets of two, by the first frame's pc and sp), heap_churn's 24 first frames overfilled a set in
+ * about one run in three, depending on where the stack was mapped. */
+#define TRACES	      256
 #define WAIT_LIMIT_NS 10000000000ull
 
 extern void *__libc_malloc(size_t);
@@ -92,7 +95,7 @@ struct hthr {
 	uint64_t pcs[2][MAX_DEPTH + 8]; /* this allocation's stack and the previous one's */
 	uint32_t cur;			/* the index of this allocation's in pcs */
 	uint32_t last_n, last_id;	/* the previous stack: frames and STACK id (0: none) */
-	uint32_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
+	uint64_t nrecorded; /* allocations recorded, for the allocator statistics' pace */
 };
 
 enum { OFF, STARTING, ON };
@@ -101,10 +104,17 @@ static bool disabled; /* no file, or not this process (SC_AGENT_NO_INHERIT) */
 static uint32_t instance;
 static size_t depth;
 static int mode;
-static _Atomic uint64_t seq;
+/* The event counter, alone in its cache line: with two threads taking numbers the line moves
+ * between their cores at every event, and the flags every call reads (state, mode) must not move
+ * with it. */
+static struct {
+	_Alignas(64) _Atomic uint64_t n;
+	char pad[56];
+} seq_line;
 static pthread_key_t thr_key;
 static uint64_t sample_bytes; /* 0: every allocation */
 static bool no_reuse;	      /* SCORCH_HEAP_NO_REUSE set: every walk steps every frame (tests) */
+static bool short_records;    /* scorch reads ALLOC_SHORT (SC_AGENT_HEAP_SHORT) */
 
 /* Sampling: the recorded blocks' addresses, open addressing, 0 = empty, 1 = deleted. */
 static _Atomic uint64_t mallinfo_due; /* when a thread next takes the allocator statistics */
@@ -264,8 +274,9 @@ static inline uint64_t take_seq(struct hthr *t)
 			atomic_store_explicit(&numbering, 1, memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
 			if (atomic_load_explicit(&numbers, memory_order_relaxed) == SINGLE) {
-				uint64_t n = atomic_load_explicit(&seq, memory_order_relaxed);
-				atomic_store_explicit(&seq, n + 1, memory_order_relaxed);
+				uint64_t n =
+				    atomic_load_explicit(&seq_line.n, memory_order_relaxed);
+				atomic_store_explicit(&seq_line.n, n + 1, memory_order_relaxed);
 				atomic_store_explicit(&numbering, 0, memory_order_release);
 				return n;
 			}
@@ -274,7 +285,7 @@ static inline uint64_t take_seq(struct hthr *t)
 			return take_seq(t);
 		}
 	}
-	return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+	return atomic_fetch_add_explicit(&seq_line.n, 1, memory_order_relaxed);
 }
 
 static void after_fork_child(void)
@@ -286,7 +297,7 @@ static void after_fork_child(void)
 		return;
 	}
 	instance = sc_shm_new_instance();
-	atomic_store(&seq, 0);
+	atomic_store(&seq_line.n, 0);
 	uint32_t parent_tid = self ? self->tid : 0;
 	numbering_begin(self);
 	if (self)
@@ -301,7 +312,7 @@ bool sc_heapagent_quiesce(uint32_t *inst, uint64_t *events)
 		return false;
 	busy = 1;
 	*inst = instance;
-	*events = atomic_load(&seq);
+	*events = atomic_load(&seq_line.n);
 	return true;
 }
 
@@ -338,6 +349,7 @@ static void start(void)
 	}
 	depth = sc_shm_hdr->max_depth < MAX_DEPTH ? sc_shm_hdr->max_depth : MAX_DEPTH;
 	sample_bytes = sc_shm_hdr->sample_bytes;
+	short_records = sc_shm_hdr->flags & SC_AGENT_HEAP_SHORT;
 	sc_tsc_init();
 	usable_from_header = usable_check();
 	const char *nr = getenv("SCORCH_HEAP_NO_REUSE");
@@ -512,6 +524,12 @@ static void record_mallinfo(struct hthr *t, uint64_t now)
 	if (sc_shm_hdr->minor < 1)
 		return;
 	struct mallinfo2 mi = mallinfo2();
+	/* A call that walked long free lists: the next by time waits 1000 times as long (the time
+	 * rule's share of the run's wall time stays under 0.1%: of its CPU time too when other
+	 * processes keep it waiting; the count rule's calls then give the statistics' pace). */
+	uint64_t took = event_ns(t) - now;
+	if (took > SC_AGENT_MALLINFO_NS / 1000)
+		atomic_store_explicit(&mallinfo_due, now + 1000 * took, memory_order_relaxed);
 	uint32_t size = sizeof(sc_agent_rec) + sizeof(sc_agent_mallinfo);
 	unsigned char *at = room(t, size);
 	if (!at)
@@ -542,26 +560,51 @@ static void record_alloc(void *p, size_t size, uint32_t flags, const sc_lu_regs 
 		    (uint64_t)(uintptr_t)p); /* full: the block stays live for the reader */
 	}
 	uint32_t stack = stack_id(t, r);
-	uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
-	unsigned char *at = room(t, size_rec);
-	if (!at)
-		return;
-	sc_agent_rec *rec = (sc_agent_rec *)at;
-	sc_agent_alloc *a = (sc_agent_alloc *)(rec + 1);
-	rec->type = SC_AGENT_REC_ALLOC;
-	rec->reserved = 0;
-	rec->size = size_rec;
-	a->seq = take_seq(t);
-	uint64_t now = event_ns(t);
-	a->time = now;
-	a->addr = (uint64_t)(uintptr_t)p;
-	a->size = size;
-	a->usable = usable_of(p);
-	a->weight = weight;
-	a->stack = stack;
-	a->flags = flags;
-	sc_shm_publish(&t->w, size_rec);
-	if (__builtin_expect(++t->nrecorded % SC_AGENT_MALLINFO_ALLOCS == 0 ||
+	size_t usable = usable_of(p);
+	uint64_t now;
+	if (short_records && !sample_bytes && size <= UINT32_MAX && usable >= size &&
+	    usable - size <= UINT32_MAX) {
+		uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc_short);
+		unsigned char *at = room(t, size_rec);
+		if (!at)
+			return;
+		sc_agent_rec *rec = (sc_agent_rec *)at;
+		sc_agent_alloc_short *a = (sc_agent_alloc_short *)(rec + 1);
+		rec->type = SC_AGENT_REC_ALLOC_SHORT;
+		rec->reserved = (uint16_t)flags;
+		rec->size = size_rec;
+		a->seq = take_seq(t);
+		a->time = now = event_ns(t);
+		a->addr = (uint64_t)(uintptr_t)p;
+		a->size = (uint32_t)size;
+		a->slack = (uint32_t)(usable - size);
+		a->stack = stack;
+		a->reserved = 0;
+		sc_shm_publish(&t->w, size_rec);
+	} else {
+		uint32_t size_rec = sizeof(sc_agent_rec) + sizeof(sc_agent_alloc);
+		unsigned char *at = room(t, size_rec);
+		if (!at)
+			return;
+		sc_agent_rec *rec = (sc_agent_rec *)at;
+		sc_agent_alloc *a = (sc_agent_alloc *)(rec + 1);
+		rec->type = SC_AGENT_REC_ALLOC;
+		rec->reserved = 0;
+		rec->size = size_rec;
+		a->seq = take_seq(t);
+		a->time = now = event_ns(t);
+		a->addr = (uint64_t)(uintptr_t)p;
+		a->size = size;
+		a->usable = usable;
+		a->weight = weight;
+		a->stack = stack;
+		a->flags = flags;
+		sc_shm_publish(&t->w, size_rec);
+	}
+	uint64_t nr = ++t->nrecorded;
+	uint32_t pace =
+	    nr <= SC_AGENT_MALLINFO_LATE ? SC_AGENT_MALLINFO_ALLOCS : SC_AGENT_MALLINFO_LATE;
+	if (__builtin_expect((nr & (pace - 1)) == 0 ||
 				 now >= atomic_load_explicit(&mallinfo_due, memory_order_relaxed),
 			     0))
 		record_mallinfo(t, now);

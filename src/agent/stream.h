@@ -52,6 +52,7 @@ enum {
 
 /* sc_agent_header.flags */
 #define SC_AGENT_NO_INHERIT 1u /* forked children and threads created later are not sampled */
+#define SC_AGENT_HEAP_SHORT 2u /* scorch reads ALLOC_SHORT records: the heap agent writes them */
 
 /* The exit scan (leak kinds, src/agent/heap_scan.c): a process of the command that exits
  * normally claims a slot (FREE -> CLAIMING -> ASKED, with instance, pid and seq: the number of
@@ -252,6 +253,18 @@ typedef struct sc_agent_alloc {
 	uint32_t flags;		     /* SC_AGENT_ALLOC_* */
 } sc_agent_alloc;
 
+/* An allocation in 48 bytes instead of ALLOC's 72 (sc_agent_header.flags has SC_AGENT_HEAP_SHORT):
+ * not sampled (its weight is its size), size and usable - size below 2^32. rec.reserved holds its
+ * SC_AGENT_ALLOC_* flags. Heap records added later take numbers from 32 (16-31: the GPU's). */
+#define SC_AGENT_REC_ALLOC_SHORT 32u
+typedef struct sc_agent_alloc_short {
+	uint64_t seq, time;
+	uint64_t addr;
+	uint32_t size, slack; /* requested; usable - requested */
+	uint32_t stack;	      /* STACK id of the stream, 0 = unknown */
+	uint32_t reserved;
+} sc_agent_alloc_short;
+
 typedef struct sc_agent_free {
 	uint64_t seq, time;
 	uint64_t addr;
@@ -259,9 +272,13 @@ typedef struct sc_agent_free {
 
 /* The allocator's own statistics (glibc's mallinfo2), taken by the heap agent from an allocating
  * thread at its first recorded allocation, then every SC_AGENT_MALLINFO_NS of the process or
- * every SC_AGENT_MALLINFO_ALLOCS recorded allocations of the thread, whichever comes first. */
+ * every SC_AGENT_MALLINFO_ALLOCS recorded allocations of the thread, whichever comes first; past
+ * its SC_AGENT_MALLINFO_LATE-th recorded allocation, every SC_AGENT_MALLINFO_LATE instead (each
+ * call walks the allocator's free lists: at the early pace, 3% of an allocation-bound run); and by
+ * time, after a call that took d > SC_AGENT_MALLINFO_NS / 1000, no sooner than 1000 d. */
 #define SC_AGENT_MALLINFO_NS	 50000000ull
 #define SC_AGENT_MALLINFO_ALLOCS 4096u
+#define SC_AGENT_MALLINFO_LATE	 65536u
 typedef struct sc_agent_mallinfo {
 	uint64_t time;	   /* CLOCK_MONOTONIC ns */
 	uint64_t arena;	   /* bytes of the heap segments the allocator took from the system */

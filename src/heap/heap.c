@@ -18,11 +18,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/hashmap.h"
 #include "util/vec.h"
 
 #define EMPTY_SITE UINT32_MAX
+#define SITE_CACHE 1024u /* a power of two */
 
 struct block {
 	uint64_t addr, size, time;
@@ -50,13 +52,18 @@ struct sc_heap {
 
 	SC_VEC(sc_heap_site) sites;
 	sc_hashmap site_index; /* hash(stack) -> site index */
+	/* in front of it, direct-mapped by stack: stack -> site index + 1 (0: empty) */
+	struct {
+		sc_stack_id stack;
+		uint32_t site1;
+	} site_cache[SITE_CACHE];
 
 	SC_VEC(struct thread) threads;
 	sc_hashmap thread_index; /* hash(tid) -> thread index */
 
 	/* the last thread and site looked up: runs of events from one thread or one stack skip the
-	 * hash tables */
-	size_t last_thread, last_site; /* index + 1, 0 = none */
+	 * hash tables; and the thread before the last (two threads taking turns skip them too) */
+	size_t last_thread, last_site, prev_thread; /* index + 1, 0 = none */
 
 	uint64_t epoch; /* bumped at each new global maximum */
 	uint64_t heap_bytes, heap_blocks;
@@ -68,8 +75,9 @@ struct sc_heap {
 	sc_heap_bucket lifetimes[SC_HEAP_LIFETIME_BUCKETS];
 
 	sc_heap_point points[SC_HEAP_TIMELINE_POINTS];
-	uint64_t width; /* ns per point */
-	size_t npoints; /* up to the last point touched */
+	uint64_t width;		     /* ns per point */
+	size_t npoints;		     /* up to the last point touched */
+	uint64_t pt_lo, pt_hi, pt_i; /* the last point found, for times in [pt_lo, pt_hi) from t0 */
 
 	sc_heap_totals t;
 
@@ -140,11 +148,24 @@ static void live_insert_nogrow(struct block *tab, size_t cap, const struct block
 	tab[i] = *b;
 }
 
+/* A table of cap slots; from 2 MiB up in transparent huge pages where the kernel allows (each
+ * event looks up a random slot: with 4 KiB pages it missed the TLB as well as the cache). */
+static struct block *live_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct block), huge = (size_t)2 << 20;
+	if (bytes < huge)
+		return malloc(bytes);
+	struct block *tab = aligned_alloc(huge, bytes);
+	if (tab)
+		madvise(tab, bytes, MADV_HUGEPAGE); /* advice: without it, 4 KiB pages */
+	return tab;
+}
+
 static int live_insert(sc_heap *h, const struct block *b)
 {
 	if ((h->live_len + 1) * 2 > h->live_cap) {
 		size_t cap = h->live_cap ? h->live_cap * 2 : 1024;
-		struct block *tab = malloc(cap * sizeof(*tab));
+		struct block *tab = live_alloc(cap);
 		if (!tab)
 			return -ENOMEM;
 		for (size_t i = 0; i < cap; i++)
@@ -192,22 +213,24 @@ static int64_t site_for(sc_heap *h, sc_stack_id stack)
 {
 	if (h->last_site && h->sites.data[h->last_site - 1].stack == stack)
 		return (int64_t)(h->last_site - 1);
+	size_t c = (size_t)stack & (SITE_CACHE - 1);
 	uint64_t hash = sc_hash_u64(stack), v;
-	if (sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
-		h->last_site = v + 1;
-		return (int64_t)v;
+	if (h->site_cache[c].site1 && h->site_cache[c].stack == stack) {
+		v = h->site_cache[c].site1 - 1;
+	} else if (!sc_hashmap_get(&h->site_index, hash, site_eq, &stack, h, &v)) {
+		sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
+		if (h->sites.len >= EMPTY_SITE || sc_vec_push(&h->sites, s) < 0)
+			return -ENOMEM;
+		v = h->sites.len - 1;
+		if (sc_hashmap_put(&h->site_index, hash, v) < 0) {
+			h->sites.len--;
+			return -ENOMEM;
+		}
 	}
-	if (h->sites.len >= EMPTY_SITE)
-		return -ENOMEM;
-	sc_heap_site s = {.stack = stack, .epoch_ = h->epoch};
-	if (sc_vec_push(&h->sites, s) < 0)
-		return -ENOMEM;
-	if (sc_hashmap_put(&h->site_index, hash, h->sites.len - 1) < 0) {
-		h->sites.len--;
-		return -ENOMEM;
-	}
-	h->last_site = h->sites.len;
-	return (int64_t)(h->sites.len - 1);
+	h->site_cache[c].stack = stack;
+	h->site_cache[c].site1 = (uint32_t)(v + 1);
+	h->last_site = v + 1;
+	return (int64_t)v;
 }
 
 static bool thread_eq(uint64_t value, const void *key, const void *ctx)
@@ -220,8 +243,15 @@ static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 {
 	if (h->last_thread && h->threads.data[h->last_thread - 1].tid == tid)
 		return &h->threads.data[h->last_thread - 1];
+	if (h->prev_thread && h->threads.data[h->prev_thread - 1].tid == tid) {
+		size_t i = h->prev_thread;
+		h->prev_thread = h->last_thread;
+		h->last_thread = i;
+		return &h->threads.data[i - 1];
+	}
 	uint64_t hash = sc_hash_u64((uint64_t)tid + 1), v;
 	if (sc_hashmap_get(&h->thread_index, hash, thread_eq, &tid, h, &v)) {
+		h->prev_thread = h->last_thread;
 		h->last_thread = v + 1;
 		return &h->threads.data[v];
 	}
@@ -234,6 +264,7 @@ static struct thread *thread_for(sc_heap *h, uint32_t tid, bool add)
 		h->threads.len--;
 		return NULL;
 	}
+	h->prev_thread = h->last_thread;
 	h->last_thread = h->threads.len;
 	return &h->threads.data[h->threads.len - 1];
 }
@@ -281,6 +312,8 @@ static void merge_point(sc_heap_point *into, const sc_heap_point *a, const sc_he
 static sc_heap_point *point_at(sc_heap *h, uint64_t time)
 {
 	uint64_t rel = time - h->t0;
+	if (rel >= h->pt_lo && rel < h->pt_hi)
+		return &h->points[h->pt_i];
 	while (rel / h->width >= SC_HEAP_TIMELINE_POINTS) {
 		/* Halve the resolution: points 2i and 2i+1 become point i. */
 		for (size_t i = 0; i < SC_HEAP_TIMELINE_POINTS / 2; i++)
@@ -292,6 +325,9 @@ static sc_heap_point *point_at(sc_heap *h, uint64_t time)
 	size_t i = (size_t)(rel / h->width);
 	if (i + 1 > h->npoints)
 		h->npoints = i + 1;
+	h->pt_i = i;
+	h->pt_lo = i * h->width;
+	h->pt_hi = h->pt_lo + h->width;
 	return &h->points[i];
 }
 

@@ -289,6 +289,22 @@ static int on_record(void *ctx, uint32_t i, const sc_agent_ring *ring, const sc_
 		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
 		return place(h, in, a->seq, &e);
 	}
+	case SC_AGENT_REC_ALLOC_SHORT: {
+		const sc_agent_alloc_short *a = (const sc_agent_alloc_short *)body;
+		if (len < sizeof(*a) || !a->addr) {
+			h->f.corrupt++;
+			return 0;
+		}
+		e.time = a->time;
+		e.kind = SC_HEAP_ALLOC;
+		e.realloc = rec->reserved & SC_AGENT_ALLOC_REALLOC;
+		e.addr = a->addr;
+		e.size = a->size;
+		e.usable = (uint64_t)a->size + a->slack;
+		e.stack =
+		    a->stack && a->stack <= st->stacks.len ? st->stacks.data[a->stack - 1] : 0;
+		return place(h, in, a->seq, &e);
+	}
 	case SC_AGENT_REC_FREE: {
 		const sc_agent_free *fr = (const sc_agent_free *)body;
 		if (len < sizeof(*fr)) {
@@ -448,7 +464,7 @@ int sc_heaprec_run(const sc_heaprec_options *o, const char *agent, sc_profile *p
 	hdr->unwind = o->callgraph == SC_RECORD_CG_FP	   ? SC_AGENT_UNWIND_FP
 		      : o->callgraph == SC_RECORD_CG_DWARF ? SC_AGENT_UNWIND_DWARF
 							   : SC_AGENT_UNWIND_AUTO;
-	hdr->flags = o->inherit ? 0 : SC_AGENT_NO_INHERIT;
+	hdr->flags = (o->inherit ? 0 : SC_AGENT_NO_INHERIT) | SC_AGENT_HEAP_SHORT;
 	hdr->sample_bytes = o->sample_bytes;
 	hdr->minor = SC_AGENT_MINOR;
 	hdr->scorch_pid = (uint32_t)getpid();

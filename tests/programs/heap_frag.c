@@ -5,8 +5,8 @@
  *   usage: heap_frag         (no arguments; writes "heap_frag: done" on stdout, exits 0)
  *
  * scorch heap's agent takes the allocator's statistics at a thread's first recorded allocation
- * and at every 4096th (SC_AGENT_MALLINFO_ALLOCS), besides every 50 ms. This program allocates
- * nothing before main (no stdio), so:
+ * and at every 4096th (SC_AGENT_MALLINFO_ALLOCS) up to its 65536th, besides every 50 ms. This
+ * program allocates nothing before main (no stdio), so:
  *   fill        16384 blocks of 4096 B = 67,108,864 B requested, all kept: the statistics taken at
  *               its 16384th allocation see them all in use: at least 64 MiB in use (each chunk
  *               holds 4096 B and a header), held >= in use;
