@@ -36,6 +36,7 @@ static const struct command commands[] = {
     {"heap", cmd_heap, "track every allocation of a command: leaks, peak, allocation sites"},
     {"trace", cmd_trace,
      "collect the spans, counters and marks of a program linked with libscorch"},
+    {"gpu", cmd_gpu, "GPU metrics over a command's run: utilization, memory, power (NVML)"},
     {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"console", cmd_console, "live view of a running instrumented program (SCORCH_CONSOLE=1)"},
