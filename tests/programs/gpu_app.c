@@ -39,7 +39,7 @@ static char host[4 << 20];
 __attribute__((noinline)) void upload(CUdeviceptr d)
 {
 	CHECK(cuMemcpyHtoD(d, host, sizeof(host))); /* HtoD: 4194304 bytes, 0.5 ms */
-	CHECK(cuMemsetD8(d, 0, 4096));		     /* memset: 4096 bytes, 0.1 ms */
+	CHECK(cuMemsetD8(d, 0, 4096));		    /* memset: 4096 bytes, 0.1 ms */
 }
 
 __attribute__((noinline)) void step_a(CUstream s)

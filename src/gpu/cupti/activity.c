@@ -31,9 +31,13 @@ int sc_cupti_init(sc_cupti *d, sc_profile *p)
 	memset(d, 0, sizeof(*d));
 	d->p = p;
 	sc_addrspace_init(&d->as, p);
-	if (!p->nsample_types && (sc_profile_add_sample_type(p, "gpu_time", "nanoseconds") < 0 ||
-				  sc_profile_add_sample_type(p, "kernels", "count") < 0))
-		return -ENOMEM;
+	if (!p->nsample_types) {
+		int64_t def = sc_profile_intern(p, "gpu_time");
+		if (def < 0 || sc_profile_add_sample_type(p, "gpu_time", "nanoseconds") < 0 ||
+		    sc_profile_add_sample_type(p, "kernels", "count") < 0)
+			return -ENOMEM;
+		p->default_sample_type = (sc_str)def;
+	}
 	return 0;
 }
 

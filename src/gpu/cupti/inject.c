@@ -275,6 +275,19 @@ static __attribute__((noinline)) void walk(struct cthr *t)
 		n = 0;
 	n = sc_shm_drop_own(t->pcs, n);
 	n = drop_cupti(t->pcs, n);
+	/* The driver's (or runtime's) own frames under the API function: only the outermost of
+	 * the innermost module's run is kept, the function the program called. */
+	uint64_t ms, me;
+	void *lm;
+	if (n > 1 && sc_lu_module(t->pcs[0], &ms, &me, &lm) == 0) {
+		int k = 1;
+		while (k < n && t->pcs[k] >= ms && t->pcs[k] < me)
+			k++;
+		if (k > 1) {
+			memmove(t->pcs, t->pcs + k - 1, 8u * (size_t)(n - k + 1));
+			n -= k - 1;
+		}
+	}
 	/* Return addresses but the first frame's pc: the reader subtracts 1 from all alike, and a
 	 * pc inside a function stays inside it. */
 	if ((size_t)n > depth)

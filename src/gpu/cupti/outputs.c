@@ -34,7 +34,9 @@
  * "correlation":N,"registers":16}} on tid SC_CUPTI_GPU_TID + device << 20 + stream, named by a
  * "thread_name" event "GPU 0 stream 7"; copies ("cat":"memcpy", name "memcpy HtoD", args bytes)
  * and memsets ("cat":"memset") on the same tracks; synchronizations ("cat":"sync") on their
- * stream's track. ts and dur in microseconds with three decimals, CLOCK_MONOTONIC.
+ * stream's track (a context's, which has none, on "GPU context synchronization"; a
+ * synchronization names no device: device 0's tracks). ts and dur in microseconds with three
+ * decimals, CLOCK_MONOTONIC.
  */
 #include "gpu/cupti/outputs.h"
 
@@ -388,7 +390,10 @@ static int stream_track(sc_strbuf *out, size_t *nevents, sc_hashmap *named, uint
 {
 	char name[64];
 	*tid = stream_tid(device, stream);
-	snprintf(name, sizeof(name), "GPU %u stream %u", device, stream);
+	if (stream == UINT32_MAX) /* a context's synchronization: no stream */
+		snprintf(name, sizeof(name), "GPU context synchronization");
+	else
+		snprintf(name, sizeof(name), "GPU %u stream %u", device, stream);
 	return name_track(out, nevents, named, pid, *tid, name);
 }
 

@@ -249,14 +249,16 @@ struct call {
 	CUpti_CallbackId cbid;
 };
 
-static void api(struct call *c, CUpti_ApiCallbackSite site)
+/* Not inlined, as the real driver's internals: frames of the driver under the API function
+ * that libscorch-cupti.so must leave out of the launch stacks. */
+static __attribute__((noinline)) void api(struct call *c, CUpti_ApiCallbackSite site)
 {
 	c->d.callbackSite = site;
 	if (g.cb && g.domains[CUPTI_CB_DOMAIN_DRIVER_API])
 		g.cb(g.cb_data, CUPTI_CB_DOMAIN_DRIVER_API, c->cbid, &c->d);
 }
 
-static void enter(struct call *c, CUpti_CallbackId cbid, const char *name)
+static __attribute__((noinline)) void enter(struct call *c, CUpti_CallbackId cbid, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	c->cbid = cbid;
@@ -410,8 +412,10 @@ static void copy(struct call *c, int which, uint8_t kind, size_t bytes, CUstream
 	memset(&r, 0, sizeof(r));
 	r.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
 	r.copyKind = kind;
-	r.srcKind = which == 0 ? CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE : CUPTI_ACTIVITY_MEMORY_KIND_DEVICE;
-	r.dstKind = which == 1 ? CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE : CUPTI_ACTIVITY_MEMORY_KIND_DEVICE;
+	r.srcKind =
+	    which == 0 ? CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE : CUPTI_ACTIVITY_MEMORY_KIND_DEVICE;
+	r.dstKind =
+	    which == 1 ? CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE : CUPTI_ACTIVITY_MEMORY_KIND_DEVICE;
 	r.bytes = bytes;
 	r.streamId = stream_id(s);
 	place(r.streamId, g.copy_ns[which], &r.start, &r.end);

@@ -49,16 +49,16 @@ EXPORT CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind kind)
 	return CUPTI_SUCCESS;
 }
 
-EXPORT CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(
-    CUpti_BuffersCallbackRequestFunc funcBufferRequested,
-    CUpti_BuffersCallbackCompleteFunc funcBufferCompleted)
+EXPORT CUptiResult CUPTIAPI
+cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc funcBufferRequested,
+			       CUpti_BuffersCallbackCompleteFunc funcBufferCompleted)
 {
 	scfake_buffers(funcBufferRequested, funcBufferCompleted);
 	return CUPTI_SUCCESS;
 }
 
-EXPORT CUptiResult CUPTIAPI cuptiActivityRegisterTimestampCallback(
-    CUpti_TimestampCallbackFunc funcTimestamp)
+EXPORT CUptiResult CUPTIAPI
+cuptiActivityRegisterTimestampCallback(CUpti_TimestampCallbackFunc funcTimestamp)
 {
 	return scfake_timestamp_callback(funcTimestamp) ? CUPTI_ERROR_NOT_SUPPORTED : CUPTI_SUCCESS;
 }
@@ -87,8 +87,7 @@ EXPORT CUptiResult CUPTIAPI cuptiActivityGetNextRecord(uint8_t *buffer, size_t v
 	if (at >= validBufferSizeBytes)
 		return CUPTI_ERROR_MAX_LIMIT_REACHED;
 	CUpti_Activity *a = (CUpti_Activity *)(buffer + at);
-	if (!scfake_record_size(a->kind) ||
-	    at + scfake_record_size(a->kind) > validBufferSizeBytes)
+	if (!scfake_record_size(a->kind) || at + scfake_record_size(a->kind) > validBufferSizeBytes)
 		return CUPTI_ERROR_INVALID_KIND;
 	*record = a;
 	return CUPTI_SUCCESS;
