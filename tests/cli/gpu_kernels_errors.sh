@@ -6,7 +6,7 @@
 #   - CUPTI dropped records: a warning with the count (also in kernels.json);
 #   - the program crashes (abort) after step_b's launches: what was handed over is kept (axpy's
 #     3 kernels, every API call and launch stack), reduce's kernels are lost, and it says so;
-#   - a command that never starts CUDA: its line.
+#   - a command that never starts CUDA: its line; no CUDA driver at all: its line.
 set -u
 . "$(dirname "$0")/lib.sh"
 make_tmp
@@ -72,8 +72,18 @@ assert n == 5, n
 	fail "crash: the profile lost step_a's kernels"
 ok "a crash: what was handed over is kept, the rest named as lost"
 
-SCORCH_FAKE_CUDA="$SCRIPT" "$SCORCH" gpu -q -o "$TMP/nocuda" -- true >/dev/null 2>"$TMP/nocuda.err"
+LD_LIBRARY_PATH="$FAKE" "$SCORCH" gpu -q -o "$TMP/nocuda" -- true >/dev/null 2>"$TMP/nocuda.err"
 [ $? = 0 ] || fail "no CUDA: exit status"
 grep -q '^scorch gpu: no process of the command started CUDA with libscorch-cupti.so' "$TMP/nocuda.err" ||
 	fail "no CUDA: $(cat "$TMP/nocuda.err")"
 ok "a command without CUDA: its line"
+
+# No driver at all (this machine's case; not where a real libcuda.so.1 is installed).
+if ! ls /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/lib64/libcuda.so.1 /usr/lib/libcuda.so.1 \
+	/lib/x86_64-linux-gnu/libcuda.so.1 /lib64/libcuda.so.1 /usr/lib/wsl/lib/libcuda.so.1 \
+	/usr/local/nvidia/lib64/libcuda.so.1 /usr/lib/nvidia/libcuda.so.1 >/dev/null 2>&1; then
+	LD_LIBRARY_PATH= "$SCORCH" gpu -q -o "$TMP/nodrv" -- true >/dev/null 2>"$TMP/nodrv.err"
+	grep -q '^scorch gpu: no CUDA driver (libcuda.so.1) on this machine' "$TMP/nodrv.err" ||
+		fail "no driver: $(cat "$TMP/nodrv.err")"
+	ok "no CUDA driver: its line"
+fi

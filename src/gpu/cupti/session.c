@@ -8,7 +8,36 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Whether the CUDA driver's library is where the loader would find it: LD_LIBRARY_PATH, then
+ * the folders distributions and NVIDIA's installers put it in (the loader's cache is not read:
+ * a library only it knows is missed, and the note then blames the command instead). */
+static bool driver_present(void)
+{
+	char path[PATH_MAX];
+	const char *env = getenv("LD_LIBRARY_PATH");
+	for (const char *d = env; d && *d;) {
+		const char *colon = strchr(d, ':');
+		int len = colon ? (int)(colon - d) : (int)strlen(d);
+		snprintf(path, sizeof(path), "%.*s/libcuda.so.1", len, d);
+		if (len && access(path, R_OK) == 0)
+			return true;
+		d += len + (colon ? 1 : 0);
+	}
+	static const char *const dirs[] = {
+	    "/usr/lib/x86_64-linux-gnu", "/usr/lib64",	   "/usr/lib",
+	    "/lib/x86_64-linux-gnu",	 "/lib64",	   "/usr/lib/wsl/lib",
+	    "/usr/local/nvidia/lib64",	 "/usr/lib/nvidia"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/libcuda.so.1", dirs[i]);
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
 
 const char *const sc_cupti_file_names[SC_CUPTI_FILES] = {"kernels.txt", "kernels.json",
 							 "gpu.pb.gz"};
@@ -51,11 +80,17 @@ int sc_cupti_session_finish(sc_cupti_session *s, bool exited)
 	int r = sc_cupti_finish(&s->dec);
 	sc_cupti_warnings(&s->dec, exited, s->warnings, sizeof(s->warnings));
 	const sc_cupti *d = &s->dec;
-	if (s->on && !d->started && !d->no_cupti[0] && !d->cupti_error[0] && !s->warnings[0])
-		snprintf(s->warnings, sizeof(s->warnings),
-			 "no process of the command started CUDA with %s (no cuInit, or a "
-			 "CUDA_INJECTION64_PATH of its own): no kernel trace",
-			 SC_CUPTI_LIB);
+	if (s->on && !d->started && !d->no_cupti[0] && !d->cupti_error[0] && !s->warnings[0]) {
+		if (!driver_present())
+			snprintf(s->warnings, sizeof(s->warnings),
+				 "no CUDA driver (libcuda.so.1) on this machine, and no process of "
+				 "the command started CUDA: no kernel trace");
+		else
+			snprintf(s->warnings, sizeof(s->warnings),
+				 "no process of the command started CUDA with %s (no cuInit, or a "
+				 "CUDA_INJECTION64_PATH of its own): no kernel trace",
+				 SC_CUPTI_LIB);
+	}
 	return r;
 }
 
