@@ -155,15 +155,21 @@ static struct cthr *thr_get(void)
 	return t;
 }
 
-/* Room for a record of `size` bytes; with `wait`, up to WAIT_LIMIT_MS for scorch to drain. */
+/* Room for a record of `size` bytes; with `wait`, up to WAIT_LIMIT_MS for scorch to drain. A wait
+ * that ran out means scorch is not draining (gone, or stopped): no record waits after it, so a
+ * program whose scorch died is not held WAIT_LIMIT_MS per record at its exit. */
 static void *room(struct cthr *t, uint32_t size, bool wait)
 {
+	static _Atomic bool gave_up;
 	void *at = sc_shm_reserve(&t->w, size);
-	for (int i = 0; !at && wait && t->w.ring && i < WAIT_LIMIT_MS; i++) {
+	int i = 0;
+	for (; !at && wait && t->w.ring && !atomic_load(&gave_up) && i < WAIT_LIMIT_MS; i++) {
 		struct timespec ms = {0, 1000000};
 		nanosleep(&ms, NULL);
 		at = sc_shm_reserve(&t->w, size);
 	}
+	if (!at && i == WAIT_LIMIT_MS)
+		atomic_store(&gave_up, true);
 	if (!at)
 		atomic_fetch_add(&lost_total, 1);
 	return at;
@@ -479,6 +485,7 @@ static void put_activity(struct cthr *t, const CUpti_Activity *a)
 static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *buffer, size_t size,
 				      size_t valid)
 {
+	int was_busy = busy; /* the flush at exit calls it on its own thread, busy */
 	busy = 1;
 	struct cthr *t = thr_get();
 	CUpti_Activity *a = NULL;
@@ -489,7 +496,7 @@ static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *b
 		atomic_fetch_add(&dropped_total, dropped);
 	(void)size;
 	sc_shm_pages_free(buffer, BUFFER_BYTES);
-	busy = 0;
+	busy = was_busy;
 }
 
 static void at_exit(void)
