@@ -579,11 +579,12 @@ static bool load_cupti(void)
 	return true;
 }
 
-#define CHECK(call)                                                                                \
+/* Calls CUPTI's function f (through p_f) with the arguments that follow; names it on failure. */
+#define CHECK(f, ...)                                                                              \
 	do {                                                                                       \
-		CUptiResult r_ = (call);                                                           \
+		CUptiResult r_ = p_##f(__VA_ARGS__);                                               \
 		if (r_ != CUPTI_SUCCESS) {                                                         \
-			cupti_error(#call, r_);                                                    \
+			cupti_error(#f, r_);                                                       \
 			goto fail;                                                                 \
 		}                                                                                  \
 	} while (0)
@@ -617,9 +618,9 @@ EXPORT int InitializeInjection(void)
 	if (!load_cupti())
 		goto fail;
 	CUpti_SubscriberHandle sub;
-	CHECK(p_cuptiSubscribe(&sub, api_cb, NULL));
-	CHECK(p_cuptiEnableDomain(1, sub, CUPTI_CB_DOMAIN_DRIVER_API));
-	CHECK(p_cuptiEnableDomain(1, sub, CUPTI_CB_DOMAIN_RUNTIME_API));
+	CHECK(cuptiSubscribe, &sub, api_cb, NULL);
+	CHECK(cuptiEnableDomain, 1, sub, CUPTI_CB_DOMAIN_DRIVER_API);
+	CHECK(cuptiEnableDomain, 1, sub, CUPTI_CB_DOMAIN_RUNTIME_API);
 	clock_offset = 0;
 	if (!p_cuptiActivityRegisterTimestampCallback ||
 	    p_cuptiActivityRegisterTimestampCallback(timestamp_cb) != CUPTI_SUCCESS) {
@@ -630,11 +631,11 @@ EXPORT int InitializeInjection(void)
 			clock_offset = (int64_t)(before / 2 + after / 2) - (int64_t)c;
 		}
 	}
-	CHECK(p_cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed));
-	CHECK(p_cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL));
-	CHECK(p_cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY));
-	CHECK(p_cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMSET));
-	CHECK(p_cuptiActivityEnable(CUPTI_ACTIVITY_KIND_SYNCHRONIZATION));
+	CHECK(cuptiActivityRegisterCallbacks, buffer_requested, buffer_completed);
+	CHECK(cuptiActivityEnable, CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL);
+	CHECK(cuptiActivityEnable, CUPTI_ACTIVITY_KIND_MEMCPY);
+	CHECK(cuptiActivityEnable, CUPTI_ACTIVITY_KIND_MEMSET);
+	CHECK(cuptiActivityEnable, CUPTI_ACTIVITY_KIND_SYNCHRONIZATION);
 	if (p_cuptiActivityFlushPeriod)
 		p_cuptiActivityFlushPeriod(FLUSH_MS);
 	uint32_t version = 0;
