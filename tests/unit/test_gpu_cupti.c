@@ -10,7 +10,8 @@
  *              most registers and shared memory; copies by kind with bytes and time;
  *   api        API calls: the version suffix dropped from names, thread and correlation kept;
  *   corrupt    records too short, a name without its NUL, an end before the start, an unknown
- *              copy op: counted and skipped;
+ *              copy op: counted and skipped; work without times (unfinished at a forced
+ *              flush) counted apart;
  *   statuses   each status of the library becomes its warning line; STARTED without FLUSHED
  *              says what a crash lost;
  *   chrome     the trace events: thread names of the stream tracks, durations in microseconds.
@@ -192,12 +193,12 @@ static void test_tables(void **state)
 	sc_cupti d;
 	assert_int_equal(sc_cupti_init(&d, p), 0);
 	sc_agent_ring g = ring(1, 100, 101);
-	feed_kernel(&d, &g, "k", 1, 0, 1000, 1, 32, 8, 7);
-	feed_kernel(&d, &g, "k", 2, 0, 3000, 1, 32, 24, 7);
-	feed_kernel(&d, &g, "k", 3, 0, 2000, 2, 32, 8, 7);
+	feed_kernel(&d, &g, "k", 1, 500, 1000, 1, 32, 8, 7);
+	feed_kernel(&d, &g, "k", 2, 500, 3000, 1, 32, 24, 7);
+	feed_kernel(&d, &g, "k", 3, 500, 2000, 2, 32, 8, 7);
 	for (int i = 0; i < 4; i++)
-		feed_kernel(&d, &g, "k", 4, 0, 2000, 10 + i, 32, 8, 7); /* 5 shapes in all */
-	feed_kernel(&d, &g, "big", 5, 0, 100000, 1, 1, 1, 7);
+		feed_kernel(&d, &g, "k", 4, 500, 2000, 10 + i, 32, 8, 7); /* 5 shapes in all */
+	feed_kernel(&d, &g, "big", 5, 500, 100000, 1, 1, 1, 7);
 	feed_copy(&d, &g, SC_AGENT_GPU_MEMCPY, 1, 1000, 100, 6);
 	feed_copy(&d, &g, SC_AGENT_GPU_MEMCPY, 1, 3000, 300, 6);
 	feed_copy(&d, &g, SC_AGENT_GPU_MEMSET, 0, 64, 10, 6);
@@ -302,10 +303,21 @@ static void test_corrupt(void **state)
 	assert_int_equal(
 	    sc_cupti_record(&d, NULL, &r, rec(SC_AGENT_REC_GPU_COPY, &c, sizeof(c), NULL)), 0);
 	assert_int_equal(d.corrupt, 6);
+	k.start = 0; /* unfinished at a forced flush: no times */
+	k.end = 0;
+	assert_int_equal(
+	    sc_cupti_record(&d, NULL, &r, rec(SC_AGENT_REC_GPU_KERNEL, &k, sizeof(k), "x")), 0);
+	c.op = SC_AGENT_GPU_MEMCPY;
+	c.start = c.end = 0;
+	assert_int_equal(
+	    sc_cupti_record(&d, NULL, &r, rec(SC_AGENT_REC_GPU_COPY, &c, sizeof(c), NULL)), 0);
+	assert_int_equal(d.incomplete, 2);
 	assert_int_equal(d.kernels.len + d.apis.len + d.copies.len + d.launches.len, 0);
 	char w[1024];
 	sc_cupti_warnings(&d, true, w, sizeof(w));
-	assert_string_equal(w, "6 GPU records made no sense and were skipped");
+	assert_string_equal(w, "2 kernels or copies had not finished when CUPTI's buffers were "
+			       "flushed (no times): left out\n"
+			       "6 GPU records made no sense and were skipped");
 	sc_cupti_release(&d);
 	sc_profile_free(p);
 }

@@ -156,6 +156,10 @@ static int on_kernel(sc_cupti *d, const sc_agent_ring *r, const sc_agent_rec *re
 		d->corrupt++;
 		return 0;
 	}
+	if (!k->start || !k->end) { /* not finished at a forced flush: CUPTI gives no times */
+		d->incomplete++;
+		return 0;
+	}
 	int64_t s = sc_profile_intern(d->p, name);
 	char *dm = sc_demangle(name);
 	int64_t ds = dm ? sc_profile_intern(d->p, dm) : s;
@@ -185,6 +189,10 @@ static int on_copy(sc_cupti *d, const sc_agent_ring *r, const sc_agent_rec *rec)
 	if (rec->size < sizeof(*rec) + sizeof(*c) || c->end < c->start ||
 	    (c->op != SC_AGENT_GPU_MEMCPY && c->op != SC_AGENT_GPU_MEMSET)) {
 		d->corrupt++;
+		return 0;
+	}
+	if (!c->start || !c->end) {
+		d->incomplete++;
 		return 0;
 	}
 	sc_cupti_copy x = {.start = c->start,
@@ -446,6 +454,10 @@ void sc_cupti_warnings(const sc_cupti *d, bool exited, char *buf, size_t size)
 		    "copies after the last flush); API calls and launch stacks are complete\n",
 		    exited ? "a process ended without its flush at exit"
 			   : "the command did not exit normally");
+	if (d->incomplete)
+		ADD("%llu kernels or copies had not finished when CUPTI's buffers were flushed (no "
+		    "times): left out\n",
+		    (unsigned long long)d->incomplete);
 	if (d->corrupt)
 		ADD("%llu GPU records made no sense and were skipped\n",
 		    (unsigned long long)d->corrupt);

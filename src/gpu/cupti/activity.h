@@ -87,6 +87,7 @@ typedef struct sc_cupti {
 	uint64_t dropped;      /* activity records CUPTI dropped */
 	uint64_t lost;	       /* records the library could not write */
 	uint64_t corrupt;      /* records that made no sense */
+	uint64_t incomplete;   /* kernels and copies without times (unfinished at a forced flush) */
 	char no_cupti[512];    /* the first NO_CUPTI text, or "" */
 	char cupti_error[512]; /* the first CUPTI_ERROR text, or "" */
 	uint32_t cupti_error_code;
