@@ -21,6 +21,7 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/record_gpu.h"
 #include "cli/record_trace.h"
 #include "cli/symsummary.h"
 #include "formats/folded.h"
@@ -441,7 +442,7 @@ int cmd_record(int argc, char **argv)
 	int top = 10, freq = 0, count = 0;
 	double duration = 0;
 	bool no_kernel = false, no_children = false, no_inherit = false, inherit = false,
-	     quiet = false, g = false, all_cpus = false, trace = false;
+	     quiet = false, g = false, all_cpus = false, trace = false, gpu = false;
 	const char *call_graph = NULL, *pids = NULL, *tids = NULL, *event = NULL, *mode = NULL,
 		   *backend = NULL;
 	pid_t *ids = NULL;
@@ -495,6 +496,9 @@ int cmd_record(int argc, char **argv)
 	    SC_OPT_FLAG(0, "trace", &trace,
 			"also collect the spans of a command linked with libscorch, on the same "
 			"clock: trace.json and spans.* beside the profile (perf backend)"),
+	    SC_OPT_FLAG(0, "gpu", &gpu,
+			"also sample the NVML metrics of every GPU every 100 ms, on the same "
+			"clock: metrics.csv, gpu.svg and counters in trace.json (docs/gpu.md)"),
 	    SC_OPT_STR(0, "backend", &backend, "NAME",
 		       "perf (perf events), signal (a preloaded sampler using CPU-time timers: "
 		       "no privileges, user space only) or auto (default: perf, and signal "
@@ -696,6 +700,7 @@ int cmd_record(int argc, char **argv)
 	sc_outdir dir = {0};
 	sc_record_result res = {0};
 	sc_record_trace rt = {0};
+	sc_record_gpu rg = {0};
 	int rc = 1;
 	sc_profile *p = sc_profile_new();
 	if (!p) {
@@ -721,6 +726,8 @@ int cmd_record(int argc, char **argv)
 	 * these; counted from the end of the recording. */
 	finish_signals_install(&dir);
 	if (trace && sc_record_trace_start(&rt) < 0)
+		goto out;
+	if (gpu && sc_record_gpu_start(&rg, o.argv != NULL) < 0)
 		goto out;
 	bool used_signal = be == B_SIGNAL;
 	if (used_signal) {
@@ -750,6 +757,10 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
+	if (gpu && sc_record_gpu_stop(&rg, p) < 0 && r == 0) {
+		r = -EIO;
+		snprintf(res.err, sizeof(res.err), "--gpu: the GPU samples were lost");
+	}
 	if (trace && sc_record_trace_stop(&rt, p) < 0 && r == 0) {
 		r = -EIO;
 		snprintf(res.err, sizeof(res.err), "--trace: the trace events were lost");
@@ -801,7 +812,13 @@ int cmd_record(int argc, char **argv)
 	int vtype = o.mode == SC_RECORD_MODE_CPU ? 0 : 1;
 	sc_flamegraph_options fo = {.title = title, .type = vtype};
 	int werr = write_artifacts(&dir, p, &fo);
+	if (gpu && rg.stopped) { /* the counters in --trace's trace.json too */
+		rt.also = sc_record_gpu_more;
+		rt.also_ctx = &rg;
+	}
 	if (!werr && trace && sc_record_trace_write(&rt, &dir, p, vtype, name, o.argv, quiet) < 0)
+		werr = -1;
+	if (!werr && gpu && sc_record_gpu_write(&rg, &dir, p, vtype, name, trace, quiet) < 0)
 		werr = -1;
 	if (werr && rc == 0)
 		rc = 1;
@@ -852,6 +869,7 @@ int cmd_record(int argc, char **argv)
 	}
 out:
 	sc_record_trace_release(&rt);
+	sc_record_gpu_release(&rg);
 	sc_record_result_release(&res);
 	finish_signals_set(SIG_DFL);
 	sc_outdir_remove_if_empty(&dir);

@@ -65,7 +65,9 @@ int sc_record_trace_stop(sc_record_trace *t, sc_profile *p)
 static int more(void *ctx, sc_strbuf *out, size_t *nevents)
 {
 	/* The spans are the profile's intervals, which chrome.c writes: the rest here. */
-	return sc_chrome_trace_events(ctx, SC_CHROME_SPAN_TID, false, out, nevents);
+	const sc_record_trace *t = ctx;
+	int r = sc_chrome_trace_events(t->m, SC_CHROME_SPAN_TID, false, out, nevents);
+	return r == 0 && t->also ? t->also(t->also_ctx, out, nevents) : r;
 }
 
 struct writing {
@@ -114,7 +116,7 @@ int sc_record_trace_write(sc_record_trace *t, const sc_outdir *dir, const sc_pro
 		used += (size_t)w;
 	}
 	sc_trace_info info = {.command = command, .lost = t->res.lost};
-	sc_chrome_options co = {.type = type, .name = name, .more = more, .more_ctx = t->m};
+	sc_chrome_options co = {.type = type, .name = name, .more = more, .more_ctx = t};
 	struct writing w = {t->m, p, &co, &info};
 	size_t bad = 0;
 	int r = sc_afile_write_set(dir->path.buf, names, sizeof(names) / sizeof(names[0]),

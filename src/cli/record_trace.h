@@ -18,12 +18,16 @@
 #include "session/outdir.h"
 #include "trace/collect.h"
 #include "trace/model.h"
+#include "util/strbuf.h"
 
 typedef struct sc_record_trace {
 	sc_trace_model *m;
 	sc_trace_side *side;
 	sc_trace_side_result res;
 	bool stopped;
+	/* More events for trace.json after the spans' (record --gpu's counters); NULL: none. */
+	int (*also)(void *ctx, sc_strbuf *out, size_t *nevents);
+	void *also_ctx;
 } sc_record_trace;
 
 /* Before the recording: 0, or -1 after saying what failed. */

@@ -1,6 +1,6 @@
 /*
  * gpu_svg.c: gpu.svg, the NVML metrics over the run as one self-contained SVG chart, in the
- * style of heap/heap_svg.c (same size, margins, round ticks, colours, no script).
+ * style of heap/heap_svg.c (same width, margins, colours, no script; the axes of util/svgaxis.h).
  *
  * Per device, three panels one above the other on one time axis (s, ms or us from the first
  * sample): utilization in % (the driver's utilization, memory utilization, and GPM's SM
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "util/strbuf.h"
+#include "util/svgaxis.h"
 
 #define W      900
 #define PANEL  200
@@ -27,53 +28,12 @@
 #define PW     (W - LEFT - RIGHT)
 #define PH     (PANEL - GAP)
 
-struct unit {
-	const char *name;
-	double scale;
-};
-
-static struct unit bytes_unit(double max)
-{
-	if (max >= 1024.0 * 1024 * 1024)
-		return (struct unit){"GiB", 1024.0 * 1024 * 1024};
-	if (max >= 1024.0 * 1024)
-		return (struct unit){"MiB", 1024.0 * 1024};
-	if (max >= 1024.0)
-		return (struct unit){"KiB", 1024.0};
-	return (struct unit){"B", 1};
-}
-
-static struct unit time_unit(double max_ns)
-{
-	if (max_ns >= 1e9)
-		return (struct unit){"s", 1e9};
-	if (max_ns >= 1e6)
-		return (struct unit){"ms", 1e6};
-	if (max_ns >= 1e3)
-		return (struct unit){"us", 1e3};
-	return (struct unit){"ns", 1};
-}
-
-/* A round tick step (1, 2 or 5 times a power of ten) giving about 4 ticks up to `max`. */
-static double nice_step(double max)
-{
-	if (max <= 0)
-		return 1;
-	double raw = max / 4, p = 1;
-	while (p * 10 <= raw)
-		p *= 10;
-	while (p > raw)
-		p /= 10;
-	double m = raw / p;
-	return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
-}
-
 struct chart {
 	sc_strbuf sb;
 	int r;
 	const sc_gpu_series *s;
 	double tmax;
-	struct unit tu;
+	sc_svg_unit tu;
 };
 
 struct line {
@@ -92,7 +52,7 @@ static double xpos(const struct chart *c, uint64_t t)
 static void panel(struct chart *c, uint32_t d, int y0, const char *title, const char *unit,
 		  double scale, double ymax, const struct line *lines, int nlines)
 {
-	double ystep = nice_step(ymax / scale) * scale;
+	double ystep = sc_svg_nice_step(ymax / scale, 4) * scale;
 	double ytop = ymax > 0 ? ystep * (double)(uint64_t)(ymax / ystep + 0.9999) : scale;
 	if (ytop < ymax)
 		ytop += ystep;
@@ -111,7 +71,7 @@ static void panel(struct chart *c, uint32_t d, int y0, const char *title, const 
 		    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
 		    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g %s</text>\n",
 		    LEFT, Y(y), LEFT + PW, Y(y), LEFT - 6, Y(y) + 4, y / scale, unit);
-	double xstep = nice_step(c->tmax / c->tu.scale) * c->tu.scale;
+	double xstep = sc_svg_nice_step(c->tmax / c->tu.scale, 4) * c->tu.scale;
 	for (double x = 0; x <= c->tmax * 1.0001; x += xstep) {
 		double px = LEFT + x / c->tmax * PW;
 		c->r |= sc_strbuf_addf(
@@ -162,7 +122,7 @@ int sc_gpu_write_svg(const sc_gpu_series *s, FILE *f)
 {
 	struct chart c = {.s = s};
 	c.tmax = s->end > s->start ? (double)(s->end - s->start) : 1;
-	c.tu = time_unit(c.tmax);
+	c.tu = sc_svg_time_unit(c.tmax);
 	size_t ndev = s->devices.len ? s->devices.len : 1;
 	int h = TOP + (int)ndev * (3 * PANEL + 30) + BOTTOM;
 	c.r |= sc_strbuf_addf(
@@ -197,7 +157,7 @@ int sc_gpu_write_svg(const sc_gpu_series *s, FILE *f)
 		sc_gpu_stat_of(s, d, SC_GPU_MEM_USED, &used);
 		sc_gpu_stat_of(s, d, SC_GPU_MEM_TOTAL, &total);
 		double mmax = total.count ? total.max : used.max;
-		struct unit bu = bytes_unit(mmax);
+		sc_svg_unit bu = sc_svg_bytes_unit(mmax);
 		static const struct line mem[] = {
 		    {SC_GPU_MEM_USED, "#d62728", NULL, "used"},
 		    {SC_GPU_MEM_TOTAL, "#999999", "5 3", "total"},

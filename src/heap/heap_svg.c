@@ -17,6 +17,7 @@
 #include <inttypes.h>
 
 #include "util/strbuf.h"
+#include "util/svgaxis.h"
 
 #define W      900
 #define H      380
@@ -26,47 +27,6 @@
 #define BOTTOM 50
 #define PW     (W - LEFT - RIGHT)
 #define PH     (H - TOP - BOTTOM)
-
-struct unit {
-	const char *name;
-	double scale;
-};
-
-static struct unit bytes_unit(double max)
-{
-	if (max >= 1024.0 * 1024 * 1024)
-		return (struct unit){"GiB", 1024.0 * 1024 * 1024};
-	if (max >= 1024.0 * 1024)
-		return (struct unit){"MiB", 1024.0 * 1024};
-	if (max >= 1024.0)
-		return (struct unit){"KiB", 1024.0};
-	return (struct unit){"B", 1};
-}
-
-static struct unit time_unit(double max_ns)
-{
-	if (max_ns >= 1e9)
-		return (struct unit){"s", 1e9};
-	if (max_ns >= 1e6)
-		return (struct unit){"ms", 1e6};
-	if (max_ns >= 1e3)
-		return (struct unit){"us", 1e3};
-	return (struct unit){"ns", 1};
-}
-
-/* A round tick step (1, 2 or 5 times a power of ten) giving about 5 ticks up to `max`. */
-static double nice_step(double max)
-{
-	if (max <= 0)
-		return 1;
-	double raw = max / 5, p = 1;
-	while (p * 10 <= raw)
-		p *= 10;
-	while (p > raw)
-		p /= 10;
-	double m = raw / p;
-	return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
-}
 
 int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 {
@@ -83,10 +43,10 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 	double ymax = (double)(t->peak_bytes > t->max_rss ? t->peak_bytes : t->max_rss);
 	if ((double)t->alloc_held > ymax)
 		ymax = (double)t->alloc_held;
-	struct unit bu = bytes_unit(ymax), tu = time_unit(tmax);
-	double ystep = nice_step(ymax / bu.scale) * bu.scale;
+	sc_svg_unit bu = sc_svg_bytes_unit(ymax), tu = sc_svg_time_unit(tmax);
+	double ystep = sc_svg_nice_step(ymax / bu.scale, 5) * bu.scale;
 	double ytop = ymax > 0 ? ystep * (double)(uint64_t)(ymax / ystep + 1) : bu.scale;
-	double xstep = nice_step(tmax / tu.scale) * tu.scale;
+	double xstep = sc_svg_nice_step(tmax / tu.scale, 5) * tu.scale;
 
 #define X(ns) (LEFT + (double)(ns) / tmax * PW)
 #define Y(b)  (TOP + PH - (double)(b) / ytop * PH)
@@ -183,8 +143,9 @@ int sc_heap_write_timeline(const sc_heap *h, FILE *f)
 	}
 	/* the peak */
 	if (t->peak_bytes) {
-		struct unit pu = bytes_unit((double)t->peak_bytes),
-			    ptu = time_unit((double)t->peak_time ? (double)t->peak_time : tmax);
+		sc_svg_unit pu = sc_svg_bytes_unit((double)t->peak_bytes),
+			    ptu = sc_svg_time_unit((double)t->peak_time ? (double)t->peak_time
+									: tmax);
 		double px = X(t->peak_time), py = Y(t->peak_bytes);
 		r |= sc_strbuf_addf(
 		    &sb,

@@ -84,7 +84,7 @@ size_t sc_profile_memory(const sc_profile *p)
 	       sc_vec_bytes(p->locations) + sc_hashmap_bytes(&p->location_index) +
 	       sc_vec_bytes(p->lines) + sc_vec_bytes(p->nodes) + sc_hashmap_bytes(&p->node_index) +
 	       sc_vec_bytes(p->samples) + sc_vec_bytes(p->values) + sc_vec_bytes(p->labels) +
-	       sc_vec_bytes(p->comments) + sc_vec_bytes(p->intervals);
+	       sc_vec_bytes(p->comments) + sc_vec_bytes(p->intervals) + sc_vec_bytes(p->counters);
 }
 
 void sc_profile_free(sc_profile *p)
@@ -108,6 +108,7 @@ void sc_profile_free(sc_profile *p)
 	sc_vec_release(&p->labels);
 	sc_vec_release(&p->comments);
 	sc_vec_release(&p->intervals);
+	sc_vec_release(&p->counters);
 	free(p);
 }
 
@@ -122,6 +123,15 @@ int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t 
 	sc_interval iv = {pid,	 tid,	    start_ns, end_ns < start_ns ? start_ns : end_ns,
 			  depth, (sc_str)s, (sc_str)t};
 	return sc_vec_push(&p->intervals, iv);
+}
+
+int sc_profile_add_counter(sc_profile *p, const char *series, uint64_t time_ns, double value)
+{
+	int64_t s = sc_profile_intern(p, series);
+	if (s < 0)
+		return -ENOMEM;
+	sc_counter_point c = {(sc_str)s, time_ns, value};
+	return sc_vec_push(&p->counters, c);
 }
 
 static int by_thread_start(const void *a, const void *b, void *ctx)

@@ -107,6 +107,15 @@ typedef struct sc_interval {
 	sc_str thread_name; /* 0 when unknown */
 } sc_interval;
 
+/* A counter's value at a time (scorch record --gpu: a GPU metric), drawn on flamegraph.html's
+ * timeline as a track of its own per series (its name, an interned string). Not part of pprof:
+ * written files do not keep them. */
+typedef struct sc_counter_point {
+	sc_str series;
+	uint64_t time_ns; /* CLOCK_MONOTONIC, as the samples' times */
+	double value;
+} sc_counter_point;
+
 typedef struct sc_profile {
 	SC_VEC(char *) strings;
 	size_t string_bytes; /* what the strings themselves hold, NULs included */
@@ -138,7 +147,8 @@ typedef struct sc_profile {
 	SC_VEC(sc_str) comments;
 	sc_str drop_frames, keep_frames;
 
-	SC_VEC(sc_interval) intervals; /* spans beside the samples; usually none */
+	SC_VEC(sc_interval) intervals;	   /* spans beside the samples; usually none */
+	SC_VEC(sc_counter_point) counters; /* in the order added; usually none */
 } sc_profile;
 
 sc_profile *sc_profile_new(void);
@@ -228,6 +238,9 @@ static inline const int64_t *sc_profile_sample_values(const sc_profile *p, size_
 int sc_profile_add_interval(sc_profile *p, uint32_t pid, uint32_t tid, uint64_t start_ns,
 			    uint64_t end_ns, uint32_t depth, const char *name,
 			    const char *thread_name);
+
+/* Appends a counter's value (sc_counter_point above). 0 or -ENOMEM. */
+int sc_profile_add_counter(sc_profile *p, const char *series, uint64_t time_ns, double value);
 
 /* The intervals' indices in the order of their threads (pid, then tid), then of their start,
  * an outer span before the inner ones that start with it (depth). malloc'ed (free it), NULL when

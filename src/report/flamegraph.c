@@ -38,6 +38,8 @@
  *      "spans":{"names":["handle"],       optional, the profile's intervals (record --trace):
  *        "data":[0,1200,50000,0,0]},      (track, start - start_ns, length, depth, name) per
  *                                         span, the SC_TIMELINE_SPANS longest
+ *      "counters":[{"name":"GPU 0: ...",  optional, the profile's counter series (record
+ *        "data":[-4000,50,96000,55]}],    --gpu): (time - start_ns, value) per point
  *      "cells":[[0,2,30, 1,2,10, 0,4,5]]} per track: (bucket - previous cell's bucket, node
  *                                         (preorder index into "tree"), value) for each
  *                                         bucket and node with samples, by bucket then node

@@ -210,6 +210,56 @@ out:
 	return r;
 }
 
+/* `,"counters":[{"name":"...","data":[time,value,...]},...]`: the profile's counter series
+ * (scorch record --gpu's GPU metrics) in the order they first appear, each point's time in ns
+ * from the timeline's start (may be negative), at most SC_TIMELINE_COUNTER_POINTS points a
+ * series (every k-th beyond). */
+static int write_counters(const sc_profile *p, uint64_t t0, sc_strbuf *sb)
+{
+	SC_VEC(sc_str) series = {0};
+	uint8_t *seen = calloc(p->strings.len + 1, 1);
+	int r = -ENOMEM;
+	if (!seen)
+		goto out;
+	for (size_t i = 0; i < p->counters.len; i++) {
+		sc_str s = p->counters.data[i].series;
+		if (!seen[s]) {
+			seen[s] = 1;
+			if (sc_vec_push(&series, s) < 0)
+				goto out;
+		}
+	}
+	if (sc_strbuf_adds(sb, ",\n\"counters\":[") < 0)
+		goto out;
+	for (size_t k = 0; k < series.len; k++) {
+		size_t n = 0;
+		for (size_t i = 0; i < p->counters.len; i++)
+			n += p->counters.data[i].series == series.data[k];
+		size_t stride = n / SC_TIMELINE_COUNTER_POINTS + 1, j = 0;
+		if ((k && sc_strbuf_addc(sb, ',') < 0) || sc_strbuf_adds(sb, "{\"name\":") < 0 ||
+		    sc_add_json_quoted(sb, sc_profile_str(p, series.data[k])) < 0 ||
+		    sc_strbuf_adds(sb, ",\"data\":[") < 0)
+			goto out;
+		bool first = true;
+		for (size_t i = 0; i < p->counters.len; i++) {
+			const sc_counter_point *c = &p->counters.data[i];
+			if (c->series != series.data[k] || j++ % stride)
+				continue;
+			if (sc_strbuf_addf(sb, "%s%" PRId64 ",%.15g", first ? "" : ",",
+					   (int64_t)(c->time_ns - t0), c->value) < 0)
+				goto out;
+			first = false;
+		}
+		if (sc_strbuf_adds(sb, "]}") < 0)
+			goto out;
+	}
+	r = sc_strbuf_adds(sb, "]") < 0 ? -ENOMEM : 0;
+out:
+	free(seen);
+	sc_vec_release(&series);
+	return r;
+}
+
 int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_of_stack,
 			   sc_strbuf *sb, FILE *f)
 {
@@ -314,6 +364,8 @@ int sc_page_write_timeline(const sc_profile *p, int type, const uint32_t *node_o
 	    sc_strbuf_add(sb, tracks.buf, tracks.len) < 0)
 		goto out;
 	if (p->intervals.len && write_spans(p, th.data, th.len, &index, t0, sb) < 0)
+		goto out;
+	if (p->counters.len && write_counters(p, t0, sb) < 0)
 		goto out;
 	/* Per track: bucket delta, node, value, for each (bucket, node) with a value. */
 	if (sc_strbuf_adds(sb, ",\n\"cells\":[[") < 0)

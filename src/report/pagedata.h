@@ -24,6 +24,8 @@
 #define SC_TIMELINE_TRACKS 32
 /* The profile's intervals (spans) drawn on the tracks at most: the longest. */
 #define SC_TIMELINE_SPANS 20000
+/* Points a counter series keeps on the timeline (scorch record --gpu: 100 ms apart, 33 min). */
+#define SC_TIMELINE_COUNTER_POINTS 20000
 
 /* The annotate section: at most this many functions (the hottest by total), and at most this
  * many bytes of source text over all of them (functions past the cap keep their line numbers

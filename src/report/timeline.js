@@ -16,9 +16,14 @@
  * its samples) are drawn over their thread's track as thin bars along the top, one row per
  * nesting depth (the first four), their names written in when they fit.
  *
+ * Counters (data.timeline.counters, from scorch record --gpu: GPU metrics sampled beside the CPU)
+ * are drawn below the threads, a row per series: its name, and a line through its points from 0
+ * to the series' largest value (written at the right).
+ *
  * For tests: window.scorchFlamegraph.brush(from, to) selects the range between two fractions of
  * the run (null: the whole run); <body> carries data-range ("FROM-TO" in seconds from the first
- * sample, absent for the whole run) and data-spans (the spans drawn, when there are any).
+ * sample, absent for the whole run), data-spans (the spans drawn, when there are any) and
+ * data-counters (the counter rows drawn, when there are any).
  */
 (function () {
 	"use strict";
@@ -61,6 +66,42 @@
 	var nspans = sp.data.length / 5;
 	if (nspans)
 		document.body.setAttribute("data-spans", String(nspans));
+
+	/* Counters: per series, its name and (time from the run's start, value) pairs. */
+	var counters = tl.counters || [];
+	if (counters.length)
+		document.body.setAttribute("data-counters", String(counters.length));
+	var rows = tracks.length + counters.length;
+
+	function drawCounters(pw) {
+		var total = B * tl.bucket_ns;
+		for (var k = 0; k < counters.length; k++) {
+			var c = counters[k], d = c.data, y = (tracks.length + k) * ROW, max = 0;
+			for (var i = 1; i < d.length; i += 2)
+				max = Math.max(max, d[i]);
+			ctx.fillStyle = k % 2 ? "#eef2f8" : "#f5f7fb";
+			ctx.fillRect(0, y, width, ROW);
+			ctx.fillStyle = "#333";
+			var fit = Math.floor((NAME_W - 8) / 7);
+			ctx.fillText(c.name.length > fit ? c.name.slice(0, fit - 2) + ".." : c.name, 4,
+				     y + ROW / 2);
+			ctx.strokeStyle = "#2b6cd9";
+			ctx.beginPath();
+			for (var j = 0; j + 1 < d.length; j += 2) {
+				var x = NAME_W + Math.max(0, Math.min(1, d[j] / total)) * pw;
+				var h = max > 0 ? ((ROW - 6) * d[j + 1]) / max : 0;
+				if (j)
+					ctx.lineTo(x, y + ROW - 3 - h);
+				else
+					ctx.moveTo(x, y + ROW - 3 - h);
+			}
+			ctx.stroke();
+			ctx.fillStyle = "#666";
+			ctx.textAlign = "right";
+			ctx.fillText(String(Math.round(max * 100) / 100), NAME_W + pw, y + 7);
+			ctx.textAlign = "left";
+		}
+	}
 
 	function drawSpans(pw) {
 		var total = B * tl.bucket_ns, d = sp.data;
@@ -108,7 +149,7 @@
 	function draw() {
 		var dpr = window.devicePixelRatio || 1;
 		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-		ctx.clearRect(0, 0, width, tracks.length * ROW);
+		ctx.clearRect(0, 0, width, rows * ROW);
 		ctx.font = "12px system-ui, sans-serif";
 		ctx.textBaseline = "middle";
 		var pw = plotW(), bw = pw / B;
@@ -131,22 +172,24 @@
 		}
 		if (nspans)
 			drawSpans(pw);
+		if (counters.length)
+			drawCounters(pw);
 		if (brush) {
 			ctx.fillStyle = "rgba(40, 90, 200, 0.18)";
 			ctx.fillRect(NAME_W + brush[0] * bw, 0, (brush[1] - brush[0] + 1) * bw,
-				     tracks.length * ROW);
+				     rows * ROW);
 			ctx.strokeStyle = "rgba(40, 90, 200, 0.8)";
 			ctx.strokeRect(NAME_W + brush[0] * bw + 0.5, 0.5, (brush[1] - brush[0] + 1) * bw - 1,
-				       tracks.length * ROW - 1);
+				       rows * ROW - 1);
 		}
 	}
 
 	function resize() {
 		var dpr = window.devicePixelRatio || 1;
 		width = canvas.clientWidth || 800;
-		canvas.style.height = tracks.length * ROW + "px";
+		canvas.style.height = rows * ROW + "px";
 		canvas.width = Math.round(width * dpr);
-		canvas.height = Math.round(tracks.length * ROW * dpr);
+		canvas.height = Math.round(rows * ROW * dpr);
 		draw();
 	}
 
@@ -217,6 +260,15 @@
 	};
 	window.scorchFlamegraph.trackNames = function () {
 		return tracks.map(trackName);
+	};
+	/* For tests: the counter rows as {name, points, max}. */
+	window.scorchFlamegraph.counters = function () {
+		return counters.map(function (c) {
+			var max = 0;
+			for (var i = 1; i < c.data.length; i += 2)
+				max = Math.max(max, c.data[i]);
+			return {name: c.name, points: c.data.length / 2, max: max};
+		});
 	};
 	/* For tests: the spans of track t as {name, depth, from, to} (fractions of the run). */
 	window.scorchFlamegraph.spans = function (t) {

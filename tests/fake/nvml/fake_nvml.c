@@ -83,9 +83,6 @@ struct nvmlDevice_st {
 	unsigned long long foreign_mem;
 };
 
-struct nvmlGpmSample_st {
-	int taken;
-};
 
 static struct nvmlDevice_st devs[MAXDEV];
 static unsigned ndevs = 1;
@@ -348,7 +345,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t dev, int counter, u
 	return NVML_ERROR_INVALID_ARGUMENT;
 }
 
-/* The compute processes: the caller's children, then the foreign one; `each` bytes per entry
+/* The compute processes: the foreign one, then the caller's children; `each` bytes per entry
  * (the v1 layout or the current one). */
 static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos, size_t each)
 {
@@ -357,9 +354,11 @@ static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos, si
 	double mem = next(dev, K_PROCMEM, &ok);
 	if (!ok)
 		return NVML_ERROR_NOT_SUPPORTED;
-	unsigned n = children(pids, 63);
+	/* The foreign process first: a reader with the wrong entry size misses the children. */
+	unsigned n = 0;
 	if (dev->foreign_pid)
 		pids[n++] = dev->foreign_pid;
+	n += children(pids + n, 63);
 	if (*count < n) {
 		*count = n;
 		return NVML_ERROR_INSUFFICIENT_SIZE;
@@ -463,6 +462,11 @@ EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsign
 	return ok ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+struct nvmlGpmSample_st {
+	unsigned long taken; /* when it was taken (a count of nvmlGpmSampleGet), 0: never */
+};
+static unsigned long gpm_clock;
+
 EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t dev, nvmlGpmSupport_t *sup)
 {
 	CHECK("nvmlGpmQueryDeviceSupport");
@@ -488,7 +492,7 @@ EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t dev, nvmlGpmSample_t s)
 {
 	(void)dev;
 	CHECK("nvmlGpmSampleGet");
-	s->taken++;
+	s->taken = ++gpm_clock;
 	return NVML_SUCCESS;
 }
 
@@ -497,8 +501,9 @@ EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t dev, nvmlGpmSample_t s)
 EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *mg)
 {
 	CHECK("nvmlGpmMetricsGet");
+	/* Two samples, the second taken after the first (the interval is between them). */
 	if (mg->version != NVML_GPM_METRICS_GET_VERSION || !mg->sample1 || !mg->sample2 ||
-	    !mg->sample1->taken || !mg->sample2->taken)
+	    !mg->sample1->taken || mg->sample2->taken <= mg->sample1->taken)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	nvmlDevice_t dev = NULL;
 	for (unsigned d = 0; d < ndevs && !dev; d++)
