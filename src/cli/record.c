@@ -757,7 +757,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
-	if (gpu && sc_record_gpu_stop(&rg, p) < 0 && r == 0) {
+	if (gpu && sc_record_gpu_stop(&rg, p, res.exited && WIFEXITED(res.wait_status)) < 0 &&
+	    r == 0) {
 		r = -EIO;
 		snprintf(res.err, sizeof(res.err), "--gpu: the GPU samples were lost");
 	}
@@ -812,7 +813,7 @@ int cmd_record(int argc, char **argv)
 	int vtype = o.mode == SC_RECORD_MODE_CPU ? 0 : 1;
 	sc_flamegraph_options fo = {.title = title, .type = vtype};
 	int werr = write_artifacts(&dir, p, &fo);
-	if (gpu && rg.stopped) { /* the counters in --trace's trace.json too */
+	if (gpu && (rg.stopped || rg.cupti)) { /* the counters in --trace's trace.json too */
 		rt.also = sc_record_gpu_more;
 		rt.also_ctx = &rg;
 	}

@@ -4,7 +4,8 @@
  * which loads CUPTI (dlopen: never linked, so the library loads on a machine without it and says
  * so), subscribes to the driver and runtime API callbacks and enables the activity records of
  * kernels, copies, memsets and synchronizations. What it records goes into the shared file
- * scorch names in SCORCH_AGENT_FILE (src/agent/stream.h, the GPU records of version 1.3):
+ * scorch names in SCORCH_CUPTI_FILE (scorch record --gpu) or SCORCH_AGENT_FILE (scorch gpu)
+ * (src/agent/stream.h, the GPU records of version 1.3):
  *
  *   - each driver and runtime API call, timed by the calling thread at its entry and exit
  *     (GPU_API, with CUPTI's correlation id and the number of API calls open around it);
@@ -45,6 +46,7 @@
 #include "agent/unwind_local.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -589,13 +591,28 @@ static bool load_cupti(void)
 		}                                                                                  \
 	} while (0)
 
+/* Maps the file scorch names: SCORCH_CUPTI_FILE (scorch record --gpu, whose own agents have
+ * SCORCH_AGENT_FILE) or SCORCH_AGENT_FILE (scorch gpu). */
+static bool map_file(void)
+{
+	const char *path = getenv("SCORCH_CUPTI_FILE");
+	if (!path || !*path)
+		return sc_shm_map();
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = sc_shm_map_fd(fd);
+	close(fd);
+	return ok && sc_shm_hdr->max_depth; /* the launch stacks need a depth */
+}
+
 EXPORT int InitializeInjection(void);
 EXPORT int InitializeInjection(void)
 {
 	static _Atomic int once;
 	if (atomic_exchange(&once, 1))
 		return 1;
-	if (!sc_shm_map())
+	if (!map_file())
 		return 1; /* not under scorch: nothing to record into */
 	uint32_t pid = (uint32_t)getpid();
 	if ((sc_shm_hdr->flags & SC_AGENT_NO_INHERIT) && sc_shm_hdr->root_pid &&
