@@ -497,8 +497,10 @@ int cmd_record(int argc, char **argv)
 			"also collect the spans of a command linked with libscorch, on the same "
 			"clock: trace.json and spans.* beside the profile (perf backend)"),
 	    SC_OPT_FLAG(0, "gpu", &gpu,
-			"also sample the NVML metrics of every GPU every 100 ms, on the same "
-			"clock: metrics.csv, gpu.svg and counters in trace.json (docs/gpu.md)"),
+			"also sample the NVML metrics of every GPU every 100 ms and trace the CUDA "
+			"kernels, on the same clock: metrics.csv, gpu.svg, kernels.txt, "
+			"kernels.json, gpu.pb.gz, counters and kernel rows in trace.json "
+			"(docs/gpu.md)"),
 	    SC_OPT_STR(0, "backend", &backend, "NAME",
 		       "perf (perf events), signal (a preloaded sampler using CPU-time timers: "
 		       "no privileges, user space only) or auto (default: perf, and signal "
