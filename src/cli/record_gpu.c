@@ -21,8 +21,16 @@ int sc_record_gpu_start(sc_record_gpu *g, bool children)
 {
 	memset(g, 0, sizeof(*g));
 	char err[512], note[PATH_MAX + 256];
-	/* The kernel trace first: the command must find its environment. */
-	int r = sc_cupti_side_start(&g->cupti, NULL, note, sizeof(note), err, sizeof(err));
+	/* The kernel trace first: the command must find its environment. A running program read
+	 * its environment long ago: attached, there is none. */
+	int r = 0;
+	note[0] = 0;
+	if (children)
+		r = sc_cupti_side_start(&g->cupti, NULL, note, sizeof(note), err, sizeof(err));
+	else
+		snprintf(note, sizeof(note),
+			 "attached to running processes: no kernel trace (CUDA reads "
+			 "CUDA_INJECTION64_PATH when a program starts)");
 	if (r < 0) {
 		sc_cli_error("record", 0, "--gpu: %s", err);
 		return -1;
