@@ -446,8 +446,8 @@ void sc_cupti_warnings(const sc_cupti *d, bool exited, char *buf, size_t size)
 		    "and copy tables miss them\n",
 		    (unsigned long long)d->dropped);
 	if (d->lost)
-		ADD("%llu GPU records were not written (a full ring): tables and stacks miss "
-		    "them\n",
+		ADD("%llu GPU records were not written (a full ring, or no free ring for a "
+		    "thread): tables and stacks miss them\n",
 		    (unsigned long long)d->lost);
 	if (d->started > d->flushed)
 		ADD("%s: the GPU activity CUPTI had not handed over then is lost (kernels and "

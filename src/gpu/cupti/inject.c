@@ -113,8 +113,11 @@ static int64_t clock_offset;		/* added to CUPTI's times when no timestamp callba
 static uint64_t cupti_start, cupti_end; /* CUPTI's code, whose frames a walk drops */
 static _Atomic uint64_t dropped_total, lost_total;
 static pthread_key_t thr_key;
-static __thread struct cthr *self __attribute__((tls_model("initial-exec")));
-static __thread int busy __attribute__((tls_model("initial-exec")));
+/* The global-dynamic TLS model, not the preloaded agents' initial-exec: the driver dlopens this
+ * library, and static TLS left over for dlopened libraries is small (a failed dlopen would lose
+ * the whole trace); the first access of a thread may allocate, which the callbacks allow. */
+static __thread struct cthr *self;
+static __thread int busy;
 
 static uint64_t now_ns(void)
 {
