@@ -2,6 +2,9 @@
  * nvml.c: loading NVML with dlopen and reading a device's metrics. See nvml.h; the types are
  * ours (nvml_api.h), written from NVIDIA's API reference.
  *
+ * A versioned entry point that answers FUNCTION_NOT_FOUND or ARGUMENT_VERSION_MISMATCH is
+ * replaced by the next older one the library has, for the rest of the run (older()).
+ *
  * Per device we keep which metrics answered NOT_SUPPORTED (never asked again), the GPM sample
  * buffers (two, swapped: the metrics come from the previous and the current one), and the
  * timestamp of the last process-utilization sample seen (NVML returns the samples newer than
@@ -154,6 +157,24 @@ static bool ok(sc_nvml *n, enum fn f, size_t i, unsigned u, nvmlReturn_t r)
 		n->devs[i].unsupported |= u;
 	else
 		failed(n, f, i, r);
+	return false;
+}
+
+/* A versioned entry point that answers as if it did not know its own argument (a library whose
+ * newest symbol is a stub, a struct version it does not take): the next older name, for good
+ * when the library has one. True when there is one to retry with. */
+static bool older(sc_nvml *n, enum fn f, nvmlReturn_t r)
+{
+	if (r != NVML_ERROR_FUNCTION_NOT_FOUND && r != NVML_ERROR_ARGUMENT_VERSION_MISMATCH)
+		return false;
+	for (int k = n->used[f] + 1; k < 4 && fn_names[f][k]; k++) {
+		void *p = dlsym(n->lib, fn_names[f][k]);
+		if (p) {
+			n->fn[f] = p;
+			n->used[f] = k;
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -346,6 +367,10 @@ static void sample_memory(sc_nvml *n, size_t i, sc_gpu_sample *s)
 		r = CALL(n, F_MEM, nvmlDeviceGetMemoryInfo_v2_fn)(d->h, &m);
 		total = m.total;
 		used = m.used;
+		if (r != NVML_SUCCESS && older(n, F_MEM, r)) {
+			sample_memory(n, i, s);
+			return;
+		}
 	} else {
 		nvmlMemory_t m = {0};
 		r = CALL(n, F_MEM, nvmlDeviceGetMemoryInfo_fn)(d->h, &m);
@@ -439,6 +464,10 @@ static void sample_procs(sc_nvml *n, size_t i, sc_nvml_pid_fn mine, void *ctx, s
 		count = n->nprocs;
 		r = CALL(n, F_PROCS, nvmlDeviceGetComputeRunningProcesses_fn)(d->h, &count,
 									      n->procs);
+	}
+	if (r != NVML_SUCCESS && r != NVML_ERROR_INSUFFICIENT_SIZE && older(n, F_PROCS, r)) {
+		sample_procs(n, i, mine, ctx, s);
+		return;
 	}
 	if (!ok(n, F_PROCS, i, U_PROCS, r))
 		return;

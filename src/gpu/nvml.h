@@ -40,7 +40,7 @@ int sc_nvml_open(sc_nvml **out, char *err, size_t errsize);
 /* nvmlShutdown, dlclose. NULL is fine. */
 void sc_nvml_close(sc_nvml *n);
 
-/* The devices, and the entry points in use ("nvmlInit_v2 ..." for the notes of the docs). */
+/* The devices NVML lists (those whose handle it gave), in its order. */
 size_t sc_nvml_ndevices(const sc_nvml *n);
 const sc_gpu_device *sc_nvml_device(const sc_nvml *n, size_t i);
 

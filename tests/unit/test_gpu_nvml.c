@@ -162,6 +162,38 @@ static void test_old_api(void **state)
 	sc_nvml_close(n);
 }
 
+static bool pid1(void *ctx, uint32_t pid)
+{
+	(void)ctx;
+	return pid == 1;
+}
+
+/* Newest entry points that answer ARGUMENT_VERSION_MISMATCH or FUNCTION_NOT_FOUND: the older
+ * ones take over, silently, with their own layouts. */
+static void test_runtime_fallback(void **state)
+{
+	(void)state;
+	use("libnvidia-ml.so.1", "mem 0 5\nmemtotal 0 100\nprocmem 0 7\nforeign 0 1 3\n"
+				 "error nvmlDeviceGetMemoryInfo_v2 25\n"
+				 "error nvmlDeviceGetComputeRunningProcesses_v3 13\n");
+	sc_nvml *n = NULL;
+	char err[512];
+	assert_int_equal(sc_nvml_open(&n, err, sizeof(err)), 0);
+	for (int k = 0; k < 2; k++) {
+		sc_gpu_sample s = {0};
+		assert_int_equal(sc_nvml_sample(n, 0, pid1, NULL, &s), 0);
+		assert_true(HAS(&s, SC_GPU_MEM_USED) && s.v[SC_GPU_MEM_USED] == 5);
+		assert_true(s.v[SC_GPU_MEM_TOTAL] == 100);
+		/* pid 1 is listed first, in the v1 layout of the unversioned call */
+		assert_true(HAS(&s, SC_GPU_PROC_MEM) && s.v[SC_GPU_PROC_MEM] == 3);
+	}
+	sc_gpu_series into = {0};
+	assert_int_equal(sc_nvml_take_notes(n, &into), 0);
+	assert_int_equal(into.notes.len, 0);
+	sc_gpu_series_release(&into);
+	sc_nvml_close(n);
+}
+
 static void test_pid_tree(void **state)
 {
 	(void)state;
@@ -320,8 +352,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_missing_library), cmocka_unit_test(test_missing_required),
 	    cmocka_unit_test(test_init_fails),	    cmocka_unit_test(test_sequences),
-	    cmocka_unit_test(test_old_api),	    cmocka_unit_test(test_pid_tree),
-	    cmocka_unit_test(test_stats_csv),	    cmocka_unit_test(test_trace),
+	    cmocka_unit_test(test_old_api),	    cmocka_unit_test(test_runtime_fallback),
+	    cmocka_unit_test(test_pid_tree),	    cmocka_unit_test(test_stats_csv),
+	    cmocka_unit_test(test_trace),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(script);

@@ -29,7 +29,8 @@
  *     procutil 0 30                   each child process of the caller: its SM utilization
  *     foreign 0 1 4096                a process of someone else (pid 1) using 4096 bytes
  *     error nvmlDeviceGetPowerUsage 15    that function always returns that code
- *     error nvmlInit 9                    (nvmlInit_v2 and nvmlInit alike)
+ *     error nvmlInit 9                    (a base name: nvmlInit_v2 and nvmlInit alike)
+ *     error nvmlDeviceGetMemoryInfo_v2 25 (a versioned name: that version alone)
  *
  * A metric's values are returned by successive calls: the k-th call returns the k-th value and
  * the last one repeats. A metric the script does not give is NVML_ERROR_NOT_SUPPORTED on that
@@ -82,7 +83,6 @@ struct nvmlDevice_st {
 	unsigned foreign_pid;
 	unsigned long long foreign_mem;
 };
-
 
 static struct nvmlDevice_st devs[MAXDEV];
 static unsigned ndevs = 1;
@@ -436,7 +436,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t *
 
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *m)
 {
-	CHECK("nvmlDeviceGetMemoryInfo");
+	CHECK("nvmlDeviceGetMemoryInfo_v2");
 	if (m->version != nvmlMemory_v2)
 		return NVML_ERROR_INVALID_ARGUMENT; /* NVML_ERROR_ARGUMENT_VERSION_MISMATCH */
 	int ok, ok2;
@@ -450,7 +450,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t
 EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t dev, unsigned int *count,
 							    nvmlProcessInfo_t *infos)
 {
-	CHECK("nvmlDeviceGetComputeRunningProcesses");
+	CHECK("nvmlDeviceGetComputeRunningProcesses_v3");
 	return procs(dev, count, infos, sizeof(nvmlProcessInfo_t));
 }
 
