@@ -307,7 +307,7 @@ typedef struct sc_agent_trace_thread {
 	uint64_t time;
 	uint32_t tid;
 	uint32_t len; /* NUL not counted */
-		      /* then the name, NUL-terminated, padded to 8 */
+	/* then the name, NUL-terminated, padded to 8 */
 } sc_agent_trace_thread;
 
 /* The CUPTI injection library's records (src/gpu/cupti/inject.c), version 1.3. Times are
@@ -335,7 +335,8 @@ typedef struct sc_agent_gpu_api {
 /* The calling thread's stack at the entry of an API call that launches GPU work (kernels,
  * copies, memsets): pcs innermost first (the caller of the API function first), as SAMPLE's. A
  * driver call inside a runtime call gets the runtime call's stack under its own id too. MAP
- * records of the same stream announce the modules. */
+ * records of the same stream announce the modules. nframes 0: the frames of the previous
+ * GPU_STACK of the same stream (launches in a loop; never after one that was dropped). */
 typedef struct sc_agent_gpu_stack {
 	uint32_t correlation;
 	uint32_t nframes;

@@ -15,6 +15,10 @@
  * all on stream 7 (the NULL stream). With "crash" as its argument the program aborts after
  * step_b's launches, before any flush of them: reduce's records are lost, axpy's (handed over at
  * the synchronization after step_a) and every API call are kept.
+ *
+ * "bench N" (bench/gpu-cupti.sh): step_a N times, a synchronization every 1000 rounds, then the
+ * program's own CPU time (getrusage) on standard output: what the launches cost it, with or
+ * without scorch's injection library.
  */
 #include <cuda.h>
 
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define CHECK(x)                                                                                   \
 	do {                                                                                       \
@@ -76,6 +81,21 @@ int main(int argc, char **argv)
 	CHECK(cuStreamCreate(&s1, 0)); /* stream 13 */
 	CHECK(cuStreamCreate(&s2, 0)); /* stream 14 */
 	CHECK(cuMemAlloc(&d, sizeof(host)));
+	if (argc > 2 && !strcmp(argv[1], "bench")) {
+		long n = atol(argv[2]);
+		for (long i = 0; i < n; i++) {
+			step_a(s1);
+			if (i % 1000 == 999)
+				CHECK(cuCtxSynchronize());
+		}
+		CHECK(cuCtxSynchronize());
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("gpu_app: %ld launches, %ld us of CPU\n", 3 * n,
+		       (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+			   ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+		return 0;
+	}
 	upload(d);
 	step_a(s1);
 	CHECK(cuCtxSynchronize());

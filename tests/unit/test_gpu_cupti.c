@@ -6,6 +6,7 @@
  *              either order: each sample's stack is the launch stack then the kernel's frame,
  *              its values the GPU time and a kernel count; a kernel with no stack hangs from
  *              "[unknown launch site]"; a C++ kernel's name demangled, the raw one kept;
+ *   same       a stack by reference (nframes 0: the stream's previous one), per stream;
  *   tables     calls, total, mean, min, max, the shapes by calls (a fifth shape: "more"), the
  *              most registers and shared memory; copies by kind with bytes and time;
  *   api        API calls: the version suffix dropped from names, thread and correlation kept;
@@ -184,6 +185,30 @@ static void test_join(void **state)
 		sc_cupti_release(&d);
 		sc_profile_free(p);
 	}
+}
+
+/* nframes 0: the stream's previous stack (launches in a loop); none before it: corrupt. */
+static void test_same_stack(void **state)
+{
+	(void)state;
+	sc_profile *p = sc_profile_new();
+	sc_cupti d;
+	assert_int_equal(sc_cupti_init(&d, p), 0);
+	sc_agent_ring a = ring(1, 100, 100), b = ring(2, 100, 102), g = ring(3, 100, 101);
+	const uint64_t x[] = {0x1001, 0x2001}, y[] = {0x1101, 0x2001};
+	feed_stack(&d, &b, 7, x, 0); /* nothing before it in stream 2 */
+	assert_int_equal(d.corrupt, 1);
+	feed_stack(&d, &a, 1, x, 2);
+	feed_stack(&d, &b, 2, y, 2);
+	feed_stack(&d, &a, 3, x, 0); /* x again: stream 1's */
+	feed_stack(&d, &b, 4, x, 0); /* y again: stream 2's */
+	for (uint32_t c = 1; c <= 4; c++)
+		feed_kernel(&d, &g, "k", c, 1000 * c, 10, 1, 1, 1, 7);
+	assert_int_equal(sc_cupti_finish(&d), 0);
+	assert_int_equal(value_of(p, "0x2000;0x1000;k", "kernels"), 2);
+	assert_int_equal(value_of(p, "0x2000;0x1100;k", "kernels"), 2);
+	sc_cupti_release(&d);
+	sc_profile_free(p);
 }
 
 static void test_tables(void **state)
@@ -409,9 +434,10 @@ static void test_chrome(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_join),     cmocka_unit_test(test_tables),
-	    cmocka_unit_test(test_api),	     cmocka_unit_test(test_corrupt),
-	    cmocka_unit_test(test_statuses), cmocka_unit_test(test_chrome),
+	    cmocka_unit_test(test_join),    cmocka_unit_test(test_same_stack),
+	    cmocka_unit_test(test_tables),  cmocka_unit_test(test_api),
+	    cmocka_unit_test(test_corrupt), cmocka_unit_test(test_statuses),
+	    cmocka_unit_test(test_chrome),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,8 @@ void sc_cupti_release(sc_cupti *d)
 	sc_vec_release(&d->launches);
 	sc_hashmap_release(&d->launch);
 	sc_hashmap_release(&d->named);
+	sc_hashmap_release(&d->last_stack);
+	sc_vec_release(&d->stream_last);
 }
 
 /* The NUL-terminated string of `len` bytes after a record's fixed part, or NULL when the record
@@ -117,19 +119,37 @@ static int on_stack(sc_cupti *d, const sc_agent_ring *r, const sc_agent_rec *rec
 		return 0;
 	}
 	const uint64_t *pcs = (const uint64_t *)(s + 1);
-	const sc_proc *pr = sc_addrspace_proc(&d->as, r->stream, false);
-	uint32_t locs[4096];
-	for (uint32_t i = 0; i < s->nframes; i++) {
-		const sc_vma *v = sc_addrspace_find(pr, pcs[i]);
-		/* Return addresses: the call is the instruction before. */
-		int64_t l = sc_profile_location_for_address(d->p, v ? v->mapping : 0, pcs[i] - 1);
-		if (l < 0)
+	int64_t id;
+	uint64_t skey = sc_hash_u64(r->stream), prev;
+	if (!s->nframes) { /* the stream's previous stack again */
+		if (!sc_hashmap_get(&d->last_stack, skey, NULL, NULL, NULL, &prev)) {
+			d->corrupt++;
+			return 0;
+		}
+		id = (int64_t)d->stream_last.data[prev];
+	} else {
+		const sc_proc *pr = sc_addrspace_proc(&d->as, r->stream, false);
+		uint32_t locs[4096];
+		for (uint32_t i = 0; i < s->nframes; i++) {
+			const sc_vma *v = sc_addrspace_find(pr, pcs[i]);
+			/* Return addresses: the call is the instruction before. */
+			int64_t l =
+			    sc_profile_location_for_address(d->p, v ? v->mapping : 0, pcs[i] - 1);
+			if (l < 0)
+				return -ENOMEM;
+			locs[i] = (uint32_t)l;
+		}
+		id = sc_profile_intern_stack(d->p, locs, s->nframes);
+		if (id < 0)
 			return -ENOMEM;
-		locs[i] = (uint32_t)l;
+		/* The stream's last stack (the hash of a number is the number: no compare). */
+		if (sc_hashmap_get(&d->last_stack, skey, NULL, NULL, NULL, &prev)) {
+			d->stream_last.data[prev] = (sc_stack_id)id;
+		} else if (sc_vec_push(&d->stream_last, (sc_stack_id)id) < 0 ||
+			   sc_hashmap_put(&d->last_stack, skey, d->stream_last.len - 1) < 0) {
+			return -ENOMEM;
+		}
 	}
-	int64_t id = sc_profile_intern_stack(d->p, locs, s->nframes);
-	if (id < 0)
-		return -ENOMEM;
 	sc_cupti_launch key = {.pid = r->pid, .correlation = s->correlation};
 	uint64_t h = launch_key(r->pid, s->correlation), at;
 	if (sc_hashmap_get(&d->launch, h, launch_eq, &key, d, &at)) {

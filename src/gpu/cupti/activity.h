@@ -79,6 +79,8 @@ typedef struct sc_cupti {
 	SC_VEC(sc_cupti_api) apis;
 	sc_hashmap launch; /* hash of (pid, correlation) -> index into launches */
 	SC_VEC(sc_cupti_launch) launches;
+	sc_hashmap last_stack;		 /* hash of a ring's stream -> index into stream_last */
+	SC_VEC(sc_stack_id) stream_last; /* each stream's last GPU_STACK's stack */
 	sc_hashmap named;     /* function id -> location of the frames named for kernels, copies */
 	uint32_t unknown_loc; /* the "[unknown launch site]" location, 0 until needed */
 	/* The library's statuses (agent/stream.h's SC_AGENT_GPU_*), summed over processes: */

@@ -102,7 +102,9 @@ struct cthr {
 	struct open_call open[MAX_OPEN];
 	uint32_t launch_depth; /* nopen at the walk below, 0: none */
 	uint32_t npcs;
-	uint64_t pcs[MAX_DEPTH + 8]; /* the last launching call's stack */
+	uint64_t pcs[MAX_DEPTH + 8];  /* the last launching call's stack */
+	uint32_t nlast;		      /* frames of the last GPU_STACK written whole, 0: none */
+	uint64_t last[MAX_DEPTH + 8]; /* its frames */
 };
 
 static bool active;
@@ -257,12 +259,20 @@ static int drop_cupti(uint64_t *pcs, int n)
 static void write_stack(struct cthr *t, uint32_t correlation)
 {
 	uint32_t n = t->npcs;
+	if (!n)
+		return; /* no frame at all: the kernel's site is unknown */
+	/* Launches in a loop: the frames of the stream's previous GPU_STACK, by reference. */
+	bool same = n && n == t->nlast && !memcmp(t->pcs, t->last, 8u * n);
+	if (same)
+		n = 0;
 	for (uint32_t i = 0; i < n; i++)
 		sc_shm_module_of(&t->w, t->pcs[i]);
 	uint32_t size = (uint32_t)(sizeof(sc_agent_rec) + sizeof(sc_agent_gpu_stack) + 8u * n);
 	sc_agent_rec *rec = room(t, size, false);
-	if (!rec)
+	if (!rec) {
+		t->nlast = 0; /* the reader may lack it: the next one whole */
 		return;
+	}
 	sc_agent_gpu_stack *s = (sc_agent_gpu_stack *)(rec + 1);
 	rec->type = SC_AGENT_REC_GPU_STACK;
 	rec->reserved = 0;
@@ -271,6 +281,10 @@ static void write_stack(struct cthr *t, uint32_t correlation)
 	s->nframes = n;
 	memcpy(s + 1, t->pcs, 8u * n);
 	sc_shm_publish(&t->w, size);
+	if (!same) {
+		memcpy(t->last, t->pcs, 8u * n);
+		t->nlast = n;
+	}
 }
 
 /* The stack of the launching call, from the callback's own frame: this library's frames and

@@ -22,7 +22,7 @@
 #include "record/agentfile.h"
 
 #define SC_CUPTI_NRINGS	    64u
-#define SC_CUPTI_RING_BYTES (1u << 20)
+#define SC_CUPTI_RING_BYTES (4u << 20)
 #define SC_CUPTI_DEPTH	    64u /* frames of a launch stack */
 #define SC_CUPTI_LIB	    "libscorch-cupti.so"
 
