@@ -38,8 +38,8 @@
 #define SC_AGENT_MAGIC	  "SCORCHA\0" /* 8 bytes */
 #define SC_AGENT_VERSION  1u
 #define SC_AGENT_MINOR                                                                             \
-	2u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO;                       \
-	      1.2: the TRACE records */
+	3u /* 1.1: the exit scan's slots, scorch_pid, sample_seed, MALLINFO;                       \
+	      1.2: the TRACE records, a console file's catalogue; 1.3: the GPU records */
 #define SC_AGENT_HEADER_BYTES 4096u
 #define SC_AGENT_RING_HEADER  64u
 
@@ -117,6 +117,13 @@ enum {
 	SC_AGENT_REC_TRACE_LOC = 8,	/* struct sc_agent_trace_loc + 3 NUL-terminated strings */
 	SC_AGENT_REC_TRACE = 9,		/* struct sc_agent_trace_ev */
 	SC_AGENT_REC_TRACE_THREAD = 10, /* struct sc_agent_trace_thread + NUL-terminated name */
+	/* The CUPTI injection library (libscorch-cupti.so, src/gpu/cupti/inject.c), version 1.3: */
+	SC_AGENT_REC_GPU_API = 16,    /* struct sc_agent_gpu_api + NUL-terminated name */
+	SC_AGENT_REC_GPU_STACK = 17,  /* struct sc_agent_gpu_stack + uint64_t pcs[nframes] */
+	SC_AGENT_REC_GPU_KERNEL = 18, /* struct sc_agent_gpu_kernel + NUL-terminated name */
+	SC_AGENT_REC_GPU_COPY = 19,   /* struct sc_agent_gpu_copy (memcpy and memset) */
+	SC_AGENT_REC_GPU_SYNC = 20,   /* struct sc_agent_gpu_sync */
+	SC_AGENT_REC_GPU_STATUS = 21, /* struct sc_agent_gpu_status + NUL-terminated text */
 };
 
 typedef struct sc_agent_header {
@@ -338,5 +345,89 @@ typedef struct sc_agent_trace_thread {
 	uint32_t len; /* NUL not counted */
 		      /* then the name, NUL-terminated, padded to 8 */
 } sc_agent_trace_thread;
+
+/* The CUPTI injection library's records (src/gpu/cupti/inject.c), version 1.3. Times are
+ * CLOCK_MONOTONIC ns: API calls are timed by the calling thread, GPU work by CUPTI through the
+ * timestamp callback the library registers (or CUPTI's clock moved by an offset measured once).
+ * A correlation id is CUPTI's: unique in a process, it joins an API call (GPU_API, and the
+ * GPU_STACK written at its entry) to the GPU work it launched (GPU_KERNEL, GPU_COPY). API calls
+ * and stacks go into the calling thread's ring; the GPU work into the ring of the thread CUPTI
+ * hands its buffers to, so the reader joins them by (pid, correlation) across rings. */
+enum {
+	SC_AGENT_GPU_DRIVER = 1,  /* sc_agent_gpu_api.domain: the driver API (cu*) */
+	SC_AGENT_GPU_RUNTIME = 2, /* the runtime API (cuda*) */
+};
+
+typedef struct sc_agent_gpu_api {
+	uint64_t start, end;  /* the call's entry and exit */
+	uint32_t correlation; /* CUPTI's correlation id */
+	uint32_t cbid;	      /* CUPTI's callback id in its domain */
+	uint32_t domain;      /* SC_AGENT_GPU_DRIVER, SC_AGENT_GPU_RUNTIME */
+	uint32_t depth;	      /* API calls of the thread open around it (a runtime call's driver
+				 calls: 1) */
+			      /* then the function's name, NUL-terminated, padded to 8 */
+} sc_agent_gpu_api;
+
+/* The calling thread's stack at the entry of an API call that launches GPU work (kernels,
+ * copies, memsets): pcs innermost first (the caller of the API function first), as SAMPLE's. A
+ * driver call inside a runtime call gets the runtime call's stack under its own id too. MAP
+ * records of the same stream announce the modules. nframes 0: the frames of the previous
+ * GPU_STACK of the same stream (launches in a loop; never after one that was dropped). */
+typedef struct sc_agent_gpu_stack {
+	uint32_t correlation;
+	uint32_t nframes;
+	/* then uint64_t pcs[nframes] */
+} sc_agent_gpu_stack;
+
+typedef struct sc_agent_gpu_kernel {
+	uint64_t start, end;
+	uint32_t device, context, stream, correlation;
+	int32_t grid[3], block[3];
+	uint32_t static_shared, dynamic_shared; /* bytes per block */
+	uint32_t registers;			/* per thread */
+	uint32_t name_len;			/* NUL not counted */
+	/* then the kernel's name as CUPTI gives it (mangled for C++), NUL-terminated, padded */
+} sc_agent_gpu_kernel;
+
+/* sc_agent_gpu_copy.op */
+enum {
+	SC_AGENT_GPU_MEMCPY = 1,
+	SC_AGENT_GPU_MEMSET = 2,
+};
+
+typedef struct sc_agent_gpu_copy {
+	uint64_t start, end, bytes;
+	uint32_t device, context, stream, correlation;
+	uint8_t op;	  /* SC_AGENT_GPU_MEMCPY, SC_AGENT_GPU_MEMSET */
+	uint8_t kind;	  /* a memcpy's CUpti_ActivityMemcpyKind (1 HtoD, 2 DtoH, 8 DtoD...) */
+	uint8_t src, dst; /* CUpti_ActivityMemoryKind of each side (a memset: dst only) */
+	uint32_t value;	  /* a memset's value */
+} sc_agent_gpu_copy;
+
+typedef struct sc_agent_gpu_sync {
+	uint64_t start, end;
+	uint32_t type; /* CUpti_ActivitySynchronizationType (1 event, 2 stream wait event, 3 stream,
+			  4 context) */
+	uint32_t context, stream, correlation;
+	uint32_t reserved;
+} sc_agent_gpu_sync;
+
+/* What the library has to say: its start, or why it records less than asked. */
+enum {
+	SC_AGENT_GPU_STARTED = 1,     /* text: the CUPTI library loaded; value: its version */
+	SC_AGENT_GPU_NO_CUPTI = 2,    /* text: the paths tried and dlerror's last words */
+	SC_AGENT_GPU_CUPTI_ERROR = 3, /* value: a CUptiResult; text: the call and its string */
+	SC_AGENT_GPU_DROPPED = 4,     /* value: activity records CUPTI dropped (buffers full) */
+	SC_AGENT_GPU_LOST = 5,	      /* value: records this library could not write (ring full) */
+	SC_AGENT_GPU_FLUSHED = 6,     /* the last flush at exit is done */
+};
+
+typedef struct sc_agent_gpu_status {
+	uint64_t time;
+	uint64_t value;
+	uint32_t what; /* SC_AGENT_GPU_* above */
+	uint32_t len;  /* of the text, NUL not counted */
+		       /* then the text, NUL-terminated, padded to 8 */
+} sc_agent_gpu_status;
 
 #endif

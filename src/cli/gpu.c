@@ -17,11 +17,14 @@
  */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "gpu/cupti/outputs.h"
+#include "gpu/cupti/session.h"
 #include "gpu/gpu_trace.h"
 #include "gpu/metrics.h"
 #include "gpu/nvml.h"
 #include "gpu/sampler.h"
 #include "record/agentfile.h"
+#include "report/reportset.h"
 #include "session/outdir.h"
 #include "util/fileio.h"
 
@@ -47,7 +50,9 @@ static const char *const examples[] = {
     NULL,
 };
 
-static const char *const file_names[] = {"metrics.csv", "gpu.svg", "trace.json"};
+/* The metrics' files, then (not with --metrics-only) the kernel trace's (gpu/cupti/session.h). */
+static const char *const file_names[] = {"metrics.csv", "gpu.svg",	"trace.json",
+					 "kernels.txt", "kernels.json", "gpu.pb.gz"};
 #define NFILES (sizeof(file_names) / sizeof(file_names[0]))
 
 #define NO_NVML                                                                                    \
@@ -84,6 +89,7 @@ struct gpu_run {
 	sc_agentfile f;
 	sc_agentfile_run ar;
 	sc_gpu_sampler *sampler; /* NULL without NVML */
+	sc_cupti_session cupti;	 /* the kernel trace (off with --metrics-only) */
 };
 
 static void on_start(void *ctx)
@@ -95,13 +101,13 @@ static void on_start(void *ctx)
 /* Every poll: where the GPU activity's rings are drained. */
 static int on_round(void *ctx, bool last)
 {
-	(void)ctx;
-	(void)last;
-	return 0;
+	struct gpu_run *g = ctx;
+	return sc_cupti_session_round(&g->cupti, &g->f, last);
 }
 
 struct writing {
 	const sc_gpu_series *s;
+	sc_cupti_session *cupti; /* NULL: --metrics-only */
 };
 
 static int write_one(FILE *f, size_t i, void *ctx)
@@ -112,8 +118,11 @@ static int write_one(FILE *f, size_t i, void *ctx)
 		return sc_gpu_write_csv(w->s, f);
 	case 1:
 		return sc_gpu_write_svg(w->s, f);
+	case 2:
+		return sc_gpu_trace_write(w->s, w->cupti ? sc_cupti_chrome_events : NULL,
+					  w->cupti ? &w->cupti->dec : NULL, f);
 	default:
-		return sc_gpu_trace_write(w->s, NULL, NULL, f);
+		return sc_cupti_session_write(w->cupti, i - 3, f);
 	}
 }
 
@@ -193,18 +202,29 @@ int cmd_gpu(int argc, char **argv)
 		goto out;
 	}
 	/* The agent file: the rings the GPU activity's injection library writes into. */
-	if ((r = sc_agentfile_create(&g.f, 4, 1u << 16, err, sizeof(err))) < 0) {
+	if ((r = sc_agentfile_create(&g.f, metrics_only ? 4 : SC_CUPTI_NRINGS,
+				     metrics_only ? 1u << 16 : SC_CUPTI_RING_BYTES, err,
+				     sizeof(err))) < 0) {
 		sc_cli_error("gpu", 0, "%s", err);
 		goto out;
 	}
 	g.f.hdr->minor = SC_AGENT_MINOR;
 	g.f.hdr->scorch_pid = (uint32_t)getpid();
+	if (!metrics_only) {
+		if ((r = sc_cupti_session_start(&g.cupti, &g.f, cmd)) < 0) {
+			sc_cli_error("gpu", r, "cannot start");
+			goto out;
+		}
+		if (g.cupti.note[0])
+			fprintf(stderr, "scorch gpu: %s\n", g.cupti.note);
+	}
 	if (nvml && (r = sc_gpu_sampler_start(&g.sampler, nvml, interval)) < 0) {
 		sc_cli_error("gpu", r, "cannot start the thread that samples NVML");
 		goto out;
 	}
 	g.ar = (sc_agentfile_run){.argv = cmd,
 				  .lib = NULL,
+				  .extra_env = metrics_only ? NULL : sc_cupti_session_env(&g.cupti),
 				  .duration = duration,
 				  .poll_ms = 20,
 				  .p = p,
@@ -232,26 +252,63 @@ int cmd_gpu(int argc, char **argv)
 	}
 	rc = sc_cli_exit_status(g.ar.sess.exited, g.ar.sess.wait_status);
 	say_status(&g);
+	bool exited_ok = g.ar.sess.exited && !g.ar.sess.stopped && WIFEXITED(g.ar.sess.wait_status);
+	if (!metrics_only && (r = sc_cupti_session_finish(&g.cupti, exited_ok)) < 0) {
+		sc_cli_error("gpu", r, "cannot analyse the GPU activity");
+		rc = 1;
+		goto out;
+	}
+	for (const char *l = g.cupti.warnings; !metrics_only && *l;) {
+		const char *nl = strchr(l, '\n');
+		int len = nl ? (int)(nl - l) : (int)strlen(l);
+		fprintf(stderr, "scorch gpu: %.*s\n", len, l);
+		l += len + (nl ? 1 : 0);
+	}
 	for (size_t i = 0; i < series.notes.len; i++)
 		fprintf(stderr, "scorch gpu: %s\n", series.notes.data[i]);
-	struct writing w = {&series};
+	struct writing w = {&series, metrics_only ? NULL : &g.cupti};
 	size_t bad = 0;
-	r = sc_afile_write_set(dir.path.buf, file_names, NFILES, write_one, &w, &bad);
+	r = sc_afile_write_set(dir.path.buf, file_names, metrics_only ? 3 : NFILES, write_one, &w,
+			       &bad);
 	if (r < 0) {
 		sc_cli_error("gpu", r, "cannot write '%s/%s'", dir.path.buf, file_names[bad]);
 		rc = 1;
 		goto out;
 	}
+	/* The report set of gpu.pb.gz (GPU time by launching call site), as scorch trace does. */
+	bool reports = !metrics_only && g.cupti.p->samples.len;
+	if (reports) {
+		char title[1100];
+		snprintf(title, sizeof(title), "scorch gpu: GPU time of %s", cmd[0]);
+		sc_reportset_options ro = {.type = 0, .title = title, .source = "gpu.pb.gz"};
+		sc_diag d = {0};
+		if ((r = sc_reportset_write(g.cupti.p, &ro, dir.path.buf, &d)) < 0) {
+			sc_cli_error("gpu", r, "cannot write the report set in '%s'%s%s",
+				     dir.path.buf, d.file[0] ? ": " : "", d.file);
+			rc = 1;
+			goto out;
+		}
+	}
 	if (!quiet) {
 		if (nvml)
 			sc_gpu_write_summary(&series, stdout);
-		printf("\nscorch gpu: wrote %s/{metrics.csv,gpu.svg,trace.json}\n", dir.path.buf);
+		if (!metrics_only && g.cupti.on) {
+			printf("\n");
+			sc_cupti_write_summary(&g.cupti.dec, 10, stdout);
+		}
+		printf("\nscorch gpu: wrote %s/{metrics.csv,gpu.svg,trace.json%s}%s\n",
+		       dir.path.buf, metrics_only ? "" : ",kernels.txt,kernels.json,gpu.pb.gz",
+		       reports
+			   ? " and the report set of gpu.pb.gz (flamegraph.html, butterfly.html, "
+			     "summary.txt, hotspots.json, report.md)"
+			   : "");
 	}
 out:
 	if (g.sampler) {
 		sc_gpu_sampler_stop(g.sampler, &series);
 	}
 	sc_agentfile_close(&g.f);
+	sc_cupti_session_release(&g.cupti);
 	sc_gpu_series_release(&series);
 	sc_outdir_remove_if_empty(&dir);
 	sc_outdir_release(&dir);

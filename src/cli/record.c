@@ -501,8 +501,10 @@ int cmd_record(int argc, char **argv)
 			"also collect the spans of a command linked with libscorch, on the same "
 			"clock: trace.json and spans.* beside the profile (perf backend)"),
 	    SC_OPT_FLAG(0, "gpu", &gpu,
-			"also sample the NVML metrics of every GPU every 100 ms, on the same "
-			"clock: metrics.csv, gpu.svg and counters in trace.json (docs/gpu.md)"),
+			"also sample the NVML metrics of every GPU every 100 ms and trace the CUDA "
+			"kernels, on the same clock: metrics.csv, gpu.svg, kernels.txt, "
+			"kernels.json, gpu.pb.gz, counters and kernel rows in trace.json "
+			"(docs/gpu.md)"),
 	    SC_OPT_STR(0, "backend", &backend, "NAME",
 		       "perf (perf events), signal (a preloaded sampler using CPU-time timers: "
 		       "no privileges, user space only) or auto (default: perf, and signal "
@@ -761,7 +763,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	finish_signals = 0;
-	if (gpu && sc_record_gpu_stop(&rg, p) < 0 && r == 0) {
+	if (gpu && sc_record_gpu_stop(&rg, p, res.exited && WIFEXITED(res.wait_status)) < 0 &&
+	    r == 0) {
 		r = -EIO;
 		snprintf(res.err, sizeof(res.err), "--gpu: the GPU samples were lost");
 	}
@@ -816,7 +819,7 @@ int cmd_record(int argc, char **argv)
 	int vtype = o.mode == SC_RECORD_MODE_CPU ? 0 : 1;
 	sc_flamegraph_options fo = {.title = title, .type = vtype};
 	int werr = write_artifacts(&dir, p, &fo);
-	if (gpu && rg.stopped) { /* the counters in --trace's trace.json too */
+	if (gpu && (rg.stopped || rg.cupti)) { /* the counters in --trace's trace.json too */
 		rt.also = sc_record_gpu_more;
 		rt.also_ctx = &rg;
 	}

@@ -5,6 +5,8 @@
 
 #include "cli/commands.h"
 #include "formats/chrome.h"
+#include "gpu/cupti/outputs.h"
+#include "gpu/cupti/side.h"
 #include "gpu/gpu_trace.h"
 #include "util/fileio.h"
 
@@ -18,8 +20,24 @@
 int sc_record_gpu_start(sc_record_gpu *g, bool children)
 {
 	memset(g, 0, sizeof(*g));
-	char err[512];
-	int r = sc_nvml_open(&g->nvml, err, sizeof(err));
+	char err[512], note[PATH_MAX + 256];
+	/* The kernel trace first: the command must find its environment. A running program read
+	 * its environment long ago: attached, there is none. */
+	int r = 0;
+	note[0] = 0;
+	if (children)
+		r = sc_cupti_side_start(&g->cupti, NULL, note, sizeof(note), err, sizeof(err));
+	else
+		snprintf(note, sizeof(note),
+			 "attached to running processes: no kernel trace (CUDA reads "
+			 "CUDA_INJECTION64_PATH when a program starts)");
+	if (r < 0) {
+		sc_cli_error("record", 0, "--gpu: %s", err);
+		return -1;
+	}
+	if (note[0])
+		fprintf(stderr, "scorch record: --gpu: %s\n", note);
+	r = sc_nvml_open(&g->nvml, err, sizeof(err));
 	if (r == -ENOENT) {
 		fprintf(stderr, "scorch record: --gpu: NVML (" SC_NVML_LIB
 				") not found: no NVIDIA driver on this machine; GPU metrics are "
@@ -70,8 +88,28 @@ static int add_counters(const sc_gpu_series *s, sc_profile *p)
 	return 0;
 }
 
-int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p)
+/* The kernel trace's end: its warnings said. */
+static int stop_cupti(sc_record_gpu *g, bool exited)
 {
+	if (!g->cupti)
+		return 0;
+	int r = sc_cupti_side_stop(g->cupti, exited);
+	const char *l = sc_cupti_side_session(g->cupti)->warnings;
+	while (*l) {
+		const char *nl = strchr(l, '\n');
+		int len = nl ? (int)(nl - l) : (int)strlen(l);
+		fprintf(stderr, "scorch record: --gpu: %.*s\n", len, l);
+		l += len + (nl ? 1 : 0);
+	}
+	if (r < 0)
+		sc_cli_error("record", r, "--gpu: cannot keep the GPU activity");
+	return r < 0 ? -1 : 0;
+}
+
+int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p, bool exited)
+{
+	if (stop_cupti(g, exited) < 0)
+		return -1;
 	if (g->stopped || !g->sampler)
 		return 0;
 	g->stopped = true;
@@ -91,7 +129,8 @@ int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p)
 int sc_record_gpu_more(void *ctx, sc_strbuf *out, size_t *nevents)
 {
 	const sc_record_gpu *g = ctx;
-	return g->stopped ? sc_gpu_trace_events(&g->series, out, nevents) : 0;
+	int r = g->stopped ? sc_gpu_trace_events(&g->series, out, nevents) : 0;
+	return r == 0 && g->cupti ? sc_cupti_side_more(g->cupti, out, nevents) : r;
 }
 
 struct writing {
@@ -105,6 +144,8 @@ static const char *const names[] = {"metrics.csv", "gpu.svg", "trace.json"};
 static int write_one(FILE *f, size_t i, void *ctx)
 {
 	const struct writing *w = ctx;
+	if (!w->g->stopped) /* no NVML: trace.json alone, with the kernel trace */
+		i = 2;
 	switch (i) {
 	case 0:
 		return sc_gpu_write_csv(&w->g->series, f);
@@ -115,20 +156,48 @@ static int write_one(FILE *f, size_t i, void *ctx)
 	}
 }
 
+static int write_cupti(FILE *f, size_t i, void *ctx)
+{
+	return sc_cupti_session_write(ctx, i, f);
+}
+
 int sc_record_gpu_write(sc_record_gpu *g, const sc_outdir *dir, const sc_profile *p, int type,
 			const char *name, bool trace_written, bool quiet)
 {
-	if (!g->stopped)
+	size_t bad = 0;
+	int r;
+	if (g->cupti) {
+		sc_cupti_session *cs = sc_cupti_side_session(g->cupti);
+		r = sc_afile_write_set(dir->path.buf, sc_cupti_file_names, SC_CUPTI_FILES,
+				       write_cupti, cs, &bad);
+		if (r < 0) {
+			sc_cli_error("record", r, "--gpu: cannot write '%s/%s'", dir->path.buf,
+				     sc_cupti_file_names[bad]);
+			return -1;
+		}
+		if (!quiet && (cs->dec.kernels.len || cs->dec.copies.len)) {
+			fprintf(stderr, "scorch record: --gpu: ");
+			sc_cupti_write_summary(&cs->dec, 5, stderr);
+			fprintf(
+			    stderr,
+			    "scorch record: --gpu: wrote %s/{kernels.txt,kernels.json,gpu.pb.gz}\n",
+			    dir->path.buf);
+		}
+	}
+	if (!g->stopped && (!g->cupti || trace_written))
 		return 0;
 	sc_chrome_options co = {
 	    .type = type, .name = name, .more = sc_record_gpu_more, .more_ctx = g};
 	struct writing w = {g, p, &co};
-	size_t n = sizeof(names) / sizeof(names[0]) - (trace_written ? 1 : 0), bad = 0;
-	int r = sc_afile_write_set(dir->path.buf, names, n, write_one, &w, &bad);
+	const char *const *set = g->stopped ? names : names + 2;
+	size_t n = (g->stopped ? 3 : 1) - (trace_written ? 1 : 0);
+	r = sc_afile_write_set(dir->path.buf, set, n, write_one, &w, &bad);
 	if (r < 0) {
-		sc_cli_error("record", r, "--gpu: cannot write '%s/%s'", dir->path.buf, names[bad]);
+		sc_cli_error("record", r, "--gpu: cannot write '%s/%s'", dir->path.buf, set[bad]);
 		return -1;
 	}
+	if (!g->stopped)
+		return 0;
 	if (!quiet)
 		fprintf(stderr,
 			"scorch record: --gpu: %zu samples of %zu GPU%s; wrote "
@@ -148,6 +217,8 @@ void sc_record_gpu_release(sc_record_gpu *g)
 		g->sampler = NULL;
 	}
 	sc_gpu_series_release(&g->series);
+	sc_cupti_side_free(g->cupti);
+	g->cupti = NULL;
 	sc_nvml_close(g->nvml);
 	g->nvml = NULL;
 }

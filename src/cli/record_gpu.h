@@ -29,6 +29,7 @@ typedef struct sc_record_gpu {
 	sc_gpu_sampler *sampler;
 	sc_gpu_series series;
 	bool stopped;
+	struct sc_cupti_side *cupti; /* the kernel trace (gpu/cupti/side.h), NULL: none */
 } sc_record_gpu;
 
 /* Before the recording; `children`: the command is scorch's child (process metrics count
@@ -38,7 +39,7 @@ int sc_record_gpu_start(sc_record_gpu *g, bool children);
  * SM activity, memory used in MiB, power in W) added to `p` as counters (profile.h:
  * flamegraph.html's timeline draws them below the threads; profile.pb.gz does not keep them).
  * 0 or -1 after saying what failed. */
-int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p);
+int sc_record_gpu_stop(sc_record_gpu *g, sc_profile *p, bool exited);
 /* The counters as Chrome trace events (chrome.h's `more`; ctx: the sc_record_gpu). */
 int sc_record_gpu_more(void *ctx, sc_strbuf *out, size_t *nevents);
 /* metrics.csv, gpu.svg, and trace.json unless `trace_written` (--trace wrote it, with the

@@ -27,7 +27,8 @@ int sc_agentfile_lib(const char *name, char *buf, size_t size)
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;
-	static const char *const where[] = {"%s/src/agent/%s", "%s/../lib/scorch/%s"};
+	static const char *const where[] = {"%s/src/agent/%s", "%s/src/gpu/cupti/%s",
+					    "%s/../lib/scorch/%s"};
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		int w = snprintf(buf, size, where[i], exe, name);
 		if (w > 0 && (size_t)w < size && access(buf, R_OK) == 0)
@@ -234,13 +235,19 @@ static int set_root(void *ctx, pid_t pid)
 
 int sc_agentfile_run_command(sc_agentfile *f, sc_agentfile_run *r)
 {
-	char *env[3] = {NULL, NULL, NULL};
+	char *env[3 + 8] = {NULL};
 	sc_session_init(&r->sess);
 	r->err[0] = 0;
 	if (sc_agentfile_env(f, r->lib, env) < 0) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -ENOMEM;
 	}
+	/* The extra entries after ours (borrowed: only env[0] and env[1] are freed). */
+	char *own[2] = {env[0], env[1]};
+	size_t used = env[1] ? 2 : 1;
+	for (size_t i = 0;
+	     r->extra_env && r->extra_env[i] && used < sizeof(env) / sizeof(env[0]) - 1; i++)
+		env[used++] = r->extra_env[i];
 	sc_session_sigsave sigs;
 	sc_session_signals_install(&sigs);
 	struct timespec wall;
@@ -273,8 +280,8 @@ int sc_agentfile_run_command(sc_agentfile *f, sc_agentfile_run *r)
 out:
 	sc_session_end(&r->sess);
 	sc_session_signals_restore(&sigs);
-	free(env[0]);
-	free(env[1]);
+	free(own[0]);
+	free(own[1]);
 	return ret;
 }
 

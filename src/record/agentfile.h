@@ -36,8 +36,9 @@ typedef struct sc_agentfile {
 	uint64_t lost;	  /* records the agents dropped (ring full), from rings returned to FREE */
 } sc_agentfile;
 
-/* The agent library `name` (libscorch-cpu.so...): in src/agent/ of the scorch executable's
- * folder (a build tree), or in ../lib/scorch from its folder (an installed scorch). Writes its
+/* The agent library `name` (libscorch-cpu.so...): in src/agent/ (or src/gpu/cupti/ for
+ * libscorch-cupti.so) of the scorch executable's folder (a build tree), or in ../lib/scorch from
+ * its folder (an installed scorch). Writes its
  * path to buf; 0, or -ENOENT with the path looked at first in buf. */
 int sc_agentfile_lib(const char *name, char *buf, size_t size);
 
@@ -81,6 +82,8 @@ int sc_agentfile_drain(sc_agentfile *f, uint32_t i, bool reclaim, sc_agentfile_f
 typedef struct sc_agentfile_run {
 	char *const *argv;	     /* the command */
 	const char *lib;	     /* the agent library, preloaded; NULL: none (libscorch) */
+	char *const *extra_env;	     /* more NAME=VALUE entries for the command (NULL-terminated;
+					NULL: none): CUDA_INJECTION64_PATH for scorch gpu */
 	double duration;	     /* seconds; 0 = until the command exits */
 	int poll_ms;		     /* rounds at least this often */
 	sc_profile *p;		     /* its time_nanos and duration_nanos are set */
