@@ -17,6 +17,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* Prints "scorch CMD: MESSAGE: strerror(-err)" to stderr. */
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)

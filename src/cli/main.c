@@ -39,6 +39,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"console", cmd_console, "live view of a running instrumented program (SCORCH_CONSOLE=1)"},
+    {"config", cmd_config, "check or write scorch.toml, the settings of scorch run"},
     {"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
 };
 

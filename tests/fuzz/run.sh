@@ -3,7 +3,8 @@
 #
 #   tests/fuzz/run.sh TARGET [SECONDS]      TARGET: pprof, folded, perfscript, gperftools
 #                                           (fuzz_readers.c), bench or baseline (fuzz_bench.c,
-#                                           seeds corpus/bench)
+#                                           seeds corpus/bench), toml (fuzz_toml.c,
+#                                           seeds: every file of tests/data/toml/)
 #
 # Environment: SRCDIR (source root; default: this script's ../..), BUILD (a meson build dir whose
 # src/formats/profile.pb-c.c exists; default $SRCDIR/build), FUZZ_TIME (seconds, default 20;
@@ -22,11 +23,11 @@ BUILD=$(cd "${BUILD:-$SRCDIR/build}" && pwd) || exit 2
 secs=${2:-${FUZZ_TIME:-20}}
 case $target in
 pprof | folded | perfscript | gperftools) ;;
-bench | baseline) ;;
+bench | baseline | toml) ;;
 *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 seeds=$SRCDIR/tests/fuzz/corpus/$target
-case $target in bench | baseline) seeds=$SRCDIR/tests/fuzz/corpus/bench ;; esac
+case $target in bench | baseline) seeds=$SRCDIR/tests/fuzz/corpus/bench ;; toml) seeds=$SRCDIR/tests/data/toml ;; esac
 
 CLANG=${CLANG:-clang}
 if ! command -v "$CLANG" >/dev/null 2>&1; then
@@ -54,6 +55,13 @@ case $target in bench | baseline)
 	bin=$out/fuzz_bench${FUZZ_CFLAGS:+-$(printf %s "$FUZZ_CFLAGS" | md5sum | cut -c1-8)}
 	sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
 		$(cd "$SRCDIR" && ls src/bench/*.c) tests/fuzz/fuzz_bench.c)
+	libs=(-lm)
+	;;
+toml)
+	# The TOML reader, the schema and the util files they use (src/config/meson.build).
+	bin=$out/fuzz_toml${FUZZ_CFLAGS:+-$(printf %s "$FUZZ_CFLAGS" | md5sum | cut -c1-8)}
+	sources=(src/util/diag.c src/util/fileio.c src/util/hashmap.c src/util/strbuf.c
+		$(cd "$SRCDIR" && ls src/config/*.c) tests/fuzz/fuzz_toml.c)
 	libs=(-lm)
 	;;
 esac
