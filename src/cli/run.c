@@ -1,0 +1,458 @@
+/*
+ * run.c: `scorch run`, one command for a whole profiling session: the chosen modes (cpu, memory,
+ * trace, gpu) run one after another on the same command, into one dated folder with an index,
+ * a combined report, a record of the session and the CI gates.
+ *
+ * Flow: parse options -> load scorch.toml (every error named file:line:key, exit 2, before any
+ * folder exists) -> flags over the file (--set KEY=VALUE) -> the dated folder
+ * DIR/NAME-YYYYmmdd-HHMMSS/ -> each mode: the existing command as a child of this binary
+ * (/proc/self/exe record|heap|trace|gpu ... -o SESSION/MODE -- CMD), its standard error kept in
+ * SESSION/MODE.log and copied to ours; a mode that fails is reported and the others still run ->
+ * the gates (run_gates.c) -> session.json, report.md, index.html (run_out.c) -> DIR/latest.
+ *
+ * Modes run in sequence because they disturb each other: the heap tracker slows every malloc,
+ * the CPU sampler interrupts, the trace agent writes rings. Skipped, not failed: `trace` when the
+ * program does not link libscorch, `gpu` when this scorch has no gpu command or no NVIDIA driver.
+ *
+ * Exit status: 0; 3 when a gate failed; 1 when a mode failed (and no gate did); 2 for bad usage
+ * or a bad configuration. Not here: what the modes record (their own commands), the comparison of
+ * two CPU profiles (report/diff.h, used by run_gates.c).
+ */
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/run.h"
+#include "session/outdir.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const usage[] = {
+    "scorch run [options] -- COMMAND [ARGS...]",
+    NULL,
+};
+
+static const char *const examples[] = {
+    "scorch run --mode all -- ./myprog input.txt",
+    "scorch run --mode cpu,memory --config scorch.toml -o profiles -- ./myprog",
+    "scorch run --mode cpu --baseline profiles/base/cpu/profile.pb.gz -- ./bench",
+    "scorch run --mode memory --set thresholds.max_peak_usage_mb=512 -- ./tests/run",
+    NULL,
+};
+
+const char *const run_mode_names[RUN_NMODES] = {"cpu", "memory", "trace", "gpu"};
+
+const char *run_status_name(enum run_status s)
+{
+	switch (s) {
+	case RUN_OK:
+		return "ok";
+	case RUN_FAILED:
+		return "failed";
+	case RUN_SKIPPED:
+		return "skipped";
+	default:
+		return "not run";
+	}
+}
+
+/* "cpu,memory" or "all" into s->modes. Returns 0 or 2 after printing the bad part. */
+static int parse_modes(const char *arg, run_session *s)
+{
+	char *copy = strdup(arg), *save = NULL;
+	int rc = 0;
+	if (!copy)
+		return 2;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+		if (strcmp(t, "all") == 0) {
+			for (int m = 0; m < RUN_NMODES; m++)
+				s->modes[m].wanted = true;
+			continue;
+		}
+		for (int m = 0; m < RUN_NMODES; m++)
+			if (strcmp(t, run_mode_names[m]) == 0)
+				s->modes[m].wanted = found = true;
+		if (!found) {
+			sc_cli_error(
+			    "run", 0,
+			    "--mode: unknown mode '%s' (modes: cpu, memory, gpu, trace, all, "
+			    "or a comma list)",
+			    t);
+			rc = 2;
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* Loads the config file (or the defaults) and the --set overrides. Returns 0 or 2 after printing
+ * every problem. */
+static int load_config(run_session *s, const sc_option_list *sets)
+{
+	if (!s->config_path) {
+		if (sc_config_init(&s->cfg) < 0) {
+			sc_cli_error("run", -ENOMEM, "cannot set the defaults");
+			return 2;
+		}
+	} else {
+		sc_config_report rep = {0};
+		int r = sc_config_load(s->config_path, &s->cfg, &rep);
+		char buf[1024];
+		if (r < 0 && r != -EINVAL && !rep.len)
+			sc_cli_error("run", r, "--config: cannot read '%s'", s->config_path);
+		for (size_t k = 0; k < rep.len; k++)
+			sc_cli_error("run", 0, "%s%s", rep.items[k].error ? "" : "note: ",
+				     sc_diag_format(&rep.items[k].d, buf, sizeof(buf)));
+		sc_config_report_release(&rep);
+		if (r < 0)
+			return 2;
+	}
+	for (int i = 0; i < sets->len; i++) {
+		const char *eq = strchr(sets->items[i], '=');
+		sc_diag d = {0};
+		if (!eq) {
+			sc_cli_error("run", 0, "--set '%s': expected SECTION.KEY=VALUE",
+				     sets->items[i]);
+			return 2;
+		}
+		char key[128];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - sets->items[i]), sets->items[i]);
+		if (sc_config_set(&s->cfg, key, eq + 1, &d) < 0) {
+			sc_cli_error("run", 0, "--set '%s': %s", sets->items[i], d.message);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* The program's file: CMD[0] itself when it has a slash, else the first match on PATH. */
+static char *program_path(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return strdup(cmd);
+	const char *path = getenv("PATH");
+	if (!path)
+		return NULL;
+	char *copy = strdup(path), *save = NULL, *found = NULL;
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		sc_strbuf sb = {0};
+		sc_strbuf_addf(&sb, "%s/%s", d, cmd);
+		if (sb.buf && access(sb.buf, X_OK) == 0)
+			found = sc_strbuf_detach(&sb);
+		sc_strbuf_release(&sb);
+	}
+	free(copy);
+	return found;
+}
+
+/* Whether the program can have spans: its file names libscorch (a DT_NEEDED entry, or the
+ * runtime linked in statically). A script or a launcher that runs such a program is not seen. */
+static bool links_libscorch(const char *cmd)
+{
+	char *path = program_path(cmd), *data = NULL;
+	size_t n = 0;
+	bool yes = false;
+	if (path && sc_read_file_max(path, (size_t)1 << 30, &data, &n) == 0)
+		yes =
+		    memmem(data, n, "libscorch.so", 12) || memmem(data, n, "scorch_span_begin", 17);
+	free(data);
+	free(path);
+	return yes;
+}
+
+/* Runs /proc/self/exe ARGV with standard error into `log`; returns the child's status as a shell
+ * reports it, or -errno when it could not be started. */
+static int run_child(char **argv, const char *log)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (pid == 0) {
+		dup2(fd, STDERR_FILENO);
+		execv("/proc/self/exe", argv);
+		dprintf(STDERR_FILENO, "scorch run: cannot run /proc/self/exe: %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return sc_cli_exit_status(true, st);
+}
+
+/* Copies the mode's log to our standard error; keeps the last "scorch MODE: " line in `last`. */
+static void relay_log(const char *log, const char *cmd, char *last, size_t size)
+{
+	FILE *f = fopen(log, "r");
+	char line[1024], prefix[32];
+	if (!f)
+		return;
+	snprintf(prefix, sizeof(prefix), "scorch %s: ", cmd);
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stderr);
+		if (strncmp(line, prefix, strlen(prefix)) == 0) {
+			size_t len = strcspn(line, "\n");
+			if (len >= size)
+				len = size - 1;
+			memcpy(last, line, len);
+			last[len] = 0;
+		}
+	}
+	fclose(f);
+}
+
+static void add_arg(char **argv, int *n, const char *a)
+{
+	argv[(*n)++] = (char *)a;
+}
+
+static void do_mode(run_session *s, int m)
+{
+	run_mode *rm = &s->modes[m];
+	static const char *const cmds[RUN_NMODES] = {"record", "heap", "trace", "gpu"};
+	char out[PATH_MAX], log[PATH_MAX], num1[32], num2[32];
+	snprintf(out, sizeof(out), "%s/%s", s->dir, run_mode_names[m]);
+	snprintf(log, sizeof(log), "%s/%s.log", s->dir, run_mode_names[m]);
+
+	if (m == RUN_TRACE && !links_libscorch(s->cmd[0])) {
+		rm->status = RUN_SKIPPED;
+		snprintf(rm->reason, sizeof(rm->reason),
+			 "%s does not link libscorch: no spans to collect", s->cmd[0]);
+		return;
+	}
+	if (m == RUN_GPU && !sc_cli_has_command("gpu")) {
+		rm->status = RUN_SKIPPED;
+		snprintf(rm->reason, sizeof(rm->reason), "this scorch has no gpu command");
+		return;
+	}
+
+	char **argv = calloc((size_t)s->ncmd + 24, sizeof(char *));
+	int n = 0;
+	if (!argv) {
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "out of memory");
+		return;
+	}
+	add_arg(argv, &n, "scorch");
+	add_arg(argv, &n, cmds[m]);
+	add_arg(argv, &n, "-o");
+	add_arg(argv, &n, out);
+	if (m == RUN_CPU) {
+		snprintf(num1, sizeof(num1), "%lld", (long long)s->cfg.profiling.sample_rate_hz);
+		snprintf(num2, sizeof(num2), "%lld", (long long)s->cfg.profiling.stack_depth);
+		add_arg(argv, &n, "-F");
+		add_arg(argv, &n, num1);
+		add_arg(argv, &n, "--depth");
+		add_arg(argv, &n, num2);
+	} else if (m == RUN_MEMORY) {
+		snprintf(num1, sizeof(num1), "%lld", (long long)s->cfg.memory.stack_trace_depth);
+		add_arg(argv, &n, "--depth");
+		add_arg(argv, &n, num1);
+		if (s->cfg.memory.sample_rate > 1) {
+			snprintf(num2, sizeof(num2), "%lld", (long long)s->cfg.memory.sample_rate);
+			add_arg(argv, &n, "--sample");
+			add_arg(argv, &n, num2);
+		}
+	}
+	add_arg(argv, &n, "--");
+	for (int i = 0; i < s->ncmd; i++)
+		add_arg(argv, &n, s->cmd[i]);
+	argv[n] = NULL;
+
+	fprintf(stderr, "scorch run: %s: scorch %s -o %s -- %s\n", run_mode_names[m], cmds[m], out,
+		s->cmd[0]);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int r = run_child(argv, log);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rm->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(argv);
+
+	char last[512] = "";
+	relay_log(log, cmds[m], last, sizeof(last));
+	rm->exit_code = r < 0 ? -1 : r;
+	if (r < 0) {
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "cannot run scorch %s: %s", cmds[m],
+			 strerror(-r));
+	} else if (m == RUN_GPU && (strstr(last, "NVML") || strstr(last, "no NVIDIA")) &&
+		   (strstr(last, "not found") || strstr(last, "metrics are off"))) {
+		rm->status = RUN_SKIPPED;
+		snprintf(rm->reason, sizeof(rm->reason), "%s", last);
+	} else if (r != 0) {
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "exit status %d%s%s", r,
+			 last[0] ? ": " : "", last);
+	} else {
+		rm->status = RUN_OK;
+	}
+}
+
+/* DIR/latest -> the session folder's name, replaced atomically (a symlink to a temporary name,
+ * renamed over the old one). */
+static int link_latest(const char *parent, const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+	base = base ? base + 1 : dir;
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/.latest.%ld", parent, (long)getpid());
+	snprintf(dst, sizeof(dst), "%s/latest", parent);
+	unlink(tmp);
+	if (symlink(base, tmp) < 0)
+		return -errno;
+	if (rename(tmp, dst) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
+}
+
+/* The default name: [output] filename_prefix, else the command's basename. */
+static const char *default_name(const run_session *s)
+{
+	if (s->cfg.output.filename_prefix && s->cfg.output.filename_prefix[0])
+		return s->cfg.output.filename_prefix;
+	const char *b = strrchr(s->cmd[0], '/');
+	return b ? b + 1 : s->cmd[0];
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *modes = "cpu", *outdir = NULL, *name = NULL, *baseline = NULL;
+	run_session s = {0};
+	sc_option_list sets = {0};
+	sc_outdir dir = {0};
+	int rc = 0;
+	sc_option opts[] = {
+	    SC_OPT_STR('m', "mode", &modes, "MODES",
+		       "cpu, memory, gpu, trace or all, or a comma list (default cpu)"),
+	    SC_OPT_STR('c', "config", &s.config_path, "FILE",
+		       "settings from FILE (scorch.toml: see docs/config.md); flags override it"),
+	    SC_OPT_STR('o', "output", &outdir, "DIR",
+		       "folder of the dated session folders (default [output] directory, else "
+		       "profiles)"),
+	    SC_OPT_STR(0, "name", &name, "NAME",
+		       "session folder DIR/NAME-YYYYmmdd-HHMMSS (default [output] filename_prefix, "
+		       "else the command's name)"),
+	    SC_OPT_LIST(
+		0, "set", &sets, "KEY=VALUE",
+		"override a config key, e.g. thresholds.max_peak_usage_mb=512 (repeatable)"),
+	    SC_OPT_STR(0, "baseline", &baseline, "PATH",
+		       "CPU regression gate against this profile, or a session folder's cpu/ "
+		       "profile (see docs/cmd/run.md)"),
+	    SC_OPT_END(),
+	};
+	int argi = sc_options_parse("run", usage, opts, examples, argc, argv);
+	if (argi < 0) {
+		sc_option_list_release(&sets);
+		return argi == SC_OPTIONS_HELP ? 0 : 2;
+	}
+	if (argi >= argc) {
+		sc_cli_error("run", 0, "no command to run (scorch run [options] -- COMMAND)");
+		sc_option_list_release(&sets);
+		return 2;
+	}
+	s.cmd = argv + argi;
+	s.ncmd = argc - argi;
+	rc = parse_modes(modes, &s);
+	if (rc == 0)
+		rc = load_config(&s, &sets);
+	sc_option_list_release(&sets);
+	if (rc)
+		goto out_config;
+	s.baseline = baseline ? baseline
+		     : s.cfg.thresholds.cpu_baseline && s.cfg.thresholds.cpu_baseline[0]
+			 ? s.cfg.thresholds.cpu_baseline
+			 : NULL;
+	if (s.baseline && access(s.baseline, R_OK) < 0) {
+		sc_cli_error("run", errno, "--baseline: cannot read '%s'", s.baseline);
+		rc = 2;
+		goto out_config;
+	}
+	/* The schema's default folder is "scorch-out" (record's); a session goes to "profiles"
+	 * unless the file or a flag names another. */
+	const char *parent = outdir ? outdir
+			     : strcmp(s.cfg.output.directory, "scorch-out") != 0
+				 ? s.cfg.output.directory
+				 : "profiles";
+	const char *nm = name ? name : default_name(&s);
+	if (!nm[0] || strchr(nm, '/')) {
+		sc_cli_error("run", 0, "--name '%s': a name without '/'", nm);
+		rc = 2;
+		goto out_config;
+	}
+	int r = sc_outdir_make_dated(&dir, parent, nm);
+	if (r < 0) {
+		sc_cli_error("run", r, "cannot make the session folder in '%s'", parent);
+		rc = 1;
+		goto out;
+	}
+	s.dir = dir.path.buf;
+	s.name = (char *)nm;
+	s.start_unix = (int64_t)time(NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int m = 0; m < RUN_NMODES; m++)
+		if (s.modes[m].wanted)
+			do_mode(&s, m);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	int failed_gates = run_check_gates(&s);
+	bool failed_mode = false;
+	for (int m = 0; m < RUN_NMODES; m++) {
+		const run_mode *rm = &s.modes[m];
+		if (!rm->wanted)
+			continue;
+		failed_mode |= rm->status == RUN_FAILED;
+		fprintf(stderr, "scorch run: %s: %s%s%s%s\n", run_mode_names[m],
+			run_status_name(rm->status), rm->reason[0] ? " (" : "", rm->reason,
+			rm->reason[0] ? ")" : "");
+	}
+	for (int g = 0; g < s.ngates; g++)
+		if (s.gates[g].failed)
+			fprintf(stderr, "%s\n", s.gates[g].line);
+	const char *what[] = {"session.json", "report.md", "index.html"};
+	int (*writers[])(const run_session *) = {run_write_session_json, run_write_report,
+						 run_write_index};
+	for (int i = 0; i < 3; i++)
+		if ((r = writers[i](&s)) < 0) {
+			sc_cli_error("run", r, "cannot write '%s/%s'", s.dir, what[i]);
+			rc = 1;
+		}
+	if ((r = link_latest(parent, s.dir)) < 0)
+		sc_cli_error("run", r, "cannot point '%s/latest' at the session", parent);
+	fprintf(stderr, "scorch run: wrote %s/{index.html,report.md,session.json}\n", s.dir);
+	if (failed_gates > 0)
+		rc = 3;
+	else if (failed_gates < 0 || failed_mode || rc)
+		rc = 1;
+out:
+	sc_outdir_release(&dir);
+out_config:
+	sc_config_release(&s.cfg);
+	return rc;
+}
