@@ -38,10 +38,14 @@
 
 static const char *const usage[] = {
     "scorch run [options] -- COMMAND [ARGS...]",
+    "scorch run [options] --each FILE",
+    "scorch run --compare A B",
     NULL,
 };
 
 static const char *const examples[] = {
+    "scorch run --each commands.txt --mode cpu,memory",
+    "scorch run --compare profiles/before-20261203-101500 profiles/latest",
     "scorch run --mode all -- ./myprog input.txt",
     "scorch run --mode cpu,memory --config scorch.toml -o profiles -- ./myprog",
     "scorch run --mode cpu --baseline profiles/base/cpu/profile.pb.gz -- ./bench",
@@ -339,12 +343,185 @@ static const char *default_name(const run_session *s)
 	return b ? b + 1 : s->cmd[0];
 }
 
+/* One session of s->cmd into PARENT/NAME-STAMP: the modes, the gates, the files, latest.
+ * Returns the exit status (0, 1, 2 or 3 as cmd_run documents). */
+static int one_session(run_session *s, const char *parent, const char *name, char *folder,
+		       size_t fsize)
+{
+	sc_outdir dir = {0};
+	int rc = 0;
+	for (int m = 0; m < RUN_NMODES; m++) {
+		bool wanted = s->modes[m].wanted;
+		memset(&s->modes[m], 0, sizeof(s->modes[m]));
+		s->modes[m].wanted = wanted;
+	}
+	s->ngates = 0;
+	const char *nm = name ? name : default_name(s);
+	if (!nm[0] || strchr(nm, '/')) {
+		sc_cli_error("run", 0, "--name '%s': a name without '/'", nm);
+		return 2;
+	}
+	int r = sc_outdir_make_dated(&dir, parent, nm);
+	if (r < 0) {
+		sc_cli_error("run", r, "cannot make the session folder in '%s'", parent);
+		rc = 1;
+		goto out;
+	}
+	s->dir = dir.path.buf;
+	s->name = (char *)nm;
+	s->start_unix = (int64_t)time(NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int m = 0; m < RUN_NMODES; m++)
+		if (s->modes[m].wanted)
+			do_mode(s, m);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	int failed_gates = run_check_gates(s);
+	bool failed_mode = false;
+	for (int m = 0; m < RUN_NMODES; m++) {
+		const run_mode *rm = &s->modes[m];
+		if (!rm->wanted)
+			continue;
+		failed_mode |= rm->status == RUN_FAILED;
+		fprintf(stderr, "scorch run: %s: %s%s%s%s\n", run_mode_names[m],
+			run_status_name(rm->status), rm->reason[0] ? " (" : "", rm->reason,
+			rm->reason[0] ? ")" : "");
+	}
+	for (int g = 0; g < s->ngates; g++)
+		if (s->gates[g].failed)
+			fprintf(stderr, "%s\n", s->gates[g].line);
+	const char *what[] = {"session.json", "report.md", "index.html"};
+	int (*writers[])(const run_session *) = {run_write_session_json, run_write_report,
+						 run_write_index};
+	for (int i = 0; i < 3; i++)
+		if ((r = writers[i](s)) < 0) {
+			sc_cli_error("run", r, "cannot write '%s/%s'", s->dir, what[i]);
+			rc = 1;
+		}
+	if ((r = link_latest(parent, s->dir)) < 0)
+		sc_cli_error("run", r, "cannot point '%s/latest' at the session", parent);
+	fprintf(stderr, "scorch run: wrote %s/{index.html,report.md,session.json}\n", s->dir);
+	if (failed_gates > 0)
+		rc = 3;
+	else if (failed_gates < 0 || failed_mode || rc)
+		rc = 1;
+	if (folder)
+		snprintf(folder, fsize, "%s", s->dir);
+out:
+	s->dir = NULL;
+	sc_outdir_release(&dir);
+	return rc;
+}
+
+/* Splits a command line into words: blanks separate, '...' and "..." quote, a backslash escapes
+ * the next character (not inside '...'). Returns the number of words, or -1 for an unclosed
+ * quote. The words point into `line`, which is rewritten in place. */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	char *r = line, *w = line;
+	while (*r) {
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!*r || *r == '\n')
+			break;
+		if (n == max)
+			return -1;
+		words[n++] = w;
+		char q = 0;
+		for (; *r && (q || (*r != ' ' && *r != '\t' && *r != '\n')); r++) {
+			if (q && *r == q)
+				q = 0;
+			else if (!q && (*r == '\'' || *r == '"'))
+				q = *r;
+			else if (*r == '\\' && q != '\'' && r[1])
+				*w++ = *++r;
+			else
+				*w++ = *r;
+		}
+		if (q)
+			return -1;
+		if (*r)
+			r++;
+		*w++ = 0;
+	}
+	return n;
+}
+
+#define RUN_EACH_MAX_WORDS 256
+
+/* --each FILE: one session per command line of FILE (blank lines and # comments skipped), then
+ * a table of them on standard output. The exit status is the worst: 3 when a gate failed in
+ * any, else 1 when a session failed, else 0; 2 when FILE cannot be read or has a bad line
+ * (nothing is run then). */
+static int run_each(run_session *s, const char *file, const char *parent, const char *name)
+{
+	char *data = NULL, *save = NULL;
+	size_t n = 0;
+	int r = sc_read_file(file, &data, &n), rc = 0, count = 0, lineno = 0;
+	if (r < 0) {
+		sc_cli_error("run", r, "--each: cannot read '%s'", file);
+		return 2;
+	}
+	/* Check every line first: a typo on line 9 must not surface after eight sessions. */
+	char *copy = strdup(data);
+	char *words[RUN_EACH_MAX_WORDS + 1];
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (split_words(l, words, RUN_EACH_MAX_WORDS) < 0) {
+			sc_cli_error("run", 0,
+				     "--each: %s: a line with an unclosed quote or over %d words",
+				     file, RUN_EACH_MAX_WORDS);
+			rc = 2;
+		}
+	free(copy);
+	if (rc) {
+		free(data);
+		return rc;
+	}
+	sc_strbuf table = {0};
+	sc_strbuf_addf(&table, "%-6s  %-48s  %s\n", "status", "session", "command");
+	for (char *l = data, *next; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		const char *t = l + strspn(l, " \t");
+		if (!*t || *t == '#')
+			continue;
+		char shown[256];
+		snprintf(shown, sizeof(shown), "%s", t);
+		int nw = split_words(l, words, RUN_EACH_MAX_WORDS);
+		if (nw <= 0)
+			continue;
+		words[nw] = NULL;
+		s->cmd = words;
+		s->ncmd = nw;
+		char folder[PATH_MAX] = "-";
+		fprintf(stderr, "scorch run: --each: line %d: %s\n", lineno, shown);
+		int one = one_session(s, parent, name, folder, sizeof(folder));
+		count++;
+		sc_strbuf_addf(&table, "%-6d  %-48s  %s\n", one, folder, shown);
+		if (one == 3)
+			rc = 3;
+		else if (one && rc == 0)
+			rc = 1;
+	}
+	free(data);
+	printf("scorch run --each %s: %d session%s\n%s", file, count, count == 1 ? "" : "s",
+	       table.buf ? table.buf : "");
+	sc_strbuf_release(&table);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const char *modes = "cpu", *outdir = NULL, *name = NULL, *baseline = NULL;
 	run_session s = {0};
 	sc_option_list sets = {0};
-	sc_outdir dir = {0};
+	const char *each = NULL, *compare = NULL;
 	int rc = 0;
 	sc_option opts[] = {
 	    SC_OPT_STR('m', "mode", &modes, "MODES",
@@ -363,6 +540,12 @@ int cmd_run(int argc, char **argv)
 	    SC_OPT_STR(0, "baseline", &baseline, "PATH",
 		       "CPU regression gate against this profile, or a session folder's cpu/ "
 		       "profile (see docs/cmd/run.md)"),
+	    SC_OPT_STR(0, "each", &each, "FILE",
+		       "one session per command line of FILE (# comments, quotes as in a shell), "
+		       "then a table of them"),
+	    SC_OPT_STR(0, "compare", &compare, "A",
+		       "compare session folder A with B, the argument after it: the CPU and span "
+		       "profiles as scorch diff does, the heap totals side by side"),
 	    SC_OPT_END(),
 	};
 	int argi = sc_options_parse("run", usage, opts, examples, argc, argv);
@@ -370,8 +553,19 @@ int cmd_run(int argc, char **argv)
 		sc_option_list_release(&sets);
 		return argi == SC_OPTIONS_HELP ? 0 : 2;
 	}
-	if (argi >= argc) {
-		sc_cli_error("run", 0, "no command to run (scorch run [options] -- COMMAND)");
+	if (compare) {
+		sc_option_list_release(&sets);
+		if (argc - argi != 1) {
+			sc_cli_error("run", 0,
+				     "--compare takes two session folders: --compare A B");
+			return 2;
+		}
+		return run_compare(compare, argv[argi]);
+	}
+	if (each ? argi < argc : argi >= argc) {
+		sc_cli_error("run", 0,
+			     each ? "--each runs the file's command lines: no command after it"
+				  : "no command to run (scorch run [options] -- COMMAND)");
 		sc_option_list_release(&sets);
 		return 2;
 	}
@@ -398,60 +592,7 @@ int cmd_run(int argc, char **argv)
 			     : strcmp(s.cfg.output.directory, "scorch-out") != 0
 				 ? s.cfg.output.directory
 				 : "profiles";
-	const char *nm = name ? name : default_name(&s);
-	if (!nm[0] || strchr(nm, '/')) {
-		sc_cli_error("run", 0, "--name '%s': a name without '/'", nm);
-		rc = 2;
-		goto out_config;
-	}
-	int r = sc_outdir_make_dated(&dir, parent, nm);
-	if (r < 0) {
-		sc_cli_error("run", r, "cannot make the session folder in '%s'", parent);
-		rc = 1;
-		goto out;
-	}
-	s.dir = dir.path.buf;
-	s.name = (char *)nm;
-	s.start_unix = (int64_t)time(NULL);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int m = 0; m < RUN_NMODES; m++)
-		if (s.modes[m].wanted)
-			do_mode(&s, m);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	s.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-
-	int failed_gates = run_check_gates(&s);
-	bool failed_mode = false;
-	for (int m = 0; m < RUN_NMODES; m++) {
-		const run_mode *rm = &s.modes[m];
-		if (!rm->wanted)
-			continue;
-		failed_mode |= rm->status == RUN_FAILED;
-		fprintf(stderr, "scorch run: %s: %s%s%s%s\n", run_mode_names[m],
-			run_status_name(rm->status), rm->reason[0] ? " (" : "", rm->reason,
-			rm->reason[0] ? ")" : "");
-	}
-	for (int g = 0; g < s.ngates; g++)
-		if (s.gates[g].failed)
-			fprintf(stderr, "%s\n", s.gates[g].line);
-	const char *what[] = {"session.json", "report.md", "index.html"};
-	int (*writers[])(const run_session *) = {run_write_session_json, run_write_report,
-						 run_write_index};
-	for (int i = 0; i < 3; i++)
-		if ((r = writers[i](&s)) < 0) {
-			sc_cli_error("run", r, "cannot write '%s/%s'", s.dir, what[i]);
-			rc = 1;
-		}
-	if ((r = link_latest(parent, s.dir)) < 0)
-		sc_cli_error("run", r, "cannot point '%s/latest' at the session", parent);
-	fprintf(stderr, "scorch run: wrote %s/{index.html,report.md,session.json}\n", s.dir);
-	if (failed_gates > 0)
-		rc = 3;
-	else if (failed_gates < 0 || failed_mode || rc)
-		rc = 1;
-out:
-	sc_outdir_release(&dir);
+	rc = each ? run_each(&s, each, parent, name) : one_session(&s, parent, name, NULL, 0);
 out_config:
 	sc_config_release(&s.cfg);
 	return rc;

@@ -72,6 +72,10 @@ int run_read_heap_totals(const char *session_dir, run_heap_totals *t);
  * read). */
 int run_check_gates(run_session *s);
 
+/* run_compare.c: `scorch run --compare A B`, printed on standard output. Returns the exit
+ * status (0, or 2 when A or B is not a session folder). */
+int run_compare(const char *a, const char *b);
+
 /* Formats a byte count as "1.2 GiB" into buf. */
 const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);
 
