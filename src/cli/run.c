@@ -53,7 +53,7 @@ static const char *const examples[] = {
     NULL,
 };
 
-const char *const run_mode_names[RUN_NMODES] = {"cpu", "memory", "trace", "gpu"};
+const char *const run_mode_names[RUN_NMODES] = {"cpu", "memory", "trace", "gpu", "bench"};
 
 const char *run_status_name(enum run_status s)
 {
@@ -79,11 +79,11 @@ static int parse_modes(const char *arg, run_session *s)
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		bool found = false;
 		if (strcmp(t, "all") == 0) {
-			for (int m = 0; m < RUN_NMODES; m++)
+			for (int m = 0; m < RUN_BENCH; m++)
 				s->modes[m].wanted = true;
 			continue;
 		}
-		for (int m = 0; m < RUN_NMODES; m++)
+		for (int m = 0; m < RUN_BENCH; m++)
 			if (strcmp(t, run_mode_names[m]) == 0)
 				s->modes[m].wanted = found = true;
 		if (!found) {
@@ -176,29 +176,43 @@ static bool links_libscorch(const char *cmd)
 	return yes;
 }
 
-/* Runs /proc/self/exe ARGV with standard error into `log`; returns the child's status as a shell
+/* Runs PROG (a path, or a name looked up on PATH) with ARGV, standard error into `log` and, when
+ * `out` is not NULL, standard output into `out`; returns the child's status as a shell
  * reports it, or -errno when it could not be started. */
-static int run_child(char **argv, const char *log)
+static int run_child(const char *prog, char **argv, const char *log, const char *out)
 {
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ofd = -1;
 	if (fd < 0)
 		return -errno;
+	if (out && (ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(fd);
+		if (ofd >= 0)
+			close(ofd);
 		return -e;
 	}
 	if (pid == 0) {
 		dup2(fd, STDERR_FILENO);
-		execv("/proc/self/exe", argv);
-		dprintf(STDERR_FILENO, "scorch run: cannot run /proc/self/exe: %s\n",
-			strerror(errno));
-		_exit(127);
+		if (ofd >= 0)
+			dup2(ofd, STDOUT_FILENO);
+		if (strchr(prog, '/'))
+			execv(prog, argv);
+		else
+			execvp(prog, argv);
+		dprintf(STDERR_FILENO, "scorch run: cannot run %s: %s\n", prog, strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(fd);
+	if (ofd >= 0)
+		close(ofd);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -232,8 +246,75 @@ static void add_arg(char **argv, int *n, const char *a)
 	argv[(*n)++] = (char *)a;
 }
 
+/* The bench step: the benchmark program measures itself (its own `--format none --json FILE`),
+ * then `scorch bench compare --fail-on-regression PCT BASELINE FILE` when a baseline is given,
+ * its table kept in bench/compare.txt. */
+static void do_bench(run_session *s)
+{
+	run_mode *rm = &s->modes[RUN_BENCH];
+	char dir[PATH_MAX], json[PATH_MAX], log[PATH_MAX], txt[PATH_MAX], pct[32];
+	snprintf(dir, sizeof(dir), "%s/bench", s->dir);
+	snprintf(json, sizeof(json), "%s/bench/bench.json", s->dir);
+	snprintf(log, sizeof(log), "%s/bench.log", s->dir);
+	snprintf(txt, sizeof(txt), "%s/bench/compare.txt", s->dir);
+	s->bench_compare_status = -1;
+	char **argv = calloc((size_t)s->ncmd + 8, sizeof(char *));
+	int n = 0, r;
+	if (!argv || sc_mkdir_p(dir) < 0) {
+		free(argv);
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "cannot make the folder bench/");
+		return;
+	}
+	for (int i = 0; i < s->ncmd; i++)
+		add_arg(argv, &n, s->cmd[i]);
+	add_arg(argv, &n, "--format");
+	add_arg(argv, &n, "none");
+	add_arg(argv, &n, "--json");
+	add_arg(argv, &n, json);
+	fprintf(stderr, "scorch run: bench: %s --format none --json %s\n", s->cmd[0], json);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = run_child(s->cmd[0], argv, log, NULL);
+	char last[512] = "";
+	relay_log(log, "bench", last, sizeof(last));
+	rm->exit_code = r < 0 ? -1 : r;
+	if (r != 0) {
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "%s: %s %d", s->cmd[0],
+			 r < 0 ? "cannot run it, error" : "exit status", r < 0 ? -r : r);
+	} else if (s->bench_baseline) {
+		n = 0;
+		snprintf(pct, sizeof(pct), "%g", s->bench_fail_pct);
+		add_arg(argv, &n, "scorch");
+		add_arg(argv, &n, "bench");
+		add_arg(argv, &n, "compare");
+		add_arg(argv, &n, "--fail-on-regression");
+		add_arg(argv, &n, pct);
+		add_arg(argv, &n, s->bench_baseline);
+		add_arg(argv, &n, json);
+		argv[n] = NULL;
+		r = run_child("/proc/self/exe", argv, log, txt);
+		relay_log(log, "bench", last, sizeof(last));
+		s->bench_compare_status = r;
+		rm->status = r == 0 || r == 3 ? RUN_OK : RUN_FAILED;
+		if (rm->status == RUN_FAILED)
+			snprintf(rm->reason, sizeof(rm->reason), "scorch bench compare: %s",
+				 last[0] ? last : "failed");
+	} else {
+		rm->status = RUN_OK;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rm->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(argv);
+}
+
 static void do_mode(run_session *s, int m)
 {
+	if (m == RUN_BENCH) {
+		do_bench(s);
+		return;
+	}
 	run_mode *rm = &s->modes[m];
 	static const char *const cmds[RUN_NMODES] = {"record", "heap", "trace", "gpu"};
 	char out[PATH_MAX], log[PATH_MAX], num1[32], num2[32];
@@ -289,7 +370,7 @@ static void do_mode(run_session *s, int m)
 		s->cmd[0]);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int r = run_child(argv, log);
+	int r = run_child("/proc/self/exe", argv, log, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rm->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	free(argv);
@@ -520,8 +601,9 @@ int cmd_run(int argc, char **argv)
 {
 	const char *modes = "cpu", *outdir = NULL, *name = NULL, *baseline = NULL;
 	run_session s = {0};
+	char **bench_cmd = NULL;
 	sc_option_list sets = {0};
-	const char *each = NULL, *compare = NULL;
+	const char *each = NULL, *compare = NULL, *bench = NULL;
 	int rc = 0;
 	sc_option opts[] = {
 	    SC_OPT_STR('m', "mode", &modes, "MODES",
@@ -546,8 +628,19 @@ int cmd_run(int argc, char **argv)
 	    SC_OPT_STR(0, "compare", &compare, "A",
 		       "compare session folder A with B, the argument after it: the CPU and span "
 		       "profiles as scorch diff does, the heap totals side by side"),
+	    SC_OPT_STR(0, "bench", &bench, "PROGRAM",
+		       "profile a libscorch-bench program (the arguments after -- are its own) and "
+		       "keep its measurement in bench/"),
+	    SC_OPT_STR(0, "bench-baseline", &s.bench_baseline, "FILE",
+		       "with --bench: compare its measurement with this saved report "
+		       "(scorch-bench/NAME.json) as scorch bench compare does; the gate "
+		       "bench.regression"),
+	    SC_OPT_DOUBLE_RANGE(0, "bench-fail", &s.bench_fail_pct, "PERCENT", 0, 1000,
+				"the gate bench.regression fails when a benchmark regressed by "
+				"more than PERCENT (default 5)"),
 	    SC_OPT_END(),
 	};
+	s.bench_fail_pct = 5;
 	int argi = sc_options_parse("run", usage, opts, examples, argc, argv);
 	if (argi < 0) {
 		sc_option_list_release(&sets);
@@ -562,16 +655,37 @@ int cmd_run(int argc, char **argv)
 		}
 		return run_compare(compare, argv[argi]);
 	}
-	if (each ? argi < argc : argi >= argc) {
+	if (bench) {
+		/* The program, then its own arguments. */
+		char **cmd = calloc((size_t)(argc - argi) + 2, sizeof(char *));
+		if (!cmd) {
+			sc_option_list_release(&sets);
+			return 1;
+		}
+		cmd[0] = (char *)bench;
+		for (int i = argi; i < argc; i++)
+			cmd[i - argi + 1] = argv[i];
+		s.cmd = bench_cmd = cmd;
+		s.ncmd = argc - argi + 1;
+	} else if (s.bench_baseline) {
+		sc_cli_error("run", 0, "--bench-baseline needs --bench PROGRAM");
+		sc_option_list_release(&sets);
+		return 2;
+	}
+	if (bench ? each != NULL : each ? argi < argc : argi >= argc) {
 		sc_cli_error("run", 0,
 			     each ? "--each runs the file's command lines: no command after it"
 				  : "no command to run (scorch run [options] -- COMMAND)");
 		sc_option_list_release(&sets);
+		free(bench_cmd);
 		return 2;
 	}
-	s.cmd = argv + argi;
-	s.ncmd = argc - argi;
+	if (!bench) {
+		s.cmd = argv + argi;
+		s.ncmd = argc - argi;
+	}
 	rc = parse_modes(modes, &s);
+	s.modes[RUN_BENCH].wanted = bench != NULL;
 	if (rc == 0)
 		rc = load_config(&s, &sets);
 	sc_option_list_release(&sets);
@@ -594,6 +708,7 @@ int cmd_run(int argc, char **argv)
 				 : "profiles";
 	rc = each ? run_each(&s, each, parent, name) : one_session(&s, parent, name, NULL, 0);
 out_config:
+	free(bench_cmd);
 	sc_config_release(&s.cfg);
 	return rc;
 }

@@ -15,7 +15,9 @@
 
 #include "config/schema.h"
 
-enum run_mode_id { RUN_CPU, RUN_MEMORY, RUN_TRACE, RUN_GPU, RUN_NMODES };
+/* RUN_BENCH is not a profiling mode: with --bench, the benchmark program's own measurement,
+ * compared with --bench-baseline; `all` does not include it. */
+enum run_mode_id { RUN_CPU, RUN_MEMORY, RUN_TRACE, RUN_GPU, RUN_BENCH, RUN_NMODES };
 
 enum run_status { RUN_NOT_RUN, RUN_OK, RUN_FAILED, RUN_SKIPPED };
 
@@ -44,14 +46,17 @@ typedef struct run_session {
 	char **cmd;
 	int ncmd;
 	run_mode modes[RUN_NMODES];
-	const char *baseline; /* --baseline or [thresholds] cpu_baseline, NULL for none */
+	const char *baseline;	    /* --baseline or [thresholds] cpu_baseline, NULL for none */
+	const char *bench_baseline; /* --bench-baseline: a scorch.bench report, NULL for none */
+	double bench_fail_pct;	    /* --bench-fail: the regression gate's limit, percent */
+	int bench_compare_status;   /* scorch bench compare's exit status, -1 when not run */
 	run_gate gates[RUN_MAX_GATES];
 	int ngates;
 	int64_t start_unix; /* seconds */
 	double seconds;	    /* the whole session */
 } run_session;
 
-extern const char *const run_mode_names[RUN_NMODES]; /* "cpu", "memory", "trace", "gpu" */
+extern const char *const run_mode_names[RUN_NMODES]; /* "cpu", "memory", "trace", "gpu", "bench" */
 const char *run_status_name(enum run_status s);
 
 /* run_out.c: write report.md, index.html and session.json into s->dir (atomically each).

@@ -18,6 +18,7 @@
 #include "cli/load.h"
 #include "cli/run.h"
 #include "report/diff.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -201,9 +202,51 @@ out:
 	return rc;
 }
 
+/* bench.regression: scorch bench compare --fail-on-regression's verdict (exit 3: regressed). */
+static void bench_gate(run_session *s)
+{
+	if (!s->bench_baseline || !s->modes[RUN_BENCH].wanted)
+		return;
+	run_gate *g = add_gate(s, "bench.regression");
+	if (!g)
+		return;
+	g->limit = s->bench_fail_pct;
+	if (s->bench_compare_status != 0 && s->bench_compare_status != 3) {
+		missing(g, "the benchmark was not measured or compared (bench.log)");
+		return;
+	}
+	g->failed = s->bench_compare_status == 3;
+	g->value = g->failed;
+	/* The regressed benchmarks: the rows of compare.txt's table whose verdict is "regressed".
+	 */
+	char path[PATH_MAX], line[1024];
+	sc_strbuf which = {0};
+	snprintf(path, sizeof(path), "%s/bench/compare.txt", s->dir);
+	FILE *f = g->failed ? fopen(path, "r") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\n");
+		line[len] = 0;
+		if (len < 10 || strcmp(line + len - 10, " regressed") != 0)
+			continue;
+		line[strcspn(line, " ")] = 0;
+		sc_strbuf_addf(&which, "%s%s", which.len ? ", " : "", line);
+	}
+	if (f)
+		fclose(f);
+	snprintf(
+	    g->line, sizeof(g->line),
+	    "gate bench.regression: %s regressed by more than %g%% against %s (bench/compare.txt)",
+	    which.len	? which.buf
+	    : g->failed ? "a benchmark"
+			: "no benchmark",
+	    s->bench_fail_pct, s->bench_baseline);
+	sc_strbuf_release(&which);
+}
+
 int run_check_gates(run_session *s)
 {
 	memory_gates(s);
+	bench_gate(s);
 	if (cpu_gates(s) < 0)
 		return -1;
 	int failed = 0;

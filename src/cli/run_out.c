@@ -14,7 +14,7 @@
  *      "start_unix":1764747000,"seconds":2.41,   <- wall time of the whole session
  *      "config":{"file":"scorch.toml",           <- null: the defaults
  *                "sample_rate_hz":1000,"stack_depth":127,"memory_stack_trace_depth":16,
- *                "memory_sample_rate":1,"baseline":null},
+ *                "memory_sample_rate":1,"baseline":null,"bench_baseline":null},
  *      "modes":[{"mode":"cpu","status":"ok",     <- ok, failed or skipped
  *                "exit_code":0,"seconds":1.2,"reason":""}, ...],
  *      "gates":[{"name":"memory.peak","failed":true,"value":1288490188,"limit":1073741824,
@@ -231,6 +231,22 @@ int run_write_report(const run_session *s)
 			sc_strbuf_adds(
 			    &sb, "See the gpu/ folder (metrics.csv, gpu.svg, trace.json).\n\n");
 	}
+	if (s->modes[RUN_BENCH].wanted) {
+		char *txt = NULL;
+		size_t tn = 0;
+		sc_strbuf_adds(&sb, "## Benchmarks\n\n");
+		mode_note(&sb, &s->modes[RUN_BENCH]);
+		snprintf(path, sizeof(path), "%s/bench/compare.txt", s->dir);
+		if (sc_read_file_max(path, (size_t)1 << 20, &txt, &tn) == 0) {
+			sc_strbuf_addf(&sb, "Compared with `%s`:\n\n```\n", s->bench_baseline);
+			sc_strbuf_add(&sb, txt, tn);
+			sc_strbuf_adds(&sb, "```\n\n");
+		} else if (s->modes[RUN_BENCH].status == RUN_OK) {
+			sc_strbuf_adds(&sb,
+				       "Measured into `bench/bench.json` (no baseline given).\n\n");
+		}
+		free(txt);
+	}
 	if (s->ngates) {
 		sc_strbuf_adds(&sb, "## Gates\n\n| gate | result | detail |\n|---|---|---|\n");
 		for (int g = 0; g < s->ngates; g++) {
@@ -393,6 +409,8 @@ int run_write_session_json(const run_session *s)
 		       s->cfg.profiling.sample_rate_hz, s->cfg.profiling.stack_depth,
 		       s->cfg.memory.stack_trace_depth, s->cfg.memory.sample_rate);
 	json_str(&sb, s->baseline);
+	sc_strbuf_adds(&sb, ",\"bench_baseline\":");
+	json_str(&sb, s->bench_baseline);
 	sc_strbuf_adds(&sb, "},\n \"modes\":[");
 	bool first = true;
 	for (int m = 0; m < RUN_NMODES; m++) {
