@@ -128,7 +128,11 @@ static int write_init(FILE *f)
 static int init(const char *path, bool force)
 {
 	struct stat st;
-	if (strcmp(path, "-") && !force && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+	/* A file or a link to one is never replaced unasked; devices and FIFOs (/dev/stdout,
+	 * /dev/null) are written into. */
+	bool system = !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+	if (strcmp(path, "-") && !force && !system && lstat(path, &st) == 0 &&
+	    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
 		sc_cli_error("config", 0, "'%s' exists; use --force to replace it", path);
 		return 1;
 	}

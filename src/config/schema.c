@@ -561,3 +561,19 @@ out:
 	free(copy);
 	return r;
 }
+
+int sc_config_set_assignment(sc_config *cfg, const char *assignment, sc_diag *d)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment)
+		return sc_diag_error(d, 0, 0, -1,
+				     "'%s' is not KEY=VALUE (e.g. profiling.stack_depth=64)",
+				     assignment);
+	char key[128];
+	size_t len = (size_t)(eq - assignment);
+	if (len >= sizeof(key))
+		return sc_diag_error(d, 0, 0, -1, "unknown key '%.*s'", (int)len, assignment);
+	memcpy(key, assignment, len);
+	key[len] = '\0';
+	return sc_config_set(cfg, key, eq + 1, d);
+}

@@ -123,6 +123,10 @@ int sc_config_load(const char *path, sc_config *cfg, sc_config_report *rep);
  * TOML). Returns 0, or -EINVAL with `d` saying why (unknown key, wrong type, out of range). */
 int sc_config_set(sc_config *cfg, const char *key, const char *text, sc_diag *d);
 
+/* "section.name=value" (as `scorch run --set` will take it): sc_config_set on the two halves.
+ * -EINVAL with `d` set when there is no '=' or the key or value is refused. */
+int sc_config_set_assignment(sc_config *cfg, const char *assignment, sc_diag *d);
+
 /* The key named "section.name", or NULL. */
 const sc_config_key *sc_config_find(const char *key);
 

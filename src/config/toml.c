@@ -1,7 +1,8 @@
 /*
  * toml.c: the TOML 1.0 reader's parser: the document's structure (key/value lines, [tables],
  * [[arrays of tables]], the redefinition rules), keys, strings, arrays and inline tables.
- * Numbers and dates are in toml_scalar.c, the tree in toml_tree.c; toml.h is the manual.
+ * Strings are in toml_string.c, numbers and dates in toml_scalar.c, the tree in toml_tree.c;
+ * toml.h is the manual.
  *
  * One pass over a NUL-terminated copy of the text, recursive descent for values (bounded by
  * SC_TOML_MAX_DEPTH). Before parsing, one scan refuses what TOML allows nowhere: ill-formed UTF-8,
@@ -129,27 +130,6 @@ static const char *char_at(const toml_parser *p, size_t at, char buf[8])
 	return buf;
 }
 
-static char peek(const toml_parser *p)
-{
-	return p->s[p->pos];
-}
-
-static void skip_ws(toml_parser *p)
-{
-	while (peek(p) == ' ' || peek(p) == '\t')
-		p->pos++;
-}
-
-static bool at_newline(const toml_parser *p)
-{
-	return peek(p) == '\n' || (peek(p) == '\r' && p->s[p->pos + 1] == '\n');
-}
-
-static void skip_newline(toml_parser *p)
-{
-	p->pos += peek(p) == '\r' ? 2 : 1;
-}
-
 static void skip_comment(toml_parser *p)
 {
 	if (peek(p) == '#')
@@ -191,152 +171,6 @@ static bool is_bare(char c)
 	       c == '_' || c == '-';
 }
 
-static int add_utf8(sc_strbuf *sb, uint32_t cp)
-{
-	char b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return sc_strbuf_add(sb, b, n);
-}
-
-/* An escape at p->pos (the backslash) of a basic string. */
-static int escape(toml_parser *p, sc_strbuf *sb)
-{
-	size_t at = p->pos;
-	char c = p->s[at + 1];
-	static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
-	const char *k = c ? strchr(from, c) : NULL;
-	if (k) {
-		p->pos += 2;
-		return sc_strbuf_addc(sb, to[k - from]);
-	}
-	if (c != 'u' && c != 'U') {
-		if (c == '\n' || c == '\r' || c == '\0')
-			return sc_toml_err(p, at,
-					   "a backslash at the end of a line is only allowed in "
-					   "a multi-line string");
-		return sc_toml_err(p, at, "invalid escape '\\%c'", c);
-	}
-	int n = c == 'u' ? 4 : 8;
-	uint32_t cp = 0;
-	for (int i = 0; i < n; i++) {
-		char h = p->s[at + 2 + (size_t)i];
-		int v = h >= '0' && h <= '9'   ? h - '0'
-			: h >= 'a' && h <= 'f' ? h - 'a' + 10
-			: h >= 'A' && h <= 'F' ? h - 'A' + 10
-					       : -1;
-		if (v < 0)
-			return sc_toml_err(p, at, "'\\%c' needs %d hexadecimal digits", c, n);
-		cp = cp * 16 + (uint32_t)v;
-	}
-	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return sc_toml_err(p, at, "'\\%c%.*s' is not a Unicode scalar value", c, n,
-				   p->s + at + 2);
-	p->pos += 2 + (size_t)n;
-	return add_utf8(sb, cp) < 0 ? -ENOMEM : 0;
-}
-
-/* A string at p->pos (its opening quote); the text goes to sb. `multi`: allow """ and '''. */
-static int string(toml_parser *p, sc_strbuf *sb, bool multi)
-{
-	size_t open = p->pos;
-	char q = peek(p);
-	bool ml = multi && p->s[open + 1] == q && p->s[open + 2] == q;
-	int r = 0;
-	if (!ml) {
-		p->pos++;
-		for (;;) {
-			char c = peek(p);
-			if (c == q) {
-				p->pos++;
-				return 0;
-			}
-			if (p->pos >= p->n || at_newline(p))
-				return sc_toml_err(p, open,
-						   "unterminated string: no closing %c on "
-						   "this line",
-						   q);
-			if (c == '\\' && q == '"')
-				r = escape(p, sb);
-			else
-				r = sc_strbuf_addc(sb, c), p->pos++;
-			if (r < 0)
-				return r;
-		}
-	}
-	p->pos += 3;
-	if (at_newline(p))
-		skip_newline(p);
-	for (;;) {
-		char c = peek(p);
-		if (p->pos >= p->n)
-			return sc_toml_err(p, open,
-					   "unterminated multi-line string: no closing "
-					   "%c%c%c",
-					   q, q, q);
-		if (c == q) {
-			size_t run = 0;
-			while (p->s[p->pos + run] == q)
-				run++;
-			if (run >= 3) {
-				if (run > 5)
-					return sc_toml_err(p, p->pos + 5,
-							   "too many quotes after a "
-							   "multi-line string");
-				for (size_t i = 3; i < run; i++)
-					if (sc_strbuf_addc(sb, q) < 0)
-						return -ENOMEM;
-				p->pos += run;
-				return 0;
-			}
-			for (size_t i = 0; i < run; i++)
-				if (sc_strbuf_addc(sb, q) < 0)
-					return -ENOMEM;
-			p->pos += run;
-			continue;
-		}
-		if (at_newline(p)) {
-			skip_newline(p);
-			r = sc_strbuf_addc(sb, '\n');
-		} else if (c == '\\' && q == '"') {
-			/* A backslash ending a line: the newline and the blanks after it go. */
-			size_t k = p->pos + 1;
-			while (p->s[k] == ' ' || p->s[k] == '\t')
-				k++;
-			if (p->s[k] == '\n' || (p->s[k] == '\r' && p->s[k + 1] == '\n')) {
-				p->pos = k;
-				while (peek(p) == ' ' || peek(p) == '\t' || at_newline(p))
-					p->pos += peek(p) == '\r' ? 2 : 1;
-				continue;
-			}
-			r = escape(p, sb);
-		} else {
-			r = sc_strbuf_addc(sb, c);
-			p->pos++;
-		}
-		if (r < 0)
-			return r;
-	}
-}
-
 static int parse_key(toml_parser *p, key *k)
 {
 	k->n = 0;
@@ -348,7 +182,7 @@ static int parse_key(toml_parser *p, key *k)
 		sc_strbuf sb = {0};
 		int r = 0;
 		if (c == '"' || c == '\'') {
-			r = string(p, &sb, false);
+			r = sc_toml_string(p, &sb, false);
 		} else if (is_bare(c)) {
 			while (is_bare(peek(p)))
 				p->pos++;
@@ -610,7 +444,7 @@ static int value(toml_parser *p, sc_toml_value **out)
 		return sc_toml_nomem(p);
 	if (c == '"' || c == '\'') {
 		sc_strbuf sb = {0};
-		r = string(p, &sb, true);
+		r = sc_toml_string(p, &sb, true);
 		if (r == 0 && !sb.buf && sc_strbuf_add(&sb, "", 0) < 0)
 			r = -ENOMEM;
 		v->u.str.len = sb.len;
@@ -809,7 +643,8 @@ int sc_toml_parse(const char *text, size_t n, const char *file, sc_toml_doc **ou
 		r = sc_toml_nomem(&p);
 		goto out;
 	}
-	memcpy(s, text, n);
+	if (n)
+		memcpy(s, text, n);
 	s[n] = '\0';
 	p.s = s;
 	doc->root->line = doc->root->column = 1;

@@ -23,11 +23,32 @@ typedef struct toml_parser {
 	size_t n, pos;
 	sc_diag *d;
 	int depth;
-	/* line and column of `at`, advanced forward (errors and definitions come mostly in order)
-	 */
+	/* line and column of byte `at`, moved by sc_toml_where */
 	size_t at;
 	uint32_t line, col;
 } toml_parser;
+
+/* The character at the reading position ('\0' at the end), blanks, line ends (LF or CRLF). */
+static inline char peek(const toml_parser *p)
+{
+	return p->s[p->pos];
+}
+
+static inline void skip_ws(toml_parser *p)
+{
+	while (peek(p) == ' ' || peek(p) == '\t')
+		p->pos++;
+}
+
+static inline bool at_newline(const toml_parser *p)
+{
+	return peek(p) == '\n' || (peek(p) == '\r' && p->s[p->pos + 1] == '\n');
+}
+
+static inline void skip_newline(toml_parser *p)
+{
+	p->pos += peek(p) == '\r' ? 2 : 1;
+}
 
 /* Line and column (characters, 1-based) of byte `off`. */
 void sc_toml_where(toml_parser *p, size_t off, uint32_t *line, uint32_t *col);
@@ -36,6 +57,11 @@ int sc_toml_err(toml_parser *p, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The diag for an allocation failure; returns -ENOMEM. */
 int sc_toml_nomem(toml_parser *p);
+
+/* A string at p->pos (its opening quote), unescaped into sb; `multi` allows the multi-line
+ * forms (keys are single-line). Returns 0, -EINVAL through the parser, or -ENOMEM. */
+struct sc_strbuf;
+int sc_toml_string(toml_parser *p, struct sc_strbuf *sb, bool multi);
 
 /* Tree (toml_tree.c). A new value has the position of byte `off`; NULL when out of memory. */
 sc_toml_value *sc_toml_value_new(toml_parser *p, enum sc_toml_type t, size_t off);

@@ -95,6 +95,11 @@ rc=0
 [ $rc = 1 ] || fail "config init over an existing file exited $rc"
 grep -qF "'$TMP/mine.toml' exists; use --force to replace it" "$TMP/err" || fail "$(cat "$TMP/err")"
 [ "$(cat "$TMP/mine.toml")" = "# mine" ] || fail "config init changed an existing file"
+ln -s mine.toml "$TMP/link.toml"
+rc=0
+"$SCORCH" config init "$TMP/link.toml" 2>/dev/null || rc=$?
+[ $rc = 1 ] && [ -L "$TMP/link.toml" ] || fail "config init replaced a symlink without --force (exit $rc)"
+"$SCORCH" config init /dev/null || fail "config init /dev/null exited $?"
 "$SCORCH" config init --force "$TMP/mine.toml" 2>/dev/null || fail "config init --force exited $?"
 cmp -s "$TMP/mine.toml" "$TMP/scorch.toml" || fail "--force did not write the default file"
 ok "init refuses an existing file, --force replaces it"

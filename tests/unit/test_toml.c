@@ -485,6 +485,11 @@ static void test_lookup(void **state)
 	assert_int_equal(e->value->line, 3);
 	assert_int_equal(e->value->column, 9);
 	assert_string_equal(sc_toml_type_name(SC_TOML_LOCAL_TIME), "local time");
+	/* No text at all is an empty document. */
+	sc_toml_doc *empty = NULL;
+	assert_int_equal(sc_toml_parse(NULL, 0, NULL, &empty, NULL), 0);
+	assert_int_equal(empty->root->u.table.len, 0);
+	sc_toml_free(empty);
 	sc_toml_free(doc);
 	sc_toml_free(NULL);
 }

@@ -118,8 +118,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-    {"[profiling]\nsample_rate = 99\n",
-     "t.toml:2:1: unknown key 'sample_rate' in [profiling] (did you mean 'sample_rate_hz'? [memory] has 'sample_rate')"},
+    {"[profiling]\nsample_rate = 99\n", "t.toml:2:1: unknown key 'sample_rate' in [profiling] (did "
+					"you mean 'sample_rate_hz'? [memory] has 'sample_rate')"},
     {"[profiling]\nstack_dpeth = 9\n",
      "t.toml:2:1: unknown key 'stack_dpeth' in [profiling] (did you mean 'stack_depth'?)"},
     {"[profiling]\ncolour = 1\n", "t.toml:2:1: unknown key 'colour' in [profiling]"},
@@ -268,6 +268,18 @@ static void test_set(void **state)
 	assert_int_equal(sc_config_set(&c, "output.format", "svg", &d), -EINVAL);
 	assert_int_equal(sc_config_set(&c, "profiling.rate", "1", &d), -EINVAL);
 	assert_string_equal(d.message, "unknown key 'profiling.rate'");
+	/* KEY=VALUE, as a --set flag gives it. */
+	assert_int_equal(sc_config_set_assignment(&c, "profiling.stack_depth=64", &d), 0);
+	assert_int_equal(c.profiling.stack_depth, 64);
+	assert_int_equal(sc_config_set_assignment(&c, "output.filename_prefix=a=b", &d), 0);
+	assert_string_equal(c.output.filename_prefix, "a=b");
+	assert_int_equal(sc_config_set_assignment(&c, "profiling.stack_depth", &d), -EINVAL);
+	assert_string_equal(
+	    d.message, "'profiling.stack_depth' is not KEY=VALUE (e.g. profiling.stack_depth=64)");
+	assert_int_equal(sc_config_set_assignment(&c, "=1", &d), -EINVAL);
+	assert_int_equal(sc_config_set_assignment(&c, "memory.sample_rate=0", &d), -EINVAL);
+	assert_string_equal(d.message,
+			    "[memory] sample_rate must be between 1 and 1099511627776, not 0");
 	sc_config_release(&c);
 }
 
