@@ -123,16 +123,8 @@ static int load_config(run_session *s, const sc_option_list *sets)
 			return 2;
 	}
 	for (int i = 0; i < sets->len; i++) {
-		const char *eq = strchr(sets->items[i], '=');
 		sc_diag d = {0};
-		if (!eq) {
-			sc_cli_error("run", 0, "--set '%s': expected SECTION.KEY=VALUE",
-				     sets->items[i]);
-			return 2;
-		}
-		char key[128];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - sets->items[i]), sets->items[i]);
-		if (sc_config_set(&s->cfg, key, eq + 1, &d) < 0) {
+		if (sc_config_set_assignment(&s->cfg, sets->items[i], &d) < 0) {
 			sc_cli_error("run", 0, "--set '%s': %s", sets->items[i], d.message);
 			return 2;
 		}

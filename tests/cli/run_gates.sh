@@ -94,3 +94,10 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q "unknown mode 'bogus'" "$TMP/e8" || fail "--mode bogus: exit $rc"
 [ ! -e "$TMP/none" ] || fail "a bad --mode left $TMP/none"
 ok "a bad config and a bad mode: exit 2, named, no folder"
+rc=0
+"$SCORCH" run --mode memory -o "$TMP/none" --set thresholds.max_peak_usage_mb=abc -- "$HB" \
+	>/dev/null 2>"$TMP/e9" || rc=$?
+[ "$rc" -eq 2 ] && grep -qF "scorch run: --set 'thresholds.max_peak_usage_mb=abc': thresholds.max_peak_usage_mb: 'abc' is not a number" "$TMP/e9" ||
+	fail "a bad --set value: exit $rc, $(cat "$TMP/e9")"
+[ ! -e "$TMP/none" ] || fail "a bad --set left $TMP/none"
+ok "a bad --set value: exit 2, named, no folder"
