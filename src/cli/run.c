@@ -15,8 +15,9 @@
  * program does not link libscorch, `gpu` when this scorch has no gpu command or no NVIDIA driver.
  *
  * Exit status: 0; 3 when a gate failed; 1 when a mode failed (and no gate did); 2 for bad usage
- * or a bad configuration. Not here: what the modes record (their own commands), the comparison of
- * two CPU profiles (report/diff.h, used by run_gates.c).
+ * or a bad configuration; 128 + N after signal N (Ctrl-C: 130) stopped the session. Not here: what
+ * the modes record (their own commands), the comparison of two CPU profiles (report/diff.h, used by
+ * run_gates.c).
  */
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +224,8 @@ static void relay_log(const char *log, const char *cmd, char *last, size_t size)
 	snprintf(prefix, sizeof(prefix), "scorch %s: ", cmd);
 	while (fgets(line, sizeof(line), f)) {
 		fputs(line, stderr);
-		if (strncmp(line, prefix, strlen(prefix)) == 0) {
+		if (strncmp(line, prefix, strlen(prefix)) == 0 &&
+		    strncmp(line + strlen(prefix), "wrote ", 6) != 0) {
 			size_t len = strcspn(line, "\n");
 			if (len >= size)
 				len = size - 1;
@@ -387,6 +390,13 @@ static void do_mode(run_session *s, int m)
 	}
 }
 
+static volatile sig_atomic_t interrupted; /* the signal number, 0 when none came */
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
 /* DIR/latest -> the session folder's name, replaced atomically (a symlink to a temporary name,
  * renamed over the old one). */
 static int link_latest(const char *parent, const char *dir)
@@ -445,9 +455,27 @@ static int one_session(run_session *s, const char *parent, const char *name, cha
 	s->start_unix = (int64_t)time(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int m = 0; m < RUN_NMODES; m++)
-		if (s->modes[m].wanted)
-			do_mode(s, m);
+	/* Ctrl-C reaches the mode's command too (one process group): it ends the mode as it would
+	 * end that command alone (record still writes its profile); scorch then runs no further
+	 * mode, writes the session's files for what was recorded and exits 130. */
+	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (int m = 0; m < RUN_NMODES; m++) {
+		if (!s->modes[m].wanted)
+			continue;
+		if (interrupted) {
+			s->modes[m].status = RUN_SKIPPED;
+			snprintf(s->modes[m].reason, sizeof(s->modes[m].reason),
+				 "interrupted before it started");
+			continue;
+		}
+		do_mode(s, m);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
@@ -476,7 +504,9 @@ static int one_session(run_session *s, const char *parent, const char *name, cha
 	if ((r = link_latest(parent, s->dir)) < 0)
 		sc_cli_error("run", r, "cannot point '%s/latest' at the session", parent);
 	fprintf(stderr, "scorch run: wrote %s/{index.html,report.md,session.json}\n", s->dir);
-	if (failed_gates > 0)
+	if (interrupted)
+		rc = 128 + (int)interrupted;
+	else if (failed_gates > 0)
 		rc = 3;
 	else if (failed_gates < 0 || failed_mode || rc)
 		rc = 1;
@@ -577,6 +607,10 @@ static int run_each(run_session *s, const char *file, const char *parent, const 
 		int one = one_session(s, parent, name, folder, sizeof(folder));
 		count++;
 		sc_strbuf_addf(&table, "%-6d  %-48s  %s\n", one, folder, shown);
+		if (interrupted) {
+			rc = one;
+			break;
+		}
 		if (one == 3)
 			rc = 3;
 		else if (one && rc == 0)

@@ -110,3 +110,14 @@ grep -q '^scorch run: cpu: failed (exit status 5' "$TMP/e5" &&
 	grep -q '^scorch run: memory: failed (exit status 5' "$TMP/e5" ||
 	fail "the failures are not reported: $(cat "$TMP/e5")"
 ok "a failing command: each mode failed, exit 1"
+
+# SIGINT to scorch run while a mode runs (the command sends it to its recorder's parent): the
+# mode ends as it would alone, the next is skipped as interrupted, the files are written, 130.
+rc=0
+"$SCORCH" run --mode cpu,memory -o "$P" --name int -- \
+	sh -c 'kill -INT $(cut -d" " -f4 /proc/$PPID/stat); sleep 0.3' >"$TMP/o6" 2>"$TMP/e6" || rc=$?
+[ "$rc" -eq 130 ] || fail "an interrupted session exited $rc, not 130 ($(cat "$TMP/e6"))"
+check_session "$(readlink -f "$P/latest")" cpu=ok memory=skipped
+grep -q '^scorch run: memory: skipped (interrupted before it started)$' "$TMP/e6" ||
+	fail "the skipped mode is not reported: $(cat "$TMP/e6")"
+ok "SIGINT: the running mode finishes, the next is skipped, exit 130"
