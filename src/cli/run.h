@@ -24,9 +24,9 @@ enum run_status { RUN_NOT_RUN, RUN_OK, RUN_FAILED, RUN_SKIPPED };
 typedef struct run_mode {
 	bool wanted;
 	enum run_status status;
-	int exit_code;	  /* the child's status as a shell reports it */
-	double seconds;	  /* wall time of the child */
-	char reason[256]; /* why it failed or was skipped, "" when ok */
+	int exit_code;	   /* the child's status as a shell reports it */
+	double seconds;	   /* wall time of the child */
+	char reason[1024]; /* why it failed or was skipped, "" when ok */
 } run_mode;
 
 #define RUN_MAX_GATES 16
