@@ -57,6 +57,13 @@ static const char *const examples[] = {
 
 const char *const run_mode_names[RUN_NMODES] = {"cpu", "memory", "trace", "gpu", "bench"};
 
+static volatile sig_atomic_t interrupted; /* the signal number, 0 when none came */
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
 const char *run_status_name(enum run_status s)
 {
 	switch (s) {
@@ -381,6 +388,13 @@ static void do_mode(run_session *s, int m)
 		   (strstr(last, "not found") || strstr(last, "metrics are off"))) {
 		rm->status = RUN_SKIPPED;
 		snprintf(rm->reason, sizeof(rm->reason), "%s", last);
+	} else if (r == 128 + SIGINT) {
+		/* Ctrl-C at a terminal goes to the command's process group (session.c hands it the
+		 * terminal), not to us: its end by SIGINT stops the session as our own SIGINT does.
+		 */
+		interrupted = SIGINT;
+		rm->status = RUN_FAILED;
+		snprintf(rm->reason, sizeof(rm->reason), "interrupted (exit status %d)", r);
 	} else if (r != 0) {
 		rm->status = RUN_FAILED;
 		snprintf(rm->reason, sizeof(rm->reason), "exit status %d%s%s", r,
@@ -388,13 +402,6 @@ static void do_mode(run_session *s, int m)
 	} else {
 		rm->status = RUN_OK;
 	}
-}
-
-static volatile sig_atomic_t interrupted; /* the signal number, 0 when none came */
-
-static void on_interrupt(int sig)
-{
-	interrupted = sig;
 }
 
 /* DIR/latest -> the session folder's name, replaced atomically (a symlink to a temporary name,

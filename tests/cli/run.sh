@@ -121,3 +121,11 @@ check_session "$(readlink -f "$P/latest")" cpu=ok memory=skipped
 grep -q '^scorch run: memory: skipped (interrupted before it started)$' "$TMP/e6" ||
 	fail "the skipped mode is not reported: $(cat "$TMP/e6")"
 ok "SIGINT: the running mode finishes, the next is skipped, exit 130"
+# Ctrl-C at a terminal reaches the command's group, not scorch run: a command ended by SIGINT
+# stops the session the same way.
+rc=0
+"$SCORCH" run --mode cpu,memory -o "$P" --name int2 -- sh -c 'kill -INT $$' >"$TMP/o7" 2>"$TMP/e7" || rc=$?
+[ "$rc" -eq 130 ] || fail "a command ended by SIGINT: run exited $rc, not 130 ($(cat "$TMP/e7"))"
+check_session "$(readlink -f "$P/latest")" cpu=failed memory=skipped
+grep -q '^scorch run: cpu: failed (interrupted (exit status 130))$' "$TMP/e7" || fail "$(cat "$TMP/e7")"
+ok "a command ended by SIGINT: the next mode skipped, exit 130"
