@@ -243,6 +243,28 @@ static void relay_log(const char *log, const char *cmd, char *last, size_t size)
 	fclose(f);
 }
 
+/* Whether a line of `log` contains `what`; the first such line (without its newline) goes into
+ * `line`. */
+static bool log_line(const char *log, const char *what, char *line, size_t size)
+{
+	FILE *f = fopen(log, "r");
+	char buf[1024];
+	bool found = false;
+	while (f && !found && fgets(buf, sizeof(buf), f)) {
+		if (!strstr(buf, what))
+			continue;
+		size_t len = strcspn(buf, "\n");
+		if (len >= size)
+			len = size - 1;
+		memcpy(line, buf, len);
+		line[len] = 0;
+		found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static void add_arg(char **argv, int *n, const char *a)
 {
 	argv[(*n)++] = (char *)a;
@@ -384,8 +406,9 @@ static void do_mode(run_session *s, int m)
 		rm->status = RUN_FAILED;
 		snprintf(rm->reason, sizeof(rm->reason), "cannot run scorch %s: %s", cmds[m],
 			 strerror(-r));
-	} else if (m == RUN_GPU && (strstr(last, "NVML") || strstr(last, "no NVIDIA")) &&
-		   (strstr(last, "not found") || strstr(last, "metrics are off"))) {
+	} else if (m == RUN_GPU && log_line(log, "GPU metrics are off", last, sizeof(last))) {
+		/* docs/cmd/gpu.md: "scorch gpu: NVML (libnvidia-ml.so.1) not found: no NVIDIA
+		 * driver on this machine; GPU metrics are off", whatever it printed after. */
 		rm->status = RUN_SKIPPED;
 		snprintf(rm->reason, sizeof(rm->reason), "%s", last);
 	} else if (r == 128 + SIGINT) {
