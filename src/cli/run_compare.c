@@ -5,7 +5,8 @@
  *            (report/diff.h: what got slower, what got faster)
  *   memory   the heap totals of A/memory/heap.json and B/memory/heap.json side by side
  *   trace    A/trace/spans.pb.gz against B/trace/spans.pb.gz, as `scorch diff` prints it
- *   gpu      which session has a gpu/ folder (the GPU kernels' totals are not compared yet)
+ *   gpu      A/gpu/gpu.pb.gz against B/gpu/gpu.pb.gz (the gpu command's profile of kernels by
+ *            GPU time, each under the CPU stack that launched it), as `scorch diff` prints it
  *
  * A mode that only one session has is named as such. A and B must be session folders (they hold
  * session.json); anything else is a usage error.
@@ -20,7 +21,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static bool has(const char *dir, const char *file)
@@ -126,15 +126,6 @@ int run_compare(const char *a, const char *b)
 	int rc = diff_profiles(a, b, "cpu", "cpu/profile.pb.gz");
 	rc |= compare_heap(a, b);
 	rc |= diff_profiles(a, b, "trace", "trace/spans.pb.gz");
-	struct stat st;
-	char ga[PATH_MAX], gb[PATH_MAX];
-	snprintf(ga, sizeof(ga), "%s/gpu", a);
-	snprintf(gb, sizeof(gb), "%s/gpu", b);
-	bool ha = stat(ga, &st) == 0, hb = stat(gb, &st) == 0;
-	if (ha || hb)
-		printf("gpu: %s (kernel totals are not compared yet)\n",
-		       ha && hb ? "in both sessions"
-		       : ha	? "only in the first session"
-				: "only in the second session");
+	rc |= diff_profiles(a, b, "gpu", "gpu/gpu.pb.gz");
 	return rc;
 }

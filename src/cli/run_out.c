@@ -227,9 +227,13 @@ int run_write_report(const run_session *s)
 	if (s->modes[RUN_GPU].wanted) {
 		sc_strbuf_adds(&sb, "## GPU\n\n");
 		mode_note(&sb, &s->modes[RUN_GPU]);
+		snprintf(path, sizeof(path), "%s/gpu/gpu.pb.gz", s->dir);
+		if (access(path, R_OK) == 0)
+			top_table(&sb, path, NULL, 10, "Top kernels by GPU time (self)", "kernel");
 		if (s->modes[RUN_GPU].status == RUN_OK)
-			sc_strbuf_adds(
-			    &sb, "See the gpu/ folder (metrics.csv, gpu.svg, trace.json).\n\n");
+			sc_strbuf_adds(&sb,
+				       "The NVML metrics and the timeline are in the gpu/ folder "
+				       "(metrics.csv, gpu.svg, trace.json).\n\n");
 	}
 	if (s->modes[RUN_BENCH].wanted) {
 		char *txt = NULL;

@@ -53,6 +53,12 @@ B=$(readlink -f "$P/latest")
 "$SCORCH" run --compare "$A" "$B" >"$TMP/cmp" 2>"$TMP/ecmp" || fail "--compare exited $? ($(cat "$TMP/ecmp"))"
 grep -q '^largest self growth: loops_a ' "$TMP/cmp" || fail "the CPU diff lacks loops_a: $(cat "$TMP/cmp")"
 grep -q 'hot_a .*(gone)' "$TMP/cmp" || fail "the CPU diff lacks hot_a gone"
+grep -q '^gpu: in neither session$' "$TMP/cmp" || fail "gpu is not said to be in neither session"
+# gpu/gpu.pb.gz is compared as the CPU profiles are (a stand-in: each session's CPU profile).
+mkdir -p "$A/gpu" "$B/gpu" && cp "$A/cpu/profile.pb.gz" "$A/gpu/gpu.pb.gz" && cp "$B/cpu/profile.pb.gz" "$B/gpu/gpu.pb.gz"
+"$SCORCH" run --compare "$A" "$B" >"$TMP/cmp3" 2>&1 || fail "--compare with gpu/ exited $?"
+[ "$(grep -c '^largest self growth: loops_a ' "$TMP/cmp3")" -eq 2 ] && grep -q '^gpu:$' "$TMP/cmp3" ||
+	fail "gpu/gpu.pb.gz was not compared: $(cat "$TMP/cmp3")"
 "$SCORCH" run --mode memory -o "$P" --name c -- "$HB" >/dev/null 2>&1 || fail "session c"
 C=$(readlink -f "$P/latest")
 "$SCORCH" run --mode memory -o "$P" --name d -- "$HB" >/dev/null 2>&1 || fail "session d"
