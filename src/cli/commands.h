@@ -20,6 +20,10 @@ int cmd_console(int argc, char **argv);
 int cmd_gpu(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Whether this scorch has the command `name` (run's gpu mode asks). */
+bool sc_cli_has_command(const char *name);
 
 /* Prints "scorch CMD: MESSAGE: strerror(-err)" to stderr. */
 void sc_cli_error(const char *cmd, int err, const char *fmt, ...)

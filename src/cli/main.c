@@ -40,6 +40,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "read a profile (pprof or folded) and show where the time goes"},
     {"diff", cmd_diff, "compare two profiles: what got slower, what got faster"},
     {"console", cmd_console, "live view of a running instrumented program (SCORCH_CONSOLE=1)"},
+    {"run", cmd_run, "one profiling session: cpu, memory, trace, gpu modes, a report and CI gates"},
     {"config", cmd_config, "check or write scorch.toml, the settings of scorch run"},
     {"push", cmd_push, "upload profiles to Grafana Pyroscope or Parca"},
     {"bench", cmd_bench, "work with saved benchmark results: scorch bench compare A.json B.json"},
@@ -95,6 +96,11 @@ static const struct command *find(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+bool sc_cli_has_command(const char *name)
+{
+	return find(name) != NULL;
 }
 
 /* A signal that ends scorch must not leave half-written temporaries beside the outputs. */

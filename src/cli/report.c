@@ -29,6 +29,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/options.h"
+#include "cli/report_all.h"
 #include "formats/chrome.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
@@ -55,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const usage[] = {
@@ -631,6 +633,11 @@ int cmd_report(int argc, char **argv)
 	if (nargs > 1) {
 		sc_cli_error("report", 0, "give one input file, not %d", nargs);
 		rc = 2;
+		goto out;
+	}
+	struct stat in_st;
+	if (all && stat(path, &in_st) == 0 && S_ISDIR(in_st.st_mode)) {
+		rc = sc_cli_report_folder(path, out, (size_t)top);
 		goto out;
 	}
 	/* Timelines and time windows need every sample's time, which merging would lose. */

@@ -3,7 +3,7 @@
 # line and every option of the help appears in the page, and `scorch help NAME` is the same text.
 set -u
 . "$(dirname "$0")/lib.sh"
-for cmd in record heap trace report diff bench console gpu config push; do
+for cmd in record heap trace report diff bench console gpu config push run; do
 	doc="$SRCDIR/docs/cmd/$cmd.md"
 	[ -f "$doc" ] || fail "docs/cmd/$cmd.md is missing"
 	help=$("$SCORCH" "$cmd" --help) || fail "scorch $cmd --help exited non-zero"

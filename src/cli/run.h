@@ -1,0 +1,87 @@
+/*
+ * run.h: the parts of `scorch run` (run.c), shared by its files: run_out.c writes a session's
+ * report.md, index.html and session.json from the modes' outputs; run_gates.c checks the CI gates.
+ *
+ * A session is one dated folder DIR/NAME-YYYYmmdd-HHMMSS/ with a subfolder per mode. Each mode is
+ * the existing command (record, heap, trace, gpu) run as a child process of this same binary, one
+ * after another; its standard error goes to MODE.log in the session folder and is then copied to
+ * ours. Nothing here is thread-safe; only run.c prints to the user (the gates' lines too).
+ */
+#ifndef SC_CLI_RUN_H
+#define SC_CLI_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/schema.h"
+
+/* RUN_BENCH is not a profiling mode: with --bench, the benchmark program's own measurement,
+ * compared with --bench-baseline; `all` does not include it. */
+enum run_mode_id { RUN_CPU, RUN_MEMORY, RUN_TRACE, RUN_GPU, RUN_BENCH, RUN_NMODES };
+
+enum run_status { RUN_NOT_RUN, RUN_OK, RUN_FAILED, RUN_SKIPPED };
+
+typedef struct run_mode {
+	bool wanted;
+	enum run_status status;
+	int exit_code;	   /* the child's status as a shell reports it */
+	double seconds;	   /* wall time of the child */
+	char reason[1024]; /* why it failed or was skipped, "" when ok */
+} run_mode;
+
+#define RUN_MAX_GATES 16
+
+typedef struct run_gate {
+	char name[48]; /* "memory.peak" */
+	bool failed;
+	double value, limit;
+	char line[512]; /* "gate memory.peak: 1.2 GiB > 1 GiB (max_peak_usage_mb = 1024)" */
+} run_gate;
+
+typedef struct run_session {
+	sc_config cfg;
+	const char *config_path; /* NULL: the defaults */
+	char *dir;		 /* the session folder */
+	char *name;
+	char **cmd;
+	int ncmd;
+	run_mode modes[RUN_NMODES];
+	const char *baseline;	    /* --baseline or [thresholds] cpu_baseline, NULL for none */
+	const char *bench_baseline; /* --bench-baseline: a scorch.bench report, NULL for none */
+	double bench_fail_pct;	    /* --bench-fail: the regression gate's limit, percent */
+	int bench_compare_status;   /* scorch bench compare's exit status, -1 when not run */
+	run_gate gates[RUN_MAX_GATES];
+	int ngates;
+	int64_t start_unix; /* seconds */
+	double seconds;	    /* the whole session */
+} run_session;
+
+extern const char *const run_mode_names[RUN_NMODES]; /* "cpu", "memory", "trace", "gpu", "bench" */
+const char *run_status_name(enum run_status s);
+
+/* run_out.c: write report.md, index.html and session.json into s->dir (atomically each).
+ * Return 0 or -errno. */
+int run_write_report(const run_session *s);
+int run_write_index(const run_session *s);
+int run_write_session_json(const run_session *s);
+
+/* run_out.c: the heap totals of MEMORY/heap.json (-1 for a field not found). Returns 0 or -errno
+ * (-ENOENT when the mode wrote no heap.json). */
+typedef struct run_heap_totals {
+	int64_t allocs, bytes_allocated, peak_bytes, leaked_bytes, leaked_blocks, largest;
+} run_heap_totals;
+int run_read_heap_totals(const char *session_dir, run_heap_totals *t);
+
+/* run_gates.c: checks the gates the config and flags ask for, appending them to s->gates.
+ * Returns the number of failed gates, or -1 after printing an error (a baseline that cannot be
+ * read). */
+int run_check_gates(run_session *s);
+
+/* run_compare.c: `scorch run --compare A B`, printed on standard output. Returns the exit
+ * status (0, or 2 when A or B is not a session folder). */
+int run_compare(const char *a, const char *b);
+
+/* Formats a byte count as "1.2 GiB" into buf. */
+const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);
+
+#endif
