@@ -667,8 +667,8 @@ int cmd_run(int argc, char **argv)
 	    SC_OPT_STR('c', "config", &s.config_path, "FILE",
 		       "settings from FILE (scorch.toml: see docs/config.md); flags override it"),
 	    SC_OPT_STR('o', "output", &outdir, "DIR",
-		       "folder of the dated session folders (default [output] directory, else "
-		       "profiles)"),
+		       "folder of the dated session folders (default [output] directory, "
+		       "profiles unless set)"),
 	    SC_OPT_STR(0, "name", &name, "NAME",
 		       "session folder DIR/NAME-YYYYmmdd-HHMMSS (default [output] filename_prefix, "
 		       "else the command's name)"),
@@ -756,12 +756,8 @@ int cmd_run(int argc, char **argv)
 		rc = 2;
 		goto out_config;
 	}
-	/* The schema's default folder is "scorch-out" (record's); a session goes to "profiles"
-	 * unless the file or a flag names another. */
-	const char *parent = outdir ? outdir
-			     : strcmp(s.cfg.output.directory, "scorch-out") != 0
-				 ? s.cfg.output.directory
-				 : "profiles";
+	/* -o, else [output] directory (its default: "profiles"). */
+	const char *parent = outdir ? outdir : s.cfg.output.directory;
 	rc = each ? run_each(&s, each, parent, name) : one_session(&s, parent, name, NULL, 0);
 out_config:
 	free(bench_cmd);

@@ -129,3 +129,14 @@ rc=0
 check_session "$(readlink -f "$P/latest")" cpu=failed memory=skipped
 grep -q '^scorch run: cpu: failed (interrupted (exit status 130))$' "$TMP/e7" || fail "$(cat "$TMP/e7")"
 ok "a command ended by SIGINT: the next mode skipped, exit 130"
+
+# The folder: [output] directory, whose default is profiles; the file's value taken as it is,
+# "scorch-out" included (record's folder name, once treated as unset).
+mkdir "$TMP/cwd" && cd "$TMP/cwd" || fail "cannot enter $TMP/cwd"
+"$SCORCH" run --mode memory -- "$HB" >/dev/null 2>"$TMP/e8" || fail "run without -o: $(cat "$TMP/e8")"
+[ -s profiles/latest/session.json ] || fail "without -o the session is not in ./profiles: $(ls -R)"
+"$SCORCH" run --mode memory --set output.directory=scorch-out -- "$HB" >/dev/null 2>"$TMP/e9" ||
+	fail "run with output.directory=scorch-out: $(cat "$TMP/e9")"
+[ -s scorch-out/latest/session.json ] || fail "output.directory=scorch-out was not taken: $(ls)"
+cd - >/dev/null || fail "cd -"
+ok "the folder: profiles by default, [output] directory as the file says"

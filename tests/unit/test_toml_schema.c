@@ -52,7 +52,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.profiling.stack_depth, 127);
 	assert_false(c.profiling.include_system_calls);
 	assert_string_equal(c.output.format, "flamegraph");
-	assert_string_equal(c.output.directory, "scorch-out");
+	assert_string_equal(c.output.directory, "profiles");
 	assert_string_equal(c.output.filename_prefix, "");
 	assert_int_equal(c.filters.include_modules.len, 0);
 	assert_int_equal(c.memory.stack_trace_depth, 16);
