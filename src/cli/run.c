@@ -12,7 +12,8 @@
  *
  * Modes run in sequence because they disturb each other: the heap tracker slows every malloc,
  * the CPU sampler interrupts, the trace agent writes rings. Skipped, not failed: `trace` when the
- * program does not link libscorch, `gpu` when this scorch has no gpu command or no NVIDIA driver.
+ * program does not link libscorch, `gpu` when this scorch has no gpu command or the gpu command
+ * measured nothing (neither NVML nor a kernel trace: gpu_off()).
  *
  * Exit status: 0; 3 when a gate failed; 1 when a mode failed (and no gate did); 2 for bad usage
  * or a bad configuration; 128 + N after signal N (Ctrl-C: 130) stopped the session. Not here: what
@@ -333,6 +334,23 @@ static void do_bench(run_session *s)
 	free(argv);
 }
 
+/* Whether the gpu command measured nothing: its log says both that the metrics are off (no NVML,
+ * docs/cmd/gpu.md) and that there is no kernel trace (no CUPTI, or no process started CUDA).
+ * One part alone is still a result: the kernels without NVML, the metrics without CUPTI. The
+ * reason gets both lines, without their "scorch gpu: ". */
+static bool gpu_off(const char *log, char *reason, size_t size)
+{
+	static const char prefix[] = "scorch gpu: ";
+	char nvml[500], cupti[500];
+	if (!log_line(log, "GPU metrics are off", nvml, sizeof(nvml)) ||
+	    !log_line(log, "no kernel trace", cupti, sizeof(cupti)))
+		return false;
+	const char *a = strncmp(nvml, prefix, strlen(prefix)) ? nvml : nvml + strlen(prefix);
+	const char *b = strncmp(cupti, prefix, strlen(prefix)) ? cupti : cupti + strlen(prefix);
+	snprintf(reason, size, "%s; %s", a, b);
+	return true;
+}
+
 static void do_mode(run_session *s, int m)
 {
 	if (m == RUN_BENCH) {
@@ -406,11 +424,8 @@ static void do_mode(run_session *s, int m)
 		rm->status = RUN_FAILED;
 		snprintf(rm->reason, sizeof(rm->reason), "cannot run scorch %s: %s", cmds[m],
 			 strerror(-r));
-	} else if (m == RUN_GPU && log_line(log, "GPU metrics are off", last, sizeof(last))) {
-		/* docs/cmd/gpu.md: "scorch gpu: NVML (libnvidia-ml.so.1) not found: no NVIDIA
-		 * driver on this machine; GPU metrics are off", whatever it printed after. */
+	} else if (m == RUN_GPU && gpu_off(log, rm->reason, sizeof(rm->reason))) {
 		rm->status = RUN_SKIPPED;
-		snprintf(rm->reason, sizeof(rm->reason), "%s", last);
 	} else if (r == 128 + SIGINT) {
 		/* Ctrl-C at a terminal goes to the command's process group (session.c hands it the
 		 * terminal), not to us: its end by SIGINT stops the session as our own SIGINT does.
@@ -424,6 +439,11 @@ static void do_mode(run_session *s, int m)
 			 last[0] ? ": " : "", last);
 	} else {
 		rm->status = RUN_OK;
+		/* One part of the gpu command off: the mode ran, its note says what is missing. */
+		if (m == RUN_GPU && (log_line(log, "GPU metrics are off", last, sizeof(last)) ||
+				     log_line(log, "no kernel trace", last, sizeof(last))))
+			snprintf(rm->reason, sizeof(rm->reason), "%s",
+				 strncmp(last, "scorch gpu: ", 12) ? last : last + 12);
 	}
 }
 

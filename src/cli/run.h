@@ -26,7 +26,8 @@ typedef struct run_mode {
 	enum run_status status;
 	int exit_code;	   /* the child's status as a shell reports it */
 	double seconds;	   /* wall time of the child */
-	char reason[1024]; /* why it failed or was skipped, "" when ok */
+	char reason[1024]; /* why it failed or was skipped; when ok, "" or what it could not
+			    * measure (gpu: NVML or the kernel trace off) */
 } run_mode;
 
 #define RUN_MAX_GATES 16

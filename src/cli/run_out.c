@@ -2,9 +2,11 @@
  * run_out.c: what `scorch run` writes beside the modes' folders, each file atomically:
  *
  *   report.md     the findings of every mode in one page: the top CPU functions
- * (cpu/profile.pb.gz), the heap totals (memory/heap.json) and the top allocating and leaking
- * functions (memory/heap.pb.gz), the busiest spans (trace/spans.pb.gz), the GPU mode's outcome, the
- * gates index.html    links to every file of the session, one list per mode; self-contained (inline
+ *                 (cpu/profile.pb.gz), the heap totals (memory/heap.json) and the top allocating
+ *                 and leaking functions (memory/heap.pb.gz), the busiest spans
+ *                 (trace/spans.pb.gz), the GPU mode's outcome with its kernels (gpu/kernels.txt
+ *                 as written, GPU time by kernel from gpu/gpu.pb.gz), the gates
+ *   index.html    links to every file of the session, one list per mode; self-contained (inline
  *                 style, no script, no network)
  *   session.json  the session's record, schema "scorch.session" version 1:
  *
@@ -16,7 +18,8 @@
  *                "sample_rate_hz":1000,"stack_depth":127,"memory_stack_trace_depth":16,
  *                "memory_sample_rate":1,"baseline":null,"bench_baseline":null},
  *      "modes":[{"mode":"cpu","status":"ok",     <- ok, failed or skipped
- *                "exit_code":0,"seconds":1.2,"reason":""}, ...],
+ *                "exit_code":0,"seconds":1.2,"reason":""}, ...],  <- reason: why failed or
+ *                                                 skipped; when ok, what gpu could not measure
  *      "gates":[{"name":"memory.peak","failed":true,"value":1288490188,"limit":1073741824,
  *                "line":"gate memory.peak: 1.2 GiB > 1 GiB (max_peak_usage_mb = 1024)"}],
  *      "result":"fail"}                          <- pass, fail (a gate) or error (a mode)
@@ -227,13 +230,30 @@ int run_write_report(const run_session *s)
 	if (s->modes[RUN_GPU].wanted) {
 		sc_strbuf_adds(&sb, "## GPU\n\n");
 		mode_note(&sb, &s->modes[RUN_GPU]);
+		if (s->modes[RUN_GPU].status == RUN_OK && s->modes[RUN_GPU].reason[0]) {
+			sc_strbuf_adds(&sb, "Not measured: ");
+			md_cell(&sb, s->modes[RUN_GPU].reason);
+			sc_strbuf_adds(&sb, ".\n\n");
+		}
+		/* kernels.txt as the gpu command wrote it: every kernel with its calls and exact
+		 * total, then the copies. */
+		char *txt = NULL;
+		size_t tn = 0;
+		snprintf(path, sizeof(path), "%s/gpu/kernels.txt", s->dir);
+		if (sc_read_file_max(path, (size_t)1 << 20, &txt, &tn) == 0 && tn) {
+			sc_strbuf_adds(&sb, "Kernels by GPU time (`gpu/kernels.txt`):\n\n```\n");
+			sc_strbuf_add(&sb, txt, tn);
+			sc_strbuf_adds(&sb, tn && txt[tn - 1] == '\n' ? "```\n\n" : "\n```\n\n");
+		}
+		free(txt);
 		snprintf(path, sizeof(path), "%s/gpu/gpu.pb.gz", s->dir);
 		if (access(path, R_OK) == 0)
-			top_table(&sb, path, NULL, 10, "Top kernels by GPU time (self)", "kernel");
+			top_table(&sb, path, NULL, 10, "GPU time by kernel and copy (self)",
+				  "kernel or copy");
 		if (s->modes[RUN_GPU].status == RUN_OK)
 			sc_strbuf_adds(&sb,
-				       "The NVML metrics and the timeline are in the gpu/ folder "
-				       "(metrics.csv, gpu.svg, trace.json).\n\n");
+				       "The timeline is `gpu/trace.json`; the NVML metrics, when "
+				       "there were any, `gpu/metrics.csv` and `gpu/gpu.svg`.\n\n");
 	}
 	if (s->modes[RUN_BENCH].wanted) {
 		char *txt = NULL;
