@@ -81,6 +81,11 @@ int run_check_gates(run_session *s);
  * status (0, or 2 when A or B is not a session folder). */
 int run_compare(const char *a, const char *b);
 
+/* run_filters.c: [filters] of the config applied to the CPU profile (cpu/filtered.pb.gz and
+ * the report set of cpu/); 0 when there are none or no CPU profile, else -errno (reported). */
+bool run_filters_active(const sc_config *c);
+int run_apply_filters(const run_session *s);
+
 /* Formats a byte count as "1.2 GiB" into buf. */
 const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# run_filters.sh: scorch run applies scorch.toml's [filters] (docs/config.md) to the CPU profile
+# of the session: on hot.c (hot_a 50%, hot_b 30%, hot_c 20% self), exclude_functions = hot_b
+# folds hot_b into main (no hot_b in cpu/hotspots.json, cpu/summary.txt or report.md; the raw
+# cpu/profile.pb.gz still has it); include_functions = hot_a keeps only hot_a's samples;
+# exclude_system removes the libc and kernel frames the raw profile has.
+set -u
+. "$(dirname "$0")/lib.sh"
+make_tmp
+require_perf
+command -v python3 >/dev/null || skip "python3 is needed to read hotspots.json"
+HOT=$(prog hot)
+
+# session NAME TOML: a cpu session of hot with that config; prints the session folder.
+session()
+{
+	printf '%b' "$2" >"$TMP/$1.toml"
+	"$SCORCH" run --mode cpu --config "$TMP/$1.toml" -o "$TMP/$1" -- "$HOT" 0.3 \
+		>"$TMP/$1.out" 2>"$TMP/$1.err" || fail "scorch run with $1.toml exited $? ($(cat "$TMP/$1.err"))"
+	readlink -f "$TMP/$1/latest"
+}
+
+# names FILE [self|all]: the function names (with self > 0, or all of both tables) of a
+# hotspots.json, one per line as NAME<TAB>MODULE.
+names()
+{
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+assert h["schema"] == "scorch.hotspots"
+rows = h["functions"] + ([] if sys.argv[2] == "self" else h["by_total"])
+for f in rows:
+    if sys.argv[2] != "self" or f["self"] > 0:
+        print("%s\t%s\t%s" % (f["name"], f.get("module", ""), f["self_pct"]))
+PY
+}
+
+# The raw names: the report set of the unfiltered profile.
+"$SCORCH" report --all -o "$TMP/raw" "$(session none '')/cpu/profile.pb.gz" >/dev/null 2>"$TMP/raw.err" ||
+	fail "scorch report --all on the raw profile: $(cat "$TMP/raw.err")"
+names "$TMP/raw/hotspots.json" all >"$TMP/raw.names"
+grep -q '^hot_b	' "$TMP/raw.names" || fail "the raw profile has no hot_b: $(cat "$TMP/raw.names")"
+grep -q '	libc' "$TMP/raw.names" || fail "the raw profile has no libc frame: $(cat "$TMP/raw.names")"
+
+S=$(session exfn '[filters]\nexclude_functions = ["hot?b"]\n')
+[ -s "$S/cpu/filtered.pb.gz" ] || fail "no cpu/filtered.pb.gz"
+names "$S/cpu/hotspots.json" all >"$TMP/exfn.names"
+grep -q '^hot_b	' "$TMP/exfn.names" && fail "exclude_functions: hot_b is still in hotspots.json"
+grep -q '^hot_a	' "$TMP/exfn.names" || fail "exclude_functions: hot_a is gone too"
+grep -q ' hot_b ' "$S/cpu/summary.txt" && fail "exclude_functions: hot_b is in summary.txt"
+grep -q '^| hot_b |' "$S/report.md" && fail "exclude_functions: hot_b is in report.md"
+grep -q '^| hot_a |' "$S/report.md" || fail "exclude_functions: report.md lost hot_a: $(cat "$S/report.md")"
+"$SCORCH" report --all -o "$TMP/exfn-raw" "$S/cpu/profile.pb.gz" >/dev/null 2>&1 ||
+	fail "scorch report --all on the kept raw profile"
+names "$TMP/exfn-raw/hotspots.json" all | grep -q '^hot_b	' ||
+	fail "exclude_functions: the raw cpu/profile.pb.gz lost hot_b"
+# hot_b's 30% is main's self time now (folded into the caller, docs/config.md).
+m=$(sed -n 's/^main	[^	]*	\(.*\)/\1/p' "$TMP/exfn.names" | head -1)
+[ -n "$m" ] || fail "exclude_functions: no main row"
+near "$m" 30 8 "exclude_functions: main's self (hot_b folded into it)"
+
+S=$(session infn '[filters]\ninclude_functions = ["hot_a"]\n')
+names "$S/cpu/hotspots.json" all >"$TMP/infn.names"
+grep -qE '^hot_[bc]	' "$TMP/infn.names" && fail "include_functions: hot_b or hot_c kept: $(cat "$TMP/infn.names")"
+a=$(sed -n 's/^hot_a	[^	]*	\(.*\)/\1/p' "$TMP/infn.names" | head -1)
+[ -n "$a" ] || fail "include_functions: no hot_a row"
+near "$a" 100 8 "include_functions: hot_a's share of what is kept"
+
+S=$(session sys '[filters]\nexclude_system = true\n')
+names "$S/cpu/hotspots.json" all >"$TMP/sys.names"
+grep -qE '	(libc|\[kernel)' "$TMP/sys.names" && fail "exclude_system: system frames left: $(cat "$TMP/sys.names")"
+grep -q '^hot_a	' "$TMP/sys.names" || fail "exclude_system: hot_a is gone"
+ok "exclude_system: no libc or kernel frame"
