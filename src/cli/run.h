@@ -86,6 +86,11 @@ int run_compare(const char *a, const char *b);
 bool run_filters_active(const sc_config *c);
 int run_apply_filters(const run_session *s);
 
+/* run_report.c: writes report.md (the Markdown `md`) into s->dir and the [reporting] format
+ * (report.md, .json, .txt or .html) into its output_directory. Returns 0 or -errno. */
+struct sc_strbuf;
+int run_emit_report(const run_session *s, const struct sc_strbuf *md);
+
 /* Formats a byte count as "1.2 GiB" into buf. */
 const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);
 

@@ -267,8 +267,7 @@ int run_write_report(const run_session *s)
 		}
 		sc_strbuf_addc(&sb, '\n');
 	}
-	snprintf(path, sizeof(path), "%s/report.md", s->dir);
-	int r = sb.buf ? sc_write_file(path, sb.buf, sb.len) : -ENOMEM;
+	int r = run_emit_report(s, &sb);
 	sc_strbuf_release(&sb);
 	return r;
 }

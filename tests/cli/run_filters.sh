@@ -3,7 +3,8 @@
 # of the session: on hot.c (hot_a 50%, hot_b 30%, hot_c 20% self), exclude_functions = hot_b
 # folds hot_b into main (no hot_b in cpu/hotspots.json, cpu/summary.txt or report.md; the raw
 # cpu/profile.pb.gz still has it); include_functions = hot_a keeps only hot_a's samples;
-# exclude_system removes the libc and kernel frames the raw profile has.
+# exclude_system removes the libc and kernel frames the raw profile has. [reporting] format
+# json/text/html: report.json (in output_directory, parsed and checked), report.txt, report.html.
 set -u
 . "$(dirname "$0")/lib.sh"
 make_tmp
@@ -71,3 +72,38 @@ names "$S/cpu/hotspots.json" all >"$TMP/sys.names"
 grep -qE '	(libc|\[kernel)' "$TMP/sys.names" && fail "exclude_system: system frames left: $(cat "$TMP/sys.names")"
 grep -q '^hot_a	' "$TMP/sys.names" || fail "exclude_system: hot_a is gone"
 ok "exclude_system: no libc or kernel frame"
+
+# [reporting] format = "json" into output_directory: report.json with report.md's content as
+# data (its CPU table filtered too); report.md stays in the session folder.
+S=$(session json "[filters]\nexclude_functions = [\"hot_b\"]\n[reporting]\nformat = \"json\"\noutput_directory = \"$TMP/rep\"\n")
+[ -s "$S/report.md" ] || fail "reporting.format json: no report.md in the session folder"
+[ -s "$TMP/rep/report.json" ] || fail "reporting.format json: no $TMP/rep/report.json"
+python3 - "$TMP/rep/report.json" "$S" <<'PY' || fail "report.json disagrees (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = True
+def check(c, msg):
+    global ok
+    if not c:
+        print("  " + msg, file=sys.stderr); ok = False
+check(r["schema"] == "scorch.run-report" and r["version"] == 1, "schema")
+check(r["name"] == "hot" and r["folder"] == sys.argv[2], "name/folder %s %s" % (r["name"], r["folder"]))
+check([m["mode"] + "=" + m["status"] for m in r["modes"]] == ["cpu=ok"], "modes %s" % r["modes"])
+c = r["cpu"]
+check(c["filtered"] is True and c["profile"] == "cpu/filtered.pb.gz", "cpu profile %s" % c)
+names = {f["name"]: f for f in c["functions"]}
+check("hot_b" not in names, "hot_b is in report.json")
+check("hot_a" in names and abs(names["hot_a"]["self_pct"] - 50) <= 8, "hot_a %s" % names.get("hot_a"))
+check(all(f["self"] <= c["total"] for f in c["functions"]), "a self above the total")
+check(r["gates"] == [], "gates %s" % r["gates"])
+sys.exit(0 if ok else 1)
+PY
+ok "reporting.format json: report.json in output_directory, hot_b folded"
+
+# text and html: report.txt is report.md's text, report.html a page of it.
+S=$(session txt '[reporting]\nformat = "text"\n')
+cmp -s "$S/report.txt" "$S/report.md" || fail "reporting.format text: report.txt differs from report.md"
+S=$(session html '[reporting]\nformat = "html"\n')
+grep -q '^| hot_a |' "$S/report.html" && grep -q '<pre>' "$S/report.html" ||
+	fail "reporting.format html: report.html lacks hot_a's row"
+ok "reporting.format text and html"
