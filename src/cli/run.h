@@ -85,6 +85,9 @@ int run_compare(const char *a, const char *b);
  * the report set of cpu/); 0 when there are none or no CPU profile, else -errno (reported). */
 bool run_filters_active(const sc_config *c);
 int run_apply_filters(const run_session *s);
+/* run_filters.c: [output] format speedscope or chrome: cpu/profile.speedscope.json or
+ * cpu/profile.chrome.json (the others are record's own files). 0 or -errno (reported). */
+int run_write_main_view(const run_session *s);
 
 /* run_report.c: writes report.md (the Markdown `md`) into s->dir and the [reporting] format
  * (report.md, .json, .txt or .html) into its output_directory. Returns 0 or -errno. */

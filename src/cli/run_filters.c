@@ -12,9 +12,12 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/run.h"
+#include "formats/chrome.h"
 #include "formats/pprof.h"
+#include "formats/speedscope.h"
 #include "profile/filter.h"
 #include "report/reportset.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -126,4 +129,43 @@ int run_apply_filters(const run_session *s)
 	snprintf(in, sizeof(in), "%s/profile.pb.gz", dir);
 	snprintf(out, sizeof(out), "%s/filtered.pb.gz", dir);
 	return apply(s, in, out, dir);
+}
+
+/* [output] format: flamegraph, pprof and folded are what `scorch record` writes already
+ * (flamegraph.html, profile.pb.gz, stacks.folded); speedscope and chrome add
+ * cpu/profile.speedscope.json or cpu/profile.chrome.json, from the filtered profile when
+ * [filters] apply. */
+int run_write_main_view(const run_session *s)
+{
+	const char *fmt = s->cfg.output.format;
+	bool speed = fmt && strcmp(fmt, "speedscope") == 0, chrome = fmt && !strcmp(fmt, "chrome");
+	if ((!speed && !chrome) || !s->modes[RUN_CPU].wanted || s->modes[RUN_CPU].status != RUN_OK)
+		return 0;
+	char in[PATH_MAX + 32], out[PATH_MAX + 32];
+	snprintf(in, sizeof(in), "%s/cpu/%s.pb.gz", s->dir,
+		 run_filters_active(&s->cfg) ? "filtered" : "profile");
+	snprintf(out, sizeof(out), "%s/cpu/profile.%s.json", s->dir,
+		 speed ? "speedscope" : "chrome");
+	sc_profile *p = NULL;
+	sc_afile f;
+	int r, ti;
+	if (sc_cli_load_profile("run", in, &p) != 0 ||
+	    (ti = sc_cli_pick_sample_type("run", p, NULL)) < 0) {
+		sc_profile_free(p);
+		return -EINVAL;
+	}
+	if ((r = sc_afile_open(&f, out)) == 0) {
+		if (speed) {
+			sc_speedscope_options o = {.type = ti, .name = s->name};
+			r = sc_speedscope_write(p, &o, f.fp);
+		} else {
+			sc_chrome_options o = {.type = ti, .name = s->name};
+			r = sc_chrome_write(p, &o, f.fp);
+		}
+		r = r < 0 ? sc_afile_fail(&f, r) : sc_afile_commit(&f);
+	}
+	if (r < 0)
+		sc_cli_error("run", r, "[output] format %s: cannot write '%s'", fmt, out);
+	sc_profile_free(p);
+	return r;
 }

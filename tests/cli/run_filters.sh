@@ -4,7 +4,8 @@
 # folds hot_b into main (no hot_b in cpu/hotspots.json, cpu/summary.txt or report.md; the raw
 # cpu/profile.pb.gz still has it); include_functions = hot_a keeps only hot_a's samples;
 # exclude_system removes the libc and kernel frames the raw profile has. [reporting] format
-# json/text/html: report.json (in output_directory, parsed and checked), report.txt, report.html.
+# json/text/html: report.json (in output_directory, parsed and checked), report.txt, report.html;
+# [output] format speedscope and chrome: cpu/profile.speedscope.json (filtered), .chrome.json.
 set -u
 . "$(dirname "$0")/lib.sh"
 make_tmp
@@ -107,3 +108,17 @@ S=$(session html '[reporting]\nformat = "html"\n')
 grep -q '^| hot_a |' "$S/report.html" && grep -q '<pre>' "$S/report.html" ||
 	fail "reporting.format html: report.html lacks hot_a's row"
 ok "reporting.format text and html"
+
+# [output] format speedscope (with [filters]): cpu/profile.speedscope.json of the filtered
+# profile; chrome: cpu/profile.chrome.json.
+S=$(session speed '[output]\nformat = "speedscope"\n[filters]\nexclude_functions = ["hot_b"]\n')
+python3 - "$S/cpu/profile.speedscope.json" <<'PY' || fail "output.format speedscope: bad cpu/profile.speedscope.json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = {f["name"] for f in d["shared"]["frames"]}
+assert "speedscope" in d["$schema"] and "hot_a" in names and "hot_b" not in names, names
+PY
+S=$(session chrome '[output]\nformat = "chrome"\n')
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); e = d["traceEvents"] if isinstance(d, dict) else d; assert any(x.get("name") == "hot_b" for x in e)' \
+	"$S/cpu/profile.chrome.json" || fail "output.format chrome: bad cpu/profile.chrome.json"
+ok "output.format speedscope (filtered) and chrome"
