@@ -93,6 +93,9 @@ int run_write_main_view(const run_session *s);
  * (report.md, .json, .txt or .html) into its output_directory. Returns 0 or -errno. */
 struct sc_strbuf;
 int run_emit_report(const run_session *s, const struct sc_strbuf *md);
+/* run_report.c: the heaviest call stack of profile `file` (default sample type), as a Markdown
+ * block or a JSON object {"value","pct","frames":[outermost first]}; nothing (null) without one. */
+void run_hot_stack(struct sc_strbuf *sb, const char *file, bool json);
 
 /* Formats a byte count as "1.2 GiB" into buf. */
 const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);

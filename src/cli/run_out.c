@@ -198,6 +198,8 @@ int run_write_report(const run_session *s)
 					    "(`cpu/filtered.pb.gz`; `cpu/profile.pb.gz` is as "
 					    "recorded).\n\n");
 		top_table(&sb, path, NULL, 10, "Top functions by self time", "function");
+		if (s->cfg.reporting.include_call_stacks)
+			run_hot_stack(&sb, path, false);
 	}
 	if (s->modes[RUN_MEMORY].wanted) {
 		run_heap_totals t;

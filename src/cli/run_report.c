@@ -13,6 +13,8 @@
  *           "unit":"nanoseconds","total":676000000,
  *           "functions":[{"name":"hot_a","self":330000000,"self_pct":48.8,
  *                         "total":334000000,"total_pct":49.4}, ...]},     <- top 10 by self
+ *    "cpu_hot_stack":{"value":..,"pct":30.0,"frames":["_start",..,"main"]},  <- the heaviest
+ *                                        stack; null with include_call_stacks = false
  *    "memory":{"allocs":..,"bytes_allocated":..,"peak_bytes":..,"leaked_bytes":..,
  *              "leaked_blocks":..,"largest":..,"allocating":[...],"leaking":[...]},
  *    "trace":{"spans":[...]},"gpu":{"kernels":[...]},   <- each only for a mode that was asked
@@ -134,9 +136,16 @@ static int report_json(const run_session *s, sc_strbuf *sb)
 	sc_strbuf_addc(sb, ']');
 	if (s->modes[RUN_CPU].wanted) {
 		sc_strbuf_adds(sb, ",\"cpu\":");
-		top_json(sb, s,
-			 run_filters_active(&s->cfg) ? "cpu/filtered.pb.gz" : "cpu/profile.pb.gz",
-			 NULL, 10, true);
+		const char *rel =
+		    run_filters_active(&s->cfg) ? "cpu/filtered.pb.gz" : "cpu/profile.pb.gz";
+		char file[PATH_MAX + 64];
+		top_json(sb, s, rel, NULL, 10, true);
+		sc_strbuf_adds(sb, ",\"cpu_hot_stack\":");
+		snprintf(file, sizeof(file), "%s/%s", s->dir, rel);
+		if (s->cfg.reporting.include_call_stacks)
+			run_hot_stack(sb, file, true);
+		else
+			sc_strbuf_adds(sb, "null");
 	}
 	if (s->modes[RUN_MEMORY].wanted) {
 		run_heap_totals t;
@@ -182,6 +191,65 @@ static int report_json(const run_session *s, sc_strbuf *sb)
 	}
 	sc_strbuf_adds(sb, "]}\n");
 	return sb->buf ? 0 : -ENOMEM;
+}
+
+/* The stack with the most of sample type `ti` in `p` (0 when none), its value in *v. */
+static sc_stack_id hottest_stack(const sc_profile *p, int ti, int64_t *v)
+{
+	int64_t *sum = calloc(p->nodes.len + 1, sizeof(*sum));
+	sc_stack_id best = 0;
+	*v = 0;
+	if (!sum)
+		return 0;
+	for (size_t i = 0; i < p->samples.len; i++) {
+		sc_stack_id id = p->samples.data[i].stack;
+		if (id && id < p->nodes.len)
+			sum[id] += sc_profile_sample_values(p, i)[ti];
+	}
+	for (size_t n = 1; n < p->nodes.len; n++)
+		if (sum[n] > *v) {
+			*v = sum[n];
+			best = (sc_stack_id)n;
+		}
+	free(sum);
+	return best;
+}
+
+void run_hot_stack(sc_strbuf *sb, const char *file, bool json)
+{
+	sc_profile *p = NULL;
+	sc_frame fr[256];
+	int64_t v = 0, tot[64] = {0};
+	int ti = -1;
+	sc_stack_id id = 0;
+	if (access(file, R_OK) == 0 && sc_cli_load_profile("run", file, &p) == 0 &&
+	    (ti = sc_cli_pick_sample_type("run", p, NULL)) >= 0 && p->nsample_types <= 64)
+		id = hottest_stack(p, ti, &v);
+	if (!id) {
+		sc_strbuf_adds(sb, json ? "null" : "");
+		sc_profile_free(p);
+		return;
+	}
+	sc_profile_totals(p, tot);
+	double pct = tot[ti] > 0 ? round(1000.0 * (double)v / (double)tot[ti]) / 10 : 0;
+	size_t n = sc_profile_stack_frames(p, id, fr, 256);
+	n = n < 256 ? n : 256;
+	if (json)
+		sc_strbuf_addf(sb, "{\"value\":%lld,\"pct\":%g,\"frames\":[", (long long)v, pct);
+	else
+		sc_strbuf_addf(
+		    sb, "Hottest call stack (%.1f%% of the total, outermost first):\n\n```\n", pct);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = sc_profile_frame_name(p, &fr[i]);
+		if (json) {
+			sc_strbuf_adds(sb, i ? "," : "");
+			jstr(sb, name);
+		} else {
+			sc_strbuf_addf(sb, "%*s%s\n", (int)(i < 20 ? i : 20), "", name);
+		}
+	}
+	sc_strbuf_adds(sb, json ? "]}" : "```\n\n");
+	sc_profile_free(p);
 }
 
 /* The Markdown in a self-contained page, as preformatted text. */

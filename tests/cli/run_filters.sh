@@ -97,17 +97,23 @@ check("hot_b" not in names, "hot_b is in report.json")
 check("hot_a" in names and abs(names["hot_a"]["self_pct"] - 50) <= 8, "hot_a %s" % names.get("hot_a"))
 check(all(f["self"] <= c["total"] for f in c["functions"]), "a self above the total")
 check(r["gates"] == [], "gates %s" % r["gates"])
+h = r["cpu_hot_stack"]
+check(h is not None and h["frames"][-1] in ("main", "hot_a") and "main" in h["frames"], "cpu_hot_stack %s" % h)
 sys.exit(0 if ok else 1)
 PY
 ok "reporting.format json: report.json in output_directory, hot_b folded"
 
-# text and html: report.txt is report.md's text, report.html a page of it.
-S=$(session txt '[reporting]\nformat = "text"\n')
+# text and html: report.txt is report.md's text, report.html a page of it. include_call_stacks
+# (default true) adds the hottest call stack; false leaves it out.
+S=$(session txt '[reporting]\nformat = "text"\ninclude_call_stacks = false\n')
 cmp -s "$S/report.txt" "$S/report.md" || fail "reporting.format text: report.txt differs from report.md"
+grep -q 'Hottest call stack' "$S/report.md" && fail "include_call_stacks = false: report.md has a stack"
 S=$(session html '[reporting]\nformat = "html"\n')
 grep -q '^| hot_a |' "$S/report.html" && grep -q '<pre>' "$S/report.html" ||
 	fail "reporting.format html: report.html lacks hot_a's row"
-ok "reporting.format text and html"
+grep -q 'Hottest call stack' "$S/report.md" && grep -q '^   main$' "$S/report.md" ||
+	fail "include_call_stacks: report.md has no hottest stack through main: $(cat "$S/report.md")"
+ok "reporting.format text and html, include_call_stacks"
 
 # [output] format speedscope (with [filters]): cpu/profile.speedscope.json of the filtered
 # profile; chrome: cpu/profile.chrome.json.
