@@ -529,6 +529,8 @@ static int one_session(run_session *s, const char *parent, const char *name, cha
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
+	if (run_apply_filters(s) < 0 || run_write_main_view(s) < 0)
+		rc = 1;
 	int failed_gates = run_check_gates(s);
 	bool failed_mode = false;
 	for (int m = 0; m < RUN_NMODES; m++) {

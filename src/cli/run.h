@@ -82,6 +82,22 @@ int run_check_gates(run_session *s);
  * status (0, or 2 when A or B is not a session folder). */
 int run_compare(const char *a, const char *b);
 
+/* run_filters.c: [filters] of the config applied to the CPU profile (cpu/filtered.pb.gz and
+ * the report set of cpu/); 0 when there are none or no CPU profile, else -errno (reported). */
+bool run_filters_active(const sc_config *c);
+int run_apply_filters(const run_session *s);
+/* run_filters.c: [output] format speedscope or chrome: cpu/profile.speedscope.json or
+ * cpu/profile.chrome.json (the others are record's own files). 0 or -errno (reported). */
+int run_write_main_view(const run_session *s);
+
+/* run_report.c: writes report.md (the Markdown `md`) into s->dir and the [reporting] format
+ * (report.md, .json, .txt or .html) into its output_directory. Returns 0 or -errno. */
+struct sc_strbuf;
+int run_emit_report(const run_session *s, const struct sc_strbuf *md);
+/* run_report.c: the heaviest call stack of profile `file` (default sample type), as a Markdown
+ * block or a JSON object {"value","pct","frames":[outermost first]}; nothing (null) without one. */
+void run_hot_stack(struct sc_strbuf *sb, const char *file, bool json);
+
 /* Formats a byte count as "1.2 GiB" into buf. */
 const char *run_fmt_bytes(double bytes, char *buf, unsigned long size);
 

@@ -193,8 +193,16 @@ int run_write_report(const run_session *s)
 	if (s->modes[RUN_CPU].wanted) {
 		sc_strbuf_adds(&sb, "## CPU\n\n");
 		mode_note(&sb, &s->modes[RUN_CPU]);
-		snprintf(path, sizeof(path), "%s/cpu/profile.pb.gz", s->dir);
+		bool filtered = run_filters_active(&s->cfg);
+		snprintf(path, sizeof(path), "%s/cpu/%s.pb.gz", s->dir,
+			 filtered ? "filtered" : "profile");
+		if (filtered)
+			sc_strbuf_adds(&sb, "Filtered by the configuration's [filters] "
+					    "(`cpu/filtered.pb.gz`; `cpu/profile.pb.gz` is as "
+					    "recorded).\n\n");
 		top_table(&sb, path, NULL, 10, "Top functions by self time", "function");
+		if (s->cfg.reporting.include_call_stacks)
+			run_hot_stack(&sb, path, false);
 	}
 	if (s->modes[RUN_MEMORY].wanted) {
 		run_heap_totals t;
@@ -281,8 +289,7 @@ int run_write_report(const run_session *s)
 		}
 		sc_strbuf_addc(&sb, '\n');
 	}
-	snprintf(path, sizeof(path), "%s/report.md", s->dir);
-	int r = sb.buf ? sc_write_file(path, sb.buf, sb.len) : -ENOMEM;
+	int r = run_emit_report(s, &sb);
 	sc_strbuf_release(&sb);
 	return r;
 }

@@ -60,20 +60,25 @@ const sc_config_key sc_config_keys[] = {
     STR("output", "filename_prefix", output.filename_prefix, "\"\"", NULL,
 	"name of the session folders (empty: the command's name)"),
     STRS("filters", "include_modules", filters.include_modules,
-	 "keep only samples with a frame in these modules (glob patterns: \"libfoo*.so\")"),
+	 "keep only samples with a frame in these modules (glob patterns on the mapping's path or "
+	 "file name: \"libfoo*.so\")"),
     STRS("filters", "exclude_modules", filters.exclude_modules,
-	 "drop frames of these modules (glob patterns)"),
+	 "remove the frames of these modules from the stacks, their cost going to the caller "
+	 "(glob patterns)"),
     STRS("filters", "include_functions", filters.include_functions,
 	 "keep only samples with a frame in these functions (glob patterns: \"geo::*\")"),
     STRS("filters", "exclude_functions", filters.exclude_functions,
-	 "drop frames of these functions (glob patterns)"),
+	 "remove the frames of these functions from the stacks, their cost going to the caller "
+	 "(glob patterns on the whole name)"),
     STRS("filters", "include_crates", filters.include_crates,
 	 "Rust: keep only samples with a function of these crates (NAME matches NAME::*, "
 	 "with '-' read as '_')"),
     BOOL("filters", "exclude_system", filters.exclude_system, "false",
-	 "drop frames of system libraries (/lib, /usr/lib: libc, libstdc++...) and the kernel"),
+	 "remove the frames of system libraries (/lib, /usr/lib, /lib64...: libc, libstdc++...) "
+	 "and the kernel, their cost going to the caller"),
     BOOL("filters", "exclude_std", filters.exclude_std, "false",
-	 "drop frames of the languages' standard libraries (std::, core::, alloc::, __gnu_cxx::)"),
+	 "remove the frames of the languages' standard libraries (std::, core::, alloc::, "
+	 "__gnu_cxx::), their cost going to the caller"),
     BOOL("memory", "track_allocations", memory.track_allocations, "true",
 	 "record allocations (scorch run's memory mode)"),
     BOOL("memory", "track_deallocations", memory.track_deallocations, "true",

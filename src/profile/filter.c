@@ -32,6 +32,7 @@ enum {
 	BIT_FOCUS = 2,
 	BIT_IGNORE = 4,
 	BIT_FOLD = 8,
+	BIT_MFOCUS = 16,
 };
 
 #define UNSET UINT32_MAX
@@ -40,12 +41,13 @@ struct filt {
 	const sc_profile *in;
 	sc_profile *out;
 	const sc_filter *f;
-	regex_t re[3]; /* focus, ignore, fold */
-	bool has_re[3];
+	regex_t re[5]; /* focus, ignore, fold, focus_module, fold_module */
+	bool has_re[5];
 	bool split;	    /* one location per inline frame: fold or merge_recursion is on */
 	bool no_inline;	    /* only each location's last line (f->no_inline) */
 	uint8_t *fn_bits;   /* by function id */
 	uint8_t *loc_bits;  /* by location id, for frames without a usable function name */
+	uint8_t *map_bits;  /* by mapping id (0: none), for the module regexes */
 	uint32_t *str_map;  /* in string id -> out string id (0: not yet, except for "") */
 	uint32_t *fn_map;   /* in function id -> out function id (0: not yet) */
 	uint32_t *line_loc; /* in line index -> out location (split mode) */
@@ -54,12 +56,14 @@ struct filt {
 	uint8_t *node_bits; /* BIT_FOCUS/BIT_IGNORE of a frame anywhere on the node's stack */
 };
 
-static const char *const re_option[3] = {"--focus", "--ignore", "--fold"};
+static const char *const re_option[5] = {"--focus", "--ignore", "--fold", "module focus",
+					 "module fold"};
 
 static int compile(struct filt *x, sc_diag *d)
 {
-	const char *src[3] = {x->f->focus, x->f->ignore, x->f->fold};
-	for (int i = 0; i < 3; i++) {
+	const char *src[5] = {x->f->focus, x->f->ignore, x->f->fold, x->f->focus_module,
+			      x->f->fold_module};
+	for (int i = 0; i < 5; i++) {
 		if (!src[i])
 			continue;
 		int rc = regcomp(&x->re[i], src[i], REG_EXTENDED | REG_NOSUB);
@@ -85,6 +89,28 @@ static uint8_t name_bits(const struct filt *x, const char *name)
 	return b;
 }
 
+/* The module match bits of location `loc`'s mapping; cached by mapping. */
+static uint8_t module_bits(struct filt *x, uint32_t loc)
+{
+	if (!x->has_re[3] && !x->has_re[4])
+		return 0;
+	const sc_location *l = sc_profile_location(x->in, loc);
+	uint32_t m = l && l->mapping <= x->in->mappings.len ? l->mapping : 0;
+	uint8_t *slot = &x->map_bits[m];
+	if (!*slot) {
+		const sc_mapping *mp = m ? &x->in->mappings.data[m - 1] : NULL;
+		const char *path = !mp		? ""
+				   : mp->kernel ? "[kernel]"
+						: sc_profile_str(x->in, mp->file);
+		*slot = BIT_KNOWN;
+		if (x->has_re[3] && regexec(&x->re[3], path, 0, NULL, 0) == 0)
+			*slot |= BIT_MFOCUS;
+		if (x->has_re[4] && regexec(&x->re[4], path, 0, NULL, 0) == 0)
+			*slot |= BIT_FOLD;
+	}
+	return *slot & (uint8_t)~BIT_KNOWN;
+}
+
 /* The match bits of a frame; cached by function when the function has a name (the display name
  * then depends on nothing else), by location otherwise. */
 static uint8_t frame_bits(struct filt *x, const sc_frame *fr)
@@ -95,7 +121,7 @@ static uint8_t frame_bits(struct filt *x, const sc_frame *fr)
 	uint8_t *slot = by_fn ? &x->fn_bits[fr->function] : &x->loc_bits[fr->location];
 	if (!*slot)
 		*slot = name_bits(x, sc_profile_frame_name(x->in, fr));
-	return *slot;
+	return *slot | module_bits(x, fr->location);
 }
 
 /* The frame of line `i` (0 = innermost) of location `loc`, or its only frame without lines. */
@@ -253,7 +279,7 @@ static void mark_nodes(struct filt *x)
 		uint32_t nf = l && l->nlines ? l->nlines : 1;
 		for (uint32_t i = x->no_inline ? nf - 1 : 0; l && i < nf; i++) {
 			sc_frame fr = location_frame(x->in, node->location, i);
-			b |= frame_bits(x, &fr) & (BIT_FOCUS | BIT_IGNORE);
+			b |= frame_bits(x, &fr) & (BIT_FOCUS | BIT_IGNORE | BIT_MFOCUS);
 		}
 		x->node_bits[n] = b;
 	}
@@ -457,9 +483,9 @@ static int copy_sample(struct filt *x, size_t i, sc_stack_id stack)
 
 bool sc_filter_active(const sc_filter *f)
 {
-	return f && (f->focus || f->ignore || f->fold || f->merge_recursion || f->no_inline ||
-		     f->ntids || f->npids || f->ntid_names || f->npid_names || f->ncomms ||
-		     f->from > 0 || f->to > 0);
+	return f && (f->focus || f->ignore || f->fold || f->focus_module || f->fold_module ||
+		     f->merge_recursion || f->no_inline || f->ntids || f->npids || f->ntid_names ||
+		     f->npid_names || f->ncomms || f->from > 0 || f->to > 0);
 }
 
 static void *alloc_fill(size_t n, size_t size, int byte)
@@ -513,11 +539,12 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 			to_ns = (uint64_t)(f->to * 1e9);
 	}
 	r = -ENOMEM;
-	x.split = f->fold || f->merge_recursion;
+	x.split = f->fold || f->fold_module || f->merge_recursion;
 	x.no_inline = f->no_inline;
 	x.out = sc_profile_new();
 	x.fn_bits = calloc(in->functions.len + 1, 1);
 	x.loc_bits = calloc(in->locations.len + 1, 1);
+	x.map_bits = calloc(in->mappings.len + 1, 1);
 	x.str_map = calloc(in->strings.len + 1, sizeof(*x.str_map));
 	x.fn_map = calloc(in->functions.len + 1, sizeof(*x.fn_map));
 	x.line_loc = alloc_fill(in->lines.len, sizeof(*x.line_loc), 0xff);
@@ -528,12 +555,13 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 	pid_names = find_names(in, f->pid_names, f->npid_names);
 	comms = find_names(in, f->comms, f->ncomms);
 	sc_names_init(&names, in);
-	if (!x.out || !x.fn_bits || !x.loc_bits || !x.str_map || !x.fn_map || !x.line_loc ||
-	    !x.loc_map || !x.node_map || !x.node_bits || !tid_names || !pid_names || !comms)
+	if (!x.out || !x.fn_bits || !x.loc_bits || !x.map_bits || !x.str_map || !x.fn_map ||
+	    !x.line_loc || !x.loc_map || !x.node_map || !x.node_bits || !tid_names || !pid_names ||
+	    !comms)
 		goto done;
 	if ((r = copy_metadata(&x)) < 0)
 		goto done;
-	if (f->focus || f->ignore)
+	if (f->focus || f->ignore || f->focus_module)
 		mark_nodes(&x);
 	for (size_t i = 0; i < in->samples.len; i++) {
 		const sc_sample *s = &in->samples.data[i];
@@ -548,7 +576,8 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 		    !in_names(comms, f->ncomms, sc_sample_process_name(in, &names, i)))
 			continue;
 		uint8_t b = x.node_bits[s->stack];
-		if ((f->focus && !(b & BIT_FOCUS)) || (b & BIT_IGNORE))
+		if ((f->focus && !(b & BIT_FOCUS)) || (f->focus_module && !(b & BIT_MFOCUS)) ||
+		    (b & BIT_IGNORE))
 			continue;
 		if (window) {
 			uint64_t t;
@@ -565,12 +594,13 @@ int sc_profile_filter(const sc_profile *in, const sc_filter *f, sc_profile **out
 	x.out = NULL;
 	r = 0;
 done:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		if (x.has_re[i])
 			regfree(&x.re[i]);
 	sc_profile_free(x.out);
 	free(x.fn_bits);
 	free(x.loc_bits);
+	free(x.map_bits);
 	free(x.str_map);
 	free(x.fn_map);
 	free(x.line_loc);

@@ -26,6 +26,11 @@ typedef struct sc_filter {
 	const char *focus;  /* regex (POSIX extended) on frame names, NULL = none */
 	const char *ignore; /* regex, NULL = none */
 	const char *fold;   /* regex of frames to remove, NULL = none */
+	/* The same on the path of a frame's mapping (the file it was loaded from; "[kernel]" for
+	 * kernel frames): focus_module keeps samples with a frame in a matching module (and, with
+	 * focus too, a frame matching focus), fold_module removes the frames of matching modules.
+	 */
+	const char *focus_module, *fold_module;
 	bool merge_recursion;
 	/* Inlined frames fold into the function they were inlined into (pprof's -noinlines): each
 	 * location keeps only its last line, so an inlined function's cost is its caller's self

@@ -335,6 +335,29 @@ static void test_unsymbolized(void **state)
 	sc_profile_free(fx.p);
 }
 
+/* focus_module and fold_module match the mapping's path ("[kernel]" for kernel mappings);
+ * focus_module and focus must both hold. */
+static void test_modules(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_init(&fx);
+	uint32_t m = fx_fn(&fx, "main", FX_PROG, 1), a = fx_fn(&fx, "a", FX_PROG, 2);
+	uint32_t l = fx_fn(&fx, "memcpy", FX_LIBC, 3), k = fx_fn(&fx, "irq", FX_KERNEL, 4);
+	fx_add(&fx, 3, (struct fx_s){0}, 3, (uint32_t[]){m, a, l});
+	fx_add(&fx, 2, (struct fx_s){0}, 2, (uint32_t[]){m, k});
+	fx_add(&fx, 1, (struct fx_s){0}, 1, (uint32_t[]){m});
+	assert_filtered(fx.p, ((sc_filter){.fold_module = "/libc"}),
+			"main 1\nmain;a 3\nmain;irq 2\n");
+	assert_filtered(fx.p, ((sc_filter){.fold_module = "^\\[kernel"}),
+			"main 3\nmain;a;memcpy 3\n");
+	assert_filtered(fx.p, ((sc_filter){.focus_module = "libc\\.so"}), "main;a;memcpy 3\n");
+	assert_filtered(fx.p, ((sc_filter){.focus_module = "prog$", .focus = "^irq$"}),
+			"main;irq 2\n");
+	assert_filtered(fx.p, ((sc_filter){.focus_module = "libc", .focus = "^irq$"}), "");
+	sc_profile_free(fx.p);
+}
+
 static void test_copies_fields(void **state)
 {
 	(void)state;
@@ -448,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_regex),
 	    cmocka_unit_test(test_inline),
 	    cmocka_unit_test(test_unsymbolized),
+	    cmocka_unit_test(test_modules),
 	    cmocka_unit_test(test_copies_fields),
 	    cmocka_unit_test(test_many_stacks),
 	};
