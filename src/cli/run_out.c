@@ -395,53 +395,34 @@ int run_write_index(const run_session *s)
 	return r;
 }
 
-static void json_str(sc_strbuf *sb, const char *s)
-{
-	if (!s) {
-		sc_strbuf_adds(sb, "null");
-		return;
-	}
-	sc_strbuf_addc(sb, '"');
-	sc_strbuf_add_json(sb, s);
-	sc_strbuf_addc(sb, '"');
-}
-
-static void json_num(sc_strbuf *sb, double v)
-{
-	if (isfinite(v))
-		sc_strbuf_addf(sb, "%.17g", v);
-	else
-		sc_strbuf_adds(sb, "null");
-}
-
 int run_write_session_json(const run_session *s)
 {
 	sc_strbuf sb = {0};
 	char path[PATH_MAX];
 	bool gate_failed = false, mode_failed = false;
 	sc_strbuf_adds(&sb, "{\"schema\":\"scorch.session\",\"version\":1,\n \"name\":");
-	json_str(&sb, s->name);
+	sc_strbuf_add_json_string(&sb, s->name);
 	sc_strbuf_adds(&sb, ",\"folder\":");
-	json_str(&sb, s->dir);
+	sc_strbuf_add_json_string(&sb, s->dir);
 	sc_strbuf_adds(&sb, ",\n \"command\":[");
 	for (int i = 0; i < s->ncmd; i++) {
 		if (i)
 			sc_strbuf_addc(&sb, ',');
-		json_str(&sb, s->cmd[i]);
+		sc_strbuf_add_json_string(&sb, s->cmd[i]);
 	}
 	sc_strbuf_addf(&sb,
 		       "],\n \"start_unix\":%" PRId64 ",\"seconds\":%.3f,\n \"config\":{\"file\":",
 		       s->start_unix, s->seconds);
-	json_str(&sb, s->config_path);
+	sc_strbuf_add_json_string(&sb, s->config_path);
 	sc_strbuf_addf(&sb,
 		       ",\"sample_rate_hz\":%" PRId64 ",\"stack_depth\":%" PRId64
 		       ",\"memory_stack_trace_depth\":%" PRId64 ",\"memory_sample_rate\":%" PRId64
 		       ",\"baseline\":",
 		       s->cfg.profiling.sample_rate_hz, s->cfg.profiling.stack_depth,
 		       s->cfg.memory.stack_trace_depth, s->cfg.memory.sample_rate);
-	json_str(&sb, s->baseline);
+	sc_strbuf_add_json_string(&sb, s->baseline);
 	sc_strbuf_adds(&sb, ",\"bench_baseline\":");
-	json_str(&sb, s->bench_baseline);
+	sc_strbuf_add_json_string(&sb, s->bench_baseline);
 	sc_strbuf_adds(&sb, "},\n \"modes\":[");
 	bool first = true;
 	for (int m = 0; m < RUN_NMODES; m++) {
@@ -454,7 +435,7 @@ int run_write_session_json(const run_session *s)
 			       "\"seconds\":%.3f,\"reason\":",
 			       first ? "" : ",", run_mode_names[m], run_status_name(rm->status),
 			       rm->exit_code, rm->seconds);
-		json_str(&sb, rm->reason);
+		sc_strbuf_add_json_string(&sb, rm->reason);
 		sc_strbuf_addc(&sb, '}');
 		first = false;
 	}
@@ -463,13 +444,13 @@ int run_write_session_json(const run_session *s)
 		const run_gate *gt = &s->gates[g];
 		gate_failed |= gt->failed;
 		sc_strbuf_addf(&sb, "%s\n  {\"name\":", g ? "," : "");
-		json_str(&sb, gt->name);
+		sc_strbuf_add_json_string(&sb, gt->name);
 		sc_strbuf_addf(&sb, ",\"failed\":%s,\"value\":", gt->failed ? "true" : "false");
-		json_num(&sb, gt->value);
+		sc_strbuf_add_json_number(&sb, gt->value);
 		sc_strbuf_adds(&sb, ",\"limit\":");
-		json_num(&sb, gt->limit);
+		sc_strbuf_add_json_number(&sb, gt->limit);
 		sc_strbuf_adds(&sb, ",\"line\":");
-		json_str(&sb, gt->line);
+		sc_strbuf_add_json_string(&sb, gt->line);
 		sc_strbuf_addc(&sb, '}');
 	}
 	sc_strbuf_addf(&sb, "],\n \"result\":\"%s\"}\n",

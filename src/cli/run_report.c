@@ -37,25 +37,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void jstr(sc_strbuf *sb, const char *s)
-{
-	if (!s) {
-		sc_strbuf_adds(sb, "null");
-		return;
-	}
-	sc_strbuf_addc(sb, '"');
-	sc_strbuf_add_json(sb, s);
-	sc_strbuf_addc(sb, '"');
-}
-
-static void jnum(sc_strbuf *sb, double v)
-{
-	if (isfinite(v))
-		sc_strbuf_addf(sb, "%.15g", v);
-	else
-		sc_strbuf_adds(sb, "null");
-}
-
 /* "KEY":{...} or null: the top n functions by self of FILE's sample type `type`. With `head`,
  * the profile's name, type, unit and total come first (the cpu object). */
 static void top_json(sc_strbuf *sb, const run_session *s, const char *rel, const char *type,
@@ -74,23 +55,23 @@ static void top_json(sc_strbuf *sb, const run_session *s, const char *rel, const
 	double g = t.grand_total > 0 ? (double)t.grand_total : 1;
 	if (head) {
 		sc_strbuf_adds(sb, "{\"profile\":");
-		jstr(sb, rel);
+		sc_strbuf_add_json_string(sb, rel);
 		sc_strbuf_addf(sb, ",\"filtered\":%s,\"sample_type\":",
 			       strstr(rel, "filtered") ? "true" : "false");
-		jstr(sb, sc_profile_str(p, p->sample_types[ti].type));
+		sc_strbuf_add_json_string(sb, sc_profile_str(p, p->sample_types[ti].type));
 		sc_strbuf_adds(sb, ",\"unit\":");
-		jstr(sb, sc_profile_str(p, p->sample_types[ti].unit));
+		sc_strbuf_add_json_string(sb, sc_profile_str(p, p->sample_types[ti].unit));
 		sc_strbuf_addf(sb, ",\"total\":%lld,\"functions\":", (long long)t.grand_total);
 	}
 	sc_strbuf_addc(sb, '[');
 	for (size_t i = 0; i < t.len && i < n && t.entries[i].self > 0; i++) {
 		const sc_top_entry *e = &t.entries[i];
 		sc_strbuf_adds(sb, i ? ",{\"name\":" : "{\"name\":");
-		jstr(sb, e->name);
+		sc_strbuf_add_json_string(sb, e->name);
 		sc_strbuf_addf(sb, ",\"self\":%lld,\"self_pct\":", (long long)e->self);
-		jnum(sb, round(1000.0 * (double)e->self / g) / 10);
+		sc_strbuf_add_json_number(sb, round(1000.0 * (double)e->self / g) / 10);
 		sc_strbuf_addf(sb, ",\"total\":%lld,\"total_pct\":", (long long)e->total);
-		jnum(sb, round(1000.0 * (double)e->total / g) / 10);
+		sc_strbuf_add_json_number(sb, round(1000.0 * (double)e->total / g) / 10);
 		sc_strbuf_addc(sb, '}');
 	}
 	sc_strbuf_addc(sb, ']');
@@ -104,18 +85,18 @@ out:
 static int report_json(const run_session *s, sc_strbuf *sb)
 {
 	sc_strbuf_adds(sb, "{\"schema\":\"scorch.run-report\",\"version\":1,\"name\":");
-	jstr(sb, s->name);
+	sc_strbuf_add_json_string(sb, s->name);
 	sc_strbuf_adds(sb, ",\"folder\":");
-	jstr(sb, s->dir);
+	sc_strbuf_add_json_string(sb, s->dir);
 	sc_strbuf_adds(sb, ",\"command\":[");
 	for (int i = 0; i < s->ncmd; i++) {
 		sc_strbuf_adds(sb, i ? "," : "");
-		jstr(sb, s->cmd[i]);
+		sc_strbuf_add_json_string(sb, s->cmd[i]);
 	}
 	sc_strbuf_adds(sb, "],\"seconds\":");
-	jnum(sb, s->seconds);
+	sc_strbuf_add_json_number(sb, s->seconds);
 	sc_strbuf_adds(sb, ",\"config\":");
-	jstr(sb, s->config_path);
+	sc_strbuf_add_json_string(sb, s->config_path);
 	sc_strbuf_adds(sb, ",\"modes\":[");
 	bool first = true;
 	for (int m = 0; m < RUN_NMODES; m++) {
@@ -124,13 +105,13 @@ static int report_json(const run_session *s, sc_strbuf *sb)
 			continue;
 		sc_strbuf_adds(sb, first ? "{\"mode\":" : ",{\"mode\":");
 		first = false;
-		jstr(sb, run_mode_names[m]);
+		sc_strbuf_add_json_string(sb, run_mode_names[m]);
 		sc_strbuf_adds(sb, ",\"status\":");
-		jstr(sb, run_status_name(rm->status));
+		sc_strbuf_add_json_string(sb, run_status_name(rm->status));
 		sc_strbuf_adds(sb, ",\"seconds\":");
-		jnum(sb, rm->seconds);
+		sc_strbuf_add_json_number(sb, rm->seconds);
 		sc_strbuf_adds(sb, ",\"reason\":");
-		jstr(sb, rm->reason);
+		sc_strbuf_add_json_string(sb, rm->reason);
 		sc_strbuf_addc(sb, '}');
 	}
 	sc_strbuf_addc(sb, ']');
@@ -183,10 +164,10 @@ static int report_json(const run_session *s, sc_strbuf *sb)
 	sc_strbuf_adds(sb, ",\"gates\":[");
 	for (int g = 0; g < s->ngates; g++) {
 		sc_strbuf_adds(sb, g ? ",{\"name\":" : "{\"name\":");
-		jstr(sb, s->gates[g].name);
+		sc_strbuf_add_json_string(sb, s->gates[g].name);
 		sc_strbuf_addf(sb,
 			       ",\"failed\":%s,\"line\":", s->gates[g].failed ? "true" : "false");
-		jstr(sb, s->gates[g].line);
+		sc_strbuf_add_json_string(sb, s->gates[g].line);
 		sc_strbuf_addc(sb, '}');
 	}
 	sc_strbuf_adds(sb, "]}\n");
@@ -243,7 +224,7 @@ void run_hot_stack(sc_strbuf *sb, const char *file, bool json)
 		const char *name = sc_profile_frame_name(p, &fr[i]);
 		if (json) {
 			sc_strbuf_adds(sb, i ? "," : "");
-			jstr(sb, name);
+			sc_strbuf_add_json_string(sb, name);
 		} else {
 			sc_strbuf_addf(sb, "%*s%s\n", (int)(i < 20 ? i : 20), "", name);
 		}

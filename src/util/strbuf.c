@@ -2,6 +2,7 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,21 @@ int sc_strbuf_add_json(sc_strbuf *sb, const char *s)
 		p += n;
 	}
 	return 0;
+}
+
+int sc_strbuf_add_json_string(sc_strbuf *sb, const char *s)
+{
+	if (!s)
+		return sc_strbuf_adds(sb, "null");
+	int r = sc_strbuf_addc(sb, '"');
+	if (r >= 0)
+		r = sc_strbuf_add_json(sb, s);
+	return r < 0 ? r : sc_strbuf_addc(sb, '"');
+}
+
+int sc_strbuf_add_json_number(sc_strbuf *sb, double v)
+{
+	return isfinite(v) ? sc_strbuf_addf(sb, "%.15g", v) : sc_strbuf_adds(sb, "null");
 }
 
 int sc_strbuf_add_html(sc_strbuf *sb, const char *s)

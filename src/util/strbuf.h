@@ -37,6 +37,11 @@ size_t sc_utf8_len(const char *s);
  * characters (C0, DEL, C1) escaped, '<' as \u003c (so JSON can sit in an HTML <script>), and each
  * byte of ill-formed UTF-8 replaced by U+FFFD, so the document is always valid UTF-8. */
 int sc_strbuf_add_json(sc_strbuf *sb, const char *s);
+/* Appends `s` as a JSON string value (quoted, escaped as above), or null when s is NULL. */
+int sc_strbuf_add_json_string(sc_strbuf *sb, const char *s);
+/* Appends v as a JSON number (%.15g: no binary noise in the last digits), or null when it is not
+ * finite (JSON has no inf or nan). */
+int sc_strbuf_add_json_number(sc_strbuf *sb, double v);
 /* Appends `s` escaped for HTML text and attribute values; ill-formed UTF-8 becomes U+FFFD. */
 int sc_strbuf_add_html(sc_strbuf *sb, const char *s);
 /* Appends `s` for a terminal or a text file: each byte of a control character (C0, newline and
